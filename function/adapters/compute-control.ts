@@ -1,0 +1,63 @@
+import type { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client';
+import type { InstanceRef } from '../parse';
+import { InstanceControl, InstanceNotFoundError, NamedInstance } from '../ports';
+
+/** gRPC NOT_FOUND, which google-gax reports for HTTP 404 as well. */
+const NOT_FOUND = 5;
+
+function isNotFound(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === NOT_FOUND || code === 404;
+}
+
+/** The Compute Engine calls the handler makes, through the official client. */
+export class ComputeInstanceControl implements InstanceControl {
+  constructor(private readonly client: () => Promise<InstancesClient>) {}
+
+  async findName(ref: InstanceRef): Promise<string | undefined> {
+    const client = await this.client();
+    const [items] = await client.list(
+      { project: ref.projectId, zone: ref.zone, filter: `id = ${ref.id}`, maxResults: 2 },
+      { autoPaginate: false },
+    );
+    const matching = items.filter((i) => String(i.id) === ref.id);
+    // Acting on the wrong VM is worse than retrying: any reply that is not exactly the
+    // instance asked for is treated as an API failure.
+    if (matching.length !== items.length || matching.length > 1) {
+      throw new Error(`instances.list for id ${ref.id} in ${ref.projectId}/${ref.zone} returned ${items.length} unexpected item(s)`);
+    }
+    const name = matching[0]?.name;
+    return name ?? undefined;
+  }
+
+  async stop(instance: NamedInstance, requestId: string): Promise<string | undefined> {
+    const client = await this.client();
+    return this.call(instance, async () => {
+      const [operation] = await client.stop({ project: instance.projectId, zone: instance.zone, instance: instance.name, requestId });
+      return operation.name ?? undefined;
+    });
+  }
+
+  async relearn(instance: NamedInstance, requestId: string): Promise<string | undefined> {
+    const client = await this.client();
+    return this.call(instance, async () => {
+      const [operation] = await client.setShieldedInstanceIntegrityPolicy({
+        project: instance.projectId,
+        zone: instance.zone,
+        instance: instance.name,
+        requestId,
+        shieldedInstanceIntegrityPolicyResource: { updateAutoLearnPolicy: true },
+      });
+      return operation.name ?? undefined;
+    });
+  }
+
+  private async call(instance: NamedInstance, fn: () => Promise<string | undefined>): Promise<string | undefined> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (isNotFound(e)) throw new InstanceNotFoundError(instance);
+      throw e;
+    }
+  }
+}

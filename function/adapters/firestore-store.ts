@@ -1,0 +1,57 @@
+import type { Firestore, Query } from '@google-cloud/firestore';
+import { measurementsFromDocument } from '../baseline';
+import { PcrMeasurement, baselineDocumentId, pcrName, sameMeasurements } from '../measurements';
+import type { BaselineStore, BaselineStoreResult, Logger } from '../ports';
+
+/**
+ * Most tutorial-format documents read per lookup. Only documents whose PCR values equal the
+ * event's are returned by the query, so more than one means duplicates or supersets.
+ */
+export const MAX_QUERY_CANDIDATES = 10;
+
+/**
+ * Known-good baselines in Firestore. A lookup costs one point read for documents stored
+ * under their fingerprint id, plus (when that misses) one equality query for documents in
+ * the tutorial's format under any id: never a collection scan.
+ */
+export class FirestoreBaselineStore implements BaselineStore {
+  constructor(
+    private readonly db: () => Promise<Firestore>,
+    private readonly collection: string,
+    private readonly logger: Logger,
+  ) {}
+
+  async findExactMatch(measurements: readonly PcrMeasurement[]): Promise<BaselineStoreResult> {
+    const db = await this.db();
+    const collection = db.collection(this.collection);
+    const id = baselineDocumentId(measurements);
+    const doc = await collection.doc(id).get();
+    let reads = 1;
+    if (doc.exists && this.matches(id, doc.data() ?? {}, measurements)) return { matched: true, baselineId: id, reads };
+
+    // Equality filters on map subfields are served by the automatic single-field indexes
+    // (Firestore merges them), so this needs no composite index.
+    let query: Query = collection;
+    for (const m of measurements) query = query.where(`${pcrName(m.pcr)}.value`, '==', m.value);
+    const snapshot = await query.limit(MAX_QUERY_CANDIDATES).get();
+    reads += Math.max(1, snapshot.size);
+    for (const candidate of snapshot.docs) {
+      if (candidate.id !== id && this.matches(candidate.id, candidate.data(), measurements)) {
+        return { matched: true, baselineId: candidate.id, reads };
+      }
+    }
+    return { matched: false, reads };
+  }
+
+  private matches(id: string, data: Record<string, unknown>, measurements: readonly PcrMeasurement[]): boolean {
+    const parsed = measurementsFromDocument(data);
+    if (!parsed.ok) {
+      this.logger.log('WARNING', `Baseline document ${this.collection}/${id} is malformed and never matches: ${parsed.detail}`, {
+        baselineId: id,
+        detail: parsed.detail,
+      });
+      return false;
+    }
+    return sameMeasurements(measurements, parsed.measurements);
+  }
+}

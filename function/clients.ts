@@ -1,0 +1,51 @@
+import type { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client';
+import type { Firestore } from '@google-cloud/firestore';
+import type { Config } from './config';
+
+/**
+ * Memoises an async factory. A failed creation is forgotten so the next event tries again
+ * instead of failing forever on a cached rejection.
+ */
+export function lazy<T>(create: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    pending ??= create().catch((e: unknown) => {
+      pending = undefined;
+      throw e;
+    });
+    return pending;
+  };
+}
+
+/**
+ * Compute client, loaded on first use through the deep import: the package's index pulls
+ * in every Compute service (≈30 MB), this path only the one the handler calls.
+ */
+export async function createInstancesClient(config: Config): Promise<InstancesClient> {
+  const { InstancesClient } = await import('@google-cloud/compute/build/src/v1/instances_client.js');
+  const endpoint = config.computeEndpoint;
+  if (endpoint === undefined) return new InstancesClient();
+  if (endpoint.protocol === 'https') {
+    return new InstancesClient({ apiEndpoint: endpoint.host, port: endpoint.port });
+  }
+  // Plain HTTP only ever points at a local stand-in for the API (tests, demos): send no
+  // credentials there, and do not probe the metadata server for any.
+  const { PassThroughClient } = await import('google-auth-library');
+  return new InstancesClient({
+    apiEndpoint: endpoint.host,
+    port: endpoint.port,
+    protocol: 'http',
+    fallback: true,
+    authClient: new PassThroughClient(),
+  });
+}
+
+/** Firestore client over REST: no gRPC channel to set up on a cold start. */
+export async function createFirestore(config: Config): Promise<Firestore> {
+  const { Firestore } = await import('@google-cloud/firestore');
+  return new Firestore({
+    databaseId: config.firestoreDatabase,
+    preferRest: true,
+    ...(config.projectId !== undefined && { projectId: config.projectId }),
+  });
+}

@@ -1,0 +1,53 @@
+import type { IntegrityReport, ReportKind } from './parse';
+
+/** How the responder treats failed reports. */
+export type ResponseMode = 'relearn-if-known-good' | 'shutdown';
+
+/** Every mode the handler implements; the construct validates against the same list. */
+export const RESPONSE_MODES: readonly ResponseMode[] = ['relearn-if-known-good', 'shutdown'];
+
+/** What the known-good lookup found for a failed report. */
+export type BaselineLookup = { readonly matched: true; readonly baselineId: string } | { readonly matched: false };
+
+/** The outcome for one report. Each variant maps to exactly one log line and at most one API call. */
+export type Decision =
+  | { readonly action: 'none'; readonly reason: 'policy-passed' }
+  | { readonly action: 'ignore'; readonly reason: 'early-boot-report-in-relearn-mode' }
+  | { readonly action: 'relearn'; readonly reason: 'known-good'; readonly baselineId: string }
+  | { readonly action: 'stop'; readonly reason: 'not-known-good' | 'policy-failed' };
+
+/** Whether deciding on this report needs a known-good lookup first. */
+export function needsBaselineLookup(report: IntegrityReport, mode: ResponseMode): boolean {
+  return mode === 'relearn-if-known-good' && report.kind === 'lateBoot' && !report.passed;
+}
+
+/**
+ * Decides what to do about one report. Pure: the caller performs the lookup (when
+ * {@link needsBaselineLookup} says so) and the resulting action.
+ */
+export function decide(report: IntegrityReport, mode: ResponseMode, lookup?: BaselineLookup): Decision {
+  switch (mode) {
+    case 'shutdown':
+      return report.passed ? { action: 'none', reason: 'policy-passed' } : { action: 'stop', reason: 'policy-failed' };
+    case 'relearn-if-known-good':
+      // Only the late-boot report may trigger a relearn. Relearning resets the whole policy,
+      // early and late boot alike; acting on a failed early-boot report whose measurements
+      // are known good would also accept late-boot measurements nobody vetted.
+      if (!isLateBoot(report.kind)) return { action: 'ignore', reason: 'early-boot-report-in-relearn-mode' };
+      if (report.passed) return { action: 'none', reason: 'policy-passed' };
+      if (lookup === undefined) throw new Error('decide: a failed late-boot report needs a baseline lookup');
+      return lookup.matched
+        ? { action: 'relearn', reason: 'known-good', baselineId: lookup.baselineId }
+        : { action: 'stop', reason: 'not-known-good' };
+    default:
+      return assertNever(mode);
+  }
+}
+
+function isLateBoot(kind: ReportKind): boolean {
+  return kind === 'lateBoot';
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unhandled response mode ${String(value)}`);
+}

@@ -1,0 +1,132 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Decision, ResponseMode, decide, needsBaselineLookup } from './decide';
+import { IntegrityReport, parseMessage } from './parse';
+import { BaselineStore, InstanceControl, InstanceNotFoundError, Logger, Severity } from './ports';
+
+/** What the handler needs from the outside world. */
+export interface HandlerDeps {
+  readonly mode: ResponseMode;
+  readonly baselines: BaselineStore;
+  readonly instances: InstanceControl;
+  readonly logger: Logger;
+}
+
+/** CloudEvent attributes the handler uses. */
+export interface EventContext {
+  /** CloudEvent id (the Pub/Sub message id): stable across redeliveries. */
+  readonly id?: string;
+}
+
+/** What happened to one message; returned for tests and tools, logged for operators. */
+export type HandlerOutcome =
+  | { readonly status: 'rejected' }
+  | { readonly status: 'ignored' }
+  | { readonly status: 'decided'; readonly decision: Decision; readonly instanceFound: boolean };
+
+const SEVERITY: Record<Decision['action'], Severity> = {
+  none: 'INFO',
+  ignore: 'DEBUG',
+  relearn: 'NOTICE',
+  stop: 'WARNING',
+};
+
+/**
+ * Handles the data of one Pub/Sub `messagePublished` CloudEvent. Malformed input is logged
+ * and returns normally (acknowledged: retrying cannot fix it). Failures of Firestore or
+ * Compute propagate so that the platform redelivers the message.
+ */
+export async function handleMessage(data: unknown, deps: HandlerDeps, context: EventContext = {}): Promise<HandlerOutcome> {
+  const { logger, mode } = deps;
+  const parsed = parseMessage(data);
+  if (parsed.status === 'rejected') {
+    logger.log('ERROR', `Rejected malformed integrity log entry: ${parsed.detail}`, {
+      mode,
+      rejection: parsed.code,
+      detail: parsed.detail,
+      eventId: context.id,
+    });
+    return { status: 'rejected' };
+  }
+  if (parsed.status === 'ignored') {
+    logger.log('DEBUG', `Ignored log entry: ${parsed.reason}`, { mode, reason: parsed.reason, eventId: context.id });
+    return { status: 'ignored' };
+  }
+  const { report } = parsed;
+  let reads: number | undefined;
+  let lookup;
+  if (needsBaselineLookup(report, mode)) {
+    const result = await deps.baselines.findExactMatch(report.actualMeasurements);
+    reads = result.reads;
+    lookup = result;
+  }
+  const decision = decide(report, mode, lookup);
+  let instanceName = report.instance.name;
+  let operation: string | undefined;
+  let instanceFound = true;
+  if (decision.action === 'stop' || decision.action === 'relearn') {
+    try {
+      instanceName ??= await deps.instances.findName(report.instance);
+      if (instanceName === undefined) throw new InstanceNotFoundError(report.instance);
+      const target = { projectId: report.instance.projectId, zone: report.instance.zone, name: instanceName };
+      const requestId = requestIdFor(context.id, decision.action);
+      operation =
+        decision.action === 'stop'
+          ? await deps.instances.stop(target, requestId)
+          : await deps.instances.relearn(target, requestId);
+    } catch (e) {
+      if (!(e instanceof InstanceNotFoundError)) throw e;
+      instanceFound = false;
+    }
+  }
+  logDecision(logger, mode, report, decision, { instanceName, operation, instanceFound, reads, eventId: context.id });
+  return { status: 'decided', decision, instanceFound };
+}
+
+function logDecision(
+  logger: Logger,
+  mode: ResponseMode,
+  report: IntegrityReport,
+  decision: Decision,
+  extra: { instanceName?: string; operation?: string; instanceFound: boolean; reads?: number; eventId?: string },
+): void {
+  const { instance } = report;
+  const who = `${instance.projectId}/${instance.zone}/${extra.instanceName ?? instance.id}`;
+  const message = !extra.instanceFound
+    ? `Instance ${who} no longer exists; nothing to ${decision.action}`
+    : {
+        none: `Integrity policy passed on ${who}; no action`,
+        ignore: `Early-boot report for ${who} left to the late-boot report`,
+        relearn: `Measurements of ${who} match a known-good baseline; relearning the integrity policy`,
+        stop: `Integrity of ${who} not vetted (${decision.reason}); stopping the instance`,
+      }[decision.action];
+  logger.log(extra.instanceFound ? SEVERITY[decision.action] : 'WARNING', message, {
+    mode,
+    eventKind: report.kind,
+    policyEvaluationPassed: report.passed,
+    bootCounter: report.bootCounter,
+    projectId: instance.projectId,
+    zone: instance.zone,
+    instanceName: extra.instanceName,
+    instanceId: instance.id,
+    decision: decision.action,
+    reason: decision.reason,
+    baselineId: decision.action === 'relearn' ? decision.baselineId : undefined,
+    instanceFound: extra.instanceFound,
+    operation: extra.operation,
+    firestoreReads: extra.reads,
+    eventId: extra.eventId,
+  });
+}
+
+/**
+ * Compute request ids make a repeated call a no-op for a while. Deriving them from the
+ * message id means a redelivered message repeats the same request, not the action.
+ */
+export function requestIdFor(eventId: string | undefined, action: string): string {
+  if (eventId === undefined || eventId === '') return randomUUID();
+  const h = createHash('sha256').update(`${action}\0${eventId}`).digest();
+  h[6] = (h[6]! & 0x0f) | 0x50;
+  h[8] = (h[8]! & 0x3f) | 0x80;
+  const hex = h.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

@@ -1,0 +1,249 @@
+import { MAX_PCR_INDEX, PcrMeasurement, parsePcr } from './measurements';
+
+/** `@type` of the payload Shielded VM integrity monitoring writes. */
+export const INTEGRITY_EVENT_TYPE = 'type.googleapis.com/cloud_integrity.IntegrityEvent';
+
+/** LogEntry label that carries the instance name on Compute Engine log entries. */
+export const INSTANCE_NAME_LABEL = 'compute.googleapis.com/resource_name';
+
+/** Largest decoded LogEntry accepted; real integrity entries are a few kilobytes. */
+export const MAX_LOG_ENTRY_BYTES = 256 * 1024;
+
+/** The two reports that carry a policy evaluation. */
+export type ReportKind = 'earlyBoot' | 'lateBoot';
+
+/** Where the VM lives. `name` is present only when the log entry carries it. */
+export interface InstanceRef {
+  readonly projectId: string;
+  readonly zone: string;
+  /** Numeric instance id, as a decimal string (a uint64 does not fit a JS number). */
+  readonly id: string;
+  readonly name?: string;
+}
+
+/** A boot report with a policy evaluation, validated. */
+export interface IntegrityReport {
+  readonly kind: ReportKind;
+  readonly passed: boolean;
+  /** Present (non-empty, no duplicate PCRs) whenever `passed` is false. */
+  readonly actualMeasurements: readonly PcrMeasurement[];
+  readonly bootCounter?: string;
+  readonly instance: InstanceRef;
+  /** LogEntry `timestamp`, when present. */
+  readonly timestamp?: string;
+}
+
+/** Why an entry was rejected as malformed. Stable codes: alerting can key on them. */
+export type RejectionCode =
+  | 'missing-message'
+  | 'missing-data'
+  | 'invalid-base64'
+  | 'too-large'
+  | 'invalid-json'
+  | 'invalid-log-entry'
+  | 'invalid-resource'
+  | 'invalid-report'
+  | 'invalid-measurements';
+
+/** Outcome of parsing one Pub/Sub message. */
+export type ParseResult =
+  | { readonly status: 'report'; readonly report: IntegrityReport }
+  | { readonly status: 'ignored'; readonly reason: string; readonly instance?: InstanceRef }
+  | { readonly status: 'rejected'; readonly code: RejectionCode; readonly detail: string };
+
+class Rejection {
+  constructor(
+    readonly code: RejectionCode,
+    readonly detail: string,
+  ) {}
+}
+
+function reject(code: RejectionCode, detail: string): never {
+  throw new Rejection(code, detail);
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'string') return `string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+  return typeof v;
+}
+
+const BASE64 = /^[A-Za-z0-9+/\-_]*={0,2}$/;
+const PROJECT_ID = /^(?:[a-z][a-z0-9.-]{0,61}[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+const ZONE = /^[a-z]+-[a-z]+[0-9]{1,2}-[a-z]$/;
+const INSTANCE_ID = /^[0-9]{1,20}$/;
+const UINT64_MAX = 18446744073709551615n;
+const INSTANCE_NAME = /^[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?$/;
+const BOOT_COUNTER = /^[0-9]{1,20}$/;
+const HASH_ALGO = /^[A-Za-z0-9_-]{1,32}$/;
+const MAX_VALUE_LENGTH = 256;
+
+/**
+ * Turns the `data` of a Pub/Sub `messagePublished` CloudEvent into a validated report.
+ * Never throws: anything unexpected comes back as `rejected` with a stable code.
+ */
+export function parseMessage(data: unknown): ParseResult {
+  try {
+    return parseOrThrow(data);
+  } catch (e) {
+    if (e instanceof Rejection) return { status: 'rejected', code: e.code, detail: e.detail };
+    // Parsing only reads plain JSON values; reaching here means a bug, reported as a rejection
+    // so one bad message can never crash-loop the function.
+    return { status: 'rejected', code: 'invalid-log-entry', detail: `unexpected parser failure: ${String(e)}` };
+  }
+}
+
+function parseOrThrow(data: unknown): ParseResult {
+  if (!isObject(data) || !isObject(data.message)) {
+    reject('missing-message', `expected a Pub/Sub envelope with a message object, got ${describe(isObject(data) ? data.message : data)}`);
+  }
+  const encoded = data.message.data;
+  if (typeof encoded !== 'string' || encoded.length === 0) {
+    reject('missing-data', `message.data must be a non-empty base64 string, got ${describe(encoded)}`);
+  }
+  // base64 grows by 4/3: anything longer cannot decode to an acceptable entry.
+  if (encoded.length > Math.ceil((MAX_LOG_ENTRY_BYTES * 4) / 3) + 4) {
+    reject('too-large', `message.data is ${encoded.length} characters, above the ${MAX_LOG_ENTRY_BYTES}-byte limit`);
+  }
+  if (!BASE64.test(encoded)) reject('invalid-base64', 'message.data is not base64');
+  const text = Buffer.from(encoded, 'base64').toString('utf8');
+  let entry: unknown;
+  try {
+    entry = JSON.parse(text);
+  } catch (e) {
+    reject('invalid-json', `message.data does not decode to JSON: ${(e as Error).message}`);
+  }
+  return parseLogEntry(entry);
+}
+
+/** Validates a decoded LogEntry. Exported for tools that read entries from files. */
+export function parseLogEntry(entry: unknown): ParseResult {
+  try {
+    return parseLogEntryOrThrow(entry);
+  } catch (e) {
+    if (e instanceof Rejection) return { status: 'rejected', code: e.code, detail: e.detail };
+    return { status: 'rejected', code: 'invalid-log-entry', detail: `unexpected parser failure: ${String(e)}` };
+  }
+}
+
+function parseLogEntryOrThrow(entry: unknown): ParseResult {
+  if (!isObject(entry)) reject('invalid-log-entry', `the LogEntry must be a JSON object, got ${describe(entry)}`);
+  const payload = entry.jsonPayload;
+  if (!isObject(payload)) {
+    return { status: 'ignored', reason: 'the LogEntry has no jsonPayload' };
+  }
+  if (payload['@type'] !== INTEGRITY_EVENT_TYPE) {
+    return { status: 'ignored', reason: `payload type ${describe(payload['@type'])} is not an IntegrityEvent` };
+  }
+  const early = payload.earlyBootReportEvent;
+  const late = payload.lateBootReportEvent;
+  if (early === undefined && late === undefined) {
+    const kinds = Object.keys(payload).filter((k) => k !== '@type' && k !== 'bootCounter');
+    return { status: 'ignored', reason: `IntegrityEvent without a boot report (${kinds.join(', ') || 'no event'})` };
+  }
+  if (early !== undefined && late !== undefined) {
+    reject('invalid-report', 'an IntegrityEvent carries exactly one report; this one has both earlyBootReportEvent and lateBootReportEvent');
+  }
+  const kind: ReportKind = late !== undefined ? 'lateBoot' : 'earlyBoot';
+  const report = late ?? early;
+  const field = kind === 'lateBoot' ? 'lateBootReportEvent' : 'earlyBootReportEvent';
+  if (!isObject(report)) reject('invalid-report', `${field} must be an object, got ${describe(report)}`);
+  const passed = report.policyEvaluationPassed;
+  if (typeof passed !== 'boolean') {
+    reject('invalid-report', `${field}.policyEvaluationPassed must be a boolean, got ${describe(passed)}`);
+  }
+  const instance = parseInstance(entry);
+  const bootCounter = parseBootCounter(payload.bootCounter);
+  // A passed report needs no measurements to decide; a failed one is judged on them.
+  const actualMeasurements = passed ? [] : parseMeasurements(report.actualMeasurements, `${field}.actualMeasurements`);
+  const timestamp = typeof entry.timestamp === 'string' ? entry.timestamp : undefined;
+  return {
+    status: 'report',
+    report: { kind, passed, actualMeasurements, instance, ...(bootCounter !== undefined && { bootCounter }), ...(timestamp !== undefined && { timestamp }) },
+  };
+}
+
+function parseBootCounter(raw: unknown): string | undefined {
+  if (raw === undefined) return undefined;
+  const text = typeof raw === 'number' && Number.isSafeInteger(raw) && raw >= 0 ? String(raw) : raw;
+  if (typeof text !== 'string' || !BOOT_COUNTER.test(text)) {
+    reject('invalid-report', `jsonPayload.bootCounter must be a non-negative integer, got ${describe(raw)}`);
+  }
+  return text;
+}
+
+function parseInstance(entry: Json): InstanceRef {
+  const resource = entry.resource;
+  if (!isObject(resource) || resource.type !== 'gce_instance' || !isObject(resource.labels)) {
+    reject('invalid-resource', 'resource must be a gce_instance with labels');
+  }
+  const { project_id: projectId, zone, instance_id: id } = resource.labels;
+  if (typeof projectId !== 'string' || !PROJECT_ID.test(projectId)) {
+    reject('invalid-resource', `resource.labels.project_id is not a project id: ${describe(projectId)}`);
+  }
+  if (typeof zone !== 'string' || !ZONE.test(zone)) {
+    reject('invalid-resource', `resource.labels.zone is not a zone: ${describe(zone)}`);
+  }
+  // The id ends up in an API filter: only plain digits within uint64 range get that far.
+  if (typeof id !== 'string' || !INSTANCE_ID.test(id) || BigInt(id) > UINT64_MAX) {
+    reject('invalid-resource', `resource.labels.instance_id must be a decimal uint64, got ${describe(id)}`);
+  }
+  const labels = isObject(entry.labels) ? entry.labels : {};
+  const name = labels[INSTANCE_NAME_LABEL];
+  if (name === undefined) return { projectId, zone, id };
+  if (typeof name !== 'string' || !INSTANCE_NAME.test(name)) {
+    reject('invalid-resource', `labels["${INSTANCE_NAME_LABEL}"] is not an instance name: ${describe(name)}`);
+  }
+  return { projectId, zone, id, name };
+}
+
+/**
+ * Validates a list of `{pcrNum, value, hashAlgo}` objects: every PCR at most once,
+ * non-empty string values. Rejects rather than guesses: a VM is never relearned on a
+ * measurement set the handler had to repair.
+ */
+export function parseMeasurements(raw: unknown, where: string): PcrMeasurement[] {
+  if (!Array.isArray(raw)) reject('invalid-measurements', `${where} must be an array, got ${describe(raw)}`);
+  if (raw.length === 0) reject('invalid-measurements', `${where} is empty`);
+  if (raw.length > MAX_PCR_INDEX + 1) {
+    reject('invalid-measurements', `${where} has ${raw.length} entries; a vTPM has ${MAX_PCR_INDEX + 1} PCRs`);
+  }
+  const seen = new Set<number>();
+  return raw.map((m, i) => {
+    const at = `${where}[${i}]`;
+    if (!isObject(m)) reject('invalid-measurements', `${at} must be an object, got ${describe(m)}`);
+    const pcr = parsePcr(m.pcrNum);
+    if (pcr === undefined) reject('invalid-measurements', `${at}.pcrNum is not a PCR name like PCR_0: ${describe(m.pcrNum)}`);
+    if (seen.has(pcr)) reject('invalid-measurements', `${at} repeats PCR_${pcr}`);
+    seen.add(pcr);
+    const { value, hashAlgo } = m;
+    if (typeof value !== 'string' || value.length === 0 || value.length > MAX_VALUE_LENGTH) {
+      reject('invalid-measurements', `${at}.value must be a non-empty string of at most ${MAX_VALUE_LENGTH} characters, got ${describe(value)}`);
+    }
+    if (hashAlgo === undefined) return { pcr, value };
+    if (typeof hashAlgo !== 'string' || !HASH_ALGO.test(hashAlgo)) {
+      reject('invalid-measurements', `${at}.hashAlgo must be an algorithm name like SHA1, got ${describe(hashAlgo)}`);
+    }
+    return { pcr, value, hashAlgo };
+  });
+}
+
+/** Non-throwing form of {@link parseMeasurements}, for callers that report problems themselves. */
+export function tryParseMeasurements(
+  raw: unknown,
+  where: string,
+): { readonly ok: true; readonly measurements: PcrMeasurement[] } | { readonly ok: false; readonly detail: string } {
+  try {
+    return { ok: true, measurements: parseMeasurements(raw, where) };
+  } catch (e) {
+    if (e instanceof Rejection) return { ok: false, detail: e.detail };
+    throw e;
+  }
+}
