@@ -30,22 +30,30 @@ export async function createInstancesClient(config: Config): Promise<InstancesCl
   }
   // Plain HTTP only ever points at a local stand-in for the API (tests, demos): send no
   // credentials there, and do not probe the metadata server for any.
-  const { PassThroughClient } = await import('google-auth-library');
   return new InstancesClient({
     apiEndpoint: endpoint.host,
     port: endpoint.port,
     protocol: 'http',
     fallback: true,
-    authClient: new PassThroughClient(),
+    authClient: await passThroughAuth(),
   });
 }
 
 /** Firestore client over REST: no gRPC channel to set up on a cold start. */
 export async function createFirestore(config: Config): Promise<Firestore> {
   const { Firestore } = await import('@google-cloud/firestore');
+  // The client targets the emulator itself when FIRESTORE_EMULATOR_HOST is set, but its REST
+  // transport would still look for Google credentials: give it none to find.
+  const emulator = process.env.FIRESTORE_EMULATOR_HOST ? { authClient: await passThroughAuth() } : {};
   return new Firestore({
     databaseId: config.firestoreDatabase,
     preferRest: true,
     ...(config.projectId !== undefined && { projectId: config.projectId }),
+    ...emulator,
   });
+}
+
+async function passThroughAuth() {
+  const { PassThroughClient } = await import('google-auth-library');
+  return new PassThroughClient();
 }
