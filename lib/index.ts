@@ -1,0 +1,12 @@
+export {
+  IntegrityResponder,
+  PUBSUB_EVENT_TYPE,
+  REQUIRED_APIS,
+  RESPONDER_COMPUTE_PERMISSIONS,
+} from './integrity-responder';
+export { IntegrityResponderPropsError, SUPPORTED_RUNTIMES } from './props';
+export type { IntegrityResponderProps, LogLevel, NodeRuntime, ResponseMode } from './props';
+export { baselineDocument, measurementsFromDocument, DEFAULT_BASELINE_COLLECTION } from '../function/baseline';
+export { baselineDocumentId, fingerprint, sameMeasurements } from '../function/measurements';
+export type { PcrMeasurement } from '../function/measurements';
+export { ENTRY_POINT } from '../function/entry-point';

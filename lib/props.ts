@@ -1,0 +1,226 @@
+import { Token } from 'cdktf';
+import { DEFAULT_BASELINE_COLLECTION } from '../function/baseline';
+import { RESPONSE_MODES, ResponseMode } from '../function/decide';
+import { LOG_LEVELS, LogLevel } from '../function/logger';
+
+export type { LogLevel, ResponseMode };
+
+/** Cloud Run functions runtimes the bundle is built and tested for. */
+export const SUPPORTED_RUNTIMES = ['nodejs22', 'nodejs24'] as const;
+
+/** A supported Node.js runtime id. */
+export type NodeRuntime = (typeof SUPPORTED_RUNTIMES)[number];
+
+/** Configuration of an {@link IntegrityResponder}. */
+export interface IntegrityResponderProps {
+  /**
+   * Project whose Shielded VMs are watched, and where every resource is created.
+   */
+  readonly projectId: string;
+
+  /**
+   * Region of the function, its trigger, the source bucket and the build repository.
+   * @default 'us-central1'
+   */
+  readonly region?: string;
+
+  /**
+   * Prefix of every resource name; give each responder in a stack its own. Lowercase
+   * letters, digits and hyphens, starting with a letter, at most 20 characters.
+   * @default 'integrity-responder'
+   */
+  readonly namePrefix?: string;
+
+  /**
+   * What to do about a failed integrity report. `relearn-if-known-good` relearns the policy
+   * when the late-boot measurements match a known-good baseline and stops the VM otherwise;
+   * `shutdown` stops the VM on any failed early- or late-boot report.
+   * @default 'relearn-if-known-good'
+   */
+  readonly responseMode?: ResponseMode;
+
+  /**
+   * Cloud Run functions runtime.
+   * @default 'nodejs24'
+   */
+  readonly runtime?: NodeRuntime;
+
+  /**
+   * Upper bound on concurrently running function instances.
+   * @default 3
+   */
+  readonly maxInstanceCount?: number;
+
+  /**
+   * Memory of each function instance, MiB (128–4096).
+   * @default 256
+   */
+  readonly memoryMib?: number;
+
+  /**
+   * Time one event may take before the platform retries it, seconds (1–540).
+   * @default 60
+   */
+  readonly timeoutSeconds?: number;
+
+  /**
+   * Existing Firestore database holding the baselines, e.g. `(default)` for a project set up
+   * by the original tutorial. When set, no database is created.
+   * @default - a dedicated Native-mode database named `<namePrefix>-baselines` is created
+   */
+  readonly firestoreDatabaseId?: string;
+
+  /**
+   * Location of the dedicated database (a region such as `us-central1` or a multi-region
+   * such as `nam5`). Ignored when `firestoreDatabaseId` is set.
+   * @default - the value of `region`
+   */
+  readonly firestoreLocationId?: string;
+
+  /**
+   * Whether the dedicated database refuses deletion. Ignored when `firestoreDatabaseId` is set.
+   * @default true
+   */
+  readonly firestoreDeleteProtection?: boolean;
+
+  /**
+   * Collection holding the known-good baselines.
+   * @default 'known_good_measurements'
+   */
+  readonly baselineCollection?: string;
+
+  /**
+   * Name of the bucket holding the function source (globally unique).
+   * @default - `<projectId>-<namePrefix>-src`
+   */
+  readonly sourceBucketName?: string;
+
+  /**
+   * Lowest severity the function logs; `debug` also records every ignored entry.
+   * @default 'debug'
+   */
+  readonly logLevel?: LogLevel;
+
+  /**
+   * Enable the APIs the deployment needs (`google_project_service`, never disabled on
+   * destroy). Leave off where a platform team manages APIs centrally.
+   * @default false
+   */
+  readonly enableApis?: boolean;
+
+  /**
+   * Labels added to every labelled resource (a `managed-by` label is always added).
+   * @default {}
+   */
+  readonly labels?: Record<string, string>;
+}
+
+/** Props with every default applied and validated. */
+export interface ResolvedProps {
+  readonly projectId: string;
+  readonly region: string;
+  readonly namePrefix: string;
+  readonly responseMode: ResponseMode;
+  readonly runtime: NodeRuntime;
+  readonly maxInstanceCount: number;
+  readonly memoryMib: number;
+  readonly timeoutSeconds: number;
+  readonly firestoreDatabaseId?: string;
+  readonly firestoreLocationId: string;
+  readonly firestoreDeleteProtection: boolean;
+  readonly baselineCollection: string;
+  readonly sourceBucketName: string;
+  readonly logLevel: LogLevel;
+  readonly enableApis: boolean;
+  readonly labels: Record<string, string>;
+}
+
+const PROJECT_ID = /^(?:[a-z][a-z0-9.-]{0,61}[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+const REGION = /^[a-z]+-[a-z]+[0-9]{1,2}$/;
+const NAME_PREFIX = /^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$/;
+const DATABASE_ID = /^(?:\(default\)|[a-z][a-z0-9-]{2,61}[a-z0-9])$/;
+const LOCATION_ID = /^[a-z][a-z0-9-]{1,40}[a-z0-9]$/;
+const COLLECTION_ID = /^(?!__.*__$)(?!\.\.?$)[^/]{1,1500}$/;
+const BUCKET_NAME = /^[a-z0-9][a-z0-9_.-]{1,61}[a-z0-9]$/;
+const LABEL_KEY = /^[a-z][a-z0-9_-]{0,62}$/;
+const LABEL_VALUE = /^[a-z0-9_-]{0,63}$/;
+
+/** Thrown for an invalid prop: names the prop, the value received and what is allowed. */
+export class IntegrityResponderPropsError extends Error {
+  constructor(message: string) {
+    super(`IntegrityResponder: ${message}`);
+    this.name = 'IntegrityResponderPropsError';
+  }
+}
+
+function show(value: unknown): string {
+  return typeof value === 'string' ? `'${value}'` : String(value);
+}
+
+function check(name: string, value: string, pattern: RegExp, hint?: string): void {
+  if (Token.isUnresolved(value)) return;
+  if (typeof value !== 'string' || !pattern.test(value)) {
+    throw new IntegrityResponderPropsError(`${name} must match ${pattern}${hint ? ` (${hint})` : ''}, got ${show(value)}`);
+  }
+}
+
+function oneOf<T extends string>(name: string, value: T, allowed: readonly T[]): void {
+  if (Token.isUnresolved(value)) return;
+  if (!allowed.includes(value)) {
+    throw new IntegrityResponderPropsError(`${name} must be one of ${allowed.map(show).join(', ')}, got ${show(value)}`);
+  }
+}
+
+function integer(name: string, value: number, min: number, max: number): void {
+  if (Token.isUnresolved(value)) return;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new IntegrityResponderPropsError(`${name} must be an integer from ${min} to ${max}, got ${show(value)}`);
+  }
+}
+
+/** Applies the defaults documented on {@link IntegrityResponderProps} and validates the result. */
+export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
+  if (props.projectId === undefined || props.projectId === '') {
+    throw new IntegrityResponderPropsError('projectId is required');
+  }
+  const region = props.region ?? 'us-central1';
+  const namePrefix = props.namePrefix ?? 'integrity-responder';
+  const r: ResolvedProps = {
+    projectId: props.projectId,
+    region,
+    namePrefix,
+    responseMode: props.responseMode ?? 'relearn-if-known-good',
+    runtime: props.runtime ?? 'nodejs24',
+    maxInstanceCount: props.maxInstanceCount ?? 3,
+    memoryMib: props.memoryMib ?? 256,
+    timeoutSeconds: props.timeoutSeconds ?? 60,
+    ...(props.firestoreDatabaseId !== undefined && { firestoreDatabaseId: props.firestoreDatabaseId }),
+    firestoreLocationId: props.firestoreLocationId ?? region,
+    firestoreDeleteProtection: props.firestoreDeleteProtection ?? true,
+    baselineCollection: props.baselineCollection ?? DEFAULT_BASELINE_COLLECTION,
+    sourceBucketName: props.sourceBucketName ?? `${props.projectId}-${namePrefix}-src`,
+    logLevel: props.logLevel ?? 'debug',
+    enableApis: props.enableApis ?? false,
+    labels: props.labels ?? {},
+  };
+  check('projectId', r.projectId, PROJECT_ID, 'a Google Cloud project id');
+  check('region', r.region, REGION, "a region such as 'us-central1'");
+  check('namePrefix', r.namePrefix, NAME_PREFIX, 'lowercase letters, digits and hyphens, at most 20 characters');
+  oneOf('responseMode', r.responseMode, RESPONSE_MODES);
+  oneOf('runtime', r.runtime, SUPPORTED_RUNTIMES);
+  integer('maxInstanceCount', r.maxInstanceCount, 1, 100);
+  integer('memoryMib', r.memoryMib, 128, 4096);
+  integer('timeoutSeconds', r.timeoutSeconds, 1, 540);
+  if (r.firestoreDatabaseId !== undefined) {
+    check('firestoreDatabaseId', r.firestoreDatabaseId, DATABASE_ID, "'(default)' or a database id");
+  }
+  check('firestoreLocationId', r.firestoreLocationId, LOCATION_ID);
+  check('baselineCollection', r.baselineCollection, COLLECTION_ID, 'a top-level collection id');
+  check('sourceBucketName', r.sourceBucketName, BUCKET_NAME, 'a bucket name; set sourceBucketName if the default is too long');
+  oneOf('logLevel', r.logLevel, LOG_LEVELS);
+  for (const [key, value] of Object.entries(r.labels)) {
+    check(`labels key`, key, LABEL_KEY);
+    check(`labels['${key}']`, value, LABEL_VALUE);
+  }
+  return r;
+}

@@ -1,0 +1,41 @@
+import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
+import { App, TerraformOutput, TerraformStack } from 'cdktf';
+import { Construct } from 'constructs';
+import { IntegrityResponder, ResponseMode } from './lib';
+
+/**
+ * Example deployment: one responder watching one project.
+ *
+ * Configuration comes from the environment or from cdktf context (`-c key=value` or
+ * `context` in cdktf.json); environment wins. Without any, it synthesizes for the
+ * placeholder project `my-shielded-vm-project` so the plan can be read offline.
+ */
+class ResponderStack extends TerraformStack {
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    const setting = (env: string, context: string): string | undefined =>
+      process.env[env] || (this.node.tryGetContext(context) as string | undefined) || undefined;
+    const projectId = setting('GOOGLE_CLOUD_PROJECT', 'projectId') ?? 'my-shielded-vm-project';
+    const region = setting('GOOGLE_CLOUD_REGION', 'region') ?? 'us-central1';
+
+    new GoogleProvider(this, 'google', { project: projectId, region });
+    const responder = new IntegrityResponder(this, 'Responder', {
+      projectId,
+      region,
+      responseMode: setting('RESPONSE_MODE', 'responseMode') as ResponseMode | undefined,
+      firestoreDatabaseId: setting('FIRESTORE_DATABASE', 'firestoreDatabaseId'),
+      enableApis: setting('ENABLE_APIS', 'enableApis') === 'true',
+    });
+
+    new TerraformOutput(this, 'function_name', { value: responder.function.name });
+    new TerraformOutput(this, 'topic', { value: responder.topic.id });
+    new TerraformOutput(this, 'sink_writer_identity', { value: responder.sink.writerIdentity });
+    new TerraformOutput(this, 'runtime_service_account', { value: responder.runtimeServiceAccount.email });
+    new TerraformOutput(this, 'baseline_database', { value: responder.databaseId });
+    new TerraformOutput(this, 'baseline_collection', { value: responder.baselineCollection });
+  }
+}
+
+const app = new App();
+new ResponderStack(app, 'integrity-responder');
+app.synth();
