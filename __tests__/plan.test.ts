@@ -1,0 +1,310 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Cloudfunctions2Function } from '@cdktf/provider-google/lib/cloudfunctions2-function';
+import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
+import { TerraformStack, Testing } from 'cdktf';
+import { ENTRY_POINT, IntegrityResponder, REQUIRED_APIS, RESPONDER_COMPUTE_PERMISSIONS } from '../lib';
+import { loadFunctionBundle } from '../lib/function-bundle';
+import { PROJECT, Plan, scrubbed, synthResponders } from './support/synth';
+
+const FILTER = `resource.type="gce_instance" AND logName="projects/${PROJECT}/logs/compute.googleapis.com%2Fshielded_vm_integrity"`;
+
+function ref(plan: Plan, type: string, body: Record<string, unknown>, attr: string): string {
+  const id = Object.entries(plan.resources(type)).find(([, b]) => b === body)?.[0];
+  if (!id) throw new Error(`resource not found in ${type}`);
+  return `\${${type}.${id}.${attr}}`;
+}
+
+function serviceAccount(plan: Plan, accountId: string): Record<string, unknown> {
+  const found = Object.values(plan.resources('google_service_account')).find((sa) => sa.account_id === accountId);
+  if (!found) throw new Error(`no service account ${accountId}`);
+  return found;
+}
+
+function email(plan: Plan, accountId: string): string {
+  return ref(plan, 'google_service_account', serviceAccount(plan, accountId), 'email');
+}
+
+describe('the synthesized plan', () => {
+  describe('snapshots', () => {
+    it('matches the default configuration', () => {
+      expect(scrubbed(synthResponders({}))).toMatchSnapshot();
+    });
+
+    it('matches a tutorial-compatible shutdown configuration on the (default) database', () => {
+      expect(scrubbed(synthResponders({ responseMode: 'shutdown', firestoreDatabaseId: '(default)' }))).toMatchSnapshot();
+    });
+
+    it('matches a configuration that enables APIs and sizes the function', () => {
+      const plan = synthResponders({
+        enableApis: true,
+        region: 'europe-west4',
+        firestoreLocationId: 'eur3',
+        maxInstanceCount: 10,
+        memoryMib: 512,
+        timeoutSeconds: 120,
+        logLevel: 'info',
+        labels: { team: 'platform' },
+      });
+      expect(scrubbed(plan)).toMatchSnapshot();
+    });
+
+    it('matches two responders in one stack', () => {
+      expect(scrubbed(synthResponders({ namePrefix: 'fleet-a' }, { namePrefix: 'fleet-b', firestoreDatabaseId: '(default)' }))).toMatchSnapshot();
+    });
+  });
+
+  describe('log sink and topic (B1, B2)', () => {
+    const plan = synthResponders({});
+    const topic = plan.only('google_pubsub_topic');
+    const sink = plan.only('google_logging_project_sink');
+
+    it('exports exactly the shielded_vm_integrity entries of gce_instance resources', () => {
+      expect(sink.filter).toBe(FILTER);
+    });
+
+    it('gives the sink its own writer identity', () => {
+      expect(sink.unique_writer_identity).toBe(true);
+    });
+
+    it('sends the entries to the topic', () => {
+      expect(sink.destination).toBe(`pubsub.googleapis.com/${ref(plan, 'google_pubsub_topic', topic, 'id')}`);
+    });
+
+    it('lets the sink writer publish to that topic and nothing else', () => {
+      const grants = Object.values(plan.resources('google_pubsub_topic_iam_member'));
+      expect(grants).toEqual([
+        expect.objectContaining({
+          topic: ref(plan, 'google_pubsub_topic', topic, 'name'),
+          role: 'roles/pubsub.publisher',
+          member: ref(plan, 'google_logging_project_sink', sink, 'writer_identity'),
+        }),
+      ]);
+      const projectRoles = Object.values(plan.resources('google_project_iam_member')).map((g) => g.role);
+      expect(projectRoles).not.toContain('roles/pubsub.publisher');
+    });
+  });
+
+  describe('function source (B3)', () => {
+    const plan = synthResponders({});
+    const bucket = plan.only('google_storage_bucket');
+    const object = plan.only('google_storage_bucket_object');
+
+    it('keeps the source bucket private: uniform access, public access prevention enforced', () => {
+      expect(plan.json).toHaveResourceWithProperties(StorageBucket, {
+        uniform_bucket_level_access: true,
+        public_access_prevention: 'enforced',
+        force_destroy: false,
+      });
+      expect(bucket.name).toBe(`${PROJECT}-integrity-responder-src`);
+    });
+
+    it('names the uploaded object after the SHA-256 of the zip it uploads', () => {
+      const bundle = loadFunctionBundle();
+      const sha = createHash('sha256').update(readFileSync(bundle.zipPath)).digest('hex');
+      expect(object.name).toBe(`integrity-responder/function-${sha}.zip`);
+      expect(object.bucket).toBe(ref(plan, 'google_storage_bucket', bucket, 'name'));
+      expect(object.source).toMatch(new RegExp(`assets/.*${sha}.*\\.zip$`));
+    });
+
+    it('synthesizes byte-identical plans when nothing changed (no diff)', () => {
+      expect(synthResponders({}).json).toBe(plan.json);
+    });
+  });
+
+  describe('the function (B4)', () => {
+    const plan = synthResponders({});
+    const fn = plan.only('google_cloudfunctions2_function') as Record<string, any>;
+
+    it('is a Gen2 function on nodejs24 built from the uploaded object', () => {
+      expect(fn.build_config.runtime).toBe('nodejs24');
+      expect(fn.build_config.entry_point).toBe(ENTRY_POINT);
+      expect(fn.build_config.source.storage_source).toEqual({
+        bucket: ref(plan, 'google_storage_bucket', plan.only('google_storage_bucket'), 'name'),
+        object: ref(plan, 'google_storage_bucket_object', plan.only('google_storage_bucket_object'), 'name'),
+      });
+    });
+
+    it('builds with a dedicated build account into a dedicated repository', () => {
+      expect(fn.build_config.service_account).toBe(ref(plan, 'google_service_account', serviceAccount(plan, 'integrity-responder-build'), 'id'));
+      expect(fn.build_config.docker_repository).toBe(
+        ref(plan, 'google_artifact_registry_repository', plan.only('google_artifact_registry_repository'), 'id'),
+      );
+    });
+
+    it('runs as its own service account, internal ingress only, with bounded instances', () => {
+      expect(fn.service_config.service_account_email).toBe(email(plan, 'integrity-responder-runtime'));
+      expect(fn.service_config.ingress_settings).toBe('ALLOW_INTERNAL_ONLY');
+      expect(fn.service_config.max_instance_count).toBe(3);
+      expect(fn.service_config.min_instance_count).toBe(0);
+    });
+
+    it('is configured through environment variables', () => {
+      expect(fn.service_config.environment_variables).toEqual({
+        RESPONSE_MODE: 'relearn-if-known-good',
+        FIRESTORE_DATABASE: 'integrity-responder-baselines',
+        BASELINE_COLLECTION: 'known_good_measurements',
+        GOOGLE_CLOUD_PROJECT: PROJECT,
+        LOG_LEVEL: 'debug',
+      });
+    });
+
+    it('is triggered by Eventarc on messages published to the topic, with retries, as the trigger account', () => {
+      expect(fn.event_trigger).toEqual({
+        trigger_region: 'us-central1',
+        event_type: 'google.cloud.pubsub.topic.v1.messagePublished',
+        pubsub_topic: ref(plan, 'google_pubsub_topic', plan.only('google_pubsub_topic'), 'id'),
+        service_account_email: email(plan, 'integrity-responder-trigger'),
+        retry_policy: 'RETRY_POLICY_RETRY',
+      });
+    });
+
+    it('takes sizing props', () => {
+      const sized = synthResponders({ maxInstanceCount: 7, memoryMib: 512, timeoutSeconds: 90, runtime: 'nodejs22' });
+      expect(sized.json).toHaveResourceWithProperties(Cloudfunctions2Function, {
+        build_config: expect.objectContaining({ runtime: 'nodejs22' }),
+        service_config: expect.objectContaining({ max_instance_count: 7, available_memory: '512Mi', timeout_seconds: 90 }),
+      });
+    });
+  });
+
+  describe('IAM (B5)', () => {
+    const plan = synthResponders({});
+    const fn = plan.only('google_cloudfunctions2_function');
+    const projectGrants = Object.values(plan.resources('google_project_iam_member'));
+
+    it('lets the trigger account invoke this function’s service only', () => {
+      expect(Object.values(plan.resources('google_cloud_run_v2_service_iam_member'))).toEqual([
+        expect.objectContaining({
+          name: ref(plan, 'google_cloudfunctions2_function', fn, 'service_config[0].service'),
+          role: 'roles/run.invoker',
+          member: `serviceAccount:${email(plan, 'integrity-responder-trigger')}`,
+        }),
+      ]);
+      expect(projectGrants.map((g) => g.role)).not.toContain('roles/run.invoker');
+    });
+
+    it('gives the runtime a custom role with exactly the Compute permissions the handler uses', () => {
+      const role = plan.only('google_project_iam_custom_role');
+      expect([...(role.permissions as string[])].sort()).toEqual([
+        'compute.instances.list',
+        'compute.instances.setShieldedInstanceIntegrityPolicy',
+        'compute.instances.stop',
+      ]);
+      expect(RESPONDER_COMPUTE_PERMISSIONS).toEqual(role.permissions);
+      expect(projectGrants).toContainEqual(
+        expect.objectContaining({
+          role: ref(plan, 'google_project_iam_custom_role', role, 'name'),
+          member: `serviceAccount:${email(plan, 'integrity-responder-runtime')}`,
+        }),
+      );
+    });
+
+    it('gives the runtime read-only Firestore access conditioned to the baseline database', () => {
+      expect(projectGrants).toContainEqual(
+        expect.objectContaining({
+          role: 'roles/datastore.viewer',
+          member: `serviceAccount:${email(plan, 'integrity-responder-runtime')}`,
+          condition: expect.objectContaining({
+            expression: `resource.name == "projects/${PROJECT}/databases/integrity-responder-baselines"`,
+          }),
+        }),
+      );
+    });
+
+    it('grants project-wide only the documented roles', () => {
+      const roles = projectGrants.map((g) => String(g.role).replace(/\$\{.*\}/, '<custom role>')).sort();
+      expect(roles).toEqual(['<custom role>', 'roles/datastore.viewer', 'roles/logging.logWriter', 'roles/storage.objectViewer']);
+      const sourceRead = projectGrants.find((g) => g.role === 'roles/storage.objectViewer')!;
+      expect(sourceRead.condition).toEqual(expect.objectContaining({ expression: 'resource.name.startsWith("projects/_/buckets/gcf-v2-sources-")' }));
+    });
+
+    it('contains no primitive role, no public member, and never the default compute service account', () => {
+      for (const [type, id, body] of plan.all()) {
+        const text = JSON.stringify(body);
+        expect({ type, id, primitive: /roles\/(owner|editor|viewer)"/.test(text) }).toEqual({ type, id, primitive: false });
+        expect(text).not.toMatch(/allUsers|allAuthenticatedUsers/);
+        expect(text).not.toMatch(/-compute@developer\.gserviceaccount\.com/);
+      }
+    });
+
+    it('puts one of its own service accounts wherever an identity is chosen', () => {
+      const ours = Object.keys(plan.resources('google_service_account'));
+      const fnAny = fn as Record<string, any>;
+      for (const value of [fnAny.build_config.service_account, fnAny.service_config.service_account_email, fnAny.event_trigger.service_account_email]) {
+        expect(ours.some((id) => String(value).startsWith(`\${google_service_account.${id}.`))).toBe(true);
+      }
+    });
+  });
+
+  describe('Firestore (B6)', () => {
+    it('creates a dedicated Native-mode database with delete protection by default', () => {
+      const db = synthResponders({}).only('google_firestore_database');
+      expect(db).toEqual(
+        expect.objectContaining({
+          name: 'integrity-responder-baselines',
+          type: 'FIRESTORE_NATIVE',
+          location_id: 'us-central1',
+          delete_protection_state: 'DELETE_PROTECTION_ENABLED',
+          deletion_policy: 'ABANDON',
+        }),
+      );
+    });
+
+    it('uses an existing database, such as (default), without creating one', () => {
+      const plan = synthResponders({ firestoreDatabaseId: '(default)' });
+      expect(plan.resources('google_firestore_database')).toEqual({});
+      const fn = plan.only('google_cloudfunctions2_function') as Record<string, any>;
+      expect(fn.service_config.environment_variables.FIRESTORE_DATABASE).toBe('(default)');
+      const grant = Object.values(plan.resources('google_project_iam_member')).find((g) => g.role === 'roles/datastore.viewer');
+      expect(grant?.condition).toEqual(expect.objectContaining({ expression: `resource.name == "projects/${PROJECT}/databases/(default)"` }));
+    });
+
+    it('declares no composite index: the only query uses equality filters (see README)', () => {
+      expect(synthResponders({}).resources('google_firestore_index')).toEqual({});
+    });
+  });
+
+  describe('embedding (B7)', () => {
+    it('creates no provider of its own', () => {
+      const app = Testing.app();
+      const stack = new TerraformStack(app, 'bare');
+      new IntegrityResponder(stack, 'Responder', { projectId: PROJECT });
+      const doc = JSON.parse(Testing.synth(stack)) as { provider?: unknown };
+      expect(doc.provider).toBeUndefined();
+    });
+
+    it('lets two responders share a stack without any name colliding', () => {
+      const plan = synthResponders({ namePrefix: 'fleet-a' }, { namePrefix: 'fleet-b' });
+      const names = plan.all().flatMap(([type, , body]) =>
+        ['name', 'account_id', 'role_id', 'repository_id'].filter((k) => typeof body[k] === 'string' && !String(body[k]).includes('${')).map((k) => `${type}:${String(body[k])}`),
+      );
+      expect(names.length).toBeGreaterThan(20);
+      expect(new Set(names).size).toBe(names.length);
+    });
+
+    it('fails when two responders in one stack share a namePrefix', () => {
+      expect(() => synthResponders({ namePrefix: 'same' }, { namePrefix: 'same' })).toThrow(/namePrefix 'same' is already used/);
+    });
+
+    it('exposes the resources users wire to', () => {
+      const app = Testing.app();
+      const stack = new TerraformStack(app, 'fields');
+      const r = new IntegrityResponder(stack, 'Responder', { projectId: PROJECT });
+      for (const field of ['topic', 'function', 'runtimeServiceAccount', 'triggerServiceAccount', 'buildServiceAccount', 'sink', 'sourceBucket', 'database'] as const) {
+        expect(r[field]).toBeDefined();
+      }
+      expect(r.databaseId).toBe('integrity-responder-baselines');
+    });
+
+    it('enables the required APIs only when asked, and never disables them on destroy', () => {
+      expect(synthResponders({}).resources('google_project_service')).toEqual({});
+      const plan = synthResponders({ enableApis: true });
+      const services = Object.values(plan.resources('google_project_service'));
+      expect(services.map((s) => s.service).sort()).toEqual([...REQUIRED_APIS].sort());
+      expect(services.every((s) => s.disable_on_destroy === false)).toBe(true);
+      const fn = plan.only('google_cloudfunctions2_function');
+      expect((fn.depends_on as string[]).filter((d) => d.startsWith('google_project_service.'))).toHaveLength(REQUIRED_APIS.length);
+    });
+  });
+});
