@@ -1,0 +1,57 @@
+import { TerraformStack, Testing } from 'cdktf';
+import { IntegrityResponder, IntegrityResponderProps } from '../lib';
+import { resolveProps } from '../lib/props';
+
+const base: IntegrityResponderProps = { projectId: 'fleet-prod-1234' };
+
+describe('IntegrityResponder props', () => {
+  it('resolves the documented defaults', () => {
+    expect(resolveProps(base)).toEqual({
+      projectId: 'fleet-prod-1234',
+      region: 'us-central1',
+      namePrefix: 'integrity-responder',
+      responseMode: 'relearn-if-known-good',
+      runtime: 'nodejs24',
+      maxInstanceCount: 3,
+      memoryMib: 256,
+      timeoutSeconds: 60,
+      firestoreLocationId: 'us-central1',
+      firestoreDeleteProtection: true,
+      baselineCollection: 'known_good_measurements',
+      sourceBucketName: 'fleet-prod-1234-integrity-responder-src',
+      logLevel: 'debug',
+      enableApis: false,
+      labels: {},
+    });
+  });
+
+  it.each<[string, Partial<IntegrityResponderProps>, RegExp]>([
+    ['projectId is empty', { projectId: '' }, /projectId is required/],
+    ['projectId has uppercase', { projectId: 'Fleet' }, /projectId must match .*, got 'Fleet'/],
+    ['namePrefix has uppercase', { namePrefix: 'Foo_Bar' }, /namePrefix must match .*, got 'Foo_Bar'/],
+    ['namePrefix is longer than 20 characters', { namePrefix: 'a'.repeat(21) }, /namePrefix must match/],
+    ['namePrefix ends with a hyphen', { namePrefix: 'fleet-' }, /namePrefix must match/],
+    ['region is not a region', { region: 'us-central1-a' }, /region must match .*, got 'us-central1-a'/],
+    ['responseMode is unknown', { responseMode: 'panic' as never }, /responseMode must be one of 'relearn-if-known-good', 'shutdown', got 'panic'/],
+    ['runtime is unsupported', { runtime: 'nodejs20' as never }, /runtime must be one of 'nodejs22', 'nodejs24', got 'nodejs20'/],
+    ['maxInstanceCount is zero', { maxInstanceCount: 0 }, /maxInstanceCount must be an integer from 1 to 100, got 0/],
+    ['maxInstanceCount is fractional', { maxInstanceCount: 2.5 }, /maxInstanceCount must be an integer/],
+    ['memoryMib is too small', { memoryMib: 64 }, /memoryMib must be an integer from 128 to 4096, got 64/],
+    ['timeoutSeconds is too long', { timeoutSeconds: 3600 }, /timeoutSeconds must be an integer from 1 to 540, got 3600/],
+    ['firestoreDatabaseId is invalid', { firestoreDatabaseId: 'Default' }, /firestoreDatabaseId must match/],
+    ['baselineCollection has a slash', { baselineCollection: 'a/b' }, /baselineCollection must match/],
+    ['sourceBucketName is too long', { sourceBucketName: 'b'.repeat(64) }, /sourceBucketName must match/],
+    ['logLevel is unknown', { logLevel: 'trace' as never }, /logLevel must be one of/],
+    ['a label value has uppercase', { labels: { team: 'Platform' } }, /labels\['team'\] must match/],
+  ])('fails when %s', (_name, props, message) => {
+    const stack = new TerraformStack(Testing.app(), 'props');
+    expect(() => new IntegrityResponder(stack, 'Responder', { ...base, ...props })).toThrow(message);
+  });
+
+  it('skips validation of unresolved tokens', () => {
+    const stack = new TerraformStack(Testing.app(), 'tokens');
+    const { TerraformVariable } = jest.requireActual('cdktf') as typeof import('cdktf');
+    const project = new TerraformVariable(stack, 'project', { type: 'string' });
+    expect(() => new IntegrityResponder(stack, 'Responder', { projectId: project.stringValue, sourceBucketName: 'fleet-responder-src' })).not.toThrow();
+  });
+});
