@@ -10,6 +10,15 @@ function isNotFound(e: unknown): boolean {
   return code === NOT_FOUND || code === 404;
 }
 
+/**
+ * The client wraps the zonal operation; its own `name` holds the operation's numeric id, the
+ * API's operation name is on the response it wraps.
+ */
+function operationName(operation: { latestResponse?: unknown; name?: string | null }): string | undefined {
+  const response = operation.latestResponse as { name?: string | null } | undefined;
+  return response?.name ?? operation.name ?? undefined;
+}
+
 /** The Compute Engine calls the handler makes, through the official client. */
 export class ComputeInstanceControl implements InstanceControl {
   constructor(private readonly client: () => Promise<InstancesClient>) {}
@@ -34,7 +43,7 @@ export class ComputeInstanceControl implements InstanceControl {
     const client = await this.client();
     return this.call(instance, async () => {
       const [operation] = await client.stop({ project: instance.projectId, zone: instance.zone, instance: instance.name, requestId });
-      return operation.name ?? undefined;
+      return operationName(operation);
     });
   }
 
@@ -48,7 +57,7 @@ export class ComputeInstanceControl implements InstanceControl {
         requestId,
         shieldedInstanceIntegrityPolicyResource: { updateAutoLearnPolicy: true },
       });
-      return operation.name ?? undefined;
+      return operationName(operation);
     });
   }
 

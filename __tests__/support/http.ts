@@ -1,0 +1,42 @@
+import { request } from 'node:http';
+
+/** Minimal HTTP client on node:http (Jest's sandboxed fetch cannot always read bodies). */
+export function httpRequest(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: options.method ?? 'GET', headers: options.headers }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+type FirestoreValue = { stringValue: string } | { integerValue: string } | { booleanValue: boolean } | { mapValue: { fields: Record<string, FirestoreValue> } };
+
+function toValue(v: unknown): FirestoreValue {
+  if (typeof v === 'string') return { stringValue: v };
+  if (typeof v === 'number') return { integerValue: String(v) };
+  if (typeof v === 'boolean') return { booleanValue: v };
+  if (v && typeof v === 'object') return { mapValue: { fields: toFields(v as Record<string, unknown>) } };
+  throw new Error(`unsupported Firestore test value ${String(v)}`);
+}
+
+function toFields(o: Record<string, unknown>): Record<string, FirestoreValue> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined).map(([k, v]) => [k, toValue(v)]));
+}
+
+/** Writes a document straight into the Firestore emulator over its REST API, as an admin. */
+export async function putEmulatorDocument(host: string, project: string, database: string, collection: string, id: string, data: Record<string, unknown>): Promise<void> {
+  const url = `http://${host}/v1/projects/${project}/databases/${database}/documents/${collection}/${encodeURIComponent(id)}`;
+  const res = await httpRequest(url, {
+    method: 'PATCH',
+    headers: { authorization: 'Bearer owner', 'content-type': 'application/json' },
+    body: JSON.stringify({ fields: toFields(data) }),
+  });
+  if (res.status !== 200) throw new Error(`emulator write failed: ${res.status} ${res.body}`);
+}
