@@ -1,0 +1,134 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import AdmZip from 'adm-zip';
+import { startFirestoreEmulator } from '../__tests__/support/emulators';
+import { FakeComputeApi } from '../__tests__/support/fake-compute';
+import { integrityEntry, linuxPcrs, pubsubData, tutorialDocument, windowsPcrs } from '../__tests__/support/fixtures';
+import { nodeBinary } from '../__tests__/support/node-runtime';
+import { FirestoreBaselineStore } from '../function/adapters/firestore-store';
+import { ComputeInstanceControl } from '../function/adapters/compute-control';
+import { baselineDocument } from '../function/baseline';
+import { createFirestore, createInstancesClient, lazy } from '../function/clients';
+import { loadConfig } from '../function/config';
+import { handleMessage } from '../function/handler';
+import { jsonLogger } from '../function/logger';
+import { parseMeasurements } from '../function/parse';
+import { buildFunctionBundle } from '../lib/bundle/build';
+import { packageRoot } from '../lib/bundle/sources';
+
+// Prints the performance figures the project commits to. Figures, not pass/fail: compare
+// them with the targets in the README.
+
+const root = packageRoot(__dirname);
+const RUNTIME_MAJOR = 24;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function row(name: string, value: string, target: string): void {
+  process.stdout.write(`${name.padEnd(58)} ${value.padStart(14)}   (target ${target})\n`);
+}
+
+function time(fn: () => void): number {
+  const t = performance.now();
+  fn();
+  return performance.now() - t;
+}
+
+async function bundleFigures(): Promise<void> {
+  const m = await buildFunctionBundle(root);
+  row('bundle: index.js size', `${(m.bundleBytes / 1e6).toFixed(2)} MB`, '≤ 7 MB');
+  row('bundle: zip size', `${(m.zipBytes / 1e6).toFixed(2)} MB`, '-');
+
+  const dir = mkdtempSync(join(tmpdir(), 'svir-bench-'));
+  try {
+    new AdmZip(join(root, 'dist', 'function', m.zipFile)).extractAllTo(dir, true);
+    symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
+    writeFileSync(
+      join(dir, 'probe.js'),
+      `const t = process.hrtime.bigint(); require('./index.js'); process.stdout.write(String(Number(process.hrtime.bigint() - t) / 1e6));`,
+    );
+    const node = nodeBinary(RUNTIME_MAJOR);
+    const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+    const runs = Array.from({ length: 11 }, () =>
+      Number(execFileSync(node, ['probe.js'], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', METADATA_SERVER_DETECTION: 'none' } })),
+    );
+    row(`bundle: cold require('index.js') median of 11, node ${version}`, `${median(runs).toFixed(0)} ms`, '≤ 300 ms');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function synthFigures(): void {
+  const env = { ...process.env, CHECKPOINT_DISABLE: '1', DISABLE_VERSION_CHECK: '1', CI: 'true' };
+  const run = (cmd: string, args: string[]) => {
+    const r = spawnSync(cmd, args, { cwd: root, env, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stdout}\n${r.stderr}`);
+  };
+  const tsx = join(root, 'node_modules', '.bin', 'tsx');
+  run(tsx, ['main.ts']); // warm the disk cache once
+  const direct = Array.from({ length: 5 }, () => time(() => run(tsx, ['main.ts'])));
+  row('synth: app run directly (tsx main.ts), median of 5', `${(median(direct) / 1000).toFixed(2)} s`, '≤ 2 s');
+  const cdktf = join(root, 'node_modules', '.bin', 'cdktf');
+  const cli = Array.from({ length: 3 }, () => time(() => run(cdktf, ['synth', '--quiet'])));
+  row('synth: through the cdktf CLI (cdktf synth), median of 3', `${(median(cli) / 1000).toFixed(2)} s`, '≤ 5 s');
+}
+
+async function perEventFigures(): Promise<void> {
+  const firestore = await startFirestoreEmulator();
+  const compute = new FakeComputeApi();
+  await compute.start();
+  process.env.FIRESTORE_EMULATOR_HOST = firestore.host;
+  process.env.METADATA_SERVER_DETECTION = 'none';
+  const project = 'fleet-prod-1234';
+  const zone = 'europe-west1-b';
+  compute.add({ project, zone, name: 'web-1', id: '1001' });
+  const config = loadConfig({ GOOGLE_CLOUD_PROJECT: project, FIRESTORE_DATABASE: 'bench-baselines', COMPUTE_API_ENDPOINT: compute.endpoint, LOG_LEVEL: 'error' });
+  const db = await createFirestore(config);
+  try {
+    const logger = jsonLogger('error');
+    const instances = new ComputeInstanceControl(lazy(() => createInstancesClient(config)));
+    for (const count of [0, 100, 1000]) {
+      const collection = `known_good_${count}`;
+      for (let i = 0; i < count; i += 400) {
+        const batch = db.batch();
+        for (let j = i; j < Math.min(count, i + 400); j++) batch.set(db.collection(collection).doc(`noise-${j}`), tutorialDocument(windowsPcrs(`noise-${j}`)));
+        await batch.commit();
+      }
+      const own = baselineDocument(parseMeasurements(linuxPcrs('own'), 'bench'));
+      await db.collection(collection).doc(own.id).set(own.data);
+      await db.collection(collection).doc('tutorial-style').set(tutorialDocument(linuxPcrs('tutorial')));
+      const store = new FirestoreBaselineStore(async () => db, collection, logger);
+      const reads = async (seed: string) => (await store.findExactMatch(parseMeasurements(linuxPcrs(seed), 'bench'))).reads;
+      row(
+        `reads per failed event with ${String(count).padStart(4)} baselines: own / tutorial / none`,
+        `${await reads('own')} / ${await reads('tutorial')} / ${await reads('tampered')}`,
+        'constant; own = 1',
+      );
+    }
+    const deps = { mode: config.mode, logger, instances, baselines: new FirestoreBaselineStore(async () => db, 'known_good_0', logger) };
+    for (const [label, name] of [['named in the log', 'web-1'], ['id only', null]] as const) {
+      compute.requests.length = 0;
+      await handleMessage(pubsubData(integrityEntry({ projectId: project, zone, instanceId: '1001', name, actual: linuxPcrs('tampered') })), deps, { id: `bench-${label}` });
+      row(`compute calls per failed event, instance ${label}`, String(compute.requests.length), name ? '1' : '2');
+    }
+  } finally {
+    await db.terminate();
+    await Promise.all([firestore.stop(), compute.stop()]);
+  }
+}
+
+async function main(): Promise<void> {
+  await bundleFigures();
+  synthFigures();
+  await perEventFigures();
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});
