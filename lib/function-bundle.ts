@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,29 +11,44 @@ export interface FunctionBundle extends FunctionBundleManifest {
   readonly zipPath: string;
 }
 
-let loaded: FunctionBundle | undefined;
+const loaded = new Map<string, FunctionBundle>();
 
-/**
- * Loads the bundle `npm run build:function` wrote, checking that the zip is the one the
- * manifest describes and, in a source checkout, that it was built from the current sources:
- * a stale bundle would deploy code that is not the code under review.
- */
-export function loadFunctionBundle(root: string = packageRoot()): FunctionBundle {
-  if (loaded) return loaded;
+type Check = { readonly ok: true; readonly bundle: FunctionBundle } | { readonly ok: false; readonly problem: string };
+
+function check(root: string, fromSources: boolean): Check {
   const dir = bundleDir(root);
   const manifestPath = join(dir, 'manifest.json');
-  if (!existsSync(manifestPath)) {
-    throw new Error(`IntegrityResponder: the function bundle is missing (${manifestPath}); run 'npm run build:function' first`);
-  }
+  if (!existsSync(manifestPath)) return { ok: false, problem: `the function bundle is missing (${manifestPath})` };
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as FunctionBundleManifest;
   const zipPath = join(dir, manifest.zipFile);
-  const actual = createHash('sha256').update(readFileSync(zipPath)).digest('hex');
-  if (actual !== manifest.zipSha256) {
-    throw new Error(`IntegrityResponder: ${zipPath} does not match its manifest (sha256 ${actual}); run 'npm run build:function -- --force'`);
+  const actual = existsSync(zipPath) ? createHash('sha256').update(readFileSync(zipPath)).digest('hex') : 'missing';
+  if (actual !== manifest.zipSha256) return { ok: false, problem: `${zipPath} does not match its manifest (sha256 ${actual})` };
+  if (fromSources && sourcesHash(root) !== manifest.sourcesHash) {
+    return { ok: false, problem: `the function bundle in ${dir} is older than the sources in function/` };
   }
-  if (existsSync(join(root, 'function', 'index.ts')) && sourcesHash(root) !== manifest.sourcesHash) {
-    throw new Error(`IntegrityResponder: the function bundle in ${dir} is older than the sources in function/; run 'npm run build:function'`);
+  return { ok: true, bundle: { ...manifest, zipPath } };
+}
+
+/**
+ * Loads the bundle `npm run build:function` writes, checking that the zip is the one its
+ * manifest describes. In a source checkout (function/ present) a missing or stale bundle is
+ * rebuilt first, as esbuild-based constructs do at synth time: the plan never uploads code
+ * other than the code under review. A package without sources uses its prebuilt bundle.
+ */
+export function loadFunctionBundle(root: string = packageRoot()): FunctionBundle {
+  const cached = loaded.get(root);
+  if (cached) return cached;
+  const fromSources = existsSync(join(root, 'function', 'index.ts'));
+  let result = check(root, fromSources);
+  if (!result.ok && fromSources) {
+    // esbuild's plugin API is asynchronous and constructors are not: build in a child process.
+    execFileSync(process.execPath, [require.resolve('tsx/cli'), join(root, 'scripts', 'build-function.ts')], {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    result = check(root, fromSources);
   }
-  loaded = { ...manifest, zipPath };
-  return loaded;
+  if (!result.ok) throw new Error(`IntegrityResponder: ${result.problem}; run 'npm run build:function -- --force'`);
+  loaded.set(root, result.bundle);
+  return result.bundle;
 }

@@ -64,15 +64,17 @@ async function bundleFigures(): Promise<void> {
 }
 
 function synthFigures(): void {
-  const env = { ...process.env, CHECKPOINT_DISABLE: '1', DISABLE_VERSION_CHECK: '1', CI: 'true' };
+  const quietTerraform = join(mkdtempSync(join(tmpdir(), 'svir-tfrc-')), 'terraformrc');
+  writeFileSync(quietTerraform, '');
+  const env = { ...process.env, CHECKPOINT_DISABLE: '1', DISABLE_VERSION_CHECK: '1', CI: 'true', TF_CLI_CONFIG_FILE: quietTerraform };
   const run = (cmd: string, args: string[]) => {
     const r = spawnSync(cmd, args, { cwd: root, env, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stdout}\n${r.stderr}`);
   };
-  const tsx = join(root, 'node_modules', '.bin', 'tsx');
-  run(tsx, ['main.ts']); // warm the disk cache once
-  const direct = Array.from({ length: 5 }, () => time(() => run(tsx, ['main.ts'])));
-  row('synth: app run directly (tsx main.ts), median of 5', `${(median(direct) / 1000).toFixed(2)} s`, '≤ 2 s');
+  const app = ['--require', 'tsx/cjs', 'main.ts']; // the cdktf.json app command
+  run(process.execPath, app); // warm the disk cache (and the bundle) once
+  const direct = Array.from({ length: 5 }, () => time(() => run(process.execPath, app)));
+  row('synth: app run directly (node --require tsx/cjs main.ts), median of 5', `${(median(direct) / 1000).toFixed(2)} s`, '≤ 2 s');
   const cdktf = join(root, 'node_modules', '.bin', 'cdktf');
   const cli = Array.from({ length: 3 }, () => time(() => run(cdktf, ['synth', '--quiet'])));
   row('synth: through the cdktf CLI (cdktf synth), median of 3', `${(median(cli) / 1000).toFixed(2)} s`, '≤ 5 s');
