@@ -1,4 +1,4 @@
-import { decide, needsBaselineLookup } from '../function/decide';
+import { confirmRelearn, decide, needsBaselineLookup } from '../function/decide';
 import type { IntegrityReport } from '../function/parse';
 
 const report = (kind: IntegrityReport['kind'], passed: boolean): IntegrityReport => ({
@@ -33,5 +33,29 @@ describe('decide', () => {
 
   it('refuses to decide a failed late-boot report without a lookup', () => {
     expect(() => decide(report('lateBoot', false), 'relearn-if-known-good')).toThrow(/needs a baseline lookup/);
+  });
+});
+
+describe('confirmRelearn', () => {
+  const relearn = { action: 'relearn', reason: 'known-good', baselineId: 'b1' } as const;
+  const reported = { ...report('lateBoot', false), timestamp: '2026-11-20T10:00:00Z' };
+
+  it('keeps a relearn when the instance has not started since the report', () => {
+    expect(confirmRelearn(relearn, reported, { id: '1', lastStartTimestamp: '2026-11-20T09:58:00Z' })).toBe(relearn);
+  });
+
+  it.each<[string, { id: string; lastStartTimestamp?: string }, string | undefined, string]>([
+    ['started after the report', { id: '1', lastStartTimestamp: '2026-11-20T10:00:01Z' }, '2026-11-20T10:00:00Z', 'superseded-by-later-boot'],
+    ['has no start time', { id: '1' }, '2026-11-20T10:00:00Z', 'superseded-by-later-boot'],
+    ['is compared with a report without time', { id: '1', lastStartTimestamp: '2026-11-20T09:00:00Z' }, undefined, 'superseded-by-later-boot'],
+    ['is another instance under the same name', { id: '2', lastStartTimestamp: '2026-11-20T09:00:00Z' }, '2026-11-20T10:00:00Z', 'instance-replaced'],
+  ])('turns a relearn into no action when the instance %s', (_name, current, timestamp, reason) => {
+    const r = { ...report('lateBoot', false), ...(timestamp !== undefined && { timestamp }) };
+    expect(confirmRelearn(relearn, r, current)).toEqual({ action: 'none', reason });
+  });
+
+  it('leaves other decisions alone', () => {
+    const stop = { action: 'stop', reason: 'not-known-good' } as const;
+    expect(confirmRelearn(stop, reported, { id: '2' })).toBe(stop);
   });
 });

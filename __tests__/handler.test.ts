@@ -3,7 +3,7 @@ import type { ResponseMode } from '../function/decide';
 import { HandlerDeps, handleMessage, requestIdFor } from '../function/handler';
 import { parseMeasurements } from '../function/parse';
 import { CapturingLogger, MemoryBaselines, RecordingInstances } from './support/fakes';
-import { EntryOptions, integrityEntry, linuxPcrs, otherIntegrityEntry, pubsubData, tutorialDocument, windowsPcrs } from './support/fixtures';
+import { DEFAULT_INSTANCE_ID, EntryOptions, integrityEntry, linuxPcrs, otherIntegrityEntry, pubsubData, tutorialDocument, windowsPcrs } from './support/fixtures';
 
 function setup(mode: ResponseMode = 'relearn-if-known-good') {
   const baselines = new MemoryBaselines();
@@ -14,6 +14,8 @@ function setup(mode: ResponseMode = 'relearn-if-known-good') {
     handleMessage('jsonPayload' in o ? pubsubData(o) : pubsubData(integrityEntry(o as EntryOptions)), deps, { id });
   return { baselines, instances, logger, deps, run };
 }
+
+const RELEARNED_WEB_1 = ['get fleet-prod-1234/europe-west1-b/web-1', 'relearn fleet-prod-1234/europe-west1-b/web-1'];
 
 const ownFormat = (pcrs = linuxPcrs('good')) => baselineDocument(parseMeasurements(pcrs, 'fixture'));
 
@@ -31,7 +33,7 @@ describe('handleMessage in relearn-if-known-good mode', () => {
     const doc = ownFormat();
     t.baselines.add(doc.id, doc.data);
     await t.run({ actual: linuxPcrs('good') });
-    expect(t.instances.calls).toEqual(['relearn fleet-prod-1234/europe-west1-b/web-1']);
+    expect(t.instances.calls).toEqual(RELEARNED_WEB_1);
     expect(t.logger.lines).toEqual([
       expect.objectContaining({ severity: 'NOTICE', decision: 'relearn', baselineId: doc.id, instanceName: 'web-1', eventKind: 'lateBoot' }),
     ]);
@@ -41,7 +43,7 @@ describe('handleMessage in relearn-if-known-good mode', () => {
     const t = setup();
     t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
     await t.run({ actual: linuxPcrs('good') });
-    expect(t.instances.calls).toEqual(['relearn fleet-prod-1234/europe-west1-b/web-1']);
+    expect(t.instances.calls).toEqual(RELEARNED_WEB_1);
     expect(t.logger.lines[0]).toEqual(expect.objectContaining({ baselineId: 'baseline1' }));
   });
 
@@ -49,14 +51,14 @@ describe('handleMessage in relearn-if-known-good mode', () => {
     const t = setup();
     t.baselines.add('windows-2025-11', tutorialDocument(windowsPcrs('good')));
     await t.run({ actual: windowsPcrs('good') });
-    expect(t.instances.calls).toEqual(['relearn fleet-prod-1234/europe-west1-b/web-1']);
+    expect(t.instances.calls).toEqual(RELEARNED_WEB_1);
   });
 
   it('matches whatever the order of the measurements', async () => {
     const t = setup();
     t.baselines.add('baseline1', tutorialDocument(windowsPcrs('good')));
     await t.run({ actual: windowsPcrs('good').reverse() });
-    expect(t.instances.calls).toEqual(['relearn fleet-prod-1234/europe-west1-b/web-1']);
+    expect(t.instances.calls).toEqual(RELEARNED_WEB_1);
   });
 
   it('stops the VM when the measurements are not known good', async () => {
@@ -104,6 +106,34 @@ describe('handleMessage in relearn-if-known-good mode', () => {
     expect(t.instances.calls).toEqual([]);
     expect(t.baselines.lookups).toBe(0);
     expect(t.logger.lines).toEqual([expect.objectContaining({ severity: 'DEBUG', decision: 'ignore', eventKind: 'earlyBoot' })]);
+  });
+});
+
+describe('relearning only the boot that was vetted', () => {
+  it('does not relearn when the instance has started again since the report', async () => {
+    const t = setup();
+    t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
+    t.instances.states.set('web-1', { id: DEFAULT_INSTANCE_ID, lastStartTimestamp: '2026-11-20T10:05:00.000Z' });
+    await t.run({ actual: linuxPcrs('good') });
+    expect(t.instances.calls).toEqual(['get fleet-prod-1234/europe-west1-b/web-1']);
+    expect(t.logger.lines).toEqual([expect.objectContaining({ severity: 'WARNING', decision: 'none', reason: 'superseded-by-later-boot' })]);
+  });
+
+  it('does not relearn when the report carries no timestamp to compare', async () => {
+    const t = setup();
+    t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
+    await t.run({ actual: linuxPcrs('good'), timestamp: null });
+    expect(t.instances.calls).toEqual(['get fleet-prod-1234/europe-west1-b/web-1']);
+    expect(t.logger.lines[0]).toEqual(expect.objectContaining({ reason: 'superseded-by-later-boot' }));
+  });
+
+  it('does not relearn when the name now belongs to another instance', async () => {
+    const t = setup();
+    t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
+    t.instances.states.set('web-1', { id: '999', lastStartTimestamp: '2026-11-20T09:00:00.000Z' });
+    await t.run({ actual: linuxPcrs('good') });
+    expect(t.instances.calls).toEqual(['get fleet-prod-1234/europe-west1-b/web-1']);
+    expect(t.logger.lines).toEqual([expect.objectContaining({ severity: 'WARNING', decision: 'none', reason: 'instance-replaced' })]);
   });
 });
 
@@ -161,6 +191,14 @@ describe('finding the instance', () => {
 });
 
 describe('failures and bad input', () => {
+  it('rejects an entry about another project than the one it watches', async () => {
+    const t = setup();
+    const deps = { ...t.deps, projectId: 'other-project-42' };
+    expect(await handleMessage(pubsubData(integrityEntry({})), deps, { id: 'm' })).toEqual({ status: 'rejected' });
+    expect(t.instances.calls).toEqual([]);
+    expect(t.logger.lines).toEqual([expect.objectContaining({ severity: 'ERROR', rejection: 'foreign-project' })]);
+  });
+
   it('throws when the Compute API fails, so the platform redelivers the event', async () => {
     const t = setup();
     t.instances.failWith = new Error('503 Service Unavailable');
@@ -227,7 +265,7 @@ describe('the decision log line', () => {
         baselineId: 'baseline1',
         instanceFound: true,
         operation: expect.stringMatching(/^operation-relearn-/),
-        firestoreReads: 1,
+        firestoreReads: 2,
         eventId: 'msg-77',
       },
     ]);

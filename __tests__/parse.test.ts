@@ -39,6 +39,13 @@ describe('parseMessage', () => {
     expect(parse(integrityEntry({ passed: true, actual: [] })).status).toBe('report');
   });
 
+  it('ignores entries of other logs', () => {
+    expect(parse({ ...integrityEntry(), logName: 'projects/fleet-prod-1234/logs/syslog' })).toEqual({ status: 'ignored', reason: expect.stringContaining('not the Shielded VM integrity log') });
+    const noLog = integrityEntry();
+    delete noLog.logName;
+    expect(parse(noLog).status).toBe('ignored');
+  });
+
   it('ignores other IntegrityEvents and other payload types', () => {
     expect(parse(otherIntegrityEntry('startupEvent'))).toEqual({ status: 'ignored', reason: expect.stringContaining('startupEvent') });
     expect(parse({ ...integrityEntry(), jsonPayload: { '@type': 'type.googleapis.com/other' } }).status).toBe('ignored');
@@ -87,6 +94,8 @@ describe('parseMessage', () => {
     ['a PCR name with a leading zero', mutate((e) => (e.jsonPayload.lateBootReportEvent.actualMeasurements[0].pcrNum = 'PCR_07')), 'invalid-measurements'],
     ['an empty value', mutate((e) => (e.jsonPayload.lateBootReportEvent.actualMeasurements[0].value = '')), 'invalid-measurements'],
     ['a numeric value', mutate((e) => (e.jsonPayload.lateBootReportEvent.actualMeasurements[0].value = 5)), 'invalid-measurements'],
+    ['a logName of another project', mutate((e) => (e.logName = 'projects/other-project-42/logs/compute.googleapis.com%2Fshielded_vm_integrity')), 'invalid-resource'],
+    ['an unparseable timestamp', mutate((e) => (e.timestamp = 'yesterday')), 'invalid-log-entry'],
     ['a non-string hashAlgo', mutate((e) => (e.jsonPayload.lateBootReportEvent.actualMeasurements[0].hashAlgo = {})), 'invalid-measurements'],
   ];
   it.each(rejectedEntries)('rejects an entry with %s', (_name, entry, code) => {

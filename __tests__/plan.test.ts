@@ -187,6 +187,7 @@ describe('the synthesized plan', () => {
     it('gives the runtime a custom role with exactly the Compute permissions the handler uses', () => {
       const role = plan.only('google_project_iam_custom_role');
       expect([...(role.permissions as string[])].sort()).toEqual([
+        'compute.instances.get',
         'compute.instances.list',
         'compute.instances.setShieldedInstanceIntegrityPolicy',
         'compute.instances.stop',

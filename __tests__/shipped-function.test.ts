@@ -52,7 +52,7 @@ describe('the shipped function', () => {
     await putEmulatorDocument(firestore.host, PROJECT, env.FIRESTORE_DATABASE!, env.BASELINE_COLLECTION!, 'baseline1', tutorialDocument(linuxPcrs('good')));
     const r = await deliver(entry({ name: 'web-1', instanceId: '1001', actual: linuxPcrs('good') }));
     expect(r.status).toBe(204);
-    expect(r.requests).toEqual(['PATCH instances/web-1/setShieldedInstanceIntegrityPolicy']);
+    expect(r.requests).toEqual(['GET instances/web-1', 'PATCH instances/web-1/setShieldedInstanceIntegrityPolicy']);
     expect(compute.actions()[0]!.body).toBe('{"updateAutoLearnPolicy":true}');
     expect(r.logs).toEqual([expect.objectContaining({ severity: 'NOTICE', decision: 'relearn', baselineId: 'baseline1' })]);
   });
@@ -61,8 +61,15 @@ describe('the shipped function', () => {
     const doc = baselineDocument(parseMeasurements(windowsPcrs('good'), 't'));
     await putEmulatorDocument(firestore.host, PROJECT, env.FIRESTORE_DATABASE!, env.BASELINE_COLLECTION!, doc.id, doc.data);
     const r = await deliver(entry({ name: 'win-1', instanceId: '1003', actual: windowsPcrs('good') }));
-    expect(r.requests).toEqual(['PATCH instances/win-1/setShieldedInstanceIntegrityPolicy']);
+    expect(r.requests).toEqual(['GET instances/win-1', 'PATCH instances/win-1/setShieldedInstanceIntegrityPolicy']);
     expect(r.logs).toEqual([expect.objectContaining({ decision: 'relearn', baselineId: doc.id, firestoreReads: 1 })]);
+  });
+
+  it('does not relearn a VM that has started again since the reported boot', async () => {
+    compute.instances.find((i) => i.name === 'web-1')!.lastStartTimestamp = '2026-11-20T10:30:00.000Z';
+    const r = await deliver(entry({ name: 'web-1', instanceId: '1001', actual: linuxPcrs('good') }));
+    expect(r.requests).toEqual(['GET instances/web-1']);
+    expect(r.logs).toEqual([expect.objectContaining({ severity: 'WARNING', decision: 'none', reason: 'superseded-by-later-boot' })]);
   });
 
   it('stops a VM whose measurements are not known good', async () => {
@@ -88,6 +95,13 @@ describe('the shipped function', () => {
     expect(r.status).toBe(204);
     expect(r.requests).toEqual(['POST instances/deleted-vm/stop']);
     expect(r.logs).toEqual([expect.objectContaining({ severity: 'WARNING', instanceFound: false })]);
+  });
+
+  it('rejects an entry about another project', async () => {
+    const r = await deliver(integrityEntry({ projectId: 'other-project-42', zone: ZONE, name: 'web-2', instanceId: '1002' }));
+    expect(r.status).toBe(204);
+    expect(r.requests).toEqual([]);
+    expect(r.logs).toEqual([expect.objectContaining({ severity: 'ERROR', rejection: 'foreign-project' })]);
   });
 
   it('acknowledges a malformed entry with one structured error and no Compute call', async () => {

@@ -29,8 +29,10 @@ function oneOf<T extends string>(name: string, value: string | undefined, allowe
   throw new ConfigError(`${name} must be one of ${allowed.join(', ')}; got '${value}'`);
 }
 
-const DATABASE_ID = /^(?:\(default\)|[a-z][a-z0-9-]{2,61}[a-z0-9])$/;
-const COLLECTION_ID = /^(?!__.*__$)[^/]{1,1500}$/;
+/** Firestore database ids: `(default)` or 4–63 lowercase letters, digits and hyphens. */
+export const DATABASE_ID = /^(?:\(default\)|[a-z][a-z0-9-]{2,61}[a-z0-9])$/;
+/** Top-level collection ids: no slash, not `.` or `..`, not `__…__`. */
+export const COLLECTION_ID = /^(?!__.*__$)(?!\.\.?$)[^/]{1,1500}$/;
 
 /** Reads and validates the function's environment variables. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

@@ -11,7 +11,7 @@ export type BaselineLookup = { readonly matched: true; readonly baselineId: stri
 
 /** The outcome for one report. Each variant maps to exactly one log line and at most one API call. */
 export type Decision =
-  | { readonly action: 'none'; readonly reason: 'policy-passed' }
+  | { readonly action: 'none'; readonly reason: 'policy-passed' | 'superseded-by-later-boot' | 'instance-replaced' }
   | { readonly action: 'ignore'; readonly reason: 'early-boot-report-in-relearn-mode' }
   | { readonly action: 'relearn'; readonly reason: 'known-good'; readonly baselineId: string }
   | { readonly action: 'stop'; readonly reason: 'not-known-good' | 'policy-failed' };
@@ -42,6 +42,29 @@ export function decide(report: IntegrityReport, mode: ResponseMode, lookup?: Bas
     default:
       return assertNever(mode);
   }
+}
+
+/** What the Compute API says about the VM now. */
+export interface InstanceState {
+  /** Numeric id, as a decimal string. */
+  readonly id: string;
+  /** RFC 3339 time of the VM's most recent start. */
+  readonly lastStartTimestamp?: string;
+}
+
+/**
+ * Re-checks a relearn against the VM as it is now. Relearning adopts the measurements of the
+ * VM's *latest* boot, but the decision was made on the report's boot: if the VM has started
+ * since (or the name now belongs to another VM), relearning would accept measurements nobody
+ * compared. Such a relearn becomes no action; the later boot's own report decides.
+ */
+export function confirmRelearn(decision: Decision, report: IntegrityReport, current: InstanceState): Decision {
+  if (decision.action !== 'relearn') return decision;
+  if (current.id !== report.instance.id) return { action: 'none', reason: 'instance-replaced' };
+  const started = current.lastStartTimestamp === undefined ? NaN : Date.parse(current.lastStartTimestamp);
+  const reported = report.timestamp === undefined ? NaN : Date.parse(report.timestamp);
+  if (!(started <= reported)) return { action: 'none', reason: 'superseded-by-later-boot' };
+  return decision;
 }
 
 function isLateBoot(kind: ReportKind): boolean {

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { Decision, ResponseMode, decide, needsBaselineLookup } from './decide';
+import { Decision, ResponseMode, confirmRelearn, decide, needsBaselineLookup } from './decide';
 import { IntegrityReport, parseMessage } from './parse';
 import { BaselineStore, InstanceControl, InstanceNotFoundError, Logger, Severity } from './ports';
 
@@ -9,6 +9,11 @@ export interface HandlerDeps {
   readonly baselines: BaselineStore;
   readonly instances: InstanceControl;
   readonly logger: Logger;
+  /**
+   * The project whose VMs this responder watches. Entries about other projects are rejected:
+   * only the sink of this project should be able to reach the function.
+   */
+  readonly projectId?: string;
 }
 
 /** CloudEvent attributes the handler uses. */
@@ -52,6 +57,11 @@ export async function handleMessage(data: unknown, deps: HandlerDeps, context: E
     return { status: 'ignored' };
   }
   const { report } = parsed;
+  if (deps.projectId !== undefined && report.instance.projectId !== deps.projectId) {
+    const detail = `the entry is about project ${report.instance.projectId}, this responder watches ${deps.projectId}`;
+    logger.log('ERROR', `Rejected integrity log entry: ${detail}`, { mode, rejection: 'foreign-project', detail, eventId: context.id });
+    return { status: 'rejected' };
+  }
   let reads: number | undefined;
   let lookup;
   if (needsBaselineLookup(report, mode)) {
@@ -59,7 +69,7 @@ export async function handleMessage(data: unknown, deps: HandlerDeps, context: E
     reads = result.reads;
     lookup = result;
   }
-  const decision = decide(report, mode, lookup);
+  let decision = decide(report, mode, lookup);
   let instanceName = report.instance.name;
   let operation: string | undefined;
   let instanceFound = true;
@@ -68,11 +78,10 @@ export async function handleMessage(data: unknown, deps: HandlerDeps, context: E
       instanceName ??= await deps.instances.findName(report.instance);
       if (instanceName === undefined) throw new InstanceNotFoundError(report.instance);
       const target = { projectId: report.instance.projectId, zone: report.instance.zone, name: instanceName };
+      if (decision.action === 'relearn') decision = confirmRelearn(decision, report, await deps.instances.describe(target));
       const requestId = requestIdFor(context.id, decision.action);
-      operation =
-        decision.action === 'stop'
-          ? await deps.instances.stop(target, requestId)
-          : await deps.instances.relearn(target, requestId);
+      if (decision.action === 'stop') operation = await deps.instances.stop(target, requestId);
+      if (decision.action === 'relearn') operation = await deps.instances.relearn(target, requestId);
     } catch (e) {
       if (!(e instanceof InstanceNotFoundError)) throw e;
       instanceFound = false;
@@ -93,13 +102,18 @@ function logDecision(
   const who = `${instance.projectId}/${instance.zone}/${extra.instanceName ?? instance.id}`;
   const message = !extra.instanceFound
     ? `Instance ${who} no longer exists; nothing to ${decision.action}`
+    : decision.reason === 'superseded-by-later-boot'
+    ? `Measurements of ${who} are known good, but the instance has started again since this report; the later boot's report decides`
+    : decision.reason === 'instance-replaced'
+    ? `Measurements of instance ${instance.id} are known good, but ${who} is now another instance; no action`
     : {
         none: `Integrity policy passed on ${who}; no action`,
         ignore: `Early-boot report for ${who} left to the late-boot report`,
         relearn: `Measurements of ${who} match a known-good baseline; relearning the integrity policy`,
         stop: `Integrity of ${who} not vetted (${decision.reason}); stopping the instance`,
       }[decision.action];
-  logger.log(extra.instanceFound ? SEVERITY[decision.action] : 'WARNING', message, {
+  const severity = !extra.instanceFound || decision.reason === 'superseded-by-later-boot' || decision.reason === 'instance-replaced' ? 'WARNING' : SEVERITY[decision.action];
+  logger.log(severity, message, {
     mode,
     eventKind: report.kind,
     policyEvaluationPassed: report.passed,

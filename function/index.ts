@@ -13,6 +13,7 @@ const logger = jsonLogger(config.logLevel);
 const deps: HandlerDeps = {
   mode: config.mode,
   logger,
+  ...(config.projectId !== undefined && { projectId: config.projectId }),
   baselines: new FirestoreBaselineStore(lazy(() => createFirestore(config)), config.baselineCollection, logger),
   instances: new ComputeInstanceControl(lazy(() => createInstancesClient(config))),
 };

@@ -6,6 +6,9 @@ export const INTEGRITY_EVENT_TYPE = 'type.googleapis.com/cloud_integrity.Integri
 /** LogEntry label that carries the instance name on Compute Engine log entries. */
 export const INSTANCE_NAME_LABEL = 'compute.googleapis.com/resource_name';
 
+/** Log the integrity reports are written to, URL-encoded as in `logName`. */
+export const INTEGRITY_LOG_ID = 'compute.googleapis.com%2Fshielded_vm_integrity';
+
 /** Largest decoded LogEntry accepted; real integrity entries are a few kilobytes. */
 export const MAX_LOG_ENTRY_BYTES = 256 * 1024;
 
@@ -43,7 +46,8 @@ export type RejectionCode =
   | 'invalid-log-entry'
   | 'invalid-resource'
   | 'invalid-report'
-  | 'invalid-measurements';
+  | 'invalid-measurements'
+  | 'foreign-project';
 
 /** Outcome of parsing one Pub/Sub message. */
 export type ParseResult =
@@ -135,6 +139,10 @@ export function parseLogEntry(entry: unknown): ParseResult {
 
 function parseLogEntryOrThrow(entry: unknown): ParseResult {
   if (!isObject(entry)) reject('invalid-log-entry', `the LogEntry must be a JSON object, got ${describe(entry)}`);
+  const logName = entry.logName;
+  if (typeof logName !== 'string' || !logName.endsWith(`/logs/${INTEGRITY_LOG_ID}`)) {
+    return { status: 'ignored', reason: `logName ${describe(logName)} is not the Shielded VM integrity log` };
+  }
   const payload = entry.jsonPayload;
   if (!isObject(payload)) {
     return { status: 'ignored', reason: 'the LogEntry has no jsonPayload' };
@@ -160,10 +168,16 @@ function parseLogEntryOrThrow(entry: unknown): ParseResult {
     reject('invalid-report', `${field}.policyEvaluationPassed must be a boolean, got ${describe(passed)}`);
   }
   const instance = parseInstance(entry);
+  if (logName !== `projects/${instance.projectId}/logs/${INTEGRITY_LOG_ID}`) {
+    reject('invalid-resource', `logName ${describe(logName)} does not belong to project ${instance.projectId}`);
+  }
   const bootCounter = parseBootCounter(payload.bootCounter);
   // A passed report needs no measurements to decide; a failed one is judged on them.
   const actualMeasurements = passed ? [] : parseMeasurements(report.actualMeasurements, `${field}.actualMeasurements`);
-  const timestamp = typeof entry.timestamp === 'string' ? entry.timestamp : undefined;
+  const timestamp = entry.timestamp;
+  if (timestamp !== undefined && (typeof timestamp !== 'string' || Number.isNaN(Date.parse(timestamp)))) {
+    reject('invalid-log-entry', `timestamp must be an RFC 3339 time, got ${describe(timestamp)}`);
+  }
   return {
     status: 'report',
     report: { kind, passed, actualMeasurements, instance, ...(bootCounter !== undefined && { bootCounter }), ...(timestamp !== undefined && { timestamp }) },

@@ -1,4 +1,4 @@
-import type { BaselineLookup } from './decide';
+import type { BaselineLookup, InstanceState } from './decide';
 import type { PcrMeasurement } from './measurements';
 import type { InstanceRef } from './parse';
 
@@ -25,6 +25,8 @@ export interface NamedInstance {
 export interface InstanceControl {
   /** Name of the instance with this numeric id, or undefined when it no longer exists. */
   findName(instance: InstanceRef): Promise<string | undefined>;
+  /** The VM's id and last start time (`instances.get`); throws InstanceNotFoundError. */
+  describe(instance: NamedInstance): Promise<InstanceState>;
   /** Starts stopping the VM; returns the operation name. `requestId` makes retries idempotent. */
   stop(instance: NamedInstance, requestId: string): Promise<string | undefined>;
   /** Asks the VM to relearn its integrity policy at next boot; returns the operation name. */

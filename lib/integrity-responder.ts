@@ -25,6 +25,7 @@ import {
 
 /** Compute Engine permissions the handler uses, and nothing else. */
 export const RESPONDER_COMPUTE_PERMISSIONS: readonly string[] = [
+  'compute.instances.get',
   'compute.instances.list',
   'compute.instances.setShieldedInstanceIntegrityPolicy',
   'compute.instances.stop',
@@ -170,7 +171,7 @@ export class IntegrityResponder extends Construct {
       project,
       roleId: `${p.namePrefix.replace(/-/g, '_')}_instances`,
       title: `Integrity responder ${p.namePrefix}: act on instances`,
-      description: 'Stop a Shielded VM or make it relearn its integrity policy; find an instance by id.',
+      description: 'Stop a Shielded VM or make it relearn its integrity policy; find an instance by id and check it before relearning.',
       permissions: [...RESPONDER_COMPUTE_PERMISSIONS],
       stage: 'GA',
       dependsOn,

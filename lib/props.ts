@@ -1,5 +1,6 @@
 import { Token } from 'cdktf';
 import { DEFAULT_BASELINE_COLLECTION } from '../function/baseline';
+import { COLLECTION_ID, DATABASE_ID } from '../function/config';
 import { RESPONSE_MODES, ResponseMode } from '../function/decide';
 import { LOG_LEVELS, LogLevel } from '../function/logger';
 
@@ -138,9 +139,7 @@ export interface ResolvedProps {
 const PROJECT_ID = /^(?:[a-z][a-z0-9.-]{0,61}[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 const REGION = /^[a-z]+-[a-z]+[0-9]{1,2}$/;
 const NAME_PREFIX = /^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$/;
-const DATABASE_ID = /^(?:\(default\)|[a-z][a-z0-9-]{2,61}[a-z0-9])$/;
 const LOCATION_ID = /^[a-z][a-z0-9-]{1,40}[a-z0-9]$/;
-const COLLECTION_ID = /^(?!__.*__$)(?!\.\.?$)[^/]{1,1500}$/;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9_.-]{1,61}[a-z0-9]$/;
 const LABEL_KEY = /^[a-z][a-z0-9_-]{0,62}$/;
 const LABEL_VALUE = /^[a-z0-9_-]{0,63}$/;

@@ -113,10 +113,16 @@ async function perEventFigures(): Promise<void> {
       );
     }
     const deps = { mode: config.mode, logger, instances, baselines: new FirestoreBaselineStore(async () => db, 'known_good_0', logger) };
-    for (const [label, name] of [['named in the log', 'web-1'], ['id only', null]] as const) {
+    const cases = [
+      ['stop, instance named in the log', 'web-1', 'tampered', '1'],
+      ['stop, instance id only', null, 'tampered', '2 (list + stop)'],
+      ['relearn, instance named in the log', 'web-1', 'own', '2 (get + relearn)'],
+    ] as const;
+    for (const [label, name, seed, target] of cases) {
       compute.requests.length = 0;
-      await handleMessage(pubsubData(integrityEntry({ projectId: project, zone, instanceId: '1001', name, actual: linuxPcrs('tampered') })), deps, { id: `bench-${label}` });
-      row(`compute calls per failed event, instance ${label}`, String(compute.requests.length), name ? '1' : '2');
+      await handleMessage(pubsubData(integrityEntry({ projectId: project, zone, instanceId: '1001', name, actual: linuxPcrs(seed) })), deps, { id: `bench-${label}` });
+      const calls = compute.requests.map((r) => `${r.method} ${r.path.split('/').slice(-1)[0]}`).join(', ');
+      row(`compute calls per failed event: ${label}`, String(compute.requests.length), `${target}; ${calls}`);
     }
   } finally {
     await db.terminate();

@@ -16,6 +16,8 @@ export interface FakeInstance {
   readonly name: string;
   readonly id: string;
   status?: string;
+  /** RFC 3339; defaults to a time before the fixtures' reports. */
+  lastStartTimestamp?: string;
 }
 
 const ROUTE = /^\/compute\/v1\/projects\/([^/]+)\/zones\/([^/]+)\/instances(?:\/([^/]+)(?:\/([A-Za-z]+))?)?$/;
@@ -37,7 +39,7 @@ export class FakeComputeApi {
   endpoint = '';
 
   add(instance: FakeInstance): this {
-    this.instances.push({ status: 'RUNNING', ...instance });
+    this.instances.push({ status: 'RUNNING', lastStartTimestamp: '2026-11-20T09:58:30.000Z', ...instance });
     return this;
   }
 
@@ -113,6 +115,7 @@ export class FakeComputeApi {
       id: i.id,
       name: i.name,
       status: i.status,
+      lastStartTimestamp: i.lastStartTimestamp,
       zone: `https://www.googleapis.com/compute/v1/projects/${i.project}/zones/${i.zone}`,
       selfLink: `https://www.googleapis.com/compute/v1/projects/${i.project}/zones/${i.zone}/instances/${i.name}`,
     };

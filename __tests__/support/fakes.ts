@@ -1,6 +1,8 @@
 import { measurementsFromDocument } from '../../function/baseline';
+import type { InstanceState } from '../../function/decide';
 import { PcrMeasurement, sameMeasurements } from '../../function/measurements';
 import type { InstanceRef } from '../../function/parse';
+import { DEFAULT_INSTANCE_ID } from './fixtures';
 import { BaselineStore, BaselineStoreResult, InstanceControl, InstanceNotFoundError, Logger, NamedInstance, Severity } from '../../function/ports';
 
 /** Baselines held in memory, matched with the same rules the Firestore store applies. */
@@ -17,9 +19,10 @@ export class MemoryBaselines implements BaselineStore {
     this.lookups++;
     for (const [id, data] of this.docs) {
       const parsed = measurementsFromDocument(data);
-      if (parsed.ok && sameMeasurements(measurements, parsed.measurements)) return { matched: true, baselineId: id, reads: 1 };
+      // As in Firestore: a point read finds the project's own ids, a query the others.
+      if (parsed.ok && sameMeasurements(measurements, parsed.measurements)) return { matched: true, baselineId: id, reads: id.startsWith('sha256-') ? 1 : 2 };
     }
-    return { matched: false, reads: 1 };
+    return { matched: false, reads: 2 };
   }
 }
 
@@ -28,12 +31,21 @@ export class RecordingInstances implements InstanceControl {
   readonly calls: string[] = [];
   /** Instances that exist, by numeric id. */
   readonly names = new Map<string, string>();
+  /** What instances.get answers, by name; unlisted names are the fixture VM, started before its report. */
+  readonly states = new Map<string, InstanceState>();
   failWith?: Error;
 
   async findName(ref: InstanceRef): Promise<string | undefined> {
     this.calls.push(`list id=${ref.id}`);
     if (this.failWith) throw this.failWith;
     return this.names.get(ref.id);
+  }
+
+  async describe(i: NamedInstance): Promise<InstanceState> {
+    this.calls.push(`get ${i.projectId}/${i.zone}/${i.name}`);
+    if (this.failWith) throw this.failWith;
+    if (i.name === 'gone') throw new InstanceNotFoundError(i);
+    return this.states.get(i.name) ?? { id: DEFAULT_INSTANCE_ID, lastStartTimestamp: '2026-11-20T09:58:30.000Z' };
   }
 
   async stop(i: NamedInstance, requestId: string): Promise<string> {

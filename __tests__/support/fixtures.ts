@@ -1,5 +1,8 @@
 import { INTEGRITY_EVENT_TYPE, INSTANCE_NAME_LABEL } from '../../function/parse';
 
+/** Instance id of the fixture entries unless a test names another. */
+export const DEFAULT_INSTANCE_ID = '4617930134256183721';
+
 /** A measurement as Shielded VM logs it. */
 export interface LoggedPcr {
   hashAlgo?: string;
@@ -30,6 +33,8 @@ export interface EntryOptions {
   projectId?: string;
   zone?: string;
   bootCounter?: string;
+  /** LogEntry timestamp; `null` leaves it out. */
+  timestamp?: string | null;
 }
 
 /** A LogEntry shaped like the ones Shielded VM integrity monitoring writes. */
@@ -45,7 +50,7 @@ export function integrityEntry(o: EntryOptions = {}): Record<string, unknown> {
     logName: `projects/${projectId}/logs/compute.googleapis.com%2Fshielded_vm_integrity`,
     resource: {
       type: 'gce_instance',
-      labels: { instance_id: o.instanceId ?? '4617930134256183721', project_id: projectId, zone: o.zone ?? 'europe-west1-b' },
+      labels: { instance_id: o.instanceId ?? DEFAULT_INSTANCE_ID, project_id: projectId, zone: o.zone ?? 'europe-west1-b' },
     },
     jsonPayload: {
       '@type': INTEGRITY_EVENT_TYPE,
@@ -53,8 +58,8 @@ export function integrityEntry(o: EntryOptions = {}): Record<string, unknown> {
       [o.kind ?? 'lateBootReportEvent']: report,
     },
     severity: 'NOTICE',
-    timestamp: '2026-11-20T10:00:00.000Z',
   };
+  if (o.timestamp !== null) entry.timestamp = o.timestamp ?? '2026-11-20T10:00:00.000Z';
   if (o.name !== null) entry.labels = { [INSTANCE_NAME_LABEL]: o.name ?? 'web-1' };
   return entry;
 }

@@ -14,7 +14,11 @@ export interface FunctionHost {
   readonly url: string;
   /** Every line the function printed, parsed when it is JSON. */
   readonly logs: Array<Record<string, unknown>>;
-  /** Delivers a Pub/Sub `messagePublished` CloudEvent the way Eventarc does (binary mode). */
+  /**
+   * Delivers a Pub/Sub `messagePublished` CloudEvent the way Eventarc does (binary mode) and,
+   * when it was acknowledged, waits for the handler's log line for it (stdout and the HTTP
+   * reply travel separately).
+   */
   deliver(data: unknown, id: string): Promise<number>;
   stop(): Promise<void>;
 }
@@ -101,6 +105,10 @@ export async function serveFunctionZip(options: {
         },
         body: JSON.stringify(data),
       });
+      const deadline = Date.now() + 5000;
+      while (res.status < 300 && !logs.some((l) => l.eventId === id) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
       return res.status;
     },
   };

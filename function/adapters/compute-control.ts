@@ -1,4 +1,5 @@
 import type { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client';
+import type { InstanceState } from '../decide';
 import type { InstanceRef } from '../parse';
 import { InstanceControl, InstanceNotFoundError, NamedInstance } from '../ports';
 
@@ -39,6 +40,15 @@ export class ComputeInstanceControl implements InstanceControl {
     return name ?? undefined;
   }
 
+  async describe(instance: NamedInstance): Promise<InstanceState> {
+    const client = await this.client();
+    return this.call(instance, async () => {
+      const [vm] = await client.get({ project: instance.projectId, zone: instance.zone, instance: instance.name });
+      if (vm.id === undefined || vm.id === null) throw new Error(`instances.get for ${instance.name} returned no id`);
+      return { id: String(vm.id), ...(vm.lastStartTimestamp ? { lastStartTimestamp: vm.lastStartTimestamp } : {}) };
+    });
+  }
+
   async stop(instance: NamedInstance, requestId: string): Promise<string | undefined> {
     const client = await this.client();
     return this.call(instance, async () => {
@@ -61,7 +71,7 @@ export class ComputeInstanceControl implements InstanceControl {
     });
   }
 
-  private async call(instance: NamedInstance, fn: () => Promise<string | undefined>): Promise<string | undefined> {
+  private async call<T>(instance: NamedInstance, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (e) {
