@@ -30,7 +30,7 @@ function median(xs: number[]): number {
 }
 
 function row(name: string, value: string, target: string): void {
-  process.stdout.write(`${name.padEnd(58)} ${value.padStart(14)}   (target ${target})\n`);
+  process.stdout.write(`${name.padEnd(72)} ${value.padStart(14)}   (target ${target})\n`);
 }
 
 function time(fn: () => void): number {
