@@ -4,7 +4,7 @@ import { baselineDocument } from '../function/baseline';
 import { createFirestore } from '../function/clients';
 import { loadConfig } from '../function/config';
 import { parseMeasurements } from '../function/parse';
-import { RunningEmulator, startFirestoreEmulator } from './support/emulators';
+import { RunningEmulator, describeWithEmulators, startFirestoreEmulator } from './support/emulators';
 import { CapturingLogger } from './support/fakes';
 import { linuxPcrs, tutorialDocument, windowsPcrs } from './support/fixtures';
 
@@ -15,19 +15,6 @@ let emulator: RunningEmulator;
 let db: Firestore;
 let collections = 0;
 
-beforeAll(async () => {
-  emulator = await startFirestoreEmulator();
-  process.env.FIRESTORE_EMULATOR_HOST = emulator.host;
-  process.env.METADATA_SERVER_DETECTION = 'none';
-  db = await createFirestore(loadConfig({ GOOGLE_CLOUD_PROJECT: 'demo-responder', FIRESTORE_DATABASE: 'integrity-baselines' }), 'grpc');
-}, 60_000);
-
-afterAll(async () => {
-  await db?.terminate();
-  await emulator?.stop();
-  delete process.env.FIRESTORE_EMULATOR_HOST;
-});
-
 function freshStore() {
   const name = `known_good_${++collections}`;
   const logger = new CapturingLogger();
@@ -37,7 +24,20 @@ function freshStore() {
 
 const m = parseMeasurements;
 
-describe('FirestoreBaselineStore on the Firestore emulator', () => {
+describeWithEmulators('FirestoreBaselineStore on the Firestore emulator', () => {
+  beforeAll(async () => {
+    emulator = await startFirestoreEmulator();
+    process.env.FIRESTORE_EMULATOR_HOST = emulator.host;
+    process.env.METADATA_SERVER_DETECTION = 'none';
+    db = await createFirestore(loadConfig({ GOOGLE_CLOUD_PROJECT: 'demo-responder', FIRESTORE_DATABASE: 'integrity-baselines' }), 'grpc');
+  }, 60_000);
+
+  afterAll(async () => {
+    await db?.terminate();
+    await emulator?.stop();
+    delete process.env.FIRESTORE_EMULATOR_HOST;
+  });
+
   it('finds a baseline stored under its fingerprint with one point read', async () => {
     const { store, collection } = freshStore();
     const doc = baselineDocument(m(linuxPcrs('good'), 't'), { description: 'canary' });

@@ -1,9 +1,11 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { httpRequest } from './http';
 
 /** Where the Google Cloud SDK's Debian packages install the emulators. */
 const FIRESTORE_EMULATOR = '/usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator/cloud_firestore_emulator';
+const PUBSUB_EMULATOR = '/usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator';
 
 /** A running emulator: its `host:port`, and how to stop it (idempotent). */
 export interface RunningEmulator {
@@ -26,6 +28,12 @@ export function freePort(): Promise<number> {
 
 const running = new Set<ChildProcess>();
 
+/** Registers a detached child (its own process group) to be killed if the run is interrupted. */
+export function trackProcessGroup(child: ChildProcess): () => void {
+  running.add(child);
+  return () => running.delete(child);
+}
+
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   try {
@@ -43,19 +51,40 @@ for (const signal of ['exit', 'SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+/** Whether the emulators can run here; when not, what to install. */
+export function emulatorsAvailable(): { readonly ok: true } | { readonly ok: false; readonly missing: string } {
+  const missing: string[] = [];
+  if (!existsSync(FIRESTORE_EMULATOR)) missing.push(`the Firestore emulator (Debian package google-cloud-cli-firestore-emulator, ${FIRESTORE_EMULATOR})`);
+  if (!existsSync(PUBSUB_EMULATOR)) missing.push(`the Pub/Sub emulator (Debian package google-cloud-cli-pubsub-emulator, ${PUBSUB_EMULATOR})`);
+  if (spawnSync('java', ['-version'], { stdio: 'ignore' }).status !== 0) missing.push('Java (e.g. Debian package default-jre-headless)');
+  return missing.length === 0 ? { ok: true } : { ok: false, missing: missing.join('; ') };
+}
+
 /**
- * Starts the Firestore emulator on a free loopback port in its own process group and waits
- * until it answers. Fails with the package to install when the emulator is missing.
+ * For suites that need the emulators. In CI a missing emulator fails the run with what to
+ * install; elsewhere the suite is skipped, loudly, so it is never counted as passed.
  */
-export async function startFirestoreEmulator(): Promise<RunningEmulator> {
-  if (!existsSync(FIRESTORE_EMULATOR)) {
-    throw new Error(
-      `Firestore emulator not found at ${FIRESTORE_EMULATOR}: install the Debian package google-cloud-cli-firestore-emulator (and a Java runtime, e.g. default-jre-headless)`,
-    );
+export function describeWithEmulators(name: string, body: () => void): void {
+  const available = emulatorsAvailable();
+  if (available.ok) {
+    describe(name, body);
+  } else if (process.env.CI === 'true') {
+    describe(name, () => {
+      it('needs the emulators', () => {
+        throw new Error(`cannot run "${name}": missing ${available.missing}`);
+      });
+    });
+  } else {
+    process.stderr.write(`\n*** NOT RUN: "${name}" needs ${available.missing}. Install them to run this suite. ***\n\n`);
+    describe.skip(name, body);
   }
+}
+
+async function startEmulator(label: string, binary: string, args: (port: number) => string[]): Promise<RunningEmulator> {
+  if (!existsSync(binary)) throw new Error(`${label} emulator not found at ${binary}`);
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
-  const child = spawn(FIRESTORE_EMULATOR, ['start', '--host=127.0.0.1', `--port=${port}`], {
+  const child = spawn(binary, args(port), {
     detached: true, // own process group, stopped as a group
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -74,15 +103,25 @@ export async function startFirestoreEmulator(): Promise<RunningEmulator> {
   };
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`Firestore emulator exited with ${child.exitCode}:\n${output}`);
+    if (child.exitCode !== null) throw new Error(`${label} emulator exited with ${child.exitCode}:\n${output}`);
     try {
-      const res = await fetch(`http://${host}/`);
-      if (res.ok) return { host, stop };
+      await httpRequest(`http://${host}/`);
+      return { host, stop };
     } catch {
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 100));
   }
   await stop();
-  throw new Error(`Firestore emulator did not answer on ${host} within 30 s:\n${output}`);
+  throw new Error(`${label} emulator did not answer on ${host} within 30 s:\n${output}`);
+}
+
+/** Starts the Firestore emulator on a free loopback port in its own process group. */
+export function startFirestoreEmulator(): Promise<RunningEmulator> {
+  return startEmulator('Firestore', FIRESTORE_EMULATOR, (port) => ['start', '--host=127.0.0.1', `--port=${port}`]);
+}
+
+/** Starts the Pub/Sub emulator on a free loopback port in its own process group. */
+export function startPubsubEmulator(): Promise<RunningEmulator> {
+  return startEmulator('Pub/Sub', PUBSUB_EMULATOR, (port) => ['--host=127.0.0.1', `--port=${port}`]);
 }

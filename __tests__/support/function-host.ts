@@ -1,26 +1,47 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import AdmZip from 'adm-zip';
 import { packageRoot } from '../../lib/bundle/sources';
-import { freePort } from './emulators';
+import { freePort, trackProcessGroup } from './emulators';
 import { httpRequest } from './http';
 import { nodeBinary } from './node-runtime';
 
 /** A function served by the Functions Framework from an unpacked source zip. */
 export interface FunctionHost {
+  /** Base URL, ending in `/`. */
   readonly url: string;
   /** Every line the function printed, parsed when it is JSON. */
   readonly logs: Array<Record<string, unknown>>;
   /**
    * Delivers a Pub/Sub `messagePublished` CloudEvent the way Eventarc does (binary mode) and,
-   * when it was acknowledged, waits for the handler's log line for it (stdout and the HTTP
-   * reply travel separately).
+   * when it was acknowledged, waits for the handler's log line for it.
    */
   deliver(data: unknown, id: string): Promise<number>;
+  /** Waits until the function logged a line for this event id; returns that line. */
+  waitForLog(eventId: string, timeoutMs?: number): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
+}
+
+/**
+ * Unpacks a source zip into a fresh directory and provides its declared dependencies:
+ * `install` runs `npm install --omit=dev` as the Cloud Functions build does; `link` points
+ * node_modules at the project's own (fast, for tests of the bundle alone).
+ */
+export function unpackFunction(zipPath: string, dependencies: 'install' | 'link'): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'svir-function-'));
+  new AdmZip(zipPath).extractAllTo(dir, true);
+  if (dependencies === 'link') {
+    symlinkSync(join(packageRoot(__dirname), 'node_modules'), join(dir, 'node_modules'), 'dir');
+  } else {
+    execFileSync('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--no-package-lock', '--prefer-offline', '--loglevel=error'], {
+      cwd: dir,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+  }
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 function portOpen(port: number): Promise<boolean> {
@@ -32,24 +53,17 @@ function portOpen(port: number): Promise<boolean> {
 }
 
 /**
- * Unpacks the zip, resolves its declared dependency from the project's node_modules, and
- * serves it with the Functions Framework on the given Node major in its own process group.
+ * Serves an unpacked function with the Functions Framework it declares, on the given Node
+ * major, in its own process group.
  */
-export async function serveFunctionZip(options: {
-  zipPath: string;
-  entryPoint: string;
-  nodeMajor: number;
-  env: Record<string, string>;
-}): Promise<FunctionHost> {
-  const dir = mkdtempSync(join(tmpdir(), 'svir-function-'));
-  new AdmZip(options.zipPath).extractAllTo(dir, true);
-  symlinkSync(join(packageRoot(__dirname), 'node_modules'), join(dir, 'node_modules'), 'dir');
+export async function serveFunction(options: { dir: string; entryPoint: string; nodeMajor: number; env: Record<string, string> }): Promise<FunctionHost> {
   const port = await freePort();
   const child: ChildProcess = spawn(
     nodeBinary(options.nodeMajor),
-    [join(dir, 'node_modules/@google-cloud/functions-framework/build/src/main.js'), `--target=${options.entryPoint}`, '--signature-type=cloudevent', `--port=${port}`],
-    { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', METADATA_SERVER_DETECTION: 'none', ...options.env } },
+    [join(options.dir, 'node_modules/@google-cloud/functions-framework/build/src/main.js'), `--target=${options.entryPoint}`, '--signature-type=cloudevent', `--port=${port}`],
+    { cwd: options.dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', METADATA_SERVER_DETECTION: 'none', ...options.env } },
   );
+  const untrack = trackProcessGroup(child);
   const logs: Array<Record<string, unknown>> = [];
   let buffered = '';
   const collect = (d: Buffer) => {
@@ -68,6 +82,7 @@ export async function serveFunctionZip(options: {
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   const stop = async () => {
+    untrack();
     if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
       const exited = new Promise((r) => child.once('exit', r));
       try {
@@ -77,7 +92,6 @@ export async function serveFunctionZip(options: {
       }
       await exited;
     }
-    rmSync(dir, { recursive: true, force: true });
   };
   const deadline = Date.now() + 20_000;
   while (!(await portOpen(port))) {
@@ -87,11 +101,21 @@ export async function serveFunctionZip(options: {
     }
     await new Promise((r) => setTimeout(r, 50));
   }
+  const waitForLog = async (eventId: string, timeoutMs = 10_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const line = logs.find((l) => l.eventId === eventId);
+      if (line) return line;
+      if (Date.now() > deadline) throw new Error(`no log line for event ${eventId} within ${timeoutMs} ms; logs: ${JSON.stringify(logs.slice(-5))}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
   const url = `http://127.0.0.1:${port}/`;
   return {
     url,
     logs,
     stop,
+    waitForLog,
     async deliver(data, id) {
       const res = await httpRequest(url, {
         method: 'POST',
@@ -105,10 +129,7 @@ export async function serveFunctionZip(options: {
         },
         body: JSON.stringify(data),
       });
-      const deadline = Date.now() + 5000;
-      while (res.status < 300 && !logs.some((l) => l.eventId === id) && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      if (res.status < 300) await waitForLog(id, 5000);
       return res.status;
     },
   };

@@ -1,0 +1,152 @@
+import { baselineDocument } from '../function/baseline';
+import { parseMeasurements } from '../function/parse';
+import { describeWithEmulators } from './support/emulators';
+import { EntryOptions, integrityEntry, linuxPcrs, otherIntegrityEntry, tutorialDocument, windowsPcrs } from './support/fixtures';
+import { Harness, Responder } from './support/harness';
+
+// End to end on real parts: Pub/Sub emulator push → Functions Framework serving the zip the
+// plan uploads (installed with npm, on the plan's Node major, with the plan's entry point and
+// environment) → Firestore emulator and a loopback Compute API reached by the real client.
+
+const ZONE = 'us-central1-a';
+
+describeWithEmulators('the responder end to end', () => {
+  let h: Harness;
+  let relearn: Responder;
+  let shutdown: Responder;
+  const latencies: number[] = [];
+
+  beforeAll(async () => {
+    h = await Harness.start();
+    [relearn, shutdown] = await Promise.all([h.deploy({}, 'relearn'), h.deploy({ RESPONSE_MODE: 'shutdown' }, 'shutdown')]);
+    const project = relearn.plan.projectId;
+    for (const [name, id] of [['web-1', '1001'], ['web-2', '1002'], ['web-3', '1003'], ['win-1', '2001'], ['db-1', '3001']] as const) {
+      h.compute.add({ project, zone: ZONE, name, id });
+    }
+  }, 180_000);
+
+  afterAll(async () => {
+    await h?.stop();
+    if (latencies.length > 0) {
+      const sorted = [...latencies].sort((a, b) => a - b);
+      process.stderr.write(`e2e: publish → Compute request latency over ${sorted.length} events: median ${sorted[Math.floor(sorted.length / 2)]} ms, max ${sorted[sorted.length - 1]} ms\n`);
+    }
+  });
+
+  /** Publishes one entry; returns the decision line and the Compute requests it caused. */
+  async function send(r: Responder, o: EntryOptions | string | Record<string, unknown>) {
+    const entry = typeof o === 'string' || 'jsonPayload' in o ? o : integrityEntry({ projectId: r.plan.projectId, zone: ZONE, ...(o as EntryOptions) });
+    const before = h.compute.requests.length;
+    const { log, publishedAt } = await r.publishAndWait(entry);
+    const requests = h.compute.requests.slice(before);
+    if (requests.length > 0) latencies.push(requests[0]!.at - publishedAt);
+    return { log, requests: requests.map((q) => `${q.method} ${q.path.split(`/zones/${ZONE}/`)[1] ?? q.path}`) };
+  }
+
+  it('runs the plan’s runtime and entry point', () => {
+    expect(relearn.plan.runtime).toBe('nodejs24');
+    expect(relearn.plan.entryPoint).toBe('respondToIntegrityEvent');
+    expect(shutdown.plan.env.RESPONSE_MODE).toBe('shutdown');
+  });
+
+  it('does nothing when the late-boot policy evaluation passed', async () => {
+    const r = await send(relearn, { name: 'web-1', instanceId: '1001', passed: true });
+    expect(r.log).toEqual(expect.objectContaining({ severity: 'INFO', decision: 'none', reason: 'policy-passed' }));
+    expect(r.requests).toEqual([]);
+  });
+
+  it('relearns on a tutorial-format baseline written straight into Firestore', async () => {
+    await h.putDocument(relearn.plan, 'baseline1', tutorialDocument(linuxPcrs('kernel-6.8')));
+    const r = await send(relearn, { name: 'web-1', instanceId: '1001', actual: linuxPcrs('kernel-6.8') });
+    expect(r.log).toEqual(expect.objectContaining({ severity: 'NOTICE', decision: 'relearn', baselineId: 'baseline1' }));
+    expect(r.requests).toEqual(['GET instances/web-1', 'PATCH instances/web-1/setShieldedInstanceIntegrityPolicy']);
+    expect(h.compute.requests.at(-1)!.body).toBe('{"updateAutoLearnPolicy":true}');
+  });
+
+  it('relearns a Windows VM on a project-format baseline found by one point read', async () => {
+    const doc = baselineDocument(parseMeasurements(windowsPcrs('patch-tuesday'), 'e2e'));
+    await h.putDocument(relearn.plan, doc.id, doc.data);
+    const r = await send(relearn, { name: 'win-1', instanceId: '2001', actual: windowsPcrs('patch-tuesday') });
+    expect(r.log).toEqual(expect.objectContaining({ decision: 'relearn', baselineId: doc.id, firestoreReads: 1 }));
+  });
+
+  it('stops a VM whose measurements are not known good', async () => {
+    const r = await send(relearn, { name: 'web-2', instanceId: '1002', actual: linuxPcrs('rootkit') });
+    expect(r.log).toEqual(expect.objectContaining({ severity: 'WARNING', decision: 'stop', reason: 'not-known-good' }));
+    expect(r.requests).toEqual(['POST instances/web-2/stop']);
+  });
+
+  it('never relearns on a subset of the measured PCRs', async () => {
+    await h.putDocument(relearn.plan, 'linux-part-of-windows', tutorialDocument(windowsPcrs('subset').slice(0, 3)));
+    const r = await send(relearn, { name: 'win-1', instanceId: '2001', actual: windowsPcrs('subset') });
+    expect(r.log).toEqual(expect.objectContaining({ decision: 'stop' }));
+  });
+
+  it('finds the instance by id with one filtered list when the entry has no name', async () => {
+    const r = await send(relearn, { name: null, instanceId: '1003', actual: linuxPcrs('rootkit') });
+    expect(r.requests).toEqual(['GET instances', 'POST instances/web-3/stop']);
+    expect(h.compute.requests.find((q) => q.method === 'GET' && q.path.endsWith('/instances'))!.query.filter).toBe('id = 1003');
+  });
+
+  it('leaves a failed early-boot report to the late-boot report in relearn mode', async () => {
+    const r = await send(relearn, { kind: 'earlyBootReportEvent', name: 'db-1', instanceId: '3001' });
+    expect(r.log).toEqual(expect.objectContaining({ severity: 'DEBUG', decision: 'ignore', eventKind: 'earlyBoot' }));
+    expect(r.requests).toEqual([]);
+  });
+
+  it('stops a VM on a failed early-boot report in shutdown mode', async () => {
+    const r = await send(shutdown, { kind: 'earlyBootReportEvent', name: 'db-1', instanceId: '3001' });
+    expect(r.log).toEqual(expect.objectContaining({ mode: 'shutdown', decision: 'stop', reason: 'policy-failed' }));
+    expect(r.requests).toEqual(['POST instances/db-1/stop']);
+  });
+
+  it('does not relearn a VM that has started again since the reported boot', async () => {
+    h.compute.instances.find((i) => i.name === 'web-1')!.lastStartTimestamp = '2026-11-20T10:30:00.000Z';
+    const r = await send(relearn, { name: 'web-1', instanceId: '1001', actual: linuxPcrs('kernel-6.8') });
+    expect(r.log).toEqual(expect.objectContaining({ severity: 'WARNING', decision: 'none', reason: 'superseded-by-later-boot' }));
+    expect(r.requests).toEqual(['GET instances/web-1']);
+    h.compute.instances.find((i) => i.name === 'web-1')!.lastStartTimestamp = '2026-11-20T09:58:30.000Z';
+  });
+
+  it('does not relearn when the name now belongs to another instance', async () => {
+    const r = await send(relearn, { name: 'web-1', instanceId: '1999', actual: linuxPcrs('kernel-6.8') });
+    expect(r.log).toEqual(expect.objectContaining({ decision: 'none', reason: 'instance-replaced' }));
+  });
+
+  it('acknowledges an instance the Compute API answers 404 for', async () => {
+    const r = await send(relearn, { name: 'deleted-vm', instanceId: '4040', actual: linuxPcrs('rootkit') });
+    expect(r.log).toEqual(expect.objectContaining({ severity: 'WARNING', instanceFound: false }));
+    expect(r.requests).toEqual(['POST instances/deleted-vm/stop']);
+  });
+
+  it('ignores other integrity events', async () => {
+    const entry = otherIntegrityEntry('startupEvent');
+    entry.logName = `projects/${relearn.plan.projectId}/logs/compute.googleapis.com%2Fshielded_vm_integrity`;
+    (entry.resource as any).labels.project_id = relearn.plan.projectId;
+    const r = await send(relearn, entry);
+    expect(r.log).toEqual(expect.objectContaining({ severity: 'DEBUG', reason: expect.stringContaining('startupEvent') }));
+  });
+
+  it('rejects an entry about another project', async () => {
+    const r = await send(relearn, integrityEntry({ projectId: 'other-project-42', zone: ZONE, name: 'web-2', instanceId: '1002' }));
+    expect(r.log).toEqual(expect.objectContaining({ severity: 'ERROR', rejection: 'foreign-project' }));
+    expect(r.requests).toEqual([]);
+  });
+
+  it('acknowledges a malformed entry once: one error line, no Compute call, no redelivery', async () => {
+    const { messageId, log } = await relearn.publishAndWait('{"truncated": ');
+    expect(log).toEqual(expect.objectContaining({ severity: 'ERROR', rejection: 'invalid-json' }));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(relearn.host.logs.filter((l) => l.eventId === messageId)).toHaveLength(1);
+  });
+
+  it('takes a baseline added while it runs into account on the next event', async () => {
+    const measured = linuxPcrs('kernel-6.9');
+    const first = await send(relearn, { name: 'web-2', instanceId: '1002', actual: measured });
+    expect(first.log).toEqual(expect.objectContaining({ decision: 'stop' }));
+    const doc = baselineDocument(parseMeasurements(measured, 'e2e'), { description: 'kernel 6.9 canary' });
+    await h.putDocument(relearn.plan, doc.id, doc.data);
+    const second = await send(relearn, { name: 'web-2', instanceId: '1002', actual: measured });
+    expect(second.log).toEqual(expect.objectContaining({ decision: 'relearn', baselineId: doc.id }));
+  });
+});

@@ -1,0 +1,149 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { packageRoot } from '../../lib/bundle/sources';
+import { RunningEmulator, startFirestoreEmulator, startPubsubEmulator } from './emulators';
+import { FakeComputeApi } from './fake-compute';
+import { FunctionHost, serveFunction, unpackFunction } from './function-host';
+import { httpRequest, putEmulatorDocument } from './http';
+import { runtimeMajor } from './node-runtime';
+
+/** What the example stack's plan says about the function, read from `cdk.tf.json`. */
+export interface PlannedFunction {
+  readonly projectId: string;
+  /** The file the storage object uploads (its `source`, resolved in the stack directory). */
+  readonly zipPath: string;
+  readonly entryPoint: string;
+  readonly runtime: string;
+  readonly env: Record<string, string>;
+  readonly topic: string;
+}
+
+/**
+ * Synthesizes `main.ts` (the example stack, as `npm run synth` does) into a temporary
+ * directory with the given environment, and reads the function's facts from the plan.
+ */
+export function synthesizeExampleStack(env: Record<string, string> = {}): PlannedFunction & { remove(): void } {
+  const root = packageRoot(__dirname);
+  const outdir = mkdtempSync(join(tmpdir(), 'svir-synth-'));
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !['GOOGLE_CLOUD_PROJECT', 'GOOGLE_CLOUD_REGION', 'RESPONSE_MODE', 'FIRESTORE_DATABASE', 'ENABLE_APIS'].includes(k)),
+  );
+  execFileSync(process.execPath, ['--require', 'tsx/cjs', 'main.ts'], { cwd: root, env: { ...clean, ...env, CDKTF_OUTDIR: outdir }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const stackDir = join(outdir, 'stacks', 'integrity-responder');
+  const plan = JSON.parse(readFileSync(join(stackDir, 'cdk.tf.json'), 'utf8')) as { resource: Record<string, Record<string, any>> };
+  const only = (type: string) => {
+    const all = Object.values(plan.resource[type] ?? {});
+    if (all.length !== 1) throw new Error(`expected one ${type} in the example stack, found ${all.length}`);
+    return all[0];
+  };
+  const fn = only('google_cloudfunctions2_function');
+  const object = only('google_storage_bucket_object');
+  return {
+    projectId: fn.project,
+    zipPath: resolve(stackDir, object.source),
+    entryPoint: fn.build_config.entry_point,
+    runtime: fn.build_config.runtime,
+    env: fn.service_config.environment_variables,
+    topic: only('google_pubsub_topic').name,
+    remove: () => rmSync(outdir, { recursive: true, force: true }),
+  };
+}
+
+/** One deployed responder: its function, fed by a push subscription on its topic. */
+export interface Responder {
+  readonly plan: PlannedFunction;
+  readonly host: FunctionHost;
+  /** Publishes a LogEntry as the log sink does; resolves to the message id. */
+  publish(entry: unknown): Promise<string>;
+  /** Publishes and waits for the function's log line about that message. */
+  publishAndWait(entry: unknown): Promise<{ messageId: string; log: Record<string, unknown>; publishedAt: number }>;
+}
+
+/**
+ * The responder on real parts: the zip the plan uploads, installed like the Cloud Functions
+ * build does and served by the Functions Framework on the plan's Node major with the plan's
+ * entry point and environment; the Firestore and Pub/Sub emulators; a loopback Compute API.
+ */
+export class Harness {
+  readonly compute = new FakeComputeApi();
+  firestore!: RunningEmulator;
+  pubsub!: RunningEmulator;
+  private readonly cleanups: Array<() => Promise<void> | void> = [];
+
+  static async start(): Promise<Harness> {
+    const h = new Harness();
+    try {
+      const [firestore, pubsub] = await Promise.all([startFirestoreEmulator(), startPubsubEmulator(), h.compute.start()]);
+      h.firestore = firestore;
+      h.pubsub = pubsub;
+      h.cleanups.push(() => firestore.stop(), () => pubsub.stop(), () => h.compute.stop());
+      return h;
+    } catch (e) {
+      await h.stop();
+      throw e;
+    }
+  }
+
+  /** Synthesizes the example stack with `env`, installs its zip and serves it behind Pub/Sub. */
+  async deploy(env: Record<string, string> = {}, name = 'default'): Promise<Responder> {
+    const plan = synthesizeExampleStack(env);
+    this.cleanups.push(plan.remove);
+    const unpacked = unpackFunction(plan.zipPath, 'install');
+    this.cleanups.push(unpacked.remove);
+    const host = await serveFunction({
+      dir: unpacked.dir,
+      entryPoint: plan.entryPoint,
+      nodeMajor: runtimeMajor(plan.runtime),
+      env: { ...plan.env, FIRESTORE_EMULATOR_HOST: this.firestore.host, COMPUTE_API_ENDPOINT: this.compute.endpoint },
+    });
+    this.cleanups.push(() => host.stop());
+    const project = plan.projectId;
+    const topic = `${plan.topic}-${name}`;
+    await this.pubsubCall('PUT', `/v1/projects/${project}/topics/${topic}`, {});
+    // As Eventarc does for a Pub/Sub trigger: a push subscription to the function.
+    await this.pubsubCall('PUT', `/v1/projects/${project}/subscriptions/${topic}-eventarc`, {
+      topic: `projects/${project}/topics/${topic}`,
+      pushConfig: { pushEndpoint: `${host.url}projects/${project}/topics/${topic}` },
+      ackDeadlineSeconds: 10,
+    });
+    const publish = async (entry: unknown) => {
+      const data = Buffer.from(typeof entry === 'string' ? entry : JSON.stringify(entry)).toString('base64');
+      const res = (await this.pubsubCall('POST', `/v1/projects/${project}/topics/${topic}:publish`, { messages: [{ data }] })) as { messageIds: string[] };
+      return res.messageIds[0]!;
+    };
+    return {
+      plan,
+      host,
+      publish,
+      async publishAndWait(entry) {
+        const publishedAt = Date.now();
+        const messageId = await publish(entry);
+        return { messageId, log: await host.waitForLog(messageId), publishedAt };
+      },
+    };
+  }
+
+  /** Writes a document straight into the Firestore emulator. */
+  putDocument(plan: PlannedFunction, id: string, data: Record<string, unknown>): Promise<void> {
+    return putEmulatorDocument(this.firestore.host, plan.projectId, plan.env.FIRESTORE_DATABASE!, plan.env.BASELINE_COLLECTION!, id, data);
+  }
+
+  async stop(): Promise<void> {
+    for (const cleanup of this.cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch {
+        // keep stopping the rest
+      }
+    }
+    this.cleanups.length = 0;
+  }
+
+  private async pubsubCall(method: string, path: string, body: unknown): Promise<unknown> {
+    const res = await httpRequest(`http://${this.pubsub.host}${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (res.status >= 300) throw new Error(`Pub/Sub emulator ${method} ${path}: ${res.status} ${res.body}`);
+    return res.body ? JSON.parse(res.body) : {};
+  }
+}
