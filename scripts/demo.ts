@@ -1,0 +1,82 @@
+import { baselineDocument } from '../function/baseline';
+import { parseMeasurements } from '../function/parse';
+import { emulatorsAvailable } from '../__tests__/support/emulators';
+import { LoggedPcr, integrityEntry, linuxPcrs } from '../__tests__/support/fixtures';
+import { Harness, Responder } from '../__tests__/support/harness';
+
+// Replays a kernel rollout on a simulated fleet against the real responder (the zip the plan
+// uploads, the Firestore and Pub/Sub emulators, a loopback Compute API), printing what
+// happens. No cloud account involved.
+
+const ZONE = 'us-central1-a';
+const FLEET = ['web-1', 'web-2', 'web-3', 'app-1', 'app-2'];
+const started = Date.now();
+
+function say(text: string): void {
+  process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(2).padStart(6)}s] ${text}\n`);
+}
+
+function heading(text: string): void {
+  process.stdout.write(`\n── ${text}\n`);
+}
+
+async function main(): Promise<void> {
+  const available = emulatorsAvailable();
+  if (!available.ok) throw new Error(`the demo needs ${available.missing}`);
+  heading('Setting up: emulators, loopback Compute API, the synthesized function behind Pub/Sub');
+  const h = await Harness.start();
+  try {
+    const responder = await h.deploy();
+    const project = responder.plan.projectId;
+    say(`function ${responder.plan.entryPoint} (${responder.plan.runtime}, mode ${responder.plan.env.RESPONSE_MODE}) serving the planned zip`);
+    const boots = new Map<string, number>();
+    FLEET.forEach((name, i) => h.compute.add({ project, zone: ZONE, name, id: String(5000 + i) }));
+
+    const boot = async (r: Responder, name: string, measured: LoggedPcr[], passed: boolean, note: string) => {
+      const vm = h.compute.instances.find((i) => i.name === name)!;
+      const counter = (boots.get(name) ?? 0) + 1;
+      boots.set(name, counter);
+      vm.status = 'RUNNING';
+      vm.lastStartTimestamp = new Date(Date.now() - 1000).toISOString();
+      const before = h.compute.requests.length;
+      const entry = integrityEntry({ projectId: project, zone: ZONE, name, instanceId: vm.id, bootCounter: String(counter), passed, actual: measured, timestamp: new Date().toISOString() });
+      const { log } = await r.publishAndWait(entry);
+      const calls = h.compute.requests.slice(before).map((q) => `${q.method} ${q.path.split('/').pop()}`);
+      const outcome = log.decision === 'relearn' ? `RELEARN (baseline ${String(log.baselineId).slice(0, 19)}…)` : String(log.decision).toUpperCase();
+      say(`${name.padEnd(6)} boot ${counter} ${note.padEnd(22)} late boot ${passed ? 'passed' : 'FAILED'} → ${outcome}${calls.length ? `   [${calls.join(', ')}]` : ''}`);
+    };
+
+    heading('1. The fleet boots on kernel 6.8: measurements match every policy');
+    for (const name of FLEET) await boot(responder, name, linuxPcrs('kernel-6.8'), true, 'kernel 6.8');
+
+    heading('2. Canary web-1 gets kernel 6.9: its late-boot measurements change, nobody vetted them');
+    await boot(responder, 'web-1', linuxPcrs('kernel-6.9'), false, 'kernel 6.9 (canary)');
+
+    heading('3. The team checks web-1 and records its late-boot measurements as known good');
+    const doc = baselineDocument(parseMeasurements(linuxPcrs('kernel-6.9'), 'demo'), { description: 'kernel 6.9 rollout', source: `projects/${project}/zones/${ZONE}/instances/web-1` });
+    await h.putDocument(responder.plan, doc.id, doc.data);
+    say(`baseline ${doc.id.slice(0, 19)}… written to ${responder.plan.env.FIRESTORE_DATABASE}/${responder.plan.env.BASELINE_COLLECTION}`);
+    await boot(responder, 'web-1', linuxPcrs('kernel-6.9'), false, 'kernel 6.9 (restart)');
+
+    heading('4. The rest of the fleet gets kernel 6.9: each relearns instead of being stopped');
+    for (const name of FLEET.slice(1, 4)) await boot(responder, name, linuxPcrs('kernel-6.9'), false, 'kernel 6.9');
+
+    heading('5. app-2 boots a tampered bootloader: PCR_4 differs from every baseline');
+    const tampered = linuxPcrs('kernel-6.9').map((p) => (p.pcrNum === 'PCR_4' ? { ...p, value: 'Ym9vdGtpdCB3YXMgaGVyZSEhIQ==' } : p));
+    await boot(responder, 'app-2', tampered, false, 'tampered bootloader');
+
+    heading('Fleet state');
+    for (const vm of h.compute.instances) say(`${vm.name.padEnd(6)} ${vm.status}`);
+    const actions = h.compute.actions();
+    say(`${actions.length} Compute actions: ${actions.filter((a) => a.path.endsWith('/stop')).length} stop, ${actions.filter((a) => a.path.endsWith('Policy')).length} relearn`);
+  } finally {
+    heading('Cleaning up');
+    await h.stop();
+    say('emulators, Compute API and function stopped');
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`demo failed: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});
