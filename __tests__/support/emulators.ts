@@ -3,9 +3,10 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { httpRequest } from './http';
 
-/** Where the Google Cloud SDK's Debian packages install the emulators. */
-const FIRESTORE_EMULATOR = '/usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator/cloud_firestore_emulator';
-const PUBSUB_EMULATOR = '/usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator';
+/** Root of the Google Cloud SDK: where its Debian packages install it, unless overridden. */
+const SDK_ROOT = process.env.GOOGLE_CLOUD_SDK_ROOT || '/usr/lib/google-cloud-sdk';
+const FIRESTORE_EMULATOR = `${SDK_ROOT}/platform/cloud-firestore-emulator/cloud_firestore_emulator`;
+const PUBSUB_EMULATOR = `${SDK_ROOT}/platform/pubsub-emulator/bin/cloud-pubsub-emulator`;
 
 /** A running emulator: its `host:port`, and how to stop it (idempotent). */
 export interface RunningEmulator {
@@ -56,8 +57,8 @@ export function emulatorsAvailable(): { readonly ok: true } | { readonly ok: fal
   const missing: string[] = [];
   if (!existsSync(FIRESTORE_EMULATOR)) missing.push(`the Firestore emulator (Debian package google-cloud-cli-firestore-emulator, ${FIRESTORE_EMULATOR})`);
   if (!existsSync(PUBSUB_EMULATOR)) missing.push(`the Pub/Sub emulator (Debian package google-cloud-cli-pubsub-emulator, ${PUBSUB_EMULATOR})`);
-  if (spawnSync('java', ['-version'], { stdio: 'ignore' }).status !== 0) missing.push('Java (e.g. Debian package default-jre-headless)');
-  return missing.length === 0 ? { ok: true } : { ok: false, missing: missing.join('; ') };
+  if (spawnSync('java', ['-version'], { stdio: 'ignore' }).status !== 0) missing.push('Java');
+  return missing.length === 0 ? { ok: true } : { ok: false, missing: `${missing.join('; ')} (the emulators run on Java: Debian package default-jre-headless)` };
 }
 
 /**
