@@ -3,6 +3,7 @@ import { parseMeasurements } from '../function/parse';
 import { describeWithEmulators } from './support/emulators';
 import { EntryOptions, integrityEntry, linuxPcrs, otherIntegrityEntry, tutorialDocument, windowsPcrs } from './support/fixtures';
 import { Harness, Responder } from './support/harness';
+import { HOSTILE_INPUTS } from './support/hostile-corpus';
 
 // End to end on real parts: Pub/Sub emulator push → Functions Framework serving the zip the
 // plan uploads (installed with npm, on the plan's Node major, with the plan's entry point and
@@ -18,10 +19,10 @@ describeWithEmulators('the responder end to end', () => {
 
   beforeAll(async () => {
     h = await Harness.start();
-    [relearn, shutdown] = await Promise.all([h.deploy({}, 'relearn'), h.deploy({ RESPONSE_MODE: 'shutdown' }, 'shutdown')]);
-    const project = relearn.plan.projectId;
+    const project = { GOOGLE_CLOUD_PROJECT: 'fleet-prod-1234' };
+    [relearn, shutdown] = await Promise.all([h.deploy(project, 'relearn'), h.deploy({ ...project, RESPONSE_MODE: 'shutdown' }, 'shutdown')]);
     for (const [name, id] of [['web-1', '1001'], ['web-2', '1002'], ['web-3', '1003'], ['win-1', '2001'], ['db-1', '3001']] as const) {
-      h.compute.add({ project, zone: ZONE, name, id });
+      h.compute.add({ project: relearn.plan.projectId, zone: ZONE, name, id });
     }
   }, 180_000);
 
@@ -138,6 +139,33 @@ describeWithEmulators('the responder end to end', () => {
     expect(log).toEqual(expect.objectContaining({ severity: 'ERROR', rejection: 'invalid-json' }));
     await new Promise((r) => setTimeout(r, 1500));
     expect(relearn.host.logs.filter((l) => l.eventId === messageId)).toHaveLength(1);
+  });
+
+  const deliverable = HOSTILE_INPUTS.filter((i) => i.transport !== 'handler');
+  it(`acknowledges each of the ${deliverable.length} deliverable hostile inputs once, with one log line and no Compute call`, async () => {
+    const before = h.compute.requests.length;
+    const sent: Array<{ id: string; input: (typeof HOSTILE_INPUTS)[number] }> = [];
+    for (const [i, input] of deliverable.entries()) {
+      if (input.transport === 'pubsub') {
+        sent.push({ id: await relearn.publishData((input.data as { message: { data: string } }).message.data), input });
+      } else {
+        const id = `direct-hostile-${i}`;
+        expect(await relearn.host.deliver(input.data, id)).toBeLessThan(300);
+        sent.push({ id, input });
+      }
+    }
+    const severity = { rejected: 'ERROR', ignored: 'DEBUG', 'no-action': 'INFO' } as const;
+    for (const { id, input } of sent) {
+      const line = await relearn.host.waitForLog(id);
+      expect({ name: input.name, severity: line.severity, rejection: line.rejection }).toEqual({
+        name: input.name,
+        severity: severity[input.expected],
+        rejection: input.expected === 'rejected' ? input.code : undefined,
+      });
+    }
+    await new Promise((r) => setTimeout(r, 1500)); // a redelivery would show up as a second line
+    for (const { id, input } of sent) expect({ name: input.name, lines: relearn.host.logs.filter((l) => l.eventId === id).length }).toEqual({ name: input.name, lines: 1 });
+    expect(h.compute.requests.slice(before)).toEqual([]);
   });
 
   it('takes a baseline added while it runs into account on the next event', async () => {

@@ -57,6 +57,8 @@ export interface Responder {
   readonly host: FunctionHost;
   /** Publishes a LogEntry as the log sink does; resolves to the message id. */
   publish(entry: unknown): Promise<string>;
+  /** Publishes an arbitrary base64 `data` (what any publisher on the topic could send). */
+  publishData(base64: string): Promise<string>;
   /** Publishes and waits for the function's log line about that message. */
   publishAndWait(entry: unknown): Promise<{ messageId: string; log: Record<string, unknown>; publishedAt: number }>;
 }
@@ -108,15 +110,16 @@ export class Harness {
       pushConfig: { pushEndpoint: `${host.url}projects/${project}/topics/${topic}` },
       ackDeadlineSeconds: 10,
     });
-    const publish = async (entry: unknown) => {
-      const data = Buffer.from(typeof entry === 'string' ? entry : JSON.stringify(entry)).toString('base64');
+    const publishData = async (data: string) => {
       const res = (await this.pubsubCall('POST', `/v1/projects/${project}/topics/${topic}:publish`, { messages: [{ data }] })) as { messageIds: string[] };
       return res.messageIds[0]!;
     };
+    const publish = (entry: unknown) => publishData(Buffer.from(typeof entry === 'string' ? entry : JSON.stringify(entry)).toString('base64'));
     return {
       plan,
       host,
       publish,
+      publishData,
       async publishAndWait(entry) {
         const publishedAt = Date.now();
         const messageId = await publish(entry);
