@@ -9,7 +9,7 @@ function setup(mode: ResponseMode = 'relearn-if-known-good') {
   const baselines = new MemoryBaselines();
   const instances = new RecordingInstances();
   const logger = new CapturingLogger();
-  const deps: HandlerDeps = { mode, baselines, instances, logger };
+  const deps: HandlerDeps = { mode, baselines, instances, logger, maxEventAgeSeconds: 3600, staleEventPolicy: 'fail-closed' };
   const run = (o: EntryOptions | Record<string, unknown>, id = 'msg-1') =>
     handleMessage('jsonPayload' in o ? pubsubData(o) : pubsubData(integrityEntry(o as EntryOptions)), deps, { id });
   return { baselines, instances, logger, deps, run };
@@ -113,7 +113,7 @@ describe('relearning only the boot that was vetted', () => {
   it('does not relearn when the instance has started again since the report', async () => {
     const t = setup();
     t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
-    t.instances.states.set('web-1', { id: DEFAULT_INSTANCE_ID, lastStartTimestamp: '2026-11-20T10:05:00.000Z' });
+    t.instances.states.set('web-1', { id: DEFAULT_INSTANCE_ID, lastStartTimestamp: new Date(Date.now() + 60_000).toISOString() });
     await t.run({ actual: linuxPcrs('good') });
     expect(t.instances.calls).toEqual(['get fleet-prod-1234/europe-west1-b/web-1']);
     expect(t.logger.lines).toEqual([expect.objectContaining({ severity: 'WARNING', decision: 'none', reason: 'superseded-by-later-boot' })]);
@@ -134,6 +134,49 @@ describe('relearning only the boot that was vetted', () => {
     await t.run({ actual: linuxPcrs('good') });
     expect(t.instances.calls).toEqual(['get fleet-prod-1234/europe-west1-b/web-1']);
     expect(t.logger.lines).toEqual([expect.objectContaining({ severity: 'WARNING', decision: 'none', reason: 'instance-replaced' })]);
+  });
+});
+
+describe('failed reports too old to vet', () => {
+  const hoursAgo = (h: number) => new Date(Date.now() - h * 3600_000).toISOString();
+
+  it('stops the VM with a CRITICAL line, without a lookup, when fail-closed (the default)', async () => {
+    const t = setup();
+    t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
+    await t.run({ actual: linuxPcrs('good'), timestamp: hoursAgo(2) });
+    expect(t.baselines.lookups).toBe(0);
+    expect(t.instances.calls).toEqual(['stop fleet-prod-1234/europe-west1-b/web-1']);
+    expect(t.logger.lines).toEqual([expect.objectContaining({ severity: 'CRITICAL', decision: 'stop', reason: 'stale-event-fail-closed', ageSeconds: 7200 })]);
+  });
+
+  it('only raises a CRITICAL line when fail-open', async () => {
+    const t = setup();
+    const outcome = await handleMessage(pubsubData(integrityEntry({ timestamp: hoursAgo(2) })), { ...t.deps, staleEventPolicy: 'fail-open' }, { id: 'm' });
+    expect(outcome).toEqual(expect.objectContaining({ decision: { action: 'alert', reason: 'stale-event-fail-open' } }));
+    expect(t.instances.calls).toEqual([]);
+    expect(t.logger.lines).toEqual([expect.objectContaining({ severity: 'CRITICAL', decision: 'alert' })]);
+  });
+
+  it('treats an old passed report as passed', async () => {
+    const t = setup();
+    await t.run({ passed: true, timestamp: hoursAgo(48) });
+    expect(t.instances.calls).toEqual([]);
+    expect(t.logger.lines).toEqual([expect.objectContaining({ severity: 'INFO', decision: 'none' })]);
+  });
+
+  it('still ignores an old early-boot report in relearn mode', async () => {
+    const t = setup();
+    await t.run({ kind: 'earlyBootReportEvent', timestamp: hoursAgo(48) });
+    expect(t.instances.calls).toEqual([]);
+  });
+
+  it('uses the configured maximum age', async () => {
+    const t = setup();
+    t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
+    t.instances.states.set('web-1', { id: DEFAULT_INSTANCE_ID, lastStartTimestamp: hoursAgo(3) });
+    const deps = { ...t.deps, maxEventAgeSeconds: 86400 };
+    await handleMessage(pubsubData(integrityEntry({ actual: linuxPcrs('good'), timestamp: hoursAgo(2) })), deps, { id: 'm' });
+    expect(t.logger.lines[0]).toEqual(expect.objectContaining({ decision: 'relearn' }));
   });
 });
 
@@ -203,7 +246,7 @@ describe('failures and bad input', () => {
     const t = setup();
     t.instances.failWith = new Error('503 Service Unavailable');
     await expect(t.run({})).rejects.toThrow('503 Service Unavailable');
-    expect(t.logger.lines).toEqual([]);
+    expect(t.logger.lines).toEqual([expect.objectContaining({ severity: 'ERROR', retry: true, error: '503 Service Unavailable', eventId: 'msg-1' })]);
   });
 
   it('throws when the baseline lookup fails', async () => {
@@ -266,6 +309,7 @@ describe('the decision log line', () => {
         instanceFound: true,
         operation: expect.stringMatching(/^operation-relearn-/),
         firestoreReads: 2,
+        ageSeconds: expect.any(Number),
         eventId: 'msg-77',
       },
     ]);

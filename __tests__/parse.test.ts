@@ -5,7 +5,7 @@ const parse = (entry: unknown) => parseMessage(pubsubData(entry));
 
 describe('parseMessage', () => {
   it('reads a failed late-boot report with its measurements and instance', () => {
-    expect(parse(integrityEntry({ actual: linuxPcrs('x'), name: 'web-1', bootCounter: '12' }))).toEqual({
+    expect(parse(integrityEntry({ actual: linuxPcrs('x'), name: 'web-1', bootCounter: '12', timestamp: '2026-11-20T10:00:00.000Z' }))).toEqual({
       status: 'report',
       report: {
         kind: 'lateBoot',

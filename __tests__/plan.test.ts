@@ -146,6 +146,8 @@ describe('the synthesized plan', () => {
         BASELINE_COLLECTION: 'known_good_measurements',
         GOOGLE_CLOUD_PROJECT: PROJECT,
         LOG_LEVEL: 'debug',
+        MAX_EVENT_AGE_SECONDS: '3600',
+        STALE_EVENT_POLICY: 'fail-closed',
       });
     });
 

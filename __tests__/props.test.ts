@@ -20,6 +20,8 @@ describe('IntegrityResponder props', () => {
       baselineCollection: 'known_good_measurements',
       sourceBucketName: 'fleet-prod-1234-integrity-responder-src',
       logLevel: 'debug',
+      maxEventAgeSeconds: 3600,
+      staleEventPolicy: 'fail-closed',
       enableApis: false,
       labels: {},
     });
@@ -42,6 +44,8 @@ describe('IntegrityResponder props', () => {
     ['baselineCollection has a slash', { baselineCollection: 'a/b' }, /baselineCollection must match/],
     ['sourceBucketName is too long', { sourceBucketName: 'b'.repeat(64) }, /sourceBucketName must match/],
     ['logLevel is unknown', { logLevel: 'trace' as never }, /logLevel must be one of/],
+    ['maxEventAgeSeconds is below a minute', { maxEventAgeSeconds: 30 }, /maxEventAgeSeconds must be an integer from 60 to 604800, got 30/],
+    ['staleEventPolicy is unknown', { staleEventPolicy: 'shrug' as never }, /staleEventPolicy must be one of 'fail-closed', 'fail-open', got 'shrug'/],
     ['a label value has uppercase', { labels: { team: 'Platform' } }, /labels\['team'\] must match/],
   ])('fails when %s', (_name, props, message) => {
     const stack = new TerraformStack(Testing.app(), 'props');

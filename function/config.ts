@@ -1,5 +1,5 @@
 import { DEFAULT_BASELINE_COLLECTION } from './baseline';
-import { RESPONSE_MODES, ResponseMode } from './decide';
+import { RESPONSE_MODES, ResponseMode, STALE_EVENT_POLICIES, StaleEventPolicy } from './decide';
 import { LOG_LEVELS, LogLevel } from './logger';
 
 /** Runtime configuration, read from environment variables once per instance. */
@@ -13,6 +13,11 @@ export interface Config {
   /** Non-default Compute endpoint. `http:` endpoints are used without credentials. */
   readonly computeEndpoint?: { readonly protocol: 'http' | 'https'; readonly host: string; readonly port: number };
   readonly logLevel: LogLevel;
+  /** Failed reports older than this are resolved by `staleEventPolicy`. */
+  readonly maxEventAgeSeconds: number;
+  readonly staleEventPolicy: StaleEventPolicy;
+  /** Deadline of each Compute API call; a timed-out call fails the event, which is redelivered. */
+  readonly computeTimeoutSeconds: number;
 }
 
 /** A configuration problem: the function refuses to start rather than act on a guess. */
@@ -27,6 +32,13 @@ function oneOf<T extends string>(name: string, value: string | undefined, allowe
   if (value === undefined || value === '') return fallback;
   if ((allowed as readonly string[]).includes(value)) return value as T;
   throw new ConfigError(`${name} must be one of ${allowed.join(', ')}; got '${value}'`);
+}
+
+function integer(name: string, value: string | undefined, min: number, max: number, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!/^[0-9]+$/.test(value) || n < min || n > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}; got '${value}'`);
+  return n;
 }
 
 /** Firestore database ids: `(default)` or 4–63 lowercase letters, digits and hyphens. */
@@ -52,6 +64,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...(projectId !== undefined && { projectId }),
     ...parseEndpoint(env.COMPUTE_API_ENDPOINT),
     logLevel: oneOf('LOG_LEVEL', env.LOG_LEVEL, LOG_LEVELS, 'debug'),
+    maxEventAgeSeconds: integer('MAX_EVENT_AGE_SECONDS', env.MAX_EVENT_AGE_SECONDS, 60, 604800, 3600),
+    staleEventPolicy: oneOf('STALE_EVENT_POLICY', env.STALE_EVENT_POLICY, STALE_EVENT_POLICIES, 'fail-closed'),
+    computeTimeoutSeconds: integer('COMPUTE_TIMEOUT_SECONDS', env.COMPUTE_TIMEOUT_SECONDS, 1, 300, 20),
   };
 }
 

@@ -6,6 +6,12 @@ export type ResponseMode = 'relearn-if-known-good' | 'shutdown';
 /** Every mode the handler implements; the construct validates against the same list. */
 export const RESPONSE_MODES: readonly ResponseMode[] = ['relearn-if-known-good', 'shutdown'];
 
+/** What to do with a failed report too old to be vetted: stop the VM, or only raise the alarm. */
+export type StaleEventPolicy = 'fail-closed' | 'fail-open';
+
+/** Every stale-event policy; the construct validates against the same list. */
+export const STALE_EVENT_POLICIES: readonly StaleEventPolicy[] = ['fail-closed', 'fail-open'];
+
 /** What the known-good lookup found for a failed report. */
 export type BaselineLookup = { readonly matched: true; readonly baselineId: string } | { readonly matched: false };
 
@@ -14,7 +20,23 @@ export type Decision =
   | { readonly action: 'none'; readonly reason: 'policy-passed' | 'superseded-by-later-boot' | 'instance-replaced' }
   | { readonly action: 'ignore'; readonly reason: 'early-boot-report-in-relearn-mode' }
   | { readonly action: 'relearn'; readonly reason: 'known-good'; readonly baselineId: string }
-  | { readonly action: 'stop'; readonly reason: 'not-known-good' | 'policy-failed' };
+  | { readonly action: 'stop'; readonly reason: 'not-known-good' | 'policy-failed' | 'stale-event-fail-closed' }
+  | { readonly action: 'alert'; readonly reason: 'stale-event-fail-open' };
+
+/** True when a report would be acted on (not ignored) in this mode. */
+function actsOn(report: IntegrityReport, mode: ResponseMode): boolean {
+  return mode === 'shutdown' || report.kind === 'lateBoot';
+}
+
+/**
+ * A failed report older than the maximum age cannot be vetted any more: what the VM runs now
+ * may differ from what it reported. The policy decides, without a baseline lookup; the
+ * default, fail-closed, stops the VM.
+ */
+export function decideStale(report: IntegrityReport, mode: ResponseMode, policy: StaleEventPolicy): Decision | undefined {
+  if (report.passed || !actsOn(report, mode)) return undefined;
+  return policy === 'fail-closed' ? { action: 'stop', reason: 'stale-event-fail-closed' } : { action: 'alert', reason: 'stale-event-fail-open' };
+}
 
 /** Whether deciding on this report needs a known-good lookup first. */
 export function needsBaselineLookup(report: IntegrityReport, mode: ResponseMode): boolean {

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { Decision, ResponseMode, confirmRelearn, decide, needsBaselineLookup } from './decide';
+import { Decision, ResponseMode, StaleEventPolicy, confirmRelearn, decide, decideStale, needsBaselineLookup } from './decide';
 import { IntegrityReport, parseMessage } from './parse';
 import { BaselineStore, InstanceControl, InstanceNotFoundError, Logger, Severity } from './ports';
 
@@ -14,6 +14,11 @@ export interface HandlerDeps {
    * only the sink of this project should be able to reach the function.
    */
   readonly projectId?: string;
+  /** Failed reports older than this are resolved by `staleEventPolicy`, without a lookup. */
+  readonly maxEventAgeSeconds: number;
+  readonly staleEventPolicy: StaleEventPolicy;
+  /** Clock, for tests. */
+  readonly now?: () => number;
 }
 
 /** CloudEvent attributes the handler uses. */
@@ -33,12 +38,13 @@ const SEVERITY: Record<Decision['action'], Severity> = {
   ignore: 'DEBUG',
   relearn: 'NOTICE',
   stop: 'WARNING',
+  alert: 'CRITICAL',
 };
 
 /**
  * Handles the data of one Pub/Sub `messagePublished` CloudEvent. Malformed input is logged
  * and returns normally (acknowledged: retrying cannot fix it). Failures of Firestore or
- * Compute propagate so that the platform redelivers the message.
+ * Compute are logged and rethrown, so that the platform redelivers the message.
  */
 export async function handleMessage(data: unknown, deps: HandlerDeps, context: EventContext = {}): Promise<HandlerOutcome> {
   const { logger, mode } = deps;
@@ -62,14 +68,45 @@ export async function handleMessage(data: unknown, deps: HandlerDeps, context: E
     logger.log('ERROR', `Rejected integrity log entry: ${detail}`, { mode, rejection: 'foreign-project', detail, eventId: context.id });
     return { status: 'rejected' };
   }
-  let reads: number | undefined;
-  let lookup;
-  if (needsBaselineLookup(report, mode)) {
-    const result = await deps.baselines.findExactMatch(report.actualMeasurements);
-    reads = result.reads;
-    lookup = result;
+  try {
+    return await act(report, deps, context);
+  } catch (e) {
+    const error = e instanceof Error ? e.message : String(e);
+    logger.log('ERROR', `Could not complete the response for ${report.instance.projectId}/${report.instance.zone}/${report.instance.name ?? report.instance.id}; the event will be redelivered: ${error}`, {
+      mode,
+      eventKind: report.kind,
+      instanceId: report.instance.id,
+      retry: true,
+      error,
+      eventId: context.id,
+    });
+    throw e;
   }
-  let decision = decide(report, mode, lookup);
+}
+
+/** Age of the report, seconds; undefined when the entry carries no timestamp. */
+function ageSeconds(report: IntegrityReport, now: number): number | undefined {
+  if (report.timestamp === undefined) return undefined;
+  return (now - Date.parse(report.timestamp)) / 1000;
+}
+
+async function act(report: IntegrityReport, deps: HandlerDeps, context: EventContext): Promise<HandlerOutcome> {
+  const { logger, mode } = deps;
+  const age = ageSeconds(report, (deps.now ?? Date.now)());
+  const stale = age !== undefined && age > deps.maxEventAgeSeconds ? decideStale(report, mode, deps.staleEventPolicy) : undefined;
+  let reads: number | undefined;
+  let decision: Decision;
+  if (stale) {
+    decision = stale;
+  } else {
+    let lookup;
+    if (needsBaselineLookup(report, mode)) {
+      const result = await deps.baselines.findExactMatch(report.actualMeasurements);
+      reads = result.reads;
+      lookup = result;
+    }
+    decision = decide(report, mode, lookup);
+  }
   let instanceName = report.instance.name;
   let operation: string | undefined;
   let instanceFound = true;
@@ -87,7 +124,7 @@ export async function handleMessage(data: unknown, deps: HandlerDeps, context: E
       instanceFound = false;
     }
   }
-  logDecision(logger, mode, report, decision, { instanceName, operation, instanceFound, reads, eventId: context.id });
+  logDecision(logger, mode, report, decision, { instanceName, operation, instanceFound, reads, eventId: context.id, ageSeconds: age });
   return { status: 'decided', decision, instanceFound };
 }
 
@@ -96,24 +133,29 @@ function logDecision(
   mode: ResponseMode,
   report: IntegrityReport,
   decision: Decision,
-  extra: { instanceName?: string; operation?: string; instanceFound: boolean; reads?: number; eventId?: string },
+  extra: { instanceName?: string; operation?: string; instanceFound: boolean; reads?: number; eventId?: string; ageSeconds?: number },
 ): void {
   const { instance } = report;
   const who = `${instance.projectId}/${instance.zone}/${extra.instanceName ?? instance.id}`;
+  const age = extra.ageSeconds === undefined ? '' : ` ${Math.round(extra.ageSeconds)} s old`;
   const message = !extra.instanceFound
     ? `Instance ${who} no longer exists; nothing to ${decision.action}`
     : decision.reason === 'superseded-by-later-boot'
-    ? `Measurements of ${who} are known good, but the instance has started again since this report; the later boot's report decides`
-    : decision.reason === 'instance-replaced'
-    ? `Measurements of instance ${instance.id} are known good, but ${who} is now another instance; no action`
-    : {
-        none: `Integrity policy passed on ${who}; no action`,
-        ignore: `Early-boot report for ${who} left to the late-boot report`,
-        relearn: `Measurements of ${who} match a known-good baseline; relearning the integrity policy`,
-        stop: `Integrity of ${who} not vetted (${decision.reason}); stopping the instance`,
-      }[decision.action];
-  const severity = !extra.instanceFound || decision.reason === 'superseded-by-later-boot' || decision.reason === 'instance-replaced' ? 'WARNING' : SEVERITY[decision.action];
-  logger.log(severity, message, {
+      ? `Measurements of ${who} are known good, but the instance has started again since this report; the later boot's report decides`
+      : decision.reason === 'instance-replaced'
+        ? `Measurements of instance ${instance.id} are known good, but ${who} is now another instance; no action`
+        : decision.reason === 'stale-event-fail-closed'
+          ? `Failed integrity report of ${who} is${age}, too old to vet; stopping the instance (fail-closed)`
+          : decision.reason === 'stale-event-fail-open'
+            ? `Failed integrity report of ${who} is${age}, too old to vet; NOT acting on it (fail-open): check the instance`
+            : {
+                none: `Integrity policy passed on ${who}; no action`,
+                ignore: `Early-boot report for ${who} left to the late-boot report`,
+                relearn: `Measurements of ${who} match a known-good baseline; relearning the integrity policy`,
+                stop: `Integrity of ${who} not vetted (${decision.reason}); stopping the instance`,
+                alert: `Integrity of ${who} not vetted (${decision.reason})`,
+              }[decision.action];
+  logger.log(severityOf(decision, extra.instanceFound), message, {
     mode,
     eventKind: report.kind,
     policyEvaluationPassed: report.passed,
@@ -128,8 +170,15 @@ function logDecision(
     instanceFound: extra.instanceFound,
     operation: extra.operation,
     firestoreReads: extra.reads,
+    ageSeconds: extra.ageSeconds === undefined ? undefined : Math.round(extra.ageSeconds),
     eventId: extra.eventId,
   });
+}
+
+function severityOf(decision: Decision, instanceFound: boolean): Severity {
+  if (decision.reason === 'stale-event-fail-closed' || decision.reason === 'stale-event-fail-open') return 'CRITICAL';
+  if (!instanceFound || decision.reason === 'superseded-by-later-boot' || decision.reason === 'instance-replaced') return 'WARNING';
+  return SEVERITY[decision.action];
 }
 
 /**

@@ -14,8 +14,10 @@ const deps: HandlerDeps = {
   mode: config.mode,
   logger,
   ...(config.projectId !== undefined && { projectId: config.projectId }),
+  maxEventAgeSeconds: config.maxEventAgeSeconds,
+  staleEventPolicy: config.staleEventPolicy,
   baselines: new FirestoreBaselineStore(lazy(() => createFirestore(config)), config.baselineCollection, logger),
-  instances: new ComputeInstanceControl(lazy(() => createInstancesClient(config))),
+  instances: new ComputeInstanceControl(lazy(() => createInstancesClient(config)), config.computeTimeoutSeconds * 1000),
 };
 
 cloudEvent<unknown>(ENTRY_POINT, async (event: CloudEvent<unknown>) => {

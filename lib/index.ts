@@ -5,7 +5,7 @@ export {
   RESPONDER_COMPUTE_PERMISSIONS,
 } from './integrity-responder';
 export { IntegrityResponderPropsError, SUPPORTED_RUNTIMES } from './props';
-export type { IntegrityResponderProps, LogLevel, NodeRuntime, ResponseMode } from './props';
+export type { IntegrityResponderProps, LogLevel, NodeRuntime, ResponseMode, StaleEventPolicy } from './props';
 export { baselineDocument, measurementsFromDocument, DEFAULT_BASELINE_COLLECTION } from '../function/baseline';
 export { baselineDocumentId, fingerprint, sameMeasurements } from '../function/measurements';
 export type { PcrMeasurement } from '../function/measurements';

@@ -278,6 +278,8 @@ export class IntegrityResponder extends Construct {
           BASELINE_COLLECTION: p.baselineCollection,
           GOOGLE_CLOUD_PROJECT: project,
           LOG_LEVEL: p.logLevel,
+          MAX_EVENT_AGE_SECONDS: String(p.maxEventAgeSeconds),
+          STALE_EVENT_POLICY: p.staleEventPolicy,
         },
       },
       eventTrigger: {

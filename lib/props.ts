@@ -1,10 +1,10 @@
 import { Token } from 'cdktf';
 import { DEFAULT_BASELINE_COLLECTION } from '../function/baseline';
 import { COLLECTION_ID, DATABASE_ID } from '../function/config';
-import { RESPONSE_MODES, ResponseMode } from '../function/decide';
+import { RESPONSE_MODES, ResponseMode, STALE_EVENT_POLICIES, StaleEventPolicy } from '../function/decide';
 import { LOG_LEVELS, LogLevel } from '../function/logger';
 
-export type { LogLevel, ResponseMode };
+export type { LogLevel, ResponseMode, StaleEventPolicy };
 
 /** Cloud Run functions runtimes the bundle is built and tested for. */
 export const SUPPORTED_RUNTIMES = ['nodejs22', 'nodejs24'] as const;
@@ -103,6 +103,20 @@ export interface IntegrityResponderProps {
   readonly logLevel?: LogLevel;
 
   /**
+   * Failed reports older than this (by their log timestamp) are no longer vetted against the
+   * baselines: `staleEventPolicy` decides. Seconds, 60–604800.
+   * @default 3600
+   */
+  readonly maxEventAgeSeconds?: number;
+
+  /**
+   * What to do with a failed report older than `maxEventAgeSeconds`: `fail-closed` stops the
+   * VM, `fail-open` only writes a CRITICAL log line. Both log at CRITICAL.
+   * @default 'fail-closed'
+   */
+  readonly staleEventPolicy?: StaleEventPolicy;
+
+  /**
    * Enable the APIs the deployment needs (`google_project_service`, never disabled on
    * destroy). Leave off where a platform team manages APIs centrally.
    * @default false
@@ -132,6 +146,8 @@ export interface ResolvedProps {
   readonly baselineCollection: string;
   readonly sourceBucketName: string;
   readonly logLevel: LogLevel;
+  readonly maxEventAgeSeconds: number;
+  readonly staleEventPolicy: StaleEventPolicy;
   readonly enableApis: boolean;
   readonly labels: Record<string, string>;
 }
@@ -199,6 +215,8 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
     baselineCollection: props.baselineCollection ?? DEFAULT_BASELINE_COLLECTION,
     sourceBucketName: props.sourceBucketName ?? `${props.projectId}-${namePrefix}-src`,
     logLevel: props.logLevel ?? 'debug',
+    maxEventAgeSeconds: props.maxEventAgeSeconds ?? 3600,
+    staleEventPolicy: props.staleEventPolicy ?? 'fail-closed',
     enableApis: props.enableApis ?? false,
     labels: props.labels ?? {},
   };
@@ -217,6 +235,8 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
   check('baselineCollection', r.baselineCollection, COLLECTION_ID, 'a top-level collection id');
   check('sourceBucketName', r.sourceBucketName, BUCKET_NAME, 'a bucket name; set sourceBucketName if the default is too long');
   oneOf('logLevel', r.logLevel, LOG_LEVELS);
+  integer('maxEventAgeSeconds', r.maxEventAgeSeconds, 60, 604800);
+  oneOf('staleEventPolicy', r.staleEventPolicy, STALE_EVENT_POLICIES);
   for (const [key, value] of Object.entries(r.labels)) {
     check(`labels key`, key, LABEL_KEY);
     check(`labels['${key}']`, value, LABEL_VALUE);

@@ -112,7 +112,7 @@ async function perEventFigures(): Promise<void> {
         'constant; own = 1',
       );
     }
-    const deps = { mode: config.mode, logger, instances, baselines: new FirestoreBaselineStore(async () => db, 'known_good_0', logger) };
+    const deps = { mode: config.mode, logger, instances, maxEventAgeSeconds: config.maxEventAgeSeconds, staleEventPolicy: config.staleEventPolicy, baselines: new FirestoreBaselineStore(async () => db, 'known_good_0', logger) };
     const cases = [
       ['stop, instance named in the log', 'web-1', 'tampered', '1'],
       ['stop, instance id only', null, 'tampered', '2 (list + stop)'],

@@ -16,7 +16,7 @@ export interface FakeInstance {
   readonly name: string;
   readonly id: string;
   status?: string;
-  /** RFC 3339; defaults to a time before the fixtures' reports. */
+  /** RFC 3339; defaults to a minute before it was added, so before the fixtures' reports. */
   lastStartTimestamp?: string;
 }
 
@@ -39,7 +39,7 @@ export class FakeComputeApi {
   endpoint = '';
 
   add(instance: FakeInstance): this {
-    this.instances.push({ status: 'RUNNING', lastStartTimestamp: '2026-11-20T09:58:30.000Z', ...instance });
+    this.instances.push({ status: 'RUNNING', lastStartTimestamp: new Date(Date.now() - 60_000).toISOString(), ...instance });
     return this;
   }
 

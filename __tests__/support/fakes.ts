@@ -45,7 +45,7 @@ export class RecordingInstances implements InstanceControl {
     this.calls.push(`get ${i.projectId}/${i.zone}/${i.name}`);
     if (this.failWith) throw this.failWith;
     if (i.name === 'gone') throw new InstanceNotFoundError(i);
-    return this.states.get(i.name) ?? { id: DEFAULT_INSTANCE_ID, lastStartTimestamp: '2026-11-20T09:58:30.000Z' };
+    return this.states.get(i.name) ?? { id: DEFAULT_INSTANCE_ID, lastStartTimestamp: new Date(Date.now() - 60_000).toISOString() };
   }
 
   async stop(i: NamedInstance, requestId: string): Promise<string> {

@@ -59,7 +59,8 @@ export function integrityEntry(o: EntryOptions = {}): Record<string, unknown> {
     },
     severity: 'NOTICE',
   };
-  if (o.timestamp !== null) entry.timestamp = o.timestamp ?? '2026-11-20T10:00:00.000Z';
+  // Reports are fresh unless a test says otherwise: a second before now.
+  if (o.timestamp !== null) entry.timestamp = o.timestamp ?? new Date(Date.now() - 1000).toISOString();
   if (o.name !== null) entry.labels = { [INSTANCE_NAME_LABEL]: o.name ?? 'web-1' };
   return entry;
 }

@@ -22,13 +22,20 @@ function operationName(operation: { latestResponse?: unknown; name?: string | nu
 
 /** The Compute Engine calls the handler makes, through the official client. */
 export class ComputeInstanceControl implements InstanceControl {
-  constructor(private readonly client: () => Promise<InstancesClient>) {}
+  /**
+   * @param timeoutMs deadline of each call; a call that times out may still have taken effect,
+   *   which the request id makes safe to repeat on redelivery.
+   */
+  constructor(
+    private readonly client: () => Promise<InstancesClient>,
+    private readonly timeoutMs = 20_000,
+  ) {}
 
   async findName(ref: InstanceRef): Promise<string | undefined> {
     const client = await this.client();
     const [items] = await client.list(
       { project: ref.projectId, zone: ref.zone, filter: `id = ${ref.id}`, maxResults: 2 },
-      { autoPaginate: false },
+      { autoPaginate: false, timeout: this.timeoutMs },
     );
     const matching = items.filter((i) => String(i.id) === ref.id);
     // Acting on the wrong VM is worse than retrying: any reply that is not exactly the
@@ -43,7 +50,7 @@ export class ComputeInstanceControl implements InstanceControl {
   async describe(instance: NamedInstance): Promise<InstanceState> {
     const client = await this.client();
     return this.call(instance, async () => {
-      const [vm] = await client.get({ project: instance.projectId, zone: instance.zone, instance: instance.name });
+      const [vm] = await client.get({ project: instance.projectId, zone: instance.zone, instance: instance.name }, { timeout: this.timeoutMs });
       if (vm.id === undefined || vm.id === null) throw new Error(`instances.get for ${instance.name} returned no id`);
       return { id: String(vm.id), ...(vm.lastStartTimestamp ? { lastStartTimestamp: vm.lastStartTimestamp } : {}) };
     });
@@ -52,7 +59,7 @@ export class ComputeInstanceControl implements InstanceControl {
   async stop(instance: NamedInstance, requestId: string): Promise<string | undefined> {
     const client = await this.client();
     return this.call(instance, async () => {
-      const [operation] = await client.stop({ project: instance.projectId, zone: instance.zone, instance: instance.name, requestId });
+      const [operation] = await client.stop({ project: instance.projectId, zone: instance.zone, instance: instance.name, requestId }, { timeout: this.timeoutMs });
       return operationName(operation);
     });
   }
@@ -66,7 +73,7 @@ export class ComputeInstanceControl implements InstanceControl {
         instance: instance.name,
         requestId,
         shieldedInstanceIntegrityPolicyResource: { updateAutoLearnPolicy: true },
-      });
+      }, { timeout: this.timeoutMs });
       return operationName(operation);
     });
   }
