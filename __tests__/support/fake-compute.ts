@@ -23,15 +23,24 @@ export interface FakeInstance {
 const ROUTE = /^\/compute\/v1\/projects\/([^/]+)\/zones\/([^/]+)\/instances(?:\/([^/]+)(?:\/([A-Za-z]+))?)?$/;
 const ID_FILTER = /^\s*\(?\s*id\s*(?:=|eq)\s*"?(\d+)"?\s*\)?\s*$/;
 
+/** A fault for the next action request: an HTTP error instead of acting, or a slow reply after acting. */
+export type ComputeFault = { readonly status: 429 | 500 | 503 } | { readonly delayMs: number };
+
 /**
  * A loopback server answering like the Compute Engine v1 REST API for the calls the
  * responder makes (instances list by id, get, stop, suspend,
  * setShieldedInstanceIntegrityPolicy): zonal operations in replies, 404 for unknown
- * instances. Every request is recorded.
+ * instances. Every request is recorded. Like the real API, an action repeated with a
+ * `requestId` it has already completed returns the first operation and does not act again.
+ * Faults can be queued for the next action requests.
  */
 export class FakeComputeApi {
   readonly requests: ComputeRequest[] = [];
   readonly instances: FakeInstance[] = [];
+  /** Action requests that changed a VM (a repeated requestId does not). */
+  readonly performed: ComputeRequest[] = [];
+  private readonly faults: ComputeFault[] = [];
+  private readonly completed = new Map<string, unknown>();
   private server?: Server;
   private operations = 0;
 
@@ -56,6 +65,11 @@ export class FakeComputeApi {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server!.close(() => resolve()));
     this.server = undefined;
+  }
+
+  /** Queues faults, applied in order to the next action requests. */
+  injectFaults(...faults: ComputeFault[]): void {
+    this.faults.push(...faults);
   }
 
   /** Requests other than lookups: the ones that change a VM. */
@@ -103,9 +117,24 @@ export class FakeComputeApi {
       };
       const op = verb ? ops[verb] : undefined;
       if (!op || op[0] !== req.method) return notFound(url.pathname);
+      const requestId = url.searchParams.get('requestId');
+      const earlier = requestId ? this.completed.get(requestId) : undefined;
+      if (earlier) return reply(200, earlier);
+      const fault = this.faults.shift();
+      if (fault && 'status' in fault) {
+        const reason = fault.status === 429 ? 'rateLimitExceeded' : 'backendError';
+        return reply(fault.status, { error: { code: fault.status, message: reason, errors: [{ message: reason, domain: 'global', reason }] } });
+      }
       if (verb === 'stop') instance.status = 'STOPPING';
       if (verb === 'suspend') instance.status = 'SUSPENDING';
-      return reply(200, this.operation(instance, op[1]));
+      this.performed.push(record);
+      const operation = this.operation(instance, op[1]);
+      if (requestId) this.completed.set(requestId, operation);
+      if (fault) {
+        setTimeout(() => reply(200, operation), fault.delayMs);
+        return;
+      }
+      return reply(200, operation);
     });
   }
 

@@ -20,8 +20,11 @@ export interface FunctionHost {
    * when it was acknowledged, waits for the handler's log line for it.
    */
   deliver(data: unknown, id: string): Promise<number>;
-  /** Waits until the function logged a line for this event id; returns that line. */
-  waitForLog(eventId: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /**
+   * Waits until the function logged a line for this event id (the first one matching `where`,
+   * e.g. the decision after retry lines); returns that line.
+   */
+  waitForLog(eventId: string, options?: { timeoutMs?: number; where?: (line: Record<string, unknown>) => boolean }): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
 }
 
@@ -101,10 +104,10 @@ export async function serveFunction(options: { dir: string; entryPoint: string; 
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  const waitForLog = async (eventId: string, timeoutMs = 10_000) => {
+  const waitForLog: FunctionHost['waitForLog'] = async (eventId, { timeoutMs = 10_000, where = () => true } = {}) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const line = logs.find((l) => l.eventId === eventId);
+      const line = logs.find((l) => l.eventId === eventId && where(l));
       if (line) return line;
       if (Date.now() > deadline) throw new Error(`no log line for event ${eventId} within ${timeoutMs} ms; logs: ${JSON.stringify(logs.slice(-5))}`);
       await new Promise((r) => setTimeout(r, 10));
@@ -129,7 +132,7 @@ export async function serveFunction(options: { dir: string; entryPoint: string; 
         },
         body: JSON.stringify(data),
       });
-      if (res.status < 300) await waitForLog(id, 5000);
+      if (res.status < 300) await waitForLog(id, { timeoutMs: 5000 });
       return res.status;
     },
   };

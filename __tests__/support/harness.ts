@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { packageRoot } from '../../lib/bundle/sources';
+import { Server, Socket, connect, createServer } from 'node:net';
 import { RunningEmulator, startFirestoreEmulator, startPubsubEmulator } from './emulators';
 import { FakeComputeApi } from './fake-compute';
 import { FunctionHost, serveFunction, unpackFunction } from './function-host';
@@ -72,6 +73,8 @@ export class Harness {
   readonly compute = new FakeComputeApi();
   firestore!: RunningEmulator;
   pubsub!: RunningEmulator;
+  /** What the functions use as FIRESTORE_EMULATOR_HOST: a proxy that can simulate an outage. */
+  private firestoreProxy!: FaultProxy;
   private readonly cleanups: Array<() => Promise<void> | void> = [];
 
   static async start(): Promise<Harness> {
@@ -81,6 +84,8 @@ export class Harness {
       h.firestore = firestore;
       h.pubsub = pubsub;
       h.cleanups.push(() => firestore.stop(), () => pubsub.stop(), () => h.compute.stop());
+      h.firestoreProxy = await FaultProxy.start(firestore.host);
+      h.cleanups.push(() => h.firestoreProxy.stop());
       return h;
     } catch (e) {
       await h.stop();
@@ -88,8 +93,12 @@ export class Harness {
     }
   }
 
-  /** Synthesizes the example stack with `env`, installs its zip and serves it behind Pub/Sub. */
-  async deploy(env: Record<string, string> = {}, name = 'default'): Promise<Responder> {
+  /**
+   * Synthesizes the example stack with `env`, installs its zip and serves it behind Pub/Sub.
+   * `runtimeEnv` adds variables the plan leaves to their defaults (e.g. a short
+   * COMPUTE_TIMEOUT_SECONDS for timeout tests).
+   */
+  async deploy(env: Record<string, string> = {}, name = 'default', runtimeEnv: Record<string, string> = {}): Promise<Responder> {
     const plan = synthesizeExampleStack(env);
     this.cleanups.push(plan.remove);
     const unpacked = unpackFunction(plan.zipPath, 'install');
@@ -98,7 +107,7 @@ export class Harness {
       dir: unpacked.dir,
       entryPoint: plan.entryPoint,
       nodeMajor: runtimeMajor(plan.runtime),
-      env: { ...plan.env, FIRESTORE_EMULATOR_HOST: this.firestore.host, COMPUTE_API_ENDPOINT: this.compute.endpoint },
+      env: { ...plan.env, ...runtimeEnv, FIRESTORE_EMULATOR_HOST: this.firestoreProxy.host, COMPUTE_API_ENDPOINT: this.compute.endpoint },
     });
     this.cleanups.push(() => host.stop());
     const project = plan.projectId;
@@ -128,6 +137,14 @@ export class Harness {
     };
   }
 
+  /**
+   * Makes Firestore unreachable for the functions (connections refused and cut) or reachable
+   * again; the emulator and its data stay as they are.
+   */
+  setFirestoreReachable(reachable: boolean): void {
+    this.firestoreProxy.setReachable(reachable);
+  }
+
   /** Writes a document straight into the Firestore emulator. */
   putDocument(plan: PlannedFunction, id: string, data: Record<string, unknown>): Promise<void> {
     return putEmulatorDocument(this.firestore.host, plan.projectId, plan.env.FIRESTORE_DATABASE!, plan.env.BASELINE_COLLECTION!, id, data);
@@ -148,5 +165,44 @@ export class Harness {
     const res = await httpRequest(`http://${this.pubsub.host}${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     if (res.status >= 300) throw new Error(`Pub/Sub emulator ${method} ${path}: ${res.status} ${res.body}`);
     return res.body ? JSON.parse(res.body) : {};
+  }
+}
+
+/** A loopback TCP proxy that can refuse and cut connections, to simulate an outage. */
+class FaultProxy {
+  private reachable = true;
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(
+    private readonly server: Server,
+    readonly host: string,
+  ) {}
+
+  static async start(upstream: string): Promise<FaultProxy> {
+    const [upHost, upPort] = upstream.split(':') as [string, string];
+    let proxy: FaultProxy | undefined;
+    const server = createServer((client) => {
+      if (!proxy?.reachable) return void client.destroy();
+      const remote = connect(Number(upPort), upHost);
+      for (const s of [client, remote]) {
+        proxy.sockets.add(s);
+        s.on('close', () => proxy?.sockets.delete(s));
+        s.on('error', () => (client.destroy(), remote.destroy()));
+      }
+      client.pipe(remote).pipe(client);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    proxy = new FaultProxy(server, `127.0.0.1:${(server.address() as { port: number }).port}`);
+    return proxy;
+  }
+
+  setReachable(reachable: boolean): void {
+    this.reachable = reachable;
+    if (!reachable) for (const s of this.sockets) s.destroy();
+  }
+
+  stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
   }
 }
