@@ -31,6 +31,17 @@ export const RESPONDER_COMPUTE_PERMISSIONS: readonly string[] = [
   'compute.instances.stop',
 ];
 
+/**
+ * The only roles the construct grants at project level, and whether each grant carries an
+ * IAM condition. `custom` is the responder's own role ({@link RESPONDER_COMPUTE_PERMISSIONS}).
+ */
+export const PROJECT_LEVEL_GRANTS: readonly { readonly role: string; readonly conditioned: boolean; readonly why: string }[] = [
+  { role: 'custom', conditioned: false, why: 'runtime: act on any VM of the project that reports' },
+  { role: 'roles/datastore.viewer', conditioned: true, why: 'runtime: read baselines, in the baseline database only' },
+  { role: 'roles/logging.logWriter', conditioned: false, why: 'build: write build logs' },
+  { role: 'roles/storage.objectViewer', conditioned: true, why: "build: read the source staged in Cloud Functions' gcf-v2-sources-* buckets" },
+];
+
 /** APIs the deployment needs; enabled by the construct only when `enableApis` is set. */
 export const REQUIRED_APIS: readonly string[] = [
   'artifactregistry.googleapis.com',
