@@ -102,11 +102,15 @@ describeWithEmulators('the responder end to end', () => {
   });
 
   it('does not relearn a VM that has started again since the reported boot', async () => {
-    h.compute.instances.find((i) => i.name === 'web-1')!.lastStartTimestamp = new Date(Date.now() + 60_000).toISOString();
-    const r = await send(relearn, { name: 'web-1', instanceId: '1001', actual: linuxPcrs('kernel-6.8') });
-    expect(r.log).toEqual(expect.objectContaining({ severity: 'WARNING', decision: 'none', reason: 'superseded-by-later-boot' }));
-    expect(r.requests).toEqual(['GET instances/web-1']);
-    h.compute.instances.find((i) => i.name === 'web-1')!.lastStartTimestamp = new Date(Date.now() - 60_000).toISOString();
+    const vm = h.compute.instances.find((i) => i.name === 'web-1')!;
+    vm.lastStartTimestamp = new Date(Date.now() + 60_000).toISOString();
+    try {
+      const r = await send(relearn, { name: 'web-1', instanceId: '1001', actual: linuxPcrs('kernel-6.8') });
+      expect(r.log).toEqual(expect.objectContaining({ severity: 'WARNING', decision: 'none', reason: 'superseded-by-later-boot' }));
+      expect(r.requests).toEqual(['GET instances/web-1']);
+    } finally {
+      vm.lastStartTimestamp = new Date(Date.now() - 60_000).toISOString();
+    }
   });
 
   it('does not relearn when the name now belongs to another instance', async () => {

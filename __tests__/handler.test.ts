@@ -119,13 +119,6 @@ describe('relearning only the boot that was vetted', () => {
     expect(t.logger.lines).toEqual([expect.objectContaining({ severity: 'WARNING', decision: 'none', reason: 'superseded-by-later-boot' })]);
   });
 
-  it('does not relearn when the report carries no timestamp to compare', async () => {
-    const t = setup();
-    t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
-    await t.run({ actual: linuxPcrs('good'), timestamp: null });
-    expect(t.instances.calls).toEqual(['get fleet-prod-1234/europe-west1-b/web-1']);
-    expect(t.logger.lines[0]).toEqual(expect.objectContaining({ reason: 'superseded-by-later-boot' }));
-  });
 
   it('does not relearn when the name now belongs to another instance', async () => {
     const t = setup();
@@ -147,6 +140,29 @@ describe('failed reports too old to vet', () => {
     expect(t.baselines.lookups).toBe(0);
     expect(t.instances.calls).toEqual(['stop fleet-prod-1234/europe-west1-b/web-1']);
     expect(t.logger.lines).toEqual([expect.objectContaining({ severity: 'CRITICAL', decision: 'stop', reason: 'stale-event-fail-closed', ageSeconds: 7200 })]);
+  });
+
+  it('treats a report without a timestamp as one that cannot be vetted', async () => {
+    const t = setup();
+    t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
+    await t.run({ actual: linuxPcrs('good'), timestamp: null });
+    expect(t.baselines.lookups).toBe(0);
+    expect(t.logger.lines).toEqual([expect.objectContaining({ severity: 'CRITICAL', decision: 'stop', reason: 'stale-event-fail-closed', message: expect.stringContaining('of unknown age') })]);
+  });
+
+  it('treats a report dated in the future as one that cannot be vetted', async () => {
+    const t = setup();
+    t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
+    await t.run({ actual: linuxPcrs('good'), timestamp: new Date(Date.now() + 3600_000).toISOString() });
+    expect(t.logger.lines).toEqual([expect.objectContaining({ severity: 'CRITICAL', reason: 'stale-event-fail-closed', message: expect.stringContaining('in the future') })]);
+  });
+
+  it('tolerates a little clock skew', async () => {
+    const t = setup();
+    t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
+    t.instances.states.set('web-1', { id: DEFAULT_INSTANCE_ID, lastStartTimestamp: hoursAgo(1) });
+    await t.run({ actual: linuxPcrs('good'), timestamp: new Date(Date.now() + 60_000).toISOString() });
+    expect(t.logger.lines[0]).toEqual(expect.objectContaining({ decision: 'relearn' }));
   });
 
   it('only raises a CRITICAL line when fail-open', async () => {

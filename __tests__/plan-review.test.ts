@@ -33,6 +33,7 @@ describe('plan review', () => {
     ['a bucket without public access prevention', (r) => (first(r.google_storage_bucket).public_access_prevention = 'inherited'), /public access prevention/],
     ['public ingress', (r) => (first(r.google_cloudfunctions2_function).service_config.ingress_settings = 'ALLOW_ALL'), /accepts traffic from outside/],
     ['the default compute service account', (r) => (first(r.google_cloudfunctions2_function).event_trigger.service_account_email = '1234-compute@developer.gserviceaccount.com'), /default compute service account/],
+    ['an identity left to the default', (r) => delete first(r.google_cloudfunctions2_function).build_config.service_account, /leaves build_config.service_account unset/],
     ['a foreign service account', (r) => (first(r.google_cloudfunctions2_function).service_config.service_account_email = 'someone@other.iam.gserviceaccount.com'), /not a service account of this plan/],
   ])('catches %s', (_name, fn, expected) => {
     expect(tamper(fn).join('\n')).toMatch(expected);

@@ -148,6 +148,7 @@ describe('the synthesized plan', () => {
         LOG_LEVEL: 'debug',
         MAX_EVENT_AGE_SECONDS: '3600',
         STALE_EVENT_POLICY: 'fail-closed',
+        COMPUTE_TIMEOUT_SECONDS: '15',
       });
     });
 
@@ -165,7 +166,12 @@ describe('the synthesized plan', () => {
       const sized = synthResponders({ maxInstanceCount: 7, memoryMib: 512, timeoutSeconds: 90, runtime: 'nodejs22' });
       expect(sized.json).toHaveResourceWithProperties(Cloudfunctions2Function, {
         build_config: expect.objectContaining({ runtime: 'nodejs22' }),
-        service_config: expect.objectContaining({ max_instance_count: 7, available_memory: '512Mi', timeout_seconds: 90 }),
+        service_config: expect.objectContaining({
+          max_instance_count: 7,
+          available_memory: '512Mi',
+          timeout_seconds: 90,
+          environment_variables: expect.objectContaining({ COMPUTE_TIMEOUT_SECONDS: '20' }),
+        }),
       });
     });
   });

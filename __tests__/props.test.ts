@@ -46,6 +46,8 @@ describe('IntegrityResponder props', () => {
     ['logLevel is unknown', { logLevel: 'trace' as never }, /logLevel must be one of/],
     ['maxEventAgeSeconds is below a minute', { maxEventAgeSeconds: 30 }, /maxEventAgeSeconds must be an integer from 60 to 604800, got 30/],
     ['staleEventPolicy is unknown', { staleEventPolicy: 'shrug' as never }, /staleEventPolicy must be one of 'fail-closed', 'fail-open', got 'shrug'/],
+    ['firestoreLocationId has uppercase', { firestoreLocationId: 'US-Central1' }, /firestoreLocationId must match/],
+    ['a label key starts with a digit', { labels: { '1team': 'x' } }, /labels key must match/],
     ['a label value has uppercase', { labels: { team: 'Platform' } }, /labels\['team'\] must match/],
   ])('fails when %s', (_name, props, message) => {
     const stack = new TerraformStack(Testing.app(), 'props');

@@ -84,6 +84,9 @@ export async function handleMessage(data: unknown, deps: HandlerDeps, context: E
   }
 }
 
+/** How far in the future a report's timestamp may lie before it is not trusted, seconds. */
+export const MAX_CLOCK_SKEW_SECONDS = 300;
+
 /** Age of the report, seconds; undefined when the entry carries no timestamp. */
 function ageSeconds(report: IntegrityReport, now: number): number | undefined {
   if (report.timestamp === undefined) return undefined;
@@ -93,7 +96,10 @@ function ageSeconds(report: IntegrityReport, now: number): number | undefined {
 async function act(report: IntegrityReport, deps: HandlerDeps, context: EventContext): Promise<HandlerOutcome> {
   const { logger, mode } = deps;
   const age = ageSeconds(report, (deps.now ?? Date.now)());
-  const stale = age !== undefined && age > deps.maxEventAgeSeconds ? decideStale(report, mode, deps.staleEventPolicy) : undefined;
+  // A report whose age is unknown, beyond the maximum, or in the future (past clock skew)
+  // cannot be tied to what the VM runs now: the stale-event policy decides.
+  const vettable = age !== undefined && age <= deps.maxEventAgeSeconds && age >= -MAX_CLOCK_SKEW_SECONDS;
+  const stale = vettable ? undefined : decideStale(report, mode, deps.staleEventPolicy);
   let reads: number | undefined;
   let decision: Decision;
   if (stale) {
@@ -137,7 +143,7 @@ function logDecision(
 ): void {
   const { instance } = report;
   const who = `${instance.projectId}/${instance.zone}/${extra.instanceName ?? instance.id}`;
-  const age = extra.ageSeconds === undefined ? '' : ` ${Math.round(extra.ageSeconds)} s old`;
+  const age = extra.ageSeconds === undefined ? ' of unknown age' : extra.ageSeconds < 0 ? ` dated ${Math.round(-extra.ageSeconds)} s in the future` : ` ${Math.round(extra.ageSeconds)} s old`;
   const message = !extra.instanceFound
     ? `Instance ${who} no longer exists; nothing to ${decision.action}`
     : decision.reason === 'superseded-by-later-boot'
@@ -145,9 +151,9 @@ function logDecision(
       : decision.reason === 'instance-replaced'
         ? `Measurements of instance ${instance.id} are known good, but ${who} is now another instance; no action`
         : decision.reason === 'stale-event-fail-closed'
-          ? `Failed integrity report of ${who} is${age}, too old to vet; stopping the instance (fail-closed)`
+          ? `Failed integrity report of ${who} is${age} and cannot be vetted; stopping the instance (fail-closed)`
           : decision.reason === 'stale-event-fail-open'
-            ? `Failed integrity report of ${who} is${age}, too old to vet; NOT acting on it (fail-open): check the instance`
+            ? `Failed integrity report of ${who} is${age} and cannot be vetted; NOT acting on it (fail-open): check the instance`
             : {
                 none: `Integrity policy passed on ${who}; no action`,
                 ignore: `Early-boot report for ${who} left to the late-boot report`,

@@ -20,17 +20,14 @@ export function pcrName(pcr: number): string {
   return `PCR_${pcr}`;
 }
 
-/** Parses `PCR_7` (or the number 7) into 7; undefined when it is not a valid PCR. */
+/** Parses `PCR_7` into 7; undefined when it is not the canonical name of a vTPM PCR. */
 export function parsePcr(raw: unknown): number | undefined {
-  let n: number | undefined;
-  if (typeof raw === 'number') n = raw;
-  else if (typeof raw === 'string') {
-    const m = PCR_NAME.exec(raw);
-    if (m) n = Number(m[1]);
-  }
-  if (n === undefined || !Number.isInteger(n) || n < 0 || n > MAX_PCR_INDEX) return undefined;
+  if (typeof raw !== 'string') return undefined;
+  const m = PCR_NAME.exec(raw);
+  if (!m) return undefined;
+  const n = Number(m[1]);
   // "PCR_07" would alias PCR_7 in a map keyed by name; only the canonical spelling is a PCR.
-  if (typeof raw === 'string' && raw !== pcrName(n)) return undefined;
+  if (n > MAX_PCR_INDEX || raw !== pcrName(n)) return undefined;
   return n;
 }
 

@@ -209,7 +209,8 @@ function parseInstance(entry: Json): InstanceRef {
   if (typeof id !== 'string' || !INSTANCE_ID.test(id) || BigInt(id) > UINT64_MAX) {
     reject('invalid-resource', `resource.labels.instance_id must be a decimal uint64, got ${describe(id)}`);
   }
-  const labels = isObject(entry.labels) ? entry.labels : {};
+  if (entry.labels !== undefined && !isObject(entry.labels)) reject('invalid-log-entry', `labels must be a map, got ${describe(entry.labels)}`);
+  const labels = entry.labels ?? {};
   const name = labels[INSTANCE_NAME_LABEL];
   if (name === undefined) return { projectId, zone, id };
   if (typeof name !== 'string' || !INSTANCE_NAME.test(name)) {

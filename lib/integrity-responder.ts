@@ -291,6 +291,8 @@ export class IntegrityResponder extends Construct {
           LOG_LEVEL: p.logLevel,
           MAX_EVENT_AGE_SECONDS: String(p.maxEventAgeSeconds),
           STALE_EVENT_POLICY: p.staleEventPolicy,
+          // An event makes up to three Compute calls; their deadlines must fit in its timeout.
+          COMPUTE_TIMEOUT_SECONDS: String(Math.max(1, Math.min(20, Math.floor(p.timeoutSeconds / 4)))),
         },
       },
       eventTrigger: {

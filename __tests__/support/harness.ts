@@ -80,11 +80,16 @@ export class Harness {
   static async start(): Promise<Harness> {
     const h = new Harness();
     try {
-      const [firestore, pubsub] = await Promise.all([startFirestoreEmulator(), startPubsubEmulator(), h.compute.start()]);
-      h.firestore = firestore;
-      h.pubsub = pubsub;
-      h.cleanups.push(() => firestore.stop(), () => pubsub.stop(), () => h.compute.stop());
-      h.firestoreProxy = await FaultProxy.start(firestore.host);
+      // Whatever started is registered for cleanup, even when something else failed to start.
+      const started = await Promise.allSettled([startFirestoreEmulator(), startPubsubEmulator(), h.compute.start()]);
+      const [firestore, pubsub] = started;
+      h.cleanups.push(() => h.compute.stop());
+      if (firestore.status === 'fulfilled') h.cleanups.push(() => firestore.value.stop());
+      if (pubsub.status === 'fulfilled') h.cleanups.push(() => pubsub.value.stop());
+      for (const s of started) if (s.status === 'rejected') throw s.reason;
+      h.firestore = (firestore as PromiseFulfilledResult<RunningEmulator>).value;
+      h.pubsub = (pubsub as PromiseFulfilledResult<RunningEmulator>).value;
+      h.firestoreProxy = await FaultProxy.start(h.firestore.host);
       h.cleanups.push(() => h.firestoreProxy.stop());
       return h;
     } catch (e) {

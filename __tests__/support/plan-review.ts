@@ -42,8 +42,16 @@ export function reviewPlan(plan: Plan): string[] {
       if (body.uniform_bucket_level_access !== true) problems.push(`${at} lacks uniform bucket-level access`);
       if (body.public_access_prevention !== 'enforced') problems.push(`${at} does not enforce public access prevention`);
     }
-    if (type === 'google_cloudfunctions2_function' && body.service_config?.ingress_settings !== 'ALLOW_INTERNAL_ONLY') {
-      problems.push(`${at} accepts traffic from outside (ingress ${body.service_config?.ingress_settings})`);
+    if (type === 'google_cloudfunctions2_function') {
+      if (body.service_config?.ingress_settings !== 'ALLOW_INTERNAL_ONLY') problems.push(`${at} accepts traffic from outside (ingress ${body.service_config?.ingress_settings})`);
+      // An identity left out is the default compute service account.
+      for (const [path, value] of [
+        ['build_config.service_account', body.build_config?.service_account],
+        ['service_config.service_account_email', body.service_config?.service_account_email],
+        ['event_trigger.service_account_email', body.event_trigger?.service_account_email],
+      ] as const) {
+        if (value === undefined) problems.push(`${at} leaves ${path} unset, so the default compute service account would be used`);
+      }
     }
   }
   for (const { at, body } of customRoles) {
