@@ -1,4 +1,4 @@
-import type { IntegrityReport, ReportKind } from './parse';
+import type { IntegrityReport } from './parse';
 
 /** How the responder treats failed reports. */
 export type ResponseMode = 'relearn-if-known-good' | 'shutdown';
@@ -55,7 +55,7 @@ export function decide(report: IntegrityReport, mode: ResponseMode, lookup?: Bas
       // Only the late-boot report may trigger a relearn. Relearning resets the whole policy,
       // early and late boot alike; acting on a failed early-boot report whose measurements
       // are known good would also accept late-boot measurements nobody vetted.
-      if (!isLateBoot(report.kind)) return { action: 'ignore', reason: 'early-boot-report-in-relearn-mode' };
+      if (!actsOn(report, mode)) return { action: 'ignore', reason: 'early-boot-report-in-relearn-mode' };
       if (report.passed) return { action: 'none', reason: 'policy-passed' };
       if (lookup === undefined) throw new Error('decide: a failed late-boot report needs a baseline lookup');
       return lookup.matched
@@ -87,10 +87,6 @@ export function confirmRelearn(decision: Decision, report: IntegrityReport, curr
   const reported = report.timestamp === undefined ? NaN : Date.parse(report.timestamp);
   if (!(started <= reported)) return { action: 'none', reason: 'superseded-by-later-boot' };
   return decision;
-}
-
-function isLateBoot(kind: ReportKind): boolean {
-  return kind === 'lateBoot';
 }
 
 function assertNever(value: never): never {

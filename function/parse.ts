@@ -124,17 +124,7 @@ function parseOrThrow(data: unknown): ParseResult {
   } catch (e) {
     reject('invalid-json', `message.data does not decode to JSON: ${(e as Error).message}`);
   }
-  return parseLogEntry(entry);
-}
-
-/** Validates a decoded LogEntry. Exported for tools that read entries from files. */
-export function parseLogEntry(entry: unknown): ParseResult {
-  try {
-    return parseLogEntryOrThrow(entry);
-  } catch (e) {
-    if (e instanceof Rejection) return { status: 'rejected', code: e.code, detail: e.detail };
-    return { status: 'rejected', code: 'invalid-log-entry', detail: `unexpected parser failure: ${String(e)}` };
-  }
+  return parseLogEntryOrThrow(entry);
 }
 
 function parseLogEntryOrThrow(entry: unknown): ParseResult {

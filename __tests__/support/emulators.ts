@@ -81,9 +81,9 @@ export function describeWithEmulators(name: string, body: () => void): void {
   }
 }
 
-async function startEmulator(label: string, binary: string, args: (port: number) => string[], fixedPort?: number): Promise<RunningEmulator> {
+async function startEmulator(label: string, binary: string, args: (port: number) => string[]): Promise<RunningEmulator> {
   if (!existsSync(binary)) throw new Error(`${label} emulator not found at ${binary}`);
-  const port = fixedPort ?? (await freePort());
+  const port = await freePort();
   const host = `127.0.0.1:${port}`;
   const child = spawn(binary, args(port), {
     detached: true, // own process group, stopped as a group
@@ -117,9 +117,9 @@ async function startEmulator(label: string, binary: string, args: (port: number)
   throw new Error(`${label} emulator did not answer on ${host} within 30 s:\n${output}`);
 }
 
-/** Starts the Firestore emulator on a free (or the given) loopback port in its own process group. */
-export function startFirestoreEmulator(port?: number): Promise<RunningEmulator> {
-  return startEmulator('Firestore', FIRESTORE_EMULATOR, (p) => ['start', '--host=127.0.0.1', `--port=${p}`], port);
+/** Starts the Firestore emulator on a free loopback port in its own process group. */
+export function startFirestoreEmulator(): Promise<RunningEmulator> {
+  return startEmulator('Firestore', FIRESTORE_EMULATOR, (port) => ['start', '--host=127.0.0.1', `--port=${port}`]);
 }
 
 /** Starts the Pub/Sub emulator on a free loopback port in its own process group. */
