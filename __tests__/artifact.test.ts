@@ -9,7 +9,7 @@ import { FUNCTIONS_FRAMEWORK_VERSION, MIN_NODE_MAJOR } from '../lib/bundle/manif
 import { packageRoot } from '../lib/bundle/sources';
 import { deterministicZip } from '../lib/bundle/zip';
 import { loadFunctionBundle } from '../lib/function-bundle';
-import { nodeBinary, runtimeMajor } from './support/node-runtime';
+import { nodeBinary, runtimeMajor } from '../testkit/node-runtime';
 import { synthResponders } from './support/synth';
 
 const root = packageRoot(__dirname);

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { baselineDocument } from '../function/baseline';
 import { parseMeasurements } from '../function/parse';
-import { integrityEntry, otherIntegrityEntry, windowsPcrs } from './support/fixtures';
+import { integrityEntry, otherIntegrityEntry, windowsPcrs } from '../testkit/fixtures';
 
 const root = join(__dirname, '..');
 const cli = (input: unknown) =>

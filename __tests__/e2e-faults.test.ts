@@ -1,8 +1,8 @@
 import { baselineDocument } from '../function/baseline';
 import { parseMeasurements } from '../function/parse';
-import { describeWithEmulators } from './support/emulators';
-import { integrityEntry, linuxPcrs, pubsubData } from './support/fixtures';
-import { Harness, Responder } from './support/harness';
+import { describeWithEmulators } from '../testkit/emulators';
+import { integrityEntry, linuxPcrs, pubsubData } from '../testkit/fixtures';
+import { Harness, Responder } from '../testkit/harness';
 
 // Faults on the real parts: the shipped function behind a Pub/Sub push subscription, with
 // Firestore going away and the Compute API failing or hanging. Retries must converge on the

@@ -1,8 +1,8 @@
 import { baselineDocument } from '../function/baseline';
 import { parseMeasurements } from '../function/parse';
-import { describeWithEmulators } from './support/emulators';
-import { EntryOptions, integrityEntry, linuxPcrs, otherIntegrityEntry, tutorialDocument, windowsPcrs } from './support/fixtures';
-import { Harness, Responder } from './support/harness';
+import { describeWithEmulators } from '../testkit/emulators';
+import { EntryOptions, integrityEntry, linuxPcrs, otherIntegrityEntry, tutorialDocument, windowsPcrs } from '../testkit/fixtures';
+import { Harness, Responder } from '../testkit/harness';
 import { HOSTILE_INPUTS } from './support/hostile-corpus';
 
 // End to end on real parts: Pub/Sub emulator push → Functions Framework serving the zip the

@@ -8,7 +8,7 @@ describe('emulatorsAvailable', () => {
   it('names the Debian packages and Java when the emulators are missing', () => {
     process.env.GOOGLE_CLOUD_SDK_ROOT = '/nonexistent-sdk';
     jest.isolateModules(() => {
-      const { emulatorsAvailable } = require('./support/emulators') as typeof import('./support/emulators');
+      const { emulatorsAvailable } = require('../testkit/emulators') as typeof import('../testkit/emulators');
       expect(emulatorsAvailable()).toEqual({
         ok: false,
         missing: expect.stringMatching(/google-cloud-cli-firestore-emulator.*google-cloud-cli-pubsub-emulator.*Java.*default-jre-headless/),

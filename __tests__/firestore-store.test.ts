@@ -4,9 +4,9 @@ import { baselineDocument } from '../function/baseline';
 import { createFirestore } from '../function/clients';
 import { loadConfig } from '../function/config';
 import { parseMeasurements } from '../function/parse';
-import { RunningEmulator, describeWithEmulators, startFirestoreEmulator } from './support/emulators';
+import { RunningEmulator, describeWithEmulators, startFirestoreEmulator } from '../testkit/emulators';
 import { CapturingLogger } from './support/fakes';
-import { linuxPcrs, tutorialDocument, windowsPcrs } from './support/fixtures';
+import { linuxPcrs, tutorialDocument, windowsPcrs } from '../testkit/fixtures';
 
 // The store against the real Firestore emulator: the queries it builds must run there.
 // Over gRPC here, because Jest's sandbox stalls the REST transport; the shipped bundle's

@@ -3,7 +3,7 @@ import type { ResponseMode } from '../function/decide';
 import { HandlerDeps, handleMessage, requestIdFor } from '../function/handler';
 import { parseMeasurements } from '../function/parse';
 import { CapturingLogger, MemoryBaselines, RecordingInstances } from './support/fakes';
-import { DEFAULT_INSTANCE_ID, EntryOptions, integrityEntry, linuxPcrs, otherIntegrityEntry, pubsubData, tutorialDocument, windowsPcrs } from './support/fixtures';
+import { DEFAULT_INSTANCE_ID, EntryOptions, integrityEntry, linuxPcrs, otherIntegrityEntry, pubsubData, tutorialDocument, windowsPcrs } from '../testkit/fixtures';
 
 function setup(mode: ResponseMode = 'relearn-if-known-good') {
   const baselines = new MemoryBaselines();

@@ -1,7 +1,7 @@
 import { baselineDocument, measurementsFromDocument } from '../function/baseline';
 import { baselineDocumentId, fingerprint, parsePcr, sameMeasurements } from '../function/measurements';
 import { parseMeasurements } from '../function/parse';
-import { linuxPcrs, tutorialDocument, windowsPcrs } from './support/fixtures';
+import { linuxPcrs, tutorialDocument, windowsPcrs } from '../testkit/fixtures';
 
 const m = (pcrs = linuxPcrs()) => parseMeasurements(pcrs, 'test');
 

@@ -1,5 +1,5 @@
 import { MAX_LOG_ENTRY_BYTES, parseMessage } from '../function/parse';
-import { integrityEntry, linuxPcrs, otherIntegrityEntry, pubsubData } from './support/fixtures';
+import { integrityEntry, linuxPcrs, otherIntegrityEntry, pubsubData } from '../testkit/fixtures';
 
 const parse = (entry: unknown) => parseMessage(pubsubData(entry));
 

@@ -3,7 +3,7 @@ import { baselineDocument, measurementsFromDocument } from '../function/baseline
 import { decide } from '../function/decide';
 import { PcrMeasurement, fingerprint, sameMeasurements } from '../function/measurements';
 import { IntegrityReport, parseMessage } from '../function/parse';
-import { integrityEntry, pubsubData } from './support/fixtures';
+import { integrityEntry, pubsubData } from '../testkit/fixtures';
 
 const RUNS = 500;
 

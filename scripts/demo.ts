@@ -1,8 +1,8 @@
 import { baselineDocument } from '../function/baseline';
 import { parseMeasurements } from '../function/parse';
-import { emulatorsAvailable } from '../__tests__/support/emulators';
-import { LoggedPcr, integrityEntry, linuxPcrs } from '../__tests__/support/fixtures';
-import { Harness, Responder } from '../__tests__/support/harness';
+import { emulatorsAvailable } from '../testkit/emulators';
+import { LoggedPcr, integrityEntry, linuxPcrs } from '../testkit/fixtures';
+import { Harness, Responder } from '../testkit/harness';
 
 // Replays a kernel rollout on a simulated fleet against the real responder (the zip the plan
 // uploads, the Firestore and Pub/Sub emulators, a loopback Compute API), printing what

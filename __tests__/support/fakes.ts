@@ -2,7 +2,7 @@ import { measurementsFromDocument } from '../../function/baseline';
 import type { InstanceState } from '../../function/decide';
 import { PcrMeasurement, sameMeasurements } from '../../function/measurements';
 import type { InstanceRef } from '../../function/parse';
-import { DEFAULT_INSTANCE_ID } from './fixtures';
+import { DEFAULT_INSTANCE_ID } from '../../testkit/fixtures';
 import { BaselineStore, BaselineStoreResult, InstanceControl, InstanceNotFoundError, Logger, NamedInstance, Severity } from '../../function/ports';
 
 /** Baselines held in memory, matched with the same rules the Firestore store applies. */

@@ -1,4 +1,4 @@
-import { integrityEntry, otherIntegrityEntry, pubsubData } from './fixtures';
+import { integrityEntry, otherIntegrityEntry, pubsubData } from '../../testkit/fixtures';
 
 /** How the handler must treat a hostile input: the one log line it writes, and no Compute call. */
 export type Expected = 'rejected' | 'ignored' | 'no-action';

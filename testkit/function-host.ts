@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import AdmZip from 'adm-zip';
-import { packageRoot } from '../../lib/bundle/sources';
+import { packageRoot } from '../lib/bundle/sources';
 import { freePort, trackProcessGroup } from './emulators';
 import { httpRequest } from './http';
 import { nodeBinary } from './node-runtime';

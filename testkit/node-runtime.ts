@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../../lib/bundle/sources';
+import { packageRoot } from '../lib/bundle/sources';
 
 /**
  * Path of a Node.js binary of the given major: the one running the tests when it matches,

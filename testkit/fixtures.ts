@@ -1,4 +1,4 @@
-import { INTEGRITY_EVENT_TYPE, INSTANCE_NAME_LABEL } from '../../function/parse';
+import { INTEGRITY_EVENT_TYPE, INSTANCE_NAME_LABEL } from '../function/parse';
 
 /** Instance id of the fixture entries unless a test names another. */
 export const DEFAULT_INSTANCE_ID = '4617930134256183721';

@@ -1,8 +1,12 @@
+// testkit/: loopback stand-ins (a fake Compute API, a local Functions Framework host) and
+// Firestore/Pub/Sub emulator helpers, shared by the test suite, the benchmark
+// (scripts/bench.ts) and the demo (scripts/demo.ts). Never shipped in the package.
+
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { packageRoot } from '../../lib/bundle/sources';
+import { packageRoot } from '../lib/bundle/sources';
 import { Server, Socket, connect, createServer } from 'node:net';
 import { RunningEmulator, startFirestoreEmulator, startPubsubEmulator } from './emulators';
 import { FakeComputeApi } from './fake-compute';
