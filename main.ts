@@ -6,9 +6,10 @@ import { IntegrityResponder, ResponseMode } from './lib';
 /**
  * Example deployment: one responder watching one project.
  *
- * Configuration comes from the environment or from cdktf context (`-c key=value` or
- * `context` in cdktf.json); environment wins. Without any, it synthesizes for the
- * placeholder project `my-shielded-vm-project` so the plan can be read offline.
+ * Configuration comes from the environment or from cdktf context (`context` in cdktf.json,
+ * or `CDKTF_CONTEXT_JSON` when the app runs without the CLI); environment wins. Without any,
+ * it synthesizes for the placeholder project `my-shielded-vm-project` so the plan can be
+ * read offline.
  */
 class ResponderStack extends TerraformStack {
   constructor(scope: Construct, id: string) {

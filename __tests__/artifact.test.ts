@@ -86,7 +86,8 @@ describe('the function source zip', () => {
       const major = runtimeMajor(fn.build_config.runtime);
       const out = execFileSync(nodeBinary(major), ['probe.js', fn.build_config.entry_point], {
         cwd: dir,
-        env: { PATH: process.env.PATH ?? '', METADATA_SERVER_DETECTION: 'none' },
+        // The function starts with the variables the plan gives it, and nothing else of ours.
+        env: { PATH: process.env.PATH ?? '', METADATA_SERVER_DETECTION: 'none', ...fn.service_config.environment_variables },
         encoding: 'utf8',
       });
       const probe = JSON.parse(out);

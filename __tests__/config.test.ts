@@ -1,32 +1,27 @@
-import { loadConfig } from '../function/config';
+import { ConfigError, loadConfig } from '../function/config';
+import { FUNCTION_VARIABLES, SETTINGS, computeTimeoutFor, functionEnvironment } from '../function/contract';
+import { synthResponders } from './support/synth';
+
+/** Every variable the construct sets, with valid values. */
+const COMPLETE = {
+  RESPONSE_MODE: 'shutdown',
+  FIRESTORE_DATABASE: 'integrity-baselines',
+  BASELINE_COLLECTION: 'baselines',
+  GOOGLE_CLOUD_PROJECT: 'fleet-prod-1234',
+  LOG_LEVEL: 'info',
+  MAX_EVENT_AGE_SECONDS: '600',
+  STALE_EVENT_POLICY: 'fail-open',
+  COMPUTE_TIMEOUT_SECONDS: '5',
+};
+
+function planEnvironment(props = {}): Record<string, string> {
+  const fn = synthResponders(props).only('google_cloudfunctions2_function') as { service_config: { environment_variables: Record<string, string> } };
+  return fn.service_config.environment_variables;
+}
 
 describe('loadConfig', () => {
-  it('applies the documented defaults', () => {
-    expect(loadConfig({})).toEqual({
-      mode: 'relearn-if-known-good',
-      firestoreDatabase: '(default)',
-      baselineCollection: 'known_good_measurements',
-      logLevel: 'debug',
-      maxEventAgeSeconds: 3600,
-      staleEventPolicy: 'fail-closed',
-      computeTimeoutSeconds: 20,
-    });
-  });
-
   it('reads every variable', () => {
-    expect(
-      loadConfig({
-        RESPONSE_MODE: 'shutdown',
-        FIRESTORE_DATABASE: 'integrity-baselines',
-        BASELINE_COLLECTION: 'baselines',
-        GOOGLE_CLOUD_PROJECT: 'fleet-prod-1234',
-        COMPUTE_API_ENDPOINT: 'http://127.0.0.1:8089',
-        LOG_LEVEL: 'info',
-        MAX_EVENT_AGE_SECONDS: '600',
-        STALE_EVENT_POLICY: 'fail-open',
-        COMPUTE_TIMEOUT_SECONDS: '5',
-      }),
-    ).toEqual({
+    expect(loadConfig({ ...COMPLETE, COMPUTE_API_ENDPOINT: 'http://127.0.0.1:8089' })).toEqual({
       mode: 'shutdown',
       firestoreDatabase: 'integrity-baselines',
       baselineCollection: 'baselines',
@@ -39,14 +34,36 @@ describe('loadConfig', () => {
     });
   });
 
+  it.each(Object.keys(COMPLETE))('refuses to start without %s instead of falling back to a default', (name) => {
+    const env: Record<string, string> = { ...COMPLETE };
+    delete env[name];
+    expect(() => loadConfig(env)).toThrow(new RegExp(`${name} is not set`));
+  });
+
+  it('names the variable a misspelled one was meant to be', () => {
+    const { STALE_EVENT_POLICY, ...rest } = COMPLETE;
+    expect(() => loadConfig({ ...rest, STALE_EVENT_POLICEY: STALE_EVENT_POLICY })).toThrow(
+      /STALE_EVENT_POLICEY is not a variable of this function; did you mean STALE_EVENT_POLICY\?.*STALE_EVENT_POLICY is not set/,
+    );
+  });
+
+  it('refuses a near-miss even when the real variable is also set', () => {
+    expect(() => loadConfig({ ...COMPLETE, RESPONSE_MOD: 'shutdown' })).toThrow(ConfigError);
+  });
+
+  it('leaves unrelated variables of the platform alone', () => {
+    expect(() => loadConfig({ ...COMPLETE, K_SERVICE: 'x', FUNCTION_TARGET: 'y', LOG_EXECUTION_ID: 'z', PATH: '/usr/bin', NODE_OPTIONS: '' })).not.toThrow();
+  });
+
   it('defaults the port of an https endpoint to 443', () => {
-    expect(loadConfig({ COMPUTE_API_ENDPOINT: 'https://compute.example.internal' }).computeEndpoint).toEqual({ protocol: 'https', host: 'compute.example.internal', port: 443 });
+    expect(loadConfig({ ...COMPLETE, COMPUTE_API_ENDPOINT: 'https://compute.example.internal' }).computeEndpoint).toEqual({ protocol: 'https', host: 'compute.example.internal', port: 443 });
   });
 
   it.each([
     ['RESPONSE_MODE', 'suspend-everything', /RESPONSE_MODE must be one of/],
     ['FIRESTORE_DATABASE', 'Bad DB', /FIRESTORE_DATABASE/],
     ['BASELINE_COLLECTION', 'a/b', /BASELINE_COLLECTION/],
+    ['GOOGLE_CLOUD_PROJECT', 'Not_A_Project', /GOOGLE_CLOUD_PROJECT must be a Google Cloud project id/],
     ['COMPUTE_API_ENDPOINT', 'not a url', /COMPUTE_API_ENDPOINT/],
     ['COMPUTE_API_ENDPOINT', 'ftp://127.0.0.1:21', /COMPUTE_API_ENDPOINT/],
     ['COMPUTE_API_ENDPOINT', 'http://127.0.0.1:8089/compute/v1', /no path/],
@@ -56,6 +73,50 @@ describe('loadConfig', () => {
     ['STALE_EVENT_POLICY', 'maybe', /STALE_EVENT_POLICY must be one of fail-closed, fail-open/],
     ['COMPUTE_TIMEOUT_SECONDS', '0', /COMPUTE_TIMEOUT_SECONDS/],
   ])('fails when %s is %s', (name, value, message) => {
-    expect(() => loadConfig({ [name]: value })).toThrow(message);
+    expect(() => loadConfig({ ...COMPLETE, [name]: value })).toThrow(message);
+  });
+});
+
+describe('the contract between construct and function', () => {
+  it('has the construct set exactly the variables the function requires', () => {
+    expect(Object.keys(planEnvironment()).sort()).toEqual([...FUNCTION_VARIABLES].sort());
+  });
+
+  it('gives the function a configuration it accepts, with the documented defaults', () => {
+    expect(loadConfig(planEnvironment())).toEqual({
+      mode: SETTINGS.responseMode.default,
+      firestoreDatabase: 'integrity-responder-baselines',
+      baselineCollection: SETTINGS.baselineCollection.default,
+      projectId: 'fleet-prod-1234',
+      logLevel: SETTINGS.logLevel.default,
+      maxEventAgeSeconds: SETTINGS.maxEventAgeSeconds.default,
+      staleEventPolicy: SETTINGS.staleEventPolicy.default,
+      computeTimeoutSeconds: 15,
+    });
+  });
+
+  it('carries every prop the function reads through to its variable', () => {
+    const env = planEnvironment({ responseMode: 'shutdown', logLevel: 'warning', maxEventAgeSeconds: 120, staleEventPolicy: 'fail-open', timeoutSeconds: 540, baselineCollection: 'kg', firestoreDatabaseId: '(default)' });
+    expect(loadConfig(env)).toEqual(expect.objectContaining({ mode: 'shutdown', logLevel: 'warning', maxEventAgeSeconds: 120, staleEventPolicy: 'fail-open', computeTimeoutSeconds: 20, baselineCollection: 'kg', firestoreDatabase: '(default)' }));
+  });
+
+  it('accepts at the construct exactly the range the function accepts', () => {
+    const { min, max } = SETTINGS.maxEventAgeSeconds;
+    expect(() => planEnvironment({ maxEventAgeSeconds: min - 1 })).toThrow(/maxEventAgeSeconds must be an integer from 60 to 604800/);
+    expect(() => planEnvironment({ maxEventAgeSeconds: max + 1 })).toThrow(/maxEventAgeSeconds/);
+    expect(loadConfig(planEnvironment({ maxEventAgeSeconds: max })).maxEventAgeSeconds).toBe(max);
+  });
+
+  it('keeps the Compute deadline of every function timeout inside the range the function accepts', () => {
+    for (const timeout of [1, 3, 4, 59, 60, 80, 81, 540]) {
+      const seconds = computeTimeoutFor(timeout);
+      expect(seconds).toBeGreaterThanOrEqual(SETTINGS.computeTimeoutSeconds.min);
+      expect(seconds * 3).toBeLessThanOrEqual(Math.max(timeout, 3));
+    }
+  });
+
+  it('writes one variable per setting', () => {
+    const env = functionEnvironment({ responseMode: 'shutdown', firestoreDatabase: '(default)', baselineCollection: 'c', projectId: 'fleet-prod-1234', logLevel: 'info', maxEventAgeSeconds: 60, staleEventPolicy: 'fail-open', computeTimeoutSeconds: 1 });
+    expect(Object.keys(env)).toEqual(FUNCTION_VARIABLES);
   });
 });

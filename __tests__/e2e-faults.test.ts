@@ -1,6 +1,6 @@
 import { baselineDocument } from '../function/baseline';
 import { parseMeasurements } from '../function/parse';
-import { describeWithEmulators } from '../testkit/emulators';
+import { describeWithEmulators } from './support/emulator-suite';
 import { integrityEntry, linuxPcrs, pubsubData } from '../testkit/fixtures';
 import { Harness, Responder } from '../testkit/harness';
 

@@ -1,6 +1,6 @@
 import { baselineDocument } from '../function/baseline';
 import { parseMeasurements } from '../function/parse';
-import { describeWithEmulators } from '../testkit/emulators';
+import { describeWithEmulators } from './support/emulator-suite';
 import { EntryOptions, integrityEntry, linuxPcrs, otherIntegrityEntry, tutorialDocument, windowsPcrs } from '../testkit/fixtures';
 import { Harness, Responder } from '../testkit/harness';
 import { HOSTILE_INPUTS } from './support/hostile-corpus';

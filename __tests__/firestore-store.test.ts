@@ -2,9 +2,9 @@ import type { Firestore } from '@google-cloud/firestore';
 import { FirestoreBaselineStore } from '../function/adapters/firestore-store';
 import { baselineDocument } from '../function/baseline';
 import { createFirestore } from '../function/clients';
-import { loadConfig } from '../function/config';
 import { parseMeasurements } from '../function/parse';
-import { RunningEmulator, describeWithEmulators, startFirestoreEmulator } from '../testkit/emulators';
+import { RunningEmulator, startFirestoreEmulator } from '../testkit/emulators';
+import { describeWithEmulators } from './support/emulator-suite';
 import { CapturingLogger } from './support/fakes';
 import { linuxPcrs, tutorialDocument, windowsPcrs } from '../testkit/fixtures';
 
@@ -29,7 +29,7 @@ describeWithEmulators('FirestoreBaselineStore on the Firestore emulator', () => 
     emulator = await startFirestoreEmulator();
     process.env.FIRESTORE_EMULATOR_HOST = emulator.host;
     process.env.METADATA_SERVER_DETECTION = 'none';
-    db = await createFirestore(loadConfig({ GOOGLE_CLOUD_PROJECT: 'demo-responder', FIRESTORE_DATABASE: 'integrity-baselines' }), 'grpc');
+    db = await createFirestore({ projectId: 'demo-responder', firestoreDatabase: 'integrity-baselines' }, 'grpc');
   }, 60_000);
 
   afterAll(async () => {

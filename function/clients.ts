@@ -21,7 +21,7 @@ export function lazy<T>(create: () => Promise<T>): () => Promise<T> {
  * Compute client, loaded on first use through the deep import: the package's index pulls
  * in every Compute service (≈30 MB), this path only the one the handler calls.
  */
-export async function createInstancesClient(config: Config): Promise<InstancesClient> {
+export async function createInstancesClient(config: Pick<Config, 'computeEndpoint'>): Promise<InstancesClient> {
   const { InstancesClient } = await import('@google-cloud/compute/build/src/v1/instances_client.js');
   const endpoint = config.computeEndpoint;
   if (endpoint === undefined) return new InstancesClient();
@@ -44,7 +44,9 @@ export async function createInstancesClient(config: Config): Promise<InstancesCl
  * start than over gRPC. `transport: 'grpc'` exists for hosts whose fetch cannot carry the
  * REST transport (Jest's sandboxed globals, where REST calls never complete).
  */
-export async function createFirestore(config: Config, transport: 'rest' | 'grpc' = 'rest'): Promise<Firestore> {
+export async function createFirestore(
+  config: { readonly firestoreDatabase: string; readonly projectId?: string },
+  transport: 'rest' | 'grpc' = 'rest'): Promise<Firestore> {
   const { Firestore } = await import('@google-cloud/firestore');
   // The client targets the emulator itself when FIRESTORE_EMULATOR_HOST is set, but its REST
   // transport would still look for Google credentials: give it none to find.

@@ -1,23 +1,13 @@
-import { DEFAULT_BASELINE_COLLECTION } from './baseline';
-import { RESPONSE_MODES, ResponseMode, STALE_EVENT_POLICIES, StaleEventPolicy } from './decide';
-import { LOG_LEVELS, LogLevel } from './logger';
+import { FUNCTION_VARIABLES, FunctionSettings, OPTIONAL_VARIABLES, SETTINGS, settingProblem } from './contract';
+import type { ResponseMode } from './decide';
+
+export { COLLECTION_ID, DATABASE_ID } from './contract';
 
 /** Runtime configuration, read from environment variables once per instance. */
-export interface Config {
+export interface Config extends Omit<FunctionSettings, 'responseMode'> {
   readonly mode: ResponseMode;
-  /** Firestore database id; `(default)` for a project's default database. */
-  readonly firestoreDatabase: string;
-  readonly baselineCollection: string;
-  /** Project for Firestore; undefined lets the client discover it. */
-  readonly projectId?: string;
   /** Non-default Compute endpoint. `http:` endpoints are used without credentials. */
   readonly computeEndpoint?: { readonly protocol: 'http' | 'https'; readonly host: string; readonly port: number };
-  readonly logLevel: LogLevel;
-  /** Failed reports older than this are resolved by `staleEventPolicy`. */
-  readonly maxEventAgeSeconds: number;
-  readonly staleEventPolicy: StaleEventPolicy;
-  /** Deadline of each Compute API call; a timed-out call fails the event, which is redelivered. */
-  readonly computeTimeoutSeconds: number;
 }
 
 /** A configuration problem: the function refuses to start rather than act on a guess. */
@@ -28,59 +18,67 @@ export class ConfigError extends Error {
   }
 }
 
-function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
-  if (value === undefined || value === '') return fallback;
-  if ((allowed as readonly string[]).includes(value)) return value as T;
-  throw new ConfigError(`${name} must be one of ${allowed.join(', ')}; got '${value}'`);
+/** Levenshtein distance, for naming the variable a misspelled one was meant to be. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    prev = row;
+  }
+  return prev[b.length]!;
 }
 
-function integer(name: string, value: string | undefined, min: number, max: number, fallback: number): number {
-  if (value === undefined || value === '') return fallback;
-  const n = Number(value);
-  if (!/^[0-9]+$/.test(value) || n < min || n > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}; got '${value}'`);
-  return n;
+const KNOWN = new Set<string>([...FUNCTION_VARIABLES, ...OPTIONAL_VARIABLES]);
+
+/** Variables that look like a misspelling of one of ours: one or two edits away. */
+function misspelled(env: NodeJS.ProcessEnv): string[] {
+  const problems: string[] = [];
+  for (const name of Object.keys(env)) {
+    if (KNOWN.has(name) || name.length < 8) continue;
+    const near = [...KNOWN].find((known) => distance(name, known) <= 2);
+    if (near !== undefined) problems.push(`${name} is not a variable of this function; did you mean ${near}?`);
+  }
+  return problems;
 }
 
-/** Firestore database ids: `(default)` or 4–63 lowercase letters, digits and hyphens. */
-export const DATABASE_ID = /^(?:\(default\)|[a-z][a-z0-9-]{2,61}[a-z0-9])$/;
-/** Top-level collection ids: no slash, not `.` or `..`, not `__…__`. */
-export const COLLECTION_ID = /^(?!__.*__$)(?!\.\.?$)[^/]{1,1500}$/;
-
-/** Reads and validates the function's environment variables. */
+/**
+ * Reads and validates the function's environment variables against the contract the
+ * construct writes them from. Every setting is required: a missing or misspelled variable
+ * stops the function at start-up instead of falling back to a default nobody chose.
+ */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const firestoreDatabase = env.FIRESTORE_DATABASE || '(default)';
-  if (!DATABASE_ID.test(firestoreDatabase)) {
-    throw new ConfigError(`FIRESTORE_DATABASE must be '(default)' or a database id like 'integrity-baselines'; got '${firestoreDatabase}'`);
+  const problems = misspelled(env);
+  const values: Record<string, string | number> = {};
+  for (const [key, setting] of Object.entries(SETTINGS)) {
+    const raw = env[setting.env];
+    if (raw === undefined || raw === '') {
+      problems.push(`${setting.env} is not set (the IntegrityResponder construct sets it)`);
+      continue;
+    }
+    const problem = settingProblem(setting, raw);
+    if (problem !== undefined) problems.push(`${setting.env} ${problem}; got '${raw}'`);
+    values[key] = setting.kind === 'integer' ? Number(raw) : raw;
   }
-  const baselineCollection = env.BASELINE_COLLECTION || DEFAULT_BASELINE_COLLECTION;
-  if (!COLLECTION_ID.test(baselineCollection)) {
-    throw new ConfigError(`BASELINE_COLLECTION must be a top-level collection id; got '${baselineCollection}'`);
-  }
-  const projectId = env.GOOGLE_CLOUD_PROJECT || undefined;
-  return {
-    mode: oneOf('RESPONSE_MODE', env.RESPONSE_MODE, RESPONSE_MODES, 'relearn-if-known-good'),
-    firestoreDatabase,
-    baselineCollection,
-    ...(projectId !== undefined && { projectId }),
-    ...parseEndpoint(env.COMPUTE_API_ENDPOINT),
-    logLevel: oneOf('LOG_LEVEL', env.LOG_LEVEL, LOG_LEVELS, 'debug'),
-    maxEventAgeSeconds: integer('MAX_EVENT_AGE_SECONDS', env.MAX_EVENT_AGE_SECONDS, 60, 604800, 3600),
-    staleEventPolicy: oneOf('STALE_EVENT_POLICY', env.STALE_EVENT_POLICY, STALE_EVENT_POLICIES, 'fail-closed'),
-    computeTimeoutSeconds: integer('COMPUTE_TIMEOUT_SECONDS', env.COMPUTE_TIMEOUT_SECONDS, 1, 300, 20),
-  };
+  const endpoint = parseEndpoint(env.COMPUTE_API_ENDPOINT, problems);
+  if (problems.length > 0) throw new ConfigError(problems.join('; '));
+  const { responseMode, ...rest } = values as unknown as FunctionSettings;
+  return { mode: responseMode, ...rest, ...endpoint };
 }
 
-function parseEndpoint(raw: string | undefined): Pick<Config, 'computeEndpoint'> {
+function parseEndpoint(raw: string | undefined, problems: string[]): Pick<Config, 'computeEndpoint'> {
   if (raw === undefined || raw === '') return {};
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError(`COMPUTE_API_ENDPOINT must be a URL like http://127.0.0.1:8089; got '${raw}'`);
+    problems.push(`COMPUTE_API_ENDPOINT must be a URL like http://127.0.0.1:8089; got '${raw}'`);
+    return {};
   }
   const protocol = url.protocol.slice(0, -1);
   if ((protocol !== 'http' && protocol !== 'https') || (url.pathname !== '/' && url.pathname !== '') || url.search || url.username) {
-    throw new ConfigError(`COMPUTE_API_ENDPOINT must be http(s)://host[:port] with no path; got '${raw}'`);
+    problems.push(`COMPUTE_API_ENDPOINT must be http(s)://host[:port] with no path; got '${raw}'`);
+    return {};
   }
   const port = url.port ? Number(url.port) : protocol === 'https' ? 443 : 80;
   return { computeEndpoint: { protocol, host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port } };

@@ -13,7 +13,7 @@ const logger = jsonLogger(config.logLevel);
 const deps: HandlerDeps = {
   mode: config.mode,
   logger,
-  ...(config.projectId !== undefined && { projectId: config.projectId }),
+  projectId: config.projectId,
   maxEventAgeSeconds: config.maxEventAgeSeconds,
   staleEventPolicy: config.staleEventPolicy,
   baselines: new FirestoreBaselineStore(lazy(() => createFirestore(config)), config.baselineCollection, logger),

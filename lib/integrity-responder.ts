@@ -14,6 +14,7 @@ import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
 import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
 import { AssetType, ITerraformDependable, TerraformAsset, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
+import { computeTimeoutFor, dedicatedDatabaseId, functionEnvironment } from '../function/contract';
 import { loadFunctionBundle } from './function-bundle';
 import {
   IntegrityResponderProps,
@@ -162,7 +163,7 @@ export class IntegrityResponder extends Construct {
     if (p.firestoreDatabaseId === undefined) {
       this.database = new FirestoreDatabase(this, 'BaselineDatabase', {
         project,
-        name: `${p.namePrefix}-baselines`,
+        name: dedicatedDatabaseId(p.namePrefix),
         locationId: p.firestoreLocationId,
         type: 'FIRESTORE_NATIVE',
         deleteProtectionState: p.firestoreDeleteProtection ? 'DELETE_PROTECTION_ENABLED' : 'DELETE_PROTECTION_DISABLED',
@@ -172,7 +173,7 @@ export class IntegrityResponder extends Construct {
       });
       // The literal id (not a reference) keeps the plan readable: reviewers see which
       // database the IAM condition and the function's configuration name.
-      this.databaseId = `${p.namePrefix}-baselines`;
+      this.databaseId = dedicatedDatabaseId(p.namePrefix);
     } else {
       this.databaseId = p.firestoreDatabaseId;
     }
@@ -283,17 +284,16 @@ export class IntegrityResponder extends Construct {
         maxInstanceCount: p.maxInstanceCount,
         availableMemory: `${p.memoryMib}Mi`,
         timeoutSeconds: p.timeoutSeconds,
-        environmentVariables: {
-          RESPONSE_MODE: p.responseMode,
-          FIRESTORE_DATABASE: this.databaseId,
-          BASELINE_COLLECTION: p.baselineCollection,
-          GOOGLE_CLOUD_PROJECT: project,
-          LOG_LEVEL: p.logLevel,
-          MAX_EVENT_AGE_SECONDS: String(p.maxEventAgeSeconds),
-          STALE_EVENT_POLICY: p.staleEventPolicy,
-          // An event makes up to three Compute calls; their deadlines must fit in its timeout.
-          COMPUTE_TIMEOUT_SECONDS: String(Math.max(1, Math.min(20, Math.floor(p.timeoutSeconds / 4)))),
-        },
+        environmentVariables: functionEnvironment({
+          responseMode: p.responseMode,
+          firestoreDatabase: this.databaseId,
+          baselineCollection: p.baselineCollection,
+          projectId: project,
+          logLevel: p.logLevel,
+          maxEventAgeSeconds: p.maxEventAgeSeconds,
+          staleEventPolicy: p.staleEventPolicy,
+          computeTimeoutSeconds: computeTimeoutFor(p.timeoutSeconds),
+        }),
       },
       eventTrigger: {
         triggerRegion: p.region,

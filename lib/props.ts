@@ -1,8 +1,7 @@
 import { Token } from 'cdktf';
-import { DEFAULT_BASELINE_COLLECTION } from '../function/baseline';
-import { COLLECTION_ID, DATABASE_ID } from '../function/config';
-import { RESPONSE_MODES, ResponseMode, STALE_EVENT_POLICIES, StaleEventPolicy } from '../function/decide';
-import { LOG_LEVELS, LogLevel } from '../function/logger';
+import { DEFAULT_NAME_PREFIX, PROJECT_ID, SETTINGS } from '../function/contract';
+import type { ResponseMode, StaleEventPolicy } from '../function/decide';
+import type { LogLevel } from '../function/logger';
 
 export type { LogLevel, ResponseMode, StaleEventPolicy };
 
@@ -152,7 +151,6 @@ export interface ResolvedProps {
   readonly labels: Record<string, string>;
 }
 
-const PROJECT_ID = /^(?:[a-z][a-z0-9.-]{0,61}[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 const REGION = /^[a-z]+-[a-z]+[0-9]{1,2}$/;
 const NAME_PREFIX = /^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$/;
 const LOCATION_ID = /^[a-z][a-z0-9-]{1,40}[a-z0-9]$/;
@@ -199,12 +197,12 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
     throw new IntegrityResponderPropsError('projectId is required');
   }
   const region = props.region ?? 'us-central1';
-  const namePrefix = props.namePrefix ?? 'integrity-responder';
+  const namePrefix = props.namePrefix ?? DEFAULT_NAME_PREFIX;
   const r: ResolvedProps = {
     projectId: props.projectId,
     region,
     namePrefix,
-    responseMode: props.responseMode ?? 'relearn-if-known-good',
+    responseMode: props.responseMode ?? SETTINGS.responseMode.default,
     runtime: props.runtime ?? 'nodejs24',
     maxInstanceCount: props.maxInstanceCount ?? 3,
     memoryMib: props.memoryMib ?? 256,
@@ -212,31 +210,31 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
     ...(props.firestoreDatabaseId !== undefined && { firestoreDatabaseId: props.firestoreDatabaseId }),
     firestoreLocationId: props.firestoreLocationId ?? region,
     firestoreDeleteProtection: props.firestoreDeleteProtection ?? true,
-    baselineCollection: props.baselineCollection ?? DEFAULT_BASELINE_COLLECTION,
+    baselineCollection: props.baselineCollection ?? SETTINGS.baselineCollection.default!,
     sourceBucketName: props.sourceBucketName ?? `${props.projectId}-${namePrefix}-src`,
-    logLevel: props.logLevel ?? 'debug',
-    maxEventAgeSeconds: props.maxEventAgeSeconds ?? 3600,
-    staleEventPolicy: props.staleEventPolicy ?? 'fail-closed',
+    logLevel: props.logLevel ?? SETTINGS.logLevel.default,
+    maxEventAgeSeconds: props.maxEventAgeSeconds ?? SETTINGS.maxEventAgeSeconds.default,
+    staleEventPolicy: props.staleEventPolicy ?? SETTINGS.staleEventPolicy.default,
     enableApis: props.enableApis ?? false,
     labels: props.labels ?? {},
   };
   check('projectId', r.projectId, PROJECT_ID, 'a Google Cloud project id');
   check('region', r.region, REGION, "a region such as 'us-central1'");
   check('namePrefix', r.namePrefix, NAME_PREFIX, 'lowercase letters, digits and hyphens, at most 20 characters');
-  oneOf('responseMode', r.responseMode, RESPONSE_MODES);
+  oneOf('responseMode', r.responseMode, SETTINGS.responseMode.values);
   oneOf('runtime', r.runtime, SUPPORTED_RUNTIMES);
   integer('maxInstanceCount', r.maxInstanceCount, 1, 100);
   integer('memoryMib', r.memoryMib, 128, 4096);
   integer('timeoutSeconds', r.timeoutSeconds, 1, 540);
   if (r.firestoreDatabaseId !== undefined) {
-    check('firestoreDatabaseId', r.firestoreDatabaseId, DATABASE_ID, "'(default)' or a database id");
+    check('firestoreDatabaseId', r.firestoreDatabaseId, SETTINGS.firestoreDatabase.pattern, SETTINGS.firestoreDatabase.hint);
   }
   check('firestoreLocationId', r.firestoreLocationId, LOCATION_ID);
-  check('baselineCollection', r.baselineCollection, COLLECTION_ID, 'a top-level collection id');
+  check('baselineCollection', r.baselineCollection, SETTINGS.baselineCollection.pattern, SETTINGS.baselineCollection.hint);
   check('sourceBucketName', r.sourceBucketName, BUCKET_NAME, 'a bucket name; set sourceBucketName if the default is too long');
-  oneOf('logLevel', r.logLevel, LOG_LEVELS);
-  integer('maxEventAgeSeconds', r.maxEventAgeSeconds, 60, 604800);
-  oneOf('staleEventPolicy', r.staleEventPolicy, STALE_EVENT_POLICIES);
+  oneOf('logLevel', r.logLevel, SETTINGS.logLevel.values);
+  integer('maxEventAgeSeconds', r.maxEventAgeSeconds, SETTINGS.maxEventAgeSeconds.min, SETTINGS.maxEventAgeSeconds.max);
+  oneOf('staleEventPolicy', r.staleEventPolicy, SETTINGS.staleEventPolicy.values);
   for (const [key, value] of Object.entries(r.labels)) {
     check(`labels key`, key, LABEL_KEY);
     check(`labels['${key}']`, value, LABEL_VALUE);

@@ -12,17 +12,30 @@ import { ComputeInstanceControl } from '../function/adapters/compute-control';
 import { baselineDocument } from '../function/baseline';
 import { createFirestore, createInstancesClient, lazy } from '../function/clients';
 import { loadConfig } from '../function/config';
+import { FunctionSettings, SETTINGS, functionEnvironment } from '../function/contract';
 import { handleMessage } from '../function/handler';
 import { jsonLogger } from '../function/logger';
 import { parseMeasurements } from '../function/parse';
 import { buildFunctionBundle } from '../lib/bundle/build';
-import { packageRoot } from '../lib/bundle/sources';
+import { bundleDir, packageRoot } from '../lib/bundle/sources';
 
 // Prints the performance figures the project commits to. Figures, not pass/fail: compare
 // them with the targets in the README.
 
 const root = packageRoot(__dirname);
 const RUNTIME_MAJOR = 24;
+
+/** The function's settings in every measurement: the construct's defaults, errors-only logging. */
+const BENCH_SETTINGS: FunctionSettings = {
+  responseMode: SETTINGS.responseMode.default,
+  firestoreDatabase: 'bench-baselines',
+  baselineCollection: 'known_good_0',
+  projectId: 'fleet-prod-1234',
+  logLevel: 'error',
+  maxEventAgeSeconds: SETTINGS.maxEventAgeSeconds.default,
+  staleEventPolicy: SETTINGS.staleEventPolicy.default,
+  computeTimeoutSeconds: SETTINGS.computeTimeoutSeconds.default,
+};
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -46,7 +59,7 @@ async function bundleFigures(): Promise<void> {
 
   const dir = mkdtempSync(join(tmpdir(), 'svir-bench-'));
   try {
-    new AdmZip(join(root, 'dist', 'function', m.zipFile)).extractAllTo(dir, true);
+    new AdmZip(join(bundleDir(root), m.zipFile)).extractAllTo(dir, true);
     symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
     writeFileSync(
       join(dir, 'probe.js'),
@@ -55,7 +68,7 @@ async function bundleFigures(): Promise<void> {
     const node = nodeBinary(RUNTIME_MAJOR);
     const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
     const runs = Array.from({ length: 11 }, () =>
-      Number(execFileSync(node, ['probe.js'], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', METADATA_SERVER_DETECTION: 'none' } })),
+      Number(execFileSync(node, ['probe.js'], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', METADATA_SERVER_DETECTION: 'none', ...functionEnvironment(BENCH_SETTINGS) } })),
     );
     row(`bundle: cold require('index.js') median of 11, node ${version}`, `${median(runs).toFixed(0)} ms`, '≤ 300 ms');
   } finally {
@@ -89,7 +102,7 @@ async function perEventFigures(): Promise<void> {
   const project = 'fleet-prod-1234';
   const zone = 'europe-west1-b';
   compute.add({ project, zone, name: 'web-1', id: '1001' });
-  const config = loadConfig({ GOOGLE_CLOUD_PROJECT: project, FIRESTORE_DATABASE: 'bench-baselines', COMPUTE_API_ENDPOINT: compute.endpoint, LOG_LEVEL: 'error' });
+  const config = loadConfig({ ...functionEnvironment(BENCH_SETTINGS), COMPUTE_API_ENDPOINT: compute.endpoint });
   const db = await createFirestore(config);
   try {
     const logger = jsonLogger('error');

@@ -1,7 +1,7 @@
 import { buildFunctionBundle } from '../lib/bundle/build';
 import { packageRoot } from '../lib/bundle/sources';
 
-// Builds dist/function/function.zip (skipped when its sources are unchanged; --force rebuilds).
+// Builds dist/bundle/function.zip (skipped when its sources are unchanged; --force rebuilds).
 async function main(): Promise<void> {
   const started = performance.now();
   const m = await buildFunctionBundle(packageRoot(__dirname), { force: process.argv.includes('--force') });

@@ -61,26 +61,6 @@ export function emulatorsAvailable(): { readonly ok: true } | { readonly ok: fal
   return missing.length === 0 ? { ok: true } : { ok: false, missing: `${missing.join('; ')} (the emulators run on Java: Debian package default-jre-headless)` };
 }
 
-/**
- * For suites that need the emulators. In CI a missing emulator fails the run with what to
- * install; elsewhere the suite is skipped, loudly, so it is never counted as passed.
- */
-export function describeWithEmulators(name: string, body: () => void): void {
-  const available = emulatorsAvailable();
-  if (available.ok) {
-    describe(name, body);
-  } else if (process.env.CI !== undefined && !['', '0', 'false'].includes(process.env.CI)) {
-    describe(name, () => {
-      it('needs the emulators', () => {
-        throw new Error(`cannot run "${name}": missing ${available.missing}`);
-      });
-    });
-  } else {
-    process.stderr.write(`\n*** NOT RUN: "${name}" needs ${available.missing}. Install them to run this suite. ***\n\n`);
-    describe.skip(name, body);
-  }
-}
-
 async function startEmulator(label: string, binary: string, args: (port: number) => string[]): Promise<RunningEmulator> {
   if (!existsSync(binary)) throw new Error(`${label} emulator not found at ${binary}`);
   const port = await freePort();

@@ -26,7 +26,7 @@ function pruneComputeProtos(): Plugin {
 
 /**
  * Bundles `function/index.ts` with esbuild and packs it, with the `package.json` the Cloud
- * Functions build installs from, into `dist/function/function.zip`. Skips the work when the
+ * Functions build installs from, into `dist/bundle/function.zip`. Skips the work when the
  * manifest already records the current sources.
  */
 export async function buildFunctionBundle(root: string, options: { force?: boolean } = {}): Promise<FunctionBundleManifest & { rebuilt: boolean }> {

@@ -9,7 +9,7 @@ export const MIN_NODE_MAJOR = 22;
 
 /** What `npm run build:function` records next to the zip. */
 export interface FunctionBundleManifest {
-  /** File name of the zip inside `dist/function/`. */
+  /** File name of the zip inside `dist/bundle/`. */
   readonly zipFile: string;
   /** SHA-256 of the zip, hex: names the storage object, so a new handler is a new object. */
   readonly zipSha256: string;

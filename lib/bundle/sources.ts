@@ -2,20 +2,33 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 
-/** Directory of the package: the one holding `function/index.ts`. */
-export function packageRoot(from: string = __dirname): string {
-  let dir = from;
-  while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'function'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`cannot find the package root (with function/) above ${from}`);
-    dir = parent;
+/** Name in the package's `package.json`: how the package root is recognised from anywhere inside it. */
+export const PACKAGE_NAME = 'shielded-vm-integrity-responder';
+
+function isPackageRoot(dir: string): boolean {
+  const manifest = join(dir, 'package.json');
+  if (!existsSync(manifest)) return false;
+  try {
+    return (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === PACKAGE_NAME;
+  } catch {
+    return false;
   }
-  return dir;
 }
 
-/** Where `npm run build:function` writes the source zip and its manifest. */
+/**
+ * Directory of this package: the nearest one above `from` whose `package.json` is ours. The
+ * same walk finds the checkout (from `lib/`) and an installed copy (from `dist/lib/`).
+ */
+export function packageRoot(from: string = __dirname): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (isPackageRoot(dir)) return dir;
+    if (dirname(dir) === dir) throw new Error(`cannot find the ${PACKAGE_NAME} package root above ${from}`);
+  }
+}
+
+/** Where the prebuilt source zip and its manifest live, in a checkout and in the published package. */
 export function bundleDir(root: string): string {
-  return join(root, 'dist', 'function');
+  return join(root, 'dist', 'bundle');
 }
 
 function listFiles(dir: string): string[] {

@@ -1,0 +1,140 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BIN, Io, run } from '../cli/integrity-baselines';
+import { baselineDocument } from '../function/baseline';
+import { parseMeasurements } from '../function/parse';
+import { RunningEmulator, startFirestoreEmulator } from '../testkit/emulators';
+import { httpRequest } from '../testkit/http';
+import { integrityEntry, otherIntegrityEntry, windowsPcrs } from '../testkit/fixtures';
+import { describeWithEmulators } from './support/emulator-suite';
+
+const root = join(__dirname, '..');
+
+async function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const io: Io = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), readStdin: () => stdin, env: {} };
+  const code = await run(args, io);
+  return { code, stdout, stderr };
+}
+
+function file(name: string, content: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'svir-cli-')), name);
+  writeFileSync(path, content);
+  return path;
+}
+
+const canary = integrityEntry({ name: 'canary-1', actual: windowsPcrs('new-kernel'), bootCounter: '5' });
+
+describe(`${BIN} capture`, () => {
+  it('turns the late-boot entry of gcloud logging read output into a baseline document', async () => {
+    const r = await cli(['capture', '-', '--dry-run'], JSON.stringify([otherIntegrityEntry('startupEvent'), canary]));
+    expect(r).toEqual(expect.objectContaining({ code: 0, stderr: '' }));
+    const out = JSON.parse(r.stdout);
+    const expected = baselineDocument(parseMeasurements(windowsPcrs('new-kernel'), 't'));
+    expect(out.id).toBe(expected.id);
+    expect(out.data).toEqual({
+      ...expected.data,
+      description: 'late-boot measurements of canary-1 at boot 5',
+      source: 'projects/fleet-prod-1234/zones/europe-west1-b/instances/canary-1',
+    });
+  });
+
+  it('says in a sentence what to do when the input holds no late-boot report', async () => {
+    const r = await cli(['capture', file('startup.json', JSON.stringify([otherIntegrityEntry('startupEvent')])), '--dry-run']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^integrity-baselines: .*startup\.json holds no late-boot report .*gcloud logging read/);
+  });
+
+  it('names the file that is not JSON', async () => {
+    const path = file('canary.json', '{"truncated": ');
+    const r = await cli(['capture', path]);
+    expect(r).toEqual(expect.objectContaining({ code: 1, stdout: '' }));
+    expect(r.stderr).toContain(`${path} is not JSON`);
+  });
+
+  it('names the file it cannot read', async () => {
+    const r = await cli(['capture', '/nonexistent/canary.json']);
+    expect(r).toEqual({ code: 1, stdout: '', stderr: 'integrity-baselines: cannot read /nonexistent/canary.json: no such file\n' });
+  });
+
+  it('reports unusable measurements as a sentence, never [object Object]', async () => {
+    const broken = integrityEntry({ actual: [{ pcrNum: 'PCR_0', value: '' }] });
+    const r = await cli(['capture', '-'], JSON.stringify(broken));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/has unusable measurements: lateBootReportEvent\.actualMeasurements\[0\]\.value must be a non-empty string/);
+    expect(r.stderr).not.toContain('[object');
+  });
+
+  it('prints the usage and exits 2 on an unknown flag, before reading anything', async () => {
+    const r = await cli(['capture', '/nonexistent/canary.json', '--wirte']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^integrity-baselines: unknown option '--wirte'\n\nusage: integrity-baselines capture/);
+  });
+
+  it('prints the usage and exits 2 without a file', async () => {
+    const r = await cli(['capture']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/capture needs the file holding the log entry/);
+  });
+
+  it('refuses an invalid database id as a usage error', async () => {
+    const r = await cli(['capture', '-', '--database', 'Prod DB']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--database must be '\(default\)' or a database id/);
+  });
+
+  it('answers --help without doing its work', async () => {
+    const r = await cli(['capture', '/nonexistent/canary.json', '--help']);
+    expect(r).toEqual(expect.objectContaining({ code: 0, stderr: '' }));
+    expect(r.stdout).toMatch(/^usage: integrity-baselines capture/);
+  });
+});
+
+describe(BIN, () => {
+  it.each([[[]], [['frob']], [['--frob']]])('prints the usage and exits 2 for %j', async (args) => {
+    const r = await cli(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/usage: integrity-baselines <command>/);
+  });
+
+  it('answers --help with the commands', async () => {
+    const r = await cli(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/capture <entries\.json \| ->/);
+  });
+});
+
+describeWithEmulators(`${BIN} capture on the Firestore emulator`, () => {
+  let firestore: RunningEmulator;
+  beforeAll(async () => {
+    firestore = await startFirestoreEmulator();
+  }, 60000);
+  afterAll(() => firestore?.stop());
+
+  // A child process: the Firestore client's REST transport does not run inside Jest's sandbox.
+  const capture = (args: string[]) =>
+    spawnSync(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'cli', 'integrity-baselines.ts'), 'capture', '-', ...args], {
+      input: JSON.stringify([canary]),
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, FIRESTORE_EMULATOR_HOST: firestore.host, METADATA_SERVER_DETECTION: 'none' },
+    });
+
+  it('writes the baseline where the responder reads it, once', async () => {
+    const id = baselineDocument(parseMeasurements(windowsPcrs('new-kernel'), 't')).id;
+    const first = capture(['--project', 'demo-responder']);
+    expect(first.stderr).toBe('');
+    expect(first.stdout).toBe(`created integrity-responder-baselines/known_good_measurements/${id}\n`);
+    expect(first.status).toBe(0);
+    const stored = await httpRequest(`http://${firestore.host}/v1/projects/demo-responder/databases/integrity-responder-baselines/documents/known_good_measurements/${id}`, {
+      headers: { Authorization: 'Bearer owner' },
+    });
+    expect(stored.status).toBe(200);
+
+    const again = capture(['--project', 'demo-responder']);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toBe(`integrity-baselines: a baseline with these measurements already exists: integrity-responder-baselines/known_good_measurements/${id}\n`);
+  });
+});

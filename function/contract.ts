@@ -1,0 +1,118 @@
+import { DEFAULT_BASELINE_COLLECTION } from './baseline';
+import { RESPONSE_MODES, ResponseMode, STALE_EVENT_POLICIES, StaleEventPolicy } from './decide';
+import { LOG_LEVELS, LogLevel } from './logger';
+
+/*
+ * The contract between the construct and the function: every environment variable the
+ * construct sets, its allowed values and its default, declared here once. The construct
+ * validates props and writes the variables from these declarations; the function reads them
+ * back with the same declarations and refuses to start when one is missing or out of range.
+ */
+
+/** Default `namePrefix` of the construct (and so of every name derived from it). */
+export const DEFAULT_NAME_PREFIX = 'integrity-responder';
+
+/** Id of the dedicated baseline database the construct creates for a `namePrefix`. */
+export function dedicatedDatabaseId(namePrefix: string): string {
+  return `${namePrefix}-baselines`;
+}
+
+/** Firestore database ids: `(default)` or 4–63 lowercase letters, digits and hyphens. */
+export const DATABASE_ID = /^(?:\(default\)|[a-z][a-z0-9-]{2,61}[a-z0-9])$/;
+/** Top-level collection ids: no slash, not `.` or `..`, not `__…__`. */
+export const COLLECTION_ID = /^(?!__.*__$)(?!\.\.?$)[^/]{1,1500}$/;
+/** Google Cloud project ids, optionally domain-scoped (`example.com:project`). */
+export const PROJECT_ID = /^(?:[a-z][a-z0-9.-]{0,61}[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+
+/** The function's settings, in the construct's words. */
+export interface FunctionSettings {
+  readonly responseMode: ResponseMode;
+  /** Firestore database id; `(default)` for a project's default database. */
+  readonly firestoreDatabase: string;
+  readonly baselineCollection: string;
+  /** The project whose entries are acted on, and the project of the database. */
+  readonly projectId: string;
+  readonly logLevel: LogLevel;
+  /** Failed reports older than this are resolved by `staleEventPolicy`. */
+  readonly maxEventAgeSeconds: number;
+  readonly staleEventPolicy: StaleEventPolicy;
+  /** Deadline of each Compute API call; a timed-out call fails the event, which is redelivered. */
+  readonly computeTimeoutSeconds: number;
+}
+
+/** A setting whose value must be one of a list. */
+export interface EnumSetting<T extends string> {
+  readonly kind: 'enum';
+  readonly env: string;
+  readonly values: readonly T[];
+  readonly default: T;
+}
+
+/** An integer setting with inclusive bounds. */
+export interface IntegerSetting {
+  readonly kind: 'integer';
+  readonly env: string;
+  readonly min: number;
+  readonly max: number;
+  readonly default: number;
+}
+
+/** A string setting that must match a pattern; `hint` says in words what the pattern allows. */
+export interface PatternSetting {
+  readonly kind: 'pattern';
+  readonly env: string;
+  readonly pattern: RegExp;
+  readonly hint: string;
+  /** Absent where the construct derives the default (e.g. from `namePrefix` or the stack). */
+  readonly default?: string;
+}
+
+type SettingFor<V> = [V] extends [number] ? IntegerSetting : [V] extends [string] ? (string extends V ? PatternSetting : EnumSetting<V>) : never;
+
+/** Every function setting: its variable, what it accepts, its default. */
+export const SETTINGS: { readonly [K in keyof FunctionSettings]-?: SettingFor<FunctionSettings[K]> } = {
+  responseMode: { kind: 'enum', env: 'RESPONSE_MODE', values: RESPONSE_MODES, default: 'relearn-if-known-good' },
+  firestoreDatabase: { kind: 'pattern', env: 'FIRESTORE_DATABASE', pattern: DATABASE_ID, hint: "'(default)' or a database id like 'integrity-responder-baselines'" },
+  baselineCollection: { kind: 'pattern', env: 'BASELINE_COLLECTION', pattern: COLLECTION_ID, hint: 'a top-level collection id', default: DEFAULT_BASELINE_COLLECTION },
+  projectId: { kind: 'pattern', env: 'GOOGLE_CLOUD_PROJECT', pattern: PROJECT_ID, hint: 'a Google Cloud project id' },
+  logLevel: { kind: 'enum', env: 'LOG_LEVEL', values: LOG_LEVELS, default: 'debug' },
+  maxEventAgeSeconds: { kind: 'integer', env: 'MAX_EVENT_AGE_SECONDS', min: 60, max: 604800, default: 3600 },
+  staleEventPolicy: { kind: 'enum', env: 'STALE_EVENT_POLICY', values: STALE_EVENT_POLICIES, default: 'fail-closed' },
+  computeTimeoutSeconds: { kind: 'integer', env: 'COMPUTE_TIMEOUT_SECONDS', min: 1, max: 300, default: 20 },
+};
+
+/** Variables the function reads that the construct never sets (tests, demos, private endpoints). */
+export const OPTIONAL_VARIABLES = ['COMPUTE_API_ENDPOINT', 'FIRESTORE_EMULATOR_HOST'] as const;
+
+/** Names of every variable the construct sets, in declaration order. */
+export const FUNCTION_VARIABLES: readonly string[] = Object.values(SETTINGS).map((s) => s.env);
+
+/**
+ * Deadline of each Compute call for a function timeout: an event makes up to three Compute
+ * calls, and their deadlines must fit in its timeout.
+ */
+export function computeTimeoutFor(functionTimeoutSeconds: number): number {
+  const s = SETTINGS.computeTimeoutSeconds;
+  return Math.max(s.min, Math.min(s.default, Math.floor(functionTimeoutSeconds / 4)));
+}
+
+/** The environment variables the construct gives the function: one per setting, none left out. */
+export function functionEnvironment(settings: FunctionSettings): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const key of Object.keys(SETTINGS) as (keyof FunctionSettings)[]) env[SETTINGS[key].env] = String(settings[key]);
+  return env;
+}
+
+/** Why a raw value does not satisfy a setting, or undefined when it does. */
+export function settingProblem(setting: EnumSetting<string> | IntegerSetting | PatternSetting, raw: string): string | undefined {
+  switch (setting.kind) {
+    case 'enum':
+      return setting.values.includes(raw) ? undefined : `must be one of ${setting.values.join(', ')}`;
+    case 'integer': {
+      const n = Number(raw);
+      return /^[0-9]+$/.test(raw) && n >= setting.min && n <= setting.max ? undefined : `must be an integer from ${setting.min} to ${setting.max}`;
+    }
+    case 'pattern':
+      return setting.pattern.test(raw) ? undefined : `must be ${setting.hint}`;
+  }
+}

@@ -1,0 +1,40 @@
+import { existsSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const USAGE = `usage: npm run synth [-- --help]
+
+Synthesizes the example stack in main.ts into cdktf.out/ without the cdktf CLI (faster,
+offline) and prints where the plan was written. Settings come from the environment:
+
+  GOOGLE_CLOUD_PROJECT   project watched and deployed to (default: my-shielded-vm-project)
+  GOOGLE_CLOUD_REGION    region (default: us-central1)
+  RESPONSE_MODE          relearn-if-known-good (default) or shutdown
+  FIRESTORE_DATABASE     an existing database, e.g. '(default)' (default: a dedicated one)
+  ENABLE_APIS            'true' to enable the required APIs
+
+or from "context" in cdktf.json, or CDKTF_CONTEXT_JSON='{"projectId":"…"}'. 'npx cdktf synth'
+produces the same plan through the CLI.
+`;
+
+const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  process.stdout.write(USAGE);
+} else if (args.length > 0) {
+  process.stderr.write(`synth: unknown argument '${args[0]}'\n\n${USAGE}`);
+  process.exitCode = 2;
+} else {
+  const root = join(__dirname, '..');
+  const started = performance.now();
+  // main.ts builds the App and calls synth(); running it is the synth.
+  require(join(root, 'main.ts'));
+  const plan = join(process.env.CDKTF_OUTDIR ?? join(root, 'cdktf.out'), 'stacks', 'integrity-responder', 'cdk.tf.json');
+  if (!existsSync(plan)) {
+    process.stderr.write(`synth: main.ts ran but ${plan} was not written\n`);
+    process.exitCode = 1;
+  } else {
+    process.stdout.write(
+      `plan written to ${relative(process.cwd(), plan) || plan} (${statSync(plan).size} bytes, ${Math.round(performance.now() - started)} ms)\n` +
+        `review it with 'npx cdktf diff' (terraform plan), deploy with 'npx cdktf deploy'\n`,
+    );
+  }
+}
