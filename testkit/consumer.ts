@@ -53,7 +53,7 @@ export const CDKTF_INIT_TSCONFIG = {
   exclude: ['node_modules', 'cdktf.out'],
 };
 
-function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): string {
+function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}, streams: 'both' | 'stdout' = 'both'): string {
   const r = spawnSync(cmd, args, {
     cwd,
     encoding: 'utf8',
@@ -61,17 +61,17 @@ function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = 
     maxBuffer: 64 * 1024 * 1024,
   });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed in ${cwd} (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
-  return `${r.stdout}${r.stderr}`;
+  return streams === 'stdout' ? r.stdout : `${r.stdout}${r.stderr}`;
 }
 
-const npm = (args: string[], cwd: string, env?: NodeJS.ProcessEnv) =>
-  process.env.npm_execpath?.endsWith('.js') ? run(process.execPath, [process.env.npm_execpath, ...args], cwd, env) : run('npm', args, cwd, env);
+const npm = (args: string[], cwd: string, streams: 'both' | 'stdout' = 'both') =>
+  process.env.npm_execpath?.endsWith('.js') ? run(process.execPath, [process.env.npm_execpath, ...args], cwd, {}, streams) : run('npm', args, cwd, {}, streams);
 
 /** Packs the checkout (`prepack` builds dist/ first) into `dir`; returns the tarball's path and npm's file list. */
 export function packPackage(dir: string): { readonly tarball: string; readonly report: PackReport } {
   mkdirSync(dir, { recursive: true });
-  const out = npm(['pack', '--json', '--pack-destination', dir, '--loglevel=error'], root);
-  const report = (JSON.parse(out.slice(out.indexOf('['))) as PackReport[])[0]!;
+  const out = npm(['pack', '--json', '--pack-destination', dir, '--loglevel=error'], root, 'stdout');
+  const report = (JSON.parse(out) as PackReport[])[0]!;
   return { tarball: join(dir, report.filename), report };
 }
 

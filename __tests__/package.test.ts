@@ -1,0 +1,135 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PACKAGE_NAME } from '../lib/bundle/sources';
+import { Consumer, PackReport, createConsumer, inConsumer, packPackage, placeExample, sha256, synthConsumer } from '../testkit/consumer';
+import { synthesizeExampleStack } from '../testkit/harness';
+
+// The package as a platform team gets it: `npm pack`, installed into a project made like
+// `cdktf init --template=typescript`, with the peers of this checkout linked in (the
+// registry's lowest and highest peer versions are `npm run test:peers`).
+
+const root = join(__dirname, '..');
+const examples = readdirSync(join(root, 'examples'), { withFileTypes: true })
+  .filter((e) => e.isDirectory())
+  .map((e) => e.name)
+  .sort();
+
+/** Two responders in one stack, written the way the README tells consumers to. */
+const TWO_RESPONDERS = `
+import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
+import { App, TerraformOutput, TerraformStack } from 'cdktf';
+import { IntegrityResponder, IntegrityResponderProps } from '${PACKAGE_NAME}';
+
+const app = new App();
+const stack = new TerraformStack(app, 'security');
+new GoogleProvider(stack, 'google', { project: 'fleet-prod-1234', region: 'europe-west1' });
+const relearn = new IntegrityResponder(stack, 'Relearn', { projectId: 'fleet-prod-1234', region: 'europe-west1' });
+const strict: IntegrityResponderProps = { projectId: 'fleet-prod-1234', region: 'europe-west1', namePrefix: 'strict', responseMode: 'shutdown' };
+new IntegrityResponder(stack, 'Strict', strict);
+new TerraformOutput(stack, 'relearn_function', { value: relearn.function.name });
+app.synth();
+`;
+
+/** The plan without what varies between runs: content hashes and the consumer's temporary directory. */
+function scrub(plan: unknown, dir: string): unknown {
+  return JSON.parse(JSON.stringify(plan).replace(/[0-9a-f]{64}/g, '<sha256>').split(dir).join('<consumer>'));
+}
+
+describe('the published package', () => {
+  let work: string;
+  let report: PackReport;
+  let consumer: Consumer;
+
+  beforeAll(() => {
+    work = mkdtempSync(join(tmpdir(), 'svir-pack-'));
+    const packed = packPackage(work);
+    report = packed.report;
+    consumer = createConsumer(packed.tarball, { kind: 'linked' });
+  }, 120000);
+
+  afterAll(() => {
+    consumer?.remove();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('ships compiled JavaScript with declarations, the prebuilt zip and its manifest, the bin and a LICENSE, and no sources', () => {
+    const files = report.files.map((f) => f.path);
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'package.json',
+        'LICENSE',
+        'README.md',
+        'CHANGELOG.md',
+        'dist/lib/index.js',
+        'dist/lib/index.d.ts',
+        'dist/lib/integrity-responder.js',
+        'dist/lib/integrity-responder.d.ts',
+        'dist/bundle/function.zip',
+        'dist/bundle/manifest.json',
+        'dist/bin/integrity-baselines.js',
+      ]),
+    );
+    const unexpected = files.filter(
+      (f) => (f.endsWith('.ts') && !f.endsWith('.d.ts')) || /^(tools|scripts|testkit|__tests__|examples|cli|function|lib)\//.test(f) || f.includes('.partial'),
+    );
+    expect(unexpected).toEqual([]);
+    process.stdout.write(`package: ${report.filename}, ${(report.size / 1e6).toFixed(2)} MB packed, ${(report.unpackedSize / 1e6).toFixed(2)} MB unpacked, ${files.length} files\n`);
+  });
+
+  it('takes the framework as peers, installs no runtime dependency and runs no install script', () => {
+    const manifest = JSON.parse(readFileSync(join(consumer.packageDir, 'package.json'), 'utf8'));
+    expect(Object.keys(manifest.peerDependencies).sort()).toEqual(['@cdktf/provider-google', 'cdktf', 'constructs']);
+    expect(manifest.dependencies ?? {}).toEqual({});
+    expect(Object.keys(manifest.scripts ?? {}).filter((s) => /^(pre|post)?install$|^prepare$/.test(s))).toEqual([]);
+    expect(manifest.exports['.']).toEqual({ types: './dist/lib/index.d.ts', default: './dist/lib/index.js' });
+    expect(consumer.installLog).not.toMatch(/EBADENGINE|install-scripts|ERESOLVE/);
+  });
+
+  it('loads with a plain require, without tsx or esbuild anywhere in the consumer', () => {
+    const out = inConsumer(consumer, process.execPath, ['-e', `const m = require('${PACKAGE_NAME}'); console.log(Object.keys(m).sort().join(' '))`]);
+    expect(out).toMatch(/\bIntegrityResponder\b/);
+    expect(out).toMatch(/\bbaselineDocument\b/);
+    for (const absent of ['tsx', 'esbuild']) {
+      const probe = spawnSync(process.execPath, ['-e', `require.resolve('${absent}')`], { cwd: consumer.dir });
+      expect({ absent, status: probe.status }).toEqual({ absent, status: 1 });
+    }
+  });
+
+  it('synthesizes two responders under ES2018 strict with ts-node, uploading the zip the end-to-end tests serve', () => {
+    writeFileSync(join(consumer.dir, 'main.ts'), TWO_RESPONDERS);
+    const synth = synthConsumer(consumer);
+    const stack = synth.stacks.security!;
+    const functions = Object.values((stack.plan.resource as Record<string, Record<string, { name: string }>>)['google_cloudfunctions2_function']!);
+    expect(functions.map((f) => f.name).sort()).toEqual(['integrity-responder-handler', 'strict-handler']);
+    expect(stack.zipSha256s).toHaveLength(2);
+
+    const served = synthesizeExampleStack();
+    try {
+      const e2eSha = sha256(readFileSync(served.zipPath));
+      process.stdout.write(`package: consumer uploads ${stack.zipSha256s.join(', ')}; end-to-end tests serve ${e2eSha}\n`);
+      expect(new Set(stack.zipSha256s)).toEqual(new Set([e2eSha]));
+    } finally {
+      served.remove();
+    }
+  });
+
+  it('runs the integrity-baselines bin through npx', () => {
+    const r = spawnSync('npx', ['integrity-baselines', '--help'], { cwd: consumer.dir, encoding: 'utf8', env: { ...process.env, npm_config_update_notifier: 'false' } });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^usage: integrity-baselines <command>/);
+    const bad = spawnSync('npx', ['integrity-baselines', 'capture', '--frob'], { cwd: consumer.dir, encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/unknown option '--frob'/);
+  });
+
+  it.each(examples)('synthesizes examples/%s from the package', (example) => {
+    const app = placeExample(consumer, join(root, 'examples', example));
+    const synth = synthConsumer(consumer, app);
+    for (const [name, stack] of Object.entries(synth.stacks)) {
+      expect(stack.zipSha256s.length).toBeGreaterThan(0);
+      expect(scrub(stack.plan, consumer.dir)).toMatchSnapshot(name);
+    }
+  });
+});
