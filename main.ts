@@ -14,8 +14,11 @@ import { IntegrityResponder, ResponseMode } from './lib';
 class ResponderStack extends TerraformStack {
   constructor(scope: Construct, id: string) {
     super(scope, id);
-    const setting = (env: string, context: string): string | undefined =>
-      process.env[env] || (this.node.tryGetContext(context) as string | undefined) || undefined;
+    // Context values may be JSON booleans (`"enableApis": true`): read them as their text.
+    const setting = (env: string, context: string): string | undefined => {
+      const value = process.env[env] || (this.node.tryGetContext(context) as string | boolean | undefined);
+      return value === undefined || value === '' ? undefined : String(value);
+    };
     const projectId = setting('GOOGLE_CLOUD_PROJECT', 'projectId') ?? 'my-shielded-vm-project';
     const region = setting('GOOGLE_CLOUD_REGION', 'region') ?? 'us-central1';
 

@@ -8,6 +8,8 @@ describe('emulatorsAvailable', () => {
   it('names the Debian packages and Java when the emulators are missing', () => {
     process.env.GOOGLE_CLOUD_SDK_ROOT = '/nonexistent-sdk';
     jest.isolateModules(() => {
+      // A fresh copy of the module, so it reads the overridden SDK root when it loads.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { emulatorsAvailable } = require('../testkit/emulators') as typeof import('../testkit/emulators');
       expect(emulatorsAvailable()).toEqual({
         ok: false,

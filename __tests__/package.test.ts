@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_NAME } from '../lib/bundle/sources';
-import { Consumer, PackReport, createConsumer, inConsumer, packPackage, placeExample, sha256, synthConsumer } from '../testkit/consumer';
+import { Consumer, PackReport, TWO_RESPONDERS_APP, createConsumer, inConsumer, packPackage, placeExample, scrubPlan, sha256, synthConsumer } from '../testkit/consumer';
 import { synthesizeExampleStack } from '../testkit/harness';
 
 // The package as a platform team gets it: `npm pack`, installed into a project made like
@@ -16,26 +16,6 @@ const examples = readdirSync(join(root, 'examples'), { withFileTypes: true })
   .map((e) => e.name)
   .sort();
 
-/** Two responders in one stack, written the way the README tells consumers to. */
-const TWO_RESPONDERS = `
-import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
-import { App, TerraformOutput, TerraformStack } from 'cdktf';
-import { IntegrityResponder, IntegrityResponderProps } from '${PACKAGE_NAME}';
-
-const app = new App();
-const stack = new TerraformStack(app, 'security');
-new GoogleProvider(stack, 'google', { project: 'fleet-prod-1234', region: 'europe-west1' });
-const relearn = new IntegrityResponder(stack, 'Relearn', { projectId: 'fleet-prod-1234', region: 'europe-west1' });
-const strict: IntegrityResponderProps = { projectId: 'fleet-prod-1234', region: 'europe-west1', namePrefix: 'strict', responseMode: 'shutdown' };
-new IntegrityResponder(stack, 'Strict', strict);
-new TerraformOutput(stack, 'relearn_function', { value: relearn.function.name });
-app.synth();
-`;
-
-/** The plan without what varies between runs: content hashes and the consumer's temporary directory. */
-function scrub(plan: unknown, dir: string): unknown {
-  return JSON.parse(JSON.stringify(plan).replace(/[0-9a-f]{64}/g, '<sha256>').split(dir).join('<consumer>'));
-}
 
 describe('the published package', () => {
   let work: string;
@@ -98,7 +78,7 @@ describe('the published package', () => {
   });
 
   it('synthesizes two responders under ES2018 strict with ts-node, uploading the zip the end-to-end tests serve', () => {
-    writeFileSync(join(consumer.dir, 'main.ts'), TWO_RESPONDERS);
+    writeFileSync(join(consumer.dir, 'main.ts'), TWO_RESPONDERS_APP);
     const synth = synthConsumer(consumer);
     const stack = synth.stacks.security!;
     const functions = Object.values((stack.plan.resource as Record<string, Record<string, { name: string }>>)['google_cloudfunctions2_function']!);
@@ -129,7 +109,7 @@ describe('the published package', () => {
     const synth = synthConsumer(consumer, app);
     for (const [name, stack] of Object.entries(synth.stacks)) {
       expect(stack.zipSha256s.length).toBeGreaterThan(0);
-      expect(scrub(stack.plan, consumer.dir)).toMatchSnapshot(name);
+      expect(scrubPlan(stack.plan, consumer.dir)).toMatchSnapshot(name);
     }
   });
 });

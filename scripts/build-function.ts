@@ -1,6 +1,22 @@
 import { buildFunctionBundle } from '../lib/bundle/build';
 import { packageRoot } from '../lib/bundle/sources';
 
+const USAGE = `usage: npm run build:function [-- --force | --help]
+
+Bundles function/ with esbuild into dist/bundle/function.zip and writes its manifest. Skipped
+when the manifest already records the current sources; --force rebuilds anyway.
+`;
+
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+const unknown = process.argv.slice(2).filter((a) => a !== '--force' || !process.argv[1]!.endsWith('build-function.ts'));
+if (unknown.length > 0) {
+  process.stderr.write(`unknown argument '${unknown[0]}'\n\n${USAGE}`);
+  process.exit(2);
+}
+
 // Builds dist/bundle/function.zip (skipped when its sources are unchanged; --force rebuilds).
 async function main(): Promise<void> {
   const started = performance.now();

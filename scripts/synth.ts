@@ -12,8 +12,8 @@ offline) and prints where the plan was written. Settings come from the environme
   FIRESTORE_DATABASE     an existing database, e.g. '(default)' (default: a dedicated one)
   ENABLE_APIS            'true' to enable the required APIs
 
-or from "context" in cdktf.json, or CDKTF_CONTEXT_JSON='{"projectId":"…"}'. 'npx cdktf synth'
-produces the same plan through the CLI.
+or CDKTF_CONTEXT_JSON='{"projectId":"…"}'. 'npx cdktf synth' produces the same plan through the
+CLI, which reads "context" in cdktf.json instead (and overwrites CDKTF_CONTEXT_JSON with it).
 `;
 
 const args = process.argv.slice(2);
@@ -26,6 +26,7 @@ if (args.includes('--help') || args.includes('-h')) {
   const root = join(__dirname, '..');
   const started = performance.now();
   // main.ts builds the App and calls synth(); running it is the synth.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   require(join(root, 'main.ts'));
   const plan = join(process.env.CDKTF_OUTDIR ?? join(root, 'cdktf.out'), 'stacks', 'integrity-responder', 'cdk.tf.json');
   if (!existsSync(plan)) {

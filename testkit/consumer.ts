@@ -190,6 +190,27 @@ function listFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)]));
 }
 
+/** Two responders in one stack, written the way the README tells consumers to. */
+export const TWO_RESPONDERS_APP = `
+import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
+import { App, TerraformOutput, TerraformStack } from 'cdktf';
+import { IntegrityResponder, IntegrityResponderProps } from 'shielded-vm-integrity-responder';
+
+const app = new App();
+const stack = new TerraformStack(app, 'security');
+new GoogleProvider(stack, 'google', { project: 'fleet-prod-1234', region: 'europe-west1' });
+const relearn = new IntegrityResponder(stack, 'Relearn', { projectId: 'fleet-prod-1234', region: 'europe-west1' });
+const strict: IntegrityResponderProps = { projectId: 'fleet-prod-1234', region: 'europe-west1', namePrefix: 'strict', responseMode: 'shutdown' };
+new IntegrityResponder(stack, 'Strict', strict);
+new TerraformOutput(stack, 'relearn_function', { value: relearn.function.name });
+app.synth();
+`;
+
+/** The plan without what varies between runs: content hashes and the consumer's temporary directory. */
+export function scrubPlan(plan: unknown, dir: string): unknown {
+  return JSON.parse(JSON.stringify(plan).replace(/[0-9a-f]{64}/g, '<sha256>').split(dir).join('<consumer>'));
+}
+
 /** Hex SHA-256. */
 export function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');

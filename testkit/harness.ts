@@ -189,6 +189,7 @@ class FaultProxy {
 
   static async start(upstream: string): Promise<FaultProxy> {
     const [upHost, upPort] = upstream.split(':') as [string, string];
+    // eslint-disable-next-line prefer-const -- assigned once the server listens; the handler above it reads it
     let proxy: FaultProxy | undefined;
     const server = createServer((client) => {
       if (!proxy?.reachable) return void client.destroy();

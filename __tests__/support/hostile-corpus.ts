@@ -61,6 +61,7 @@ const entries: Array<[string, Expected, string | undefined, Record<string, unkno
   ['resource labels that are a string', 'rejected', 'invalid-resource', mutated((e) => (e.resource.labels = 'x'))],
   ['a non-numeric instance id', 'rejected', 'invalid-resource', labels((l) => (l.instance_id = 'abc'))],
   ['an instance id carrying a filter', 'rejected', 'invalid-resource', labels((l) => (l.instance_id = '1 OR name = prod-db'))],
+  // eslint-disable-next-line no-loss-of-precision -- the point: a JSON number cannot carry a uint64 id exactly
   ['a numeric (not string) instance id', 'rejected', 'invalid-resource', labels((l) => (l.instance_id = 4617930134256183721))],
   ['an instance id above uint64', 'rejected', 'invalid-resource', labels((l) => (l.instance_id = '99999999999999999999'))],
   ['an empty instance id', 'rejected', 'invalid-resource', labels((l) => (l.instance_id = ''))],

@@ -1,0 +1,119 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { loadFunctionBundle } from '../lib/function-bundle';
+import { packageRoot } from '../lib/bundle/sources';
+import { CONSUMER_TOOLING, Consumer, TWO_RESPONDERS_APP, createConsumer, inConsumer, installedVersion, packPackage, scrubPlan, synthConsumer } from '../testkit/consumer';
+
+const USAGE = `usage: npm run test:peers [-- --help]
+
+Packs the project and installs the tarball into two fresh consumer projects (laid out like
+'cdktf init --template=typescript', with ${Object.entries(CONSUMER_TOOLING)
+  .map(([n, v]) => `${n}@${v}`)
+  .join(', ')}),
+one with the LOWEST and one with the HIGHEST registry versions inside the peerDependencies
+ranges of package.json. In each it synthesizes a stack with two responders through ts-node and
+checks: no EBADENGINE while installing, the uploaded zip is the prebuilt one (same sha256),
+plain require() works, 'npx integrity-baselines --help' works. Then both plans must be equal.
+Needs the npm registry; takes a few minutes on a cold npm cache. Exit code 0 when all holds.
+`;
+
+const PEERS = { cdktf: 'cdktf', constructs: 'constructs', providerGoogle: '@cdktf/provider-google' } as const;
+
+function versionsInRange(name: string, range: string): string[] {
+  const r = spawnSync('npm', ['view', `${name}@${range}`, 'version', '--json', '--loglevel=error'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`npm view ${name}@${range} failed:\n${r.stderr}`);
+  const parsed = JSON.parse(r.stdout) as string | string[];
+  const list = (Array.isArray(parsed) ? parsed : [parsed]).filter((v) => !v.includes('-'));
+  const key = (v: string) => v.split('.').map(Number);
+  return list.sort((a, b) => {
+    const [x, y] = [key(a), key(b)];
+    for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+    return 0;
+  });
+}
+
+function check(label: string, ok: boolean, detail: string): boolean {
+  process.stdout.write(`  ${ok ? 'ok  ' : 'FAIL'} ${label}${detail ? `: ${detail}` : ''}\n`);
+  return ok;
+}
+
+async function main(args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (args.length > 0) {
+    process.stderr.write(`test-peers: unknown argument '${args[0]}'\n\n${USAGE}`);
+    return 2;
+  }
+  const root = packageRoot(__dirname);
+  const ranges = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { peerDependencies: Record<string, string> }).peerDependencies;
+  const ends: Record<'lowest' | 'highest', Record<keyof typeof PEERS, string>> = { lowest: {} as never, highest: {} as never };
+  for (const [key, name] of Object.entries(PEERS) as [keyof typeof PEERS, string][]) {
+    const range = ranges[name];
+    if (range === undefined) throw new Error(`package.json has no peer dependency on ${name}`);
+    const versions = versionsInRange(name, range);
+    if (versions.length === 0) throw new Error(`no released version of ${name} satisfies ${range}`);
+    ends.lowest[key] = versions[0]!;
+    ends.highest[key] = versions[versions.length - 1]!;
+  }
+
+  const work = mkdtempSync(join(tmpdir(), 'svir-peers-'));
+  const expectedZip = loadFunctionBundle(root).zipSha256;
+  let passed = true;
+  const plans: Partial<Record<'lowest' | 'highest', unknown>> = {};
+  try {
+    const { tarball, report } = packPackage(work);
+    process.stdout.write(`packed ${report.filename} (${(report.size / 1e6).toFixed(2)} MB, ${report.files.length} files); prebuilt zip sha256 ${expectedZip}\n`);
+    for (const end of ['lowest', 'highest'] as const) {
+      const v = ends[end];
+      process.stdout.write(`\n${end} peers: cdktf@${v.cdktf} constructs@${v.constructs} @cdktf/provider-google@${v.providerGoogle} (node ${process.version})\n`);
+      const started = performance.now();
+      let consumer: Consumer | undefined;
+      try {
+        consumer = createConsumer(tarball, { kind: 'installed', cdktf: v.cdktf, constructs: v.constructs, providerGoogle: v.providerGoogle });
+        process.stdout.write(`  installed in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+        const got = Object.fromEntries(Object.values(PEERS).map((n) => [n, installedVersion(consumer!, n)]));
+        passed = check('installed versions', isDeepStrictEqual(got, { cdktf: v.cdktf, constructs: v.constructs, '@cdktf/provider-google': v.providerGoogle }), JSON.stringify(got)) && passed;
+        passed = check('no EBADENGINE or install-script warning', !/EBADENGINE|install-scripts/.test(consumer.installLog), '') && passed;
+        const exported = inConsumer(consumer, process.execPath, ['-e', "console.log(typeof require('shielded-vm-integrity-responder').IntegrityResponder)"]).trim();
+        passed = check("plain require('shielded-vm-integrity-responder')", exported.endsWith('function'), `IntegrityResponder is a ${exported.split('\n').pop()}`) && passed;
+        writeFileSync(join(consumer.dir, 'main.ts'), TWO_RESPONDERS_APP);
+        const synth = synthConsumer(consumer);
+        const stack = synth.stacks.security;
+        const zips = stack?.zipSha256s ?? [];
+        passed = check('synth of two responders (ts-node, ES2018 strict)', stack !== undefined, '') && passed;
+        passed = check('uploaded zips are the prebuilt zip', zips.length === 2 && zips.every((z) => z === expectedZip), zips.join(', ')) && passed;
+        const bin = spawnSync('npx', ['integrity-baselines', '--help'], { cwd: consumer.dir, encoding: 'utf8' });
+        passed = check('npx integrity-baselines --help', bin.status === 0 && bin.stdout.startsWith('usage: integrity-baselines'), `exit ${bin.status}`) && passed;
+        if (stack) {
+          const plan = scrubPlan(stack.plan, consumer.dir) as { terraform?: { required_providers?: { google?: { version?: string } } } };
+          process.stdout.write(`  google provider pinned by the plan: ${plan.terraform?.required_providers?.google?.version}\n`);
+          if (plan.terraform?.required_providers?.google) delete plan.terraform.required_providers.google.version;
+          plans[end] = plan;
+        }
+      } catch (e) {
+        passed = check(`${end} consumer`, false, e instanceof Error ? e.message : String(e));
+      } finally {
+        consumer?.remove();
+      }
+    }
+    process.stdout.write('\n');
+    passed = check('the two plans are the same (apart from the google provider version they pin)', plans.lowest !== undefined && isDeepStrictEqual(plans.lowest, plans.highest), '') && passed;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  process.stdout.write(`\ntest:peers ${passed ? 'passed' : 'FAILED'}\n`);
+  return passed ? 0 : 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => (process.exitCode = code),
+  (e: unknown) => {
+    process.stderr.write(`test-peers failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);
