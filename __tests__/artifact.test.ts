@@ -27,7 +27,12 @@ describe('the function source zip', () => {
   });
 
   it('holds exactly index.js and package.json', () => {
-    expect(zip.getEntries().map((e) => e.entryName).sort()).toEqual(['index.js', 'package.json']);
+    expect(
+      zip
+        .getEntries()
+        .map((e) => e.entryName)
+        .sort(),
+    ).toEqual(['index.js', 'package.json']);
   });
 
   it('declares main and the Functions Framework as its only dependency', () => {

@@ -15,7 +15,9 @@ const COMPLETE = {
 };
 
 function planEnvironment(props = {}): Record<string, string> {
-  const fn = synthResponders(props).only('google_cloudfunctions2_function') as { service_config: { environment_variables: Record<string, string> } };
+  const fn = synthResponders(props).only('google_cloudfunctions2_function') as {
+    service_config: { environment_variables: Record<string, string> };
+  };
   return fn.service_config.environment_variables;
 }
 
@@ -52,11 +54,17 @@ describe('loadConfig', () => {
   });
 
   it('leaves unrelated variables of the platform alone', () => {
-    expect(() => loadConfig({ ...COMPLETE, K_SERVICE: 'x', FUNCTION_TARGET: 'y', LOG_EXECUTION_ID: 'z', PATH: '/usr/bin', NODE_OPTIONS: '' })).not.toThrow();
+    expect(() =>
+      loadConfig({ ...COMPLETE, K_SERVICE: 'x', FUNCTION_TARGET: 'y', LOG_EXECUTION_ID: 'z', PATH: '/usr/bin', NODE_OPTIONS: '' }),
+    ).not.toThrow();
   });
 
   it('defaults the port of an https endpoint to 443', () => {
-    expect(loadConfig({ ...COMPLETE, COMPUTE_API_ENDPOINT: 'https://compute.example.internal' }).computeEndpoint).toEqual({ protocol: 'https', host: 'compute.example.internal', port: 443 });
+    expect(loadConfig({ ...COMPLETE, COMPUTE_API_ENDPOINT: 'https://compute.example.internal' }).computeEndpoint).toEqual({
+      protocol: 'https',
+      host: 'compute.example.internal',
+      port: 443,
+    });
   });
 
   it.each([
@@ -96,8 +104,26 @@ describe('the contract between construct and function', () => {
   });
 
   it('carries every prop the function reads through to its variable', () => {
-    const env = planEnvironment({ responseMode: 'shutdown', logLevel: 'warning', maxEventAgeSeconds: 120, staleEventPolicy: 'fail-open', timeoutSeconds: 540, baselineCollection: 'kg', firestoreDatabaseId: '(default)' });
-    expect(loadConfig(env)).toEqual(expect.objectContaining({ mode: 'shutdown', logLevel: 'warning', maxEventAgeSeconds: 120, staleEventPolicy: 'fail-open', computeTimeoutSeconds: 20, baselineCollection: 'kg', firestoreDatabase: '(default)' }));
+    const env = planEnvironment({
+      responseMode: 'shutdown',
+      logLevel: 'warning',
+      maxEventAgeSeconds: 120,
+      staleEventPolicy: 'fail-open',
+      timeoutSeconds: 540,
+      baselineCollection: 'kg',
+      firestoreDatabaseId: '(default)',
+    });
+    expect(loadConfig(env)).toEqual(
+      expect.objectContaining({
+        mode: 'shutdown',
+        logLevel: 'warning',
+        maxEventAgeSeconds: 120,
+        staleEventPolicy: 'fail-open',
+        computeTimeoutSeconds: 20,
+        baselineCollection: 'kg',
+        firestoreDatabase: '(default)',
+      }),
+    );
   });
 
   it('accepts at the construct exactly the range the function accepts', () => {
@@ -116,7 +142,16 @@ describe('the contract between construct and function', () => {
   });
 
   it('writes one variable per setting', () => {
-    const env = functionEnvironment({ responseMode: 'shutdown', firestoreDatabase: '(default)', baselineCollection: 'c', projectId: 'fleet-prod-1234', logLevel: 'info', maxEventAgeSeconds: 60, staleEventPolicy: 'fail-open', computeTimeoutSeconds: 1 });
+    const env = functionEnvironment({
+      responseMode: 'shutdown',
+      firestoreDatabase: '(default)',
+      baselineCollection: 'c',
+      projectId: 'fleet-prod-1234',
+      logLevel: 'info',
+      maxEventAgeSeconds: 60,
+      staleEventPolicy: 'fail-open',
+      computeTimeoutSeconds: 1,
+    });
     expect(Object.keys(env)).toEqual(FUNCTION_VARIABLES);
   });
 });

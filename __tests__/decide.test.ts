@@ -45,10 +45,25 @@ describe('confirmRelearn', () => {
   });
 
   it.each<[string, { id: string; lastStartTimestamp?: string }, string | undefined, string]>([
-    ['started after the report', { id: '1', lastStartTimestamp: '2026-11-20T10:00:01Z' }, '2026-11-20T10:00:00Z', 'superseded-by-later-boot'],
+    [
+      'started after the report',
+      { id: '1', lastStartTimestamp: '2026-11-20T10:00:01Z' },
+      '2026-11-20T10:00:00Z',
+      'superseded-by-later-boot',
+    ],
     ['has no start time', { id: '1' }, '2026-11-20T10:00:00Z', 'superseded-by-later-boot'],
-    ['is compared with a report without time', { id: '1', lastStartTimestamp: '2026-11-20T09:00:00Z' }, undefined, 'superseded-by-later-boot'],
-    ['is another instance under the same name', { id: '2', lastStartTimestamp: '2026-11-20T09:00:00Z' }, '2026-11-20T10:00:00Z', 'instance-replaced'],
+    [
+      'is compared with a report without time',
+      { id: '1', lastStartTimestamp: '2026-11-20T09:00:00Z' },
+      undefined,
+      'superseded-by-later-boot',
+    ],
+    [
+      'is another instance under the same name',
+      { id: '2', lastStartTimestamp: '2026-11-20T09:00:00Z' },
+      '2026-11-20T10:00:00Z',
+      'instance-replaced',
+    ],
   ])('turns a relearn into no action when the instance %s', (_name, current, timestamp, reason) => {
     const r = { ...report('lateBoot', false), ...(timestamp !== undefined && { timestamp }) };
     expect(confirmRelearn(relearn, r, current)).toEqual({ action: 'none', reason });

@@ -18,7 +18,13 @@ describeWithEmulators('the responder under faults', () => {
   beforeAll(async () => {
     h = await Harness.start();
     r = await h.deploy({ GOOGLE_CLOUD_PROJECT: PROJECT }, 'faults', { COMPUTE_TIMEOUT_SECONDS: '2' });
-    for (const [name, id] of [['web-1', '1001'], ['web-2', '1002'], ['web-3', '1003'], ['web-4', '1004'], ['web-5', '1005']] as const) {
+    for (const [name, id] of [
+      ['web-1', '1001'],
+      ['web-2', '1002'],
+      ['web-3', '1003'],
+      ['web-4', '1004'],
+      ['web-5', '1005'],
+    ] as const) {
       h.compute.add({ project: PROJECT, zone: ZONE, name, id });
     }
   }, 120_000);
@@ -57,7 +63,9 @@ describeWithEmulators('the responder under faults', () => {
     expect(attempts.length).toBeGreaterThanOrEqual(3);
     expect(new Set(attempts.map((q) => q.query.requestId)).size).toBe(1);
     expect(performedOn('web-2')).toHaveLength(1);
-    process.stderr.write(`faults: 429 then 503 → ${attempts.length} stop requests, one requestId, ${performedOn('web-2').length} stop performed\n`);
+    process.stderr.write(
+      `faults: 429 then 503 → ${attempts.length} stop requests, one requestId, ${performedOn('web-2').length} stop performed\n`,
+    );
   }, 90_000);
 
   it('retries a Compute call that timed out after acting, without acting twice', async () => {
@@ -70,7 +78,9 @@ describeWithEmulators('the responder under faults', () => {
     expect(attempts.length).toBeGreaterThanOrEqual(2);
     expect(new Set(attempts.map((q) => q.query.requestId)).size).toBe(1);
     expect(performedOn('web-3')).toHaveLength(1);
-    process.stderr.write(`faults: 4 s reply with a 2 s deadline → ${attempts.length} stop requests, ${performedOn('web-3').length} stop performed\n`);
+    process.stderr.write(
+      `faults: 4 s reply with a 2 s deadline → ${attempts.length} stop requests, ${performedOn('web-3').length} stop performed\n`,
+    );
   }, 90_000);
 
   it('turns the same message delivered three times into one logical action', async () => {
@@ -86,7 +96,14 @@ describeWithEmulators('the responder under faults', () => {
     await h.putDocument(r.plan, doc.id, doc.data);
     const twoHoursAgo = new Date(Date.now() - 2 * 3600_000).toISOString();
     const { log } = await r.publishAndWait(entry('web-5', '1005', 'known', { timestamp: twoHoursAgo }));
-    expect(log).toEqual(expect.objectContaining({ severity: 'CRITICAL', decision: 'stop', reason: 'stale-event-fail-closed', ageSeconds: expect.any(Number) }));
+    expect(log).toEqual(
+      expect.objectContaining({
+        severity: 'CRITICAL',
+        decision: 'stop',
+        reason: 'stale-event-fail-closed',
+        ageSeconds: expect.any(Number),
+      }),
+    );
     expect(log.firestoreReads).toBeUndefined();
     expect(performedOn('web-5')).toHaveLength(1);
   });

@@ -20,8 +20,17 @@ describeWithEmulators('the responder end to end', () => {
   beforeAll(async () => {
     h = await Harness.start();
     const project = { GOOGLE_CLOUD_PROJECT: 'fleet-prod-1234' };
-    [relearn, shutdown] = await Promise.all([h.deploy(project, 'relearn'), h.deploy({ ...project, RESPONSE_MODE: 'shutdown' }, 'shutdown')]);
-    for (const [name, id] of [['web-1', '1001'], ['web-2', '1002'], ['web-3', '1003'], ['win-1', '2001'], ['db-1', '3001']] as const) {
+    [relearn, shutdown] = await Promise.all([
+      h.deploy(project, 'relearn'),
+      h.deploy({ ...project, RESPONSE_MODE: 'shutdown' }, 'shutdown'),
+    ]);
+    for (const [name, id] of [
+      ['web-1', '1001'],
+      ['web-2', '1002'],
+      ['web-3', '1003'],
+      ['win-1', '2001'],
+      ['db-1', '3001'],
+    ] as const) {
       h.compute.add({ project: relearn.plan.projectId, zone: ZONE, name, id });
     }
   }, 180_000);
@@ -30,13 +39,16 @@ describeWithEmulators('the responder end to end', () => {
     await h?.stop();
     if (latencies.length > 0) {
       const sorted = [...latencies].sort((a, b) => a - b);
-      process.stderr.write(`e2e: publish → Compute request latency over ${sorted.length} events: median ${sorted[Math.floor(sorted.length / 2)]} ms, max ${sorted[sorted.length - 1]} ms\n`);
+      process.stderr.write(
+        `e2e: publish → Compute request latency over ${sorted.length} events: median ${sorted[Math.floor(sorted.length / 2)]} ms, max ${sorted[sorted.length - 1]} ms\n`,
+      );
     }
   });
 
   /** Publishes one entry; returns the decision line and the Compute requests it caused. */
   async function send(r: Responder, o: EntryOptions | string | Record<string, unknown>) {
-    const entry = typeof o === 'string' || 'jsonPayload' in o ? o : integrityEntry({ projectId: r.plan.projectId, zone: ZONE, ...(o as EntryOptions) });
+    const entry =
+      typeof o === 'string' || 'jsonPayload' in o ? o : integrityEntry({ projectId: r.plan.projectId, zone: ZONE, ...(o as EntryOptions) });
     const before = h.compute.requests.length;
     const { log, publishedAt } = await r.publishAndWait(entry);
     const requests = h.compute.requests.slice(before);
@@ -168,7 +180,8 @@ describeWithEmulators('the responder end to end', () => {
       });
     }
     await new Promise((r) => setTimeout(r, 1500)); // a redelivery would show up as a second line
-    for (const { id, input } of sent) expect({ name: input.name, lines: relearn.host.logs.filter((l) => l.eventId === id).length }).toEqual({ name: input.name, lines: 1 });
+    for (const { id, input } of sent)
+      expect({ name: input.name, lines: relearn.host.logs.filter((l) => l.eventId === id).length }).toEqual({ name: input.name, lines: 1 });
     expect(h.compute.requests.slice(before)).toEqual([]);
   });
 

@@ -54,7 +54,9 @@ describeWithEmulators('FirestoreBaselineStore on the Firestore emulator', () => 
   it('finds a tutorial-format Windows baseline of six PCRs', async () => {
     const { store, collection } = freshStore();
     await collection.doc('windows-baseline').set(tutorialDocument(windowsPcrs('good')));
-    expect(await store.findExactMatch(m(windowsPcrs('good'), 't'))).toEqual(expect.objectContaining({ matched: true, baselineId: 'windows-baseline' }));
+    expect(await store.findExactMatch(m(windowsPcrs('good'), 't'))).toEqual(
+      expect.objectContaining({ matched: true, baselineId: 'windows-baseline' }),
+    );
   });
 
   it('never matches a baseline holding a subset or a superset of the PCRs', async () => {

@@ -15,7 +15,9 @@ describe('loadFunctionBundle', () => {
   it('uses the prebuilt bundle of a package without sources', () => {
     const dir = prebuiltPackage();
     try {
-      expect(loadFunctionBundle(dir)).toEqual(expect.objectContaining({ zipPath: join(bundleDir(dir), 'function.zip'), entryPoint: 'respondToIntegrityEvent' }));
+      expect(loadFunctionBundle(dir)).toEqual(
+        expect.objectContaining({ zipPath: join(bundleDir(dir), 'function.zip'), entryPoint: 'respondToIntegrityEvent' }),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

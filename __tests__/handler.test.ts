@@ -3,7 +3,16 @@ import type { ResponseMode } from '../function/decide';
 import { HandlerDeps, handleMessage, requestIdFor } from '../function/handler';
 import { parseMeasurements } from '../function/parse';
 import { CapturingLogger, MemoryBaselines, RecordingInstances } from './support/fakes';
-import { DEFAULT_INSTANCE_ID, EntryOptions, integrityEntry, linuxPcrs, otherIntegrityEntry, pubsubData, tutorialDocument, windowsPcrs } from '../testkit/fixtures';
+import {
+  DEFAULT_INSTANCE_ID,
+  EntryOptions,
+  integrityEntry,
+  linuxPcrs,
+  otherIntegrityEntry,
+  pubsubData,
+  tutorialDocument,
+  windowsPcrs,
+} from '../testkit/fixtures';
 
 function setup(mode: ResponseMode = 'relearn-if-known-good') {
   const baselines = new MemoryBaselines();
@@ -35,7 +44,13 @@ describe('handleMessage in relearn-if-known-good mode', () => {
     await t.run({ actual: linuxPcrs('good') });
     expect(t.instances.calls).toEqual(RELEARNED_WEB_1);
     expect(t.logger.lines).toEqual([
-      expect.objectContaining({ severity: 'NOTICE', decision: 'relearn', baselineId: doc.id, instanceName: 'web-1', eventKind: 'lateBoot' }),
+      expect.objectContaining({
+        severity: 'NOTICE',
+        decision: 'relearn',
+        baselineId: doc.id,
+        instanceName: 'web-1',
+        eventKind: 'lateBoot',
+      }),
     ]);
   });
 
@@ -116,9 +131,10 @@ describe('relearning only the boot that was vetted', () => {
     t.instances.states.set('web-1', { id: DEFAULT_INSTANCE_ID, lastStartTimestamp: new Date(Date.now() + 60_000).toISOString() });
     await t.run({ actual: linuxPcrs('good') });
     expect(t.instances.calls).toEqual(['get fleet-prod-1234/europe-west1-b/web-1']);
-    expect(t.logger.lines).toEqual([expect.objectContaining({ severity: 'WARNING', decision: 'none', reason: 'superseded-by-later-boot' })]);
+    expect(t.logger.lines).toEqual([
+      expect.objectContaining({ severity: 'WARNING', decision: 'none', reason: 'superseded-by-later-boot' }),
+    ]);
   });
-
 
   it('does not relearn when the name now belongs to another instance', async () => {
     const t = setup();
@@ -139,7 +155,9 @@ describe('failed reports too old to vet', () => {
     await t.run({ actual: linuxPcrs('good'), timestamp: hoursAgo(2) });
     expect(t.baselines.lookups).toBe(0);
     expect(t.instances.calls).toEqual(['stop fleet-prod-1234/europe-west1-b/web-1']);
-    expect(t.logger.lines).toEqual([expect.objectContaining({ severity: 'CRITICAL', decision: 'stop', reason: 'stale-event-fail-closed', ageSeconds: 7200 })]);
+    expect(t.logger.lines).toEqual([
+      expect.objectContaining({ severity: 'CRITICAL', decision: 'stop', reason: 'stale-event-fail-closed', ageSeconds: 7200 }),
+    ]);
   });
 
   it('treats a report without a timestamp as one that cannot be vetted', async () => {
@@ -147,14 +165,27 @@ describe('failed reports too old to vet', () => {
     t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
     await t.run({ actual: linuxPcrs('good'), timestamp: null });
     expect(t.baselines.lookups).toBe(0);
-    expect(t.logger.lines).toEqual([expect.objectContaining({ severity: 'CRITICAL', decision: 'stop', reason: 'stale-event-fail-closed', message: expect.stringContaining('of unknown age') })]);
+    expect(t.logger.lines).toEqual([
+      expect.objectContaining({
+        severity: 'CRITICAL',
+        decision: 'stop',
+        reason: 'stale-event-fail-closed',
+        message: expect.stringContaining('of unknown age'),
+      }),
+    ]);
   });
 
   it('treats a report dated in the future as one that cannot be vetted', async () => {
     const t = setup();
     t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
     await t.run({ actual: linuxPcrs('good'), timestamp: new Date(Date.now() + 3600_000).toISOString() });
-    expect(t.logger.lines).toEqual([expect.objectContaining({ severity: 'CRITICAL', reason: 'stale-event-fail-closed', message: expect.stringContaining('in the future') })]);
+    expect(t.logger.lines).toEqual([
+      expect.objectContaining({
+        severity: 'CRITICAL',
+        reason: 'stale-event-fail-closed',
+        message: expect.stringContaining('in the future'),
+      }),
+    ]);
   });
 
   it('tolerates a little clock skew', async () => {
@@ -167,7 +198,11 @@ describe('failed reports too old to vet', () => {
 
   it('only raises a CRITICAL line when fail-open', async () => {
     const t = setup();
-    const outcome = await handleMessage(pubsubData(integrityEntry({ timestamp: hoursAgo(2) })), { ...t.deps, staleEventPolicy: 'fail-open' }, { id: 'm' });
+    const outcome = await handleMessage(
+      pubsubData(integrityEntry({ timestamp: hoursAgo(2) })),
+      { ...t.deps, staleEventPolicy: 'fail-open' },
+      { id: 'm' },
+    );
     expect(outcome).toEqual(expect.objectContaining({ decision: { action: 'alert', reason: 'stale-event-fail-open' } }));
     expect(t.instances.calls).toEqual([]);
     expect(t.logger.lines).toEqual([expect.objectContaining({ severity: 'CRITICAL', decision: 'alert' })]);
@@ -201,7 +236,9 @@ describe('handleMessage in shutdown mode', () => {
     const t = setup('shutdown');
     await t.run({ kind: 'earlyBootReportEvent' });
     expect(t.instances.calls).toEqual(['stop fleet-prod-1234/europe-west1-b/web-1']);
-    expect(t.logger.lines).toEqual([expect.objectContaining({ mode: 'shutdown', decision: 'stop', reason: 'policy-failed', eventKind: 'earlyBoot' })]);
+    expect(t.logger.lines).toEqual([
+      expect.objectContaining({ mode: 'shutdown', decision: 'stop', reason: 'policy-failed', eventKind: 'earlyBoot' }),
+    ]);
   });
 
   it('stops the VM on a failed late-boot report even when its measurements are known good', async () => {
@@ -262,7 +299,9 @@ describe('failures and bad input', () => {
     const t = setup();
     t.instances.failWith = new Error('503 Service Unavailable');
     await expect(t.run({})).rejects.toThrow('503 Service Unavailable');
-    expect(t.logger.lines).toEqual([expect.objectContaining({ severity: 'ERROR', retry: true, error: '503 Service Unavailable', eventId: 'msg-1' })]);
+    expect(t.logger.lines).toEqual([
+      expect.objectContaining({ severity: 'ERROR', retry: true, error: '503 Service Unavailable', eventId: 'msg-1' }),
+    ]);
   });
 
   it('throws when the baseline lookup fails', async () => {
@@ -287,12 +326,15 @@ describe('failures and bad input', () => {
     expect(t.logger.lines).toEqual([expect.objectContaining({ severity: 'ERROR', rejection: 'invalid-measurements' })]);
   });
 
-  it.each(['startupEvent', 'shutdownEvent', 'clearTPMEvent'])('ignores an IntegrityEvent carrying %s with one debug line', async (event) => {
-    const t = setup();
-    expect(await t.run(otherIntegrityEntry(event))).toEqual({ status: 'ignored' });
-    expect(t.instances.calls).toEqual([]);
-    expect(t.logger.lines).toEqual([expect.objectContaining({ severity: 'DEBUG', reason: expect.stringContaining(event) })]);
-  });
+  it.each(['startupEvent', 'shutdownEvent', 'clearTPMEvent'])(
+    'ignores an IntegrityEvent carrying %s with one debug line',
+    async (event) => {
+      const t = setup();
+      expect(await t.run(otherIntegrityEntry(event))).toEqual({ status: 'ignored' });
+      expect(t.instances.calls).toEqual([]);
+      expect(t.logger.lines).toEqual([expect.objectContaining({ severity: 'DEBUG', reason: expect.stringContaining(event) })]);
+    },
+  );
 
   it('ignores entries of another payload type with one debug line', async () => {
     const t = setup();

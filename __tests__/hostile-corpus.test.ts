@@ -13,7 +13,15 @@ describe('the hostile-input corpus through the handler', () => {
   it.each(HOSTILE_INPUTS.map((i) => [i.name, i] as const))('%s: acknowledged, one log line, no Compute call', async (_name, input) => {
     const instances = new RecordingInstances();
     const logger = new CapturingLogger();
-    const deps = { mode: 'relearn-if-known-good' as const, baselines: new MemoryBaselines(), instances, logger, projectId: 'fleet-prod-1234', maxEventAgeSeconds: 3600, staleEventPolicy: 'fail-closed' as const };
+    const deps = {
+      mode: 'relearn-if-known-good' as const,
+      baselines: new MemoryBaselines(),
+      instances,
+      logger,
+      projectId: 'fleet-prod-1234',
+      maxEventAgeSeconds: 3600,
+      staleEventPolicy: 'fail-closed' as const,
+    };
     const outcome = await handleMessage(input.data, deps, { id: 'hostile-1' });
     expect(instances.calls).toEqual([]);
     expect(logger.lines).toHaveLength(1);

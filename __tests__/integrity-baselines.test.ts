@@ -116,11 +116,15 @@ describeWithEmulators(`${BIN} capture on the Firestore emulator`, () => {
 
   // A child process: the Firestore client's REST transport does not run inside Jest's sandbox.
   const capture = (args: string[]) =>
-    spawnSync(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'cli', 'integrity-baselines.ts'), 'capture', '-', ...args], {
-      input: JSON.stringify([canary]),
-      encoding: 'utf8',
-      env: { PATH: process.env.PATH, FIRESTORE_EMULATOR_HOST: firestore.host, METADATA_SERVER_DETECTION: 'none' },
-    });
+    spawnSync(
+      process.execPath,
+      [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'cli', 'integrity-baselines.ts'), 'capture', '-', ...args],
+      {
+        input: JSON.stringify([canary]),
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, FIRESTORE_EMULATOR_HOST: firestore.host, METADATA_SERVER_DETECTION: 'none' },
+      },
+    );
 
   it('writes the baseline where the responder reads it, once', async () => {
     const id = baselineDocument(parseMeasurements(windowsPcrs('new-kernel'), 't')).id;
@@ -128,13 +132,18 @@ describeWithEmulators(`${BIN} capture on the Firestore emulator`, () => {
     expect(first.stderr).toBe('');
     expect(first.stdout).toBe(`created integrity-responder-baselines/known_good_measurements/${id}\n`);
     expect(first.status).toBe(0);
-    const stored = await httpRequest(`http://${firestore.host}/v1/projects/demo-responder/databases/integrity-responder-baselines/documents/known_good_measurements/${id}`, {
-      headers: { Authorization: 'Bearer owner' },
-    });
+    const stored = await httpRequest(
+      `http://${firestore.host}/v1/projects/demo-responder/databases/integrity-responder-baselines/documents/known_good_measurements/${id}`,
+      {
+        headers: { Authorization: 'Bearer owner' },
+      },
+    );
     expect(stored.status).toBe(200);
 
     const again = capture(['--project', 'demo-responder']);
     expect(again.status).toBe(1);
-    expect(again.stderr).toBe(`integrity-baselines: a baseline with these measurements already exists: integrity-responder-baselines/known_good_measurements/${id}\n`);
+    expect(again.stderr).toBe(
+      `integrity-baselines: a baseline with these measurements already exists: integrity-responder-baselines/known_good_measurements/${id}\n`,
+    );
   });
 });

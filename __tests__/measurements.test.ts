@@ -8,7 +8,9 @@ const m = (pcrs = linuxPcrs()) => parseMeasurements(pcrs, 'test');
 describe('measurement identity', () => {
   it('parses only canonical PCR names from PCR_0 to PCR_23', () => {
     expect([parsePcr('PCR_0'), parsePcr('PCR_23')]).toEqual([0, 23]);
-    expect([parsePcr('PCR_24'), parsePcr('PCR_07'), parsePcr('pcr_1'), parsePcr('PCR_'), parsePcr(7), parsePcr(null)]).toEqual(Array(6).fill(undefined));
+    expect([parsePcr('PCR_24'), parsePcr('PCR_07'), parsePcr('pcr_1'), parsePcr('PCR_'), parsePcr(7), parsePcr(null)]).toEqual(
+      Array(6).fill(undefined),
+    );
   });
 
   it('fingerprints a set independently of order', () => {
@@ -51,7 +53,11 @@ describe('baseline documents', () => {
   it('writes the tutorial format under the fingerprint id, with metadata that readers skip', () => {
     const doc = baselineDocument(m(), { description: 'kernel 6.8 rollout', source: 'projects/p/zones/z/instances/canary' });
     expect(doc.id).toBe(baselineDocumentId(m()));
-    expect(doc.data).toEqual({ ...tutorialDocument(linuxPcrs()), description: 'kernel 6.8 rollout', source: 'projects/p/zones/z/instances/canary' });
+    expect(doc.data).toEqual({
+      ...tutorialDocument(linuxPcrs()),
+      description: 'kernel 6.8 rollout',
+      source: 'projects/p/zones/z/instances/canary',
+    });
     expect(measurementsFromDocument(doc.data)).toEqual({ ok: true, measurements: m() });
   });
 

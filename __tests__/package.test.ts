@@ -3,7 +3,18 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_NAME } from '../lib/bundle/sources';
-import { Consumer, PackReport, TWO_RESPONDERS_APP, createConsumer, inConsumer, packPackage, placeExample, scrubPlan, sha256, synthConsumer } from '../testkit/consumer';
+import {
+  Consumer,
+  PackReport,
+  TWO_RESPONDERS_APP,
+  createConsumer,
+  inConsumer,
+  packPackage,
+  placeExample,
+  scrubPlan,
+  sha256,
+  synthConsumer,
+} from '../testkit/consumer';
 import { synthesizeExampleStack } from '../testkit/harness';
 
 // The package as a platform team gets it: `npm pack`, installed into a project made like
@@ -15,7 +26,6 @@ const examples = readdirSync(join(root, 'examples'), { withFileTypes: true })
   .filter((e) => e.isDirectory())
   .map((e) => e.name)
   .sort();
-
 
 describe('the published package', () => {
   let work: string;
@@ -52,10 +62,15 @@ describe('the published package', () => {
       ]),
     );
     const unexpected = files.filter(
-      (f) => (f.endsWith('.ts') && !f.endsWith('.d.ts')) || /^(tools|scripts|testkit|__tests__|examples|cli|function|lib)\//.test(f) || f.includes('.partial'),
+      (f) =>
+        (f.endsWith('.ts') && !f.endsWith('.d.ts')) ||
+        /^(tools|scripts|testkit|__tests__|examples|cli|function|lib)\//.test(f) ||
+        f.includes('.partial'),
     );
     expect(unexpected).toEqual([]);
-    process.stdout.write(`package: ${report.filename}, ${(report.size / 1e6).toFixed(2)} MB packed, ${(report.unpackedSize / 1e6).toFixed(2)} MB unpacked, ${files.length} files\n`);
+    process.stdout.write(
+      `package: ${report.filename}, ${(report.size / 1e6).toFixed(2)} MB packed, ${(report.unpackedSize / 1e6).toFixed(2)} MB unpacked, ${files.length} files\n`,
+    );
   });
 
   it('takes the framework as peers, installs no runtime dependency and runs no install script', () => {
@@ -68,7 +83,10 @@ describe('the published package', () => {
   });
 
   it('loads with a plain require, without tsx or esbuild anywhere in the consumer', () => {
-    const out = inConsumer(consumer, process.execPath, ['-e', `const m = require('${PACKAGE_NAME}'); console.log(Object.keys(m).sort().join(' '))`]);
+    const out = inConsumer(consumer, process.execPath, [
+      '-e',
+      `const m = require('${PACKAGE_NAME}'); console.log(Object.keys(m).sort().join(' '))`,
+    ]);
     expect(out).toMatch(/\bIntegrityResponder\b/);
     expect(out).toMatch(/\bbaselineDocument\b/);
     for (const absent of ['tsx', 'esbuild']) {
@@ -81,7 +99,9 @@ describe('the published package', () => {
     writeFileSync(join(consumer.dir, 'main.ts'), TWO_RESPONDERS_APP);
     const synth = synthConsumer(consumer);
     const stack = synth.stacks.security!;
-    const functions = Object.values((stack.plan.resource as Record<string, Record<string, { name: string }>>)['google_cloudfunctions2_function']!);
+    const functions = Object.values(
+      (stack.plan.resource as Record<string, Record<string, { name: string }>>)['google_cloudfunctions2_function']!,
+    );
     expect(functions.map((f) => f.name).sort()).toEqual(['integrity-responder-handler', 'strict-handler']);
     expect(stack.zipSha256s).toHaveLength(2);
 
@@ -96,7 +116,11 @@ describe('the published package', () => {
   });
 
   it('runs the integrity-baselines bin through npx', () => {
-    const r = spawnSync('npx', ['integrity-baselines', '--help'], { cwd: consumer.dir, encoding: 'utf8', env: { ...process.env, npm_config_update_notifier: 'false' } });
+    const r = spawnSync('npx', ['integrity-baselines', '--help'], {
+      cwd: consumer.dir,
+      encoding: 'utf8',
+      env: { ...process.env, npm_config_update_notifier: 'false' },
+    });
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^usage: integrity-baselines <command>/);
     const bad = spawnSync('npx', ['integrity-baselines', 'capture', '--frob'], { cwd: consumer.dir, encoding: 'utf8' });

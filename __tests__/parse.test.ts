@@ -5,7 +5,9 @@ const parse = (entry: unknown) => parseMessage(pubsubData(entry));
 
 describe('parseMessage', () => {
   it('reads a failed late-boot report with its measurements and instance', () => {
-    expect(parse(integrityEntry({ actual: linuxPcrs('x'), name: 'web-1', bootCounter: '12', timestamp: '2026-11-20T10:00:00.000Z' }))).toEqual({
+    expect(
+      parse(integrityEntry({ actual: linuxPcrs('x'), name: 'web-1', bootCounter: '12', timestamp: '2026-11-20T10:00:00.000Z' })),
+    ).toEqual({
       status: 'report',
       report: {
         kind: 'lateBoot',
@@ -25,7 +27,11 @@ describe('parseMessage', () => {
 
   it('leaves the name out when the entry carries none', () => {
     const r = parse(integrityEntry({ name: null }));
-    expect(r.status === 'report' && r.report.instance).toEqual({ projectId: 'fleet-prod-1234', zone: 'europe-west1-b', id: '4617930134256183721' });
+    expect(r.status === 'report' && r.report.instance).toEqual({
+      projectId: 'fleet-prod-1234',
+      zone: 'europe-west1-b',
+      id: '4617930134256183721',
+    });
   });
 
   it('accepts a numeric boot counter', () => {
@@ -40,7 +46,10 @@ describe('parseMessage', () => {
   });
 
   it('ignores entries of other logs', () => {
-    expect(parse({ ...integrityEntry(), logName: 'projects/fleet-prod-1234/logs/syslog' })).toEqual({ status: 'ignored', reason: expect.stringContaining('not the Shielded VM integrity log') });
+    expect(parse({ ...integrityEntry(), logName: 'projects/fleet-prod-1234/logs/syslog' })).toEqual({
+      status: 'ignored',
+      reason: expect.stringContaining('not the Shielded VM integrity log'),
+    });
     const noLog = integrityEntry();
     delete noLog.logName;
     expect(parse(noLog).status).toBe('ignored');
@@ -74,7 +83,11 @@ describe('parseMessage', () => {
   const rejectedEntries: Array<[string, unknown, string]> = [
     ['both reports', mutate((e) => (e.jsonPayload.earlyBootReportEvent = e.jsonPayload.lateBootReportEvent)), 'invalid-report'],
     ['a report that is not an object', mutate((e) => (e.jsonPayload.lateBootReportEvent = 'x')), 'invalid-report'],
-    ['a string policyEvaluationPassed', mutate((e) => (e.jsonPayload.lateBootReportEvent.policyEvaluationPassed = 'false')), 'invalid-report'],
+    [
+      'a string policyEvaluationPassed',
+      mutate((e) => (e.jsonPayload.lateBootReportEvent.policyEvaluationPassed = 'false')),
+      'invalid-report',
+    ],
     ['a missing policyEvaluationPassed', mutate((e) => delete e.jsonPayload.lateBootReportEvent.policyEvaluationPassed), 'invalid-report'],
     ['a negative boot counter', mutate((e) => (e.jsonPayload.bootCounter = '-1')), 'invalid-report'],
     ['a non-gce resource', mutate((e) => (e.resource.type = 'gce_disk')), 'invalid-resource'],
@@ -85,18 +98,54 @@ describe('parseMessage', () => {
     ['a bad zone', mutate((e) => (e.resource.labels.zone = '../zones')), 'invalid-resource'],
     ['a bad project', mutate((e) => (e.resource.labels.project_id = 'P')), 'invalid-resource'],
     ['a bad instance name label', mutate((e) => (e.labels['compute.googleapis.com/resource_name'] = 'Web_1')), 'invalid-resource'],
-    ['measurements that are not an array', mutate((e) => (e.jsonPayload.lateBootReportEvent.actualMeasurements = {})), 'invalid-measurements'],
+    [
+      'measurements that are not an array',
+      mutate((e) => (e.jsonPayload.lateBootReportEvent.actualMeasurements = {})),
+      'invalid-measurements',
+    ],
     ['missing measurements', mutate((e) => delete e.jsonPayload.lateBootReportEvent.actualMeasurements), 'invalid-measurements'],
     ['an empty measurement array', mutate((e) => (e.jsonPayload.lateBootReportEvent.actualMeasurements = [])), 'invalid-measurements'],
-    ['more measurements than PCRs', mutate((e) => (e.jsonPayload.lateBootReportEvent.actualMeasurements = Array.from({ length: 25 }, (_, i) => ({ pcrNum: `PCR_${i}`, value: 'v' })))), 'invalid-measurements'],
-    ['a duplicated PCR', mutate((e) => e.jsonPayload.lateBootReportEvent.actualMeasurements.push({ ...e.jsonPayload.lateBootReportEvent.actualMeasurements[0] })), 'invalid-measurements'],
-    ['an unknown PCR name', mutate((e) => (e.jsonPayload.lateBootReportEvent.actualMeasurements[0].pcrNum = 'PCR_24')), 'invalid-measurements'],
-    ['a PCR name with a leading zero', mutate((e) => (e.jsonPayload.lateBootReportEvent.actualMeasurements[0].pcrNum = 'PCR_07')), 'invalid-measurements'],
+    [
+      'more measurements than PCRs',
+      mutate(
+        (e) =>
+          (e.jsonPayload.lateBootReportEvent.actualMeasurements = Array.from({ length: 25 }, (_, i) => ({
+            pcrNum: `PCR_${i}`,
+            value: 'v',
+          }))),
+      ),
+      'invalid-measurements',
+    ],
+    [
+      'a duplicated PCR',
+      mutate((e) =>
+        e.jsonPayload.lateBootReportEvent.actualMeasurements.push({ ...e.jsonPayload.lateBootReportEvent.actualMeasurements[0] }),
+      ),
+      'invalid-measurements',
+    ],
+    [
+      'an unknown PCR name',
+      mutate((e) => (e.jsonPayload.lateBootReportEvent.actualMeasurements[0].pcrNum = 'PCR_24')),
+      'invalid-measurements',
+    ],
+    [
+      'a PCR name with a leading zero',
+      mutate((e) => (e.jsonPayload.lateBootReportEvent.actualMeasurements[0].pcrNum = 'PCR_07')),
+      'invalid-measurements',
+    ],
     ['an empty value', mutate((e) => (e.jsonPayload.lateBootReportEvent.actualMeasurements[0].value = '')), 'invalid-measurements'],
     ['a numeric value', mutate((e) => (e.jsonPayload.lateBootReportEvent.actualMeasurements[0].value = 5)), 'invalid-measurements'],
-    ['a logName of another project', mutate((e) => (e.logName = 'projects/other-project-42/logs/compute.googleapis.com%2Fshielded_vm_integrity')), 'invalid-resource'],
+    [
+      'a logName of another project',
+      mutate((e) => (e.logName = 'projects/other-project-42/logs/compute.googleapis.com%2Fshielded_vm_integrity')),
+      'invalid-resource',
+    ],
     ['an unparseable timestamp', mutate((e) => (e.timestamp = 'yesterday')), 'invalid-log-entry'],
-    ['a non-string hashAlgo', mutate((e) => (e.jsonPayload.lateBootReportEvent.actualMeasurements[0].hashAlgo = {})), 'invalid-measurements'],
+    [
+      'a non-string hashAlgo',
+      mutate((e) => (e.jsonPayload.lateBootReportEvent.actualMeasurements[0].hashAlgo = {})),
+      'invalid-measurements',
+    ],
   ];
   it.each(rejectedEntries)('rejects an entry with %s', (_name, entry, code) => {
     expect(parse(entry)).toEqual({ status: 'rejected', code, detail: expect.any(String) });

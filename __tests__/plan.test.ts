@@ -50,7 +50,9 @@ describe('the synthesized plan', () => {
     });
 
     it('matches two responders in one stack', () => {
-      expect(scrubbed(synthResponders({ namePrefix: 'fleet-a' }, { namePrefix: 'fleet-b', firestoreDatabaseId: '(default)' }))).toMatchSnapshot();
+      expect(
+        scrubbed(synthResponders({ namePrefix: 'fleet-a' }, { namePrefix: 'fleet-b', firestoreDatabaseId: '(default)' })),
+      ).toMatchSnapshot();
     });
   });
 
@@ -126,7 +128,9 @@ describe('the synthesized plan', () => {
     });
 
     it('builds with a dedicated build account into a dedicated repository', () => {
-      expect(fn.build_config.service_account).toBe(ref(plan, 'google_service_account', serviceAccount(plan, 'integrity-responder-build'), 'id'));
+      expect(fn.build_config.service_account).toBe(
+        ref(plan, 'google_service_account', serviceAccount(plan, 'integrity-responder-build'), 'id'),
+      );
       expect(fn.build_config.docker_repository).toBe(
         ref(plan, 'google_artifact_registry_repository', plan.only('google_artifact_registry_repository'), 'id'),
       );
@@ -225,7 +229,9 @@ describe('the synthesized plan', () => {
       const roles = projectGrants.map((g) => String(g.role).replace(/\$\{.*\}/, '<custom role>')).sort();
       expect(roles).toEqual(['<custom role>', 'roles/datastore.viewer', 'roles/logging.logWriter', 'roles/storage.objectViewer']);
       const sourceRead = projectGrants.find((g) => g.role === 'roles/storage.objectViewer')!;
-      expect(sourceRead.condition).toEqual(expect.objectContaining({ expression: 'resource.name.startsWith("projects/_/buckets/gcf-v2-sources-")' }));
+      expect(sourceRead.condition).toEqual(
+        expect.objectContaining({ expression: 'resource.name.startsWith("projects/_/buckets/gcf-v2-sources-")' }),
+      );
     });
 
     it('contains no primitive role, no public member, and never the default compute service account', () => {
@@ -240,7 +246,11 @@ describe('the synthesized plan', () => {
     it('puts one of its own service accounts wherever an identity is chosen', () => {
       const ours = Object.keys(plan.resources('google_service_account'));
       const fnAny = fn as Record<string, any>;
-      for (const value of [fnAny.build_config.service_account, fnAny.service_config.service_account_email, fnAny.event_trigger.service_account_email]) {
+      for (const value of [
+        fnAny.build_config.service_account,
+        fnAny.service_config.service_account_email,
+        fnAny.event_trigger.service_account_email,
+      ]) {
         expect(ours.some((id) => String(value).startsWith(`\${google_service_account.${id}.`))).toBe(true);
       }
     });
@@ -266,7 +276,9 @@ describe('the synthesized plan', () => {
       const fn = plan.only('google_cloudfunctions2_function') as Record<string, any>;
       expect(fn.service_config.environment_variables.FIRESTORE_DATABASE).toBe('(default)');
       const grant = Object.values(plan.resources('google_project_iam_member')).find((g) => g.role === 'roles/datastore.viewer');
-      expect(grant?.condition).toEqual(expect.objectContaining({ expression: `resource.name == "projects/${PROJECT}/databases/(default)"` }));
+      expect(grant?.condition).toEqual(
+        expect.objectContaining({ expression: `resource.name == "projects/${PROJECT}/databases/(default)"` }),
+      );
     });
 
     it('declares no composite index: the only query uses equality filters (see README)', () => {
@@ -285,9 +297,13 @@ describe('the synthesized plan', () => {
 
     it('lets two responders share a stack without any name colliding', () => {
       const plan = synthResponders({ namePrefix: 'fleet-a' }, { namePrefix: 'fleet-b' });
-      const names = plan.all().flatMap(([type, , body]) =>
-        ['name', 'account_id', 'role_id', 'repository_id'].filter((k) => typeof body[k] === 'string' && !String(body[k]).includes('${')).map((k) => `${type}:${String(body[k])}`),
-      );
+      const names = plan
+        .all()
+        .flatMap(([type, , body]) =>
+          ['name', 'account_id', 'role_id', 'repository_id']
+            .filter((k) => typeof body[k] === 'string' && !String(body[k]).includes('${'))
+            .map((k) => `${type}:${String(body[k])}`),
+        );
       expect(names.length).toBeGreaterThan(20);
       expect(new Set(names).size).toBe(names.length);
     });
@@ -300,7 +316,16 @@ describe('the synthesized plan', () => {
       const app = Testing.app();
       const stack = new TerraformStack(app, 'fields');
       const r = new IntegrityResponder(stack, 'Responder', { projectId: PROJECT });
-      for (const field of ['topic', 'function', 'runtimeServiceAccount', 'triggerServiceAccount', 'buildServiceAccount', 'sink', 'sourceBucket', 'database'] as const) {
+      for (const field of [
+        'topic',
+        'function',
+        'runtimeServiceAccount',
+        'triggerServiceAccount',
+        'buildServiceAccount',
+        'sink',
+        'sourceBucket',
+        'database',
+      ] as const) {
         expect(r[field]).toBeDefined();
       }
       expect(r.databaseId).toBe('integrity-responder-baselines');

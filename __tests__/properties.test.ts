@@ -41,7 +41,17 @@ describe('properties', () => {
   });
 
   it(`parseMessage returns a typed result from its own checks for any JSON spliced into a real entry (${RUNS} runs)`, () => {
-    const paths = ['jsonPayload', 'jsonPayload.lateBootReportEvent', 'jsonPayload.lateBootReportEvent.actualMeasurements', 'resource', 'resource.labels', 'labels', 'jsonPayload.bootCounter', 'timestamp', 'logName'];
+    const paths = [
+      'jsonPayload',
+      'jsonPayload.lateBootReportEvent',
+      'jsonPayload.lateBootReportEvent.actualMeasurements',
+      'resource',
+      'resource.labels',
+      'labels',
+      'jsonPayload.bootCounter',
+      'timestamp',
+      'logName',
+    ];
     fc.assert(
       fc.property(fc.constantFrom(...paths), fc.jsonValue(), (path, value) => {
         const entry = integrityEntry() as Record<string, any>;
@@ -62,8 +72,15 @@ describe('properties', () => {
       fc.constant({ kind: 'reversed', baseline: [...set].reverse(), exact: true }),
       fc.constant({ kind: 'no hash algorithms', baseline: set.map(({ hashAlgo: _, ...m }) => m), exact: true }),
       fc.nat().map((i) => ({ kind: 'one PCR fewer', baseline: set.filter((_, j) => j !== i % set.length), exact: false })),
-      fc.integer({ min: 0, max: 23 }).filter((p) => !set.some((m) => m.pcr === p)).map((pcr) => ({ kind: 'one PCR more', baseline: [...set, { pcr, value: 'extra' }], exact: false })),
-      fc.nat().map((i) => ({ kind: 'one value changed', baseline: set.map((m, j) => (j === i % set.length ? { ...m, value: `${m.value}x` } : m)), exact: false })),
+      fc
+        .integer({ min: 0, max: 23 })
+        .filter((p) => !set.some((m) => m.pcr === p))
+        .map((pcr) => ({ kind: 'one PCR more', baseline: [...set, { pcr, value: 'extra' }], exact: false })),
+      fc.nat().map((i) => ({
+        kind: 'one value changed',
+        baseline: set.map((m, j) => (j === i % set.length ? { ...m, value: `${m.value}x` } : m)),
+        exact: false,
+      })),
       fc.nat().map((n) => {
         const i = n % set.length;
         const changed = set.map((m, j) => (j === i ? { ...m, hashAlgo: m.hashAlgo === 'SHA1' ? 'SHA256' : 'SHA1' } : m));
@@ -91,11 +108,15 @@ describe('properties', () => {
 
   it(`never matches a strict subset or superset (${RUNS} runs)`, () => {
     fc.assert(
-      fc.property(measurementSet.filter((ms) => ms.length > 1), fc.nat(), (set, cut) => {
-        const subset = set.slice(0, 1 + (cut % (set.length - 1)));
-        expect(sameMeasurements(set, subset)).toBe(false);
-        expect(sameMeasurements(subset, set)).toBe(false);
-      }),
+      fc.property(
+        measurementSet.filter((ms) => ms.length > 1),
+        fc.nat(),
+        (set, cut) => {
+          const subset = set.slice(0, 1 + (cut % (set.length - 1)));
+          expect(sameMeasurements(set, subset)).toBe(false);
+          expect(sameMeasurements(subset, set)).toBe(false);
+        },
+      ),
       { numRuns: RUNS },
     );
   });

@@ -34,7 +34,11 @@ describe('IntegrityResponder props', () => {
     ['namePrefix is longer than 20 characters', { namePrefix: 'a'.repeat(21) }, /namePrefix must match/],
     ['namePrefix ends with a hyphen', { namePrefix: 'fleet-' }, /namePrefix must match/],
     ['region is not a region', { region: 'us-central1-a' }, /region must match .*, got 'us-central1-a'/],
-    ['responseMode is unknown', { responseMode: 'panic' as never }, /responseMode must be one of 'relearn-if-known-good', 'shutdown', got 'panic'/],
+    [
+      'responseMode is unknown',
+      { responseMode: 'panic' as never },
+      /responseMode must be one of 'relearn-if-known-good', 'shutdown', got 'panic'/,
+    ],
     ['runtime is unsupported', { runtime: 'nodejs20' as never }, /runtime must be one of 'nodejs22', 'nodejs24', got 'nodejs20'/],
     ['maxInstanceCount is zero', { maxInstanceCount: 0 }, /maxInstanceCount must be an integer from 1 to 100, got 0/],
     ['maxInstanceCount is fractional', { maxInstanceCount: 2.5 }, /maxInstanceCount must be an integer/],
@@ -45,7 +49,11 @@ describe('IntegrityResponder props', () => {
     ['sourceBucketName is too long', { sourceBucketName: 'b'.repeat(64) }, /sourceBucketName must match/],
     ['logLevel is unknown', { logLevel: 'trace' as never }, /logLevel must be one of/],
     ['maxEventAgeSeconds is below a minute', { maxEventAgeSeconds: 30 }, /maxEventAgeSeconds must be an integer from 60 to 604800, got 30/],
-    ['staleEventPolicy is unknown', { staleEventPolicy: 'shrug' as never }, /staleEventPolicy must be one of 'fail-closed', 'fail-open', got 'shrug'/],
+    [
+      'staleEventPolicy is unknown',
+      { staleEventPolicy: 'shrug' as never },
+      /staleEventPolicy must be one of 'fail-closed', 'fail-open', got 'shrug'/,
+    ],
     ['firestoreLocationId has uppercase', { firestoreLocationId: 'US-Central1' }, /firestoreLocationId must match/],
     ['a label key starts with a digit', { labels: { '1team': 'x' } }, /labels key must match/],
     ['a label value has uppercase', { labels: { team: 'Platform' } }, /labels\['team'\] must match/],
@@ -58,6 +66,8 @@ describe('IntegrityResponder props', () => {
     const stack = new TerraformStack(Testing.app(), 'tokens');
     const { TerraformVariable } = jest.requireActual('cdktf') as typeof import('cdktf');
     const project = new TerraformVariable(stack, 'project', { type: 'string' });
-    expect(() => new IntegrityResponder(stack, 'Responder', { projectId: project.stringValue, sourceBucketName: 'fleet-responder-src' })).not.toThrow();
+    expect(
+      () => new IntegrityResponder(stack, 'Responder', { projectId: project.stringValue, sourceBucketName: 'fleet-responder-src' }),
+    ).not.toThrow();
   });
 });

@@ -70,9 +70,18 @@ the emulator named by FIRESTORE_EMULATOR_HOST. Exit codes: 0 done, 1 failed, 2 u
 
 type Flags = Record<string, { type: 'string' | 'boolean'; short?: string }>;
 
-function parse(args: string[], flags: Flags, usage: string): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+function parse(
+  args: string[],
+  flags: Flags,
+  usage: string,
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
   try {
-    const { values, positionals } = parseArgs({ args, options: { ...flags, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({
+      args,
+      options: { ...flags, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
     return { values: values as Record<string, string | boolean | undefined>, positionals };
   } catch (e) {
     // parseArgs words its errors for programmers ("Unknown option '--x'. To specify a positional…").
@@ -87,7 +96,14 @@ function readInput(file: string, io: Io): string {
     return readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : describeError(e);
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'it is a directory'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : describeError(e);
     throw new CliError(`cannot read ${file}: ${why}`);
   }
 }
@@ -122,18 +138,31 @@ function lateBootEntry(text: string, file: string): Entry {
 async function capture(args: string[], io: Io): Promise<void> {
   const { values, positionals } = parse(
     args,
-    { 'dry-run': { type: 'boolean' }, project: { type: 'string' }, database: { type: 'string' }, collection: { type: 'string' }, description: { type: 'string' } },
+    {
+      'dry-run': { type: 'boolean' },
+      project: { type: 'string' },
+      database: { type: 'string' },
+      collection: { type: 'string' },
+      description: { type: 'string' },
+    },
     CAPTURE_USAGE,
   );
   if (values.help) return io.stdout(CAPTURE_USAGE);
   if (positionals.length !== 1) {
-    throw new UsageError(positionals.length === 0 ? 'capture needs the file holding the log entry (or - for standard input)' : `capture takes one file, got ${positionals.length}`, CAPTURE_USAGE);
+    throw new UsageError(
+      positionals.length === 0
+        ? 'capture needs the file holding the log entry (or - for standard input)'
+        : `capture takes one file, got ${positionals.length}`,
+      CAPTURE_USAGE,
+    );
   }
   const file = positionals[0]!;
   const database = (values.database as string | undefined) ?? DEFAULT_DATABASE;
   const collection = (values.collection as string | undefined) ?? DEFAULT_BASELINE_COLLECTION;
-  if (!DATABASE_ID.test(database)) throw new UsageError(`--database must be '(default)' or a database id like '${DEFAULT_DATABASE}', got '${database}'`, CAPTURE_USAGE);
-  if (!COLLECTION_ID.test(collection)) throw new UsageError(`--collection must be a top-level collection id, got '${collection}'`, CAPTURE_USAGE);
+  if (!DATABASE_ID.test(database))
+    throw new UsageError(`--database must be '(default)' or a database id like '${DEFAULT_DATABASE}', got '${database}'`, CAPTURE_USAGE);
+  if (!COLLECTION_ID.test(collection))
+    throw new UsageError(`--collection must be a top-level collection id, got '${collection}'`, CAPTURE_USAGE);
 
   const entry = lateBootEntry(readInput(file, io), file);
   const where = file === '-' ? 'standard input' : file;
@@ -142,12 +171,17 @@ async function capture(args: string[], io: Io): Promise<void> {
   const labels = entry.resource?.labels ?? {};
   const name = String(entry.labels?.['compute.googleapis.com/resource_name'] ?? labels.instance_id ?? 'unknown');
   const doc = baselineDocument(parsed.measurements, {
-    description: (values.description as string | undefined) ?? `late-boot measurements of ${name} at boot ${String(entry.jsonPayload?.bootCounter ?? '?')}`,
+    description:
+      (values.description as string | undefined) ??
+      `late-boot measurements of ${name} at boot ${String(entry.jsonPayload?.bootCounter ?? '?')}`,
     source: `projects/${String(labels.project_id)}/zones/${String(labels.zone)}/instances/${name}`,
   });
   if (values['dry-run']) return io.stdout(`${JSON.stringify({ id: doc.id, data: doc.data }, null, 2)}\n`);
 
-  const project = (values.project as string | undefined) ?? io.env.GOOGLE_CLOUD_PROJECT ?? (typeof labels.project_id === 'string' ? labels.project_id : undefined);
+  const project =
+    (values.project as string | undefined) ??
+    io.env.GOOGLE_CLOUD_PROJECT ??
+    (typeof labels.project_id === 'string' ? labels.project_id : undefined);
   const { createFirestore } = await import('../function/clients.js');
   const db = await createFirestore({ firestoreDatabase: database, ...(project !== undefined && { projectId: project }) });
   const path = `${database}/${collection}/${doc.id}`;

@@ -46,7 +46,8 @@ export async function createInstancesClient(config: Pick<Config, 'computeEndpoin
  */
 export async function createFirestore(
   config: { readonly firestoreDatabase: string; readonly projectId?: string },
-  transport: 'rest' | 'grpc' = 'rest'): Promise<Firestore> {
+  transport: 'rest' | 'grpc' = 'rest',
+): Promise<Firestore> {
   const { Firestore } = await import('@google-cloud/firestore');
   // The client targets the emulator itself when FIRESTORE_EMULATOR_HOST is set, but its REST
   // transport would still look for Google credentials: give it none to find.

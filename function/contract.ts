@@ -67,13 +67,30 @@ export interface PatternSetting {
   readonly default?: string;
 }
 
-type SettingFor<V> = [V] extends [number] ? IntegerSetting : [V] extends [string] ? (string extends V ? PatternSetting : EnumSetting<V>) : never;
+type SettingFor<V> = [V] extends [number]
+  ? IntegerSetting
+  : [V] extends [string]
+    ? string extends V
+      ? PatternSetting
+      : EnumSetting<V>
+    : never;
 
 /** Every function setting: its variable, what it accepts, its default. */
 export const SETTINGS: { readonly [K in keyof FunctionSettings]-?: SettingFor<FunctionSettings[K]> } = {
   responseMode: { kind: 'enum', env: 'RESPONSE_MODE', values: RESPONSE_MODES, default: 'relearn-if-known-good' },
-  firestoreDatabase: { kind: 'pattern', env: 'FIRESTORE_DATABASE', pattern: DATABASE_ID, hint: "'(default)' or a database id like 'integrity-responder-baselines'" },
-  baselineCollection: { kind: 'pattern', env: 'BASELINE_COLLECTION', pattern: COLLECTION_ID, hint: 'a top-level collection id', default: DEFAULT_BASELINE_COLLECTION },
+  firestoreDatabase: {
+    kind: 'pattern',
+    env: 'FIRESTORE_DATABASE',
+    pattern: DATABASE_ID,
+    hint: "'(default)' or a database id like 'integrity-responder-baselines'",
+  },
+  baselineCollection: {
+    kind: 'pattern',
+    env: 'BASELINE_COLLECTION',
+    pattern: COLLECTION_ID,
+    hint: 'a top-level collection id',
+    default: DEFAULT_BASELINE_COLLECTION,
+  },
   projectId: { kind: 'pattern', env: 'GOOGLE_CLOUD_PROJECT', pattern: PROJECT_ID, hint: 'a Google Cloud project id' },
   logLevel: { kind: 'enum', env: 'LOG_LEVEL', values: LOG_LEVELS, default: 'debug' },
   maxEventAgeSeconds: { kind: 'integer', env: 'MAX_EVENT_AGE_SECONDS', min: 60, max: 604800, default: 3600 },
@@ -110,7 +127,9 @@ export function settingProblem(setting: EnumSetting<string> | IntegerSetting | P
       return setting.values.includes(raw) ? undefined : `must be one of ${setting.values.join(', ')}`;
     case 'integer': {
       const n = Number(raw);
-      return /^[0-9]+$/.test(raw) && n >= setting.min && n <= setting.max ? undefined : `must be an integer from ${setting.min} to ${setting.max}`;
+      return /^[0-9]+$/.test(raw) && n >= setting.min && n <= setting.max
+        ? undefined
+        : `must be an integer from ${setting.min} to ${setting.max}`;
     }
     case 'pattern':
       return setting.pattern.test(raw) ? undefined : `must be ${setting.hint}`;

@@ -35,7 +35,9 @@ function actsOn(report: IntegrityReport, mode: ResponseMode): boolean {
  */
 export function decideStale(report: IntegrityReport, mode: ResponseMode, policy: StaleEventPolicy): Decision | undefined {
   if (report.passed || !actsOn(report, mode)) return undefined;
-  return policy === 'fail-closed' ? { action: 'stop', reason: 'stale-event-fail-closed' } : { action: 'alert', reason: 'stale-event-fail-open' };
+  return policy === 'fail-closed'
+    ? { action: 'stop', reason: 'stale-event-fail-closed' }
+    : { action: 'alert', reason: 'stale-event-fail-open' };
 }
 
 /** Whether deciding on this report needs a known-good lookup first. */

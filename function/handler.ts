@@ -72,14 +72,18 @@ export async function handleMessage(data: unknown, deps: HandlerDeps, context: E
     return await act(report, deps, context);
   } catch (e) {
     const error = e instanceof Error ? e.message : String(e);
-    logger.log('ERROR', `Could not complete the response for ${report.instance.projectId}/${report.instance.zone}/${report.instance.name ?? report.instance.id}; the event will be redelivered: ${error}`, {
-      mode,
-      eventKind: report.kind,
-      instanceId: report.instance.id,
-      retry: true,
-      error,
-      eventId: context.id,
-    });
+    logger.log(
+      'ERROR',
+      `Could not complete the response for ${report.instance.projectId}/${report.instance.zone}/${report.instance.name ?? report.instance.id}; the event will be redelivered: ${error}`,
+      {
+        mode,
+        eventKind: report.kind,
+        instanceId: report.instance.id,
+        retry: true,
+        error,
+        eventId: context.id,
+      },
+    );
     throw e;
   }
 }
@@ -143,7 +147,12 @@ function logDecision(
 ): void {
   const { instance } = report;
   const who = `${instance.projectId}/${instance.zone}/${extra.instanceName ?? instance.id}`;
-  const age = extra.ageSeconds === undefined ? ' of unknown age' : extra.ageSeconds < 0 ? ` dated ${Math.round(-extra.ageSeconds)} s in the future` : ` ${Math.round(extra.ageSeconds)} s old`;
+  const age =
+    extra.ageSeconds === undefined
+      ? ' of unknown age'
+      : extra.ageSeconds < 0
+        ? ` dated ${Math.round(-extra.ageSeconds)} s in the future`
+        : ` ${Math.round(extra.ageSeconds)} s old`;
   const message = !extra.instanceFound
     ? `Instance ${who} no longer exists; nothing to ${decision.action}`
     : decision.reason === 'superseded-by-later-boot'

@@ -16,8 +16,15 @@ const deps: HandlerDeps = {
   projectId: config.projectId,
   maxEventAgeSeconds: config.maxEventAgeSeconds,
   staleEventPolicy: config.staleEventPolicy,
-  baselines: new FirestoreBaselineStore(lazy(() => createFirestore(config)), config.baselineCollection, logger),
-  instances: new ComputeInstanceControl(lazy(() => createInstancesClient(config)), config.computeTimeoutSeconds * 1000),
+  baselines: new FirestoreBaselineStore(
+    lazy(() => createFirestore(config)),
+    config.baselineCollection,
+    logger,
+  ),
+  instances: new ComputeInstanceControl(
+    lazy(() => createInstancesClient(config)),
+    config.computeTimeoutSeconds * 1000,
+  ),
 };
 
 cloudEvent<unknown>(ENTRY_POINT, async (event: CloudEvent<unknown>) => {

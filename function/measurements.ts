@@ -53,10 +53,7 @@ export function baselineDocumentId(measurements: readonly PcrMeasurement[]): str
  * True when both sets hold exactly the same PCRs with the same values, and the same hash
  * algorithm wherever both name one. A subset or a superset never matches.
  */
-export function sameMeasurements(
-  actual: readonly PcrMeasurement[],
-  baseline: readonly PcrMeasurement[],
-): boolean {
+export function sameMeasurements(actual: readonly PcrMeasurement[], baseline: readonly PcrMeasurement[]): boolean {
   if (actual.length !== baseline.length) return false;
   const byPcr = new Map<number, PcrMeasurement>();
   for (const m of baseline) byPcr.set(m.pcr, m);

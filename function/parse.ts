@@ -147,7 +147,10 @@ function parseLogEntryOrThrow(entry: unknown): ParseResult {
     return { status: 'ignored', reason: `IntegrityEvent without a boot report (${kinds.join(', ') || 'no event'})` };
   }
   if (early !== undefined && late !== undefined) {
-    reject('invalid-report', 'an IntegrityEvent carries exactly one report; this one has both earlyBootReportEvent and lateBootReportEvent');
+    reject(
+      'invalid-report',
+      'an IntegrityEvent carries exactly one report; this one has both earlyBootReportEvent and lateBootReportEvent',
+    );
   }
   const kind: ReportKind = late !== undefined ? 'lateBoot' : 'earlyBoot';
   const report = late ?? early;
@@ -170,7 +173,14 @@ function parseLogEntryOrThrow(entry: unknown): ParseResult {
   }
   return {
     status: 'report',
-    report: { kind, passed, actualMeasurements, instance, ...(bootCounter !== undefined && { bootCounter }), ...(timestamp !== undefined && { timestamp }) },
+    report: {
+      kind,
+      passed,
+      actualMeasurements,
+      instance,
+      ...(bootCounter !== undefined && { bootCounter }),
+      ...(timestamp !== undefined && { timestamp }),
+    },
   };
 }
 
@@ -199,7 +209,8 @@ function parseInstance(entry: Json): InstanceRef {
   if (typeof id !== 'string' || !INSTANCE_ID.test(id) || BigInt(id) > UINT64_MAX) {
     reject('invalid-resource', `resource.labels.instance_id must be a decimal uint64, got ${describe(id)}`);
   }
-  if (entry.labels !== undefined && !isObject(entry.labels)) reject('invalid-log-entry', `labels must be a map, got ${describe(entry.labels)}`);
+  if (entry.labels !== undefined && !isObject(entry.labels))
+    reject('invalid-log-entry', `labels must be a map, got ${describe(entry.labels)}`);
   const labels = entry.labels ?? {};
   const name = labels[INSTANCE_NAME_LABEL];
   if (name === undefined) return { projectId, zone, id };
@@ -230,7 +241,10 @@ export function parseMeasurements(raw: unknown, where: string): PcrMeasurement[]
     seen.add(pcr);
     const { value, hashAlgo } = m;
     if (typeof value !== 'string' || value.length === 0 || value.length > MAX_VALUE_LENGTH) {
-      reject('invalid-measurements', `${at}.value must be a non-empty string of at most ${MAX_VALUE_LENGTH} characters, got ${describe(value)}`);
+      reject(
+        'invalid-measurements',
+        `${at}.value must be a non-empty string of at most ${MAX_VALUE_LENGTH} characters, got ${describe(value)}`,
+      );
     }
     if (hashAlgo === undefined) return { pcr, value };
     if (typeof hashAlgo !== 'string' || !HASH_ALGO.test(hashAlgo)) {

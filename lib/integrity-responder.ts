@@ -16,13 +16,7 @@ import { AssetType, ITerraformDependable, TerraformAsset, TerraformStack } from 
 import { Construct } from 'constructs';
 import { computeTimeoutFor, dedicatedDatabaseId, functionEnvironment } from '../function/contract';
 import { loadFunctionBundle } from './function-bundle';
-import {
-  IntegrityResponderProps,
-  LogLevel,
-  ResolvedProps,
-  ResponseMode,
-  resolveProps,
-} from './props';
+import { IntegrityResponderProps, LogLevel, ResolvedProps, ResponseMode, resolveProps } from './props';
 
 /** Compute Engine permissions the handler uses, and nothing else. */
 export const RESPONDER_COMPUTE_PERMISSIONS: readonly string[] = [
@@ -40,7 +34,11 @@ export const PROJECT_LEVEL_GRANTS: readonly { readonly role: string; readonly co
   { role: 'custom', conditioned: false, why: 'runtime: act on any VM of the project that reports' },
   { role: 'roles/datastore.viewer', conditioned: true, why: 'runtime: read baselines, in the baseline database only' },
   { role: 'roles/logging.logWriter', conditioned: false, why: 'build: write build logs' },
-  { role: 'roles/storage.objectViewer', conditioned: true, why: "build: read the source staged in Cloud Functions' gcf-v2-sources-* buckets" },
+  {
+    role: 'roles/storage.objectViewer',
+    conditioned: true,
+    why: "build: read the source staged in Cloud Functions' gcf-v2-sources-* buckets",
+  },
 ];
 
 /** APIs the deployment needs; enabled by the construct only when `enableApis` is set. */

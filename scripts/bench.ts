@@ -86,7 +86,13 @@ async function bundleFigures(): Promise<void> {
     const node = nodeBinary(RUNTIME_MAJOR);
     const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
     const runs = Array.from({ length: 11 }, () =>
-      Number(execFileSync(node, ['probe.js'], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', METADATA_SERVER_DETECTION: 'none', ...functionEnvironment(BENCH_SETTINGS) } })),
+      Number(
+        execFileSync(node, ['probe.js'], {
+          cwd: dir,
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH ?? '', METADATA_SERVER_DETECTION: 'none', ...functionEnvironment(BENCH_SETTINGS) },
+        }),
+      ),
     );
     row(`bundle: cold require('index.js') median of 11, node ${version}`, `${median(runs).toFixed(0)} ms`, '≤ 300 ms');
   } finally {
@@ -129,12 +135,16 @@ async function perEventFigures(): Promise<void> {
       const collection = `known_good_${count}`;
       for (let i = 0; i < count; i += 400) {
         const batch = db.batch();
-        for (let j = i; j < Math.min(count, i + 400); j++) batch.set(db.collection(collection).doc(`noise-${j}`), tutorialDocument(windowsPcrs(`noise-${j}`)));
+        for (let j = i; j < Math.min(count, i + 400); j++)
+          batch.set(db.collection(collection).doc(`noise-${j}`), tutorialDocument(windowsPcrs(`noise-${j}`)));
         await batch.commit();
       }
       const own = baselineDocument(parseMeasurements(linuxPcrs('own'), 'bench'));
       await db.collection(collection).doc(own.id).set(own.data);
-      await db.collection(collection).doc('tutorial-style').set(tutorialDocument(linuxPcrs('tutorial')));
+      await db
+        .collection(collection)
+        .doc('tutorial-style')
+        .set(tutorialDocument(linuxPcrs('tutorial')));
       const store = new FirestoreBaselineStore(async () => db, collection, logger);
       const reads = async (seed: string) => (await store.findExactMatch(parseMeasurements(linuxPcrs(seed), 'bench'))).reads;
       row(
@@ -143,7 +153,14 @@ async function perEventFigures(): Promise<void> {
         'constant; own = 1',
       );
     }
-    const deps = { mode: config.mode, logger, instances, maxEventAgeSeconds: config.maxEventAgeSeconds, staleEventPolicy: config.staleEventPolicy, baselines: new FirestoreBaselineStore(async () => db, 'known_good_0', logger) };
+    const deps = {
+      mode: config.mode,
+      logger,
+      instances,
+      maxEventAgeSeconds: config.maxEventAgeSeconds,
+      staleEventPolicy: config.staleEventPolicy,
+      baselines: new FirestoreBaselineStore(async () => db, 'known_good_0', logger),
+    };
     const cases = [
       ['stop, instance named in the log', 'web-1', 'tampered', '1'],
       ['stop, instance id only', null, 'tampered', '2 (list + stop)'],
@@ -151,7 +168,11 @@ async function perEventFigures(): Promise<void> {
     ] as const;
     for (const [label, name, seed, target] of cases) {
       compute.requests.length = 0;
-      await handleMessage(pubsubData(integrityEntry({ projectId: project, zone, instanceId: '1001', name, actual: linuxPcrs(seed) })), deps, { id: `bench-${label}` });
+      await handleMessage(
+        pubsubData(integrityEntry({ projectId: project, zone, instanceId: '1001', name, actual: linuxPcrs(seed) })),
+        deps,
+        { id: `bench-${label}` },
+      );
       const calls = compute.requests.map((r) => `${r.method} ${r.path.split('/').slice(-1)[0]}`).join(', ');
       row(`compute calls per failed event: ${label}`, String(compute.requests.length), `${target}; ${calls}`);
     }

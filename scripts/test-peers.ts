@@ -5,7 +5,17 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { loadFunctionBundle } from '../lib/function-bundle';
 import { packageRoot } from '../lib/bundle/sources';
-import { CONSUMER_TOOLING, Consumer, TWO_RESPONDERS_APP, createConsumer, inConsumer, installedVersion, packPackage, scrubPlan, synthConsumer } from '../testkit/consumer';
+import {
+  CONSUMER_TOOLING,
+  Consumer,
+  TWO_RESPONDERS_APP,
+  createConsumer,
+  inConsumer,
+  installedVersion,
+  packPackage,
+  scrubPlan,
+  synthConsumer,
+} from '../testkit/consumer';
 
 const USAGE = `usage: npm run test:peers [-- --help]
 
@@ -50,7 +60,8 @@ async function main(args: string[]): Promise<number> {
     return 2;
   }
   const root = packageRoot(__dirname);
-  const ranges = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { peerDependencies: Record<string, string> }).peerDependencies;
+  const ranges = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { peerDependencies: Record<string, string> })
+    .peerDependencies;
   const ends: Record<'lowest' | 'highest', Record<keyof typeof PEERS, string>> = { lowest: {} as never, highest: {} as never };
   for (const [key, name] of Object.entries(PEERS) as [keyof typeof PEERS, string][]) {
     const range = ranges[name];
@@ -67,28 +78,56 @@ async function main(args: string[]): Promise<number> {
   const plans: Partial<Record<'lowest' | 'highest', unknown>> = {};
   try {
     const { tarball, report } = packPackage(work);
-    process.stdout.write(`packed ${report.filename} (${(report.size / 1e6).toFixed(2)} MB, ${report.files.length} files); prebuilt zip sha256 ${expectedZip}\n`);
+    process.stdout.write(
+      `packed ${report.filename} (${(report.size / 1e6).toFixed(2)} MB, ${report.files.length} files); prebuilt zip sha256 ${expectedZip}\n`,
+    );
     for (const end of ['lowest', 'highest'] as const) {
       const v = ends[end];
-      process.stdout.write(`\n${end} peers: cdktf@${v.cdktf} constructs@${v.constructs} @cdktf/provider-google@${v.providerGoogle} (node ${process.version})\n`);
+      process.stdout.write(
+        `\n${end} peers: cdktf@${v.cdktf} constructs@${v.constructs} @cdktf/provider-google@${v.providerGoogle} (node ${process.version})\n`,
+      );
       const started = performance.now();
       let consumer: Consumer | undefined;
       try {
-        consumer = createConsumer(tarball, { kind: 'installed', cdktf: v.cdktf, constructs: v.constructs, providerGoogle: v.providerGoogle });
+        consumer = createConsumer(tarball, {
+          kind: 'installed',
+          cdktf: v.cdktf,
+          constructs: v.constructs,
+          providerGoogle: v.providerGoogle,
+        });
         process.stdout.write(`  installed in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
         const got = Object.fromEntries(Object.values(PEERS).map((n) => [n, installedVersion(consumer!, n)]));
-        passed = check('installed versions', isDeepStrictEqual(got, { cdktf: v.cdktf, constructs: v.constructs, '@cdktf/provider-google': v.providerGoogle }), JSON.stringify(got)) && passed;
+        passed =
+          check(
+            'installed versions',
+            isDeepStrictEqual(got, { cdktf: v.cdktf, constructs: v.constructs, '@cdktf/provider-google': v.providerGoogle }),
+            JSON.stringify(got),
+          ) && passed;
         passed = check('no EBADENGINE or install-script warning', !/EBADENGINE|install-scripts/.test(consumer.installLog), '') && passed;
-        const exported = inConsumer(consumer, process.execPath, ['-e', "console.log(typeof require('shielded-vm-integrity-responder').IntegrityResponder)"]).trim();
-        passed = check("plain require('shielded-vm-integrity-responder')", exported.endsWith('function'), `IntegrityResponder is a ${exported.split('\n').pop()}`) && passed;
+        const exported = inConsumer(consumer, process.execPath, [
+          '-e',
+          "console.log(typeof require('shielded-vm-integrity-responder').IntegrityResponder)",
+        ]).trim();
+        passed =
+          check(
+            "plain require('shielded-vm-integrity-responder')",
+            exported.endsWith('function'),
+            `IntegrityResponder is a ${exported.split('\n').pop()}`,
+          ) && passed;
         writeFileSync(join(consumer.dir, 'main.ts'), TWO_RESPONDERS_APP);
         const synth = synthConsumer(consumer);
         const stack = synth.stacks.security;
         const zips = stack?.zipSha256s ?? [];
         passed = check('synth of two responders (ts-node, ES2018 strict)', stack !== undefined, '') && passed;
-        passed = check('uploaded zips are the prebuilt zip', zips.length === 2 && zips.every((z) => z === expectedZip), zips.join(', ')) && passed;
+        passed =
+          check('uploaded zips are the prebuilt zip', zips.length === 2 && zips.every((z) => z === expectedZip), zips.join(', ')) && passed;
         const bin = spawnSync('npx', ['integrity-baselines', '--help'], { cwd: consumer.dir, encoding: 'utf8' });
-        passed = check('npx integrity-baselines --help', bin.status === 0 && bin.stdout.startsWith('usage: integrity-baselines'), `exit ${bin.status}`) && passed;
+        passed =
+          check(
+            'npx integrity-baselines --help',
+            bin.status === 0 && bin.stdout.startsWith('usage: integrity-baselines'),
+            `exit ${bin.status}`,
+          ) && passed;
         if (stack) {
           const plan = scrubPlan(stack.plan, consumer.dir) as { terraform?: { required_providers?: { google?: { version?: string } } } };
           process.stdout.write(`  google provider pinned by the plan: ${plan.terraform?.required_providers?.google?.version}\n`);
@@ -102,7 +141,12 @@ async function main(args: string[]): Promise<number> {
       }
     }
     process.stdout.write('\n');
-    passed = check('the two plans are the same (apart from the google provider version they pin)', plans.lowest !== undefined && isDeepStrictEqual(plans.lowest, plans.highest), '') && passed;
+    passed =
+      check(
+        'the two plans are the same (apart from the google provider version they pin)',
+        plans.lowest !== undefined && isDeepStrictEqual(plans.lowest, plans.highest),
+        '',
+      ) && passed;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -65,7 +65,9 @@ function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = 
 }
 
 const npm = (args: string[], cwd: string, streams: 'both' | 'stdout' = 'both') =>
-  process.env.npm_execpath?.endsWith('.js') ? run(process.execPath, [process.env.npm_execpath, ...args], cwd, {}, streams) : run('npm', args, cwd, {}, streams);
+  process.env.npm_execpath?.endsWith('.js')
+    ? run(process.execPath, [process.env.npm_execpath, ...args], cwd, {}, streams)
+    : run('npm', args, cwd, {}, streams);
 
 /** Packs the checkout (`prepack` builds dist/ first) into `dir`; returns the tarball's path and npm's file list. */
 export function packPackage(dir: string): { readonly tarball: string; readonly report: PackReport } {
@@ -129,14 +131,16 @@ export function createConsumer(tarball: string, peers: Peers): Consumer {
     )}\n`,
   );
   writeFileSync(join(dir, 'tsconfig.json'), `${JSON.stringify(CDKTF_INIT_TSCONFIG, null, 2)}\n`);
-  writeFileSync(join(dir, 'cdktf.json'), `${JSON.stringify({ language: 'typescript', app: 'npx ts-node main.ts', terraformProviders: [], terraformModules: [], context: {} }, null, 2)}\n`);
+  writeFileSync(
+    join(dir, 'cdktf.json'),
+    `${JSON.stringify({ language: 'typescript', app: 'npx ts-node main.ts', terraformProviders: [], terraformModules: [], context: {} }, null, 2)}\n`,
+  );
   const common = ['--no-audit', '--no-fund', '--loglevel=warn'];
   const installLog =
-    peers.kind === 'installed'
-      ? npm(['install', ...common], dir)
-      : npm(['install', ...common, '--omit=peer', '--prefer-offline'], dir);
+    peers.kind === 'installed' ? npm(['install', ...common], dir) : npm(['install', ...common, '--omit=peer', '--prefer-offline'], dir);
   if (peers.kind === 'linked') {
-    for (const name of ['cdktf', 'constructs', '@cdktf/provider-google', 'ts-node', 'typescript', '@types/node']) linkFromCheckout(dir, name);
+    for (const name of ['cdktf', 'constructs', '@cdktf/provider-google', 'ts-node', 'typescript', '@types/node'])
+      linkFromCheckout(dir, name);
   }
   return {
     dir,
@@ -208,7 +212,12 @@ app.synth();
 
 /** The plan without what varies between runs: content hashes and the consumer's temporary directory. */
 export function scrubPlan(plan: unknown, dir: string): unknown {
-  return JSON.parse(JSON.stringify(plan).replace(/[0-9a-f]{64}/g, '<sha256>').split(dir).join('<consumer>'));
+  return JSON.parse(
+    JSON.stringify(plan)
+      .replace(/[0-9a-f]{64}/g, '<sha256>')
+      .split(dir)
+      .join('<consumer>'),
+  );
 }
 
 /** Hex SHA-256. */
@@ -220,4 +229,3 @@ export function sha256(data: Buffer): string {
 export function installedVersion(consumer: Consumer, name: string): string {
   return (JSON.parse(readFileSync(join(consumer.dir, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
 }
-

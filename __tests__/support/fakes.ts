@@ -3,7 +3,15 @@ import type { InstanceState } from '../../function/decide';
 import { PcrMeasurement, sameMeasurements } from '../../function/measurements';
 import type { InstanceRef } from '../../function/parse';
 import { DEFAULT_INSTANCE_ID } from '../../testkit/fixtures';
-import { BaselineStore, BaselineStoreResult, InstanceControl, InstanceNotFoundError, Logger, NamedInstance, Severity } from '../../function/ports';
+import {
+  BaselineStore,
+  BaselineStoreResult,
+  InstanceControl,
+  InstanceNotFoundError,
+  Logger,
+  NamedInstance,
+  Severity,
+} from '../../function/ports';
 
 /** Baselines held in memory, matched with the same rules the Firestore store applies. */
 export class MemoryBaselines implements BaselineStore {
@@ -20,7 +28,8 @@ export class MemoryBaselines implements BaselineStore {
     for (const [id, data] of this.docs) {
       const parsed = measurementsFromDocument(data);
       // As in Firestore: a point read finds the project's own ids, a query the others.
-      if (parsed.ok && sameMeasurements(measurements, parsed.measurements)) return { matched: true, baselineId: id, reads: id.startsWith('sha256-') ? 1 : 2 };
+      if (parsed.ok && sameMeasurements(measurements, parsed.measurements))
+        return { matched: true, baselineId: id, reads: id.startsWith('sha256-') ? 1 : 2 };
     }
     return { matched: false, reads: 2 };
   }

@@ -13,7 +13,9 @@ const AUTHORITATIVE = /_iam_(binding|policy)$/;
  */
 export function reviewPlan(plan: Plan): string[] {
   const problems: string[] = [];
-  const resources = Object.entries(plan.resource ?? {}).flatMap(([type, byId]) => Object.entries(byId).map(([id, body]) => ({ type, id, body, at: `${type}.${id}` })));
+  const resources = Object.entries(plan.resource ?? {}).flatMap(([type, byId]) =>
+    Object.entries(byId).map(([id, body]) => ({ type, id, body, at: `${type}.${id}` })),
+  );
   const serviceAccounts = resources.filter((r) => r.type === 'google_service_account').map((r) => r.id);
   const customRoles = resources.filter((r) => r.type === 'google_project_iam_custom_role');
 
@@ -30,12 +32,14 @@ export function reviewPlan(plan: Plan): string[] {
         const custom = customRoles.find((c) => role === `\${google_project_iam_custom_role.${c.id}.name}`);
         const documented = PROJECT_LEVEL_GRANTS.find((g) => (custom ? g.role === 'custom' : g.role === role));
         if (!documented) problems.push(`${at} grants ${role} project-wide, which is not in the documented list`);
-        else if (documented.conditioned && !body.condition?.expression) problems.push(`${at} grants ${role} project-wide without its IAM condition`);
+        else if (documented.conditioned && !body.condition?.expression)
+          problems.push(`${at} grants ${role} project-wide without its IAM condition`);
       }
     }
     for (const key of ['service_account', 'service_account_email']) {
       for (const value of findAll(body, key)) {
-        if (!serviceAccounts.some((sa) => String(value).startsWith(`\${google_service_account.${sa}.`))) problems.push(`${at} runs as ${String(value)}, not a service account of this plan`);
+        if (!serviceAccounts.some((sa) => String(value).startsWith(`\${google_service_account.${sa}.`)))
+          problems.push(`${at} runs as ${String(value)}, not a service account of this plan`);
       }
     }
     if (type === 'google_storage_bucket') {
@@ -43,7 +47,8 @@ export function reviewPlan(plan: Plan): string[] {
       if (body.public_access_prevention !== 'enforced') problems.push(`${at} does not enforce public access prevention`);
     }
     if (type === 'google_cloudfunctions2_function') {
-      if (body.service_config?.ingress_settings !== 'ALLOW_INTERNAL_ONLY') problems.push(`${at} accepts traffic from outside (ingress ${body.service_config?.ingress_settings})`);
+      if (body.service_config?.ingress_settings !== 'ALLOW_INTERNAL_ONLY')
+        problems.push(`${at} accepts traffic from outside (ingress ${body.service_config?.ingress_settings})`);
       // An identity left out is the default compute service account.
       for (const [path, value] of [
         ['build_config.service_account', body.build_config?.service_account],

@@ -21,7 +21,9 @@ export function synthResponders(...propsList: Partial<IntegrityResponderProps>[]
   const app = Testing.app();
   const stack = new TerraformStack(app, 'test');
   new GoogleProvider(stack, 'google', { project: PROJECT });
-  propsList.forEach((props, i) => new IntegrityResponder(stack, i === 0 ? 'Responder' : `Responder${i + 1}`, { projectId: PROJECT, ...props }));
+  propsList.forEach(
+    (props, i) => new IntegrityResponder(stack, i === 0 ? 'Responder' : `Responder${i + 1}`, { projectId: PROJECT, ...props }),
+  );
   const json = Testing.synth(stack);
   const doc = JSON.parse(json) as Plan['doc'];
   return {
@@ -33,7 +35,10 @@ export function synthResponders(...propsList: Partial<IntegrityResponderProps>[]
       if (found.length !== 1) throw new Error(`expected exactly one ${type}, found ${found.length}`);
       return found[0]!;
     },
-    all: () => Object.entries(doc.resource).flatMap(([type, byId]) => Object.entries(byId).map(([id, body]) => [type, id, body] as [string, string, Record<string, unknown>])),
+    all: () =>
+      Object.entries(doc.resource).flatMap(([type, byId]) =>
+        Object.entries(byId).map(([id, body]) => [type, id, body] as [string, string, Record<string, unknown>]),
+      ),
   };
 }
 

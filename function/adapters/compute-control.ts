@@ -50,7 +50,10 @@ export class ComputeInstanceControl implements InstanceControl {
   async describe(instance: NamedInstance): Promise<InstanceState> {
     const client = await this.client();
     return this.call(instance, async () => {
-      const [vm] = await client.get({ project: instance.projectId, zone: instance.zone, instance: instance.name }, { timeout: this.timeoutMs });
+      const [vm] = await client.get(
+        { project: instance.projectId, zone: instance.zone, instance: instance.name },
+        { timeout: this.timeoutMs },
+      );
       if (vm.id === undefined || vm.id === null) throw new Error(`instances.get for ${instance.name} returned no id`);
       return { id: String(vm.id), ...(vm.lastStartTimestamp ? { lastStartTimestamp: vm.lastStartTimestamp } : {}) };
     });
@@ -59,7 +62,10 @@ export class ComputeInstanceControl implements InstanceControl {
   async stop(instance: NamedInstance, requestId: string): Promise<string | undefined> {
     const client = await this.client();
     return this.call(instance, async () => {
-      const [operation] = await client.stop({ project: instance.projectId, zone: instance.zone, instance: instance.name, requestId }, { timeout: this.timeoutMs });
+      const [operation] = await client.stop(
+        { project: instance.projectId, zone: instance.zone, instance: instance.name, requestId },
+        { timeout: this.timeoutMs },
+      );
       return operationName(operation);
     });
   }
@@ -67,13 +73,16 @@ export class ComputeInstanceControl implements InstanceControl {
   async relearn(instance: NamedInstance, requestId: string): Promise<string | undefined> {
     const client = await this.client();
     return this.call(instance, async () => {
-      const [operation] = await client.setShieldedInstanceIntegrityPolicy({
-        project: instance.projectId,
-        zone: instance.zone,
-        instance: instance.name,
-        requestId,
-        shieldedInstanceIntegrityPolicyResource: { updateAutoLearnPolicy: true },
-      }, { timeout: this.timeoutMs });
+      const [operation] = await client.setShieldedInstanceIntegrityPolicy(
+        {
+          project: instance.projectId,
+          zone: instance.zone,
+          instance: instance.name,
+          requestId,
+          shieldedInstanceIntegrityPolicyResource: { updateAutoLearnPolicy: true },
+        },
+        { timeout: this.timeoutMs },
+      );
       return operationName(operation);
     });
   }

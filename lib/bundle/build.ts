@@ -29,7 +29,10 @@ function pruneComputeProtos(): Plugin {
  * Functions build installs from, into `dist/bundle/function.zip`. Skips the work when the
  * manifest already records the current sources.
  */
-export async function buildFunctionBundle(root: string, options: { force?: boolean } = {}): Promise<FunctionBundleManifest & { rebuilt: boolean }> {
+export async function buildFunctionBundle(
+  root: string,
+  options: { force?: boolean } = {},
+): Promise<FunctionBundleManifest & { rebuilt: boolean }> {
   const dir = bundleDir(root);
   const hash = sourcesHash(root);
   if (!options.force) {

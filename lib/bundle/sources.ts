@@ -52,6 +52,9 @@ export function sourcesHash(root: string): string {
     .map((f) => relative(root, f).split('\\').join('/'))
     .sort();
   const h = createHash('sha256');
-  for (const f of files) h.update(`${f}\0`).update(readFileSync(join(root, f))).update('\0');
+  for (const f of files)
+    h.update(`${f}\0`)
+      .update(readFileSync(join(root, f)))
+      .update('\0');
   return h.digest('hex');
 }
