@@ -36,7 +36,9 @@ describe('loadFunctionBundle', () => {
   it('refuses a package with no bundle at all', () => {
     const dir = mkdtempSync(join(tmpdir(), 'svir-empty-'));
     try {
-      expect(() => loadFunctionBundle(dir)).toThrow(/the function bundle is missing/);
+      expect(() => loadFunctionBundle(dir)).toThrow(
+        /the installed package in .* is incomplete: the function bundle is missing .*; reinstall it/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,5 +1,5 @@
 import { TerraformStack, Testing } from 'cdktf';
-import { IntegrityResponder, IntegrityResponderProps } from '../lib';
+import { IntegrityResponder, IntegrityResponderProps, IntegrityResponderPropsError } from '../lib';
 import { resolveProps } from '../lib/props';
 
 const base: IntegrityResponderProps = { projectId: 'fleet-prod-1234' };
@@ -60,6 +60,27 @@ describe('IntegrityResponder props', () => {
   ])('fails when %s', (_name, props, message) => {
     const stack = new TerraformStack(Testing.app(), 'props');
     expect(() => new IntegrityResponder(stack, 'Responder', { ...base, ...props })).toThrow(message);
+  });
+
+  it('names the construct, the prop, the value and what to change', () => {
+    const stack = new TerraformStack(Testing.app(), 'security');
+    expect(() => new IntegrityResponder(stack, 'Fleet', { ...base, namePrefix: 'Foo_Bar' })).toThrow(
+      new IntegrityResponderPropsError(
+        "namePrefix must match /^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$/ (lowercase letters, digits and hyphens, at most 20 characters), got 'Foo_Bar'",
+        'security/Fleet',
+      ),
+    );
+    expect(() => new IntegrityResponder(stack, 'Fleet2', { ...base, namePrefix: 'Foo_Bar' })).toThrow(
+      /^IntegrityResponder at 'security\/Fleet2': namePrefix/,
+    );
+  });
+
+  it('names both the construct and the prefix when two responders share a namePrefix', () => {
+    const stack = new TerraformStack(Testing.app(), 'security');
+    new IntegrityResponder(stack, 'First', base);
+    expect(() => new IntegrityResponder(stack, 'Second', base)).toThrow(
+      "IntegrityResponder at 'security/Second': namePrefix 'integrity-responder' is already used by another IntegrityResponder in this stack; give each instance its own namePrefix",
+    );
   });
 
   it('skips validation of unresolved tokens', () => {

@@ -48,7 +48,13 @@ export function loadFunctionBundle(root: string = packageRoot()): FunctionBundle
     });
     result = check(root, fromSources);
   }
-  if (!result.ok) throw new Error(`IntegrityResponder: ${result.problem}; run 'npm run build:function -- --force'`);
+  if (!result.ok) {
+    throw new Error(
+      fromSources
+        ? `IntegrityResponder: ${result.problem}; run 'npm run build:function -- --force'`
+        : `IntegrityResponder: the installed package in ${root} is incomplete: ${result.problem}; reinstall it (rm -rf node_modules && npm ci)`,
+    );
+  }
   loaded.set(root, result.bundle);
   return result.bundle;
 }

@@ -16,7 +16,7 @@ import { AssetType, ITerraformDependable, TerraformAsset, TerraformStack } from 
 import { Construct } from 'constructs';
 import { computeTimeoutFor, dedicatedDatabaseId, functionEnvironment } from '../function/contract';
 import { loadFunctionBundle } from './function-bundle';
-import { IntegrityResponderProps, LogLevel, ResolvedProps, ResponseMode, resolveProps } from './props';
+import { IntegrityResponderProps, IntegrityResponderPropsError, LogLevel, ResolvedProps, ResponseMode, resolveProps } from './props';
 
 /** Compute Engine permissions the handler uses, and nothing else. */
 export const RESPONDER_COMPUTE_PERMISSIONS: readonly string[] = [
@@ -105,7 +105,7 @@ export class IntegrityResponder extends Construct {
 
   constructor(scope: Construct, id: string, props: IntegrityResponderProps) {
     super(scope, id);
-    const p: ResolvedProps = resolveProps(props);
+    const p: ResolvedProps = this.resolve(props);
     this.claimPrefix(p.namePrefix);
     const bundle = loadFunctionBundle();
     const project = p.projectId;
@@ -313,12 +313,22 @@ export class IntegrityResponder extends Construct {
     });
   }
 
+  private resolve(props: IntegrityResponderProps): ResolvedProps {
+    try {
+      return resolveProps(props);
+    } catch (e) {
+      if (e instanceof IntegrityResponderPropsError) throw new IntegrityResponderPropsError(e.detail, this.node.path);
+      throw e;
+    }
+  }
+
   private claimPrefix(prefix: string): void {
     const stack = TerraformStack.of(this);
     const used = prefixesByStack.get(stack) ?? new Set<string>();
     if (used.has(prefix)) {
-      throw new Error(
-        `IntegrityResponder: namePrefix '${prefix}' is already used by another IntegrityResponder in this stack; give each instance its own namePrefix`,
+      throw new IntegrityResponderPropsError(
+        `namePrefix '${prefix}' is already used by another IntegrityResponder in this stack; give each instance its own namePrefix`,
+        this.node.path,
       );
     }
     used.add(prefix);

@@ -158,10 +158,18 @@ const BUCKET_NAME = /^[a-z0-9][a-z0-9_.-]{1,61}[a-z0-9]$/;
 const LABEL_KEY = /^[a-z][a-z0-9_-]{0,62}$/;
 const LABEL_VALUE = /^[a-z0-9_-]{0,63}$/;
 
-/** Thrown for an invalid prop: names the prop, the value received and what is allowed. */
+/**
+ * Thrown for an invalid prop: names the construct (its path in the app), the prop, the value
+ * received and what is allowed.
+ */
 export class IntegrityResponderPropsError extends Error {
-  constructor(message: string) {
-    super(`IntegrityResponder: ${message}`);
+  constructor(
+    /** What is wrong, without the construct's path. */
+    readonly detail: string,
+    /** Path of the construct in the app, e.g. `security/IntegrityResponder`. */
+    readonly constructPath?: string,
+  ) {
+    super(`IntegrityResponder${constructPath !== undefined ? ` at '${constructPath}'` : ''}: ${detail}`);
     this.name = 'IntegrityResponderPropsError';
   }
 }
@@ -194,7 +202,9 @@ function integer(name: string, value: number, min: number, max: number): void {
 /** Applies the defaults documented on {@link IntegrityResponderProps} and validates the result. */
 export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
   if (props.projectId === undefined || props.projectId === '') {
-    throw new IntegrityResponderPropsError('projectId is required');
+    throw new IntegrityResponderPropsError(
+      'projectId is required: the project whose Shielded VMs are watched and where the responder is created',
+    );
   }
   const region = props.region ?? 'us-central1';
   const namePrefix = props.namePrefix ?? DEFAULT_NAME_PREFIX;
