@@ -1,10 +1,11 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { loadFunctionBundle } from '../lib/function-bundle';
 import { packageRoot } from '../lib/bundle/sources';
+import { nodeBinary } from '../testkit/node-runtime';
 import {
   CONSUMER_TOOLING,
   Consumer,
@@ -23,8 +24,8 @@ Packs the project and installs the tarball into two fresh consumer projects (lai
 'cdktf init --template=typescript', with ${Object.entries(CONSUMER_TOOLING)
   .map(([n, v]) => `${n}@${v}`)
   .join(', ')}),
-one with the LOWEST and one with the HIGHEST registry versions inside the peerDependencies
-ranges of package.json. In each it synthesizes a stack with two responders through ts-node and
+one with the LOWEST registry versions inside the peerDependencies ranges of package.json, on
+this machine's Node, and one with the HIGHEST, on Node 24 (tools/runtime-node). In each it synthesizes a stack with two responders through ts-node and
 checks: no EBADENGINE while installing, the uploaded zip is the prebuilt one (same sha256),
 plain require() works, 'npx integrity-baselines --help' works. Then both plans must be equal.
 Needs the npm registry; takes a few minutes on a cold npm cache. Exit code 0 when all holds.
@@ -72,6 +73,10 @@ async function main(args: string[]): Promise<number> {
     ends.highest[key] = versions[versions.length - 1]!;
   }
 
+  // The lowest peers on the oldest Node the package claims (this machine's), the highest on the
+  // newest major (the function runtime's binary in tools/runtime-node).
+  execFileSync(process.execPath, [join(root, 'scripts', 'install-runtime-node.js')], { stdio: 'inherit' });
+  const nodes = { lowest: process.execPath, highest: nodeBinary(24) };
   const work = mkdtempSync(join(tmpdir(), 'svir-peers-'));
   const expectedZip = loadFunctionBundle(root).zipSha256;
   let passed = true;
@@ -83,18 +88,24 @@ async function main(args: string[]): Promise<number> {
     );
     for (const end of ['lowest', 'highest'] as const) {
       const v = ends[end];
+      const node = nodes[end];
+      const nodeVersion = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
       process.stdout.write(
-        `\n${end} peers: cdktf@${v.cdktf} constructs@${v.constructs} @cdktf/provider-google@${v.providerGoogle} (node ${process.version})\n`,
+        `\n${end} peers: cdktf@${v.cdktf} constructs@${v.constructs} @cdktf/provider-google@${v.providerGoogle}, on node ${nodeVersion}\n`,
       );
       const started = performance.now();
       let consumer: Consumer | undefined;
       try {
-        consumer = createConsumer(tarball, {
-          kind: 'installed',
-          cdktf: v.cdktf,
-          constructs: v.constructs,
-          providerGoogle: v.providerGoogle,
-        });
+        consumer = createConsumer(
+          tarball,
+          {
+            kind: 'installed',
+            cdktf: v.cdktf,
+            constructs: v.constructs,
+            providerGoogle: v.providerGoogle,
+          },
+          node,
+        );
         process.stdout.write(`  installed in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
         const got = Object.fromEntries(Object.values(PEERS).map((n) => [n, installedVersion(consumer!, n)]));
         passed =
@@ -104,7 +115,7 @@ async function main(args: string[]): Promise<number> {
             JSON.stringify(got),
           ) && passed;
         passed = check('no EBADENGINE or install-script warning', !/EBADENGINE|install-scripts/.test(consumer.installLog), '') && passed;
-        const exported = inConsumer(consumer, process.execPath, [
+        const exported = inConsumer(consumer, 'node', [
           '-e',
           "console.log(typeof require('shielded-vm-integrity-responder').IntegrityResponder)",
         ]).trim();
@@ -121,13 +132,8 @@ async function main(args: string[]): Promise<number> {
         passed = check('synth of two responders (ts-node, ES2018 strict)', stack !== undefined, '') && passed;
         passed =
           check('uploaded zips are the prebuilt zip', zips.length === 2 && zips.every((z) => z === expectedZip), zips.join(', ')) && passed;
-        const bin = spawnSync('npx', ['integrity-baselines', '--help'], { cwd: consumer.dir, encoding: 'utf8' });
-        passed =
-          check(
-            'npx integrity-baselines --help',
-            bin.status === 0 && bin.stdout.startsWith('usage: integrity-baselines'),
-            `exit ${bin.status}`,
-          ) && passed;
+        const bin = inConsumer(consumer, 'npx', ['integrity-baselines', '--help']);
+        passed = check('npx integrity-baselines --help', /^usage: integrity-baselines/m.test(bin), '') && passed;
         if (stack) {
           const plan = scrubPlan(stack.plan, consumer.dir) as { terraform?: { required_providers?: { google?: { version?: string } } } };
           process.stdout.write(`  google provider pinned by the plan: ${plan.terraform?.required_providers?.google?.version}\n`);

@@ -64,10 +64,22 @@ function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = 
   return streams === 'stdout' ? r.stdout : `${r.stdout}${r.stderr}`;
 }
 
-const npm = (args: string[], cwd: string, streams: 'both' | 'stdout' = 'both') =>
-  process.env.npm_execpath?.endsWith('.js')
-    ? run(process.execPath, [process.env.npm_execpath, ...args], cwd, {}, streams)
-    : run('npm', args, cwd, {}, streams);
+/** npm's own entry script, run with whichever Node a consumer uses. */
+function npmCli(): string {
+  const fromNpm = process.env.npm_execpath;
+  if (fromNpm?.endsWith('npm-cli.js')) return fromNpm;
+  const besideNode = join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js');
+  if (existsSync(besideNode)) return besideNode;
+  throw new Error(`cannot find npm-cli.js (npm_execpath is ${fromNpm ?? 'unset'}, nothing at ${besideNode})`);
+}
+
+/** Environment that makes `node` (and `#!/usr/bin/env node` scripts such as npx) the given binary. */
+function withNode(node: string): NodeJS.ProcessEnv {
+  return { PATH: `${dirname(node)}:${process.env.PATH ?? ''}` };
+}
+
+const npm = (args: string[], cwd: string, streams: 'both' | 'stdout' = 'both', node: string = process.execPath) =>
+  run(node, [npmCli(), ...args], cwd, withNode(node), streams);
 
 /** Packs the checkout (`prepack` builds dist/ first) into `dir`; returns the tarball's path and npm's file list. */
 export function packPackage(dir: string): { readonly tarball: string; readonly report: PackReport } {
@@ -88,6 +100,8 @@ export interface PackReport {
 /** A consumer project on disk. */
 export interface Consumer {
   readonly dir: string;
+  /** The Node.js binary the consumer installs and synthesizes with. */
+  readonly node: string;
   /** Output of the install, for asserting what npm printed (e.g. no EBADENGINE). */
   readonly installLog: string;
   /** Installed package directory. */
@@ -108,7 +122,7 @@ function linkFromCheckout(consumerDir: string, name: string): void {
  * node_modules (fast: the package alone is installed, with `--omit=peer`); installed peers
  * come from the registry at the given versions, as `npm install` in a real project does.
  */
-export function createConsumer(tarball: string, peers: Peers): Consumer {
+export function createConsumer(tarball: string, peers: Peers, node: string = process.execPath): Consumer {
   const dir = mkdtempSync(join(tmpdir(), 'svir-consumer-'));
   const dependencies: Record<string, string> = { [PACKAGE_NAME]: `file:${tarball}` };
   if (peers.kind === 'installed') {
@@ -137,13 +151,16 @@ export function createConsumer(tarball: string, peers: Peers): Consumer {
   );
   const common = ['--no-audit', '--no-fund', '--loglevel=warn'];
   const installLog =
-    peers.kind === 'installed' ? npm(['install', ...common], dir) : npm(['install', ...common, '--omit=peer', '--prefer-offline'], dir);
+    peers.kind === 'installed'
+      ? npm(['install', ...common], dir, 'both', node)
+      : npm(['install', ...common, '--omit=peer', '--prefer-offline'], dir, 'both', node);
   if (peers.kind === 'linked') {
     for (const name of ['cdktf', 'constructs', '@cdktf/provider-google', 'ts-node', 'typescript', '@types/node'])
       linkFromCheckout(dir, name);
   }
   return {
     dir,
+    node,
     installLog,
     packageDir: join(dir, 'node_modules', PACKAGE_NAME),
     remove: () => rmSync(dir, { recursive: true, force: true }),
@@ -160,7 +177,8 @@ export interface ConsumerSynth {
 export function synthConsumer(consumer: Consumer, appDir: string = consumer.dir): ConsumerSynth {
   const outdir = join(appDir, 'cdktf.out');
   rmSync(outdir, { recursive: true, force: true });
-  const output = run(process.execPath, [join(consumer.dir, 'node_modules', 'ts-node', 'dist', 'bin.js'), 'main.ts'], appDir, {
+  const output = run(consumer.node, [join(consumer.dir, 'node_modules', 'ts-node', 'dist', 'bin.js'), 'main.ts'], appDir, {
+    ...withNode(consumer.node),
     TS_NODE_PROJECT: join(appDir, 'tsconfig.json'),
   });
   const stacks: Record<string, ConsumerSynth['stacks'][string]> = {};
@@ -184,9 +202,9 @@ export function placeExample(consumer: Consumer, exampleDir: string): string {
   return target;
 }
 
-/** Runs a command from the consumer's directory (e.g. `node -e require(...)` or the bin). */
+/** Runs a command from the consumer's directory, with the consumer's Node first on PATH (`node`, `npx`). */
 export function inConsumer(consumer: Consumer, cmd: string, args: string[]): string {
-  return run(cmd, args, consumer.dir);
+  return run(cmd === 'node' ? consumer.node : cmd, args, consumer.dir, withNode(consumer.node));
 }
 
 function listFiles(dir: string): string[] {
