@@ -1,4 +1,5 @@
 import type { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client';
+import type { ZoneOperationsClient } from '@google-cloud/compute/build/src/v1/zone_operations_client';
 import type { Firestore } from '@google-cloud/firestore';
 import type { Config } from './config';
 
@@ -18,25 +19,33 @@ export function lazy<T>(create: () => Promise<T>): () => Promise<T> {
 }
 
 /**
- * Compute client, loaded on first use through the deep import: the package's index pulls
- * in every Compute service (≈30 MB), this path only the one the handler calls.
+ * Compute clients, loaded on first use through deep imports: the package's index pulls in
+ * every Compute service (≈30 MB), these paths only the ones the handler calls.
  */
 export async function createInstancesClient(config: Pick<Config, 'computeEndpoint'>): Promise<InstancesClient> {
   const { InstancesClient } = await import('@google-cloud/compute/build/src/v1/instances_client.js');
+  return new InstancesClient(await computeClientOptions(config));
+}
+
+/** The zonal operations client, to wait for the operations the Instances calls start. */
+export async function createZoneOperationsClient(config: Pick<Config, 'computeEndpoint'>): Promise<ZoneOperationsClient> {
+  const { ZoneOperationsClient } = await import('@google-cloud/compute/build/src/v1/zone_operations_client.js');
+  return new ZoneOperationsClient(await computeClientOptions(config));
+}
+
+async function computeClientOptions(config: Pick<Config, 'computeEndpoint'>) {
   const endpoint = config.computeEndpoint;
-  if (endpoint === undefined) return new InstancesClient();
-  if (endpoint.protocol === 'https') {
-    return new InstancesClient({ apiEndpoint: endpoint.host, port: endpoint.port });
-  }
+  if (endpoint === undefined) return undefined;
+  if (endpoint.protocol === 'https') return { apiEndpoint: endpoint.host, port: endpoint.port };
   // Plain HTTP only ever points at a local stand-in for the API (tests, demos): send no
   // credentials there, and do not probe the metadata server for any.
-  return new InstancesClient({
+  return {
     apiEndpoint: endpoint.host,
     port: endpoint.port,
     protocol: 'http',
     fallback: true,
     authClient: await passThroughAuth(),
-  });
+  };
 }
 
 /**

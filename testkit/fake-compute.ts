@@ -20,19 +20,67 @@ export interface FakeInstance {
   lastStartTimestamp?: string;
 }
 
-const ROUTE = /^\/compute\/v1\/projects\/([^/]+)\/zones\/([^/]+)\/instances(?:\/([^/]+)(?:\/([A-Za-z]+))?)?$/;
+const INSTANCES = /^\/compute\/v1\/projects\/([^/]+)\/zones\/([^/]+)\/instances(?:\/([^/]+)(?:\/([A-Za-z]+))?)?$/;
+const OPERATIONS = /^\/compute\/v1\/projects\/([^/]+)\/zones\/([^/]+)\/operations\/([^/]+)(?:\/(wait))?$/;
 const ID_FILTER = /^\s*\(?\s*id\s*(?:=|eq)\s*"?(\d+)"?\s*\)?\s*$/;
 
-/** A fault for the next action request: an HTTP error instead of acting, or a slow reply after acting. */
-export type ComputeFault = { readonly status: 429 | 500 | 503 } | { readonly delayMs: number };
+/**
+ * A fault for the next action request: an HTTP error instead of acting; a slow reply after
+ * acting; an operation that is accepted but ends in error; or one that stays RUNNING for a while.
+ */
+export type ComputeFault =
+  | { readonly status: 429 | 500 | 503 }
+  | { readonly delayMs: number }
+  | { readonly operationError: { readonly code: string; readonly message: string } }
+  | { readonly operationPendingMs: number };
+
+/** The Compute REST representation of a zonal operation, as far as the fake fills it in. */
+export interface FakeOperationJson {
+  readonly kind: 'compute#operation';
+  readonly id: string;
+  readonly name: string;
+  readonly zone: string;
+  readonly operationType: string;
+  readonly targetLink: string;
+  readonly targetId: string;
+  status: 'RUNNING' | 'DONE';
+  progress: number;
+  readonly insertTime: string;
+  endTime?: string;
+  error?: { errors: Array<{ code: string; message: string }> };
+  httpErrorStatusCode?: number;
+  httpErrorMessage?: string;
+  readonly selfLink: string;
+}
+
+interface StoredOperation {
+  readonly json: FakeOperationJson;
+  readonly project: string;
+  readonly zone: string;
+  readonly instance: FakeInstance;
+  readonly verb: string;
+  /** The instance's status before the action, restored when the operation fails. */
+  readonly statusBefore: string | undefined;
+  readonly doneAt: number;
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+const ACTIONS: Record<string, string> = { stop: 'POST', suspend: 'POST', setShieldedInstanceIntegrityPolicy: 'PATCH' };
 
 /**
  * A loopback server answering like the Compute Engine v1 REST API for the calls the
- * responder makes (instances list by id, get, stop, suspend,
- * setShieldedInstanceIntegrityPolicy): zonal operations in replies, 404 for unknown
- * instances. Every request is recorded. Like the real API, an action repeated with a
- * `requestId` it has already completed returns the first operation and does not act again.
- * Faults can be queued for the next action requests.
+ * responder makes: `instances.get`, `stop`, `suspend` and `setShieldedInstanceIntegrityPolicy`
+ * on `instances/{instance}`, where `{instance}` is a name or a numeric id as in the real API;
+ * `instances.list` with an `id = N` filter (kept for older callers); and `zoneOperations.get`
+ * and `zoneOperations.wait`. 404 for unknown instances and operations. Every request is
+ * recorded.
+ *
+ * Operations are stateful, stored by name. An action replies with its operation RUNNING (as the
+ * real API usually does) and the instance STOPPING/SUSPENDING; the operation becomes DONE when it
+ * is waited on or read, and only then does the instance reach TERMINATED/SUSPENDED. Like the real
+ * API, an action repeated with a `requestId` it has already seen returns that first operation
+ * (same name, as it is now) and does not act again. Faults can be queued for the next action
+ * requests (see {@link ComputeFault}).
  */
 export class FakeComputeApi {
   readonly requests: ComputeRequest[] = [];
@@ -40,9 +88,11 @@ export class FakeComputeApi {
   /** Action requests that changed a VM (a repeated requestId does not). */
   readonly performed: ComputeRequest[] = [];
   private readonly faults: ComputeFault[] = [];
-  private readonly completed = new Map<string, unknown>();
+  /** Operation name by the requestId that created it. */
+  private readonly byRequestId = new Map<string, string>();
+  private readonly operations = new Map<string, StoredOperation>();
   private server?: Server;
-  private operations = 0;
+  private operationCount = 0;
 
   /** `http://127.0.0.1:port`, for COMPUTE_API_ENDPOINT. */
   endpoint = '';
@@ -72,9 +122,14 @@ export class FakeComputeApi {
     this.faults.push(...faults);
   }
 
-  /** Requests other than lookups: the ones that change a VM. */
+  /** Requests that would change a VM: every non-GET request on an instance (operation waits excluded). */
   actions(): ComputeRequest[] {
-    return this.requests.filter((r) => r.method !== 'GET');
+    return this.requests.filter((r) => r.method !== 'GET' && INSTANCES.test(r.path));
+  }
+
+  /** Requests about operations: `zoneOperations.wait` and `zoneOperations.get`. */
+  operationWaits(): ComputeRequest[] {
+    return this.requests.filter((r) => OPERATIONS.test(r.path));
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -102,30 +157,38 @@ export class FakeComputeApi {
             errors: [{ message: `The resource '${what}' was not found`, domain: 'global', reason: 'notFound' }],
           },
         });
-      const m = ROUTE.exec(url.pathname);
+
+      const o = OPERATIONS.exec(url.pathname);
+      if (o) {
+        const [, project, zone, name, wait] = o as unknown as [string, string, string, string, string?];
+        const op = this.operations.get(name);
+        if (!op || op.project !== project || op.zone !== zone || req.method !== (wait ? 'POST' : 'GET')) {
+          return notFound(`projects/${project}/zones/${zone}/operations/${name}`);
+        }
+        this.settle(op);
+        return reply(200, op.json);
+      }
+
+      const m = INSTANCES.exec(url.pathname);
       if (!m) return notFound(url.pathname);
-      const [, project, zone, name, verb] = m as unknown as [string, string, string, string?, string?];
+      const [, project, zone, seg, verb] = m as unknown as [string, string, string, string?, string?];
       const inZone = this.instances.filter((i) => i.project === project && i.zone === zone);
-      if (name === undefined && req.method === 'GET') {
+      if (seg === undefined && req.method === 'GET') {
         const filter = url.searchParams.get('filter');
         const idMatch = filter ? ID_FILTER.exec(filter) : null;
         if (filter && !idMatch) return reply(400, { error: { code: 400, message: `Invalid value for field 'filter': '${filter}'.` } });
         const items = inZone.filter((i) => !idMatch || i.id === idMatch[1]).map((i) => this.instanceJson(i));
         return reply(200, { kind: 'compute#instanceList', id: `projects/${project}/zones/${zone}/instances`, items, selfLink: url.href });
       }
-      const instance = inZone.find((i) => i.name === name);
-      if (!instance) return notFound(`projects/${project}/zones/${zone}/instances/${name}`);
+      // `{instance}` is a name or a numeric id; a name never looks like an id (it starts with a letter).
+      const instance = seg === undefined ? undefined : inZone.find((i) => i.id === seg || i.name === seg);
+      if (!instance) return notFound(`projects/${project}/zones/${zone}/instances/${seg ?? ''}`);
       if (verb === undefined && req.method === 'GET') return reply(200, this.instanceJson(instance));
-      const ops: Record<string, [string, string]> = {
-        stop: ['POST', 'stop'],
-        suspend: ['POST', 'suspend'],
-        setShieldedInstanceIntegrityPolicy: ['PATCH', 'setShieldedInstanceIntegrityPolicy'],
-      };
-      const op = verb ? ops[verb] : undefined;
-      if (!op || op[0] !== req.method) return notFound(url.pathname);
+      if (!verb || ACTIONS[verb] !== req.method) return notFound(url.pathname);
+
       const requestId = url.searchParams.get('requestId');
-      const earlier = requestId ? this.completed.get(requestId) : undefined;
-      if (earlier) return reply(200, earlier);
+      const earlier = requestId ? this.operations.get(this.byRequestId.get(requestId) ?? '') : undefined;
+      if (earlier) return reply(200, earlier.json);
       const fault = this.faults.shift();
       if (fault && 'status' in fault) {
         const reason = fault.status === 429 ? 'rateLimitExceeded' : 'backendError';
@@ -133,17 +196,35 @@ export class FakeComputeApi {
           error: { code: fault.status, message: reason, errors: [{ message: reason, domain: 'global', reason }] },
         });
       }
+      const statusBefore = instance.status;
       if (verb === 'stop') instance.status = 'STOPPING';
       if (verb === 'suspend') instance.status = 'SUSPENDING';
       this.performed.push(record);
-      const operation = this.operation(instance, op[1]);
-      if (requestId) this.completed.set(requestId, operation);
-      if (fault) {
-        setTimeout(() => reply(200, operation), fault.delayMs);
+      const op = this.operation(instance, verb, statusBefore, fault);
+      if (requestId) this.byRequestId.set(requestId, op.json.name);
+      if (fault && 'delayMs' in fault) {
+        setTimeout(() => reply(200, op.json), fault.delayMs);
         return;
       }
-      return reply(200, operation);
+      return reply(200, op.json);
     });
+  }
+
+  /** Finishes an operation whose time has come: DONE, with its effect on the instance. */
+  private settle(op: StoredOperation): void {
+    if (op.json.status === 'DONE' || Date.now() < op.doneAt) return;
+    op.json.status = 'DONE';
+    op.json.progress = 100;
+    op.json.endTime = new Date().toISOString();
+    if (op.error) {
+      op.json.error = { errors: [{ ...op.error }] };
+      op.json.httpErrorStatusCode = 400;
+      op.json.httpErrorMessage = 'BAD REQUEST';
+      op.instance.status = op.statusBefore;
+      return;
+    }
+    if (op.verb === 'stop') op.instance.status = 'TERMINATED';
+    if (op.verb === 'suspend') op.instance.status = 'SUSPENDED';
   }
 
   private instanceJson(i: FakeInstance) {
@@ -158,20 +239,33 @@ export class FakeComputeApi {
     };
   }
 
-  private operation(i: FakeInstance, type: string) {
-    const n = ++this.operations;
-    return {
-      kind: 'compute#operation',
-      id: String(7000000000000000000n + BigInt(n)),
-      name: `operation-${n}-${type}`,
-      zone: `https://www.googleapis.com/compute/v1/projects/${i.project}/zones/${i.zone}`,
-      operationType: type,
-      targetLink: `https://www.googleapis.com/compute/v1/projects/${i.project}/zones/${i.zone}/instances/${i.name}`,
-      targetId: i.id,
-      status: 'RUNNING',
-      progress: 0,
-      insertTime: new Date().toISOString(),
-      selfLink: `https://www.googleapis.com/compute/v1/projects/${i.project}/zones/${i.zone}/operations/operation-${n}-${type}`,
+  private operation(i: FakeInstance, type: string, statusBefore: string | undefined, fault: ComputeFault | undefined): StoredOperation {
+    const n = ++this.operationCount;
+    const name = `operation-${n}-${type}`;
+    const zoneLink = `https://www.googleapis.com/compute/v1/projects/${i.project}/zones/${i.zone}`;
+    const op: StoredOperation = {
+      json: {
+        kind: 'compute#operation',
+        id: String(7000000000000000000n + BigInt(n)),
+        name,
+        zone: zoneLink,
+        operationType: type,
+        targetLink: `${zoneLink}/instances/${i.name}`,
+        targetId: i.id,
+        status: 'RUNNING',
+        progress: 0,
+        insertTime: new Date().toISOString(),
+        selfLink: `${zoneLink}/operations/${name}`,
+      },
+      project: i.project,
+      zone: i.zone,
+      instance: i,
+      verb: type,
+      statusBefore,
+      doneAt: Date.now() + (fault && 'operationPendingMs' in fault ? fault.operationPendingMs : 0),
+      ...(fault && 'operationError' in fault ? { error: fault.operationError } : {}),
     };
+    this.operations.set(name, op);
+    return op;
   }
 }

@@ -1,98 +1,171 @@
 import type { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client';
+import type { ZoneOperationsClient } from '@google-cloud/compute/build/src/v1/zone_operations_client';
 import type { InstanceState } from '../decide';
-import type { InstanceRef } from '../parse';
-import { InstanceControl, InstanceNotFoundError, NamedInstance } from '../ports';
+import { CompletedOperation, InstanceControl, InstanceNotFoundError, InstanceTarget, OperationFailedError } from '../ports';
 
 /** gRPC NOT_FOUND, which google-gax reports for HTTP 404 as well. */
 const NOT_FOUND = 5;
+/** gRPC DEADLINE_EXCEEDED: a call's own timeout. */
+const DEADLINE_EXCEEDED = 4;
+
+/**
+ * Pause before asking again when `zoneOperations.wait` came back RUNNING quickly. The real
+ * call blocks server-side (up to ≈2 min) until the operation is done, so this only matters
+ * when it returns early: the loop never spins.
+ */
+const MIN_PAUSE_MS = 100;
+const MAX_PAUSE_MS = 1_000;
+/** A wait that took at least this long did block server-side: ask again at once. */
+const BLOCKED_MS = 1_000;
 
 function isNotFound(e: unknown): boolean {
   const code = (e as { code?: unknown } | null)?.code;
   return code === NOT_FOUND || code === 404;
 }
 
-/**
- * The client wraps the zonal operation; its own `name` holds the operation's numeric id, the
- * API's operation name is on the response it wraps.
- */
-function operationName(operation: { latestResponse?: unknown; name?: string | null }): string | undefined {
-  const response = operation.latestResponse as { name?: string | null } | undefined;
-  return response?.name ?? operation.name ?? undefined;
+/** The fields of a zonal operation the adapter reads (REST replies carry the enum as a string). */
+interface ZoneOperation {
+  name?: string | null;
+  status?: unknown;
+  httpErrorStatusCode?: number | null;
+  httpErrorMessage?: string | null;
+  error?: { errors?: Array<{ code?: string | null; message?: string | null }> | null } | null;
 }
 
-/** The Compute Engine calls the handler makes, through the official client. */
+/** `DONE` as REST replies spell it, or its enum number (`Operation.Status.DONE`). */
+const isDone = (op: ZoneOperation): boolean => op.status === 'DONE' || op.status === 2104194;
+
+/** `'<code>: <message>; …'` for an operation that ended in error, undefined for one that succeeded. */
+function operationError(op: ZoneOperation): string | undefined {
+  const errors = op.error?.errors ?? [];
+  if (errors.length > 0) return errors.map((e) => `${e.code ?? 'UNKNOWN'}: ${e.message ?? ''}`).join('; ');
+  if (typeof op.httpErrorStatusCode === 'number' && op.httpErrorStatusCode >= 400) {
+    return `HTTP ${op.httpErrorStatusCode}${op.httpErrorMessage ? `: ${op.httpErrorMessage}` : ''}`;
+  }
+  return undefined;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The Compute Engine calls the handler makes, through the official clients. Every call names
+ * the VM by its numeric id (the API takes "name or id" wherever it takes an instance), never by
+ * name: ids are never reused, so a new VM given an old VM's name is never acted on.
+ */
 export class ComputeInstanceControl implements InstanceControl {
   /**
-   * @param timeoutMs deadline of each call; a call that times out may still have taken effect,
-   *   which the request id makes safe to repeat on redelivery.
+   * @param instances the Instances client, created on first use.
+   * @param operations the ZoneOperations client, created on first use.
+   * @param timeoutMs deadline of each method as a whole: the call, and for an action the wait
+   *   for its operation. An action that runs out of time may still take effect, which the
+   *   request id makes safe to repeat on redelivery.
    */
   constructor(
-    private readonly client: () => Promise<InstancesClient>,
+    private readonly instances: () => Promise<InstancesClient>,
+    private readonly operations: () => Promise<ZoneOperationsClient>,
     private readonly timeoutMs = 20_000,
   ) {}
 
-  async findName(ref: InstanceRef): Promise<string | undefined> {
-    const client = await this.client();
-    const [items] = await client.list(
-      { project: ref.projectId, zone: ref.zone, filter: `id = ${ref.id}`, maxResults: 2 },
-      { autoPaginate: false, timeout: this.timeoutMs },
+  async describe(target: InstanceTarget): Promise<InstanceState> {
+    const client = await this.instances();
+    const [vm] = await this.act(target, () =>
+      client.get({ project: target.projectId, zone: target.zone, instance: target.id }, { timeout: this.timeoutMs }),
     );
-    const matching = items.filter((i) => String(i.id) === ref.id);
-    // Acting on the wrong VM is worse than retrying: any reply that is not exactly the
-    // instance asked for is treated as an API failure.
-    if (matching.length !== items.length || matching.length > 1) {
-      throw new Error(`instances.list for id ${ref.id} in ${ref.projectId}/${ref.zone} returned ${items.length} unexpected item(s)`);
+    // Acting on the wrong VM is worse than retrying: a reply about any other instance is an
+    // API failure.
+    const id = vm.id === undefined || vm.id === null ? undefined : String(vm.id);
+    if (id !== target.id) {
+      throw new Error(`instances.get for id ${target.id} in ${target.projectId}/${target.zone} returned instance id ${id ?? '(none)'}`);
     }
-    const name = matching[0]?.name;
-    return name ?? undefined;
+    return {
+      id,
+      ...(vm.name ? { name: vm.name } : {}),
+      ...(vm.status ? { status: String(vm.status) } : {}),
+      ...(vm.lastStartTimestamp ? { lastStartTimestamp: vm.lastStartTimestamp } : {}),
+    };
   }
 
-  async describe(instance: NamedInstance): Promise<InstanceState> {
-    const client = await this.client();
-    return this.call(instance, async () => {
-      const [vm] = await client.get(
-        { project: instance.projectId, zone: instance.zone, instance: instance.name },
-        { timeout: this.timeoutMs },
-      );
-      if (vm.id === undefined || vm.id === null) throw new Error(`instances.get for ${instance.name} returned no id`);
-      return { id: String(vm.id), ...(vm.lastStartTimestamp ? { lastStartTimestamp: vm.lastStartTimestamp } : {}) };
-    });
+  async stop(target: InstanceTarget, requestId: string): Promise<CompletedOperation> {
+    const deadline = Date.now() + this.timeoutMs;
+    const client = await this.instances();
+    const [operation] = await this.act(target, () =>
+      client.stop({ project: target.projectId, zone: target.zone, instance: target.id, requestId }, { timeout: remaining(deadline) }),
+    );
+    return this.waitFor(target, operation.latestResponse as ZoneOperation, 'instances.stop', deadline);
   }
 
-  async stop(instance: NamedInstance, requestId: string): Promise<string | undefined> {
-    const client = await this.client();
-    return this.call(instance, async () => {
-      const [operation] = await client.stop(
-        { project: instance.projectId, zone: instance.zone, instance: instance.name, requestId },
-        { timeout: this.timeoutMs },
-      );
-      return operationName(operation);
-    });
-  }
-
-  async relearn(instance: NamedInstance, requestId: string): Promise<string | undefined> {
-    const client = await this.client();
-    return this.call(instance, async () => {
-      const [operation] = await client.setShieldedInstanceIntegrityPolicy(
+  async relearn(target: InstanceTarget, requestId: string): Promise<CompletedOperation> {
+    const deadline = Date.now() + this.timeoutMs;
+    const client = await this.instances();
+    const [operation] = await this.act(target, () =>
+      client.setShieldedInstanceIntegrityPolicy(
         {
-          project: instance.projectId,
-          zone: instance.zone,
-          instance: instance.name,
+          project: target.projectId,
+          zone: target.zone,
+          instance: target.id,
           requestId,
           shieldedInstanceIntegrityPolicyResource: { updateAutoLearnPolicy: true },
         },
-        { timeout: this.timeoutMs },
-      );
-      return operationName(operation);
-    });
+        { timeout: remaining(deadline) },
+      ),
+    );
+    return this.waitFor(target, operation.latestResponse as ZoneOperation, 'instances.setShieldedInstanceIntegrityPolicy', deadline);
   }
 
-  private async call<T>(instance: NamedInstance, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Waits with `zoneOperations.wait` until the operation is DONE or the deadline passes; a DONE
+   * operation carrying errors throws OperationFailedError, as does running out of time.
+   */
+  private async waitFor(
+    target: InstanceTarget,
+    first: ZoneOperation | undefined,
+    call: string,
+    deadline: number,
+  ): Promise<CompletedOperation> {
+    const name = first?.name;
+    if (!name) throw new Error(`${call} for id ${target.id} in ${target.projectId}/${target.zone} returned no operation name`);
+    let op: ZoneOperation = first;
+    let pause = MIN_PAUSE_MS;
+    let client: ZoneOperationsClient | undefined;
+    while (!isDone(op)) {
+      const left = remaining(deadline);
+      if (left <= 0) throw this.notDone(name);
+      client ??= await this.operations();
+      const asked = Date.now();
+      try {
+        [op] = await client.wait({ project: target.projectId, zone: target.zone, operation: name }, { timeout: left });
+      } catch (e) {
+        // The call's own timeout is the deadline: report the operation, not the transport.
+        if (remaining(deadline) <= 0 || (e as { code?: unknown } | null)?.code === DEADLINE_EXCEEDED) throw this.notDone(name);
+        throw e;
+      }
+      if (isDone(op)) break;
+      if (Date.now() - asked < BLOCKED_MS) {
+        await sleep(Math.min(pause, remaining(deadline)));
+        pause = Math.min(pause * 2, MAX_PAUSE_MS);
+      }
+    }
+    const error = operationError(op);
+    if (error !== undefined) throw new OperationFailedError(name, error);
+    return { name, status: 'DONE' };
+  }
+
+  private notDone(name: string): OperationFailedError {
+    return new OperationFailedError(name, `not done after ${Math.round(this.timeoutMs / 100) / 10} s`);
+  }
+
+  /** Runs a call about the target, reporting a 404 as InstanceNotFoundError. */
+  private async act<T>(target: InstanceTarget, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (e) {
-      if (isNotFound(e)) throw new InstanceNotFoundError(instance);
+      if (isNotFound(e)) throw new InstanceNotFoundError(target);
       throw e;
     }
   }
+}
+
+/** Milliseconds left before `deadline`, never negative. */
+function remaining(deadline: number): number {
+  return Math.max(0, deadline - Date.now());
 }
