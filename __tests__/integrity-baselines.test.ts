@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { AddressInfo, createServer } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,8 +65,17 @@ describe(`${BIN} capture`, () => {
     const broken = integrityEntry({ actual: [{ pcrNum: 'PCR_0', value: '' }] });
     const r = await cli(['capture', '-'], JSON.stringify(broken));
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/has unusable measurements: lateBootReportEvent\.actualMeasurements\[0\]\.value must be a non-empty string/);
+    expect(r.stderr).toMatch(/is not usable: lateBootReportEvent\.actualMeasurements\[0\]\.value must be a non-empty string/);
     expect(r.stderr).not.toContain('[object');
+  });
+
+  it('refuses an entry whose resource labels are not strings, as the responder does', async () => {
+    const entry = integrityEntry();
+    (entry.resource as { labels: Record<string, unknown> }).labels.project_id = { a: 1 };
+    const r = await cli(['capture', '-', '--dry-run'], JSON.stringify(entry));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/is not usable: resource\.labels\.project_id is not a project id: object/);
+    expect(r.stdout).toBe('');
   });
 
   it('prints the usage and exits 2 on an unknown flag, before reading anything', async () => {
@@ -104,6 +114,47 @@ describe(BIN, () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/capture <entries\.json \| ->/);
+  });
+});
+
+describe(`${BIN} capture against an unreachable or unauthorised Firestore`, () => {
+  const capture = (args: string[], env: Record<string, string>) =>
+    spawnSync(
+      process.execPath,
+      [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'cli', 'integrity-baselines.ts'), 'capture', '-', ...args],
+      {
+        input: JSON.stringify([canary]),
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, METADATA_SERVER_DETECTION: 'none', HOME: mkdtempSync(join(tmpdir(), 'svir-home-')), ...env },
+        timeout: 20000,
+      },
+    );
+
+  it('gives up after --timeout with a sentence instead of hanging', async () => {
+    // A server that accepts connections and never answers: the write can only time out.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const host = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    try {
+      const r = capture(['--timeout', '2'], { FIRESTORE_EMULATOR_HOST: host });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `^integrity-baselines: Firestore did not answer within 2 s writing integrity-responder-baselines/known_good_measurements/sha256-\\w+ in project fleet-prod-1234 on the emulator at ${host}; check the network`,
+        ),
+      );
+    } finally {
+      silent.close();
+    }
+  });
+
+  it('says how to set up credentials when there are none, in one line and without a stack trace', () => {
+    const r = capture(['--project', 'fleet-prod-1234'], { GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/key.json' });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(
+      /^integrity-baselines: could not write .* in project fleet-prod-1234: .*; set up Application Default Credentials with 'gcloud auth application-default login'/,
+    );
   });
 });
 

@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_NAME } from '../lib/bundle/sources';
 import {
+  CDKTF_INIT_TSCONFIG,
   Consumer,
   PackReport,
   TWO_RESPONDERS_APP,
@@ -75,7 +76,13 @@ describe('the published package', () => {
 
   it('takes the framework as peers, installs no runtime dependency and runs no install script', () => {
     const manifest = JSON.parse(readFileSync(join(consumer.packageDir, 'package.json'), 'utf8'));
-    expect(Object.keys(manifest.peerDependencies).sort()).toEqual(['@cdktf/provider-google', 'cdktf', 'constructs']);
+    expect(Object.keys(manifest.peerDependencies).sort()).toEqual([
+      '@cdktf/provider-google',
+      '@cdktf/provider-google-beta',
+      '@cdktf/provider-time',
+      'cdktf',
+      'constructs',
+    ]);
     expect(manifest.dependencies ?? {}).toEqual({});
     expect(Object.keys(manifest.scripts ?? {}).filter((s) => /^(pre|post)?install$|^prepare$/.test(s))).toEqual([]);
     expect(manifest.exports['.']).toEqual({ types: './dist/lib/index.d.ts', default: './dist/lib/index.js' });
@@ -113,6 +120,19 @@ describe('the published package', () => {
     } finally {
       served.remove();
     }
+  });
+
+  it("compiles and synthesizes the README's 'Use it in your stack' snippet as written", () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Use it in your stack'));
+    const snippet = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(snippet).toContain(`from '${PACKAGE_NAME}'`);
+    const app = join(consumer.dir, 'readme');
+    mkdirSync(app, { recursive: true });
+    writeFileSync(join(app, 'main.ts'), snippet!);
+    writeFileSync(join(app, 'tsconfig.json'), `${JSON.stringify(CDKTF_INIT_TSCONFIG, null, 2)}\n`);
+    const synth = synthConsumer(consumer, app);
+    expect(Object.keys(synth.stacks)).toEqual(['security']);
   });
 
   it('runs the integrity-baselines bin through npx', () => {

@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { baselineDocument, DEFAULT_BASELINE_COLLECTION } from '../function/baseline';
-import { tryParseMeasurements } from '../function/parse';
+import { IntegrityReport, parseMessage } from '../function/parse';
 import { COLLECTION_ID, DATABASE_ID, DEFAULT_NAME_PREFIX, dedicatedDatabaseId } from '../function/contract';
 
 /** What the tool is called on the command line. */
 export const BIN = 'integrity-baselines';
+
+/** How long a write may take before the tool gives up, seconds. */
+const DEFAULT_TIMEOUT_SECONDS = 60;
 
 /** Database the example stack creates: what `--database` defaults to. */
 const DEFAULT_DATABASE = dedicatedDatabaseId(DEFAULT_NAME_PREFIX);
@@ -62,6 +65,7 @@ options:
   --database D        Firestore database id (default: ${DEFAULT_DATABASE})
   --collection C      collection (default: ${DEFAULT_BASELINE_COLLECTION})
   --description TEXT  note stored with the baseline
+  --timeout SECONDS   give up when Firestore has not answered by then (default: 60)
   -h, --help          show this help
 
 Writes with Application Default Credentials (gcloud auth application-default login), or to
@@ -144,6 +148,7 @@ async function capture(args: string[], io: Io): Promise<void> {
       database: { type: 'string' },
       collection: { type: 'string' },
       description: { type: 'string' },
+      timeout: { type: 'string' },
     },
     CAPTURE_USAGE,
   );
@@ -164,36 +169,69 @@ async function capture(args: string[], io: Io): Promise<void> {
   if (!COLLECTION_ID.test(collection))
     throw new UsageError(`--collection must be a top-level collection id, got '${collection}'`, CAPTURE_USAGE);
 
-  const entry = lateBootEntry(readInput(file, io), file);
+  const timeoutSeconds = Number(values.timeout ?? DEFAULT_TIMEOUT_SECONDS);
+  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 600) {
+    throw new UsageError(`--timeout must be a whole number of seconds from 1 to 600, got '${String(values.timeout)}'`, CAPTURE_USAGE);
+  }
+
   const where = file === '-' ? 'standard input' : file;
-  const parsed = tryParseMeasurements(entry.jsonPayload?.lateBootReportEvent?.actualMeasurements, 'lateBootReportEvent.actualMeasurements');
-  if (!parsed.ok) throw new CliError(`the late-boot entry in ${where} has unusable measurements: ${parsed.detail}`);
-  const labels = entry.resource?.labels ?? {};
-  const name = String(entry.labels?.['compute.googleapis.com/resource_name'] ?? labels.instance_id ?? 'unknown');
-  const doc = baselineDocument(parsed.measurements, {
-    description:
-      (values.description as string | undefined) ??
-      `late-boot measurements of ${name} at boot ${String(entry.jsonPayload?.bootCounter ?? '?')}`,
-    source: `projects/${String(labels.project_id)}/zones/${String(labels.zone)}/instances/${name}`,
+  const report = lateBootReport(lateBootEntry(readInput(file, io), file), where);
+  const { instance } = report;
+  const name = instance.name ?? instance.id;
+  const doc = baselineDocument(report.actualMeasurements, {
+    description: (values.description as string | undefined) ?? `late-boot measurements of ${name} at boot ${report.bootCounter ?? '?'}`,
+    source: `projects/${instance.projectId}/zones/${instance.zone}/instances/${name}`,
   });
   if (values['dry-run']) return io.stdout(`${JSON.stringify({ id: doc.id, data: doc.data }, null, 2)}\n`);
 
-  const project =
-    (values.project as string | undefined) ??
-    io.env.GOOGLE_CLOUD_PROJECT ??
-    (typeof labels.project_id === 'string' ? labels.project_id : undefined);
-  const { createFirestore } = await import('../function/clients.js');
-  const db = await createFirestore({ firestoreDatabase: database, ...(project !== undefined && { projectId: project }) });
+  const project = (values.project as string | undefined) ?? io.env.GOOGLE_CLOUD_PROJECT ?? instance.projectId;
   const path = `${database}/${collection}/${doc.id}`;
+  const target = `${path} in project ${project}${io.env.FIRESTORE_EMULATOR_HOST ? ` on the emulator at ${io.env.FIRESTORE_EMULATOR_HOST}` : ''}`;
+  const { createFirestore } = await import('../function/clients.js');
+  const db = await createFirestore({ firestoreDatabase: database, projectId: project });
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await db.collection(collection).doc(doc.id).create(doc.data);
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new CliError(
+              `Firestore did not answer within ${timeoutSeconds} s writing ${target}; check the network, FIRESTORE_EMULATOR_HOST and your credentials`,
+            ),
+          ),
+        timeoutSeconds * 1000,
+      );
+    });
+    await Promise.race([db.collection(collection).doc(doc.id).create(doc.data), deadline]);
   } catch (e) {
+    if (e instanceof CliError) throw e;
     if ((e as { code?: unknown }).code === 6) throw new CliError(`a baseline with these measurements already exists: ${path}`);
-    throw new CliError(`could not write ${path} in project ${project ?? '(discovered)'}: ${describeError(e)}`);
+    throw new CliError(`could not write ${target}: ${describeError(e)}${credentialsHint(e)}`);
   } finally {
-    await db.terminate();
+    clearTimeout(timer);
+    // Closing may fail for the same reason the write did; the write's error is the one to report.
+    await Promise.race([db.terminate().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
   }
   io.stdout(`created ${path}\n`);
+}
+
+/** The validated late-boot report of an entry, through the handler's own parser: what it accepts, the tool accepts. */
+function lateBootReport(entry: Entry, where: string): IntegrityReport {
+  const parsed = parseMessage({ message: { data: Buffer.from(JSON.stringify(entry)).toString('base64') } });
+  if (parsed.status === 'rejected') throw new CliError(`the late-boot entry in ${where} is not usable: ${parsed.detail}`);
+  if (parsed.status === 'ignored')
+    throw new CliError(`the late-boot entry in ${where} is not a Shielded VM integrity report: ${parsed.reason}`);
+  if (parsed.report.kind !== 'lateBoot') throw new CliError(`the entry in ${where} is not a late-boot report`);
+  return parsed.report;
+}
+
+const CREDENTIALS =
+  /credential|Could not load the default|invalid_grant|Unable to read the credential|UNAUTHENTICATED|unauthorized_client/i;
+
+function credentialsHint(e: unknown): string {
+  return CREDENTIALS.test(describeError(e))
+    ? "; set up Application Default Credentials with 'gcloud auth application-default login' or GOOGLE_APPLICATION_CREDENTIALS"
+    : '';
 }
 
 /** Turns anything thrown into readable text: never `[object Object]`. */
@@ -247,7 +285,6 @@ if (require.main === module) {
     readStdin: () => readFileSync(0, 'utf8'),
     env: process.env,
   };
-  void run(process.argv.slice(2), io).then((code) => {
-    process.exitCode = code;
-  });
+  // Exit explicitly: a Google client that gave up on an unreachable server may still hold sockets.
+  void run(process.argv.slice(2), io).then((code) => process.exit(code));
 }

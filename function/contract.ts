@@ -17,6 +17,16 @@ export function dedicatedDatabaseId(namePrefix: string): string {
   return `${namePrefix}-baselines`;
 }
 
+/** Id of the decision-ledger database the construct creates for a `namePrefix`. */
+export function dedicatedLedgerDatabaseId(namePrefix: string): string {
+  return `${namePrefix}-decisions`;
+}
+
+/** Collection of the ledger holding one document per acted-on report (instance, boot, report kind). */
+export const LEDGER_DECISIONS_COLLECTION = 'integrity_decisions';
+/** Collection of the ledger holding one document per instance: the newest boot recorded for it. */
+export const LEDGER_INSTANCES_COLLECTION = 'integrity_instances';
+
 /** Firestore database ids: `(default)` or 4–63 lowercase letters, digits and hyphens. */
 export const DATABASE_ID = /^(?:\(default\)|[a-z][a-z0-9-]{2,61}[a-z0-9])$/;
 /** Top-level collection ids: no slash, not `.` or `..`, not `__…__`. */
@@ -30,6 +40,8 @@ export interface FunctionSettings {
   /** Firestore database id; `(default)` for a project's default database. */
   readonly firestoreDatabase: string;
   readonly baselineCollection: string;
+  /** Firestore database of the decision ledger, the only one the function writes. */
+  readonly ledgerDatabase: string;
   /** The project whose entries are acted on, and the project of the database. */
   readonly projectId: string;
   readonly logLevel: LogLevel;
@@ -90,6 +102,12 @@ export const SETTINGS: { readonly [K in keyof FunctionSettings]-?: SettingFor<Fu
     pattern: COLLECTION_ID,
     hint: 'a top-level collection id',
     default: DEFAULT_BASELINE_COLLECTION,
+  },
+  ledgerDatabase: {
+    kind: 'pattern',
+    env: 'LEDGER_DATABASE',
+    pattern: DATABASE_ID,
+    hint: "a database id like 'integrity-responder-decisions'",
   },
   projectId: { kind: 'pattern', env: 'GOOGLE_CLOUD_PROJECT', pattern: PROJECT_ID, hint: 'a Google Cloud project id' },
   logLevel: { kind: 'enum', env: 'LOG_LEVEL', values: LOG_LEVELS, default: 'debug' },

@@ -17,10 +17,19 @@ export type BaselineLookup = { readonly matched: true; readonly baselineId: stri
 
 /** The outcome for one report. Each variant maps to exactly one log line and at most one API call. */
 export type Decision =
-  | { readonly action: 'none'; readonly reason: 'policy-passed' | 'superseded-by-later-boot' | 'instance-replaced' }
+  | {
+      readonly action: 'none';
+      readonly reason:
+        | 'policy-passed'
+        | 'superseded-by-later-boot'
+        | 'instance-replaced'
+        | 'instance-not-running'
+        | 'older-boot'
+        | 'withdrawn-after-conflict';
+    }
   | { readonly action: 'ignore'; readonly reason: 'early-boot-report-in-relearn-mode' }
   | { readonly action: 'relearn'; readonly reason: 'known-good'; readonly baselineId: string }
-  | { readonly action: 'stop'; readonly reason: 'not-known-good' | 'policy-failed' | 'stale-event-fail-closed' }
+  | { readonly action: 'stop'; readonly reason: 'not-known-good' | 'policy-failed' | 'stale-event-fail-closed' | 'conflicting-reports' }
   | { readonly action: 'alert'; readonly reason: 'stale-event-fail-open' };
 
 /** True when a report would be acted on (not ignored) in this mode. */
@@ -72,6 +81,9 @@ export function decide(report: IntegrityReport, mode: ResponseMode, lookup?: Bas
 export interface InstanceState {
   /** Numeric id, as a decimal string. */
   readonly id: string;
+  readonly name?: string;
+  /** `RUNNING`, `TERMINATED`, `SUSPENDED`… */
+  readonly status?: string;
   /** RFC 3339 time of the VM's most recent start. */
   readonly lastStartTimestamp?: string;
 }
@@ -79,12 +91,14 @@ export interface InstanceState {
 /**
  * Re-checks a relearn against the VM as it is now. Relearning adopts the measurements of the
  * VM's *latest* boot, but the decision was made on the report's boot: if the VM has started
- * since (or the name now belongs to another VM), relearning would accept measurements nobody
- * compared. Such a relearn becomes no action; the later boot's own report decides.
+ * since (or the id now answers as another VM), relearning would accept measurements nobody
+ * compared; a VM that is not running has no boot to adopt but the one it was stopped for.
+ * Such a relearn becomes no action; the VM's next boot reports for itself.
  */
 export function confirmRelearn(decision: Decision, report: IntegrityReport, current: InstanceState): Decision {
   if (decision.action !== 'relearn') return decision;
   if (current.id !== report.instance.id) return { action: 'none', reason: 'instance-replaced' };
+  if (current.status !== 'RUNNING') return { action: 'none', reason: 'instance-not-running' };
   const started = current.lastStartTimestamp === undefined ? NaN : Date.parse(current.lastStartTimestamp);
   const reported = report.timestamp === undefined ? NaN : Date.parse(report.timestamp);
   if (!(started <= reported)) return { action: 'none', reason: 'superseded-by-later-boot' };

@@ -1,13 +1,17 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Decision, ResponseMode, StaleEventPolicy, confirmRelearn, decide, decideStale, needsBaselineLookup } from './decide';
 import { IntegrityReport, parseMessage } from './parse';
-import { BaselineStore, InstanceControl, InstanceNotFoundError, Logger, Severity } from './ports';
+import { LedgerNote, ledgerKey } from './ledger';
+import { fingerprint } from './measurements';
+import { BaselineStore, DecisionLedger, InstanceControl, InstanceNotFoundError, InstanceTarget, Logger, Severity } from './ports';
 
 /** What the handler needs from the outside world. */
 export interface HandlerDeps {
   readonly mode: ResponseMode;
   readonly baselines: BaselineStore;
   readonly instances: InstanceControl;
+  /** Where acted-on reports are recorded, before the action. */
+  readonly ledger: DecisionLedger;
   readonly logger: Logger;
   /**
    * The project whose VMs this responder watches. Entries about other projects are rejected:
@@ -32,14 +36,6 @@ export type HandlerOutcome =
   | { readonly status: 'rejected' }
   | { readonly status: 'ignored' }
   | { readonly status: 'decided'; readonly decision: Decision; readonly instanceFound: boolean };
-
-const SEVERITY: Record<Decision['action'], Severity> = {
-  none: 'INFO',
-  ignore: 'DEBUG',
-  relearn: 'NOTICE',
-  stop: 'WARNING',
-  alert: 'CRITICAL',
-};
 
 /**
  * Handles the data of one Pub/Sub `messagePublished` CloudEvent. Malformed input is logged
@@ -100,9 +96,10 @@ function ageSeconds(report: IntegrityReport, now: number): number | undefined {
 async function act(report: IntegrityReport, deps: HandlerDeps, context: EventContext): Promise<HandlerOutcome> {
   const { logger, mode } = deps;
   const age = ageSeconds(report, (deps.now ?? Date.now)());
-  // A report whose age is unknown, beyond the maximum, or in the future (past clock skew)
-  // cannot be tied to what the VM runs now: the stale-event policy decides.
-  const vettable = age !== undefined && age <= deps.maxEventAgeSeconds && age >= -MAX_CLOCK_SKEW_SECONDS;
+  // A report whose age is unknown, beyond the maximum, or in the future (past clock skew), or
+  // that names no boot, cannot be tied to what the VM runs now: the stale-event policy decides.
+  const vettable =
+    age !== undefined && age <= deps.maxEventAgeSeconds && age >= -MAX_CLOCK_SKEW_SECONDS && report.bootCounter !== undefined;
   const stale = vettable ? undefined : decideStale(report, mode, deps.staleEventPolicy);
   let reads: number | undefined;
   let decision: Decision;
@@ -117,60 +114,154 @@ async function act(report: IntegrityReport, deps: HandlerDeps, context: EventCon
     }
     decision = decide(report, mode, lookup);
   }
-  let instanceName = report.instance.name;
-  let operation: string | undefined;
-  let instanceFound = true;
+  const outcome: ActionOutcome = { instanceName: report.instance.name, instanceFound: true };
   if (decision.action === 'stop' || decision.action === 'relearn') {
-    try {
-      instanceName ??= await deps.instances.findName(report.instance);
-      if (instanceName === undefined) throw new InstanceNotFoundError(report.instance);
-      const target = { projectId: report.instance.projectId, zone: report.instance.zone, name: instanceName };
-      if (decision.action === 'relearn') decision = confirmRelearn(decision, report, await deps.instances.describe(target));
-      const requestId = requestIdFor(context.id, decision.action);
-      if (decision.action === 'stop') operation = await deps.instances.stop(target, requestId);
-      if (decision.action === 'relearn') operation = await deps.instances.relearn(target, requestId);
-    } catch (e) {
-      if (!(e instanceof InstanceNotFoundError)) throw e;
-      instanceFound = false;
-    }
+    decision = await actOn(report, decision, deps, context, outcome);
   }
-  logDecision(logger, mode, report, decision, { instanceName, operation, instanceFound, reads, eventId: context.id, ageSeconds: age });
-  return { status: 'decided', decision, instanceFound };
+  logDecision(logger, mode, report, decision, { ...outcome, reads, eventId: context.id, ageSeconds: age });
+  return { status: 'decided', decision, instanceFound: outcome.instanceFound };
 }
+
+/** What acting on a decision produced, for the decision line. */
+interface ActionOutcome {
+  instanceName?: string;
+  instanceFound: boolean;
+  ledger?: LedgerNote;
+  requestId?: string;
+  alreadyDone?: boolean;
+  operation?: string;
+  operationStatus?: string;
+}
+
+/**
+ * Records the decision in the ledger, then acts on the VM by its id and waits for the
+ * operation. Returns the decision as it stands after the ledger and a last look at the VM.
+ */
+async function actOn(
+  report: IntegrityReport,
+  proposed: Extract<Decision, { action: 'stop' | 'relearn' }>,
+  deps: HandlerDeps,
+  context: EventContext,
+  out: ActionOutcome,
+): Promise<Decision> {
+  const key = ledgerKey(report);
+  const recorded = await deps.ledger.record({
+    report,
+    proposed,
+    fingerprint: fingerprint(report.actualMeasurements),
+    requestIdFor: (action) => requestIdFor(context.id, action),
+  });
+  let decision = recorded.decision;
+  out.ledger = recorded.note;
+  out.requestId = recorded.requestId;
+  out.alreadyDone = recorded.alreadyDone;
+  if (recorded.alreadyDone) {
+    out.operation = recorded.record.operation;
+    out.operationStatus = recorded.record.operationStatus;
+    return decision;
+  }
+  const target: InstanceTarget = { ...report.instance };
+  try {
+    if (decision.action === 'relearn') {
+      const current = await deps.instances.describe(target);
+      out.instanceName ??= current.name;
+      decision = confirmRelearn(decision, report, current);
+      // A conflicting report may have been recorded since: it stops the VM, nothing relearns it.
+      if (decision.action === 'relearn' && (await deps.ledger.inConflict(key)))
+        decision = { action: 'none', reason: 'withdrawn-after-conflict' };
+    }
+    if (decision.action === 'stop' || decision.action === 'relearn') {
+      const operation =
+        decision.action === 'stop'
+          ? await deps.instances.stop(target, recorded.requestId)
+          : await deps.instances.relearn(target, recorded.requestId);
+      out.operation = operation.name;
+      out.operationStatus = operation.status;
+      await deps.ledger.complete(key, recorded.requestId, { operation, status: operation.status });
+    } else {
+      await deps.ledger.complete(key, recorded.requestId, { decision: { action: 'none', reason: decision.reason }, status: 'not-acted' });
+    }
+  } catch (e) {
+    if (!(e instanceof InstanceNotFoundError)) throw e;
+    out.instanceFound = false;
+    out.operationStatus = 'instance-not-found';
+    await deps.ledger.complete(key, recorded.requestId, { status: 'instance-not-found' });
+  }
+  return decision;
+}
+
+/** Message and severity of each decision reason, when the instance was found and acted on as decided. */
+const DECISION_LINES: Record<Decision['reason'], { readonly severity: Severity; readonly text: (who: string, age: string) => string }> = {
+  'policy-passed': { severity: 'INFO', text: (who) => `Integrity policy passed on ${who}; no action` },
+  'early-boot-report-in-relearn-mode': { severity: 'DEBUG', text: (who) => `Early-boot report for ${who} left to the late-boot report` },
+  'known-good': {
+    severity: 'NOTICE',
+    text: (who) => `Measurements of ${who} match a known-good baseline; relearning the integrity policy`,
+  },
+  'not-known-good': { severity: 'WARNING', text: (who) => `Integrity of ${who} not vetted (not-known-good); stopping the instance` },
+  'policy-failed': { severity: 'WARNING', text: (who) => `Integrity of ${who} not vetted (policy-failed); stopping the instance` },
+  'stale-event-fail-closed': {
+    severity: 'CRITICAL',
+    text: (who, age) => `Failed integrity report of ${who} is${age} and cannot be vetted; stopping the instance (fail-closed)`,
+  },
+  'stale-event-fail-open': {
+    severity: 'CRITICAL',
+    text: (who, age) => `Failed integrity report of ${who} is${age} and cannot be vetted; NOT acting on it (fail-open): check the instance`,
+  },
+  'conflicting-reports': {
+    severity: 'CRITICAL',
+    text: (who) =>
+      `Conflicting integrity reports for ${who}: possible forged entry; stopping the instance, and nothing will relearn this boot`,
+  },
+  'superseded-by-later-boot': {
+    severity: 'WARNING',
+    text: (who) =>
+      `Measurements of ${who} are known good, but the instance has started again since this report; the later boot's report decides`,
+  },
+  'instance-replaced': {
+    severity: 'WARNING',
+    text: (who) => `Measurements of ${who} are known good, but that id now answers as another instance; no action`,
+  },
+  'instance-not-running': {
+    severity: 'WARNING',
+    text: (who) =>
+      `Measurements of ${who} are known good, but the instance is not running: relearning would adopt the boot it was stopped for; no action`,
+  },
+  'older-boot': {
+    severity: 'WARNING',
+    text: (who) =>
+      `Measurements of ${who} are known good, but a later boot of the instance has already reported; no relearn for an older boot`,
+  },
+  'withdrawn-after-conflict': {
+    severity: 'WARNING',
+    text: (who) => `Relearn of ${who} withdrawn: a conflicting report for the same boot was recorded`,
+  },
+};
 
 function logDecision(
   logger: Logger,
   mode: ResponseMode,
   report: IntegrityReport,
   decision: Decision,
-  extra: { instanceName?: string; operation?: string; instanceFound: boolean; reads?: number; eventId?: string; ageSeconds?: number },
+  extra: ActionOutcome & { reads?: number; eventId?: string; ageSeconds?: number },
 ): void {
   const { instance } = report;
-  const who = `${instance.projectId}/${instance.zone}/${extra.instanceName ?? instance.id}`;
+  const who = `${instance.projectId}/${instance.zone}/${extra.instanceName ?? instance.id}${report.bootCounter !== undefined ? ` (boot ${report.bootCounter})` : ''}`;
   const age =
-    extra.ageSeconds === undefined
-      ? ' of unknown age'
-      : extra.ageSeconds < 0
-        ? ` dated ${Math.round(-extra.ageSeconds)} s in the future`
-        : ` ${Math.round(extra.ageSeconds)} s old`;
-  const message = !extra.instanceFound
-    ? `Instance ${who} no longer exists; nothing to ${decision.action}`
-    : decision.reason === 'superseded-by-later-boot'
-      ? `Measurements of ${who} are known good, but the instance has started again since this report; the later boot's report decides`
-      : decision.reason === 'instance-replaced'
-        ? `Measurements of instance ${instance.id} are known good, but ${who} is now another instance; no action`
-        : decision.reason === 'stale-event-fail-closed'
-          ? `Failed integrity report of ${who} is${age} and cannot be vetted; stopping the instance (fail-closed)`
-          : decision.reason === 'stale-event-fail-open'
-            ? `Failed integrity report of ${who} is${age} and cannot be vetted; NOT acting on it (fail-open): check the instance`
-            : {
-                none: `Integrity policy passed on ${who}; no action`,
-                ignore: `Early-boot report for ${who} left to the late-boot report`,
-                relearn: `Measurements of ${who} match a known-good baseline; relearning the integrity policy`,
-                stop: `Integrity of ${who} not vetted (${decision.reason}); stopping the instance`,
-                alert: `Integrity of ${who} not vetted (${decision.reason})`,
-              }[decision.action];
-  logger.log(severityOf(decision, extra.instanceFound), message, {
+    report.bootCounter === undefined
+      ? ' without a boot counter'
+      : extra.ageSeconds === undefined
+        ? ' of unknown age'
+        : extra.ageSeconds < 0
+          ? ` dated ${Math.round(-extra.ageSeconds)} s in the future`
+          : ` ${Math.round(extra.ageSeconds)} s old`;
+  const line = DECISION_LINES[decision.reason];
+  const [severity, message] = !extra.instanceFound
+    ? (['WARNING', `Instance ${who} no longer exists; nothing to ${decision.action}`] as const)
+    : extra.alreadyDone && extra.ledger === 'repeat'
+      ? (['INFO', `Already handled: ${line.text(who, age)} (operation ${extra.operationStatus ?? 'none'}); nothing done again`] as const)
+      : ([line.severity, line.text(who, age)] as const);
+  logger.log(severity, message, {
     mode,
     eventKind: report.kind,
     policyEvaluationPassed: report.passed,
@@ -183,17 +274,15 @@ function logDecision(
     reason: decision.reason,
     baselineId: decision.action === 'relearn' ? decision.baselineId : undefined,
     instanceFound: extra.instanceFound,
+    ledger: extra.ledger,
+    alreadyDone: extra.alreadyDone,
+    requestId: extra.requestId,
     operation: extra.operation,
+    operationStatus: extra.operationStatus,
     firestoreReads: extra.reads,
     ageSeconds: extra.ageSeconds === undefined ? undefined : Math.round(extra.ageSeconds),
     eventId: extra.eventId,
   });
-}
-
-function severityOf(decision: Decision, instanceFound: boolean): Severity {
-  if (decision.reason === 'stale-event-fail-closed' || decision.reason === 'stale-event-fail-open') return 'CRITICAL';
-  if (!instanceFound || decision.reason === 'superseded-by-later-boot' || decision.reason === 'instance-replaced') return 'WARNING';
-  return SEVERITY[decision.action];
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { BaselineLookup, InstanceState } from './decide';
+import type { LedgerKey, ReconcileInput, Reconciled, RecordedDecision } from './ledger';
 import type { PcrMeasurement } from './measurements';
-import type { InstanceRef } from './parse';
 
 /** Result of a known-good lookup, with the cost it incurred (for logs and benchmarks). */
 export type BaselineStoreResult = BaselineLookup & {
@@ -14,23 +14,75 @@ export interface BaselineStore {
   findExactMatch(measurements: readonly PcrMeasurement[]): Promise<BaselineStoreResult>;
 }
 
-/** A VM addressed by name, as the Compute API wants it. */
-export interface NamedInstance {
+/**
+ * A VM as the handler addresses it: by numeric id, which the Compute API accepts wherever it
+ * takes an instance name and which is never reused, so a name given to a new VM is never
+ * acted on. The name, when the entry carries it, only labels log lines.
+ */
+export interface InstanceTarget {
   readonly projectId: string;
   readonly zone: string;
+  /** Numeric instance id, decimal. */
+  readonly id: string;
+  readonly name?: string;
+}
+
+/** A zonal operation that finished without error. */
+export interface CompletedOperation {
+  /** Operation name, e.g. `operation-1700000000000-abc`. */
   readonly name: string;
+  /** Always `DONE`: an operation that is not done within the deadline, or ended in error, throws. */
+  readonly status: 'DONE';
 }
 
 /** The Compute Engine operations the handler performs. */
 export interface InstanceControl {
-  /** Name of the instance with this numeric id, or undefined when it no longer exists. */
-  findName(instance: InstanceRef): Promise<string | undefined>;
-  /** The VM's id and last start time (`instances.get`); throws InstanceNotFoundError. */
-  describe(instance: NamedInstance): Promise<InstanceState>;
-  /** Starts stopping the VM; returns the operation name. `requestId` makes retries idempotent. */
-  stop(instance: NamedInstance, requestId: string): Promise<string | undefined>;
-  /** Asks the VM to relearn its integrity policy at next boot; returns the operation name. */
-  relearn(instance: NamedInstance, requestId: string): Promise<string | undefined>;
+  /** The VM as it is now (`instances.get`); throws InstanceNotFoundError. */
+  describe(instance: InstanceTarget): Promise<InstanceState>;
+  /**
+   * Stops the VM and waits for the operation to finish. `requestId` makes a repeat of the same
+   * request a no-op; throws OperationFailedError when the operation ends in error.
+   */
+  stop(instance: InstanceTarget, requestId: string): Promise<CompletedOperation>;
+  /** Makes the VM relearn its integrity policy and waits for the operation, like {@link stop}. */
+  relearn(instance: InstanceTarget, requestId: string): Promise<CompletedOperation>;
+}
+
+/** A zonal operation ended in error, or did not finish within the deadline: the event is redelivered. */
+export class OperationFailedError extends Error {
+  constructor(
+    readonly operation: string,
+    readonly detail: string,
+  ) {
+    super(`operation ${operation} failed: ${detail}`);
+    this.name = 'OperationFailedError';
+  }
+}
+
+/** How an action ended, as the ledger records it. */
+export interface LedgerCompletion {
+  readonly operation?: CompletedOperation;
+  /** The decision the action became, when it is not the recorded one. */
+  readonly decision?: RecordedDecision;
+  /** `DONE`, or why nothing was done (e.g. `instance-not-found`). */
+  readonly status: string;
+}
+
+/** Where acted-on reports are recorded before the action (see `ledger.ts`). */
+export interface DecisionLedger {
+  /**
+   * Reconciles a proposed stop or relearn with what is recorded for the report's key, and
+   * records the outcome, in one transaction.
+   */
+  record(input: Omit<ReconcileInput, 'existing' | 'newestBoot' | 'now'>): Promise<Reconciled>;
+  /** Whether two different reports have been recorded for the key by now (checked just before a relearn). */
+  inConflict(key: LedgerKey): Promise<boolean>;
+  /**
+   * Marks the key's action as settled, if `requestId` is still the recorded action's: with the
+   * operation that completed it, or with the decision it became (a relearn withdrawn on a
+   * second look, a VM that no longer exists).
+   */
+  complete(key: LedgerKey, requestId: string, result: LedgerCompletion): Promise<void>;
 }
 
 /** Cloud Logging severities the handler writes. */
@@ -43,8 +95,8 @@ export interface Logger {
 
 /** The instance named in the event no longer exists: nothing left to act on. */
 export class InstanceNotFoundError extends Error {
-  constructor(readonly instance: InstanceRef | NamedInstance) {
-    super(`instance ${'name' in instance && instance.name ? instance.name : ''} not found in ${instance.projectId}/${instance.zone}`);
+  constructor(readonly instance: InstanceTarget) {
+    super(`instance ${instance.id}${instance.name ? ` (${instance.name})` : ''} not found in ${instance.projectId}/${instance.zone}`);
     this.name = 'InstanceNotFoundError';
   }
 }

@@ -21,8 +21,11 @@ function check(root: string, fromSources: boolean): Check {
   if (!existsSync(manifestPath)) return { ok: false, problem: `the function bundle is missing (${manifestPath})` };
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as FunctionBundleManifest;
   const zipPath = join(dir, manifest.zipFile);
-  const actual = existsSync(zipPath) ? createHash('sha256').update(readFileSync(zipPath)).digest('hex') : 'missing';
-  if (actual !== manifest.zipSha256) return { ok: false, problem: `${zipPath} does not match its manifest (sha256 ${actual})` };
+  if (!existsSync(zipPath)) return { ok: false, problem: `${zipPath} is missing` };
+  const actual = createHash('sha256').update(readFileSync(zipPath)).digest('hex');
+  if (actual !== manifest.zipSha256) {
+    return { ok: false, problem: `${zipPath} does not match its manifest (sha256 ${actual}, manifest ${manifest.zipSha256})` };
+  }
   if (fromSources && sourcesHash(root) !== manifest.sourcesHash) {
     return { ok: false, problem: `the function bundle in ${dir} is older than the sources in function/` };
   }

@@ -1,11 +1,5 @@
-export {
-  IntegrityResponder,
-  PROJECT_LEVEL_GRANTS,
-  PUBSUB_EVENT_TYPE,
-  REQUIRED_APIS,
-  RESPONDER_COMPUTE_PERMISSIONS,
-} from './integrity-responder';
-export { IntegrityResponderPropsError, SUPPORTED_RUNTIMES } from './props';
+export { IntegrityResponder, PUBSUB_EVENT_TYPE, REQUIRED_APIS, computePermissionsFor } from './integrity-responder';
+export { DEFAULT_IAM_PROPAGATION_SECONDS, IntegrityResponderPropsError, SUPPORTED_RUNTIMES } from './props';
 export type { IntegrityResponderProps, LogLevel, NodeRuntime, ResponseMode, StaleEventPolicy } from './props';
 export { baselineDocument, measurementsFromDocument, DEFAULT_BASELINE_COLLECTION } from '../function/baseline';
 export { baselineDocumentId, fingerprint, sameMeasurements } from '../function/measurements';

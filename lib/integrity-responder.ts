@@ -12,34 +12,39 @@ import { PubsubTopicIamMember } from '@cdktf/provider-google/lib/pubsub-topic-ia
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
 import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
-import { AssetType, ITerraformDependable, TerraformAsset, TerraformStack } from 'cdktf';
+import { GoogleProjectServiceIdentity } from '@cdktf/provider-google-beta/lib/google-project-service-identity';
+import { GoogleBetaProvider } from '@cdktf/provider-google-beta/lib/provider';
+import { DataGoogleProject } from '@cdktf/provider-google/lib/data-google-project';
+import { ServiceAccountIamMember } from '@cdktf/provider-google/lib/service-account-iam-member';
+import { TimeProvider } from '@cdktf/provider-time/lib/provider';
+import { Sleep } from '@cdktf/provider-time/lib/sleep';
+import { AssetType, ITerraformDependable, TerraformAsset, TerraformProvider, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { computeTimeoutFor, dedicatedDatabaseId, functionEnvironment } from '../function/contract';
+import { computeTimeoutFor, dedicatedDatabaseId, dedicatedLedgerDatabaseId, functionEnvironment } from '../function/contract';
 import { loadFunctionBundle } from './function-bundle';
-import { IntegrityResponderProps, IntegrityResponderPropsError, LogLevel, ResolvedProps, ResponseMode, resolveProps } from './props';
-
-/** Compute Engine permissions the handler uses, and nothing else. */
-export const RESPONDER_COMPUTE_PERMISSIONS: readonly string[] = [
-  'compute.instances.get',
-  'compute.instances.list',
-  'compute.instances.setShieldedInstanceIntegrityPolicy',
-  'compute.instances.stop',
-];
+import {
+  IntegrityResponderProps,
+  IntegrityResponderPropsError,
+  LogLevel,
+  MANAGED_BY,
+  MANAGED_BY_VALUE,
+  ResolvedProps,
+  ResponseMode,
+  resolveProps,
+} from './props';
 
 /**
- * The only roles the construct grants at project level, and whether each grant carries an
- * IAM condition. `custom` is the responder's own role ({@link RESPONDER_COMPUTE_PERMISSIONS}).
+ * Compute Engine permissions the handler uses in each mode, and nothing else: every call
+ * names the instance by its numeric id, so no `list` is needed; `zoneOperations.get` lets it
+ * wait for the operation it started. Only the relearn mode reads an instance (to confirm a
+ * relearn) or changes its integrity policy.
  */
-export const PROJECT_LEVEL_GRANTS: readonly { readonly role: string; readonly conditioned: boolean; readonly why: string }[] = [
-  { role: 'custom', conditioned: false, why: 'runtime: act on any VM of the project that reports' },
-  { role: 'roles/datastore.viewer', conditioned: true, why: 'runtime: read baselines, in the baseline database only' },
-  { role: 'roles/logging.logWriter', conditioned: false, why: 'build: write build logs' },
-  {
-    role: 'roles/storage.objectViewer',
-    conditioned: true,
-    why: "build: read the source staged in Cloud Functions' gcf-v2-sources-* buckets",
-  },
-];
+export function computePermissionsFor(mode: ResponseMode): string[] {
+  const stop = ['compute.instances.stop', 'compute.zoneOperations.get'];
+  return mode === 'relearn-if-known-good'
+    ? [...stop, 'compute.instances.get', 'compute.instances.setShieldedInstanceIntegrityPolicy'].sort()
+    : stop.sort();
+}
 
 /** APIs the deployment needs; enabled by the construct only when `enableApis` is set. */
 export const REQUIRED_APIS: readonly string[] = [
@@ -63,13 +68,28 @@ export const PUBSUB_EVENT_TYPE = 'google.cloud.pubsub.topic.v1.messagePublished'
 const prefixesByStack = new WeakMap<TerraformStack, Set<string>>();
 
 /**
+ * The `google-beta` and `time` providers of a stack: the embedding stack's own when it has
+ * them, else one of each added the first time a responder needs it. The stack only ever has to
+ * configure `google`.
+ */
+function providersOf(stack: TerraformStack): { googleBeta: TerraformProvider; time: TerraformProvider } {
+  const existing = (type: string) =>
+    stack.node.findAll().find((c): c is TerraformProvider => c instanceof TerraformProvider && c.terraformResourceType === type);
+  return {
+    googleBeta: existing('google-beta') ?? new GoogleBetaProvider(stack, 'google-beta', {}),
+    time: existing('time') ?? new TimeProvider(stack, 'time', {}),
+  };
+}
+
+/**
  * Makes a project's Shielded VMs respond to their own integrity-monitoring failures.
  *
  * A log sink exports `shielded_vm_integrity` entries to a Pub/Sub topic; Eventarc delivers
  * each to a Gen2 Cloud Run function that relearns the integrity policy when the late-boot
  * measurements match a known-good baseline in Firestore, and stops the VM otherwise.
  *
- * The construct creates no provider: configure `google` in the stack that embeds it.
+ * Configure the `google` provider in the stack that embeds it; the construct adds the
+ * `google-beta` and `time` providers it needs itself, once per stack, unless the stack has them.
  */
 export class IntegrityResponder extends Construct {
   /** Topic the sink publishes integrity log entries to. */
@@ -90,12 +110,18 @@ export class IntegrityResponder extends Construct {
   public readonly triggerServiceAccount: ServiceAccount;
   /** Identity the function's Cloud Build runs as. */
   public readonly buildServiceAccount: ServiceAccount;
-  /** Custom role holding exactly {@link RESPONDER_COMPUTE_PERMISSIONS}. */
+  /** Custom role holding exactly the Compute permissions of the response mode ({@link computePermissionsFor}). */
   public readonly instanceRole: ProjectIamCustomRole;
-  /** The dedicated baseline database, or undefined when `firestoreDatabaseId` names an existing one. */
+  /** The dedicated baseline database; undefined when `firestoreDatabaseId` names an existing one, and in the shutdown mode. */
   public readonly database?: FirestoreDatabase;
   /** Id of the Firestore database the function reads baselines from. */
   public readonly databaseId: string;
+  /** The decision ledger: every acted-on report, written before the action. */
+  public readonly ledgerDatabase: FirestoreDatabase;
+  /** Id of {@link ledgerDatabase}. */
+  public readonly ledgerDatabaseId: string;
+  /** The wait between the grants (and service agents) and the function that relies on them. */
+  public readonly iamPropagation: Sleep;
   /** Collection holding the known-good baselines. */
   public readonly baselineCollection: string;
   /** Response mode the function runs in. */
@@ -124,7 +150,7 @@ export class IntegrityResponder extends Construct {
         )
       : [];
     const dependsOn = apis.length > 0 ? apis : undefined;
-    const labels = { ...p.labels, 'managed-by': 'shielded-vm-integrity-responder' };
+    const labels = { ...p.labels, [MANAGED_BY]: MANAGED_BY_VALUE };
 
     // Delivery: log sink -> topic.
     this.topic = new PubsubTopic(this, 'Topic', { project, name: `${p.namePrefix}-events`, labels, dependsOn });
@@ -157,8 +183,8 @@ export class IntegrityResponder extends Construct {
     this.triggerServiceAccount = account('TriggerServiceAccount', 'trigger', 'Eventarc identity invoking the function');
     this.buildServiceAccount = account('BuildServiceAccount', 'build', 'Cloud Build identity building the function');
 
-    // Baselines.
-    if (p.firestoreDatabaseId === undefined) {
+    // Baselines, read by the function in the relearn mode only: the shutdown mode has none.
+    if (p.responseMode === 'relearn-if-known-good' && p.firestoreDatabaseId === undefined) {
       this.database = new FirestoreDatabase(this, 'BaselineDatabase', {
         project,
         name: dedicatedDatabaseId(p.namePrefix),
@@ -173,35 +199,71 @@ export class IntegrityResponder extends Construct {
       // database the IAM condition and the function's configuration name.
       this.databaseId = dedicatedDatabaseId(p.namePrefix);
     } else {
-      this.databaseId = p.firestoreDatabaseId;
+      // In the shutdown mode the function is told the database but never reads it.
+      this.databaseId = p.firestoreDatabaseId ?? dedicatedDatabaseId(p.namePrefix);
     }
+    // The decision ledger: the only data the function writes, in a database of its own, so
+    // that its write access can never reach the baselines.
+    this.ledgerDatabaseId = dedicatedLedgerDatabaseId(p.namePrefix);
+    this.ledgerDatabase = new FirestoreDatabase(this, 'LedgerDatabase', {
+      project,
+      name: this.ledgerDatabaseId,
+      locationId: p.firestoreLocationId,
+      type: 'FIRESTORE_NATIVE',
+      deleteProtectionState: p.firestoreDeleteProtection ? 'DELETE_PROTECTION_ENABLED' : 'DELETE_PROTECTION_DISABLED',
+      // The ledger is the audit trail of every action taken: kept on `terraform destroy`.
+      deletionPolicy: 'ABANDON',
+      dependsOn,
+    });
 
     // Runtime permissions.
     this.instanceRole = new ProjectIamCustomRole(this, 'InstanceRole', {
       project,
       roleId: `${p.namePrefix.replace(/-/g, '_')}_instances`,
       title: `Integrity responder ${p.namePrefix}: act on instances`,
-      description: 'Stop a Shielded VM or make it relearn its integrity policy; find an instance by id and check it before relearning.',
-      permissions: [...RESPONDER_COMPUTE_PERMISSIONS],
+      description:
+        p.responseMode === 'relearn-if-known-good'
+          ? 'Stop a Shielded VM or make it relearn its integrity policy, by instance id; read it before relearning; wait for the operation.'
+          : 'Stop a Shielded VM by instance id; wait for the operation.',
+      permissions: computePermissionsFor(p.responseMode),
       stage: 'GA',
       dependsOn,
     });
     const runtime = `serviceAccount:${this.runtimeServiceAccount.email}`;
-    new ProjectIamMember(this, 'RuntimeActsOnInstances', {
-      project,
-      role: this.instanceRole.name,
-      member: runtime,
-    });
-    new ProjectIamMember(this, 'RuntimeReadsBaselines', {
-      project,
-      role: 'roles/datastore.viewer',
-      member: runtime,
-      condition: {
-        title: `${p.namePrefix} baselines only`,
-        description: 'Read access limited to the database holding the known-good baselines',
-        expression: `resource.name == "projects/${project}/databases/${this.databaseId}"`,
-      },
-    });
+    const grants: ITerraformDependable[] = [];
+    grants.push(
+      new ProjectIamMember(this, 'RuntimeActsOnInstances', {
+        project,
+        role: this.instanceRole.name,
+        member: runtime,
+      }),
+    );
+    if (p.responseMode === 'relearn-if-known-good') {
+      grants.push(
+        new ProjectIamMember(this, 'RuntimeReadsBaselines', {
+          project,
+          role: 'roles/datastore.viewer',
+          member: runtime,
+          condition: {
+            title: `${p.namePrefix} baselines only`,
+            description: 'Read access limited to the database holding the known-good baselines',
+            expression: `resource.name == "projects/${project}/databases/${this.databaseId}"`,
+          },
+        }),
+      );
+    }
+    grants.push(
+      new ProjectIamMember(this, 'RuntimeWritesLedger', {
+        project,
+        role: 'roles/datastore.user',
+        member: runtime,
+        condition: {
+          title: `${p.namePrefix} decision ledger only`,
+          description: 'Read and write access limited to the database holding the decision ledger',
+          expression: `resource.name == "projects/${project}/databases/${this.ledgerDatabaseId}"`,
+        },
+      }),
+    );
 
     // Source and build.
     this.sourceBucket = new StorageBucket(this, 'SourceBucket', {
@@ -235,36 +297,68 @@ export class IntegrityResponder extends Construct {
       dependsOn,
     });
     const build = `serviceAccount:${this.buildServiceAccount.email}`;
-    new ArtifactRegistryRepositoryIamMember(this, 'BuildPushesImages', {
-      project,
-      location: p.region,
-      repository: this.buildRepository.name,
-      role: 'roles/artifactregistry.writer',
-      member: build,
-    });
-    const buildWritesLogs = new ProjectIamMember(this, 'BuildWritesLogs', {
-      project,
-      role: 'roles/logging.logWriter',
-      member: build,
-    });
-    // Cloud Functions copies the uploaded source into its own staging buckets and Cloud Build
-    // reads it from there; the grant covers those buckets and no others.
-    const buildReadsSource = new ProjectIamMember(this, 'BuildReadsStagedSource', {
-      project,
-      role: 'roles/storage.objectViewer',
-      member: build,
-      condition: {
-        title: 'Cloud Functions staging buckets only',
-        description: 'Read the function source staged by Cloud Functions',
-        expression: 'resource.name.startsWith("projects/_/buckets/gcf-v2-sources-")',
-      },
+    grants.push(
+      new ArtifactRegistryRepositoryIamMember(this, 'BuildPushesImages', {
+        project,
+        location: p.region,
+        repository: this.buildRepository.name,
+        role: 'roles/artifactregistry.writer',
+        member: build,
+      }),
+      new ProjectIamMember(this, 'BuildWritesLogs', {
+        project,
+        role: 'roles/logging.logWriter',
+        member: build,
+      }),
+    );
+    // Cloud Functions copies the uploaded source to `gcf-v2-sources-<number>-<region>/<function>/`
+    // and Cloud Build reads it from there (the provider's flattener for build_config.source
+    // reports that bucket and object). The grant covers this function's objects and no others.
+    const functionName = `${p.namePrefix}-handler`;
+    const projectInfo = new DataGoogleProject(this, 'Project', { projectId: project });
+    grants.push(
+      new ProjectIamMember(this, 'BuildReadsStagedSource', {
+        project,
+        role: 'roles/storage.objectViewer',
+        member: build,
+        condition: {
+          title: `${functionName} staged source only`,
+          description: 'Read the source Cloud Functions staged for this function',
+          expression: `resource.name.startsWith("projects/_/buckets/gcf-v2-sources-${projectInfo.number}-${p.region}/objects/${functionName}/")`,
+        },
+      }),
+    );
+
+    // Eventarc needs its service agent, and the Pub/Sub service agent mints the tokens the
+    // trigger's identity presents to the function (required in projects whose agent predates
+    // 2021-04-08, harmless elsewhere). Both agents are created here, before the trigger.
+    const { googleBeta, time } = providersOf(TerraformStack.of(this));
+    const agent = (cid: string, service: string) =>
+      new GoogleProjectServiceIdentity(this, cid, { provider: googleBeta, project, service, dependsOn });
+    const eventarcAgent = agent('EventarcServiceAgent', 'eventarc.googleapis.com');
+    const pubsubAgent = agent('PubsubServiceAgent', 'pubsub.googleapis.com');
+    grants.push(
+      eventarcAgent,
+      pubsubAgent,
+      new ServiceAccountIamMember(this, 'PubsubAgentMintsTriggerTokens', {
+        serviceAccountId: this.triggerServiceAccount.name,
+        role: 'roles/iam.serviceAccountTokenCreator',
+        member: pubsubAgent.member,
+      }),
+    );
+    // IAM changes take effect after about two minutes, sometimes longer; a build or a trigger
+    // started before then fails (see docs/adr/0008). Everything that uses a grant waits here.
+    this.iamPropagation = new Sleep(this, 'IamPropagation', {
+      provider: time,
+      createDuration: `${p.iamPropagationSeconds}s`,
+      dependsOn: grants,
     });
 
     // The function.
     this.function = new Cloudfunctions2Function(this, 'Function', {
       project,
       location: p.region,
-      name: `${p.namePrefix}-handler`,
+      name: functionName,
       description: 'Responds to Shielded VM integrity failures: relearn known-good measurements, stop the rest',
       labels,
       buildConfig: {
@@ -272,7 +366,10 @@ export class IntegrityResponder extends Construct {
         entryPoint: bundle.entryPoint,
         serviceAccount: this.buildServiceAccount.id,
         dockerRepository: this.buildRepository.id,
-        source: { storageSource: { bucket: this.sourceBucket.name, object: this.sourceObject.name } },
+        // Pinned to the uploaded generation: the build uses exactly the object Terraform wrote.
+        source: {
+          storageSource: { bucket: this.sourceBucket.name, object: this.sourceObject.name, generation: this.sourceObject.generation },
+        },
       },
       serviceConfig: {
         serviceAccountEmail: this.runtimeServiceAccount.email,
@@ -286,6 +383,7 @@ export class IntegrityResponder extends Construct {
           responseMode: p.responseMode,
           firestoreDatabase: this.databaseId,
           baselineCollection: p.baselineCollection,
+          ledgerDatabase: this.ledgerDatabaseId,
           projectId: project,
           logLevel: p.logLevel,
           maxEventAgeSeconds: p.maxEventAgeSeconds,
@@ -298,11 +396,12 @@ export class IntegrityResponder extends Construct {
         eventType: PUBSUB_EVENT_TYPE,
         pubsubTopic: this.topic.id,
         serviceAccountEmail: this.triggerServiceAccount.email,
+        // Deliveries the function refuses, including those answered 403 before the invoker
+        // grant below has propagated, are retried with backoff rather than dropped.
         retryPolicy: 'RETRY_POLICY_RETRY',
       },
-      // The build must be able to write logs and read the staged source before it starts,
-      // and the baselines must exist before the first event arrives.
-      dependsOn: [...apis, buildWritesLogs, buildReadsSource, ...(this.database ? [this.database] : [])],
+      // After the wait for every grant and service agent, and once the databases exist.
+      dependsOn: [...apis, this.iamPropagation, this.ledgerDatabase, ...(this.database ? [this.database] : [])],
     });
     new CloudRunV2ServiceIamMember(this, 'TriggerInvokesFunction', {
       project,

@@ -5,6 +5,9 @@ import type { LogLevel } from '../function/logger';
 
 export type { LogLevel, ResponseMode, StaleEventPolicy };
 
+/** Default wait between the IAM grants and the resources that use them: propagation takes about two minutes. */
+export const DEFAULT_IAM_PROPAGATION_SECONDS = 120;
+
 /** Cloud Run functions runtimes the bundle is built and tested for. */
 export const SUPPORTED_RUNTIMES = ['nodejs22', 'nodejs24'] as const;
 
@@ -66,7 +69,7 @@ export interface IntegrityResponderProps {
   /**
    * Existing Firestore database holding the baselines, e.g. `(default)` for a project set up
    * by the original tutorial. When set, no database is created.
-   * @default - a dedicated Native-mode database named `<namePrefix>-baselines` is created
+   * @default - a dedicated Native-mode database named `<namePrefix>-baselines` is created (none in the `shutdown` mode, which reads no baselines)
    */
   readonly firestoreDatabaseId?: string;
 
@@ -123,6 +126,14 @@ export interface IntegrityResponderProps {
   readonly enableApis?: boolean;
 
   /**
+   * Seconds to wait after creating the IAM grants and service agents before creating the
+   * function and its trigger (a `time_sleep`): Google documents that IAM changes usually take
+   * effect within two minutes. 0–600.
+   * @default 120
+   */
+  readonly iamPropagationSeconds?: number;
+
+  /**
    * Labels added to every labelled resource (a `managed-by` label is always added).
    * @default {}
    */
@@ -148,6 +159,7 @@ export interface ResolvedProps {
   readonly maxEventAgeSeconds: number;
   readonly staleEventPolicy: StaleEventPolicy;
   readonly enableApis: boolean;
+  readonly iamPropagationSeconds: number;
   readonly labels: Record<string, string>;
 }
 
@@ -157,6 +169,11 @@ const LOCATION_ID = /^[a-z][a-z0-9-]{1,40}[a-z0-9]$/;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9_.-]{1,61}[a-z0-9]$/;
 const LABEL_KEY = /^[a-z][a-z0-9_-]{0,62}$/;
 const LABEL_VALUE = /^[a-z0-9_-]{0,63}$/;
+
+/** Label the construct puts on every labelled resource. */
+export const MANAGED_BY = 'managed-by';
+/** Value of {@link MANAGED_BY}. */
+export const MANAGED_BY_VALUE = 'shielded-vm-integrity-responder';
 
 /**
  * Thrown for an invalid prop: names the construct (its path in the app), the prop, the value
@@ -175,7 +192,14 @@ export class IntegrityResponderPropsError extends Error {
 }
 
 function show(value: unknown): string {
-  return typeof value === 'string' ? `'${value}'` : String(value);
+  if (typeof value === 'string') return `'${value}'`;
+  if (typeof value === 'object' && value !== null) return JSON.stringify(value);
+  return String(value);
+}
+
+function boolean(name: string, value: unknown): void {
+  if (Token.isUnresolved(value)) return;
+  if (typeof value !== 'boolean') throw new IntegrityResponderPropsError(`${name} must be true or false, got ${show(value)}`);
 }
 
 function check(name: string, value: string, pattern: RegExp, hint?: string): void {
@@ -226,11 +250,17 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
     maxEventAgeSeconds: props.maxEventAgeSeconds ?? SETTINGS.maxEventAgeSeconds.default,
     staleEventPolicy: props.staleEventPolicy ?? SETTINGS.staleEventPolicy.default,
     enableApis: props.enableApis ?? false,
+    iamPropagationSeconds: props.iamPropagationSeconds ?? DEFAULT_IAM_PROPAGATION_SECONDS,
     labels: props.labels ?? {},
   };
   check('projectId', r.projectId, PROJECT_ID, 'a Google Cloud project id');
   check('region', r.region, REGION, "a region such as 'us-central1'");
-  check('namePrefix', r.namePrefix, NAME_PREFIX, 'lowercase letters, digits and hyphens, at most 20 characters');
+  check(
+    'namePrefix',
+    r.namePrefix,
+    NAME_PREFIX,
+    'a lowercase letter, then lowercase letters, digits or hyphens, not ending with a hyphen, at most 20 characters',
+  );
   oneOf('responseMode', r.responseMode, SETTINGS.responseMode.values);
   oneOf('runtime', r.runtime, SUPPORTED_RUNTIMES);
   integer('maxInstanceCount', r.maxInstanceCount, 1, 100);
@@ -239,12 +269,23 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
   if (r.firestoreDatabaseId !== undefined) {
     check('firestoreDatabaseId', r.firestoreDatabaseId, SETTINGS.firestoreDatabase.pattern, SETTINGS.firestoreDatabase.hint);
   }
-  check('firestoreLocationId', r.firestoreLocationId, LOCATION_ID);
+  check('firestoreLocationId', r.firestoreLocationId, LOCATION_ID, "a Firestore location such as 'us-central1', 'nam5' or 'eur3'");
+  boolean('firestoreDeleteProtection', r.firestoreDeleteProtection);
+  boolean('enableApis', r.enableApis);
+  if (typeof r.labels !== 'object' || r.labels === null || Array.isArray(r.labels)) {
+    throw new IntegrityResponderPropsError(`labels must be a map of label keys to values, got ${show(r.labels)}`);
+  }
+  if (MANAGED_BY in r.labels) {
+    throw new IntegrityResponderPropsError(
+      `labels must not set '${MANAGED_BY}': the construct sets it to '${MANAGED_BY_VALUE}' on every resource`,
+    );
+  }
   check('baselineCollection', r.baselineCollection, SETTINGS.baselineCollection.pattern, SETTINGS.baselineCollection.hint);
   check('sourceBucketName', r.sourceBucketName, BUCKET_NAME, 'a bucket name; set sourceBucketName if the default is too long');
   oneOf('logLevel', r.logLevel, SETTINGS.logLevel.values);
   integer('maxEventAgeSeconds', r.maxEventAgeSeconds, SETTINGS.maxEventAgeSeconds.min, SETTINGS.maxEventAgeSeconds.max);
   oneOf('staleEventPolicy', r.staleEventPolicy, SETTINGS.staleEventPolicy.values);
+  integer('iamPropagationSeconds', r.iamPropagationSeconds, 0, 600);
   for (const [key, value] of Object.entries(r.labels)) {
     check(`labels key`, key, LABEL_KEY);
     check(`labels['${key}']`, value, LABEL_VALUE);

@@ -8,9 +8,9 @@ import { FakeComputeApi } from '../testkit/fake-compute';
 import { integrityEntry, linuxPcrs, pubsubData, tutorialDocument, windowsPcrs } from '../testkit/fixtures';
 import { nodeBinary } from '../testkit/node-runtime';
 import { FirestoreBaselineStore } from '../function/adapters/firestore-store';
-import { ComputeInstanceControl } from '../function/adapters/compute-control';
 import { baselineDocument } from '../function/baseline';
-import { createFirestore, createInstancesClient, lazy } from '../function/clients';
+import { createFirestore } from '../function/clients';
+import { createHandlerDeps } from '../function/composition';
 import { loadConfig } from '../function/config';
 import { FunctionSettings, SETTINGS, functionEnvironment } from '../function/contract';
 import { handleMessage } from '../function/handler';
@@ -48,6 +48,7 @@ const BENCH_SETTINGS: FunctionSettings = {
   responseMode: SETTINGS.responseMode.default,
   firestoreDatabase: 'bench-baselines',
   baselineCollection: 'known_good_0',
+  ledgerDatabase: 'bench-decisions',
   projectId: 'fleet-prod-1234',
   logLevel: 'error',
   maxEventAgeSeconds: SETTINGS.maxEventAgeSeconds.default,
@@ -130,7 +131,6 @@ async function perEventFigures(): Promise<void> {
   const db = await createFirestore(config);
   try {
     const logger = jsonLogger('error');
-    const instances = new ComputeInstanceControl(lazy(() => createInstancesClient(config)));
     for (const count of [0, 100, 1000]) {
       const collection = `known_good_${count}`;
       for (let i = 0; i < count; i += 400) {
@@ -153,23 +153,18 @@ async function perEventFigures(): Promise<void> {
         'constant; own = 1',
       );
     }
-    const deps = {
-      mode: config.mode,
-      logger,
-      instances,
-      maxEventAgeSeconds: config.maxEventAgeSeconds,
-      staleEventPolicy: config.staleEventPolicy,
-      baselines: new FirestoreBaselineStore(async () => db, 'known_good_0', logger),
-    };
+    const deps = createHandlerDeps(config, logger);
     const cases = [
-      ['stop, instance named in the log', 'web-1', 'tampered', '1'],
-      ['stop, instance id only', null, 'tampered', '2 (list + stop)'],
-      ['relearn, instance named in the log', 'web-1', 'own', '2 (get + relearn)'],
+      ['stop', 'web-1', 'tampered', '2 (stop + wait)', '11'],
+      ['stop, instance id only in the entry', null, 'tampered', '2 (stop + wait)', '12'],
+      ['relearn', 'web-1', 'own', '3 (get + relearn + wait)', '13'],
     ] as const;
-    for (const [label, name, seed, target] of cases) {
+    for (const [label, name, seed, target, boot] of cases) {
       compute.requests.length = 0;
+      const vm = compute.instances.find((i) => i.id === '1001')!;
+      vm.status = 'RUNNING';
       await handleMessage(
-        pubsubData(integrityEntry({ projectId: project, zone, instanceId: '1001', name, actual: linuxPcrs(seed) })),
+        pubsubData(integrityEntry({ projectId: project, zone, instanceId: '1001', name, bootCounter: boot, actual: linuxPcrs(seed) })),
         deps,
         { id: `bench-${label}` },
       );

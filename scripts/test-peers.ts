@@ -9,6 +9,7 @@ import { nodeBinary } from '../testkit/node-runtime';
 import {
   CONSUMER_TOOLING,
   Consumer,
+  PEERS,
   TWO_RESPONDERS_APP,
   createConsumer,
   inConsumer,
@@ -30,8 +31,6 @@ checks: no EBADENGINE while installing, the uploaded zip is the prebuilt one (sa
 plain require() works, 'npx integrity-baselines --help' works. Then both plans must be equal.
 Needs the npm registry; takes a few minutes on a cold npm cache. Exit code 0 when all holds.
 `;
-
-const PEERS = { cdktf: 'cdktf', constructs: 'constructs', providerGoogle: '@cdktf/provider-google' } as const;
 
 function versionsInRange(name: string, range: string): string[] {
   const r = spawnSync('npm', ['view', `${name}@${range}`, 'version', '--json', '--loglevel=error'], { encoding: 'utf8' });
@@ -63,14 +62,13 @@ async function main(args: string[]): Promise<number> {
   const root = packageRoot(__dirname);
   const ranges = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { peerDependencies: Record<string, string> })
     .peerDependencies;
-  const ends: Record<'lowest' | 'highest', Record<keyof typeof PEERS, string>> = { lowest: {} as never, highest: {} as never };
-  for (const [key, name] of Object.entries(PEERS) as [keyof typeof PEERS, string][]) {
-    const range = ranges[name];
-    if (range === undefined) throw new Error(`package.json has no peer dependency on ${name}`);
+  const ends: Record<'lowest' | 'highest', Record<string, string>> = { lowest: {}, highest: {} };
+  for (const name of PEERS) {
+    const range = ranges[name]!;
     const versions = versionsInRange(name, range);
     if (versions.length === 0) throw new Error(`no released version of ${name} satisfies ${range}`);
-    ends.lowest[key] = versions[0]!;
-    ends.highest[key] = versions[versions.length - 1]!;
+    ends.lowest[name] = versions[0]!;
+    ends.highest[name] = versions[versions.length - 1]!;
   }
 
   // The lowest peers on the oldest Node the package claims (this machine's), the highest on the
@@ -91,29 +89,17 @@ async function main(args: string[]): Promise<number> {
       const node = nodes[end];
       const nodeVersion = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
       process.stdout.write(
-        `\n${end} peers: cdktf@${v.cdktf} constructs@${v.constructs} @cdktf/provider-google@${v.providerGoogle}, on node ${nodeVersion}\n`,
+        `\n${end} peers: ${Object.entries(v)
+          .map(([n, ver]) => `${n}@${ver}`)
+          .join(' ')}, on node ${nodeVersion}\n`,
       );
       const started = performance.now();
       let consumer: Consumer | undefined;
       try {
-        consumer = createConsumer(
-          tarball,
-          {
-            kind: 'installed',
-            cdktf: v.cdktf,
-            constructs: v.constructs,
-            providerGoogle: v.providerGoogle,
-          },
-          node,
-        );
+        consumer = createConsumer(tarball, { kind: 'installed', versions: v }, node);
         process.stdout.write(`  installed in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
-        const got = Object.fromEntries(Object.values(PEERS).map((n) => [n, installedVersion(consumer!, n)]));
-        passed =
-          check(
-            'installed versions',
-            isDeepStrictEqual(got, { cdktf: v.cdktf, constructs: v.constructs, '@cdktf/provider-google': v.providerGoogle }),
-            JSON.stringify(got),
-          ) && passed;
+        const got = Object.fromEntries(PEERS.map((n) => [n, installedVersion(consumer!, n)]));
+        passed = check('installed versions', isDeepStrictEqual(got, v), JSON.stringify(got)) && passed;
         passed = check('no EBADENGINE or install-script warning', !/EBADENGINE|install-scripts/.test(consumer.installLog), '') && passed;
         const exported = inConsumer(consumer, 'node', [
           '-e',
@@ -135,9 +121,10 @@ async function main(args: string[]): Promise<number> {
         const bin = inConsumer(consumer, 'npx', ['integrity-baselines', '--help']);
         passed = check('npx integrity-baselines --help', /^usage: integrity-baselines/m.test(bin), '') && passed;
         if (stack) {
-          const plan = scrubPlan(stack.plan, consumer.dir) as { terraform?: { required_providers?: { google?: { version?: string } } } };
-          process.stdout.write(`  google provider pinned by the plan: ${plan.terraform?.required_providers?.google?.version}\n`);
-          if (plan.terraform?.required_providers?.google) delete plan.terraform.required_providers.google.version;
+          const plan = scrubPlan(stack.plan, consumer.dir) as { terraform?: { required_providers?: Record<string, { version?: string }> } };
+          const pinned = Object.entries(plan.terraform?.required_providers ?? {});
+          process.stdout.write(`  providers pinned by the plan: ${pinned.map(([n, p]) => `${n} ${p.version}`).join(', ')}\n`);
+          for (const [, provider] of pinned) delete provider.version;
           plans[end] = plan;
         }
       } catch (e) {
@@ -149,7 +136,7 @@ async function main(args: string[]): Promise<number> {
     process.stdout.write('\n');
     passed =
       check(
-        'the two plans are the same (apart from the google provider version they pin)',
+        'the two plans are the same (apart from the provider versions they pin)',
         plans.lowest !== undefined && isDeepStrictEqual(plans.lowest, plans.highest),
         '',
       ) && passed;

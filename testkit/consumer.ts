@@ -15,9 +15,12 @@ import { PACKAGE_NAME, packageRoot } from '../lib/bundle/sources';
 const root = packageRoot(__dirname);
 
 /** The peers a consumer brings: linked from this checkout, or installed from the registry. */
-export type Peers =
-  | { readonly kind: 'linked' }
-  | { readonly kind: 'installed'; readonly cdktf: string; readonly constructs: string; readonly providerGoogle: string };
+export type Peers = { readonly kind: 'linked' } | { readonly kind: 'installed'; readonly versions: Readonly<Record<string, string>> };
+
+/** The peer dependencies of the package, as declared in its package.json. */
+export const PEERS: readonly string[] = Object.keys(
+  (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { peerDependencies: Record<string, string> }).peerDependencies,
+);
 
 /** Tooling a cdktf TypeScript project has besides the peers; only used when peers are installed. */
 export const CONSUMER_TOOLING = { 'ts-node': '10.9.2', typescript: '5.9.3', '@types/node': '20.19.25' } as const;
@@ -126,7 +129,7 @@ export function createConsumer(tarball: string, peers: Peers, node: string = pro
   const dir = mkdtempSync(join(tmpdir(), 'svir-consumer-'));
   const dependencies: Record<string, string> = { [PACKAGE_NAME]: `file:${tarball}` };
   if (peers.kind === 'installed') {
-    Object.assign(dependencies, { cdktf: peers.cdktf, constructs: peers.constructs, '@cdktf/provider-google': peers.providerGoogle });
+    Object.assign(dependencies, peers.versions);
   }
   writeFileSync(
     join(dir, 'package.json'),
@@ -155,8 +158,7 @@ export function createConsumer(tarball: string, peers: Peers, node: string = pro
       ? npm(['install', ...common], dir, 'both', node)
       : npm(['install', ...common, '--omit=peer', '--prefer-offline'], dir, 'both', node);
   if (peers.kind === 'linked') {
-    for (const name of ['cdktf', 'constructs', '@cdktf/provider-google', 'ts-node', 'typescript', '@types/node'])
-      linkFromCheckout(dir, name);
+    for (const name of [...PEERS, 'ts-node', 'typescript', '@types/node']) linkFromCheckout(dir, name);
   }
   return {
     dir,

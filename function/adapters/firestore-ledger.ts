@@ -1,0 +1,78 @@
+import type { Firestore } from '@google-cloud/firestore';
+import { LEDGER_DECISIONS_COLLECTION, LEDGER_INSTANCES_COLLECTION } from '../contract';
+import { LedgerKey, LedgerRecord, ReconcileInput, Reconciled, ledgerDocumentId, ledgerKey, reconcile } from '../ledger';
+import type { DecisionLedger, LedgerCompletion } from '../ports';
+
+/** The newest boot recorded for an instance. */
+interface InstanceHead {
+  readonly instanceId: string;
+  readonly newestBoot: string;
+  readonly updatedAt: string;
+}
+
+/**
+ * The decision ledger in its own Firestore database: one document per key in
+ * `integrity_decisions`, one per instance in `integrity_instances`. Each record is written in
+ * a transaction that reads both, so two function instances handling reports about the same
+ * boot see each other's record.
+ */
+export class FirestoreDecisionLedger implements DecisionLedger {
+  constructor(
+    private readonly db: () => Promise<Firestore>,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  async record(input: Omit<ReconcileInput, 'existing' | 'newestBoot' | 'now'>): Promise<Reconciled> {
+    const db = await this.db();
+    const key = ledgerKey(input.report);
+    const recordRef = db.collection(LEDGER_DECISIONS_COLLECTION).doc(ledgerDocumentId(key));
+    const headRef = db.collection(LEDGER_INSTANCES_COLLECTION).doc(key.instanceId);
+    return db.runTransaction(async (tx) => {
+      const [existing, head] = await tx.getAll(recordRef, headRef);
+      const now = this.clock().toISOString();
+      const result = reconcile({
+        ...input,
+        ...(existing?.exists && { existing: existing.data() as LedgerRecord }),
+        ...(head?.exists && { newestBoot: (head.data() as InstanceHead).newestBoot }),
+        now,
+      });
+      tx.set(recordRef, stripUndefined(result.record));
+      if (!head?.exists || (head.data() as InstanceHead).newestBoot !== result.newestBoot) {
+        tx.set(headRef, { instanceId: key.instanceId, newestBoot: result.newestBoot, updatedAt: now } satisfies InstanceHead);
+      }
+      return result;
+    });
+  }
+
+  async inConflict(key: LedgerKey): Promise<boolean> {
+    const db = await this.db();
+    const doc = await db.collection(LEDGER_DECISIONS_COLLECTION).doc(ledgerDocumentId(key)).get();
+    return doc.exists && (doc.data() as LedgerRecord).conflict === true;
+  }
+
+  async complete(key: LedgerKey, requestId: string, result: LedgerCompletion): Promise<void> {
+    const db = await this.db();
+    const ref = db.collection(LEDGER_DECISIONS_COLLECTION).doc(ledgerDocumentId(key));
+    await db.runTransaction(async (tx) => {
+      const doc = await tx.get(ref);
+      // A conflict recorded meanwhile replaced the action (and its request id) with a stop:
+      // completing the earlier action must not mark that stop as done.
+      if (!doc.exists || (doc.data() as LedgerRecord).requestId !== requestId) return;
+      tx.update(
+        ref,
+        stripUndefined({
+          outcome: 'done',
+          operation: result.operation?.name,
+          operationStatus: result.status,
+          decision: result.decision === undefined ? undefined : stripUndefined(result.decision),
+          completedAt: this.clock().toISOString(),
+        }),
+      );
+    });
+  }
+}
+
+/** Firestore refuses `undefined` field values; optional fields are simply left out. */
+function stripUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}

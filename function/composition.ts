@@ -1,0 +1,35 @@
+import { FirestoreDecisionLedger } from './adapters/firestore-ledger';
+import { FirestoreBaselineStore } from './adapters/firestore-store';
+import { ComputeInstanceControl } from './adapters/compute-control';
+import { createFirestore, createInstancesClient, createZoneOperationsClient, lazy } from './clients';
+import type { Config } from './config';
+import type { HandlerDeps } from './handler';
+import type { Logger } from './ports';
+
+/**
+ * The handler's real dependencies for a configuration: the one place that builds them, for
+ * the function's entry file and for tools that run the handler in process. Every client is
+ * created on first use.
+ */
+export function createHandlerDeps(config: Config, logger: Logger): HandlerDeps {
+  return {
+    mode: config.mode,
+    logger,
+    projectId: config.projectId,
+    maxEventAgeSeconds: config.maxEventAgeSeconds,
+    staleEventPolicy: config.staleEventPolicy,
+    baselines: new FirestoreBaselineStore(
+      lazy(() => createFirestore(config)),
+      config.baselineCollection,
+      logger,
+    ),
+    ledger: new FirestoreDecisionLedger(
+      lazy(() => createFirestore({ firestoreDatabase: config.ledgerDatabase, projectId: config.projectId })),
+    ),
+    instances: new ComputeInstanceControl(
+      lazy(() => createInstancesClient(config)),
+      lazy(() => createZoneOperationsClient(config)),
+      config.computeTimeoutSeconds * 1000,
+    ),
+  };
+}

@@ -1,0 +1,214 @@
+import type { Decision } from './decide';
+import type { IntegrityReport, ReportKind } from './parse';
+
+/*
+ * The decision ledger: every report the responder acts on is recorded, in a transaction,
+ * before the action, keyed by instance id, boot counter and report kind. Anyone who can write
+ * a log entry can write one that looks like an integrity report; the ledger is what lets the
+ * handler notice two different claims about the same boot, a claim about a boot older than
+ * one it has already seen, and a redelivery of a report it has already acted on.
+ */
+
+/** Boot counter recorded for reports that carry none: they can be compared only with each other. */
+export const UNKNOWN_BOOT = 'unknown';
+
+/** Distinct measurement sets kept per record; a longer list is a flood, and one more makes no difference. */
+export const MAX_FINGERPRINTS = 8;
+
+/** What identifies one report: the instance, its boot and the kind of report. */
+export interface LedgerKey {
+  readonly instanceId: string;
+  readonly bootCounter: string;
+  readonly kind: ReportKind;
+}
+
+/** The recorded decision: what was (or is being) done about a key. */
+export interface RecordedDecision {
+  readonly action: 'stop' | 'relearn' | 'none';
+  readonly reason: string;
+  readonly baselineId?: string;
+}
+
+/** One ledger document. */
+export interface LedgerRecord {
+  readonly instanceId: string;
+  readonly projectId: string;
+  readonly zone: string;
+  readonly bootCounter: string;
+  readonly kind: ReportKind;
+  /** Every distinct measurement fingerprint reported for this key, first one first. */
+  readonly fingerprints: readonly string[];
+  readonly decision: RecordedDecision;
+  /** Compute request id of the action: a repeat of it is a no-op at the API. */
+  readonly requestId: string;
+  /** `pending` until the action's operation is DONE without error. */
+  readonly outcome: 'pending' | 'done';
+  readonly operation?: string;
+  readonly operationStatus?: string;
+  /** Set once two different measurement sets were reported for the key; never cleared. */
+  readonly conflict: boolean;
+  readonly recordedAt: string;
+  readonly completedAt?: string;
+}
+
+/** How a report relates to what the ledger already holds. */
+export type LedgerNote = 'new' | 'repeat' | 'conflict' | 'older-boot';
+
+/** The outcome of reconciling a proposed decision with the ledger. */
+export interface Reconciled {
+  /** What to do now. */
+  readonly decision: Decision;
+  readonly requestId: string;
+  /** The recorded action already completed: no Compute mutation now. */
+  readonly alreadyDone: boolean;
+  readonly note: LedgerNote;
+  /** The record to write. */
+  readonly record: LedgerRecord;
+  /** Newest boot of the instance after this report, to write next to the records. */
+  readonly newestBoot: string;
+}
+
+/** The ledger key of a report. */
+export function ledgerKey(report: IntegrityReport): LedgerKey {
+  return { instanceId: report.instance.id, bootCounter: report.bootCounter ?? UNKNOWN_BOOT, kind: report.kind };
+}
+
+/** Document id of a key: `<instance id>-<boot>-<kind>`. */
+export function ledgerDocumentId(key: LedgerKey): string {
+  return `${key.instanceId}-${key.bootCounter}-${key.kind}`;
+}
+
+/** Orders boot counters (decimal strings of up to 20 digits); unknown boots order before every known one. */
+export function compareBoots(a: string, b: string): number {
+  if (a === b) return 0;
+  if (a === UNKNOWN_BOOT) return -1;
+  if (b === UNKNOWN_BOOT) return 1;
+  const [x, y] = [BigInt(a), BigInt(b)];
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+function recorded(decision: Decision): RecordedDecision {
+  const base = {
+    action: decision.action === 'relearn' || decision.action === 'stop' ? decision.action : ('none' as const),
+    reason: decision.reason,
+  };
+  return decision.action === 'relearn' ? { ...base, baselineId: decision.baselineId } : base;
+}
+
+function fromRecord(d: RecordedDecision): Decision {
+  switch (d.action) {
+    case 'stop':
+      return { action: 'stop', reason: d.reason as Extract<Decision, { action: 'stop' }>['reason'] };
+    case 'relearn':
+      return { action: 'relearn', reason: 'known-good', baselineId: d.baselineId ?? '' };
+    default:
+      return { action: 'none', reason: d.reason as Extract<Decision, { action: 'none' }>['reason'] };
+  }
+}
+
+/** Inputs of {@link reconcile}. */
+export interface ReconcileInput {
+  readonly report: IntegrityReport;
+  /** The decision taken on the report alone: a stop or a relearn. */
+  readonly proposed: Extract<Decision, { action: 'stop' | 'relearn' }>;
+  /** Fingerprint of the reported measurements. */
+  readonly fingerprint: string;
+  /** Request id this event would use for an action (derived from the message id). */
+  readonly requestIdFor: (action: 'stop' | 'relearn') => string;
+  readonly existing?: LedgerRecord;
+  /** Newest boot recorded for the instance, if any. */
+  readonly newestBoot?: string;
+  /** RFC 3339 time of this reconciliation. */
+  readonly now: string;
+}
+
+/**
+ * Reconciles a proposed action with the ledger. Pure: the adapter runs it inside a
+ * transaction over the record of the key and the instance's newest boot, and writes back what
+ * it returns.
+ *
+ * - Two reports about the same instance, boot and kind with different measurements are a
+ *   conflict: one of them is not what the VM measured. The VM is stopped, whichever arrived
+ *   first, and the key stays in conflict: nothing relearns it afterwards.
+ * - A report about a boot older than the newest recorded one never relearns (the later boot
+ *   has reported for itself); a failure of an older boot still stops.
+ * - The same report again (a redelivery) repeats the recorded decision with the recorded
+ *   request id; once that action completed, nothing is done again.
+ */
+export function reconcile(input: ReconcileInput): Reconciled {
+  const { report, proposed, fingerprint, existing, now } = input;
+  const key = ledgerKey(report);
+  const newestKnown = input.newestBoot;
+  const newestBoot = newestKnown === undefined || compareBoots(key.bootCounter, newestKnown) > 0 ? key.bootCounter : newestKnown;
+  const olderBoot = newestKnown !== undefined && compareBoots(key.bootCounter, newestKnown) < 0;
+
+  if (existing !== undefined) {
+    const seen = existing.fingerprints.includes(fingerprint);
+    const fingerprints = seen ? existing.fingerprints : [...existing.fingerprints, fingerprint].slice(0, MAX_FINGERPRINTS);
+    if (existing.conflict || !seen) {
+      // Once the VM has been stopped over a conflict, a further report changes nothing.
+      const stopDone = existing.conflict && existing.decision.action === 'stop' && existing.outcome === 'done';
+      const requestId = existing.conflict && existing.decision.action === 'stop' ? existing.requestId : input.requestIdFor('stop');
+      const record: LedgerRecord = {
+        ...existing,
+        fingerprints,
+        conflict: true,
+        decision: { action: 'stop', reason: 'conflicting-reports' },
+        requestId,
+        outcome: stopDone ? 'done' : 'pending',
+      };
+      return {
+        decision: { action: 'stop', reason: 'conflicting-reports' },
+        requestId,
+        alreadyDone: stopDone,
+        note: 'conflict',
+        record,
+        newestBoot,
+      };
+    }
+    // The same report again.
+    if (existing.decision.action === 'relearn' && existing.outcome === 'pending' && olderBoot) {
+      const record: LedgerRecord = { ...existing, decision: { action: 'none', reason: 'older-boot' }, outcome: 'done' };
+      return {
+        decision: { action: 'none', reason: 'older-boot' },
+        requestId: existing.requestId,
+        alreadyDone: true,
+        note: 'older-boot',
+        record,
+        newestBoot,
+      };
+    }
+    return {
+      decision: fromRecord(existing.decision),
+      requestId: existing.requestId,
+      alreadyDone: existing.outcome === 'done',
+      note: 'repeat',
+      record: existing,
+      newestBoot,
+    };
+  }
+
+  const decision: Decision = proposed.action === 'relearn' && olderBoot ? { action: 'none', reason: 'older-boot' } : proposed;
+  const requestId = input.requestIdFor(proposed.action);
+  const record: LedgerRecord = {
+    instanceId: key.instanceId,
+    projectId: report.instance.projectId,
+    zone: report.instance.zone,
+    bootCounter: key.bootCounter,
+    kind: key.kind,
+    fingerprints: [fingerprint],
+    decision: recorded(decision),
+    requestId,
+    outcome: decision.action === 'none' ? 'done' : 'pending',
+    conflict: false,
+    recordedAt: now,
+  };
+  return {
+    decision,
+    requestId,
+    alreadyDone: decision.action === 'none',
+    note: decision.action === 'none' ? 'older-boot' : 'new',
+    record,
+    newestBoot,
+  };
+}
