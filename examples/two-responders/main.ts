@@ -1,34 +1,36 @@
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
-import { App, TerraformStack } from 'cdktf';
+import { App, TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { IntegrityResponder } from 'shielded-vm-integrity-responder';
 
-// Two responders side by side in one project stack, each with its own name prefix:
-// - 'fleet' relearns VMs whose late-boot measurements are known good and stops the rest;
-// - 'strict' stops any VM on any failed report, and keeps its own baseline database empty.
-// In a real project both would watch the same log; give each a role you can tell apart in
-// the logs (for example: 'strict' in a project of appliances that never change kernels).
+// One security stack, two fleets with different policies, each watched in its own project:
+// - 'fleet' watches the application project: VMs whose late-boot measurements are known good
+//   relearn after a kernel rollout, the rest are stopped;
+// - 'appliances' watches a project of fixed-image appliances that never change their boot
+//   chain: any failed report, early or late boot, stops the VM.
 class SecurityStack extends TerraformStack {
-  constructor(scope: Construct, id: string, projectId: string) {
+  constructor(scope: Construct, id: string, fleetProject: string, applianceProject: string) {
     super(scope, id);
-    new GoogleProvider(this, 'google', { project: projectId, region: 'europe-west1' });
-    new IntegrityResponder(this, 'Fleet', {
-      projectId,
+    new GoogleProvider(this, 'google', { region: 'europe-west1' });
+    const fleet = new IntegrityResponder(this, 'Fleet', {
+      projectId: fleetProject,
       region: 'europe-west1',
       namePrefix: 'fleet',
       labels: { team: 'platform' },
     });
-    new IntegrityResponder(this, 'Strict', {
-      projectId,
+    const appliances = new IntegrityResponder(this, 'Appliances', {
+      projectId: applianceProject,
       region: 'europe-west1',
-      namePrefix: 'strict',
+      namePrefix: 'appliances',
       responseMode: 'shutdown',
       maxInstanceCount: 1,
       logLevel: 'info',
     });
+    new TerraformOutput(this, 'fleet_baselines', { value: fleet.databaseId });
+    new TerraformOutput(this, 'appliances_function', { value: appliances.function.name });
   }
 }
 
 const app = new App();
-new SecurityStack(app, 'two-responders', process.env.GOOGLE_CLOUD_PROJECT ?? 'fleet-prod-1234');
+new SecurityStack(app, 'two-responders', process.env.FLEET_PROJECT ?? 'fleet-prod-1234', process.env.APPLIANCE_PROJECT ?? 'appliances-prod-5678');
 app.synth();
