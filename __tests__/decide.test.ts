@@ -40,29 +40,60 @@ describe('confirmRelearn', () => {
   const relearn = { action: 'relearn', reason: 'known-good', baselineId: 'b1' } as const;
   const reported = { ...report('lateBoot', false), timestamp: '2026-11-20T10:00:00Z' };
 
-  it('keeps a relearn when the instance has not started since the report', () => {
-    expect(confirmRelearn(relearn, reported, { id: '1', lastStartTimestamp: '2026-11-20T09:58:00Z' })).toBe(relearn);
+  it('keeps a relearn when the running instance has not started since the report', () => {
+    expect(confirmRelearn(relearn, reported, { id: '1', status: 'RUNNING', lastStartTimestamp: '2026-11-20T09:58:00Z' })).toBe(relearn);
   });
 
-  it.each<[string, { id: string; lastStartTimestamp?: string }, string | undefined, string]>([
+  it.each<[string, { id: string; status?: string; lastStartTimestamp?: string }, string | undefined, string]>([
     [
       'started after the report',
-      { id: '1', lastStartTimestamp: '2026-11-20T10:00:01Z' },
+      { id: '1', status: 'RUNNING', lastStartTimestamp: '2026-11-20T10:00:01Z' },
       '2026-11-20T10:00:00Z',
       'superseded-by-later-boot',
     ],
-    ['has no start time', { id: '1' }, '2026-11-20T10:00:00Z', 'superseded-by-later-boot'],
+    ['has no start time', { id: '1', status: 'RUNNING' }, '2026-11-20T10:00:00Z', 'superseded-by-later-boot'],
     [
       'is compared with a report without time',
-      { id: '1', lastStartTimestamp: '2026-11-20T09:00:00Z' },
+      { id: '1', status: 'RUNNING', lastStartTimestamp: '2026-11-20T09:00:00Z' },
       undefined,
       'superseded-by-later-boot',
     ],
     [
-      'is another instance under the same name',
-      { id: '2', lastStartTimestamp: '2026-11-20T09:00:00Z' },
+      'answers as another instance',
+      { id: '2', status: 'RUNNING', lastStartTimestamp: '2026-11-20T09:00:00Z' },
       '2026-11-20T10:00:00Z',
       'instance-replaced',
+    ],
+    [
+      'answers as another instance that is not running',
+      { id: '2', status: 'TERMINATED', lastStartTimestamp: '2026-11-20T09:00:00Z' },
+      '2026-11-20T10:00:00Z',
+      'instance-replaced',
+    ],
+    [
+      'is stopped',
+      { id: '1', status: 'TERMINATED', lastStartTimestamp: '2026-11-20T09:00:00Z' },
+      '2026-11-20T10:00:00Z',
+      'instance-not-running',
+    ],
+    [
+      'is suspended',
+      { id: '1', status: 'SUSPENDED', lastStartTimestamp: '2026-11-20T09:00:00Z' },
+      '2026-11-20T10:00:00Z',
+      'instance-not-running',
+    ],
+    [
+      'is stopping',
+      { id: '1', status: 'STOPPING', lastStartTimestamp: '2026-11-20T09:00:00Z' },
+      '2026-11-20T10:00:00Z',
+      'instance-not-running',
+    ],
+    ['has no status', { id: '1', lastStartTimestamp: '2026-11-20T09:00:00Z' }, '2026-11-20T10:00:00Z', 'instance-not-running'],
+    [
+      'is not running and started after the report',
+      { id: '1', status: 'TERMINATED', lastStartTimestamp: '2026-11-20T10:00:01Z' },
+      '2026-11-20T10:00:00Z',
+      'instance-not-running',
     ],
   ])('turns a relearn into no action when the instance %s', (_name, current, timestamp, reason) => {
     const r = { ...report('lateBoot', false), ...(timestamp !== undefined && { timestamp }) };
@@ -72,5 +103,6 @@ describe('confirmRelearn', () => {
   it('leaves other decisions alone', () => {
     const stop = { action: 'stop', reason: 'not-known-good' } as const;
     expect(confirmRelearn(stop, reported, { id: '2' })).toBe(stop);
+    expect(confirmRelearn(stop, reported, { id: '1', status: 'TERMINATED' })).toBe(stop);
   });
 });

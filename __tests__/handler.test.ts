@@ -1,8 +1,12 @@
 import { baselineDocument } from '../function/baseline';
 import type { ResponseMode } from '../function/decide';
 import { HandlerDeps, handleMessage, requestIdFor } from '../function/handler';
-import { parseMeasurements } from '../function/parse';
-import { CapturingLogger, MemoryBaselines, RecordingInstances } from './support/fakes';
+import { ledgerDocumentId, ledgerKey } from '../function/ledger';
+import { fingerprint } from '../function/measurements';
+import { IntegrityReport, parseMeasurements, parseMessage } from '../function/parse';
+import { InstanceTarget, OperationFailedError } from '../function/ports';
+import type { InstanceState } from '../function/decide';
+import { CapturingLogger, MemoryBaselines, MemoryLedger, RecordingInstances } from './support/fakes';
 import {
   DEFAULT_INSTANCE_ID,
   EntryOptions,
@@ -14,17 +18,22 @@ import {
   windowsPcrs,
 } from '../testkit/fixtures';
 
-function setup(mode: ResponseMode = 'relearn-if-known-good') {
+function setup(mode: ResponseMode = 'relearn-if-known-good', instances = new RecordingInstances()) {
   const baselines = new MemoryBaselines();
-  const instances = new RecordingInstances();
+  const ledger = new MemoryLedger();
   const logger = new CapturingLogger();
-  const deps: HandlerDeps = { mode, baselines, instances, logger, maxEventAgeSeconds: 3600, staleEventPolicy: 'fail-closed' };
+  const deps: HandlerDeps = { mode, baselines, instances, ledger, logger, maxEventAgeSeconds: 3600, staleEventPolicy: 'fail-closed' };
   const run = (o: EntryOptions | Record<string, unknown>, id = 'msg-1') =>
     handleMessage('jsonPayload' in o ? pubsubData(o) : pubsubData(integrityEntry(o as EntryOptions)), deps, { id });
-  return { baselines, instances, logger, deps, run };
+  return { baselines, instances, ledger, logger, deps, run };
 }
 
-const RELEARNED_WEB_1 = ['get fleet-prod-1234/europe-west1-b/web-1', 'relearn fleet-prod-1234/europe-west1-b/web-1'];
+const VM = `fleet-prod-1234/europe-west1-b/${DEFAULT_INSTANCE_ID}`;
+const GET = `get ${VM}`;
+const STOP = `stop ${VM}`;
+const RELEARNED = [GET, `relearn ${VM}`];
+/** What instances.get answers for the fixture VM when it runs, started at `lastStartTimestamp`. */
+const running = (lastStartTimestamp: string): InstanceState => ({ id: DEFAULT_INSTANCE_ID, status: 'RUNNING', lastStartTimestamp });
 
 const ownFormat = (pcrs = linuxPcrs('good')) => baselineDocument(parseMeasurements(pcrs, 'fixture'));
 
@@ -42,7 +51,7 @@ describe('handleMessage in relearn-if-known-good mode', () => {
     const doc = ownFormat();
     t.baselines.add(doc.id, doc.data);
     await t.run({ actual: linuxPcrs('good') });
-    expect(t.instances.calls).toEqual(RELEARNED_WEB_1);
+    expect(t.instances.calls).toEqual(RELEARNED);
     expect(t.logger.lines).toEqual([
       expect.objectContaining({
         severity: 'NOTICE',
@@ -58,7 +67,7 @@ describe('handleMessage in relearn-if-known-good mode', () => {
     const t = setup();
     t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
     await t.run({ actual: linuxPcrs('good') });
-    expect(t.instances.calls).toEqual(RELEARNED_WEB_1);
+    expect(t.instances.calls).toEqual(RELEARNED);
     expect(t.logger.lines[0]).toEqual(expect.objectContaining({ baselineId: 'baseline1' }));
   });
 
@@ -66,21 +75,21 @@ describe('handleMessage in relearn-if-known-good mode', () => {
     const t = setup();
     t.baselines.add('windows-2025-11', tutorialDocument(windowsPcrs('good')));
     await t.run({ actual: windowsPcrs('good') });
-    expect(t.instances.calls).toEqual(RELEARNED_WEB_1);
+    expect(t.instances.calls).toEqual(RELEARNED);
   });
 
   it('matches whatever the order of the measurements', async () => {
     const t = setup();
     t.baselines.add('baseline1', tutorialDocument(windowsPcrs('good')));
     await t.run({ actual: windowsPcrs('good').reverse() });
-    expect(t.instances.calls).toEqual(RELEARNED_WEB_1);
+    expect(t.instances.calls).toEqual(RELEARNED);
   });
 
   it('stops the VM when the measurements are not known good', async () => {
     const t = setup();
     t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
     await t.run({ actual: linuxPcrs('tampered') });
-    expect(t.instances.calls).toEqual(['stop fleet-prod-1234/europe-west1-b/web-1']);
+    expect(t.instances.calls).toEqual([STOP]);
     expect(t.logger.lines).toEqual([expect.objectContaining({ severity: 'WARNING', decision: 'stop', reason: 'not-known-good' })]);
   });
 
@@ -89,7 +98,7 @@ describe('handleMessage in relearn-if-known-good mode', () => {
     const good = windowsPcrs('good');
     t.baselines.add('baseline1', tutorialDocument(good));
     await t.run({ actual: good.map((p) => (p.pcrNum === 'PCR_13' ? { ...p, value: 'AAAAAAAAAAAAAAAAAAAAAAAAAAA=' } : p)) });
-    expect(t.instances.calls).toEqual(['stop fleet-prod-1234/europe-west1-b/web-1']);
+    expect(t.instances.calls).toEqual([STOP]);
   });
 
   it('never relearns on a baseline holding a subset of the measured PCRs', async () => {
@@ -97,21 +106,21 @@ describe('handleMessage in relearn-if-known-good mode', () => {
     // The three Linux PCRs of a Windows VM are known good; the other three are not vetted.
     t.baselines.add('linux-only', tutorialDocument(windowsPcrs('good').slice(0, 3)));
     await t.run({ actual: windowsPcrs('good') });
-    expect(t.instances.calls).toEqual(['stop fleet-prod-1234/europe-west1-b/web-1']);
+    expect(t.instances.calls).toEqual([STOP]);
   });
 
   it('never relearns on a baseline holding a superset of the measured PCRs', async () => {
     const t = setup();
     t.baselines.add('windows', tutorialDocument(windowsPcrs('good')));
     await t.run({ actual: windowsPcrs('good').slice(0, 3) });
-    expect(t.instances.calls).toEqual(['stop fleet-prod-1234/europe-west1-b/web-1']);
+    expect(t.instances.calls).toEqual([STOP]);
   });
 
   it('never relearns when the hash algorithms differ for the same values', async () => {
     const t = setup();
     t.baselines.add('sha256', tutorialDocument(linuxPcrs('good').map((p) => ({ ...p, hashAlgo: 'SHA256' }))));
     await t.run({ actual: linuxPcrs('good') });
-    expect(t.instances.calls).toEqual(['stop fleet-prod-1234/europe-west1-b/web-1']);
+    expect(t.instances.calls).toEqual([STOP]);
   });
 
   it('ignores a failed early-boot report: only the late-boot report may relearn', async () => {
@@ -128,21 +137,50 @@ describe('relearning only the boot that was vetted', () => {
   it('does not relearn when the instance has started again since the report', async () => {
     const t = setup();
     t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
-    t.instances.states.set('web-1', { id: DEFAULT_INSTANCE_ID, lastStartTimestamp: new Date(Date.now() + 60_000).toISOString() });
+    t.instances.states.set(DEFAULT_INSTANCE_ID, running(new Date(Date.now() + 60_000).toISOString()));
     await t.run({ actual: linuxPcrs('good') });
-    expect(t.instances.calls).toEqual(['get fleet-prod-1234/europe-west1-b/web-1']);
+    expect(t.instances.calls).toEqual([GET]);
     expect(t.logger.lines).toEqual([
       expect.objectContaining({ severity: 'WARNING', decision: 'none', reason: 'superseded-by-later-boot' }),
     ]);
   });
 
-  it('does not relearn when the name now belongs to another instance', async () => {
+  it('does not relearn when the id answers as another instance', async () => {
     const t = setup();
     t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
-    t.instances.states.set('web-1', { id: '999', lastStartTimestamp: '2026-11-20T09:00:00.000Z' });
+    t.instances.states.set(DEFAULT_INSTANCE_ID, { id: 'other', status: 'RUNNING', lastStartTimestamp: '2026-11-20T09:00:00.000Z' });
     await t.run({ actual: linuxPcrs('good') });
-    expect(t.instances.calls).toEqual(['get fleet-prod-1234/europe-west1-b/web-1']);
+    expect(t.instances.calls).toEqual([GET]);
     expect(t.logger.lines).toEqual([expect.objectContaining({ severity: 'WARNING', decision: 'none', reason: 'instance-replaced' })]);
+  });
+
+  it('does not relearn a VM that is not running', async () => {
+    const t = setup();
+    t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
+    t.instances.states.set(DEFAULT_INSTANCE_ID, { ...running(new Date(Date.now() - 60_000).toISOString()), status: 'TERMINATED' });
+    const outcome = await t.run({ actual: linuxPcrs('good') });
+    expect(outcome).toEqual(expect.objectContaining({ decision: { action: 'none', reason: 'instance-not-running' } }));
+    expect(t.instances.calls).toEqual([GET]);
+    expect(t.logger.lines).toEqual([expect.objectContaining({ severity: 'WARNING', decision: 'none', reason: 'instance-not-running' })]);
+  });
+
+  it('settles the ledger record of a relearn that became no action', async () => {
+    const t = setup();
+    t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
+    t.instances.states.set(DEFAULT_INSTANCE_ID, { ...running(new Date(Date.now() - 60_000).toISOString()), status: 'TERMINATED' });
+    await t.run({ actual: linuxPcrs('good') });
+    await t.run({ actual: linuxPcrs('good') });
+    expect(t.instances.calls).toEqual([GET]);
+    expect([...t.ledger.records.values()]).toEqual([
+      expect.objectContaining({
+        outcome: 'done',
+        operationStatus: 'not-acted',
+        decision: { action: 'none', reason: 'instance-not-running' },
+      }),
+    ]);
+    expect(t.logger.lines[1]).toEqual(
+      expect.objectContaining({ severity: 'INFO', decision: 'none', reason: 'instance-not-running', ledger: 'repeat', alreadyDone: true }),
+    );
   });
 });
 
@@ -154,7 +192,7 @@ describe('failed reports too old to vet', () => {
     t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
     await t.run({ actual: linuxPcrs('good'), timestamp: hoursAgo(2) });
     expect(t.baselines.lookups).toBe(0);
-    expect(t.instances.calls).toEqual(['stop fleet-prod-1234/europe-west1-b/web-1']);
+    expect(t.instances.calls).toEqual([STOP]);
     expect(t.logger.lines).toEqual([
       expect.objectContaining({ severity: 'CRITICAL', decision: 'stop', reason: 'stale-event-fail-closed', ageSeconds: 7200 }),
     ]);
@@ -175,6 +213,26 @@ describe('failed reports too old to vet', () => {
     ]);
   });
 
+  it('treats a report without a boot counter as one that cannot be vetted', async () => {
+    const t = setup();
+    t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
+    const entry = integrityEntry({ actual: linuxPcrs('good') });
+    delete (entry.jsonPayload as Record<string, unknown>).bootCounter;
+    await t.run(entry);
+    expect(t.baselines.lookups).toBe(0);
+    expect(t.instances.calls).toEqual([STOP]);
+    expect(t.logger.lines).toEqual([
+      expect.objectContaining({
+        severity: 'CRITICAL',
+        decision: 'stop',
+        reason: 'stale-event-fail-closed',
+        message: expect.stringContaining('without a boot counter'),
+      }),
+    ]);
+    expect(t.logger.lines[0]).not.toHaveProperty('bootCounter');
+    expect([...t.ledger.records.keys()]).toEqual([`${DEFAULT_INSTANCE_ID}-unknown-lateBoot`]);
+  });
+
   it('treats a report dated in the future as one that cannot be vetted', async () => {
     const t = setup();
     t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
@@ -191,7 +249,7 @@ describe('failed reports too old to vet', () => {
   it('tolerates a little clock skew', async () => {
     const t = setup();
     t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
-    t.instances.states.set('web-1', { id: DEFAULT_INSTANCE_ID, lastStartTimestamp: hoursAgo(1) });
+    t.instances.states.set(DEFAULT_INSTANCE_ID, running(hoursAgo(1)));
     await t.run({ actual: linuxPcrs('good'), timestamp: new Date(Date.now() + 60_000).toISOString() });
     expect(t.logger.lines[0]).toEqual(expect.objectContaining({ decision: 'relearn' }));
   });
@@ -224,7 +282,7 @@ describe('failed reports too old to vet', () => {
   it('uses the configured maximum age', async () => {
     const t = setup();
     t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
-    t.instances.states.set('web-1', { id: DEFAULT_INSTANCE_ID, lastStartTimestamp: hoursAgo(3) });
+    t.instances.states.set(DEFAULT_INSTANCE_ID, running(hoursAgo(3)));
     const deps = { ...t.deps, maxEventAgeSeconds: 86400 };
     await handleMessage(pubsubData(integrityEntry({ actual: linuxPcrs('good'), timestamp: hoursAgo(2) })), deps, { id: 'm' });
     expect(t.logger.lines[0]).toEqual(expect.objectContaining({ decision: 'relearn' }));
@@ -235,7 +293,7 @@ describe('handleMessage in shutdown mode', () => {
   it('stops the VM on a failed early-boot report', async () => {
     const t = setup('shutdown');
     await t.run({ kind: 'earlyBootReportEvent' });
-    expect(t.instances.calls).toEqual(['stop fleet-prod-1234/europe-west1-b/web-1']);
+    expect(t.instances.calls).toEqual([STOP]);
     expect(t.logger.lines).toEqual([
       expect.objectContaining({ mode: 'shutdown', decision: 'stop', reason: 'policy-failed', eventKind: 'earlyBoot' }),
     ]);
@@ -245,7 +303,7 @@ describe('handleMessage in shutdown mode', () => {
     const t = setup('shutdown');
     t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
     await t.run({ actual: linuxPcrs('good') });
-    expect(t.instances.calls).toEqual(['stop fleet-prod-1234/europe-west1-b/web-1']);
+    expect(t.instances.calls).toEqual([STOP]);
     expect(t.baselines.lookups).toBe(0);
   });
 
@@ -256,33 +314,62 @@ describe('handleMessage in shutdown mode', () => {
   });
 });
 
-describe('finding the instance', () => {
-  it('uses the name the log entry carries: one Compute call', async () => {
+describe('addressing the instance', () => {
+  it('acts on the numeric instance id even when the entry carries a name', async () => {
     const t = setup();
     await t.run({ name: 'db-3' });
-    expect(t.instances.calls).toEqual(['stop fleet-prod-1234/europe-west1-b/db-3']);
+    expect(t.instances.calls).toEqual([STOP]);
   });
 
-  it('looks the name up by numeric id when the entry carries none', async () => {
+  it("uses the entry's name only in the log line", async () => {
     const t = setup();
-    t.instances.names.set('4617930134256183721', 'api-7');
+    await t.run({ name: 'db-3' });
+    expect(t.instances.calls.some((c) => c.includes('db-3'))).toBe(false);
+    expect(t.logger.lines).toEqual([
+      expect.objectContaining({ instanceName: 'db-3', instanceId: DEFAULT_INSTANCE_ID, message: expect.stringContaining('db-3') }),
+    ]);
+  });
+
+  it('acts on the id alone when the entry carries no name', async () => {
+    const t = setup();
     await t.run({ name: null });
-    expect(t.instances.calls).toEqual(['list id=4617930134256183721', 'stop fleet-prod-1234/europe-west1-b/api-7']);
-    expect(t.logger.lines[0]).toEqual(expect.objectContaining({ instanceName: 'api-7', instanceId: '4617930134256183721' }));
+    expect(t.instances.calls).toEqual([STOP]);
+    expect(t.logger.lines).toEqual([expect.objectContaining({ instanceId: DEFAULT_INSTANCE_ID, message: expect.stringContaining(VM) })]);
+    expect(t.logger.lines[0]).not.toHaveProperty('instanceName');
   });
 
-  it('acknowledges with a warning when the instance no longer exists', async () => {
+  it('names a VM it relearns by what instances.get answers when the entry carries no name', async () => {
     const t = setup();
-    const outcome = await t.run({ name: null });
+    t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
+    t.instances.states.set(DEFAULT_INSTANCE_ID, { ...running(new Date(Date.now() - 60_000).toISOString()), name: 'api-7' });
+    await t.run({ actual: linuxPcrs('good'), name: null });
+    expect(t.instances.calls).toEqual(RELEARNED);
+    expect(t.logger.lines).toEqual([
+      expect.objectContaining({ decision: 'relearn', instanceName: 'api-7', instanceId: DEFAULT_INSTANCE_ID }),
+    ]);
+  });
+
+  it('acknowledges with a warning, and settles the ledger record, when the instance to stop no longer exists', async () => {
+    const t = setup();
+    t.instances.gone.add(DEFAULT_INSTANCE_ID);
+    const outcome = await t.run({});
     expect(outcome).toEqual(expect.objectContaining({ status: 'decided', instanceFound: false }));
-    expect(t.instances.calls).toEqual(['list id=4617930134256183721']);
-    expect(t.logger.lines).toEqual([expect.objectContaining({ severity: 'WARNING', instanceFound: false, decision: 'stop' })]);
+    expect(t.instances.calls).toEqual([STOP]);
+    expect(t.logger.lines).toEqual([
+      expect.objectContaining({ severity: 'WARNING', instanceFound: false, decision: 'stop', operationStatus: 'instance-not-found' }),
+    ]);
+    expect([...t.ledger.records.values()]).toEqual([expect.objectContaining({ outcome: 'done', operationStatus: 'instance-not-found' })]);
   });
 
-  it('acknowledges with a warning when the instance disappears before the action', async () => {
+  it('acknowledges with a warning, and settles the ledger record, when the instance to relearn no longer exists', async () => {
     const t = setup();
-    await t.run({ name: 'gone' });
+    t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
+    t.instances.gone.add(DEFAULT_INSTANCE_ID);
+    const outcome = await t.run({ actual: linuxPcrs('good') });
+    expect(outcome).toEqual(expect.objectContaining({ status: 'decided', instanceFound: false }));
+    expect(t.instances.calls).toEqual([GET]);
     expect(t.logger.lines).toEqual([expect.objectContaining({ severity: 'WARNING', instanceFound: false })]);
+    expect([...t.ledger.records.values()]).toEqual([expect.objectContaining({ outcome: 'done', operationStatus: 'instance-not-found' })]);
   });
 });
 
@@ -344,6 +431,217 @@ describe('failures and bad input', () => {
   });
 });
 
+describe('the decision ledger', () => {
+  const knownGood = () => linuxPcrs('good');
+  const unknown = () => linuxPcrs('tampered');
+  const calls = (t: ReturnType<typeof setup>) => t.instances.calls;
+  const onlyRecord = (t: ReturnType<typeof setup>) => {
+    expect(t.ledger.records.size).toBe(1);
+    return [...t.ledger.records.values()][0]!;
+  };
+
+  it('stops the VM on a conflicting report after a relearn, and nothing relearns it afterwards', async () => {
+    const t = setup();
+    t.baselines.add('baseline1', tutorialDocument(knownGood()));
+    await t.run({ bootCounter: '7', actual: knownGood() }, 'msg-a');
+    expect(calls(t)).toEqual(RELEARNED);
+
+    const outcome = await t.run({ bootCounter: '7', actual: unknown() }, 'msg-b');
+    expect(outcome).toEqual(expect.objectContaining({ decision: { action: 'stop', reason: 'conflicting-reports' } }));
+    expect(calls(t)).toEqual([...RELEARNED, STOP]);
+    expect(t.logger.lines[1]).toEqual(
+      expect.objectContaining({
+        severity: 'CRITICAL',
+        decision: 'stop',
+        reason: 'conflicting-reports',
+        ledger: 'conflict',
+        requestId: requestIdFor('msg-b', 'stop'),
+        message: expect.stringContaining('possible forged entry'),
+      }),
+    );
+
+    await t.run({ bootCounter: '7', actual: knownGood() }, 'msg-a');
+    expect(calls(t)).toEqual([...RELEARNED, STOP]);
+    expect(t.logger.lines[2]).toEqual(
+      expect.objectContaining({
+        decision: 'stop',
+        reason: 'conflicting-reports',
+        alreadyDone: true,
+        requestId: requestIdFor('msg-b', 'stop'),
+      }),
+    );
+    expect(onlyRecord(t)).toEqual(
+      expect.objectContaining({ conflict: true, outcome: 'done', decision: { action: 'stop', reason: 'conflicting-reports' } }),
+    );
+  });
+
+  it('never relearns a known-good report that conflicts with an earlier unknown one', async () => {
+    const t = setup();
+    t.baselines.add('baseline1', tutorialDocument(knownGood()));
+    await t.run({ bootCounter: '7', actual: unknown() }, 'msg-b');
+    expect(calls(t)).toEqual([STOP]);
+
+    const outcome = await t.run({ bootCounter: '7', actual: knownGood() }, 'msg-a');
+    expect(outcome).toEqual(expect.objectContaining({ decision: { action: 'stop', reason: 'conflicting-reports' } }));
+    expect(t.logger.lines[1]).toEqual(
+      expect.objectContaining({
+        severity: 'CRITICAL',
+        decision: 'stop',
+        reason: 'conflicting-reports',
+        message: expect.stringContaining('possible forged entry'),
+      }),
+    );
+    await t.run({ bootCounter: '7', actual: knownGood() }, 'msg-a');
+    expect(calls(t).filter((c) => c.startsWith('relearn'))).toEqual([]);
+    expect(calls(t)).toEqual([STOP, STOP]);
+  });
+
+  it('never relearns on a report about a boot older than one already recorded', async () => {
+    const t = setup();
+    t.baselines.add('baseline1', tutorialDocument(knownGood()));
+    await t.run({ bootCounter: '9', actual: knownGood() }, 'msg-9');
+    expect(calls(t)).toEqual(RELEARNED);
+
+    const outcome = await t.run({ bootCounter: '8', actual: knownGood() }, 'msg-8');
+    expect(outcome).toEqual(expect.objectContaining({ decision: { action: 'none', reason: 'older-boot' } }));
+    expect(calls(t)).toEqual(RELEARNED);
+    expect(t.logger.lines[1]).toEqual(
+      expect.objectContaining({ severity: 'WARNING', decision: 'none', reason: 'older-boot', ledger: 'older-boot' }),
+    );
+  });
+
+  it('compares boot counters as numbers, not as text', async () => {
+    const t = setup();
+    t.baselines.add('baseline1', tutorialDocument(knownGood()));
+    await t.run({ bootCounter: '10', actual: knownGood() }, 'msg-10');
+    await t.run({ bootCounter: '9', actual: knownGood() }, 'msg-9');
+    expect(calls(t)).toEqual(RELEARNED);
+    expect(t.logger.lines[1]).toEqual(expect.objectContaining({ decision: 'none', reason: 'older-boot' }));
+  });
+
+  it('still stops the VM on a report about an older boot whose measurements are not known good', async () => {
+    const t = setup();
+    t.baselines.add('baseline1', tutorialDocument(knownGood()));
+    await t.run({ bootCounter: '9', actual: knownGood() }, 'msg-9');
+    const outcome = await t.run({ bootCounter: '6', actual: unknown() }, 'msg-6');
+    expect(outcome).toEqual(expect.objectContaining({ decision: { action: 'stop', reason: 'not-known-good' } }));
+    expect(calls(t)).toEqual([...RELEARNED, STOP]);
+  });
+
+  it('makes no second Compute call for a redelivered message whose action completed', async () => {
+    const t = setup();
+    await t.run({ actual: unknown() }, 'msg-1');
+    await t.run({ actual: unknown() }, 'msg-1');
+    expect(calls(t)).toEqual([STOP]);
+    expect(t.logger.lines).toEqual([
+      expect.objectContaining({ severity: 'WARNING', decision: 'stop', ledger: 'new', alreadyDone: false }),
+      expect.objectContaining({
+        severity: 'INFO',
+        decision: 'stop',
+        ledger: 'repeat',
+        alreadyDone: true,
+        requestId: requestIdFor('msg-1', 'stop'),
+        operation: `operation-stop-${requestIdFor('msg-1', 'stop').slice(0, 8)}`,
+        message: expect.stringContaining('Already handled'),
+      }),
+    ]);
+  });
+
+  it('repeats, with the same request id, the action of a redelivered message that did not complete', async () => {
+    const t = setup();
+    t.instances.failWith = new Error('503');
+    await expect(t.run({ actual: unknown() }, 'msg-1')).rejects.toThrow('503');
+    expect(onlyRecord(t)).toEqual(expect.objectContaining({ outcome: 'pending', requestId: requestIdFor('msg-1', 'stop') }));
+
+    delete t.instances.failWith;
+    await t.run({ actual: unknown() }, 'msg-1');
+    expect(calls(t)).toEqual([STOP, STOP]);
+    expect(t.logger.lines.at(-1)).toEqual(
+      expect.objectContaining({
+        decision: 'stop',
+        ledger: 'repeat',
+        alreadyDone: false,
+        requestId: requestIdFor('msg-1', 'stop'),
+        operationStatus: 'DONE',
+      }),
+    );
+    expect(onlyRecord(t)).toEqual(expect.objectContaining({ outcome: 'done', operationStatus: 'DONE' }));
+  });
+
+  it('withdraws a relearn when a conflicting report was recorded in between', async () => {
+    /** Another function instance records a conflicting report while this one looks at the VM. */
+    class RacingInstances extends RecordingInstances {
+      ledger?: MemoryLedger;
+      override async describe(i: InstanceTarget): Promise<InstanceState> {
+        const parsed = parseMessage(pubsubData(integrityEntry({ actual: unknown() }), 'msg-b'));
+        if (parsed.status !== 'report') throw new Error('fixture did not parse');
+        const report: IntegrityReport = parsed.report;
+        await this.ledger!.record({
+          report,
+          proposed: { action: 'stop', reason: 'not-known-good' },
+          fingerprint: fingerprint(report.actualMeasurements),
+          requestIdFor: (action) => requestIdFor('msg-b', action),
+        });
+        return super.describe(i);
+      }
+    }
+    const racing = new RacingInstances();
+    const t = setup('relearn-if-known-good', racing);
+    racing.ledger = t.ledger;
+    t.baselines.add('baseline1', tutorialDocument(knownGood()));
+
+    const outcome = await t.run({ actual: knownGood() }, 'msg-a');
+    expect(outcome).toEqual(expect.objectContaining({ decision: { action: 'none', reason: 'withdrawn-after-conflict' } }));
+    expect(calls(t)).toEqual([GET]);
+    expect(t.logger.lines).toEqual([
+      expect.objectContaining({ severity: 'WARNING', decision: 'none', reason: 'withdrawn-after-conflict' }),
+    ]);
+    // The conflicting report's stop is still to be done, under its own request id.
+    expect(onlyRecord(t)).toEqual(
+      expect.objectContaining({
+        conflict: true,
+        outcome: 'pending',
+        requestId: requestIdFor('msg-b', 'stop'),
+        decision: { action: 'stop', reason: 'conflicting-reports' },
+      }),
+    );
+  });
+
+  it('records the report before acting on it', async () => {
+    const t = setup();
+    const seen: string[] = [];
+    const stop = t.instances.stop.bind(t.instances);
+    t.instances.stop = async (i, requestId) => {
+      const key = ledgerDocumentId({ instanceId: i.id, bootCounter: '7', kind: 'lateBoot' });
+      seen.push(`${t.ledger.records.get(key)?.outcome} ${t.ledger.records.get(key)?.requestId === requestId}`);
+      return stop(i, requestId);
+    };
+    await t.run({ actual: unknown() });
+    expect(seen).toEqual(['pending true']);
+  });
+
+  it('redelivers on a failed operation and leaves the ledger record pending', async () => {
+    const t = setup();
+    t.instances.failWith = new OperationFailedError('operation-1', 'QUOTA_EXCEEDED: quota CPUS exceeded');
+    await expect(t.run({ actual: unknown() })).rejects.toThrow(OperationFailedError);
+    expect(calls(t)).toEqual([STOP]);
+    expect(t.logger.lines).toEqual([
+      expect.objectContaining({ severity: 'ERROR', retry: true, error: expect.stringContaining('QUOTA_EXCEEDED'), eventId: 'msg-1' }),
+    ]);
+    expect(onlyRecord(t)).toEqual(expect.objectContaining({ outcome: 'pending' }));
+    expect(onlyRecord(t)).not.toHaveProperty('operationStatus');
+  });
+
+  it('keys the record by instance id, boot counter and report kind', async () => {
+    const t = setup('shutdown');
+    await t.run({ kind: 'earlyBootReportEvent', bootCounter: '12' });
+    await t.run({ kind: 'lateBootReportEvent', bootCounter: '12' });
+    const report = parseMessage(pubsubData(integrityEntry({ bootCounter: '12' })));
+    expect(report.status === 'report' && ledgerDocumentId(ledgerKey(report.report))).toBe(`${DEFAULT_INSTANCE_ID}-12-lateBoot`);
+    expect([...t.ledger.records.keys()].sort()).toEqual([`${DEFAULT_INSTANCE_ID}-12-earlyBoot`, `${DEFAULT_INSTANCE_ID}-12-lateBoot`]);
+  });
+});
+
 describe('the decision log line', () => {
   it('carries mode, event kind, boot counter, instance, decision and baseline id', async () => {
     const t = setup();
@@ -365,7 +663,11 @@ describe('the decision log line', () => {
         reason: 'known-good',
         baselineId: 'baseline1',
         instanceFound: true,
-        operation: expect.stringMatching(/^operation-relearn-/),
+        ledger: 'new',
+        alreadyDone: false,
+        requestId: requestIdFor('msg-77', 'relearn'),
+        operation: `operation-relearn-${requestIdFor('msg-77', 'relearn').slice(0, 8)}`,
+        operationStatus: 'DONE',
         firestoreReads: 2,
         ageSeconds: expect.any(Number),
         eventId: 'msg-77',

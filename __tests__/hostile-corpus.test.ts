@@ -1,5 +1,5 @@
 import { handleMessage } from '../function/handler';
-import { CapturingLogger, MemoryBaselines, RecordingInstances } from './support/fakes';
+import { CapturingLogger, MemoryBaselines, MemoryLedger, RecordingInstances } from './support/fakes';
 import { HOSTILE_INPUTS } from './support/hostile-corpus';
 
 const SEVERITY = { rejected: 'ERROR', ignored: 'DEBUG', 'no-action': 'INFO' } as const;
@@ -13,10 +13,12 @@ describe('the hostile-input corpus through the handler', () => {
   it.each(HOSTILE_INPUTS.map((i) => [i.name, i] as const))('%s: acknowledged, one log line, no Compute call', async (_name, input) => {
     const instances = new RecordingInstances();
     const logger = new CapturingLogger();
+    const ledger = new MemoryLedger();
     const deps = {
       mode: 'relearn-if-known-good' as const,
       baselines: new MemoryBaselines(),
       instances,
+      ledger,
       logger,
       projectId: 'fleet-prod-1234',
       maxEventAgeSeconds: 3600,
@@ -24,6 +26,7 @@ describe('the hostile-input corpus through the handler', () => {
     };
     const outcome = await handleMessage(input.data, deps, { id: 'hostile-1' });
     expect(instances.calls).toEqual([]);
+    expect(ledger.records.size).toBe(0);
     expect(logger.lines).toHaveLength(1);
     expect(logger.lines[0]).toEqual(expect.objectContaining({ severity: SEVERITY[input.expected], eventId: 'hostile-1' }));
     if (input.expected === 'rejected') {

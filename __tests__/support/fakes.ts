@@ -1,15 +1,17 @@
 import { measurementsFromDocument } from '../../function/baseline';
 import type { InstanceState } from '../../function/decide';
 import { PcrMeasurement, sameMeasurements } from '../../function/measurements';
-import type { InstanceRef } from '../../function/parse';
-import { DEFAULT_INSTANCE_ID } from '../../testkit/fixtures';
+import { LedgerKey, LedgerRecord, ReconcileInput, Reconciled, ledgerDocumentId, ledgerKey, reconcile } from '../../function/ledger';
 import {
   BaselineStore,
   BaselineStoreResult,
+  CompletedOperation,
+  DecisionLedger,
   InstanceControl,
   InstanceNotFoundError,
+  InstanceTarget,
+  LedgerCompletion,
   Logger,
-  NamedInstance,
   Severity,
 } from '../../function/ports';
 
@@ -35,41 +37,74 @@ export class MemoryBaselines implements BaselineStore {
   }
 }
 
-/** Records the Compute calls the handler makes. */
+/** Records the Compute calls the handler makes; every call names the instance by id. */
 export class RecordingInstances implements InstanceControl {
   readonly calls: string[] = [];
-  /** Instances that exist, by numeric id. */
-  readonly names = new Map<string, string>();
-  /** What instances.get answers, by name; unlisted names are the fixture VM, started before its report. */
+  /** What instances.get answers, by id; unlisted ids answer as a running VM started a minute ago. */
   readonly states = new Map<string, InstanceState>();
+  /** Ids that no longer exist. */
+  readonly gone = new Set<string>();
   failWith?: Error;
 
-  async findName(ref: InstanceRef): Promise<string | undefined> {
-    this.calls.push(`list id=${ref.id}`);
+  async describe(i: InstanceTarget): Promise<InstanceState> {
+    this.calls.push(`get ${i.projectId}/${i.zone}/${i.id}`);
     if (this.failWith) throw this.failWith;
-    return this.names.get(ref.id);
+    if (this.gone.has(i.id)) throw new InstanceNotFoundError(i);
+    return this.states.get(i.id) ?? { id: i.id, status: 'RUNNING', lastStartTimestamp: new Date(Date.now() - 60_000).toISOString() };
   }
 
-  async describe(i: NamedInstance): Promise<InstanceState> {
-    this.calls.push(`get ${i.projectId}/${i.zone}/${i.name}`);
-    if (this.failWith) throw this.failWith;
-    if (i.name === 'gone') throw new InstanceNotFoundError(i);
-    return this.states.get(i.name) ?? { id: DEFAULT_INSTANCE_ID, lastStartTimestamp: new Date(Date.now() - 60_000).toISOString() };
-  }
-
-  async stop(i: NamedInstance, requestId: string): Promise<string> {
+  async stop(i: InstanceTarget, requestId: string): Promise<CompletedOperation> {
     return this.act('stop', i, requestId);
   }
 
-  async relearn(i: NamedInstance, requestId: string): Promise<string> {
+  async relearn(i: InstanceTarget, requestId: string): Promise<CompletedOperation> {
     return this.act('relearn', i, requestId);
   }
 
-  private act(what: string, i: NamedInstance, requestId: string): string {
-    this.calls.push(`${what} ${i.projectId}/${i.zone}/${i.name}`);
+  private act(what: string, i: InstanceTarget, requestId: string): CompletedOperation {
+    this.calls.push(`${what} ${i.projectId}/${i.zone}/${i.id}`);
     if (this.failWith) throw this.failWith;
-    if (i.name === 'gone') throw new InstanceNotFoundError(i);
-    return `operation-${what}-${requestId.slice(0, 8)}`;
+    if (this.gone.has(i.id)) throw new InstanceNotFoundError(i);
+    return { name: `operation-${what}-${requestId.slice(0, 8)}`, status: 'DONE' };
+  }
+}
+
+/** The decision ledger in memory, with the same reconciliation the Firestore ledger runs in its transaction. */
+export class MemoryLedger implements DecisionLedger {
+  readonly records = new Map<string, LedgerRecord>();
+  readonly newestBoots = new Map<string, string>();
+
+  async record(input: Omit<ReconcileInput, 'existing' | 'newestBoot' | 'now'>): Promise<Reconciled> {
+    const key = ledgerKey(input.report);
+    const id = ledgerDocumentId(key);
+    const existing = this.records.get(id);
+    const newestBoot = this.newestBoots.get(key.instanceId);
+    const result = reconcile({
+      ...input,
+      ...(existing && { existing }),
+      ...(newestBoot !== undefined && { newestBoot }),
+      now: new Date().toISOString(),
+    });
+    this.records.set(id, result.record);
+    this.newestBoots.set(key.instanceId, result.newestBoot);
+    return result;
+  }
+
+  async inConflict(key: LedgerKey): Promise<boolean> {
+    return this.records.get(ledgerDocumentId(key))?.conflict === true;
+  }
+
+  async complete(key: LedgerKey, requestId: string, result: LedgerCompletion): Promise<void> {
+    const id = ledgerDocumentId(key);
+    const record = this.records.get(id);
+    if (!record || record.requestId !== requestId) return;
+    this.records.set(id, {
+      ...record,
+      outcome: 'done',
+      ...(result.operation && { operation: result.operation.name }),
+      operationStatus: result.status,
+      ...(result.decision && { decision: result.decision }),
+    });
   }
 }
 
