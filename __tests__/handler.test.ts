@@ -370,6 +370,11 @@ describe('addressing the instance', () => {
     expect(t.instances.calls).toEqual([GET]);
     expect(t.logger.lines).toEqual([expect.objectContaining({ severity: 'WARNING', instanceFound: false })]);
     expect([...t.ledger.records.values()]).toEqual([expect.objectContaining({ outcome: 'done', operationStatus: 'instance-not-found' })]);
+
+    // Redelivered: still reported as gone, not as a relearn done.
+    expect(await t.run({ actual: linuxPcrs('good') })).toEqual(expect.objectContaining({ instanceFound: false }));
+    expect(t.instances.calls).toEqual([GET]);
+    expect(t.logger.lines[1]).toEqual(expect.objectContaining({ severity: 'WARNING', instanceFound: false, alreadyDone: true }));
   });
 });
 
@@ -464,6 +469,8 @@ describe('the decision ledger', () => {
     expect(calls(t)).toEqual([...RELEARNED, STOP]);
     expect(t.logger.lines[2]).toEqual(
       expect.objectContaining({
+        severity: 'INFO',
+        message: expect.stringMatching(/^Already handled: /),
         decision: 'stop',
         reason: 'conflicting-reports',
         alreadyDone: true,

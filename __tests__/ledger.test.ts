@@ -177,6 +177,33 @@ describe('reconcile', () => {
     );
   });
 
+  it("does not carry the earlier action's operation into the pending conflict stop", () => {
+    const first = reconcile(input({ messageId: 'msg-a', fingerprint: 'fp-a' }));
+    const conflict = reconcile(
+      input({
+        messageId: 'msg-b',
+        fingerprint: 'fp-b',
+        proposed: STOP,
+        existing: { ...completed(first), completedAt: NOW },
+        newestBoot: '7',
+      }),
+    );
+    expect(conflict.record).not.toHaveProperty('operation');
+    expect(conflict.record).not.toHaveProperty('operationStatus');
+    expect(conflict.record).not.toHaveProperty('completedAt');
+  });
+
+  it('never calls two reports without a boot counter a conflict: the newer replaces the older', () => {
+    const first = reconcile(input({ messageId: 'msg-a', fingerprint: 'fp-a', proposed: STOP, bootCounter: UNKNOWN_BOOT }));
+    const second = reconcile(
+      input({ messageId: 'msg-b', fingerprint: 'fp-b', proposed: STOP, bootCounter: UNKNOWN_BOOT, existing: completed(first) }),
+    );
+    expect(second).toEqual(
+      expect.objectContaining({ decision: STOP, note: 'new', alreadyDone: false, requestId: requestIdFor('msg-b', 'stop') }),
+    );
+    expect(second.record).toEqual(expect.objectContaining({ conflict: false, fingerprints: ['fp-b'], outcome: 'pending' }));
+  });
+
   it('keeps the request id of a pending conflict stop, whichever report comes next', () => {
     const first = reconcile(input({ messageId: 'msg-a', fingerprint: 'fp-a' }));
     const conflict = reconcile(

@@ -158,6 +158,7 @@ async function actOn(
   if (recorded.alreadyDone) {
     out.operation = recorded.record.operation;
     out.operationStatus = recorded.record.operationStatus;
+    out.instanceFound = recorded.record.operationStatus !== 'instance-not-found';
     return decision;
   }
   const target: InstanceTarget = { ...report.instance };
@@ -258,7 +259,7 @@ function logDecision(
   const line = DECISION_LINES[decision.reason];
   const [severity, message] = !extra.instanceFound
     ? (['WARNING', `Instance ${who} no longer exists; nothing to ${decision.action}`] as const)
-    : extra.alreadyDone && extra.ledger === 'repeat'
+    : extra.alreadyDone && extra.ledger !== 'older-boot'
       ? (['INFO', `Already handled: ${line.text(who, age)} (operation ${extra.operationStatus ?? 'none'}); nothing done again`] as const)
       : ([line.severity, line.text(who, age)] as const);
   logger.log(severity, message, {

@@ -145,12 +145,17 @@ export function reconcile(input: ReconcileInput): Reconciled {
   if (existing !== undefined) {
     const seen = existing.fingerprints.includes(fingerprint);
     const fingerprints = seen ? existing.fingerprints : [...existing.fingerprints, fingerprint].slice(0, MAX_FINGERPRINTS);
-    if (existing.conflict || !seen) {
+    // Reports that name no boot cannot be told apart by boot: a new one replaces the last (they
+    // are resolved by the stale-event policy and never relearn).
+    const comparable = key.bootCounter !== UNKNOWN_BOOT;
+    if (comparable && (existing.conflict || !seen)) {
       // Once the VM has been stopped over a conflict, a further report changes nothing.
       const stopDone = existing.conflict && existing.decision.action === 'stop' && existing.outcome === 'done';
       const requestId = existing.conflict && existing.decision.action === 'stop' ? existing.requestId : input.requestIdFor('stop');
+      // The earlier action's operation and completion belong to that action, not to this stop.
+      const { operation: _operation, operationStatus: _status, completedAt: _completed, ...kept } = existing;
       const record: LedgerRecord = {
-        ...existing,
+        ...(stopDone ? existing : kept),
         fingerprints,
         conflict: true,
         decision: { action: 'stop', reason: 'conflicting-reports' },
@@ -166,6 +171,7 @@ export function reconcile(input: ReconcileInput): Reconciled {
         newestBoot,
       };
     }
+    if (!seen) return fresh(input, key, newestBoot, olderBoot);
     // The same report again.
     if (existing.decision.action === 'relearn' && existing.outcome === 'pending' && olderBoot) {
       const record: LedgerRecord = { ...existing, decision: { action: 'none', reason: 'older-boot' }, outcome: 'done' };
@@ -188,6 +194,12 @@ export function reconcile(input: ReconcileInput): Reconciled {
     };
   }
 
+  return fresh(input, key, newestBoot, olderBoot);
+}
+
+/** A first record for a key. */
+function fresh(input: ReconcileInput, key: LedgerKey, newestBoot: string, olderBoot: boolean): Reconciled {
+  const { report, proposed, fingerprint, now } = input;
   const decision: Decision = proposed.action === 'relearn' && olderBoot ? { action: 'none', reason: 'older-boot' } : proposed;
   const requestId = input.requestIdFor(proposed.action);
   const record: LedgerRecord = {
