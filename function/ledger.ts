@@ -136,7 +136,7 @@ export interface ReconcileInput {
  *   request id; once that action completed, nothing is done again.
  */
 export function reconcile(input: ReconcileInput): Reconciled {
-  const { report, proposed, fingerprint, existing, now } = input;
+  const { report, fingerprint, existing } = input;
   const key = ledgerKey(report);
   const newestKnown = input.newestBoot;
   const newestBoot = newestKnown === undefined || compareBoots(key.bootCounter, newestKnown) > 0 ? key.bootCounter : newestKnown;
