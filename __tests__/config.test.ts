@@ -7,6 +7,7 @@ const COMPLETE = {
   RESPONSE_MODE: 'shutdown',
   FIRESTORE_DATABASE: 'integrity-baselines',
   BASELINE_COLLECTION: 'baselines',
+  LEDGER_DATABASE: 'integrity-decisions',
   GOOGLE_CLOUD_PROJECT: 'fleet-prod-1234',
   LOG_LEVEL: 'info',
   MAX_EVENT_AGE_SECONDS: '600',
@@ -27,6 +28,7 @@ describe('loadConfig', () => {
       mode: 'shutdown',
       firestoreDatabase: 'integrity-baselines',
       baselineCollection: 'baselines',
+      ledgerDatabase: 'integrity-decisions',
       projectId: 'fleet-prod-1234',
       computeEndpoint: { protocol: 'http', host: '127.0.0.1', port: 8089 },
       logLevel: 'info',
@@ -71,6 +73,7 @@ describe('loadConfig', () => {
     ['RESPONSE_MODE', 'suspend-everything', /RESPONSE_MODE must be one of/],
     ['FIRESTORE_DATABASE', 'Bad DB', /FIRESTORE_DATABASE/],
     ['BASELINE_COLLECTION', 'a/b', /BASELINE_COLLECTION/],
+    ['LEDGER_DATABASE', 'Bad DB', /LEDGER_DATABASE must be a database id/],
     ['GOOGLE_CLOUD_PROJECT', 'Not_A_Project', /GOOGLE_CLOUD_PROJECT must be a Google Cloud project id/],
     ['COMPUTE_API_ENDPOINT', 'not a url', /COMPUTE_API_ENDPOINT/],
     ['COMPUTE_API_ENDPOINT', 'ftp://127.0.0.1:21', /COMPUTE_API_ENDPOINT/],
@@ -90,11 +93,21 @@ describe('the contract between construct and function', () => {
     expect(Object.keys(planEnvironment()).sort()).toEqual([...FUNCTION_VARIABLES].sort());
   });
 
+  it('tells the function its decision ledger, the database the construct creates for it', () => {
+    expect(FUNCTION_VARIABLES).toContain('LEDGER_DATABASE');
+    expect(planEnvironment().LEDGER_DATABASE).toBe('integrity-responder-decisions');
+    expect(planEnvironment({ namePrefix: 'fleet-x' }).LEDGER_DATABASE).toBe('fleet-x-decisions');
+    expect(planEnvironment({ responseMode: 'shutdown', firestoreDatabaseId: '(default)' }).LEDGER_DATABASE).toBe(
+      'integrity-responder-decisions',
+    );
+  });
+
   it('gives the function a configuration it accepts, with the documented defaults', () => {
     expect(loadConfig(planEnvironment())).toEqual({
       mode: SETTINGS.responseMode.default,
       firestoreDatabase: 'integrity-responder-baselines',
       baselineCollection: SETTINGS.baselineCollection.default,
+      ledgerDatabase: 'integrity-responder-decisions',
       projectId: 'fleet-prod-1234',
       logLevel: SETTINGS.logLevel.default,
       maxEventAgeSeconds: SETTINGS.maxEventAgeSeconds.default,
@@ -112,6 +125,7 @@ describe('the contract between construct and function', () => {
       timeoutSeconds: 540,
       baselineCollection: 'kg',
       firestoreDatabaseId: '(default)',
+      namePrefix: 'fleet-x',
     });
     expect(loadConfig(env)).toEqual(
       expect.objectContaining({
@@ -122,6 +136,7 @@ describe('the contract between construct and function', () => {
         computeTimeoutSeconds: 20,
         baselineCollection: 'kg',
         firestoreDatabase: '(default)',
+        ledgerDatabase: 'fleet-x-decisions',
       }),
     );
   });
@@ -146,6 +161,7 @@ describe('the contract between construct and function', () => {
       responseMode: 'shutdown',
       firestoreDatabase: '(default)',
       baselineCollection: 'c',
+      ledgerDatabase: 'fleet-x-decisions',
       projectId: 'fleet-prod-1234',
       logLevel: 'info',
       maxEventAgeSeconds: 60,

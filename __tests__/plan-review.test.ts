@@ -1,84 +1,124 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { IntegrityResponderProps } from '../lib';
-import { reviewPlan } from './support/plan-review';
+import {
+  CHECKS,
+  EXPECTED_DEFAULT,
+  EXPECTED_SHUTDOWN,
+  EXPECTED_TUTORIAL,
+  EXPECTED_TWO_RESPONDERS,
+  PlanDoc,
+  PlanExpectation,
+  reviewPlan,
+} from './support/plan-review';
 import { synthResponders } from './support/synth';
 
-const configurations: Array<[string, Partial<IntegrityResponderProps>[]]> = [
-  ['the default configuration', [{}]],
-  ['shutdown mode on the (default) database', [{ responseMode: 'shutdown', firestoreDatabaseId: '(default)' }]],
-  ['enabled APIs and sizing', [{ enableApis: true, maxInstanceCount: 10, memoryMib: 512, region: 'europe-west4' }]],
-  ['two responders in one stack', [{ namePrefix: 'fleet-a' }, { namePrefix: 'fleet-b', firestoreDatabaseId: '(default)' }]],
+const configurations: Array<[string, Partial<IntegrityResponderProps>[], PlanExpectation]> = [
+  ['the default configuration', [{}], EXPECTED_DEFAULT],
+  ['the shutdown mode', [{ responseMode: 'shutdown' }], EXPECTED_SHUTDOWN],
+  [
+    'the tutorial setup: shutdown on (default), APIs enabled',
+    [{ responseMode: 'shutdown', firestoreDatabaseId: '(default)', enableApis: true }],
+    EXPECTED_TUTORIAL,
+  ],
+  [
+    'two responders in one stack',
+    [{ namePrefix: 'fleet-a' }, { namePrefix: 'fleet-b', firestoreDatabaseId: '(default)' }],
+    EXPECTED_TWO_RESPONDERS,
+  ],
 ];
 
+const plan = (...props: Partial<IntegrityResponderProps>[]) => JSON.parse(synthResponders(...props).json) as PlanDoc;
+
 describe('plan review', () => {
-  it.each(configurations)('finds nothing to object to in %s', (_name, props) => {
-    expect(reviewPlan(synthResponders(...props).doc)).toEqual([]);
+  it.each(configurations)('finds nothing to object to in %s', (_name, props, expected) => {
+    expect(reviewPlan(plan(...props), expected)).toEqual([]);
   });
 
-  // The review must be able to fail: each tampering below is one a reviewer has to catch.
-  const tamper = (fn: (resource: Record<string, Record<string, Record<string, any>>>) => void) => {
-    const doc = JSON.parse(synthResponders({}).json);
-    fn(doc.resource);
-    return reviewPlan(doc);
-  };
-  const first = (r: Record<string, Record<string, any>> | undefined) => Object.values(r ?? {})[0]!;
+  it('keeps its expectations literal: neither the review nor its tests import lib/ or function/ for them', () => {
+    for (const file of ['support/plan-review.ts', 'plan-mutations.test.ts']) {
+      const source = readFileSync(join(__dirname, file), 'utf8');
+      const imports = [...source.matchAll(/from '([^']+)'/g)].map((m) => m[1]!);
+      expect({ file, imports: imports.filter((i) => /(^|\/)(lib|function)(\/|$)/.test(i)) }).toEqual({ file, imports: [] });
+    }
+    // This file imports only the props type from lib/, to synthesize.
+    const own = [...readFileSync(__filename, 'utf8').matchAll(/^import (.*) from '\.\.\/lib';$/gm)].map((m) => m[1]);
+    expect(own).toEqual(['{ IntegrityResponderProps }']);
+  });
 
-  it.each<[string, (r: Record<string, Record<string, Record<string, any>>>) => void, RegExp]>([
-    ['a primitive role', (r) => (first(r.google_project_iam_member).role = 'roles/editor'), /primitive role roles\/editor/],
-    ['a public member', (r) => (first(r.google_pubsub_topic_iam_member).member = 'allUsers'), /to allUsers/],
-    [
-      'an undocumented project-wide role',
-      (r) => (first(r.google_project_iam_member).role = 'roles/compute.instanceAdmin.v1'),
-      /not in the documented list/,
-    ],
-    [
-      'a dropped IAM condition',
-      (r) =>
-        Object.values(r.google_project_iam_member!)
-          .filter((g) => g.condition)
-          .forEach((g) => delete g.condition),
-      /without its IAM condition/,
-    ],
-    [
-      'an extra permission in the custom role',
-      (r) => first(r.google_project_iam_custom_role).permissions.push('compute.instances.delete'),
-      /compute\.instances\.delete/,
-    ],
-    [
-      'an authoritative binding',
-      (r) => (r.google_project_iam_binding = { X: { role: 'roles/run.invoker', members: [] } }),
-      /authoritative/,
-    ],
-    [
-      'a bucket without uniform access',
-      (r) => (first(r.google_storage_bucket).uniform_bucket_level_access = false),
-      /uniform bucket-level access/,
-    ],
-    [
-      'a bucket without public access prevention',
-      (r) => (first(r.google_storage_bucket).public_access_prevention = 'inherited'),
-      /public access prevention/,
-    ],
-    [
-      'public ingress',
-      (r) => (first(r.google_cloudfunctions2_function).service_config.ingress_settings = 'ALLOW_ALL'),
-      /accepts traffic from outside/,
-    ],
-    [
-      'the default compute service account',
-      (r) => (first(r.google_cloudfunctions2_function).event_trigger.service_account_email = '1234-compute@developer.gserviceaccount.com'),
-      /default compute service account/,
-    ],
-    [
-      'an identity left to the default',
-      (r) => delete first(r.google_cloudfunctions2_function).build_config.service_account,
-      /leaves build_config.service_account unset/,
-    ],
-    [
-      'a foreign service account',
-      (r) => (first(r.google_cloudfunctions2_function).service_config.service_account_email = 'someone@other.iam.gserviceaccount.com'),
-      /not a service account of this plan/,
-    ],
-  ])('catches %s', (_name, fn, expected) => {
-    expect(tamper(fn).join('\n')).toMatch(expected);
+  it('names every check it runs once', () => {
+    expect(new Set(CHECKS).size).toBe(CHECKS.length);
+  });
+
+  it('tells the modes apart: the default expectation rejects the shutdown plan, check by check', () => {
+    const findings = reviewPlan(plan({ responseMode: 'shutdown' }), EXPECTED_DEFAULT);
+    expect([...new Set(findings.map((f) => f.check))].sort()).toEqual([
+      'custom-role-permissions',
+      'firestore-databases',
+      'function-depends-on',
+      'function-environment',
+      'iam-inventory',
+      'iam-propagation-wait',
+    ]);
+    expect(findings).toContainEqual({
+      check: 'custom-role-permissions',
+      problem:
+        'google_project_iam_custom_role.Responder_InstanceRole_788A6F78 lacks compute.instances.get, compute.instances.setShieldedInstanceIntegrityPolicy',
+    });
+    expect(findings).toContainEqual({
+      check: 'iam-inventory',
+      problem:
+        'google_project_iam_member.Responder_RuntimeReadsBaselines_0DF1D71D (roles/datastore.viewer for serviceAccount:${google_service_account.Responder_RuntimeServiceAccount_6041DCDC.email}) is missing',
+    });
+  });
+
+  it('and the shutdown expectation rejects the relearn plan: the role would be broader than the mode needs', () => {
+    const findings = reviewPlan(plan({}), EXPECTED_SHUTDOWN);
+    expect(findings).toContainEqual({
+      check: 'custom-role-permissions',
+      problem:
+        'google_project_iam_custom_role.Responder_InstanceRole_788A6F78 holds compute.instances.get, compute.instances.setShieldedInstanceIntegrityPolicy beyond compute.instances.stop, compute.zoneOperations.get',
+    });
+    expect(findings).toContainEqual({
+      check: 'iam-inventory',
+      problem: 'google_project_iam_member.Responder_RuntimeReadsBaselines_0DF1D71D is an IAM resource the review does not expect',
+    });
+  });
+
+  it('compares conditions as exact strings, and says what it expected', () => {
+    const doc = plan({});
+    doc.resource!.google_project_iam_member!.Responder_RuntimeWritesLedger_D426AFAF!.condition.expression +=
+      ' || resource.name.startsWith("projects/fleet-prod-1234/databases/")';
+    expect(reviewPlan(doc, EXPECTED_DEFAULT)).toEqual([
+      {
+        check: 'iam-condition',
+        problem:
+          'google_project_iam_member.Responder_RuntimeWritesLedger_D426AFAF has condition \'resource.name == "projects/fleet-prod-1234/databases/integrity-responder-decisions" || resource.name.startsWith("projects/fleet-prod-1234/databases/")\'; expected resource.name == "projects/fleet-prod-1234/databases/integrity-responder-decisions"',
+      },
+    ]);
+  });
+
+  it('notices a changed wait, not only a missing one', () => {
+    const findings = reviewPlan(plan({ iamPropagationSeconds: 30 }), EXPECTED_DEFAULT);
+    expect(findings).toEqual([
+      { check: 'iam-propagation-wait', problem: "time_sleep.Responder_IamPropagation_9489DE8C waits '30s'; expected 120s" },
+    ]);
+  });
+
+  it('objects to a plan that is missing the responder entirely, rather than finding nothing to check', () => {
+    const findings = reviewPlan({ resource: {} }, EXPECTED_DEFAULT);
+    expect(new Set(findings.map((f) => f.check))).toEqual(
+      new Set([
+        'iam-inventory',
+        'project-lookup',
+        'custom-role-permissions',
+        'sink-inventory',
+        'function-inventory',
+        'bucket-inventory',
+        'iam-propagation-wait',
+        'service-identities',
+        'firestore-databases',
+      ]),
+    );
   });
 });

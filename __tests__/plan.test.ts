@@ -2,10 +2,28 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Cloudfunctions2Function } from '@cdktf/provider-google/lib/cloudfunctions2-function';
 import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
+import { GoogleBetaProvider } from '@cdktf/provider-google-beta/lib/provider';
+import { TimeProvider } from '@cdktf/provider-time/lib/provider';
 import { TerraformStack, Testing } from 'cdktf';
-import { ENTRY_POINT, IntegrityResponder, REQUIRED_APIS, RESPONDER_COMPUTE_PERMISSIONS } from '../lib';
+import { IntegrityResponder } from '../lib';
 import { loadFunctionBundle } from '../lib/function-bundle';
 import { PROJECT, Plan, scrubbed, synthResponders } from './support/synth';
+
+/** The APIs a deployment needs, written out: the construct's list is checked against this one. */
+const REQUIRED_APIS = [
+  'artifactregistry.googleapis.com',
+  'cloudbuild.googleapis.com',
+  'cloudfunctions.googleapis.com',
+  'cloudresourcemanager.googleapis.com',
+  'compute.googleapis.com',
+  'eventarc.googleapis.com',
+  'firestore.googleapis.com',
+  'iam.googleapis.com',
+  'logging.googleapis.com',
+  'pubsub.googleapis.com',
+  'run.googleapis.com',
+  'storage.googleapis.com',
+];
 
 const FILTER = `resource.type="gce_instance" AND logName="projects/${PROJECT}/logs/compute.googleapis.com%2Fshielded_vm_integrity"`;
 
@@ -23,6 +41,13 @@ function serviceAccount(plan: Plan, accountId: string): Record<string, unknown> 
 
 function email(plan: Plan, accountId: string): string {
   return ref(plan, 'google_service_account', serviceAccount(plan, accountId), 'email');
+}
+
+/** The resource of a type whose logical id starts with `Responder_<name>_`. */
+function named(plan: Plan, type: string, name: string): { id: string; body: Record<string, any> } {
+  const found = Object.entries(plan.resources(type)).filter(([id]) => id.startsWith(`Responder_${name}_`));
+  if (found.length !== 1) throw new Error(`expected one ${type} named ${name}, found ${found.length}`);
+  return { id: found[0]![0], body: found[0]![1] };
 }
 
 describe('the synthesized plan', () => {
@@ -118,12 +143,13 @@ describe('the synthesized plan', () => {
     const plan = synthResponders({});
     const fn = plan.only('google_cloudfunctions2_function') as Record<string, any>;
 
-    it('is a Gen2 function on nodejs24 built from the uploaded object', () => {
+    it('is a Gen2 function on nodejs24 built from the uploaded object, pinned to its generation', () => {
       expect(fn.build_config.runtime).toBe('nodejs24');
-      expect(fn.build_config.entry_point).toBe(ENTRY_POINT);
+      expect(fn.build_config.entry_point).toBe('respondToIntegrityEvent');
       expect(fn.build_config.source.storage_source).toEqual({
         bucket: ref(plan, 'google_storage_bucket', plan.only('google_storage_bucket'), 'name'),
         object: ref(plan, 'google_storage_bucket_object', plan.only('google_storage_bucket_object'), 'name'),
+        generation: ref(plan, 'google_storage_bucket_object', plan.only('google_storage_bucket_object'), 'generation'),
       });
     });
 
@@ -148,6 +174,7 @@ describe('the synthesized plan', () => {
         RESPONSE_MODE: 'relearn-if-known-good',
         FIRESTORE_DATABASE: 'integrity-responder-baselines',
         BASELINE_COLLECTION: 'known_good_measurements',
+        LEDGER_DATABASE: 'integrity-responder-decisions',
         GOOGLE_CLOUD_PROJECT: PROJECT,
         LOG_LEVEL: 'debug',
         MAX_EVENT_AGE_SECONDS: '3600',
@@ -196,21 +223,25 @@ describe('the synthesized plan', () => {
       expect(projectGrants.map((g) => g.role)).not.toContain('roles/run.invoker');
     });
 
-    it('gives the runtime a custom role with exactly the Compute permissions the handler uses', () => {
+    it('gives the runtime a custom role with exactly the Compute permissions the relearn mode uses', () => {
       const role = plan.only('google_project_iam_custom_role');
-      expect([...(role.permissions as string[])].sort()).toEqual([
+      expect(role.permissions).toEqual([
         'compute.instances.get',
-        'compute.instances.list',
         'compute.instances.setShieldedInstanceIntegrityPolicy',
         'compute.instances.stop',
+        'compute.zoneOperations.get',
       ]);
-      expect(RESPONDER_COMPUTE_PERMISSIONS).toEqual(role.permissions);
       expect(projectGrants).toContainEqual(
         expect.objectContaining({
           role: ref(plan, 'google_project_iam_custom_role', role, 'name'),
           member: `serviceAccount:${email(plan, 'integrity-responder-runtime')}`,
         }),
       );
+    });
+
+    it('gives the shutdown mode a custom role that can only stop an instance and wait for the operation', () => {
+      const role = synthResponders({ responseMode: 'shutdown' }).only('google_project_iam_custom_role');
+      expect(role.permissions).toEqual(['compute.instances.stop', 'compute.zoneOperations.get']);
     });
 
     it('gives the runtime read-only Firestore access conditioned to the baseline database', () => {
@@ -225,13 +256,59 @@ describe('the synthesized plan', () => {
       );
     });
 
+    it('gives the runtime read-write Firestore access conditioned to the ledger database only', () => {
+      expect(projectGrants.filter((g) => g.role === 'roles/datastore.user')).toEqual([
+        expect.objectContaining({
+          member: `serviceAccount:${email(plan, 'integrity-responder-runtime')}`,
+          condition: expect.objectContaining({
+            expression: `resource.name == "projects/${PROJECT}/databases/integrity-responder-decisions"`,
+          }),
+        }),
+      ]);
+    });
+
     it('grants project-wide only the documented roles', () => {
       const roles = projectGrants.map((g) => String(g.role).replace(/\$\{.*\}/, '<custom role>')).sort();
-      expect(roles).toEqual(['<custom role>', 'roles/datastore.viewer', 'roles/logging.logWriter', 'roles/storage.objectViewer']);
+      expect(roles).toEqual([
+        '<custom role>',
+        'roles/datastore.user',
+        'roles/datastore.viewer',
+        'roles/logging.logWriter',
+        'roles/storage.objectViewer',
+      ]);
       const sourceRead = projectGrants.find((g) => g.role === 'roles/storage.objectViewer')!;
+      const project = named(plan, 'google_project_iam_member', 'BuildReadsStagedSource').body.condition.expression.match(
+        /\$\{data\.google_project\.([A-Za-z0-9_]+)\.number\}/,
+      )?.[1];
+      expect(Object.keys((JSON.parse(plan.json) as { data: { google_project: object } }).data.google_project)).toEqual([project]);
       expect(sourceRead.condition).toEqual(
-        expect.objectContaining({ expression: 'resource.name.startsWith("projects/_/buckets/gcf-v2-sources-")' }),
+        expect.objectContaining({
+          expression: `resource.name.startsWith("projects/_/buckets/gcf-v2-sources-\${data.google_project.${project}.number}-us-central1/objects/integrity-responder-handler/")`,
+        }),
       );
+    });
+
+    it('grants the shutdown mode no access to any baseline database', () => {
+      const shutdown = synthResponders({ responseMode: 'shutdown' });
+      const roles = Object.values(shutdown.resources('google_project_iam_member')).map((g) => g.role);
+      expect(roles).not.toContain('roles/datastore.viewer');
+      expect(roles).toContain('roles/datastore.user');
+    });
+
+    it('creates the Eventarc and Pub/Sub service agents with google-beta, and lets only the Pub/Sub agent mint trigger tokens', () => {
+      const agents = Object.values(plan.resources('google_project_service_identity'));
+      expect(agents.map((a) => [a.service, a.provider])).toEqual([
+        ['eventarc.googleapis.com', 'google-beta'],
+        ['pubsub.googleapis.com', 'google-beta'],
+      ]);
+      const pubsub = named(plan, 'google_project_service_identity', 'PubsubServiceAgent');
+      expect(Object.values(plan.resources('google_service_account_iam_member'))).toEqual([
+        {
+          service_account_id: ref(plan, 'google_service_account', serviceAccount(plan, 'integrity-responder-trigger'), 'name'),
+          role: 'roles/iam.serviceAccountTokenCreator',
+          member: `\${google_project_service_identity.${pubsub.id}.member}`,
+        },
+      ]);
     });
 
     it('contains no primitive role, no public member, and never the default compute service account', () => {
@@ -241,6 +318,40 @@ describe('the synthesized plan', () => {
         expect(text).not.toMatch(/allUsers|allAuthenticatedUsers/);
         expect(text).not.toMatch(/-compute@developer\.gserviceaccount\.com/);
       }
+    });
+
+    it('waits for IAM to propagate: a time_sleep after every grant and both agents, before the function', () => {
+      const sleep = plan.only('time_sleep');
+      const sleepId = Object.keys(plan.resources('time_sleep'))[0]!;
+      expect(sleep.create_duration).toBe('120s');
+      expect(sleep.provider).toBe('time');
+      const grantNames = [
+        'google_project_iam_member.RuntimeActsOnInstances',
+        'google_project_iam_member.RuntimeReadsBaselines',
+        'google_project_iam_member.RuntimeWritesLedger',
+        'google_artifact_registry_repository_iam_member.BuildPushesImages',
+        'google_project_iam_member.BuildWritesLogs',
+        'google_project_iam_member.BuildReadsStagedSource',
+        'google_project_service_identity.EventarcServiceAgent',
+        'google_project_service_identity.PubsubServiceAgent',
+        'google_service_account_iam_member.PubsubAgentMintsTriggerTokens',
+      ];
+      expect(sleep.depends_on).toEqual(
+        grantNames.map((n) => {
+          const [type, name] = n.split('.') as [string, string];
+          return `${type}.${named(plan, type, name).id}`;
+        }),
+      );
+      expect((fn as Record<string, any>).depends_on).toEqual([
+        `time_sleep.${sleepId}`,
+        `google_firestore_database.${named(plan, 'google_firestore_database', 'LedgerDatabase').id}`,
+        `google_firestore_database.${named(plan, 'google_firestore_database', 'BaselineDatabase').id}`,
+      ]);
+    });
+
+    it('takes the wait from iamPropagationSeconds', () => {
+      expect(synthResponders({ iamPropagationSeconds: 300 }).only('time_sleep').create_duration).toBe('300s');
+      expect(synthResponders({ iamPropagationSeconds: 0 }).only('time_sleep').create_duration).toBe('0s');
     });
 
     it('puts one of its own service accounts wherever an identity is chosen', () => {
@@ -257,22 +368,33 @@ describe('the synthesized plan', () => {
   });
 
   describe('Firestore (B6)', () => {
-    it('creates a dedicated Native-mode database with delete protection by default', () => {
-      const db = synthResponders({}).only('google_firestore_database');
-      expect(db).toEqual(
-        expect.objectContaining({
-          name: 'integrity-responder-baselines',
-          type: 'FIRESTORE_NATIVE',
-          location_id: 'us-central1',
-          delete_protection_state: 'DELETE_PROTECTION_ENABLED',
-          deletion_policy: 'ABANDON',
-        }),
-      );
+    const protectedNative = (name: string) => ({
+      project: PROJECT,
+      name,
+      type: 'FIRESTORE_NATIVE',
+      location_id: 'us-central1',
+      delete_protection_state: 'DELETE_PROTECTION_ENABLED',
+      deletion_policy: 'ABANDON',
     });
 
-    it('uses an existing database, such as (default), without creating one', () => {
+    it('creates a dedicated baseline database and a ledger database, Native mode, delete-protected, kept on destroy', () => {
+      const dbs = Object.values(synthResponders({}).resources('google_firestore_database'));
+      expect(dbs).toEqual([protectedNative('integrity-responder-baselines'), protectedNative('integrity-responder-decisions')]);
+    });
+
+    it('creates no baseline database in the shutdown mode, which reads none', () => {
+      const dbs = Object.values(synthResponders({ responseMode: 'shutdown' }).resources('google_firestore_database'));
+      expect(dbs).toEqual([protectedNative('integrity-responder-decisions')]);
+    });
+
+    it('turns delete protection off on both databases when asked', () => {
+      const dbs = Object.values(synthResponders({ firestoreDeleteProtection: false }).resources('google_firestore_database'));
+      expect(dbs.map((d) => d.delete_protection_state)).toEqual(['DELETE_PROTECTION_DISABLED', 'DELETE_PROTECTION_DISABLED']);
+    });
+
+    it('uses an existing database, such as (default), for the baselines, and still creates the ledger', () => {
       const plan = synthResponders({ firestoreDatabaseId: '(default)' });
-      expect(plan.resources('google_firestore_database')).toEqual({});
+      expect(Object.values(plan.resources('google_firestore_database'))).toEqual([protectedNative('integrity-responder-decisions')]);
       const fn = plan.only('google_cloudfunctions2_function') as Record<string, any>;
       expect(fn.service_config.environment_variables.FIRESTORE_DATABASE).toBe('(default)');
       const grant = Object.values(plan.resources('google_project_iam_member')).find((g) => g.role === 'roles/datastore.viewer');
@@ -287,12 +409,33 @@ describe('the synthesized plan', () => {
   });
 
   describe('embedding (B7)', () => {
-    it('creates no provider of its own', () => {
+    it('adds the google-beta and time providers it needs, but never configures google', () => {
       const app = Testing.app();
       const stack = new TerraformStack(app, 'bare');
       new IntegrityResponder(stack, 'Responder', { projectId: PROJECT });
-      const doc = JSON.parse(Testing.synth(stack)) as { provider?: unknown };
-      expect(doc.provider).toBeUndefined();
+      const doc = JSON.parse(Testing.synth(stack)) as { provider?: Record<string, unknown[]> };
+      expect(doc.provider).toEqual({ 'google-beta': [{}], time: [{}] });
+    });
+
+    it('adds each provider once, however many responders the stack holds', () => {
+      const doc = JSON.parse(synthResponders({ namePrefix: 'fleet-a' }, { namePrefix: 'fleet-b' }).json) as {
+        provider: Record<string, unknown[]>;
+      };
+      expect(Object.fromEntries(Object.entries(doc.provider).map(([k, v]) => [k, v.length]))).toEqual({
+        google: 1,
+        'google-beta': 1,
+        time: 1,
+      });
+    });
+
+    it('uses the stack’s own google-beta and time providers when it has them', () => {
+      const app = Testing.app();
+      const stack = new TerraformStack(app, 'own');
+      new GoogleBetaProvider(stack, 'beta', { project: PROJECT, region: 'europe-west4' });
+      new TimeProvider(stack, 'clock', {});
+      new IntegrityResponder(stack, 'Responder', { projectId: PROJECT });
+      const doc = JSON.parse(Testing.synth(stack)) as { provider: Record<string, unknown[]> };
+      expect(doc.provider).toEqual({ 'google-beta': [{ project: PROJECT, region: 'europe-west4' }], time: [{}] });
     });
 
     it('lets two responders share a stack without any name colliding', () => {
@@ -324,18 +467,31 @@ describe('the synthesized plan', () => {
         'buildServiceAccount',
         'sink',
         'sourceBucket',
+        'sourceObject',
+        'buildRepository',
+        'instanceRole',
         'database',
+        'ledgerDatabase',
+        'iamPropagation',
       ] as const) {
         expect(r[field]).toBeDefined();
       }
       expect(r.databaseId).toBe('integrity-responder-baselines');
+      expect(r.ledgerDatabaseId).toBe('integrity-responder-decisions');
+    });
+
+    it('exposes no baseline database in the shutdown mode', () => {
+      const stack = new TerraformStack(Testing.app(), 'shutdown');
+      const r = new IntegrityResponder(stack, 'Responder', { projectId: PROJECT, responseMode: 'shutdown' });
+      expect(r.database).toBeUndefined();
+      expect(r.ledgerDatabase).toBeDefined();
     });
 
     it('enables the required APIs only when asked, and never disables them on destroy', () => {
       expect(synthResponders({}).resources('google_project_service')).toEqual({});
       const plan = synthResponders({ enableApis: true });
       const services = Object.values(plan.resources('google_project_service'));
-      expect(services.map((s) => s.service).sort()).toEqual([...REQUIRED_APIS].sort());
+      expect(services.map((s) => s.service).sort()).toEqual(REQUIRED_APIS);
       expect(services.every((s) => s.disable_on_destroy === false)).toBe(true);
       const fn = plan.only('google_cloudfunctions2_function');
       expect((fn.depends_on as string[]).filter((d) => d.startsWith('google_project_service.'))).toHaveLength(REQUIRED_APIS.length);

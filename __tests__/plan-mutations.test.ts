@@ -1,0 +1,435 @@
+import {
+  CHECKS,
+  EXPECTED_DEFAULT,
+  EXPECTED_SHUTDOWN,
+  EXPECTED_TUTORIAL,
+  EXPECTED_TWO_RESPONDERS,
+  PlanDoc,
+  PlanExpectation,
+  reviewPlan,
+} from './support/plan-review';
+import { synthResponders } from './support/synth';
+
+/*
+ * The plan review must be able to fail. Each row below makes one change to a synthesized
+ * plan, the kind a careless edit of the construct (or of a plan) would make, and requires the
+ * review to report it under the check responsible for that fact, naming the resource.
+ */
+
+type Config = 'default' | 'shutdown';
+type Resources = Record<string, Record<string, Record<string, any>>>;
+
+interface Mutation {
+  name: string;
+  config: Config;
+  mutate: (r: Resources, doc: PlanDoc) => void;
+  /** The check that must report it. */
+  check: string;
+  /** Text its problem must contain: the resource, usually. */
+  mentions: string;
+}
+
+const plans: Record<Config, { doc: PlanDoc; expected: PlanExpectation }> = {
+  default: { doc: JSON.parse(synthResponders({}).json) as PlanDoc, expected: EXPECTED_DEFAULT },
+  shutdown: { doc: JSON.parse(synthResponders({ responseMode: 'shutdown' }).json) as PlanDoc, expected: EXPECTED_SHUTDOWN },
+};
+
+/** The resource at `type.id`; fails when the plan has none, so a mutation can never miss silently. */
+function at(r: Resources, address: string): Record<string, any> {
+  const [type, id] = [address.slice(0, address.indexOf('.')), address.slice(address.indexOf('.') + 1)];
+  const body = r[type]?.[id];
+  if (body === undefined) throw new Error(`the plan has no ${address}`);
+  return body;
+}
+
+/** Adds a resource that must not exist yet. */
+function add(r: Resources, address: string, body: Record<string, any>): void {
+  const [type, id] = [address.slice(0, address.indexOf('.')), address.slice(address.indexOf('.') + 1)];
+  if (r[type]?.[id] !== undefined) throw new Error(`${address} already exists`);
+  r[type] = { ...(r[type] ?? {}), [id]: body };
+}
+
+function remove(list: string[], item: string): string[] {
+  if (!list.includes(item)) throw new Error(`${item} is not in the list`);
+  return list.filter((x) => x !== item);
+}
+
+const ROLE = 'google_project_iam_custom_role.Responder_InstanceRole_788A6F78';
+const READS_BASELINES = 'google_project_iam_member.Responder_RuntimeReadsBaselines_0DF1D71D';
+const WRITES_LEDGER = 'google_project_iam_member.Responder_RuntimeWritesLedger_D426AFAF';
+const READS_SOURCE = 'google_project_iam_member.Responder_BuildReadsStagedSource_F1EECCB0';
+const PUSHES_IMAGES = 'google_artifact_registry_repository_iam_member.Responder_BuildPushesImages_F349EE75';
+const PUBLISHES = 'google_pubsub_topic_iam_member.Responder_SinkPublishesToTopic_24AFE2E9';
+const MINTS_TOKENS = 'google_service_account_iam_member.Responder_PubsubAgentMintsTriggerTokens_11DF6A76';
+const INVOKES = 'google_cloud_run_v2_service_iam_member.Responder_TriggerInvokesFunction_D2F5B373';
+const SINK = 'google_logging_project_sink.Responder_Sink_86F16188';
+const FUNCTION = 'google_cloudfunctions2_function.Responder_Function_73C2D4D9';
+const BUCKET = 'google_storage_bucket.Responder_SourceBucket_FB116052';
+const SLEEP = 'time_sleep.Responder_IamPropagation_9489DE8C';
+const EVENTARC_AGENT = 'google_project_service_identity.Responder_EventarcServiceAgent_815F29EC';
+const LEDGER = 'google_firestore_database.Responder_LedgerDatabase_CC41B944';
+const RUNTIME = 'serviceAccount:${google_service_account.Responder_RuntimeServiceAccount_6041DCDC.email}';
+
+const mutations: Mutation[] = [
+  {
+    name: 'extra permission compute.instances.delete in the custom role',
+    config: 'default',
+    mutate: (r) => at(r, ROLE).permissions.push('compute.instances.delete'),
+    check: 'custom-role-permissions',
+    mentions: 'compute.instances.delete',
+  },
+  {
+    name: 'setShieldedInstanceIntegrityPolicy in the shutdown-mode role',
+    config: 'shutdown',
+    mutate: (r) => at(r, ROLE).permissions.push('compute.instances.setShieldedInstanceIntegrityPolicy'),
+    check: 'custom-role-permissions',
+    mentions: 'compute.instances.setShieldedInstanceIntegrityPolicy',
+  },
+  {
+    name: 'a user: member on the ledger grant',
+    config: 'default',
+    mutate: (r) => (at(r, WRITES_LEDGER).member = 'user:someone@example.com'),
+    check: 'iam-member',
+    mentions: 'user:someone@example.com',
+  },
+  {
+    name: 'roles/pubsub.admin on the topic',
+    config: 'default',
+    mutate: (r) => (at(r, PUBLISHES).role = 'roles/pubsub.admin'),
+    check: 'iam-role',
+    mentions: 'roles/pubsub.admin',
+  },
+  {
+    name: 'baseline read condition `true`',
+    config: 'default',
+    mutate: (r) => (at(r, READS_BASELINES).condition.expression = 'true'),
+    check: 'iam-condition',
+    mentions: READS_BASELINES,
+  },
+  {
+    name: 'baseline read condition naming another database',
+    config: 'default',
+    mutate: (r) => (at(r, READS_BASELINES).condition.expression = 'resource.name == "projects/fleet-prod-1234/databases/(default)"'),
+    check: 'iam-condition',
+    mentions: 'databases/(default)',
+  },
+  {
+    name: 'ledger write condition pointing at the baseline database',
+    config: 'default',
+    mutate: (r) =>
+      (at(r, WRITES_LEDGER).condition.expression = 'resource.name == "projects/fleet-prod-1234/databases/integrity-responder-baselines"'),
+    check: 'iam-condition',
+    mentions: WRITES_LEDGER,
+  },
+  {
+    name: 'ledger write grant without its condition',
+    config: 'default',
+    mutate: (r) => delete at(r, WRITES_LEDGER).condition,
+    check: 'iam-condition',
+    mentions: WRITES_LEDGER,
+  },
+  {
+    name: 'build source condition widened to gcf-v2-sources-',
+    config: 'default',
+    mutate: (r) => (at(r, READS_SOURCE).condition.expression = 'resource.name.startsWith("projects/_/buckets/gcf-v2-sources-")'),
+    check: 'iam-condition',
+    mentions: READS_SOURCE,
+  },
+  {
+    name: 'sink filter widened: logName clause dropped',
+    config: 'default',
+    mutate: (r) => (at(r, SINK).filter = 'resource.type="gce_instance"'),
+    check: 'sink-filter',
+    mentions: SINK,
+  },
+  {
+    name: 'time_sleep no longer waits for the Artifact Registry writer grant',
+    config: 'default',
+    mutate: (r) => (at(r, SLEEP).depends_on = remove(at(r, SLEEP).depends_on, PUSHES_IMAGES)),
+    check: 'iam-propagation-wait',
+    mentions: PUSHES_IMAGES,
+  },
+  {
+    name: 'time_sleep waits 0s',
+    config: 'default',
+    mutate: (r) => (at(r, SLEEP).create_duration = '0s'),
+    check: 'iam-propagation-wait',
+    mentions: SLEEP,
+  },
+  {
+    name: 'function no longer depends on the time_sleep',
+    config: 'default',
+    mutate: (r) => (at(r, FUNCTION).depends_on = remove(at(r, FUNCTION).depends_on, SLEEP)),
+    check: 'function-depends-on',
+    mentions: SLEEP,
+  },
+  {
+    name: 'allUsers on the source bucket (new bucket_iam_member)',
+    config: 'default',
+    mutate: (r) =>
+      add(r, 'google_storage_bucket_iam_member.Responder_PublicSource_0000', {
+        bucket: '${google_storage_bucket.Responder_SourceBucket_FB116052.name}',
+        role: 'roles/storage.objectViewer',
+        member: 'allUsers',
+      }),
+    check: 'no-public-members',
+    mentions: 'allUsers',
+  },
+  {
+    name: 'tokenCreator on the trigger SA for allAuthenticatedUsers',
+    config: 'default',
+    mutate: (r) => (at(r, MINTS_TOKENS).member = 'allAuthenticatedUsers'),
+    check: 'no-public-members',
+    mentions: MINTS_TOKENS,
+  },
+  {
+    name: 'roles/editor for the runtime SA (new project grant)',
+    config: 'default',
+    mutate: (r) =>
+      add(r, 'google_project_iam_member.Responder_RuntimeEdits_0000', {
+        project: 'fleet-prod-1234',
+        role: 'roles/editor',
+        member: RUNTIME,
+      }),
+    check: 'no-primitive-roles',
+    mentions: 'roles/editor',
+  },
+  {
+    name: 'an authoritative google_project_iam_binding',
+    config: 'default',
+    mutate: (r) =>
+      add(r, 'google_project_iam_binding.Responder_Invokers_0000', {
+        project: 'fleet-prod-1234',
+        role: 'roles/run.invoker',
+        members: [RUNTIME],
+      }),
+    check: 'no-authoritative-iam',
+    mentions: 'google_project_iam_binding.Responder_Invokers_0000',
+  },
+  {
+    name: 'an extra project grant (compute.instanceAdmin.v1)',
+    config: 'default',
+    mutate: (r) =>
+      add(r, 'google_project_iam_member.Responder_RuntimeAdmin_0000', {
+        project: 'fleet-prod-1234',
+        role: 'roles/compute.instanceAdmin.v1',
+        member: RUNTIME,
+      }),
+    check: 'iam-inventory',
+    mentions: 'google_project_iam_member.Responder_RuntimeAdmin_0000',
+  },
+  {
+    name: 'a baseline read grant in the shutdown mode',
+    config: 'shutdown',
+    mutate: (r) =>
+      add(r, READS_BASELINES, {
+        project: 'fleet-prod-1234',
+        role: 'roles/datastore.viewer',
+        member: RUNTIME,
+        condition: { title: 't', expression: 'resource.name == "projects/fleet-prod-1234/databases/integrity-responder-baselines"' },
+      }),
+    check: 'iam-inventory',
+    mentions: READS_BASELINES,
+  },
+  {
+    name: 'invoker grant on another Cloud Run service',
+    config: 'default',
+    mutate: (r) => (at(r, INVOKES).name = 'some-other-service'),
+    check: 'iam-target',
+    mentions: 'some-other-service',
+  },
+  {
+    name: 'function ingress ALLOW_ALL',
+    config: 'default',
+    mutate: (r) => (at(r, FUNCTION).service_config.ingress_settings = 'ALLOW_ALL'),
+    check: 'function-ingress',
+    mentions: 'ALLOW_ALL',
+  },
+  {
+    name: 'trigger runs as the runtime SA',
+    config: 'default',
+    mutate: (r) =>
+      (at(r, FUNCTION).event_trigger.service_account_email = '${google_service_account.Responder_RuntimeServiceAccount_6041DCDC.email}'),
+    check: 'function-trigger-identity',
+    mentions: 'Responder_RuntimeServiceAccount_6041DCDC',
+  },
+  {
+    name: 'function runs as the trigger SA',
+    config: 'default',
+    mutate: (r) =>
+      (at(r, FUNCTION).service_config.service_account_email = '${google_service_account.Responder_TriggerServiceAccount_34ED64F2.email}'),
+    check: 'function-runtime-identity',
+    mentions: 'Responder_TriggerServiceAccount_34ED64F2',
+  },
+  {
+    name: 'build runs as the default compute SA',
+    config: 'default',
+    mutate: (r) =>
+      (at(r, FUNCTION).build_config.service_account =
+        'projects/fleet-prod-1234/serviceAccounts/1234-compute@developer.gserviceaccount.com'),
+    check: 'no-default-compute-sa',
+    mentions: FUNCTION,
+  },
+  {
+    name: 'build service account left unset',
+    config: 'default',
+    mutate: (r) => delete at(r, FUNCTION).build_config.service_account,
+    check: 'function-build-identity',
+    mentions: 'build_config.service_account is (unset)',
+  },
+  {
+    name: 'trigger on another topic',
+    config: 'default',
+    mutate: (r) => (at(r, FUNCTION).event_trigger.pubsub_topic = 'projects/fleet-prod-1234/topics/anything'),
+    check: 'function-trigger-source',
+    mentions: 'topics/anything',
+  },
+  {
+    name: 'retry policy RETRY_POLICY_DO_NOT_RETRY',
+    config: 'default',
+    mutate: (r) => (at(r, FUNCTION).event_trigger.retry_policy = 'RETRY_POLICY_DO_NOT_RETRY'),
+    check: 'function-retry-policy',
+    mentions: 'RETRY_POLICY_DO_NOT_RETRY',
+  },
+  {
+    name: 'source generation removed',
+    config: 'default',
+    mutate: (r) => delete at(r, FUNCTION).build_config.source.storage_source.generation,
+    check: 'function-source',
+    mentions: 'storage_source.generation',
+  },
+  {
+    name: 'COMPUTE_API_ENDPOINT pointed at another host',
+    config: 'default',
+    mutate: (r) => (at(r, FUNCTION).service_config.environment_variables.COMPUTE_API_ENDPOINT = 'http://10.0.0.9:8080'),
+    check: 'function-environment',
+    mentions: 'COMPUTE_API_ENDPOINT',
+  },
+  {
+    name: 'a second function',
+    config: 'default',
+    mutate: (r) => add(r, 'google_cloudfunctions2_function.Responder_Shadow_0000', structuredClone(at(r, FUNCTION))),
+    check: 'function-inventory',
+    mentions: 'Responder_Shadow_0000',
+  },
+  {
+    name: 'sink sends to another topic',
+    config: 'default',
+    mutate: (r) => (at(r, SINK).destination = 'pubsub.googleapis.com/projects/elsewhere/topics/integrity'),
+    check: 'sink-destination',
+    mentions: 'projects/elsewhere',
+  },
+  {
+    name: 'a second sink exporting every log entry',
+    config: 'default',
+    mutate: (r) => add(r, 'google_logging_project_sink.Responder_Everything_0000', { ...at(r, SINK), filter: '' }),
+    check: 'sink-inventory',
+    mentions: 'Responder_Everything_0000',
+  },
+  {
+    name: 'public_access_prevention removed',
+    config: 'default',
+    mutate: (r) => delete at(r, BUCKET).public_access_prevention,
+    check: 'bucket-public-access-prevention',
+    mentions: BUCKET,
+  },
+  {
+    name: 'uniform bucket-level access off',
+    config: 'default',
+    mutate: (r) => (at(r, BUCKET).uniform_bucket_level_access = false),
+    check: 'bucket-uniform-access',
+    mentions: BUCKET,
+  },
+  {
+    name: 'a second bucket',
+    config: 'default',
+    mutate: (r) => add(r, 'google_storage_bucket.Responder_Exports_0000', { ...at(r, BUCKET), name: 'fleet-prod-1234-exports' }),
+    check: 'bucket-inventory',
+    mentions: 'Responder_Exports_0000',
+  },
+  {
+    name: 'Eventarc service agent removed',
+    config: 'default',
+    mutate: (r) => delete r.google_project_service_identity![EVENTARC_AGENT.split('.')[1]!],
+    check: 'service-identities',
+    mentions: EVENTARC_AGENT,
+  },
+  {
+    name: 'ledger database without delete protection',
+    config: 'shutdown',
+    mutate: (r) => (at(r, LEDGER).delete_protection_state = 'DELETE_PROTECTION_DISABLED'),
+    check: 'firestore-databases',
+    mentions: LEDGER,
+  },
+  {
+    name: 'project lookup reads another project',
+    config: 'default',
+    mutate: (_r, doc) => (doc.data!.google_project!.Responder_Project_AFA5E3A9!.project_id = 'someone-elses-project'),
+    check: 'project-lookup',
+    mentions: 'someone-elses-project',
+  },
+];
+
+const caught: { mutation: Mutation; checks: string[] }[] = [];
+
+describe('the plan review catches each single mutation', () => {
+  it.each([
+    ['default', synthResponders({}), EXPECTED_DEFAULT],
+    ['shutdown', synthResponders({ responseMode: 'shutdown' }), EXPECTED_SHUTDOWN],
+    [
+      'tutorial (default) database with enableApis',
+      synthResponders({ responseMode: 'shutdown', firestoreDatabaseId: '(default)', enableApis: true }),
+      EXPECTED_TUTORIAL,
+    ],
+    [
+      'two responders',
+      synthResponders({ namePrefix: 'fleet-a' }, { namePrefix: 'fleet-b', firestoreDatabaseId: '(default)' }),
+      EXPECTED_TWO_RESPONDERS,
+    ],
+  ] as const)('passes the unmutated %s plan with zero problems', (_name, plan, expected) => {
+    expect(reviewPlan(JSON.parse(plan.json) as PlanDoc, expected)).toEqual([]);
+  });
+
+  it.each(mutations.map((m) => [m.name, m] as const))('%s', (_name, mutation) => {
+    const { doc: original, expected } = plans[mutation.config];
+    const doc = structuredClone(original);
+    mutation.mutate(doc.resource as Resources, doc);
+    expect(doc).not.toEqual(original);
+    const findings = reviewPlan(doc, expected);
+    caught.push({ mutation, checks: [...new Set(findings.map((f) => f.check))] });
+    const named = findings.filter((f) => f.check === mutation.check).map((f) => f.problem);
+    expect({ check: mutation.check, found: named.length > 0 }).toEqual({ check: mutation.check, found: true });
+    expect(named.some((p) => p.includes(mutation.mentions))).toBe(true);
+  });
+
+  it('never mutates the plans it starts from', () => {
+    expect(reviewPlan(plans.default.doc, EXPECTED_DEFAULT)).toEqual([]);
+    expect(reviewPlan(plans.shutdown.doc, EXPECTED_SHUTDOWN)).toEqual([]);
+  });
+
+  it('has a mutation caught by each check the review runs', () => {
+    expect(mutations.length).toBeGreaterThanOrEqual(15);
+    const exercised = new Set(mutations.map((m) => m.check));
+    expect(CHECKS.filter((c) => !exercised.has(c))).toEqual([]);
+  });
+
+  afterAll(() => {
+    const rows = caught.map(({ mutation, checks }, i) => [
+      String(i + 1),
+      mutation.name,
+      mutation.config,
+      checks.includes(mutation.check) ? mutation.check : `MISSED (${mutation.check})`,
+      checks.filter((c) => c !== mutation.check).join(', ') || '-',
+    ]);
+    const header = ['#', 'mutation', 'plan', 'caught by', 'also reported by'];
+    const widths = header.map((h, col) => Math.max(h.length, ...rows.map((r) => r[col]!.length)));
+    const line = (cells: string[]) =>
+      cells
+        .map((c, col) => c.padEnd(widths[col]!))
+        .join(' | ')
+        .trimEnd();
+    process.stdout.write(
+      `\nPlan review mutation table (${rows.length} mutations)\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('-|-')}\n${rows.map(line).join('\n')}\n\n`,
+    );
+  });
+});
