@@ -224,7 +224,7 @@ describe('the synthesized plan', () => {
     });
 
     it('gives the runtime a custom role with exactly the Compute permissions the relearn mode uses', () => {
-      const role = plan.only('google_project_iam_custom_role');
+      const role = named(plan, 'google_project_iam_custom_role', 'InstanceRole').body;
       expect(role.permissions).toEqual([
         'compute.instances.get',
         'compute.instances.setShieldedInstanceIntegrityPolicy',
@@ -240,7 +240,7 @@ describe('the synthesized plan', () => {
     });
 
     it('gives the shutdown mode a custom role that can only stop an instance and wait for the operation', () => {
-      const role = synthResponders({ responseMode: 'shutdown' }).only('google_project_iam_custom_role');
+      const role = named(synthResponders({ responseMode: 'shutdown' }), 'google_project_iam_custom_role', 'InstanceRole').body;
       expect(role.permissions).toEqual(['compute.instances.stop', 'compute.zoneOperations.get']);
     });
 
@@ -256,8 +256,15 @@ describe('the synthesized plan', () => {
       );
     });
 
-    it('gives the runtime read-write Firestore access conditioned to the ledger database only', () => {
-      expect(projectGrants.filter((g) => g.role === 'roles/datastore.user')).toEqual([
+    it('gives the runtime a ledger role that reads, creates and updates documents but cannot delete, conditioned to the ledger database', () => {
+      const ledger = named(plan, 'google_project_iam_custom_role', 'LedgerRole');
+      expect(ledger.body.permissions).toEqual([
+        'datastore.databases.get',
+        'datastore.entities.create',
+        'datastore.entities.get',
+        'datastore.entities.update',
+      ]);
+      expect(projectGrants.filter((g) => g.role === ref(plan, 'google_project_iam_custom_role', ledger.body, 'name'))).toEqual([
         expect.objectContaining({
           member: `serviceAccount:${email(plan, 'integrity-responder-runtime')}`,
           condition: expect.objectContaining({
@@ -265,13 +272,14 @@ describe('the synthesized plan', () => {
           }),
         }),
       ]);
+      expect(projectGrants.map((g) => g.role)).not.toContain('roles/datastore.user');
     });
 
     it('grants project-wide only the documented roles', () => {
       const roles = projectGrants.map((g) => String(g.role).replace(/\$\{.*\}/, '<custom role>')).sort();
       expect(roles).toEqual([
         '<custom role>',
-        'roles/datastore.user',
+        '<custom role>',
         'roles/datastore.viewer',
         'roles/logging.logWriter',
         'roles/storage.objectViewer',
@@ -292,7 +300,7 @@ describe('the synthesized plan', () => {
       const shutdown = synthResponders({ responseMode: 'shutdown' });
       const roles = Object.values(shutdown.resources('google_project_iam_member')).map((g) => g.role);
       expect(roles).not.toContain('roles/datastore.viewer');
-      expect(roles).toContain('roles/datastore.user');
+      expect(roles.filter((r) => /^roles\/datastore/.test(String(r)))).toEqual([]);
     });
 
     it('creates the Eventarc and Pub/Sub service agents with google-beta, and lets only the Pub/Sub agent mint trigger tokens', () => {
@@ -326,6 +334,7 @@ describe('the synthesized plan', () => {
       expect(sleep.create_duration).toBe('120s');
       expect(sleep.provider).toBe('time');
       const grantNames = [
+        'google_pubsub_topic_iam_member.SinkPublishesToTopic',
         'google_project_iam_member.RuntimeActsOnInstances',
         'google_project_iam_member.RuntimeReadsBaselines',
         'google_project_iam_member.RuntimeWritesLedger',

@@ -86,13 +86,17 @@ describe('IntegrityResponder props', () => {
     expect(() => new IntegrityResponder(stack, 'Responder', { ...base, ...props })).toThrow(message);
   });
 
-  // lib/props.ts resolves `props.labels ?? {}` before checking for null, so null becomes {} and
-  // the null check after it never fires. `.failing` passes while the bug is there and fails
-  // once it is fixed: then drop `.failing`.
-  it.failing('fails when labels is null', () => {
+  it('fails when labels is null', () => {
     const stack = new TerraformStack(Testing.app(), 'props');
     expect(() => new IntegrityResponder(stack, 'Responder', { ...base, labels: null as never })).toThrow(
       /labels must be a map of label keys to values, got null/,
+    );
+  });
+
+  it('fails when enableApis is null rather than taking the default', () => {
+    const stack = new TerraformStack(Testing.app(), 'props');
+    expect(() => new IntegrityResponder(stack, 'Responder', { ...base, enableApis: null as never })).toThrow(
+      /enableApis must be true or false, got null/,
     );
   });
 

@@ -15,6 +15,7 @@ import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-o
 import { GoogleProjectServiceIdentity } from '@cdktf/provider-google-beta/lib/google-project-service-identity';
 import { GoogleBetaProvider } from '@cdktf/provider-google-beta/lib/provider';
 import { DataGoogleProject } from '@cdktf/provider-google/lib/data-google-project';
+import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { ServiceAccountIamMember } from '@cdktf/provider-google/lib/service-account-iam-member';
 import { TimeProvider } from '@cdktf/provider-time/lib/provider';
 import { Sleep } from '@cdktf/provider-time/lib/sleep';
@@ -62,6 +63,18 @@ export const REQUIRED_APIS: readonly string[] = [
   'storage.googleapis.com',
 ];
 
+/**
+ * Firestore permissions of the decision ledger: begin and roll back transactions, read
+ * documents, create and update them. No `datastore.entities.delete`: the function cannot erase
+ * its own audit trail.
+ */
+export const LEDGER_PERMISSIONS: readonly string[] = [
+  'datastore.databases.get',
+  'datastore.entities.create',
+  'datastore.entities.get',
+  'datastore.entities.update',
+];
+
 /** Event type Eventarc delivers for a Pub/Sub publication. */
 export const PUBSUB_EVENT_TYPE = 'google.cloud.pubsub.topic.v1.messagePublished';
 
@@ -75,8 +88,16 @@ const prefixesByStack = new WeakMap<TerraformStack, Set<string>>();
 function providersOf(stack: TerraformStack): { googleBeta: TerraformProvider; time: TerraformProvider } {
   const existing = (type: string) =>
     stack.node.findAll().find((c): c is TerraformProvider => c instanceof TerraformProvider && c.terraformResourceType === type);
+  const google = existing('google') as GoogleProvider | undefined;
   return {
-    googleBeta: existing('google-beta') ?? new GoogleBetaProvider(stack, 'google-beta', {}),
+    // Same identity as the stack's google provider: impersonation and billing project carry over.
+    googleBeta:
+      existing('google-beta') ??
+      new GoogleBetaProvider(stack, 'google-beta', {
+        ...(google?.impersonateServiceAccount !== undefined && { impersonateServiceAccount: google.impersonateServiceAccount }),
+        ...(google?.billingProject !== undefined && { billingProject: google.billingProject }),
+        ...(google?.userProjectOverride !== undefined && { userProjectOverride: google.userProjectOverride }),
+      }),
     time: existing('time') ?? new TimeProvider(stack, 'time', {}),
   };
 }
@@ -120,6 +141,8 @@ export class IntegrityResponder extends Construct {
   public readonly ledgerDatabase: FirestoreDatabase;
   /** Id of {@link ledgerDatabase}. */
   public readonly ledgerDatabaseId: string;
+  /** Custom role of the ledger: read, create and update documents, run transactions; no delete. */
+  public readonly ledgerRole: ProjectIamCustomRole;
   /** The wait between the grants (and service agents) and the function that relies on them. */
   public readonly iamPropagation: Sleep;
   /** Collection holding the known-good baselines. */
@@ -163,7 +186,7 @@ export class IntegrityResponder extends Construct {
       uniqueWriterIdentity: true,
       dependsOn,
     });
-    new PubsubTopicIamMember(this, 'SinkPublishesToTopic', {
+    const sinkPublishes = new PubsubTopicIamMember(this, 'SinkPublishesToTopic', {
       project,
       topic: this.topic.name,
       role: 'roles/pubsub.publisher',
@@ -230,7 +253,7 @@ export class IntegrityResponder extends Construct {
       dependsOn,
     });
     const runtime = `serviceAccount:${this.runtimeServiceAccount.email}`;
-    const grants: ITerraformDependable[] = [];
+    const grants: ITerraformDependable[] = [sinkPublishes];
     grants.push(
       new ProjectIamMember(this, 'RuntimeActsOnInstances', {
         project,
@@ -252,14 +275,26 @@ export class IntegrityResponder extends Construct {
         }),
       );
     }
+    // The ledger is an audit trail: the function may read, create and update its records
+    // (and run transactions), never delete them. Permissions per method:
+    // cloud.google.com/firestore/docs/security/iam.
+    this.ledgerRole = new ProjectIamCustomRole(this, 'LedgerRole', {
+      project,
+      roleId: `${p.namePrefix.replace(/-/g, '_')}_ledger`,
+      title: `Integrity responder ${p.namePrefix}: write the decision ledger`,
+      description: 'Read, create and update decision-ledger documents in transactions; no delete.',
+      permissions: [...LEDGER_PERMISSIONS],
+      stage: 'GA',
+      dependsOn,
+    });
     grants.push(
       new ProjectIamMember(this, 'RuntimeWritesLedger', {
         project,
-        role: 'roles/datastore.user',
+        role: this.ledgerRole.name,
         member: runtime,
         condition: {
           title: `${p.namePrefix} decision ledger only`,
-          description: 'Read and write access limited to the database holding the decision ledger',
+          description: 'Access limited to the database holding the decision ledger',
           expression: `resource.name == "projects/${project}/databases/${this.ledgerDatabaseId}"`,
         },
       }),
@@ -315,7 +350,8 @@ export class IntegrityResponder extends Construct {
     // and Cloud Build reads it from there (the provider's flattener for build_config.source
     // reports that bucket and object). The grant covers this function's objects and no others.
     const functionName = `${p.namePrefix}-handler`;
-    const projectInfo = new DataGoogleProject(this, 'Project', { projectId: project });
+    // Read after the APIs are enabled (with enableApis), so a fresh project can be planned.
+    const projectInfo = new DataGoogleProject(this, 'Project', { projectId: project, dependsOn });
     grants.push(
       new ProjectIamMember(this, 'BuildReadsStagedSource', {
         project,

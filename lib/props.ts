@@ -230,6 +230,13 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
       'projectId is required: the project whose Shielded VMs are watched and where the responder is created',
     );
   }
+  // Checked before the defaults: `??` would turn a null into the default silently.
+  for (const name of ['enableApis', 'firestoreDeleteProtection'] as const) {
+    if (props[name] !== undefined) boolean(name, props[name]);
+  }
+  if (props.labels !== undefined && (typeof props.labels !== 'object' || props.labels === null || Array.isArray(props.labels))) {
+    throw new IntegrityResponderPropsError(`labels must be a map of label keys to values, got ${show(props.labels)}`);
+  }
   const region = props.region ?? 'us-central1';
   const namePrefix = props.namePrefix ?? DEFAULT_NAME_PREFIX;
   const r: ResolvedProps = {
@@ -270,11 +277,6 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
     check('firestoreDatabaseId', r.firestoreDatabaseId, SETTINGS.firestoreDatabase.pattern, SETTINGS.firestoreDatabase.hint);
   }
   check('firestoreLocationId', r.firestoreLocationId, LOCATION_ID, "a Firestore location such as 'us-central1', 'nam5' or 'eur3'");
-  boolean('firestoreDeleteProtection', r.firestoreDeleteProtection);
-  boolean('enableApis', r.enableApis);
-  if (typeof r.labels !== 'object' || r.labels === null || Array.isArray(r.labels)) {
-    throw new IntegrityResponderPropsError(`labels must be a map of label keys to values, got ${show(r.labels)}`);
-  }
   if (MANAGED_BY in r.labels) {
     throw new IntegrityResponderPropsError(
       `labels must not set '${MANAGED_BY}': the construct sets it to '${MANAGED_BY_VALUE}' on every resource`,

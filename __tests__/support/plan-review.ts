@@ -360,7 +360,7 @@ export const EXPECTED_DEFAULT: PlanExpectation = {
       on: { project: 'fleet-prod-1234' },
     },
     'google_project_iam_member.Responder_RuntimeWritesLedger_D426AFAF': {
-      role: 'roles/datastore.user',
+      role: '${google_project_iam_custom_role.Responder_LedgerRole_9085AFBB.name}',
       member: 'serviceAccount:${google_service_account.Responder_RuntimeServiceAccount_6041DCDC.email}',
       condition: 'resource.name == "projects/fleet-prod-1234/databases/integrity-responder-decisions"',
       on: { project: 'fleet-prod-1234' },
@@ -408,6 +408,12 @@ export const EXPECTED_DEFAULT: PlanExpectation = {
       'compute.instances.stop',
       'compute.zoneOperations.get',
     ],
+    Responder_LedgerRole_9085AFBB: [
+      'datastore.databases.get',
+      'datastore.entities.create',
+      'datastore.entities.get',
+      'datastore.entities.update',
+    ],
   },
   sinks: {
     Responder_Sink_86F16188: { filter: FILTER, destination: 'pubsub.googleapis.com/${google_pubsub_topic.Responder_Topic_952B14F0.id}' },
@@ -448,12 +454,12 @@ export const EXPECTED_DEFAULT: PlanExpectation = {
   },
   buckets: ['Responder_SourceBucket_FB116052'],
   iamPropagation: {
-    // Every grant the function, its build and its trigger rely on, and both service agents.
-    // Not the sink's publisher grant (nothing the function does waits on it) and not the
-    // invoker grant (it names the function's service, so it can only come after).
+    // Every grant of the responder and both service agents; not the invoker grant (it names
+    // the function's service, so it can only come after).
     Responder_IamPropagation_9489DE8C: {
       createDuration: '120s',
       dependsOn: [
+        'google_pubsub_topic_iam_member.Responder_SinkPublishesToTopic_24AFE2E9',
         'google_project_iam_member.Responder_RuntimeActsOnInstances_174DAA77',
         'google_project_iam_member.Responder_RuntimeReadsBaselines_0DF1D71D',
         'google_project_iam_member.Responder_RuntimeWritesLedger_D426AFAF',
@@ -491,7 +497,7 @@ export const EXPECTED_SHUTDOWN: PlanExpectation = {
       on: { project: 'fleet-prod-1234' },
     },
     'google_project_iam_member.Responder_RuntimeWritesLedger_D426AFAF': {
-      role: 'roles/datastore.user',
+      role: '${google_project_iam_custom_role.Responder_LedgerRole_9085AFBB.name}',
       member: 'serviceAccount:${google_service_account.Responder_RuntimeServiceAccount_6041DCDC.email}',
       condition: 'resource.name == "projects/fleet-prod-1234/databases/integrity-responder-decisions"',
       on: { project: 'fleet-prod-1234' },
@@ -534,6 +540,12 @@ export const EXPECTED_SHUTDOWN: PlanExpectation = {
   },
   customRoles: {
     Responder_InstanceRole_788A6F78: ['compute.instances.stop', 'compute.zoneOperations.get'],
+    Responder_LedgerRole_9085AFBB: [
+      'datastore.databases.get',
+      'datastore.entities.create',
+      'datastore.entities.get',
+      'datastore.entities.update',
+    ],
   },
   sinks: {
     Responder_Sink_86F16188: { filter: FILTER, destination: 'pubsub.googleapis.com/${google_pubsub_topic.Responder_Topic_952B14F0.id}' },
@@ -574,6 +586,7 @@ export const EXPECTED_SHUTDOWN: PlanExpectation = {
     Responder_IamPropagation_9489DE8C: {
       createDuration: '120s',
       dependsOn: [
+        'google_pubsub_topic_iam_member.Responder_SinkPublishesToTopic_24AFE2E9',
         'google_project_iam_member.Responder_RuntimeActsOnInstances_174DAA77',
         'google_project_iam_member.Responder_RuntimeWritesLedger_D426AFAF',
         'google_artifact_registry_repository_iam_member.Responder_BuildPushesImages_F349EE75',
@@ -638,7 +651,7 @@ const EXPECTED_FLEET_A: PlanExpectation = {
       on: { project: 'fleet-prod-1234' },
     },
     'google_project_iam_member.Responder_RuntimeWritesLedger_D426AFAF': {
-      role: 'roles/datastore.user',
+      role: '${google_project_iam_custom_role.Responder_LedgerRole_9085AFBB.name}',
       member: 'serviceAccount:${google_service_account.Responder_RuntimeServiceAccount_6041DCDC.email}',
       condition: 'resource.name == "projects/fleet-prod-1234/databases/fleet-a-decisions"',
       on: { project: 'fleet-prod-1234' },
@@ -687,7 +700,7 @@ const EXPECTED_FLEET_B: PlanExpectation = {
       on: { project: 'fleet-prod-1234' },
     },
     'google_project_iam_member.Responder2_RuntimeWritesLedger_FF106DDD': {
-      role: 'roles/datastore.user',
+      role: '${google_project_iam_custom_role.Responder2_LedgerRole_206DD0A4.name}',
       member: 'serviceAccount:${google_service_account.Responder2_RuntimeServiceAccount_8001A31B.email}',
       condition: 'resource.name == "projects/fleet-prod-1234/databases/fleet-b-decisions"',
       on: { project: 'fleet-prod-1234' },
@@ -735,6 +748,12 @@ const EXPECTED_FLEET_B: PlanExpectation = {
       'compute.instances.stop',
       'compute.zoneOperations.get',
     ],
+    Responder2_LedgerRole_206DD0A4: [
+      'datastore.databases.get',
+      'datastore.entities.create',
+      'datastore.entities.get',
+      'datastore.entities.update',
+    ],
   },
   sinks: {
     Responder2_Sink_8272624E: { filter: FILTER, destination: 'pubsub.googleapis.com/${google_pubsub_topic.Responder2_Topic_DE4B9D1A.id}' },
@@ -774,6 +793,7 @@ const EXPECTED_FLEET_B: PlanExpectation = {
     Responder2_IamPropagation_20B04765: {
       createDuration: '120s',
       dependsOn: [
+        'google_pubsub_topic_iam_member.Responder2_SinkPublishesToTopic_E79618CB',
         'google_project_iam_member.Responder2_RuntimeActsOnInstances_B4566F7F',
         'google_project_iam_member.Responder2_RuntimeReadsBaselines_C76D8371',
         'google_project_iam_member.Responder2_RuntimeWritesLedger_FF106DDD',
