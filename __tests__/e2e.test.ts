@@ -45,15 +45,34 @@ describeWithEmulators('the responder end to end', () => {
     }
   });
 
-  /** Publishes one entry; returns the decision line and the Compute requests it caused. */
+  // The decision ledger remembers (instance, boot, report kind) for the whole suite: each entry
+  // gets a boot of its own, later than every earlier one, unless a test names its boot.
+  let boot = 100;
+
+  /** A VM of the fleet, e.g. to start it again after a test stopped it. */
+  const vm = (id: string) => h.compute.instances.find((i) => i.id === id)!;
+
+  /**
+   * Publishes one entry; returns the decision line and the Compute requests it caused, as
+   * `METHOD path-after-the-zone`, with operation numbers (which depend on the order of the
+   * tests) written as `*`.
+   */
   async function send(r: Responder, o: EntryOptions | string | Record<string, unknown>) {
     const entry =
-      typeof o === 'string' || 'jsonPayload' in o ? o : integrityEntry({ projectId: r.plan.projectId, zone: ZONE, ...(o as EntryOptions) });
+      typeof o === 'string' || 'jsonPayload' in o
+        ? o
+        : integrityEntry({ projectId: r.plan.projectId, zone: ZONE, bootCounter: String(++boot), ...(o as EntryOptions) });
     const before = h.compute.requests.length;
     const { log, publishedAt } = await r.publishAndWait(entry);
     const requests = h.compute.requests.slice(before);
     if (requests.length > 0) latencies.push(requests[0]!.at - publishedAt);
-    return { log, requests: requests.map((q) => `${q.method} ${q.path.split(`/zones/${ZONE}/`)[1] ?? q.path}`) };
+    return {
+      log,
+      requests: requests.map(
+        (q) =>
+          `${q.method} ${(q.path.split(`/zones/${ZONE}/`)[1] ?? q.path).replace(/^operations\/operation-\d+-/, 'operations/operation-*-')}`,
+      ),
+    };
   }
 
   it('runs the plan’s runtime and entry point', () => {
@@ -71,9 +90,17 @@ describeWithEmulators('the responder end to end', () => {
   it('relearns on a tutorial-format baseline written straight into Firestore', async () => {
     await h.putDocument(relearn.plan, 'baseline1', tutorialDocument(linuxPcrs('kernel-6.8')));
     const r = await send(relearn, { name: 'web-1', instanceId: '1001', actual: linuxPcrs('kernel-6.8') });
-    expect(r.log).toEqual(expect.objectContaining({ severity: 'NOTICE', decision: 'relearn', baselineId: 'baseline1' }));
-    expect(r.requests).toEqual(['GET instances/web-1', 'PATCH instances/web-1/setShieldedInstanceIntegrityPolicy']);
-    expect(h.compute.requests.at(-1)!.body).toBe('{"updateAutoLearnPolicy":true}');
+    expect(r.log).toEqual(
+      expect.objectContaining({ severity: 'NOTICE', decision: 'relearn', baselineId: 'baseline1', ledger: 'new', operationStatus: 'DONE' }),
+    );
+    expect(r.requests).toEqual([
+      'GET instances/1001',
+      'PATCH instances/1001/setShieldedInstanceIntegrityPolicy',
+      'POST operations/operation-*-setShieldedInstanceIntegrityPolicy/wait',
+    ]);
+    const patch = h.compute.requests.filter((q) => q.method === 'PATCH').at(-1)!;
+    expect(patch.body).toBe('{"updateAutoLearnPolicy":true}');
+    expect(patch.query.requestId).toBe(r.log.requestId);
   });
 
   it('relearns a Windows VM on a project-format baseline found by one point read', async () => {
@@ -85,8 +112,11 @@ describeWithEmulators('the responder end to end', () => {
 
   it('stops a VM whose measurements are not known good', async () => {
     const r = await send(relearn, { name: 'web-2', instanceId: '1002', actual: linuxPcrs('rootkit') });
-    expect(r.log).toEqual(expect.objectContaining({ severity: 'WARNING', decision: 'stop', reason: 'not-known-good' }));
-    expect(r.requests).toEqual(['POST instances/web-2/stop']);
+    expect(r.log).toEqual(
+      expect.objectContaining({ severity: 'WARNING', decision: 'stop', reason: 'not-known-good', operationStatus: 'DONE' }),
+    );
+    expect(r.requests).toEqual(['POST instances/1002/stop', 'POST operations/operation-*-stop/wait']);
+    expect(vm('1002').status).toBe('TERMINATED');
   });
 
   it('never relearns on a subset of the measured PCRs', async () => {
@@ -95,10 +125,11 @@ describeWithEmulators('the responder end to end', () => {
     expect(r.log).toEqual(expect.objectContaining({ decision: 'stop' }));
   });
 
-  it('finds the instance by id with one filtered list when the entry has no name', async () => {
+  it('acts on the instance id when the entry carries no name', async () => {
     const r = await send(relearn, { name: null, instanceId: '1003', actual: linuxPcrs('rootkit') });
-    expect(r.requests).toEqual(['GET instances', 'POST instances/web-3/stop']);
-    expect(h.compute.requests.find((q) => q.method === 'GET' && q.path.endsWith('/instances'))!.query.filter).toBe('id = 1003');
+    expect(r.log).toEqual(expect.objectContaining({ decision: 'stop', instanceId: '1003', instanceFound: true }));
+    expect(r.requests).toEqual(['POST instances/1003/stop', 'POST operations/operation-*-stop/wait']);
+    expect(vm('1003').status).toBe('TERMINATED');
   });
 
   it('leaves a failed early-boot report to the late-boot report in relearn mode', async () => {
@@ -110,30 +141,56 @@ describeWithEmulators('the responder end to end', () => {
   it('stops a VM on a failed early-boot report in shutdown mode', async () => {
     const r = await send(shutdown, { kind: 'earlyBootReportEvent', name: 'db-1', instanceId: '3001' });
     expect(r.log).toEqual(expect.objectContaining({ mode: 'shutdown', decision: 'stop', reason: 'policy-failed' }));
-    expect(r.requests).toEqual(['POST instances/db-1/stop']);
+    expect(r.requests).toEqual(['POST instances/3001/stop', 'POST operations/operation-*-stop/wait']);
   });
 
   it('does not relearn a VM that has started again since the reported boot', async () => {
-    const vm = h.compute.instances.find((i) => i.name === 'web-1')!;
-    vm.lastStartTimestamp = new Date(Date.now() + 60_000).toISOString();
+    const web1 = vm('1001');
+    web1.lastStartTimestamp = new Date(Date.now() + 60_000).toISOString();
     try {
       const r = await send(relearn, { name: 'web-1', instanceId: '1001', actual: linuxPcrs('kernel-6.8') });
       expect(r.log).toEqual(expect.objectContaining({ severity: 'WARNING', decision: 'none', reason: 'superseded-by-later-boot' }));
-      expect(r.requests).toEqual(['GET instances/web-1']);
+      expect(r.requests).toEqual(['GET instances/1001']);
     } finally {
-      vm.lastStartTimestamp = new Date(Date.now() - 60_000).toISOString();
+      web1.lastStartTimestamp = new Date(Date.now() - 60_000).toISOString();
     }
   });
 
+  it('does not relearn a VM that is not running', async () => {
+    // db-1 was stopped by the shutdown-mode test above.
+    expect(vm('3001').status).toBe('TERMINATED');
+    const r = await send(relearn, { name: 'db-1', instanceId: '3001', actual: linuxPcrs('kernel-6.8') });
+    expect(r.log).toEqual(expect.objectContaining({ severity: 'WARNING', decision: 'none', reason: 'instance-not-running' }));
+    expect(r.requests).toEqual(['GET instances/3001']);
+  });
+
   it('does not relearn when the name now belongs to another instance', async () => {
-    const r = await send(relearn, { name: 'web-1', instanceId: '1999', actual: linuxPcrs('kernel-6.8') });
-    expect(r.log).toEqual(expect.objectContaining({ decision: 'none', reason: 'instance-replaced' }));
+    // The VM with id 1003 was deleted and a new VM took its name, web-3: the entry names
+    // web-3, but its id is the old VM's.
+    const old = h.compute.instances.findIndex((i) => i.id === '1003');
+    const [deleted] = h.compute.instances.splice(old, 1);
+    h.compute.add({ project: relearn.plan.projectId, zone: ZONE, name: 'web-3', id: '9003' });
+    try {
+      const r = await send(relearn, { name: 'web-3', instanceId: '1003', actual: linuxPcrs('kernel-6.8') });
+      expect(r.log).toEqual(
+        expect.objectContaining({ severity: 'WARNING', decision: 'relearn', instanceFound: false, operationStatus: 'instance-not-found' }),
+      );
+      expect(String(r.log.message)).toContain('no longer exists');
+      expect(r.requests).toEqual(['GET instances/1003']);
+      expect(h.compute.requests.filter((q) => /\/instances\/(9003|web-3)(\/|$)/.test(q.path))).toEqual([]);
+    } finally {
+      h.compute.instances.splice(
+        h.compute.instances.findIndex((i) => i.id === '9003'),
+        1,
+        deleted!,
+      );
+    }
   });
 
   it('acknowledges an instance the Compute API answers 404 for', async () => {
     const r = await send(relearn, { name: 'deleted-vm', instanceId: '4040', actual: linuxPcrs('rootkit') });
     expect(r.log).toEqual(expect.objectContaining({ severity: 'WARNING', instanceFound: false }));
-    expect(r.requests).toEqual(['POST instances/deleted-vm/stop']);
+    expect(r.requests).toEqual(['POST instances/4040/stop']);
   });
 
   it('ignores other integrity events', async () => {
@@ -187,11 +244,23 @@ describeWithEmulators('the responder end to end', () => {
 
   it('takes a baseline added while it runs into account on the next event', async () => {
     const measured = linuxPcrs('kernel-6.9');
+    const web2 = vm('1002');
+    web2.status = 'RUNNING';
     const first = await send(relearn, { name: 'web-2', instanceId: '1002', actual: measured });
     expect(first.log).toEqual(expect.objectContaining({ decision: 'stop' }));
+    expect(web2.status).toBe('TERMINATED');
     const doc = baselineDocument(parseMeasurements(measured, 'e2e'), { description: 'kernel 6.9 canary' });
     await h.putDocument(relearn.plan, doc.id, doc.data);
+    // The VM is started again: its next boot reports the same measurements.
+    web2.status = 'RUNNING';
+    web2.lastStartTimestamp = new Date(Date.now() - 5000).toISOString();
     const second = await send(relearn, { name: 'web-2', instanceId: '1002', actual: measured });
-    expect(second.log).toEqual(expect.objectContaining({ decision: 'relearn', baselineId: doc.id }));
+    expect(second.log).toEqual(expect.objectContaining({ decision: 'relearn', baselineId: doc.id, ledger: 'new' }));
+    expect(Number(second.log.bootCounter)).toBeGreaterThan(Number(first.log.bootCounter));
+    expect(second.requests).toEqual([
+      'GET instances/1002',
+      'PATCH instances/1002/setShieldedInstanceIntegrityPolicy',
+      'POST operations/operation-*-setShieldedInstanceIntegrityPolicy/wait',
+    ]);
   });
 });

@@ -48,28 +48,46 @@ async function main(): Promise<void> {
     say(
       `function ${responder.plan.entryPoint} (${responder.plan.runtime}, mode ${responder.plan.env.RESPONSE_MODE}) serving the planned zip`,
     );
+    // Each VM counts its boots, as Shielded VM does: the decision ledger keys every report by
+    // instance id, boot and report kind.
     const boots = new Map<string, number>();
     FLEET.forEach((name, i) => h.compute.add({ project, zone: ZONE, name, id: String(5000 + i) }));
+    const vmNamed = (name: string) => h.compute.instances.find((i) => i.name === name)!;
 
-    const boot = async (r: Responder, name: string, measured: LoggedPcr[], passed: boolean, note: string) => {
-      const vm = h.compute.instances.find((i) => i.name === name)!;
-      const counter = (boots.get(name) ?? 0) + 1;
-      boots.set(name, counter);
-      vm.status = 'RUNNING';
-      vm.lastStartTimestamp = new Date(Date.now() - 1000).toISOString();
+    /** The Compute calls since `before`, short: `GET`, `PATCH setShielded…`, `POST stop`, `wait`. */
+    const callsSince = (before: number) =>
+      h.compute.requests.slice(before).map((q) => {
+        const last = q.path.split('/').pop()!;
+        if (last === 'wait') return 'wait';
+        if (q.method === 'GET') return 'GET';
+        return `${q.method} ${last === 'setShieldedInstanceIntegrityPolicy' ? 'setShielded…' : last}`;
+      });
+
+    /** Publishes a late-boot report about a VM's boot and waits for the function's decision line. */
+    const report = async (r: Responder, name: string, counter: number, measured: LoggedPcr[], passed: boolean) => {
       const before = h.compute.requests.length;
       const entry = integrityEntry({
         projectId: project,
         zone: ZONE,
         name,
-        instanceId: vm.id,
+        instanceId: vmNamed(name).id,
         bootCounter: String(counter),
         passed,
         actual: measured,
         timestamp: new Date().toISOString(),
       });
       const { log } = await r.publishAndWait(entry);
-      const calls = h.compute.requests.slice(before).map((q) => `${q.method} ${q.path.split('/').pop()}`);
+      return { log, calls: callsSince(before) };
+    };
+
+    /** The VM starts (again): a new boot, whose late-boot report the responder acts on. */
+    const boot = async (r: Responder, name: string, measured: LoggedPcr[], passed: boolean, note: string) => {
+      const vm = vmNamed(name);
+      const counter = (boots.get(name) ?? 0) + 1;
+      boots.set(name, counter);
+      vm.status = 'RUNNING';
+      vm.lastStartTimestamp = new Date(Date.now() - 1000).toISOString();
+      const { log, calls } = await report(r, name, counter, measured, passed);
       const outcome =
         log.decision === 'relearn' ? `RELEARN (baseline ${String(log.baselineId).slice(0, 19)}…)` : String(log.decision).toUpperCase();
       say(
@@ -98,6 +116,21 @@ async function main(): Promise<void> {
     heading('5. app-2 boots a tampered bootloader: PCR_4 differs from every baseline');
     const tampered = linuxPcrs('kernel-6.9').map((p) => (p.pcrNum === 'PCR_4' ? { ...p, value: 'Ym9vdGtpdCB3YXMgaGVyZSEhIQ==' } : p));
     await boot(responder, 'app-2', tampered, false, 'tampered bootloader');
+
+    heading("6. A forged entry claims app-2's tampered boot is known good");
+    // Anyone who can write log entries in the project can write one that looks like an
+    // integrity report: here, app-2's boot with the measurements of the approved kernel.
+    const tamperedBoot = boots.get('app-2')!;
+    const app2 = vmNamed('app-2');
+    const forged = await report(responder, 'app-2', tamperedBoot, linuxPcrs('kernel-6.9'), false);
+    say(
+      `app-2  boot ${tamperedBoot} forged: known-good measurements  → ${String(forged.log.decision).toUpperCase()} (${String(forged.log.reason)})${forged.calls.length ? `   [${forged.calls.join(', ')}]` : ''}`,
+    );
+    say(`${String(forged.log.severity)}: ${String(forged.log.message)}`);
+    const relearnsOfApp2 = h.compute.actions().filter((a) => a.path.includes(`/instances/${app2.id}/`) && a.path.endsWith('Policy'));
+    say(
+      `app-2 relearn requests: ${relearnsOfApp2.length}; app-2 is ${app2.status}; ledger ${String(forged.log.ledger)}: nothing will relearn boot ${tamperedBoot}`,
+    );
 
     heading('Fleet state');
     for (const vm of h.compute.instances) say(`${vm.name.padEnd(6)} ${vm.status}`);

@@ -17,16 +17,18 @@ export interface FunctionHost {
   readonly logs: Array<Record<string, unknown>>;
   /**
    * Delivers a Pub/Sub `messagePublished` CloudEvent the way Eventarc does (binary mode) and,
-   * when it was acknowledged, waits for the handler's log line for it.
+   * when it was acknowledged, waits for the handler's log line for this delivery. Delivering
+   * the same `id` again is what a redelivery of the same message looks like to the function.
    */
   deliver(data: unknown, id: string): Promise<number>;
   /**
    * Waits until the function logged a line for this event id (the first one matching `where`,
-   * e.g. the decision after retry lines); returns that line.
+   * e.g. the decision after retry lines; with `since`, the first at or after that index of
+   * `logs`, e.g. the line of a second delivery); returns that line.
    */
   waitForLog(
     eventId: string,
-    options?: { timeoutMs?: number; where?: (line: Record<string, unknown>) => boolean },
+    options?: { timeoutMs?: number; where?: (line: Record<string, unknown>) => boolean; since?: number },
   ): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
 }
@@ -122,10 +124,10 @@ export async function serveFunction(options: {
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  const waitForLog: FunctionHost['waitForLog'] = async (eventId, { timeoutMs = 10_000, where = () => true } = {}) => {
+  const waitForLog: FunctionHost['waitForLog'] = async (eventId, { timeoutMs = 10_000, where = () => true, since = 0 } = {}) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const line = logs.find((l) => l.eventId === eventId && where(l));
+      const line = logs.find((l, i) => i >= since && l.eventId === eventId && where(l));
       if (line) return line;
       if (Date.now() > deadline)
         throw new Error(`no log line for event ${eventId} within ${timeoutMs} ms; logs: ${JSON.stringify(logs.slice(-5))}`);
@@ -139,6 +141,7 @@ export async function serveFunction(options: {
     stop,
     waitForLog,
     async deliver(data, id) {
+      const since = logs.length;
       const res = await httpRequest(url, {
         method: 'POST',
         headers: {
@@ -151,7 +154,7 @@ export async function serveFunction(options: {
         },
         body: JSON.stringify(data),
       });
-      if (res.status < 300) await waitForLog(id, { timeoutMs: 5000 });
+      if (res.status < 300) await waitForLog(id, { timeoutMs: 5000, since });
       return res.status;
     },
   };

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { packageRoot } from '../lib/bundle/sources';
 import { Server, Socket, connect, createServer } from 'node:net';
+import { Server as HttpServer, createServer as createHttpServer, request as httpForward } from 'node:http';
 import { RunningEmulator, startFirestoreEmulator, startPubsubEmulator } from './emulators';
 import { FakeComputeApi } from './fake-compute';
 import { FunctionHost, serveFunction, unpackFunction } from './function-host';
@@ -66,6 +67,8 @@ export function synthesizeExampleStack(env: Record<string, string> = {}): Planne
 export interface Responder {
   readonly plan: PlannedFunction;
   readonly host: FunctionHost;
+  /** The invoker gate the push subscription goes through, when deployed with `{ gate: true }`. */
+  readonly gate?: InvokerGate;
   /** Publishes a LogEntry as the log sink does; resolves to the message id. */
   publish(entry: unknown): Promise<string>;
   /** Publishes an arbitrary base64 `data` (what any publisher on the topic could send). */
@@ -111,9 +114,16 @@ export class Harness {
   /**
    * Synthesizes the example stack with `env`, installs its zip and serves it behind Pub/Sub.
    * `runtimeEnv` adds variables the plan leaves to their defaults (e.g. a short
-   * COMPUTE_TIMEOUT_SECONDS for timeout tests).
+   * COMPUTE_TIMEOUT_SECONDS for timeout tests). With `options.gate`, the push subscription
+   * reaches the function through an {@link InvokerGate}, which can refuse deliveries as Cloud
+   * Run does before the subscription's invoker grant has propagated.
    */
-  async deploy(env: Record<string, string> = {}, name = 'default', runtimeEnv: Record<string, string> = {}): Promise<Responder> {
+  async deploy(
+    env: Record<string, string> = {},
+    name = 'default',
+    runtimeEnv: Record<string, string> = {},
+    options: { gate?: boolean } = {},
+  ): Promise<Responder> {
     const plan = synthesizeExampleStack(env);
     this.cleanups.push(plan.remove);
     const unpacked = unpackFunction(plan.zipPath, 'install');
@@ -125,13 +135,15 @@ export class Harness {
       env: { ...plan.env, ...runtimeEnv, FIRESTORE_EMULATOR_HOST: this.firestoreProxy.host, COMPUTE_API_ENDPOINT: this.compute.endpoint },
     });
     this.cleanups.push(() => host.stop());
+    const gate = options.gate ? await InvokerGate.start(host.url) : undefined;
+    if (gate) this.cleanups.push(() => gate.stop());
     const project = plan.projectId;
     const topic = `${plan.topic}-${name}`;
     await this.pubsubCall('PUT', `/v1/projects/${project}/topics/${topic}`, {});
     // As Eventarc does for a Pub/Sub trigger: a push subscription to the function.
     await this.pubsubCall('PUT', `/v1/projects/${project}/subscriptions/${topic}-eventarc`, {
       topic: `projects/${project}/topics/${topic}`,
-      pushConfig: { pushEndpoint: `${host.url}projects/${project}/topics/${topic}` },
+      pushConfig: { pushEndpoint: `${gate?.url ?? host.url}projects/${project}/topics/${topic}` },
       ackDeadlineSeconds: 10,
     });
     const publishData = async (data: string) => {
@@ -145,6 +157,7 @@ export class Harness {
     return {
       plan,
       host,
+      ...(gate && { gate }),
       publish,
       publishData,
       async publishAndWait(entry) {
@@ -226,6 +239,134 @@ class FaultProxy {
 
   stop(): Promise<void> {
     for (const s of this.sockets) s.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** One push delivery the invoker gate received, and what it answered. */
+export interface GateDelivery {
+  readonly at: number;
+  /** The Pub/Sub message id in the push body, when it has one. */
+  readonly messageId?: string;
+  /** What the subscription was answered. */
+  readonly status: number;
+  /** Whether the delivery reached the function. */
+  readonly forwarded: boolean;
+}
+
+/**
+ * An HTTP front for a function host, standing where Cloud Run's front end stands: it can answer
+ * 403 as Cloud Run does to a caller without `run.invoker` (a push subscription whose grant has
+ * not propagated yet), or forward a delivery and answer 503 instead of the function's reply (an
+ * acknowledgement lost after the function acted). Otherwise it forwards every request as is.
+ */
+export class InvokerGate {
+  readonly deliveries: GateDelivery[] = [];
+  private refuseCount = 0;
+  private refuseUntil = 0;
+  private loseCount = 0;
+  private readonly dropped = new Set<string>();
+
+  private constructor(
+    private readonly server: HttpServer,
+    /** Base URL, ending in `/`. */
+    readonly url: string,
+  ) {}
+
+  static async start(upstream: string): Promise<InvokerGate> {
+    const target = new URL(upstream);
+    // eslint-disable-next-line prefer-const -- assigned once the server listens; the handler above it reads it
+    let gate: InvokerGate | undefined;
+    const server = createHttpServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        let messageId: string | undefined;
+        try {
+          messageId = (JSON.parse(body.toString()) as { message?: { messageId?: string } }).message?.messageId;
+        } catch {
+          // not a push body
+        }
+        const at = Date.now();
+        if (messageId !== undefined && gate!.dropped.has(messageId)) {
+          gate!.deliveries.push({ at, messageId, status: 204, forwarded: false });
+          res.writeHead(204);
+          res.end();
+          return;
+        }
+        if (gate!.refuseCount > 0 || at < gate!.refuseUntil) {
+          if (gate!.refuseCount > 0) gate!.refuseCount--;
+          gate!.deliveries.push({ at, messageId, status: 403, forwarded: false });
+          res.writeHead(403, { 'content-type': 'text/html; charset=UTF-8' });
+          res.end(
+            `<html><head><title>403 Forbidden</title></head><body><h1>Error: Forbidden</h1><h2>Your client does not have permission to get URL <code>${req.url}</code> from this server.</h2></body></html>`,
+          );
+          return;
+        }
+        const lose = gate!.loseCount > 0;
+        if (lose) gate!.loseCount--;
+        const forward = httpForward(
+          { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+          (up) => {
+            const upChunks: Buffer[] = [];
+            up.on('data', (c: Buffer) => upChunks.push(c));
+            up.on('end', () => {
+              const status = lose ? 503 : (up.statusCode ?? 502);
+              gate!.deliveries.push({ at, messageId, status, forwarded: true });
+              if (lose) {
+                res.writeHead(503, { 'content-type': 'text/plain' });
+                res.end('upstream connect error or disconnect/reset before headers');
+              } else {
+                res.writeHead(up.statusCode ?? 502, up.headers);
+                res.end(Buffer.concat(upChunks));
+              }
+            });
+          },
+        );
+        forward.on('error', (e) => {
+          gate!.deliveries.push({ at, messageId, status: 502, forwarded: false });
+          res.writeHead(502, { 'content-type': 'text/plain' });
+          res.end(String(e));
+        });
+        forward.end(body);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    gate = new InvokerGate(server, `http://127.0.0.1:${(server.address() as { port: number }).port}/`);
+    return gate;
+  }
+
+  /** Answers 403 to the next `count` deliveries. */
+  refuseNext(count: number): void {
+    this.refuseCount = count;
+  }
+
+  /** Answers 403 to every delivery for the next `ms` milliseconds. */
+  refuseFor(ms: number): void {
+    this.refuseUntil = Date.now() + ms;
+  }
+
+  /** Forwards the next `count` deliveries but answers 503 whatever the function replied. */
+  loseAcknowledgementOfNext(count: number): void {
+    this.loseCount = count;
+  }
+
+  /**
+   * Acknowledges every further delivery of a message without forwarding it, as if it had been
+   * purged from the subscription: ends the redeliveries of a message that keeps failing.
+   */
+  drop(messageId: string): void {
+    this.dropped.add(messageId);
+  }
+
+  /** Deliveries of one message, in order. */
+  deliveriesOf(messageId: string): GateDelivery[] {
+    return this.deliveries.filter((d) => d.messageId === messageId);
+  }
+
+  stop(): Promise<void> {
+    this.server.closeAllConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 }
