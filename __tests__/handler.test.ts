@@ -635,8 +635,25 @@ describe('the decision ledger', () => {
     expect(t.logger.lines).toEqual([
       expect.objectContaining({ severity: 'ERROR', retry: true, error: expect.stringContaining('QUOTA_EXCEEDED'), eventId: 'msg-1' }),
     ]);
-    expect(onlyRecord(t)).toEqual(expect.objectContaining({ outcome: 'pending' }));
+    expect(onlyRecord(t)).toEqual(expect.objectContaining({ outcome: 'pending', failedAttempts: 1 }));
     expect(onlyRecord(t)).not.toHaveProperty('operationStatus');
+  });
+
+  it('retries an action whose operation finished in error under a new request id, and one that is not done yet under the same', async () => {
+    const t = setup();
+    t.instances.failWith = new OperationFailedError('operation-1', 'RESOURCE_NOT_READY: not ready');
+    await expect(t.run({ actual: unknown() })).rejects.toThrow(OperationFailedError);
+    const renewed = onlyRecord(t).requestId;
+    expect(renewed).not.toBe(requestIdFor('msg-1', 'stop'));
+
+    t.instances.failWith = new OperationFailedError('operation-2', 'not done after 15 s', false);
+    await expect(t.run({ actual: unknown() })).rejects.toThrow(OperationFailedError);
+    expect(onlyRecord(t).requestId).toBe(renewed);
+
+    t.instances.failWith = undefined;
+    await t.run({ actual: unknown() });
+    expect(t.logger.lines.at(-1)).toEqual(expect.objectContaining({ decision: 'stop', requestId: renewed, operationStatus: 'DONE' }));
+    expect(onlyRecord(t)).toEqual(expect.objectContaining({ outcome: 'done', requestId: renewed, failedAttempts: 1 }));
   });
 
   it('keys the record by instance id, boot counter and report kind', async () => {

@@ -3,7 +3,16 @@ import { Decision, ResponseMode, StaleEventPolicy, confirmRelearn, decide, decid
 import { IntegrityReport, parseMessage } from './parse';
 import { LedgerNote, ledgerKey } from './ledger';
 import { fingerprint } from './measurements';
-import { BaselineStore, DecisionLedger, InstanceControl, InstanceNotFoundError, InstanceTarget, Logger, Severity } from './ports';
+import {
+  BaselineStore,
+  DecisionLedger,
+  InstanceControl,
+  InstanceNotFoundError,
+  InstanceTarget,
+  Logger,
+  OperationFailedError,
+  Severity,
+} from './ports';
 
 /** What the handler needs from the outside world. */
 export interface HandlerDeps {
@@ -183,6 +192,10 @@ async function actOn(
       await deps.ledger.complete(key, recorded.requestId, { decision: { action: 'none', reason: decision.reason }, status: 'not-acted' });
     }
   } catch (e) {
+    if (e instanceof OperationFailedError && e.finished) {
+      // Compute would answer the same request id with this failed operation forever.
+      await deps.ledger.renewRequest(key, recorded.requestId, randomUUID());
+    }
     if (!(e instanceof InstanceNotFoundError)) throw e;
     out.instanceFound = false;
     out.operationStatus = 'instance-not-found';

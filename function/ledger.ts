@@ -45,6 +45,8 @@ export interface LedgerRecord {
   readonly outcome: 'pending' | 'done';
   readonly operation?: string;
   readonly operationStatus?: string;
+  /** Operations of this action that finished in error, each retried under a new request id. */
+  readonly failedAttempts?: number;
   /** Set once two different measurement sets were reported for the key; never cleared. */
   readonly conflict: boolean;
   readonly recordedAt: string;

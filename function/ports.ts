@@ -53,6 +53,12 @@ export class OperationFailedError extends Error {
   constructor(
     readonly operation: string,
     readonly detail: string,
+    /**
+     * True when the operation is DONE with an error. Compute answers a repeated request id with
+     * the same finished operation, so such an action is retried under a new request id; an
+     * operation that is merely not done yet is retried under the same one.
+     */
+    readonly finished: boolean = true,
   ) {
     super(`operation ${operation} failed: ${detail}`);
     this.name = 'OperationFailedError';
@@ -83,6 +89,12 @@ export interface DecisionLedger {
    * second look, a VM that no longer exists).
    */
   complete(key: LedgerKey, requestId: string, result: LedgerCompletion): Promise<void>;
+  /**
+   * Replaces the key's request id after its operation finished in error, if `failedRequestId` is
+   * still the recorded one: the next delivery then asks Compute again instead of being answered
+   * with the failed operation.
+   */
+  renewRequest(key: LedgerKey, failedRequestId: string, nextRequestId: string): Promise<void>;
 }
 
 /** Cloud Logging severities the handler writes. */

@@ -94,6 +94,13 @@ export class MemoryLedger implements DecisionLedger {
     return this.records.get(ledgerDocumentId(key))?.conflict === true;
   }
 
+  async renewRequest(key: LedgerKey, failedRequestId: string, nextRequestId: string): Promise<void> {
+    const id = ledgerDocumentId(key);
+    const record = this.records.get(id);
+    if (!record || record.requestId !== failedRequestId || record.outcome !== 'pending') return;
+    this.records.set(id, { ...record, requestId: nextRequestId, failedAttempts: (record.failedAttempts ?? 0) + 1 });
+  }
+
   async complete(key: LedgerKey, requestId: string, result: LedgerCompletion): Promise<void> {
     const id = ledgerDocumentId(key);
     const record = this.records.get(id);

@@ -151,7 +151,7 @@ export class ComputeInstanceControl implements InstanceControl {
   }
 
   private notDone(name: string): OperationFailedError {
-    return new OperationFailedError(name, `not done after ${Math.round(this.timeoutMs / 100) / 10} s`);
+    return new OperationFailedError(name, `not done after ${Math.round(this.timeoutMs / 100) / 10} s`, false);
   }
 
   /** Runs a call about the target, reporting a 404 as InstanceNotFoundError. */

@@ -50,6 +50,17 @@ export class FirestoreDecisionLedger implements DecisionLedger {
     return doc.exists && (doc.data() as LedgerRecord).conflict === true;
   }
 
+  async renewRequest(key: LedgerKey, failedRequestId: string, nextRequestId: string): Promise<void> {
+    const db = await this.db();
+    const ref = db.collection(LEDGER_DECISIONS_COLLECTION).doc(ledgerDocumentId(key));
+    await db.runTransaction(async (tx) => {
+      const doc = await tx.get(ref);
+      const record = doc.data() as LedgerRecord | undefined;
+      if (!record || record.requestId !== failedRequestId || record.outcome !== 'pending') return;
+      tx.update(ref, { requestId: nextRequestId, failedAttempts: (record.failedAttempts ?? 0) + 1 });
+    });
+  }
+
   async complete(key: LedgerKey, requestId: string, result: LedgerCompletion): Promise<void> {
     const db = await this.db();
     const ref = db.collection(LEDGER_DECISIONS_COLLECTION).doc(ledgerDocumentId(key));
