@@ -32,5 +32,10 @@ class SecurityStack extends TerraformStack {
 }
 
 const app = new App();
-new SecurityStack(app, 'two-responders', process.env.FLEET_PROJECT ?? 'fleet-prod-1234', process.env.APPLIANCE_PROJECT ?? 'appliances-prod-5678');
+new SecurityStack(
+  app,
+  'two-responders',
+  process.env.FLEET_PROJECT ?? 'fleet-prod-1234',
+  process.env.APPLIANCE_PROJECT ?? 'appliances-prod-5678',
+);
 app.synth();
