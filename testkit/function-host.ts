@@ -1,5 +1,6 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,12 +45,41 @@ export function unpackFunction(zipPath: string, dependencies: 'install' | 'link'
   if (dependencies === 'link') {
     symlinkSync(join(packageRoot(__dirname), 'node_modules'), join(dir, 'node_modules'), 'dir');
   } else {
-    execFileSync('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--no-package-lock', '--prefer-offline', '--loglevel=error'], {
-      cwd: dir,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    symlinkSync(installedDependencies(readFileSync(join(dir, 'package.json'))), join(dir, 'node_modules'), 'dir');
   }
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Installs, ahead of the suites, the dependencies a zip declares (see {@link installedDependencies}). */
+export function prepareFunctionDependencies(zipPath: string): void {
+  const packageJson = new AdmZip(zipPath).getEntry('package.json')?.getData();
+  if (packageJson === undefined) throw new Error(`${zipPath} holds no package.json`);
+  installedDependencies(packageJson);
+}
+
+/**
+ * The `node_modules` that `npm install --omit=dev` makes from a zip's package.json, as the
+ * Cloud Functions build does: installed once per distinct package.json (keyed by its SHA-256,
+ * shared by the suites of a run and by later runs), into a staging directory renamed into place,
+ * so concurrent suites never see a half-installed tree.
+ */
+function installedDependencies(packageJson: Buffer): string {
+  const key = createHash('sha256').update(packageJson).digest('hex').slice(0, 16);
+  const target = join(tmpdir(), `svir-function-deps-${key}`);
+  if (existsSync(join(target, 'node_modules'))) return join(target, 'node_modules');
+  const staging = mkdtempSync(join(tmpdir(), 'svir-function-deps-staging-'));
+  writeFileSync(join(staging, 'package.json'), packageJson);
+  execFileSync('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--no-package-lock', '--prefer-offline', '--loglevel=error'], {
+    cwd: staging,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  try {
+    renameSync(staging, target);
+  } catch {
+    // Another suite installed the same dependencies first: use theirs.
+    rmSync(staging, { recursive: true, force: true });
+  }
+  return join(target, 'node_modules');
 }
 
 function portOpen(port: number): Promise<boolean> {

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { buildFunctionBundle } from '../../lib/bundle/build';
-import { packageRoot } from '../../lib/bundle/sources';
+import { bundleDir, packageRoot } from '../../lib/bundle/sources';
+import { prepareFunctionDependencies } from '../../testkit/function-host';
 
 // Plan and artifact tests read the bundle the construct uploads: build it once, up front
 // (a no-op when dist/bundle already matches the sources). The tests that run the shipped
@@ -10,5 +11,7 @@ import { packageRoot } from '../../lib/bundle/sources';
 export default async function globalSetup(): Promise<void> {
   const root = packageRoot(__dirname);
   execFileSync(process.execPath, [join(root, 'scripts', 'install-runtime-node.js')], { stdio: 'inherit' });
-  await buildFunctionBundle(root);
+  const bundle = await buildFunctionBundle(root);
+  // The end-to-end suites serve the zip with the dependencies it declares, installed once here.
+  prepareFunctionDependencies(join(bundleDir(root), bundle.zipFile));
 }
