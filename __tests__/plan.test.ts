@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Cloudfunctions2Function } from '@cdktf/provider-google/lib/cloudfunctions2-function';
 import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
+import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { GoogleBetaProvider } from '@cdktf/provider-google-beta/lib/provider';
 import { TimeProvider } from '@cdktf/provider-time/lib/provider';
 import { TerraformStack, Testing } from 'cdktf';
@@ -435,6 +436,26 @@ describe('the synthesized plan', () => {
         'google-beta': 1,
         time: 1,
       });
+    });
+
+    it('gives the google-beta provider it adds the identity settings of the stack’s google provider', () => {
+      const app = Testing.app();
+      const stack = new TerraformStack(app, 'impersonating');
+      new GoogleProvider(stack, 'google', {
+        project: PROJECT,
+        impersonateServiceAccount: 'deployer@fleet-prod-1234.iam.gserviceaccount.com',
+        billingProject: 'billing-project-42',
+        userProjectOverride: true,
+      });
+      new IntegrityResponder(stack, 'Responder', { projectId: PROJECT });
+      const doc = JSON.parse(Testing.synth(stack)) as { provider: Record<string, unknown[]> };
+      expect(doc.provider['google-beta']).toEqual([
+        {
+          impersonate_service_account: 'deployer@fleet-prod-1234.iam.gserviceaccount.com',
+          billing_project: 'billing-project-42',
+          user_project_override: true,
+        },
+      ]);
     });
 
     it('uses the stack’s own google-beta and time providers when it has them', () => {
