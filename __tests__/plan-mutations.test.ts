@@ -79,6 +79,13 @@ const mutations: Mutation[] = [
     mentions: 'compute.instances.delete',
   },
   {
+    name: 'datastore.entities.delete in the ledger role',
+    config: 'default',
+    mutate: (r) => at(r, 'google_project_iam_custom_role.Responder_LedgerRole_9085AFBB').permissions.push('datastore.entities.delete'),
+    check: 'custom-role-permissions',
+    mentions: 'datastore.entities.delete',
+  },
+  {
     name: 'setShieldedInstanceIntegrityPolicy in the shutdown-mode role',
     config: 'shutdown',
     mutate: (r) => at(r, ROLE).permissions.push('compute.instances.setShieldedInstanceIntegrityPolicy'),
