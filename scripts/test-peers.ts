@@ -101,6 +101,10 @@ async function main(args: string[]): Promise<number> {
         const got = Object.fromEntries(PEERS.map((n) => [n, installedVersion(consumer!, n)]));
         passed = check('installed versions', isDeepStrictEqual(got, v), JSON.stringify(got)) && passed;
         passed = check('no EBADENGINE or install-script warning', !/EBADENGINE|install-scripts/.test(consumer.installLog), '') && passed;
+        // A team's CI installs from the lockfile the install wrote.
+        const ci = inConsumer(consumer, 'npm', ['ci', '--no-audit', '--no-fund', '--loglevel=warn']);
+        passed =
+          check('npm ci from the lockfile: no EBADENGINE or install-script warning', !/EBADENGINE|install-scripts/.test(ci), '') && passed;
         const exported = inConsumer(consumer, 'node', [
           '-e',
           "console.log(typeof require('shielded-vm-integrity-responder').IntegrityResponder)",
