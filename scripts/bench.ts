@@ -18,6 +18,7 @@ import { jsonLogger } from '../function/logger';
 import { parseMeasurements } from '../function/parse';
 import { buildFunctionBundle } from '../lib/bundle/build';
 import { bundleDir, packageRoot } from '../lib/bundle/sources';
+import { handleArguments } from './usage';
 
 const USAGE = `usage: npm run bench [-- --help]
 
@@ -27,15 +28,7 @@ Firestore reads and Compute calls per failed event (on the Firestore emulator an
 Compute API). Needs the Firestore emulator and tools/runtime-node (npm run setup:runtime-node).
 `;
 
-if (process.argv.includes('--help') || process.argv.includes('-h')) {
-  process.stdout.write(USAGE);
-  process.exit(0);
-}
-const unknown = process.argv.slice(2).filter((a) => a !== '--force' || !process.argv[1]!.endsWith('build-function.ts'));
-if (unknown.length > 0) {
-  process.stderr.write(`unknown argument '${unknown[0]}'\n\n${USAGE}`);
-  process.exit(2);
-}
+handleArguments(USAGE);
 
 // Prints the performance figures the project commits to. Figures, not pass/fail: compare
 // them with the targets in the README.
@@ -54,6 +47,8 @@ const BENCH_SETTINGS: FunctionSettings = {
   maxEventAgeSeconds: SETTINGS.maxEventAgeSeconds.default,
   staleEventPolicy: SETTINGS.staleEventPolicy.default,
   computeTimeoutSeconds: SETTINGS.computeTimeoutSeconds.default,
+  failureAction: SETTINGS.failureAction.default,
+  enforcement: SETTINGS.enforcement.default,
 };
 
 function median(xs: number[]): number {

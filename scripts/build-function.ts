@@ -1,5 +1,6 @@
 import { buildFunctionBundle } from '../lib/bundle/build';
 import { packageRoot } from '../lib/bundle/sources';
+import { handleArguments } from './usage';
 
 const USAGE = `usage: npm run build:function [-- --force | --help]
 
@@ -7,15 +8,7 @@ Bundles function/ with esbuild into dist/bundle/function.zip and writes its mani
 when the manifest already records the current sources; --force rebuilds anyway.
 `;
 
-if (process.argv.includes('--help') || process.argv.includes('-h')) {
-  process.stdout.write(USAGE);
-  process.exit(0);
-}
-const unknown = process.argv.slice(2).filter((a) => a !== '--force' || !process.argv[1]!.endsWith('build-function.ts'));
-if (unknown.length > 0) {
-  process.stderr.write(`unknown argument '${unknown[0]}'\n\n${USAGE}`);
-  process.exit(2);
-}
+handleArguments(USAGE, ['--force']);
 
 // Builds dist/bundle/function.zip (skipped when its sources are unchanged; --force rebuilds).
 async function main(): Promise<void> {

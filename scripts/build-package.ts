@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { buildFunctionBundle } from '../lib/bundle/build';
 import { bundleDir, packageRoot } from '../lib/bundle/sources';
+import { handleArguments } from './usage';
 
 const USAGE = `usage: npm run build [-- --help]
 
@@ -16,12 +17,8 @@ Builds what the npm package ships, into dist/:
 'npm pack' runs it first (prepack).
 `;
 
-async function main(args: string[]): Promise<void> {
-  if (args.includes('--help') || args.includes('-h')) return void process.stdout.write(USAGE);
-  if (args.length > 0) {
-    process.stderr.write(`build: unknown argument '${args[0]}'\n\n${USAGE}`);
-    process.exit(2);
-  }
+async function main(): Promise<void> {
+  handleArguments(USAGE);
   const root = packageRoot(__dirname);
   const started = performance.now();
   const bundle = await buildFunctionBundle(root);
@@ -57,7 +54,7 @@ async function main(args: string[]): Promise<void> {
   );
 }
 
-main(process.argv.slice(2)).catch((e: unknown) => {
+main().catch((e: unknown) => {
   process.stderr.write(`build failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   process.exit(1);
 });

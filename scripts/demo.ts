@@ -3,6 +3,7 @@ import { parseMeasurements } from '../function/parse';
 import { emulatorsAvailable } from '../testkit/emulators';
 import { LoggedPcr, integrityEntry, linuxPcrs } from '../testkit/fixtures';
 import { Harness, Responder } from '../testkit/harness';
+import { handleArguments } from './usage';
 
 const USAGE = `usage: npm run demo [-- --help]
 
@@ -11,15 +12,7 @@ uploads, served by the Functions Framework behind the Pub/Sub emulator, the Fire
 and a loopback Compute API. Prints a timeline of events and decisions; no cloud account.
 `;
 
-if (process.argv.includes('--help') || process.argv.includes('-h')) {
-  process.stdout.write(USAGE);
-  process.exit(0);
-}
-const unknown = process.argv.slice(2).filter((a) => a !== '--force' || !process.argv[1]!.endsWith('build-function.ts'));
-if (unknown.length > 0) {
-  process.stderr.write(`unknown argument '${unknown[0]}'\n\n${USAGE}`);
-  process.exit(2);
-}
+handleArguments(USAGE);
 
 // Replays a kernel rollout on a simulated fleet against the real responder (the zip the plan
 // uploads, the Firestore and Pub/Sub emulators, a loopback Compute API), printing what

@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { handleArguments } from './usage';
 
 const USAGE = `usage: npm run synth [-- --help]
 
@@ -16,26 +17,19 @@ or CDKTF_CONTEXT_JSON='{"projectId":"…"}'. 'npx cdktf synth' produces the same
 CLI, which reads "context" in cdktf.json instead (and overwrites CDKTF_CONTEXT_JSON with it).
 `;
 
-const args = process.argv.slice(2);
-if (args.includes('--help') || args.includes('-h')) {
-  process.stdout.write(USAGE);
-} else if (args.length > 0) {
-  process.stderr.write(`synth: unknown argument '${args[0]}'\n\n${USAGE}`);
-  process.exitCode = 2;
+handleArguments(USAGE);
+const root = join(__dirname, '..');
+const started = performance.now();
+// main.ts builds the App and calls synth(); running it is the synth.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+require(join(root, 'main.ts'));
+const plan = join(process.env.CDKTF_OUTDIR ?? join(root, 'cdktf.out'), 'stacks', 'integrity-responder', 'cdk.tf.json');
+if (!existsSync(plan)) {
+  process.stderr.write(`synth: main.ts ran but ${plan} was not written\n`);
+  process.exitCode = 1;
 } else {
-  const root = join(__dirname, '..');
-  const started = performance.now();
-  // main.ts builds the App and calls synth(); running it is the synth.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  require(join(root, 'main.ts'));
-  const plan = join(process.env.CDKTF_OUTDIR ?? join(root, 'cdktf.out'), 'stacks', 'integrity-responder', 'cdk.tf.json');
-  if (!existsSync(plan)) {
-    process.stderr.write(`synth: main.ts ran but ${plan} was not written\n`);
-    process.exitCode = 1;
-  } else {
-    process.stdout.write(
-      `plan written to ${relative(process.cwd(), plan) || plan} (${statSync(plan).size} bytes, ${Math.round(performance.now() - started)} ms)\n` +
-        `review it with 'npx cdktf diff' (terraform plan), deploy with 'npx cdktf deploy'\n`,
-    );
-  }
+  process.stdout.write(
+    `plan written to ${relative(process.cwd(), plan) || plan} (${statSync(plan).size} bytes, ${Math.round(performance.now() - started)} ms)\n` +
+      `review it with 'npx cdktf diff' (terraform plan), deploy with 'npx cdktf deploy'\n`,
+  );
 }

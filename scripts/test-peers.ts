@@ -18,6 +18,7 @@ import {
   scrubPlan,
   synthConsumer,
 } from '../testkit/consumer';
+import { handleArguments } from './usage';
 
 const USAGE = `usage: npm run test:peers [-- --help]
 
@@ -50,15 +51,8 @@ function check(label: string, ok: boolean, detail: string): boolean {
   return ok;
 }
 
-async function main(args: string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (args.length > 0) {
-    process.stderr.write(`test-peers: unknown argument '${args[0]}'\n\n${USAGE}`);
-    return 2;
-  }
+async function main(): Promise<number> {
+  handleArguments(USAGE);
   const root = packageRoot(__dirname);
   const ranges = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { peerDependencies: Record<string, string> })
     .peerDependencies;
@@ -151,7 +145,7 @@ async function main(args: string[]): Promise<number> {
   return passed ? 0 : 1;
 }
 
-main(process.argv.slice(2)).then(
+main().then(
   (code) => (process.exitCode = code),
   (e: unknown) => {
     process.stderr.write(`test-peers failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
