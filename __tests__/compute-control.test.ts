@@ -82,6 +82,21 @@ describe('ComputeInstanceControl', () => {
     expect(instance('1001').status).toBe('TERMINATED');
   });
 
+  it('suspends a VM by id, waits for the zonal operation, and leaves it SUSPENDED', async () => {
+    compute.add({ project, zone, name: 'web-1', id: '1001' });
+
+    const done = await control().suspend(target, 'req-suspend-1');
+
+    expect(done).toEqual({ name: expect.stringMatching(/^operation-/), status: 'DONE' });
+    expect(requestLines()).toEqual([`POST /instances/1001/suspend`, `POST /operations/${done.name}/wait`]);
+    expect(compute.requests[0]!.query).toEqual({ requestId: 'req-suspend-1' });
+    expect(instance('1001').status).toBe('SUSPENDED');
+  });
+
+  it('reports a suspend of a VM that no longer exists as InstanceNotFoundError', async () => {
+    await expect(control().suspend(target, 'req-suspend-2')).rejects.toBeInstanceOf(InstanceNotFoundError);
+  });
+
   it('makes a VM relearn its integrity policy by id, and waits for the operation', async () => {
     compute.add({ project, zone, name: 'web-1', id: '1001' });
 

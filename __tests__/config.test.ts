@@ -13,6 +13,8 @@ const COMPLETE = {
   MAX_EVENT_AGE_SECONDS: '600',
   STALE_EVENT_POLICY: 'fail-open',
   COMPUTE_TIMEOUT_SECONDS: '5',
+  FAILURE_ACTION: 'suspend',
+  ENFORCEMENT: 'dry-run',
 };
 
 function planEnvironment(props = {}): Record<string, string> {
@@ -35,6 +37,8 @@ describe('loadConfig', () => {
       maxEventAgeSeconds: 600,
       staleEventPolicy: 'fail-open',
       computeTimeoutSeconds: 5,
+      failureAction: 'suspend',
+      enforcement: 'dry-run',
     });
   });
 
@@ -83,6 +87,8 @@ describe('loadConfig', () => {
     ['MAX_EVENT_AGE_SECONDS', '1h', /MAX_EVENT_AGE_SECONDS/],
     ['STALE_EVENT_POLICY', 'maybe', /STALE_EVENT_POLICY must be one of fail-closed, fail-open/],
     ['COMPUTE_TIMEOUT_SECONDS', '0', /COMPUTE_TIMEOUT_SECONDS/],
+    ['FAILURE_ACTION', 'delete', /FAILURE_ACTION must be one of stop, suspend/],
+    ['ENFORCEMENT', 'dryrun', /ENFORCEMENT must be one of enforce, dry-run/],
   ])('fails when %s is %s', (name, value, message) => {
     expect(() => loadConfig({ ...COMPLETE, [name]: value })).toThrow(message);
   });
@@ -113,6 +119,8 @@ describe('the contract between construct and function', () => {
       maxEventAgeSeconds: SETTINGS.maxEventAgeSeconds.default,
       staleEventPolicy: SETTINGS.staleEventPolicy.default,
       computeTimeoutSeconds: 15,
+      failureAction: 'stop',
+      enforcement: 'enforce',
     });
   });
 
@@ -126,9 +134,13 @@ describe('the contract between construct and function', () => {
       baselineCollection: 'kg',
       firestoreDatabaseId: '(default)',
       namePrefix: 'fleet-x',
+      failureAction: 'suspend',
+      enforcement: 'dry-run',
     });
     expect(loadConfig(env)).toEqual(
       expect.objectContaining({
+        failureAction: 'suspend',
+        enforcement: 'dry-run',
         mode: 'shutdown',
         logLevel: 'warning',
         maxEventAgeSeconds: 120,
@@ -167,6 +179,8 @@ describe('the contract between construct and function', () => {
       maxEventAgeSeconds: 60,
       staleEventPolicy: 'fail-open',
       computeTimeoutSeconds: 1,
+      failureAction: 'suspend',
+      enforcement: 'dry-run',
     });
     expect(Object.keys(env)).toEqual(FUNCTION_VARIABLES);
   });

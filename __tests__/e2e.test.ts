@@ -15,14 +15,18 @@ describeWithEmulators('the responder end to end', () => {
   let h: Harness;
   let relearn: Responder;
   let shutdown: Responder;
+  let suspend: Responder;
+  let dryRun: Responder;
   const latencies: number[] = [];
 
   beforeAll(async () => {
     h = await Harness.start();
     const project = { GOOGLE_CLOUD_PROJECT: 'fleet-prod-1234' };
-    [relearn, shutdown] = await Promise.all([
+    [relearn, shutdown, suspend, dryRun] = await Promise.all([
       h.deploy(project, 'relearn'),
       h.deploy({ ...project, RESPONSE_MODE: 'shutdown' }, 'shutdown'),
+      h.deploy({ ...project, FAILURE_ACTION: 'suspend' }, 'suspend'),
+      h.deploy({ ...project, ENFORCEMENT: 'dry-run' }, 'dry-run'),
     ]);
     for (const [name, id] of [
       ['web-1', '1001'],
@@ -30,6 +34,8 @@ describeWithEmulators('the responder end to end', () => {
       ['web-3', '1003'],
       ['win-1', '2001'],
       ['db-1', '3001'],
+      ['forensic-1', '4001'],
+      ['canary-1', '5001'],
     ] as const) {
       h.compute.add({ project: relearn.plan.projectId, zone: ZONE, name, id });
     }
@@ -79,6 +85,43 @@ describeWithEmulators('the responder end to end', () => {
     expect(relearn.plan.runtime).toBe('nodejs24');
     expect(relearn.plan.entryPoint).toBe('respondToIntegrityEvent');
     expect(shutdown.plan.env.RESPONSE_MODE).toBe('shutdown');
+  });
+
+  it('suspends, with FAILURE_ACTION suspend, a VM whose measurements are not known good, and waits for the operation', async () => {
+    expect(suspend.plan.env.FAILURE_ACTION).toBe('suspend');
+    const r = await send(suspend, { name: 'forensic-1', instanceId: '4001', actual: linuxPcrs('rootkit') });
+    expect(r.log).toEqual(
+      expect.objectContaining({
+        severity: 'WARNING',
+        decision: 'stop',
+        containment: 'suspend',
+        reason: 'not-known-good',
+        operationStatus: 'DONE',
+        message: expect.stringContaining('suspending the instance'),
+      }),
+    );
+    expect(r.requests).toEqual(['POST instances/4001/suspend', 'POST operations/operation-*-suspend/wait']);
+    const post = h.compute.requests.filter((q) => q.method === 'POST' && q.path.endsWith('/instances/4001/suspend')).at(-1)!;
+    expect(post.query.requestId).toBe(r.log.requestId);
+    expect(vm('4001').status).toBe('SUSPENDED');
+  });
+
+  it('in dry-run, decides a stop and writes its decision line, with no Compute mutation', async () => {
+    expect(dryRun.plan.env.ENFORCEMENT).toBe('dry-run');
+    const r = await send(dryRun, { name: 'canary-1', instanceId: '5001', actual: linuxPcrs('rootkit') });
+    expect(r.log).toEqual(
+      expect.objectContaining({
+        severity: 'WARNING',
+        decision: 'stop',
+        reason: 'not-known-good',
+        dryRun: true,
+        ledger: 'new',
+        operationStatus: 'dry-run',
+        message: expect.stringMatching(/^Dry run: would stop /),
+      }),
+    );
+    expect(r.requests).toEqual([]);
+    expect(vm('5001').status).toBe('RUNNING');
   });
 
   it('does nothing when the late-boot policy evaluation passed', async () => {

@@ -18,11 +18,24 @@ import {
   windowsPcrs,
 } from '../testkit/fixtures';
 
-function setup(mode: ResponseMode = 'relearn-if-known-good', instances = new RecordingInstances()) {
+function setup(
+  mode: ResponseMode = 'relearn-if-known-good',
+  instances = new RecordingInstances(),
+  extra: Pick<HandlerDeps, 'failureAction' | 'enforcement'> = {},
+) {
   const baselines = new MemoryBaselines();
   const ledger = new MemoryLedger();
   const logger = new CapturingLogger();
-  const deps: HandlerDeps = { mode, baselines, instances, ledger, logger, maxEventAgeSeconds: 3600, staleEventPolicy: 'fail-closed' };
+  const deps: HandlerDeps = {
+    mode,
+    baselines,
+    instances,
+    ledger,
+    logger,
+    maxEventAgeSeconds: 3600,
+    staleEventPolicy: 'fail-closed',
+    ...extra,
+  };
   const run = (o: EntryOptions | Record<string, unknown>, id = 'msg-1') =>
     handleMessage('jsonPayload' in o ? pubsubData(o) : pubsubData(integrityEntry(o as EntryOptions)), deps, { id });
   return { baselines, instances, ledger, logger, deps, run };
@@ -700,6 +713,197 @@ describe('the decision log line', () => {
   });
 });
 
+describe('containing a VM by suspending it (failureAction suspend)', () => {
+  const SUSPEND = `suspend ${VM}`;
+  const suspending = (mode: ResponseMode = 'relearn-if-known-good') => setup(mode, new RecordingInstances(), { failureAction: 'suspend' });
+
+  it('suspends, instead of stopping, a VM whose measurements are not known good', async () => {
+    const t = suspending();
+    const outcome = await t.run({ actual: linuxPcrs('tampered') }, 'msg-1');
+    expect(outcome).toEqual(expect.objectContaining({ decision: { action: 'stop', reason: 'not-known-good' } }));
+    expect(t.instances.calls).toEqual([SUSPEND]);
+    expect(t.logger.lines).toEqual([
+      expect.objectContaining({
+        severity: 'WARNING',
+        decision: 'stop',
+        containment: 'suspend',
+        reason: 'not-known-good',
+        requestId: requestIdFor('msg-1', 'suspend'),
+        operation: `operation-suspend-${requestIdFor('msg-1', 'suspend').slice(0, 8)}`,
+        operationStatus: 'DONE',
+        message: expect.stringMatching(/not vetted \(not-known-good\); suspending the instance$/),
+      }),
+    ]);
+    expect(t.logger.lines[0]).not.toHaveProperty('dryRun');
+  });
+
+  it('suspends on a failed report in shutdown mode, and when a stale report fails closed', async () => {
+    const t = suspending('shutdown');
+    await t.run({ kind: 'earlyBootReportEvent', bootCounter: '3' }, 'msg-1');
+    await t.run({ bootCounter: '4', timestamp: new Date(Date.now() - 7200_000).toISOString() }, 'msg-2');
+    expect(t.instances.calls).toEqual([SUSPEND, SUSPEND]);
+    expect(t.logger.lines[1]).toEqual(
+      expect.objectContaining({
+        severity: 'CRITICAL',
+        containment: 'suspend',
+        message: expect.stringContaining('suspending the instance (fail-closed)'),
+      }),
+    );
+  });
+
+  it('suspends on conflicting reports about one boot', async () => {
+    const t = suspending();
+    t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
+    await t.run({ bootCounter: '7', actual: linuxPcrs('good') }, 'msg-a');
+    await t.run({ bootCounter: '7', actual: linuxPcrs('tampered') }, 'msg-b');
+    expect(t.instances.calls).toEqual([...RELEARNED, SUSPEND]);
+    expect(t.logger.lines[1]).toEqual(
+      expect.objectContaining({
+        severity: 'CRITICAL',
+        reason: 'conflicting-reports',
+        containment: 'suspend',
+        requestId: requestIdFor('msg-b', 'suspend'),
+      }),
+    );
+  });
+
+  it('records the suspend in the ledger, and repeats it on a redelivery whatever the configuration says now', async () => {
+    const t = suspending();
+    t.instances.failWith = new Error('503');
+    await expect(t.run({ actual: linuxPcrs('tampered') }, 'msg-1')).rejects.toThrow('503');
+    const [record] = [...t.ledger.records.values()];
+    expect(record).toEqual(
+      expect.objectContaining({
+        decision: { action: 'stop', reason: 'not-known-good', containment: 'suspend' },
+        requestId: requestIdFor('msg-1', 'suspend'),
+        outcome: 'pending',
+      }),
+    );
+    // The responder is reconfigured to stop; the recorded suspend is what the redelivery repeats.
+    delete t.instances.failWith;
+    const deps: HandlerDeps = { ...t.deps, failureAction: 'stop' };
+    await handleMessage(pubsubData(integrityEntry({ actual: linuxPcrs('tampered') })), deps, { id: 'msg-1' });
+    expect(t.instances.calls).toEqual([SUSPEND, SUSPEND]);
+    expect(t.logger.lines.at(-1)).toEqual(
+      expect.objectContaining({ containment: 'suspend', ledger: 'repeat', requestId: requestIdFor('msg-1', 'suspend') }),
+    );
+  });
+
+  it('names what it found nothing to suspend when the instance is gone', async () => {
+    const t = suspending();
+    t.instances.gone.add(DEFAULT_INSTANCE_ID);
+    await t.run({ actual: linuxPcrs('tampered') });
+    expect(t.logger.lines).toEqual([
+      expect.objectContaining({ severity: 'WARNING', instanceFound: false, message: expect.stringMatching(/nothing to suspend$/) }),
+    ]);
+  });
+});
+
+describe('dry run (enforcement dry-run)', () => {
+  const dry = (mode: ResponseMode = 'relearn-if-known-good', failureAction: 'stop' | 'suspend' = 'stop') =>
+    setup(mode, new RecordingInstances(), { enforcement: 'dry-run', failureAction });
+
+  it('decides a stop, records it and logs it, with no Compute call', async () => {
+    const t = dry();
+    const outcome = await t.run({ actual: linuxPcrs('tampered') }, 'msg-1');
+    expect(outcome).toEqual(expect.objectContaining({ decision: { action: 'stop', reason: 'not-known-good' } }));
+    expect(t.instances.calls).toEqual([]);
+    expect(t.baselines.lookups).toBe(1);
+    expect(t.logger.lines).toEqual([
+      expect.objectContaining({
+        severity: 'WARNING',
+        decision: 'stop',
+        containment: 'stop',
+        dryRun: true,
+        ledger: 'new',
+        operationStatus: 'dry-run',
+        message: expect.stringMatching(
+          /^Dry run: would stop the instance: Integrity of .* not vetted \(not-known-good\); no action taken \(dry run\)$/,
+        ),
+      }),
+    ]);
+    expect([...t.ledger.records.values()]).toEqual([
+      expect.objectContaining({
+        dryRun: true,
+        outcome: 'done',
+        operationStatus: 'dry-run',
+        decision: { action: 'stop', reason: 'not-known-good' },
+      }),
+    ]);
+  });
+
+  it('says it would suspend when the failure action is suspend', async () => {
+    const t = dry('shutdown', 'suspend');
+    await t.run({ kind: 'earlyBootReportEvent' }, 'msg-1');
+    expect(t.instances.calls).toEqual([]);
+    expect(t.logger.lines).toEqual([
+      expect.objectContaining({
+        containment: 'suspend',
+        dryRun: true,
+        message: expect.stringMatching(/^Dry run: would suspend the instance: /),
+      }),
+    ]);
+  });
+
+  it('reads the VM to confirm a relearn, and does not relearn it', async () => {
+    const t = dry();
+    t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
+    await t.run({ actual: linuxPcrs('good') }, 'msg-1');
+    expect(t.instances.calls).toEqual([GET]);
+    expect(t.logger.lines).toEqual([
+      expect.objectContaining({
+        severity: 'NOTICE',
+        decision: 'relearn',
+        dryRun: true,
+        operationStatus: 'dry-run',
+        message: expect.stringMatching(
+          /^Dry run: would relearn the instance: Measurements of .* match a known-good baseline; no action taken \(dry run\)$/,
+        ),
+      }),
+    ]);
+  });
+
+  it('still detects conflicting reports about one boot through the ledger', async () => {
+    const t = dry();
+    t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
+    await t.run({ bootCounter: '7', actual: linuxPcrs('good') }, 'msg-a');
+    await t.run({ bootCounter: '7', actual: linuxPcrs('tampered') }, 'msg-b');
+    expect(t.instances.calls).toEqual([GET]);
+    expect(t.logger.lines[1]).toEqual(
+      expect.objectContaining({
+        severity: 'CRITICAL',
+        decision: 'stop',
+        reason: 'conflicting-reports',
+        ledger: 'conflict',
+        dryRun: true,
+        message: expect.stringMatching(/^Dry run: would stop the instance: Conflicting integrity reports .*possible forged entry/),
+      }),
+    );
+    expect([...t.ledger.records.values()]).toEqual([
+      expect.objectContaining({ conflict: true, dryRun: true, outcome: 'done', operationStatus: 'dry-run' }),
+    ]);
+  });
+
+  it('still refuses to relearn an older boot than one already recorded', async () => {
+    const t = dry();
+    t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
+    await t.run({ bootCounter: '9', actual: linuxPcrs('tampered') }, 'msg-a');
+    await t.run({ bootCounter: '8', actual: linuxPcrs('good') }, 'msg-b');
+    expect(t.instances.calls).toEqual([]);
+    expect(t.logger.lines[1]).toEqual(
+      expect.objectContaining({ decision: 'none', reason: 'older-boot', ledger: 'older-boot', dryRun: true }),
+    );
+  });
+
+  it('makes no Compute call for a redelivered message either', async () => {
+    const t = dry();
+    await t.run({ actual: linuxPcrs('tampered') }, 'msg-1');
+    await t.run({ actual: linuxPcrs('tampered') }, 'msg-1');
+    expect(t.instances.calls).toEqual([]);
+    expect(t.logger.lines[1]).toEqual(expect.objectContaining({ severity: 'INFO', alreadyDone: true, dryRun: true, ledger: 'repeat' }));
+  });
+});
+
 describe('requestIdFor', () => {
   it('gives a redelivered message the same Compute request id', () => {
     expect(requestIdFor('msg-1', 'stop')).toBe(requestIdFor('msg-1', 'stop'));
@@ -709,5 +913,7 @@ describe('requestIdFor', () => {
   it('gives different messages and actions different request ids', () => {
     expect(requestIdFor('msg-1', 'stop')).not.toBe(requestIdFor('msg-2', 'stop'));
     expect(requestIdFor('msg-1', 'stop')).not.toBe(requestIdFor('msg-1', 'relearn'));
+    expect(requestIdFor('msg-1', 'stop')).not.toBe(requestIdFor('msg-1', 'suspend'));
+    expect(requestIdFor('msg-1', 'suspend')).not.toBe(requestIdFor('msg-1', 'relearn'));
   });
 });

@@ -93,6 +93,7 @@ describe('reconcile', () => {
     expect(r).toEqual({
       decision: RELEARN,
       requestId: requestIdFor('msg-a', 'relearn'),
+      containment: 'stop',
       alreadyDone: false,
       note: 'new',
       newestBoot: '7',
@@ -118,6 +119,22 @@ describe('reconcile', () => {
       expect.objectContaining({ decision: STOP, requestId: requestIdFor('msg-b', 'stop'), alreadyDone: false, note: 'new' }),
     );
     expect(r.record).toEqual(expect.objectContaining({ decision: STOP, outcome: 'pending', conflict: false }));
+  });
+
+  it('records the containment of a suspend, and a redelivery repeats it whatever is configured now', () => {
+    const first = reconcile({ ...input({ messageId: 'msg-s', fingerprint: 'fp-s', proposed: STOP }), containment: 'suspend' });
+    expect(first.containment).toBe('suspend');
+    expect(first.record.decision).toEqual({ ...STOP, containment: 'suspend' });
+    const again = reconcile({
+      ...input({ messageId: 'msg-s', fingerprint: 'fp-s', proposed: STOP, existing: first.record }),
+      containment: 'stop',
+    });
+    expect(again).toEqual(expect.objectContaining({ containment: 'suspend', requestId: first.requestId, note: 'repeat' }));
+  });
+
+  it('marks the records of a dry run', () => {
+    expect(reconcile({ ...input({ messageId: 'msg-d', fingerprint: 'fp-d', proposed: STOP }), dryRun: true }).record.dryRun).toBe(true);
+    expect(reconcile(input({ messageId: 'msg-d', fingerprint: 'fp-d', proposed: STOP })).record).not.toHaveProperty('dryRun');
   });
 
   it('repeats a pending action of the same report with the recorded request id', () => {

@@ -79,6 +79,13 @@ const mutations: Mutation[] = [
     mentions: 'compute.instances.delete',
   },
   {
+    name: 'compute.instances.suspend added to a stop-action role',
+    config: 'default',
+    mutate: (r) => at(r, ROLE).permissions.push('compute.instances.suspend'),
+    check: 'custom-role-permissions',
+    mentions: 'compute.instances.suspend',
+  },
+  {
     name: 'datastore.entities.delete in the ledger role',
     config: 'default',
     mutate: (r) => at(r, 'google_project_iam_custom_role.Responder_LedgerRole_9085AFBB').permissions.push('datastore.entities.delete'),

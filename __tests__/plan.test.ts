@@ -181,6 +181,8 @@ describe('the synthesized plan', () => {
         MAX_EVENT_AGE_SECONDS: '3600',
         STALE_EVENT_POLICY: 'fail-closed',
         COMPUTE_TIMEOUT_SECONDS: '15',
+        FAILURE_ACTION: 'stop',
+        ENFORCEMENT: 'enforce',
       });
     });
 
@@ -243,6 +245,32 @@ describe('the synthesized plan', () => {
     it('gives the shutdown mode a custom role that can only stop an instance and wait for the operation', () => {
       const role = named(synthResponders({ responseMode: 'shutdown' }), 'google_project_iam_custom_role', 'InstanceRole').body;
       expect(role.permissions).toEqual(['compute.instances.stop', 'compute.zoneOperations.get']);
+    });
+
+    it('gives a suspend responder the suspend permission instead of the stop permission, in either mode', () => {
+      const relearn = named(synthResponders({ failureAction: 'suspend' }), 'google_project_iam_custom_role', 'InstanceRole').body;
+      expect(relearn.permissions).toEqual([
+        'compute.instances.get',
+        'compute.instances.setShieldedInstanceIntegrityPolicy',
+        'compute.instances.suspend',
+        'compute.zoneOperations.get',
+      ]);
+      expect(relearn.description).toMatch(/^Suspend a Shielded VM/);
+      const shutdown = named(
+        synthResponders({ responseMode: 'shutdown', failureAction: 'suspend' }),
+        'google_project_iam_custom_role',
+        'InstanceRole',
+      ).body;
+      expect(shutdown.permissions).toEqual(['compute.instances.suspend', 'compute.zoneOperations.get']);
+    });
+
+    it('keeps the action permissions in dry-run, so enforcing is one change of ENFORCEMENT', () => {
+      const plan = synthResponders({ enforcement: 'dry-run' });
+      expect(named(plan, 'google_project_iam_custom_role', 'InstanceRole').body.permissions).toEqual(
+        named(synthResponders({}), 'google_project_iam_custom_role', 'InstanceRole').body.permissions,
+      );
+      const fn = plan.only('google_cloudfunctions2_function') as { service_config: { environment_variables: Record<string, string> } };
+      expect(fn.service_config.environment_variables).toEqual(expect.objectContaining({ ENFORCEMENT: 'dry-run', FAILURE_ACTION: 'stop' }));
     });
 
     it('gives the runtime read-only Firestore access conditioned to the baseline database', () => {

@@ -22,10 +22,21 @@ describe('IntegrityResponder props', () => {
       logLevel: 'debug',
       maxEventAgeSeconds: 3600,
       staleEventPolicy: 'fail-closed',
+      failureAction: 'stop',
+      enforcement: 'enforce',
       enableApis: false,
       iamPropagationSeconds: 120,
       labels: {},
     });
+  });
+
+  it('accepts every failureAction and enforcement', () => {
+    expect(resolveProps({ ...base, failureAction: 'suspend', enforcement: 'dry-run' })).toEqual(
+      expect.objectContaining({ failureAction: 'suspend', enforcement: 'dry-run' }),
+    );
+    expect(resolveProps({ ...base, failureAction: 'stop', enforcement: 'enforce' })).toEqual(
+      expect.objectContaining({ failureAction: 'stop', enforcement: 'enforce' }),
+    );
   });
 
   it('accepts the bounds of iamPropagationSeconds, 0 included', () => {
@@ -60,6 +71,8 @@ describe('IntegrityResponder props', () => {
       { staleEventPolicy: 'shrug' as never },
       /staleEventPolicy must be one of 'fail-closed', 'fail-open', got 'shrug'/,
     ],
+    ['failureAction is unknown', { failureAction: 'delete' as never }, /failureAction must be one of 'stop', 'suspend', got 'delete'/],
+    ['enforcement is unknown', { enforcement: 'dryrun' as never }, /enforcement must be one of 'enforce', 'dry-run', got 'dryrun'/],
     ['firestoreLocationId has uppercase', { firestoreLocationId: 'US-Central1' }, /firestoreLocationId must match/],
     ['a label key starts with a digit', { labels: { '1team': 'x' } }, /labels key must match/],
     ['a label value has uppercase', { labels: { team: 'Platform' } }, /labels\['team'\] must match/],

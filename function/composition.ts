@@ -18,6 +18,8 @@ export function createHandlerDeps(config: Config, logger: Logger): HandlerDeps {
     projectId: config.projectId,
     maxEventAgeSeconds: config.maxEventAgeSeconds,
     staleEventPolicy: config.staleEventPolicy,
+    failureAction: config.failureAction,
+    enforcement: config.enforcement,
     baselines: new FirestoreBaselineStore(
       lazy(() => createFirestore(config)),
       config.baselineCollection,

@@ -1,5 +1,14 @@
 import { DEFAULT_BASELINE_COLLECTION } from './baseline';
-import { RESPONSE_MODES, ResponseMode, STALE_EVENT_POLICIES, StaleEventPolicy } from './decide';
+import {
+  ENFORCEMENTS,
+  Enforcement,
+  FAILURE_ACTIONS,
+  FailureAction,
+  RESPONSE_MODES,
+  ResponseMode,
+  STALE_EVENT_POLICIES,
+  StaleEventPolicy,
+} from './decide';
 import { LOG_LEVELS, LogLevel } from './logger';
 
 /*
@@ -50,6 +59,10 @@ export interface FunctionSettings {
   readonly staleEventPolicy: StaleEventPolicy;
   /** Deadline of each Compute API call; a timed-out call fails the event, which is redelivered. */
   readonly computeTimeoutSeconds: number;
+  /** How a VM is contained where the decision is to stop it: `stop`, or `suspend` (memory kept). */
+  readonly failureAction: FailureAction;
+  /** `enforce` acts; `dry-run` decides and records exactly as enforce would, without any Compute mutation. */
+  readonly enforcement: Enforcement;
 }
 
 /** A setting whose value must be one of a list. */
@@ -114,6 +127,8 @@ export const SETTINGS: { readonly [K in keyof FunctionSettings]-?: SettingFor<Fu
   maxEventAgeSeconds: { kind: 'integer', env: 'MAX_EVENT_AGE_SECONDS', min: 60, max: 604800, default: 3600 },
   staleEventPolicy: { kind: 'enum', env: 'STALE_EVENT_POLICY', values: STALE_EVENT_POLICIES, default: 'fail-closed' },
   computeTimeoutSeconds: { kind: 'integer', env: 'COMPUTE_TIMEOUT_SECONDS', min: 1, max: 300, default: 20 },
+  failureAction: { kind: 'enum', env: 'FAILURE_ACTION', values: FAILURE_ACTIONS, default: 'stop' },
+  enforcement: { kind: 'enum', env: 'ENFORCEMENT', values: ENFORCEMENTS, default: 'enforce' },
 };
 
 /** Variables the function reads that the construct never sets (tests, demos, private endpoints). */

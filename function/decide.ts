@@ -12,6 +12,21 @@ export type StaleEventPolicy = 'fail-closed' | 'fail-open';
 /** Every stale-event policy; the construct validates against the same list. */
 export const STALE_EVENT_POLICIES: readonly StaleEventPolicy[] = ['fail-closed', 'fail-open'];
 
+/**
+ * How a VM is contained where the decision is `stop`: `stop` shuts it down; `suspend` keeps
+ * its memory (and so what ran in it) for forensics.
+ */
+export type FailureAction = 'stop' | 'suspend';
+
+/** Every containment action; the construct validates against the same list. */
+export const FAILURE_ACTIONS: readonly FailureAction[] = ['stop', 'suspend'];
+
+/** Whether the responder acts (`enforce`) or only logs and records what it would do (`dry-run`). */
+export type Enforcement = 'enforce' | 'dry-run';
+
+/** Every enforcement; the construct validates against the same list. */
+export const ENFORCEMENTS: readonly Enforcement[] = ['enforce', 'dry-run'];
+
 /** What the known-good lookup found for a failed report. */
 export type BaselineLookup = { readonly matched: true; readonly baselineId: string } | { readonly matched: false };
 

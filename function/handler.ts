@@ -1,5 +1,15 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { Decision, ResponseMode, StaleEventPolicy, confirmRelearn, decide, decideStale, needsBaselineLookup } from './decide';
+import {
+  Decision,
+  Enforcement,
+  FailureAction,
+  ResponseMode,
+  StaleEventPolicy,
+  confirmRelearn,
+  decide,
+  decideStale,
+  needsBaselineLookup,
+} from './decide';
 import { IntegrityReport, parseMessage } from './parse';
 import { LedgerNote, ledgerKey } from './ledger';
 import { fingerprint } from './measurements';
@@ -30,6 +40,13 @@ export interface HandlerDeps {
   /** Failed reports older than this are resolved by `staleEventPolicy`, without a lookup. */
   readonly maxEventAgeSeconds: number;
   readonly staleEventPolicy: StaleEventPolicy;
+  /** How a VM is contained where the decision is `stop`: `stop` (default) or `suspend`. */
+  readonly failureAction?: FailureAction;
+  /**
+   * `enforce` (default) acts; `dry-run` decides and records in the ledger exactly as enforce
+   * would, reads the VM where a relearn needs it, and makes no Compute mutation.
+   */
+  readonly enforcement?: Enforcement;
   /** Clock, for tests. */
   readonly now?: () => number;
 }
@@ -127,7 +144,14 @@ async function act(report: IntegrityReport, deps: HandlerDeps, context: EventCon
   if (decision.action === 'stop' || decision.action === 'relearn') {
     decision = await actOn(report, decision, deps, context, outcome);
   }
-  logDecision(logger, mode, report, decision, { ...outcome, reads, eventId: context.id, ageSeconds: age });
+  logDecision(logger, mode, report, decision, {
+    ...outcome,
+    containment: outcome.containment ?? deps.failureAction ?? 'stop',
+    dryRun: deps.enforcement === 'dry-run',
+    reads,
+    eventId: context.id,
+    ageSeconds: age,
+  });
   return { status: 'decided', decision, instanceFound: outcome.instanceFound };
 }
 
@@ -140,6 +164,8 @@ interface ActionOutcome {
   alreadyDone?: boolean;
   operation?: string;
   operationStatus?: string;
+  /** How a `stop` decision contains the VM (the recorded containment, on a redelivery). */
+  containment?: FailureAction;
 }
 
 /**
@@ -154,13 +180,19 @@ async function actOn(
   out: ActionOutcome,
 ): Promise<Decision> {
   const key = ledgerKey(report);
+  const dryRun = deps.enforcement === 'dry-run';
+  const configured = deps.failureAction ?? 'stop';
   const recorded = await deps.ledger.record({
     report,
     proposed,
     fingerprint: fingerprint(report.actualMeasurements),
-    requestIdFor: (action) => requestIdFor(context.id, action),
+    // A suspend is another request than a stop: its id differs.
+    requestIdFor: (action) => requestIdFor(context.id, action === 'stop' ? configured : action),
+    containment: configured,
+    ...(dryRun && { dryRun: true }),
   });
   let decision = recorded.decision;
+  out.containment = recorded.containment;
   out.ledger = recorded.note;
   out.requestId = recorded.requestId;
   out.alreadyDone = recorded.alreadyDone;
@@ -180,11 +212,17 @@ async function actOn(
       if (decision.action === 'relearn' && (await deps.ledger.inConflict(key)))
         decision = { action: 'none', reason: 'withdrawn-after-conflict' };
     }
-    if (decision.action === 'stop' || decision.action === 'relearn') {
+    if ((decision.action === 'stop' || decision.action === 'relearn') && dryRun) {
+      // Decided and recorded as enforce would; nothing is done to the VM.
+      out.operationStatus = 'dry-run';
+      await deps.ledger.complete(key, recorded.requestId, { status: 'dry-run' });
+    } else if (decision.action === 'stop' || decision.action === 'relearn') {
       const operation =
-        decision.action === 'stop'
-          ? await deps.instances.stop(target, recorded.requestId)
-          : await deps.instances.relearn(target, recorded.requestId);
+        decision.action === 'relearn'
+          ? await deps.instances.relearn(target, recorded.requestId)
+          : recorded.containment === 'suspend'
+            ? await deps.instances.suspend(target, recorded.requestId)
+            : await deps.instances.stop(target, recorded.requestId);
       out.operation = operation.name;
       out.operationStatus = operation.status;
       await deps.ledger.complete(key, recorded.requestId, { operation, status: operation.status });
@@ -204,19 +242,26 @@ async function actOn(
   return decision;
 }
 
-/** Message and severity of each decision reason, when the instance was found and acted on as decided. */
-const DECISION_LINES: Record<Decision['reason'], { readonly severity: Severity; readonly text: (who: string, age: string) => string }> = {
+/**
+ * Message and severity of each decision reason, when the instance was found and acted on as
+ * decided. `acting` says what is being done: `stopping the instance`, `suspending the
+ * instance`, `relearning the integrity policy`, or, in dry-run, that nothing is.
+ */
+const DECISION_LINES: Record<
+  Decision['reason'],
+  { readonly severity: Severity; readonly text: (who: string, age: string, acting: string) => string }
+> = {
   'policy-passed': { severity: 'INFO', text: (who) => `Integrity policy passed on ${who}; no action` },
   'early-boot-report-in-relearn-mode': { severity: 'DEBUG', text: (who) => `Early-boot report for ${who} left to the late-boot report` },
   'known-good': {
     severity: 'NOTICE',
-    text: (who) => `Measurements of ${who} match a known-good baseline; relearning the integrity policy`,
+    text: (who, _age, acting) => `Measurements of ${who} match a known-good baseline; ${acting}`,
   },
-  'not-known-good': { severity: 'WARNING', text: (who) => `Integrity of ${who} not vetted (not-known-good); stopping the instance` },
-  'policy-failed': { severity: 'WARNING', text: (who) => `Integrity of ${who} not vetted (policy-failed); stopping the instance` },
+  'not-known-good': { severity: 'WARNING', text: (who, _age, acting) => `Integrity of ${who} not vetted (not-known-good); ${acting}` },
+  'policy-failed': { severity: 'WARNING', text: (who, _age, acting) => `Integrity of ${who} not vetted (policy-failed); ${acting}` },
   'stale-event-fail-closed': {
     severity: 'CRITICAL',
-    text: (who, age) => `Failed integrity report of ${who} is${age} and cannot be vetted; stopping the instance (fail-closed)`,
+    text: (who, age, acting) => `Failed integrity report of ${who} is${age} and cannot be vetted; ${acting} (fail-closed)`,
   },
   'stale-event-fail-open': {
     severity: 'CRITICAL',
@@ -224,8 +269,8 @@ const DECISION_LINES: Record<Decision['reason'], { readonly severity: Severity; 
   },
   'conflicting-reports': {
     severity: 'CRITICAL',
-    text: (who) =>
-      `Conflicting integrity reports for ${who}: possible forged entry; stopping the instance, and nothing will relearn this boot`,
+    text: (who, _age, acting) =>
+      `Conflicting integrity reports for ${who}: possible forged entry; ${acting}, and nothing will relearn this boot`,
   },
   'superseded-by-later-boot': {
     severity: 'WARNING',
@@ -257,7 +302,7 @@ function logDecision(
   mode: ResponseMode,
   report: IntegrityReport,
   decision: Decision,
-  extra: ActionOutcome & { reads?: number; eventId?: string; ageSeconds?: number },
+  extra: ActionOutcome & { containment: FailureAction; dryRun: boolean; reads?: number; eventId?: string; ageSeconds?: number },
 ): void {
   const { instance } = report;
   const who = `${instance.projectId}/${instance.zone}/${extra.instanceName ?? instance.id}${report.bootCounter !== undefined ? ` (boot ${report.bootCounter})` : ''}`;
@@ -270,11 +315,21 @@ function logDecision(
           ? ` dated ${Math.round(-extra.ageSeconds)} s in the future`
           : ` ${Math.round(extra.ageSeconds)} s old`;
   const line = DECISION_LINES[decision.reason];
+  // What a stop or relearn decision does to the VM: the containment for a stop.
+  const verb = decision.action === 'stop' ? extra.containment : decision.action;
+  const acting = extra.dryRun
+    ? 'no action taken (dry run)'
+    : decision.action === 'relearn'
+      ? 'relearning the integrity policy'
+      : `${extra.containment === 'suspend' ? 'suspending' : 'stopping'} the instance`;
+  const text = line.text(who, age, acting);
   const [severity, message] = !extra.instanceFound
-    ? (['WARNING', `Instance ${who} no longer exists; nothing to ${decision.action}`] as const)
+    ? (['WARNING', `Instance ${who} no longer exists; nothing to ${verb}`] as const)
     : extra.alreadyDone && extra.ledger !== 'older-boot'
-      ? (['INFO', `Already handled: ${line.text(who, age)} (operation ${extra.operationStatus ?? 'none'}); nothing done again`] as const)
-      : ([line.severity, line.text(who, age)] as const);
+      ? (['INFO', `Already handled: ${text} (operation ${extra.operationStatus ?? 'none'}); nothing done again`] as const)
+      : extra.dryRun && (decision.action === 'stop' || decision.action === 'relearn')
+        ? ([line.severity, `Dry run: would ${verb} the instance: ${text}`] as const)
+        : ([line.severity, text] as const);
   logger.log(severity, message, {
     mode,
     eventKind: report.kind,
@@ -285,6 +340,8 @@ function logDecision(
     instanceName: extra.instanceName,
     instanceId: instance.id,
     decision: decision.action,
+    containment: decision.action === 'stop' ? extra.containment : undefined,
+    dryRun: extra.dryRun ? true : undefined,
     reason: decision.reason,
     baselineId: decision.action === 'relearn' ? decision.baselineId : undefined,
     instanceFound: extra.instanceFound,

@@ -1,4 +1,4 @@
-import type { Decision } from './decide';
+import type { Decision, FailureAction } from './decide';
 import type { IntegrityReport, ReportKind } from './parse';
 
 /*
@@ -27,6 +27,12 @@ export interface RecordedDecision {
   readonly action: 'stop' | 'relearn' | 'none';
   readonly reason: string;
   readonly baselineId?: string;
+  /**
+   * How a `stop` decision contains the VM, as configured when it was first recorded, so a
+   * redelivery repeats the same action: `suspend`, or absent for `stop` (as on every record
+   * written before the setting existed).
+   */
+  readonly containment?: FailureAction;
 }
 
 /** One ledger document. */
@@ -49,6 +55,8 @@ export interface LedgerRecord {
   readonly failedAttempts?: number;
   /** Set once two different measurement sets were reported for the key; never cleared. */
   readonly conflict: boolean;
+  /** Recorded by a responder in dry-run: nothing was done to the VM (`operationStatus` `dry-run`). */
+  readonly dryRun?: boolean;
   readonly recordedAt: string;
   readonly completedAt?: string;
 }
@@ -61,6 +69,8 @@ export interface Reconciled {
   /** What to do now. */
   readonly decision: Decision;
   readonly requestId: string;
+  /** How a `stop` decision contains the VM now: the recorded containment, else the configured one. */
+  readonly containment: FailureAction;
   /** The recorded action already completed: no Compute mutation now. */
   readonly alreadyDone: boolean;
   readonly note: LedgerNote;
@@ -89,12 +99,13 @@ export function compareBoots(a: string, b: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-function recorded(decision: Decision): RecordedDecision {
+function recorded(decision: Decision, containment: FailureAction): RecordedDecision {
   const base = {
     action: decision.action === 'relearn' || decision.action === 'stop' ? decision.action : ('none' as const),
     reason: decision.reason,
   };
-  return decision.action === 'relearn' ? { ...base, baselineId: decision.baselineId } : base;
+  if (decision.action === 'relearn') return { ...base, baselineId: decision.baselineId };
+  return decision.action === 'stop' && containment === 'suspend' ? { ...base, containment } : base;
 }
 
 function fromRecord(d: RecordedDecision): Decision {
@@ -117,6 +128,10 @@ export interface ReconcileInput {
   readonly fingerprint: string;
   /** Request id this event would use for an action (derived from the message id). */
   readonly requestIdFor: (action: 'stop' | 'relearn') => string;
+  /** How this responder contains a VM it stops (default `stop`); a recorded stop keeps its own. */
+  readonly containment?: FailureAction;
+  /** This responder runs in dry-run: new records are marked `dryRun`. */
+  readonly dryRun?: boolean;
   readonly existing?: LedgerRecord;
   /** Newest boot recorded for the instance, if any. */
   readonly newestBoot?: string;
@@ -154,19 +169,25 @@ export function reconcile(input: ReconcileInput): Reconciled {
       // Once the VM has been stopped over a conflict, a further report changes nothing.
       const stopDone = existing.conflict && existing.decision.action === 'stop' && existing.outcome === 'done';
       const requestId = existing.conflict && existing.decision.action === 'stop' ? existing.requestId : input.requestIdFor('stop');
+      const containment =
+        existing.conflict && existing.decision.action === 'stop'
+          ? (existing.decision.containment ?? 'stop')
+          : (input.containment ?? 'stop');
       // The earlier action's operation and completion belong to that action, not to this stop.
       const { operation: _operation, operationStatus: _status, completedAt: _completed, ...kept } = existing;
       const record: LedgerRecord = {
         ...(stopDone ? existing : kept),
         fingerprints,
         conflict: true,
-        decision: { action: 'stop', reason: 'conflicting-reports' },
+        decision: { action: 'stop', reason: 'conflicting-reports', ...(containment === 'suspend' && { containment }) },
         requestId,
         outcome: stopDone ? 'done' : 'pending',
+        ...(input.dryRun === true && !stopDone && { dryRun: true }),
       };
       return {
         decision: { action: 'stop', reason: 'conflicting-reports' },
         requestId,
+        containment,
         alreadyDone: stopDone,
         note: 'conflict',
         record,
@@ -180,6 +201,7 @@ export function reconcile(input: ReconcileInput): Reconciled {
       return {
         decision: { action: 'none', reason: 'older-boot' },
         requestId: existing.requestId,
+        containment: existing.decision.containment ?? 'stop',
         alreadyDone: true,
         note: 'older-boot',
         record,
@@ -189,6 +211,7 @@ export function reconcile(input: ReconcileInput): Reconciled {
     return {
       decision: fromRecord(existing.decision),
       requestId: existing.requestId,
+      containment: existing.decision.containment ?? 'stop',
       alreadyDone: existing.outcome === 'done',
       note: 'repeat',
       record: existing,
@@ -204,6 +227,7 @@ function fresh(input: ReconcileInput, key: LedgerKey, newestBoot: string, olderB
   const { report, proposed, fingerprint, now } = input;
   const decision: Decision = proposed.action === 'relearn' && olderBoot ? { action: 'none', reason: 'older-boot' } : proposed;
   const requestId = input.requestIdFor(proposed.action);
+  const containment = input.containment ?? 'stop';
   const record: LedgerRecord = {
     instanceId: key.instanceId,
     projectId: report.instance.projectId,
@@ -211,15 +235,17 @@ function fresh(input: ReconcileInput, key: LedgerKey, newestBoot: string, olderB
     bootCounter: key.bootCounter,
     kind: key.kind,
     fingerprints: [fingerprint],
-    decision: recorded(decision),
+    decision: recorded(decision, containment),
     requestId,
     outcome: decision.action === 'none' ? 'done' : 'pending',
     conflict: false,
+    ...(input.dryRun === true && { dryRun: true }),
     recordedAt: now,
   };
   return {
     decision,
     requestId,
+    containment,
     alreadyDone: decision.action === 'none',
     note: decision.action === 'none' ? 'older-boot' : 'new',
     record,

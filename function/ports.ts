@@ -44,6 +44,11 @@ export interface InstanceControl {
    * request a no-op; throws OperationFailedError when the operation ends in error.
    */
   stop(instance: InstanceTarget, requestId: string): Promise<CompletedOperation>;
+  /**
+   * Suspends the VM (`instances.suspend`: its memory is kept, for forensics) and waits for the
+   * operation, like {@link stop}.
+   */
+  suspend(instance: InstanceTarget, requestId: string): Promise<CompletedOperation>;
   /** Makes the VM relearn its integrity policy and waits for the operation, like {@link stop}. */
   relearn(instance: InstanceTarget, requestId: string): Promise<CompletedOperation>;
 }

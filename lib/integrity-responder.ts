@@ -29,6 +29,8 @@ import {
   LogLevel,
   MANAGED_BY,
   MANAGED_BY_VALUE,
+  Enforcement,
+  FailureAction,
   ResolvedProps,
   ResponseMode,
   resolveProps,
@@ -37,14 +39,16 @@ import {
 /**
  * Compute Engine permissions the handler uses in each mode, and nothing else: every call
  * names the instance by its numeric id, so no `list` is needed; `zoneOperations.get` lets it
- * wait for the operation it started. Only the relearn mode reads an instance (to confirm a
- * relearn) or changes its integrity policy.
+ * wait for the operation it started. The containment permission is that of the chosen
+ * `failureAction` only (`instances.stop` or `instances.suspend`). Only the relearn mode reads
+ * an instance (to confirm a relearn) or changes its integrity policy. A dry-run responder holds
+ * the same permissions, so that enforcing is one change of its `ENFORCEMENT` variable.
  */
-export function computePermissionsFor(mode: ResponseMode): string[] {
-  const stop = ['compute.instances.stop', 'compute.zoneOperations.get'];
+export function computePermissionsFor(mode: ResponseMode, action: FailureAction = 'stop'): string[] {
+  const contain = [`compute.instances.${action}`, 'compute.zoneOperations.get'];
   return mode === 'relearn-if-known-good'
-    ? [...stop, 'compute.instances.get', 'compute.instances.setShieldedInstanceIntegrityPolicy'].sort()
-    : stop.sort();
+    ? [...contain, 'compute.instances.get', 'compute.instances.setShieldedInstanceIntegrityPolicy'].sort()
+    : contain.sort();
 }
 
 /** APIs the deployment needs; enabled by the construct only when `enableApis` is set. */
@@ -151,6 +155,10 @@ export class IntegrityResponder extends Construct {
   public readonly responseMode: ResponseMode;
   /** Log level of the function. */
   public readonly logLevel: LogLevel;
+  /** How a VM the function decides to stop is contained: `stop` or `suspend`. */
+  public readonly failureAction: FailureAction;
+  /** `enforce`, or `dry-run` (decisions recorded and logged, no Compute mutation). */
+  public readonly enforcement: Enforcement;
 
   constructor(scope: Construct, id: string, props: IntegrityResponderProps) {
     super(scope, id);
@@ -160,6 +168,8 @@ export class IntegrityResponder extends Construct {
     const project = p.projectId;
     this.responseMode = p.responseMode;
     this.logLevel = p.logLevel;
+    this.failureAction = p.failureAction;
+    this.enforcement = p.enforcement;
     this.baselineCollection = p.baselineCollection;
 
     const apis: ITerraformDependable[] = p.enableApis
@@ -246,9 +256,9 @@ export class IntegrityResponder extends Construct {
       title: `Integrity responder ${p.namePrefix}: act on instances`,
       description:
         p.responseMode === 'relearn-if-known-good'
-          ? 'Stop a Shielded VM or make it relearn its integrity policy, by instance id; read it before relearning; wait for the operation.'
-          : 'Stop a Shielded VM by instance id; wait for the operation.',
-      permissions: computePermissionsFor(p.responseMode),
+          ? `${p.failureAction === 'suspend' ? 'Suspend' : 'Stop'} a Shielded VM or make it relearn its integrity policy, by instance id; read it before relearning; wait for the operation.`
+          : `${p.failureAction === 'suspend' ? 'Suspend' : 'Stop'} a Shielded VM by instance id; wait for the operation.`,
+      permissions: computePermissionsFor(p.responseMode, p.failureAction),
       stage: 'GA',
       dependsOn,
     });
@@ -425,6 +435,8 @@ export class IntegrityResponder extends Construct {
           maxEventAgeSeconds: p.maxEventAgeSeconds,
           staleEventPolicy: p.staleEventPolicy,
           computeTimeoutSeconds: computeTimeoutFor(p.timeoutSeconds),
+          failureAction: p.failureAction,
+          enforcement: p.enforcement,
         }),
       },
       eventTrigger: {

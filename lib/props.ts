@@ -1,9 +1,9 @@
 import { Token } from 'cdktf';
 import { DEFAULT_NAME_PREFIX, PROJECT_ID, SETTINGS } from '../function/contract';
-import type { ResponseMode, StaleEventPolicy } from '../function/decide';
+import type { Enforcement, FailureAction, ResponseMode, StaleEventPolicy } from '../function/decide';
 import type { LogLevel } from '../function/logger';
 
-export type { LogLevel, ResponseMode, StaleEventPolicy };
+export type { Enforcement, FailureAction, LogLevel, ResponseMode, StaleEventPolicy };
 
 /** Default wait between the IAM grants and the resources that use them: propagation takes about two minutes. */
 export const DEFAULT_IAM_PROPAGATION_SECONDS = 120;
@@ -119,6 +119,23 @@ export interface IntegrityResponderProps {
   readonly staleEventPolicy?: StaleEventPolicy;
 
   /**
+   * How a VM is contained wherever the responder decides to stop it: `stop` shuts it down;
+   * `suspend` (`instances.suspend`) keeps its memory, for forensics. The runtime's custom role
+   * holds only the permission of the chosen action.
+   * @default 'stop'
+   */
+  readonly failureAction?: FailureAction;
+
+  /**
+   * `enforce` acts on VMs; `dry-run` decides, records in the ledger and logs exactly as
+   * `enforce` would (`dryRun: true`, "Dry run: would stop …"), and makes no Compute mutation.
+   * The custom role keeps the action permissions in dry-run, so enforcing is one change of the
+   * `ENFORCEMENT` variable.
+   * @default 'enforce'
+   */
+  readonly enforcement?: Enforcement;
+
+  /**
    * Enable the APIs the deployment needs (`google_project_service`, never disabled on
    * destroy). Leave off where a platform team manages APIs centrally.
    * @default false
@@ -158,6 +175,8 @@ export interface ResolvedProps {
   readonly logLevel: LogLevel;
   readonly maxEventAgeSeconds: number;
   readonly staleEventPolicy: StaleEventPolicy;
+  readonly failureAction: FailureAction;
+  readonly enforcement: Enforcement;
   readonly enableApis: boolean;
   readonly iamPropagationSeconds: number;
   readonly labels: Record<string, string>;
@@ -256,6 +275,8 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
     logLevel: props.logLevel ?? SETTINGS.logLevel.default,
     maxEventAgeSeconds: props.maxEventAgeSeconds ?? SETTINGS.maxEventAgeSeconds.default,
     staleEventPolicy: props.staleEventPolicy ?? SETTINGS.staleEventPolicy.default,
+    failureAction: props.failureAction ?? SETTINGS.failureAction.default,
+    enforcement: props.enforcement ?? SETTINGS.enforcement.default,
     enableApis: props.enableApis ?? false,
     iamPropagationSeconds: props.iamPropagationSeconds ?? DEFAULT_IAM_PROPAGATION_SECONDS,
     labels: props.labels ?? {},
@@ -287,6 +308,8 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
   oneOf('logLevel', r.logLevel, SETTINGS.logLevel.values);
   integer('maxEventAgeSeconds', r.maxEventAgeSeconds, SETTINGS.maxEventAgeSeconds.min, SETTINGS.maxEventAgeSeconds.max);
   oneOf('staleEventPolicy', r.staleEventPolicy, SETTINGS.staleEventPolicy.values);
+  oneOf('failureAction', r.failureAction, SETTINGS.failureAction.values);
+  oneOf('enforcement', r.enforcement, SETTINGS.enforcement.values);
   integer('iamPropagationSeconds', r.iamPropagationSeconds, 0, 600);
   for (const [key, value] of Object.entries(r.labels)) {
     check(`labels key`, key, LABEL_KEY);

@@ -35,7 +35,16 @@ export function synthesizeExampleStack(env: Record<string, string> = {}): Planne
   const outdir = mkdtempSync(join(tmpdir(), 'svir-synth-'));
   const clean = Object.fromEntries(
     Object.entries(process.env).filter(
-      ([k]) => !['GOOGLE_CLOUD_PROJECT', 'GOOGLE_CLOUD_REGION', 'RESPONSE_MODE', 'FIRESTORE_DATABASE', 'ENABLE_APIS'].includes(k),
+      ([k]) =>
+        ![
+          'GOOGLE_CLOUD_PROJECT',
+          'GOOGLE_CLOUD_REGION',
+          'RESPONSE_MODE',
+          'FAILURE_ACTION',
+          'ENFORCEMENT',
+          'FIRESTORE_DATABASE',
+          'ENABLE_APIS',
+        ].includes(k),
     ),
   );
   execFileSync(process.execPath, ['--require', 'tsx/cjs', 'main.ts'], {

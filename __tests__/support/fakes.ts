@@ -57,6 +57,10 @@ export class RecordingInstances implements InstanceControl {
     return this.act('stop', i, requestId);
   }
 
+  async suspend(i: InstanceTarget, requestId: string): Promise<CompletedOperation> {
+    return this.act('suspend', i, requestId);
+  }
+
   async relearn(i: InstanceTarget, requestId: string): Promise<CompletedOperation> {
     return this.act('relearn', i, requestId);
   }

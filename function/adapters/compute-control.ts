@@ -94,6 +94,15 @@ export class ComputeInstanceControl implements InstanceControl {
     return this.waitFor(target, operation.latestResponse as ZoneOperation, 'instances.stop', deadline);
   }
 
+  async suspend(target: InstanceTarget, requestId: string): Promise<CompletedOperation> {
+    const deadline = Date.now() + this.timeoutMs;
+    const client = await this.instances();
+    const [operation] = await this.act(target, () =>
+      client.suspend({ project: target.projectId, zone: target.zone, instance: target.id, requestId }, { timeout: remaining(deadline) }),
+    );
+    return this.waitFor(target, operation.latestResponse as ZoneOperation, 'instances.suspend', deadline);
+  }
+
   async relearn(target: InstanceTarget, requestId: string): Promise<CompletedOperation> {
     const deadline = Date.now() + this.timeoutMs;
     const client = await this.instances();
