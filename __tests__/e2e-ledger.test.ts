@@ -193,6 +193,11 @@ describeWithEmulators('the decision ledger end to end', () => {
     const publishedAt = Date.now();
     const { messageId, line } = await publish(entry('inv-1', '6007', 61, UNKNOWN), 90_000);
     expect(line).toEqual(expect.objectContaining({ decision: 'stop', ledger: 'new', operationStatus: 'DONE' }));
+    // The gate records a forwarded delivery when the function's response ends, which can be
+    // after the decision line is visible: wait for it rather than race it.
+    for (const deadline = Date.now() + 10_000; !r.gate!.deliveriesOf(messageId).some((d) => d.forwarded) && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     const deliveries = r.gate!.deliveriesOf(messageId);
     const refused = deliveries.filter((d) => d.status === 403);
     expect(refused.length).toBeGreaterThanOrEqual(1);

@@ -208,6 +208,28 @@ describe('the synthesized plan', () => {
         }),
       });
     });
+
+    it('sets concurrency and CPU when availableCpu is given', () => {
+      const sized = synthResponders({ maxInstanceCount: 10, maxInstanceRequestConcurrency: 8, availableCpu: '1' });
+      expect(sized.json).toHaveResourceWithProperties(Cloudfunctions2Function, {
+        service_config: expect.objectContaining({
+          max_instance_count: 10,
+          max_instance_request_concurrency: 8,
+          available_cpu: '1',
+          available_memory: '256Mi',
+        }),
+      });
+      const cpuOnly = synthResponders({ availableCpu: '0.583', memoryMib: 1024 });
+      expect(cpuOnly.json).toHaveResourceWithProperties(Cloudfunctions2Function, {
+        service_config: expect.objectContaining({ max_instance_request_concurrency: 1, available_cpu: '0.583' }),
+      });
+    });
+
+    it('leaves concurrency and CPU out of the default plan', () => {
+      const fn = synthResponders({}).only('google_cloudfunctions2_function') as { service_config: Record<string, unknown> };
+      expect(fn.service_config).not.toHaveProperty('max_instance_request_concurrency');
+      expect(fn.service_config).not.toHaveProperty('available_cpu');
+    });
   });
 
   describe('IAM (B5)', () => {

@@ -14,6 +14,7 @@ describe('IntegrityResponder props', () => {
       runtime: 'nodejs24',
       maxInstanceCount: 3,
       memoryMib: 256,
+      maxInstanceRequestConcurrency: 1,
       timeoutSeconds: 60,
       firestoreLocationId: 'us-central1',
       firestoreDeleteProtection: true,
@@ -39,6 +40,20 @@ describe('IntegrityResponder props', () => {
     );
   });
 
+  it('leaves availableCpu unset and concurrency at 1 by default', () => {
+    const r = resolveProps(base);
+    expect(r.maxInstanceRequestConcurrency).toBe(1);
+    expect(r).not.toHaveProperty('availableCpu');
+  });
+
+  it('accepts concurrency above 1 with at least 1 vCPU', () => {
+    expect(resolveProps({ ...base, maxInstanceRequestConcurrency: 8, availableCpu: '1' })).toEqual(
+      expect.objectContaining({ maxInstanceRequestConcurrency: 8, availableCpu: '1' }),
+    );
+    expect(resolveProps({ ...base, maxInstanceRequestConcurrency: 1000, availableCpu: '2' }).maxInstanceRequestConcurrency).toBe(1000);
+    expect(resolveProps({ ...base, maxInstanceRequestConcurrency: 1, availableCpu: '0.167' }).availableCpu).toBe('0.167');
+  });
+
   it('accepts the bounds of iamPropagationSeconds, 0 included', () => {
     expect(resolveProps({ ...base, iamPropagationSeconds: 0 }).iamPropagationSeconds).toBe(0);
     expect(resolveProps({ ...base, iamPropagationSeconds: 600 }).iamPropagationSeconds).toBe(600);
@@ -59,6 +74,43 @@ describe('IntegrityResponder props', () => {
     ['runtime is unsupported', { runtime: 'nodejs20' as never }, /runtime must be one of 'nodejs22', 'nodejs24', got 'nodejs20'/],
     ['maxInstanceCount is zero', { maxInstanceCount: 0 }, /maxInstanceCount must be an integer from 1 to 100, got 0/],
     ['maxInstanceCount is fractional', { maxInstanceCount: 2.5 }, /maxInstanceCount must be an integer/],
+    [
+      'maxInstanceRequestConcurrency is zero',
+      { maxInstanceRequestConcurrency: 0 },
+      /maxInstanceRequestConcurrency must be an integer from 1 to 1000, got 0/,
+    ],
+    [
+      'maxInstanceRequestConcurrency is above 1000',
+      { maxInstanceRequestConcurrency: 1001, availableCpu: '1' },
+      /maxInstanceRequestConcurrency must be an integer from 1 to 1000, got 1001/,
+    ],
+    [
+      'maxInstanceRequestConcurrency is fractional',
+      { maxInstanceRequestConcurrency: 2.5, availableCpu: '1' },
+      /maxInstanceRequestConcurrency must be an integer from 1 to 1000, got 2.5/,
+    ],
+    [
+      'maxInstanceRequestConcurrency is above 1 with less than 1 vCPU',
+      { maxInstanceRequestConcurrency: 8, availableCpu: '0.583' },
+      /maxInstanceRequestConcurrency 8 needs availableCpu of at least '1' \(Cloud Run allows concurrency above 1 only with 1 vCPU or more\), got '0.583'/,
+    ],
+    [
+      'maxInstanceRequestConcurrency is above 1 without availableCpu',
+      { maxInstanceRequestConcurrency: 8 },
+      /maxInstanceRequestConcurrency 8 needs availableCpu of at least '1' .*, got none/,
+    ],
+    ['availableCpu is not a Cloud Run value', { availableCpu: '3' }, /availableCpu must be one of '0.083', .*'8', got '3'/],
+    ['availableCpu is a number', { availableCpu: 1 as never }, /availableCpu must be one of .*, got 1/],
+    [
+      'availableCpu is 4 with too little memory',
+      { availableCpu: '4', memoryMib: 1024 },
+      /availableCpu '4' allows memoryMib from 2048 to 4096, got 1024/,
+    ],
+    [
+      'availableCpu is too small for the memory',
+      { availableCpu: '0.167', memoryMib: 2048 },
+      /availableCpu '0.167' allows memoryMib from 128 to 256, got 2048/,
+    ],
     ['memoryMib is too small', { memoryMib: 64 }, /memoryMib must be an integer from 128 to 4096, got 64/],
     ['timeoutSeconds is too long', { timeoutSeconds: 3600 }, /timeoutSeconds must be an integer from 1 to 540, got 3600/],
     ['firestoreDatabaseId is invalid', { firestoreDatabaseId: 'Default' }, /firestoreDatabaseId must match/],

@@ -424,6 +424,12 @@ export class IntegrityResponder extends Construct {
         minInstanceCount: 0,
         maxInstanceCount: p.maxInstanceCount,
         availableMemory: `${p.memoryMib}Mi`,
+        // Set together, and only when availableCpu is given: the default plan stays as it was
+        // (concurrency 1 and a CPU derived from the memory). See AVAILABLE_CPUS in props.ts.
+        ...(p.availableCpu !== undefined && {
+          availableCpu: p.availableCpu,
+          maxInstanceRequestConcurrency: p.maxInstanceRequestConcurrency,
+        }),
         timeoutSeconds: p.timeoutSeconds,
         environmentVariables: functionEnvironment({
           responseMode: p.responseMode,

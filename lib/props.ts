@@ -61,6 +61,23 @@ export interface IntegrityResponderProps {
   readonly memoryMib?: number;
 
   /**
+   * Events one function instance handles at once (`max_instance_request_concurrency`), an
+   * integer from 1 to 1000. Above 1, `availableCpu` must be at least `'1'`: Cloud Run allows
+   * concurrency above 1 only with at least one vCPU.
+   * @default 1
+   */
+  readonly maxInstanceRequestConcurrency?: number;
+
+  /**
+   * vCPUs of each function instance (`available_cpu`): one of `'0.083'`, `'0.167'`, `'0.333'`,
+   * `'0.583'`, `'1'`, `'2'`, `'4'`, `'6'`, `'8'`. Required, and at least `'1'`, when
+   * `maxInstanceRequestConcurrency` is above 1. Each value allows a memory range (e.g. `'0.583'`
+   * up to 1024 MiB, `'4'` from 2048 MiB, `'6'` and `'8'` only 4096 MiB).
+   * @default - not set: the platform derives the CPU from `memoryMib` (0.167 vCPU for 256 MiB)
+   */
+  readonly availableCpu?: string;
+
+  /**
    * Time one event may take before the platform retries it, seconds (1–540).
    * @default 60
    */
@@ -166,6 +183,8 @@ export interface ResolvedProps {
   readonly runtime: NodeRuntime;
   readonly maxInstanceCount: number;
   readonly memoryMib: number;
+  readonly maxInstanceRequestConcurrency: number;
+  readonly availableCpu?: string;
   readonly timeoutSeconds: number;
   readonly firestoreDatabaseId?: string;
   readonly firestoreLocationId: string;
@@ -242,6 +261,55 @@ function integer(name: string, value: number, min: number, max: number): void {
   }
 }
 
+/**
+ * vCPU values Cloud Run functions accepts for `available_cpu`, and the memory range (MiB, within
+ * this construct's 128–4096) each allows. Google documents that concurrency above 1 needs at
+ * least 1 vCPU ("If you use less than 1 CPU … Maximum concurrency must be set to 1",
+ * https://cloud.google.com/run/docs/configuring/services/cpu) and recommends starting
+ * concurrency at 8 (https://cloud.google.com/functions/docs/configuring/concurrency); the
+ * memory-to-CPU tiers (128 MiB .083, 256 MiB .167, 512 MiB .333, 1 GiB .583, 2 GiB 1 vCPU; 1 vCPU
+ * up to 4 GiB; 4 vCPU from 2 GiB; 6 and 8 vCPU from 4 GiB) are from
+ * https://cloud.google.com/functions/docs/configuring/memory and
+ * https://cloud.google.com/run/docs/configuring/services/memory-limits.
+ */
+export const AVAILABLE_CPUS: Readonly<Record<string, { readonly minMemoryMib: number; readonly maxMemoryMib: number }>> = {
+  '0.083': { minMemoryMib: 128, maxMemoryMib: 128 },
+  '0.167': { minMemoryMib: 128, maxMemoryMib: 256 },
+  '0.333': { minMemoryMib: 128, maxMemoryMib: 512 },
+  '0.583': { minMemoryMib: 128, maxMemoryMib: 1024 },
+  '1': { minMemoryMib: 128, maxMemoryMib: 4096 },
+  '2': { minMemoryMib: 128, maxMemoryMib: 4096 },
+  '4': { minMemoryMib: 2048, maxMemoryMib: 4096 },
+  '6': { minMemoryMib: 4096, maxMemoryMib: 4096 },
+  '8': { minMemoryMib: 4096, maxMemoryMib: 4096 },
+};
+
+function sizing(r: ResolvedProps): void {
+  integer('maxInstanceRequestConcurrency', r.maxInstanceRequestConcurrency, 1, 1000);
+  const cpu = r.availableCpu;
+  if (cpu !== undefined && !Token.isUnresolved(cpu)) {
+    // Listed by size: a Record puts the integer-like keys ('1', '2', …) first.
+    oneOf(
+      'availableCpu',
+      cpu,
+      Object.keys(AVAILABLE_CPUS).sort((a, b) => Number(a) - Number(b)),
+    );
+    const { minMemoryMib, maxMemoryMib } = AVAILABLE_CPUS[cpu]!;
+    if (!Token.isUnresolved(r.memoryMib) && (r.memoryMib < minMemoryMib || r.memoryMib > maxMemoryMib)) {
+      throw new IntegrityResponderPropsError(
+        `availableCpu ${show(cpu)} allows memoryMib from ${minMemoryMib} to ${maxMemoryMib}, got ${show(r.memoryMib)}`,
+      );
+    }
+  }
+  if (Token.isUnresolved(r.maxInstanceRequestConcurrency) || r.maxInstanceRequestConcurrency <= 1) return;
+  if (cpu === undefined || (!Token.isUnresolved(cpu) && Number(cpu) < 1)) {
+    throw new IntegrityResponderPropsError(
+      `maxInstanceRequestConcurrency ${r.maxInstanceRequestConcurrency} needs availableCpu of at least '1' ` +
+        `(Cloud Run allows concurrency above 1 only with 1 vCPU or more), got ${cpu === undefined ? 'none' : show(cpu)}`,
+    );
+  }
+}
+
 /** Applies the defaults documented on {@link IntegrityResponderProps} and validates the result. */
 export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
   if (props.projectId === undefined || props.projectId === '') {
@@ -266,6 +334,8 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
     runtime: props.runtime ?? 'nodejs24',
     maxInstanceCount: props.maxInstanceCount ?? 3,
     memoryMib: props.memoryMib ?? 256,
+    maxInstanceRequestConcurrency: props.maxInstanceRequestConcurrency ?? 1,
+    ...(props.availableCpu !== undefined && { availableCpu: props.availableCpu }),
     timeoutSeconds: props.timeoutSeconds ?? 60,
     ...(props.firestoreDatabaseId !== undefined && { firestoreDatabaseId: props.firestoreDatabaseId }),
     firestoreLocationId: props.firestoreLocationId ?? region,
@@ -293,6 +363,7 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
   oneOf('runtime', r.runtime, SUPPORTED_RUNTIMES);
   integer('maxInstanceCount', r.maxInstanceCount, 1, 100);
   integer('memoryMib', r.memoryMib, 128, 4096);
+  sizing(r);
   integer('timeoutSeconds', r.timeoutSeconds, 1, 540);
   if (r.firestoreDatabaseId !== undefined) {
     check('firestoreDatabaseId', r.firestoreDatabaseId, SETTINGS.firestoreDatabase.pattern, SETTINGS.firestoreDatabase.hint);
