@@ -62,6 +62,15 @@ describe('ComputeInstanceControl', () => {
     expect(requestLines()).toEqual(['GET /instances/1001']);
   });
 
+  it('reads the labels of a VM, which say whether it is exempt', async () => {
+    compute.add({ project, zone, name: 'web-1', id: '1001', labels: { 'integrity-response': 'exempt', team: 'a' } });
+
+    await expect(control().describe(target)).resolves.toEqual(
+      expect.objectContaining({ id: '1001', labels: { 'integrity-response': 'exempt', team: 'a' } }),
+    );
+    expect(requestLines()).toEqual(['GET /instances/1001']);
+  });
+
   it('refuses a reply about a different VM than the id it asked for', async () => {
     // An API misbehaving: the path names 1001, the reply is about 2002.
     compute.add({ project, zone, name: '1001', id: '2002' });

@@ -15,6 +15,7 @@ const COMPLETE = {
   COMPUTE_TIMEOUT_SECONDS: '5',
   FAILURE_ACTION: 'suspend',
   ENFORCEMENT: 'dry-run',
+  EXEMPT_LABEL: 'keep=yes',
 };
 
 function planEnvironment(props = {}): Record<string, string> {
@@ -39,6 +40,7 @@ describe('loadConfig', () => {
       computeTimeoutSeconds: 5,
       failureAction: 'suspend',
       enforcement: 'dry-run',
+      exemptLabel: 'keep=yes',
     });
   });
 
@@ -89,6 +91,11 @@ describe('loadConfig', () => {
     ['COMPUTE_TIMEOUT_SECONDS', '0', /COMPUTE_TIMEOUT_SECONDS/],
     ['FAILURE_ACTION', 'delete', /FAILURE_ACTION must be one of stop, suspend/],
     ['ENFORCEMENT', 'dryrun', /ENFORCEMENT must be one of enforce, dry-run/],
+    ['EXEMPT_LABEL', 'integrity-response', /EXEMPT_LABEL must be a GCE label as key=value/],
+    ['EXEMPT_LABEL', 'Integrity-Response=exempt', /EXEMPT_LABEL must be a GCE label/],
+    ['EXEMPT_LABEL', '1key=exempt', /EXEMPT_LABEL must be a GCE label/],
+    ['EXEMPT_LABEL', 'key=a=b', /EXEMPT_LABEL must be a GCE label/],
+    ['EXEMPT_LABEL', `key=${'v'.repeat(64)}`, /EXEMPT_LABEL must be a GCE label/],
   ])('fails when %s is %s', (name, value, message) => {
     expect(() => loadConfig({ ...COMPLETE, [name]: value })).toThrow(message);
   });
@@ -121,6 +128,7 @@ describe('the contract between construct and function', () => {
       computeTimeoutSeconds: 15,
       failureAction: 'stop',
       enforcement: 'enforce',
+      exemptLabel: 'integrity-response=exempt',
     });
   });
 
@@ -136,9 +144,11 @@ describe('the contract between construct and function', () => {
       namePrefix: 'fleet-x',
       failureAction: 'suspend',
       enforcement: 'dry-run',
+      exemptLabel: 'team_a=no-response',
     });
     expect(loadConfig(env)).toEqual(
       expect.objectContaining({
+        exemptLabel: 'team_a=no-response',
         failureAction: 'suspend',
         enforcement: 'dry-run',
         mode: 'shutdown',
@@ -151,6 +161,13 @@ describe('the contract between construct and function', () => {
         ledgerDatabase: 'fleet-x-decisions',
       }),
     );
+  });
+
+  it('accepts at the construct exactly the exemption labels the function accepts', () => {
+    expect(planEnvironment({ exemptLabel: 'keep=' }).EXEMPT_LABEL).toBe('keep=');
+    expect(loadConfig(planEnvironment({ exemptLabel: 'keep=' })).exemptLabel).toBe('keep=');
+    expect(() => planEnvironment({ exemptLabel: 'Keep=yes' })).toThrow(/exemptLabel must match .*a GCE label as key=value.*got 'Keep=yes'/);
+    expect(() => loadConfig({ ...COMPLETE, EXEMPT_LABEL: 'Keep=yes' })).toThrow(/EXEMPT_LABEL must be a GCE label as key=value/);
   });
 
   it('accepts at the construct exactly the range the function accepts', () => {
@@ -181,6 +198,7 @@ describe('the contract between construct and function', () => {
       computeTimeoutSeconds: 1,
       failureAction: 'suspend',
       enforcement: 'dry-run',
+      exemptLabel: 'integrity-response=exempt',
     });
     expect(Object.keys(env)).toEqual(FUNCTION_VARIABLES);
   });

@@ -39,6 +39,13 @@ describeWithEmulators('the responder end to end', () => {
     ] as const) {
       h.compute.add({ project: relearn.plan.projectId, zone: ZONE, name, id });
     }
+    h.compute.add({
+      project: relearn.plan.projectId,
+      zone: ZONE,
+      name: 'legacy-1',
+      id: '7001',
+      labels: { 'integrity-response': 'exempt' },
+    });
   }, 180_000);
 
   afterAll(async () => {
@@ -100,7 +107,7 @@ describeWithEmulators('the responder end to end', () => {
         message: expect.stringContaining('suspending the instance'),
       }),
     );
-    expect(r.requests).toEqual(['POST instances/4001/suspend', 'POST operations/operation-*-suspend/wait']);
+    expect(r.requests).toEqual(['GET instances/4001', 'POST instances/4001/suspend', 'POST operations/operation-*-suspend/wait']);
     const post = h.compute.requests.filter((q) => q.method === 'POST' && q.path.endsWith('/instances/4001/suspend')).at(-1)!;
     expect(post.query.requestId).toBe(r.log.requestId);
     expect(vm('4001').status).toBe('SUSPENDED');
@@ -120,7 +127,8 @@ describeWithEmulators('the responder end to end', () => {
         message: expect.stringMatching(/^Dry run: would stop /),
       }),
     );
-    expect(r.requests).toEqual([]);
+    // Read for its labels; never mutated.
+    expect(r.requests).toEqual(['GET instances/5001']);
     expect(vm('5001').status).toBe('RUNNING');
   });
 
@@ -158,8 +166,26 @@ describeWithEmulators('the responder end to end', () => {
     expect(r.log).toEqual(
       expect.objectContaining({ severity: 'WARNING', decision: 'stop', reason: 'not-known-good', operationStatus: 'DONE' }),
     );
-    expect(r.requests).toEqual(['POST instances/1002/stop', 'POST operations/operation-*-stop/wait']);
+    expect(r.requests).toEqual(['GET instances/1002', 'POST instances/1002/stop', 'POST operations/operation-*-stop/wait']);
     expect(vm('1002').status).toBe('TERMINATED');
+  });
+
+  it('never stops a VM labelled integrity-response=exempt: one get, no mutation, a CRITICAL exempt line', async () => {
+    const r = await send(relearn, { name: 'legacy-1', instanceId: '7001', actual: linuxPcrs('rootkit') });
+    expect(r.log).toEqual(
+      expect.objectContaining({
+        severity: 'CRITICAL',
+        decision: 'none',
+        reason: 'exempt',
+        wouldHave: 'stop',
+        exemptLabel: 'integrity-response=exempt',
+        message: expect.stringMatching(
+          /is exempt \(label integrity-response=exempt\): NOT stopping it though its integrity is not vetted$/,
+        ),
+      }),
+    );
+    expect(r.requests).toEqual(['GET instances/7001']);
+    expect(vm('7001').status).toBe('RUNNING');
   });
 
   it('never relearns on a subset of the measured PCRs', async () => {
@@ -171,7 +197,7 @@ describeWithEmulators('the responder end to end', () => {
   it('acts on the instance id when the entry carries no name', async () => {
     const r = await send(relearn, { name: null, instanceId: '1003', actual: linuxPcrs('rootkit') });
     expect(r.log).toEqual(expect.objectContaining({ decision: 'stop', instanceId: '1003', instanceFound: true }));
-    expect(r.requests).toEqual(['POST instances/1003/stop', 'POST operations/operation-*-stop/wait']);
+    expect(r.requests).toEqual(['GET instances/1003', 'POST instances/1003/stop', 'POST operations/operation-*-stop/wait']);
     expect(vm('1003').status).toBe('TERMINATED');
   });
 
@@ -184,7 +210,7 @@ describeWithEmulators('the responder end to end', () => {
   it('stops a VM on a failed early-boot report in shutdown mode', async () => {
     const r = await send(shutdown, { kind: 'earlyBootReportEvent', name: 'db-1', instanceId: '3001' });
     expect(r.log).toEqual(expect.objectContaining({ mode: 'shutdown', decision: 'stop', reason: 'policy-failed' }));
-    expect(r.requests).toEqual(['POST instances/3001/stop', 'POST operations/operation-*-stop/wait']);
+    expect(r.requests).toEqual(['GET instances/3001', 'POST instances/3001/stop', 'POST operations/operation-*-stop/wait']);
   });
 
   it('does not relearn a VM that has started again since the reported boot', async () => {
@@ -233,7 +259,8 @@ describeWithEmulators('the responder end to end', () => {
   it('acknowledges an instance the Compute API answers 404 for', async () => {
     const r = await send(relearn, { name: 'deleted-vm', instanceId: '4040', actual: linuxPcrs('rootkit') });
     expect(r.log).toEqual(expect.objectContaining({ severity: 'WARNING', instanceFound: false }));
-    expect(r.requests).toEqual(['POST instances/4040/stop']);
+    // Gone at the get: nothing is sent to stop it.
+    expect(r.requests).toEqual(['GET instances/4040']);
   });
 
   it('ignores other integrity events', async () => {

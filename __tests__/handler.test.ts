@@ -4,7 +4,7 @@ import { HandlerDeps, handleMessage, requestIdFor } from '../function/handler';
 import { ledgerDocumentId, ledgerKey } from '../function/ledger';
 import { fingerprint } from '../function/measurements';
 import { IntegrityReport, parseMeasurements, parseMessage } from '../function/parse';
-import { InstanceTarget, OperationFailedError } from '../function/ports';
+import { OperationFailedError } from '../function/ports';
 import type { InstanceState } from '../function/decide';
 import { CapturingLogger, MemoryBaselines, MemoryLedger, RecordingInstances } from './support/fakes';
 import {
@@ -21,7 +21,7 @@ import {
 function setup(
   mode: ResponseMode = 'relearn-if-known-good',
   instances = new RecordingInstances(),
-  extra: Pick<HandlerDeps, 'failureAction' | 'enforcement'> = {},
+  extra: Pick<HandlerDeps, 'failureAction' | 'enforcement' | 'exemptLabel'> = {},
 ) {
   const baselines = new MemoryBaselines();
   const ledger = new MemoryLedger();
@@ -45,6 +45,8 @@ const VM = `fleet-prod-1234/europe-west1-b/${DEFAULT_INSTANCE_ID}`;
 const GET = `get ${VM}`;
 const STOP = `stop ${VM}`;
 const RELEARNED = [GET, `relearn ${VM}`];
+/** A stop reads the VM first (its exemption label), then stops it. */
+const STOPPED = [GET, STOP];
 /** What instances.get answers for the fixture VM when it runs, started at `lastStartTimestamp`. */
 const running = (lastStartTimestamp: string): InstanceState => ({ id: DEFAULT_INSTANCE_ID, status: 'RUNNING', lastStartTimestamp });
 
@@ -102,7 +104,7 @@ describe('handleMessage in relearn-if-known-good mode', () => {
     const t = setup();
     t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
     await t.run({ actual: linuxPcrs('tampered') });
-    expect(t.instances.calls).toEqual([STOP]);
+    expect(t.instances.calls).toEqual(STOPPED);
     expect(t.logger.lines).toEqual([expect.objectContaining({ severity: 'WARNING', decision: 'stop', reason: 'not-known-good' })]);
   });
 
@@ -111,7 +113,7 @@ describe('handleMessage in relearn-if-known-good mode', () => {
     const good = windowsPcrs('good');
     t.baselines.add('baseline1', tutorialDocument(good));
     await t.run({ actual: good.map((p) => (p.pcrNum === 'PCR_13' ? { ...p, value: 'AAAAAAAAAAAAAAAAAAAAAAAAAAA=' } : p)) });
-    expect(t.instances.calls).toEqual([STOP]);
+    expect(t.instances.calls).toEqual(STOPPED);
   });
 
   it('never relearns on a baseline holding a subset of the measured PCRs', async () => {
@@ -119,21 +121,21 @@ describe('handleMessage in relearn-if-known-good mode', () => {
     // The three Linux PCRs of a Windows VM are known good; the other three are not vetted.
     t.baselines.add('linux-only', tutorialDocument(windowsPcrs('good').slice(0, 3)));
     await t.run({ actual: windowsPcrs('good') });
-    expect(t.instances.calls).toEqual([STOP]);
+    expect(t.instances.calls).toEqual(STOPPED);
   });
 
   it('never relearns on a baseline holding a superset of the measured PCRs', async () => {
     const t = setup();
     t.baselines.add('windows', tutorialDocument(windowsPcrs('good')));
     await t.run({ actual: windowsPcrs('good').slice(0, 3) });
-    expect(t.instances.calls).toEqual([STOP]);
+    expect(t.instances.calls).toEqual(STOPPED);
   });
 
   it('never relearns when the hash algorithms differ for the same values', async () => {
     const t = setup();
     t.baselines.add('sha256', tutorialDocument(linuxPcrs('good').map((p) => ({ ...p, hashAlgo: 'SHA256' }))));
     await t.run({ actual: linuxPcrs('good') });
-    expect(t.instances.calls).toEqual([STOP]);
+    expect(t.instances.calls).toEqual(STOPPED);
   });
 
   it('ignores a failed early-boot report: only the late-boot report may relearn', async () => {
@@ -183,7 +185,8 @@ describe('relearning only the boot that was vetted', () => {
     t.instances.states.set(DEFAULT_INSTANCE_ID, { ...running(new Date(Date.now() - 60_000).toISOString()), status: 'TERMINATED' });
     await t.run({ actual: linuxPcrs('good') });
     await t.run({ actual: linuxPcrs('good') });
-    expect(t.instances.calls).toEqual([GET]);
+    // Each delivery reads the VM (for its labels); only the first decides on it.
+    expect(t.instances.calls).toEqual([GET, GET]);
     expect([...t.ledger.records.values()]).toEqual([
       expect.objectContaining({
         outcome: 'done',
@@ -205,7 +208,7 @@ describe('failed reports too old to vet', () => {
     t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
     await t.run({ actual: linuxPcrs('good'), timestamp: hoursAgo(2) });
     expect(t.baselines.lookups).toBe(0);
-    expect(t.instances.calls).toEqual([STOP]);
+    expect(t.instances.calls).toEqual(STOPPED);
     expect(t.logger.lines).toEqual([
       expect.objectContaining({ severity: 'CRITICAL', decision: 'stop', reason: 'stale-event-fail-closed', ageSeconds: 7200 }),
     ]);
@@ -233,7 +236,7 @@ describe('failed reports too old to vet', () => {
     delete (entry.jsonPayload as Record<string, unknown>).bootCounter;
     await t.run(entry);
     expect(t.baselines.lookups).toBe(0);
-    expect(t.instances.calls).toEqual([STOP]);
+    expect(t.instances.calls).toEqual(STOPPED);
     expect(t.logger.lines).toEqual([
       expect.objectContaining({
         severity: 'CRITICAL',
@@ -306,7 +309,7 @@ describe('handleMessage in shutdown mode', () => {
   it('stops the VM on a failed early-boot report', async () => {
     const t = setup('shutdown');
     await t.run({ kind: 'earlyBootReportEvent' });
-    expect(t.instances.calls).toEqual([STOP]);
+    expect(t.instances.calls).toEqual(STOPPED);
     expect(t.logger.lines).toEqual([
       expect.objectContaining({ mode: 'shutdown', decision: 'stop', reason: 'policy-failed', eventKind: 'earlyBoot' }),
     ]);
@@ -316,7 +319,7 @@ describe('handleMessage in shutdown mode', () => {
     const t = setup('shutdown');
     t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
     await t.run({ actual: linuxPcrs('good') });
-    expect(t.instances.calls).toEqual([STOP]);
+    expect(t.instances.calls).toEqual(STOPPED);
     expect(t.baselines.lookups).toBe(0);
   });
 
@@ -331,7 +334,7 @@ describe('addressing the instance', () => {
   it('acts on the numeric instance id even when the entry carries a name', async () => {
     const t = setup();
     await t.run({ name: 'db-3' });
-    expect(t.instances.calls).toEqual([STOP]);
+    expect(t.instances.calls).toEqual(STOPPED);
   });
 
   it("uses the entry's name only in the log line", async () => {
@@ -346,7 +349,7 @@ describe('addressing the instance', () => {
   it('acts on the id alone when the entry carries no name', async () => {
     const t = setup();
     await t.run({ name: null });
-    expect(t.instances.calls).toEqual([STOP]);
+    expect(t.instances.calls).toEqual(STOPPED);
     expect(t.logger.lines).toEqual([expect.objectContaining({ instanceId: DEFAULT_INSTANCE_ID, message: expect.stringContaining(VM) })]);
     expect(t.logger.lines[0]).not.toHaveProperty('instanceName');
   });
@@ -367,7 +370,8 @@ describe('addressing the instance', () => {
     t.instances.gone.add(DEFAULT_INSTANCE_ID);
     const outcome = await t.run({});
     expect(outcome).toEqual(expect.objectContaining({ status: 'decided', instanceFound: false }));
-    expect(t.instances.calls).toEqual([STOP]);
+    // Gone at the get: no stop is sent.
+    expect(t.instances.calls).toEqual([GET]);
     expect(t.logger.lines).toEqual([
       expect.objectContaining({ severity: 'WARNING', instanceFound: false, decision: 'stop', operationStatus: 'instance-not-found' }),
     ]);
@@ -386,7 +390,7 @@ describe('addressing the instance', () => {
 
     // Redelivered: still reported as gone, not as a relearn done.
     expect(await t.run({ actual: linuxPcrs('good') })).toEqual(expect.objectContaining({ instanceFound: false }));
-    expect(t.instances.calls).toEqual([GET]);
+    expect(t.instances.calls).toEqual([GET, GET]);
     expect(t.logger.lines[1]).toEqual(expect.objectContaining({ severity: 'WARNING', instanceFound: false, alreadyDone: true }));
   });
 });
@@ -466,7 +470,7 @@ describe('the decision ledger', () => {
 
     const outcome = await t.run({ bootCounter: '7', actual: unknown() }, 'msg-b');
     expect(outcome).toEqual(expect.objectContaining({ decision: { action: 'stop', reason: 'conflicting-reports' } }));
-    expect(calls(t)).toEqual([...RELEARNED, STOP]);
+    expect(calls(t)).toEqual([...RELEARNED, ...STOPPED]);
     expect(t.logger.lines[1]).toEqual(
       expect.objectContaining({
         severity: 'CRITICAL',
@@ -479,7 +483,7 @@ describe('the decision ledger', () => {
     );
 
     await t.run({ bootCounter: '7', actual: knownGood() }, 'msg-a');
-    expect(calls(t)).toEqual([...RELEARNED, STOP]);
+    expect(calls(t)).toEqual([...RELEARNED, ...STOPPED, GET]);
     expect(t.logger.lines[2]).toEqual(
       expect.objectContaining({
         severity: 'INFO',
@@ -499,7 +503,7 @@ describe('the decision ledger', () => {
     const t = setup();
     t.baselines.add('baseline1', tutorialDocument(knownGood()));
     await t.run({ bootCounter: '7', actual: unknown() }, 'msg-b');
-    expect(calls(t)).toEqual([STOP]);
+    expect(calls(t)).toEqual(STOPPED);
 
     const outcome = await t.run({ bootCounter: '7', actual: knownGood() }, 'msg-a');
     expect(outcome).toEqual(expect.objectContaining({ decision: { action: 'stop', reason: 'conflicting-reports' } }));
@@ -513,7 +517,7 @@ describe('the decision ledger', () => {
     );
     await t.run({ bootCounter: '7', actual: knownGood() }, 'msg-a');
     expect(calls(t).filter((c) => c.startsWith('relearn'))).toEqual([]);
-    expect(calls(t)).toEqual([STOP, STOP]);
+    expect(calls(t)).toEqual([...STOPPED, ...STOPPED, GET]);
   });
 
   it('never relearns on a report about a boot older than one already recorded', async () => {
@@ -524,7 +528,7 @@ describe('the decision ledger', () => {
 
     const outcome = await t.run({ bootCounter: '8', actual: knownGood() }, 'msg-8');
     expect(outcome).toEqual(expect.objectContaining({ decision: { action: 'none', reason: 'older-boot' } }));
-    expect(calls(t)).toEqual(RELEARNED);
+    expect(calls(t)).toEqual([...RELEARNED, GET]);
     expect(t.logger.lines[1]).toEqual(
       expect.objectContaining({ severity: 'WARNING', decision: 'none', reason: 'older-boot', ledger: 'older-boot' }),
     );
@@ -535,7 +539,7 @@ describe('the decision ledger', () => {
     t.baselines.add('baseline1', tutorialDocument(knownGood()));
     await t.run({ bootCounter: '10', actual: knownGood() }, 'msg-10');
     await t.run({ bootCounter: '9', actual: knownGood() }, 'msg-9');
-    expect(calls(t)).toEqual(RELEARNED);
+    expect(calls(t)).toEqual([...RELEARNED, GET]);
     expect(t.logger.lines[1]).toEqual(expect.objectContaining({ decision: 'none', reason: 'older-boot' }));
   });
 
@@ -545,14 +549,14 @@ describe('the decision ledger', () => {
     await t.run({ bootCounter: '9', actual: knownGood() }, 'msg-9');
     const outcome = await t.run({ bootCounter: '6', actual: unknown() }, 'msg-6');
     expect(outcome).toEqual(expect.objectContaining({ decision: { action: 'stop', reason: 'not-known-good' } }));
-    expect(calls(t)).toEqual([...RELEARNED, STOP]);
+    expect(calls(t)).toEqual([...RELEARNED, ...STOPPED]);
   });
 
-  it('makes no second Compute call for a redelivered message whose action completed', async () => {
+  it('makes no second stop for a redelivered message whose action completed (only the get that reads its labels)', async () => {
     const t = setup();
     await t.run({ actual: unknown() }, 'msg-1');
     await t.run({ actual: unknown() }, 'msg-1');
-    expect(calls(t)).toEqual([STOP]);
+    expect(calls(t)).toEqual([...STOPPED, GET]);
     expect(t.logger.lines).toEqual([
       expect.objectContaining({ severity: 'WARNING', decision: 'stop', ledger: 'new', alreadyDone: false }),
       expect.objectContaining({
@@ -575,7 +579,7 @@ describe('the decision ledger', () => {
 
     delete t.instances.failWith;
     await t.run({ actual: unknown() }, 'msg-1');
-    expect(calls(t)).toEqual([STOP, STOP]);
+    expect(calls(t)).toEqual([...STOPPED, ...STOPPED]);
     expect(t.logger.lines.at(-1)).toEqual(
       expect.objectContaining({
         decision: 'stop',
@@ -589,25 +593,21 @@ describe('the decision ledger', () => {
   });
 
   it('withdraws a relearn when a conflicting report was recorded in between', async () => {
-    /** Another function instance records a conflicting report while this one looks at the VM. */
-    class RacingInstances extends RecordingInstances {
-      ledger?: MemoryLedger;
-      override async describe(i: InstanceTarget): Promise<InstanceState> {
-        const parsed = parseMessage(pubsubData(integrityEntry({ actual: unknown() }), 'msg-b'));
-        if (parsed.status !== 'report') throw new Error('fixture did not parse');
-        const report: IntegrityReport = parsed.report;
-        await this.ledger!.record({
-          report,
-          proposed: { action: 'stop', reason: 'not-known-good' },
-          fingerprint: fingerprint(report.actualMeasurements),
-          requestIdFor: (action) => requestIdFor('msg-b', action),
-        });
-        return super.describe(i);
-      }
-    }
-    const racing = new RacingInstances();
-    const t = setup('relearn-if-known-good', racing);
-    racing.ledger = t.ledger;
+    const t = setup();
+    // Another function instance records a conflicting report after this one recorded its relearn.
+    const inConflict = t.ledger.inConflict.bind(t.ledger);
+    t.ledger.inConflict = async (key) => {
+      const parsed = parseMessage(pubsubData(integrityEntry({ actual: unknown() }), 'msg-b'));
+      if (parsed.status !== 'report') throw new Error('fixture did not parse');
+      const report: IntegrityReport = parsed.report;
+      await t.ledger.record({
+        report,
+        proposed: { action: 'stop', reason: 'not-known-good' },
+        fingerprint: fingerprint(report.actualMeasurements),
+        requestIdFor: (action) => requestIdFor('msg-b', action),
+      });
+      return inConflict(key);
+    };
     t.baselines.add('baseline1', tutorialDocument(knownGood()));
 
     const outcome = await t.run({ actual: knownGood() }, 'msg-a');
@@ -644,7 +644,7 @@ describe('the decision ledger', () => {
     const t = setup();
     t.instances.failWith = new OperationFailedError('operation-1', 'QUOTA_EXCEEDED: quota CPUS exceeded');
     await expect(t.run({ actual: unknown() })).rejects.toThrow(OperationFailedError);
-    expect(calls(t)).toEqual([STOP]);
+    expect(calls(t)).toEqual(STOPPED);
     expect(t.logger.lines).toEqual([
       expect.objectContaining({ severity: 'ERROR', retry: true, error: expect.stringContaining('QUOTA_EXCEEDED'), eventId: 'msg-1' }),
     ]);
@@ -721,7 +721,7 @@ describe('containing a VM by suspending it (failureAction suspend)', () => {
     const t = suspending();
     const outcome = await t.run({ actual: linuxPcrs('tampered') }, 'msg-1');
     expect(outcome).toEqual(expect.objectContaining({ decision: { action: 'stop', reason: 'not-known-good' } }));
-    expect(t.instances.calls).toEqual([SUSPEND]);
+    expect(t.instances.calls).toEqual([GET, SUSPEND]);
     expect(t.logger.lines).toEqual([
       expect.objectContaining({
         severity: 'WARNING',
@@ -741,7 +741,7 @@ describe('containing a VM by suspending it (failureAction suspend)', () => {
     const t = suspending('shutdown');
     await t.run({ kind: 'earlyBootReportEvent', bootCounter: '3' }, 'msg-1');
     await t.run({ bootCounter: '4', timestamp: new Date(Date.now() - 7200_000).toISOString() }, 'msg-2');
-    expect(t.instances.calls).toEqual([SUSPEND, SUSPEND]);
+    expect(t.instances.calls).toEqual([GET, SUSPEND, GET, SUSPEND]);
     expect(t.logger.lines[1]).toEqual(
       expect.objectContaining({
         severity: 'CRITICAL',
@@ -756,7 +756,7 @@ describe('containing a VM by suspending it (failureAction suspend)', () => {
     t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
     await t.run({ bootCounter: '7', actual: linuxPcrs('good') }, 'msg-a');
     await t.run({ bootCounter: '7', actual: linuxPcrs('tampered') }, 'msg-b');
-    expect(t.instances.calls).toEqual([...RELEARNED, SUSPEND]);
+    expect(t.instances.calls).toEqual([...RELEARNED, GET, SUSPEND]);
     expect(t.logger.lines[1]).toEqual(
       expect.objectContaining({
         severity: 'CRITICAL',
@@ -783,7 +783,7 @@ describe('containing a VM by suspending it (failureAction suspend)', () => {
     delete t.instances.failWith;
     const deps: HandlerDeps = { ...t.deps, failureAction: 'stop' };
     await handleMessage(pubsubData(integrityEntry({ actual: linuxPcrs('tampered') })), deps, { id: 'msg-1' });
-    expect(t.instances.calls).toEqual([SUSPEND, SUSPEND]);
+    expect(t.instances.calls).toEqual([GET, SUSPEND, GET, SUSPEND]);
     expect(t.logger.lines.at(-1)).toEqual(
       expect.objectContaining({ containment: 'suspend', ledger: 'repeat', requestId: requestIdFor('msg-1', 'suspend') }),
     );
@@ -803,11 +803,11 @@ describe('dry run (enforcement dry-run)', () => {
   const dry = (mode: ResponseMode = 'relearn-if-known-good', failureAction: 'stop' | 'suspend' = 'stop') =>
     setup(mode, new RecordingInstances(), { enforcement: 'dry-run', failureAction });
 
-  it('decides a stop, records it and logs it, with no Compute call', async () => {
+  it('decides a stop, records it and logs it, with no Compute mutation (only the get for its labels)', async () => {
     const t = dry();
     const outcome = await t.run({ actual: linuxPcrs('tampered') }, 'msg-1');
     expect(outcome).toEqual(expect.objectContaining({ decision: { action: 'stop', reason: 'not-known-good' } }));
-    expect(t.instances.calls).toEqual([]);
+    expect(t.instances.calls).toEqual([GET]);
     expect(t.baselines.lookups).toBe(1);
     expect(t.logger.lines).toEqual([
       expect.objectContaining({
@@ -835,7 +835,7 @@ describe('dry run (enforcement dry-run)', () => {
   it('says it would suspend when the failure action is suspend', async () => {
     const t = dry('shutdown', 'suspend');
     await t.run({ kind: 'earlyBootReportEvent' }, 'msg-1');
-    expect(t.instances.calls).toEqual([]);
+    expect(t.instances.calls).toEqual([GET]);
     expect(t.logger.lines).toEqual([
       expect.objectContaining({
         containment: 'suspend',
@@ -868,7 +868,7 @@ describe('dry run (enforcement dry-run)', () => {
     t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
     await t.run({ bootCounter: '7', actual: linuxPcrs('good') }, 'msg-a');
     await t.run({ bootCounter: '7', actual: linuxPcrs('tampered') }, 'msg-b');
-    expect(t.instances.calls).toEqual([GET]);
+    expect(t.instances.calls).toEqual([GET, GET]);
     expect(t.logger.lines[1]).toEqual(
       expect.objectContaining({
         severity: 'CRITICAL',
@@ -889,18 +889,141 @@ describe('dry run (enforcement dry-run)', () => {
     t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
     await t.run({ bootCounter: '9', actual: linuxPcrs('tampered') }, 'msg-a');
     await t.run({ bootCounter: '8', actual: linuxPcrs('good') }, 'msg-b');
-    expect(t.instances.calls).toEqual([]);
+    expect(t.instances.calls).toEqual([GET, GET]);
     expect(t.logger.lines[1]).toEqual(
       expect.objectContaining({ decision: 'none', reason: 'older-boot', ledger: 'older-boot', dryRun: true }),
     );
   });
 
-  it('makes no Compute call for a redelivered message either', async () => {
+  it('makes no Compute mutation for a redelivered message either', async () => {
     const t = dry();
     await t.run({ actual: linuxPcrs('tampered') }, 'msg-1');
     await t.run({ actual: linuxPcrs('tampered') }, 'msg-1');
-    expect(t.instances.calls).toEqual([]);
+    expect(t.instances.calls).toEqual([GET, GET]);
     expect(t.logger.lines[1]).toEqual(expect.objectContaining({ severity: 'INFO', alreadyDone: true, dryRun: true, ledger: 'repeat' }));
+  });
+});
+
+describe('exempt VMs (the exemption label)', () => {
+  const EXEMPT: InstanceState = { ...running(new Date(Date.now() - 60_000).toISOString()), labels: { 'integrity-response': 'exempt' } };
+  const exempt = (
+    extra: Pick<HandlerDeps, 'failureAction' | 'enforcement' | 'exemptLabel'> = {},
+    mode: ResponseMode = 'relearn-if-known-good',
+  ) => {
+    const t = setup(mode, new RecordingInstances(), extra);
+    t.instances.states.set(DEFAULT_INSTANCE_ID, EXEMPT);
+    return t;
+  };
+
+  it('never stops an exempt VM: a CRITICAL line says what it would have done, and the ledger keeps no record', async () => {
+    const t = exempt();
+    const outcome = await t.run({ actual: linuxPcrs('tampered') });
+    expect(outcome).toEqual(
+      expect.objectContaining({
+        status: 'decided',
+        instanceFound: true,
+        decision: { action: 'none', reason: 'exempt', wouldHave: 'stop' },
+      }),
+    );
+    expect(t.instances.calls).toEqual([GET]);
+    expect(t.logger.lines).toEqual([
+      expect.objectContaining({
+        severity: 'CRITICAL',
+        decision: 'none',
+        reason: 'exempt',
+        wouldHave: 'stop',
+        exemptLabel: 'integrity-response=exempt',
+        message: `Instance fleet-prod-1234/europe-west1-b/web-1 (boot 7) is exempt (label integrity-response=exempt): NOT stopping it though its integrity is not vetted`,
+      }),
+    ]);
+    expect(t.ledger.records.size).toBe(0);
+  });
+
+  it('never suspends an exempt VM either', async () => {
+    const t = exempt({ failureAction: 'suspend' }, 'shutdown');
+    await t.run({});
+    expect(t.instances.calls).toEqual([GET]);
+    expect(t.logger.lines).toEqual([
+      expect.objectContaining({
+        severity: 'CRITICAL',
+        reason: 'exempt',
+        wouldHave: 'suspend',
+        message: expect.stringMatching(/NOT suspending it/),
+      }),
+    ]);
+  });
+
+  it('never relearns an exempt VM, and reads it once', async () => {
+    const t = exempt();
+    t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
+    const outcome = await t.run({ actual: linuxPcrs('good') });
+    expect(outcome).toEqual(expect.objectContaining({ decision: { action: 'none', reason: 'exempt', wouldHave: 'relearn' } }));
+    expect(t.instances.calls).toEqual([GET]);
+    expect(t.logger.lines).toEqual([
+      expect.objectContaining({
+        severity: 'CRITICAL',
+        reason: 'exempt',
+        wouldHave: 'relearn',
+        message: expect.stringMatching(/is exempt \(label integrity-response=exempt\): NOT relearning/),
+      }),
+    ]);
+    expect(t.ledger.records.size).toBe(0);
+  });
+
+  it('reads a VM once for a relearn that is not exempt', async () => {
+    const t = setup();
+    t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
+    t.instances.states.set(DEFAULT_INSTANCE_ID, { ...running(new Date(Date.now() - 60_000).toISOString()), labels: { team: 'a' } });
+    await t.run({ actual: linuxPcrs('good') });
+    expect(t.instances.calls).toEqual(RELEARNED);
+  });
+
+  it('stops a VM whose exemption label has another value', async () => {
+    const t = setup();
+    t.instances.states.set(DEFAULT_INSTANCE_ID, {
+      ...running(new Date(Date.now() - 60_000).toISOString()),
+      labels: { 'integrity-response': 'audit' },
+    });
+    const outcome = await t.run({ actual: linuxPcrs('tampered') });
+    expect(outcome).toEqual(expect.objectContaining({ decision: { action: 'stop', reason: 'not-known-good' } }));
+    expect(t.instances.calls).toEqual(STOPPED);
+  });
+
+  it('honours a configured EXEMPT_LABEL, and only that one', async () => {
+    const t = exempt({ exemptLabel: 'ops_hold=yes' });
+    await t.run({ actual: linuxPcrs('tampered') });
+    expect(t.instances.calls).toEqual(STOPPED);
+
+    t.instances.states.set(DEFAULT_INSTANCE_ID, { ...EXEMPT, labels: { ops_hold: 'yes' } });
+    await t.run({ actual: linuxPcrs('tampered'), bootCounter: '8' }, 'msg-2');
+    expect(t.instances.calls).toEqual([...STOPPED, GET]);
+    expect(t.logger.lines.at(-1)).toEqual(
+      expect.objectContaining({ reason: 'exempt', exemptLabel: 'ops_hold=yes', message: expect.stringContaining('(label ops_hold=yes)') }),
+    );
+  });
+
+  it('still reports an exemption in dry-run', async () => {
+    const t = exempt({ enforcement: 'dry-run' });
+    await t.run({ actual: linuxPcrs('tampered') });
+    expect(t.instances.calls).toEqual([GET]);
+    expect(t.logger.lines).toEqual([
+      expect.objectContaining({
+        severity: 'CRITICAL',
+        reason: 'exempt',
+        wouldHave: 'stop',
+        dryRun: true,
+        message: expect.stringMatching(/^Instance .* is exempt/),
+      }),
+    ]);
+    expect(t.ledger.records.size).toBe(0);
+  });
+
+  it('redelivers, with no ledger record, when the get fails', async () => {
+    const t = setup();
+    t.instances.getFailsWith = new Error('503 Service Unavailable');
+    await expect(t.run({ actual: linuxPcrs('tampered') })).rejects.toThrow('503');
+    expect(t.instances.calls).toEqual([GET]);
+    expect(t.ledger.records.size).toBe(0);
   });
 });
 

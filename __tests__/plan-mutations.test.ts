@@ -93,6 +93,13 @@ const mutations: Mutation[] = [
     mentions: 'datastore.entities.delete',
   },
   {
+    name: 'compute.instances.get missing from the shutdown-mode role (it reads the exemption label)',
+    config: 'shutdown',
+    mutate: (r) => (at(r, ROLE).permissions = at(r, ROLE).permissions.filter((p: string) => p !== 'compute.instances.get')),
+    check: 'custom-role-permissions',
+    mentions: 'compute.instances.get',
+  },
+  {
     name: 'setShieldedInstanceIntegrityPolicy in the shutdown-mode role',
     config: 'shutdown',
     mutate: (r) => at(r, ROLE).permissions.push('compute.instances.setShieldedInstanceIntegrityPolicy'),

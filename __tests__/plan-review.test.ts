@@ -62,8 +62,7 @@ describe('plan review', () => {
     ]);
     expect(findings).toContainEqual({
       check: 'custom-role-permissions',
-      problem:
-        'google_project_iam_custom_role.Responder_InstanceRole_788A6F78 lacks compute.instances.get, compute.instances.setShieldedInstanceIntegrityPolicy',
+      problem: 'google_project_iam_custom_role.Responder_InstanceRole_788A6F78 lacks compute.instances.setShieldedInstanceIntegrityPolicy',
     });
     expect(findings).toContainEqual({
       check: 'iam-inventory',
@@ -77,7 +76,7 @@ describe('plan review', () => {
     expect(findings).toContainEqual({
       check: 'custom-role-permissions',
       problem:
-        'google_project_iam_custom_role.Responder_InstanceRole_788A6F78 holds compute.instances.get, compute.instances.setShieldedInstanceIntegrityPolicy beyond compute.instances.stop, compute.zoneOperations.get',
+        'google_project_iam_custom_role.Responder_InstanceRole_788A6F78 holds compute.instances.setShieldedInstanceIntegrityPolicy beyond compute.instances.get, compute.instances.stop, compute.zoneOperations.get',
     });
     expect(findings).toContainEqual({
       check: 'iam-inventory',

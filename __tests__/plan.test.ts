@@ -183,6 +183,7 @@ describe('the synthesized plan', () => {
         COMPUTE_TIMEOUT_SECONDS: '15',
         FAILURE_ACTION: 'stop',
         ENFORCEMENT: 'enforce',
+        EXEMPT_LABEL: 'integrity-response=exempt',
       });
     });
 
@@ -266,7 +267,7 @@ describe('the synthesized plan', () => {
 
     it('gives the shutdown mode a custom role that can only stop an instance and wait for the operation', () => {
       const role = named(synthResponders({ responseMode: 'shutdown' }), 'google_project_iam_custom_role', 'InstanceRole').body;
-      expect(role.permissions).toEqual(['compute.instances.stop', 'compute.zoneOperations.get']);
+      expect(role.permissions).toEqual(['compute.instances.get', 'compute.instances.stop', 'compute.zoneOperations.get']);
     });
 
     it('gives a suspend responder the suspend permission instead of the stop permission, in either mode', () => {
@@ -283,7 +284,7 @@ describe('the synthesized plan', () => {
         'google_project_iam_custom_role',
         'InstanceRole',
       ).body;
-      expect(shutdown.permissions).toEqual(['compute.instances.suspend', 'compute.zoneOperations.get']);
+      expect(shutdown.permissions).toEqual(['compute.instances.get', 'compute.instances.suspend', 'compute.zoneOperations.get']);
     });
 
     it('keeps the action permissions in dry-run, so enforcing is one change of ENFORCEMENT', () => {

@@ -25,6 +25,7 @@ describe('IntegrityResponder props', () => {
       staleEventPolicy: 'fail-closed',
       failureAction: 'stop',
       enforcement: 'enforce',
+      exemptLabel: 'integrity-response=exempt',
       enableApis: false,
       iamPropagationSeconds: 120,
       labels: {},
@@ -38,6 +39,11 @@ describe('IntegrityResponder props', () => {
     expect(resolveProps({ ...base, failureAction: 'stop', enforcement: 'enforce' })).toEqual(
       expect.objectContaining({ failureAction: 'stop', enforcement: 'enforce' }),
     );
+  });
+
+  it('accepts an exemption label as key=value, the value possibly empty', () => {
+    expect(resolveProps({ ...base, exemptLabel: 'ops_hold=keep-running' }).exemptLabel).toBe('ops_hold=keep-running');
+    expect(resolveProps({ ...base, exemptLabel: 'ops-hold=' }).exemptLabel).toBe('ops-hold=');
   });
 
   it('leaves availableCpu unset and concurrency at 1 by default', () => {
@@ -125,6 +131,10 @@ describe('IntegrityResponder props', () => {
     ],
     ['failureAction is unknown', { failureAction: 'delete' as never }, /failureAction must be one of 'stop', 'suspend', got 'delete'/],
     ['enforcement is unknown', { enforcement: 'dryrun' as never }, /enforcement must be one of 'enforce', 'dry-run', got 'dryrun'/],
+    ['exemptLabel has no value part', { exemptLabel: 'integrity-response' }, /exemptLabel must match .*got 'integrity-response'/],
+    ['exemptLabel has uppercase', { exemptLabel: 'Integrity-Response=exempt' }, /exemptLabel must match/],
+    ['exemptLabel key starts with a digit', { exemptLabel: '1key=exempt' }, /exemptLabel must match/],
+    ['exemptLabel value is too long', { exemptLabel: `key=${'v'.repeat(64)}` }, /exemptLabel must match/],
     ['firestoreLocationId has uppercase', { firestoreLocationId: 'US-Central1' }, /firestoreLocationId must match/],
     ['a label key starts with a digit', { labels: { '1team': 'x' } }, /labels key must match/],
     ['a label value has uppercase', { labels: { team: 'Platform' } }, /labels\['team'\] must match/],

@@ -20,6 +20,7 @@ export function createHandlerDeps(config: Config, logger: Logger): HandlerDeps {
     staleEventPolicy: config.staleEventPolicy,
     failureAction: config.failureAction,
     enforcement: config.enforcement,
+    exemptLabel: config.exemptLabel,
     baselines: new FirestoreBaselineStore(
       lazy(() => createFirestore(config)),
       config.baselineCollection,

@@ -36,6 +36,20 @@ export const LEDGER_DECISIONS_COLLECTION = 'integrity_decisions';
 /** Collection of the ledger holding one document per instance: the newest boot recorded for it. */
 export const LEDGER_INSTANCES_COLLECTION = 'integrity_instances';
 
+/** Default `exemptLabel`: a VM carrying this label is never stopped, suspended or relearned. */
+export const DEFAULT_EXEMPT_LABEL = 'integrity-response=exempt';
+/**
+ * `key=value` of a GCE label: the key a lowercase letter then up to 62 lowercase letters,
+ * digits, `_` or `-`; the value up to 63 of those.
+ */
+export const EXEMPT_LABEL = /^[a-z][a-z0-9_-]{0,62}=[a-z0-9_-]{0,63}$/;
+
+/** The key and value of a `key=value` exemption label. */
+export function parseExemptLabel(label: string): { readonly key: string; readonly value: string } {
+  const i = label.indexOf('=');
+  return { key: label.slice(0, i), value: label.slice(i + 1) };
+}
+
 /** Firestore database ids: `(default)` or 4–63 lowercase letters, digits and hyphens. */
 export const DATABASE_ID = /^(?:\(default\)|[a-z][a-z0-9-]{2,61}[a-z0-9])$/;
 /** Top-level collection ids: no slash, not `.` or `..`, not `__…__`. */
@@ -63,6 +77,8 @@ export interface FunctionSettings {
   readonly failureAction: FailureAction;
   /** `enforce` acts; `dry-run` decides and records exactly as enforce would, without any Compute mutation. */
   readonly enforcement: Enforcement;
+  /** `key=value`: a VM carrying this label is never stopped, suspended or relearned. */
+  readonly exemptLabel: string;
 }
 
 /** A setting whose value must be one of a list. */
@@ -129,6 +145,13 @@ export const SETTINGS: { readonly [K in keyof FunctionSettings]-?: SettingFor<Fu
   computeTimeoutSeconds: { kind: 'integer', env: 'COMPUTE_TIMEOUT_SECONDS', min: 1, max: 300, default: 20 },
   failureAction: { kind: 'enum', env: 'FAILURE_ACTION', values: FAILURE_ACTIONS, default: 'stop' },
   enforcement: { kind: 'enum', env: 'ENFORCEMENT', values: ENFORCEMENTS, default: 'enforce' },
+  exemptLabel: {
+    kind: 'pattern',
+    env: 'EXEMPT_LABEL',
+    pattern: EXEMPT_LABEL,
+    hint: "a GCE label as key=value, like 'integrity-response=exempt'",
+    default: DEFAULT_EXEMPT_LABEL,
+  },
 };
 
 /** Variables the function reads that the construct never sets (tests, demos, private endpoints). */

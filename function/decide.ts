@@ -45,7 +45,9 @@ export type Decision =
   | { readonly action: 'ignore'; readonly reason: 'early-boot-report-in-relearn-mode' }
   | { readonly action: 'relearn'; readonly reason: 'known-good'; readonly baselineId: string }
   | { readonly action: 'stop'; readonly reason: 'not-known-good' | 'policy-failed' | 'stale-event-fail-closed' | 'conflicting-reports' }
-  | { readonly action: 'alert'; readonly reason: 'stale-event-fail-open' };
+  | { readonly action: 'alert'; readonly reason: 'stale-event-fail-open' }
+  /** The VM carries the exemption label: nothing is done to it, `wouldHave` says what would have been. */
+  | { readonly action: 'none'; readonly reason: 'exempt'; readonly wouldHave: 'stop' | 'suspend' | 'relearn' };
 
 /** True when a report would be acted on (not ignored) in this mode. */
 function actsOn(report: IntegrityReport, mode: ResponseMode): boolean {
@@ -101,6 +103,8 @@ export interface InstanceState {
   readonly status?: string;
   /** RFC 3339 time of the VM's most recent start. */
   readonly lastStartTimestamp?: string;
+  /** The VM's labels (`key: value`). */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 /**

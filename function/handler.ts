@@ -6,12 +6,14 @@ import {
   ResponseMode,
   StaleEventPolicy,
   confirmRelearn,
+  InstanceState,
   decide,
   decideStale,
   needsBaselineLookup,
 } from './decide';
 import { IntegrityReport, parseMessage } from './parse';
 import { LedgerNote, ledgerKey } from './ledger';
+import { DEFAULT_EXEMPT_LABEL, parseExemptLabel } from './contract';
 import { fingerprint } from './measurements';
 import {
   BaselineStore,
@@ -44,9 +46,14 @@ export interface HandlerDeps {
   readonly failureAction?: FailureAction;
   /**
    * `enforce` (default) acts; `dry-run` decides and records in the ledger exactly as enforce
-   * would, reads the VM where a relearn needs it, and makes no Compute mutation.
+   * would, reads the VM (its labels, and what a relearn checks), and makes no Compute mutation.
    */
   readonly enforcement?: Enforcement;
+  /**
+   * `key=value` (default `integrity-response=exempt`): a VM carrying this label is never
+   * stopped, suspended or relearned; the decision line says what would have been done.
+   */
+  readonly exemptLabel?: string;
   /** Clock, for tests. */
   readonly now?: () => number;
 }
@@ -166,11 +173,13 @@ interface ActionOutcome {
   operationStatus?: string;
   /** How a `stop` decision contains the VM (the recorded containment, on a redelivery). */
   containment?: FailureAction;
+  /** The exemption label the VM carries, when it is exempt. */
+  exemptLabel?: string;
 }
 
 /**
- * Records the decision in the ledger, then acts on the VM by its id and waits for the
- * operation. Returns the decision as it stands after the ledger and a last look at the VM.
+ * Reads the VM (an exempt one is left alone, with nothing recorded), records the decision in
+ * the ledger, then acts on the VM by its id and waits for the operation. Returns the decision as it stands after the ledger and a last look at the VM.
  */
 async function actOn(
   report: IntegrityReport,
@@ -182,6 +191,23 @@ async function actOn(
   const key = ledgerKey(report);
   const dryRun = deps.enforcement === 'dry-run';
   const configured = deps.failureAction ?? 'stop';
+  const target: InstanceTarget = { ...report.instance };
+  // The VM is read before anything is recorded: an exempt VM leaves no pending record. A relearn
+  // reuses this read for its last look; a VM that is gone takes the not-found path below.
+  let current: InstanceState | undefined;
+  try {
+    current = await deps.instances.describe(target);
+    out.instanceName ??= current.name;
+  } catch (e) {
+    if (!(e instanceof InstanceNotFoundError)) throw e;
+  }
+  if (current !== undefined) {
+    const { key: labelKey, value: labelValue } = parseExemptLabel(deps.exemptLabel ?? DEFAULT_EXEMPT_LABEL);
+    if (current.labels?.[labelKey] === labelValue) {
+      out.exemptLabel = `${labelKey}=${labelValue}`;
+      return { action: 'none', reason: 'exempt', wouldHave: proposed.action === 'stop' ? configured : 'relearn' };
+    }
+  }
   const recorded = await deps.ledger.record({
     report,
     proposed,
@@ -202,11 +228,9 @@ async function actOn(
     out.instanceFound = recorded.record.operationStatus !== 'instance-not-found';
     return decision;
   }
-  const target: InstanceTarget = { ...report.instance };
   try {
+    if (current === undefined) throw new InstanceNotFoundError(target);
     if (decision.action === 'relearn') {
-      const current = await deps.instances.describe(target);
-      out.instanceName ??= current.name;
       decision = confirmRelearn(decision, report, current);
       // A conflicting report may have been recorded since: it stops the VM, nothing relearns it.
       if (decision.action === 'relearn' && (await deps.ledger.inConflict(key)))
@@ -291,6 +315,11 @@ const DECISION_LINES: Record<
     text: (who) =>
       `Measurements of ${who} are known good, but a later boot of the instance has already reported; no relearn for an older boot`,
   },
+  exempt: {
+    severity: 'CRITICAL',
+    // Worded in logDecision, which knows the label and what would have been done.
+    text: (who) => `Instance ${who} is exempt`,
+  },
   'withdrawn-after-conflict': {
     severity: 'WARNING',
     text: (who) => `Relearn of ${who} withdrawn: a conflicting report for the same boot was recorded`,
@@ -322,7 +351,14 @@ function logDecision(
     : decision.action === 'relearn'
       ? 'relearning the integrity policy'
       : `${extra.containment === 'suspend' ? 'suspending' : 'stopping'} the instance`;
-  const text = line.text(who, age, acting);
+  const text =
+    decision.reason === 'exempt'
+      ? `Instance ${who} is exempt (label ${extra.exemptLabel ?? DEFAULT_EXEMPT_LABEL}): NOT ${
+          decision.wouldHave === 'relearn'
+            ? 'relearning its integrity policy though its measurements are known good'
+            : `${decision.wouldHave === 'suspend' ? 'suspending' : 'stopping'} it though its integrity is not vetted`
+        }`
+      : line.text(who, age, acting);
   const [severity, message] = !extra.instanceFound
     ? (['WARNING', `Instance ${who} no longer exists; nothing to ${verb}`] as const)
     : extra.alreadyDone && extra.ledger !== 'older-boot'
@@ -343,6 +379,8 @@ function logDecision(
     containment: decision.action === 'stop' ? extra.containment : undefined,
     dryRun: extra.dryRun ? true : undefined,
     reason: decision.reason,
+    wouldHave: decision.reason === 'exempt' ? decision.wouldHave : undefined,
+    exemptLabel: extra.exemptLabel,
     baselineId: decision.action === 'relearn' ? decision.baselineId : undefined,
     instanceFound: extra.instanceFound,
     ledger: extra.ledger,

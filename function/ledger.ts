@@ -115,7 +115,7 @@ function fromRecord(d: RecordedDecision): Decision {
     case 'relearn':
       return { action: 'relearn', reason: 'known-good', baselineId: d.baselineId ?? '' };
     default:
-      return { action: 'none', reason: d.reason as Extract<Decision, { action: 'none' }>['reason'] };
+      return { action: 'none', reason: d.reason as Exclude<Extract<Decision, { action: 'none' }>['reason'], 'exempt'> };
   }
 }
 

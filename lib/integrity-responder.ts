@@ -40,15 +40,14 @@ import {
  * Compute Engine permissions the handler uses in each mode, and nothing else: every call
  * names the instance by its numeric id, so no `list` is needed; `zoneOperations.get` lets it
  * wait for the operation it started. The containment permission is that of the chosen
- * `failureAction` only (`instances.stop` or `instances.suspend`). Only the relearn mode reads
- * an instance (to confirm a relearn) or changes its integrity policy. A dry-run responder holds
+ * `failureAction` only (`instances.stop` or `instances.suspend`). Every mode reads an instance
+ * (`instances.get`) before acting on it, for its exemption label (and, before a relearn, to
+ * confirm it); only the relearn mode changes its integrity policy. A dry-run responder holds
  * the same permissions, so that enforcing is one change of its `ENFORCEMENT` variable.
  */
 export function computePermissionsFor(mode: ResponseMode, action: FailureAction = 'stop'): string[] {
-  const contain = [`compute.instances.${action}`, 'compute.zoneOperations.get'];
-  return mode === 'relearn-if-known-good'
-    ? [...contain, 'compute.instances.get', 'compute.instances.setShieldedInstanceIntegrityPolicy'].sort()
-    : contain.sort();
+  const contain = [`compute.instances.${action}`, 'compute.instances.get', 'compute.zoneOperations.get'];
+  return mode === 'relearn-if-known-good' ? [...contain, 'compute.instances.setShieldedInstanceIntegrityPolicy'].sort() : contain.sort();
 }
 
 /** APIs the deployment needs; enabled by the construct only when `enableApis` is set. */
@@ -159,6 +158,8 @@ export class IntegrityResponder extends Construct {
   public readonly failureAction: FailureAction;
   /** `enforce`, or `dry-run` (decisions recorded and logged, no Compute mutation). */
   public readonly enforcement: Enforcement;
+  /** `key=value` of the label that exempts a VM from every action. */
+  public readonly exemptLabel: string;
 
   constructor(scope: Construct, id: string, props: IntegrityResponderProps) {
     super(scope, id);
@@ -170,6 +171,7 @@ export class IntegrityResponder extends Construct {
     this.logLevel = p.logLevel;
     this.failureAction = p.failureAction;
     this.enforcement = p.enforcement;
+    this.exemptLabel = p.exemptLabel;
     this.baselineCollection = p.baselineCollection;
 
     const apis: ITerraformDependable[] = p.enableApis
@@ -256,8 +258,8 @@ export class IntegrityResponder extends Construct {
       title: `Integrity responder ${p.namePrefix}: act on instances`,
       description:
         p.responseMode === 'relearn-if-known-good'
-          ? `${p.failureAction === 'suspend' ? 'Suspend' : 'Stop'} a Shielded VM or make it relearn its integrity policy, by instance id; read it before relearning; wait for the operation.`
-          : `${p.failureAction === 'suspend' ? 'Suspend' : 'Stop'} a Shielded VM by instance id; wait for the operation.`,
+          ? `${p.failureAction === 'suspend' ? 'Suspend' : 'Stop'} a Shielded VM or make it relearn its integrity policy, by instance id; read it before acting (exemption label, relearn check); wait for the operation.`
+          : `${p.failureAction === 'suspend' ? 'Suspend' : 'Stop'} a Shielded VM by instance id; read it before acting (exemption label); wait for the operation.`,
       permissions: computePermissionsFor(p.responseMode, p.failureAction),
       stage: 'GA',
       dependsOn,
@@ -443,6 +445,7 @@ export class IntegrityResponder extends Construct {
           computeTimeoutSeconds: computeTimeoutFor(p.timeoutSeconds),
           failureAction: p.failureAction,
           enforcement: p.enforcement,
+          exemptLabel: p.exemptLabel,
         }),
       },
       eventTrigger: {

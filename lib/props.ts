@@ -153,6 +153,14 @@ export interface IntegrityResponderProps {
   readonly enforcement?: Enforcement;
 
   /**
+   * A GCE label as `key=value`: a VM carrying it is never stopped, suspended or relearned. Its
+   * failed reports still log a CRITICAL decision line (reason `exempt`, `wouldHave` the action
+   * spared). The function reads every VM (`instances.get`) before acting on it, to see its labels.
+   * @default 'integrity-response=exempt'
+   */
+  readonly exemptLabel?: string;
+
+  /**
    * Enable the APIs the deployment needs (`google_project_service`, never disabled on
    * destroy). Leave off where a platform team manages APIs centrally.
    * @default false
@@ -196,6 +204,7 @@ export interface ResolvedProps {
   readonly staleEventPolicy: StaleEventPolicy;
   readonly failureAction: FailureAction;
   readonly enforcement: Enforcement;
+  readonly exemptLabel: string;
   readonly enableApis: boolean;
   readonly iamPropagationSeconds: number;
   readonly labels: Record<string, string>;
@@ -347,6 +356,7 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
     staleEventPolicy: props.staleEventPolicy ?? SETTINGS.staleEventPolicy.default,
     failureAction: props.failureAction ?? SETTINGS.failureAction.default,
     enforcement: props.enforcement ?? SETTINGS.enforcement.default,
+    exemptLabel: props.exemptLabel ?? SETTINGS.exemptLabel.default!,
     enableApis: props.enableApis ?? false,
     iamPropagationSeconds: props.iamPropagationSeconds ?? DEFAULT_IAM_PROPAGATION_SECONDS,
     labels: props.labels ?? {},
@@ -381,6 +391,7 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
   oneOf('staleEventPolicy', r.staleEventPolicy, SETTINGS.staleEventPolicy.values);
   oneOf('failureAction', r.failureAction, SETTINGS.failureAction.values);
   oneOf('enforcement', r.enforcement, SETTINGS.enforcement.values);
+  check('exemptLabel', r.exemptLabel, SETTINGS.exemptLabel.pattern, SETTINGS.exemptLabel.hint);
   integer('iamPropagationSeconds', r.iamPropagationSeconds, 0, 600);
   for (const [key, value] of Object.entries(r.labels)) {
     check(`labels key`, key, LABEL_KEY);

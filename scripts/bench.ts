@@ -48,6 +48,7 @@ const BENCH_SETTINGS: FunctionSettings = {
   staleEventPolicy: SETTINGS.staleEventPolicy.default,
   computeTimeoutSeconds: SETTINGS.computeTimeoutSeconds.default,
   failureAction: SETTINGS.failureAction.default,
+  exemptLabel: SETTINGS.exemptLabel.default!,
   enforcement: SETTINGS.enforcement.default,
 };
 
@@ -150,8 +151,8 @@ async function perEventFigures(): Promise<void> {
     }
     const deps = createHandlerDeps(config, logger);
     const cases = [
-      ['stop', 'web-1', 'tampered', '2 (stop + wait)', '11'],
-      ['stop, instance id only in the entry', null, 'tampered', '2 (stop + wait)', '12'],
+      ['stop', 'web-1', 'tampered', '3 (get + stop + wait)', '11'],
+      ['stop, instance id only in the entry', null, 'tampered', '3 (get + stop + wait)', '12'],
       ['relearn', 'web-1', 'own', '3 (get + relearn + wait)', '13'],
     ] as const;
     for (const [label, name, seed, target, boot] of cases) {

@@ -18,6 +18,8 @@ export interface FakeInstance {
   status?: string;
   /** RFC 3339; defaults to a minute before it was added, so before the fixtures' reports. */
   lastStartTimestamp?: string;
+  /** The VM's labels, as `instances.get` returns them. */
+  labels?: Record<string, string>;
 }
 
 const INSTANCES = /^\/compute\/v1\/projects\/([^/]+)\/zones\/([^/]+)\/instances(?:\/([^/]+)(?:\/([A-Za-z]+))?)?$/;
@@ -234,6 +236,7 @@ export class FakeComputeApi {
       name: i.name,
       status: i.status,
       lastStartTimestamp: i.lastStartTimestamp,
+      ...(i.labels && { labels: i.labels }),
       zone: `https://www.googleapis.com/compute/v1/projects/${i.project}/zones/${i.zone}`,
       selfLink: `https://www.googleapis.com/compute/v1/projects/${i.project}/zones/${i.zone}/instances/${i.name}`,
     };

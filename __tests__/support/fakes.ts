@@ -44,11 +44,14 @@ export class RecordingInstances implements InstanceControl {
   readonly states = new Map<string, InstanceState>();
   /** Ids that no longer exist. */
   readonly gone = new Set<string>();
+  /** What stop, suspend and relearn throw. */
   failWith?: Error;
+  /** What instances.get throws. */
+  getFailsWith?: Error;
 
   async describe(i: InstanceTarget): Promise<InstanceState> {
     this.calls.push(`get ${i.projectId}/${i.zone}/${i.id}`);
-    if (this.failWith) throw this.failWith;
+    if (this.getFailsWith) throw this.getFailsWith;
     if (this.gone.has(i.id)) throw new InstanceNotFoundError(i);
     return this.states.get(i.id) ?? { id: i.id, status: 'RUNNING', lastStartTimestamp: new Date(Date.now() - 60_000).toISOString() };
   }

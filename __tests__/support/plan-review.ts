@@ -451,6 +451,7 @@ export const EXPECTED_DEFAULT: PlanExpectation = {
         COMPUTE_TIMEOUT_SECONDS: '15',
         FAILURE_ACTION: 'stop',
         ENFORCEMENT: 'enforce',
+        EXEMPT_LABEL: 'integrity-response=exempt',
       },
     },
   },
@@ -541,7 +542,7 @@ export const EXPECTED_SHUTDOWN: PlanExpectation = {
     },
   },
   customRoles: {
-    Responder_InstanceRole_788A6F78: ['compute.instances.stop', 'compute.zoneOperations.get'],
+    Responder_InstanceRole_788A6F78: ['compute.instances.get', 'compute.instances.stop', 'compute.zoneOperations.get'],
     Responder_LedgerRole_9085AFBB: [
       'datastore.databases.get',
       'datastore.entities.create',
@@ -582,6 +583,7 @@ export const EXPECTED_SHUTDOWN: PlanExpectation = {
         COMPUTE_TIMEOUT_SECONDS: '15',
         FAILURE_ACTION: 'stop',
         ENFORCEMENT: 'enforce',
+        EXEMPT_LABEL: 'integrity-response=exempt',
       },
     },
   },
@@ -791,6 +793,7 @@ const EXPECTED_FLEET_B: PlanExpectation = {
         COMPUTE_TIMEOUT_SECONDS: '15',
         FAILURE_ACTION: 'stop',
         ENFORCEMENT: 'enforce',
+        EXEMPT_LABEL: 'integrity-response=exempt',
       },
     },
   },

@@ -82,6 +82,8 @@ export class ComputeInstanceControl implements InstanceControl {
       ...(vm.name ? { name: vm.name } : {}),
       ...(vm.status ? { status: String(vm.status) } : {}),
       ...(vm.lastStartTimestamp ? { lastStartTimestamp: vm.lastStartTimestamp } : {}),
+      // The client answers an unlabelled VM with `{}`.
+      ...(vm.labels && Object.keys(vm.labels).length > 0 ? { labels: { ...vm.labels } } : {}),
     };
   }
 
