@@ -13,7 +13,7 @@ import {
 } from './decide';
 import { IntegrityReport, parseMessage } from './parse';
 import { LedgerNote, ledgerKey } from './ledger';
-import { DEFAULT_EXEMPT_LABEL, parseExemptLabel } from './contract';
+import { DEFAULT_EXEMPT_LABEL, SETTINGS, parseExemptLabel } from './contract';
 import { fingerprint } from './measurements';
 import {
   BaselineStore,
@@ -153,7 +153,7 @@ async function act(report: IntegrityReport, deps: HandlerDeps, context: EventCon
   }
   logDecision(logger, mode, report, decision, {
     ...outcome,
-    containment: outcome.containment ?? deps.failureAction ?? 'stop',
+    containment: outcome.containment ?? deps.failureAction ?? SETTINGS.failureAction.default,
     dryRun: deps.enforcement === 'dry-run',
     reads,
     eventId: context.id,
@@ -190,7 +190,7 @@ async function actOn(
 ): Promise<Decision> {
   const key = ledgerKey(report);
   const dryRun = deps.enforcement === 'dry-run';
-  const configured = deps.failureAction ?? 'stop';
+  const configured = deps.failureAction ?? SETTINGS.failureAction.default;
   const target: InstanceTarget = { ...report.instance };
   // The VM is read before anything is recorded: an exempt VM leaves no pending record. A relearn
   // reuses this read for its last look; a VM that is gone takes the not-found path below.
@@ -236,11 +236,13 @@ async function actOn(
       if (decision.action === 'relearn' && (await deps.ledger.inConflict(key)))
         decision = { action: 'none', reason: 'withdrawn-after-conflict' };
     }
-    if ((decision.action === 'stop' || decision.action === 'relearn') && dryRun) {
+    if (decision.action !== 'stop' && decision.action !== 'relearn') {
+      await deps.ledger.complete(key, recorded.requestId, { decision: { action: 'none', reason: decision.reason }, status: 'not-acted' });
+    } else if (dryRun) {
       // Decided and recorded as enforce would; nothing is done to the VM.
       out.operationStatus = 'dry-run';
       await deps.ledger.complete(key, recorded.requestId, { status: 'dry-run' });
-    } else if (decision.action === 'stop' || decision.action === 'relearn') {
+    } else {
       const operation =
         decision.action === 'relearn'
           ? await deps.instances.relearn(target, recorded.requestId)
@@ -250,8 +252,6 @@ async function actOn(
       out.operation = operation.name;
       out.operationStatus = operation.status;
       await deps.ledger.complete(key, recorded.requestId, { operation, status: operation.status });
-    } else {
-      await deps.ledger.complete(key, recorded.requestId, { decision: { action: 'none', reason: decision.reason }, status: 'not-acted' });
     }
   } catch (e) {
     if (e instanceof OperationFailedError && e.finished) {
