@@ -16,6 +16,8 @@ const COMPLETE = {
   FAILURE_ACTION: 'suspend',
   ENFORCEMENT: 'dry-run',
   EXEMPT_LABEL: 'keep=yes',
+  SCOPE: 'organizations/4242',
+  EXCLUDED_PROJECTS: 'lab-sandbox-1,lab-sandbox-2',
 };
 
 function planEnvironment(props = {}): Record<string, string> {
@@ -41,7 +43,16 @@ describe('loadConfig', () => {
       failureAction: 'suspend',
       enforcement: 'dry-run',
       exemptLabel: 'keep=yes',
+      scope: 'organizations/4242',
+      excludedProjects: 'lab-sandbox-1,lab-sandbox-2',
     });
+  });
+
+  it('refuses excluded projects under a project scope, where they mean nothing', () => {
+    expect(() => loadConfig({ ...COMPLETE, SCOPE: 'projects/fleet-prod-1234' })).toThrow(
+      "EXCLUDED_PROJECTS applies to a folder or organization SCOPE only; SCOPE is 'projects/fleet-prod-1234'",
+    );
+    expect(loadConfig({ ...COMPLETE, SCOPE: 'projects/fleet-prod-1234', EXCLUDED_PROJECTS: 'none' }).scope).toBe('projects/fleet-prod-1234');
   });
 
   it.each(Object.keys(COMPLETE))('refuses to start without %s instead of falling back to a default', (name) => {
@@ -96,6 +107,12 @@ describe('loadConfig', () => {
     ['EXEMPT_LABEL', '1key=exempt', /EXEMPT_LABEL must be a GCE label/],
     ['EXEMPT_LABEL', 'key=a=b', /EXEMPT_LABEL must be a GCE label/],
     ['EXEMPT_LABEL', `key=${'v'.repeat(64)}`, /EXEMPT_LABEL must be a GCE label/],
+    ['SCOPE', 'fleet-prod-1234', /SCOPE must be 'projects\/<project id>', 'folders\/<number>' or 'organizations\/<number>'/],
+    ['SCOPE', 'folders/abc', /SCOPE must be/],
+    ['SCOPE', 'organizations/0123', /SCOPE must be/],
+    ['EXCLUDED_PROJECTS', 'a,b', /EXCLUDED_PROJECTS must be 'none' or up to 50 project ids separated by commas/],
+    ['EXCLUDED_PROJECTS', 'lab-sandbox-1, lab-sandbox-2', /EXCLUDED_PROJECTS must be/],
+    ['EXCLUDED_PROJECTS', Array.from({ length: 51 }, (_, i) => `lab-sandbox-${i}`).join(','), /EXCLUDED_PROJECTS must be/],
   ])('fails when %s is %s', (name, value, message) => {
     expect(() => loadConfig({ ...COMPLETE, [name]: value })).toThrow(message);
   });
@@ -129,6 +146,8 @@ describe('the contract between construct and function', () => {
       failureAction: 'stop',
       enforcement: 'enforce',
       exemptLabel: 'integrity-response=exempt',
+      scope: 'projects/fleet-prod-1234',
+      excludedProjects: 'none',
     });
   });
 
@@ -161,6 +180,13 @@ describe('the contract between construct and function', () => {
         ledgerDatabase: 'fleet-x-decisions',
       }),
     );
+  });
+
+  it('tells the function its scope and excluded projects, sorted', () => {
+    expect(planEnvironment()).toMatchObject({ SCOPE: 'projects/fleet-prod-1234', EXCLUDED_PROJECTS: 'none' });
+    const env = planEnvironment({ scope: 'folders/5550001', organizationId: '4242', excludedProjects: ['lab-b-0001', 'lab-a-0001'] });
+    expect(env).toMatchObject({ SCOPE: 'folders/5550001', EXCLUDED_PROJECTS: 'lab-a-0001,lab-b-0001' });
+    expect(loadConfig(env)).toMatchObject({ scope: 'folders/5550001', excludedProjects: 'lab-a-0001,lab-b-0001' });
   });
 
   it('accepts at the construct exactly the exemption labels the function accepts', () => {
@@ -199,6 +225,8 @@ describe('the contract between construct and function', () => {
       failureAction: 'suspend',
       enforcement: 'dry-run',
       exemptLabel: 'integrity-response=exempt',
+      scope: 'folders/77',
+      excludedProjects: 'none',
     });
     expect(Object.keys(env)).toEqual(FUNCTION_VARIABLES);
   });

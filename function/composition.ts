@@ -3,6 +3,7 @@ import { FirestoreBaselineStore } from './adapters/firestore-store';
 import { ComputeInstanceControl } from './adapters/compute-control';
 import { createFirestore, createInstancesClient, createZoneOperationsClient, lazy } from './clients';
 import type { Config } from './config';
+import { parseExcludedProjects, parseScope } from './contract';
 import type { HandlerDeps } from './handler';
 import type { Logger } from './ports';
 
@@ -15,7 +16,8 @@ export function createHandlerDeps(config: Config, logger: Logger): HandlerDeps {
   return {
     mode: config.mode,
     logger,
-    projectId: config.projectId,
+    scope: parseScope(config.scope),
+    excludedProjects: parseExcludedProjects(config.excludedProjects),
     maxEventAgeSeconds: config.maxEventAgeSeconds,
     staleEventPolicy: config.staleEventPolicy,
     failureAction: config.failureAction,

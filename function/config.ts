@@ -1,4 +1,4 @@
-import { FUNCTION_VARIABLES, FunctionSettings, OPTIONAL_VARIABLES, SETTINGS, settingProblem } from './contract';
+import { FUNCTION_VARIABLES, FunctionSettings, NO_EXCLUDED_PROJECTS, OPTIONAL_VARIABLES, SETTINGS, settingProblem } from './contract';
 import type { ResponseMode } from './decide';
 
 export { COLLECTION_ID, DATABASE_ID } from './contract';
@@ -59,6 +59,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const problem = settingProblem(setting, raw);
     if (problem !== undefined) problems.push(`${setting.env} ${problem}; got '${raw}'`);
     values[key] = setting.kind === 'integer' ? Number(raw) : raw;
+  }
+  if (
+    typeof values.scope === 'string' &&
+    values.scope.startsWith('projects/') &&
+    typeof values.excludedProjects === 'string' &&
+    values.excludedProjects !== NO_EXCLUDED_PROJECTS
+  ) {
+    problems.push(`EXCLUDED_PROJECTS applies to a folder or organization SCOPE only; SCOPE is '${values.scope}'`);
   }
   const endpoint = parseEndpoint(env.COMPUTE_API_ENDPOINT, problems);
   if (problems.length > 0) throw new ConfigError(problems.join('; '));

@@ -50,12 +50,51 @@ export function parseExemptLabel(label: string): { readonly key: string; readonl
   return { key: label.slice(0, i), value: label.slice(i + 1) };
 }
 
+/** A Google Cloud project id, optionally domain-scoped (`example.com:project`), as regular-expression text. */
+const PROJECT_ID_TEXT = '(?:[a-z][a-z0-9.-]{0,61}[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]';
+
+/**
+ * Where the VMs a responder watches live: `projects/<id>`, `folders/<number>` or
+ * `organizations/<number>`. Folder and organization scopes include every descendant project.
+ */
+export const SCOPE = new RegExp(`^(?:projects/${PROJECT_ID_TEXT}|folders/[1-9][0-9]{0,19}|organizations/[1-9][0-9]{0,19})$`);
+
+/** A parsed scope: the kind of resource-hierarchy node and its id (project id, folder or organization number). */
+export interface Scope {
+  readonly kind: 'project' | 'folder' | 'organization';
+  readonly id: string;
+}
+
+/** Parses a {@link SCOPE} string; undefined when it is not one. */
+export function parseScope(scope: string): Scope | undefined {
+  if (!SCOPE.test(scope)) return undefined;
+  const [kind, id] = scope.split('/') as [string, string];
+  return { kind: kind === 'projects' ? 'project' : kind === 'folders' ? 'folder' : 'organization', id };
+}
+
+/** What `EXCLUDED_PROJECTS` holds when no project is excluded (every setting is set explicitly). */
+export const NO_EXCLUDED_PROJECTS = 'none';
+/** Most projects one responder may exclude from a folder or organization scope (one sink exclusion each; a sink has at most 50). */
+export const MAX_EXCLUDED_PROJECTS = 50;
+/** `none`, or project ids separated by commas. */
+export const EXCLUDED_PROJECTS = new RegExp(`^(?:${NO_EXCLUDED_PROJECTS}|${PROJECT_ID_TEXT}(?:,${PROJECT_ID_TEXT}){0,${MAX_EXCLUDED_PROJECTS - 1}})$`);
+
+/** The `EXCLUDED_PROJECTS` value of a list of project ids. */
+export function formatExcludedProjects(projects: readonly string[]): string {
+  return projects.length === 0 ? NO_EXCLUDED_PROJECTS : [...projects].sort().join(',');
+}
+
+/** The project ids of an `EXCLUDED_PROJECTS` value. */
+export function parseExcludedProjects(value: string): readonly string[] {
+  return value === NO_EXCLUDED_PROJECTS ? [] : value.split(',');
+}
+
 /** Firestore database ids: `(default)` or 4–63 lowercase letters, digits and hyphens. */
 export const DATABASE_ID = /^(?:\(default\)|[a-z][a-z0-9-]{2,61}[a-z0-9])$/;
 /** Top-level collection ids: no slash, not `.` or `..`, not `__…__`. */
 export const COLLECTION_ID = /^(?!__.*__$)(?!\.\.?$)[^/]{1,1500}$/;
 /** Google Cloud project ids, optionally domain-scoped (`example.com:project`). */
-export const PROJECT_ID = /^(?:[a-z][a-z0-9.-]{0,61}[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+export const PROJECT_ID = new RegExp(`^${PROJECT_ID_TEXT}$`);
 
 /** The function's settings, in the construct's words. */
 export interface FunctionSettings {
@@ -65,8 +104,12 @@ export interface FunctionSettings {
   readonly baselineCollection: string;
   /** Firestore database of the decision ledger, the only one the function writes. */
   readonly ledgerDatabase: string;
-  /** The project whose entries are acted on, and the project of the database. */
+  /** The project the function and its databases are in (the security project). */
   readonly projectId: string;
+  /** The VMs acted on: `projects/<id>`, `folders/<number>` or `organizations/<number>`. */
+  readonly scope: string;
+  /** Projects of a folder or organization scope whose entries are never acted on: `none` or ids separated by commas. */
+  readonly excludedProjects: string;
   readonly logLevel: LogLevel;
   /** Failed reports older than this are resolved by `staleEventPolicy`. */
   readonly maxEventAgeSeconds: number;
@@ -139,6 +182,14 @@ export const SETTINGS: { readonly [K in keyof FunctionSettings]-?: SettingFor<Fu
     hint: "a database id like 'integrity-responder-decisions'",
   },
   projectId: { kind: 'pattern', env: 'GOOGLE_CLOUD_PROJECT', pattern: PROJECT_ID, hint: 'a Google Cloud project id' },
+  scope: { kind: 'pattern', env: 'SCOPE', pattern: SCOPE, hint: "'projects/<project id>', 'folders/<number>' or 'organizations/<number>'" },
+  excludedProjects: {
+    kind: 'pattern',
+    env: 'EXCLUDED_PROJECTS',
+    pattern: EXCLUDED_PROJECTS,
+    hint: `'${NO_EXCLUDED_PROJECTS}' or up to ${MAX_EXCLUDED_PROJECTS} project ids separated by commas`,
+    default: NO_EXCLUDED_PROJECTS,
+  },
   logLevel: { kind: 'enum', env: 'LOG_LEVEL', values: LOG_LEVELS, default: 'debug' },
   maxEventAgeSeconds: { kind: 'integer', env: 'MAX_EVENT_AGE_SECONDS', min: 60, max: 604800, default: 3600 },
   staleEventPolicy: { kind: 'enum', env: 'STALE_EVENT_POLICY', values: STALE_EVENT_POLICIES, default: 'fail-closed' },

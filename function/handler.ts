@@ -13,7 +13,8 @@ import {
 } from './decide';
 import { IntegrityReport, parseMessage } from './parse';
 import { LedgerNote, ledgerKey } from './ledger';
-import { DEFAULT_EXEMPT_LABEL, SETTINGS, parseExemptLabel } from './contract';
+import { DEFAULT_EXEMPT_LABEL, SETTINGS, Scope, parseExemptLabel } from './contract';
+import { scopeRejection } from './scope';
 import { fingerprint } from './measurements';
 import {
   BaselineStore,
@@ -35,10 +36,12 @@ export interface HandlerDeps {
   readonly ledger: DecisionLedger;
   readonly logger: Logger;
   /**
-   * The project whose VMs this responder watches. Entries about other projects are rejected:
-   * only the sink of this project should be able to reach the function.
+   * Where the VMs this responder watches live. Entries about projects outside a project scope,
+   * or excluded from a folder or organization scope, are rejected (see {@link scopeRejection}).
    */
-  readonly projectId?: string;
+  readonly scope?: Scope;
+  /** Projects excluded from a folder or organization scope. */
+  readonly excludedProjects?: readonly string[];
   /** Failed reports older than this are resolved by `staleEventPolicy`, without a lookup. */
   readonly maxEventAgeSeconds: number;
   readonly staleEventPolicy: StaleEventPolicy;
@@ -92,9 +95,10 @@ export async function handleMessage(data: unknown, deps: HandlerDeps, context: E
     return { status: 'ignored' };
   }
   const { report } = parsed;
-  if (deps.projectId !== undefined && report.instance.projectId !== deps.projectId) {
-    const detail = `the entry is about project ${report.instance.projectId}, this responder watches ${deps.projectId}`;
-    logger.log('ERROR', `Rejected integrity log entry: ${detail}`, { mode, rejection: 'foreign-project', detail, eventId: context.id });
+  const outside = scopeRejection(report.instance.projectId, deps.scope, deps.excludedProjects);
+  if (outside !== undefined) {
+    const { code, detail } = outside;
+    logger.log('ERROR', `Rejected integrity log entry: ${detail}`, { mode, rejection: code, detail, eventId: context.id });
     return { status: 'rejected' };
   }
   try {

@@ -3,7 +3,6 @@ import { ArtifactRegistryRepositoryIamMember } from '@cdktf/provider-google/lib/
 import { CloudRunV2ServiceIamMember } from '@cdktf/provider-google/lib/cloud-run-v2-service-iam-member';
 import { Cloudfunctions2Function } from '@cdktf/provider-google/lib/cloudfunctions2-function';
 import { FirestoreDatabase } from '@cdktf/provider-google/lib/firestore-database';
-import { LoggingProjectSink } from '@cdktf/provider-google/lib/logging-project-sink';
 import { ProjectIamCustomRole } from '@cdktf/provider-google/lib/project-iam-custom-role';
 import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
 import { ProjectService } from '@cdktf/provider-google/lib/project-service';
@@ -21,8 +20,10 @@ import { TimeProvider } from '@cdktf/provider-time/lib/provider';
 import { Sleep } from '@cdktf/provider-time/lib/sleep';
 import { AssetType, ITerraformDependable, TerraformAsset, TerraformProvider, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { computeTimeoutFor, dedicatedDatabaseId, dedicatedLedgerDatabaseId, functionEnvironment } from '../function/contract';
+import { computeTimeoutFor, dedicatedDatabaseId, dedicatedLedgerDatabaseId, formatExcludedProjects, functionEnvironment } from '../function/contract';
+import { Delivery, deliver } from './delivery';
 import { loadFunctionBundle } from './function-bundle';
+import { InstanceRole, IntegritySink, watchScope } from './scope';
 import {
   IntegrityResponderProps,
   IntegrityResponderPropsError,
@@ -57,7 +58,6 @@ export const REQUIRED_APIS: readonly string[] = [
   'cloudfunctions.googleapis.com',
   'cloudresourcemanager.googleapis.com',
   'compute.googleapis.com',
-  'eventarc.googleapis.com',
   'firestore.googleapis.com',
   'iam.googleapis.com',
   'logging.googleapis.com',
@@ -77,9 +77,6 @@ export const LEDGER_PERMISSIONS: readonly string[] = [
   'datastore.entities.get',
   'datastore.entities.update',
 ];
-
-/** Event type Eventarc delivers for a Pub/Sub publication. */
-export const PUBSUB_EVENT_TYPE = 'google.cloud.pubsub.topic.v1.messagePublished';
 
 const prefixesByStack = new WeakMap<TerraformStack, Set<string>>();
 
@@ -108,8 +105,9 @@ function providersOf(stack: TerraformStack): { googleBeta: TerraformProvider; ti
 /**
  * Makes a project's Shielded VMs respond to their own integrity-monitoring failures.
  *
- * A log sink exports `shielded_vm_integrity` entries to a Pub/Sub topic; Eventarc delivers
- * each to a Gen2 Cloud Run function that relearns the integrity policy when the late-boot
+ * A log sink (of a project, or aggregated over a folder or organization) exports
+ * `shielded_vm_integrity` entries to a Pub/Sub topic; a push subscription with retry backoff and
+ * a dead-letter topic delivers each to a Gen2 Cloud Run function that relearns the integrity policy when the late-boot
  * measurements match a known-good baseline in Firestore, and stops the VM otherwise.
  *
  * Configure the `google` provider in the stack that embeds it; the construct adds the
@@ -118,8 +116,12 @@ function providersOf(stack: TerraformStack): { googleBeta: TerraformProvider; ti
 export class IntegrityResponder extends Construct {
   /** Topic the sink publishes integrity log entries to. */
   public readonly topic: PubsubTopic;
-  /** Log sink exporting the integrity entries of `projectId`. */
-  public readonly sink: LoggingProjectSink;
+  /** Log sink exporting the integrity entries of the scope: a project, folder or organization sink. */
+  public readonly sink: IntegritySink;
+  /** The push subscription delivering events to the function, its dead-letter topic and that topic's subscription. */
+  public readonly delivery: Delivery;
+  /** `projects/<id>`, `folders/<number>` or `organizations/<number>`: where the watched VMs live. */
+  public readonly scope: string;
   /** Bucket holding the function source. */
   public readonly sourceBucket: StorageBucket;
   /** The uploaded function source (named after its content hash). */
@@ -130,12 +132,15 @@ export class IntegrityResponder extends Construct {
   public readonly function: Cloudfunctions2Function;
   /** Identity the function runs as. */
   public readonly runtimeServiceAccount: ServiceAccount;
-  /** Identity Eventarc uses to invoke the function. */
+  /** Identity whose OIDC token Pub/Sub presents when it pushes an event to the function. */
   public readonly triggerServiceAccount: ServiceAccount;
   /** Identity the function's Cloud Build runs as. */
   public readonly buildServiceAccount: ServiceAccount;
-  /** Custom role holding exactly the Compute permissions of the response mode ({@link computePermissionsFor}). */
-  public readonly instanceRole: ProjectIamCustomRole;
+  /**
+   * Custom role holding exactly the Compute permissions of the response mode ({@link computePermissionsFor}):
+   * a project role for a project scope, an organization role for a folder or organization scope.
+   */
+  public readonly instanceRole: InstanceRole;
   /** The dedicated baseline database; undefined when `firestoreDatabaseId` names an existing one, and in the shutdown mode. */
   public readonly database?: FirestoreDatabase;
   /** Id of the Firestore database the function reads baselines from. */
@@ -173,6 +178,7 @@ export class IntegrityResponder extends Construct {
     this.enforcement = p.enforcement;
     this.exemptLabel = p.exemptLabel;
     this.baselineCollection = p.baselineCollection;
+    this.scope = p.scope;
 
     const apis: ITerraformDependable[] = p.enableApis
       ? REQUIRED_APIS.map(
@@ -187,22 +193,13 @@ export class IntegrityResponder extends Construct {
     const dependsOn = apis.length > 0 ? apis : undefined;
     const labels = { ...p.labels, [MANAGED_BY]: MANAGED_BY_VALUE };
 
-    // Delivery: log sink -> topic.
-    this.topic = new PubsubTopic(this, 'Topic', { project, name: `${p.namePrefix}-events`, labels, dependsOn });
-    this.sink = new LoggingProjectSink(this, 'Sink', {
+    this.topic = new PubsubTopic(this, 'Topic', {
       project,
-      name: `${p.namePrefix}-integrity`,
-      description: 'Shielded VM integrity reports for the integrity responder',
-      filter: `resource.type="gce_instance" AND logName="projects/${project}/logs/compute.googleapis.com%2Fshielded_vm_integrity"`,
-      destination: `pubsub.googleapis.com/${this.topic.id}`,
-      uniqueWriterIdentity: true,
+      name: `${p.namePrefix}-events`,
+      labels,
+      // Kept while the function cannot take them (Pub/Sub's maximum): nothing expires in a long outage.
+      messageRetentionDuration: '604800s',
       dependsOn,
-    });
-    const sinkPublishes = new PubsubTopicIamMember(this, 'SinkPublishesToTopic', {
-      project,
-      topic: this.topic.name,
-      role: 'roles/pubsub.publisher',
-      member: this.sink.writerIdentity,
     });
 
     // Identities: one per job, none of them the default compute service account.
@@ -215,7 +212,29 @@ export class IntegrityResponder extends Construct {
         dependsOn,
       });
     this.runtimeServiceAccount = account('RuntimeServiceAccount', 'runtime', 'Runtime identity of the function');
-    this.triggerServiceAccount = account('TriggerServiceAccount', 'trigger', 'Eventarc identity invoking the function');
+    this.triggerServiceAccount = account('TriggerServiceAccount', 'trigger', 'Pub/Sub push identity invoking the function');
+
+    // The scope: log sink -> topic, and the runtime's Compute role where the VMs live.
+    const runtime = `serviceAccount:${this.runtimeServiceAccount.email}`;
+    const watched = watchScope(this, {
+      props: p,
+      destination: `pubsub.googleapis.com/${this.topic.id}`,
+      runtimeMember: runtime,
+      description:
+        p.responseMode === 'relearn-if-known-good'
+          ? `${p.failureAction === 'suspend' ? 'Suspend' : 'Stop'} a Shielded VM or make it relearn its integrity policy, by instance id; read it before acting (exemption label, relearn check); wait for the operation.`
+          : `${p.failureAction === 'suspend' ? 'Suspend' : 'Stop'} a Shielded VM by instance id; read it before acting (exemption label); wait for the operation.`,
+      permissions: computePermissionsFor(p.responseMode, p.failureAction),
+      dependsOn,
+    });
+    this.sink = watched.sink;
+    this.instanceRole = watched.instanceRole;
+    const sinkPublishes = new PubsubTopicIamMember(this, 'SinkPublishesToTopic', {
+      project,
+      topic: this.topic.name,
+      role: 'roles/pubsub.publisher',
+      member: this.sink.writerIdentity,
+    });
     this.buildServiceAccount = account('BuildServiceAccount', 'build', 'Cloud Build identity building the function');
 
     // Baselines, read by the function in the relearn mode only: the shutdown mode has none.
@@ -252,27 +271,7 @@ export class IntegrityResponder extends Construct {
     });
 
     // Runtime permissions.
-    this.instanceRole = new ProjectIamCustomRole(this, 'InstanceRole', {
-      project,
-      roleId: `${p.namePrefix.replace(/-/g, '_')}_instances`,
-      title: `Integrity responder ${p.namePrefix}: act on instances`,
-      description:
-        p.responseMode === 'relearn-if-known-good'
-          ? `${p.failureAction === 'suspend' ? 'Suspend' : 'Stop'} a Shielded VM or make it relearn its integrity policy, by instance id; read it before acting (exemption label, relearn check); wait for the operation.`
-          : `${p.failureAction === 'suspend' ? 'Suspend' : 'Stop'} a Shielded VM by instance id; read it before acting (exemption label); wait for the operation.`,
-      permissions: computePermissionsFor(p.responseMode, p.failureAction),
-      stage: 'GA',
-      dependsOn,
-    });
-    const runtime = `serviceAccount:${this.runtimeServiceAccount.email}`;
-    const grants: ITerraformDependable[] = [sinkPublishes];
-    grants.push(
-      new ProjectIamMember(this, 'RuntimeActsOnInstances', {
-        project,
-        role: this.instanceRole.name,
-        member: runtime,
-      }),
-    );
+    const grants: ITerraformDependable[] = [sinkPublishes, watched.instanceGrant];
     if (p.responseMode === 'relearn-if-known-good') {
       grants.push(
         new ProjectIamMember(this, 'RuntimeReadsBaselines', {
@@ -377,16 +376,17 @@ export class IntegrityResponder extends Construct {
       }),
     );
 
-    // Eventarc needs its service agent, and the Pub/Sub service agent mints the tokens the
-    // trigger's identity presents to the function (required in projects whose agent predates
-    // 2021-04-08, harmless elsewhere). Both agents are created here, before the trigger.
+    // The Pub/Sub service agent mints the OIDC tokens of the push identity (required in projects
+    // whose agent predates 2021-04-08, harmless elsewhere) and moves dead letters; it is created
+    // here, before anything relies on it.
     const { googleBeta, time } = providersOf(TerraformStack.of(this));
-    const agent = (cid: string, service: string) =>
-      new GoogleProjectServiceIdentity(this, cid, { provider: googleBeta, project, service, dependsOn });
-    const eventarcAgent = agent('EventarcServiceAgent', 'eventarc.googleapis.com');
-    const pubsubAgent = agent('PubsubServiceAgent', 'pubsub.googleapis.com');
+    const pubsubAgent = new GoogleProjectServiceIdentity(this, 'PubsubServiceAgent', {
+      provider: googleBeta,
+      project,
+      service: 'pubsub.googleapis.com',
+      dependsOn,
+    });
     grants.push(
-      eventarcAgent,
       pubsubAgent,
       new ServiceAccountIamMember(this, 'PubsubAgentMintsTriggerTokens', {
         serviceAccountId: this.triggerServiceAccount.name,
@@ -446,26 +446,32 @@ export class IntegrityResponder extends Construct {
           failureAction: p.failureAction,
           enforcement: p.enforcement,
           exemptLabel: p.exemptLabel,
+          scope: p.scope,
+          excludedProjects: formatExcludedProjects(p.excludedProjects),
         }),
-      },
-      eventTrigger: {
-        triggerRegion: p.region,
-        eventType: PUBSUB_EVENT_TYPE,
-        pubsubTopic: this.topic.id,
-        serviceAccountEmail: this.triggerServiceAccount.email,
-        // Deliveries the function refuses, including those answered 403 before the invoker
-        // grant below has propagated, are retried with backoff rather than dropped.
-        retryPolicy: 'RETRY_POLICY_RETRY',
       },
       // After the wait for every grant and service agent, and once the databases exist.
       dependsOn: [...apis, this.iamPropagation, this.ledgerDatabase, ...(this.database ? [this.database] : [])],
     });
-    new CloudRunV2ServiceIamMember(this, 'TriggerInvokesFunction', {
+    const invoker = new CloudRunV2ServiceIamMember(this, 'TriggerInvokesFunction', {
       project,
       location: p.region,
       name: this.function.serviceConfig.service,
       role: 'roles/run.invoker',
       member: `serviceAccount:${this.triggerServiceAccount.email}`,
+    });
+    // Deliveries refused while the invoker grant propagates are retried with backoff.
+    this.delivery = deliver(this, {
+      project,
+      namePrefix: p.namePrefix,
+      labels,
+      topic: this.topic,
+      endpoint: this.function.serviceConfig.uri,
+      pushServiceAccountEmail: this.triggerServiceAccount.email,
+      pubsubAgentMember: pubsubAgent.member,
+      ackDeadlineSeconds: Math.max(10, p.timeoutSeconds),
+      maxDeliveryAttempts: p.maxDeliveryAttempts,
+      dependsOn: [invoker],
     });
   }
 

@@ -1,5 +1,5 @@
 import { Token } from 'cdktf';
-import { DEFAULT_NAME_PREFIX, PROJECT_ID, SETTINGS } from '../function/contract';
+import { DEFAULT_NAME_PREFIX, MAX_EXCLUDED_PROJECTS, PROJECT_ID, SETTINGS, parseScope } from '../function/contract';
 import type { Enforcement, FailureAction, ResponseMode, StaleEventPolicy } from '../function/decide';
 import type { LogLevel } from '../function/logger';
 
@@ -161,6 +161,37 @@ export interface IntegrityResponderProps {
   readonly exemptLabel?: string;
 
   /**
+   * Where the watched VMs live: `projects/<id>`, `folders/<number>` or `organizations/<number>`.
+   * A folder or organization scope covers every project under it, now and later: the log sink
+   * is aggregated (`include_children`) and the runtime's Compute role is an organization custom
+   * role bound at the folder or organization. The responder's own resources (function,
+   * databases, topics) stay in `projectId`, the security project. See docs/adr/0009.
+   * @default `projects/${projectId}`
+   */
+  readonly scope?: string;
+
+  /**
+   * Organization number holding the custom role of a `folders/<number>` scope (IAM has no folder
+   * roles). Required for a folder scope; for an organization scope it is the scope's number.
+   */
+  readonly organizationId?: string;
+
+  /**
+   * Projects of a folder or organization scope the responder never acts on: excluded from the
+   * sink, from the runtime's role binding (an IAM condition) and refused by the function. At most 50.
+   * @default []
+   */
+  readonly excludedProjects?: readonly string[];
+
+  /**
+   * Deliveries of one event before Pub/Sub gives up and moves it to the dead-letter topic
+   * (5–100). With the retry backoff of 10 s doubling to 10 minutes, the default 20 keeps an event
+   * retried for about two and a half hours.
+   * @default 20
+   */
+  readonly maxDeliveryAttempts?: number;
+
+  /**
    * Enable the APIs the deployment needs (`google_project_service`, never disabled on
    * destroy). Leave off where a platform team manages APIs centrally.
    * @default false
@@ -205,11 +236,18 @@ export interface ResolvedProps {
   readonly failureAction: FailureAction;
   readonly enforcement: Enforcement;
   readonly exemptLabel: string;
+  readonly scope: string;
+  readonly organizationId?: string;
+  readonly excludedProjects: readonly string[];
+  readonly maxDeliveryAttempts: number;
   readonly enableApis: boolean;
   readonly iamPropagationSeconds: number;
   readonly labels: Record<string, string>;
 }
 
+const ORGANIZATION_ID = /^[1-9][0-9]{0,19}$/;
+/** Default {@link IntegrityResponderProps.maxDeliveryAttempts}. */
+export const DEFAULT_MAX_DELIVERY_ATTEMPTS = 20;
 const REGION = /^[a-z]+-[a-z]+[0-9]{1,2}$/;
 const NAME_PREFIX = /^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$/;
 const LOCATION_ID = /^[a-z][a-z0-9-]{1,40}[a-z0-9]$/;
@@ -319,6 +357,50 @@ function sizing(r: ResolvedProps): void {
   }
 }
 
+function scopeProps(r: ResolvedProps): void {
+  check('scope', r.scope, SETTINGS.scope.pattern, SETTINGS.scope.hint);
+  const scope = parseScope(r.scope)!;
+  if (!Array.isArray(r.excludedProjects)) {
+    throw new IntegrityResponderPropsError(`excludedProjects must be a list of project ids, got ${show(r.excludedProjects)}`);
+  }
+  if (scope.kind === 'project') {
+    if (r.excludedProjects.length > 0) {
+      throw new IntegrityResponderPropsError(
+        `excludedProjects applies to a folder or organization scope only; scope is '${r.scope}' (leave excludedProjects out, or widen the scope)`,
+      );
+    }
+    if (r.organizationId !== undefined) {
+      throw new IntegrityResponderPropsError(`organizationId applies to a folder scope only; scope is '${r.scope}'`);
+    }
+    return;
+  }
+  r.excludedProjects.forEach((id, i) => check(`excludedProjects[${i}]`, id, PROJECT_ID, 'a Google Cloud project id'));
+  if (r.excludedProjects.length > MAX_EXCLUDED_PROJECTS) {
+    throw new IntegrityResponderPropsError(
+      `excludedProjects may name at most ${MAX_EXCLUDED_PROJECTS} projects (one sink exclusion each), got ${r.excludedProjects.length}; move them out of the scope's folder instead`,
+    );
+  }
+  const duplicate = r.excludedProjects.find((id, i) => r.excludedProjects.indexOf(id) !== i);
+  if (duplicate !== undefined) throw new IntegrityResponderPropsError(`excludedProjects names '${duplicate}' twice`);
+  if (r.excludedProjects.includes(r.projectId)) {
+    throw new IntegrityResponderPropsError(
+      `excludedProjects must not name the responder's own project '${r.projectId}': its VMs would be the only ones left unwatched by design; give it a scope that leaves it out instead`,
+    );
+  }
+  if (scope.kind === 'folder') {
+    if (r.organizationId === undefined) {
+      throw new IntegrityResponderPropsError(
+        `scope '${r.scope}' needs organizationId, the number of the organization the folder belongs to: the runtime's custom role is created there (IAM has no folder-level custom roles)`,
+      );
+    }
+    check('organizationId', r.organizationId, ORGANIZATION_ID, 'an organization number');
+  } else if (r.organizationId !== undefined && r.organizationId !== scope.id) {
+    throw new IntegrityResponderPropsError(
+      `organizationId '${r.organizationId}' differs from the scope's organization '${scope.id}'; leave organizationId out for an organization scope`,
+    );
+  }
+}
+
 /** Applies the defaults documented on {@link IntegrityResponderProps} and validates the result. */
 export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
   if (props.projectId === undefined || props.projectId === '') {
@@ -357,6 +439,10 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
     failureAction: props.failureAction ?? SETTINGS.failureAction.default,
     enforcement: props.enforcement ?? SETTINGS.enforcement.default,
     exemptLabel: props.exemptLabel ?? SETTINGS.exemptLabel.default!,
+    scope: props.scope ?? `projects/${props.projectId}`,
+    ...(props.organizationId !== undefined && { organizationId: props.organizationId }),
+    excludedProjects: props.excludedProjects ?? [],
+    maxDeliveryAttempts: props.maxDeliveryAttempts ?? DEFAULT_MAX_DELIVERY_ATTEMPTS,
     enableApis: props.enableApis ?? false,
     iamPropagationSeconds: props.iamPropagationSeconds ?? DEFAULT_IAM_PROPAGATION_SECONDS,
     labels: props.labels ?? {},
@@ -393,6 +479,8 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
   oneOf('enforcement', r.enforcement, SETTINGS.enforcement.values);
   check('exemptLabel', r.exemptLabel, SETTINGS.exemptLabel.pattern, SETTINGS.exemptLabel.hint);
   integer('iamPropagationSeconds', r.iamPropagationSeconds, 0, 600);
+  scopeProps(r);
+  integer('maxDeliveryAttempts', r.maxDeliveryAttempts, 5, 100);
   for (const [key, value] of Object.entries(r.labels)) {
     check(`labels key`, key, LABEL_KEY);
     check(`labels['${key}']`, value, LABEL_VALUE);

@@ -50,6 +50,8 @@ const BENCH_SETTINGS: FunctionSettings = {
   failureAction: SETTINGS.failureAction.default,
   exemptLabel: SETTINGS.exemptLabel.default!,
   enforcement: SETTINGS.enforcement.default,
+  scope: 'projects/fleet-prod-1234',
+  excludedProjects: SETTINGS.excludedProjects.default!,
 };
 
 function median(xs: number[]): number {

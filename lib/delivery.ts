@@ -1,0 +1,100 @@
+import { PubsubSubscription } from '@cdktf/provider-google/lib/pubsub-subscription';
+import { PubsubSubscriptionIamMember } from '@cdktf/provider-google/lib/pubsub-subscription-iam-member';
+import { PubsubTopic } from '@cdktf/provider-google/lib/pubsub-topic';
+import { PubsubTopicIamMember } from '@cdktf/provider-google/lib/pubsub-topic-iam-member';
+import type { ITerraformDependable } from 'cdktf';
+import type { Construct } from 'constructs';
+
+/** Shortest wait before a refused delivery is retried. */
+export const RETRY_MINIMUM_BACKOFF = '10s';
+/** Longest wait between retries (Pub/Sub's maximum). */
+export const RETRY_MAXIMUM_BACKOFF = '600s';
+/** How long an undelivered event, or a dead letter, is kept: seven days (Pub/Sub's maximum). */
+export const RETENTION = '604800s';
+
+interface DeliveryInputs {
+  readonly project: string;
+  readonly namePrefix: string;
+  readonly labels: Record<string, string>;
+  /** Topic the sink publishes to. */
+  readonly topic: PubsubTopic;
+  /** The function's `run.app` URL. */
+  readonly endpoint: string;
+  /** Identity whose OIDC token the push carries; holds `run.invoker` on the function. */
+  readonly pushServiceAccountEmail: string;
+  /** `serviceAccount:service-<number>@gcp-sa-pubsub.iam.gserviceaccount.com` */
+  readonly pubsubAgentMember: string;
+  /** Seconds the push waits for the function: its timeout. */
+  readonly ackDeadlineSeconds: number;
+  readonly maxDeliveryAttempts: number;
+  readonly dependsOn?: ITerraformDependable[];
+}
+
+/** The subscription that delivers events to the function, and where those it gives up on go. */
+export interface Delivery {
+  readonly subscription: PubsubSubscription;
+  readonly deadLetterTopic: PubsubTopic;
+  /** Pull subscription holding dead letters for an operator to inspect and replay. */
+  readonly deadLetterSubscription: PubsubSubscription;
+}
+
+/**
+ * A push subscription of our own instead of an Eventarc trigger: Eventarc creates and owns its
+ * subscription, so its retry backoff and dead-letter policy cannot be declared in the plan
+ * (docs/adr/0011). Pub/Sub pushes to the function's `run.app` URL, which internal-only ingress
+ * admits for Pub/Sub in the same project (cloud.google.com/run/docs/securing/ingress), with an
+ * OIDC token of the trigger identity. A refused delivery is retried with exponential backoff;
+ * after `maxDeliveryAttempts` the event is moved to the dead-letter topic, whose own subscription
+ * keeps it for seven days. The Pub/Sub service agent needs to publish to the dead-letter topic
+ * and to acknowledge on the source subscription (cloud.google.com/pubsub/docs/handling-failures).
+ */
+export function deliver(c: Construct, inputs: DeliveryInputs): Delivery {
+  const { project, namePrefix, labels, dependsOn } = inputs;
+  const deadLetterTopic = new PubsubTopic(c, 'DeadLetterTopic', {
+    project,
+    name: `${namePrefix}-dead-letters`,
+    labels,
+    messageRetentionDuration: RETENTION,
+    dependsOn,
+  });
+  // Messages published to a topic without subscriptions are lost: this one keeps them.
+  const deadLetterSubscription = new PubsubSubscription(c, 'DeadLetterSubscription', {
+    project,
+    name: `${namePrefix}-dead-letters`,
+    topic: deadLetterTopic.id,
+    labels,
+    ackDeadlineSeconds: 60,
+    messageRetentionDuration: RETENTION,
+    retainAckedMessages: false,
+    expirationPolicy: { ttl: '' },
+  });
+  const subscription = new PubsubSubscription(c, 'Subscription', {
+    project,
+    name: `${namePrefix}-deliveries`,
+    topic: inputs.topic.id,
+    labels,
+    ackDeadlineSeconds: inputs.ackDeadlineSeconds,
+    messageRetentionDuration: RETENTION,
+    expirationPolicy: { ttl: '' },
+    pushConfig: {
+      pushEndpoint: inputs.endpoint,
+      oidcToken: { serviceAccountEmail: inputs.pushServiceAccountEmail },
+    },
+    retryPolicy: { minimumBackoff: RETRY_MINIMUM_BACKOFF, maximumBackoff: RETRY_MAXIMUM_BACKOFF },
+    deadLetterPolicy: { deadLetterTopic: deadLetterTopic.id, maxDeliveryAttempts: inputs.maxDeliveryAttempts },
+    dependsOn,
+  });
+  new PubsubTopicIamMember(c, 'PubsubAgentPublishesDeadLetters', {
+    project,
+    topic: deadLetterTopic.name,
+    role: 'roles/pubsub.publisher',
+    member: inputs.pubsubAgentMember,
+  });
+  new PubsubSubscriptionIamMember(c, 'PubsubAgentForwardsDeadLetters', {
+    project,
+    subscription: subscription.name,
+    role: 'roles/pubsub.subscriber',
+    member: inputs.pubsubAgentMember,
+  });
+  return { subscription, deadLetterTopic, deadLetterSubscription };
+}
