@@ -52,7 +52,9 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...COMPLETE, SCOPE: 'projects/fleet-prod-1234' })).toThrow(
       "EXCLUDED_PROJECTS applies to a folder or organization SCOPE only; SCOPE is 'projects/fleet-prod-1234'",
     );
-    expect(loadConfig({ ...COMPLETE, SCOPE: 'projects/fleet-prod-1234', EXCLUDED_PROJECTS: 'none' }).scope).toBe('projects/fleet-prod-1234');
+    expect(loadConfig({ ...COMPLETE, SCOPE: 'projects/fleet-prod-1234', EXCLUDED_PROJECTS: 'none' }).scope).toBe(
+      'projects/fleet-prod-1234',
+    );
   });
 
   it.each(Object.keys(COMPLETE))('refuses to start without %s instead of falling back to a default', (name) => {

@@ -77,7 +77,9 @@ export const NO_EXCLUDED_PROJECTS = 'none';
 /** Most projects one responder may exclude from a folder or organization scope (one sink exclusion each; a sink has at most 50). */
 export const MAX_EXCLUDED_PROJECTS = 50;
 /** `none`, or project ids separated by commas. */
-export const EXCLUDED_PROJECTS = new RegExp(`^(?:${NO_EXCLUDED_PROJECTS}|${PROJECT_ID_TEXT}(?:,${PROJECT_ID_TEXT}){0,${MAX_EXCLUDED_PROJECTS - 1}})$`);
+export const EXCLUDED_PROJECTS = new RegExp(
+  `^(?:${NO_EXCLUDED_PROJECTS}|${PROJECT_ID_TEXT}(?:,${PROJECT_ID_TEXT}){0,${MAX_EXCLUDED_PROJECTS - 1}})$`,
+);
 
 /** The `EXCLUDED_PROJECTS` value of a list of project ids. */
 export function formatExcludedProjects(projects: readonly string[]): string {

@@ -27,7 +27,10 @@ interface DeliveryInputs {
   /** Seconds the push waits for the function: its timeout. */
   readonly ackDeadlineSeconds: number;
   readonly maxDeliveryAttempts: number;
+  /** What the topics wait for (the APIs, when the construct enables them). */
   readonly dependsOn?: ITerraformDependable[];
+  /** What the push subscription waits for: the invoker grant, so that the first pushes are admitted. */
+  readonly subscriptionDependsOn: ITerraformDependable[];
 }
 
 /** The subscription that delivers events to the function, and where those it gives up on go. */
@@ -82,7 +85,7 @@ export function deliver(c: Construct, inputs: DeliveryInputs): Delivery {
     },
     retryPolicy: { minimumBackoff: RETRY_MINIMUM_BACKOFF, maximumBackoff: RETRY_MAXIMUM_BACKOFF },
     deadLetterPolicy: { deadLetterTopic: deadLetterTopic.id, maxDeliveryAttempts: inputs.maxDeliveryAttempts },
-    dependsOn,
+    dependsOn: inputs.subscriptionDependsOn,
   });
   new PubsubTopicIamMember(c, 'PubsubAgentPublishesDeadLetters', {
     project,

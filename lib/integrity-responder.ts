@@ -20,7 +20,13 @@ import { TimeProvider } from '@cdktf/provider-time/lib/provider';
 import { Sleep } from '@cdktf/provider-time/lib/sleep';
 import { AssetType, ITerraformDependable, TerraformAsset, TerraformProvider, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { computeTimeoutFor, dedicatedDatabaseId, dedicatedLedgerDatabaseId, formatExcludedProjects, functionEnvironment } from '../function/contract';
+import {
+  computeTimeoutFor,
+  dedicatedDatabaseId,
+  dedicatedLedgerDatabaseId,
+  formatExcludedProjects,
+  functionEnvironment,
+} from '../function/contract';
 import { Delivery, deliver } from './delivery';
 import { loadFunctionBundle } from './function-bundle';
 import { InstanceRole, IntegritySink, watchScope } from './scope';
@@ -471,7 +477,8 @@ export class IntegrityResponder extends Construct {
       pubsubAgentMember: pubsubAgent.member,
       ackDeadlineSeconds: Math.max(10, p.timeoutSeconds),
       maxDeliveryAttempts: p.maxDeliveryAttempts,
-      dependsOn: [invoker],
+      dependsOn,
+      subscriptionDependsOn: [invoker],
     });
   }
 
