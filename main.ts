@@ -4,7 +4,8 @@ import { Construct } from 'constructs';
 import { Enforcement, FailureAction, IntegrityResponder, ResponseMode } from './lib';
 
 /**
- * Example deployment: one responder watching one project.
+ * Example deployment: one responder watching one project, or (with `SCOPE`) a folder or an
+ * organization from this project.
  *
  * Configuration comes from the environment or from cdktf context (`context` in cdktf.json,
  * or `CDKTF_CONTEXT_JSON` when the app runs without the CLI); environment wins. Without any,
@@ -30,11 +31,20 @@ class ResponderStack extends TerraformStack {
       failureAction: setting('FAILURE_ACTION', 'failureAction') as FailureAction | undefined,
       enforcement: setting('ENFORCEMENT', 'enforcement') as Enforcement | undefined,
       firestoreDatabaseId: setting('FIRESTORE_DATABASE', 'firestoreDatabaseId'),
+      exemptLabel: setting('EXEMPT_LABEL', 'exemptLabel'),
+      scope: setting('SCOPE', 'scope'),
+      organizationId: setting('ORGANIZATION_ID', 'organizationId'),
+      excludedProjects: setting('EXCLUDED_PROJECTS', 'excludedProjects')
+        ?.split(',')
+        .map((id) => id.trim())
+        .filter((id) => id !== ''),
       enableApis: setting('ENABLE_APIS', 'enableApis') === 'true',
     });
 
     new TerraformOutput(this, 'function_name', { value: responder.function.name });
     new TerraformOutput(this, 'topic', { value: responder.topic.id });
+    new TerraformOutput(this, 'scope', { value: responder.scope });
+    new TerraformOutput(this, 'dead_letter_subscription', { value: responder.delivery.deadLetterSubscription.id });
     new TerraformOutput(this, 'sink_writer_identity', { value: responder.sink.writerIdentity });
     new TerraformOutput(this, 'runtime_service_account', { value: responder.runtimeServiceAccount.email });
     new TerraformOutput(this, 'baseline_database', { value: responder.databaseId });

@@ -31,7 +31,7 @@ const ID_FILTER = /^\s*\(?\s*id\s*(?:=|eq)\s*"?(\d+)"?\s*\)?\s*$/;
  * acting; an operation that is accepted but ends in error; or one that stays RUNNING for a while.
  */
 export type ComputeFault =
-  | { readonly status: 429 | 500 | 503 }
+  | { readonly status: 403 | 429 | 500 | 503 }
   | { readonly delayMs: number }
   | { readonly operationError: { readonly code: string; readonly message: string } }
   | { readonly operationPendingMs: number };
@@ -193,7 +193,7 @@ export class FakeComputeApi {
       if (earlier) return reply(200, earlier.json);
       const fault = this.faults.shift();
       if (fault && 'status' in fault) {
-        const reason = fault.status === 429 ? 'rateLimitExceeded' : 'backendError';
+        const reason = fault.status === 429 ? 'rateLimitExceeded' : fault.status === 403 ? 'forbidden' : 'backendError';
         return reply(fault.status, {
           error: { code: fault.status, message: reason, errors: [{ message: reason, domain: 'global', reason }] },
         });

@@ -24,6 +24,18 @@ export interface PlannedFunction {
   readonly runtime: string;
   readonly env: Record<string, string>;
   readonly topic: string;
+  /** The push subscription the plan declares, and its dead-letter topic and subscription. */
+  readonly delivery: PlannedDelivery;
+}
+
+/** What the plan's `google_pubsub_subscription`s say about delivery. */
+export interface PlannedDelivery {
+  readonly subscription: string;
+  readonly ackDeadlineSeconds: number;
+  readonly retryPolicy: { readonly minimumBackoff: string; readonly maximumBackoff: string };
+  readonly maxDeliveryAttempts: number;
+  readonly deadLetterTopic: string;
+  readonly deadLetterSubscription: string;
 }
 
 /**
@@ -44,6 +56,10 @@ export function synthesizeExampleStack(env: Record<string, string> = {}): Planne
           'ENFORCEMENT',
           'FIRESTORE_DATABASE',
           'ENABLE_APIS',
+          'EXEMPT_LABEL',
+          'SCOPE',
+          'ORGANIZATION_ID',
+          'EXCLUDED_PROJECTS',
         ].includes(k),
     ),
   );
@@ -61,15 +77,51 @@ export function synthesizeExampleStack(env: Record<string, string> = {}): Planne
   };
   const fn = only('google_cloudfunctions2_function');
   const object = only('google_storage_bucket_object');
+  const subscriptions = Object.values(plan.resource.google_pubsub_subscription ?? {});
+  const push = subscriptions.find((s) => s.push_config !== undefined);
+  const topics = Object.values(plan.resource.google_pubsub_topic ?? {});
+  if (push === undefined || subscriptions.length !== 2 || topics.length !== 2) {
+    throw new Error('expected a push subscription, a dead-letter subscription and two topics in the example stack');
+  }
+  const deadLetters = subscriptions.find((s) => s !== push)!;
+  const topicNamed = (suffix: string): string => {
+    const t = topics.find((x) => String(x.name).endsWith(suffix));
+    if (t === undefined) throw new Error(`no topic named *${suffix} in the example stack`);
+    return t.name;
+  };
   return {
     projectId: fn.project,
     zipPath: resolve(stackDir, object.source),
     entryPoint: fn.build_config.entry_point,
     runtime: fn.build_config.runtime,
     env: fn.service_config.environment_variables,
-    topic: only('google_pubsub_topic').name,
+    topic: topicNamed('-events'),
+    delivery: {
+      subscription: push.name,
+      ackDeadlineSeconds: push.ack_deadline_seconds,
+      retryPolicy: { minimumBackoff: push.retry_policy.minimum_backoff, maximumBackoff: push.retry_policy.maximum_backoff },
+      maxDeliveryAttempts: push.dead_letter_policy.max_delivery_attempts,
+      deadLetterTopic: topicNamed('-dead-letters'),
+      deadLetterSubscription: deadLetters.name,
+    },
     remove: () => rmSync(outdir, { recursive: true, force: true }),
   };
+}
+
+/**
+ * Retry backoff of the emulator's push subscriptions unless a test sets its own: the plan's
+ * (10 s doubling to 600 s) would make every redelivery test wait minutes.
+ */
+export const FAST_RETRY = { minimumBackoff: '0.1s', maximumBackoff: '1s' } as const;
+
+/** How {@link Harness.deploy} wires a responder. */
+export interface DeployOptions {
+  /** Put an {@link InvokerGate} between the subscription and the function. */
+  readonly gate?: boolean;
+  /** The push subscription's retry backoff; {@link FAST_RETRY} by default. */
+  readonly retryPolicy?: { readonly minimumBackoff: string; readonly maximumBackoff: string };
+  /** Deliveries before dead-lettering (5–100); the plan's by default. */
+  readonly maxDeliveryAttempts?: number;
 }
 
 /** One deployed responder: its function, fed by a push subscription on its topic. */
@@ -82,6 +134,8 @@ export interface Responder {
   publish(entry: unknown): Promise<string>;
   /** Publishes an arbitrary base64 `data` (what any publisher on the topic could send). */
   publishData(base64: string): Promise<string>;
+  /** Takes the messages waiting on the dead-letter subscription. */
+  pullDeadLetters(): Promise<{ messageId: string; data: string; attributes?: Record<string, string> }[]>;
   /** Publishes and waits for the function's log line about that message. */
   publishAndWait(entry: unknown): Promise<{ messageId: string; log: Record<string, unknown>; publishedAt: number }>;
 }
@@ -131,7 +185,7 @@ export class Harness {
     env: Record<string, string> = {},
     name = 'default',
     runtimeEnv: Record<string, string> = {},
-    options: { gate?: boolean } = {},
+    options: DeployOptions = {},
   ): Promise<Responder> {
     const plan = synthesizeExampleStack(env);
     this.cleanups.push(plan.remove);
@@ -148,12 +202,26 @@ export class Harness {
     if (gate) this.cleanups.push(() => gate.stop());
     const project = plan.projectId;
     const topic = `${plan.topic}-${name}`;
+    const { delivery } = plan;
+    const deadLetterTopic = `${delivery.deadLetterTopic}-${name}`;
+    const deadLetterSubscription = `${delivery.deadLetterSubscription}-${name}`;
     await this.pubsubCall('PUT', `/v1/projects/${project}/topics/${topic}`, {});
-    // As Eventarc does for a Pub/Sub trigger: a push subscription to the function.
-    await this.pubsubCall('PUT', `/v1/projects/${project}/subscriptions/${topic}-eventarc`, {
+    await this.pubsubCall('PUT', `/v1/projects/${project}/topics/${deadLetterTopic}`, {});
+    await this.pubsubCall('PUT', `/v1/projects/${project}/subscriptions/${deadLetterSubscription}`, {
+      topic: `projects/${project}/topics/${deadLetterTopic}`,
+      ackDeadlineSeconds: 60,
+    });
+    // The plan's push subscription: its ack deadline, dead-letter policy and (unless the test
+    // shortens it) retry backoff.
+    await this.pubsubCall('PUT', `/v1/projects/${project}/subscriptions/${delivery.subscription}-${name}`, {
       topic: `projects/${project}/topics/${topic}`,
       pushConfig: { pushEndpoint: `${gate?.url ?? host.url}projects/${project}/topics/${topic}` },
-      ackDeadlineSeconds: 10,
+      ackDeadlineSeconds: delivery.ackDeadlineSeconds,
+      retryPolicy: options.retryPolicy ?? FAST_RETRY,
+      deadLetterPolicy: {
+        deadLetterTopic: `projects/${project}/topics/${deadLetterTopic}`,
+        maxDeliveryAttempts: options.maxDeliveryAttempts ?? delivery.maxDeliveryAttempts,
+      },
     });
     const publishData = async (data: string) => {
       const res = (await this.pubsubCall('POST', `/v1/projects/${project}/topics/${topic}:publish`, { messages: [{ data }] })) as {
@@ -169,6 +237,12 @@ export class Harness {
       ...(gate && { gate }),
       publish,
       publishData,
+      pullDeadLetters: async () => {
+        const res = (await this.pubsubCall('POST', `/v1/projects/${project}/subscriptions/${deadLetterSubscription}:pull`, {
+          maxMessages: 100,
+        })) as { receivedMessages?: { message: { messageId: string; data: string; attributes?: Record<string, string> } }[] };
+        return (res.receivedMessages ?? []).map((r) => r.message);
+      },
       async publishAndWait(entry) {
         const publishedAt = Date.now();
         const messageId = await publish(entry);
