@@ -204,14 +204,14 @@ export class ResponderAlerting extends Construct {
         trigger: { count: 1 },
       },
     });
-    const byVm = ['metric.label.project', 'metric.label.reason', 'metric.label.dry_run'];
+    const byCause = ['metric.label.project', 'metric.label.reason', 'metric.label.dry_run'];
 
     const specs: Record<ResponderAlert, PolicySpec> = {
       contained: {
         id: 'ContainedPolicy',
         title: 'VMs stopped or suspended (or would be, in dry-run)',
         severity: 'CRITICAL',
-        conditions: [counted('Decision stop', `${decisions} AND metric.labels.decision="stop"`, [...byVm, 'metric.label.containment'])],
+        conditions: [counted('Decision stop', `${decisions} AND metric.labels.decision="stop"`, [...byCause, 'metric.label.containment'])],
         content: [
           `The integrity responder **${prefix}** decided to contain at least one VM: its integrity report failed and was not vetted.`,
           "The incident's labels say why (`reason`) and how (`containment`: stop or suspend). With `dry_run` true nothing was done: the responder runs in dry-run and only logs what it would do.",
@@ -234,7 +234,7 @@ export class ResponderAlerting extends Construct {
         id: 'RelearnedPolicy',
         title: 'Integrity policies relearned (or would be, in dry-run)',
         severity: 'WARNING',
-        conditions: [counted('Decision relearn', `${decisions} AND metric.labels.decision="relearn"`, byVm)],
+        conditions: [counted('Decision relearn', `${decisions} AND metric.labels.decision="relearn"`, byCause)],
         content: [
           `The integrity responder **${prefix}** made at least one VM relearn its integrity policy: its late-boot measurements match a known-good baseline.`,
           'Expected during a rollout whose measurements were recorded as known good. Unexpected relearns mean someone added a baseline: check who wrote the baseline database (`baselineId` in the line names the document).',
