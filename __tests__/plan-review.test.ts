@@ -4,6 +4,8 @@ import { IntegrityResponderProps } from '../lib';
 import {
   CHECKS,
   EXPECTED_DEFAULT,
+  EXPECTED_FOLDER,
+  EXPECTED_ORGANIZATION,
   EXPECTED_SHUTDOWN,
   EXPECTED_TUTORIAL,
   EXPECTED_TWO_RESPONDERS,
@@ -26,6 +28,12 @@ const configurations: Array<[string, Partial<IntegrityResponderProps>[], PlanExp
     [{ namePrefix: 'fleet-a' }, { namePrefix: 'fleet-b', firestoreDatabaseId: '(default)' }],
     EXPECTED_TWO_RESPONDERS,
   ],
+  [
+    'an organization scope with two projects excluded',
+    [{ scope: 'organizations/4242', excludedProjects: ['lab-sandbox-1', 'lab-sandbox-2'] }],
+    EXPECTED_ORGANIZATION,
+  ],
+  ['a folder scope', [{ scope: 'folders/5550001', organizationId: '4242' }], EXPECTED_FOLDER],
 ];
 
 const plan = (...props: Partial<IntegrityResponderProps>[]) => JSON.parse(synthResponders(...props).json) as PlanDoc;
@@ -104,14 +112,85 @@ describe('plan review', () => {
     ]);
   });
 
+  it('tells the scopes apart: the organization expectation rejects the folder plan', () => {
+    const findings = reviewPlan(plan({ scope: 'folders/5550001', organizationId: '4242' }), EXPECTED_ORGANIZATION);
+    expect([...new Set(findings.map((f) => f.check))].sort()).toEqual([
+      'function-environment',
+      'iam-inventory',
+      'iam-member',
+      'iam-propagation-wait',
+      'sink-inventory',
+    ]);
+    expect(findings).toContainEqual({
+      check: 'sink-inventory',
+      problem: 'google_logging_organization_sink.Responder_Sink_86F16188 is missing',
+    });
+    expect(findings).toContainEqual({
+      check: 'function-environment',
+      problem:
+        "google_cloudfunctions2_function.Responder_Function_73C2D4D9 environment variable SCOPE is 'folders/5550001'; expected 'organizations/4242'",
+    });
+  });
+
+  it('and the project expectation rejects the organization plan: sink, role and binding all moved up', () => {
+    const findings = reviewPlan(plan({ scope: 'organizations/4242', excludedProjects: ['lab-sandbox-1'] }), EXPECTED_DEFAULT);
+    expect(findings).toContainEqual({
+      check: 'custom-role-inventory',
+      problem: 'google_organization_iam_custom_role.Responder_InstanceRole_788A6F78 is not expected',
+    });
+    expect(findings).toContainEqual({
+      check: 'iam-inventory',
+      problem: 'google_organization_iam_member.Responder_RuntimeActsOnInstances_174DAA77 is an IAM resource the review does not expect',
+    });
+    expect(findings).toContainEqual({
+      check: 'sink-inventory',
+      problem: 'google_logging_organization_sink.Responder_Sink_86F16188 is not expected',
+    });
+  });
+
+  it('reads an organization sink that excludes fewer projects than expected as a wider scope', () => {
+    const findings = reviewPlan(plan({ scope: 'organizations/4242', excludedProjects: ['lab-sandbox-1'] }), EXPECTED_ORGANIZATION);
+    expect(findings.filter((f) => f.check === 'sink-exclusions' || f.check === 'iam-condition')).toEqual([
+      {
+        check: 'iam-condition',
+        problem:
+          'google_organization_iam_member.Responder_RuntimeActsOnInstances_174DAA77 has condition \'!(resource.name.startsWith("projects/lab-sandbox-1/"))\'; expected !(resource.name.startsWith("projects/lab-sandbox-1/") || resource.name.startsWith("projects/lab-sandbox-2/"))',
+      },
+      {
+        check: 'sink-exclusions',
+        problem:
+          'google_logging_organization_sink.Responder_Sink_86F16188 excludes [{"name":"skip-lab-sandbox-1","filter":"resource.labels.project_id=\\"lab-sandbox-1\\""}]; expected [{"name":"skip-lab-sandbox-1","filter":"resource.labels.project_id=\\"lab-sandbox-1\\""},{"name":"skip-lab-sandbox-2","filter":"resource.labels.project_id=\\"lab-sandbox-2\\""}]',
+      },
+    ]);
+  });
+
+  it('notices a changed number of delivery attempts, and nothing else', () => {
+    expect(reviewPlan(plan({ maxDeliveryAttempts: 5 }), EXPECTED_DEFAULT)).toEqual([
+      {
+        check: 'delivery-dead-letter',
+        problem: 'google_pubsub_subscription.Responder_Subscription_4E2A55E0 dead_letter_policy.max_delivery_attempts is 5; expected 20',
+      },
+    ]);
+  });
+
+  it('follows the function timeout into the ack deadline', () => {
+    const findings = reviewPlan(plan({ timeoutSeconds: 120 }), EXPECTED_DEFAULT);
+    expect(findings).toContainEqual({
+      check: 'delivery-ack-deadline',
+      problem: 'google_pubsub_subscription.Responder_Subscription_4E2A55E0 ack_deadline_seconds is 120; expected 60',
+    });
+  });
+
   it('objects to a plan that is missing the responder entirely, rather than finding nothing to check', () => {
     const findings = reviewPlan({ resource: {} }, EXPECTED_DEFAULT);
     expect(new Set(findings.map((f) => f.check))).toEqual(
       new Set([
         'iam-inventory',
         'project-lookup',
-        'custom-role-permissions',
+        'custom-role-inventory',
         'sink-inventory',
+        'topic-inventory',
+        'subscription-inventory',
         'function-inventory',
         'bucket-inventory',
         'iam-propagation-wait',

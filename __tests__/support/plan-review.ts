@@ -9,7 +9,9 @@
  * `reviewPlan` compares a plan with one of the expectations and returns every difference as
  * a finding naming the check that found it. Besides the exact comparison, a few checks hold
  * for any plan whatever the expectation says: no public member, no primitive role, no
- * authoritative IAM resource, never the default compute service account, private buckets.
+ * authoritative IAM resource, never the default compute service account, private buckets, no
+ * log sink that intercepts its children's entries, no push subscription without an OIDC token
+ * or without a dead-letter policy, no subscription that expires.
  */
 
 type Body = Record<string, any>;
@@ -34,17 +36,62 @@ export interface GrantExpectation {
   member: string;
   /** The IAM condition's expression, exactly; absent when the grant has no condition. */
   condition?: string;
-  /** The attributes naming what the grant is on: project, topic, repository, service, service account. */
+  /**
+   * The attributes naming what the grant is on: project, topic, subscription, repository,
+   * service, service account, folder or organization (`org_id`).
+   */
   on: Record<string, string>;
+}
+
+/** A custom role: a project role (`on: { project }`) or an organization role (`on: { org_id }`). */
+export interface CustomRoleExpectation {
+  /** Exactly these permissions, in any order. */
+  permissions: string[];
+  /** Where the role is defined. */
+  on: Record<string, string>;
+}
+
+/**
+ * A log sink of a project, folder or organization. Which of the three it is comes from its
+ * `type.id` key: a project sink must have a writer identity of its own and no children to
+ * include; a folder or organization sink must include its children and never intercept them.
+ */
+export interface SinkExpectation {
+  /** Where the sink lives: `{ project }`, `{ folder }` or `{ org_id }`. */
+  parent: Record<string, string>;
+  filter: string;
+  destination: string;
+  /** The exclusions, name and filter, in plan order; empty for none (always, for a project sink). */
+  exclusions: { name: string; filter: string }[];
+}
+
+/** The push subscription that delivers events to a function. */
+export interface DeliveryExpectation {
+  /** The topic it subscribes to (the sink's destination). */
+  topic: string;
+  /** Where Pub/Sub pushes: the function's URL. */
+  pushEndpoint: string;
+  /** The identity whose OIDC token each push carries (the one holding `run.invoker`). */
+  oidcServiceAccount: string;
+  ackDeadlineSeconds: number;
+  minimumBackoff: string;
+  maximumBackoff: string;
+  deadLetterTopic: string;
+  maxDeliveryAttempts: number;
+  /** `message_retention_duration`. */
+  retention: string;
+}
+
+/** A pull subscription keeping the dead letters of a topic for an operator. */
+export interface DeadLetterSubscriptionExpectation {
+  topic: string;
+  retention: string;
 }
 
 export interface FunctionExpectation {
   ingress: string;
   buildServiceAccount: string;
   runtimeServiceAccount: string;
-  triggerServiceAccount: string;
-  trigger: { event_type: string; pubsub_topic: string };
-  retryPolicy: string;
   source: { bucket: string; object: string; generation: string };
   /** `depends_on`, in any order. */
   dependsOn: string[];
@@ -61,9 +108,16 @@ export interface DatabaseExpectation {
 export interface PlanExpectation {
   /** Every IAM resource (`*_iam_member`, `*_iam_binding`, `*_iam_policy`) in the plan, keyed `type.id`. */
   iam: Record<string, GrantExpectation>;
-  /** Custom roles and their permissions, in the order the plan lists them. */
-  customRoles: Record<string, string[]>;
-  sinks: Record<string, { filter: string; destination: string }>;
+  /** Every custom role (project and organization), keyed `type.id`. */
+  customRoles: Record<string, CustomRoleExpectation>;
+  /** Every log sink (project, folder and organization), keyed `type.id`. */
+  sinks: Record<string, SinkExpectation>;
+  /** `google_pubsub_topic` id → `message_retention_duration`. */
+  topics: Record<string, string>;
+  /** The push subscriptions, by `google_pubsub_subscription` id. */
+  deliveries: Record<string, DeliveryExpectation>;
+  /** The dead-letter pull subscriptions, by `google_pubsub_subscription` id. */
+  deadLetterSubscriptions: Record<string, DeadLetterSubscriptionExpectation>;
   functions: Record<string, FunctionExpectation>;
   /** Ids of the buckets; each must be uniform-access with public access prevention enforced. */
   buckets: string[];
@@ -88,17 +142,36 @@ export const CHECKS = [
   'no-authoritative-iam',
   'no-default-compute-sa',
   'project-lookup',
+  'custom-role-inventory',
   'custom-role-permissions',
+  'custom-role-target',
   'sink-inventory',
+  'sink-parent',
   'sink-filter',
   'sink-destination',
+  'sink-writer-identity',
+  'sink-include-children',
+  'sink-never-intercepts',
+  'sink-exclusions',
+  'topic-inventory',
+  'topic-retention',
+  'subscription-inventory',
+  'delivery-topic',
+  'delivery-endpoint',
+  'delivery-oidc-identity',
+  'delivery-ack-deadline',
+  'delivery-backoff',
+  'delivery-dead-letter',
+  'delivery-retention',
+  'dead-letter-pull',
+  'push-needs-oidc',
+  'push-needs-dead-letter',
+  'subscription-never-expires',
   'function-inventory',
   'function-ingress',
   'function-build-identity',
   'function-runtime-identity',
-  'function-trigger-identity',
-  'function-trigger-source',
-  'function-retry-policy',
+  'function-no-event-trigger',
   'function-source',
   'function-depends-on',
   'function-environment',
@@ -117,6 +190,9 @@ const AUTHORITATIVE = /_iam_(binding|policy)$/;
 const PRIMITIVE = /^roles\/(owner|editor|viewer)$/;
 const PUBLIC = /^(allUsers|allAuthenticatedUsers)$/;
 const DEFAULT_COMPUTE_SA = /-compute@developer\.gserviceaccount\.com|google_compute_default_service_account/;
+const CUSTOM_ROLE_TYPES = ['google_project_iam_custom_role', 'google_organization_iam_custom_role'];
+const PROJECT_SINK = 'google_logging_project_sink';
+const SINK_TYPES = [PROJECT_SINK, 'google_logging_folder_sink', 'google_logging_organization_sink'];
 
 /** Reviews a plan against what it is expected to hold; an empty list means nothing to object to. */
 export function reviewPlan(plan: PlanDoc, expected: PlanExpectation): Finding[] {
@@ -127,6 +203,9 @@ export function reviewPlan(plan: PlanDoc, expected: PlanExpectation): Finding[] 
     Object.entries(byId ?? {}).map(([id, body]) => ({ type, id, body, at: `${type}.${id}` })),
   );
   const ofType = (type: string) => resources[type] ?? {};
+  const field = (check: Check, at: string, path: string, actual: unknown, wanted: unknown) => {
+    if (actual !== wanted) report(check, `${at} ${path} is ${show(actual)}; expected ${show(wanted)}`);
+  };
 
   // IAM: the exact inventory, then each grant's role, member, condition and target.
   const iam = all.filter((r) => IAM_RESOURCE.test(r.type));
@@ -181,55 +260,133 @@ export function reviewPlan(plan: PlanDoc, expected: PlanExpectation): Finding[] 
     },
   );
 
-  // Custom roles: exactly the expected permissions.
-  compareInventory('custom-role-permissions', 'google_project_iam_custom_role', ofType, expected.customRoles, report, (at, body, want) => {
+  // Custom roles, of a project or an organization: exactly the expected permissions, where expected.
+  compareAddressed('custom-role-inventory', CUSTOM_ROLE_TYPES, ofType, expected.customRoles, report, (at, body, want) => {
     const actual = Array.isArray(body.permissions) ? (body.permissions as unknown[]).map(String) : [];
-    const extra = actual.filter((p) => !want.includes(p));
-    const missing = want.filter((p) => !actual.includes(p));
-    if (extra.length > 0) report('custom-role-permissions', `${at} holds ${extra.join(', ')} beyond ${want.join(', ')}`);
+    const extra = actual.filter((p) => !want.permissions.includes(p));
+    const missing = want.permissions.filter((p) => !actual.includes(p));
+    if (extra.length > 0) report('custom-role-permissions', `${at} holds ${extra.join(', ')} beyond ${want.permissions.join(', ')}`);
     if (missing.length > 0) report('custom-role-permissions', `${at} lacks ${missing.join(', ')}`);
+    for (const key of ['project', 'org_id']) field('custom-role-target', at, key, body[key], want.on[key]);
   });
 
-  // The log sink: exactly the integrity entries, to the responder's topic, with its own writer.
-  compareInventory('sink-inventory', 'google_logging_project_sink', ofType, expected.sinks, report, (at, body, want) => {
+  // Log sinks: exactly the integrity entries of the scope, less its exclusions, to the responder's topic.
+  compareAddressed('sink-inventory', SINK_TYPES, ofType, expected.sinks, report, (at, body, want, type) => {
+    for (const key of ['project', 'folder', 'org_id']) field('sink-parent', at, key, body[key], want.parent[key]);
     if (body.filter !== want.filter) report('sink-filter', `${at} exports ${show(body.filter)}; expected ${want.filter}`);
     if (body.destination !== want.destination)
       report('sink-destination', `${at} sends to ${show(body.destination)}; expected ${want.destination}`);
-    if (body.unique_writer_identity !== true) report('sink-destination', `${at} has no writer identity of its own`);
-    if (Array.isArray(body.exclusions) && body.exclusions.length > 0) report('sink-filter', `${at} has exclusions`);
+    if (type === PROJECT_SINK) {
+      if (body.unique_writer_identity !== true) report('sink-writer-identity', `${at} has no writer identity of its own`);
+    } else {
+      field('sink-include-children', at, 'include_children', body.include_children, true);
+      // Stated, not left to the default: an intercepting sink would take the entries from the projects' own sinks.
+      // (`true` is reported below, for any sink.)
+      if (body.intercept_children === undefined) report('sink-never-intercepts', `${at} leaves intercept_children unset; expected false`);
+    }
+    const exclusions = (Array.isArray(body.exclusions) ? (body.exclusions as Body[]) : []).map((e) => ({ name: e.name, filter: e.filter }));
+    if (JSON.stringify(exclusions) !== JSON.stringify(want.exclusions))
+      report('sink-exclusions', `${at} excludes ${JSON.stringify(exclusions)}; expected ${JSON.stringify(want.exclusions)}`);
+    const disabled = (Array.isArray(body.exclusions) ? (body.exclusions as Body[]) : []).filter((e) => e.disabled === true);
+    for (const e of disabled) report('sink-exclusions', `${at} exclusion ${show(e.name)} is disabled`);
+  });
+  for (const type of SINK_TYPES) {
+    for (const [id, body] of Object.entries(ofType(type))) {
+      if (body.intercept_children === true)
+        report('sink-never-intercepts', `${type}.${id} intercepts its children's entries: their own sinks would no longer see them`);
+    }
+  }
+
+  // Topics: the expected ones, keeping messages while the function cannot take them.
+  compareInventory('topic-inventory', 'google_pubsub_topic', ofType, expected.topics, report, (at, body, want) => {
+    field('topic-retention', at, 'message_retention_duration', body.message_retention_duration, want);
   });
 
-  // The function: ingress, its three identities, trigger, retries, source, ordering, configuration.
+  // Subscriptions: the push deliveries and the dead-letter pull subscriptions, nothing else.
+  const subscriptions = ofType('google_pubsub_subscription');
+  const expectedSubscriptions = new Set([...Object.keys(expected.deliveries), ...Object.keys(expected.deadLetterSubscriptions)]);
+  for (const id of Object.keys(subscriptions))
+    if (!expectedSubscriptions.has(id)) report('subscription-inventory', `google_pubsub_subscription.${id} is not expected`);
+  for (const id of expectedSubscriptions)
+    if (subscriptions[id] === undefined) report('subscription-inventory', `google_pubsub_subscription.${id} is missing`);
+  for (const [id, want] of Object.entries(expected.deliveries)) {
+    const body = subscriptions[id];
+    if (body === undefined) continue;
+    const at = `google_pubsub_subscription.${id}`;
+    field('delivery-topic', at, 'topic', body.topic, want.topic);
+    field('delivery-endpoint', at, 'push_config.push_endpoint', body.push_config?.push_endpoint, want.pushEndpoint);
+    field(
+      'delivery-oidc-identity',
+      at,
+      'push_config.oidc_token.service_account_email',
+      body.push_config?.oidc_token?.service_account_email,
+      want.oidcServiceAccount,
+    );
+    field('delivery-ack-deadline', at, 'ack_deadline_seconds', body.ack_deadline_seconds, want.ackDeadlineSeconds);
+    field('delivery-backoff', at, 'retry_policy.minimum_backoff', body.retry_policy?.minimum_backoff, want.minimumBackoff);
+    field('delivery-backoff', at, 'retry_policy.maximum_backoff', body.retry_policy?.maximum_backoff, want.maximumBackoff);
+    field(
+      'delivery-dead-letter',
+      at,
+      'dead_letter_policy.dead_letter_topic',
+      body.dead_letter_policy?.dead_letter_topic,
+      want.deadLetterTopic,
+    );
+    field(
+      'delivery-dead-letter',
+      at,
+      'dead_letter_policy.max_delivery_attempts',
+      body.dead_letter_policy?.max_delivery_attempts,
+      want.maxDeliveryAttempts,
+    );
+    field('delivery-retention', at, 'message_retention_duration', body.message_retention_duration, want.retention);
+  }
+  for (const [id, want] of Object.entries(expected.deadLetterSubscriptions)) {
+    const body = subscriptions[id];
+    if (body === undefined) continue;
+    const at = `google_pubsub_subscription.${id}`;
+    field('dead-letter-pull', at, 'topic', body.topic, want.topic);
+    field('dead-letter-pull', at, 'message_retention_duration', body.message_retention_duration, want.retention);
+    if (body.push_config !== undefined) report('dead-letter-pull', `${at} pushes its dead letters somewhere; expected a pull subscription`);
+  }
+  for (const [id, body] of Object.entries(subscriptions)) {
+    const at = `google_pubsub_subscription.${id}`;
+    if (body.push_config !== undefined) {
+      if (typeof body.push_config.oidc_token?.service_account_email !== 'string')
+        report('push-needs-oidc', `${at} pushes without an OIDC token: the function could not tell its pushes from anyone's`);
+      if (typeof body.dead_letter_policy?.dead_letter_topic !== 'string')
+        report(
+          'push-needs-dead-letter',
+          `${at} pushes without a dead-letter policy: an event refused for good is retried until it expires`,
+        );
+    }
+    // An unset policy expires a subscription after 31 days without activity: a quiet fleet would lose its delivery.
+    if (body.expiration_policy?.ttl !== '')
+      report('subscription-never-expires', `${at} expiration_policy.ttl is ${show(body.expiration_policy?.ttl)}; expected '' (never)`);
+  }
+
+  // The function: ingress, its identities, no Eventarc trigger, source, ordering, configuration.
   compareInventory('function-inventory', 'google_cloudfunctions2_function', ofType, expected.functions, report, (at, body, want) => {
-    const field = (check: Check, path: string, actual: unknown, wanted: unknown) => {
-      if (actual !== wanted) report(check, `${at} ${path} is ${show(actual)}; expected ${show(wanted)}`);
-    };
-    field('function-ingress', 'service_config.ingress_settings', body.service_config?.ingress_settings, want.ingress);
-    field('function-build-identity', 'build_config.service_account', body.build_config?.service_account, want.buildServiceAccount);
+    field('function-ingress', at, 'service_config.ingress_settings', body.service_config?.ingress_settings, want.ingress);
+    field('function-build-identity', at, 'build_config.service_account', body.build_config?.service_account, want.buildServiceAccount);
     field(
       'function-runtime-identity',
+      at,
       'service_config.service_account_email',
       body.service_config?.service_account_email,
       want.runtimeServiceAccount,
     );
-    field(
-      'function-trigger-identity',
-      'event_trigger.service_account_email',
-      body.event_trigger?.service_account_email,
-      want.triggerServiceAccount,
-    );
-    field('function-trigger-source', 'event_trigger.event_type', body.event_trigger?.event_type, want.trigger.event_type);
-    field('function-trigger-source', 'event_trigger.pubsub_topic', body.event_trigger?.pubsub_topic, want.trigger.pubsub_topic);
-    field('function-retry-policy', 'event_trigger.retry_policy', body.event_trigger?.retry_policy, want.retryPolicy);
+    // Delivery is the push subscription's: an Eventarc trigger would be a second, unreviewed path.
+    if (body.event_trigger !== undefined) report('function-no-event-trigger', `${at} has an event_trigger ${show(body.event_trigger)}`);
     const source = body.build_config?.source?.storage_source ?? {};
     for (const key of ['bucket', 'object', 'generation'] as const) {
-      field('function-source', `build_config.source.storage_source.${key}`, source[key], want.source[key]);
+      field('function-source', at, `build_config.source.storage_source.${key}`, source[key], want.source[key]);
     }
     if (body.build_config?.source?.repo_source !== undefined) report('function-source', `${at} builds from a repository`);
     compareSets('function-depends-on', `${at} depends_on`, body.depends_on, want.dependsOn, report);
     const env: Record<string, unknown> = body.service_config?.environment_variables ?? {};
     for (const key of new Set([...Object.keys(env), ...Object.keys(want.environment)])) {
-      field('function-environment', `environment variable ${key}`, env[key], want.environment[key]);
+      field('function-environment', at, `environment variable ${key}`, env[key], want.environment[key]);
     }
     if (body.service_config?.secret_environment_variables !== undefined) report('function-environment', `${at} reads secrets`);
   });
@@ -296,6 +453,26 @@ function compareInventory<T>(
   }
 }
 
+/** As {@link compareInventory}, over several types, the expectation keyed `type.id`: a resource of the wrong type is missing. */
+function compareAddressed<T>(
+  check: Check,
+  types: string[],
+  ofType: (type: string) => Record<string, Body>,
+  expected: Record<string, T>,
+  report: (check: Check, problem: string) => void,
+  compare: (at: string, body: Body, want: T, type: string) => void,
+): void {
+  for (const type of types) {
+    for (const id of Object.keys(ofType(type))) if (!(`${type}.${id}` in expected)) report(check, `${type}.${id} is not expected`);
+  }
+  for (const [at, want] of Object.entries(expected)) {
+    const [type, id] = splitAddress(at);
+    const body = types.includes(type) ? ofType(type)[id] : undefined;
+    if (body === undefined) report(check, `${at} is missing`);
+    else compare(at, body, want, type);
+  }
+}
+
 function compareSets(
   check: Check,
   what: string,
@@ -321,17 +498,28 @@ function show(value: unknown): string {
 
 /** Merges the expectations of responders that share a stack. */
 export function together(...expectations: PlanExpectation[]): PlanExpectation {
+  const merge = <K extends Exclude<keyof PlanExpectation, 'buckets'>>(key: K): PlanExpectation[K] =>
+    Object.assign({}, ...expectations.map((e) => e[key]));
   return {
-    iam: Object.assign({}, ...expectations.map((e) => e.iam)),
-    customRoles: Object.assign({}, ...expectations.map((e) => e.customRoles)),
-    sinks: Object.assign({}, ...expectations.map((e) => e.sinks)),
-    functions: Object.assign({}, ...expectations.map((e) => e.functions)),
+    iam: merge('iam'),
+    customRoles: merge('customRoles'),
+    sinks: merge('sinks'),
+    topics: merge('topics'),
+    deliveries: merge('deliveries'),
+    deadLetterSubscriptions: merge('deadLetterSubscriptions'),
+    functions: merge('functions'),
     buckets: expectations.flatMap((e) => e.buckets),
-    iamPropagation: Object.assign({}, ...expectations.map((e) => e.iamPropagation)),
-    serviceIdentities: Object.assign({}, ...expectations.map((e) => e.serviceIdentities)),
-    databases: Object.assign({}, ...expectations.map((e) => e.databases)),
-    projects: Object.assign({}, ...expectations.map((e) => e.projects)),
+    iamPropagation: merge('iamPropagation'),
+    serviceIdentities: merge('serviceIdentities'),
+    databases: merge('databases'),
+    projects: merge('projects'),
   };
+}
+
+/** A copy of `record` without `keys`, each of which it must hold (so a renamed key cannot slip through). */
+function without<T>(record: Record<string, T>, ...keys: string[]): Record<string, T> {
+  for (const key of keys) if (!(key in record)) throw new Error(`${key} is not in the expectation`);
+  return Object.fromEntries(Object.entries(record).filter(([key]) => !keys.includes(key)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -339,6 +527,66 @@ export function together(...expectations: PlanExpectation[]): PlanExpectation {
 
 const PROTECTED = { delete_protection_state: 'DELETE_PROTECTION_ENABLED', deletion_policy: 'ABANDON' } as const;
 const FILTER = 'resource.type="gce_instance" AND logName="projects/fleet-prod-1234/logs/compute.googleapis.com%2Fshielded_vm_integrity"';
+/** The filter of a folder or organization sink: the integrity log of any project below. */
+const AGGREGATED_FILTER = 'resource.type="gce_instance" AND log_id("compute.googleapis.com/shielded_vm_integrity")';
+const SEVEN_DAYS = '604800s';
+
+/** Both topics of the responder keep messages seven days. */
+const TOPICS = { Responder_Topic_952B14F0: SEVEN_DAYS, Responder_DeadLetterTopic_655DC26A: SEVEN_DAYS };
+
+/**
+ * The push subscription of the responder: to the function's URL with the trigger account's OIDC
+ * token, waiting as long as the function may run (60 s), retried 10 s to 10 min, dead-lettered
+ * after 20 deliveries.
+ */
+const DELIVERIES: Record<string, DeliveryExpectation> = {
+  Responder_Subscription_4E2A55E0: {
+    topic: '${google_pubsub_topic.Responder_Topic_952B14F0.id}',
+    pushEndpoint: '${google_cloudfunctions2_function.Responder_Function_73C2D4D9.service_config[0].uri}',
+    oidcServiceAccount: '${google_service_account.Responder_TriggerServiceAccount_34ED64F2.email}',
+    ackDeadlineSeconds: 60,
+    minimumBackoff: '10s',
+    maximumBackoff: '600s',
+    deadLetterTopic: '${google_pubsub_topic.Responder_DeadLetterTopic_655DC26A.id}',
+    maxDeliveryAttempts: 20,
+    retention: SEVEN_DAYS,
+  },
+};
+
+const DEAD_LETTER_SUBSCRIPTIONS: Record<string, DeadLetterSubscriptionExpectation> = {
+  Responder_DeadLetterSubscription_58130497: {
+    topic: '${google_pubsub_topic.Responder_DeadLetterTopic_655DC26A.id}',
+    retention: SEVEN_DAYS,
+  },
+};
+
+/** The grants of the delivery path: the invoker grant, and the Pub/Sub agent's (tokens, dead letters). */
+const DELIVERY_IAM: Record<string, GrantExpectation> = {
+  'google_service_account_iam_member.Responder_PubsubAgentMintsTriggerTokens_11DF6A76': {
+    role: 'roles/iam.serviceAccountTokenCreator',
+    member: '${google_project_service_identity.Responder_PubsubServiceAgent_A78C68B5.member}',
+    on: { service_account_id: '${google_service_account.Responder_TriggerServiceAccount_34ED64F2.name}' },
+  },
+  'google_cloud_run_v2_service_iam_member.Responder_TriggerInvokesFunction_D2F5B373': {
+    role: 'roles/run.invoker',
+    member: 'serviceAccount:${google_service_account.Responder_TriggerServiceAccount_34ED64F2.email}',
+    on: {
+      project: 'fleet-prod-1234',
+      location: 'us-central1',
+      name: '${google_cloudfunctions2_function.Responder_Function_73C2D4D9.service_config[0].service}',
+    },
+  },
+  'google_pubsub_topic_iam_member.Responder_PubsubAgentPublishesDeadLetters_A535F6CE': {
+    role: 'roles/pubsub.publisher',
+    member: '${google_project_service_identity.Responder_PubsubServiceAgent_A78C68B5.member}',
+    on: { project: 'fleet-prod-1234', topic: '${google_pubsub_topic.Responder_DeadLetterTopic_655DC26A.name}' },
+  },
+  'google_pubsub_subscription_iam_member.Responder_PubsubAgentForwardsDeadLetters_A5CD9975': {
+    role: 'roles/pubsub.subscriber',
+    member: '${google_project_service_identity.Responder_PubsubServiceAgent_A78C68B5.member}',
+    on: { project: 'fleet-prod-1234', subscription: '${google_pubsub_subscription.Responder_Subscription_4E2A55E0.name}' },
+  },
+};
 
 /** `synthResponders({})`: relearn mode, dedicated baseline and ledger databases. */
 export const EXPECTED_DEFAULT: PlanExpectation = {
@@ -386,49 +634,39 @@ export const EXPECTED_DEFAULT: PlanExpectation = {
         'resource.name.startsWith("projects/_/buckets/gcf-v2-sources-${data.google_project.Responder_Project_AFA5E3A9.number}-us-central1/objects/integrity-responder-handler/")',
       on: { project: 'fleet-prod-1234' },
     },
-    'google_service_account_iam_member.Responder_PubsubAgentMintsTriggerTokens_11DF6A76': {
-      role: 'roles/iam.serviceAccountTokenCreator',
-      member: '${google_project_service_identity.Responder_PubsubServiceAgent_A78C68B5.member}',
-      on: { service_account_id: '${google_service_account.Responder_TriggerServiceAccount_34ED64F2.name}' },
-    },
-    'google_cloud_run_v2_service_iam_member.Responder_TriggerInvokesFunction_D2F5B373': {
-      role: 'roles/run.invoker',
-      member: 'serviceAccount:${google_service_account.Responder_TriggerServiceAccount_34ED64F2.email}',
-      on: {
-        project: 'fleet-prod-1234',
-        location: 'us-central1',
-        name: '${google_cloudfunctions2_function.Responder_Function_73C2D4D9.service_config[0].service}',
-      },
-    },
+    ...DELIVERY_IAM,
   },
   customRoles: {
-    Responder_InstanceRole_788A6F78: [
-      'compute.instances.get',
-      'compute.instances.setShieldedInstanceIntegrityPolicy',
-      'compute.instances.stop',
-      'compute.zoneOperations.get',
-    ],
-    Responder_LedgerRole_9085AFBB: [
-      'datastore.databases.get',
-      'datastore.entities.create',
-      'datastore.entities.get',
-      'datastore.entities.update',
-    ],
+    'google_project_iam_custom_role.Responder_InstanceRole_788A6F78': {
+      permissions: [
+        'compute.instances.get',
+        'compute.instances.setShieldedInstanceIntegrityPolicy',
+        'compute.instances.stop',
+        'compute.zoneOperations.get',
+      ],
+      on: { project: 'fleet-prod-1234' },
+    },
+    'google_project_iam_custom_role.Responder_LedgerRole_9085AFBB': {
+      permissions: ['datastore.databases.get', 'datastore.entities.create', 'datastore.entities.get', 'datastore.entities.update'],
+      on: { project: 'fleet-prod-1234' },
+    },
   },
   sinks: {
-    Responder_Sink_86F16188: { filter: FILTER, destination: 'pubsub.googleapis.com/${google_pubsub_topic.Responder_Topic_952B14F0.id}' },
+    'google_logging_project_sink.Responder_Sink_86F16188': {
+      parent: { project: 'fleet-prod-1234' },
+      filter: FILTER,
+      destination: 'pubsub.googleapis.com/${google_pubsub_topic.Responder_Topic_952B14F0.id}',
+      exclusions: [],
+    },
   },
+  topics: TOPICS,
+  deliveries: DELIVERIES,
+  deadLetterSubscriptions: DEAD_LETTER_SUBSCRIPTIONS,
   functions: {
     Responder_Function_73C2D4D9: {
       ingress: 'ALLOW_INTERNAL_ONLY',
       buildServiceAccount: '${google_service_account.Responder_BuildServiceAccount_FEC806E6.id}',
       runtimeServiceAccount: '${google_service_account.Responder_RuntimeServiceAccount_6041DCDC.email}',
-      triggerServiceAccount: '${google_service_account.Responder_TriggerServiceAccount_34ED64F2.email}',
-      trigger: {
-        event_type: 'google.cloud.pubsub.topic.v1.messagePublished',
-        pubsub_topic: '${google_pubsub_topic.Responder_Topic_952B14F0.id}',
-      },
-      retryPolicy: 'RETRY_POLICY_RETRY',
       source: {
         bucket: '${google_storage_bucket.Responder_SourceBucket_FB116052.name}',
         object: '${google_storage_bucket_object.Responder_SourceObject_C919C8FB.name}',
@@ -445,6 +683,8 @@ export const EXPECTED_DEFAULT: PlanExpectation = {
         BASELINE_COLLECTION: 'known_good_measurements',
         LEDGER_DATABASE: 'integrity-responder-decisions',
         GOOGLE_CLOUD_PROJECT: 'fleet-prod-1234',
+        SCOPE: 'projects/fleet-prod-1234',
+        EXCLUDED_PROJECTS: 'none',
         LOG_LEVEL: 'debug',
         MAX_EVENT_AGE_SECONDS: '3600',
         STALE_EVENT_POLICY: 'fail-closed',
@@ -457,8 +697,9 @@ export const EXPECTED_DEFAULT: PlanExpectation = {
   },
   buckets: ['Responder_SourceBucket_FB116052'],
   iamPropagation: {
-    // Every grant of the responder and both service agents; not the invoker grant (it names
-    // the function's service, so it can only come after).
+    // Every grant the function needs and the Pub/Sub agent; not the invoker grant (it names the
+    // function's service, so it can only come after) nor the dead-letter grants (the push
+    // subscription they name waits for the invoker grant).
     Responder_IamPropagation_9489DE8C: {
       createDuration: '120s',
       dependsOn: [
@@ -469,16 +710,12 @@ export const EXPECTED_DEFAULT: PlanExpectation = {
         'google_artifact_registry_repository_iam_member.Responder_BuildPushesImages_F349EE75',
         'google_project_iam_member.Responder_BuildWritesLogs_25230EE5',
         'google_project_iam_member.Responder_BuildReadsStagedSource_F1EECCB0',
-        'google_project_service_identity.Responder_EventarcServiceAgent_815F29EC',
         'google_project_service_identity.Responder_PubsubServiceAgent_A78C68B5',
         'google_service_account_iam_member.Responder_PubsubAgentMintsTriggerTokens_11DF6A76',
       ],
     },
   },
-  serviceIdentities: {
-    Responder_EventarcServiceAgent_815F29EC: 'eventarc.googleapis.com',
-    Responder_PubsubServiceAgent_A78C68B5: 'pubsub.googleapis.com',
-  },
+  serviceIdentities: { Responder_PubsubServiceAgent_A78C68B5: 'pubsub.googleapis.com' },
   databases: {
     Responder_BaselineDatabase_393D3DE7: { name: 'integrity-responder-baselines', ...PROTECTED },
     Responder_LedgerDatabase_CC41B944: { name: 'integrity-responder-decisions', ...PROTECTED },
@@ -488,102 +725,30 @@ export const EXPECTED_DEFAULT: PlanExpectation = {
 
 /** `synthResponders({ responseMode: 'shutdown' })`: stop only; no baselines, so no baseline database or read grant. */
 export const EXPECTED_SHUTDOWN: PlanExpectation = {
-  iam: {
-    'google_pubsub_topic_iam_member.Responder_SinkPublishesToTopic_24AFE2E9': {
-      role: 'roles/pubsub.publisher',
-      member: '${google_logging_project_sink.Responder_Sink_86F16188.writer_identity}',
-      on: { project: 'fleet-prod-1234', topic: '${google_pubsub_topic.Responder_Topic_952B14F0.name}' },
-    },
-    'google_project_iam_member.Responder_RuntimeActsOnInstances_174DAA77': {
-      role: '${google_project_iam_custom_role.Responder_InstanceRole_788A6F78.name}',
-      member: 'serviceAccount:${google_service_account.Responder_RuntimeServiceAccount_6041DCDC.email}',
-      on: { project: 'fleet-prod-1234' },
-    },
-    'google_project_iam_member.Responder_RuntimeWritesLedger_D426AFAF': {
-      role: '${google_project_iam_custom_role.Responder_LedgerRole_9085AFBB.name}',
-      member: 'serviceAccount:${google_service_account.Responder_RuntimeServiceAccount_6041DCDC.email}',
-      condition: 'resource.name == "projects/fleet-prod-1234/databases/integrity-responder-decisions"',
-      on: { project: 'fleet-prod-1234' },
-    },
-    'google_artifact_registry_repository_iam_member.Responder_BuildPushesImages_F349EE75': {
-      role: 'roles/artifactregistry.writer',
-      member: 'serviceAccount:${google_service_account.Responder_BuildServiceAccount_FEC806E6.email}',
-      on: {
-        project: 'fleet-prod-1234',
-        location: 'us-central1',
-        repository: '${google_artifact_registry_repository.Responder_BuildRepository_8F4C0FB1.name}',
-      },
-    },
-    'google_project_iam_member.Responder_BuildWritesLogs_25230EE5': {
-      role: 'roles/logging.logWriter',
-      member: 'serviceAccount:${google_service_account.Responder_BuildServiceAccount_FEC806E6.email}',
-      on: { project: 'fleet-prod-1234' },
-    },
-    'google_project_iam_member.Responder_BuildReadsStagedSource_F1EECCB0': {
-      role: 'roles/storage.objectViewer',
-      member: 'serviceAccount:${google_service_account.Responder_BuildServiceAccount_FEC806E6.email}',
-      condition:
-        'resource.name.startsWith("projects/_/buckets/gcf-v2-sources-${data.google_project.Responder_Project_AFA5E3A9.number}-us-central1/objects/integrity-responder-handler/")',
-      on: { project: 'fleet-prod-1234' },
-    },
-    'google_service_account_iam_member.Responder_PubsubAgentMintsTriggerTokens_11DF6A76': {
-      role: 'roles/iam.serviceAccountTokenCreator',
-      member: '${google_project_service_identity.Responder_PubsubServiceAgent_A78C68B5.member}',
-      on: { service_account_id: '${google_service_account.Responder_TriggerServiceAccount_34ED64F2.name}' },
-    },
-    'google_cloud_run_v2_service_iam_member.Responder_TriggerInvokesFunction_D2F5B373': {
-      role: 'roles/run.invoker',
-      member: 'serviceAccount:${google_service_account.Responder_TriggerServiceAccount_34ED64F2.email}',
-      on: {
-        project: 'fleet-prod-1234',
-        location: 'us-central1',
-        name: '${google_cloudfunctions2_function.Responder_Function_73C2D4D9.service_config[0].service}',
-      },
-    },
-  },
+  iam: without(EXPECTED_DEFAULT.iam, 'google_project_iam_member.Responder_RuntimeReadsBaselines_0DF1D71D'),
   customRoles: {
-    Responder_InstanceRole_788A6F78: ['compute.instances.get', 'compute.instances.stop', 'compute.zoneOperations.get'],
-    Responder_LedgerRole_9085AFBB: [
-      'datastore.databases.get',
-      'datastore.entities.create',
-      'datastore.entities.get',
-      'datastore.entities.update',
-    ],
+    'google_project_iam_custom_role.Responder_InstanceRole_788A6F78': {
+      permissions: ['compute.instances.get', 'compute.instances.stop', 'compute.zoneOperations.get'],
+      on: { project: 'fleet-prod-1234' },
+    },
+    'google_project_iam_custom_role.Responder_LedgerRole_9085AFBB': {
+      permissions: ['datastore.databases.get', 'datastore.entities.create', 'datastore.entities.get', 'datastore.entities.update'],
+      on: { project: 'fleet-prod-1234' },
+    },
   },
-  sinks: {
-    Responder_Sink_86F16188: { filter: FILTER, destination: 'pubsub.googleapis.com/${google_pubsub_topic.Responder_Topic_952B14F0.id}' },
-  },
+  sinks: EXPECTED_DEFAULT.sinks,
+  topics: TOPICS,
+  deliveries: DELIVERIES,
+  deadLetterSubscriptions: DEAD_LETTER_SUBSCRIPTIONS,
   functions: {
     Responder_Function_73C2D4D9: {
-      ingress: 'ALLOW_INTERNAL_ONLY',
-      buildServiceAccount: '${google_service_account.Responder_BuildServiceAccount_FEC806E6.id}',
-      runtimeServiceAccount: '${google_service_account.Responder_RuntimeServiceAccount_6041DCDC.email}',
-      triggerServiceAccount: '${google_service_account.Responder_TriggerServiceAccount_34ED64F2.email}',
-      trigger: {
-        event_type: 'google.cloud.pubsub.topic.v1.messagePublished',
-        pubsub_topic: '${google_pubsub_topic.Responder_Topic_952B14F0.id}',
-      },
-      retryPolicy: 'RETRY_POLICY_RETRY',
-      source: {
-        bucket: '${google_storage_bucket.Responder_SourceBucket_FB116052.name}',
-        object: '${google_storage_bucket_object.Responder_SourceObject_C919C8FB.name}',
-        generation: '${google_storage_bucket_object.Responder_SourceObject_C919C8FB.generation}',
-      },
+      ...EXPECTED_DEFAULT.functions.Responder_Function_73C2D4D9!,
       dependsOn: ['time_sleep.Responder_IamPropagation_9489DE8C', 'google_firestore_database.Responder_LedgerDatabase_CC41B944'],
       environment: {
+        ...EXPECTED_DEFAULT.functions.Responder_Function_73C2D4D9!.environment,
         RESPONSE_MODE: 'shutdown',
         // Named but never read in the shutdown mode: no such database is created.
         FIRESTORE_DATABASE: 'integrity-responder-baselines',
-        BASELINE_COLLECTION: 'known_good_measurements',
-        LEDGER_DATABASE: 'integrity-responder-decisions',
-        GOOGLE_CLOUD_PROJECT: 'fleet-prod-1234',
-        LOG_LEVEL: 'debug',
-        MAX_EVENT_AGE_SECONDS: '3600',
-        STALE_EVENT_POLICY: 'fail-closed',
-        COMPUTE_TIMEOUT_SECONDS: '15',
-        FAILURE_ACTION: 'stop',
-        ENFORCEMENT: 'enforce',
-        EXEMPT_LABEL: 'integrity-response=exempt',
       },
     },
   },
@@ -598,16 +763,12 @@ export const EXPECTED_SHUTDOWN: PlanExpectation = {
         'google_artifact_registry_repository_iam_member.Responder_BuildPushesImages_F349EE75',
         'google_project_iam_member.Responder_BuildWritesLogs_25230EE5',
         'google_project_iam_member.Responder_BuildReadsStagedSource_F1EECCB0',
-        'google_project_service_identity.Responder_EventarcServiceAgent_815F29EC',
         'google_project_service_identity.Responder_PubsubServiceAgent_A78C68B5',
         'google_service_account_iam_member.Responder_PubsubAgentMintsTriggerTokens_11DF6A76',
       ],
     },
   },
-  serviceIdentities: {
-    Responder_EventarcServiceAgent_815F29EC: 'eventarc.googleapis.com',
-    Responder_PubsubServiceAgent_A78C68B5: 'pubsub.googleapis.com',
-  },
+  serviceIdentities: { Responder_PubsubServiceAgent_A78C68B5: 'pubsub.googleapis.com' },
   databases: {
     Responder_LedgerDatabase_CC41B944: { name: 'integrity-responder-decisions', ...PROTECTED },
   },
@@ -620,7 +781,6 @@ const APIS = [
   'google_project_service.Responder_ApiCloudfunctions_4943696A',
   'google_project_service.Responder_ApiCloudresourcemanager_BD4EDB73',
   'google_project_service.Responder_ApiCompute_8A148C7F',
-  'google_project_service.Responder_ApiEventarc_0E3BDAA0',
   'google_project_service.Responder_ApiFirestore_83C77DC4',
   'google_project_service.Responder_ApiIam_1AE4DEBE',
   'google_project_service.Responder_ApiLogging_A91B086F',
@@ -641,6 +801,148 @@ export const EXPECTED_TUTORIAL: PlanExpectation = {
       ...EXPECTED_SHUTDOWN.functions.Responder_Function_73C2D4D9!,
       dependsOn: [...APIS, 'time_sleep.Responder_IamPropagation_9489DE8C', 'google_firestore_database.Responder_LedgerDatabase_CC41B944'],
       environment: { ...EXPECTED_SHUTDOWN.functions.Responder_Function_73C2D4D9!.environment, FIRESTORE_DATABASE: '(default)' },
+    },
+  },
+};
+
+/**
+ * `synthResponders({ scope: 'organizations/4242', excludedProjects: ['lab-sandbox-1', 'lab-sandbox-2'] })`:
+ * the default responder watching a whole organization but two sandbox projects. The sink is the
+ * organization's, including its children without intercepting them, one exclusion per sandbox;
+ * the Compute role is an organization role, bound at the organization under a condition that
+ * leaves the sandboxes out. Everything else stays in the security project, as by default.
+ */
+export const EXPECTED_ORGANIZATION: PlanExpectation = {
+  ...EXPECTED_DEFAULT,
+  iam: {
+    ...without(
+      EXPECTED_DEFAULT.iam,
+      'google_pubsub_topic_iam_member.Responder_SinkPublishesToTopic_24AFE2E9',
+      'google_project_iam_member.Responder_RuntimeActsOnInstances_174DAA77',
+    ),
+    'google_pubsub_topic_iam_member.Responder_SinkPublishesToTopic_24AFE2E9': {
+      role: 'roles/pubsub.publisher',
+      member: '${google_logging_organization_sink.Responder_Sink_86F16188.writer_identity}',
+      on: { project: 'fleet-prod-1234', topic: '${google_pubsub_topic.Responder_Topic_952B14F0.name}' },
+    },
+    'google_organization_iam_member.Responder_RuntimeActsOnInstances_174DAA77': {
+      role: '${google_organization_iam_custom_role.Responder_InstanceRole_788A6F78.name}',
+      member: 'serviceAccount:${google_service_account.Responder_RuntimeServiceAccount_6041DCDC.email}',
+      condition: '!(resource.name.startsWith("projects/lab-sandbox-1/") || resource.name.startsWith("projects/lab-sandbox-2/"))',
+      on: { org_id: '4242' },
+    },
+  },
+  customRoles: {
+    'google_organization_iam_custom_role.Responder_InstanceRole_788A6F78': {
+      permissions: [
+        'compute.instances.get',
+        'compute.instances.setShieldedInstanceIntegrityPolicy',
+        'compute.instances.stop',
+        'compute.zoneOperations.get',
+      ],
+      on: { org_id: '4242' },
+    },
+    'google_project_iam_custom_role.Responder_LedgerRole_9085AFBB': {
+      permissions: ['datastore.databases.get', 'datastore.entities.create', 'datastore.entities.get', 'datastore.entities.update'],
+      on: { project: 'fleet-prod-1234' },
+    },
+  },
+  sinks: {
+    'google_logging_organization_sink.Responder_Sink_86F16188': {
+      parent: { org_id: '4242' },
+      filter: AGGREGATED_FILTER,
+      destination: 'pubsub.googleapis.com/${google_pubsub_topic.Responder_Topic_952B14F0.id}',
+      exclusions: [
+        { name: 'skip-lab-sandbox-1', filter: 'resource.labels.project_id="lab-sandbox-1"' },
+        { name: 'skip-lab-sandbox-2', filter: 'resource.labels.project_id="lab-sandbox-2"' },
+      ],
+    },
+  },
+  functions: {
+    Responder_Function_73C2D4D9: {
+      ...EXPECTED_DEFAULT.functions.Responder_Function_73C2D4D9!,
+      environment: {
+        ...EXPECTED_DEFAULT.functions.Responder_Function_73C2D4D9!.environment,
+        SCOPE: 'organizations/4242',
+        EXCLUDED_PROJECTS: 'lab-sandbox-1,lab-sandbox-2',
+      },
+    },
+  },
+  iamPropagation: {
+    Responder_IamPropagation_9489DE8C: {
+      createDuration: '120s',
+      dependsOn: [
+        'google_pubsub_topic_iam_member.Responder_SinkPublishesToTopic_24AFE2E9',
+        'google_organization_iam_member.Responder_RuntimeActsOnInstances_174DAA77',
+        'google_project_iam_member.Responder_RuntimeReadsBaselines_0DF1D71D',
+        'google_project_iam_member.Responder_RuntimeWritesLedger_D426AFAF',
+        'google_artifact_registry_repository_iam_member.Responder_BuildPushesImages_F349EE75',
+        'google_project_iam_member.Responder_BuildWritesLogs_25230EE5',
+        'google_project_iam_member.Responder_BuildReadsStagedSource_F1EECCB0',
+        'google_project_service_identity.Responder_PubsubServiceAgent_A78C68B5',
+        'google_service_account_iam_member.Responder_PubsubAgentMintsTriggerTokens_11DF6A76',
+      ],
+    },
+  },
+};
+
+/**
+ * `synthResponders({ scope: 'folders/5550001', organizationId: '4242' })`: a folder, nothing
+ * excluded. The sink is the folder's; the role is defined in the organization (IAM has no
+ * folder roles) and bound at the folder, without a condition since nothing is excluded.
+ */
+export const EXPECTED_FOLDER: PlanExpectation = {
+  ...EXPECTED_DEFAULT,
+  iam: {
+    ...without(
+      EXPECTED_DEFAULT.iam,
+      'google_pubsub_topic_iam_member.Responder_SinkPublishesToTopic_24AFE2E9',
+      'google_project_iam_member.Responder_RuntimeActsOnInstances_174DAA77',
+    ),
+    'google_pubsub_topic_iam_member.Responder_SinkPublishesToTopic_24AFE2E9': {
+      role: 'roles/pubsub.publisher',
+      member: '${google_logging_folder_sink.Responder_Sink_86F16188.writer_identity}',
+      on: { project: 'fleet-prod-1234', topic: '${google_pubsub_topic.Responder_Topic_952B14F0.name}' },
+    },
+    'google_folder_iam_member.Responder_RuntimeActsOnInstances_174DAA77': {
+      role: '${google_organization_iam_custom_role.Responder_InstanceRole_788A6F78.name}',
+      member: 'serviceAccount:${google_service_account.Responder_RuntimeServiceAccount_6041DCDC.email}',
+      on: { folder: 'folders/5550001' },
+    },
+  },
+  customRoles: EXPECTED_ORGANIZATION.customRoles,
+  sinks: {
+    'google_logging_folder_sink.Responder_Sink_86F16188': {
+      parent: { folder: 'folders/5550001' },
+      filter: AGGREGATED_FILTER,
+      destination: 'pubsub.googleapis.com/${google_pubsub_topic.Responder_Topic_952B14F0.id}',
+      exclusions: [],
+    },
+  },
+  functions: {
+    Responder_Function_73C2D4D9: {
+      ...EXPECTED_DEFAULT.functions.Responder_Function_73C2D4D9!,
+      environment: {
+        ...EXPECTED_DEFAULT.functions.Responder_Function_73C2D4D9!.environment,
+        SCOPE: 'folders/5550001',
+        EXCLUDED_PROJECTS: 'none',
+      },
+    },
+  },
+  iamPropagation: {
+    Responder_IamPropagation_9489DE8C: {
+      createDuration: '120s',
+      dependsOn: [
+        'google_pubsub_topic_iam_member.Responder_SinkPublishesToTopic_24AFE2E9',
+        'google_folder_iam_member.Responder_RuntimeActsOnInstances_174DAA77',
+        'google_project_iam_member.Responder_RuntimeReadsBaselines_0DF1D71D',
+        'google_project_iam_member.Responder_RuntimeWritesLedger_D426AFAF',
+        'google_artifact_registry_repository_iam_member.Responder_BuildPushesImages_F349EE75',
+        'google_project_iam_member.Responder_BuildWritesLogs_25230EE5',
+        'google_project_iam_member.Responder_BuildReadsStagedSource_F1EECCB0',
+        'google_project_service_identity.Responder_PubsubServiceAgent_A78C68B5',
+        'google_service_account_iam_member.Responder_PubsubAgentMintsTriggerTokens_11DF6A76',
+      ],
     },
   },
 };
@@ -746,35 +1048,65 @@ const EXPECTED_FLEET_B: PlanExpectation = {
         name: '${google_cloudfunctions2_function.Responder2_Function_C3D90ABA.service_config[0].service}',
       },
     },
+    'google_pubsub_topic_iam_member.Responder2_PubsubAgentPublishesDeadLetters_FB1A4FF3': {
+      role: 'roles/pubsub.publisher',
+      member: '${google_project_service_identity.Responder2_PubsubServiceAgent_C01571E6.member}',
+      on: { project: 'fleet-prod-1234', topic: '${google_pubsub_topic.Responder2_DeadLetterTopic_6D190FBA.name}' },
+    },
+    'google_pubsub_subscription_iam_member.Responder2_PubsubAgentForwardsDeadLetters_A4B5601E': {
+      role: 'roles/pubsub.subscriber',
+      member: '${google_project_service_identity.Responder2_PubsubServiceAgent_C01571E6.member}',
+      on: { project: 'fleet-prod-1234', subscription: '${google_pubsub_subscription.Responder2_Subscription_928845FD.name}' },
+    },
   },
   customRoles: {
-    Responder2_InstanceRole_FF8D4005: [
-      'compute.instances.get',
-      'compute.instances.setShieldedInstanceIntegrityPolicy',
-      'compute.instances.stop',
-      'compute.zoneOperations.get',
-    ],
-    Responder2_LedgerRole_206DD0A4: [
-      'datastore.databases.get',
-      'datastore.entities.create',
-      'datastore.entities.get',
-      'datastore.entities.update',
-    ],
+    'google_project_iam_custom_role.Responder2_InstanceRole_FF8D4005': {
+      permissions: [
+        'compute.instances.get',
+        'compute.instances.setShieldedInstanceIntegrityPolicy',
+        'compute.instances.stop',
+        'compute.zoneOperations.get',
+      ],
+      on: { project: 'fleet-prod-1234' },
+    },
+    'google_project_iam_custom_role.Responder2_LedgerRole_206DD0A4': {
+      permissions: ['datastore.databases.get', 'datastore.entities.create', 'datastore.entities.get', 'datastore.entities.update'],
+      on: { project: 'fleet-prod-1234' },
+    },
   },
   sinks: {
-    Responder2_Sink_8272624E: { filter: FILTER, destination: 'pubsub.googleapis.com/${google_pubsub_topic.Responder2_Topic_DE4B9D1A.id}' },
+    'google_logging_project_sink.Responder2_Sink_8272624E': {
+      parent: { project: 'fleet-prod-1234' },
+      filter: FILTER,
+      destination: 'pubsub.googleapis.com/${google_pubsub_topic.Responder2_Topic_DE4B9D1A.id}',
+      exclusions: [],
+    },
+  },
+  topics: { Responder2_Topic_DE4B9D1A: SEVEN_DAYS, Responder2_DeadLetterTopic_6D190FBA: SEVEN_DAYS },
+  deliveries: {
+    Responder2_Subscription_928845FD: {
+      topic: '${google_pubsub_topic.Responder2_Topic_DE4B9D1A.id}',
+      pushEndpoint: '${google_cloudfunctions2_function.Responder2_Function_C3D90ABA.service_config[0].uri}',
+      oidcServiceAccount: '${google_service_account.Responder2_TriggerServiceAccount_D0B38748.email}',
+      ackDeadlineSeconds: 60,
+      minimumBackoff: '10s',
+      maximumBackoff: '600s',
+      deadLetterTopic: '${google_pubsub_topic.Responder2_DeadLetterTopic_6D190FBA.id}',
+      maxDeliveryAttempts: 20,
+      retention: SEVEN_DAYS,
+    },
+  },
+  deadLetterSubscriptions: {
+    Responder2_DeadLetterSubscription_9B10FEA5: {
+      topic: '${google_pubsub_topic.Responder2_DeadLetterTopic_6D190FBA.id}',
+      retention: SEVEN_DAYS,
+    },
   },
   functions: {
     Responder2_Function_C3D90ABA: {
       ingress: 'ALLOW_INTERNAL_ONLY',
       buildServiceAccount: '${google_service_account.Responder2_BuildServiceAccount_84B790CB.id}',
       runtimeServiceAccount: '${google_service_account.Responder2_RuntimeServiceAccount_8001A31B.email}',
-      triggerServiceAccount: '${google_service_account.Responder2_TriggerServiceAccount_D0B38748.email}',
-      trigger: {
-        event_type: 'google.cloud.pubsub.topic.v1.messagePublished',
-        pubsub_topic: '${google_pubsub_topic.Responder2_Topic_DE4B9D1A.id}',
-      },
-      retryPolicy: 'RETRY_POLICY_RETRY',
       source: {
         bucket: '${google_storage_bucket.Responder2_SourceBucket_DD00666E.name}',
         object: '${google_storage_bucket_object.Responder2_SourceObject_40D4C3DC.name}',
@@ -787,6 +1119,8 @@ const EXPECTED_FLEET_B: PlanExpectation = {
         BASELINE_COLLECTION: 'known_good_measurements',
         LEDGER_DATABASE: 'fleet-b-decisions',
         GOOGLE_CLOUD_PROJECT: 'fleet-prod-1234',
+        SCOPE: 'projects/fleet-prod-1234',
+        EXCLUDED_PROJECTS: 'none',
         LOG_LEVEL: 'debug',
         MAX_EVENT_AGE_SECONDS: '3600',
         STALE_EVENT_POLICY: 'fail-closed',
@@ -809,16 +1143,12 @@ const EXPECTED_FLEET_B: PlanExpectation = {
         'google_artifact_registry_repository_iam_member.Responder2_BuildPushesImages_82A1B366',
         'google_project_iam_member.Responder2_BuildWritesLogs_C0865031',
         'google_project_iam_member.Responder2_BuildReadsStagedSource_0F5C32C6',
-        'google_project_service_identity.Responder2_EventarcServiceAgent_00F89D61',
         'google_project_service_identity.Responder2_PubsubServiceAgent_C01571E6',
         'google_service_account_iam_member.Responder2_PubsubAgentMintsTriggerTokens_8D42A632',
       ],
     },
   },
-  serviceIdentities: {
-    Responder2_EventarcServiceAgent_00F89D61: 'eventarc.googleapis.com',
-    Responder2_PubsubServiceAgent_C01571E6: 'pubsub.googleapis.com',
-  },
+  serviceIdentities: { Responder2_PubsubServiceAgent_C01571E6: 'pubsub.googleapis.com' },
   databases: {
     Responder2_LedgerDatabase_773FF561: { name: 'fleet-b-decisions', ...PROTECTED },
   },
