@@ -1,6 +1,8 @@
 import {
   CHECKS,
   EXPECTED_DEFAULT,
+  EXPECTED_FOLDER,
+  EXPECTED_ORGANIZATION,
   EXPECTED_SHUTDOWN,
   EXPECTED_TUTORIAL,
   EXPECTED_TWO_RESPONDERS,
@@ -16,7 +18,7 @@ import { synthResponders } from './support/synth';
  * review to report it under the check responsible for that fact, naming the resource.
  */
 
-type Config = 'default' | 'shutdown';
+type Config = 'default' | 'shutdown' | 'organization';
 type Resources = Record<string, Record<string, Record<string, any>>>;
 
 interface Mutation {
@@ -32,6 +34,10 @@ interface Mutation {
 const plans: Record<Config, { doc: PlanDoc; expected: PlanExpectation }> = {
   default: { doc: JSON.parse(synthResponders({}).json) as PlanDoc, expected: EXPECTED_DEFAULT },
   shutdown: { doc: JSON.parse(synthResponders({ responseMode: 'shutdown' }).json) as PlanDoc, expected: EXPECTED_SHUTDOWN },
+  organization: {
+    doc: JSON.parse(synthResponders({ scope: 'organizations/4242', excludedProjects: ['lab-sandbox-1', 'lab-sandbox-2'] }).json) as PlanDoc,
+    expected: EXPECTED_ORGANIZATION,
+  },
 };
 
 /** The resource at `type.id`; fails when the plan has none, so a mutation can never miss silently. */
@@ -66,9 +72,17 @@ const SINK = 'google_logging_project_sink.Responder_Sink_86F16188';
 const FUNCTION = 'google_cloudfunctions2_function.Responder_Function_73C2D4D9';
 const BUCKET = 'google_storage_bucket.Responder_SourceBucket_FB116052';
 const SLEEP = 'time_sleep.Responder_IamPropagation_9489DE8C';
-const EVENTARC_AGENT = 'google_project_service_identity.Responder_EventarcServiceAgent_815F29EC';
+const PUBSUB_AGENT = 'google_project_service_identity.Responder_PubsubServiceAgent_A78C68B5';
+const TOPIC = 'google_pubsub_topic.Responder_Topic_952B14F0';
+const SUBSCRIPTION = 'google_pubsub_subscription.Responder_Subscription_4E2A55E0';
+const DEAD_LETTER_SUBSCRIPTION = 'google_pubsub_subscription.Responder_DeadLetterSubscription_58130497';
+const PUBLISHES_DEAD_LETTERS = 'google_pubsub_topic_iam_member.Responder_PubsubAgentPublishesDeadLetters_A535F6CE';
+const ORG_SINK = 'google_logging_organization_sink.Responder_Sink_86F16188';
+const ORG_ROLE = 'google_organization_iam_custom_role.Responder_InstanceRole_788A6F78';
+const ORG_BINDING = 'google_organization_iam_member.Responder_RuntimeActsOnInstances_174DAA77';
 const LEDGER = 'google_firestore_database.Responder_LedgerDatabase_CC41B944';
 const RUNTIME = 'serviceAccount:${google_service_account.Responder_RuntimeServiceAccount_6041DCDC.email}';
+const RUNTIME_EMAIL = '${google_service_account.Responder_RuntimeServiceAccount_6041DCDC.email}';
 
 const mutations: Mutation[] = [
   {
@@ -267,14 +281,6 @@ const mutations: Mutation[] = [
     mentions: 'ALLOW_ALL',
   },
   {
-    name: 'trigger runs as the runtime SA',
-    config: 'default',
-    mutate: (r) =>
-      (at(r, FUNCTION).event_trigger.service_account_email = '${google_service_account.Responder_RuntimeServiceAccount_6041DCDC.email}'),
-    check: 'function-trigger-identity',
-    mentions: 'Responder_RuntimeServiceAccount_6041DCDC',
-  },
-  {
     name: 'function runs as the trigger SA',
     config: 'default',
     mutate: (r) =>
@@ -297,20 +303,6 @@ const mutations: Mutation[] = [
     mutate: (r) => delete at(r, FUNCTION).build_config.service_account,
     check: 'function-build-identity',
     mentions: 'build_config.service_account is (unset)',
-  },
-  {
-    name: 'trigger on another topic',
-    config: 'default',
-    mutate: (r) => (at(r, FUNCTION).event_trigger.pubsub_topic = 'projects/fleet-prod-1234/topics/anything'),
-    check: 'function-trigger-source',
-    mentions: 'topics/anything',
-  },
-  {
-    name: 'retry policy RETRY_POLICY_DO_NOT_RETRY',
-    config: 'default',
-    mutate: (r) => (at(r, FUNCTION).event_trigger.retry_policy = 'RETRY_POLICY_DO_NOT_RETRY'),
-    check: 'function-retry-policy',
-    mentions: 'RETRY_POLICY_DO_NOT_RETRY',
   },
   {
     name: 'source generation removed',
@@ -369,11 +361,212 @@ const mutations: Mutation[] = [
     mentions: 'Responder_Exports_0000',
   },
   {
-    name: 'Eventarc service agent removed',
+    name: 'Pub/Sub service agent removed',
     config: 'default',
-    mutate: (r) => delete r.google_project_service_identity![EVENTARC_AGENT.split('.')[1]!],
+    mutate: (r) => delete r.google_project_service_identity![PUBSUB_AGENT.split('.')[1]!],
     check: 'service-identities',
-    mentions: EVENTARC_AGENT,
+    mentions: PUBSUB_AGENT,
+  },
+  {
+    name: 'an Eventarc trigger on the function again, beside the push subscription',
+    config: 'default',
+    mutate: (r) =>
+      (at(r, FUNCTION).event_trigger = {
+        trigger_region: 'us-central1',
+        event_type: 'google.cloud.pubsub.topic.v1.messagePublished',
+        pubsub_topic: '${google_pubsub_topic.Responder_Topic_952B14F0.id}',
+        service_account_email: '${google_service_account.Responder_TriggerServiceAccount_34ED64F2.email}',
+        retry_policy: 'RETRY_POLICY_RETRY',
+      }),
+    check: 'function-no-event-trigger',
+    mentions: FUNCTION,
+  },
+  {
+    name: 'push OIDC token of the runtime SA instead of the trigger SA',
+    config: 'default',
+    mutate: (r) => (at(r, SUBSCRIPTION).push_config.oidc_token.service_account_email = RUNTIME_EMAIL),
+    check: 'delivery-oidc-identity',
+    mentions: 'Responder_RuntimeServiceAccount_6041DCDC',
+  },
+  {
+    name: 'push without an OIDC token',
+    config: 'default',
+    mutate: (r) => delete at(r, SUBSCRIPTION).push_config.oidc_token,
+    check: 'push-needs-oidc',
+    mentions: SUBSCRIPTION,
+  },
+  {
+    name: 'push endpoint elsewhere',
+    config: 'default',
+    mutate: (r) => (at(r, SUBSCRIPTION).push_config.push_endpoint = 'https://collector.example.com/integrity'),
+    check: 'delivery-endpoint',
+    mentions: 'collector.example.com',
+  },
+  {
+    name: 'dead-letter policy removed',
+    config: 'default',
+    mutate: (r) => delete at(r, SUBSCRIPTION).dead_letter_policy,
+    check: 'push-needs-dead-letter',
+    mentions: SUBSCRIPTION,
+  },
+  {
+    name: 'dead letters sent back to the events topic',
+    config: 'default',
+    mutate: (r) => (at(r, SUBSCRIPTION).dead_letter_policy.dead_letter_topic = '${google_pubsub_topic.Responder_Topic_952B14F0.id}'),
+    check: 'delivery-dead-letter',
+    mentions: 'dead_letter_policy.dead_letter_topic',
+  },
+  {
+    name: 'maximum backoff cut to 60s',
+    config: 'default',
+    mutate: (r) => (at(r, SUBSCRIPTION).retry_policy.maximum_backoff = '60s'),
+    check: 'delivery-backoff',
+    mentions: "retry_policy.maximum_backoff is '60s'",
+  },
+  {
+    name: 'push subscription on another topic',
+    config: 'default',
+    mutate: (r) => (at(r, SUBSCRIPTION).topic = 'projects/fleet-prod-1234/topics/anything'),
+    check: 'delivery-topic',
+    mentions: 'topics/anything',
+  },
+  {
+    name: 'ack deadline of 10s, shorter than the function may run',
+    config: 'default',
+    mutate: (r) => (at(r, SUBSCRIPTION).ack_deadline_seconds = 10),
+    check: 'delivery-ack-deadline',
+    mentions: SUBSCRIPTION,
+  },
+  {
+    name: 'push subscription keeps undelivered events 10 minutes',
+    config: 'default',
+    mutate: (r) => (at(r, SUBSCRIPTION).message_retention_duration = '600s'),
+    check: 'delivery-retention',
+    mentions: SUBSCRIPTION,
+  },
+  {
+    name: 'push subscription expires after 31 days without activity (expiration policy left out)',
+    config: 'default',
+    mutate: (r) => delete at(r, SUBSCRIPTION).expiration_policy,
+    check: 'subscription-never-expires',
+    mentions: SUBSCRIPTION,
+  },
+  {
+    name: 'dead-letter subscription pushes its letters to a URL',
+    config: 'default',
+    mutate: (r) =>
+      (at(r, DEAD_LETTER_SUBSCRIPTION).push_config = {
+        push_endpoint: 'https://collector.example.com/dead-letters',
+        oidc_token: { service_account_email: RUNTIME_EMAIL },
+      }),
+    check: 'dead-letter-pull',
+    mentions: DEAD_LETTER_SUBSCRIPTION,
+  },
+  {
+    name: 'a second subscription on the events topic',
+    config: 'default',
+    mutate: (r) =>
+      add(r, 'google_pubsub_subscription.Responder_Tap_0000', {
+        ...structuredClone(at(r, SUBSCRIPTION)),
+        name: 'integrity-responder-tap',
+      }),
+    check: 'subscription-inventory',
+    mentions: 'Responder_Tap_0000',
+  },
+  {
+    name: 'events topic keeps messages 10 minutes',
+    config: 'default',
+    mutate: (r) => (at(r, TOPIC).message_retention_duration = '600s'),
+    check: 'topic-retention',
+    mentions: TOPIC,
+  },
+  {
+    name: 'a third topic',
+    config: 'default',
+    mutate: (r) => add(r, 'google_pubsub_topic.Responder_Copies_0000', { ...at(r, TOPIC), name: 'integrity-responder-copies' }),
+    check: 'topic-inventory',
+    mentions: 'Responder_Copies_0000',
+  },
+  {
+    name: 'Pub/Sub agent may no longer publish dead letters',
+    config: 'default',
+    mutate: (r) => delete r.google_pubsub_topic_iam_member![PUBLISHES_DEAD_LETTERS.split('.')[1]!],
+    check: 'iam-inventory',
+    mentions: PUBLISHES_DEAD_LETTERS,
+  },
+  {
+    name: 'project sink without a writer identity of its own',
+    config: 'default',
+    mutate: (r) => (at(r, SINK).unique_writer_identity = false),
+    check: 'sink-writer-identity',
+    mentions: SINK,
+  },
+  {
+    name: 'a second custom role',
+    config: 'default',
+    mutate: (r) =>
+      add(r, 'google_project_iam_custom_role.Responder_Spare_0000', {
+        ...structuredClone(at(r, ROLE)),
+        role_id: 'integrity_responder_spare',
+      }),
+    check: 'custom-role-inventory',
+    mentions: 'Responder_Spare_0000',
+  },
+  {
+    name: 'organization binding without its exclusion condition',
+    config: 'organization',
+    mutate: (r) => delete at(r, ORG_BINDING).condition,
+    check: 'iam-condition',
+    mentions: ORG_BINDING,
+  },
+  {
+    name: 'organization binding moved to another organization',
+    config: 'organization',
+    mutate: (r) => (at(r, ORG_BINDING).org_id = '9999'),
+    check: 'iam-target',
+    mentions: "org_id '9999'",
+  },
+  {
+    name: 'organization sink intercepts its children',
+    config: 'organization',
+    mutate: (r) => (at(r, ORG_SINK).intercept_children = true),
+    check: 'sink-never-intercepts',
+    mentions: ORG_SINK,
+  },
+  {
+    name: 'organization sink no longer includes its children',
+    config: 'organization',
+    mutate: (r) => (at(r, ORG_SINK).include_children = false),
+    check: 'sink-include-children',
+    mentions: ORG_SINK,
+  },
+  {
+    name: 'one exclusion removed from the organization sink',
+    config: 'organization',
+    mutate: (r) => (at(r, ORG_SINK).exclusions = at(r, ORG_SINK).exclusions.slice(0, 1)),
+    check: 'sink-exclusions',
+    mentions: ORG_SINK,
+  },
+  {
+    name: 'organization sink in another organization',
+    config: 'organization',
+    mutate: (r) => (at(r, ORG_SINK).org_id = '9999'),
+    check: 'sink-parent',
+    mentions: ORG_SINK,
+  },
+  {
+    name: 'compute.instances.delete added to the organization role',
+    config: 'organization',
+    mutate: (r) => at(r, ORG_ROLE).permissions.push('compute.instances.delete'),
+    check: 'custom-role-permissions',
+    mentions: 'compute.instances.delete',
+  },
+  {
+    name: 'organization role defined in another organization',
+    config: 'organization',
+    mutate: (r) => (at(r, ORG_ROLE).org_id = '9999'),
+    check: 'custom-role-target',
+    mentions: ORG_ROLE,
   },
   {
     name: 'ledger database without delete protection',
@@ -407,6 +600,12 @@ describe('the plan review catches each single mutation', () => {
       synthResponders({ namePrefix: 'fleet-a' }, { namePrefix: 'fleet-b', firestoreDatabaseId: '(default)' }),
       EXPECTED_TWO_RESPONDERS,
     ],
+    [
+      'organization',
+      synthResponders({ scope: 'organizations/4242', excludedProjects: ['lab-sandbox-1', 'lab-sandbox-2'] }),
+      EXPECTED_ORGANIZATION,
+    ],
+    ['folder', synthResponders({ scope: 'folders/5550001', organizationId: '4242' }), EXPECTED_FOLDER],
   ] as const)('passes the unmutated %s plan with zero problems', (_name, plan, expected) => {
     expect(reviewPlan(JSON.parse(plan.json) as PlanDoc, expected)).toEqual([]);
   });
@@ -426,6 +625,7 @@ describe('the plan review catches each single mutation', () => {
   it('never mutates the plans it starts from', () => {
     expect(reviewPlan(plans.default.doc, EXPECTED_DEFAULT)).toEqual([]);
     expect(reviewPlan(plans.shutdown.doc, EXPECTED_SHUTDOWN)).toEqual([]);
+    expect(reviewPlan(plans.organization.doc, EXPECTED_ORGANIZATION)).toEqual([]);
   });
 
   it('has a mutation caught by each check the review runs', () => {
