@@ -156,7 +156,7 @@ describe('the contract between construct and function', () => {
   it('carries every prop the function reads through to its variable', () => {
     const env = planEnvironment({
       responseMode: 'shutdown',
-      logLevel: 'warning',
+      logLevel: 'notice',
       maxEventAgeSeconds: 120,
       staleEventPolicy: 'fail-open',
       timeoutSeconds: 540,
@@ -173,7 +173,7 @@ describe('the contract between construct and function', () => {
         failureAction: 'suspend',
         enforcement: 'dry-run',
         mode: 'shutdown',
-        logLevel: 'warning',
+        logLevel: 'notice',
         maxEventAgeSeconds: 120,
         staleEventPolicy: 'fail-open',
         computeTimeoutSeconds: 20,

@@ -3,7 +3,7 @@ import { MonitoringAlertPolicy, MonitoringAlertPolicyConditions } from '@cdktf/p
 import { MonitoringDashboard } from '@cdktf/provider-google/lib/monitoring-dashboard';
 import { ITerraformDependable, Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { MANAGED_BY, MANAGED_BY_VALUE } from './props';
+import { MANAGED_BY, MANAGED_BY_VALUE } from './labels';
 
 /** Props of {@link ResponderAlerting}. */
 export interface ResponderAlertingProps {

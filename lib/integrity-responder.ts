@@ -27,6 +27,7 @@ import {
   formatExcludedProjects,
   functionEnvironment,
 } from '../function/contract';
+import { ResponderAlerting } from './alerting';
 import { Delivery, deliver } from './delivery';
 import { loadFunctionBundle } from './function-bundle';
 import { InstanceRole, IntegritySink, watchScope } from './scope';
@@ -67,6 +68,7 @@ export const REQUIRED_APIS: readonly string[] = [
   'firestore.googleapis.com',
   'iam.googleapis.com',
   'logging.googleapis.com',
+  'monitoring.googleapis.com',
   'pubsub.googleapis.com',
   'run.googleapis.com',
   'storage.googleapis.com',
@@ -126,6 +128,8 @@ export class IntegrityResponder extends Construct {
   public readonly sink: IntegritySink;
   /** The push subscription delivering events to the function, its dead-letter topic and that topic's subscription. */
   public readonly delivery: Delivery;
+  /** Log-based metrics of the decision lines, the alert policies and the dashboard. */
+  public readonly alerting: ResponderAlerting;
   /** `projects/<id>`, `folders/<number>` or `organizations/<number>`: where the watched VMs live. */
   public readonly scope: string;
   /** Bucket holding the function source. */
@@ -479,6 +483,15 @@ export class IntegrityResponder extends Construct {
       maxDeliveryAttempts: p.maxDeliveryAttempts,
       dependsOn,
       subscriptionDependsOn: [invoker],
+    });
+    this.alerting = new ResponderAlerting(this, 'Alerting', {
+      project,
+      namePrefix: p.namePrefix,
+      functionName,
+      deadLetterSubscription: this.delivery.deadLetterSubscription.name,
+      notificationChannels: p.notificationChannels,
+      labels: p.labels,
+      dependsOn,
     });
   }
 

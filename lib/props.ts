@@ -1,4 +1,6 @@
 import { Token } from 'cdktf';
+import { validateNotificationChannels } from './alerting';
+import { MANAGED_BY, MANAGED_BY_VALUE } from './labels';
 import { DEFAULT_NAME_PREFIX, MAX_EXCLUDED_PROJECTS, PROJECT_ID, SETTINGS, parseScope } from '../function/contract';
 import type { Enforcement, FailureAction, ResponseMode, StaleEventPolicy } from '../function/decide';
 import type { LogLevel } from '../function/logger';
@@ -184,6 +186,14 @@ export interface IntegrityResponderProps {
   readonly excludedProjects?: readonly string[];
 
   /**
+   * Cloud Monitoring notification channels every alert policy notifies, as full names
+   * `projects/<project>/notificationChannels/<id>`. Without any, the policies, metrics and
+   * dashboard are still created: incidents open in the console and notify nobody.
+   * @default []
+   */
+  readonly notificationChannels?: readonly string[];
+
+  /**
    * Deliveries of one event before Pub/Sub gives up and moves it to the dead-letter topic
    * (5–100). With the retry backoff of 10 s doubling to 10 minutes, the default 20 keeps an event
    * retried for about two and a half hours.
@@ -240,6 +250,7 @@ export interface ResolvedProps {
   readonly organizationId?: string;
   readonly excludedProjects: readonly string[];
   readonly maxDeliveryAttempts: number;
+  readonly notificationChannels: readonly string[];
   readonly enableApis: boolean;
   readonly iamPropagationSeconds: number;
   readonly labels: Record<string, string>;
@@ -255,10 +266,7 @@ const BUCKET_NAME = /^[a-z0-9][a-z0-9_.-]{1,61}[a-z0-9]$/;
 const LABEL_KEY = /^[a-z][a-z0-9_-]{0,62}$/;
 const LABEL_VALUE = /^[a-z0-9_-]{0,63}$/;
 
-/** Label the construct puts on every labelled resource. */
-export const MANAGED_BY = 'managed-by';
-/** Value of {@link MANAGED_BY}. */
-export const MANAGED_BY_VALUE = 'shielded-vm-integrity-responder';
+export { MANAGED_BY, MANAGED_BY_VALUE };
 
 /**
  * Thrown for an invalid prop: names the construct (its path in the app), the prop, the value
@@ -443,6 +451,7 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
     ...(props.organizationId !== undefined && { organizationId: props.organizationId }),
     excludedProjects: props.excludedProjects ?? [],
     maxDeliveryAttempts: props.maxDeliveryAttempts ?? DEFAULT_MAX_DELIVERY_ATTEMPTS,
+    notificationChannels: props.notificationChannels ?? [],
     enableApis: props.enableApis ?? false,
     iamPropagationSeconds: props.iamPropagationSeconds ?? DEFAULT_IAM_PROPAGATION_SECONDS,
     labels: props.labels ?? {},
@@ -481,6 +490,13 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
   integer('iamPropagationSeconds', r.iamPropagationSeconds, 0, 600);
   scopeProps(r);
   integer('maxDeliveryAttempts', r.maxDeliveryAttempts, 5, 100);
+  const channels = validateNotificationChannels(r.notificationChannels);
+  if (channels !== undefined) throw new IntegrityResponderPropsError(channels);
+  if (!Token.isUnresolved(r.logLevel) && (r.logLevel === 'warning' || r.logLevel === 'error')) {
+    throw new IntegrityResponderPropsError(
+      `logLevel '${r.logLevel}' would drop the decision lines the alert policies count (relearns are NOTICE, stops WARNING); use 'notice' or lower`,
+    );
+  }
   for (const [key, value] of Object.entries(r.labels)) {
     check(`labels key`, key, LABEL_KEY);
     check(`labels['${key}']`, value, LABEL_VALUE);

@@ -1,0 +1,55 @@
+import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
+import { App, TerraformOutput, TerraformStack } from 'cdktf';
+import { Construct } from 'constructs';
+import { IntegrityResponder } from 'shielded-vm-integrity-responder';
+
+// A security project watching every Shielded VM of an organization. The responder's own
+// resources (function, databases, topics, alerts) live in the security project; the sink is an
+// organization sink that includes every project below it, and the runtime's Compute role is an
+// organization role bound at the organization. Sandbox projects are left out: their entries are
+// excluded from the sink, the role binding's condition leaves them out, and the function refuses
+// them. It starts in dry-run: every decision is logged and alerted on as "would stop", nothing is
+// touched, until the platform team switches `enforcement` to 'enforce'.
+interface OrganizationSettings {
+  readonly securityProject: string;
+  readonly organizationId: string;
+  readonly excludedProjects: string[];
+  readonly notificationChannels: string[];
+}
+
+class OrganizationStack extends TerraformStack {
+  constructor(scope: Construct, id: string, s: OrganizationSettings) {
+    super(scope, id);
+    new GoogleProvider(this, 'google', { project: s.securityProject, region: 'europe-west1' });
+    const responder = new IntegrityResponder(this, 'Organization', {
+      projectId: s.securityProject,
+      region: 'europe-west1',
+      namePrefix: 'org-integrity',
+      scope: `organizations/${s.organizationId}`,
+      excludedProjects: s.excludedProjects,
+      enforcement: 'dry-run',
+      notificationChannels: s.notificationChannels,
+      labels: { team: 'security' },
+    });
+    new TerraformOutput(this, 'sink_writer_identity', { value: responder.sink.writerIdentity });
+    new TerraformOutput(this, 'instance_role', { value: responder.instanceRole.name });
+    new TerraformOutput(this, 'dead_letter_subscription', { value: responder.delivery.deadLetterSubscription.id });
+  }
+}
+
+const list = (value: string | undefined, fallback: string[]): string[] =>
+  value === undefined
+    ? fallback
+    : value
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v) => v !== '');
+
+const app = new App();
+new OrganizationStack(app, 'organization', {
+  securityProject: process.env.SECURITY_PROJECT ?? 'sec-ops-1234',
+  organizationId: process.env.ORGANIZATION_ID ?? '123456789012',
+  excludedProjects: list(process.env.EXCLUDED_PROJECTS, ['lab-sandbox-1', 'lab-sandbox-2']),
+  notificationChannels: list(process.env.NOTIFICATION_CHANNELS, ['projects/sec-ops-1234/notificationChannels/4242424242']),
+});
+app.synth();
