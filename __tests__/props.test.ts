@@ -26,6 +26,9 @@ describe('IntegrityResponder props', () => {
       failureAction: 'stop',
       enforcement: 'enforce',
       exemptLabel: 'integrity-response=exempt',
+      scope: 'projects/fleet-prod-1234',
+      excludedProjects: [],
+      maxDeliveryAttempts: 20,
       enableApis: false,
       iamPropagationSeconds: 120,
       labels: {},
@@ -58,6 +61,42 @@ describe('IntegrityResponder props', () => {
     );
     expect(resolveProps({ ...base, maxInstanceRequestConcurrency: 1000, availableCpu: '2' }).maxInstanceRequestConcurrency).toBe(1000);
     expect(resolveProps({ ...base, maxInstanceRequestConcurrency: 1, availableCpu: '0.167' }).availableCpu).toBe('0.167');
+  });
+
+  it('accepts the bounds of maxDeliveryAttempts, 5 and 100', () => {
+    expect(resolveProps({ ...base, maxDeliveryAttempts: 5 }).maxDeliveryAttempts).toBe(5);
+    expect(resolveProps({ ...base, maxDeliveryAttempts: 100 }).maxDeliveryAttempts).toBe(100);
+  });
+
+  it('leaves organizationId out of a project scope', () => {
+    expect(resolveProps(base)).not.toHaveProperty('organizationId');
+  });
+
+  it('accepts a project scope naming another project than the responder’s', () => {
+    expect(resolveProps({ ...base, scope: 'projects/fleet-vms-5678' }).scope).toBe('projects/fleet-vms-5678');
+  });
+
+  it('accepts an organization scope with excluded projects, domain-scoped ones included', () => {
+    const r = resolveProps({ ...base, scope: 'organizations/4242', excludedProjects: ['lab-sandbox-2', 'example.com:lab-sandbox'] });
+    expect(r).toEqual(
+      expect.objectContaining({ scope: 'organizations/4242', excludedProjects: ['lab-sandbox-2', 'example.com:lab-sandbox'] }),
+    );
+    expect(r).not.toHaveProperty('organizationId');
+  });
+
+  it('accepts an organization scope whose organizationId repeats the scope’s number', () => {
+    expect(resolveProps({ ...base, scope: 'organizations/4242', organizationId: '4242' }).organizationId).toBe('4242');
+  });
+
+  it('accepts a folder scope with its organizationId', () => {
+    expect(resolveProps({ ...base, scope: 'folders/5550001', organizationId: '4242' })).toEqual(
+      expect.objectContaining({ scope: 'folders/5550001', organizationId: '4242', excludedProjects: [] }),
+    );
+  });
+
+  it('accepts 50 excluded projects, one sink exclusion each', () => {
+    const fifty = Array.from({ length: 50 }, (_, i) => `lab-sandbox-${i}`);
+    expect(resolveProps({ ...base, scope: 'organizations/4242', excludedProjects: fifty }).excludedProjects).toHaveLength(50);
   });
 
   it('accepts the bounds of iamPropagationSeconds, 0 included', () => {
@@ -156,6 +195,75 @@ describe('IntegrityResponder props', () => {
       /iamPropagationSeconds must be an integer from 0 to 600, got 601/,
     ],
     ['iamPropagationSeconds is negative', { iamPropagationSeconds: -1 }, /iamPropagationSeconds must be an integer from 0 to 600, got -1/],
+    [
+      'scope is a bare project id',
+      { scope: 'fleet-prod-1234' },
+      /scope must match .* \('projects\/<project id>', 'folders\/<number>' or 'organizations\/<number>'\), got 'fleet-prod-1234'/,
+    ],
+    [
+      'scope names a folder by its display name',
+      { scope: 'folders/security', organizationId: '4242' },
+      /scope must match .*, got 'folders\/security'/,
+    ],
+    ['scope is a billing account', { scope: 'billingAccounts/0123-4567', organizationId: '4242' }, /scope must match/],
+    [
+      'excludedProjects is a string',
+      { scope: 'organizations/4242', excludedProjects: 'lab-sandbox-1' as never },
+      /excludedProjects must be a list of project ids, got 'lab-sandbox-1'/,
+    ],
+    [
+      'excludedProjects is given for a project scope',
+      { excludedProjects: ['lab-sandbox-1'] },
+      /excludedProjects applies to a folder or organization scope only; scope is 'projects\/fleet-prod-1234' \(leave excludedProjects out, or widen the scope\)/,
+    ],
+    [
+      'organizationId is given for a project scope',
+      { organizationId: '4242' },
+      /organizationId applies to a folder scope only; scope is 'projects\/fleet-prod-1234'/,
+    ],
+    [
+      'an excluded project is not a project id',
+      { scope: 'organizations/4242', excludedProjects: ['lab-sandbox-1', 'Lab_Sandbox'] },
+      /excludedProjects\[1\] must match .* \(a Google Cloud project id\), got 'Lab_Sandbox'/,
+    ],
+    [
+      'excludedProjects names 51 projects',
+      { scope: 'organizations/4242', excludedProjects: Array.from({ length: 51 }, (_, i) => `lab-sandbox-${i}`) },
+      /excludedProjects may name at most 50 projects \(one sink exclusion each\), got 51; move them out of the scope's folder instead/,
+    ],
+    [
+      'excludedProjects names a project twice',
+      { scope: 'folders/5550001', organizationId: '4242', excludedProjects: ['lab-sandbox-1', 'lab-sandbox-2', 'lab-sandbox-1'] },
+      /excludedProjects names 'lab-sandbox-1' twice/,
+    ],
+    [
+      'excludedProjects names the responder’s own project',
+      { scope: 'organizations/4242', excludedProjects: ['fleet-prod-1234'] },
+      /excludedProjects must not name the responder's own project 'fleet-prod-1234'/,
+    ],
+    [
+      'a folder scope has no organizationId',
+      { scope: 'folders/5550001' },
+      /scope 'folders\/5550001' needs organizationId, the number of the organization the folder belongs to/,
+    ],
+    [
+      'organizationId is not a number',
+      { scope: 'folders/5550001', organizationId: 'acme' },
+      /organizationId must match .* \(an organization number\), got 'acme'/,
+    ],
+    [
+      'organizationId has a leading zero',
+      { scope: 'folders/5550001', organizationId: '04242' },
+      /organizationId must match .*, got '04242'/,
+    ],
+    [
+      'organizationId differs from an organization scope’s number',
+      { scope: 'organizations/4242', organizationId: '1111' },
+      /organizationId '1111' differs from the scope's organization '4242'; leave organizationId out for an organization scope/,
+    ],
+    ['maxDeliveryAttempts is below 5', { maxDeliveryAttempts: 4 }, /maxDeliveryAttempts must be an integer from 5 to 100, got 4/],
+    ['maxDeliveryAttempts is above 100', { maxDeliveryAttempts: 101 }, /maxDeliveryAttempts must be an integer from 5 to 100, got 101/],
+    ['maxDeliveryAttempts is fractional', { maxDeliveryAttempts: 7.5 }, /maxDeliveryAttempts must be an integer from 5 to 100, got 7.5/],
   ])('fails when %s', (_name, props, message) => {
     const stack = new TerraformStack(Testing.app(), 'props');
     expect(() => new IntegrityResponder(stack, 'Responder', { ...base, ...props })).toThrow(message);
