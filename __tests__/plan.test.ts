@@ -17,7 +17,6 @@ const REQUIRED_APIS = [
   'cloudfunctions.googleapis.com',
   'cloudresourcemanager.googleapis.com',
   'compute.googleapis.com',
-  'eventarc.googleapis.com',
   'firestore.googleapis.com',
   'iam.googleapis.com',
   'logging.googleapis.com',
@@ -27,6 +26,10 @@ const REQUIRED_APIS = [
 ];
 
 const FILTER = `resource.type="gce_instance" AND logName="projects/${PROJECT}/logs/compute.googleapis.com%2Fshielded_vm_integrity"`;
+/** The filter of a folder or organization sink: the integrity log of every project below, by exact log id. */
+const AGGREGATED_FILTER = 'resource.type="gce_instance" AND log_id("compute.googleapis.com/shielded_vm_integrity")';
+const ORGANIZATION = { scope: 'organizations/4242', excludedProjects: ['lab-sandbox-2', 'lab-sandbox-1'] } as const;
+const FOLDER = { scope: 'folders/5550001', organizationId: '4242' } as const;
 
 function ref(plan: Plan, type: string, body: Record<string, unknown>, attr: string): string {
   const id = Object.entries(plan.resources(type)).find(([, b]) => b === body)?.[0];
@@ -80,11 +83,19 @@ describe('the synthesized plan', () => {
         scrubbed(synthResponders({ namePrefix: 'fleet-a' }, { namePrefix: 'fleet-b', firestoreDatabaseId: '(default)' })),
       ).toMatchSnapshot();
     });
+
+    it('matches an organization scope with two projects excluded', () => {
+      expect(scrubbed(synthResponders({ ...ORGANIZATION, excludedProjects: [...ORGANIZATION.excludedProjects] }))).toMatchSnapshot();
+    });
+
+    it('matches a folder scope', () => {
+      expect(scrubbed(synthResponders(FOLDER))).toMatchSnapshot();
+    });
   });
 
   describe('log sink and topic (B1, B2)', () => {
     const plan = synthResponders({});
-    const topic = plan.only('google_pubsub_topic');
+    const topic = named(plan, 'google_pubsub_topic', 'Topic').body;
     const sink = plan.only('google_logging_project_sink');
 
     it('exports exactly the shielded_vm_integrity entries of gce_instance resources', () => {
@@ -99,8 +110,13 @@ describe('the synthesized plan', () => {
       expect(sink.destination).toBe(`pubsub.googleapis.com/${ref(plan, 'google_pubsub_topic', topic, 'id')}`);
     });
 
+    it('keeps the entries seven days while the function cannot take them', () => {
+      expect(topic.message_retention_duration).toBe('604800s');
+    });
+
     it('lets the sink writer publish to that topic and nothing else', () => {
-      const grants = Object.values(plan.resources('google_pubsub_topic_iam_member'));
+      const topicName = ref(plan, 'google_pubsub_topic', topic, 'name');
+      const grants = Object.values(plan.resources('google_pubsub_topic_iam_member')).filter((g) => g.topic === topicName);
       expect(grants).toEqual([
         expect.objectContaining({
           topic: ref(plan, 'google_pubsub_topic', topic, 'name'),
@@ -184,17 +200,14 @@ describe('the synthesized plan', () => {
         FAILURE_ACTION: 'stop',
         ENFORCEMENT: 'enforce',
         EXEMPT_LABEL: 'integrity-response=exempt',
+        SCOPE: `projects/${PROJECT}`,
+        EXCLUDED_PROJECTS: 'none',
       });
     });
 
-    it('is triggered by Eventarc on messages published to the topic, with retries, as the trigger account', () => {
-      expect(fn.event_trigger).toEqual({
-        trigger_region: 'us-central1',
-        event_type: 'google.cloud.pubsub.topic.v1.messagePublished',
-        pubsub_topic: ref(plan, 'google_pubsub_topic', plan.only('google_pubsub_topic'), 'id'),
-        service_account_email: email(plan, 'integrity-responder-trigger'),
-        retry_policy: 'RETRY_POLICY_RETRY',
-      });
+    it('has no Eventarc trigger: events arrive through the push subscription alone', () => {
+      expect(fn).not.toHaveProperty('event_trigger');
+      expect(plan.resources('google_eventarc_trigger')).toEqual({});
     });
 
     it('takes sizing props', () => {
@@ -355,12 +368,9 @@ describe('the synthesized plan', () => {
       expect(roles.filter((r) => /^roles\/datastore/.test(String(r)))).toEqual([]);
     });
 
-    it('creates the Eventarc and Pub/Sub service agents with google-beta, and lets only the Pub/Sub agent mint trigger tokens', () => {
+    it('creates only the Pub/Sub service agent, with google-beta, and lets only it mint trigger tokens', () => {
       const agents = Object.values(plan.resources('google_project_service_identity'));
-      expect(agents.map((a) => [a.service, a.provider])).toEqual([
-        ['eventarc.googleapis.com', 'google-beta'],
-        ['pubsub.googleapis.com', 'google-beta'],
-      ]);
+      expect(agents.map((a) => [a.service, a.provider])).toEqual([['pubsub.googleapis.com', 'google-beta']]);
       const pubsub = named(plan, 'google_project_service_identity', 'PubsubServiceAgent');
       expect(Object.values(plan.resources('google_service_account_iam_member'))).toEqual([
         {
@@ -380,7 +390,7 @@ describe('the synthesized plan', () => {
       }
     });
 
-    it('waits for IAM to propagate: a time_sleep after every grant and both agents, before the function', () => {
+    it('waits for IAM to propagate: a time_sleep after every grant the function needs and the Pub/Sub agent, before the function', () => {
       const sleep = plan.only('time_sleep');
       const sleepId = Object.keys(plan.resources('time_sleep'))[0]!;
       expect(sleep.create_duration).toBe('120s');
@@ -393,7 +403,6 @@ describe('the synthesized plan', () => {
         'google_artifact_registry_repository_iam_member.BuildPushesImages',
         'google_project_iam_member.BuildWritesLogs',
         'google_project_iam_member.BuildReadsStagedSource',
-        'google_project_service_identity.EventarcServiceAgent',
         'google_project_service_identity.PubsubServiceAgent',
         'google_service_account_iam_member.PubsubAgentMintsTriggerTokens',
       ];
@@ -418,13 +427,248 @@ describe('the synthesized plan', () => {
     it('puts one of its own service accounts wherever an identity is chosen', () => {
       const ours = Object.keys(plan.resources('google_service_account'));
       const fnAny = fn as Record<string, any>;
+      const push = named(plan, 'google_pubsub_subscription', 'Subscription').body;
       for (const value of [
         fnAny.build_config.service_account,
         fnAny.service_config.service_account_email,
-        fnAny.event_trigger.service_account_email,
+        push.push_config.oidc_token.service_account_email,
       ]) {
         expect(ours.some((id) => String(value).startsWith(`\${google_service_account.${id}.`))).toBe(true);
       }
+    });
+  });
+
+  describe('delivery: a push subscription with backoff and a dead-letter topic', () => {
+    const plan = synthResponders({});
+    const fn = plan.only('google_cloudfunctions2_function');
+    const topic = named(plan, 'google_pubsub_topic', 'Topic').body;
+    const deadLetterTopic = named(plan, 'google_pubsub_topic', 'DeadLetterTopic').body;
+    const push = named(plan, 'google_pubsub_subscription', 'Subscription');
+    const pull = named(plan, 'google_pubsub_subscription', 'DeadLetterSubscription').body;
+    const agent = `\${google_project_service_identity.${named(plan, 'google_project_service_identity', 'PubsubServiceAgent').id}.member}`;
+
+    it('pushes the events topic to the function’s URL with an OIDC token of the trigger account', () => {
+      expect(push.body.name).toBe('integrity-responder-deliveries');
+      expect(push.body.topic).toBe(ref(plan, 'google_pubsub_topic', topic, 'id'));
+      expect(push.body.push_config).toEqual({
+        push_endpoint: ref(plan, 'google_cloudfunctions2_function', fn, 'service_config[0].uri'),
+        oidc_token: { service_account_email: email(plan, 'integrity-responder-trigger') },
+      });
+    });
+
+    it('retries a refused delivery from 10 s up to 10 minutes, then dead-letters it after 20 deliveries', () => {
+      expect(push.body.retry_policy).toEqual({ minimum_backoff: '10s', maximum_backoff: '600s' });
+      expect(push.body.dead_letter_policy).toEqual({
+        dead_letter_topic: ref(plan, 'google_pubsub_topic', deadLetterTopic, 'id'),
+        max_delivery_attempts: 20,
+      });
+    });
+
+    it('waits for the function as long as it may run, keeps events seven days and never expires', () => {
+      expect(push.body.ack_deadline_seconds).toBe(60);
+      expect(push.body.message_retention_duration).toBe('604800s');
+      expect(push.body.expiration_policy).toEqual({ ttl: '' });
+    });
+
+    it('follows timeoutSeconds into the ack deadline, never below Pub/Sub’s 10 s, and maxDeliveryAttempts into the policy', () => {
+      const sized = named(synthResponders({ timeoutSeconds: 300, maxDeliveryAttempts: 7 }), 'google_pubsub_subscription', 'Subscription');
+      expect(sized.body.ack_deadline_seconds).toBe(300);
+      expect(sized.body.dead_letter_policy.max_delivery_attempts).toBe(7);
+      expect(named(synthResponders({ timeoutSeconds: 5 }), 'google_pubsub_subscription', 'Subscription').body.ack_deadline_seconds).toBe(
+        10,
+      );
+    });
+
+    it('is created after the invoker grant, so that the first pushes are admitted', () => {
+      const invoker = Object.keys(plan.resources('google_cloud_run_v2_service_iam_member'))[0]!;
+      expect(push.body.depends_on).toEqual([`google_cloud_run_v2_service_iam_member.${invoker}`]);
+    });
+
+    it('keeps the dead letters seven days in a pull subscription of their own, pushed nowhere', () => {
+      expect(deadLetterTopic.name).toBe('integrity-responder-dead-letters');
+      expect(deadLetterTopic.message_retention_duration).toBe('604800s');
+      expect(pull).toEqual(
+        expect.objectContaining({
+          name: 'integrity-responder-dead-letters',
+          topic: ref(plan, 'google_pubsub_topic', deadLetterTopic, 'id'),
+          message_retention_duration: '604800s',
+          expiration_policy: { ttl: '' },
+        }),
+      );
+      expect(pull).not.toHaveProperty('push_config');
+      expect(pull).not.toHaveProperty('dead_letter_policy');
+    });
+
+    it('lets the Pub/Sub agent publish to the dead-letter topic and acknowledge on the push subscription, nothing more', () => {
+      expect(Object.values(plan.resources('google_pubsub_topic_iam_member')).filter((g) => g.member === agent)).toEqual([
+        {
+          project: PROJECT,
+          topic: ref(plan, 'google_pubsub_topic', deadLetterTopic, 'name'),
+          role: 'roles/pubsub.publisher',
+          member: agent,
+        },
+      ]);
+      expect(Object.values(plan.resources('google_pubsub_subscription_iam_member'))).toEqual([
+        {
+          project: PROJECT,
+          subscription: ref(plan, 'google_pubsub_subscription', push.body, 'name'),
+          role: 'roles/pubsub.subscriber',
+          member: agent,
+        },
+      ]);
+    });
+
+    it('has exactly two subscriptions and two topics', () => {
+      expect(Object.keys(plan.resources('google_pubsub_subscription'))).toHaveLength(2);
+      expect(Object.keys(plan.resources('google_pubsub_topic'))).toHaveLength(2);
+    });
+  });
+
+  describe('scope', () => {
+    const runtime = (plan: Plan) => `serviceAccount:${email(plan, 'integrity-responder-runtime')}`;
+    const permissions = [
+      'compute.instances.get',
+      'compute.instances.setShieldedInstanceIntegrityPolicy',
+      'compute.instances.stop',
+      'compute.zoneOperations.get',
+    ];
+
+    describe('a project other than the responder’s', () => {
+      const plan = synthResponders({ scope: 'projects/fleet-vms-5678' });
+
+      it('puts the sink, the Compute role and its binding in that project, the rest in the responder’s', () => {
+        const sink = plan.only('google_logging_project_sink');
+        expect(sink.project).toBe('fleet-vms-5678');
+        expect(sink.filter).toBe(
+          'resource.type="gce_instance" AND logName="projects/fleet-vms-5678/logs/compute.googleapis.com%2Fshielded_vm_integrity"',
+        );
+        expect(named(plan, 'google_project_iam_custom_role', 'InstanceRole').body.project).toBe('fleet-vms-5678');
+        expect(named(plan, 'google_project_iam_member', 'RuntimeActsOnInstances').body.project).toBe('fleet-vms-5678');
+        expect(named(plan, 'google_project_iam_custom_role', 'LedgerRole').body.project).toBe(PROJECT);
+        expect(plan.only('google_cloudfunctions2_function').project).toBe(PROJECT);
+      });
+    });
+
+    describe('an organization with two projects excluded', () => {
+      const plan = synthResponders({ ...ORGANIZATION, excludedProjects: [...ORGANIZATION.excludedProjects] });
+      const sink = plan.only('google_logging_organization_sink');
+      const role = plan.only('google_organization_iam_custom_role');
+
+      it('exports the integrity log of every project below the organization, without intercepting it', () => {
+        expect(sink).toEqual(
+          expect.objectContaining({
+            org_id: '4242',
+            name: 'integrity-responder-integrity',
+            filter: AGGREGATED_FILTER,
+            destination: `pubsub.googleapis.com/${ref(plan, 'google_pubsub_topic', named(plan, 'google_pubsub_topic', 'Topic').body, 'id')}`,
+            include_children: true,
+            intercept_children: false,
+          }),
+        );
+      });
+
+      it('excludes each excluded project from the sink by its project_id label, sorted', () => {
+        expect(sink.exclusions).toEqual([
+          {
+            name: 'skip-lab-sandbox-1',
+            description: "Project lab-sandbox-1 is excluded from the responder's scope",
+            filter: 'resource.labels.project_id="lab-sandbox-1"',
+          },
+          {
+            name: 'skip-lab-sandbox-2',
+            description: "Project lab-sandbox-2 is excluded from the responder's scope",
+            filter: 'resource.labels.project_id="lab-sandbox-2"',
+          },
+        ]);
+      });
+
+      it('creates no project sink and no project Compute role', () => {
+        expect(plan.resources('google_logging_project_sink')).toEqual({});
+        expect(plan.resources('google_logging_folder_sink')).toEqual({});
+        expect(Object.values(plan.resources('google_project_iam_custom_role')).map((r) => r.role_id)).toEqual([
+          'integrity_responder_ledger',
+        ]);
+      });
+
+      it('lets the organization sink’s writer publish to the topic', () => {
+        expect(named(plan, 'google_pubsub_topic_iam_member', 'SinkPublishesToTopic').body.member).toBe(
+          ref(plan, 'google_logging_organization_sink', sink, 'writer_identity'),
+        );
+      });
+
+      it('defines the Compute role in the organization with the same permissions as a project role', () => {
+        expect(role).toEqual(
+          expect.objectContaining({ org_id: '4242', role_id: 'integrity_responder_instances', stage: 'GA', permissions }),
+        );
+      });
+
+      it('binds it at the organization to the runtime, under a condition that leaves the excluded projects out', () => {
+        expect(Object.values(plan.resources('google_organization_iam_member'))).toEqual([
+          {
+            org_id: '4242',
+            role: ref(plan, 'google_organization_iam_custom_role', role, 'name'),
+            member: runtime(plan),
+            condition: {
+              title: 'integrity-responder scope without excluded projects',
+              description: 'Not in lab-sandbox-1, lab-sandbox-2',
+              expression: '!(resource.name.startsWith("projects/lab-sandbox-1/") || resource.name.startsWith("projects/lab-sandbox-2/"))',
+            },
+          },
+        ]);
+        expect(Object.values(plan.resources('google_project_iam_member')).map((g) => g.role)).not.toContain(
+          ref(plan, 'google_organization_iam_custom_role', role, 'name'),
+        );
+      });
+
+      it('tells the function its scope and the excluded projects, sorted', () => {
+        const env = (plan.only('google_cloudfunctions2_function') as Record<string, any>).service_config.environment_variables;
+        expect(env).toEqual(expect.objectContaining({ SCOPE: 'organizations/4242', EXCLUDED_PROJECTS: 'lab-sandbox-1,lab-sandbox-2' }));
+      });
+
+      it('waits for the organization binding before the function', () => {
+        const binding = Object.keys(plan.resources('google_organization_iam_member'))[0]!;
+        expect(plan.only('time_sleep').depends_on).toContain(`google_organization_iam_member.${binding}`);
+      });
+    });
+
+    describe('a folder', () => {
+      const plan = synthResponders(FOLDER);
+      const sink = plan.only('google_logging_folder_sink');
+      const role = plan.only('google_organization_iam_custom_role');
+
+      it('exports the integrity log of every project below the folder, without intercepting it or excluding any', () => {
+        expect(sink).toEqual(
+          expect.objectContaining({
+            folder: 'folders/5550001',
+            filter: AGGREGATED_FILTER,
+            include_children: true,
+            intercept_children: false,
+          }),
+        );
+        expect(sink).not.toHaveProperty('exclusions');
+        expect(plan.resources('google_logging_organization_sink')).toEqual({});
+      });
+
+      it('defines the Compute role in organizationId, IAM having no folder roles', () => {
+        expect(role).toEqual(expect.objectContaining({ org_id: '4242', permissions }));
+      });
+
+      it('binds it at the folder, without a condition when nothing is excluded', () => {
+        expect(Object.values(plan.resources('google_folder_iam_member'))).toEqual([
+          { folder: 'folders/5550001', role: ref(plan, 'google_organization_iam_custom_role', role, 'name'), member: runtime(plan) },
+        ]);
+        expect(plan.resources('google_organization_iam_member')).toEqual({});
+      });
+
+      it('tells the function its scope and that nothing is excluded', () => {
+        const env = (plan.only('google_cloudfunctions2_function') as Record<string, any>).service_config.environment_variables;
+        expect(env).toEqual(expect.objectContaining({ SCOPE: 'folders/5550001', EXCLUDED_PROJECTS: 'none' }));
+      });
+    });
+
+    it('gives a shutdown responder over an organization the shutdown permissions only', () => {
+      const role = synthResponders({ scope: 'organizations/4242', responseMode: 'shutdown' }).only('google_organization_iam_custom_role');
+      expect(role.permissions).toEqual(['compute.instances.get', 'compute.instances.stop', 'compute.zoneOperations.get']);
     });
   });
 
@@ -551,12 +795,17 @@ describe('the synthesized plan', () => {
         'sourceObject',
         'buildRepository',
         'instanceRole',
+        'delivery',
         'database',
         'ledgerDatabase',
         'iamPropagation',
       ] as const) {
         expect(r[field]).toBeDefined();
       }
+      expect(r.scope).toBe(`projects/${PROJECT}`);
+      expect(r.delivery.subscription).toBeDefined();
+      expect(r.delivery.deadLetterTopic).toBeDefined();
+      expect(r.delivery.deadLetterSubscription).toBeDefined();
       expect(r.databaseId).toBe('integrity-responder-baselines');
       expect(r.ledgerDatabaseId).toBe('integrity-responder-decisions');
     });
