@@ -20,6 +20,7 @@ const REQUIRED_APIS = [
   'firestore.googleapis.com',
   'iam.googleapis.com',
   'logging.googleapis.com',
+  'monitoring.googleapis.com',
   'pubsub.googleapis.com',
   'run.googleapis.com',
   'storage.googleapis.com',

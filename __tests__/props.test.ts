@@ -29,6 +29,7 @@ describe('IntegrityResponder props', () => {
       scope: 'projects/fleet-prod-1234',
       excludedProjects: [],
       maxDeliveryAttempts: 20,
+      notificationChannels: [],
       enableApis: false,
       iamPropagationSeconds: 120,
       labels: {},
@@ -162,6 +163,11 @@ describe('IntegrityResponder props', () => {
     ['baselineCollection has a slash', { baselineCollection: 'a/b' }, /baselineCollection must match/],
     ['sourceBucketName is too long', { sourceBucketName: 'b'.repeat(64) }, /sourceBucketName must match/],
     ['logLevel is unknown', { logLevel: 'trace' as never }, /logLevel must be one of/],
+    [
+      'logLevel is warning, above the relearn lines the alerts count',
+      { logLevel: 'warning' },
+      /logLevel 'warning' would drop the decision lines the alert policies count .*; use 'notice' or lower/,
+    ],
     ['maxEventAgeSeconds is below a minute', { maxEventAgeSeconds: 30 }, /maxEventAgeSeconds must be an integer from 60 to 604800, got 30/],
     [
       'staleEventPolicy is unknown',

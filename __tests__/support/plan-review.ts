@@ -784,6 +784,7 @@ const APIS = [
   'google_project_service.Responder_ApiFirestore_83C77DC4',
   'google_project_service.Responder_ApiIam_1AE4DEBE',
   'google_project_service.Responder_ApiLogging_A91B086F',
+  'google_project_service.Responder_ApiMonitoring_AC68ABEC',
   'google_project_service.Responder_ApiPubsub_08EFC8C4',
   'google_project_service.Responder_ApiRun_8BC831BA',
   'google_project_service.Responder_ApiStorage_C5158BE4',
