@@ -389,6 +389,13 @@ const mutations: Mutation[] = [
     mentions: 'Responder_RuntimeServiceAccount_6041DCDC',
   },
   {
+    name: 'push OIDC token minted for another audience',
+    config: 'default',
+    mutate: (r) => (at(r, SUBSCRIPTION).push_config.oidc_token.audience = 'https://collector.example.com'),
+    check: 'delivery-oidc-identity',
+    mentions: 'oidc_token.audience',
+  },
+  {
     name: 'push without an OIDC token',
     config: 'default',
     mutate: (r) => delete at(r, SUBSCRIPTION).push_config.oidc_token,

@@ -451,9 +451,14 @@ describe('the synthesized plan', () => {
     it('pushes the events topic to the function’s URL with an OIDC token of the trigger account', () => {
       expect(push.body.name).toBe('integrity-responder-deliveries');
       expect(push.body.topic).toBe(ref(plan, 'google_pubsub_topic', topic, 'id'));
+      // The path names the topic (the Functions Framework reads the CloudEvent source from it);
+      // the token's audience is the service URL, what Cloud Run checks.
       expect(push.body.push_config).toEqual({
-        push_endpoint: ref(plan, 'google_cloudfunctions2_function', fn, 'service_config[0].uri'),
-        oidc_token: { service_account_email: email(plan, 'integrity-responder-trigger') },
+        push_endpoint: `${ref(plan, 'google_cloudfunctions2_function', fn, 'service_config[0].uri')}/projects/fleet-prod-1234/topics/${ref(plan, 'google_pubsub_topic', topic, 'name')}`,
+        oidc_token: {
+          service_account_email: email(plan, 'integrity-responder-trigger'),
+          audience: ref(plan, 'google_cloudfunctions2_function', fn, 'service_config[0].uri'),
+        },
       });
     });
 

@@ -65,6 +65,16 @@ export interface Scope {
   readonly id: string;
 }
 
+/**
+ * The kind and id of a scope by its prefix alone, for scopes whose id is not known at synth
+ * time (a token project id); undefined when the prefix is none of the three.
+ */
+export function scopeKindOf(scope: string): Scope | undefined {
+  const slash = scope.indexOf('/');
+  const kind = { projects: 'project', folders: 'folder', organizations: 'organization' }[scope.slice(0, slash)];
+  return kind === undefined ? undefined : { kind: kind as Scope['kind'], id: scope.slice(slash + 1) };
+}
+
 /** Parses a {@link SCOPE} string; undefined when it is not one. */
 export function parseScope(scope: string): Scope | undefined {
   if (!SCOPE.test(scope)) return undefined;

@@ -80,8 +80,11 @@ export function deliver(c: Construct, inputs: DeliveryInputs): Delivery {
     messageRetentionDuration: RETENTION,
     expirationPolicy: { ttl: '' },
     pushConfig: {
-      pushEndpoint: inputs.endpoint,
-      oidcToken: { serviceAccountEmail: inputs.pushServiceAccountEmail },
+      // The path names the topic, as Eventarc's does: the Functions Framework reads the
+      // CloudEvent's source from it (without it, it warns on every delivery).
+      pushEndpoint: `${inputs.endpoint}/projects/${project}/topics/${inputs.topic.name}`,
+      // Cloud Run checks the token's audience against the service URL, not the full endpoint.
+      oidcToken: { serviceAccountEmail: inputs.pushServiceAccountEmail, audience: inputs.endpoint },
     },
     retryPolicy: { minimumBackoff: RETRY_MINIMUM_BACKOFF, maximumBackoff: RETRY_MAXIMUM_BACKOFF },
     deadLetterPolicy: { deadLetterTopic: deadLetterTopic.id, maxDeliveryAttempts: inputs.maxDeliveryAttempts },

@@ -218,7 +218,7 @@ export class IntegrityResponder extends Construct {
         project,
         accountId: `${p.namePrefix}-${suffix}`,
         displayName,
-        description: `Integrity responder '${p.namePrefix}': ${displayName.toLowerCase()}`,
+        description: `Integrity responder '${p.namePrefix}': ${displayName}`,
         dependsOn,
       });
     this.runtimeServiceAccount = account('RuntimeServiceAccount', 'runtime', 'Runtime identity of the function');

@@ -1,7 +1,7 @@
 import { Token } from 'cdktf';
 import { validateNotificationChannels } from './alerting';
 import { MANAGED_BY, MANAGED_BY_VALUE } from './labels';
-import { DEFAULT_NAME_PREFIX, MAX_EXCLUDED_PROJECTS, PROJECT_ID, SETTINGS, parseScope } from '../function/contract';
+import { DEFAULT_NAME_PREFIX, MAX_EXCLUDED_PROJECTS, PROJECT_ID, SETTINGS, scopeKindOf } from '../function/contract';
 import type { Enforcement, FailureAction, ResponseMode, StaleEventPolicy } from '../function/decide';
 import type { LogLevel } from '../function/logger';
 
@@ -367,7 +367,8 @@ function sizing(r: ResolvedProps): void {
 
 function scopeProps(r: ResolvedProps): void {
   check('scope', r.scope, SETTINGS.scope.pattern, SETTINGS.scope.hint);
-  const scope = parseScope(r.scope)!;
+  // A token project id makes the default scope `projects/${token}`: judged by its prefix.
+  const scope = scopeKindOf(r.scope)!;
   if (!Array.isArray(r.excludedProjects)) {
     throw new IntegrityResponderPropsError(`excludedProjects must be a list of project ids, got ${show(r.excludedProjects)}`);
   }

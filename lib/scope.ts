@@ -8,7 +8,7 @@ import { ProjectIamCustomRole } from '@cdktf/provider-google/lib/project-iam-cus
 import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
 import type { ITerraformDependable } from 'cdktf';
 import type { Construct } from 'constructs';
-import { Scope, parseScope } from '../function/contract';
+import { Scope, scopeKindOf } from '../function/contract';
 import { INTEGRITY_LOG_ID } from '../function/parse';
 import type { ResolvedProps } from './props';
 
@@ -71,7 +71,7 @@ interface ScopeInputs {
  */
 export function watchScope(c: Construct, inputs: ScopeInputs): ScopeResources {
   const { props: p, destination, runtimeMember, description, permissions, dependsOn } = inputs;
-  const scope = parseScope(p.scope)!;
+  const scope = scopeKindOf(p.scope)!;
   const roleId = `${p.namePrefix.replace(/-/g, '_')}_instances`;
   const title = `Integrity responder ${p.namePrefix}: act on instances`;
   const sinkName = `${p.namePrefix}-integrity`;
@@ -119,6 +119,7 @@ export function watchScope(c: Construct, inputs: ScopeInputs): ScopeResources {
     includeChildren: true,
     interceptChildren: false,
     ...(exclusions.length > 0 && { exclusions }),
+    dependsOn,
   };
   const orgId = scope.kind === 'organization' ? scope.id : p.organizationId!;
   const sink =
@@ -132,6 +133,7 @@ export function watchScope(c: Construct, inputs: ScopeInputs): ScopeResources {
     description,
     permissions,
     stage: 'GA',
+    dependsOn,
   });
   const condition =
     excluded.length > 0

@@ -69,10 +69,12 @@ export interface SinkExpectation {
 export interface DeliveryExpectation {
   /** The topic it subscribes to (the sink's destination). */
   topic: string;
-  /** Where Pub/Sub pushes: the function's URL. */
+  /** Where Pub/Sub pushes: the function's URL, with a path naming the topic. */
   pushEndpoint: string;
   /** The identity whose OIDC token each push carries (the one holding `run.invoker`). */
   oidcServiceAccount: string;
+  /** The token's audience: the function's URL, which Cloud Run checks it against. */
+  oidcAudience: string;
   ackDeadlineSeconds: number;
   minimumBackoff: string;
   maximumBackoff: string;
@@ -322,6 +324,7 @@ export function reviewPlan(plan: PlanDoc, expected: PlanExpectation): Finding[] 
       body.push_config?.oidc_token?.service_account_email,
       want.oidcServiceAccount,
     );
+    field('delivery-oidc-identity', at, 'push_config.oidc_token.audience', body.push_config?.oidc_token?.audience, want.oidcAudience);
     field('delivery-ack-deadline', at, 'ack_deadline_seconds', body.ack_deadline_seconds, want.ackDeadlineSeconds);
     field('delivery-backoff', at, 'retry_policy.minimum_backoff', body.retry_policy?.minimum_backoff, want.minimumBackoff);
     field('delivery-backoff', at, 'retry_policy.maximum_backoff', body.retry_policy?.maximum_backoff, want.maximumBackoff);
@@ -542,8 +545,10 @@ const TOPICS = { Responder_Topic_952B14F0: SEVEN_DAYS, Responder_DeadLetterTopic
 const DELIVERIES: Record<string, DeliveryExpectation> = {
   Responder_Subscription_4E2A55E0: {
     topic: '${google_pubsub_topic.Responder_Topic_952B14F0.id}',
-    pushEndpoint: '${google_cloudfunctions2_function.Responder_Function_73C2D4D9.service_config[0].uri}',
+    pushEndpoint:
+      '${google_cloudfunctions2_function.Responder_Function_73C2D4D9.service_config[0].uri}/projects/fleet-prod-1234/topics/${google_pubsub_topic.Responder_Topic_952B14F0.name}',
     oidcServiceAccount: '${google_service_account.Responder_TriggerServiceAccount_34ED64F2.email}',
+    oidcAudience: '${google_cloudfunctions2_function.Responder_Function_73C2D4D9.service_config[0].uri}',
     ackDeadlineSeconds: 60,
     minimumBackoff: '10s',
     maximumBackoff: '600s',
@@ -1087,8 +1092,10 @@ const EXPECTED_FLEET_B: PlanExpectation = {
   deliveries: {
     Responder2_Subscription_928845FD: {
       topic: '${google_pubsub_topic.Responder2_Topic_DE4B9D1A.id}',
-      pushEndpoint: '${google_cloudfunctions2_function.Responder2_Function_C3D90ABA.service_config[0].uri}',
+      pushEndpoint:
+        '${google_cloudfunctions2_function.Responder2_Function_C3D90ABA.service_config[0].uri}/projects/fleet-prod-1234/topics/${google_pubsub_topic.Responder2_Topic_DE4B9D1A.name}',
       oidcServiceAccount: '${google_service_account.Responder2_TriggerServiceAccount_D0B38748.email}',
+      oidcAudience: '${google_cloudfunctions2_function.Responder2_Function_C3D90ABA.service_config[0].uri}',
       ackDeadlineSeconds: 60,
       minimumBackoff: '10s',
       maximumBackoff: '600s',
