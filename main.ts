@@ -1,7 +1,7 @@
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { App, TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { Enforcement, FailureAction, IntegrityResponder, ResponseMode } from './lib';
+import { Enforcement, FailureAction, InstanceGroupAction, IntegrityResponder, ResponseMode } from './lib';
 
 /**
  * Example deployment: one responder watching one project.
@@ -29,6 +29,7 @@ class ResponderStack extends TerraformStack {
       responseMode: setting('RESPONSE_MODE', 'responseMode') as ResponseMode | undefined,
       failureAction: setting('FAILURE_ACTION', 'failureAction') as FailureAction | undefined,
       enforcement: setting('ENFORCEMENT', 'enforcement') as Enforcement | undefined,
+      instanceGroupAction: setting('INSTANCE_GROUP_ACTION', 'instanceGroupAction') as InstanceGroupAction | undefined,
       firestoreDatabaseId: setting('FIRESTORE_DATABASE', 'firestoreDatabaseId'),
       enableApis: setting('ENABLE_APIS', 'enableApis') === 'true',
     });

@@ -16,6 +16,7 @@ const COMPLETE = {
   FAILURE_ACTION: 'suspend',
   ENFORCEMENT: 'dry-run',
   EXEMPT_LABEL: 'keep=yes',
+  INSTANCE_GROUP_ACTION: 'contain-only',
 };
 
 function planEnvironment(props = {}): Record<string, string> {
@@ -41,6 +42,7 @@ describe('loadConfig', () => {
       failureAction: 'suspend',
       enforcement: 'dry-run',
       exemptLabel: 'keep=yes',
+      instanceGroupAction: 'contain-only',
     });
   });
 
@@ -54,6 +56,13 @@ describe('loadConfig', () => {
     const { STALE_EVENT_POLICY, ...rest } = COMPLETE;
     expect(() => loadConfig({ ...rest, STALE_EVENT_POLICEY: STALE_EVENT_POLICY })).toThrow(
       /STALE_EVENT_POLICEY is not a variable of this function; did you mean STALE_EVENT_POLICY\?.*STALE_EVENT_POLICY is not set/,
+    );
+  });
+
+  it('names INSTANCE_GROUP_ACTION when it is misspelled', () => {
+    const { INSTANCE_GROUP_ACTION, ...rest } = COMPLETE;
+    expect(() => loadConfig({ ...rest, INSTANCE_GROUPS_ACTION: INSTANCE_GROUP_ACTION })).toThrow(
+      /INSTANCE_GROUPS_ACTION is not a variable of this function; did you mean INSTANCE_GROUP_ACTION\?.*INSTANCE_GROUP_ACTION is not set/,
     );
   });
 
@@ -96,6 +105,7 @@ describe('loadConfig', () => {
     ['EXEMPT_LABEL', '1key=exempt', /EXEMPT_LABEL must be a GCE label/],
     ['EXEMPT_LABEL', 'key=a=b', /EXEMPT_LABEL must be a GCE label/],
     ['EXEMPT_LABEL', `key=${'v'.repeat(64)}`, /EXEMPT_LABEL must be a GCE label/],
+    ['INSTANCE_GROUP_ACTION', 'stop', /INSTANCE_GROUP_ACTION must be one of abandon, contain-only; got 'stop'/],
   ])('fails when %s is %s', (name, value, message) => {
     expect(() => loadConfig({ ...COMPLETE, [name]: value })).toThrow(message);
   });
@@ -129,6 +139,7 @@ describe('the contract between construct and function', () => {
       failureAction: 'stop',
       enforcement: 'enforce',
       exemptLabel: 'integrity-response=exempt',
+      instanceGroupAction: 'abandon',
     });
   });
 
@@ -145,9 +156,11 @@ describe('the contract between construct and function', () => {
       failureAction: 'suspend',
       enforcement: 'dry-run',
       exemptLabel: 'team_a=no-response',
+      instanceGroupAction: 'contain-only',
     });
     expect(loadConfig(env)).toEqual(
       expect.objectContaining({
+        instanceGroupAction: 'contain-only',
         exemptLabel: 'team_a=no-response',
         failureAction: 'suspend',
         enforcement: 'dry-run',
@@ -199,6 +212,7 @@ describe('the contract between construct and function', () => {
       failureAction: 'suspend',
       enforcement: 'dry-run',
       exemptLabel: 'integrity-response=exempt',
+      instanceGroupAction: 'abandon',
     });
     expect(Object.keys(env)).toEqual(FUNCTION_VARIABLES);
   });

@@ -31,6 +31,7 @@ import {
   MANAGED_BY_VALUE,
   Enforcement,
   FailureAction,
+  InstanceGroupAction,
   ResolvedProps,
   ResponseMode,
   resolveProps,
@@ -44,9 +45,18 @@ import {
  * (`instances.get`) before acting on it, for its exemption label (and, before a relearn, to
  * confirm it); only the relearn mode changes its integrity policy. A dry-run responder holds
  * the same permissions, so that enforcing is one change of its `ENFORCEMENT` variable.
+ * With `instanceGroupAction` `abandon`, a member of a managed instance group is removed from it
+ * before it is contained: `instanceGroupManagers.get` for `listManagedInstances` (the proof of
+ * membership) and `instanceGroupManagers.update` for `abandonInstances`, zonal and regional
+ * groups alike; nothing waits on the group's operation (see ADR 0010).
  */
-export function computePermissionsFor(mode: ResponseMode, action: FailureAction = 'stop'): string[] {
+export function computePermissionsFor(
+  mode: ResponseMode,
+  action: FailureAction = 'stop',
+  groupAction: InstanceGroupAction = 'abandon',
+): string[] {
   const contain = [`compute.instances.${action}`, 'compute.instances.get', 'compute.zoneOperations.get'];
+  if (groupAction === 'abandon') contain.push('compute.instanceGroupManagers.get', 'compute.instanceGroupManagers.update');
   return mode === 'relearn-if-known-good' ? [...contain, 'compute.instances.setShieldedInstanceIntegrityPolicy'].sort() : contain.sort();
 }
 
@@ -160,6 +170,8 @@ export class IntegrityResponder extends Construct {
   public readonly enforcement: Enforcement;
   /** `key=value` of the label that exempts a VM from every action. */
   public readonly exemptLabel: string;
+  /** `abandon` (a managed instance group's member leaves it before containment) or `contain-only`. */
+  public readonly instanceGroupAction: InstanceGroupAction;
 
   constructor(scope: Construct, id: string, props: IntegrityResponderProps) {
     super(scope, id);
@@ -172,6 +184,7 @@ export class IntegrityResponder extends Construct {
     this.failureAction = p.failureAction;
     this.enforcement = p.enforcement;
     this.exemptLabel = p.exemptLabel;
+    this.instanceGroupAction = p.instanceGroupAction;
     this.baselineCollection = p.baselineCollection;
 
     const apis: ITerraformDependable[] = p.enableApis
@@ -252,15 +265,17 @@ export class IntegrityResponder extends Construct {
     });
 
     // Runtime permissions.
+    const abandonNote =
+      p.instanceGroupAction === 'abandon' ? ' Remove it from its managed instance group first (list the members, abandon it).' : '';
     this.instanceRole = new ProjectIamCustomRole(this, 'InstanceRole', {
       project,
       roleId: `${p.namePrefix.replace(/-/g, '_')}_instances`,
       title: `Integrity responder ${p.namePrefix}: act on instances`,
       description:
         p.responseMode === 'relearn-if-known-good'
-          ? `${p.failureAction === 'suspend' ? 'Suspend' : 'Stop'} a Shielded VM or make it relearn its integrity policy, by instance id; read it before acting (exemption label, relearn check); wait for the operation.`
-          : `${p.failureAction === 'suspend' ? 'Suspend' : 'Stop'} a Shielded VM by instance id; read it before acting (exemption label); wait for the operation.`,
-      permissions: computePermissionsFor(p.responseMode, p.failureAction),
+          ? `${p.failureAction === 'suspend' ? 'Suspend' : 'Stop'} a Shielded VM or make it relearn its integrity policy, by instance id; read it before acting (exemption label, relearn check); wait for the operation.${abandonNote}`
+          : `${p.failureAction === 'suspend' ? 'Suspend' : 'Stop'} a Shielded VM by instance id; read it before acting (exemption label); wait for the operation.${abandonNote}`,
+      permissions: computePermissionsFor(p.responseMode, p.failureAction, p.instanceGroupAction),
       stage: 'GA',
       dependsOn,
     });
@@ -446,6 +461,7 @@ export class IntegrityResponder extends Construct {
           failureAction: p.failureAction,
           enforcement: p.enforcement,
           exemptLabel: p.exemptLabel,
+          instanceGroupAction: p.instanceGroupAction,
         }),
       },
       eventTrigger: {

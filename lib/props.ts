@@ -1,9 +1,9 @@
 import { Token } from 'cdktf';
 import { DEFAULT_NAME_PREFIX, PROJECT_ID, SETTINGS } from '../function/contract';
-import type { Enforcement, FailureAction, ResponseMode, StaleEventPolicy } from '../function/decide';
+import type { Enforcement, FailureAction, InstanceGroupAction, ResponseMode, StaleEventPolicy } from '../function/decide';
 import type { LogLevel } from '../function/logger';
 
-export type { Enforcement, FailureAction, LogLevel, ResponseMode, StaleEventPolicy };
+export type { Enforcement, FailureAction, InstanceGroupAction, LogLevel, ResponseMode, StaleEventPolicy };
 
 /** Default wait between the IAM grants and the resources that use them: propagation takes about two minutes. */
 export const DEFAULT_IAM_PROPAGATION_SECONDS = 120;
@@ -161,6 +161,18 @@ export interface IntegrityResponderProps {
   readonly exemptLabel?: string;
 
   /**
+   * What is done with a VM's managed instance group (the group its `created-by` metadata names,
+   * confirmed by the group's `listManagedInstances`) before the VM is stopped or suspended.
+   * `abandon` removes it from the group first (`abandonInstances`, which lowers the group's
+   * target size), so the group cannot recreate it; the runtime role then holds
+   * `compute.instanceGroupManagers.get` and `.update`, which also allows changing any group's
+   * template or size. `contain-only` stops or suspends the VM inside its group at CRITICAL,
+   * naming the group: a group that repairs failed VMs recreates it. See ADR 0010.
+   * @default 'abandon'
+   */
+  readonly instanceGroupAction?: InstanceGroupAction;
+
+  /**
    * Enable the APIs the deployment needs (`google_project_service`, never disabled on
    * destroy). Leave off where a platform team manages APIs centrally.
    * @default false
@@ -205,6 +217,7 @@ export interface ResolvedProps {
   readonly failureAction: FailureAction;
   readonly enforcement: Enforcement;
   readonly exemptLabel: string;
+  readonly instanceGroupAction: InstanceGroupAction;
   readonly enableApis: boolean;
   readonly iamPropagationSeconds: number;
   readonly labels: Record<string, string>;
@@ -357,6 +370,7 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
     failureAction: props.failureAction ?? SETTINGS.failureAction.default,
     enforcement: props.enforcement ?? SETTINGS.enforcement.default,
     exemptLabel: props.exemptLabel ?? SETTINGS.exemptLabel.default!,
+    instanceGroupAction: props.instanceGroupAction ?? SETTINGS.instanceGroupAction.default,
     enableApis: props.enableApis ?? false,
     iamPropagationSeconds: props.iamPropagationSeconds ?? DEFAULT_IAM_PROPAGATION_SECONDS,
     labels: props.labels ?? {},
@@ -392,6 +406,7 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
   oneOf('failureAction', r.failureAction, SETTINGS.failureAction.values);
   oneOf('enforcement', r.enforcement, SETTINGS.enforcement.values);
   check('exemptLabel', r.exemptLabel, SETTINGS.exemptLabel.pattern, SETTINGS.exemptLabel.hint);
+  oneOf('instanceGroupAction', r.instanceGroupAction, SETTINGS.instanceGroupAction.values);
   integer('iamPropagationSeconds', r.iamPropagationSeconds, 0, 600);
   for (const [key, value] of Object.entries(r.labels)) {
     check(`labels key`, key, LABEL_KEY);

@@ -50,6 +50,7 @@ const BENCH_SETTINGS: FunctionSettings = {
   failureAction: SETTINGS.failureAction.default,
   exemptLabel: SETTINGS.exemptLabel.default!,
   enforcement: SETTINGS.enforcement.default,
+  instanceGroupAction: SETTINGS.instanceGroupAction.default,
 };
 
 function median(xs: number[]): number {
