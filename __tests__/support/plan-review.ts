@@ -403,6 +403,8 @@ export const EXPECTED_DEFAULT: PlanExpectation = {
   },
   customRoles: {
     Responder_InstanceRole_788A6F78: [
+      'compute.instanceGroupManagers.get',
+      'compute.instanceGroupManagers.update',
       'compute.instances.get',
       'compute.instances.setShieldedInstanceIntegrityPolicy',
       'compute.instances.stop',
@@ -452,6 +454,7 @@ export const EXPECTED_DEFAULT: PlanExpectation = {
         FAILURE_ACTION: 'stop',
         ENFORCEMENT: 'enforce',
         EXEMPT_LABEL: 'integrity-response=exempt',
+        INSTANCE_GROUP_ACTION: 'abandon',
       },
     },
   },
@@ -542,7 +545,13 @@ export const EXPECTED_SHUTDOWN: PlanExpectation = {
     },
   },
   customRoles: {
-    Responder_InstanceRole_788A6F78: ['compute.instances.get', 'compute.instances.stop', 'compute.zoneOperations.get'],
+    Responder_InstanceRole_788A6F78: [
+      'compute.instanceGroupManagers.get',
+      'compute.instanceGroupManagers.update',
+      'compute.instances.get',
+      'compute.instances.stop',
+      'compute.zoneOperations.get',
+    ],
     Responder_LedgerRole_9085AFBB: [
       'datastore.databases.get',
       'datastore.entities.create',
@@ -584,6 +593,7 @@ export const EXPECTED_SHUTDOWN: PlanExpectation = {
         FAILURE_ACTION: 'stop',
         ENFORCEMENT: 'enforce',
         EXEMPT_LABEL: 'integrity-response=exempt',
+        INSTANCE_GROUP_ACTION: 'abandon',
       },
     },
   },
@@ -641,6 +651,29 @@ export const EXPECTED_TUTORIAL: PlanExpectation = {
       ...EXPECTED_SHUTDOWN.functions.Responder_Function_73C2D4D9!,
       dependsOn: [...APIS, 'time_sleep.Responder_IamPropagation_9489DE8C', 'google_firestore_database.Responder_LedgerDatabase_CC41B944'],
       environment: { ...EXPECTED_SHUTDOWN.functions.Responder_Function_73C2D4D9!.environment, FIRESTORE_DATABASE: '(default)' },
+    },
+  },
+};
+
+/**
+ * `synthResponders({ instanceGroupAction: 'contain-only' })`: as the default, but a member of a
+ * managed instance group is contained inside it, so the role holds no group permission.
+ */
+export const EXPECTED_CONTAIN_ONLY: PlanExpectation = {
+  ...EXPECTED_DEFAULT,
+  customRoles: {
+    ...EXPECTED_DEFAULT.customRoles,
+    Responder_InstanceRole_788A6F78: [
+      'compute.instances.get',
+      'compute.instances.setShieldedInstanceIntegrityPolicy',
+      'compute.instances.stop',
+      'compute.zoneOperations.get',
+    ],
+  },
+  functions: {
+    Responder_Function_73C2D4D9: {
+      ...EXPECTED_DEFAULT.functions.Responder_Function_73C2D4D9!,
+      environment: { ...EXPECTED_DEFAULT.functions.Responder_Function_73C2D4D9!.environment, INSTANCE_GROUP_ACTION: 'contain-only' },
     },
   },
 };
@@ -749,6 +782,8 @@ const EXPECTED_FLEET_B: PlanExpectation = {
   },
   customRoles: {
     Responder2_InstanceRole_FF8D4005: [
+      'compute.instanceGroupManagers.get',
+      'compute.instanceGroupManagers.update',
       'compute.instances.get',
       'compute.instances.setShieldedInstanceIntegrityPolicy',
       'compute.instances.stop',
@@ -794,6 +829,7 @@ const EXPECTED_FLEET_B: PlanExpectation = {
         FAILURE_ACTION: 'stop',
         ENFORCEMENT: 'enforce',
         EXEMPT_LABEL: 'integrity-response=exempt',
+        INSTANCE_GROUP_ACTION: 'abandon',
       },
     },
   },
