@@ -1157,6 +1157,24 @@ describe('members of a managed instance group (ADR 0010)', () => {
     expect([...t.ledger.records.values()][0]!.groupAbandon).toBeUndefined();
   });
 
+  it('in dry-run with contain-only says it would stop the member inside its group, at CRITICAL as enforcing would', async () => {
+    const t = inGroup({ enforcement: 'dry-run', instanceGroupAction: 'contain-only' });
+    await t.run({ actual: linuxPcrs('tampered') });
+    expect(t.instances.calls).toEqual([GET]);
+    expect(t.logger.lines).toEqual([
+      expect.objectContaining({
+        severity: 'CRITICAL',
+        dryRun: true,
+        groupAction: 'contain-only',
+        message: expect.stringMatching(
+          new RegExp(
+            `^Dry run: would stop the instance inside its managed instance group ${ZONAL} \\(instanceGroupAction contain-only\\): `,
+          ),
+        ),
+      }),
+    ]);
+  });
+
   it('never touches the group when it relearns', async () => {
     const t = inGroup();
     t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));

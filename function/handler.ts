@@ -457,18 +457,21 @@ function logDecision(
             : `${decision.wouldHave === 'suspend' ? 'suspending' : 'stopping'} it though its integrity is not vetted`
         }`
       : line.text(who, age, acting);
+  // A member contained inside its group may be recreated by it: always CRITICAL, dry run included.
+  const decided = extra.groupAction === 'contain-only' || extra.groupAction === 'abandon-timeout' ? 'CRITICAL' : line.severity;
+  const wouldDo =
+    extra.groupAction === 'would-abandon'
+      ? `abandon it from group ${extra.instanceGroup} and ${verb} the instance`
+      : extra.groupAction === 'contain-only'
+        ? `${verb} the instance inside its managed instance group ${extra.instanceGroup} (instanceGroupAction contain-only)`
+        : `${verb} the instance`;
   const [severity, message] = !extra.instanceFound
     ? (['WARNING', `Instance ${who} no longer exists; nothing to ${verb}`] as const)
     : extra.alreadyDone && extra.ledger !== 'older-boot'
       ? (['INFO', `Already handled: ${text} (operation ${extra.operationStatus ?? 'none'}); nothing done again`] as const)
       : extra.dryRun && (decision.action === 'stop' || decision.action === 'relearn')
-        ? ([
-            line.severity,
-            `Dry run: would ${extra.groupAction === 'would-abandon' ? `abandon it from group ${extra.instanceGroup} and ` : ''}${verb} the instance: ${text}`,
-          ] as const)
-        : extra.groupAction === 'contain-only' || extra.groupAction === 'abandon-timeout'
-          ? (['CRITICAL', text] as const)
-          : ([line.severity, text] as const);
+        ? ([decided, `Dry run: would ${wouldDo}: ${text}`] as const)
+        : ([decided, text] as const);
   logger.log(severity, message, {
     mode,
     eventKind: report.kind,
