@@ -101,9 +101,11 @@ const ACTIONS: Record<string, string> = { stop: 'POST', suspend: 'POST', setShie
  * A loopback server answering like the Compute Engine v1 REST API for the calls the
  * responder makes: `instances.get`, `stop`, `suspend` and `setShieldedInstanceIntegrityPolicy`
  * on `instances/{instance}`, where `{instance}` is a name or a numeric id as in the real API;
- * `instances.list` with an `id = N` filter (kept for older callers); and `zoneOperations.get`
- * and `zoneOperations.wait`. 404 for unknown instances and operations. Every request is
- * recorded.
+ * `instances.list` with an `id = N` filter (kept for older callers); `zoneOperations.get`
+ * and `zoneOperations.wait`; and, for managed instance groups (zonal and regional), `get`,
+ * `listManagedInstances` and `abandonInstances` (see {@link addGroup}; a group that repairs
+ * recreates a member stopped or suspended while it still lists it). 404 for unknown instances,
+ * groups and operations. Every request is recorded.
  *
  * Operations are stateful, stored by name. An action replies with its operation RUNNING (as the
  * real API usually does) and the instance STOPPING/SUSPENDING; the operation becomes DONE when it
