@@ -342,6 +342,31 @@ describe('ComputeInstanceControl with managed instance groups', () => {
   });
 });
 
+describe('ComputeInstanceControl when a group refuses an abandon', () => {
+  it('reports an abandon whose operation is DONE with an error, naming the group and the error, as no OperationFailedError', async () => {
+    const g = compute.addGroup({ project, scope: 'zones', location: zone, name: 'web-mig' }, { project, zone, name: 'web-1', id: '1001' });
+    compute.injectFaults({ operationError: { code: 'CONDITION_NOT_MET', message: 'stateful disk in use' } });
+
+    const failure = await control()
+      .abandon(
+        { projectId: project, scope: 'zones', location: zone, name: 'web-mig' },
+        `https://www.googleapis.com/compute/v1/projects/${project}/zones/${zone}/instances/web-1`,
+        'req-abandon-9',
+      )
+      .catch((e: unknown) => e);
+
+    expect(failure).toBeInstanceOf(Error);
+    expect(failure).not.toBeInstanceOf(OperationFailedError);
+    expect((failure as Error).message).toMatch(
+      new RegExp(
+        `^abandonInstances on ${fakeGroupPath(g)} failed \\(operation operation-\\d+-abandonInstances\\): CONDITION_NOT_MET: stateful disk in use$`,
+      ),
+    );
+    expect(g.members.has('1001')).toBe(true);
+    expect(compute.performed).toEqual([]);
+  });
+});
+
 describe('FakeComputeApi managed instance groups', () => {
   it('recreates a member stopped outside its group (repair), and leaves an abandoned one stopped', async () => {
     compute.addGroup(

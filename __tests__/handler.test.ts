@@ -1218,6 +1218,23 @@ describe('members of a managed instance group (ADR 0010)', () => {
     );
   });
 
+  it('redelivers when the group refuses the abandon, keeping the stop request id, and contains the VM after 120 s', async () => {
+    let clock = Date.now();
+    const t = inGroup({ now: () => clock });
+    t.instances.abandonFailsWith = new Error('abandonInstances on the group failed: CONDITION_NOT_MET');
+
+    await expect(t.run({ actual: linuxPcrs('tampered') })).rejects.toThrow(/CONDITION_NOT_MET/);
+    const record = [...t.ledger.records.values()][0]!;
+    expect(record).toMatchObject({ outcome: 'pending', requestId: requestIdFor('msg-1', 'stop') });
+    expect(record.failedAttempts).toBeUndefined();
+
+    clock += 121_000;
+    t.instances.calls.length = 0;
+    await t.run({ actual: linuxPcrs('tampered') });
+    expect(t.instances.calls).toEqual([GET, LIST, STOP]);
+    expect(t.logger.lines.at(-1)).toEqual(expect.objectContaining({ severity: 'CRITICAL', groupAction: 'abandon-timeout' }));
+  });
+
   it('keeps the first abandon request id when a later message redelivers the same report', async () => {
     const t = inGroup();
     t.instances.sticky.add(ZONAL);

@@ -362,20 +362,23 @@ export class FakeComputeApi {
     if (urls.length === 0 || ids.includes(undefined)) {
       return reply(400, { error: { code: 400, message: `Invalid value for field 'instances': ${JSON.stringify(urls)}` } });
     }
-    this.performed.push(record);
-    const leave = () => {
-      for (const id of ids as string[]) {
-        if (group.members.delete(id)) group.targetSize--;
-      }
-    };
-    for (const id of ids as string[]) group.members.set(id, 'ABANDONING');
-    if (group.abandonDelayMs > 0) {
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        leave();
-      }, group.abandonDelayMs);
-      this.timers.add(timer);
-    } else leave();
+    // An operationError fault: the abandon is refused, its operation DONE with the error.
+    const refused = fault && 'operationError' in fault ? fault.operationError : undefined;
+    if (!refused) {
+      this.performed.push(record);
+      const members = ids as string[];
+      for (const id of members) group.members.set(id, 'ABANDONING');
+      const leave = () => {
+        for (const id of members) if (group.members.delete(id)) group.targetSize--;
+      };
+      if (group.abandonDelayMs > 0) {
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          leave();
+        }, group.abandonDelayMs);
+        this.timers.add(timer);
+      } else leave();
+    }
     // DONE as soon as the abandon is scheduled, as the API documents.
     const n = ++this.operationCount;
     const opName = `operation-${n}-abandonInstances`;
@@ -391,6 +394,7 @@ export class FakeComputeApi {
       progress: 100,
       insertTime: new Date().toISOString(),
       endTime: new Date().toISOString(),
+      ...(refused && { error: { errors: [{ ...refused }] }, httpErrorStatusCode: 400, httpErrorMessage: 'BAD REQUEST' }),
       selfLink: `${scopeLink}/operations/${opName}`,
     };
     // Stored so a repeated request id answers with the same operation; the fake never serves it

@@ -63,6 +63,8 @@ export class RecordingInstances implements InstanceControl {
   readonly members = new Map<string, Set<string>>();
   /** Groups that keep listing a VM they were asked to abandon. */
   readonly sticky = new Set<string>();
+  /** What abandon throws. */
+  abandonFailsWith?: Error;
 
   async findMember(g: InstanceGroupRef, instanceId: string): Promise<GroupMember | undefined> {
     const path = groupPath(g);
@@ -78,6 +80,7 @@ export class RecordingInstances implements InstanceControl {
   async abandon(g: InstanceGroupRef, instanceUrl: string, requestId: string): Promise<void> {
     const path = groupPath(g);
     this.calls.push(`abandon ${path} ${instanceUrl.split('/').pop()!} ${requestId.slice(0, 8)}`);
+    if (this.abandonFailsWith) throw this.abandonFailsWith;
     if (this.sticky.has(path)) return;
     this.members.get(path)?.delete(instanceUrl.split('/').pop()!);
   }

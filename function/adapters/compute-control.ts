@@ -140,10 +140,11 @@ export class ComputeInstanceControl implements InstanceControl {
             },
             options,
           );
-    // The operation is DONE once the abandon is scheduled; one refused at once says so here.
+    // The operation is DONE once the abandon is scheduled; one refused at once says so here. Not
+    // an OperationFailedError: that would renew the request id of the stop, which did not fail.
     const op = operation.latestResponse as ZoneOperation | undefined;
     const error = op && isDone(op) ? operationError(op) : undefined;
-    if (error !== undefined) throw new OperationFailedError(op?.name ?? 'abandonInstances', error);
+    if (error !== undefined) throw new Error(`abandonInstances on ${groupPath(group)} failed (operation ${op?.name ?? '?'}): ${error}`);
   }
 
   private groupClients(): GroupClients {
