@@ -1,7 +1,7 @@
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { App, TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { Enforcement, FailureAction, IntegrityResponder, ResponseMode } from './lib';
+import { Enforcement, FailureAction, InstanceGroupAction, IntegrityResponder, ResponseMode } from './lib';
 
 /**
  * Example deployment: one responder watching one project, or (with `SCOPE`) a folder or an
@@ -30,6 +30,7 @@ class ResponderStack extends TerraformStack {
       responseMode: setting('RESPONSE_MODE', 'responseMode') as ResponseMode | undefined,
       failureAction: setting('FAILURE_ACTION', 'failureAction') as FailureAction | undefined,
       enforcement: setting('ENFORCEMENT', 'enforcement') as Enforcement | undefined,
+      instanceGroupAction: setting('INSTANCE_GROUP_ACTION', 'instanceGroupAction') as InstanceGroupAction | undefined,
       firestoreDatabaseId: setting('FIRESTORE_DATABASE', 'firestoreDatabaseId'),
       exemptLabel: setting('EXEMPT_LABEL', 'exemptLabel'),
       scope: setting('SCOPE', 'scope'),

@@ -52,7 +52,11 @@ describe('the function source zip', () => {
     expect(code).toMatch(/require\("@google-cloud\/functions-framework"\)/);
     expect(code).not.toMatch(/functions-framework\/build\/src\/function_registry/);
     expect(code).toContain('google.cloud.compute.v1.Instances');
-    expect(code).not.toContain('google.cloud.compute.v1.RegionInstanceGroupManagers');
+    // Managed instance groups (ADR 0010): kept, zonal and regional; other services pruned.
+    expect(code).toContain('google.cloud.compute.v1.InstanceGroupManagers');
+    expect(code).toContain('google.cloud.compute.v1.RegionInstanceGroupManagers');
+    expect(code).not.toContain('google.cloud.compute.v1.RegionOperations');
+    expect(code).not.toContain('google.cloud.compute.v1.Firewalls');
   });
 
   it('is reproducible: the same sources give the same bytes', async () => {

@@ -1,12 +1,15 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { InstanceGroupManagersClient } from '@google-cloud/compute/build/src/v1/instance_group_managers_client';
 import { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client';
+import { RegionInstanceGroupManagersClient } from '@google-cloud/compute/build/src/v1/region_instance_group_managers_client';
 import { ZoneOperationsClient } from '@google-cloud/compute/build/src/v1/zone_operations_client';
 import { PassThroughClient } from 'google-auth-library';
 import { ComputeInstanceControl } from '../function/adapters/compute-control';
+import { InstanceGroupRef } from '../function/instance-group';
 import { InstanceNotFoundError, InstanceTarget, OperationFailedError } from '../function/ports';
-import { FakeComputeApi } from '../testkit/fake-compute';
+import { FakeComputeApi, fakeGroupPath } from '../testkit/fake-compute';
 
 // The adapter with the real Compute clients over REST, against the loopback Compute API.
 // The clients are built as function/clients.ts builds them for a plain-HTTP endpoint, except
@@ -33,6 +36,10 @@ function control(timeoutMs = 5_000): ComputeInstanceControl {
     async () => new InstancesClient(options()),
     async () => new ZoneOperationsClient(options()),
     timeoutMs,
+    {
+      zonal: async () => new InstanceGroupManagersClient(options()),
+      regional: async () => new RegionInstanceGroupManagersClient(options()),
+    },
   );
 }
 
@@ -213,31 +220,174 @@ describe('ComputeInstanceControl', () => {
   });
 
   it('works with the clients function/clients.ts creates for a plain-HTTP endpoint', async () => {
-    compute.add({ project, zone, name: 'web-1', id: '1001' });
+    compute.addGroup(
+      { project, scope: 'regions', location: 'europe-west1', name: 'web-rmig' },
+      { project, zone, name: 'web-1', id: '1001' },
+    );
     const root = join(__dirname, '..');
     const script = `
       const { ComputeInstanceControl } = require(${JSON.stringify(join(root, 'function/adapters/compute-control.ts'))});
-      const { createInstancesClient, createZoneOperationsClient, lazy } = require(${JSON.stringify(join(root, 'function/clients.ts'))});
+      const c = require(${JSON.stringify(join(root, 'function/clients.ts'))});
       const config = { computeEndpoint: { protocol: 'http', host: '127.0.0.1', port: ${port} } };
-      const adapter = new ComputeInstanceControl(lazy(() => createInstancesClient(config)), lazy(() => createZoneOperationsClient(config)), 5000);
-      const target = ${JSON.stringify(target)};
-      adapter.stop(target, 'req-stop-7').then(async (done) => {
-        process.stdout.write(JSON.stringify({ done, after: await adapter.describe(target) }));
+      const adapter = new ComputeInstanceControl(c.lazy(() => c.createInstancesClient(config)), c.lazy(() => c.createZoneOperationsClient(config)), 5000, {
+        zonal: c.lazy(() => c.createInstanceGroupManagersClient(config)),
+        regional: c.lazy(() => c.createRegionInstanceGroupManagersClient(config)),
       });
+      const target = ${JSON.stringify(target)};
+      const group = { projectId: target.projectId, scope: 'regions', location: 'europe-west1', name: 'web-rmig' };
+      (async () => {
+        const member = await adapter.findMember(group, '1001');
+        await adapter.abandon(group, member.instance, 'req-abandon-7');
+        const done = await adapter.stop(target, 'req-stop-7');
+        process.stdout.write(JSON.stringify({ member, done, after: await adapter.describe(target), left: await adapter.findMember(group, '1001') ?? null }));
+      })();
     `;
 
     const { stdout } = await promisify(execFile)(process.execPath, ['--require', 'tsx/cjs', '-e', script], { cwd: root, timeout: 20_000 });
 
     expect(JSON.parse(stdout)).toEqual({
+      member: expect.objectContaining({ id: '1001' }),
       done: { name: expect.stringMatching(/^operation-/), status: 'DONE' },
-      after: expect.objectContaining({ id: '1001', status: 'TERMINATED' }),
+      after: expect.objectContaining({ id: '1001', status: 'TERMINATED', createdBy: expect.stringContaining('/regions/europe-west1/') }),
+      left: null,
     });
-    expect(requestLines()).toEqual([
+    expect(
+      compute.requests.map((r) => `${r.method} ${r.path.replace(/^.*\/(instances|instanceGroupManagers|operations)\//, '/$1/')}`),
+    ).toEqual([
+      'POST /instanceGroupManagers/web-rmig/listManagedInstances',
+      'POST /instanceGroupManagers/web-rmig/abandonInstances',
       'POST /instances/1001/stop',
       expect.stringMatching(/^POST \/operations\/operation-[^/]+\/wait$/),
       'GET /instances/1001',
+      'POST /instanceGroupManagers/web-rmig/listManagedInstances',
     ]);
   }, 30_000);
+});
+
+describe('ComputeInstanceControl with managed instance groups', () => {
+  const zonal: InstanceGroupRef = { projectId: project, scope: 'zones', location: zone, name: 'web-mig' };
+  const regional: InstanceGroupRef = { projectId: project, scope: 'regions', location: 'europe-west1', name: 'web-rmig' };
+  const url = (name: string) => `https://www.googleapis.com/compute/v1/projects/${project}/zones/${zone}/instances/${name}`;
+  const groupLines = () => compute.groupRequests().map((r) => `${r.method} ${r.path.replace(/^.*\/instanceGroupManagers\//, '')}`);
+
+  it('reads the created-by metadata of a member, naming its group', async () => {
+    compute.addGroup({ project, scope: 'zones', location: zone, name: 'web-mig' }, { project, zone, name: 'web-1', id: '1001' });
+
+    await expect(control().describe(target)).resolves.toEqual(
+      expect.objectContaining({ id: '1001', createdBy: `projects/${project}/zones/${zone}/instanceGroupManagers/web-mig` }),
+    );
+  });
+
+  it('reads no created-by for a standalone VM', async () => {
+    compute.add({ project, zone, name: 'web-1', id: '1001', metadata: { 'startup-script': 'true' } });
+
+    expect(await control().describe(target)).not.toHaveProperty('createdBy');
+  });
+
+  it.each([
+    ['zonal', zonal],
+    ['regional', regional],
+  ])('finds a member of a %s group by id, with its URL and current action', async (_kind, group) => {
+    compute.addGroup(
+      { project, scope: group.scope, location: group.location, name: group.name },
+      { project, zone, name: 'web-1', id: '1001' },
+      { project, zone, name: 'web-2', id: '1002' },
+    );
+
+    await expect(control().findMember(group, '1002')).resolves.toEqual({ id: '1002', instance: url('web-2'), currentAction: 'NONE' });
+    await expect(control().findMember(group, '1003')).resolves.toBeUndefined();
+    expect(groupLines()).toEqual([`POST ${group.name}/listManagedInstances`, `POST ${group.name}/listManagedInstances`]);
+  });
+
+  it('finds no member in a group that does not exist', async () => {
+    await expect(control().findMember(zonal, '1001')).resolves.toBeUndefined();
+  });
+
+  it.each([
+    ['zonal', zonal],
+    ['regional', regional],
+  ])('abandons a member of a %s group by URL with its request id: the group lists it no more and shrinks', async (_kind, group) => {
+    const g = compute.addGroup(
+      { project, scope: group.scope, location: group.location, name: group.name },
+      { project, zone, name: 'web-1', id: '1001' },
+      { project, zone, name: 'web-2', id: '1002' },
+    );
+
+    await control().abandon(group, url('web-1'), 'req-abandon-1');
+    await control().abandon(group, url('web-1'), 'req-abandon-1');
+
+    expect([...g.members.keys()]).toEqual(['1002']);
+    expect(g.targetSize).toBe(1);
+    expect(instance('1001').status).toBe('RUNNING');
+    const abandons = compute.groupRequests().filter((r) => r.path.endsWith('/abandonInstances'));
+    expect(abandons.map((r) => [r.path, r.query.requestId, JSON.parse(r.body)])).toEqual([
+      [`/compute/v1/${fakeGroupPath(g)}/abandonInstances`, 'req-abandon-1', { instances: [url('web-1')] }],
+      [`/compute/v1/${fakeGroupPath(g)}/abandonInstances`, 'req-abandon-1', { instances: [url('web-1')] }],
+    ]);
+    // The repeat with the same request id changed nothing.
+    expect(compute.performed).toHaveLength(1);
+  });
+
+  it('reports an HTTP error on abandonInstances as an error, not as a missing instance', async () => {
+    compute.addGroup({ project, scope: 'zones', location: zone, name: 'web-mig' }, { project, zone, name: 'web-1', id: '1001' });
+    compute.injectFaults({ status: 503 });
+
+    const failure = await control()
+      .abandon(zonal, url('web-1'), 'req-abandon-2')
+      .catch((e: unknown) => e);
+
+    expect(failure).toBeInstanceOf(Error);
+    expect(failure).not.toBeInstanceOf(InstanceNotFoundError);
+    expect(compute.groups[0]!.members.has('1001')).toBe(true);
+  });
+});
+
+describe('ComputeInstanceControl when a group refuses an abandon', () => {
+  it('reports an abandon whose operation is DONE with an error, naming the group and the error, as no OperationFailedError', async () => {
+    const g = compute.addGroup({ project, scope: 'zones', location: zone, name: 'web-mig' }, { project, zone, name: 'web-1', id: '1001' });
+    compute.injectFaults({ operationError: { code: 'CONDITION_NOT_MET', message: 'stateful disk in use' } });
+
+    const failure = await control()
+      .abandon(
+        { projectId: project, scope: 'zones', location: zone, name: 'web-mig' },
+        `https://www.googleapis.com/compute/v1/projects/${project}/zones/${zone}/instances/web-1`,
+        'req-abandon-9',
+      )
+      .catch((e: unknown) => e);
+
+    expect(failure).toBeInstanceOf(Error);
+    expect(failure).not.toBeInstanceOf(OperationFailedError);
+    expect((failure as Error).message).toMatch(
+      new RegExp(
+        `^abandonInstances on ${fakeGroupPath(g)} failed \\(operation operation-\\d+-abandonInstances\\): CONDITION_NOT_MET: stateful disk in use$`,
+      ),
+    );
+    expect(g.members.has('1001')).toBe(true);
+    expect(compute.performed).toEqual([]);
+  });
+});
+
+describe('FakeComputeApi managed instance groups', () => {
+  it('recreates a member stopped outside its group (repair), and leaves an abandoned one stopped', async () => {
+    compute.addGroup(
+      { project, scope: 'zones', location: zone, name: 'web-mig', repairDelayMs: 50 },
+      { project, zone, name: 'web-1', id: '1001' },
+      { project, zone, name: 'web-2', id: '1002' },
+    );
+    const c = control();
+    await c.stop(target, 'req-stop-a');
+    await c.abandon(
+      { projectId: project, scope: 'zones', location: zone, name: 'web-mig' },
+      `https://www.googleapis.com/compute/v1/projects/${project}/zones/${zone}/instances/web-2`,
+      'req-ab',
+    );
+    await c.stop({ projectId: project, zone, id: '1002' }, 'req-stop-b');
+    await new Promise((r) => setTimeout(r, 200));
+
+    expect(instance('1001')).toMatchObject({ status: 'RUNNING', repairs: 1 });
+    expect(instance('1002')).toMatchObject({ status: 'TERMINATED' });
+    expect(instance('1002').repairs).toBeUndefined();
+  });
 });
 
 describe('FakeComputeApi operations', () => {

@@ -18,6 +18,7 @@ const COMPLETE = {
   EXEMPT_LABEL: 'keep=yes',
   SCOPE: 'organizations/4242',
   EXCLUDED_PROJECTS: 'lab-sandbox-1,lab-sandbox-2',
+  INSTANCE_GROUP_ACTION: 'contain-only',
 };
 
 function planEnvironment(props = {}): Record<string, string> {
@@ -45,6 +46,7 @@ describe('loadConfig', () => {
       exemptLabel: 'keep=yes',
       scope: 'organizations/4242',
       excludedProjects: 'lab-sandbox-1,lab-sandbox-2',
+      instanceGroupAction: 'contain-only',
     });
   });
 
@@ -67,6 +69,13 @@ describe('loadConfig', () => {
     const { STALE_EVENT_POLICY, ...rest } = COMPLETE;
     expect(() => loadConfig({ ...rest, STALE_EVENT_POLICEY: STALE_EVENT_POLICY })).toThrow(
       /STALE_EVENT_POLICEY is not a variable of this function; did you mean STALE_EVENT_POLICY\?.*STALE_EVENT_POLICY is not set/,
+    );
+  });
+
+  it('names INSTANCE_GROUP_ACTION when it is misspelled', () => {
+    const { INSTANCE_GROUP_ACTION, ...rest } = COMPLETE;
+    expect(() => loadConfig({ ...rest, INSTANCE_GROUPS_ACTION: INSTANCE_GROUP_ACTION })).toThrow(
+      /INSTANCE_GROUPS_ACTION is not a variable of this function; did you mean INSTANCE_GROUP_ACTION\?.*INSTANCE_GROUP_ACTION is not set/,
     );
   });
 
@@ -115,6 +124,7 @@ describe('loadConfig', () => {
     ['EXCLUDED_PROJECTS', 'a,b', /EXCLUDED_PROJECTS must be 'none' or up to 50 project ids separated by commas/],
     ['EXCLUDED_PROJECTS', 'lab-sandbox-1, lab-sandbox-2', /EXCLUDED_PROJECTS must be/],
     ['EXCLUDED_PROJECTS', Array.from({ length: 51 }, (_, i) => `lab-sandbox-${i}`).join(','), /EXCLUDED_PROJECTS must be/],
+    ['INSTANCE_GROUP_ACTION', 'stop', /INSTANCE_GROUP_ACTION must be one of abandon, contain-only; got 'stop'/],
   ])('fails when %s is %s', (name, value, message) => {
     expect(() => loadConfig({ ...COMPLETE, [name]: value })).toThrow(message);
   });
@@ -150,6 +160,7 @@ describe('the contract between construct and function', () => {
       exemptLabel: 'integrity-response=exempt',
       scope: 'projects/fleet-prod-1234',
       excludedProjects: 'none',
+      instanceGroupAction: 'abandon',
     });
   });
 
@@ -166,9 +177,11 @@ describe('the contract between construct and function', () => {
       failureAction: 'suspend',
       enforcement: 'dry-run',
       exemptLabel: 'team_a=no-response',
+      instanceGroupAction: 'contain-only',
     });
     expect(loadConfig(env)).toEqual(
       expect.objectContaining({
+        instanceGroupAction: 'contain-only',
         exemptLabel: 'team_a=no-response',
         failureAction: 'suspend',
         enforcement: 'dry-run',
@@ -229,6 +242,7 @@ describe('the contract between construct and function', () => {
       exemptLabel: 'integrity-response=exempt',
       scope: 'folders/77',
       excludedProjects: 'none',
+      instanceGroupAction: 'abandon',
     });
     expect(Object.keys(env)).toEqual(FUNCTION_VARIABLES);
   });

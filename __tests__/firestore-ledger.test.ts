@@ -114,6 +114,41 @@ describeWithEmulators('FirestoreDecisionLedger on the Firestore emulator', () =>
     );
   });
 
+  it('records the first abandon of a stop and keeps it: a later message gets the first request id and time back', async () => {
+    const report = reportFor(freshId());
+    const key = ledgerKey(report);
+    const stop = await record(report, 'fp-a', STOP, 'msg-a');
+    const first = {
+      group: 'projects/demo-responder/zones/europe-west1-b/instanceGroupManagers/web-mig',
+      requestId: 'req-1',
+      requestedAt: '2026-11-20T10:00:01.000Z',
+    };
+
+    await expect(ledger.noteAbandon(key, stop.requestId, first)).resolves.toEqual(first);
+    await expect(
+      ledger.noteAbandon(key, stop.requestId, { ...first, requestId: 'req-2', requestedAt: '2026-11-20T10:02:00.000Z' }),
+    ).resolves.toEqual(first);
+
+    const redelivered = await record(report, 'fp-a', STOP, 'msg-a');
+    expect(redelivered.record.groupAbandon).toEqual(first);
+  });
+
+  it('records no abandon for a request id that is no longer the recorded one', async () => {
+    const report = reportFor(freshId());
+    const key = ledgerKey(report);
+    await record(report, 'fp-a', STOP, 'msg-a');
+    const abandon = {
+      group: 'projects/demo-responder/zones/europe-west1-b/instanceGroupManagers/web-mig',
+      requestId: 'req-1',
+      requestedAt: '2026-11-20T10:00:01.000Z',
+    };
+
+    await ledger.noteAbandon(key, 'some-other-request', abandon);
+
+    const ref = db.collection(LEDGER_DECISIONS_COLLECTION).doc(ledgerDocumentId(key));
+    expect((await ref.get()).data()).not.toHaveProperty('groupAbandon');
+  });
+
   it('remembers the newest boot across reports, so an older boot never relearns', async () => {
     const id = freshId();
     await record(reportFor(id, '10'), 'fp-a', RELEARN, 'msg-10');

@@ -1,5 +1,6 @@
 import {
   CHECKS,
+  EXPECTED_CONTAIN_ONLY,
   EXPECTED_DEFAULT,
   EXPECTED_FOLDER,
   EXPECTED_ORGANIZATION,
@@ -18,7 +19,7 @@ import { synthResponders } from './support/synth';
  * review to report it under the check responsible for that fact, naming the resource.
  */
 
-type Config = 'default' | 'shutdown' | 'organization';
+type Config = 'default' | 'shutdown' | 'organization' | 'contain-only';
 type Resources = Record<string, Record<string, Record<string, any>>>;
 
 interface Mutation {
@@ -37,6 +38,10 @@ const plans: Record<Config, { doc: PlanDoc; expected: PlanExpectation }> = {
   organization: {
     doc: JSON.parse(synthResponders({ scope: 'organizations/4242', excludedProjects: ['lab-sandbox-1', 'lab-sandbox-2'] }).json) as PlanDoc,
     expected: EXPECTED_ORGANIZATION,
+  },
+  'contain-only': {
+    doc: JSON.parse(synthResponders({ instanceGroupAction: 'contain-only' }).json) as PlanDoc,
+    expected: EXPECTED_CONTAIN_ONLY,
   },
 };
 
@@ -112,6 +117,34 @@ const mutations: Mutation[] = [
     mutate: (r) => (at(r, ROLE).permissions = at(r, ROLE).permissions.filter((p: string) => p !== 'compute.instances.get')),
     check: 'custom-role-permissions',
     mentions: 'compute.instances.get',
+  },
+  {
+    name: 'compute.instanceGroupManagers.update missing from the role (abandonInstances would be refused)',
+    config: 'default',
+    mutate: (r) => (at(r, ROLE).permissions = remove(at(r, ROLE).permissions, 'compute.instanceGroupManagers.update')),
+    check: 'custom-role-permissions',
+    mentions: 'compute.instanceGroupManagers.update',
+  },
+  {
+    name: 'compute.instanceGroupManagers.get missing from the shutdown-mode role (listManagedInstances proves membership)',
+    config: 'shutdown',
+    mutate: (r) => (at(r, ROLE).permissions = remove(at(r, ROLE).permissions, 'compute.instanceGroupManagers.get')),
+    check: 'custom-role-permissions',
+    mentions: 'compute.instanceGroupManagers.get',
+  },
+  {
+    name: 'compute.instanceGroupManagers.update kept in a contain-only role',
+    config: 'contain-only',
+    mutate: (r) => at(r, ROLE).permissions.push('compute.instanceGroupManagers.update'),
+    check: 'custom-role-permissions',
+    mentions: 'compute.instanceGroupManagers.update',
+  },
+  {
+    name: 'INSTANCE_GROUP_ACTION switched to contain-only in the function environment',
+    config: 'default',
+    mutate: (r) => (at(r, FUNCTION).service_config.environment_variables.INSTANCE_GROUP_ACTION = 'contain-only'),
+    check: 'function-environment',
+    mentions: 'INSTANCE_GROUP_ACTION',
   },
   {
     name: 'setShieldedInstanceIntegrityPolicy in the shutdown-mode role',
@@ -633,6 +666,7 @@ describe('the plan review catches each single mutation', () => {
     expect(reviewPlan(plans.default.doc, EXPECTED_DEFAULT)).toEqual([]);
     expect(reviewPlan(plans.shutdown.doc, EXPECTED_SHUTDOWN)).toEqual([]);
     expect(reviewPlan(plans.organization.doc, EXPECTED_ORGANIZATION)).toEqual([]);
+    expect(reviewPlan(plans['contain-only'].doc, EXPECTED_CONTAIN_ONLY)).toEqual([]);
   });
 
   it('has a mutation caught by each check the review runs', () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { IntegrityResponderProps } from '../lib';
 import {
   CHECKS,
+  EXPECTED_CONTAIN_ONLY,
   EXPECTED_DEFAULT,
   EXPECTED_FOLDER,
   EXPECTED_ORGANIZATION,
@@ -18,6 +19,7 @@ import { synthResponders } from './support/synth';
 const configurations: Array<[string, Partial<IntegrityResponderProps>[], PlanExpectation]> = [
   ['the default configuration', [{}], EXPECTED_DEFAULT],
   ['the shutdown mode', [{ responseMode: 'shutdown' }], EXPECTED_SHUTDOWN],
+  ['managed-instance-group members contained only', [{ instanceGroupAction: 'contain-only' }], EXPECTED_CONTAIN_ONLY],
   [
     'the tutorial setup: shutdown on (default), APIs enabled',
     [{ responseMode: 'shutdown', firestoreDatabaseId: '(default)', enableApis: true }],
@@ -84,11 +86,31 @@ describe('plan review', () => {
     expect(findings).toContainEqual({
       check: 'custom-role-permissions',
       problem:
-        'google_project_iam_custom_role.Responder_InstanceRole_788A6F78 holds compute.instances.setShieldedInstanceIntegrityPolicy beyond compute.instances.get, compute.instances.stop, compute.zoneOperations.get',
+        'google_project_iam_custom_role.Responder_InstanceRole_788A6F78 holds compute.instances.setShieldedInstanceIntegrityPolicy beyond compute.instanceGroupManagers.get, compute.instanceGroupManagers.update, compute.instances.get, compute.instances.stop, compute.zoneOperations.get',
     });
     expect(findings).toContainEqual({
       check: 'iam-inventory',
       problem: 'google_project_iam_member.Responder_RuntimeReadsBaselines_0DF1D71D is an IAM resource the review does not expect',
+    });
+  });
+
+  it('tells the instance-group actions apart: contain-only holds no group permission, abandon needs both', () => {
+    expect(reviewPlan(plan({ instanceGroupAction: 'contain-only' }), EXPECTED_DEFAULT)).toEqual([
+      {
+        check: 'custom-role-permissions',
+        problem:
+          'google_project_iam_custom_role.Responder_InstanceRole_788A6F78 lacks compute.instanceGroupManagers.get, compute.instanceGroupManagers.update',
+      },
+      {
+        check: 'function-environment',
+        problem: expect.stringContaining('INSTANCE_GROUP_ACTION'),
+      },
+    ]);
+    expect(reviewPlan(plan({}), EXPECTED_CONTAIN_ONLY)).toContainEqual({
+      check: 'custom-role-permissions',
+      problem: expect.stringMatching(
+        /^google_project_iam_custom_role\.Responder_InstanceRole_788A6F78 holds compute\.instanceGroupManagers\.get, compute\.instanceGroupManagers\.update beyond /,
+      ),
     });
   });
 

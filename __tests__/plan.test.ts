@@ -203,6 +203,7 @@ describe('the synthesized plan', () => {
         EXEMPT_LABEL: 'integrity-response=exempt',
         SCOPE: `projects/${PROJECT}`,
         EXCLUDED_PROJECTS: 'none',
+        INSTANCE_GROUP_ACTION: 'abandon',
       });
     });
 
@@ -266,6 +267,8 @@ describe('the synthesized plan', () => {
     it('gives the runtime a custom role with exactly the Compute permissions the relearn mode uses', () => {
       const role = named(plan, 'google_project_iam_custom_role', 'InstanceRole').body;
       expect(role.permissions).toEqual([
+        'compute.instanceGroupManagers.get',
+        'compute.instanceGroupManagers.update',
         'compute.instances.get',
         'compute.instances.setShieldedInstanceIntegrityPolicy',
         'compute.instances.stop',
@@ -279,14 +282,44 @@ describe('the synthesized plan', () => {
       );
     });
 
-    it('gives the shutdown mode a custom role that can only stop an instance and wait for the operation', () => {
+    it('gives the shutdown mode a custom role that can only stop an instance, abandon it from its group, and wait', () => {
       const role = named(synthResponders({ responseMode: 'shutdown' }), 'google_project_iam_custom_role', 'InstanceRole').body;
-      expect(role.permissions).toEqual(['compute.instances.get', 'compute.instances.stop', 'compute.zoneOperations.get']);
+      expect(role.permissions).toEqual([
+        'compute.instanceGroupManagers.get',
+        'compute.instanceGroupManagers.update',
+        'compute.instances.get',
+        'compute.instances.stop',
+        'compute.zoneOperations.get',
+      ]);
+      expect(role.description).toMatch(/Remove it from its managed instance group first/);
+    });
+
+    it('gives a contain-only responder no managed-instance-group permission, in either mode', () => {
+      const relearn = named(
+        synthResponders({ instanceGroupAction: 'contain-only' }),
+        'google_project_iam_custom_role',
+        'InstanceRole',
+      ).body;
+      expect(relearn.permissions).toEqual([
+        'compute.instances.get',
+        'compute.instances.setShieldedInstanceIntegrityPolicy',
+        'compute.instances.stop',
+        'compute.zoneOperations.get',
+      ]);
+      expect(relearn.description).not.toMatch(/group/);
+      const shutdown = named(
+        synthResponders({ responseMode: 'shutdown', instanceGroupAction: 'contain-only' }),
+        'google_project_iam_custom_role',
+        'InstanceRole',
+      ).body;
+      expect(shutdown.permissions).toEqual(['compute.instances.get', 'compute.instances.stop', 'compute.zoneOperations.get']);
     });
 
     it('gives a suspend responder the suspend permission instead of the stop permission, in either mode', () => {
       const relearn = named(synthResponders({ failureAction: 'suspend' }), 'google_project_iam_custom_role', 'InstanceRole').body;
       expect(relearn.permissions).toEqual([
+        'compute.instanceGroupManagers.get',
+        'compute.instanceGroupManagers.update',
         'compute.instances.get',
         'compute.instances.setShieldedInstanceIntegrityPolicy',
         'compute.instances.suspend',
@@ -298,7 +331,13 @@ describe('the synthesized plan', () => {
         'google_project_iam_custom_role',
         'InstanceRole',
       ).body;
-      expect(shutdown.permissions).toEqual(['compute.instances.get', 'compute.instances.suspend', 'compute.zoneOperations.get']);
+      expect(shutdown.permissions).toEqual([
+        'compute.instanceGroupManagers.get',
+        'compute.instanceGroupManagers.update',
+        'compute.instances.get',
+        'compute.instances.suspend',
+        'compute.zoneOperations.get',
+      ]);
     });
 
     it('keeps the action permissions in dry-run, so enforcing is one change of ENFORCEMENT', () => {
@@ -533,6 +572,8 @@ describe('the synthesized plan', () => {
   describe('scope', () => {
     const runtime = (plan: Plan) => `serviceAccount:${email(plan, 'integrity-responder-runtime')}`;
     const permissions = [
+      'compute.instanceGroupManagers.get',
+      'compute.instanceGroupManagers.update',
       'compute.instances.get',
       'compute.instances.setShieldedInstanceIntegrityPolicy',
       'compute.instances.stop',
@@ -674,7 +715,13 @@ describe('the synthesized plan', () => {
 
     it('gives a shutdown responder over an organization the shutdown permissions only', () => {
       const role = synthResponders({ scope: 'organizations/4242', responseMode: 'shutdown' }).only('google_organization_iam_custom_role');
-      expect(role.permissions).toEqual(['compute.instances.get', 'compute.instances.stop', 'compute.zoneOperations.get']);
+      expect(role.permissions).toEqual([
+        'compute.instanceGroupManagers.get',
+        'compute.instanceGroupManagers.update',
+        'compute.instances.get',
+        'compute.instances.stop',
+        'compute.zoneOperations.get',
+      ]);
     });
   });
 

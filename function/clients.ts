@@ -1,4 +1,6 @@
+import type { InstanceGroupManagersClient } from '@google-cloud/compute/build/src/v1/instance_group_managers_client';
 import type { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client';
+import type { RegionInstanceGroupManagersClient } from '@google-cloud/compute/build/src/v1/region_instance_group_managers_client';
 import type { ZoneOperationsClient } from '@google-cloud/compute/build/src/v1/zone_operations_client';
 import type { Firestore } from '@google-cloud/firestore';
 import type { Config } from './config';
@@ -31,6 +33,20 @@ export async function createInstancesClient(config: Pick<Config, 'computeEndpoin
 export async function createZoneOperationsClient(config: Pick<Config, 'computeEndpoint'>): Promise<ZoneOperationsClient> {
   const { ZoneOperationsClient } = await import('@google-cloud/compute/build/src/v1/zone_operations_client.js');
   return new ZoneOperationsClient(await computeClientOptions(config));
+}
+
+/** The zonal managed-instance-group client, to list a group's members and abandon one. */
+export async function createInstanceGroupManagersClient(config: Pick<Config, 'computeEndpoint'>): Promise<InstanceGroupManagersClient> {
+  const { InstanceGroupManagersClient } = await import('@google-cloud/compute/build/src/v1/instance_group_managers_client.js');
+  return new InstanceGroupManagersClient(await computeClientOptions(config));
+}
+
+/** The regional managed-instance-group client, like {@link createInstanceGroupManagersClient}. */
+export async function createRegionInstanceGroupManagersClient(
+  config: Pick<Config, 'computeEndpoint'>,
+): Promise<RegionInstanceGroupManagersClient> {
+  const { RegionInstanceGroupManagersClient } = await import('@google-cloud/compute/build/src/v1/region_instance_group_managers_client.js');
+  return new RegionInstanceGroupManagersClient(await computeClientOptions(config));
 }
 
 async function computeClientOptions(config: Pick<Config, 'computeEndpoint'>) {

@@ -1,7 +1,14 @@
 import { FirestoreDecisionLedger } from './adapters/firestore-ledger';
 import { FirestoreBaselineStore } from './adapters/firestore-store';
 import { ComputeInstanceControl } from './adapters/compute-control';
-import { createFirestore, createInstancesClient, createZoneOperationsClient, lazy } from './clients';
+import {
+  createFirestore,
+  createInstanceGroupManagersClient,
+  createInstancesClient,
+  createRegionInstanceGroupManagersClient,
+  createZoneOperationsClient,
+  lazy,
+} from './clients';
 import type { Config } from './config';
 import { parseExcludedProjects, parseScope } from './contract';
 import type { HandlerDeps } from './handler';
@@ -23,6 +30,7 @@ export function createHandlerDeps(config: Config, logger: Logger): HandlerDeps {
     failureAction: config.failureAction,
     enforcement: config.enforcement,
     exemptLabel: config.exemptLabel,
+    instanceGroupAction: config.instanceGroupAction,
     baselines: new FirestoreBaselineStore(
       lazy(() => createFirestore(config)),
       config.baselineCollection,
@@ -35,6 +43,10 @@ export function createHandlerDeps(config: Config, logger: Logger): HandlerDeps {
       lazy(() => createInstancesClient(config)),
       lazy(() => createZoneOperationsClient(config)),
       config.computeTimeoutSeconds * 1000,
+      {
+        zonal: lazy(() => createInstanceGroupManagersClient(config)),
+        regional: lazy(() => createRegionInstanceGroupManagersClient(config)),
+      },
     ),
   };
 }

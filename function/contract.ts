@@ -4,6 +4,8 @@ import {
   Enforcement,
   FAILURE_ACTIONS,
   FailureAction,
+  INSTANCE_GROUP_ACTIONS,
+  InstanceGroupAction,
   RESPONSE_MODES,
   ResponseMode,
   STALE_EVENT_POLICIES,
@@ -134,6 +136,8 @@ export interface FunctionSettings {
   readonly enforcement: Enforcement;
   /** `key=value`: a VM carrying this label is never stopped, suspended or relearned. */
   readonly exemptLabel: string;
+  /** `abandon`: a member of a managed instance group leaves it before it is contained; `contain-only`: not. */
+  readonly instanceGroupAction: InstanceGroupAction;
 }
 
 /** A setting whose value must be one of a list. */
@@ -215,6 +219,7 @@ export const SETTINGS: { readonly [K in keyof FunctionSettings]-?: SettingFor<Fu
     hint: "a GCE label as key=value, like 'integrity-response=exempt'",
     default: DEFAULT_EXEMPT_LABEL,
   },
+  instanceGroupAction: { kind: 'enum', env: 'INSTANCE_GROUP_ACTION', values: INSTANCE_GROUP_ACTIONS, default: 'abandon' },
 };
 
 /** Variables the function reads that the construct never sets (tests, demos, private endpoints). */

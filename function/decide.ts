@@ -27,6 +27,15 @@ export type Enforcement = 'enforce' | 'dry-run';
 /** Every enforcement; the construct validates against the same list. */
 export const ENFORCEMENTS: readonly Enforcement[] = ['enforce', 'dry-run'];
 
+/**
+ * What is done to a VM's managed instance group before it is contained: `abandon` removes it
+ * from the group first (so the group cannot recreate it); `contain-only` leaves the group alone.
+ */
+export type InstanceGroupAction = 'abandon' | 'contain-only';
+
+/** Every instance-group action; the construct validates against the same list. */
+export const INSTANCE_GROUP_ACTIONS: readonly InstanceGroupAction[] = ['abandon', 'contain-only'];
+
 /** What the known-good lookup found for a failed report. */
 export type BaselineLookup = { readonly matched: true; readonly baselineId: string } | { readonly matched: false };
 
@@ -105,6 +114,8 @@ export interface InstanceState {
   readonly lastStartTimestamp?: string;
   /** The VM's labels (`key: value`). */
   readonly labels?: Readonly<Record<string, string>>;
+  /** Its `created-by` metadata value: the group that created it, if a group did (a hint, not proof). */
+  readonly createdBy?: string;
 }
 
 /**

@@ -3,6 +3,7 @@ import {
   Decision,
   Enforcement,
   FailureAction,
+  InstanceGroupAction,
   ResponseMode,
   StaleEventPolicy,
   confirmRelearn,
@@ -12,11 +13,13 @@ import {
   needsBaselineLookup,
 } from './decide';
 import { IntegrityReport, parseMessage } from './parse';
-import { LedgerNote, ledgerKey } from './ledger';
+import { LedgerKey, LedgerNote, Reconciled, ledgerKey } from './ledger';
+import { GroupAction, groupPath, parseCreatedBy } from './instance-group';
 import { DEFAULT_EXEMPT_LABEL, SETTINGS, Scope, parseExemptLabel } from './contract';
 import { scopeRejection } from './scope';
 import { fingerprint } from './measurements';
 import {
+  AbandonPendingError,
   BaselineStore,
   DecisionLedger,
   InstanceControl,
@@ -57,6 +60,16 @@ export interface HandlerDeps {
    * stopped, suspended or relearned; the decision line says what would have been done.
    */
   readonly exemptLabel?: string;
+  /**
+   * `abandon` (default): before a stop or suspend, a VM its managed instance group lists is
+   * removed from the group, so the group cannot recreate it; `contain-only`: it is contained
+   * inside the group, at CRITICAL. Relearns never touch the group.
+   */
+  readonly instanceGroupAction?: InstanceGroupAction;
+  /** A VM the group still lists this long after the first abandon is contained anyway, seconds. */
+  readonly abandonTimeoutSeconds?: number;
+  /** How long one delivery watches the group let go of the VM after an abandon, ms. */
+  readonly abandonSettleMs?: number;
   /** Clock, for tests. */
   readonly now?: () => number;
 }
@@ -105,6 +118,7 @@ export async function handleMessage(data: unknown, deps: HandlerDeps, context: E
     return await act(report, deps, context);
   } catch (e) {
     const error = e instanceof Error ? e.message : String(e);
+    const pending = e instanceof AbandonPendingError ? { instanceGroup: e.group, groupAction: 'abandon-pending' } : {};
     logger.log(
       'ERROR',
       `Could not complete the response for ${report.instance.projectId}/${report.instance.zone}/${report.instance.name ?? report.instance.id}; the event will be redelivered: ${error}`,
@@ -114,12 +128,19 @@ export async function handleMessage(data: unknown, deps: HandlerDeps, context: E
         instanceId: report.instance.id,
         retry: true,
         error,
+        ...pending,
         eventId: context.id,
       },
     );
     throw e;
   }
 }
+
+/** A VM its group still lists this long after the first abandon is contained anyway, seconds (ADR 0010). */
+export const ABANDON_TIMEOUT_SECONDS = 120;
+/** How long one delivery watches the group let go of the VM after an abandon, ms. */
+const ABANDON_SETTLE_MS = 5_000;
+const ABANDON_POLL_MS = 250;
 
 /** How far in the future a report's timestamp may lie before it is not trusted, seconds. */
 export const MAX_CLOCK_SKEW_SECONDS = 300;
@@ -179,6 +200,14 @@ interface ActionOutcome {
   containment?: FailureAction;
   /** The exemption label the VM carries, when it is exempt. */
   exemptLabel?: string;
+  /** Path of the managed instance group the VM's `created-by` names. */
+  instanceGroup?: string;
+  /** What was done with that group before containing the VM. */
+  groupAction?: GroupAction;
+  /** Why a VM whose `created-by` names a group counts as no member. */
+  groupNote?: string;
+  /** Seconds since the first abandon, when the VM is contained inside its group anyway. */
+  abandonAgeSeconds?: number;
 }
 
 /**
@@ -243,10 +272,12 @@ async function actOn(
     if (decision.action !== 'stop' && decision.action !== 'relearn') {
       await deps.ledger.complete(key, recorded.requestId, { decision: { action: 'none', reason: decision.reason }, status: 'not-acted' });
     } else if (dryRun) {
-      // Decided and recorded as enforce would; nothing is done to the VM.
+      // Decided and recorded as enforce would; nothing is done to the VM (its group is read).
+      if (decision.action === 'stop') await leaveGroup(current, target, deps, key, recorded, context, out);
       out.operationStatus = 'dry-run';
       await deps.ledger.complete(key, recorded.requestId, { status: 'dry-run' });
     } else {
+      if (decision.action === 'stop') await leaveGroup(current, target, deps, key, recorded, context, out);
       const operation =
         decision.action === 'relearn'
           ? await deps.instances.relearn(target, recorded.requestId)
@@ -268,6 +299,72 @@ async function actOn(
     await deps.ledger.complete(key, recorded.requestId, { status: 'instance-not-found' });
   }
   return decision;
+}
+
+/**
+ * Before a VM is stopped or suspended, takes it out of the managed instance group its
+ * `created-by` names, if that group (in the VM's project) lists it: otherwise the group would
+ * recreate it (ADR 0010). The abandon's request id is recorded in the ledger before the call, so
+ * a redelivery repeats the same request; while the group still lists the VM the event is
+ * redelivered (AbandonPendingError), until `abandonTimeoutSeconds` after the first abandon,
+ * when the VM is contained inside the group anyway. In dry-run the group is only read.
+ */
+async function leaveGroup(
+  current: InstanceState,
+  target: InstanceTarget,
+  deps: HandlerDeps,
+  key: LedgerKey,
+  recorded: Reconciled,
+  context: EventContext,
+  out: ActionOutcome,
+): Promise<void> {
+  const group = parseCreatedBy(current.createdBy);
+  if (group === undefined) return;
+  const path = groupPath(group);
+  out.instanceGroup = path;
+  if ((deps.instanceGroupAction ?? SETTINGS.instanceGroupAction.default) === 'contain-only') {
+    out.groupAction = 'contain-only';
+    return;
+  }
+  if (group.projectId !== target.projectId) {
+    // The runtime role is granted in the VM's project only: a group elsewhere is not asked.
+    out.groupAction = 'not-a-member';
+    out.groupNote = `the group is in project ${group.projectId}, not the instance's`;
+    return;
+  }
+  let member = await deps.instances.findMember(group, target.id);
+  const earlier = recorded.record.groupAbandon;
+  if (member === undefined) {
+    out.groupAction = earlier !== undefined ? 'abandoned' : 'not-a-member';
+    if (earlier === undefined) out.groupNote = 'the group does not list it';
+    return;
+  }
+  if (deps.enforcement === 'dry-run') {
+    out.groupAction = 'would-abandon';
+    return;
+  }
+  const now = deps.now ?? Date.now;
+  const abandon =
+    earlier ??
+    (await deps.ledger.noteAbandon(key, recorded.requestId, {
+      group: path,
+      requestId: requestIdFor(context.id, `abandon ${path}`),
+      requestedAt: new Date(now()).toISOString(),
+    }));
+  const age = (now() - Date.parse(abandon.requestedAt)) / 1000;
+  if (age >= (deps.abandonTimeoutSeconds ?? ABANDON_TIMEOUT_SECONDS)) {
+    // Containment outranks forensics: a group that will not let go does not keep the VM running.
+    out.groupAction = 'abandon-timeout';
+    out.abandonAgeSeconds = Math.round(age);
+    return;
+  }
+  await deps.instances.abandon(group, member.instance, abandon.requestId);
+  const settle = Date.now() + (deps.abandonSettleMs ?? ABANDON_SETTLE_MS);
+  while ((member = await deps.instances.findMember(group, target.id)) !== undefined && Date.now() < settle) {
+    await new Promise<void>((resolve) => setTimeout(resolve, ABANDON_POLL_MS));
+  }
+  if (member !== undefined) throw new AbandonPendingError(path, member.currentAction);
+  out.groupAction = 'abandoned';
 }
 
 /**
@@ -350,11 +447,12 @@ function logDecision(
   const line = DECISION_LINES[decision.reason];
   // What a stop or relearn decision does to the VM: the containment for a stop.
   const verb = decision.action === 'stop' ? extra.containment : decision.action;
+  const containing = `${extra.containment === 'suspend' ? 'suspending' : 'stopping'} the instance`;
   const acting = extra.dryRun
     ? 'no action taken (dry run)'
     : decision.action === 'relearn'
       ? 'relearning the integrity policy'
-      : `${extra.containment === 'suspend' ? 'suspending' : 'stopping'} the instance`;
+      : `${groupPrefix(extra)}${containing}`;
   const text =
     decision.reason === 'exempt'
       ? `Instance ${who} is exempt (label ${extra.exemptLabel ?? DEFAULT_EXEMPT_LABEL}): NOT ${
@@ -363,13 +461,21 @@ function logDecision(
             : `${decision.wouldHave === 'suspend' ? 'suspending' : 'stopping'} it though its integrity is not vetted`
         }`
       : line.text(who, age, acting);
+  // A member contained inside its group may be recreated by it: always CRITICAL, dry run included.
+  const decided = extra.groupAction === 'contain-only' || extra.groupAction === 'abandon-timeout' ? 'CRITICAL' : line.severity;
+  const wouldDo =
+    extra.groupAction === 'would-abandon'
+      ? `abandon it from group ${extra.instanceGroup} and ${verb} the instance`
+      : extra.groupAction === 'contain-only'
+        ? `${verb} the instance inside its managed instance group ${extra.instanceGroup} (instanceGroupAction contain-only)`
+        : `${verb} the instance`;
   const [severity, message] = !extra.instanceFound
     ? (['WARNING', `Instance ${who} no longer exists; nothing to ${verb}`] as const)
     : extra.alreadyDone && extra.ledger !== 'older-boot'
       ? (['INFO', `Already handled: ${text} (operation ${extra.operationStatus ?? 'none'}); nothing done again`] as const)
       : extra.dryRun && (decision.action === 'stop' || decision.action === 'relearn')
-        ? ([line.severity, `Dry run: would ${verb} the instance: ${text}`] as const)
-        : ([line.severity, text] as const);
+        ? ([decided, `Dry run: would ${wouldDo}: ${text}`] as const)
+        : ([decided, text] as const);
   logger.log(severity, message, {
     mode,
     eventKind: report.kind,
@@ -385,6 +491,8 @@ function logDecision(
     reason: decision.reason,
     wouldHave: decision.reason === 'exempt' ? decision.wouldHave : undefined,
     exemptLabel: extra.exemptLabel,
+    instanceGroup: extra.instanceGroup,
+    groupAction: extra.groupAction,
     baselineId: decision.action === 'relearn' ? decision.baselineId : undefined,
     instanceFound: extra.instanceFound,
     ledger: extra.ledger,
@@ -396,6 +504,25 @@ function logDecision(
     ageSeconds: extra.ageSeconds === undefined ? undefined : Math.round(extra.ageSeconds),
     eventId: extra.eventId,
   });
+}
+
+/** What was done with the VM's group, said before the containment (`…; stopping the instance`). */
+function groupPrefix(extra: ActionOutcome): string {
+  const g = extra.instanceGroup;
+  switch (extra.groupAction) {
+    case undefined:
+    case 'would-abandon':
+    case 'abandon-pending':
+      return '';
+    case 'abandoned':
+      return `abandoned it from its managed instance group ${g}, then `;
+    case 'not-a-member':
+      return `its created-by names ${g}, but it is no member (${extra.groupNote ?? 'not listed'}); `;
+    case 'contain-only':
+      return `its created-by names managed instance group ${g}, which may recreate it (instanceGroupAction contain-only); `;
+    case 'abandon-timeout':
+      return `managed instance group ${g} still lists it ${extra.abandonAgeSeconds ?? '?'} s after it was asked to abandon it, which may recreate it; `;
+  }
 }
 
 /**

@@ -35,6 +35,16 @@ export interface RecordedDecision {
   readonly containment?: FailureAction;
 }
 
+/** An abandon asked of the VM's managed instance group before containing it (ADR 0010). */
+export interface GroupAbandon {
+  /** Path of the group. */
+  readonly group: string;
+  /** Compute request id of `abandonInstances`: a repeat with it is a no-op at the API. */
+  readonly requestId: string;
+  /** RFC 3339 time of the first request: how long the group has had to let go of the VM. */
+  readonly requestedAt: string;
+}
+
 /** One ledger document. */
 export interface LedgerRecord {
   readonly instanceId: string;
@@ -57,6 +67,8 @@ export interface LedgerRecord {
   readonly conflict: boolean;
   /** Recorded by a responder in dry-run: nothing was done to the VM (`operationStatus` `dry-run`). */
   readonly dryRun?: boolean;
+  /** The abandon asked of the VM's group before a stop, if one was. */
+  readonly groupAbandon?: GroupAbandon;
   readonly recordedAt: string;
   readonly completedAt?: string;
 }

@@ -1,5 +1,6 @@
 import type { BaselineLookup, InstanceState } from './decide';
-import type { LedgerKey, ReconcileInput, Reconciled, RecordedDecision } from './ledger';
+import type { InstanceGroupRef } from './instance-group';
+import type { GroupAbandon, LedgerKey, ReconcileInput, Reconciled, RecordedDecision } from './ledger';
 import type { PcrMeasurement } from './measurements';
 
 /** Result of a known-good lookup, with the cost it incurred (for logs and benchmarks). */
@@ -51,6 +52,39 @@ export interface InstanceControl {
   suspend(instance: InstanceTarget, requestId: string): Promise<CompletedOperation>;
   /** Makes the VM relearn its integrity policy and waits for the operation, like {@link stop}. */
   relearn(instance: InstanceTarget, requestId: string): Promise<CompletedOperation>;
+  /**
+   * The VM as the group lists it (`listManagedInstances`, every page), or undefined when the
+   * group does not list this id or does not exist.
+   */
+  findMember(group: InstanceGroupRef, instanceId: string): Promise<GroupMember | undefined>;
+  /**
+   * Asks the group to abandon the member (`abandonInstances`, naming its URL): the group lets
+   * go of it without deleting it and lowers its target size. Not waited on: the operation is
+   * DONE once the action is scheduled; {@link findMember} says when the VM has left.
+   */
+  abandon(group: InstanceGroupRef, instanceUrl: string, requestId: string): Promise<void>;
+}
+
+/** A VM as its managed instance group lists it. */
+export interface GroupMember {
+  /** Numeric instance id, decimal. */
+  readonly id: string;
+  /** The instance URL, as `abandonInstances` takes it. */
+  readonly instance: string;
+  /** What the group is doing to it: `NONE`, `ABANDONING`, `RECREATING`… */
+  readonly currentAction?: string;
+}
+
+/** The group still lists the VM after it was asked to abandon it: the event is redelivered. */
+export class AbandonPendingError extends Error {
+  constructor(
+    /** Path of the group. */
+    readonly group: string,
+    readonly currentAction: string | undefined,
+  ) {
+    super(`${group} still lists the instance after abandonInstances (currentAction ${currentAction ?? 'unknown'})`);
+    this.name = 'AbandonPendingError';
+  }
 }
 
 /** A zonal operation ended in error, or did not finish within the deadline: the event is redelivered. */
@@ -100,6 +134,12 @@ export interface DecisionLedger {
    * with the failed operation.
    */
   renewRequest(key: LedgerKey, failedRequestId: string, nextRequestId: string): Promise<void>;
+  /**
+   * Records that the VM's group is being asked to abandon it, if `requestId` is still the
+   * recorded action's and no abandon is recorded yet; returns the abandon recorded for the key
+   * (the first one: its request id and time decide what a redelivery does).
+   */
+  noteAbandon(key: LedgerKey, requestId: string, abandon: GroupAbandon): Promise<GroupAbandon>;
 }
 
 /** Cloud Logging severities the handler writes. */

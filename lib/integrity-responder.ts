@@ -39,6 +39,7 @@ import {
   MANAGED_BY_VALUE,
   Enforcement,
   FailureAction,
+  InstanceGroupAction,
   ResolvedProps,
   ResponseMode,
   resolveProps,
@@ -52,9 +53,18 @@ import {
  * (`instances.get`) before acting on it, for its exemption label (and, before a relearn, to
  * confirm it); only the relearn mode changes its integrity policy. A dry-run responder holds
  * the same permissions, so that enforcing is one change of its `ENFORCEMENT` variable.
+ * With `instanceGroupAction` `abandon`, a member of a managed instance group is removed from it
+ * before it is contained: `instanceGroupManagers.get` for `listManagedInstances` (the proof of
+ * membership) and `instanceGroupManagers.update` for `abandonInstances`, zonal and regional
+ * groups alike; nothing waits on the group's operation (see ADR 0010).
  */
-export function computePermissionsFor(mode: ResponseMode, action: FailureAction = 'stop'): string[] {
+export function computePermissionsFor(
+  mode: ResponseMode,
+  action: FailureAction = 'stop',
+  groupAction: InstanceGroupAction = 'abandon',
+): string[] {
   const contain = [`compute.instances.${action}`, 'compute.instances.get', 'compute.zoneOperations.get'];
+  if (groupAction === 'abandon') contain.push('compute.instanceGroupManagers.get', 'compute.instanceGroupManagers.update');
   return mode === 'relearn-if-known-good' ? [...contain, 'compute.instances.setShieldedInstanceIntegrityPolicy'].sort() : contain.sort();
 }
 
@@ -175,6 +185,8 @@ export class IntegrityResponder extends Construct {
   public readonly enforcement: Enforcement;
   /** `key=value` of the label that exempts a VM from every action. */
   public readonly exemptLabel: string;
+  /** `abandon` (a managed instance group's member leaves it before containment) or `contain-only`. */
+  public readonly instanceGroupAction: InstanceGroupAction;
 
   constructor(scope: Construct, id: string, props: IntegrityResponderProps) {
     super(scope, id);
@@ -187,6 +199,7 @@ export class IntegrityResponder extends Construct {
     this.failureAction = p.failureAction;
     this.enforcement = p.enforcement;
     this.exemptLabel = p.exemptLabel;
+    this.instanceGroupAction = p.instanceGroupAction;
     this.baselineCollection = p.baselineCollection;
     this.scope = p.scope;
 
@@ -226,15 +239,17 @@ export class IntegrityResponder extends Construct {
 
     // The scope: log sink -> topic, and the runtime's Compute role where the VMs live.
     const runtime = `serviceAccount:${this.runtimeServiceAccount.email}`;
+    const abandonNote =
+      p.instanceGroupAction === 'abandon' ? ' Remove it from its managed instance group first (list the members, abandon it).' : '';
     const watched = watchScope(this, {
       props: p,
       destination: `pubsub.googleapis.com/${this.topic.id}`,
       runtimeMember: runtime,
       description:
         p.responseMode === 'relearn-if-known-good'
-          ? `${p.failureAction === 'suspend' ? 'Suspend' : 'Stop'} a Shielded VM or make it relearn its integrity policy, by instance id; read it before acting (exemption label, relearn check); wait for the operation.`
-          : `${p.failureAction === 'suspend' ? 'Suspend' : 'Stop'} a Shielded VM by instance id; read it before acting (exemption label); wait for the operation.`,
-      permissions: computePermissionsFor(p.responseMode, p.failureAction),
+          ? `${p.failureAction === 'suspend' ? 'Suspend' : 'Stop'} a Shielded VM or make it relearn its integrity policy, by instance id; read it before acting (exemption label, relearn check); wait for the operation.${abandonNote}`
+          : `${p.failureAction === 'suspend' ? 'Suspend' : 'Stop'} a Shielded VM by instance id; read it before acting (exemption label); wait for the operation.${abandonNote}`,
+      permissions: computePermissionsFor(p.responseMode, p.failureAction, p.instanceGroupAction),
       dependsOn,
     });
     this.sink = watched.sink;
@@ -458,6 +473,7 @@ export class IntegrityResponder extends Construct {
           exemptLabel: p.exemptLabel,
           scope: p.scope,
           excludedProjects: formatExcludedProjects(p.excludedProjects),
+          instanceGroupAction: p.instanceGroupAction,
         }),
       },
       // After the wait for every grant and service agent, and once the databases exist.

@@ -2,10 +2,10 @@ import { Token } from 'cdktf';
 import { validateNotificationChannels } from './alerting';
 import { MANAGED_BY, MANAGED_BY_VALUE } from './labels';
 import { DEFAULT_NAME_PREFIX, MAX_EXCLUDED_PROJECTS, PROJECT_ID, SETTINGS, scopeKindOf } from '../function/contract';
-import type { Enforcement, FailureAction, ResponseMode, StaleEventPolicy } from '../function/decide';
+import type { Enforcement, FailureAction, InstanceGroupAction, ResponseMode, StaleEventPolicy } from '../function/decide';
 import type { LogLevel } from '../function/logger';
 
-export type { Enforcement, FailureAction, LogLevel, ResponseMode, StaleEventPolicy };
+export type { Enforcement, FailureAction, InstanceGroupAction, LogLevel, ResponseMode, StaleEventPolicy };
 
 /** Default wait between the IAM grants and the resources that use them: propagation takes about two minutes. */
 export const DEFAULT_IAM_PROPAGATION_SECONDS = 120;
@@ -202,6 +202,18 @@ export interface IntegrityResponderProps {
   readonly maxDeliveryAttempts?: number;
 
   /**
+   * What is done with a VM's managed instance group (the group its `created-by` metadata names,
+   * confirmed by the group's `listManagedInstances`) before the VM is stopped or suspended.
+   * `abandon` removes it from the group first (`abandonInstances`, which lowers the group's
+   * target size), so the group cannot recreate it; the runtime role then holds
+   * `compute.instanceGroupManagers.get` and `.update`, which also allows changing any group's
+   * template or size. `contain-only` stops or suspends the VM inside its group at CRITICAL,
+   * naming the group: a group that repairs failed VMs recreates it. See ADR 0010.
+   * @default 'abandon'
+   */
+  readonly instanceGroupAction?: InstanceGroupAction;
+
+  /**
    * Enable the APIs the deployment needs (`google_project_service`, never disabled on
    * destroy). Leave off where a platform team manages APIs centrally.
    * @default false
@@ -251,6 +263,7 @@ export interface ResolvedProps {
   readonly excludedProjects: readonly string[];
   readonly maxDeliveryAttempts: number;
   readonly notificationChannels: readonly string[];
+  readonly instanceGroupAction: InstanceGroupAction;
   readonly enableApis: boolean;
   readonly iamPropagationSeconds: number;
   readonly labels: Record<string, string>;
@@ -453,6 +466,7 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
     excludedProjects: props.excludedProjects ?? [],
     maxDeliveryAttempts: props.maxDeliveryAttempts ?? DEFAULT_MAX_DELIVERY_ATTEMPTS,
     notificationChannels: props.notificationChannels ?? [],
+    instanceGroupAction: props.instanceGroupAction ?? SETTINGS.instanceGroupAction.default,
     enableApis: props.enableApis ?? false,
     iamPropagationSeconds: props.iamPropagationSeconds ?? DEFAULT_IAM_PROPAGATION_SECONDS,
     labels: props.labels ?? {},
@@ -488,6 +502,7 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
   oneOf('failureAction', r.failureAction, SETTINGS.failureAction.values);
   oneOf('enforcement', r.enforcement, SETTINGS.enforcement.values);
   check('exemptLabel', r.exemptLabel, SETTINGS.exemptLabel.pattern, SETTINGS.exemptLabel.hint);
+  oneOf('instanceGroupAction', r.instanceGroupAction, SETTINGS.instanceGroupAction.values);
   integer('iamPropagationSeconds', r.iamPropagationSeconds, 0, 600);
   scopeProps(r);
   integer('maxDeliveryAttempts', r.maxDeliveryAttempts, 5, 100);

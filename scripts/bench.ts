@@ -52,6 +52,7 @@ const BENCH_SETTINGS: FunctionSettings = {
   enforcement: SETTINGS.enforcement.default,
   scope: 'projects/fleet-prod-1234',
   excludedProjects: SETTINGS.excludedProjects.default!,
+  instanceGroupAction: SETTINGS.instanceGroupAction.default,
 };
 
 function median(xs: number[]): number {

@@ -20,10 +20,38 @@ export interface FakeInstance {
   lastStartTimestamp?: string;
   /** The VM's labels, as `instances.get` returns them. */
   labels?: Record<string, string>;
+  /** The VM's metadata (`created-by` for a member of a group), as `instances.get` returns it. */
+  metadata?: Record<string, string>;
+  /** How many times a group recreated it (repair). */
+  repairs?: number;
+}
+
+/**
+ * A managed instance group the fake API knows, zonal (`zones`) or regional (`regions`). Its
+ * members are instances added with {@link FakeComputeApi.addGroup}.
+ */
+export interface FakeGroup {
+  readonly project: string;
+  readonly scope: 'zones' | 'regions';
+  /** Zone or region. */
+  readonly location: string;
+  readonly name: string;
+  targetSize: number;
+  /** Member instance ids, with the group's current action on each. */
+  readonly members: Map<string, string>;
+  /**
+   * `defaultActionOnFailure` REPAIR (the API's default): a member stopped or suspended by
+   * anything but the group is recreated, `repairDelayMs` after it stopped.
+   */
+  readonly repair: boolean;
+  readonly repairDelayMs: number;
+  /** How long a member stays listed (ABANDONING) after `abandonInstances`. */
+  readonly abandonDelayMs: number;
 }
 
 const INSTANCES = /^\/compute\/v1\/projects\/([^/]+)\/zones\/([^/]+)\/instances(?:\/([^/]+)(?:\/([A-Za-z]+))?)?$/;
 const OPERATIONS = /^\/compute\/v1\/projects\/([^/]+)\/zones\/([^/]+)\/operations\/([^/]+)(?:\/(wait))?$/;
+const GROUPS = /^\/compute\/v1\/projects\/([^/]+)\/(zones|regions)\/([^/]+)\/instanceGroupManagers\/([^/]+)(?:\/([A-Za-z]+))?$/;
 const ID_FILTER = /^\s*\(?\s*id\s*(?:=|eq)\s*"?(\d+)"?\s*\)?\s*$/;
 
 /**
@@ -73,9 +101,11 @@ const ACTIONS: Record<string, string> = { stop: 'POST', suspend: 'POST', setShie
  * A loopback server answering like the Compute Engine v1 REST API for the calls the
  * responder makes: `instances.get`, `stop`, `suspend` and `setShieldedInstanceIntegrityPolicy`
  * on `instances/{instance}`, where `{instance}` is a name or a numeric id as in the real API;
- * `instances.list` with an `id = N` filter (kept for older callers); and `zoneOperations.get`
- * and `zoneOperations.wait`. 404 for unknown instances and operations. Every request is
- * recorded.
+ * `instances.list` with an `id = N` filter (kept for older callers); `zoneOperations.get`
+ * and `zoneOperations.wait`; and, for managed instance groups (zonal and regional), `get`,
+ * `listManagedInstances` and `abandonInstances` (see {@link addGroup}; a group that repairs
+ * recreates a member stopped or suspended while it still lists it). 404 for unknown instances,
+ * groups and operations. Every request is recorded.
  *
  * Operations are stateful, stored by name. An action replies with its operation RUNNING (as the
  * real API usually does) and the instance STOPPING/SUSPENDING; the operation becomes DONE when it
@@ -93,6 +123,8 @@ export class FakeComputeApi {
   /** Operation name by the requestId that created it. */
   private readonly byRequestId = new Map<string, string>();
   private readonly operations = new Map<string, StoredOperation>();
+  readonly groups: FakeGroup[] = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
   private server?: Server;
   private operationCount = 0;
 
@@ -104,6 +136,28 @@ export class FakeComputeApi {
     return this;
   }
 
+  /**
+   * Adds a managed instance group and its members: each member gets the group's path as its
+   * `created-by` metadata, as Compute Engine writes it, and the group's target size counts them.
+   */
+  addGroup(
+    group: Pick<FakeGroup, 'project' | 'scope' | 'location' | 'name'> &
+      Partial<Pick<FakeGroup, 'repair' | 'repairDelayMs' | 'abandonDelayMs'>>,
+    ...members: FakeInstance[]
+  ): FakeGroup {
+    const g: FakeGroup = {
+      repair: true,
+      repairDelayMs: 300,
+      abandonDelayMs: 0,
+      ...group,
+      targetSize: members.length,
+      members: new Map(members.map((m) => [m.id, 'NONE'])),
+    };
+    this.groups.push(g);
+    for (const m of members) this.add({ ...m, metadata: { ...m.metadata, 'created-by': fakeGroupPath(g) } });
+    return g;
+  }
+
   async start(): Promise<string> {
     this.server = createServer((req, res) => this.handle(req, res));
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
@@ -113,6 +167,8 @@ export class FakeComputeApi {
   }
 
   async stop(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
     if (!this.server) return;
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server!.close(() => resolve()));
@@ -127,6 +183,11 @@ export class FakeComputeApi {
   /** Requests that would change a VM: every non-GET request on an instance (operation waits excluded). */
   actions(): ComputeRequest[] {
     return this.requests.filter((r) => r.method !== 'GET' && INSTANCES.test(r.path));
+  }
+
+  /** Requests to managed instance groups: `get`, `listManagedInstances`, `abandonInstances`. */
+  groupRequests(): ComputeRequest[] {
+    return this.requests.filter((r) => GROUPS.test(r.path));
   }
 
   /** Requests about operations: `zoneOperations.wait` and `zoneOperations.get`. */
@@ -170,6 +231,9 @@ export class FakeComputeApi {
         this.settle(op);
         return reply(200, op.json);
       }
+
+      const gm = GROUPS.exec(url.pathname);
+      if (gm) return this.handleGroup(gm, req.method ?? '', url, body, record, reply, notFound);
 
       const m = INSTANCES.exec(url.pathname);
       if (!m) return notFound(url.pathname);
@@ -227,6 +291,129 @@ export class FakeComputeApi {
     }
     if (op.verb === 'stop') op.instance.status = 'TERMINATED';
     if (op.verb === 'suspend') op.instance.status = 'SUSPENDED';
+    if (op.verb === 'stop' || op.verb === 'suspend') this.scheduleRepair(op.instance);
+  }
+
+  /**
+   * A group that repairs failed VMs recreates a member stopped or suspended by anything but
+   * itself: the same name and id here, booted again from its template (RUNNING, a new start).
+   */
+  private scheduleRepair(instance: FakeInstance): void {
+    const group = this.groupOf(instance);
+    if (!group?.repair) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (this.groupOf(instance) !== group) return;
+      if (instance.status !== 'TERMINATED' && instance.status !== 'SUSPENDED') return;
+      instance.status = 'RUNNING';
+      instance.lastStartTimestamp = new Date().toISOString();
+      instance.repairs = (instance.repairs ?? 0) + 1;
+    }, group.repairDelayMs);
+    this.timers.add(timer);
+  }
+
+  /** The group listing the instance, if any. */
+  groupOf(instance: FakeInstance): FakeGroup | undefined {
+    return this.groups.find((g) => g.project === instance.project && g.members.has(instance.id));
+  }
+
+  private handleGroup(
+    match: RegExpExecArray,
+    method: string,
+    url: URL,
+    body: string,
+    record: ComputeRequest,
+    reply: (status: number, json: unknown) => void,
+    notFound: (what: string) => void,
+  ): void {
+    const [, project, scope, location, name, verb] = match as unknown as [string, string, 'zones' | 'regions', string, string, string?];
+    const group = this.groups.find((g) => g.project === project && g.scope === scope && g.location === location && g.name === name);
+    if (!group) return notFound(`projects/${project}/${scope}/${location}/instanceGroupManagers/${name}`);
+    const link = `https://www.googleapis.com/compute/v1/${fakeGroupPath(group)}`;
+    if (verb === undefined && method === 'GET') {
+      return reply(200, {
+        kind: 'compute#instanceGroupManager',
+        name,
+        targetSize: group.targetSize,
+        instanceLifecyclePolicy: { defaultActionOnFailure: group.repair ? 'REPAIR' : 'DO_NOTHING' },
+        selfLink: link,
+      });
+    }
+    if (verb === 'listManagedInstances' && method === 'POST') {
+      const managedInstances = [...group.members].map(([id, currentAction]) => {
+        const i = this.instances.find((x) => x.id === id)!;
+        return { id, instance: this.instanceLink(i), instanceStatus: i.status, currentAction };
+      });
+      return reply(200, { managedInstances });
+    }
+    if (verb !== 'abandonInstances' || method !== 'POST') return notFound(url.pathname);
+    const requestId = url.searchParams.get('requestId');
+    const earlier = requestId ? this.operations.get(this.byRequestId.get(requestId) ?? '') : undefined;
+    if (earlier) return reply(200, earlier.json);
+    const fault = this.faults.shift();
+    if (fault && 'status' in fault) {
+      const reason = fault.status === 429 ? 'rateLimitExceeded' : 'backendError';
+      return reply(fault.status, {
+        error: { code: fault.status, message: reason, errors: [{ message: reason, domain: 'global', reason }] },
+      });
+    }
+    const urls = ((JSON.parse(body || '{}') as { instances?: string[] }).instances ?? []).map(String);
+    const ids = urls.map((u) => [...group.members.keys()].find((id) => this.instanceLink(this.instances.find((x) => x.id === id)!) === u));
+    if (urls.length === 0 || ids.includes(undefined)) {
+      return reply(400, { error: { code: 400, message: `Invalid value for field 'instances': ${JSON.stringify(urls)}` } });
+    }
+    // An operationError fault: the abandon is refused, its operation DONE with the error.
+    const refused = fault && 'operationError' in fault ? fault.operationError : undefined;
+    if (!refused) {
+      this.performed.push(record);
+      const members = ids as string[];
+      for (const id of members) group.members.set(id, 'ABANDONING');
+      const leave = () => {
+        for (const id of members) if (group.members.delete(id)) group.targetSize--;
+      };
+      if (group.abandonDelayMs > 0) {
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          leave();
+        }, group.abandonDelayMs);
+        this.timers.add(timer);
+      } else leave();
+    }
+    // DONE as soon as the abandon is scheduled, as the API documents.
+    const n = ++this.operationCount;
+    const opName = `operation-${n}-abandonInstances`;
+    const scopeLink = `https://www.googleapis.com/compute/v1/projects/${project}/${scope}/${location}`;
+    const json = {
+      kind: 'compute#operation',
+      id: String(7000000000000000000n + BigInt(n)),
+      name: opName,
+      ...(scope === 'zones' ? { zone: scopeLink } : { region: scopeLink }),
+      operationType: 'abandonInstances',
+      targetLink: link,
+      status: 'DONE',
+      progress: 100,
+      insertTime: new Date().toISOString(),
+      endTime: new Date().toISOString(),
+      ...(refused && { error: { errors: [{ ...refused }] }, httpErrorStatusCode: 400, httpErrorMessage: 'BAD REQUEST' }),
+      selfLink: `${scopeLink}/operations/${opName}`,
+    };
+    // Stored so a repeated request id answers with the same operation; the fake never serves it
+    // through the zonal operations path (its instance is none).
+    this.operations.set(opName, {
+      json: json as unknown as FakeOperationJson,
+      project,
+      zone: `(${scope}) ${location}`,
+      instance: undefined as unknown as FakeInstance,
+      verb: 'abandonInstances',
+      statusBefore: undefined,
+      doneAt: 0,
+    });
+    if (requestId) this.byRequestId.set(requestId, opName);
+    return reply(200, json);
+  }
+
+  private instanceLink(i: FakeInstance): string {
+    return `https://www.googleapis.com/compute/v1/projects/${i.project}/zones/${i.zone}/instances/${i.name}`;
   }
 
   private instanceJson(i: FakeInstance) {
@@ -237,6 +424,9 @@ export class FakeComputeApi {
       status: i.status,
       lastStartTimestamp: i.lastStartTimestamp,
       ...(i.labels && { labels: i.labels }),
+      ...(i.metadata && {
+        metadata: { kind: 'compute#metadata', items: Object.entries(i.metadata).map(([key, value]) => ({ key, value })) },
+      }),
       zone: `https://www.googleapis.com/compute/v1/projects/${i.project}/zones/${i.zone}`,
       selfLink: `https://www.googleapis.com/compute/v1/projects/${i.project}/zones/${i.zone}/instances/${i.name}`,
     };
@@ -271,4 +461,9 @@ export class FakeComputeApi {
     this.operations.set(name, op);
     return op;
   }
+}
+
+/** `projects/P/zones/Z/instanceGroupManagers/N` (or `regions/R`), as `created-by` holds it. */
+export function fakeGroupPath(g: Pick<FakeGroup, 'project' | 'scope' | 'location' | 'name'>): string {
+  return `projects/${g.project}/${g.scope}/${g.location}/instanceGroupManagers/${g.name}`;
 }

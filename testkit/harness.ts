@@ -54,6 +54,7 @@ export function synthesizeExampleStack(env: Record<string, string> = {}): Planne
           'RESPONSE_MODE',
           'FAILURE_ACTION',
           'ENFORCEMENT',
+          'INSTANCE_GROUP_ACTION',
           'FIRESTORE_DATABASE',
           'ENABLE_APIS',
           'EXEMPT_LABEL',

@@ -1,12 +1,23 @@
 import { measurementsFromDocument } from '../../function/baseline';
 import type { InstanceState } from '../../function/decide';
 import { PcrMeasurement, sameMeasurements } from '../../function/measurements';
-import { LedgerKey, LedgerRecord, ReconcileInput, Reconciled, ledgerDocumentId, ledgerKey, reconcile } from '../../function/ledger';
+import { InstanceGroupRef, groupPath } from '../../function/instance-group';
+import {
+  GroupAbandon,
+  LedgerKey,
+  LedgerRecord,
+  ReconcileInput,
+  Reconciled,
+  ledgerDocumentId,
+  ledgerKey,
+  reconcile,
+} from '../../function/ledger';
 import {
   BaselineStore,
   BaselineStoreResult,
   CompletedOperation,
   DecisionLedger,
+  GroupMember,
   InstanceControl,
   InstanceNotFoundError,
   InstanceTarget,
@@ -48,6 +59,31 @@ export class RecordingInstances implements InstanceControl {
   failWith?: Error;
   /** What instances.get throws. */
   getFailsWith?: Error;
+  /** Instance ids each group lists, by group path. */
+  readonly members = new Map<string, Set<string>>();
+  /** Groups that keep listing a VM they were asked to abandon. */
+  readonly sticky = new Set<string>();
+  /** What abandon throws. */
+  abandonFailsWith?: Error;
+
+  async findMember(g: InstanceGroupRef, instanceId: string): Promise<GroupMember | undefined> {
+    const path = groupPath(g);
+    this.calls.push(`list ${path}`);
+    if (!this.members.get(path)?.has(instanceId)) return undefined;
+    return {
+      id: instanceId,
+      instance: `https://www.googleapis.com/compute/v1/projects/p/zones/z/instances/${instanceId}`,
+      currentAction: 'NONE',
+    };
+  }
+
+  async abandon(g: InstanceGroupRef, instanceUrl: string, requestId: string): Promise<void> {
+    const path = groupPath(g);
+    this.calls.push(`abandon ${path} ${instanceUrl.split('/').pop()!} ${requestId.slice(0, 8)}`);
+    if (this.abandonFailsWith) throw this.abandonFailsWith;
+    if (this.sticky.has(path)) return;
+    this.members.get(path)?.delete(instanceUrl.split('/').pop()!);
+  }
 
   async describe(i: InstanceTarget): Promise<InstanceState> {
     this.calls.push(`get ${i.projectId}/${i.zone}/${i.id}`);
@@ -106,6 +142,14 @@ export class MemoryLedger implements DecisionLedger {
     const record = this.records.get(id);
     if (!record || record.requestId !== failedRequestId || record.outcome !== 'pending') return;
     this.records.set(id, { ...record, requestId: nextRequestId, failedAttempts: (record.failedAttempts ?? 0) + 1 });
+  }
+
+  async noteAbandon(key: LedgerKey, requestId: string, abandon: GroupAbandon): Promise<GroupAbandon> {
+    const id = ledgerDocumentId(key);
+    const record = this.records.get(id);
+    if (record?.groupAbandon) return record.groupAbandon;
+    if (record?.requestId === requestId) this.records.set(id, { ...record, groupAbandon: abandon });
+    return abandon;
   }
 
   async complete(key: LedgerKey, requestId: string, result: LedgerCompletion): Promise<void> {

@@ -644,6 +644,8 @@ export const EXPECTED_DEFAULT: PlanExpectation = {
   customRoles: {
     'google_project_iam_custom_role.Responder_InstanceRole_788A6F78': {
       permissions: [
+        'compute.instanceGroupManagers.get',
+        'compute.instanceGroupManagers.update',
         'compute.instances.get',
         'compute.instances.setShieldedInstanceIntegrityPolicy',
         'compute.instances.stop',
@@ -697,6 +699,7 @@ export const EXPECTED_DEFAULT: PlanExpectation = {
         FAILURE_ACTION: 'stop',
         ENFORCEMENT: 'enforce',
         EXEMPT_LABEL: 'integrity-response=exempt',
+        INSTANCE_GROUP_ACTION: 'abandon',
       },
     },
   },
@@ -733,7 +736,13 @@ export const EXPECTED_SHUTDOWN: PlanExpectation = {
   iam: without(EXPECTED_DEFAULT.iam, 'google_project_iam_member.Responder_RuntimeReadsBaselines_0DF1D71D'),
   customRoles: {
     'google_project_iam_custom_role.Responder_InstanceRole_788A6F78': {
-      permissions: ['compute.instances.get', 'compute.instances.stop', 'compute.zoneOperations.get'],
+      permissions: [
+        'compute.instanceGroupManagers.get',
+        'compute.instanceGroupManagers.update',
+        'compute.instances.get',
+        'compute.instances.stop',
+        'compute.zoneOperations.get',
+      ],
       on: { project: 'fleet-prod-1234' },
     },
     'google_project_iam_custom_role.Responder_LedgerRole_9085AFBB': {
@@ -841,6 +850,8 @@ export const EXPECTED_ORGANIZATION: PlanExpectation = {
   customRoles: {
     'google_organization_iam_custom_role.Responder_InstanceRole_788A6F78': {
       permissions: [
+        'compute.instanceGroupManagers.get',
+        'compute.instanceGroupManagers.update',
         'compute.instances.get',
         'compute.instances.setShieldedInstanceIntegrityPolicy',
         'compute.instances.stop',
@@ -949,6 +960,32 @@ export const EXPECTED_FOLDER: PlanExpectation = {
         'google_project_service_identity.Responder_PubsubServiceAgent_A78C68B5',
         'google_service_account_iam_member.Responder_PubsubAgentMintsTriggerTokens_11DF6A76',
       ],
+    },
+  },
+};
+
+/**
+ * `synthResponders({ instanceGroupAction: 'contain-only' })`: VMs of managed instance groups are
+ * stopped inside their group; the role holds no instance-group permission.
+ */
+export const EXPECTED_CONTAIN_ONLY: PlanExpectation = {
+  ...EXPECTED_DEFAULT,
+  customRoles: {
+    ...EXPECTED_DEFAULT.customRoles,
+    'google_project_iam_custom_role.Responder_InstanceRole_788A6F78': {
+      permissions: [
+        'compute.instances.get',
+        'compute.instances.setShieldedInstanceIntegrityPolicy',
+        'compute.instances.stop',
+        'compute.zoneOperations.get',
+      ],
+      on: { project: 'fleet-prod-1234' },
+    },
+  },
+  functions: {
+    Responder_Function_73C2D4D9: {
+      ...EXPECTED_DEFAULT.functions.Responder_Function_73C2D4D9!,
+      environment: { ...EXPECTED_DEFAULT.functions.Responder_Function_73C2D4D9!.environment, INSTANCE_GROUP_ACTION: 'contain-only' },
     },
   },
 };
@@ -1068,6 +1105,8 @@ const EXPECTED_FLEET_B: PlanExpectation = {
   customRoles: {
     'google_project_iam_custom_role.Responder2_InstanceRole_FF8D4005': {
       permissions: [
+        'compute.instanceGroupManagers.get',
+        'compute.instanceGroupManagers.update',
         'compute.instances.get',
         'compute.instances.setShieldedInstanceIntegrityPolicy',
         'compute.instances.stop',
@@ -1136,6 +1175,7 @@ const EXPECTED_FLEET_B: PlanExpectation = {
         FAILURE_ACTION: 'stop',
         ENFORCEMENT: 'enforce',
         EXEMPT_LABEL: 'integrity-response=exempt',
+        INSTANCE_GROUP_ACTION: 'abandon',
       },
     },
   },

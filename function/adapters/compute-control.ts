@@ -1,7 +1,16 @@
+import type { InstanceGroupManagersClient } from '@google-cloud/compute/build/src/v1/instance_group_managers_client';
 import type { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client';
+import type { RegionInstanceGroupManagersClient } from '@google-cloud/compute/build/src/v1/region_instance_group_managers_client';
 import type { ZoneOperationsClient } from '@google-cloud/compute/build/src/v1/zone_operations_client';
 import type { InstanceState } from '../decide';
-import { CompletedOperation, InstanceControl, InstanceNotFoundError, InstanceTarget, OperationFailedError } from '../ports';
+import { CREATED_BY_KEY, InstanceGroupRef, groupPath } from '../instance-group';
+import { CompletedOperation, GroupMember, InstanceControl, InstanceNotFoundError, InstanceTarget, OperationFailedError } from '../ports';
+
+/** The clients of zonal and regional managed instance groups, each created on first use. */
+export interface GroupClients {
+  readonly zonal: () => Promise<InstanceGroupManagersClient>;
+  readonly regional: () => Promise<RegionInstanceGroupManagersClient>;
+}
 
 /** gRPC NOT_FOUND, which google-gax reports for HTTP 404 as well. */
 const NOT_FOUND = 5;
@@ -59,11 +68,13 @@ export class ComputeInstanceControl implements InstanceControl {
    * @param timeoutMs deadline of each method as a whole: the call, and for an action the wait
    *   for its operation. An action that runs out of time may still take effect, which the
    *   request id makes safe to repeat on redelivery.
+   * @param groups the managed-instance-group clients, for {@link findMember} and {@link abandon}.
    */
   constructor(
     private readonly instances: () => Promise<InstancesClient>,
     private readonly operations: () => Promise<ZoneOperationsClient>,
     private readonly timeoutMs = 20_000,
+    private readonly groups?: GroupClients,
   ) {}
 
   async describe(target: InstanceTarget): Promise<InstanceState> {
@@ -84,7 +95,61 @@ export class ComputeInstanceControl implements InstanceControl {
       ...(vm.lastStartTimestamp ? { lastStartTimestamp: vm.lastStartTimestamp } : {}),
       // The client answers an unlabelled VM with `{}`.
       ...(vm.labels && Object.keys(vm.labels).length > 0 ? { labels: { ...vm.labels } } : {}),
+      ...createdBy(vm.metadata?.items),
     };
+  }
+
+  async findMember(group: InstanceGroupRef, instanceId: string): Promise<GroupMember | undefined> {
+    const request = { project: group.projectId, instanceGroupManager: group.name };
+    const options = { timeout: this.timeoutMs };
+    let members;
+    try {
+      [members] =
+        group.scope === 'zones'
+          ? await (await this.groupClients().zonal()).listManagedInstances({ ...request, zone: group.location }, options)
+          : await (await this.groupClients().regional()).listManagedInstances({ ...request, region: group.location }, options);
+    } catch (e) {
+      // A group that does not exist lists nobody.
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+    const member = members.find((m) => m.id !== undefined && m.id !== null && String(m.id) === instanceId);
+    if (member === undefined) return undefined;
+    if (!member.instance) throw new Error(`${groupPath(group)} lists instance id ${instanceId} without its URL`);
+    return { id: instanceId, instance: member.instance, ...(member.currentAction ? { currentAction: String(member.currentAction) } : {}) };
+  }
+
+  async abandon(group: InstanceGroupRef, instanceUrl: string, requestId: string): Promise<void> {
+    const request = { project: group.projectId, instanceGroupManager: group.name, requestId };
+    const options = { timeout: this.timeoutMs };
+    const [operation] =
+      group.scope === 'zones'
+        ? await (
+            await this.groupClients().zonal()
+          ).abandonInstances(
+            { ...request, zone: group.location, instanceGroupManagersAbandonInstancesRequestResource: { instances: [instanceUrl] } },
+            options,
+          )
+        : await (
+            await this.groupClients().regional()
+          ).abandonInstances(
+            {
+              ...request,
+              region: group.location,
+              regionInstanceGroupManagersAbandonInstancesRequestResource: { instances: [instanceUrl] },
+            },
+            options,
+          );
+    // The operation is DONE once the abandon is scheduled; one refused at once says so here. Not
+    // an OperationFailedError: that would renew the request id of the stop, which did not fail.
+    const op = operation.latestResponse as ZoneOperation | undefined;
+    const error = op && isDone(op) ? operationError(op) : undefined;
+    if (error !== undefined) throw new Error(`abandonInstances on ${groupPath(group)} failed (operation ${op?.name ?? '?'}): ${error}`);
+  }
+
+  private groupClients(): GroupClients {
+    if (this.groups === undefined) throw new Error('ComputeInstanceControl was built without managed-instance-group clients');
+    return this.groups;
   }
 
   async stop(target: InstanceTarget, requestId: string): Promise<CompletedOperation> {
@@ -174,6 +239,12 @@ export class ComputeInstanceControl implements InstanceControl {
       throw e;
     }
   }
+}
+
+/** `{ createdBy }` from the VM's metadata items, or nothing when it has no `created-by`. */
+function createdBy(items: Array<{ key?: string | null; value?: string | null }> | null | undefined): { createdBy?: string } {
+  const value = items?.find((i) => i.key === CREATED_BY_KEY)?.value;
+  return value ? { createdBy: value } : {};
 }
 
 /** Milliseconds left before `deadline`, never negative. */

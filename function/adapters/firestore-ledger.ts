@@ -1,6 +1,6 @@
 import type { Firestore } from '@google-cloud/firestore';
 import { LEDGER_DECISIONS_COLLECTION, LEDGER_INSTANCES_COLLECTION } from '../contract';
-import { LedgerKey, LedgerRecord, ReconcileInput, Reconciled, ledgerDocumentId, ledgerKey, reconcile } from '../ledger';
+import { GroupAbandon, LedgerKey, LedgerRecord, ReconcileInput, Reconciled, ledgerDocumentId, ledgerKey, reconcile } from '../ledger';
 import type { DecisionLedger, LedgerCompletion } from '../ports';
 
 /** The newest boot recorded for an instance. */
@@ -58,6 +58,17 @@ export class FirestoreDecisionLedger implements DecisionLedger {
       const record = doc.data() as LedgerRecord | undefined;
       if (!record || record.requestId !== failedRequestId || record.outcome !== 'pending') return;
       tx.update(ref, { requestId: nextRequestId, failedAttempts: (record.failedAttempts ?? 0) + 1 });
+    });
+  }
+
+  async noteAbandon(key: LedgerKey, requestId: string, abandon: GroupAbandon): Promise<GroupAbandon> {
+    const db = await this.db();
+    const ref = db.collection(LEDGER_DECISIONS_COLLECTION).doc(ledgerDocumentId(key));
+    return db.runTransaction(async (tx) => {
+      const record = (await tx.get(ref)).data() as LedgerRecord | undefined;
+      if (record?.groupAbandon !== undefined) return record.groupAbandon;
+      if (record?.requestId === requestId) tx.update(ref, { groupAbandon: { ...abandon } });
+      return abandon;
     });
   }
 

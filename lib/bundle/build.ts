@@ -9,7 +9,13 @@ import { bundleDir, sourcesHash } from './sources';
 import { deterministicZip } from './zip';
 
 /** The Compute services the handler calls; everything else is cut from the descriptor. */
-const COMPUTE_SERVICES = ['google.cloud.compute.v1.Instances', 'google.cloud.compute.v1.ZoneOperations'];
+const COMPUTE_SERVICES = [
+  'google.cloud.compute.v1.Instances',
+  'google.cloud.compute.v1.ZoneOperations',
+  // Managed instance groups (ADR 0010): listManagedInstances and abandonInstances.
+  'google.cloud.compute.v1.InstanceGroupManagers',
+  'google.cloud.compute.v1.RegionInstanceGroupManagers',
+];
 const COMPUTE_PROTOS = /[\\/]@google-cloud[\\/]compute[\\/]build[\\/]protos[\\/]protos\.json$/;
 
 function pruneComputeProtos(): Plugin {
