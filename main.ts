@@ -21,6 +21,8 @@ class ResponderStack extends TerraformStack {
     };
     const projectId = setting('GOOGLE_CLOUD_PROJECT', 'projectId') ?? 'my-shielded-vm-project';
     const region = setting('GOOGLE_CLOUD_REGION', 'region') ?? 'us-central1';
+    // A number where the text is one; anything else goes to the construct as written, which names it.
+    const count = (text: string | undefined) => (text !== undefined && /^[0-9]+$/.test(text) ? Number(text) : text);
 
     new GoogleProvider(this, 'google', { project: projectId, region });
     const responder = new IntegrityResponder(this, 'Responder', {
@@ -30,6 +32,8 @@ class ResponderStack extends TerraformStack {
       failureAction: setting('FAILURE_ACTION', 'failureAction') as FailureAction | undefined,
       enforcement: setting('ENFORCEMENT', 'enforcement') as Enforcement | undefined,
       firestoreDatabaseId: setting('FIRESTORE_DATABASE', 'firestoreDatabaseId'),
+      maxActionsPerWindow: count(setting('MAX_ACTIONS_PER_WINDOW', 'maxActionsPerWindow')) as number | 'unlimited' | undefined,
+      actionWindowSeconds: count(setting('ACTION_WINDOW_SECONDS', 'actionWindowSeconds')) as number | undefined,
       enableApis: setting('ENABLE_APIS', 'enableApis') === 'true',
     });
 

@@ -16,6 +16,8 @@ const COMPLETE = {
   FAILURE_ACTION: 'suspend',
   ENFORCEMENT: 'dry-run',
   EXEMPT_LABEL: 'keep=yes',
+  MAX_ACTIONS_PER_WINDOW: '10',
+  ACTION_WINDOW_SECONDS: '600',
 };
 
 function planEnvironment(props = {}): Record<string, string> {
@@ -41,7 +43,13 @@ describe('loadConfig', () => {
       failureAction: 'suspend',
       enforcement: 'dry-run',
       exemptLabel: 'keep=yes',
+      maxActionsPerWindow: 10,
+      actionWindowSeconds: 600,
     });
+  });
+
+  it("reads MAX_ACTIONS_PER_WINDOW 'unlimited' as no limit", () => {
+    expect(loadConfig({ ...COMPLETE, MAX_ACTIONS_PER_WINDOW: 'unlimited' }).maxActionsPerWindow).toBe('unlimited');
   });
 
   it.each(Object.keys(COMPLETE))('refuses to start without %s instead of falling back to a default', (name) => {
@@ -96,6 +104,12 @@ describe('loadConfig', () => {
     ['EXEMPT_LABEL', '1key=exempt', /EXEMPT_LABEL must be a GCE label/],
     ['EXEMPT_LABEL', 'key=a=b', /EXEMPT_LABEL must be a GCE label/],
     ['EXEMPT_LABEL', `key=${'v'.repeat(64)}`, /EXEMPT_LABEL must be a GCE label/],
+    ['MAX_ACTIONS_PER_WINDOW', '0', /MAX_ACTIONS_PER_WINDOW must be an integer from 1 to 100000, or 'unlimited'; got '0'/],
+    ['MAX_ACTIONS_PER_WINDOW', '100001', /MAX_ACTIONS_PER_WINDOW must be an integer from 1 to 100000/],
+    ['MAX_ACTIONS_PER_WINDOW', 'Unlimited', /MAX_ACTIONS_PER_WINDOW must be an integer/],
+    ['MAX_ACTIONS_PER_WINDOW', '2.5', /MAX_ACTIONS_PER_WINDOW must be an integer/],
+    ['ACTION_WINDOW_SECONDS', '59', /ACTION_WINDOW_SECONDS must be an integer from 60 to 604800/],
+    ['ACTION_WINDOW_SECONDS', 'unlimited', /ACTION_WINDOW_SECONDS must be an integer/],
   ])('fails when %s is %s', (name, value, message) => {
     expect(() => loadConfig({ ...COMPLETE, [name]: value })).toThrow(message);
   });
@@ -129,7 +143,11 @@ describe('the contract between construct and function', () => {
       failureAction: 'stop',
       enforcement: 'enforce',
       exemptLabel: 'integrity-response=exempt',
+      maxActionsPerWindow: SETTINGS.maxActionsPerWindow.default,
+      actionWindowSeconds: SETTINGS.actionWindowSeconds.default,
     });
+    expect(SETTINGS.maxActionsPerWindow.default).toBe(50);
+    expect(SETTINGS.actionWindowSeconds.default).toBe(3600);
   });
 
   it('carries every prop the function reads through to its variable', () => {
@@ -145,9 +163,13 @@ describe('the contract between construct and function', () => {
       failureAction: 'suspend',
       enforcement: 'dry-run',
       exemptLabel: 'team_a=no-response',
+      maxActionsPerWindow: 7,
+      actionWindowSeconds: 900,
     });
     expect(loadConfig(env)).toEqual(
       expect.objectContaining({
+        maxActionsPerWindow: 7,
+        actionWindowSeconds: 900,
         exemptLabel: 'team_a=no-response',
         failureAction: 'suspend',
         enforcement: 'dry-run',
@@ -177,6 +199,24 @@ describe('the contract between construct and function', () => {
     expect(loadConfig(planEnvironment({ maxEventAgeSeconds: max })).maxEventAgeSeconds).toBe(max);
   });
 
+  it('accepts at the construct exactly the action budgets the function accepts', () => {
+    const { min, max } = SETTINGS.maxActionsPerWindow;
+    expect(loadConfig(planEnvironment({ maxActionsPerWindow: 'unlimited' })).maxActionsPerWindow).toBe('unlimited');
+    expect(loadConfig(planEnvironment({ maxActionsPerWindow: max })).maxActionsPerWindow).toBe(max);
+    expect(loadConfig(planEnvironment({ maxActionsPerWindow: min })).maxActionsPerWindow).toBe(min);
+    expect(() => planEnvironment({ maxActionsPerWindow: min - 1 })).toThrow(
+      /maxActionsPerWindow must be an integer from 1 to 100000, or 'unlimited', got 0/,
+    );
+    expect(() => planEnvironment({ maxActionsPerWindow: max + 1 })).toThrow(/maxActionsPerWindow/);
+    expect(() => loadConfig({ ...COMPLETE, MAX_ACTIONS_PER_WINDOW: String(max + 1) })).toThrow(/MAX_ACTIONS_PER_WINDOW/);
+    const window = SETTINGS.actionWindowSeconds;
+    expect(loadConfig(planEnvironment({ actionWindowSeconds: window.min })).actionWindowSeconds).toBe(window.min);
+    expect(() => planEnvironment({ actionWindowSeconds: window.min - 1 })).toThrow(
+      /actionWindowSeconds must be an integer from 60 to 604800/,
+    );
+    expect(() => loadConfig({ ...COMPLETE, ACTION_WINDOW_SECONDS: String(window.max + 1) })).toThrow(/ACTION_WINDOW_SECONDS/);
+  });
+
   it('keeps the Compute deadline of every function timeout inside the range the function accepts', () => {
     for (const timeout of [1, 3, 4, 59, 60, 80, 81, 540]) {
       const seconds = computeTimeoutFor(timeout);
@@ -199,7 +239,10 @@ describe('the contract between construct and function', () => {
       failureAction: 'suspend',
       enforcement: 'dry-run',
       exemptLabel: 'integrity-response=exempt',
+      maxActionsPerWindow: 'unlimited',
+      actionWindowSeconds: 60,
     });
     expect(Object.keys(env)).toEqual(FUNCTION_VARIABLES);
+    expect(env.MAX_ACTIONS_PER_WINDOW).toBe('unlimited');
   });
 });

@@ -184,6 +184,8 @@ describe('the synthesized plan', () => {
         FAILURE_ACTION: 'stop',
         ENFORCEMENT: 'enforce',
         EXEMPT_LABEL: 'integrity-response=exempt',
+        MAX_ACTIONS_PER_WINDOW: '50',
+        ACTION_WINDOW_SECONDS: '3600',
       });
     });
 

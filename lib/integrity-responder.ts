@@ -446,6 +446,8 @@ export class IntegrityResponder extends Construct {
           failureAction: p.failureAction,
           enforcement: p.enforcement,
           exemptLabel: p.exemptLabel,
+          maxActionsPerWindow: p.maxActionsPerWindow,
+          actionWindowSeconds: p.actionWindowSeconds,
         }),
       },
       eventTrigger: {

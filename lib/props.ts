@@ -1,5 +1,5 @@
 import { Token } from 'cdktf';
-import { DEFAULT_NAME_PREFIX, PROJECT_ID, SETTINGS } from '../function/contract';
+import { DEFAULT_NAME_PREFIX, PROJECT_ID, SETTINGS, UNLIMITED } from '../function/contract';
 import type { Enforcement, FailureAction, ResponseMode, StaleEventPolicy } from '../function/decide';
 import type { LogLevel } from '../function/logger';
 
@@ -161,6 +161,23 @@ export interface IntegrityResponderProps {
   readonly exemptLabel?: string;
 
   /**
+   * Blast-radius limit: at most this many stops or suspends per `actionWindowSeconds`, across
+   * the whole responder (counted in the decision ledger, not per function instance). Beyond it a
+   * failed VM is left running, its event logs a CRITICAL "action budget exhausted" line and is
+   * redelivered until the window frees or an operator resets the budget
+   * (`integrity-budget reset`). Relearns and exempt VMs never count. An integer from 1 to
+   * 100000, or `'unlimited'` to turn the limit off.
+   * @default 50
+   */
+  readonly maxActionsPerWindow?: number | 'unlimited';
+
+  /**
+   * Length of the fixed windows `maxActionsPerWindow` is counted in, seconds (60–604800).
+   * @default 3600
+   */
+  readonly actionWindowSeconds?: number;
+
+  /**
    * Enable the APIs the deployment needs (`google_project_service`, never disabled on
    * destroy). Leave off where a platform team manages APIs centrally.
    * @default false
@@ -205,6 +222,8 @@ export interface ResolvedProps {
   readonly failureAction: FailureAction;
   readonly enforcement: Enforcement;
   readonly exemptLabel: string;
+  readonly maxActionsPerWindow: number | 'unlimited';
+  readonly actionWindowSeconds: number;
   readonly enableApis: boolean;
   readonly iamPropagationSeconds: number;
   readonly labels: Record<string, string>;
@@ -267,6 +286,13 @@ function integer(name: string, value: number, min: number, max: number): void {
   if (Token.isUnresolved(value)) return;
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new IntegrityResponderPropsError(`${name} must be an integer from ${min} to ${max}, got ${show(value)}`);
+  }
+}
+
+function limit(name: string, value: number | string, min: number, max: number): void {
+  if (Token.isUnresolved(value) || value === UNLIMITED) return;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new IntegrityResponderPropsError(`${name} must be an integer from ${min} to ${max}, or '${UNLIMITED}', got ${show(value)}`);
   }
 }
 
@@ -357,6 +383,8 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
     failureAction: props.failureAction ?? SETTINGS.failureAction.default,
     enforcement: props.enforcement ?? SETTINGS.enforcement.default,
     exemptLabel: props.exemptLabel ?? SETTINGS.exemptLabel.default!,
+    maxActionsPerWindow: props.maxActionsPerWindow ?? SETTINGS.maxActionsPerWindow.default,
+    actionWindowSeconds: props.actionWindowSeconds ?? SETTINGS.actionWindowSeconds.default,
     enableApis: props.enableApis ?? false,
     iamPropagationSeconds: props.iamPropagationSeconds ?? DEFAULT_IAM_PROPAGATION_SECONDS,
     labels: props.labels ?? {},
@@ -392,6 +420,8 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
   oneOf('failureAction', r.failureAction, SETTINGS.failureAction.values);
   oneOf('enforcement', r.enforcement, SETTINGS.enforcement.values);
   check('exemptLabel', r.exemptLabel, SETTINGS.exemptLabel.pattern, SETTINGS.exemptLabel.hint);
+  limit('maxActionsPerWindow', r.maxActionsPerWindow, SETTINGS.maxActionsPerWindow.min, SETTINGS.maxActionsPerWindow.max);
+  integer('actionWindowSeconds', r.actionWindowSeconds, SETTINGS.actionWindowSeconds.min, SETTINGS.actionWindowSeconds.max);
   integer('iamPropagationSeconds', r.iamPropagationSeconds, 0, 600);
   for (const [key, value] of Object.entries(r.labels)) {
     check(`labels key`, key, LABEL_KEY);

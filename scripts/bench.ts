@@ -50,6 +50,8 @@ const BENCH_SETTINGS: FunctionSettings = {
   failureAction: SETTINGS.failureAction.default,
   exemptLabel: SETTINGS.exemptLabel.default!,
   enforcement: SETTINGS.enforcement.default,
+  maxActionsPerWindow: SETTINGS.maxActionsPerWindow.default,
+  actionWindowSeconds: SETTINGS.actionWindowSeconds.default,
 };
 
 function median(xs: number[]): number {

@@ -44,6 +44,8 @@ export function synthesizeExampleStack(env: Record<string, string> = {}): Planne
           'ENFORCEMENT',
           'FIRESTORE_DATABASE',
           'ENABLE_APIS',
+          'MAX_ACTIONS_PER_WINDOW',
+          'ACTION_WINDOW_SECONDS',
         ].includes(k),
     ),
   );
