@@ -21,6 +21,7 @@ export function createHandlerDeps(config: Config, logger: Logger): HandlerDeps {
     failureAction: config.failureAction,
     enforcement: config.enforcement,
     exemptLabel: config.exemptLabel,
+    actionBudget: { limit: config.maxActionsPerWindow, windowSeconds: config.actionWindowSeconds },
     baselines: new FirestoreBaselineStore(
       lazy(() => createFirestore(config)),
       config.baselineCollection,

@@ -12,6 +12,7 @@ import {
   needsBaselineLookup,
 } from './decide';
 import { IntegrityReport, parseMessage } from './parse';
+import { ActionBudget, ActionHeldError, BudgetNote } from './budget';
 import { LedgerNote, ledgerKey } from './ledger';
 import { DEFAULT_EXEMPT_LABEL, SETTINGS, parseExemptLabel } from './contract';
 import { fingerprint } from './measurements';
@@ -54,6 +55,12 @@ export interface HandlerDeps {
    * stopped, suspended or relearned; the decision line says what would have been done.
    */
   readonly exemptLabel?: string;
+  /**
+   * The blast-radius limit: stops and suspends per window across the responder, counted in the
+   * ledger. Beyond it the VM is left running, a CRITICAL line says so and the event is not
+   * acknowledged (redelivered until the window frees or the budget is reset). Absent: no limit.
+   */
+  readonly actionBudget?: ActionBudget;
   /** Clock, for tests. */
   readonly now?: () => number;
 }
@@ -100,6 +107,8 @@ export async function handleMessage(data: unknown, deps: HandlerDeps, context: E
   try {
     return await act(report, deps, context);
   } catch (e) {
+    // Its CRITICAL decision line is written: one line per held delivery.
+    if (e instanceof ActionHeldError) throw e;
     const error = e instanceof Error ? e.message : String(e);
     logger.log(
       'ERROR',
@@ -159,6 +168,9 @@ async function act(report: IntegrityReport, deps: HandlerDeps, context: EventCon
     eventId: context.id,
     ageSeconds: age,
   });
+  if (decision.reason === 'budget-exhausted' && outcome.budget?.status === 'exhausted') {
+    throw new ActionHeldError(report.instance.id, outcome.budget.window.end);
+  }
   return { status: 'decided', decision, instanceFound: outcome.instanceFound };
 }
 
@@ -175,6 +187,8 @@ interface ActionOutcome {
   containment?: FailureAction;
   /** The exemption label the VM carries, when it is exempt. */
   exemptLabel?: string;
+  /** What the action budget made of a stop or suspend. */
+  budget?: BudgetNote;
 }
 
 /**
@@ -208,20 +222,26 @@ async function actOn(
       return { action: 'none', reason: 'exempt', wouldHave: proposed.action === 'stop' ? configured : 'relearn' };
     }
   }
-  const recorded = await deps.ledger.record({
-    report,
-    proposed,
-    fingerprint: fingerprint(report.actualMeasurements),
-    // A suspend is another request than a stop: its id differs.
-    requestIdFor: (action) => requestIdFor(context.id, action === 'stop' ? configured : action),
-    containment: configured,
-    ...(dryRun && { dryRun: true }),
-  });
+  const recorded = await deps.ledger.record(
+    {
+      report,
+      proposed,
+      fingerprint: fingerprint(report.actualMeasurements),
+      // A suspend is another request than a stop: its id differs.
+      requestIdFor: (action) => requestIdFor(context.id, action === 'stop' ? configured : action),
+      containment: configured,
+      ...(dryRun && { dryRun: true }),
+    },
+    deps.actionBudget,
+  );
   let decision = recorded.decision;
   out.containment = recorded.containment;
   out.ledger = recorded.note;
   out.requestId = recorded.requestId;
   out.alreadyDone = recorded.alreadyDone;
+  out.budget = recorded.budget;
+  // Held for want of budget: nothing is done to the VM; the caller logs it and fails the event.
+  if (decision.reason === 'budget-exhausted') return decision;
   if (recorded.alreadyDone) {
     out.operation = recorded.record.operation;
     out.operationStatus = recorded.record.operationStatus;
@@ -320,6 +340,11 @@ const DECISION_LINES: Record<
     // Worded in logDecision, which knows the label and what would have been done.
     text: (who) => `Instance ${who} is exempt`,
   },
+  'budget-exhausted': {
+    severity: 'CRITICAL',
+    // Worded in logDecision, which knows the budget and what would have been done.
+    text: (who) => `Action budget exhausted for ${who}`,
+  },
   'withdrawn-after-conflict': {
     severity: 'WARNING',
     text: (who) => `Relearn of ${who} withdrawn: a conflicting report for the same boot was recorded`,
@@ -351,6 +376,7 @@ function logDecision(
     : decision.action === 'relearn'
       ? 'relearning the integrity policy'
       : `${extra.containment === 'suspend' ? 'suspending' : 'stopping'} the instance`;
+  const { budget } = extra;
   const text =
     decision.reason === 'exempt'
       ? `Instance ${who} is exempt (label ${extra.exemptLabel ?? DEFAULT_EXEMPT_LABEL}): NOT ${
@@ -358,7 +384,9 @@ function logDecision(
             ? 'relearning its integrity policy though its measurements are known good'
             : `${decision.wouldHave === 'suspend' ? 'suspending' : 'stopping'} it though its integrity is not vetted`
         }`
-      : line.text(who, age, acting);
+      : decision.reason === 'budget-exhausted' && budget?.status === 'exhausted'
+        ? heldText(who, budget, extra.dryRun)
+        : line.text(who, age, acting);
   const [severity, message] = !extra.instanceFound
     ? (['WARNING', `Instance ${who} no longer exists; nothing to ${verb}`] as const)
     : extra.alreadyDone && extra.ledger !== 'older-boot'
@@ -379,7 +407,8 @@ function logDecision(
     containment: decision.action === 'stop' ? extra.containment : undefined,
     dryRun: extra.dryRun ? true : undefined,
     reason: decision.reason,
-    wouldHave: decision.reason === 'exempt' ? decision.wouldHave : undefined,
+    wouldHave: decision.reason === 'exempt' || decision.reason === 'budget-exhausted' ? decision.wouldHave : undefined,
+    ...budgetFields(budget),
     exemptLabel: extra.exemptLabel,
     baselineId: decision.action === 'relearn' ? decision.baselineId : undefined,
     instanceFound: extra.instanceFound,
@@ -392,6 +421,37 @@ function logDecision(
     ageSeconds: extra.ageSeconds === undefined ? undefined : Math.round(extra.ageSeconds),
     eventId: extra.eventId,
   });
+}
+
+/** The message of an action held for want of budget. */
+function heldText(who: string, budget: Extract<BudgetNote, { status: 'exhausted' }>, dryRun: boolean): string {
+  const state = `${budget.used} of ${budget.limit} stops and suspends per ${budget.window.seconds} s used; the window frees at ${budget.window.end}`;
+  const action = budget.wouldHave === 'suspend' ? ['suspend', 'suspending'] : ['stop', 'stopping'];
+  const not = dryRun
+    ? `Dry run: action budget exhausted (${state}): would NOT ${action[0]}`
+    : `Action budget exhausted (${state}): NOT ${action[1]}`;
+  return `${not} ${who} (${budget.heldReason}); the VM is left running and the event will be redelivered`;
+}
+
+/** The decision line's fields about the action budget. */
+function budgetFields(budget: BudgetNote | undefined): Record<string, unknown> {
+  switch (budget?.status) {
+    case undefined:
+      return {};
+    case 'already-counted':
+      return { budget: budget.status, budgetWindow: budget.windowId };
+    case 'counted':
+    case 'exhausted':
+      return {
+        budget: budget.status,
+        budgetUsed: budget.used,
+        budgetLimit: budget.limit,
+        budgetWindowSeconds: budget.window.seconds,
+        budgetWindow: budget.window.id,
+        budgetFreesAt: budget.window.end,
+        ...(budget.status === 'exhausted' && { heldReason: budget.heldReason, retry: true }),
+      };
+  }
 }
 
 /**
