@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 /*
@@ -109,4 +110,16 @@ export async function withDeadline<T>(work: Promise<T>, seconds: number, what: s
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Runs a command on this process's arguments and streams, and exits with its code. */
+export function runAsCommand(run: (argv: string[], io: Io) => Promise<number>): void {
+  const io: Io = {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    readStdin: () => readFileSync(0, 'utf8'),
+    env: process.env,
+  };
+  // Exit explicitly: a Google client that gave up on an unreachable server may still hold sockets.
+  void run(process.argv.slice(2), io).then((code) => process.exit(code));
 }

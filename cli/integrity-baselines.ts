@@ -2,7 +2,17 @@ import { readFileSync } from 'node:fs';
 import { baselineDocument, DEFAULT_BASELINE_COLLECTION } from '../function/baseline';
 import { IntegrityReport, parseMessage } from '../function/parse';
 import { COLLECTION_ID, DATABASE_ID, DEFAULT_NAME_PREFIX, dedicatedDatabaseId } from '../function/contract';
-import { CliError, Io, UsageError, credentialsHint, describeError, parseOptions, timeoutSeconds, withDeadline } from './common';
+import {
+  CliError,
+  Io,
+  UsageError,
+  credentialsHint,
+  describeError,
+  parseOptions,
+  runAsCommand,
+  timeoutSeconds,
+  withDeadline,
+} from './common';
 
 export { CliError, UsageError, describeError } from './common';
 export type { Io } from './common';
@@ -189,13 +199,4 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
 }
 
-if (require.main === module) {
-  const io: Io = {
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
-    readStdin: () => readFileSync(0, 'utf8'),
-    env: process.env,
-  };
-  // Exit explicitly: a Google client that gave up on an unreachable server may still hold sockets.
-  void run(process.argv.slice(2), io).then((code) => process.exit(code));
-}
+if (require.main === module) runAsCommand(run);
