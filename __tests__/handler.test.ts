@@ -1066,7 +1066,7 @@ describe('the action budget (blast-radius limit)', () => {
       }),
     ]);
     expect(held[0]!.message).toMatch(
-      /^Action budget exhausted \(2 of 2 stops and suspends per 3600 s used; the window frees at .*\): NOT stopping fleet-prod-1234\/europe-west1-b\/vm-3 \(boot 7\) \(not-known-good\); the VM is left running and the event will be redelivered$/,
+      /^Action budget exhausted \(2 of 2 stops and suspends per 3600 s used; the window frees at .*\): NOT stopping fleet-prod-1234\/europe-west1-b\/vm-3 \(boot 7\), reason not-known-good; the VM is left running and the event will be redelivered$/,
     );
     expect(t.ledger.records.get('3-7-lateBoot')).toEqual(expect.objectContaining({ outcome: 'held', conflict: false }));
   });

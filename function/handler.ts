@@ -430,7 +430,7 @@ function heldText(who: string, budget: Extract<BudgetNote, { status: 'exhausted'
   const not = dryRun
     ? `Dry run: action budget exhausted (${state}): would NOT ${action[0]}`
     : `Action budget exhausted (${state}): NOT ${action[1]}`;
-  return `${not} ${who} (${budget.heldReason}); the VM is left running and the event will be redelivered`;
+  return `${not} ${who}, reason ${budget.heldReason}; the VM is left running and the event will be redelivered`;
 }
 
 /** The decision line's fields about the action budget. */

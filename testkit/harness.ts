@@ -127,13 +127,15 @@ export class Harness {
    * `runtimeEnv` adds variables the plan leaves to their defaults (e.g. a short
    * COMPUTE_TIMEOUT_SECONDS for timeout tests). With `options.gate`, the push subscription
    * reaches the function through an {@link InvokerGate}, which can refuse deliveries as Cloud
-   * Run does before the subscription's invoker grant has propagated.
+   * Run does before the subscription's invoker grant has propagated. `options.retryPolicy` sets
+   * the subscription's redelivery backoff (e.g. `{ minimumBackoff: '1s', maximumBackoff: '2s' }`
+   * for a suite that waits for redeliveries).
    */
   async deploy(
     env: Record<string, string> = {},
     name = 'default',
     runtimeEnv: Record<string, string> = {},
-    options: { gate?: boolean } = {},
+    options: { gate?: boolean; retryPolicy?: { minimumBackoff: string; maximumBackoff: string } } = {},
   ): Promise<Responder> {
     const plan = synthesizeExampleStack(env);
     this.cleanups.push(plan.remove);
@@ -156,6 +158,7 @@ export class Harness {
       topic: `projects/${project}/topics/${topic}`,
       pushConfig: { pushEndpoint: `${gate?.url ?? host.url}projects/${project}/topics/${topic}` },
       ackDeadlineSeconds: 10,
+      ...(options.retryPolicy && { retryPolicy: options.retryPolicy }),
     });
     const publishData = async (data: string) => {
       const res = (await this.pubsubCall('POST', `/v1/projects/${project}/topics/${topic}:publish`, { messages: [{ data }] })) as {
