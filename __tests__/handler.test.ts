@@ -1115,6 +1115,16 @@ describe('the action budget (blast-radius limit)', () => {
     expect([...t.ledger.budgetWindows.values()]).toEqual([expect.objectContaining({ count: 1 })]);
   });
 
+  it('never counts an instance that no longer exists', async () => {
+    const t = setup('relearn-if-known-good', new RecordingInstances(), { actionBudget: { limit: 1, windowSeconds: 3600 } });
+    t.instances.gone.add('1');
+    await fail(t, '1');
+    await fail(t, '2');
+    expect(actions(t)).toEqual([`stop ${vm('2')}`]);
+    expect(t.logger.lines[0]).toEqual(expect.objectContaining({ severity: 'WARNING', instanceFound: false }));
+    expect(t.logger.lines[0]).not.toHaveProperty('budget');
+  });
+
   it('holds a suspend as it holds a stop', async () => {
     const t = setup('shutdown', new RecordingInstances(), { actionBudget: { limit: 1, windowSeconds: 3600 }, failureAction: 'suspend' });
     await fail(t, '1');

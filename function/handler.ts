@@ -232,7 +232,8 @@ async function actOn(
       containment: configured,
       ...(dryRun && { dryRun: true }),
     },
-    deps.actionBudget,
+    // A VM that no longer exists is not stopped: it takes no slot of the budget.
+    current === undefined ? undefined : deps.actionBudget,
   );
   let decision = recorded.decision;
   out.containment = recorded.containment;

@@ -1,4 +1,4 @@
-import type { Firestore } from '@google-cloud/firestore';
+import type { DocumentReference, Firestore } from '@google-cloud/firestore';
 import { ActionBudget, BudgetCounter, applyBudget, budgetWindow, needsSlot } from '../budget';
 import { LEDGER_BUDGET_COLLECTION, LEDGER_DECISIONS_COLLECTION, LEDGER_INSTANCES_COLLECTION } from '../contract';
 import { LedgerKey, LedgerRecord, ReconcileInput, Reconciled, ledgerDocumentId, ledgerKey, reconcile } from '../ledger';
@@ -13,9 +13,11 @@ interface InstanceHead {
 
 /**
  * The decision ledger in its own Firestore database: one document per key in
- * `integrity_decisions`, one per instance in `integrity_instances`. Each record is written in
- * a transaction that reads both, so two function instances handling reports about the same
- * boot see each other's record.
+ * `integrity_decisions`, one per instance in `integrity_instances`, and one per window of the
+ * action budget in `integrity_budget`. Each record is written in a transaction that reads the
+ * key and the instance (and, for a stop or suspend to count, the window), so two function
+ * instances handling reports about the same boot, or taking the budget's last slot, see each
+ * other's writes.
  */
 export class FirestoreDecisionLedger implements DecisionLedger {
   constructor(
@@ -40,7 +42,7 @@ export class FirestoreDecisionLedger implements DecisionLedger {
       // The window's document is read only by an action that needs a slot (never by a relearn,
       // nor by a redelivery that holds one), and written only when a slot is taken: in the same
       // transaction as the record, so two instances cannot both take the last slot.
-      let counterRef;
+      let counterRef: DocumentReference | undefined;
       let counter: BudgetCounter | undefined;
       if (budget !== undefined && budget.limit !== 'unlimited' && needsSlot(reconciled)) {
         counterRef = db.collection(LEDGER_BUDGET_COLLECTION).doc(budgetWindow(Date.parse(now), budget.windowSeconds).id);
