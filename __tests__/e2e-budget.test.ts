@@ -158,8 +158,16 @@ describeWithEmulators('the action budget end to end', () => {
       expect(after).toEqual(
         expect.objectContaining({ counted: 2, total: 4, resets: [expect.objectContaining({ by: 'e2e', countBefore: 2 })] }),
       );
+      const gaps = heldIds.map((m) => {
+        const at = r
+          .gate!.deliveriesOf(m)
+          .map((d) => d.at)
+          .sort((a, b) => a - b);
+        return at.slice(1).map((t, i) => ((t - at[i]!) / 1000).toFixed(1));
+      });
       console.log(
-        `e2e budget: 4 VMs failed, budget 2 → 2 stopped at once, 2 held (${heldIds.map((m) => r.gate!.deliveriesOf(m).length - 1).join(' and ')} redeliveries), ` +
+        `e2e budget: 4 VMs failed, budget 2 → 2 stopped at once, 2 held (${heldIds.map((m) => r.gate!.deliveriesOf(m).length - 1).join(' and ')} redeliveries, ` +
+          `${gaps.map((g) => `${g.join(' s, ')} s apart`).join('; ')}), ` +
           `stopped after the reset; the window counted ${after.total} in all (${after.counted} since the reset)`,
       );
     } finally {
