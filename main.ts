@@ -22,6 +22,8 @@ class ResponderStack extends TerraformStack {
     };
     const projectId = setting('GOOGLE_CLOUD_PROJECT', 'projectId') ?? 'my-shielded-vm-project';
     const region = setting('GOOGLE_CLOUD_REGION', 'region') ?? 'us-central1';
+    // A number where the text is one; anything else goes to the construct as written, which names it.
+    const count = (text: string | undefined) => (text !== undefined && /^[0-9]+$/.test(text) ? Number(text) : text);
 
     new GoogleProvider(this, 'google', { project: projectId, region });
     const responder = new IntegrityResponder(this, 'Responder', {
@@ -39,6 +41,8 @@ class ResponderStack extends TerraformStack {
         ?.split(',')
         .map((id) => id.trim())
         .filter((id) => id !== ''),
+      maxActionsPerWindow: count(setting('MAX_ACTIONS_PER_WINDOW', 'maxActionsPerWindow')) as number | 'unlimited' | undefined,
+      actionWindowSeconds: count(setting('ACTION_WINDOW_SECONDS', 'actionWindowSeconds')) as number | undefined,
       enableApis: setting('ENABLE_APIS', 'enableApis') === 'true',
     });
 

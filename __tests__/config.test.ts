@@ -19,6 +19,8 @@ const COMPLETE = {
   SCOPE: 'organizations/4242',
   EXCLUDED_PROJECTS: 'lab-sandbox-1,lab-sandbox-2',
   INSTANCE_GROUP_ACTION: 'contain-only',
+  MAX_ACTIONS_PER_WINDOW: '10',
+  ACTION_WINDOW_SECONDS: '600',
 };
 
 function planEnvironment(props = {}): Record<string, string> {
@@ -47,6 +49,8 @@ describe('loadConfig', () => {
       scope: 'organizations/4242',
       excludedProjects: 'lab-sandbox-1,lab-sandbox-2',
       instanceGroupAction: 'contain-only',
+      maxActionsPerWindow: 10,
+      actionWindowSeconds: 600,
     });
   });
 
@@ -57,6 +61,10 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...COMPLETE, SCOPE: 'projects/fleet-prod-1234', EXCLUDED_PROJECTS: 'none' }).scope).toBe(
       'projects/fleet-prod-1234',
     );
+  });
+
+  it("reads MAX_ACTIONS_PER_WINDOW 'unlimited' as no limit", () => {
+    expect(loadConfig({ ...COMPLETE, MAX_ACTIONS_PER_WINDOW: 'unlimited' }).maxActionsPerWindow).toBe('unlimited');
   });
 
   it.each(Object.keys(COMPLETE))('refuses to start without %s instead of falling back to a default', (name) => {
@@ -125,6 +133,12 @@ describe('loadConfig', () => {
     ['EXCLUDED_PROJECTS', 'lab-sandbox-1, lab-sandbox-2', /EXCLUDED_PROJECTS must be/],
     ['EXCLUDED_PROJECTS', Array.from({ length: 51 }, (_, i) => `lab-sandbox-${i}`).join(','), /EXCLUDED_PROJECTS must be/],
     ['INSTANCE_GROUP_ACTION', 'stop', /INSTANCE_GROUP_ACTION must be one of abandon, contain-only; got 'stop'/],
+    ['MAX_ACTIONS_PER_WINDOW', '0', /MAX_ACTIONS_PER_WINDOW must be an integer from 1 to 100000, or 'unlimited'; got '0'/],
+    ['MAX_ACTIONS_PER_WINDOW', '100001', /MAX_ACTIONS_PER_WINDOW must be an integer from 1 to 100000/],
+    ['MAX_ACTIONS_PER_WINDOW', 'Unlimited', /MAX_ACTIONS_PER_WINDOW must be an integer/],
+    ['MAX_ACTIONS_PER_WINDOW', '2.5', /MAX_ACTIONS_PER_WINDOW must be an integer/],
+    ['ACTION_WINDOW_SECONDS', '59', /ACTION_WINDOW_SECONDS must be an integer from 60 to 604800/],
+    ['ACTION_WINDOW_SECONDS', 'unlimited', /ACTION_WINDOW_SECONDS must be an integer/],
   ])('fails when %s is %s', (name, value, message) => {
     expect(() => loadConfig({ ...COMPLETE, [name]: value })).toThrow(message);
   });
@@ -161,7 +175,11 @@ describe('the contract between construct and function', () => {
       scope: 'projects/fleet-prod-1234',
       excludedProjects: 'none',
       instanceGroupAction: 'abandon',
+      maxActionsPerWindow: SETTINGS.maxActionsPerWindow.default,
+      actionWindowSeconds: SETTINGS.actionWindowSeconds.default,
     });
+    expect(SETTINGS.maxActionsPerWindow.default).toBe(50);
+    expect(SETTINGS.actionWindowSeconds.default).toBe(3600);
   });
 
   it('carries every prop the function reads through to its variable', () => {
@@ -178,10 +196,14 @@ describe('the contract between construct and function', () => {
       enforcement: 'dry-run',
       exemptLabel: 'team_a=no-response',
       instanceGroupAction: 'contain-only',
+      maxActionsPerWindow: 7,
+      actionWindowSeconds: 900,
     });
     expect(loadConfig(env)).toEqual(
       expect.objectContaining({
         instanceGroupAction: 'contain-only',
+        maxActionsPerWindow: 7,
+        actionWindowSeconds: 900,
         exemptLabel: 'team_a=no-response',
         failureAction: 'suspend',
         enforcement: 'dry-run',
@@ -218,6 +240,24 @@ describe('the contract between construct and function', () => {
     expect(loadConfig(planEnvironment({ maxEventAgeSeconds: max })).maxEventAgeSeconds).toBe(max);
   });
 
+  it('accepts at the construct exactly the action budgets the function accepts', () => {
+    const { min, max } = SETTINGS.maxActionsPerWindow;
+    expect(loadConfig(planEnvironment({ maxActionsPerWindow: 'unlimited' })).maxActionsPerWindow).toBe('unlimited');
+    expect(loadConfig(planEnvironment({ maxActionsPerWindow: max })).maxActionsPerWindow).toBe(max);
+    expect(loadConfig(planEnvironment({ maxActionsPerWindow: min })).maxActionsPerWindow).toBe(min);
+    expect(() => planEnvironment({ maxActionsPerWindow: min - 1 })).toThrow(
+      /maxActionsPerWindow must be an integer from 1 to 100000, or 'unlimited', got 0/,
+    );
+    expect(() => planEnvironment({ maxActionsPerWindow: max + 1 })).toThrow(/maxActionsPerWindow/);
+    expect(() => loadConfig({ ...COMPLETE, MAX_ACTIONS_PER_WINDOW: String(max + 1) })).toThrow(/MAX_ACTIONS_PER_WINDOW/);
+    const window = SETTINGS.actionWindowSeconds;
+    expect(loadConfig(planEnvironment({ actionWindowSeconds: window.min })).actionWindowSeconds).toBe(window.min);
+    expect(() => planEnvironment({ actionWindowSeconds: window.min - 1 })).toThrow(
+      /actionWindowSeconds must be an integer from 60 to 604800/,
+    );
+    expect(() => loadConfig({ ...COMPLETE, ACTION_WINDOW_SECONDS: String(window.max + 1) })).toThrow(/ACTION_WINDOW_SECONDS/);
+  });
+
   it('keeps the Compute deadline of every function timeout inside the range the function accepts', () => {
     for (const timeout of [1, 3, 4, 59, 60, 80, 81, 540]) {
       const seconds = computeTimeoutFor(timeout);
@@ -243,7 +283,10 @@ describe('the contract between construct and function', () => {
       scope: 'folders/77',
       excludedProjects: 'none',
       instanceGroupAction: 'abandon',
+      maxActionsPerWindow: 'unlimited',
+      actionWindowSeconds: 60,
     });
     expect(Object.keys(env)).toEqual(FUNCTION_VARIABLES);
+    expect(env.MAX_ACTIONS_PER_WINDOW).toBe('unlimited');
   });
 });

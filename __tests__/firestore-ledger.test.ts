@@ -1,7 +1,8 @@
 import type { Firestore } from '@google-cloud/firestore';
 import { FirestoreDecisionLedger } from '../function/adapters/firestore-ledger';
 import { createFirestore } from '../function/clients';
-import { LEDGER_DECISIONS_COLLECTION, LEDGER_INSTANCES_COLLECTION } from '../function/contract';
+import { BudgetCounter, budgetWindow } from '../function/budget';
+import { LEDGER_BUDGET_COLLECTION, LEDGER_DECISIONS_COLLECTION, LEDGER_INSTANCES_COLLECTION } from '../function/contract';
 import { requestIdFor } from '../function/handler';
 import { LedgerRecord, ledgerDocumentId, ledgerKey } from '../function/ledger';
 import type { IntegrityReport } from '../function/parse';
@@ -158,5 +159,107 @@ describeWithEmulators('FirestoreDecisionLedger on the Firestore emulator', () =>
     );
     const head = await db.collection(LEDGER_INSTANCES_COLLECTION).doc(id).get();
     expect(head.data()).toEqual(expect.objectContaining({ newestBoot: '10' }));
+  });
+
+  describe('with an action budget', () => {
+    /** A ledger whose clock the test sets: each test counts in a window of its own. */
+    let now = new Date();
+    let budgeted: FirestoreDecisionLedger;
+    beforeAll(() => {
+      budgeted = new FirestoreDecisionLedger(
+        async () => db,
+        () => now,
+      );
+    });
+    const stop = (report: IntegrityReport, messageId: string, limit: number) =>
+      budgeted.record(
+        { report, proposed: STOP, fingerprint: 'fp-a', requestIdFor: (a) => requestIdFor(messageId, a) },
+        { limit, windowSeconds: 3600 },
+      );
+    const windowDoc = async (at: Date) =>
+      (await db.collection(LEDGER_BUDGET_COLLECTION).doc(budgetWindow(at.getTime(), 3600).id).get()).data() as BudgetCounter | undefined;
+
+    it('never counts more than the budget, however many instances claim a slot at once', async () => {
+      now = new Date('2026-11-23T01:10:00.000Z');
+      const reports = Array.from({ length: 12 }, () => reportFor(freshId()));
+      const results = await Promise.all(reports.map((r, i) => stop(r, `msg-par-${i}`, 5)));
+      const statuses = results.map((r) => r.budget?.status);
+      process.stdout.write(`budget: 12 concurrent stops against a budget of 5 → ${JSON.stringify(statuses)}\n`);
+      expect(statuses.filter((s) => s === 'counted')).toHaveLength(5);
+      expect(statuses.filter((s) => s === 'exhausted')).toHaveLength(7);
+      expect(results.filter((r) => r.decision.action === 'stop')).toHaveLength(5);
+      expect(await windowDoc(now)).toEqual(
+        expect.objectContaining({
+          count: 5,
+          total: 5,
+          limit: 5,
+          windowStart: '2026-11-23T01:00:00.000Z',
+          windowEnd: '2026-11-23T02:00:00.000Z',
+        }),
+      );
+      const held = await Promise.all(
+        results
+          .map((r, i) => [r, reports[i]!] as const)
+          .filter(([r]) => r.budget?.status === 'exhausted')
+          .map(async ([, report]) =>
+            (
+              await db
+                .collection(LEDGER_DECISIONS_COLLECTION)
+                .doc(ledgerDocumentId(ledgerKey(report)))
+                .get()
+            ).data(),
+          ),
+      );
+      expect(held.every((d) => d?.outcome === 'held' && d.budgetWindow === undefined)).toBe(true);
+    });
+
+    it('counts a redelivered stop once, and only reads the full window for a held one', async () => {
+      now = new Date('2026-11-23T02:10:00.000Z');
+      const first = reportFor(freshId());
+      expect((await stop(first, 'msg-r1', 1)).budget?.status).toBe('counted');
+      expect((await stop(first, 'msg-r1', 1)).budget).toEqual({ status: 'already-counted', windowId: '3600s-2026-11-23T02:00:00.000Z' });
+      const before = await windowDoc(now);
+      const second = reportFor(freshId());
+      expect((await stop(second, 'msg-r2', 1)).budget?.status).toBe('exhausted');
+      expect((await stop(second, 'msg-r2', 1)).budget?.status).toBe('exhausted');
+      expect(await windowDoc(now)).toEqual(before);
+      expect(before).toEqual(expect.objectContaining({ count: 1, total: 1, filledAt: '2026-11-23T02:10:00.000Z' }));
+    });
+
+    it('counts a held stop in the next window, where it comes back', async () => {
+      now = new Date('2026-11-23T03:59:00.000Z');
+      expect((await stop(reportFor(freshId()), 'msg-n1', 1)).budget?.status).toBe('counted');
+      const held = reportFor(freshId());
+      expect((await stop(held, 'msg-n2', 1)).budget?.status).toBe('exhausted');
+      now = new Date('2026-11-23T04:00:30.000Z');
+      const again = await stop(held, 'msg-n2', 1);
+      expect(again).toEqual(
+        expect.objectContaining({ decision: STOP, note: 'new', budget: expect.objectContaining({ status: 'counted', used: 1 }) }),
+      );
+      const stored = (
+        await db
+          .collection(LEDGER_DECISIONS_COLLECTION)
+          .doc(ledgerDocumentId(ledgerKey(held)))
+          .get()
+      ).data();
+      expect(stored).toEqual(
+        expect.objectContaining({
+          outcome: 'pending',
+          budgetWindow: '3600s-2026-11-23T04:00:00.000Z',
+          heldSince: '2026-11-23T03:59:00.000Z',
+        }),
+      );
+    });
+
+    it('never touches the window for a relearn', async () => {
+      now = new Date('2026-11-23T05:10:00.000Z');
+      const r = await budgeted.record(
+        { report: reportFor(freshId()), proposed: RELEARN, fingerprint: 'fp-a', requestIdFor: (a) => requestIdFor('msg-rl', a) },
+        { limit: 1, windowSeconds: 3600 },
+      );
+      expect(r.decision).toEqual(RELEARN);
+      expect(r.budget).toBeUndefined();
+      expect(await windowDoc(now)).toBeUndefined();
+    });
   });
 });

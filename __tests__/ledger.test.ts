@@ -313,6 +313,36 @@ describe('reconcile', () => {
     expect(again).toEqual(expect.objectContaining({ decision: STOP, alreadyDone: false, note: 'repeat', requestId: first.requestId }));
   });
 
+  it('decides a stop held for want of budget again when it comes back: a baseline recorded meanwhile makes it a relearn', () => {
+    const first = reconcile(input({ messageId: 'msg-h', fingerprint: 'fp-a', proposed: STOP }));
+    const held: LedgerRecord = { ...first.record, outcome: 'held', heldSince: NOW };
+    const again = reconcile(input({ messageId: 'msg-h', fingerprint: 'fp-a', proposed: RELEARN, existing: held }));
+    expect(again).toEqual(
+      expect.objectContaining({ decision: RELEARN, alreadyDone: false, note: 'new', requestId: requestIdFor('msg-h', 'relearn') }),
+    );
+    expect(again.record).toEqual(
+      expect.objectContaining({ outcome: 'pending', decision: RELEARN, heldSince: NOW, fingerprints: ['fp-a'] }),
+    );
+  });
+
+  it('decides a held stop again as a stop, under the same request id, when nothing changed', () => {
+    const first = reconcile(input({ messageId: 'msg-h', fingerprint: 'fp-a', proposed: STOP }));
+    const again = reconcile(
+      input({ messageId: 'msg-h', fingerprint: 'fp-a', proposed: STOP, existing: { ...first.record, outcome: 'held' } }),
+    );
+    expect(again).toEqual(expect.objectContaining({ decision: STOP, alreadyDone: false, requestId: first.requestId }));
+    expect(again.record.outcome).toBe('pending');
+  });
+
+  it('calls a different report about the boot of a held stop a conflict: holding keeps the measurements known', () => {
+    const first = reconcile(input({ messageId: 'msg-h', fingerprint: 'fp-a', proposed: STOP }));
+    const forged = reconcile(
+      input({ messageId: 'msg-f', fingerprint: 'fp-b', proposed: RELEARN, existing: { ...first.record, outcome: 'held', heldSince: NOW } }),
+    );
+    expect(forged).toEqual(expect.objectContaining({ decision: CONFLICT_STOP, note: 'conflict', alreadyDone: false }));
+    expect(forged.record).toEqual(expect.objectContaining({ conflict: true, outcome: 'pending', fingerprints: ['fp-a', 'fp-b'] }));
+  });
+
   it.each([
     ['7', undefined, '7'],
     ['10', '9', '10'],

@@ -60,6 +60,8 @@ describe('the published package', () => {
         'dist/bundle/function.zip',
         'dist/bundle/manifest.json',
         'dist/bin/integrity-baselines.js',
+        'dist/bin/integrity-budget.js',
+        'dist/bin/commands.js',
       ]),
     );
     const unexpected = files.filter(
@@ -140,6 +142,16 @@ describe('the published package', () => {
     const bad = spawnSync('npx', ['integrity-baselines', 'capture', '--frob'], { cwd: consumer.dir, encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/unknown option '--frob'/);
+  });
+
+  it('runs the integrity-budget bin through npx, sharing one bundle with integrity-baselines', () => {
+    expect(inConsumer(consumer, 'npx', ['integrity-budget', '--help'])).toMatch(/^usage: integrity-budget <command>/m);
+    const bad = spawnSync('npx', ['integrity-budget', 'reset', '--project', 'fleet-prod-1234'], { cwd: consumer.dir, encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/reset needs --reason TEXT/);
+    const bins = report.files.filter((f) => f.path.startsWith('dist/bin/'));
+    // The Firestore client is bundled once, in commands.js; each bin is a few bytes.
+    expect(bins.filter((f) => f.size > 10_000).map((f) => f.path)).toEqual(['dist/bin/commands.js']);
   });
 
   it.each(examples)('synthesizes examples/%s from the package', (example) => {

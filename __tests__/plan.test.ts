@@ -204,6 +204,8 @@ describe('the synthesized plan', () => {
         SCOPE: `projects/${PROJECT}`,
         EXCLUDED_PROJECTS: 'none',
         INSTANCE_GROUP_ACTION: 'abandon',
+        MAX_ACTIONS_PER_WINDOW: '50',
+        ACTION_WINDOW_SECONDS: '3600',
       });
     });
 

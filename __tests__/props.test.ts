@@ -31,6 +31,8 @@ describe('IntegrityResponder props', () => {
       maxDeliveryAttempts: 20,
       notificationChannels: [],
       instanceGroupAction: 'abandon',
+      maxActionsPerWindow: 50,
+      actionWindowSeconds: 3600,
       enableApis: false,
       iamPropagationSeconds: 120,
       labels: {},
@@ -49,6 +51,13 @@ describe('IntegrityResponder props', () => {
   it('accepts an exemption label as key=value, the value possibly empty', () => {
     expect(resolveProps({ ...base, exemptLabel: 'ops_hold=keep-running' }).exemptLabel).toBe('ops_hold=keep-running');
     expect(resolveProps({ ...base, exemptLabel: 'ops-hold=' }).exemptLabel).toBe('ops-hold=');
+  });
+
+  it("accepts an action budget from 1 to 100000 per window, or 'unlimited'", () => {
+    expect(resolveProps({ ...base, maxActionsPerWindow: 1, actionWindowSeconds: 60 })).toEqual(
+      expect.objectContaining({ maxActionsPerWindow: 1, actionWindowSeconds: 60 }),
+    );
+    expect(resolveProps({ ...base, maxActionsPerWindow: 'unlimited' }).maxActionsPerWindow).toBe('unlimited');
   });
 
   it('leaves availableCpu unset and concurrency at 1 by default', () => {
@@ -186,6 +195,18 @@ describe('IntegrityResponder props', () => {
     ['exemptLabel has uppercase', { exemptLabel: 'Integrity-Response=exempt' }, /exemptLabel must match/],
     ['exemptLabel key starts with a digit', { exemptLabel: '1key=exempt' }, /exemptLabel must match/],
     ['exemptLabel value is too long', { exemptLabel: `key=${'v'.repeat(64)}` }, /exemptLabel must match/],
+    [
+      'maxActionsPerWindow is 0 (not a way to turn the limit off)',
+      { maxActionsPerWindow: 0 },
+      /maxActionsPerWindow must be an integer from 1 to 100000, or 'unlimited', got 0/,
+    ],
+    ['maxActionsPerWindow is a fraction', { maxActionsPerWindow: 2.5 }, /maxActionsPerWindow must be an integer .*got 2.5/],
+    ['maxActionsPerWindow is another word', { maxActionsPerWindow: 'none' as never }, /maxActionsPerWindow .*or 'unlimited', got 'none'/],
+    [
+      'actionWindowSeconds is below a minute',
+      { actionWindowSeconds: 30 },
+      /actionWindowSeconds must be an integer from 60 to 604800, got 30/,
+    ],
     ['firestoreLocationId has uppercase', { firestoreLocationId: 'US-Central1' }, /firestoreLocationId must match/],
     ['a label key starts with a digit', { labels: { '1team': 'x' } }, /labels key must match/],
     ['a label value has uppercase', { labels: { team: 'Platform' } }, /labels\['team'\] must match/],

@@ -1,44 +1,27 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { baselineDocument, DEFAULT_BASELINE_COLLECTION } from '../function/baseline';
 import { IntegrityReport, parseMessage } from '../function/parse';
 import { COLLECTION_ID, DATABASE_ID, DEFAULT_NAME_PREFIX, dedicatedDatabaseId } from '../function/contract';
+import {
+  CliError,
+  Io,
+  UsageError,
+  credentialsHint,
+  describeError,
+  parseOptions,
+  runAsCommand,
+  timeoutSeconds,
+  withDeadline,
+} from './common';
+
+export { CliError, UsageError, describeError } from './common';
+export type { Io } from './common';
 
 /** What the tool is called on the command line. */
 export const BIN = 'integrity-baselines';
 
-/** How long a write may take before the tool gives up, seconds. */
-const DEFAULT_TIMEOUT_SECONDS = 60;
-
 /** Database the example stack creates: what `--database` defaults to. */
 const DEFAULT_DATABASE = dedicatedDatabaseId(DEFAULT_NAME_PREFIX);
-
-/** A mistake in how the tool was called: the usage is printed and the exit code is 2. */
-export class UsageError extends Error {
-  constructor(
-    message: string,
-    readonly usage: string,
-  ) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
-
-/** A failure of the work itself, worded as a sentence that says what to do: exit code 1. */
-export class CliError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CliError';
-  }
-}
-
-/** Where the tool writes; injectable so tests can read what it printed. */
-export interface Io {
-  readonly stdout: (text: string) => void;
-  readonly stderr: (text: string) => void;
-  readonly readStdin: () => string;
-  readonly env: NodeJS.ProcessEnv;
-}
 
 const TOP_USAGE = `usage: ${BIN} <command> [options]
 
@@ -71,28 +54,6 @@ options:
 Writes with Application Default Credentials (gcloud auth application-default login), or to
 the emulator named by FIRESTORE_EMULATOR_HOST. Exit codes: 0 done, 1 failed, 2 usage error.
 `;
-
-type Flags = Record<string, { type: 'string' | 'boolean'; short?: string }>;
-
-function parse(
-  args: string[],
-  flags: Flags,
-  usage: string,
-): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
-  try {
-    const { values, positionals } = parseArgs({
-      args,
-      options: { ...flags, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: true,
-      strict: true,
-    });
-    return { values: values as Record<string, string | boolean | undefined>, positionals };
-  } catch (e) {
-    // parseArgs words its errors for programmers ("Unknown option '--x'. To specify a positional…").
-    const message = describeError(e).split('. ')[0]!;
-    throw new UsageError(message.replace(/^Unknown option/, 'unknown option').replace(/^Option/, 'option'), usage);
-  }
-}
 
 function readInput(file: string, io: Io): string {
   if (file === '-') return io.readStdin();
@@ -140,7 +101,7 @@ function lateBootEntry(text: string, file: string): Entry {
 }
 
 async function capture(args: string[], io: Io): Promise<void> {
-  const { values, positionals } = parse(
+  const { values, positionals } = parseOptions(
     args,
     {
       'dry-run': { type: 'boolean' },
@@ -169,10 +130,7 @@ async function capture(args: string[], io: Io): Promise<void> {
   if (!COLLECTION_ID.test(collection))
     throw new UsageError(`--collection must be a top-level collection id, got '${collection}'`, CAPTURE_USAGE);
 
-  const timeoutSeconds = Number(values.timeout ?? DEFAULT_TIMEOUT_SECONDS);
-  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 600) {
-    throw new UsageError(`--timeout must be a whole number of seconds from 1 to 600, got '${String(values.timeout)}'`, CAPTURE_USAGE);
-  }
+  const seconds = timeoutSeconds(values.timeout, CAPTURE_USAGE);
 
   const where = file === '-' ? 'standard input' : file;
   const report = lateBootReport(lateBootEntry(readInput(file, io), file), where);
@@ -189,26 +147,13 @@ async function capture(args: string[], io: Io): Promise<void> {
   const target = `${path} in project ${project}${io.env.FIRESTORE_EMULATOR_HOST ? ` on the emulator at ${io.env.FIRESTORE_EMULATOR_HOST}` : ''}`;
   const { createFirestore } = await import('../function/clients.js');
   const db = await createFirestore({ firestoreDatabase: database, projectId: project });
-  let timer: NodeJS.Timeout | undefined;
   try {
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new CliError(
-              `Firestore did not answer within ${timeoutSeconds} s writing ${target}; check the network, FIRESTORE_EMULATOR_HOST and your credentials`,
-            ),
-          ),
-        timeoutSeconds * 1000,
-      );
-    });
-    await Promise.race([db.collection(collection).doc(doc.id).create(doc.data), deadline]);
+    await withDeadline(db.collection(collection).doc(doc.id).create(doc.data), seconds, `writing ${target}`);
   } catch (e) {
     if (e instanceof CliError) throw e;
     if ((e as { code?: unknown }).code === 6) throw new CliError(`a baseline with these measurements already exists: ${path}`);
     throw new CliError(`could not write ${target}: ${describeError(e)}${credentialsHint(e)}`);
   } finally {
-    clearTimeout(timer);
     // Closing may fail for the same reason the write did; the write's error is the one to report.
     await Promise.race([db.terminate().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
   }
@@ -223,30 +168,6 @@ function lateBootReport(entry: Entry, where: string): IntegrityReport {
     throw new CliError(`the late-boot entry in ${where} is not a Shielded VM integrity report: ${parsed.reason}`);
   if (parsed.report.kind !== 'lateBoot') throw new CliError(`the entry in ${where} is not a late-boot report`);
   return parsed.report;
-}
-
-const CREDENTIALS =
-  /credential|Could not load the default|invalid_grant|Unable to read the credential|UNAUTHENTICATED|unauthorized_client/i;
-
-function credentialsHint(e: unknown): string {
-  return CREDENTIALS.test(describeError(e))
-    ? "; set up Application Default Credentials with 'gcloud auth application-default login' or GOOGLE_APPLICATION_CREDENTIALS"
-    : '';
-}
-
-/** Turns anything thrown into readable text: never `[object Object]`. */
-export function describeError(e: unknown): string {
-  // Duck-typed: errors from another realm (a VM context, a worker) fail `instanceof Error`.
-  if (typeof e === 'object' && e !== null) {
-    const o = e as { message?: unknown; detail?: unknown; details?: unknown };
-    for (const v of [o.message, o.detail, o.details]) if (typeof v === 'string' && v !== '') return v;
-    try {
-      return JSON.stringify(e);
-    } catch {
-      return Object.prototype.toString.call(e);
-    }
-  }
-  return String(e);
 }
 
 /** Runs the tool; resolves to the process exit code. */
@@ -278,13 +199,4 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
 }
 
-if (require.main === module) {
-  const io: Io = {
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
-    readStdin: () => readFileSync(0, 'utf8'),
-    env: process.env,
-  };
-  // Exit explicitly: a Google client that gave up on an unreachable server may still hold sockets.
-  void run(process.argv.slice(2), io).then((code) => process.exit(code));
-}
+if (require.main === module) runAsCommand(run);

@@ -31,6 +31,7 @@ export function createHandlerDeps(config: Config, logger: Logger): HandlerDeps {
     enforcement: config.enforcement,
     exemptLabel: config.exemptLabel,
     instanceGroupAction: config.instanceGroupAction,
+    actionBudget: { limit: config.maxActionsPerWindow, windowSeconds: config.actionWindowSeconds },
     baselines: new FirestoreBaselineStore(
       lazy(() => createFirestore(config)),
       config.baselineCollection,

@@ -1,4 +1,12 @@
-import { FUNCTION_VARIABLES, FunctionSettings, NO_EXCLUDED_PROJECTS, OPTIONAL_VARIABLES, SETTINGS, settingProblem } from './contract';
+import {
+  FUNCTION_VARIABLES,
+  FunctionSettings,
+  NO_EXCLUDED_PROJECTS,
+  OPTIONAL_VARIABLES,
+  SETTINGS,
+  settingProblem,
+  settingValue,
+} from './contract';
 import type { ResponseMode } from './decide';
 
 export { COLLECTION_ID, DATABASE_ID } from './contract';
@@ -58,7 +66,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
     const problem = settingProblem(setting, raw);
     if (problem !== undefined) problems.push(`${setting.env} ${problem}; got '${raw}'`);
-    values[key] = setting.kind === 'integer' ? Number(raw) : raw;
+    values[key] = settingValue(setting, raw);
   }
   if (
     typeof values.scope === 'string' &&

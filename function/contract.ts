@@ -37,6 +37,13 @@ export function dedicatedLedgerDatabaseId(namePrefix: string): string {
 export const LEDGER_DECISIONS_COLLECTION = 'integrity_decisions';
 /** Collection of the ledger holding one document per instance: the newest boot recorded for it. */
 export const LEDGER_INSTANCES_COLLECTION = 'integrity_instances';
+/**
+ * Collection of the ledger holding one document per window of the action budget: how many
+ * stops and suspends were counted in it (see `budget.ts`).
+ */
+export const LEDGER_BUDGET_COLLECTION = 'integrity_budget';
+/** What `MAX_ACTIONS_PER_WINDOW` says to turn the action budget off. */
+export const UNLIMITED = 'unlimited';
 
 /** Default `exemptLabel`: a VM carrying this label is never stopped, suspended or relearned. */
 export const DEFAULT_EXEMPT_LABEL = 'integrity-response=exempt';
@@ -138,6 +145,13 @@ export interface FunctionSettings {
   readonly exemptLabel: string;
   /** `abandon`: a member of a managed instance group leaves it before it is contained; `contain-only`: not. */
   readonly instanceGroupAction: InstanceGroupAction;
+  /**
+   * Stops and suspends allowed per window across the whole responder, counted in the ledger;
+   * beyond it a failed VM is left running and its event redelivered. `unlimited` turns it off.
+   */
+  readonly maxActionsPerWindow: number | typeof UNLIMITED;
+  /** Length of the fixed windows the action budget is counted in, seconds. */
+  readonly actionWindowSeconds: number;
 }
 
 /** A setting whose value must be one of a list. */
@@ -157,6 +171,15 @@ export interface IntegerSetting {
   readonly default: number;
 }
 
+/** An integer setting with inclusive bounds that also takes the word `unlimited`, meaning no bound at all. */
+export interface LimitSetting {
+  readonly kind: 'limit';
+  readonly env: string;
+  readonly min: number;
+  readonly max: number;
+  readonly default: number;
+}
+
 /** A string setting that must match a pattern; `hint` says in words what the pattern allows. */
 export interface PatternSetting {
   readonly kind: 'pattern';
@@ -169,11 +192,13 @@ export interface PatternSetting {
 
 type SettingFor<V> = [V] extends [number]
   ? IntegerSetting
-  : [V] extends [string]
-    ? string extends V
-      ? PatternSetting
-      : EnumSetting<V>
-    : never;
+  : [V] extends [number | typeof UNLIMITED]
+    ? LimitSetting
+    : [V] extends [string]
+      ? string extends V
+        ? PatternSetting
+        : EnumSetting<V>
+      : never;
 
 /** Every function setting: its variable, what it accepts, its default. */
 export const SETTINGS: { readonly [K in keyof FunctionSettings]-?: SettingFor<FunctionSettings[K]> } = {
@@ -220,6 +245,8 @@ export const SETTINGS: { readonly [K in keyof FunctionSettings]-?: SettingFor<Fu
     default: DEFAULT_EXEMPT_LABEL,
   },
   instanceGroupAction: { kind: 'enum', env: 'INSTANCE_GROUP_ACTION', values: INSTANCE_GROUP_ACTIONS, default: 'abandon' },
+  maxActionsPerWindow: { kind: 'limit', env: 'MAX_ACTIONS_PER_WINDOW', min: 1, max: 100000, default: 50 },
+  actionWindowSeconds: { kind: 'integer', env: 'ACTION_WINDOW_SECONDS', min: 60, max: 604800, default: 3600 },
 };
 
 /** Variables the function reads that the construct never sets (tests, demos, private endpoints). */
@@ -245,7 +272,10 @@ export function functionEnvironment(settings: FunctionSettings): Record<string, 
 }
 
 /** Why a raw value does not satisfy a setting, or undefined when it does. */
-export function settingProblem(setting: EnumSetting<string> | IntegerSetting | PatternSetting, raw: string): string | undefined {
+export function settingProblem(
+  setting: EnumSetting<string> | IntegerSetting | LimitSetting | PatternSetting,
+  raw: string,
+): string | undefined {
   switch (setting.kind) {
     case 'enum':
       return setting.values.includes(raw) ? undefined : `must be one of ${setting.values.join(', ')}`;
@@ -255,7 +285,18 @@ export function settingProblem(setting: EnumSetting<string> | IntegerSetting | P
         ? undefined
         : `must be an integer from ${setting.min} to ${setting.max}`;
     }
+    case 'limit': {
+      const n = Number(raw);
+      return raw === UNLIMITED || (/^[0-9]+$/.test(raw) && n >= setting.min && n <= setting.max)
+        ? undefined
+        : `must be an integer from ${setting.min} to ${setting.max}, or '${UNLIMITED}'`;
+    }
     case 'pattern':
       return setting.pattern.test(raw) ? undefined : `must be ${setting.hint}`;
   }
+}
+
+/** The value of a setting read from its variable, once {@link settingProblem} found none. */
+export function settingValue(setting: EnumSetting<string> | IntegerSetting | LimitSetting | PatternSetting, raw: string): string | number {
+  return setting.kind === 'integer' || (setting.kind === 'limit' && raw !== UNLIMITED) ? Number(raw) : raw;
 }

@@ -56,7 +56,9 @@ export type Decision =
   | { readonly action: 'stop'; readonly reason: 'not-known-good' | 'policy-failed' | 'stale-event-fail-closed' | 'conflicting-reports' }
   | { readonly action: 'alert'; readonly reason: 'stale-event-fail-open' }
   /** The VM carries the exemption label: nothing is done to it, `wouldHave` says what would have been. */
-  | { readonly action: 'none'; readonly reason: 'exempt'; readonly wouldHave: 'stop' | 'suspend' | 'relearn' };
+  | { readonly action: 'none'; readonly reason: 'exempt'; readonly wouldHave: 'stop' | 'suspend' | 'relearn' }
+  /** The action budget is exhausted: the VM is left running and the event redelivered. */
+  | { readonly action: 'none'; readonly reason: 'budget-exhausted'; readonly wouldHave: FailureAction };
 
 /** True when a report would be acted on (not ignored) in this mode. */
 function actsOn(report: IntegrityReport, mode: ResponseMode): boolean {

@@ -13,6 +13,7 @@ import {
   needsBaselineLookup,
 } from './decide';
 import { IntegrityReport, parseMessage } from './parse';
+import { ActionBudget, ActionHeldError, BudgetNote } from './budget';
 import { LedgerKey, LedgerNote, Reconciled, ledgerKey } from './ledger';
 import { GroupAction, groupPath, parseCreatedBy } from './instance-group';
 import { DEFAULT_EXEMPT_LABEL, SETTINGS, Scope, parseExemptLabel } from './contract';
@@ -70,6 +71,12 @@ export interface HandlerDeps {
   readonly abandonTimeoutSeconds?: number;
   /** How long one delivery watches the group let go of the VM after an abandon, ms. */
   readonly abandonSettleMs?: number;
+  /**
+   * The blast-radius limit: stops and suspends per window across the responder, counted in the
+   * ledger. Beyond it the VM is left running, a CRITICAL line says so and the event is not
+   * acknowledged (redelivered until the window frees or the budget is reset). Absent: no limit.
+   */
+  readonly actionBudget?: ActionBudget;
   /** Clock, for tests. */
   readonly now?: () => number;
 }
@@ -117,6 +124,8 @@ export async function handleMessage(data: unknown, deps: HandlerDeps, context: E
   try {
     return await act(report, deps, context);
   } catch (e) {
+    // Its CRITICAL decision line is written: one line per held delivery.
+    if (e instanceof ActionHeldError) throw e;
     const error = e instanceof Error ? e.message : String(e);
     const pending = e instanceof AbandonPendingError ? { instanceGroup: e.group, groupAction: 'abandon-pending' } : {};
     logger.log(
@@ -184,6 +193,9 @@ async function act(report: IntegrityReport, deps: HandlerDeps, context: EventCon
     eventId: context.id,
     ageSeconds: age,
   });
+  if (decision.reason === 'budget-exhausted' && outcome.budget?.status === 'exhausted') {
+    throw new ActionHeldError(report.instance.id, outcome.budget.window.end);
+  }
   return { status: 'decided', decision, instanceFound: outcome.instanceFound };
 }
 
@@ -208,6 +220,8 @@ interface ActionOutcome {
   groupNote?: string;
   /** Seconds since the first abandon, when the VM is contained inside its group anyway. */
   abandonAgeSeconds?: number;
+  /** What the action budget made of a stop or suspend. */
+  budget?: BudgetNote;
 }
 
 /**
@@ -241,20 +255,27 @@ async function actOn(
       return { action: 'none', reason: 'exempt', wouldHave: proposed.action === 'stop' ? configured : 'relearn' };
     }
   }
-  const recorded = await deps.ledger.record({
-    report,
-    proposed,
-    fingerprint: fingerprint(report.actualMeasurements),
-    // A suspend is another request than a stop: its id differs.
-    requestIdFor: (action) => requestIdFor(context.id, action === 'stop' ? configured : action),
-    containment: configured,
-    ...(dryRun && { dryRun: true }),
-  });
+  const recorded = await deps.ledger.record(
+    {
+      report,
+      proposed,
+      fingerprint: fingerprint(report.actualMeasurements),
+      // A suspend is another request than a stop: its id differs.
+      requestIdFor: (action) => requestIdFor(context.id, action === 'stop' ? configured : action),
+      containment: configured,
+      ...(dryRun && { dryRun: true }),
+    },
+    // A VM that no longer exists is not stopped: it takes no slot of the budget.
+    current === undefined ? undefined : deps.actionBudget,
+  );
   let decision = recorded.decision;
   out.containment = recorded.containment;
   out.ledger = recorded.note;
   out.requestId = recorded.requestId;
   out.alreadyDone = recorded.alreadyDone;
+  out.budget = recorded.budget;
+  // Held for want of budget: nothing is done to the VM; the caller logs it and fails the event.
+  if (decision.reason === 'budget-exhausted') return decision;
   if (recorded.alreadyDone) {
     out.operation = recorded.record.operation;
     out.operationStatus = recorded.record.operationStatus;
@@ -421,6 +442,11 @@ const DECISION_LINES: Record<
     // Worded in logDecision, which knows the label and what would have been done.
     text: (who) => `Instance ${who} is exempt`,
   },
+  'budget-exhausted': {
+    severity: 'CRITICAL',
+    // Worded in logDecision, which knows the budget and what would have been done.
+    text: (who) => `Action budget exhausted for ${who}`,
+  },
   'withdrawn-after-conflict': {
     severity: 'WARNING',
     text: (who) => `Relearn of ${who} withdrawn: a conflicting report for the same boot was recorded`,
@@ -453,6 +479,7 @@ function logDecision(
     : decision.action === 'relearn'
       ? 'relearning the integrity policy'
       : `${groupPrefix(extra)}${containing}`;
+  const { budget } = extra;
   const text =
     decision.reason === 'exempt'
       ? `Instance ${who} is exempt (label ${extra.exemptLabel ?? DEFAULT_EXEMPT_LABEL}): NOT ${
@@ -460,7 +487,9 @@ function logDecision(
             ? 'relearning its integrity policy though its measurements are known good'
             : `${decision.wouldHave === 'suspend' ? 'suspending' : 'stopping'} it though its integrity is not vetted`
         }`
-      : line.text(who, age, acting);
+      : decision.reason === 'budget-exhausted' && budget?.status === 'exhausted'
+        ? heldText(who, budget, extra.dryRun)
+        : line.text(who, age, acting);
   // A member contained inside its group may be recreated by it: always CRITICAL, dry run included.
   const decided = extra.groupAction === 'contain-only' || extra.groupAction === 'abandon-timeout' ? 'CRITICAL' : line.severity;
   const wouldDo =
@@ -489,7 +518,8 @@ function logDecision(
     containment: decision.action === 'stop' ? extra.containment : undefined,
     dryRun: extra.dryRun ? true : undefined,
     reason: decision.reason,
-    wouldHave: decision.reason === 'exempt' ? decision.wouldHave : undefined,
+    wouldHave: decision.reason === 'exempt' || decision.reason === 'budget-exhausted' ? decision.wouldHave : undefined,
+    ...budgetFields(budget),
     exemptLabel: extra.exemptLabel,
     instanceGroup: extra.instanceGroup,
     groupAction: extra.groupAction,
@@ -522,6 +552,37 @@ function groupPrefix(extra: ActionOutcome): string {
       return `its created-by names managed instance group ${g}, which may recreate it (instanceGroupAction contain-only); `;
     case 'abandon-timeout':
       return `managed instance group ${g} still lists it ${extra.abandonAgeSeconds ?? '?'} s after it was asked to abandon it, which may recreate it; `;
+  }
+}
+
+/** The message of an action held for want of budget. */
+function heldText(who: string, budget: Extract<BudgetNote, { status: 'exhausted' }>, dryRun: boolean): string {
+  const state = `${budget.used} of ${budget.limit} stops and suspends per ${budget.window.seconds} s used; the window frees at ${budget.window.end}`;
+  const action = budget.wouldHave === 'suspend' ? ['suspend', 'suspending'] : ['stop', 'stopping'];
+  const not = dryRun
+    ? `Dry run: action budget exhausted (${state}): would NOT ${action[0]}`
+    : `Action budget exhausted (${state}): NOT ${action[1]}`;
+  return `${not} ${who}, reason ${budget.heldReason}; the VM is left running and the event will be redelivered`;
+}
+
+/** The decision line's fields about the action budget. */
+function budgetFields(budget: BudgetNote | undefined): Record<string, unknown> {
+  switch (budget?.status) {
+    case undefined:
+      return {};
+    case 'already-counted':
+      return { budget: budget.status, budgetWindow: budget.windowId };
+    case 'counted':
+    case 'exhausted':
+      return {
+        budget: budget.status,
+        budgetUsed: budget.used,
+        budgetLimit: budget.limit,
+        budgetWindowSeconds: budget.window.seconds,
+        budgetWindow: budget.window.id,
+        budgetFreesAt: budget.window.end,
+        ...(budget.status === 'exhausted' && { heldReason: budget.heldReason, retry: true }),
+      };
   }
 }
 

@@ -1,3 +1,4 @@
+import type { BudgetNote } from './budget';
 import type { Decision, FailureAction } from './decide';
 import type { IntegrityReport, ReportKind } from './parse';
 
@@ -57,8 +58,11 @@ export interface LedgerRecord {
   readonly decision: RecordedDecision;
   /** Compute request id of the action: a repeat of it is a no-op at the API. */
   readonly requestId: string;
-  /** `pending` until the action's operation is DONE without error. */
-  readonly outcome: 'pending' | 'done';
+  /**
+   * `pending` until the action's operation is DONE without error; `held` when a stop or suspend
+   * found the action budget exhausted and nothing was done (the next delivery decides again).
+   */
+  readonly outcome: 'pending' | 'done' | 'held';
   readonly operation?: string;
   readonly operationStatus?: string;
   /** Operations of this action that finished in error, each retried under a new request id. */
@@ -71,6 +75,10 @@ export interface LedgerRecord {
   readonly groupAbandon?: GroupAbandon;
   readonly recordedAt: string;
   readonly completedAt?: string;
+  /** The action budget's window this stop or suspend was counted in: it is never counted again. */
+  readonly budgetWindow?: string;
+  /** When the action was first held for want of budget. */
+  readonly heldSince?: string;
 }
 
 /** How a report relates to what the ledger already holds. */
@@ -90,6 +98,8 @@ export interface Reconciled {
   readonly record: LedgerRecord;
   /** Newest boot of the instance after this report, to write next to the records. */
   readonly newestBoot: string;
+  /** What the action budget made of a stop or suspend (absent without a budget, and for other decisions). */
+  readonly budget?: BudgetNote;
 }
 
 /** The ledger key of a report. */
@@ -127,7 +137,10 @@ function fromRecord(d: RecordedDecision): Decision {
     case 'relearn':
       return { action: 'relearn', reason: 'known-good', baselineId: d.baselineId ?? '' };
     default:
-      return { action: 'none', reason: d.reason as Exclude<Extract<Decision, { action: 'none' }>['reason'], 'exempt'> };
+      return {
+        action: 'none',
+        reason: d.reason as Exclude<Extract<Decision, { action: 'none' }>['reason'], 'exempt' | 'budget-exhausted'>,
+      };
   }
 }
 
@@ -163,6 +176,9 @@ export interface ReconcileInput {
  *   has reported for itself); a failure of an older boot still stops.
  * - The same report again (a redelivery) repeats the recorded decision with the recorded
  *   request id; once that action completed, nothing is done again.
+ * - A report whose stop was held for want of budget (`outcome: 'held'`, nothing done) is decided
+ *   again when it comes back; its measurements stayed recorded, so a different report about the
+ *   same boot meanwhile is still a conflict.
  */
 export function reconcile(input: ReconcileInput): Reconciled {
   const { report, fingerprint, existing } = input;
@@ -207,6 +223,13 @@ export function reconcile(input: ReconcileInput): Reconciled {
       };
     }
     if (!seen) return fresh(input, key, newestBoot, olderBoot);
+    if (existing.outcome === 'held') {
+      // Held for want of budget, nothing was done: decide again, as if new (a baseline recorded
+      // meanwhile makes it a relearn), keeping what the ledger knows about the key.
+      const again = fresh(input, key, newestBoot, olderBoot);
+      const { recordedAt, heldSince } = existing;
+      return { ...again, record: { ...again.record, fingerprints, recordedAt, ...(heldSince !== undefined && { heldSince }) } };
+    }
     // The same report again.
     if (existing.decision.action === 'relearn' && existing.outcome === 'pending' && olderBoot) {
       const record: LedgerRecord = { ...existing, decision: { action: 'none', reason: 'older-boot' }, outcome: 'done' };

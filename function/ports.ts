@@ -1,3 +1,4 @@
+import type { ActionBudget } from './budget';
 import type { BaselineLookup, InstanceState } from './decide';
 import type { InstanceGroupRef } from './instance-group';
 import type { GroupAbandon, LedgerKey, ReconcileInput, Reconciled, RecordedDecision } from './ledger';
@@ -117,9 +118,10 @@ export interface LedgerCompletion {
 export interface DecisionLedger {
   /**
    * Reconciles a proposed stop or relearn with what is recorded for the report's key, and
-   * records the outcome, in one transaction.
+   * records the outcome, in one transaction. With a `budget`, a stop or suspend takes a slot of
+   * the current window in that same transaction, or is held (`budget-exhausted`) when none is left.
    */
-  record(input: Omit<ReconcileInput, 'existing' | 'newestBoot' | 'now'>): Promise<Reconciled>;
+  record(input: Omit<ReconcileInput, 'existing' | 'newestBoot' | 'now'>, budget?: ActionBudget): Promise<Reconciled>;
   /** Whether two different reports have been recorded for the key by now (checked just before a relearn). */
   inConflict(key: LedgerKey): Promise<boolean>;
   /**

@@ -474,6 +474,8 @@ export class IntegrityResponder extends Construct {
           scope: p.scope,
           excludedProjects: formatExcludedProjects(p.excludedProjects),
           instanceGroupAction: p.instanceGroupAction,
+          maxActionsPerWindow: p.maxActionsPerWindow,
+          actionWindowSeconds: p.actionWindowSeconds,
         }),
       },
       // After the wait for every grant and service agent, and once the databases exist.

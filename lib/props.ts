@@ -1,7 +1,7 @@
 import { Token } from 'cdktf';
 import { validateNotificationChannels } from './alerting';
 import { MANAGED_BY, MANAGED_BY_VALUE } from './labels';
-import { DEFAULT_NAME_PREFIX, MAX_EXCLUDED_PROJECTS, PROJECT_ID, SETTINGS, scopeKindOf } from '../function/contract';
+import { DEFAULT_NAME_PREFIX, MAX_EXCLUDED_PROJECTS, PROJECT_ID, SETTINGS, UNLIMITED, scopeKindOf } from '../function/contract';
 import type { Enforcement, FailureAction, InstanceGroupAction, ResponseMode, StaleEventPolicy } from '../function/decide';
 import type { LogLevel } from '../function/logger';
 
@@ -214,6 +214,23 @@ export interface IntegrityResponderProps {
   readonly instanceGroupAction?: InstanceGroupAction;
 
   /**
+   * Blast-radius limit: at most this many stops or suspends per `actionWindowSeconds`, across
+   * the whole responder (counted in the decision ledger, not per function instance). Beyond it a
+   * failed VM is left running, its event logs a CRITICAL "action budget exhausted" line and is
+   * redelivered until the window frees or an operator resets the budget
+   * (`integrity-budget reset`). Relearns and exempt VMs never count. An integer from 1 to
+   * 100000, or `'unlimited'` to turn the limit off.
+   * @default 50
+   */
+  readonly maxActionsPerWindow?: number | 'unlimited';
+
+  /**
+   * Length of the fixed windows `maxActionsPerWindow` is counted in, seconds (60–604800).
+   * @default 3600
+   */
+  readonly actionWindowSeconds?: number;
+
+  /**
    * Enable the APIs the deployment needs (`google_project_service`, never disabled on
    * destroy). Leave off where a platform team manages APIs centrally.
    * @default false
@@ -264,6 +281,8 @@ export interface ResolvedProps {
   readonly maxDeliveryAttempts: number;
   readonly notificationChannels: readonly string[];
   readonly instanceGroupAction: InstanceGroupAction;
+  readonly maxActionsPerWindow: number | 'unlimited';
+  readonly actionWindowSeconds: number;
   readonly enableApis: boolean;
   readonly iamPropagationSeconds: number;
   readonly labels: Record<string, string>;
@@ -326,6 +345,13 @@ function integer(name: string, value: number, min: number, max: number): void {
   if (Token.isUnresolved(value)) return;
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new IntegrityResponderPropsError(`${name} must be an integer from ${min} to ${max}, got ${show(value)}`);
+  }
+}
+
+function limit(name: string, value: number | string, min: number, max: number): void {
+  if (Token.isUnresolved(value) || value === UNLIMITED) return;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new IntegrityResponderPropsError(`${name} must be an integer from ${min} to ${max}, or '${UNLIMITED}', got ${show(value)}`);
   }
 }
 
@@ -467,6 +493,8 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
     maxDeliveryAttempts: props.maxDeliveryAttempts ?? DEFAULT_MAX_DELIVERY_ATTEMPTS,
     notificationChannels: props.notificationChannels ?? [],
     instanceGroupAction: props.instanceGroupAction ?? SETTINGS.instanceGroupAction.default,
+    maxActionsPerWindow: props.maxActionsPerWindow ?? SETTINGS.maxActionsPerWindow.default,
+    actionWindowSeconds: props.actionWindowSeconds ?? SETTINGS.actionWindowSeconds.default,
     enableApis: props.enableApis ?? false,
     iamPropagationSeconds: props.iamPropagationSeconds ?? DEFAULT_IAM_PROPAGATION_SECONDS,
     labels: props.labels ?? {},
@@ -503,6 +531,8 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
   oneOf('enforcement', r.enforcement, SETTINGS.enforcement.values);
   check('exemptLabel', r.exemptLabel, SETTINGS.exemptLabel.pattern, SETTINGS.exemptLabel.hint);
   oneOf('instanceGroupAction', r.instanceGroupAction, SETTINGS.instanceGroupAction.values);
+  limit('maxActionsPerWindow', r.maxActionsPerWindow, SETTINGS.maxActionsPerWindow.min, SETTINGS.maxActionsPerWindow.max);
+  integer('actionWindowSeconds', r.actionWindowSeconds, SETTINGS.actionWindowSeconds.min, SETTINGS.actionWindowSeconds.max);
   integer('iamPropagationSeconds', r.iamPropagationSeconds, 0, 600);
   scopeProps(r);
   integer('maxDeliveryAttempts', r.maxDeliveryAttempts, 5, 100);

@@ -53,6 +53,8 @@ const BENCH_SETTINGS: FunctionSettings = {
   scope: 'projects/fleet-prod-1234',
   excludedProjects: SETTINGS.excludedProjects.default!,
   instanceGroupAction: SETTINGS.instanceGroupAction.default,
+  maxActionsPerWindow: SETTINGS.maxActionsPerWindow.default,
+  actionWindowSeconds: SETTINGS.actionWindowSeconds.default,
 };
 
 function median(xs: number[]): number {

@@ -61,6 +61,8 @@ export function synthesizeExampleStack(env: Record<string, string> = {}): Planne
           'SCOPE',
           'ORGANIZATION_ID',
           'EXCLUDED_PROJECTS',
+          'MAX_ACTIONS_PER_WINDOW',
+          'ACTION_WINDOW_SECONDS',
         ].includes(k),
     ),
   );
@@ -180,7 +182,9 @@ export class Harness {
    * `runtimeEnv` adds variables the plan leaves to their defaults (e.g. a short
    * COMPUTE_TIMEOUT_SECONDS for timeout tests). With `options.gate`, the push subscription
    * reaches the function through an {@link InvokerGate}, which can refuse deliveries as Cloud
-   * Run does before the subscription's invoker grant has propagated.
+   * Run does before the subscription's invoker grant has propagated. `options.retryPolicy` sets
+   * the subscription's redelivery backoff (e.g. `{ minimumBackoff: '1s', maximumBackoff: '2s' }`
+   * for a suite that waits for redeliveries).
    */
   async deploy(
     env: Record<string, string> = {},

@@ -1,4 +1,5 @@
 import { measurementsFromDocument } from '../../function/baseline';
+import { ActionBudget, BudgetCounter, applyBudget, budgetWindow } from '../../function/budget';
 import type { InstanceState } from '../../function/decide';
 import { PcrMeasurement, sameMeasurements } from '../../function/measurements';
 import { InstanceGroupRef, groupPath } from '../../function/instance-group';
@@ -116,18 +117,26 @@ export class RecordingInstances implements InstanceControl {
 export class MemoryLedger implements DecisionLedger {
   readonly records = new Map<string, LedgerRecord>();
   readonly newestBoots = new Map<string, string>();
+  /** The action budget's windows, by document id. */
+  readonly budgetWindows = new Map<string, BudgetCounter>();
+  /** Clock of the records and of the budget's windows. */
+  clock: () => Date = () => new Date();
 
-  async record(input: Omit<ReconcileInput, 'existing' | 'newestBoot' | 'now'>): Promise<Reconciled> {
+  async record(input: Omit<ReconcileInput, 'existing' | 'newestBoot' | 'now'>, budget?: ActionBudget): Promise<Reconciled> {
     const key = ledgerKey(input.report);
     const id = ledgerDocumentId(key);
     const existing = this.records.get(id);
     const newestBoot = this.newestBoots.get(key.instanceId);
-    const result = reconcile({
+    const now = this.clock().toISOString();
+    const reconciled = reconcile({
       ...input,
       ...(existing && { existing }),
       ...(newestBoot !== undefined && { newestBoot }),
-      now: new Date().toISOString(),
+      now,
     });
+    const windowId = budget === undefined ? undefined : budgetWindow(Date.parse(now), budget.windowSeconds).id;
+    const { result, counter } = applyBudget(reconciled, budget, windowId === undefined ? undefined : this.budgetWindows.get(windowId), now);
+    if (windowId !== undefined && counter !== undefined) this.budgetWindows.set(windowId, counter);
     this.records.set(id, result.record);
     this.newestBoots.set(key.instanceId, result.newestBoot);
     return result;

@@ -1,5 +1,6 @@
-import type { Firestore } from '@google-cloud/firestore';
-import { LEDGER_DECISIONS_COLLECTION, LEDGER_INSTANCES_COLLECTION } from '../contract';
+import type { DocumentReference, Firestore } from '@google-cloud/firestore';
+import { ActionBudget, BudgetCounter, applyBudget, budgetWindow, needsSlot } from '../budget';
+import { LEDGER_BUDGET_COLLECTION, LEDGER_DECISIONS_COLLECTION, LEDGER_INSTANCES_COLLECTION } from '../contract';
 import { GroupAbandon, LedgerKey, LedgerRecord, ReconcileInput, Reconciled, ledgerDocumentId, ledgerKey, reconcile } from '../ledger';
 import type { DecisionLedger, LedgerCompletion } from '../ports';
 
@@ -12,9 +13,11 @@ interface InstanceHead {
 
 /**
  * The decision ledger in its own Firestore database: one document per key in
- * `integrity_decisions`, one per instance in `integrity_instances`. Each record is written in
- * a transaction that reads both, so two function instances handling reports about the same
- * boot see each other's record.
+ * `integrity_decisions`, one per instance in `integrity_instances`, and one per window of the
+ * action budget in `integrity_budget`. Each record is written in a transaction that reads the
+ * key and the instance (and, for a stop or suspend to count, the window), so two function
+ * instances handling reports about the same boot, or taking the budget's last slot, see each
+ * other's writes.
  */
 export class FirestoreDecisionLedger implements DecisionLedger {
   constructor(
@@ -22,7 +25,7 @@ export class FirestoreDecisionLedger implements DecisionLedger {
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
-  async record(input: Omit<ReconcileInput, 'existing' | 'newestBoot' | 'now'>): Promise<Reconciled> {
+  async record(input: Omit<ReconcileInput, 'existing' | 'newestBoot' | 'now'>, budget?: ActionBudget): Promise<Reconciled> {
     const db = await this.db();
     const key = ledgerKey(input.report);
     const recordRef = db.collection(LEDGER_DECISIONS_COLLECTION).doc(ledgerDocumentId(key));
@@ -30,12 +33,25 @@ export class FirestoreDecisionLedger implements DecisionLedger {
     return db.runTransaction(async (tx) => {
       const [existing, head] = await tx.getAll(recordRef, headRef);
       const now = this.clock().toISOString();
-      const result = reconcile({
+      const reconciled = reconcile({
         ...input,
         ...(existing?.exists && { existing: existing.data() as LedgerRecord }),
         ...(head?.exists && { newestBoot: (head.data() as InstanceHead).newestBoot }),
         now,
       });
+      // The window's document is read only by an action that needs a slot (never by a relearn,
+      // nor by a redelivery that holds one), and written only when a slot is taken: in the same
+      // transaction as the record, so two instances cannot both take the last slot.
+      let counterRef: DocumentReference | undefined;
+      let counter: BudgetCounter | undefined;
+      if (budget !== undefined && budget.limit !== 'unlimited' && needsSlot(reconciled)) {
+        counterRef = db.collection(LEDGER_BUDGET_COLLECTION).doc(budgetWindow(Date.parse(now), budget.windowSeconds).id);
+        const doc = await tx.get(counterRef);
+        counter = doc.exists ? (doc.data() as BudgetCounter) : undefined;
+      }
+      const applied = applyBudget(reconciled, budget, counter, now);
+      const result = applied.result;
+      if (counterRef !== undefined && applied.counter !== undefined) tx.set(counterRef, stripUndefined(applied.counter));
       tx.set(recordRef, stripUndefined(result.record));
       if (!head?.exists || (head.data() as InstanceHead).newestBoot !== result.newestBoot) {
         tx.set(headRef, { instanceId: key.instanceId, newestBoot: result.newestBoot, updatedAt: now } satisfies InstanceHead);

@@ -1,0 +1,186 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { Firestore } from '@google-cloud/firestore';
+import { BIN, run } from '../cli/integrity-budget';
+import type { Io } from '../cli/common';
+import { FirestoreDecisionLedger } from '../function/adapters/firestore-ledger';
+import { createFirestore } from '../function/clients';
+import { LEDGER_BUDGET_COLLECTION } from '../function/contract';
+import type { IntegrityReport } from '../function/parse';
+import { RunningEmulator, startFirestoreEmulator } from '../testkit/emulators';
+import { describeWithEmulators } from './support/emulator-suite';
+
+const root = join(__dirname, '..');
+
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const io: Io = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), readStdin: () => '', env };
+  const code = await run(args, io);
+  return { code, stdout, stderr };
+}
+
+describe(BIN, () => {
+  it.each([[[]], [['frob']], [['--frob']]])('prints the usage and exits 2 for %j', async (args) => {
+    const r = await cli(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/usage: integrity-budget <command>/);
+  });
+
+  it('answers --help with the commands', async () => {
+    const r = await cli(['--help']);
+    expect(r).toEqual(expect.objectContaining({ code: 0, stderr: '' }));
+    expect(r.stdout).toMatch(/show .*\n\s+reset /);
+  });
+
+  it.each(['show', 'reset'])('answers %s --help without doing its work', async (command) => {
+    const r = await cli([command, '--help', '--project', 'p']);
+    expect(r).toEqual(expect.objectContaining({ code: 0, stderr: '' }));
+    expect(r.stdout).toMatch(new RegExp(`^usage: integrity-budget ${command}`));
+    expect(r.stdout).toContain('--database D');
+  });
+
+  it('refuses a reset without a reason, as a usage error', async () => {
+    const r = await cli(['reset', '--project', 'fleet-prod-1234']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^integrity-budget: reset needs --reason TEXT.*\n\nusage: integrity-budget reset/);
+  });
+
+  it('asks for the project when neither --project nor GOOGLE_CLOUD_PROJECT names it', async () => {
+    const r = await cli(['show']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--project is required \(or set GOOGLE_CLOUD_PROJECT\)/);
+  });
+
+  it.each<[string[], RegExp]>([
+    [
+      ['show', '--project', 'p', '--database', 'Prod DB'],
+      /--database must be a database id like 'integrity-responder-decisions', got 'Prod DB'/,
+    ],
+    [
+      ['show', '--project', 'p', '--window-seconds', '30'],
+      /--window-seconds must be a whole number of seconds from 60 to 604800, got '30'/,
+    ],
+    [['show', '--project', 'p', '--timeout', '0'], /--timeout must be a whole number of seconds/],
+    [['show', '--project', 'p', 'extra'], /show takes no arguments, got 'extra'/],
+    [['reset', '--reason', 'x', '--wirte'], /unknown option '--wirte'/],
+  ])('refuses %j with a usage error', async (args, message) => {
+    const r = await cli(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+});
+
+describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
+  const PROJECT = 'demo-responder';
+  const DATABASE = 'integrity-responder-decisions';
+  const WEEK = 604800;
+  let firestore: RunningEmulator;
+  let db: Firestore;
+  let ledger: FirestoreDecisionLedger;
+  let instances = 0;
+
+  beforeAll(async () => {
+    firestore = await startFirestoreEmulator();
+    process.env.FIRESTORE_EMULATOR_HOST = firestore.host;
+    process.env.METADATA_SERVER_DETECTION = 'none';
+    // Over gRPC in Jest; the tool itself runs in a child process, over REST as shipped.
+    db = await createFirestore({ projectId: PROJECT, firestoreDatabase: DATABASE }, 'grpc');
+    ledger = new FirestoreDecisionLedger(async () => db);
+  }, 60000);
+
+  afterAll(async () => {
+    await db?.terminate();
+    await firestore?.stop();
+    delete process.env.FIRESTORE_EMULATOR_HOST;
+  });
+
+  const budgetCli = (args: string[]) =>
+    spawnSync(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'cli', 'integrity-budget.ts'), ...args], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, FIRESTORE_EMULATOR_HOST: firestore.host, METADATA_SERVER_DETECTION: 'none' },
+    });
+
+  /**
+   * A stop the responder records now with a budget of `limit` per week: a window that long keeps
+   * the test clear of a window's end (the tool reads the length from the ledger).
+   */
+  const stop = (limit: number) => {
+    const id = String(7_000_000_000 + ++instances);
+    const report: IntegrityReport = {
+      kind: 'lateBoot',
+      passed: false,
+      actualMeasurements: [{ pcr: 0, value: 'v' }],
+      instance: { projectId: PROJECT, zone: 'europe-west1-b', id },
+      bootCounter: '3',
+      timestamp: new Date().toISOString(),
+    };
+    return ledger.record(
+      { report, proposed: { action: 'stop', reason: 'not-known-good' }, fingerprint: 'fp', requestIdFor: () => `req-${id}` },
+      { limit, windowSeconds: WEEK },
+    );
+  };
+
+  it('shows an empty budget, then an exhausted one, resets it with who and why, and the responder acts again', async () => {
+    const empty = budgetCli(['show', '--project', PROJECT]);
+    expect(empty.stderr).toBe('');
+    expect(empty.status).toBe(0);
+    expect(empty.stdout).toMatch(/^action budget of integrity-responder-decisions in project demo-responder on the emulator at /);
+    expect(empty.stdout).toContain('counted: 0: no VM stopped or suspended in this window');
+
+    expect((await stop(2)).budget?.status).toBe('counted');
+    expect((await stop(2)).budget?.status).toBe('counted');
+    expect((await stop(2)).budget?.status).toBe('exhausted');
+
+    const full = budgetCli(['show', '--project', PROJECT, '--json']);
+    expect(full.status).toBe(0);
+    const shown = JSON.parse(full.stdout);
+    expect(shown).toEqual(
+      expect.objectContaining({
+        project: PROJECT,
+        database: DATABASE,
+        counted: 2,
+        limit: 2,
+        total: 2,
+        exhausted: true,
+        resets: [],
+        window: expect.objectContaining({ seconds: WEEK, lengthFrom: 'ledger' }),
+      }),
+    );
+    const text = budgetCli(['show', '--project', PROJECT]);
+    expect(text.stdout).toMatch(/counted: 2 of 2 \(the limit when the last action was counted\): EXHAUSTED since /);
+    process.stdout.write(`${BIN} show:\n${text.stdout}`);
+
+    const reset = budgetCli(['reset', '--project', PROJECT, '--reason', 'kernel 6.9 baseline recorded', '--by', 'alice']);
+    expect(reset.stderr).toBe('');
+    expect(reset.status).toBe(0);
+    expect(reset.stdout).toMatch(
+      /^reset the window .* of integrity-responder-decisions in project demo-responder .*: 2 counted → 0 \(by alice: kernel 6.9 baseline recorded\); held events are acted on at their next redelivery\n$/,
+    );
+    process.stdout.write(`${BIN} reset: ${reset.stdout}`);
+
+    const after = JSON.parse(budgetCli(['show', '--project', PROJECT, '--json']).stdout);
+    expect(after).toEqual(
+      expect.objectContaining({
+        counted: 0,
+        total: 2,
+        exhausted: false,
+        filledAt: null,
+        resets: [{ at: expect.any(String), by: 'alice', reason: 'kernel 6.9 baseline recorded', countBefore: 2 }],
+      }),
+    );
+    expect((await stop(2)).budget).toEqual(expect.objectContaining({ status: 'counted', used: 1 }));
+  });
+
+  it('has nothing to reset in a window where nothing is counted, and writes nothing', async () => {
+    const r = budgetCli(['reset', '--project', PROJECT, '--database', 'other-decisions', '--reason', 'test']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^nothing to reset: no VM stopped or suspended is counted in the window /);
+    const other = await createFirestore({ projectId: PROJECT, firestoreDatabase: 'other-decisions' }, 'grpc');
+    try {
+      expect((await other.collection(LEDGER_BUDGET_COLLECTION).get()).size).toBe(0);
+    } finally {
+      await other.terminate();
+    }
+  });
+});

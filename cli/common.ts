@@ -1,0 +1,125 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+
+/*
+ * What the operator commands (`integrity-baselines`, `integrity-budget`) share: errors worded
+ * for people, the exit codes they map to, option parsing, and a deadline on Firestore calls.
+ */
+
+/** A mistake in how the tool was called: the usage is printed and the exit code is 2. */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly usage: string,
+  ) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** A failure of the work itself, worded as a sentence that says what to do: exit code 1. */
+export class CliError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+/** Where a tool writes; injectable so tests can read what it printed. */
+export interface Io {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly readStdin: () => string;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/** Options a command takes, as `node:util` `parseArgs` declares them (`--help` is always added). */
+export type Flags = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+
+/** Parses a command's arguments; an unknown or malformed option is a {@link UsageError} carrying `usage`. */
+export function parseOptions(
+  args: string[],
+  flags: Flags,
+  usage: string,
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({
+      args,
+      options: { ...flags, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
+    return { values: values as Record<string, string | boolean | undefined>, positionals };
+  } catch (e) {
+    // parseArgs words its errors for programmers ("Unknown option '--x'. To specify a positional…").
+    const message = describeError(e).split('. ')[0]!;
+    throw new UsageError(message.replace(/^Unknown option/, 'unknown option').replace(/^Option/, 'option'), usage);
+  }
+}
+
+/** Turns anything thrown into readable text: never `[object Object]`. */
+export function describeError(e: unknown): string {
+  // Duck-typed: errors from another realm (a VM context, a worker) fail `instanceof Error`.
+  if (typeof e === 'object' && e !== null) {
+    const o = e as { message?: unknown; detail?: unknown; details?: unknown };
+    for (const v of [o.message, o.detail, o.details]) if (typeof v === 'string' && v !== '') return v;
+    try {
+      return JSON.stringify(e);
+    } catch {
+      return Object.prototype.toString.call(e);
+    }
+  }
+  return String(e);
+}
+
+const CREDENTIALS =
+  /credential|Could not load the default|invalid_grant|Unable to read the credential|UNAUTHENTICATED|unauthorized_client/i;
+
+/** What to do about an error that looks like missing or bad credentials; empty otherwise. */
+export function credentialsHint(e: unknown): string {
+  return CREDENTIALS.test(describeError(e))
+    ? "; set up Application Default Credentials with 'gcloud auth application-default login' or GOOGLE_APPLICATION_CREDENTIALS"
+    : '';
+}
+
+/** Reads `--timeout` (whole seconds, 1–600, default 60). */
+export function timeoutSeconds(raw: string | boolean | undefined, usage: string): number {
+  const seconds = Number(raw ?? 60);
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 600) {
+    throw new UsageError(`--timeout must be a whole number of seconds from 1 to 600, got '${String(raw)}'`, usage);
+  }
+  return seconds;
+}
+
+/** Settles with `work`, or rejects with a {@link CliError} saying `what` did not answer within `seconds`. */
+export async function withDeadline<T>(work: Promise<T>, seconds: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new CliError(
+            `Firestore did not answer within ${seconds} s ${what}; check the network, FIRESTORE_EMULATOR_HOST and your credentials`,
+          ),
+        ),
+      seconds * 1000,
+    );
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Runs a command on this process's arguments and streams, and exits with its code. */
+export function runAsCommand(run: (argv: string[], io: Io) => Promise<number>): void {
+  const io: Io = {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    readStdin: () => readFileSync(0, 'utf8'),
+    env: process.env,
+  };
+  // Exit explicitly: a Google client that gave up on an unreachable server may still hold sockets.
+  void run(process.argv.slice(2), io).then((code) => process.exit(code));
+}
