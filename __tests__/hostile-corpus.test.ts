@@ -1,4 +1,4 @@
-import { handleMessage } from '../function/handler';
+import { HandlerDeps, handleMessage } from '../function/handler';
 import { CapturingLogger, MemoryBaselines, MemoryLedger, RecordingInstances } from './support/fakes';
 import { HOSTILE_INPUTS } from './support/hostile-corpus';
 
@@ -14,13 +14,13 @@ describe('the hostile-input corpus through the handler', () => {
     const instances = new RecordingInstances();
     const logger = new CapturingLogger();
     const ledger = new MemoryLedger();
-    const deps = {
+    const deps: HandlerDeps = {
       mode: 'relearn-if-known-good' as const,
       baselines: new MemoryBaselines(),
       instances,
       ledger,
       logger,
-      projectId: 'fleet-prod-1234',
+      scope: { kind: 'project', id: 'fleet-prod-1234' },
       maxEventAgeSeconds: 3600,
       staleEventPolicy: 'fail-closed' as const,
     };
