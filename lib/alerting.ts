@@ -311,7 +311,7 @@ export class ResponderAlerting extends Construct {
         severity: 'ERROR',
         conditions: [counted('Retried errors', errors, ['metric.label.event_kind'])],
         content: [
-          `The function **${functionName}** could not complete a response (Firestore or Compute failed, or a Compute operation did not finish in time) and failed the event, so that Eventarc redelivers it.`,
+          `The function **${functionName}** could not complete a response (Firestore or Compute failed, or a Compute operation did not finish in time) and failed the event, so that Pub/Sub redelivers it (push subscription \`${prefix}-deliveries\`).`,
           'One retry after a transient error is harmless; a steady rate means reports are not being acted on. Events that keep failing end in the dead-letter subscription.',
           '',
           '```',
