@@ -4,17 +4,31 @@ import { handleArguments } from './usage';
 
 const USAGE = `usage: npm run synth [-- --help]
 
-Synthesizes the example stack in main.ts into cdktf.out/ without the cdktf CLI (faster,
-offline) and prints where the plan was written. Settings come from the environment:
+Synthesizes the example stack in main.ts without the cdktf CLI (faster, offline) and prints
+where the plan was written: cdktf.out/stacks/integrity-responder/cdk.tf.json, or under
+$CDKTF_OUTDIR when set. Settings come from the environment (an empty variable counts as unset;
+unset ones take the construct's defaults):
 
-  GOOGLE_CLOUD_PROJECT   project watched and deployed to (default: my-shielded-vm-project)
-  GOOGLE_CLOUD_REGION    region (default: us-central1)
-  RESPONSE_MODE          relearn-if-known-good (default) or shutdown
-  FIRESTORE_DATABASE     an existing database, e.g. '(default)' (default: a dedicated one)
-  ENABLE_APIS            'true' to enable the required APIs
+  GOOGLE_CLOUD_PROJECT    project deployed to, watched by default (default: my-shielded-vm-project)
+  GOOGLE_CLOUD_REGION     region (default: us-central1)
+  RESPONSE_MODE           relearn-if-known-good or shutdown
+  FAILURE_ACTION          stop or suspend
+  ENFORCEMENT             enforce or dry-run
+  INSTANCE_GROUP_ACTION   abandon or contain-only
+  FIRESTORE_DATABASE      an existing database, e.g. '(default)' (default: a dedicated one)
+  EXEMPT_LABEL            key=value label of VMs never acted on
+  SCOPE                   projects/<id>, folders/<number> or organizations/<number>
+  ORGANIZATION_ID         organization of a folder scope
+  EXCLUDED_PROJECTS       project ids never acted on, comma-separated
+  MAX_ACTIONS_PER_WINDOW  stops and suspends per window, a number or 'unlimited'
+  ACTION_WINDOW_SECONDS   length of a budget window
+  ENABLE_APIS             'true' to enable the required APIs
 
-or CDKTF_CONTEXT_JSON='{"projectId":"…"}'. 'npx cdktf synth' produces the same plan through the
-CLI, which reads "context" in cdktf.json instead (and overwrites CDKTF_CONTEXT_JSON with it).
+or from CDKTF_CONTEXT_JSON='{"projectId":"…"}' with the context keys of the README (projectId,
+region, responseMode, failureAction, enforcement, instanceGroupAction, firestoreDatabaseId,
+exemptLabel, scope, organizationId, excludedProjects, maxActionsPerWindow, actionWindowSeconds,
+enableApis); the environment wins. 'npx cdktf synth' produces the same plan through the CLI,
+which reads "context" in cdktf.json instead (and overwrites CDKTF_CONTEXT_JSON with it).
 `;
 
 handleArguments(USAGE);
