@@ -4,7 +4,7 @@ import { createFirestore } from '../function/clients';
 import { BudgetCounter, budgetWindow } from '../function/budget';
 import { LEDGER_BUDGET_COLLECTION, LEDGER_DECISIONS_COLLECTION, LEDGER_INSTANCES_COLLECTION } from '../function/contract';
 import { requestIdFor } from '../function/handler';
-import { LedgerRecord, ledgerDocumentId, ledgerKey } from '../function/ledger';
+import { LedgerRecord, instanceDocumentId, ledgerDocumentId, ledgerKey } from '../function/ledger';
 import type { IntegrityReport } from '../function/parse';
 import { RunningEmulator, startFirestoreEmulator } from '../testkit/emulators';
 import { describeWithEmulators } from './support/emulator-suite';
@@ -76,7 +76,10 @@ describeWithEmulators('FirestoreDecisionLedger on the Firestore emulator', () =>
       conflict: false,
       recordedAt: '2026-11-20T10:00:05.000Z',
     });
-    const head = await db.collection(LEDGER_INSTANCES_COLLECTION).doc(report.instance.id).get();
+    const head = await db
+      .collection(LEDGER_INSTANCES_COLLECTION)
+      .doc(instanceDocumentId(ledgerKey(report)))
+      .get();
     expect(head.data()).toEqual(expect.objectContaining({ newestBoot: '7' }));
   });
 
@@ -157,7 +160,10 @@ describeWithEmulators('FirestoreDecisionLedger on the Firestore emulator', () =>
     expect(older).toEqual(
       expect.objectContaining({ note: 'older-boot', decision: { action: 'none', reason: 'older-boot' }, newestBoot: '10' }),
     );
-    const head = await db.collection(LEDGER_INSTANCES_COLLECTION).doc(id).get();
+    const head = await db
+      .collection(LEDGER_INSTANCES_COLLECTION)
+      .doc(instanceDocumentId(ledgerKey(reportFor(id))))
+      .get();
     expect(head.data()).toEqual(expect.objectContaining({ newestBoot: '10' }));
   });
 
@@ -178,6 +184,18 @@ describeWithEmulators('FirestoreDecisionLedger on the Firestore emulator', () =>
       );
     const windowDoc = async (at: Date) =>
       (await db.collection(LEDGER_BUDGET_COLLECTION).doc(budgetWindow(at.getTime(), 3600).id).get()).data() as BudgetCounter | undefined;
+
+    it('takes one slot per VM and window: reports about other boots of a counted VM take none', async () => {
+      now = new Date('2026-11-23T07:10:00.000Z');
+      const id = freshId();
+      const results = [];
+      for (const boot of ['30', '31', '32']) results.push(await stop(reportFor(id, boot), `msg-vm-${boot}`, 2));
+      expect(results.map((r) => r.budget?.status)).toEqual(['counted', 'already-counted', 'already-counted']);
+      expect(results.every((r) => r.decision.action === 'stop')).toBe(true);
+      expect(await windowDoc(now)).toEqual(expect.objectContaining({ count: 1 }));
+      const other = await stop(reportFor(freshId()), 'msg-vm-other', 2);
+      expect(other.budget).toEqual(expect.objectContaining({ status: 'counted', used: 2 }));
+    });
 
     it('never counts more than the budget, however many instances claim a slot at once', async () => {
       now = new Date('2026-11-23T01:10:00.000Z');

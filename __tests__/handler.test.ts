@@ -260,7 +260,7 @@ describe('failed reports too old to vet', () => {
       }),
     ]);
     expect(t.logger.lines[0]).not.toHaveProperty('bootCounter');
-    expect([...t.ledger.records.keys()]).toEqual([`${DEFAULT_INSTANCE_ID}-unknown-lateBoot`]);
+    expect([...t.ledger.records.keys()]).toEqual([`fleet-prod-1234~europe-west1-b~${DEFAULT_INSTANCE_ID}-unknown-lateBoot`]);
   });
 
   it('treats a report dated in the future as one that cannot be vetted', async () => {
@@ -379,7 +379,7 @@ describe('addressing the instance', () => {
     ]);
   });
 
-  it('acknowledges with a warning, and settles the ledger record, when the instance to stop no longer exists', async () => {
+  it('acknowledges with a warning, and records nothing, when the instance to stop no longer exists', async () => {
     const t = setup();
     t.instances.gone.add(DEFAULT_INSTANCE_ID);
     const outcome = await t.run({});
@@ -389,10 +389,11 @@ describe('addressing the instance', () => {
     expect(t.logger.lines).toEqual([
       expect.objectContaining({ severity: 'WARNING', instanceFound: false, decision: 'stop', operationStatus: 'instance-not-found' }),
     ]);
-    expect([...t.ledger.records.values()]).toEqual([expect.objectContaining({ outcome: 'done', operationStatus: 'instance-not-found' })]);
+    // Nothing recorded: an id that does not exist in its project leaves no trace a later report could meet.
+    expect(t.ledger.records.size).toBe(0);
   });
 
-  it('acknowledges with a warning, and settles the ledger record, when the instance to relearn no longer exists', async () => {
+  it('acknowledges with a warning, and records nothing, when the instance to relearn no longer exists', async () => {
     const t = setup();
     t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
     t.instances.gone.add(DEFAULT_INSTANCE_ID);
@@ -400,12 +401,14 @@ describe('addressing the instance', () => {
     expect(outcome).toEqual(expect.objectContaining({ status: 'decided', instanceFound: false }));
     expect(t.instances.calls).toEqual([GET]);
     expect(t.logger.lines).toEqual([expect.objectContaining({ severity: 'WARNING', instanceFound: false })]);
-    expect([...t.ledger.records.values()]).toEqual([expect.objectContaining({ outcome: 'done', operationStatus: 'instance-not-found' })]);
+    // Nothing recorded: an id that does not exist in its project leaves no trace a later report could meet.
+    expect(t.ledger.records.size).toBe(0);
 
     // Redelivered: still reported as gone, not as a relearn done.
     expect(await t.run({ actual: linuxPcrs('good') })).toEqual(expect.objectContaining({ instanceFound: false }));
     expect(t.instances.calls).toEqual([GET, GET]);
-    expect(t.logger.lines[1]).toEqual(expect.objectContaining({ severity: 'WARNING', instanceFound: false, alreadyDone: true }));
+    expect(t.logger.lines[1]).toEqual(expect.objectContaining({ severity: 'WARNING', instanceFound: false }));
+    expect(t.ledger.records.size).toBe(0);
   });
 });
 
@@ -676,7 +679,7 @@ describe('the decision ledger', () => {
     const seen: string[] = [];
     const stop = t.instances.stop.bind(t.instances);
     t.instances.stop = async (i, requestId) => {
-      const key = ledgerDocumentId({ instanceId: i.id, bootCounter: '7', kind: 'lateBoot' });
+      const key = ledgerDocumentId({ projectId: i.projectId, zone: i.zone, instanceId: i.id, bootCounter: '7', kind: 'lateBoot' });
       seen.push(`${t.ledger.records.get(key)?.outcome} ${t.ledger.records.get(key)?.requestId === requestId}`);
       return stop(i, requestId);
     };
@@ -718,8 +721,13 @@ describe('the decision ledger', () => {
     await t.run({ kind: 'earlyBootReportEvent', bootCounter: '12' });
     await t.run({ kind: 'lateBootReportEvent', bootCounter: '12' });
     const report = parseMessage(pubsubData(integrityEntry({ bootCounter: '12' })));
-    expect(report.status === 'report' && ledgerDocumentId(ledgerKey(report.report))).toBe(`${DEFAULT_INSTANCE_ID}-12-lateBoot`);
-    expect([...t.ledger.records.keys()].sort()).toEqual([`${DEFAULT_INSTANCE_ID}-12-earlyBoot`, `${DEFAULT_INSTANCE_ID}-12-lateBoot`]);
+    expect(report.status === 'report' && ledgerDocumentId(ledgerKey(report.report))).toBe(
+      `fleet-prod-1234~europe-west1-b~${DEFAULT_INSTANCE_ID}-12-lateBoot`,
+    );
+    expect([...t.ledger.records.keys()].sort()).toEqual([
+      `fleet-prod-1234~europe-west1-b~${DEFAULT_INSTANCE_ID}-12-earlyBoot`,
+      `fleet-prod-1234~europe-west1-b~${DEFAULT_INSTANCE_ID}-12-lateBoot`,
+    ]);
   });
 });
 
@@ -1345,7 +1353,9 @@ describe('the action budget (blast-radius limit)', () => {
     expect(held[0]!.message).toMatch(
       /^Action budget exhausted \(2 of 2 stops and suspends per 3600 s used; the window frees at .*\): NOT stopping fleet-prod-1234\/europe-west1-b\/vm-3 \(boot 7\), reason not-known-good; the VM is left running and the event will be redelivered$/,
     );
-    expect(t.ledger.records.get('3-7-lateBoot')).toEqual(expect.objectContaining({ outcome: 'held', conflict: false }));
+    expect(t.ledger.records.get('fleet-prod-1234~europe-west1-b~3-7-lateBoot')).toEqual(
+      expect.objectContaining({ outcome: 'held', conflict: false }),
+    );
   });
 
   it('stops a held VM when its event comes back in the next window', async () => {
@@ -1357,7 +1367,9 @@ describe('the action budget (blast-radius limit)', () => {
     await fail(t, '3');
     expect(actions(t)).toEqual([`stop ${vm('1')}`, `stop ${vm('2')}`, `stop ${vm('3')}`]);
     expect(t.logger.lines.at(-1)).toEqual(expect.objectContaining({ decision: 'stop', ledger: 'new', budget: 'counted', budgetUsed: 1 }));
-    expect(t.ledger.records.get('3-7-lateBoot')).toEqual(expect.objectContaining({ outcome: 'done', heldSince: expect.any(String) }));
+    expect(t.ledger.records.get('fleet-prod-1234~europe-west1-b~3-7-lateBoot')).toEqual(
+      expect.objectContaining({ outcome: 'done', heldSince: expect.any(String) }),
+    );
   });
 
   it('relearns a held VM when its event comes back after a baseline for its measurements was recorded', async () => {
@@ -1473,6 +1485,41 @@ describe('the action budget (blast-radius limit)', () => {
     for (const id of ['1', '2', '3']) await fail(t, id);
     expect(actions(t)).toHaveLength(3);
     expect(t.logger.lines.every((l) => !('budget' in l))).toBe(true);
+  });
+});
+
+describe('reports that name a VM of another project', () => {
+  it('never lets an entry of one project meet the ledger records of a VM of another with the same id', async () => {
+    const t = setup();
+    t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
+    // Written in sandbox-project-7, naming the id of a VM of fleet-prod-1234, with other
+    // measurements and the same boot: that id does not exist in sandbox-project-7.
+    t.instances.emptyProjects.add('sandbox-project-7');
+    await handleMessage(pubsubData(integrityEntry({ projectId: 'sandbox-project-7', actual: linuxPcrs('forged') })), t.deps, { id: 'f-1' });
+    expect(t.ledger.records.size).toBe(0);
+    // The genuine known-good report of the real VM relearns: no conflict with the forged one.
+    await handleMessage(pubsubData(integrityEntry({ actual: linuxPcrs('good') })), t.deps, { id: 'g-1' });
+    expect(t.logger.lines.at(-1)).toEqual(expect.objectContaining({ decision: 'relearn', ledger: 'new' }));
+  });
+});
+
+describe('the action budget and one VM', () => {
+  it('takes one slot per VM and window, however many boots are reported for it', async () => {
+    const t = setup('relearn-if-known-good', new RecordingInstances(), { actionBudget: { limit: 2, windowSeconds: 3600 } });
+    for (const boot of ['20', '21', '22', '23']) {
+      await t.run({ actual: linuxPcrs(`forged-${boot}`), bootCounter: boot }, `m-${boot}`);
+    }
+    expect(t.logger.lines.map((l) => l.budget)).toEqual(['counted', 'already-counted', 'already-counted', 'already-counted']);
+    // Another VM still finds the second slot free.
+    t.instances.states.set('99', running(new Date(Date.now() - 60_000).toISOString()));
+    await handleMessage(
+      pubsubData(integrityEntry({ instanceId: '99', name: 'web-99', actual: linuxPcrs('x'), bootCounter: '5' })),
+      t.deps,
+      {
+        id: 'm-99',
+      },
+    );
+    expect(t.logger.lines.at(-1)).toEqual(expect.objectContaining({ decision: 'stop', budget: 'counted', budgetUsed: 2 }));
   });
 });
 

@@ -56,14 +56,26 @@ function input(o: {
 const completed = (r: Reconciled): LedgerRecord => ({ ...r.record, outcome: 'done', operation: 'operation-1', operationStatus: 'DONE' });
 
 describe('ledgerKey and ledgerDocumentId', () => {
-  it('key a report by instance id, boot counter and report kind', () => {
-    expect(ledgerKey(report('7'))).toEqual({ instanceId: INSTANCE_ID, bootCounter: '7', kind: 'lateBoot' });
-    expect(ledgerDocumentId(ledgerKey(report('7', 'earlyBoot')))).toBe(`${INSTANCE_ID}-7-earlyBoot`);
+  it('key a report by project, zone, instance id, boot counter and report kind', () => {
+    expect(ledgerKey(report('7'))).toEqual({
+      projectId: 'fleet-prod-1234',
+      zone: 'europe-west1-b',
+      instanceId: INSTANCE_ID,
+      bootCounter: '7',
+      kind: 'lateBoot',
+    });
+    expect(ledgerDocumentId(ledgerKey(report('7', 'earlyBoot')))).toBe(`fleet-prod-1234~europe-west1-b~${INSTANCE_ID}-7-earlyBoot`);
   });
 
   it('key a report without a boot counter under the unknown boot', () => {
-    expect(ledgerKey(report(null))).toEqual({ instanceId: INSTANCE_ID, bootCounter: UNKNOWN_BOOT, kind: 'lateBoot' });
-    expect(ledgerDocumentId(ledgerKey(report(null)))).toBe(`${INSTANCE_ID}-unknown-lateBoot`);
+    expect(ledgerKey(report(null))).toEqual({
+      projectId: 'fleet-prod-1234',
+      zone: 'europe-west1-b',
+      instanceId: INSTANCE_ID,
+      bootCounter: UNKNOWN_BOOT,
+      kind: 'lateBoot',
+    });
+    expect(ledgerDocumentId(ledgerKey(report(null)))).toBe(`fleet-prod-1234~europe-west1-b~${INSTANCE_ID}-unknown-lateBoot`);
   });
 });
 

@@ -78,6 +78,9 @@ export function budgetWindow(nowMs: number, seconds: number): BudgetWindow {
   return { id: `${seconds}s-${start}`, start, end: new Date(startMs + length).toISOString(), seconds };
 }
 
+/** Subcollection of a window's document: one document per VM counted in the window, by `<project>~<zone>~<instance id>`. */
+export const BUDGET_INSTANCES_SUBCOLLECTION = 'instances';
+
 /** Whether a reconciled decision must take a slot: a stop or suspend not done yet that has none. */
 export function needsSlot(result: Reconciled): boolean {
   return result.decision.action === 'stop' && !result.alreadyDone && result.record.budgetWindow === undefined;
@@ -101,12 +104,24 @@ export function applyBudget(
   budget: ActionBudget | undefined,
   counter: BudgetCounter | undefined,
   now: string,
+  vmCounted = false,
 ): { readonly result: Reconciled; readonly counter?: BudgetCounter } {
   if (result.decision.action === 'stop' && !result.alreadyDone && result.record.budgetWindow !== undefined) {
     return { result: { ...result, budget: { status: 'already-counted', windowId: result.record.budgetWindow } } };
   }
   if (budget === undefined || budget.limit === 'unlimited' || !needsSlot(result)) return { result };
   const window = budgetWindow(Date.parse(now), budget.windowSeconds);
+  // One slot per VM and window: more reports about a VM already counted (other boots, forged
+  // boot counters) take none, so reports about one VM can never drain the budget.
+  if (vmCounted) {
+    return {
+      result: {
+        ...result,
+        record: { ...result.record, budgetWindow: window.id },
+        budget: { status: 'already-counted', windowId: window.id },
+      },
+    };
+  }
   const used = counter?.count ?? 0;
   if (used < budget.limit) {
     const count = used + 1;

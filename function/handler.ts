@@ -239,8 +239,8 @@ async function actOn(
   const dryRun = deps.enforcement === 'dry-run';
   const configured = deps.failureAction ?? SETTINGS.failureAction.default;
   const target: InstanceTarget = { ...report.instance };
-  // The VM is read before anything is recorded: an exempt VM leaves no pending record. A relearn
-  // reuses this read for its last look; a VM that is gone takes the not-found path below.
+  // The VM is read before anything is recorded: an exempt VM, or one that does not exist, leaves
+  // no record. A relearn reuses this read for its last look.
   let current: InstanceState | undefined;
   try {
     current = await deps.instances.describe(target);
@@ -248,12 +248,18 @@ async function actOn(
   } catch (e) {
     if (!(e instanceof InstanceNotFoundError)) throw e;
   }
-  if (current !== undefined) {
-    const { key: labelKey, value: labelValue } = parseExemptLabel(deps.exemptLabel ?? DEFAULT_EXEMPT_LABEL);
-    if (current.labels?.[labelKey] === labelValue) {
-      out.exemptLabel = `${labelKey}=${labelValue}`;
-      return { action: 'none', reason: 'exempt', wouldHave: proposed.action === 'stop' ? configured : 'relearn' };
-    }
+  if (current === undefined) {
+    // Nothing to act on, and nothing is recorded: an entry naming an id that does not exist in
+    // its project (a VM deleted since, or a forged id) must leave no trace in the ledger, where it
+    // could otherwise stand in for a later genuine report, and takes no budget.
+    out.instanceFound = false;
+    out.operationStatus = 'instance-not-found';
+    return proposed;
+  }
+  const { key: labelKey, value: labelValue } = parseExemptLabel(deps.exemptLabel ?? DEFAULT_EXEMPT_LABEL);
+  if (current.labels?.[labelKey] === labelValue) {
+    out.exemptLabel = `${labelKey}=${labelValue}`;
+    return { action: 'none', reason: 'exempt', wouldHave: proposed.action === 'stop' ? configured : 'relearn' };
   }
   const recorded = await deps.ledger.record(
     {
@@ -265,8 +271,7 @@ async function actOn(
       containment: configured,
       ...(dryRun && { dryRun: true }),
     },
-    // A VM that no longer exists is not stopped: it takes no slot of the budget.
-    current === undefined ? undefined : deps.actionBudget,
+    deps.actionBudget,
   );
   let decision = recorded.decision;
   out.containment = recorded.containment;
@@ -283,7 +288,6 @@ async function actOn(
     return decision;
   }
   try {
-    if (current === undefined) throw new InstanceNotFoundError(target);
     if (decision.action === 'relearn') {
       decision = confirmRelearn(decision, report, current);
       // A conflicting report may have been recorded since: it stops the VM, nothing relearns it.

@@ -18,6 +18,9 @@ export const MAX_FINGERPRINTS = 8;
 
 /** What identifies one report: the instance, its boot and the kind of report. */
 export interface LedgerKey {
+  /** The VM's project and zone, from the entry: an id only means something in its project. */
+  readonly projectId: string;
+  readonly zone: string;
   readonly instanceId: string;
   readonly bootCounter: string;
   readonly kind: ReportKind;
@@ -104,12 +107,22 @@ export interface Reconciled {
 
 /** The ledger key of a report. */
 export function ledgerKey(report: IntegrityReport): LedgerKey {
-  return { instanceId: report.instance.id, bootCounter: report.bootCounter ?? UNKNOWN_BOOT, kind: report.kind };
+  const { projectId, zone, id } = report.instance;
+  return { projectId, zone, instanceId: id, bootCounter: report.bootCounter ?? UNKNOWN_BOOT, kind: report.kind };
 }
 
-/** Document id of a key: `<instance id>-<boot>-<kind>`. */
+/**
+ * Document id of the VM a key is about: `<project>~<zone>~<instance id>`. The project is part
+ * of it so that an entry written in one project can never touch the records of a VM of another
+ * (`~` occurs in none of the three; Firestore ids may hold it).
+ */
+export function instanceDocumentId(key: Pick<LedgerKey, 'projectId' | 'zone' | 'instanceId'>): string {
+  return `${key.projectId}~${key.zone}~${key.instanceId}`;
+}
+
+/** Document id of a key: `<project>~<zone>~<instance id>-<boot>-<kind>`. */
 export function ledgerDocumentId(key: LedgerKey): string {
-  return `${key.instanceId}-${key.bootCounter}-${key.kind}`;
+  return `${instanceDocumentId(key)}-${key.bootCounter}-${key.kind}`;
 }
 
 /** Orders boot counters (decimal strings of up to 20 digits); unknown boots order before every known one. */

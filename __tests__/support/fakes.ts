@@ -9,6 +9,7 @@ import {
   LedgerRecord,
   ReconcileInput,
   Reconciled,
+  instanceDocumentId,
   ledgerDocumentId,
   ledgerKey,
   reconcile,
@@ -56,6 +57,8 @@ export class RecordingInstances implements InstanceControl {
   readonly states = new Map<string, InstanceState>();
   /** Ids that no longer exist. */
   readonly gone = new Set<string>();
+  /** Projects in which no instance exists. */
+  readonly emptyProjects = new Set<string>();
   /** What stop, suspend and relearn throw. */
   failWith?: Error;
   /** What instances.get throws. */
@@ -89,7 +92,7 @@ export class RecordingInstances implements InstanceControl {
   async describe(i: InstanceTarget): Promise<InstanceState> {
     this.calls.push(`get ${i.projectId}/${i.zone}/${i.id}`);
     if (this.getFailsWith) throw this.getFailsWith;
-    if (this.gone.has(i.id)) throw new InstanceNotFoundError(i);
+    if (this.gone.has(i.id) || this.emptyProjects.has(i.projectId)) throw new InstanceNotFoundError(i);
     return this.states.get(i.id) ?? { id: i.id, status: 'RUNNING', lastStartTimestamp: new Date(Date.now() - 60_000).toISOString() };
   }
 
@@ -119,6 +122,8 @@ export class MemoryLedger implements DecisionLedger {
   readonly newestBoots = new Map<string, string>();
   /** The action budget's windows, by document id. */
   readonly budgetWindows = new Map<string, BudgetCounter>();
+  /** The VMs counted in each window: `<window id>/<project>~<zone>~<instance id>`. */
+  readonly budgetMarkers = new Set<string>();
   /** Clock of the records and of the budget's windows. */
   clock: () => Date = () => new Date();
 
@@ -126,7 +131,7 @@ export class MemoryLedger implements DecisionLedger {
     const key = ledgerKey(input.report);
     const id = ledgerDocumentId(key);
     const existing = this.records.get(id);
-    const newestBoot = this.newestBoots.get(key.instanceId);
+    const newestBoot = this.newestBoots.get(instanceDocumentId(key));
     const now = this.clock().toISOString();
     const reconciled = reconcile({
       ...input,
@@ -135,10 +140,20 @@ export class MemoryLedger implements DecisionLedger {
       now,
     });
     const windowId = budget === undefined ? undefined : budgetWindow(Date.parse(now), budget.windowSeconds).id;
-    const { result, counter } = applyBudget(reconciled, budget, windowId === undefined ? undefined : this.budgetWindows.get(windowId), now);
-    if (windowId !== undefined && counter !== undefined) this.budgetWindows.set(windowId, counter);
+    const marker = `${windowId}/${instanceDocumentId(key)}`;
+    const { result, counter } = applyBudget(
+      reconciled,
+      budget,
+      windowId === undefined ? undefined : this.budgetWindows.get(windowId),
+      now,
+      this.budgetMarkers.has(marker),
+    );
+    if (windowId !== undefined && counter !== undefined) {
+      this.budgetWindows.set(windowId, counter);
+      this.budgetMarkers.add(marker);
+    }
     this.records.set(id, result.record);
-    this.newestBoots.set(key.instanceId, result.newestBoot);
+    this.newestBoots.set(instanceDocumentId(key), result.newestBoot);
     return result;
   }
 

@@ -1,11 +1,23 @@
 import type { DocumentReference, Firestore } from '@google-cloud/firestore';
-import { ActionBudget, BudgetCounter, applyBudget, budgetWindow, needsSlot } from '../budget';
+import { ActionBudget, BUDGET_INSTANCES_SUBCOLLECTION, BudgetCounter, applyBudget, budgetWindow, needsSlot } from '../budget';
 import { LEDGER_BUDGET_COLLECTION, LEDGER_DECISIONS_COLLECTION, LEDGER_INSTANCES_COLLECTION } from '../contract';
-import { GroupAbandon, LedgerKey, LedgerRecord, ReconcileInput, Reconciled, ledgerDocumentId, ledgerKey, reconcile } from '../ledger';
+import {
+  GroupAbandon,
+  LedgerKey,
+  LedgerRecord,
+  ReconcileInput,
+  Reconciled,
+  instanceDocumentId,
+  ledgerDocumentId,
+  ledgerKey,
+  reconcile,
+} from '../ledger';
 import type { DecisionLedger, LedgerCompletion } from '../ports';
 
 /** The newest boot recorded for an instance. */
 interface InstanceHead {
+  readonly projectId: string;
+  readonly zone: string;
   readonly instanceId: string;
   readonly newestBoot: string;
   readonly updatedAt: string;
@@ -29,7 +41,7 @@ export class FirestoreDecisionLedger implements DecisionLedger {
     const db = await this.db();
     const key = ledgerKey(input.report);
     const recordRef = db.collection(LEDGER_DECISIONS_COLLECTION).doc(ledgerDocumentId(key));
-    const headRef = db.collection(LEDGER_INSTANCES_COLLECTION).doc(key.instanceId);
+    const headRef = db.collection(LEDGER_INSTANCES_COLLECTION).doc(instanceDocumentId(key));
     return db.runTransaction(async (tx) => {
       const [existing, head] = await tx.getAll(recordRef, headRef);
       const now = this.clock().toISOString();
@@ -43,18 +55,31 @@ export class FirestoreDecisionLedger implements DecisionLedger {
       // nor by a redelivery that holds one), and written only when a slot is taken: in the same
       // transaction as the record, so two instances cannot both take the last slot.
       let counterRef: DocumentReference | undefined;
+      let markerRef: DocumentReference | undefined;
       let counter: BudgetCounter | undefined;
+      let vmCounted = false;
       if (budget !== undefined && budget.limit !== 'unlimited' && needsSlot(reconciled)) {
         counterRef = db.collection(LEDGER_BUDGET_COLLECTION).doc(budgetWindow(Date.parse(now), budget.windowSeconds).id);
-        const doc = await tx.get(counterRef);
-        counter = doc.exists ? (doc.data() as BudgetCounter) : undefined;
+        markerRef = counterRef.collection(BUDGET_INSTANCES_SUBCOLLECTION).doc(instanceDocumentId(key));
+        const [doc, marker] = await tx.getAll(counterRef, markerRef);
+        counter = doc?.exists ? (doc.data() as BudgetCounter) : undefined;
+        vmCounted = marker?.exists === true;
       }
-      const applied = applyBudget(reconciled, budget, counter, now);
+      const applied = applyBudget(reconciled, budget, counter, now, vmCounted);
       const result = applied.result;
-      if (counterRef !== undefined && applied.counter !== undefined) tx.set(counterRef, stripUndefined(applied.counter));
+      if (counterRef !== undefined && applied.counter !== undefined) {
+        tx.set(counterRef, stripUndefined(applied.counter));
+        tx.set(markerRef!, { projectId: key.projectId, zone: key.zone, instanceId: key.instanceId, countedAt: now });
+      }
       tx.set(recordRef, stripUndefined(result.record));
       if (!head?.exists || (head.data() as InstanceHead).newestBoot !== result.newestBoot) {
-        tx.set(headRef, { instanceId: key.instanceId, newestBoot: result.newestBoot, updatedAt: now } satisfies InstanceHead);
+        tx.set(headRef, {
+          projectId: key.projectId,
+          zone: key.zone,
+          instanceId: key.instanceId,
+          newestBoot: result.newestBoot,
+          updatedAt: now,
+        } satisfies InstanceHead);
       }
       return result;
     });
