@@ -105,9 +105,16 @@ describe('IntegrityResponder props', () => {
     );
   });
 
-  it('accepts 50 excluded projects, one sink exclusion each', () => {
-    const fifty = Array.from({ length: 50 }, (_, i) => `lab-sandbox-${i}`);
-    expect(resolveProps({ ...base, scope: 'organizations/4242', excludedProjects: fifty }).excludedProjects).toHaveLength(50);
+  it('accepts 10 excluded projects: the IAM condition then has 10 logical operators of the 12 allowed', () => {
+    const ten = Array.from({ length: 10 }, (_, i) => `lab-sandbox-${i}`);
+    expect(resolveProps({ ...base, scope: 'organizations/4242', excludedProjects: ten }).excludedProjects).toHaveLength(10);
+  });
+
+  it('contains members of managed instance groups in place by default in a folder or organization scope, abandons them in a project scope', () => {
+    expect(resolveProps({ ...base, scope: 'organizations/4242' }).instanceGroupAction).toBe('contain-only');
+    expect(resolveProps({ ...base, scope: 'folders/5550001', organizationId: '4242' }).instanceGroupAction).toBe('contain-only');
+    expect(resolveProps({ ...base, scope: 'organizations/4242', instanceGroupAction: 'abandon' }).instanceGroupAction).toBe('abandon');
+    expect(resolveProps(base).instanceGroupAction).toBe('abandon');
   });
 
   it('accepts the bounds of iamPropagationSeconds, 0 included', () => {
@@ -260,9 +267,9 @@ describe('IntegrityResponder props', () => {
       /excludedProjects\[1\] must match .* \(a Google Cloud project id\), got 'Lab_Sandbox'/,
     ],
     [
-      'excludedProjects names 51 projects',
-      { scope: 'organizations/4242', excludedProjects: Array.from({ length: 51 }, (_, i) => `lab-sandbox-${i}`) },
-      /excludedProjects may name at most 50 projects \(one sink exclusion each\), got 51; move them out of the scope's folder instead/,
+      'excludedProjects names 11 projects',
+      { scope: 'organizations/4242', excludedProjects: Array.from({ length: 11 }, (_, i) => `lab-sandbox-${i}`) },
+      /excludedProjects may name at most 10 projects \(the IAM condition that leaves them out allows at most 12 logical operators\), got 11/,
     ],
     [
       'excludedProjects names a project twice',

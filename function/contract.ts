@@ -93,8 +93,13 @@ export function parseScope(scope: string): Scope | undefined {
 
 /** What `EXCLUDED_PROJECTS` holds when no project is excluded (every setting is set explicitly). */
 export const NO_EXCLUDED_PROJECTS = 'none';
-/** Most projects one responder may exclude from a folder or organization scope (one sink exclusion each; a sink has at most 50). */
-export const MAX_EXCLUDED_PROJECTS = 50;
+/**
+ * Most projects one responder may exclude from a folder or organization scope. The exclusion is
+ * also an IAM condition, `!(resource.name.startsWith(…) || …)`: one logical operator per
+ * project, and a condition allows at most 12 (cloud.google.com/iam/docs/conditions-overview,
+ * limits).
+ */
+export const MAX_EXCLUDED_PROJECTS = 10;
 /** `none`, or project ids separated by commas. */
 export const EXCLUDED_PROJECTS = new RegExp(
   `^(?:${NO_EXCLUDED_PROJECTS}|${PROJECT_ID_TEXT}(?:,${PROJECT_ID_TEXT}){0,${MAX_EXCLUDED_PROJECTS - 1}})$`,

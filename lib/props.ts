@@ -425,7 +425,7 @@ function scopeProps(r: ResolvedProps): void {
   r.excludedProjects.forEach((id, i) => check(`excludedProjects[${i}]`, id, PROJECT_ID, 'a Google Cloud project id'));
   if (r.excludedProjects.length > MAX_EXCLUDED_PROJECTS) {
     throw new IntegrityResponderPropsError(
-      `excludedProjects may name at most ${MAX_EXCLUDED_PROJECTS} projects (one sink exclusion each), got ${r.excludedProjects.length}; move them out of the scope's folder instead`,
+      `excludedProjects may name at most ${MAX_EXCLUDED_PROJECTS} projects (the IAM condition that leaves them out allows at most 12 logical operators), got ${r.excludedProjects.length}; move them out of the scope's folder, or scope a folder that does not hold them`,
     );
   }
   const duplicate = r.excludedProjects.find((id, i) => r.excludedProjects.indexOf(id) !== i);
@@ -492,7 +492,11 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
     excludedProjects: props.excludedProjects ?? [],
     maxDeliveryAttempts: props.maxDeliveryAttempts ?? DEFAULT_MAX_DELIVERY_ATTEMPTS,
     notificationChannels: props.notificationChannels ?? [],
-    instanceGroupAction: props.instanceGroupAction ?? SETTINGS.instanceGroupAction.default,
+    // Abandoning needs `compute.instanceGroupManagers.update`, which also allows retemplating or
+    // resizing a group: across a folder or organization that is opt-in (ADR 0010).
+    instanceGroupAction:
+      props.instanceGroupAction ??
+      (props.scope === undefined || props.scope.startsWith('projects/') ? SETTINGS.instanceGroupAction.default : 'contain-only'),
     maxActionsPerWindow: props.maxActionsPerWindow ?? SETTINGS.maxActionsPerWindow.default,
     actionWindowSeconds: props.actionWindowSeconds ?? SETTINGS.actionWindowSeconds.default,
     enableApis: props.enableApis ?? false,

@@ -850,10 +850,9 @@ export const EXPECTED_ORGANIZATION: PlanExpectation = {
     },
   },
   customRoles: {
+    // No instance-group permission: across a folder or organization, abandoning is opt-in.
     'google_organization_iam_custom_role.Responder_InstanceRole_788A6F78': {
       permissions: [
-        'compute.instanceGroupManagers.get',
-        'compute.instanceGroupManagers.update',
         'compute.instances.get',
         'compute.instances.setShieldedInstanceIntegrityPolicy',
         'compute.instances.stop',
@@ -884,6 +883,7 @@ export const EXPECTED_ORGANIZATION: PlanExpectation = {
         ...EXPECTED_DEFAULT.functions.Responder_Function_73C2D4D9!.environment,
         SCOPE: 'organizations/4242',
         EXCLUDED_PROJECTS: 'lab-sandbox-1,lab-sandbox-2',
+        INSTANCE_GROUP_ACTION: 'contain-only',
       },
     },
   },
@@ -945,6 +945,7 @@ export const EXPECTED_FOLDER: PlanExpectation = {
         ...EXPECTED_DEFAULT.functions.Responder_Function_73C2D4D9!.environment,
         SCOPE: 'folders/5550001',
         EXCLUDED_PROJECTS: 'none',
+        INSTANCE_GROUP_ACTION: 'contain-only',
       },
     },
   },
