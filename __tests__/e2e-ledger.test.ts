@@ -91,7 +91,7 @@ describeWithEmulators('the decision ledger end to end', () => {
     expect(String(forged.line.message)).toContain('possible forged entry');
     expect(mutationsOn('6001')).toEqual(['PATCH setShieldedInstanceIntegrityPolicy', 'POST stop']);
     expect(vm('6001').status).toBe('TERMINATED');
-    const record = await ledgerRecord('6001-21-lateBoot');
+    const record = await ledgerRecord(`${PROJECT}~${ZONE}~6001-21-lateBoot`);
     expect(record.conflict).toEqual({ booleanValue: true });
     expect(record.fingerprints.arrayValue.values).toHaveLength(2);
     expect(record.decision.mapValue.fields.reason).toEqual({ stringValue: 'conflicting-reports' });
