@@ -1,4 +1,4 @@
-import type { Firestore } from '@google-cloud/firestore';
+import { Firestore, Timestamp } from '@google-cloud/firestore';
 import { FirestoreBaselineStore } from '../function/adapters/firestore-store';
 import { baselineDocument } from '../function/baseline';
 import { createFirestore } from '../function/clients';
@@ -43,6 +43,48 @@ describeWithEmulators('FirestoreBaselineStore on the Firestore emulator', () => 
     const doc = baselineDocument(m(linuxPcrs('good'), 't'), { description: 'canary' });
     await collection.doc(doc.id).set(doc.data);
     expect(await store.findExactMatch(m(linuxPcrs('good'), 't'))).toEqual({ matched: true, baselineId: doc.id, reads: 1 });
+  });
+
+  describe('the state of a baseline', () => {
+    const good = () => m(linuxPcrs('good'), 't');
+    it.each([
+      ['revoked', { state: 'revoked', revokedReason: 'kernel 6.9 found bad' }, 'it is revoked'],
+      ['proposed', { state: 'proposed' }, 'it is proposed'],
+      ['of an unknown state', { state: 'approved-ish' }, 'its state "approved-ish" is unknown'],
+      ['expired (RFC 3339 text)', { expiresAt: '2020-01-01T00:00:00Z' }, 'it expired at 2020-01-01T00:00:00.000Z'],
+      [
+        'expired (Firestore timestamp)',
+        { expiresAt: Timestamp.fromMillis(Date.UTC(2021, 0, 1)) },
+        'it expired at 2021-01-01T00:00:00.000Z',
+      ],
+      ['of an unreadable expiry', { expiresAt: 'next tuesday' }, 'its expiresAt "next tuesday" is not a timestamp'],
+    ])('never matches a baseline %s, by id or by query, and says why', async (_what, fields, why) => {
+      const { store, collection, logger } = freshStore();
+      const doc = baselineDocument(good());
+      await collection.doc(doc.id).set({ ...doc.data, ...fields });
+      await collection.doc('tutorial-copy').set({ ...tutorialDocument(linuxPcrs('good')), ...fields });
+      expect(await store.findExactMatch(good())).toEqual({ matched: false, reads: 3 });
+      expect(logger.lines).toEqual([
+        expect.objectContaining({ severity: 'NOTICE', baselineId: doc.id, baselineRefused: why }),
+        expect.objectContaining({ severity: 'NOTICE', baselineId: 'tutorial-copy', baselineRefused: why }),
+      ]);
+    });
+
+    it('matches an active baseline that expires later, and a tutorial document with no state', async () => {
+      const { store, collection } = freshStore();
+      const doc = baselineDocument(good());
+      await collection.doc(doc.id).set({ ...doc.data, state: 'active', expiresAt: '2999-01-01T00:00:00Z' });
+      expect(await store.findExactMatch(good())).toEqual({ matched: true, baselineId: doc.id, reads: 1 });
+    });
+
+    it('stops matching on the very next lookup once the baseline is revoked: nothing is cached', async () => {
+      const { store, collection } = freshStore();
+      const doc = baselineDocument(good());
+      await collection.doc(doc.id).set(doc.data);
+      expect(await store.findExactMatch(good())).toEqual(expect.objectContaining({ matched: true }));
+      await collection.doc(doc.id).update({ state: 'revoked' });
+      expect(await store.findExactMatch(good())).toEqual(expect.objectContaining({ matched: false }));
+    });
   });
 
   it('finds a tutorial-format Linux baseline under any document id', async () => {

@@ -1488,6 +1488,25 @@ describe('the action budget (blast-radius limit)', () => {
   });
 });
 
+describe('the state of a baseline', () => {
+  it('stops a VM whose measurements match only a revoked baseline', async () => {
+    const t = setup();
+    t.baselines.add('baseline1', { ...tutorialDocument(linuxPcrs('good')), state: 'revoked' });
+    await t.run({ actual: linuxPcrs('good') });
+    expect(t.instances.calls).toEqual(STOPPED);
+    expect(t.logger.lines).toEqual([expect.objectContaining({ decision: 'stop', reason: 'not-known-good' })]);
+  });
+
+  it('stops a VM whose measurements match only an expired or a proposed baseline', async () => {
+    for (const fields of [{ expiresAt: '2020-01-01T00:00:00Z' }, { state: 'proposed' }]) {
+      const t = setup();
+      t.baselines.add('baseline1', { ...tutorialDocument(linuxPcrs('good')), ...fields });
+      await t.run({ actual: linuxPcrs('good') });
+      expect(t.instances.calls).toEqual(STOPPED);
+    }
+  });
+});
+
 describe('reports that name a VM of another project', () => {
   it('never lets an entry of one project meet the ledger records of a VM of another with the same id', async () => {
     const t = setup();

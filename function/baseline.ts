@@ -43,6 +43,49 @@ export function measurementsFromDocument(
   return tryParseMeasurements(entries, 'document');
 }
 
+/** Lifecycle states of a baseline; a document without `state` (the tutorial's) is `active`. */
+export const BASELINE_STATES = ['active', 'proposed', 'revoked'] as const;
+export type BaselineState = (typeof BASELINE_STATES)[number];
+
+/** Whether a baseline document may vouch for measurements now, and if not, why. */
+export type BaselineStanding = { readonly usable: true } | { readonly usable: false; readonly why: string };
+
+/**
+ * The standing of a baseline document at `now` (ms since the epoch). Only an active baseline that
+ * has not expired vouches for measurements: a `revoked` one is kept for audit and never matches
+ * again, a `proposed` one matches nothing until it is approved, and one past its `expiresAt`
+ * (RFC 3339 text, or a Firestore timestamp) matches nothing. An unknown state or an unreadable
+ * expiry also matches nothing: a document nobody can interpret does not vouch for a VM.
+ */
+export function baselineStanding(data: Record<string, unknown>, now: number): BaselineStanding {
+  const state = data.state ?? 'active';
+  if (state !== 'active') {
+    return {
+      usable: false,
+      why: (BASELINE_STATES as readonly unknown[]).includes(state)
+        ? `it is ${String(state)}`
+        : `its state ${JSON.stringify(state)} is unknown`,
+    };
+  }
+  if (data.expiresAt === undefined || data.expiresAt === null) return { usable: true };
+  const expires = expiryMillis(data.expiresAt);
+  if (expires === undefined) return { usable: false, why: `its expiresAt ${JSON.stringify(data.expiresAt)} is not a timestamp` };
+  return expires > now ? { usable: true } : { usable: false, why: `it expired at ${new Date(expires).toISOString()}` };
+}
+
+function expiryMillis(value: unknown): number | undefined {
+  if (typeof value === 'string') {
+    const ms = Date.parse(value);
+    return /^\d{4}-\d{2}-\d{2}T/.test(value) && !Number.isNaN(ms) ? ms : undefined;
+  }
+  // A Firestore Timestamp (what the console and the client libraries write).
+  if (typeof value === 'object' && value !== null && typeof (value as { toMillis?: unknown }).toMillis === 'function') {
+    const ms = (value as { toMillis(): number }).toMillis();
+    return Number.isFinite(ms) ? ms : undefined;
+  }
+  return undefined;
+}
+
 /** Metadata recorded next to the measurements when the project writes a baseline. */
 export interface BaselineMetadata {
   readonly description?: string;

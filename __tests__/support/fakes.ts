@@ -1,4 +1,4 @@
-import { measurementsFromDocument } from '../../function/baseline';
+import { baselineStanding, measurementsFromDocument } from '../../function/baseline';
 import { ActionBudget, BudgetCounter, applyBudget, budgetWindow } from '../../function/budget';
 import type { InstanceState } from '../../function/decide';
 import { PcrMeasurement, sameMeasurements } from '../../function/measurements';
@@ -43,7 +43,7 @@ export class MemoryBaselines implements BaselineStore {
     for (const [id, data] of this.docs) {
       const parsed = measurementsFromDocument(data);
       // As in Firestore: a point read finds the project's own ids, a query the others.
-      if (parsed.ok && sameMeasurements(measurements, parsed.measurements))
+      if (parsed.ok && sameMeasurements(measurements, parsed.measurements) && baselineStanding(data, Date.now()).usable)
         return { matched: true, baselineId: id, reads: id.startsWith('sha256-') ? 1 : 2 };
     }
     return { matched: false, reads: 2 };

@@ -1,5 +1,5 @@
 import type { Firestore, Query } from '@google-cloud/firestore';
-import { measurementsFromDocument } from '../baseline';
+import { baselineStanding, measurementsFromDocument } from '../baseline';
 import { PcrMeasurement, baselineDocumentId, pcrName, sameMeasurements } from '../measurements';
 import type { BaselineStore, BaselineStoreResult, Logger } from '../ports';
 
@@ -10,7 +10,8 @@ import type { BaselineStore, BaselineStoreResult, Logger } from '../ports';
 export const MAX_QUERY_CANDIDATES = 10;
 
 /**
- * Known-good baselines in Firestore. A lookup costs one point read for documents stored
+ * Known-good baselines in Firestore. Only active, unexpired documents vouch for measurements
+ * ({@link baselineStanding}). A lookup costs one point read for documents stored
  * under their fingerprint id, plus (when that misses) one equality query for documents in
  * the tutorial's format under any id: never a collection scan.
  */
@@ -19,6 +20,7 @@ export class FirestoreBaselineStore implements BaselineStore {
     private readonly db: () => Promise<Firestore>,
     private readonly collection: string,
     private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
   ) {}
 
   async findExactMatch(measurements: readonly PcrMeasurement[]): Promise<BaselineStoreResult> {
@@ -52,6 +54,16 @@ export class FirestoreBaselineStore implements BaselineStore {
       });
       return false;
     }
-    return sameMeasurements(measurements, parsed.measurements);
+    if (!sameMeasurements(measurements, parsed.measurements)) return false;
+    // Read on every lookup, never cached: a revocation holds from the next event on.
+    const standing = baselineStanding(data, this.now());
+    if (!standing.usable) {
+      this.logger.log('NOTICE', `Baseline ${this.collection}/${id} holds these measurements but does not vouch for them: ${standing.why}`, {
+        baselineId: id,
+        baselineRefused: standing.why,
+      });
+      return false;
+    }
+    return true;
   }
 }

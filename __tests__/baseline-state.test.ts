@@ -1,0 +1,28 @@
+import { baselineStanding } from '../function/baseline';
+
+const NOW = Date.UTC(2026, 10, 23, 12);
+
+describe('baselineStanding', () => {
+  it('lets a document without a state (the tutorial format) vouch for its measurements', () => {
+    expect(baselineStanding({}, NOW)).toEqual({ usable: true });
+    expect(baselineStanding({ state: 'active' }, NOW)).toEqual({ usable: true });
+  });
+
+  it.each([
+    [{ state: 'revoked' }, 'it is revoked'],
+    [{ state: 'proposed' }, 'it is proposed'],
+    [{ state: 'ACTIVE' }, 'its state "ACTIVE" is unknown'],
+    [{ state: 1 }, 'its state 1 is unknown'],
+    [{ expiresAt: '2026-11-23T12:00:00Z' }, 'it expired at 2026-11-23T12:00:00.000Z'],
+    [{ expiresAt: '2026-11-23' }, 'its expiresAt "2026-11-23" is not a timestamp'],
+    [{ expiresAt: 1764000000 }, 'its expiresAt 1764000000 is not a timestamp'],
+    [{ state: 'active', expiresAt: { toMillis: () => NOW - 1 } }, 'it expired at 2026-11-23T11:59:59.999Z'],
+  ])('refuses %j: %s', (fields, why) => {
+    expect(baselineStanding(fields, NOW)).toEqual({ usable: false, why });
+  });
+
+  it('accepts an expiry still ahead, as text or as a timestamp', () => {
+    expect(baselineStanding({ expiresAt: '2026-11-23T12:00:01Z' }, NOW)).toEqual({ usable: true });
+    expect(baselineStanding({ expiresAt: { toMillis: () => NOW + 1 } }, NOW)).toEqual({ usable: true });
+  });
+});
