@@ -36,6 +36,7 @@ describeWithEmulators('the responder end to end', () => {
       ['db-1', '3001'],
       ['forensic-1', '4001'],
       ['canary-1', '5001'],
+      ['kernel-7', '5002'],
     ] as const) {
       h.compute.add({ project: relearn.plan.projectId, zone: ZONE, name, id });
     }
@@ -332,5 +333,27 @@ describeWithEmulators('the responder end to end', () => {
       'PATCH instances/1002/setShieldedInstanceIntegrityPolicy',
       'POST operations/operation-*-setShieldedInstanceIntegrityPolicy/wait',
     ]);
+  });
+
+  it('stops, on the very next event, a VM whose baseline was revoked after it relearned', async () => {
+    const measured = linuxPcrs('kernel-7.0');
+    const doc = baselineDocument(parseMeasurements(measured, 'e2e'), { description: 'kernel 7.0 canary' });
+    await h.putDocument(relearn.plan, doc.id, doc.data);
+    const k7 = vm('5002');
+    k7.status = 'RUNNING';
+    k7.lastStartTimestamp = new Date(Date.now() - 5000).toISOString();
+    const first = await send(relearn, { name: 'kernel-7', instanceId: '5002', actual: measured });
+    expect(first.log).toEqual(expect.objectContaining({ decision: 'relearn', baselineId: doc.id }));
+    // Kernel 7.0 is found bad: its baseline is revoked (kept, never matched again).
+    await h.putDocument(relearn.plan, doc.id, { ...doc.data, state: 'revoked', revokedReason: 'kernel 7.0 found bad' });
+    k7.lastStartTimestamp = new Date(Date.now() - 2000).toISOString();
+    const second = await send(relearn, { name: 'kernel-7', instanceId: '5002', actual: measured });
+    expect(second.log).toEqual(expect.objectContaining({ decision: 'stop', reason: 'not-known-good' }));
+    const refused = relearn.host.logs.find((l) => l.baselineRefused !== undefined && l.baselineId === doc.id);
+    expect(refused).toEqual(expect.objectContaining({ severity: 'NOTICE', baselineRefused: 'it is revoked' }));
+    expect(k7.status).toBe('TERMINATED');
+    process.stderr.write(
+      `e2e: revoke then stop → ${String(first.log.message)} | ${String(refused?.message)} | ${String(second.log.message)}\n`,
+    );
   });
 });
