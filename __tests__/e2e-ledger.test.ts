@@ -59,6 +59,14 @@ describeWithEmulators('the decision ledger end to end', () => {
     return { messageId, line: await r.host.waitForLog(messageId, { timeoutMs, where: decided }) };
   }
   const summary = (text: string) => process.stderr.write(`${text}\n`);
+  /** Waits until `done` holds, or fails after `timeoutMs`. */
+  async function until(done: () => boolean, timeoutMs: number) {
+    const deadline = Date.now() + timeoutMs;
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
   /** A decision-ledger document, read from the emulator as an admin (fields as Firestore's REST API gives them). */
   async function ledgerRecord(id: string): Promise<Record<string, any>> {
     const { projectId, env } = r.plan;
@@ -192,6 +200,8 @@ describeWithEmulators('the decision ledger end to end', () => {
     const [first, second] = await waitForLines(messageId, 2, decided, 60_000);
     expect(first).toEqual(expect.objectContaining({ decision: 'stop', ledger: 'new', alreadyDone: false, operationStatus: 'DONE' }));
     expect(second).toEqual(expect.objectContaining({ severity: 'INFO', ledger: 'repeat', alreadyDone: true, requestId: first!.requestId }));
+    // The function logs before it answers; the gate records the answer once it has passed back.
+    await until(() => r.gate!.deliveriesOf(messageId).length >= 2, 10_000);
     expect(r.gate!.deliveriesOf(messageId).map((d) => d.status)).toEqual([503, 204]);
     expect(mutationsOn('6005')).toEqual(['POST stop']);
     summary(
