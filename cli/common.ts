@@ -123,3 +123,41 @@ export function runAsCommand(run: (argv: string[], io: Io) => Promise<number>): 
   // Exit explicitly: a Google client that gave up on an unreachable server may still hold sockets.
   void run(process.argv.slice(2), io).then((code) => process.exit(code));
 }
+
+/**
+ * Runs one subcommand of a tool: `help` (or `-h`, `--help`) prints the tool's usage; no command
+ * or an unknown one is a usage error. Resolves to the exit code: 0 done, 1 failed, 2 usage error
+ * (the message and the usage it concerns on stderr).
+ */
+export async function dispatch(
+  bin: string,
+  usage: string,
+  commands: Readonly<Record<string, (args: string[]) => Promise<void>>>,
+  argv: string[],
+  io: Io,
+): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined) {
+      io.stderr(usage);
+      return 2;
+    }
+    if (command === '-h' || command === '--help' || command === 'help') {
+      io.stdout(usage);
+      return 0;
+    }
+    const handler = Object.prototype.hasOwnProperty.call(commands, command) ? commands[command] : undefined;
+    if (handler === undefined) {
+      throw new UsageError(command.startsWith('-') ? `unknown option '${command}'` : `unknown command '${command}'`, usage);
+    }
+    await handler(rest);
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr(`${bin}: ${e.message}\n\n${e.usage}`);
+      return 2;
+    }
+    io.stderr(`${bin}: ${describeError(e)}\n`);
+    return 1;
+  }
+}

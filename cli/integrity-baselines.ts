@@ -7,6 +7,7 @@ import {
   Io,
   UsageError,
   credentialsHint,
+  dispatch,
   describeError,
   parseOptions,
   runAsCommand,
@@ -171,32 +172,8 @@ function lateBootReport(entry: Entry, where: string): IntegrityReport {
 }
 
 /** Runs the tool; resolves to the process exit code. */
-export async function run(argv: string[], io: Io): Promise<number> {
-  const [command, ...rest] = argv;
-  try {
-    switch (command) {
-      case undefined:
-        io.stderr(TOP_USAGE);
-        return 2;
-      case '-h':
-      case '--help':
-      case 'help':
-        io.stdout(TOP_USAGE);
-        return 0;
-      case 'capture':
-        await capture(rest, io);
-        return 0;
-      default:
-        throw new UsageError(command.startsWith('-') ? `unknown option '${command}'` : `unknown command '${command}'`, TOP_USAGE);
-    }
-  } catch (e) {
-    if (e instanceof UsageError) {
-      io.stderr(`${BIN}: ${e.message}\n\n${e.usage}`);
-      return 2;
-    }
-    io.stderr(`${BIN}: ${describeError(e)}\n`);
-    return 1;
-  }
+export function run(argv: string[], io: Io): Promise<number> {
+  return dispatch(BIN, TOP_USAGE, { capture: (rest) => capture(rest, io) }, argv, io);
 }
 
 if (require.main === module) runAsCommand(run);

@@ -7,6 +7,7 @@ import {
   Io,
   UsageError,
   credentialsHint,
+  dispatch,
   describeError,
   parseOptions,
   runAsCommand,
@@ -284,35 +285,8 @@ async function reset(args: string[], io: Io, now: () => number): Promise<void> {
 }
 
 /** Runs the tool; resolves to the process exit code. `now` is the clock, for tests. */
-export async function run(argv: string[], io: Io, now: () => number = Date.now): Promise<number> {
-  const [command, ...rest] = argv;
-  try {
-    switch (command) {
-      case undefined:
-        io.stderr(TOP_USAGE);
-        return 2;
-      case '-h':
-      case '--help':
-      case 'help':
-        io.stdout(TOP_USAGE);
-        return 0;
-      case 'show':
-        await show(rest, io, now);
-        return 0;
-      case 'reset':
-        await reset(rest, io, now);
-        return 0;
-      default:
-        throw new UsageError(command.startsWith('-') ? `unknown option '${command}'` : `unknown command '${command}'`, TOP_USAGE);
-    }
-  } catch (e) {
-    if (e instanceof UsageError) {
-      io.stderr(`${BIN}: ${e.message}\n\n${e.usage}`);
-      return 2;
-    }
-    io.stderr(`${BIN}: ${describeError(e)}\n`);
-    return 1;
-  }
+export function run(argv: string[], io: Io, now: () => number = Date.now): Promise<number> {
+  return dispatch(BIN, TOP_USAGE, { show: (rest) => show(rest, io, now), reset: (rest) => reset(rest, io, now) }, argv, io);
 }
 
 if (require.main === module) runAsCommand(run);
