@@ -60,7 +60,7 @@ export function parseExemptLabel(label: string): { readonly key: string; readonl
 }
 
 /** A Google Cloud project id, optionally domain-scoped (`example.com:project`), as regular-expression text. */
-const PROJECT_ID_TEXT = '(?:[a-z][a-z0-9.-]{0,61}[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]';
+export const PROJECT_ID_TEXT = '(?:[a-z][a-z0-9.-]{0,61}[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]';
 
 /**
  * Where the VMs a responder watches live: `projects/<id>`, `folders/<number>` or
@@ -86,9 +86,7 @@ export function scopeKindOf(scope: string): Scope | undefined {
 
 /** Parses a {@link SCOPE} string; undefined when it is not one. */
 export function parseScope(scope: string): Scope | undefined {
-  if (!SCOPE.test(scope)) return undefined;
-  const [kind, id] = scope.split('/') as [string, string];
-  return { kind: kind === 'projects' ? 'project' : kind === 'folders' ? 'folder' : 'organization', id };
+  return SCOPE.test(scope) ? scopeKindOf(scope) : undefined;
 }
 
 /** What `EXCLUDED_PROJECTS` holds when no project is excluded (every setting is set explicitly). */

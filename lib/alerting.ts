@@ -3,6 +3,7 @@ import { MonitoringAlertPolicy, MonitoringAlertPolicyConditions } from '@cdktf/p
 import { MonitoringDashboard } from '@cdktf/provider-google/lib/monitoring-dashboard';
 import { ITerraformDependable, Token } from 'cdktf';
 import { Construct } from 'constructs';
+import { PROJECT_ID_TEXT } from '../function/contract';
 import { MANAGED_BY, MANAGED_BY_VALUE } from './labels';
 
 /** Props of {@link ResponderAlerting}. */
@@ -48,8 +49,7 @@ export type ResponderAlert = 'contained' | 'relearned' | 'conflict' | 'budgetExh
 
 // A channel's project is an id (optionally domain-scoped, `example.com:proj`) or a number; the
 // channel id is what Cloud Monitoring assigns (decimal digits).
-const CHANNEL_NAME =
-  /^projects\/(?:(?:[a-z][a-z0-9.-]{0,61}[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]|[0-9]{1,20})\/notificationChannels\/[0-9]{1,40}$/;
+const CHANNEL_NAME = new RegExp(`^projects/(?:${PROJECT_ID_TEXT}|[0-9]{1,20})/notificationChannels/[0-9]{1,40}$`);
 const CHANNEL_FORM =
   "'projects/<project id or number>/notificationChannels/<channel id>', e.g. 'projects/fleet-prod-1234/notificationChannels/1355104823470596720' " +
   "(the name `gcloud beta monitoring channels list --format='value(name)'` prints, or a google_monitoring_notification_channel's id)";

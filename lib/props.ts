@@ -496,7 +496,7 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
     // resizing a group: across a folder or organization that is opt-in (ADR 0010).
     instanceGroupAction:
       props.instanceGroupAction ??
-      (props.scope === undefined || props.scope.startsWith('projects/') ? SETTINGS.instanceGroupAction.default : 'contain-only'),
+      (scopeKindOf(props.scope ?? 'projects/')?.kind === 'project' ? SETTINGS.instanceGroupAction.default : 'contain-only'),
     maxActionsPerWindow: props.maxActionsPerWindow ?? SETTINGS.maxActionsPerWindow.default,
     actionWindowSeconds: props.actionWindowSeconds ?? SETTINGS.actionWindowSeconds.default,
     enableApis: props.enableApis ?? false,
