@@ -26,3 +26,30 @@ describe('baselineStanding', () => {
     expect(baselineStanding({ expiresAt: { toMillis: () => NOW + 1 } }, NOW)).toEqual({ usable: true });
   });
 });
+
+describe('baselineStanding under the two-person rule', () => {
+  const approved = { createdBy: 'alice@example.com', approvedBy: 'bob@example.com' };
+
+  it('lets an active baseline approved by a second principal vouch', () => {
+    expect(baselineStanding({ state: 'active', ...approved }, NOW, 'two-person')).toEqual({ usable: true });
+  });
+
+  it.each([
+    [{}, 'it has no approval, and requireBaselineApproval needs one by a second principal'],
+    [{ createdBy: 'alice@example.com' }, 'it has no approval, and requireBaselineApproval needs one by a second principal'],
+    [{ approvedBy: 'bob@example.com' }, 'it names no creator, so its approval cannot be shown to come from a second principal'],
+    [
+      { createdBy: 'alice@example.com', approvedBy: ' Alice@Example.com' },
+      'it was approved by its own creator alice@example.com; requireBaselineApproval needs a second principal',
+    ],
+    [{ ...approved, state: 'proposed' }, 'it is proposed'],
+    [{ ...approved, state: 'revoked' }, 'it is revoked'],
+    [{ ...approved, expiresAt: '2026-11-01T00:00:00Z' }, 'it expired at 2026-11-01T00:00:00.000Z'],
+  ])('refuses %j: %s', (fields, why) => {
+    expect(baselineStanding(fields, NOW, 'two-person')).toEqual({ usable: false, why });
+  });
+
+  it('does not ask for an approval without the rule (tutorial documents keep working)', () => {
+    expect(baselineStanding({}, NOW, 'none')).toEqual({ usable: true });
+  });
+});

@@ -7,6 +7,7 @@ const COMPLETE = {
   RESPONSE_MODE: 'shutdown',
   FIRESTORE_DATABASE: 'integrity-baselines',
   BASELINE_COLLECTION: 'baselines',
+  BASELINE_APPROVAL: 'two-person',
   LEDGER_DATABASE: 'integrity-decisions',
   GOOGLE_CLOUD_PROJECT: 'fleet-prod-1234',
   LOG_LEVEL: 'info',
@@ -36,6 +37,7 @@ describe('loadConfig', () => {
       mode: 'shutdown',
       firestoreDatabase: 'integrity-baselines',
       baselineCollection: 'baselines',
+      baselineApproval: 'two-person',
       ledgerDatabase: 'integrity-decisions',
       projectId: 'fleet-prod-1234',
       computeEndpoint: { protocol: 'http', host: '127.0.0.1', port: 8089 },
@@ -163,6 +165,7 @@ describe('the contract between construct and function', () => {
       mode: SETTINGS.responseMode.default,
       firestoreDatabase: 'integrity-responder-baselines',
       baselineCollection: SETTINGS.baselineCollection.default,
+      baselineApproval: 'none',
       ledgerDatabase: 'integrity-responder-decisions',
       projectId: 'fleet-prod-1234',
       logLevel: SETTINGS.logLevel.default,
@@ -219,6 +222,13 @@ describe('the contract between construct and function', () => {
     );
   });
 
+  it('tells the function the two-person rule for baselines when requireBaselineApproval is set', () => {
+    expect(planEnvironment().BASELINE_APPROVAL).toBe('none');
+    const env = planEnvironment({ requireBaselineApproval: true });
+    expect(env.BASELINE_APPROVAL).toBe('two-person');
+    expect(loadConfig(env).baselineApproval).toBe('two-person');
+  });
+
   it('tells the function its scope and excluded projects, sorted', () => {
     expect(planEnvironment()).toMatchObject({ SCOPE: 'projects/fleet-prod-1234', EXCLUDED_PROJECTS: 'none' });
     const env = planEnvironment({ scope: 'folders/5550001', organizationId: '4242', excludedProjects: ['lab-b-0001', 'lab-a-0001'] });
@@ -271,6 +281,7 @@ describe('the contract between construct and function', () => {
       responseMode: 'shutdown',
       firestoreDatabase: '(default)',
       baselineCollection: 'c',
+      baselineApproval: 'none',
       ledgerDatabase: 'fleet-x-decisions',
       projectId: 'fleet-prod-1234',
       logLevel: 'info',

@@ -19,6 +19,7 @@ describe('IntegrityResponder props', () => {
       firestoreLocationId: 'us-central1',
       firestoreDeleteProtection: true,
       baselineCollection: 'known_good_measurements',
+      requireBaselineApproval: false,
       sourceBucketName: 'fleet-prod-1234-integrity-responder-src',
       logLevel: 'debug',
       maxEventAgeSeconds: 3600,
@@ -178,6 +179,16 @@ describe('IntegrityResponder props', () => {
     ['timeoutSeconds is too long', { timeoutSeconds: 3600 }, /timeoutSeconds must be an integer from 1 to 540, got 3600/],
     ['firestoreDatabaseId is invalid', { firestoreDatabaseId: 'Default' }, /firestoreDatabaseId must match/],
     ['baselineCollection has a slash', { baselineCollection: 'a/b' }, /baselineCollection must match/],
+    [
+      'requireBaselineApproval is not a boolean',
+      { requireBaselineApproval: 'yes' as never },
+      /requireBaselineApproval must be true or false/,
+    ],
+    [
+      'requireBaselineApproval in the shutdown mode',
+      { requireBaselineApproval: true, responseMode: 'shutdown' },
+      /requireBaselineApproval applies to responseMode 'relearn-if-known-good' only/,
+    ],
     ['sourceBucketName is too long', { sourceBucketName: 'b'.repeat(64) }, /sourceBucketName must match/],
     ['logLevel is unknown', { logLevel: 'trace' as never }, /logLevel must be one of/],
     [

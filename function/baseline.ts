@@ -47,17 +47,73 @@ export function measurementsFromDocument(
 export const BASELINE_STATES = ['active', 'proposed', 'revoked'] as const;
 export type BaselineState = (typeof BASELINE_STATES)[number];
 
+/**
+ * Who must vouch for a baseline before it matches: `none` (an active baseline matches), or
+ * `two-person` (it must also carry an approval by a principal other than its creator). The
+ * construct's `requireBaselineApproval` sets `two-person`.
+ */
+export const BASELINE_APPROVALS = ['none', 'two-person'] as const;
+export type BaselineApproval = (typeof BASELINE_APPROVALS)[number];
+
+/**
+ * Collection, in the baseline database, of the construct's policy documents: one per responder
+ * that requires approval, `{ baselineCollection, requireApproval: true }`. The baseline tool reads
+ * it to know whether a new baseline starts `proposed`; the function never reads it (its own
+ * setting, `BASELINE_APPROVAL`, is what it enforces).
+ */
+export const BASELINE_POLICY_COLLECTION = 'integrity_responder_policies';
+
+/**
+ * The fields of a baseline document besides its `PCR_n` maps, as the handler and the baseline
+ * tool read and write them. All optional: a tutorial document has none of them.
+ */
+export interface BaselineFields {
+  /** Lifecycle state; absent means `active`. */
+  readonly state?: BaselineState;
+  /** RFC 3339 text (or a Firestore timestamp): at and after it the baseline matches nothing. */
+  readonly expiresAt?: string;
+  /** A note: why these measurements are trusted. */
+  readonly description?: string;
+  /** Where the measurements came from, e.g. `projects/p/zones/z/instances/vm-1`. */
+  readonly source?: string;
+  /** Numeric id of the reference VM. */
+  readonly sourceInstanceId?: string;
+  /** Boot counter of the reference VM's report. */
+  readonly sourceBootCounter?: string;
+  /** Timestamp of the log entry the measurements were read from. */
+  readonly sourceReportTime?: string;
+  /** How the baseline was made: `capture`, `add` or `import-legacy`. */
+  readonly createdVia?: string;
+  /** The principal who recorded it. */
+  readonly createdBy?: string;
+  readonly createdAt?: string;
+  /** Id of the tutorial-format document it was imported from. */
+  readonly importedFrom?: string;
+  readonly approvedBy?: string;
+  readonly approvedAt?: string;
+  readonly revokedBy?: string;
+  readonly revokedAt?: string;
+  readonly revokeReason?: string;
+}
+
 /** Whether a baseline document may vouch for measurements now, and if not, why. */
 export type BaselineStanding = { readonly usable: true } | { readonly usable: false; readonly why: string };
+
+/** Principals compare without regard to case: `Alice@Example.com` is `alice@example.com`. */
+export function samePrincipal(a: string, b: string): boolean {
+  return a.trim().toLowerCase() === b.trim().toLowerCase();
+}
 
 /**
  * The standing of a baseline document at `now` (ms since the epoch). Only an active baseline that
  * has not expired vouches for measurements: a `revoked` one is kept for audit and never matches
  * again, a `proposed` one matches nothing until it is approved, and one past its `expiresAt`
  * (RFC 3339 text, or a Firestore timestamp) matches nothing. An unknown state or an unreadable
- * expiry also matches nothing: a document nobody can interpret does not vouch for a VM.
+ * expiry also matches nothing: a document nobody can interpret does not vouch for a VM. Under
+ * the `two-person` rule an active baseline must also name, in `approvedBy`, a principal other
+ * than its `createdBy`; a tutorial document names neither, and is imported and approved first.
  */
-export function baselineStanding(data: Record<string, unknown>, now: number): BaselineStanding {
+export function baselineStanding(data: Record<string, unknown>, now: number, approval: BaselineApproval = 'none'): BaselineStanding {
   const state = data.state ?? 'active';
   if (state !== 'active') {
     return {
@@ -67,13 +123,28 @@ export function baselineStanding(data: Record<string, unknown>, now: number): Ba
         : `its state ${JSON.stringify(state)} is unknown`,
     };
   }
-  if (data.expiresAt === undefined || data.expiresAt === null) return { usable: true };
-  const expires = expiryMillis(data.expiresAt);
-  if (expires === undefined) return { usable: false, why: `its expiresAt ${JSON.stringify(data.expiresAt)} is not a timestamp` };
-  return expires > now ? { usable: true } : { usable: false, why: `it expired at ${new Date(expires).toISOString()}` };
+  if (data.expiresAt !== undefined && data.expiresAt !== null) {
+    const expires = expiryMillis(data.expiresAt);
+    if (expires === undefined) return { usable: false, why: `its expiresAt ${JSON.stringify(data.expiresAt)} is not a timestamp` };
+    if (expires <= now) return { usable: false, why: `it expired at ${new Date(expires).toISOString()}` };
+  }
+  if (approval === 'two-person') {
+    const { createdBy, approvedBy } = data;
+    if (typeof approvedBy !== 'string' || approvedBy.trim() === '') {
+      return { usable: false, why: 'it has no approval, and requireBaselineApproval needs one by a second principal' };
+    }
+    if (typeof createdBy !== 'string' || createdBy.trim() === '') {
+      return { usable: false, why: 'it names no creator, so its approval cannot be shown to come from a second principal' };
+    }
+    if (samePrincipal(createdBy, approvedBy)) {
+      return { usable: false, why: `it was approved by its own creator ${createdBy}; requireBaselineApproval needs a second principal` };
+    }
+  }
+  return { usable: true };
 }
 
-function expiryMillis(value: unknown): number | undefined {
+/** `expiresAt` as ms since the epoch; undefined when absent or unreadable. */
+export function expiryMillis(value: unknown): number | undefined {
   if (typeof value === 'string') {
     const ms = Date.parse(value);
     return /^\d{4}-\d{2}-\d{2}T/.test(value) && !Number.isNaN(ms) ? ms : undefined;
@@ -87,11 +158,7 @@ function expiryMillis(value: unknown): number | undefined {
 }
 
 /** Metadata recorded next to the measurements when the project writes a baseline. */
-export interface BaselineMetadata {
-  readonly description?: string;
-  /** Where the measurements came from, e.g. `projects/p/zones/z/instances/vm-1`. */
-  readonly source?: string;
-}
+export type BaselineMetadata = BaselineFields;
 
 /**
  * The document (id and fields) under which a measurement set is stored: the tutorial's map
@@ -107,7 +174,6 @@ export function baselineDocument(
     const name = pcrName(m.pcr);
     data[name] = { pcrNum: name, value: m.value, ...(m.hashAlgo !== undefined && { hashAlgo: m.hashAlgo }) };
   }
-  if (metadata.description !== undefined) data.description = metadata.description;
-  if (metadata.source !== undefined) data.source = metadata.source;
+  for (const [field, value] of Object.entries(metadata)) if (value !== undefined) data[field] = value as string;
   return { id: baselineDocumentId(measurements), data };
 }

@@ -1,4 +1,4 @@
-import { DEFAULT_BASELINE_COLLECTION } from './baseline';
+import { BASELINE_APPROVALS, BaselineApproval, DEFAULT_BASELINE_COLLECTION } from './baseline';
 import {
   ENFORCEMENTS,
   Enforcement,
@@ -126,6 +126,11 @@ export interface FunctionSettings {
   /** Firestore database id; `(default)` for a project's default database. */
   readonly firestoreDatabase: string;
   readonly baselineCollection: string;
+  /**
+   * `two-person`: a baseline matches only with an approval by a principal other than its
+   * creator (`requireBaselineApproval`); `none`: an active baseline matches.
+   */
+  readonly baselineApproval: BaselineApproval;
   /** Firestore database of the decision ledger, the only one the function writes. */
   readonly ledgerDatabase: string;
   /** The project the function and its databases are in (the security project). */
@@ -219,6 +224,7 @@ export const SETTINGS: { readonly [K in keyof FunctionSettings]-?: SettingFor<Fu
     hint: 'a top-level collection id',
     default: DEFAULT_BASELINE_COLLECTION,
   },
+  baselineApproval: { kind: 'enum', env: 'BASELINE_APPROVAL', values: BASELINE_APPROVALS, default: 'none' },
   ledgerDatabase: {
     kind: 'pattern',
     env: 'LEDGER_DATABASE',

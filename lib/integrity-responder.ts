@@ -3,6 +3,7 @@ import { ArtifactRegistryRepositoryIamMember } from '@cdktf/provider-google/lib/
 import { CloudRunV2ServiceIamMember } from '@cdktf/provider-google/lib/cloud-run-v2-service-iam-member';
 import { Cloudfunctions2Function } from '@cdktf/provider-google/lib/cloudfunctions2-function';
 import { FirestoreDatabase } from '@cdktf/provider-google/lib/firestore-database';
+import { FirestoreDocument } from '@cdktf/provider-google/lib/firestore-document';
 import { ProjectIamCustomRole } from '@cdktf/provider-google/lib/project-iam-custom-role';
 import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
 import { ProjectService } from '@cdktf/provider-google/lib/project-service';
@@ -27,6 +28,7 @@ import {
   formatExcludedProjects,
   functionEnvironment,
 } from '../function/contract';
+import { BASELINE_POLICY_COLLECTION } from '../function/baseline';
 import { ResponderAlerting } from './alerting';
 import { Delivery, deliver } from './delivery';
 import { loadFunctionBundle } from './function-bundle';
@@ -161,6 +163,11 @@ export class IntegrityResponder extends Construct {
    * a project role for a project scope, an organization role for a folder or organization scope.
    */
   public readonly instanceRole: InstanceRole;
+  /**
+   * With `requireBaselineApproval`, the policy document telling the baseline tool that new
+   * baselines start `proposed`; undefined otherwise.
+   */
+  public readonly baselinePolicy?: FirestoreDocument;
   /** The dedicated baseline database; undefined when `firestoreDatabaseId` names an existing one, and in the shutdown mode. */
   public readonly database?: FirestoreDatabase;
   /** Id of the Firestore database the function reads baselines from. */
@@ -280,6 +287,22 @@ export class IntegrityResponder extends Construct {
     } else {
       // In the shutdown mode the function is told the database but never reads it.
       this.databaseId = p.firestoreDatabaseId ?? dedicatedDatabaseId(p.namePrefix);
+    }
+    if (p.requireBaselineApproval) {
+      // Read by the baseline tool (never by the function, which enforces BASELINE_APPROVAL):
+      // new baselines of this collection start `proposed`. One document per responder, so
+      // responders sharing a database keep their own policies.
+      this.baselinePolicy = new FirestoreDocument(this, 'BaselinePolicy', {
+        project,
+        database: this.databaseId,
+        collection: BASELINE_POLICY_COLLECTION,
+        documentId: p.namePrefix,
+        fields: JSON.stringify({
+          baselineCollection: { stringValue: p.baselineCollection },
+          requireApproval: { booleanValue: true },
+        }),
+        dependsOn: [...apis, ...(this.database ? [this.database] : [])],
+      });
     }
     // The decision ledger: the only data the function writes, in a database of its own, so
     // that its write access can never reach the baselines.
@@ -462,6 +485,7 @@ export class IntegrityResponder extends Construct {
           responseMode: p.responseMode,
           firestoreDatabase: this.databaseId,
           baselineCollection: p.baselineCollection,
+          baselineApproval: p.requireBaselineApproval ? 'two-person' : 'none',
           ledgerDatabase: this.ledgerDatabaseId,
           projectId: project,
           logLevel: p.logLevel,

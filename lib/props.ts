@@ -112,6 +112,17 @@ export interface IntegrityResponderProps {
   readonly baselineCollection?: string;
 
   /**
+   * The two-person rule for baselines: a baseline matches only once a principal other than the
+   * one who recorded it has approved it (`integrity-baselines approve`). The baseline tool then
+   * records new baselines as `proposed`, told by a policy document the construct writes into the
+   * baseline database (`integrity_responder_policies/<namePrefix>`); the function enforces the
+   * rule itself (`BASELINE_APPROVAL=two-person`), and tutorial-format documents, which name no
+   * creator or approver, match nothing until imported and approved. Relearn mode only.
+   * @default false
+   */
+  readonly requireBaselineApproval?: boolean;
+
+  /**
    * Name of the bucket holding the function source (globally unique).
    * @default - `<projectId>-<namePrefix>-src`
    */
@@ -268,6 +279,7 @@ export interface ResolvedProps {
   readonly firestoreLocationId: string;
   readonly firestoreDeleteProtection: boolean;
   readonly baselineCollection: string;
+  readonly requireBaselineApproval: boolean;
   readonly sourceBucketName: string;
   readonly logLevel: LogLevel;
   readonly maxEventAgeSeconds: number;
@@ -457,7 +469,7 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
     );
   }
   // Checked before the defaults: `??` would turn a null into the default silently.
-  for (const name of ['enableApis', 'firestoreDeleteProtection'] as const) {
+  for (const name of ['enableApis', 'firestoreDeleteProtection', 'requireBaselineApproval'] as const) {
     if (props[name] !== undefined) boolean(name, props[name]);
   }
   if (props.labels !== undefined && (typeof props.labels !== 'object' || props.labels === null || Array.isArray(props.labels))) {
@@ -480,6 +492,7 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
     firestoreLocationId: props.firestoreLocationId ?? region,
     firestoreDeleteProtection: props.firestoreDeleteProtection ?? true,
     baselineCollection: props.baselineCollection ?? SETTINGS.baselineCollection.default!,
+    requireBaselineApproval: props.requireBaselineApproval ?? false,
     sourceBucketName: props.sourceBucketName ?? `${props.projectId}-${namePrefix}-src`,
     logLevel: props.logLevel ?? SETTINGS.logLevel.default,
     maxEventAgeSeconds: props.maxEventAgeSeconds ?? SETTINGS.maxEventAgeSeconds.default,
@@ -527,6 +540,11 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
     );
   }
   check('baselineCollection', r.baselineCollection, SETTINGS.baselineCollection.pattern, SETTINGS.baselineCollection.hint);
+  if (r.requireBaselineApproval && r.responseMode !== 'relearn-if-known-good') {
+    throw new IntegrityResponderPropsError(
+      `requireBaselineApproval applies to responseMode 'relearn-if-known-good' only: the '${r.responseMode}' mode reads no baselines`,
+    );
+  }
   check('sourceBucketName', r.sourceBucketName, BUCKET_NAME, 'a bucket name; set sourceBucketName if the default is too long');
   oneOf('logLevel', r.logLevel, SETTINGS.logLevel.values);
   integer('maxEventAgeSeconds', r.maxEventAgeSeconds, SETTINGS.maxEventAgeSeconds.min, SETTINGS.maxEventAgeSeconds.max);

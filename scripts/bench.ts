@@ -41,6 +41,7 @@ const BENCH_SETTINGS: FunctionSettings = {
   responseMode: SETTINGS.responseMode.default,
   firestoreDatabase: 'bench-baselines',
   baselineCollection: 'known_good_0',
+  baselineApproval: SETTINGS.baselineApproval.default,
   ledgerDatabase: 'bench-decisions',
   projectId: 'fleet-prod-1234',
   logLevel: 'error',

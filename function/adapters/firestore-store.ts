@@ -1,5 +1,5 @@
 import type { Firestore, Query } from '@google-cloud/firestore';
-import { baselineStanding, measurementsFromDocument } from '../baseline';
+import { BaselineApproval, baselineStanding, measurementsFromDocument } from '../baseline';
 import { PcrMeasurement, baselineDocumentId, pcrName, sameMeasurements } from '../measurements';
 import type { BaselineStore, BaselineStoreResult, Logger } from '../ports';
 
@@ -20,6 +20,7 @@ export class FirestoreBaselineStore implements BaselineStore {
     private readonly db: () => Promise<Firestore>,
     private readonly collection: string,
     private readonly logger: Logger,
+    private readonly approval: BaselineApproval = 'none',
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -56,7 +57,7 @@ export class FirestoreBaselineStore implements BaselineStore {
     }
     if (!sameMeasurements(measurements, parsed.measurements)) return false;
     // Read on every lookup, never cached: a revocation holds from the next event on.
-    const standing = baselineStanding(data, this.now());
+    const standing = baselineStanding(data, this.now(), this.approval);
     if (!standing.usable) {
       this.logger.log('NOTICE', `Baseline ${this.collection}/${id} holds these measurements but does not vouch for them: ${standing.why}`, {
         baselineId: id,
