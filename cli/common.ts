@@ -33,15 +33,18 @@ export interface Io {
   readonly env: NodeJS.ProcessEnv;
 }
 
+/** Parsed option values, by option name. */
+export type OptionValues = Record<string, string | boolean | string[] | undefined>;
+
 /** Options a command takes, as `node:util` `parseArgs` declares them (`--help` is always added). */
-export type Flags = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+export type Flags = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
 
 /** Parses a command's arguments; an unknown or malformed option is a {@link UsageError} carrying `usage`. */
 export function parseOptions(
   args: string[],
   flags: Flags,
   usage: string,
-): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+): { values: OptionValues; positionals: string[] } {
   try {
     const { values, positionals } = parseArgs({
       args,
@@ -49,7 +52,7 @@ export function parseOptions(
       allowPositionals: true,
       strict: true,
     });
-    return { values: values as Record<string, string | boolean | undefined>, positionals };
+    return { values: values as OptionValues, positionals };
   } catch (e) {
     // parseArgs words its errors for programmers ("Unknown option '--x'. To specify a positional…").
     const message = describeError(e).split('. ')[0]!;
@@ -83,7 +86,7 @@ export function credentialsHint(e: unknown): string {
 }
 
 /** Reads `--timeout` (whole seconds, 1–600, default 60). */
-export function timeoutSeconds(raw: string | boolean | undefined, usage: string): number {
+export function timeoutSeconds(raw: OptionValues[string], usage: string): number {
   const seconds = Number(raw ?? 60);
   if (!Number.isInteger(seconds) || seconds < 1 || seconds > 600) {
     throw new UsageError(`--timeout must be a whole number of seconds from 1 to 600, got '${String(raw)}'`, usage);

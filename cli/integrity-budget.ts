@@ -5,6 +5,7 @@ import { DATABASE_ID, DEFAULT_NAME_PREFIX, LEDGER_BUDGET_COLLECTION, SETTINGS, d
 import {
   CliError,
   Io,
+  OptionValues,
   UsageError,
   credentialsHint,
   dispatch,
@@ -100,7 +101,7 @@ interface Target {
   readonly where: string;
 }
 
-function target(values: Record<string, string | boolean | undefined>, io: Io, usage: string): Target {
+function target(values: OptionValues, io: Io, usage: string): Target {
   const project = (values.project as string | undefined) ?? io.env.GOOGLE_CLOUD_PROJECT;
   if (project === undefined || project === '') {
     throw new UsageError('--project is required (or set GOOGLE_CLOUD_PROJECT): the project of the decision ledger', usage);

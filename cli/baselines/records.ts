@@ -1,0 +1,165 @@
+import {
+  BaselineApproval,
+  BaselineFields,
+  BASELINE_STATES,
+  baselineStanding,
+  expiryMillis,
+  measurementsFromDocument,
+} from '../../function/baseline';
+import { PcrMeasurement, baselineDocumentId, pcrName } from '../../function/measurements';
+
+/*
+ * How the baseline tool reads a stored baseline: its state as the handler sees it, its
+ * provenance, and the table and text it prints. Pure: no Firestore here.
+ */
+
+/**
+ * A baseline's standing as the handler sees it now: `active` (it vouches), `proposed`,
+ * `revoked`, `expired`, `unapproved` (active, but the two-person rule wants an approval it
+ * lacks) or `invalid` (its PCR fields, state or expiry cannot be read: it never matches).
+ */
+export type EffectiveState = 'active' | 'proposed' | 'revoked' | 'expired' | 'unapproved' | 'invalid';
+
+/** One stored baseline as the tool shows it. */
+export interface BaselineView {
+  readonly id: string;
+  /** `own`: stored under its fingerprint id by this tool; `tutorial`: under any other id. */
+  readonly format: 'own' | 'tutorial';
+  readonly state: EffectiveState;
+  /** Whether the handler would relearn against it now. */
+  readonly vouches: boolean;
+  /** Why it does not vouch; absent when it does. */
+  readonly why?: string;
+  /** The measurements, when its PCR fields are readable. */
+  readonly measurements?: readonly PcrMeasurement[];
+  /** Its fields other than the PCRs, timestamps as RFC 3339 text. */
+  readonly fields: BaselineFields & Record<string, unknown>;
+}
+
+/** A Firestore timestamp (or anything with `toDate`) as RFC 3339 text; other values as they are. */
+function plain(value: unknown): unknown {
+  if (typeof value === 'object' && value !== null && typeof (value as { toDate?: unknown }).toDate === 'function') {
+    return (value as { toDate(): Date }).toDate().toISOString();
+  }
+  return value;
+}
+
+/** Reads a stored baseline document as the handler would judge it at `now`. */
+export function viewOf(id: string, data: Record<string, unknown>, now: number, approval: BaselineApproval): BaselineView {
+  const fields: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(data)) if (!k.startsWith('PCR_')) fields[k] = plain(v);
+  const parsed = measurementsFromDocument(data);
+  if (!parsed.ok) {
+    return { id, format: 'tutorial', state: 'invalid', vouches: false, why: `its PCR fields are malformed: ${parsed.detail}`, fields };
+  }
+  const format = baselineDocumentId(parsed.measurements) === id ? 'own' : 'tutorial';
+  const standing = baselineStanding(data, now, approval);
+  const base = { id, format, measurements: parsed.measurements, fields } as const;
+  if (standing.usable) return { ...base, state: 'active', vouches: true };
+  return { ...base, state: stateOf(data, now), vouches: false, why: standing.why };
+}
+
+function stateOf(data: Record<string, unknown>, now: number): EffectiveState {
+  const state = data.state ?? 'active';
+  if (!(BASELINE_STATES as readonly unknown[]).includes(state)) return 'invalid';
+  if (state !== 'active') return state as EffectiveState;
+  if (data.expiresAt !== undefined && data.expiresAt !== null) {
+    const expires = expiryMillis(data.expiresAt);
+    if (expires === undefined) return 'invalid';
+    if (expires <= now) return 'expired';
+  }
+  return 'unapproved';
+}
+
+/** `PCR_0,4,7`: the PCRs a baseline holds, short. */
+export function pcrList(measurements: readonly PcrMeasurement[] | undefined): string {
+  if (measurements === undefined) return '?';
+  const sorted = [...measurements].sort((a, b) => a.pcr - b.pcr).map((m) => m.pcr);
+  return sorted.length === 0 ? '-' : `PCR_${sorted.join(',')}`;
+}
+
+/** Where a baseline came from, short: the reference VM and boot, or how it was made. */
+function sourceOf(view: BaselineView): string {
+  const f = view.fields;
+  if (typeof f.source === 'string') {
+    const vm = f.source.split('/').pop() ?? f.source;
+    return typeof f.sourceBootCounter === 'string' ? `${vm} boot ${f.sourceBootCounter}` : vm;
+  }
+  if (typeof f.importedFrom === 'string') return `import of ${f.importedFrom}`;
+  if (view.format === 'tutorial') return '(tutorial document)';
+  return typeof f.createdVia === 'string' ? `(${f.createdVia})` : '-';
+}
+
+/** The width a shortened id takes in the table: `sha256-` and 12 hex digits. */
+export const SHORT_ID = 19;
+
+function shortId(id: string): string {
+  return /^sha256-[0-9a-f]{64}$/.test(id) ? `${id.slice(0, SHORT_ID)}…` : id;
+}
+
+function minute(value: unknown): string {
+  if (typeof value !== 'string') return '-';
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? value : `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')}Z`;
+}
+
+/** The table `list` prints: one row per baseline, columns padded. */
+export function table(views: readonly BaselineView[]): string {
+  const header = ['ID', 'STATE', 'PCRS', 'SOURCE', 'BY', 'CREATED', 'EXPIRES'];
+  const rows = views.map((v) => [
+    shortId(v.id),
+    v.state,
+    pcrList(v.measurements),
+    sourceOf(v),
+    typeof v.fields.createdBy === 'string' ? v.fields.createdBy : '-',
+    minute(v.fields.createdAt),
+    minute(v.fields.expiresAt),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [header, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+}
+
+/** The object `list --json` and `show --json` print for a baseline. */
+export function jsonView(view: BaselineView): Record<string, unknown> {
+  return {
+    id: view.id,
+    format: view.format,
+    state: view.state,
+    vouches: view.vouches,
+    ...(view.why !== undefined && { why: view.why }),
+    measurements:
+      view.measurements?.map((m) => ({ pcrNum: pcrName(m.pcr), value: m.value, ...(m.hashAlgo !== undefined && { hashAlgo: m.hashAlgo }) })) ??
+      null,
+    ...view.fields,
+  };
+}
+
+const SHOWN: readonly (keyof BaselineFields)[] = [
+  'description',
+  'source',
+  'sourceInstanceId',
+  'sourceBootCounter',
+  'sourceReportTime',
+  'createdVia',
+  'importedFrom',
+  'createdBy',
+  'createdAt',
+  'expiresAt',
+  'approvedBy',
+  'approvedAt',
+  'revokedBy',
+  'revokedAt',
+  'revokeReason',
+];
+
+/** The text `show` prints: the state and why, every provenance field, every PCR. */
+export function showText(view: BaselineView, path: string): string {
+  const lines = [`baseline ${path}`, `state:              ${view.state}${view.vouches ? ' (vouches for these measurements)' : ` — ${view.why}`}`];
+  lines.push(`format:             ${view.format === 'own' ? 'fingerprint id (one point read)' : 'tutorial document (found by query)'}`);
+  for (const key of SHOWN) {
+    const value = view.fields[key];
+    if (value !== undefined) lines.push(`${`${key}:`.padEnd(20)}${String(value)}`);
+  }
+  for (const m of view.measurements ?? []) lines.push(`${`${pcrName(m.pcr)}:`.padEnd(20)}${m.value}${m.hashAlgo ? ` (${m.hashAlgo})` : ''}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,93 @@
+import type { DocumentSnapshot, Firestore, Query } from '@google-cloud/firestore';
+import { BASELINE_POLICY_COLLECTION, BaselineApproval, measurementsFromDocument } from '../../function/baseline';
+import { PcrMeasurement, pcrName, sameMeasurements } from '../../function/measurements';
+import { CliError, credentialsHint, describeError, withDeadline } from '../common';
+
+/** Where the baselines are: the project, database and collection, and the deadline of each call. */
+export interface BaselineTarget {
+  readonly project: string;
+  readonly database: string;
+  readonly collection: string;
+  readonly seconds: number;
+  /** Emulator host, when FIRESTORE_EMULATOR_HOST is set: named in messages. */
+  readonly emulator?: string;
+}
+
+/** `db/collection/id`: how messages name a baseline. */
+export function pathOf(t: BaselineTarget, id: string): string {
+  return `${t.database}/${t.collection}/${id}`;
+}
+
+/** `db/collection in project P (on the emulator at H)`: how messages name the collection. */
+export function whereOf(t: BaselineTarget): string {
+  return `${t.database}/${t.collection} in project ${t.project}${t.emulator ? ` on the emulator at ${t.emulator}` : ''}`;
+}
+
+/** Shortest id prefix `show`, `approve` and `revoke` accept for a `sha256-` id. */
+export const MIN_ID_PREFIX = 'sha256-'.length + 8;
+
+/** Most documents `revoke` revokes at once: every document holding the same measurements. */
+const MAX_SAME_MEASUREMENTS = 100;
+
+/**
+ * Runs `work` against the baseline collection, within the deadline, and closes the client.
+ * Firestore errors become sentences naming the collection and, where it helps, the credentials.
+ */
+export async function withBaselines<T>(t: BaselineTarget, what: string, work: (db: Firestore) => Promise<T>): Promise<T> {
+  const { createFirestore } = await import('../../function/clients.js');
+  const db = await createFirestore({ firestoreDatabase: t.database, projectId: t.project });
+  try {
+    return await withDeadline(work(db), t.seconds, `${what} ${whereOf(t)}`);
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    throw new CliError(`could not ${what} ${whereOf(t)}: ${describeError(e)}${credentialsHint(e)}`);
+  } finally {
+    // Closing may fail for the same reason the work did; the work's error is the one to report.
+    await Promise.race([db.terminate().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+  }
+}
+
+/**
+ * The approval rule of a collection, as the construct's policy documents state it: `two-person`
+ * when any responder using this collection has `requireBaselineApproval`.
+ */
+export async function approvalOf(db: Firestore, collection: string): Promise<BaselineApproval> {
+  const policies = await db.collection(BASELINE_POLICY_COLLECTION).where('baselineCollection', '==', collection).get();
+  return policies.docs.some((d) => d.get('requireApproval') === true) ? 'two-person' : 'none';
+}
+
+/**
+ * The document an id names: the id itself, or for `sha256-…` ids a unique prefix of at least
+ * {@link MIN_ID_PREFIX} characters (as `list` prints them), found with a range on the document id.
+ */
+export async function findBaseline(db: Firestore, t: BaselineTarget, idOrPrefix: string): Promise<DocumentSnapshot> {
+  const collection = db.collection(t.collection);
+  const exact = await collection.doc(idOrPrefix).get();
+  if (exact.exists) return exact;
+  const prefix = idOrPrefix.replace(/…$/, '');
+  if (/^sha256-[0-9a-f]+$/.test(prefix) && prefix.length >= MIN_ID_PREFIX) {
+    const { FieldPath } = await import('@google-cloud/firestore');
+    const found = await collection
+      .where(FieldPath.documentId(), '>=', prefix)
+      .where(FieldPath.documentId(), '<', `${prefix}g`)
+      .limit(2)
+      .get();
+    if (found.size === 1) return found.docs[0]!;
+    if (found.size > 1) throw new CliError(`${idOrPrefix} names more than one baseline in ${whereOf(t)}; give more of the id`);
+  }
+  throw new CliError(`no baseline ${pathOf(t, idOrPrefix)} in project ${t.project}; 'integrity-baselines list' shows the ids`);
+}
+
+/**
+ * Every document of the collection holding exactly these measurements, whatever its id: the
+ * same equality query the handler runs, then an exact comparison.
+ */
+export async function sameMeasurementDocuments(db: Firestore, collection: string, measurements: readonly PcrMeasurement[]) {
+  let query: Query = db.collection(collection);
+  for (const m of measurements) query = query.where(`${pcrName(m.pcr)}.value`, '==', m.value);
+  const snapshot = await query.limit(MAX_SAME_MEASUREMENTS).get();
+  return snapshot.docs.filter((d) => {
+    const parsed = measurementsFromDocument(d.data());
+    return parsed.ok && sameMeasurements(measurements, parsed.measurements);
+  });
+}
