@@ -48,7 +48,6 @@ describeWithEmulators('FirestoreBaselineStore on the Firestore emulator', () => 
   describe('the state of a baseline', () => {
     const good = () => m(linuxPcrs('good'), 't');
     it.each([
-      ['revoked', { state: 'revoked', revokedReason: 'kernel 6.9 found bad' }, 'it is revoked'],
       ['proposed', { state: 'proposed' }, 'it is proposed'],
       ['of an unknown state', { state: 'approved-ish' }, 'its state "approved-ish" is unknown'],
       ['expired (RFC 3339 text)', { expiresAt: '2020-01-01T00:00:00Z' }, 'it expired at 2020-01-01T00:00:00.000Z'],
@@ -68,6 +67,37 @@ describeWithEmulators('FirestoreBaselineStore on the Firestore emulator', () => 
         expect.objectContaining({ severity: 'NOTICE', baselineId: doc.id, baselineRefused: why }),
         expect.objectContaining({ severity: 'NOTICE', baselineId: 'tutorial-copy', baselineRefused: why }),
       ]);
+    });
+
+    it('lets a revoked baseline veto its measurements: no other document holding them vouches', async () => {
+      const { store, collection, logger } = freshStore();
+      const doc = baselineDocument(good());
+      await collection.doc(doc.id).set({ ...doc.data, state: 'revoked', revokeReason: 'kernel 6.9 found bad' });
+      await collection.doc('tutorial-copy').set(tutorialDocument(linuxPcrs('good')));
+      expect(await store.findExactMatch(good())).toEqual({ matched: false, reads: 1 });
+      expect(logger.lines).toEqual([expect.objectContaining({ severity: 'NOTICE', baselineId: doc.id, baselineRefused: 'it is revoked' })]);
+
+      // A revoked tutorial document vetoes an active one too, whatever the order the query returns them in.
+      const other = freshStore();
+      await other.collection.doc('a-active').set(tutorialDocument(linuxPcrs('good')));
+      await other.collection.doc('b-revoked').set({ ...tutorialDocument(linuxPcrs('good')), state: 'revoked' });
+      expect(await other.store.findExactMatch(good())).toEqual({ matched: false, reads: 3 });
+    });
+
+    it('under the two-person rule, matches only a baseline approved by a second principal', async () => {
+      const logger = new CapturingLogger();
+      const name = `known_good_${++collections}`;
+      const store = new FirestoreBaselineStore(async () => db, name, logger, 'two-person');
+      const doc = baselineDocument(good(), { createdBy: 'alice@example.com' });
+      await db.collection(name).doc(doc.id).set(doc.data);
+      await db.collection(name).doc('baseline1').set(tutorialDocument(linuxPcrs('good')));
+      expect(await store.findExactMatch(good())).toEqual({ matched: false, reads: 3 });
+      expect(logger.lines.map((l) => l.baselineRefused)).toEqual([
+        'it has no approval, and requireBaselineApproval needs one by a second principal',
+        'it has no approval, and requireBaselineApproval needs one by a second principal',
+      ]);
+      await db.collection(name).doc(doc.id).update({ approvedBy: 'bob@example.com' });
+      expect(await store.findExactMatch(good())).toEqual({ matched: true, baselineId: doc.id, reads: 1 });
     });
 
     it('matches an active baseline that expires later, and a tutorial document with no state', async () => {

@@ -10,8 +10,9 @@ import type { BaselineStore, BaselineStoreResult, Logger } from '../ports';
 export const MAX_QUERY_CANDIDATES = 10;
 
 /**
- * Known-good baselines in Firestore. Only active, unexpired documents vouch for measurements
- * ({@link baselineStanding}). A lookup costs one point read for documents stored
+ * Known-good baselines in Firestore. Only active, unexpired (and, under the two-person rule,
+ * approved) documents vouch for measurements ({@link baselineStanding}); a revoked document
+ * vetoes its measurements, whatever other document holds them. A lookup costs one point read for documents stored
  * under their fingerprint id, plus (when that misses) one equality query for documents in
  * the tutorial's format under any id: never a collection scan.
  */
@@ -30,7 +31,10 @@ export class FirestoreBaselineStore implements BaselineStore {
     const id = baselineDocumentId(measurements);
     const doc = await collection.doc(id).get();
     let reads = 1;
-    if (doc.exists && this.matches(id, doc.data() ?? {}, measurements)) return { matched: true, baselineId: id, reads };
+    const own = doc.exists ? this.judge(id, doc.data() ?? {}, measurements) : 'other';
+    if (own === 'vouches') return { matched: true, baselineId: id, reads };
+    // A revocation withdraws the measurements themselves: no other document may vouch for them.
+    if (own === 'revoked') return { matched: false, reads };
 
     // Equality filters on map subfields are served by the automatic single-field indexes
     // (Firestore merges them), so this needs no composite index.
@@ -38,24 +42,31 @@ export class FirestoreBaselineStore implements BaselineStore {
     for (const m of measurements) query = query.where(`${pcrName(m.pcr)}.value`, '==', m.value);
     const snapshot = await query.limit(MAX_QUERY_CANDIDATES).get();
     reads += Math.max(1, snapshot.size);
+    let vouching: string | undefined;
     for (const candidate of snapshot.docs) {
-      if (candidate.id !== id && this.matches(candidate.id, candidate.data(), measurements)) {
-        return { matched: true, baselineId: candidate.id, reads };
-      }
+      if (candidate.id === id) continue;
+      const verdict = this.judge(candidate.id, candidate.data(), measurements);
+      if (verdict === 'revoked') return { matched: false, reads };
+      if (verdict === 'vouches') vouching ??= candidate.id;
     }
-    return { matched: false, reads };
+    return vouching === undefined ? { matched: false, reads } : { matched: true, baselineId: vouching, reads };
   }
 
-  private matches(id: string, data: Record<string, unknown>, measurements: readonly PcrMeasurement[]): boolean {
+  /**
+   * What a document says of these measurements: it `vouches` for them, it holds them `revoked`
+   * (which vetoes every other document holding them), or neither (`other`: different
+   * measurements, malformed, proposed, expired or unapproved).
+   */
+  private judge(id: string, data: Record<string, unknown>, measurements: readonly PcrMeasurement[]): 'vouches' | 'revoked' | 'other' {
     const parsed = measurementsFromDocument(data);
     if (!parsed.ok) {
       this.logger.log('WARNING', `Baseline document ${this.collection}/${id} is malformed and never matches: ${parsed.detail}`, {
         baselineId: id,
         detail: parsed.detail,
       });
-      return false;
+      return 'other';
     }
-    if (!sameMeasurements(measurements, parsed.measurements)) return false;
+    if (!sameMeasurements(measurements, parsed.measurements)) return 'other';
     // Read on every lookup, never cached: a revocation holds from the next event on.
     const standing = baselineStanding(data, this.now(), this.approval);
     if (!standing.usable) {
@@ -63,8 +74,8 @@ export class FirestoreBaselineStore implements BaselineStore {
         baselineId: id,
         baselineRefused: standing.why,
       });
-      return false;
+      return data.state === 'revoked' ? 'revoked' : 'other';
     }
-    return true;
+    return 'vouches';
   }
 }

@@ -1,0 +1,326 @@
+import { createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { LateBootQuery, lateBootFilter, loggingEndpoint, newestLateBootEntry, plainLogEntry } from '../cli/baselines/cloud-logging';
+import { parseMessage } from '../function/parse';
+import { FakeLogging, startFakeLogging } from '../testkit/fake-logging';
+import { integrityEntry } from '../testkit/fixtures';
+import { httpRequest } from '../testkit/http';
+
+// The real Logging client (REST) against the loopback Logging API: what the baseline tool
+// reads when it looks a VM's report up itself instead of reading a gcloud-saved entry.
+
+const project = 'fleet-prod-1234';
+const zone = 'europe-west1-b';
+const id = '4617930134256183721';
+const byName: LateBootQuery = { vmProject: project, zone, instance: 'web-1' };
+const byId: LateBootQuery = { vmProject: project, zone, instance: id };
+const LOG = `projects/${project}/logs/compute.googleapis.com%2Fshielded_vm_integrity`;
+
+let fake: FakeLogging;
+let env: NodeJS.ProcessEnv;
+
+/** What the CLI does with an entry: the parser the function uses, on the entry as a Pub/Sub message. */
+const parsed = (entry: unknown) => parseMessage({ message: { data: Buffer.from(JSON.stringify(entry)).toString('base64') } });
+
+const at = (day: number) => `2026-11-${String(day).padStart(2, '0')}T10:00:00Z`;
+
+/** web-1's boots 5 and 6 (the newest late-boot), then entries that must never be picked although newer. */
+function fleet(): Record<string, unknown>[] {
+  return [
+    integrityEntry({ bootCounter: '5', timestamp: at(10) }),
+    integrityEntry({ bootCounter: '6', timestamp: '2026-11-11T10:00:00.123456789Z' }),
+    integrityEntry({ bootCounter: '4', timestamp: at(9) }),
+    // Newer, but not late-boot reports of web-1 in this zone and project:
+    integrityEntry({ bootCounter: '7', kind: 'earlyBootReportEvent', timestamp: at(12) }),
+    integrityEntry({ bootCounter: '9', name: 'web-2', instanceId: '1111111111111111111', timestamp: at(13) }),
+    integrityEntry({ bootCounter: '8', zone: 'europe-west1-c', instanceId: '2222222222222222222', timestamp: at(14) }),
+    integrityEntry({ bootCounter: '8', projectId: 'other-project-99', timestamp: at(15) }),
+  ];
+}
+
+beforeAll(() => {
+  process.env.METADATA_SERVER_DETECTION = 'none';
+});
+
+beforeEach(async () => {
+  fake = await startFakeLogging(fleet());
+  env = { LOGGING_API_ENDPOINT: fake.url };
+});
+
+afterEach(async () => {
+  await fake.close();
+});
+
+describe('newestLateBootEntry', () => {
+  it('finds the newest late-boot report of a VM by name, as gcloud prints it, and the parser accepts it', async () => {
+    const entry = await newestLateBootEntry(byName, env, 10);
+
+    // Exactly the stored JSON: the protobuf shape the client returns is turned back into plain JSON.
+    expect(entry).toEqual(fleet()[1]);
+    const result = parsed(entry);
+    expect(result).toMatchObject({
+      status: 'report',
+      report: { kind: 'lateBoot', passed: false, bootCounter: '6', instance: { projectId: project, zone, id, name: 'web-1' } },
+    });
+    expect(result.status === 'report' && result.report.timestamp).toBe('2026-11-11T10:00:00.123456789Z');
+  });
+
+  it('finds it by numeric instance id, which does not need the name label', async () => {
+    expect(await newestLateBootEntry(byId, env, 10)).toEqual(fleet()[1]);
+
+    const unnamed = integrityEntry({ bootCounter: '10', name: null, timestamp: at(20) });
+    fake.entries.push(unnamed);
+    const entry = await newestLateBootEntry(byId, env, 10);
+
+    expect(entry).toEqual(unnamed);
+    expect(parsed(entry)).toMatchObject({ status: 'report', report: { bootCounter: '10', instance: { projectId: project, zone, id } } });
+    expect(await newestLateBootEntry(byName, env, 10)).toEqual(fleet()[1]);
+  });
+
+  it('sends one entries.list request: the project, the filter, newest first, one entry, no credentials', async () => {
+    await newestLateBootEntry(byName, env, 10);
+    await newestLateBootEntry(byId, env, 10);
+
+    expect(fake.requests).toHaveLength(2);
+    const [first, second] = fake.requests;
+    expect(first).toMatchObject({ method: 'POST', path: '/v2/entries:list', query: { $alt: 'json;enum-encoding=int' } });
+    expect(first!.headers.authorization).toBeUndefined();
+    expect(first!.body).toEqual({
+      resourceNames: [`projects/${project}`],
+      filter:
+        `logName="${LOG}" AND resource.type="gce_instance" AND resource.labels.zone="${zone}" ` +
+        `AND labels."compute.googleapis.com/resource_name"="web-1" AND jsonPayload.lateBootReportEvent:*`,
+      orderBy: 'timestamp desc',
+      pageSize: 1,
+    });
+    expect(second!.body.filter).toBe(
+      `logName="${LOG}" AND resource.type="gce_instance" AND resource.labels.zone="${zone}" ` +
+        `AND resource.labels.instance_id="${id}" AND jsonPayload.lateBootReportEvent:*`,
+    );
+    expect(lateBootFilter(byName)).toBe(first!.body.filter);
+  });
+
+  it('resolves undefined when the VM has no late-boot report', async () => {
+    await expect(newestLateBootEntry({ ...byName, instance: 'web-3' }, env, 10)).resolves.toBeUndefined();
+    await expect(newestLateBootEntry({ ...byId, instance: '3333333333333333333' }, env, 10)).resolves.toBeUndefined();
+    fake.entries.splice(0, fake.entries.length, integrityEntry({ kind: 'earlyBootReportEvent' }));
+    await expect(newestLateBootEntry(byName, env, 10)).resolves.toBeUndefined();
+    expect(fake.requests).toHaveLength(3);
+  });
+
+  it('follows page tokens while Cloud Logging answers empty pages that are still searching', async () => {
+    fake.searchSlowly(2);
+
+    const entry = await newestLateBootEntry(byName, env, 10);
+
+    expect(parsed(entry)).toMatchObject({ report: { bootCounter: '6' } });
+    expect(fake.requests).toHaveLength(3);
+    const tokens = fake.requests.map((r) => r.body.pageToken);
+    expect(tokens[0]).toBeUndefined();
+    expect(tokens[1]).toEqual(expect.any(String));
+    expect(fake.requests[2]!.body).toEqual({ ...fake.requests[0]!.body, pageToken: tokens[2] });
+  });
+
+  it('retries an unavailable Cloud Logging once it answers again', async () => {
+    fake.fail({ status: 503 }, 1);
+
+    await expect(newestLateBootEntry(byName, env, 10)).resolves.toEqual(fleet()[1]);
+    expect(fake.requests).toHaveLength(2);
+  });
+
+  it('turns a 403 into a sentence naming the permission and a role that grants it, without retrying', async () => {
+    fake.fail({ status: 403 });
+
+    const error: unknown = await newestLateBootEntry(byName, env, 10).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(Error);
+    const { message } = error as Error;
+    expect(message).toMatch(/^Cloud Logging refused to list log entries in project fleet-prod-1234 \(Permission/);
+    expect(message).toContain('needs logging.logEntries.list there, for example through roles/logging.viewer');
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it('gives up after the timeout when Cloud Logging never answers', async () => {
+    fake.fail({ hang: true });
+    const started = Date.now();
+
+    await expect(newestLateBootEntry(byName, env, 1)).rejects.toThrow(
+      /^Cloud Logging did not answer within 1 s for the newest late-boot report of VM web-1 in fleet-prod-1234\/europe-west1-b; check the network, LOGGING_API_ENDPOINT \(now http:\/\/127\.0\.0\.1:\d+\) and your credentials/,
+    );
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(950);
+    expect(elapsed).toBeLessThan(4000);
+  });
+
+  it('gives up after the timeout when nothing listens at LOGGING_API_ENDPOINT', async () => {
+    const closed = `http://127.0.0.1:${await unusedPort()}`;
+
+    await expect(newestLateBootEntry(byName, { LOGGING_API_ENDPOINT: closed }, 1)).rejects.toThrow(
+      `Cloud Logging did not answer within 1 s for the newest late-boot report of VM web-1 in fleet-prod-1234/europe-west1-b; check the network, LOGGING_API_ENDPOINT (now ${closed})`,
+    );
+  });
+
+  it('refuses an invalid instance, zone or project before sending anything', async () => {
+    const refused = (q: LateBootQuery) => newestLateBootEntry(q, env, 10);
+
+    await expect(refused({ ...byName, instance: 'Web_1' })).rejects.toThrow(
+      "cannot look up the late-boot report: 'Web_1' is not an instance name (1-63 lowercase letters, digits and hyphens, starting with a letter) nor a numeric instance id",
+    );
+    await expect(refused({ ...byName, instance: 'web-1" OR logName:"x' })).rejects.toThrow(/is not an instance name/);
+    await expect(refused({ ...byName, instance: '01' })).rejects.toThrow(/'01' is not an instance id/);
+    await expect(refused({ ...byName, instance: '18446744073709551616' })).rejects.toThrow(/is not an instance id/);
+    await expect(refused({ ...byName, zone: 'europe-west1' })).rejects.toThrow(
+      "'europe-west1' is not a Compute Engine zone (like us-central1-a)",
+    );
+    await expect(refused({ ...byName, vmProject: 'Fleet"' })).rejects.toThrow("'Fleet\"' is not a Google Cloud project id");
+    await expect(refused({ vmProject: 'x', zone: 'z', instance: '-' })).rejects.toThrow(/project id.*; .*zone.*; .*instance name/);
+    expect(fake.requests).toEqual([]);
+  });
+
+  it('refuses a LOGGING_API_ENDPOINT that is not http(s)://host[:port], before sending anything', async () => {
+    await expect(newestLateBootEntry(byName, { LOGGING_API_ENDPOINT: `${fake.url}/v2` }, 10)).rejects.toThrow(
+      `LOGGING_API_ENDPOINT must be http(s)://host[:port] with no path; got '${fake.url}/v2'`,
+    );
+    await expect(newestLateBootEntry(byName, { LOGGING_API_ENDPOINT: '127.0.0.1:8089' }, 10)).rejects.toThrow(
+      'LOGGING_API_ENDPOINT must be',
+    );
+    expect(fake.requests).toEqual([]);
+  });
+
+  it('refuses an answer about another VM than the one asked for', async () => {
+    // A stand-in that ignores the filter: a baseline from another VM's report must never be recorded.
+    const careless = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ entries: [integrityEntry({ name: 'web-2', instanceId: '1111111111111111111' })] }));
+      });
+    });
+    await new Promise<void>((resolve) => careless.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(careless.address() as AddressInfo).port}`;
+      await expect(newestLateBootEntry(byName, { LOGGING_API_ENDPOINT: url }, 10)).rejects.toThrow(
+        /^Cloud Logging answered with an entry that is not a late-boot report of VM web-1 in fleet-prod-1234\/europe-west1-b/,
+      );
+    } finally {
+      careless.closeAllConnections();
+      await new Promise<void>((resolve) => careless.close(() => resolve()));
+    }
+  });
+});
+
+describe('loggingEndpoint', () => {
+  it('reads http and https endpoints, with default ports, and nothing when unset', () => {
+    expect(loggingEndpoint({})).toBeUndefined();
+    expect(loggingEndpoint({ LOGGING_API_ENDPOINT: '' })).toBeUndefined();
+    expect(loggingEndpoint({ LOGGING_API_ENDPOINT: 'http://127.0.0.1:8089' })).toEqual({ protocol: 'http', host: '127.0.0.1', port: 8089 });
+    expect(loggingEndpoint({ LOGGING_API_ENDPOINT: 'https://logging.example.com/' })).toEqual({
+      protocol: 'https',
+      host: 'logging.example.com',
+      port: 443,
+    });
+    expect(loggingEndpoint({ LOGGING_API_ENDPOINT: 'http://[::1]:9' })).toEqual({ protocol: 'http', host: '::1', port: 9 });
+    expect(() => loggingEndpoint({ LOGGING_API_ENDPOINT: 'ftp://x' })).toThrow('with no path');
+  });
+});
+
+describe('plainLogEntry', () => {
+  it('turns the protobuf shape the client returns into plain LogEntry JSON, leaving defaults out', () => {
+    const value = (kind: string, v: unknown) => ({ [kind]: v, kind });
+    const proto = {
+      labels: {},
+      insertId: 'abc',
+      httpRequest: null,
+      resource: { labels: { zone }, type: 'gce_instance' },
+      timestamp: { seconds: '1795168800', nanos: 5_000_000 },
+      receiveTimestamp: { seconds: '1795168801', nanos: 0 },
+      severity: 'DEFAULT',
+      logName: LOG,
+      operation: { id: '', producer: '', first: false, last: false },
+      trace: '',
+      sourceLocation: null,
+      spanId: '',
+      traceSampled: false,
+      split: null,
+      jsonPayload: {
+        fields: {
+          s: value('stringValue', 'x'),
+          n: value('numberValue', 3.5),
+          b: value('boolValue', false),
+          z: value('nullValue', 'NULL_VALUE'),
+          l: value('listValue', { values: [value('numberValue', 1), value('structValue', { fields: {} })] }),
+          o: value('structValue', { fields: { k: value('stringValue', '') } }),
+        },
+      },
+      payload: 'jsonPayload',
+    };
+
+    expect(plainLogEntry(proto)).toEqual({
+      insertId: 'abc',
+      logName: LOG,
+      resource: { type: 'gce_instance', labels: { zone } },
+      jsonPayload: { s: 'x', n: 3.5, b: false, z: null, l: [1, {}], o: { k: '' } },
+      timestamp: '2026-11-20T10:00:00.005Z',
+      receiveTimestamp: '2026-11-20T10:00:01Z',
+    });
+    expect(plainLogEntry({ ...proto, severity: 'NOTICE', timestamp: { seconds: '1795168800', nanos: 1 } })).toMatchObject({
+      severity: 'NOTICE',
+      timestamp: '2026-11-20T10:00:00.000000001Z',
+    });
+  });
+});
+
+describe('fake Logging API', () => {
+  const list = (body: unknown) =>
+    httpRequest(`${fake.url}/v2/entries:list`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+
+  it('answers a filter it cannot read with 400 INVALID_ARGUMENT', async () => {
+    for (const filter of ['resource.type="gce_instance" OR logName:*', 'jsonPayload.bootCounter>3', 'labels.x:"y"', '(a="b")', 'a="b']) {
+      const res = await list({ resourceNames: [`projects/${project}`], filter });
+      expect(res.status).toBe(400);
+      expect(JSON.parse(res.body)).toEqual({
+        error: { code: 400, message: expect.stringContaining('filter'), status: 'INVALID_ARGUMENT' },
+      });
+    }
+  });
+
+  it('returns only entries of the projects in resourceNames, in timestamp order, a page at a time', async () => {
+    const all = async (resourceNames: string[], orderBy?: string) => {
+      const seen: string[] = [];
+      let pageToken: string | undefined;
+      do {
+        const res = await list({ resourceNames, filter: 'jsonPayload.bootCounter:*', orderBy, pageSize: 2, pageToken });
+        expect(res.status).toBe(200);
+        const page = JSON.parse(res.body) as { entries?: Array<Record<string, any>>; nextPageToken?: string };
+        seen.push(...(page.entries ?? []).map((e) => `${e.resource.labels.project_id}:${e.jsonPayload.bootCounter}`));
+        pageToken = page.nextPageToken;
+      } while (pageToken);
+      return seen;
+    };
+
+    expect(await all([`projects/${project}`])).toEqual([
+      'fleet-prod-1234:4',
+      'fleet-prod-1234:5',
+      'fleet-prod-1234:6',
+      'fleet-prod-1234:7',
+      'fleet-prod-1234:9',
+      'fleet-prod-1234:8',
+    ]);
+    expect(await all(['projects/other-project-99'], 'timestamp desc')).toEqual(['other-project-99:8']);
+    expect(await all([`projects/${project}`, 'projects/other-project-99'], 'timestamp desc')).toHaveLength(7);
+    expect((await list({ resourceNames: [], filter: '' })).status).toBe(400);
+    expect((await list({ resourceNames: [`projects/${project}`], orderBy: 'insertId' })).status).toBe(400);
+  });
+});
+
+async function unusedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
