@@ -1,5 +1,10 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { LateBootQuery, lateBootFilter, loggingEndpoint, newestLateBootEntry, plainLogEntry } from '../cli/baselines/cloud-logging';
 import { parseMessage } from '../function/parse';
 import { FakeLogging, startFakeLogging } from '../testkit/fake-logging';
@@ -206,6 +211,35 @@ describe('newestLateBootEntry', () => {
       careless.closeAllConnections();
       await new Promise<void>((resolve) => careless.close(() => resolve()));
     }
+  });
+});
+
+describe('newestLateBootEntry on the default endpoint', () => {
+  it('says how to set up credentials when there are none, and the process lives on', async () => {
+    // In a child process with no credentials anywhere: Application Default Credentials are looked
+    // up before any request, and the generated client turns a failure there into an unhandled
+    // rejection unless the caller initialises it first. No Google endpoint is contacted.
+    const root = join(__dirname, '..');
+    const home = mkdtempSync(join(tmpdir(), 'no-adc-'));
+    const script = `
+      const { newestLateBootEntry } = require(${JSON.stringify(join(root, 'cli/baselines/cloud-logging.ts'))});
+      newestLateBootEntry(${JSON.stringify(byName)}, {}, 10).then(
+        (entry) => process.stdout.write('found ' + JSON.stringify(entry)),
+        (e) => setTimeout(() => process.stdout.write(e.name + ': ' + e.message), 200),
+      );
+    `;
+
+    const { stdout } = await promisify(execFile)(process.execPath, ['--require', 'tsx/cjs', '-e', script], {
+      cwd: root,
+      timeout: 20_000,
+      env: { PATH: process.env.PATH, HOME: home, METADATA_SERVER_DETECTION: 'none' },
+    });
+
+    expect(stdout).toBe(
+      'CliError: could not read Cloud Logging for the newest late-boot report of VM web-1 in fleet-prod-1234/europe-west1-b: ' +
+        'Could not load the default credentials. Browse to https://cloud.google.com/docs/authentication/getting-started for more information; ' +
+        "set up Application Default Credentials with 'gcloud auth application-default login' or GOOGLE_APPLICATION_CREDENTIALS",
+    );
   });
 });
 

@@ -31,15 +31,23 @@ const canary = integrityEntry({ name: 'canary-1', actual: windowsPcrs('new-kerne
 
 describe(`${BIN} capture`, () => {
   it('turns the late-boot entry of gcloud logging read output into a baseline document', async () => {
-    const r = await cli(['capture', '-', '--dry-run'], JSON.stringify([otherIntegrityEntry('startupEvent'), canary]));
+    const r = await cli(['capture', '-', '--dry-run', '--actor', 'alice@example.com'], JSON.stringify([otherIntegrityEntry('startupEvent'), canary]));
     expect(r).toEqual(expect.objectContaining({ code: 0, stderr: '' }));
     const out = JSON.parse(r.stdout);
     const expected = baselineDocument(parseMeasurements(windowsPcrs('new-kernel'), 't'));
     expect(out.id).toBe(expected.id);
+    expect(out.path).toBe(`integrity-responder-baselines/known_good_measurements/${expected.id}`);
     expect(out.data).toEqual({
       ...expected.data,
+      state: 'active',
       description: 'late-boot measurements of canary-1 at boot 5',
       source: 'projects/fleet-prod-1234/zones/europe-west1-b/instances/canary-1',
+      sourceInstanceId: '4617930134256183721',
+      sourceBootCounter: '5',
+      sourceReportTime: canary.timestamp,
+      createdVia: 'capture',
+      createdBy: 'alice@example.com',
+      createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
     });
   });
 
@@ -113,7 +121,7 @@ describe(BIN, () => {
   it('answers --help with the commands', async () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/capture <entries\.json \| ->/);
+    expect(r.stdout).toMatch(/commands:\n  capture .*\n(.*\n)*  add .*\n  list .*\n  show <id> .*\n  approve <id> .*\n  revoke <id> .*\n  import-legacy /);
   });
 });
 
@@ -140,7 +148,7 @@ describe(`${BIN} capture against an unreachable or unauthorised Firestore`, () =
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(
         new RegExp(
-          `^integrity-baselines: Firestore did not answer within 2 s writing integrity-responder-baselines/known_good_measurements/sha256-\\w+ in project fleet-prod-1234 on the emulator at ${host}; check the network`,
+          `^integrity-baselines: Firestore did not answer within 2 s when asked to write a baseline to integrity-responder-baselines/known_good_measurements in project fleet-prod-1234 on the emulator at ${host}; check the network`,
         ),
       );
     } finally {
@@ -149,11 +157,20 @@ describe(`${BIN} capture against an unreachable or unauthorised Firestore`, () =
   });
 
   it('says how to set up credentials when there are none, in one line and without a stack trace', () => {
+    const r = capture(['--project', 'fleet-prod-1234', '--actor', 'ops@example.com'], { GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/key.json' });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(
+      /^integrity-baselines: could not write a baseline to .* in project fleet-prod-1234: .*; set up Application Default Credentials with 'gcloud auth application-default login'/,
+    );
+  });
+
+  it('refuses to record a change by nobody: without --actor, the principal of the credentials or what to do', () => {
     const r = capture(['--project', 'fleet-prod-1234'], { GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/key.json' });
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(
-      /^integrity-baselines: could not write .* in project fleet-prod-1234: .*; set up Application Default Credentials with 'gcloud auth application-default login'/,
+      /^integrity-baselines: could not tell which principal your credentials belong to \(.*\/nonexistent\/key\.json.*\); run 'gcloud auth application-default login', or name yourself with --actor\n$/,
     );
   });
 });
@@ -181,7 +198,9 @@ describeWithEmulators(`${BIN} capture on the Firestore emulator`, () => {
     const id = baselineDocument(parseMeasurements(windowsPcrs('new-kernel'), 't')).id;
     const first = capture(['--project', 'demo-responder']);
     expect(first.stderr).toBe('');
-    expect(first.stdout).toBe(`created integrity-responder-baselines/known_good_measurements/${id}\n`);
+    expect(first.stdout).toMatch(
+      new RegExp(`^created integrity-responder-baselines/known_good_measurements/${id} \\(active, PCR_0,4,7,11,13,14, from canary-1 boot 5, by \\S+@\\S+\\)\n$`),
+    );
     expect(first.status).toBe(0);
     const stored = await httpRequest(
       `http://${firestore.host}/v1/projects/demo-responder/databases/integrity-responder-baselines/documents/known_good_measurements/${id}`,
@@ -194,7 +213,7 @@ describeWithEmulators(`${BIN} capture on the Firestore emulator`, () => {
     const again = capture(['--project', 'demo-responder']);
     expect(again.status).toBe(1);
     expect(again.stderr).toBe(
-      `integrity-baselines: a baseline with these measurements already exists: integrity-responder-baselines/known_good_measurements/${id}\n`,
+      `integrity-baselines: a baseline with these measurements already exists: integrity-responder-baselines/known_good_measurements/${id} (active); 'integrity-baselines show ${id.slice(0, 19)}' prints it\n`,
     );
   });
 });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import type { Firestore } from '@google-cloud/firestore';
 
 /*
  * What the operator commands (`integrity-baselines`, `integrity-budget`) share: errors worded
@@ -31,6 +32,11 @@ export interface Io {
   readonly stderr: (text: string) => void;
   readonly readStdin: () => string;
   readonly env: NodeJS.ProcessEnv;
+  /**
+   * Opens a Firestore client; by default the handler's own (REST). Tests inject one over gRPC,
+   * which, unlike REST, runs inside Jest's sandbox.
+   */
+  readonly openFirestore?: (config: { readonly firestoreDatabase: string; readonly projectId: string }) => Promise<Firestore>;
 }
 
 /** Parsed option values, by option name. */

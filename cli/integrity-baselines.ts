@@ -313,7 +313,7 @@ async function record(values: OptionValues, io: Io, t: BaselineTarget, usage: st
     return io.stdout(`${JSON.stringify({ id: doc.id, path: pathOf(t, doc.id), data: doc.data }, null, 2)}\n`);
   }
   const actor = await resolveActor(str(values.actor), io.env);
-  await withBaselines(t, 'write a baseline to', async (db) => {
+  await withBaselines(io, t, 'write a baseline to', async (db) => {
     const approval = await approvalOf(db, t.collection);
     const state = approval === 'two-person' || values.propose === true ? 'proposed' : 'active';
     const doc = documentOf(state, actor.name);
@@ -415,11 +415,20 @@ async function capture(args: string[], io: Io): Promise<void> {
         `failed after the update). Pass --force to record it anyway`,
     );
   }
-  if (report.passed && report.actualMeasurements.length === 0) throw new CliError(`the late-boot report of ${name} in ${where} carries no actualMeasurements`);
-  if (report.passed) io.stderr(`${BIN}: warning: recording a report that passed its policy evaluation (--force)\n`);
+  let measurements = report.actualMeasurements;
+  if (report.passed) {
+    // The handler skips the measurements of a passed report; the tool reads them with the same parser.
+    try {
+      const late = entry.jsonPayload?.lateBootReportEvent as { actualMeasurements?: unknown } | undefined;
+      measurements = parseMeasurements(late?.actualMeasurements, 'lateBootReportEvent.actualMeasurements');
+    } catch (e) {
+      throw new CliError(`the late-boot entry in ${where} is not usable: ${describeError(e)}`);
+    }
+    io.stderr(`${BIN}: warning: recording a report that passed its policy evaluation (--force)\n`);
+  }
   const t = targetOf(values, io, CAPTURE_USAGE, vm.projectId);
   await record(values, io, t, CAPTURE_USAGE, {
-    measurements: report.actualMeasurements,
+    measurements,
     origin: `${name} boot ${report.bootCounter ?? '?'}`,
     fields: {
       description: str(values.note) ?? str(values.description) ?? `late-boot measurements of ${name} at boot ${report.bootCounter ?? '?'}`,
@@ -483,7 +492,7 @@ async function list(args: string[], io: Io): Promise<void> {
   const only = str(values.state);
   if (only !== undefined && !states.includes(only)) throw new UsageError(`--state must be one of ${states.join(', ')}, got '${only}'`, LIST_USAGE);
   const t = targetOf(values, io, LIST_USAGE);
-  await withBaselines(t, 'list the baselines of', async (db) => {
+  await withBaselines(io, t, 'list the baselines of', async (db) => {
     const approval = await approvalOf(db, t.collection);
     const snapshot = await db.collection(t.collection).get();
     const now = Date.now();
@@ -508,7 +517,7 @@ async function show(args: string[], io: Io): Promise<void> {
   if (values.help) return io.stdout(SHOW_USAGE);
   const id = oneId(positionals, 'show', SHOW_USAGE);
   const t = targetOf(values, io, SHOW_USAGE);
-  await withBaselines(t, 'read a baseline of', async (db) => {
+  await withBaselines(io, t, 'read a baseline of', async (db) => {
     const doc = await findBaseline(db, t, id);
     const view = viewOf(doc.id, doc.data() ?? {}, Date.now(), await approvalOf(db, t.collection));
     io.stdout(values.json ? `${JSON.stringify(jsonView(view), null, 2)}\n` : showText(view, pathOf(t, doc.id)));
@@ -536,7 +545,7 @@ async function approve(args: string[], io: Io): Promise<void> {
   const id = oneId(positionals, 'approve', APPROVE_USAGE);
   const t = targetOf(values, io, APPROVE_USAGE);
   const actor = await resolveActor(str(values.actor), io.env);
-  await withBaselines(t, 'approve a baseline of', async (db) => {
+  await withBaselines(io, t, 'approve a baseline of', async (db) => {
     const doc = await findBaseline(db, t, id);
     const path = pathOf(t, doc.id);
     const approvedAt = new Date().toISOString();
@@ -568,7 +577,7 @@ async function revoke(args: string[], io: Io): Promise<void> {
   if (reason === undefined || reason.trim() === '') throw new UsageError('revoke needs --reason: why these measurements are no longer trusted', REVOKE_USAGE);
   const t = targetOf(values, io, REVOKE_USAGE);
   const actor = await resolveActor(str(values.actor), io.env);
-  await withBaselines(t, 'revoke a baseline of', async (db) => {
+  await withBaselines(io, t, 'revoke a baseline of', async (db) => {
     const doc = await findBaseline(db, t, id);
     const parsed = measurementsFromDocument(doc.data() ?? {});
     // Every document holding these measurements is revoked, so none of them still vouches.
@@ -602,7 +611,7 @@ async function importLegacy(args: string[], io: Io): Promise<void> {
   const dryRun = values['dry-run'] === true;
   const deleteOriginals = values['delete-originals'] === true;
   let unusable = 0;
-  await withBaselines(t, 'import the tutorial documents of', async (db) => {
+  await withBaselines(io, t, 'import the tutorial documents of', async (db) => {
     const approval: BaselineApproval = await approvalOf(db, t.collection);
     const snapshot = await db.collection(t.collection).get();
     const counts = { imported: 0, present: 0, deleted: 0 };

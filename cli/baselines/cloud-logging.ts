@@ -195,6 +195,10 @@ export async function newestLateBootEntry(
     const created = await createClient(endpoint);
     client = created;
     if (done) return close().then(() => undefined);
+    // Create the stub (and find credentials) here, where a failure is caught: listLogEntries
+    // starts it with `initialize().catch((e) => { throw e })`, an unhandled rejection that ends
+    // the process when no Application Default Credentials are found.
+    await created.initialize();
     const request = { resourceNames: [`projects/${q.vmProject}`], filter, orderBy: 'timestamp desc', pageSize: 1 };
     let pageToken: string | undefined;
     for (;;) {
@@ -246,7 +250,7 @@ function explain(e: unknown, q: LateBootQuery, what: string, tooLate: () => CliE
     case Code.INVALID_ARGUMENT:
       return new CliError(`Cloud Logging rejected the query ${what} (${detail}); this is a bug in this tool, please report it`);
     default:
-      return new CliError(`reading Cloud Logging ${what} failed: ${detail}${credentialsHint(e)}`);
+      return new CliError(`could not read Cloud Logging ${what}: ${detail.replace(/\.$/, '')}${credentialsHint(e)}`);
   }
 }
 

@@ -121,16 +121,18 @@ export function table(views: readonly BaselineView[]): string {
 
 /** The object `list --json` and `show --json` print for a baseline. */
 export function jsonView(view: BaselineView): Record<string, unknown> {
+  const { state: recordedState, ...rest } = view.fields;
   return {
     id: view.id,
     format: view.format,
     state: view.state,
+    recordedState: recordedState ?? 'active',
     vouches: view.vouches,
     ...(view.why !== undefined && { why: view.why }),
     measurements:
       view.measurements?.map((m) => ({ pcrNum: pcrName(m.pcr), value: m.value, ...(m.hashAlgo !== undefined && { hashAlgo: m.hashAlgo }) })) ??
       null,
-    ...view.fields,
+    ...rest,
   };
 }
 

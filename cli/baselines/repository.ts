@@ -1,7 +1,7 @@
 import type { DocumentSnapshot, Firestore, Query } from '@google-cloud/firestore';
 import { BASELINE_POLICY_COLLECTION, BaselineApproval, measurementsFromDocument } from '../../function/baseline';
 import { PcrMeasurement, pcrName, sameMeasurements } from '../../function/measurements';
-import { CliError, credentialsHint, describeError, withDeadline } from '../common';
+import { CliError, Io, credentialsHint, describeError, withDeadline } from '../common';
 
 /** Where the baselines are: the project, database and collection, and the deadline of each call. */
 export interface BaselineTarget {
@@ -33,11 +33,11 @@ const MAX_SAME_MEASUREMENTS = 100;
  * Runs `work` against the baseline collection, within the deadline, and closes the client.
  * Firestore errors become sentences naming the collection and, where it helps, the credentials.
  */
-export async function withBaselines<T>(t: BaselineTarget, what: string, work: (db: Firestore) => Promise<T>): Promise<T> {
-  const { createFirestore } = await import('../../function/clients.js');
-  const db = await createFirestore({ firestoreDatabase: t.database, projectId: t.project });
+export async function withBaselines<T>(io: Io, t: BaselineTarget, what: string, work: (db: Firestore) => Promise<T>): Promise<T> {
+  const config = { firestoreDatabase: t.database, projectId: t.project };
+  const db = io.openFirestore ? await io.openFirestore(config) : await (await import('../../function/clients.js')).createFirestore(config);
   try {
-    return await withDeadline(work(db), t.seconds, `${what} ${whereOf(t)}`);
+    return await withDeadline(work(db), t.seconds, `when asked to ${what} ${whereOf(t)}`);
   } catch (e) {
     if (e instanceof CliError) throw e;
     throw new CliError(`could not ${what} ${whereOf(t)}: ${describeError(e)}${credentialsHint(e)}`);

@@ -1,0 +1,251 @@
+import { Firestore } from '@google-cloud/firestore';
+import { BIN, Io, run } from '../cli/integrity-baselines';
+import { FirestoreBaselineStore } from '../function/adapters/firestore-store';
+import { BASELINE_POLICY_COLLECTION, baselineDocument } from '../function/baseline';
+import { createFirestore } from '../function/clients';
+import { parseMeasurements } from '../function/parse';
+import { RunningEmulator, startFirestoreEmulator } from '../testkit/emulators';
+import { integrityEntry, linuxPcrs, otherIntegrityEntry, tutorialDocument } from '../testkit/fixtures';
+import { describeWithEmulators } from './support/emulator-suite';
+import { CapturingLogger } from './support/fakes';
+
+// Every subcommand of the baseline tool against the Firestore emulator, in process (its
+// Firestore client over gRPC: REST does not run inside Jest's sandbox; the spawned-process
+// tests in integrity-baselines.test.ts cover the REST path the bin takes).
+const PROJECT = 'demo-responder';
+const DATABASE = 'integrity-responder-baselines';
+let emulator: RunningEmulator;
+let db: Firestore;
+let collections = 0;
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function cli(args: string[], stdin = ''): Promise<Result> {
+  let stdout = '';
+  let stderr = '';
+  const io: Io = {
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+    readStdin: () => stdin,
+    env: { FIRESTORE_EMULATOR_HOST: emulator.host, GOOGLE_CLOUD_PROJECT: PROJECT },
+    openFirestore: (config) => createFirestore(config, 'grpc'),
+  };
+  const code = await run(args, io);
+  return { code, stdout, stderr };
+}
+
+/** A fresh collection per test, and the tool's arguments naming it. */
+function fresh() {
+  const collection = `kg_${++collections}`;
+  return { collection, at: ['--collection', collection], ref: db.collection(collection) };
+}
+
+const canaryEntry = (o: { passed?: boolean; boot?: string; seed?: string } = {}) =>
+  integrityEntry({
+    name: 'canary-1',
+    instanceId: '5550001',
+    actual: linuxPcrs(o.seed ?? 'kernel-6.9'),
+    bootCounter: o.boot ?? '12',
+    passed: o.passed ?? false,
+    timestamp: '2026-12-01T10:00:00Z',
+  });
+const kernel69 = baselineDocument(parseMeasurements(linuxPcrs('kernel-6.9'), 't')).id;
+
+async function json(args: string[]): Promise<Record<string, unknown>[]> {
+  const r = await cli(args);
+  expect(r).toEqual(expect.objectContaining({ code: 0, stderr: '' }));
+  return JSON.parse(r.stdout) as Record<string, unknown>[];
+}
+
+describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
+  beforeAll(async () => {
+    emulator = await startFirestoreEmulator();
+    process.env.FIRESTORE_EMULATOR_HOST = emulator.host;
+    process.env.METADATA_SERVER_DETECTION = 'none';
+    db = await createFirestore({ projectId: PROJECT, firestoreDatabase: DATABASE }, 'grpc');
+  }, 60_000);
+
+  afterAll(async () => {
+    await db?.terminate();
+    await emulator?.stop();
+    delete process.env.FIRESTORE_EMULATOR_HOST;
+  });
+
+  it('captures a canary with its provenance, lists it and shows it', async () => {
+    const { at, ref } = fresh();
+    const captured = await cli(['capture', '-', ...at, '--actor', 'alice@example.com', '--note', 'kernel 6.9 canary'], JSON.stringify([canaryEntry()]));
+    expect(captured).toEqual({
+      code: 0,
+      stdout: `created ${DATABASE}/${at[1]}/${kernel69} (active, PCR_0,4,7, from canary-1 boot 12, by alice@example.com)\n`,
+      stderr: '',
+    });
+    const stored = (await ref.doc(kernel69).get()).data()!;
+    expect(stored).toEqual(
+      expect.objectContaining({
+        state: 'active',
+        description: 'kernel 6.9 canary',
+        source: 'projects/fleet-prod-1234/zones/europe-west1-b/instances/canary-1',
+        sourceInstanceId: '5550001',
+        sourceBootCounter: '12',
+        sourceReportTime: '2026-12-01T10:00:00Z',
+        createdVia: 'capture',
+        createdBy: 'alice@example.com',
+        createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        PCR_0: expect.objectContaining({ pcrNum: 'PCR_0', hashAlgo: 'SHA1' }),
+      }),
+    );
+
+    const listed = await cli(['list', ...at]);
+    expect(listed.code).toBe(0);
+    const [header, row, ...rest] = listed.stdout.trimEnd().split('\n');
+    expect(header).toMatch(/^ID\s+STATE\s+PCRS\s+SOURCE\s+BY\s+CREATED\s+EXPIRES$/);
+    expect(row).toMatch(new RegExp(`^${kernel69.slice(0, 19)}…\\s+active\\s+PCR_0,4,7\\s+canary-1 boot 12\\s+alice@example.com\\s+\\d{4}-`));
+    expect(rest).toEqual([]);
+
+    const [shown] = [await json(['show', kernel69.slice(0, 19), ...at, '--json'])] as unknown as [Record<string, unknown>];
+    expect(shown).toEqual(expect.objectContaining({ id: kernel69, format: 'own', state: 'active', vouches: true, createdBy: 'alice@example.com' }));
+    const text = await cli(['show', kernel69, ...at]);
+    expect(text.stdout).toMatch(/state: +active \(vouches for these measurements\)\n/);
+    expect(text.stdout).toMatch(/sourceBootCounter: +12\n/);
+  });
+
+  it('refuses a report that passed unless --force, and says why', async () => {
+    const { at, ref } = fresh();
+    const refused = await cli(['capture', '-', ...at, '--actor', 'a'], JSON.stringify(canaryEntry({ passed: true })));
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/passed its policy evaluation: .* Pass --force to record it anyway\n$/);
+    expect((await ref.get()).size).toBe(0);
+    const forced = await cli(['capture', '-', ...at, '--actor', 'a', '--force'], JSON.stringify(canaryEntry({ passed: true })));
+    expect(forced.code).toBe(0);
+    expect(forced.stderr).toMatch(/warning: recording a report that passed its policy evaluation/);
+  });
+
+  it('refuses entries that are not late-boot reports, saying which they are', async () => {
+    const { at } = fresh();
+    const r = await cli(['capture', '-', ...at], JSON.stringify([otherIntegrityEntry('earlyBootReportEvent')]));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/holds no late-boot report .*: only early-boot reports, whose measurements the responder never relearns/);
+  });
+
+  it('adds explicit PCR values, and refuses malformed ones as usage errors', async () => {
+    const { at, ref } = fresh();
+    const pcrs = linuxPcrs('image-42').flatMap((p) => ['--pcr', `${p.pcrNum}=${p.value}`]);
+    const r = await cli(['add', ...pcrs, '--hash-algo', 'SHA1', '--note', 'image build 42', '--source', 'image-42', ...at, '--actor', 'ci@example.com']);
+    expect(r.code).toBe(0);
+    const id = baselineDocument(parseMeasurements(linuxPcrs('image-42'), 't')).id;
+    expect((await ref.doc(id).get()).data()).toEqual(expect.objectContaining({ createdVia: 'add', source: 'image-42', createdBy: 'ci@example.com', state: 'active' }));
+    expect((await cli(['add', '--pcr', 'PCR_99=AA', '--note', 'x', ...at])).code).toBe(2);
+    expect((await cli(['add', '--pcr', 'PCR_0', '--note', 'x', ...at])).stderr).toMatch(/--pcr must be PCR_n=VALUE, got 'PCR_0'/);
+    expect((await cli(['add', ...pcrs, ...at])).stderr).toMatch(/add needs --note/);
+  });
+
+  it('records an expiry; an expired baseline is listed as such and never matches', async () => {
+    const { at, ref, collection } = fresh();
+    expect((await cli(['capture', '-', ...at, '--expires-at', '2020-01-01T00:00:00Z'], JSON.stringify(canaryEntry()))).stderr).toMatch(
+      /--expires-at 2020-01-01T00:00:00Z is in the past/,
+    );
+    expect((await cli(['capture', '-', ...at, '--expires-at', 'tomorrow'], JSON.stringify(canaryEntry()))).code).toBe(2);
+    expect((await cli(['capture', '-', ...at, '--expires-at', '2999-01-01T00:00:00Z'], JSON.stringify(canaryEntry()))).code).toBe(0);
+    expect((await ref.doc(kernel69).get()).get('expiresAt')).toBe('2999-01-01T00:00:00.000Z');
+    await ref.doc(kernel69).update({ expiresAt: '2021-01-01T00:00:00Z' });
+    expect((await json(['list', ...at, '--json']))[0]).toEqual(expect.objectContaining({ state: 'expired', vouches: false }));
+    const store = new FirestoreBaselineStore(async () => db, collection, new CapturingLogger());
+    expect((await store.findExactMatch(parseMeasurements(linuxPcrs('kernel-6.9'), 't'))).matched).toBe(false);
+  });
+
+  it('applies the two-person rule of the policy document: proposed, then approved by another principal only', async () => {
+    const { at, collection } = fresh();
+    await db.collection(BASELINE_POLICY_COLLECTION).doc(`responder-${collection}`).set({ baselineCollection: collection, requireApproval: true });
+    const store = new FirestoreBaselineStore(async () => db, collection, new CapturingLogger(), 'two-person');
+    const measurements = parseMeasurements(linuxPcrs('kernel-6.9'), 't');
+
+    const captured = await cli(['capture', '-', ...at, '--actor', 'alice@example.com'], JSON.stringify(canaryEntry()));
+    expect(captured.stdout).toMatch(/\(proposed, .*\nit matches nothing until another principal approves it:\n  integrity-baselines approve sha256-/);
+    expect((await store.findExactMatch(measurements)).matched).toBe(false);
+
+    const self = await cli(['approve', kernel69.slice(0, 19), ...at, '--actor', 'Alice@Example.com']);
+    expect(self.code).toBe(1);
+    expect(self.stderr).toMatch(/was recorded by alice@example.com: the two-person rule needs another principal to approve it/);
+
+    const other = await cli(['approve', kernel69.slice(0, 19), ...at, '--actor', 'bob@example.com']);
+    expect(other).toEqual(expect.objectContaining({ code: 0, stderr: '' }));
+    expect(other.stdout).toMatch(/^approved .* \(active, by bob@example.com; recorded by alice@example.com\)/);
+    expect(await store.findExactMatch(measurements)).toEqual(expect.objectContaining({ matched: true, baselineId: kernel69 }));
+    expect((await cli(['approve', kernel69, ...at, '--actor', 'carol@example.com'])).stderr).toMatch(/already approved, by bob@example.com/);
+  });
+
+  it('revokes a baseline and every document holding its measurements, for good, from the next lookup on', async () => {
+    const { at, ref, collection } = fresh();
+    const store = new FirestoreBaselineStore(async () => db, collection, new CapturingLogger());
+    const measurements = parseMeasurements(linuxPcrs('kernel-6.9'), 't');
+    await cli(['capture', '-', ...at, '--actor', 'alice'], JSON.stringify(canaryEntry()));
+    await ref.doc('baseline1').set(tutorialDocument(linuxPcrs('kernel-6.9')));
+    expect((await store.findExactMatch(measurements)).matched).toBe(true);
+
+    expect((await cli(['revoke', kernel69, ...at])).stderr).toMatch(/revoke needs --reason/);
+    const r = await cli(['revoke', kernel69.slice(0, 15), ...at, '--reason', 'CVE-2026-0001 in shim', '--actor', 'secops']);
+    expect(r).toEqual(expect.objectContaining({ code: 0, stderr: '' }));
+    expect(r.stdout.trimEnd().split('\n').sort()).toEqual([
+      `revoked ${DATABASE}/${at[1]}/baseline1 (by secops): it matches nothing from the next event on`,
+      `revoked ${DATABASE}/${at[1]}/${kernel69} (by secops): it matches nothing from the next event on`,
+    ]);
+    expect((await ref.doc('baseline1').get()).data()).toEqual(expect.objectContaining({ state: 'revoked', revokeReason: 'CVE-2026-0001 in shim', revokedBy: 'secops' }));
+    expect((await store.findExactMatch(measurements)).matched).toBe(false);
+
+    expect((await cli(['revoke', kernel69, ...at, '--reason', 'again'])).stdout).toMatch(/was already revoked, by secops at /);
+    const again = await cli(['capture', '-', ...at], JSON.stringify(canaryEntry()));
+    expect(again.stderr).toMatch(/already exists: .* \(revoked\); revoked measurements are never trusted again/);
+    expect((await cli(['approve', kernel69, ...at, '--actor', 'bob'])).stderr).toMatch(/is revoked: revoked measurements are never trusted again/);
+    expect((await json(['list', ...at, '--json', '--state', 'revoked'])).map((v) => v.id).sort()).toEqual(['baseline1', kernel69]);
+  });
+
+  it('imports tutorial documents idempotently, keeps the originals unless asked, and names the unusable ones', async () => {
+    const { at, ref } = fresh();
+    await ref.doc('baseline1').set({ ...tutorialDocument(linuxPcrs('kernel-6.8')), description: 'typed by hand' });
+    await ref.doc('broken').set({ PCR_0: 'not a map' });
+    const id = baselineDocument(parseMeasurements(linuxPcrs('kernel-6.8'), 't')).id;
+
+    const dry = await cli(['import-legacy', ...at, '--dry-run', '--actor', 'alice']);
+    expect(dry.stdout).toMatch(/would import .*\/baseline1 → .*\/sha256-\w+ \(active\)/);
+    expect((await ref.doc(id).get()).exists).toBe(false);
+
+    const first = await cli(['import-legacy', ...at, '--actor', 'alice']);
+    expect(first.code).toBe(1);
+    expect(first.stderr).toMatch(/skipped .*\/broken: its PCR fields are malformed/);
+    expect(first.stdout).toMatch(/1 imported, 0 already present, 1 unusable/);
+    expect((await ref.doc(id).get()).data()).toEqual(
+      expect.objectContaining({ importedFrom: 'baseline1', createdVia: 'import-legacy', description: 'typed by hand', state: 'active', createdBy: 'alice' }),
+    );
+    expect((await ref.doc('baseline1').get()).exists).toBe(true);
+
+    await ref.doc('broken').delete();
+    const second = await cli(['import-legacy', ...at, '--actor', 'alice']);
+    expect(second).toEqual(expect.objectContaining({ code: 0, stderr: '' }));
+    expect(second.stdout).toMatch(/0 imported, 1 already present/);
+
+    const third = await cli(['import-legacy', ...at, '--actor', 'alice', '--delete-originals']);
+    expect(third.stdout).toMatch(/1 originals deleted/);
+    expect((await ref.doc('baseline1').get()).exists).toBe(false);
+    expect((await ref.doc(id).get()).exists).toBe(true);
+  });
+
+  it('names a missing or ambiguous id and what to do', async () => {
+    const { at } = fresh();
+    expect(await cli(['show', 'sha256-0123456789ab', ...at])).toEqual(
+      expect.objectContaining({ code: 1, stderr: expect.stringMatching(/no baseline .*sha256-0123456789ab .*'integrity-baselines list' shows the ids/) }),
+    );
+    expect((await cli(['show', 'a/b', ...at])).code).toBe(2);
+    expect((await cli(['list', ...at])).stdout).toMatch(/^no baselines in .*; record one with 'integrity-baselines capture'/);
+  });
+
+  it.each(['capture', 'add', 'list', 'show', 'approve', 'revoke', 'import-legacy'])('answers %s --help without doing its work', async (command) => {
+    const r = await cli([command, '--help']);
+    expect(r).toEqual(expect.objectContaining({ code: 0, stderr: '' }));
+    expect(r.stdout).toMatch(new RegExp(`^usage: integrity-baselines ${command}`));
+    expect(r.stdout).toMatch(/Exit codes: 0 done, 1 failed, 2 usage error/);
+  });
+});
