@@ -6,6 +6,7 @@ import { createFirestore } from '../function/clients';
 import { parseMeasurements } from '../function/parse';
 import { RunningEmulator, startFirestoreEmulator } from '../testkit/emulators';
 import { integrityEntry, linuxPcrs, otherIntegrityEntry, tutorialDocument } from '../testkit/fixtures';
+import { startFakeLogging } from '../testkit/fake-logging';
 import { describeWithEmulators } from './support/emulator-suite';
 import { CapturingLogger } from './support/fakes';
 
@@ -24,14 +25,14 @@ interface Result {
   stderr: string;
 }
 
-async function cli(args: string[], stdin = ''): Promise<Result> {
+async function cli(args: string[], stdin = '', extraEnv: Record<string, string> = {}): Promise<Result> {
   let stdout = '';
   let stderr = '';
   const io: Io = {
     stdout: (t) => (stdout += t),
     stderr: (t) => (stderr += t),
     readStdin: () => stdin,
-    env: { FIRESTORE_EMULATOR_HOST: emulator.host, GOOGLE_CLOUD_PROJECT: PROJECT },
+    env: { FIRESTORE_EMULATOR_HOST: emulator.host, GOOGLE_CLOUD_PROJECT: PROJECT, ...extraEnv },
     openFirestore: (config) => createFirestore(config, 'grpc'),
   };
   const code = await run(args, io);
@@ -77,7 +78,10 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
 
   it('captures a canary with its provenance, lists it and shows it', async () => {
     const { at, ref } = fresh();
-    const captured = await cli(['capture', '-', ...at, '--actor', 'alice@example.com', '--note', 'kernel 6.9 canary'], JSON.stringify([canaryEntry()]));
+    const captured = await cli(
+      ['capture', '-', ...at, '--actor', 'alice@example.com', '--note', 'kernel 6.9 canary'],
+      JSON.stringify([canaryEntry()]),
+    );
     expect(captured).toEqual({
       code: 0,
       stdout: `created ${DATABASE}/${at[1]}/${kernel69} (active, PCR_0,4,7, from canary-1 boot 12, by alice@example.com)\n`,
@@ -103,14 +107,68 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
     expect(listed.code).toBe(0);
     const [header, row, ...rest] = listed.stdout.trimEnd().split('\n');
     expect(header).toMatch(/^ID\s+STATE\s+PCRS\s+SOURCE\s+BY\s+CREATED\s+EXPIRES$/);
-    expect(row).toMatch(new RegExp(`^${kernel69.slice(0, 19)}…\\s+active\\s+PCR_0,4,7\\s+canary-1 boot 12\\s+alice@example.com\\s+\\d{4}-`));
+    expect(row).toMatch(
+      new RegExp(`^${kernel69.slice(0, 19)}…\\s+active\\s+PCR_0,4,7\\s+canary-1 boot 12\\s+alice@example.com\\s+\\d{4}-`),
+    );
     expect(rest).toEqual([]);
 
     const [shown] = [await json(['show', kernel69.slice(0, 19), ...at, '--json'])] as unknown as [Record<string, unknown>];
-    expect(shown).toEqual(expect.objectContaining({ id: kernel69, format: 'own', state: 'active', vouches: true, createdBy: 'alice@example.com' }));
+    expect(shown).toEqual(
+      expect.objectContaining({ id: kernel69, format: 'own', state: 'active', vouches: true, createdBy: 'alice@example.com' }),
+    );
     const text = await cli(['show', kernel69, ...at]);
     expect(text.stdout).toMatch(/state: +active \(vouches for these measurements\)\n/);
     expect(text.stdout).toMatch(/sourceBootCounter: +12\n/);
+  });
+
+  it('captures the newest late-boot report of a VM straight from Cloud Logging', async () => {
+    const { at, ref } = fresh();
+    const logging = await startFakeLogging([
+      canaryEntry({ boot: '11', seed: 'kernel-6.8' }),
+      { ...canaryEntry({ boot: '12' }), timestamp: '2026-12-01T11:00:00Z' },
+      { ...otherIntegrityEntry('earlyBootReportEvent'), timestamp: '2026-12-01T12:00:00Z' },
+    ]);
+    try {
+      const env = { LOGGING_API_ENDPOINT: logging.url };
+      const args = [
+        'capture',
+        '--instance',
+        'canary-1',
+        '--zone',
+        'europe-west1-b',
+        '--vm-project',
+        'fleet-prod-1234',
+        ...at,
+        '--actor',
+        'alice',
+      ];
+      const r = await cli(args, '', env);
+      expect(r).toEqual(
+        expect.objectContaining({
+          code: 0,
+          stderr: '',
+          stdout: expect.stringMatching(/^created .*\/sha256-\w+ \(active, PCR_0,4,7, from canary-1 boot 12, by alice\)\n$/),
+        }),
+      );
+      expect((await ref.doc(kernel69).get()).data()).toEqual(
+        expect.objectContaining({ sourceBootCounter: '12', sourceInstanceId: '5550001', sourceReportTime: '2026-12-01T11:00:00Z' }),
+      );
+      expect(logging.requests[0]!.body).toEqual(
+        expect.objectContaining({ resourceNames: ['projects/fleet-prod-1234'], orderBy: 'timestamp desc', pageSize: 1 }),
+      );
+
+      const none = await cli(
+        ['capture', '--instance', '777', '--zone', 'europe-west1-b', '--vm-project', 'fleet-prod-1234', ...at],
+        '',
+        env,
+      );
+      expect(none.code).toBe(1);
+      expect(none.stderr).toMatch(/holds no late-boot report of that VM; boot it/);
+      expect((await cli(['capture', '--instance', 'canary-1', ...at], '', env)).stderr).toMatch(/--instance needs --zone/);
+      expect((await cli(['capture', 'file.json', '--instance', 'canary-1', '--zone', 'z', ...at], '', env)).code).toBe(2);
+    } finally {
+      await logging.close();
+    }
   });
 
   it('refuses a report that passed unless --force, and says why', async () => {
@@ -134,10 +192,24 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
   it('adds explicit PCR values, and refuses malformed ones as usage errors', async () => {
     const { at, ref } = fresh();
     const pcrs = linuxPcrs('image-42').flatMap((p) => ['--pcr', `${p.pcrNum}=${p.value}`]);
-    const r = await cli(['add', ...pcrs, '--hash-algo', 'SHA1', '--note', 'image build 42', '--source', 'image-42', ...at, '--actor', 'ci@example.com']);
+    const r = await cli([
+      'add',
+      ...pcrs,
+      '--hash-algo',
+      'SHA1',
+      '--note',
+      'image build 42',
+      '--source',
+      'image-42',
+      ...at,
+      '--actor',
+      'ci@example.com',
+    ]);
     expect(r.code).toBe(0);
     const id = baselineDocument(parseMeasurements(linuxPcrs('image-42'), 't')).id;
-    expect((await ref.doc(id).get()).data()).toEqual(expect.objectContaining({ createdVia: 'add', source: 'image-42', createdBy: 'ci@example.com', state: 'active' }));
+    expect((await ref.doc(id).get()).data()).toEqual(
+      expect.objectContaining({ createdVia: 'add', source: 'image-42', createdBy: 'ci@example.com', state: 'active' }),
+    );
     expect((await cli(['add', '--pcr', 'PCR_99=AA', '--note', 'x', ...at])).code).toBe(2);
     expect((await cli(['add', '--pcr', 'PCR_0', '--note', 'x', ...at])).stderr).toMatch(/--pcr must be PCR_n=VALUE, got 'PCR_0'/);
     expect((await cli(['add', ...pcrs, ...at])).stderr).toMatch(/add needs --note/);
@@ -159,12 +231,17 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
 
   it('applies the two-person rule of the policy document: proposed, then approved by another principal only', async () => {
     const { at, collection } = fresh();
-    await db.collection(BASELINE_POLICY_COLLECTION).doc(`responder-${collection}`).set({ baselineCollection: collection, requireApproval: true });
+    await db
+      .collection(BASELINE_POLICY_COLLECTION)
+      .doc(`responder-${collection}`)
+      .set({ baselineCollection: collection, requireApproval: true });
     const store = new FirestoreBaselineStore(async () => db, collection, new CapturingLogger(), 'two-person');
     const measurements = parseMeasurements(linuxPcrs('kernel-6.9'), 't');
 
     const captured = await cli(['capture', '-', ...at, '--actor', 'alice@example.com'], JSON.stringify(canaryEntry()));
-    expect(captured.stdout).toMatch(/\(proposed, .*\nit matches nothing until another principal approves it:\n  integrity-baselines approve sha256-/);
+    expect(captured.stdout).toMatch(
+      /\(proposed, .*\nit matches nothing until another principal approves it:\n  integrity-baselines approve sha256-/,
+    );
     expect((await store.findExactMatch(measurements)).matched).toBe(false);
 
     const self = await cli(['approve', kernel69.slice(0, 19), ...at, '--actor', 'Alice@Example.com']);
@@ -175,7 +252,9 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
     expect(other).toEqual(expect.objectContaining({ code: 0, stderr: '' }));
     expect(other.stdout).toMatch(/^approved .* \(active, by bob@example.com; recorded by alice@example.com\)/);
     expect(await store.findExactMatch(measurements)).toEqual(expect.objectContaining({ matched: true, baselineId: kernel69 }));
-    expect((await cli(['approve', kernel69, ...at, '--actor', 'carol@example.com'])).stderr).toMatch(/already approved, by bob@example.com/);
+    expect((await cli(['approve', kernel69, ...at, '--actor', 'carol@example.com'])).stderr).toMatch(
+      /already approved, by bob@example.com/,
+    );
   });
 
   it('revokes a baseline and every document holding its measurements, for good, from the next lookup on', async () => {
@@ -193,13 +272,17 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
       `revoked ${DATABASE}/${at[1]}/baseline1 (by secops): it matches nothing from the next event on`,
       `revoked ${DATABASE}/${at[1]}/${kernel69} (by secops): it matches nothing from the next event on`,
     ]);
-    expect((await ref.doc('baseline1').get()).data()).toEqual(expect.objectContaining({ state: 'revoked', revokeReason: 'CVE-2026-0001 in shim', revokedBy: 'secops' }));
+    expect((await ref.doc('baseline1').get()).data()).toEqual(
+      expect.objectContaining({ state: 'revoked', revokeReason: 'CVE-2026-0001 in shim', revokedBy: 'secops' }),
+    );
     expect((await store.findExactMatch(measurements)).matched).toBe(false);
 
     expect((await cli(['revoke', kernel69, ...at, '--reason', 'again'])).stdout).toMatch(/was already revoked, by secops at /);
     const again = await cli(['capture', '-', ...at], JSON.stringify(canaryEntry()));
     expect(again.stderr).toMatch(/already exists: .* \(revoked\); revoked measurements are never trusted again/);
-    expect((await cli(['approve', kernel69, ...at, '--actor', 'bob'])).stderr).toMatch(/is revoked: revoked measurements are never trusted again/);
+    expect((await cli(['approve', kernel69, ...at, '--actor', 'bob'])).stderr).toMatch(
+      /is revoked: revoked measurements are never trusted again/,
+    );
     expect((await json(['list', ...at, '--json', '--state', 'revoked'])).map((v) => v.id).sort()).toEqual(['baseline1', kernel69]);
   });
 
@@ -218,7 +301,13 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
     expect(first.stderr).toMatch(/skipped .*\/broken: its PCR fields are malformed/);
     expect(first.stdout).toMatch(/1 imported, 0 already present, 1 unusable/);
     expect((await ref.doc(id).get()).data()).toEqual(
-      expect.objectContaining({ importedFrom: 'baseline1', createdVia: 'import-legacy', description: 'typed by hand', state: 'active', createdBy: 'alice' }),
+      expect.objectContaining({
+        importedFrom: 'baseline1',
+        createdVia: 'import-legacy',
+        description: 'typed by hand',
+        state: 'active',
+        createdBy: 'alice',
+      }),
     );
     expect((await ref.doc('baseline1').get()).exists).toBe(true);
 
@@ -236,16 +325,22 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
   it('names a missing or ambiguous id and what to do', async () => {
     const { at } = fresh();
     expect(await cli(['show', 'sha256-0123456789ab', ...at])).toEqual(
-      expect.objectContaining({ code: 1, stderr: expect.stringMatching(/no baseline .*sha256-0123456789ab .*'integrity-baselines list' shows the ids/) }),
+      expect.objectContaining({
+        code: 1,
+        stderr: expect.stringMatching(/no baseline .*sha256-0123456789ab .*'integrity-baselines list' shows the ids/),
+      }),
     );
     expect((await cli(['show', 'a/b', ...at])).code).toBe(2);
     expect((await cli(['list', ...at])).stdout).toMatch(/^no baselines in .*; record one with 'integrity-baselines capture'/);
   });
 
-  it.each(['capture', 'add', 'list', 'show', 'approve', 'revoke', 'import-legacy'])('answers %s --help without doing its work', async (command) => {
-    const r = await cli([command, '--help']);
-    expect(r).toEqual(expect.objectContaining({ code: 0, stderr: '' }));
-    expect(r.stdout).toMatch(new RegExp(`^usage: integrity-baselines ${command}`));
-    expect(r.stdout).toMatch(/Exit codes: 0 done, 1 failed, 2 usage error/);
-  });
+  it.each(['capture', 'add', 'list', 'show', 'approve', 'revoke', 'import-legacy'])(
+    'answers %s --help without doing its work',
+    async (command) => {
+      const r = await cli([command, '--help']);
+      expect(r).toEqual(expect.objectContaining({ code: 0, stderr: '' }));
+      expect(r.stdout).toMatch(new RegExp(`^usage: integrity-baselines ${command}`));
+      expect(r.stdout).toMatch(/Exit codes: 0 done, 1 failed, 2 usage error/);
+    },
+  );
 });

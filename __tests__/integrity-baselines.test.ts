@@ -31,7 +31,10 @@ const canary = integrityEntry({ name: 'canary-1', actual: windowsPcrs('new-kerne
 
 describe(`${BIN} capture`, () => {
   it('turns the late-boot entry of gcloud logging read output into a baseline document', async () => {
-    const r = await cli(['capture', '-', '--dry-run', '--actor', 'alice@example.com'], JSON.stringify([otherIntegrityEntry('startupEvent'), canary]));
+    const r = await cli(
+      ['capture', '-', '--dry-run', '--actor', 'alice@example.com'],
+      JSON.stringify([otherIntegrityEntry('startupEvent'), canary]),
+    );
     expect(r).toEqual(expect.objectContaining({ code: 0, stderr: '' }));
     const out = JSON.parse(r.stdout);
     const expected = baselineDocument(parseMeasurements(windowsPcrs('new-kernel'), 't'));
@@ -121,7 +124,9 @@ describe(BIN, () => {
   it('answers --help with the commands', async () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/commands:\n  capture .*\n(.*\n)*  add .*\n  list .*\n  show <id> .*\n  approve <id> .*\n  revoke <id> .*\n  import-legacy /);
+    expect(r.stdout).toMatch(
+      /commands:\n  capture .*\n(.*\n)*  add .*\n  list .*\n  show <id> .*\n  approve <id> .*\n  revoke <id> .*\n  import-legacy /,
+    );
   });
 });
 
@@ -157,7 +162,9 @@ describe(`${BIN} capture against an unreachable or unauthorised Firestore`, () =
   });
 
   it('says how to set up credentials when there are none, in one line and without a stack trace', () => {
-    const r = capture(['--project', 'fleet-prod-1234', '--actor', 'ops@example.com'], { GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/key.json' });
+    const r = capture(['--project', 'fleet-prod-1234', '--actor', 'ops@example.com'], {
+      GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/key.json',
+    });
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(
@@ -199,7 +206,9 @@ describeWithEmulators(`${BIN} capture on the Firestore emulator`, () => {
     const first = capture(['--project', 'demo-responder']);
     expect(first.stderr).toBe('');
     expect(first.stdout).toMatch(
-      new RegExp(`^created integrity-responder-baselines/known_good_measurements/${id} \\(active, PCR_0,4,7,11,13,14, from canary-1 boot 5, by \\S+@\\S+\\)\n$`),
+      new RegExp(
+        `^created integrity-responder-baselines/known_good_measurements/${id} \\(active, PCR_0,4,7,11,13,14, from canary-1 boot 5, by \\S+@\\S+\\)\n$`,
+      ),
     );
     expect(first.status).toBe(0);
     const stored = await httpRequest(

@@ -46,11 +46,7 @@ export type OptionValues = Record<string, string | boolean | string[] | undefine
 export type Flags = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
 
 /** Parses a command's arguments; an unknown or malformed option is a {@link UsageError} carrying `usage`. */
-export function parseOptions(
-  args: string[],
-  flags: Flags,
-  usage: string,
-): { values: OptionValues; positionals: string[] } {
+export function parseOptions(args: string[], flags: Flags, usage: string): { values: OptionValues; positionals: string[] } {
   try {
     const { values, positionals } = parseArgs({
       args,

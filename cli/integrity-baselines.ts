@@ -12,17 +12,10 @@ import {
 import { COLLECTION_ID, DATABASE_ID, DEFAULT_NAME_PREFIX, PROJECT_ID, dedicatedDatabaseId } from '../function/contract';
 import { PcrMeasurement, baselineDocumentId } from '../function/measurements';
 import { IntegrityReport, parseMeasurements, parseMessage } from '../function/parse';
+import { newestLateBootEntry } from './baselines/cloud-logging';
 import { Actor, localUser, resolveActor } from './baselines/principal';
 import { SHORT_ID, jsonView, pcrList, showText, table, viewOf } from './baselines/records';
-import {
-  BaselineTarget,
-  approvalOf,
-  findBaseline,
-  pathOf,
-  sameMeasurementDocuments,
-  whereOf,
-  withBaselines,
-} from './baselines/repository';
+import { BaselineTarget, approvalOf, findBaseline, pathOf, sameMeasurementDocuments, whereOf, withBaselines } from './baselines/repository';
 import { CliError, Io, OptionValues, UsageError, describeError, dispatch, parseOptions, runAsCommand, timeoutSeconds } from './common';
 
 export { CliError, UsageError, describeError } from './common';
@@ -242,7 +235,8 @@ const TARGET_FLAGS = {
 /** The collection a command works on, from its options (the example stack's by default). */
 function targetOf(values: OptionValues, io: Io, usage: string, fallbackProject?: string): BaselineTarget {
   const project = str(values.project) ?? (io.env.GOOGLE_CLOUD_PROJECT || undefined) ?? fallbackProject;
-  if (project === undefined) throw new UsageError('--project is required (or set GOOGLE_CLOUD_PROJECT): the project of the baseline database', usage);
+  if (project === undefined)
+    throw new UsageError('--project is required (or set GOOGLE_CLOUD_PROJECT): the project of the baseline database', usage);
   if (!PROJECT_ID.test(project)) throw new UsageError(`--project must be a Google Cloud project id, got '${project}'`, usage);
   const database = str(values.database) ?? DEFAULT_DATABASE;
   const collection = str(values.collection) ?? DEFAULT_BASELINE_COLLECTION;
@@ -274,7 +268,9 @@ function expiresAtOf(values: OptionValues, usage: string, now: number): string |
 function oneId(positionals: string[], command: string, usage: string): string {
   if (positionals.length !== 1) {
     throw new UsageError(
-      positionals.length === 0 ? `${command} needs the id of a baseline ('${BIN} list' shows them)` : `${command} takes one id, got ${positionals.length}`,
+      positionals.length === 0
+        ? `${command} needs the id of a baseline ('${BIN} list' shows them)`
+        : `${command} takes one id, got ${positionals.length}`,
       usage,
     );
   }
@@ -369,10 +365,10 @@ async function capture(args: string[], io: Io): Promise<void> {
     const zone = str(values.zone);
     if (zone === undefined) throw new UsageError('--instance needs --zone: the zone of the VM', CAPTURE_USAGE);
     const vmProject = str(values['vm-project']) ?? str(values.project) ?? (io.env.GOOGLE_CLOUD_PROJECT || undefined);
-    if (vmProject === undefined) throw new UsageError('--instance needs --vm-project or --project (or GOOGLE_CLOUD_PROJECT)', CAPTURE_USAGE);
+    if (vmProject === undefined)
+      throw new UsageError('--instance needs --vm-project or --project (or GOOGLE_CLOUD_PROJECT)', CAPTURE_USAGE);
     targetOf(values, io, CAPTURE_USAGE, vmProject); // usage errors before any call
     where = `Cloud Logging (projects/${vmProject}, zone ${zone}, instance ${instance})`;
-    const { newestLateBootEntry } = await import('./baselines/cloud-logging.js');
     let found: Record<string, unknown> | undefined;
     try {
       found = await newestLateBootEntry({ vmProject, zone, instance }, io.env, timeoutSeconds(values.timeout, CAPTURE_USAGE));
@@ -490,7 +486,8 @@ async function list(args: string[], io: Io): Promise<void> {
   if (positionals.length > 0) throw new UsageError(`list takes no arguments besides options, got '${positionals[0]}'`, LIST_USAGE);
   const states = ['active', 'proposed', 'revoked', 'expired', 'unapproved', 'invalid'];
   const only = str(values.state);
-  if (only !== undefined && !states.includes(only)) throw new UsageError(`--state must be one of ${states.join(', ')}, got '${only}'`, LIST_USAGE);
+  if (only !== undefined && !states.includes(only))
+    throw new UsageError(`--state must be one of ${states.join(', ')}, got '${only}'`, LIST_USAGE);
   const t = targetOf(values, io, LIST_USAGE);
   await withBaselines(io, t, 'list the baselines of', async (db) => {
     const approval = await approvalOf(db, t.collection);
@@ -565,16 +562,23 @@ async function approve(args: string[], io: Io): Promise<void> {
       }
       return { state: 'active', approvedBy: actor.name, approvedAt };
     });
-    io.stdout(`approved ${path} (active, by ${actor.name}; recorded by ${String(doc.get('createdBy'))}): it vouches from the next event on\n`);
+    io.stdout(
+      `approved ${path} (active, by ${actor.name}; recorded by ${String(doc.get('createdBy'))}): it vouches from the next event on\n`,
+    );
   });
 }
 
 async function revoke(args: string[], io: Io): Promise<void> {
-  const { values, positionals } = parseOptions(args, { ...TARGET_FLAGS, actor: { type: 'string' }, reason: { type: 'string' } }, REVOKE_USAGE);
+  const { values, positionals } = parseOptions(
+    args,
+    { ...TARGET_FLAGS, actor: { type: 'string' }, reason: { type: 'string' } },
+    REVOKE_USAGE,
+  );
   if (values.help) return io.stdout(REVOKE_USAGE);
   const id = oneId(positionals, 'revoke', REVOKE_USAGE);
   const reason = str(values.reason);
-  if (reason === undefined || reason.trim() === '') throw new UsageError('revoke needs --reason: why these measurements are no longer trusted', REVOKE_USAGE);
+  if (reason === undefined || reason.trim() === '')
+    throw new UsageError('revoke needs --reason: why these measurements are no longer trusted', REVOKE_USAGE);
   const t = targetOf(values, io, REVOKE_USAGE);
   const actor = await resolveActor(str(values.actor), io.env);
   await withBaselines(io, t, 'revoke a baseline of', async (db) => {
@@ -605,7 +609,8 @@ async function importLegacy(args: string[], io: Io): Promise<void> {
     IMPORT_USAGE,
   );
   if (values.help) return io.stdout(IMPORT_USAGE);
-  if (positionals.length > 0) throw new UsageError(`import-legacy takes no arguments besides options, got '${positionals[0]}'`, IMPORT_USAGE);
+  if (positionals.length > 0)
+    throw new UsageError(`import-legacy takes no arguments besides options, got '${positionals[0]}'`, IMPORT_USAGE);
   const t = targetOf(values, io, IMPORT_USAGE);
   const actor: Actor = await resolveActor(str(values.actor), io.env);
   const dryRun = values['dry-run'] === true;
@@ -669,7 +674,8 @@ async function importLegacy(args: string[], io: Io): Promise<void> {
         `${counts.imported} imported, ${counts.present} already present${deleteOriginals ? `, ${counts.deleted} originals deleted` : ''}` +
           `${unusable ? `, ${unusable} unusable` : ''} in ${whereOf(t)}\n`,
       );
-      if (counts.imported > 0 && approval === 'two-person') io.stdout(`the imported baselines are proposed: a second principal approves each with '${BIN} approve <id>'\n`);
+      if (counts.imported > 0 && approval === 'two-person')
+        io.stdout(`the imported baselines are proposed: a second principal approves each with '${BIN} approve <id>'\n`);
     }
   });
   if (unusable > 0) throw new CliError(`${unusable} document(s) could not be imported (named above)`);

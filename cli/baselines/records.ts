@@ -130,8 +130,11 @@ export function jsonView(view: BaselineView): Record<string, unknown> {
     vouches: view.vouches,
     ...(view.why !== undefined && { why: view.why }),
     measurements:
-      view.measurements?.map((m) => ({ pcrNum: pcrName(m.pcr), value: m.value, ...(m.hashAlgo !== undefined && { hashAlgo: m.hashAlgo }) })) ??
-      null,
+      view.measurements?.map((m) => ({
+        pcrNum: pcrName(m.pcr),
+        value: m.value,
+        ...(m.hashAlgo !== undefined && { hashAlgo: m.hashAlgo }),
+      })) ?? null,
     ...rest,
   };
 }
@@ -156,12 +159,16 @@ const SHOWN: readonly (keyof BaselineFields)[] = [
 
 /** The text `show` prints: the state and why, every provenance field, every PCR. */
 export function showText(view: BaselineView, path: string): string {
-  const lines = [`baseline ${path}`, `state:              ${view.state}${view.vouches ? ' (vouches for these measurements)' : ` — ${view.why}`}`];
+  const lines = [
+    `baseline ${path}`,
+    `state:              ${view.state}${view.vouches ? ' (vouches for these measurements)' : ` — ${view.why}`}`,
+  ];
   lines.push(`format:             ${view.format === 'own' ? 'fingerprint id (one point read)' : 'tutorial document (found by query)'}`);
   for (const key of SHOWN) {
     const value = view.fields[key];
     if (value !== undefined) lines.push(`${`${key}:`.padEnd(20)}${String(value)}`);
   }
-  for (const m of view.measurements ?? []) lines.push(`${`${pcrName(m.pcr)}:`.padEnd(20)}${m.value}${m.hashAlgo ? ` (${m.hashAlgo})` : ''}`);
+  for (const m of view.measurements ?? [])
+    lines.push(`${`${pcrName(m.pcr)}:`.padEnd(20)}${m.value}${m.hashAlgo ? ` (${m.hashAlgo})` : ''}`);
   return `${lines.join('\n')}\n`;
 }
