@@ -1,4 +1,7 @@
+import { Io, run as baselineTool } from '../cli/integrity-baselines';
 import { baselineDocument } from '../function/baseline';
+import { createFirestore } from '../function/clients';
+import { FakeLogging, startFakeLogging } from '../testkit/fake-logging';
 import { parseMeasurements } from '../function/parse';
 import { describeWithEmulators } from './support/emulator-suite';
 import { EntryOptions, integrityEntry, linuxPcrs, otherIntegrityEntry, tutorialDocument, windowsPcrs } from '../testkit/fixtures';
@@ -335,25 +338,105 @@ describeWithEmulators('the responder end to end', () => {
     ]);
   });
 
-  it('stops, on the very next event, a VM whose baseline was revoked after it relearned', async () => {
-    const measured = linuxPcrs('kernel-7.0');
-    const doc = baselineDocument(parseMeasurements(measured, 'e2e'), { description: 'kernel 7.0 canary' });
-    await h.putDocument(relearn.plan, doc.id, doc.data);
-    const k7 = vm('5002');
-    k7.status = 'RUNNING';
-    k7.lastStartTimestamp = new Date(Date.now() - 5000).toISOString();
-    const first = await send(relearn, { name: 'kernel-7', instanceId: '5002', actual: measured });
-    expect(first.log).toEqual(expect.objectContaining({ decision: 'relearn', baselineId: doc.id }));
-    // Kernel 7.0 is found bad: its baseline is revoked (kept, never matched again).
-    await h.putDocument(relearn.plan, doc.id, { ...doc.data, state: 'revoked', revokedReason: 'kernel 7.0 found bad' });
-    k7.lastStartTimestamp = new Date(Date.now() - 2000).toISOString();
-    const second = await send(relearn, { name: 'kernel-7', instanceId: '5002', actual: measured });
-    expect(second.log).toEqual(expect.objectContaining({ decision: 'stop', reason: 'not-known-good' }));
-    const refused = relearn.host.logs.find((l) => l.baselineRefused !== undefined && l.baselineId === doc.id);
-    expect(refused).toEqual(expect.objectContaining({ severity: 'NOTICE', baselineRefused: 'it is revoked' }));
-    expect(k7.status).toBe('TERMINATED');
-    process.stderr.write(
-      `e2e: revoke then stop → ${String(first.log.message)} | ${String(refused?.message)} | ${String(second.log.message)}\n`,
-    );
+  /**
+   * Runs integrity-baselines, as an operator would, against the responder's baseline database
+   * (its Firestore client over gRPC: REST does not run inside Jest's sandbox).
+   */
+  async function operator(r: Responder, logging: FakeLogging, ...args: string[]): Promise<string> {
+    let stdout = '';
+    let stderr = '';
+    const io: Io = {
+      stdout: (t) => (stdout += t),
+      stderr: (t) => (stderr += t),
+      readStdin: () => '',
+      env: { FIRESTORE_EMULATOR_HOST: h.firestore.host, LOGGING_API_ENDPOINT: logging.url },
+      openFirestore: (config) => createFirestore(config, 'grpc'),
+    };
+    const target = [
+      '--project',
+      r.plan.projectId,
+      '--database',
+      r.plan.env.FIRESTORE_DATABASE!,
+      '--collection',
+      r.plan.env.BASELINE_COLLECTION!,
+    ];
+    const code = await baselineTool([...args, ...target], io);
+    process.stderr.write(`e2e: $ integrity-baselines ${args.join(' ')}\n${stdout}${stderr}`);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    return stdout;
+  }
+
+  describe('with baselines managed by integrity-baselines', () => {
+    let logging: FakeLogging;
+    beforeAll(async () => {
+      process.env.FIRESTORE_EMULATOR_HOST = h.firestore.host;
+      logging = await startFakeLogging();
+    });
+    afterAll(async () => {
+      await logging?.close();
+      delete process.env.FIRESTORE_EMULATOR_HOST;
+    });
+
+    it('relearns, after capture from Cloud Logging, the canary that was stopped for a new kernel', async () => {
+      const measured = linuxPcrs('kernel-7.0');
+      const canary = vm('5001');
+      canary.status = 'RUNNING';
+      canary.lastStartTimestamp = new Date(Date.now() - 5000).toISOString();
+      const entry = integrityEntry({
+        projectId: relearn.plan.projectId,
+        zone: ZONE,
+        name: 'canary-1',
+        instanceId: '5001',
+        bootCounter: String(++boot),
+        actual: measured,
+      });
+      logging.entries.push(entry);
+      const first = await send(relearn, entry);
+      expect(first.log).toEqual(expect.objectContaining({ decision: 'stop', reason: 'not-known-good' }));
+
+      // The team checks the canary, then records its newest late-boot report as known good.
+      const created = await operator(
+        relearn,
+        logging,
+        'capture',
+        '--instance',
+        'canary-1',
+        '--zone',
+        ZONE,
+        '--actor',
+        'alice@example.com',
+        '--note',
+        'kernel 7.0',
+      );
+      const id = baselineDocument(parseMeasurements(measured, 'e2e')).id;
+      expect(created).toContain(`/${id} (active, PCR_0,4,7, from canary-1 boot ${boot}, by alice@example.com)`);
+
+      canary.status = 'RUNNING';
+      canary.lastStartTimestamp = new Date(Date.now() - 2000).toISOString();
+      const second = await send(relearn, { name: 'canary-1', instanceId: '5001', actual: measured });
+      expect(second.log).toEqual(expect.objectContaining({ decision: 'relearn', baselineId: id }));
+      process.stderr.write(`e2e: capture then relearn → ${String(first.log.message)} | ${String(second.log.message)}\n`);
+    });
+
+    it('stops, on the very next event, a VM whose baseline was revoked after it relearned', async () => {
+      const measured = linuxPcrs('kernel-7.0');
+      const id = baselineDocument(parseMeasurements(measured, 'e2e')).id;
+      const k7 = vm('5002');
+      k7.status = 'RUNNING';
+      k7.lastStartTimestamp = new Date(Date.now() - 5000).toISOString();
+      const first = await send(relearn, { name: 'kernel-7', instanceId: '5002', actual: measured });
+      expect(first.log).toEqual(expect.objectContaining({ decision: 'relearn', baselineId: id }));
+      // Kernel 7.0 is found bad: its baseline is revoked (kept, never matched again).
+      await operator(relearn, logging, 'revoke', id.slice(0, 19), '--reason', 'kernel 7.0 found bad', '--actor', 'secops@example.com');
+      k7.lastStartTimestamp = new Date(Date.now() - 2000).toISOString();
+      const second = await send(relearn, { name: 'kernel-7', instanceId: '5002', actual: measured });
+      expect(second.log).toEqual(expect.objectContaining({ decision: 'stop', reason: 'not-known-good' }));
+      const refused = relearn.host.logs.find((l) => l.baselineRefused !== undefined && l.baselineId === id);
+      expect(refused).toEqual(expect.objectContaining({ severity: 'NOTICE', baselineRefused: 'it is revoked' }));
+      expect(k7.status).toBe('TERMINATED');
+      process.stderr.write(
+        `e2e: revoke then stop → ${String(first.log.message)} | ${String(refused?.message)} | ${String(second.log.message)}\n`,
+      );
+    });
   });
 });
