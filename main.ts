@@ -43,6 +43,7 @@ class ResponderStack extends TerraformStack {
         .filter((id) => id !== ''),
       maxActionsPerWindow: count(setting('MAX_ACTIONS_PER_WINDOW', 'maxActionsPerWindow')) as number | 'unlimited' | undefined,
       actionWindowSeconds: count(setting('ACTION_WINDOW_SECONDS', 'actionWindowSeconds')) as number | undefined,
+      requireBaselineApproval: setting('REQUIRE_BASELINE_APPROVAL', 'requireBaselineApproval') === 'true',
       enableApis: setting('ENABLE_APIS', 'enableApis') === 'true',
     });
 

@@ -351,6 +351,29 @@ describe('the synthesized plan', () => {
       expect(fn.service_config.environment_variables).toEqual(expect.objectContaining({ ENFORCEMENT: 'dry-run', FAILURE_ACTION: 'stop' }));
     });
 
+    it('with requireBaselineApproval, writes the policy document the baseline tool reads, and tells the function', () => {
+      expect(Object.keys(plan.resources('google_firestore_document'))).toEqual([]);
+      const approving = synthResponders({ requireBaselineApproval: true });
+      const policy = approving.only('google_firestore_document');
+      expect(policy).toEqual(
+        expect.objectContaining({
+          project: PROJECT,
+          database: 'integrity-responder-baselines',
+          collection: 'integrity_responder_policies',
+          document_id: 'integrity-responder',
+        }),
+      );
+      expect(JSON.parse(policy.fields as string)).toEqual({
+        baselineCollection: { stringValue: 'known_good_measurements' },
+        requireApproval: { booleanValue: true },
+      });
+      expect(policy.depends_on).toEqual([expect.stringMatching(/^google_firestore_database\.Responder_BaselineDatabase_/)]);
+      const fn = approving.only('google_cloudfunctions2_function') as { service_config: { environment_variables: Record<string, string> } };
+      expect(fn.service_config.environment_variables.BASELINE_APPROVAL).toBe('two-person');
+      // The runtime still only reads the baseline database.
+      expect(Object.values(approving.resources('google_project_iam_member')).map((g) => g.role)).not.toContain('roles/datastore.user');
+    });
+
     it('gives the runtime read-only Firestore access conditioned to the baseline database', () => {
       expect(projectGrants).toContainEqual(
         expect.objectContaining({

@@ -22,12 +22,13 @@ unset ones take the construct's defaults):
   EXCLUDED_PROJECTS       project ids never acted on, comma-separated
   MAX_ACTIONS_PER_WINDOW  stops and suspends per window, a number or 'unlimited'
   ACTION_WINDOW_SECONDS   length of a budget window
+  REQUIRE_BASELINE_APPROVAL  'true' for the two-person rule on baselines
   ENABLE_APIS             'true' to enable the required APIs
 
 or from CDKTF_CONTEXT_JSON='{"projectId":"…"}' with the context keys of the README (projectId,
 region, responseMode, failureAction, enforcement, instanceGroupAction, firestoreDatabaseId,
 exemptLabel, scope, organizationId, excludedProjects, maxActionsPerWindow, actionWindowSeconds,
-enableApis); the environment wins. 'npx cdktf synth' produces the same plan through the CLI,
+requireBaselineApproval, enableApis); the environment wins. 'npx cdktf synth' produces the same plan through the CLI,
 which reads "context" in cdktf.json instead (and overwrites CDKTF_CONTEXT_JSON with it).
 `;
 

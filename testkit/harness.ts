@@ -63,6 +63,7 @@ export function synthesizeExampleStack(env: Record<string, string> = {}): Planne
           'EXCLUDED_PROJECTS',
           'MAX_ACTIONS_PER_WINDOW',
           'ACTION_WINDOW_SECONDS',
+          'REQUIRE_BASELINE_APPROVAL',
         ].includes(k),
     ),
   );
