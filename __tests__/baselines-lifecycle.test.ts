@@ -240,7 +240,7 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
 
     const captured = await cli(['capture', '-', ...at, '--actor', 'alice@example.com'], JSON.stringify(canaryEntry()));
     expect(captured.stdout).toMatch(
-      /\(proposed, .*\nit matches nothing until another principal approves it:\n  integrity-baselines approve sha256-/,
+      /\(proposed, .*\nit matches nothing until another principal approves it:\n {2}integrity-baselines approve sha256-/,
     );
     expect((await store.findExactMatch(measurements)).matched).toBe(false);
 

@@ -90,7 +90,10 @@ describeWithEmulators('FirestoreBaselineStore on the Firestore emulator', () => 
       const store = new FirestoreBaselineStore(async () => db, name, logger, 'two-person');
       const doc = baselineDocument(good(), { createdBy: 'alice@example.com' });
       await db.collection(name).doc(doc.id).set(doc.data);
-      await db.collection(name).doc('baseline1').set(tutorialDocument(linuxPcrs('good')));
+      await db
+        .collection(name)
+        .doc('baseline1')
+        .set(tutorialDocument(linuxPcrs('good')));
       expect(await store.findExactMatch(good())).toEqual({ matched: false, reads: 3 });
       expect(logger.lines.map((l) => l.baselineRefused)).toEqual([
         'it has no approval, and requireBaselineApproval needs one by a second principal',

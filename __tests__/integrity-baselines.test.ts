@@ -125,7 +125,7 @@ describe(BIN, () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(
-      /commands:\n  capture .*\n(.*\n)*  add .*\n  list .*\n  show <id> .*\n  approve <id> .*\n  revoke <id> .*\n  import-legacy /,
+      /commands:\n {2}capture .*\n(.*\n)* {2}add .*\n {2}list .*\n {2}show <id> .*\n {2}approve <id> .*\n {2}revoke <id> .*\n {2}import-legacy /,
     );
   });
 });

@@ -192,6 +192,7 @@ describe('the synthesized plan', () => {
         RESPONSE_MODE: 'relearn-if-known-good',
         FIRESTORE_DATABASE: 'integrity-responder-baselines',
         BASELINE_COLLECTION: 'known_good_measurements',
+        BASELINE_APPROVAL: 'none',
         LEDGER_DATABASE: 'integrity-responder-decisions',
         GOOGLE_CLOUD_PROJECT: PROJECT,
         LOG_LEVEL: 'debug',

@@ -9,7 +9,8 @@ import { IntegrityResponder } from 'shielded-vm-integrity-responder';
 // organization role bound at the organization. Sandbox projects are left out: their entries are
 // excluded from the sink, the role binding's condition leaves them out, and the function refuses
 // them. It starts in dry-run: every decision is logged and alerted on as "would stop", nothing is
-// touched, until the platform team switches `enforcement` to 'enforce'.
+// touched, until the platform team switches `enforcement` to 'enforce'. A baseline recorded by
+// one operator matches only once another has approved it (requireBaselineApproval).
 interface OrganizationSettings {
   readonly securityProject: string;
   readonly organizationId: string;
@@ -28,6 +29,8 @@ class OrganizationStack extends TerraformStack {
       scope: `organizations/${s.organizationId}`,
       excludedProjects: s.excludedProjects,
       enforcement: 'dry-run',
+      // Baselines trusted across the whole organization: each needs a second person's approval.
+      requireBaselineApproval: true,
       notificationChannels: s.notificationChannels,
       labels: { team: 'security' },
     });
