@@ -1,6 +1,6 @@
-import { baselineDocument } from '../function/baseline';
-import { parseMeasurements } from '../function/parse';
+import { run as baselines } from '../cli/integrity-baselines';
 import { emulatorsAvailable } from '../testkit/emulators';
+import { FakeLogging, startFakeLogging } from '../testkit/fake-logging';
 import { LoggedPcr, integrityEntry, linuxPcrs } from '../testkit/fixtures';
 import { Harness, Responder } from '../testkit/harness';
 import { handleArguments } from './usage';
@@ -8,8 +8,9 @@ import { handleArguments } from './usage';
 const USAGE = `usage: npm run demo [-- --help]
 
 Replays a kernel rollout on a simulated fleet against the real responder: the zip the plan
-uploads, served by the Functions Framework behind the Pub/Sub emulator, the Firestore emulator
-and a loopback Compute API. Prints a timeline of events and decisions; no cloud account.
+uploads, served by the Functions Framework behind the Pub/Sub emulator, the Firestore emulator,
+a loopback Compute API and a loopback Logging API. Baselines are recorded, approved and revoked
+with integrity-baselines, under the two-person rule. Prints a timeline; no cloud account.
 `;
 
 handleArguments(USAGE);
@@ -35,8 +36,26 @@ async function main(): Promise<void> {
   if (!available.ok) throw new Error(`the demo needs ${available.missing}`);
   heading('Setting up: emulators, loopback Compute API, the synthesized function behind Pub/Sub');
   const h = await Harness.start();
+  let logging: FakeLogging | undefined;
   try {
-    const responder = await h.deploy();
+    logging = await startFakeLogging();
+    const responder = await h.deploy({ REQUIRE_BASELINE_APPROVAL: 'true' });
+    process.env.FIRESTORE_EMULATOR_HOST = h.firestore.host;
+    const target = ['--project', responder.plan.projectId, '--database', responder.plan.env.FIRESTORE_DATABASE!];
+    /** Runs integrity-baselines as an operator would, printing the command and what it printed. */
+    const operator = async (who: string, ...args: string[]) => {
+      say(`${who}$ integrity-baselines ${args.join(' ')}`);
+      let out = '';
+      const acts = !['list', 'show'].includes(args[0]!);
+      const code = await baselines([...args, ...target, ...(acts ? ['--actor', who] : [])], {
+        stdout: (t) => (out += t),
+        stderr: (t) => (out += t),
+        readStdin: () => '',
+        env: { ...process.env, LOGGING_API_ENDPOINT: logging!.url },
+      });
+      for (const line of out.trimEnd().split('\n')) process.stdout.write(`           │ ${line}\n`);
+      return { code, out };
+    };
     const project = responder.plan.projectId;
     say(
       `function ${responder.plan.entryPoint} (${responder.plan.runtime}, mode ${responder.plan.env.RESPONSE_MODE}) serving the planned zip`,
@@ -69,6 +88,7 @@ async function main(): Promise<void> {
         actual: measured,
         timestamp: new Date().toISOString(),
       });
+      logging!.entries.push(entry); // Shielded VM writes the report to Cloud Logging, which the sink forwards
       const { log } = await r.publishAndWait(entry);
       return { log, calls: callsSince(before) };
     };
@@ -94,13 +114,12 @@ async function main(): Promise<void> {
     heading('2. Canary web-1 gets kernel 6.9: its late-boot measurements change, nobody vetted them');
     await boot(responder, 'web-1', linuxPcrs('kernel-6.9'), false, 'kernel 6.9 (canary)');
 
-    heading('3. The team checks web-1 and records its late-boot measurements as known good');
-    const doc = baselineDocument(parseMeasurements(linuxPcrs('kernel-6.9'), 'demo'), {
-      description: 'kernel 6.9 rollout',
-      source: `projects/${project}/zones/${ZONE}/instances/web-1`,
-    });
-    await h.putDocument(responder.plan, doc.id, doc.data);
-    say(`baseline ${doc.id.slice(0, 19)}… written to ${responder.plan.env.FIRESTORE_DATABASE}/${responder.plan.env.BASELINE_COLLECTION}`);
+    heading('3. The team checks web-1 and records its late-boot measurements; a second person approves');
+    const captured = await operator('alice@example.com', 'capture', '--instance', 'web-1', '--zone', ZONE, '--note', 'kernel 6.9 rollout');
+    const id = /sha256-[0-9a-f]{12}/.exec(captured.out)![0];
+    await operator('alice@example.com', 'approve', id);
+    await operator('bob@example.com', 'approve', id);
+    await operator('bob@example.com', 'list');
     await boot(responder, 'web-1', linuxPcrs('kernel-6.9'), false, 'kernel 6.9 (restart)');
 
     heading('4. The rest of the fleet gets kernel 6.9: each relearns instead of being stopped');
@@ -125,6 +144,10 @@ async function main(): Promise<void> {
       `app-2 relearn requests: ${relearnsOfApp2.length}; app-2 is ${app2.status}; ledger ${String(forged.log.ledger)}: nothing will relearn boot ${tamperedBoot}`,
     );
 
+    heading('7. Kernel 6.9 is found vulnerable: its baseline is revoked, effective on the next report');
+    await operator('carol@example.com', 'revoke', id, '--reason', 'CVE in kernel 6.9');
+    await boot(responder, 'web-2', linuxPcrs('kernel-6.9'), false, 'kernel 6.9 (revoked)');
+
     heading('Fleet state');
     for (const vm of h.compute.instances) say(`${vm.name.padEnd(6)} ${vm.status}`);
     const actions = h.compute.actions();
@@ -133,6 +156,7 @@ async function main(): Promise<void> {
     );
   } finally {
     heading('Cleaning up');
+    await logging?.close();
     await h.stop();
     say('emulators, Compute API and function stopped');
   }

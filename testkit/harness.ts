@@ -26,6 +26,16 @@ export interface PlannedFunction {
   readonly topic: string;
   /** The push subscription the plan declares, and its dead-letter topic and subscription. */
   readonly delivery: PlannedDelivery;
+  /** The plan's `google_firestore_document`s (the baseline policy), as `terraform apply` would write them. */
+  readonly documents: readonly PlannedDocument[];
+}
+
+/** A `google_firestore_document` of the plan: `fields` in the Firestore REST API's value format. */
+export interface PlannedDocument {
+  readonly database: string;
+  readonly collection: string;
+  readonly documentId: string;
+  readonly fields: Record<string, unknown>;
 }
 
 /** What the plan's `google_pubsub_subscription`s say about delivery. */
@@ -108,6 +118,12 @@ export function synthesizeExampleStack(env: Record<string, string> = {}): Planne
       deadLetterTopic: topicNamed('-dead-letters'),
       deadLetterSubscription: deadLetters.name,
     },
+    documents: Object.values(plan.resource.google_firestore_document ?? {}).map((d) => ({
+      database: d.database,
+      collection: d.collection,
+      documentId: d.document_id,
+      fields: JSON.parse(d.fields) as Record<string, unknown>,
+    })),
     remove: () => rmSync(outdir, { recursive: true, force: true }),
   };
 }
@@ -195,6 +211,17 @@ export class Harness {
   ): Promise<Responder> {
     const plan = synthesizeExampleStack(env);
     this.cleanups.push(plan.remove);
+    // What `terraform apply` writes into Firestore besides the databases: the baseline policy.
+    for (const d of plan.documents) {
+      const url = `http://${this.firestore.host}/v1/projects/${plan.projectId}/databases/${d.database}/documents/${d.collection}/${encodeURIComponent(d.documentId)}`;
+      const res = await httpRequest(url, {
+        method: 'PATCH',
+        headers: { authorization: 'Bearer owner', 'content-type': 'application/json' },
+        body: JSON.stringify({ fields: d.fields }),
+      });
+      if (res.status !== 200)
+        throw new Error(`could not write the plan's document ${d.collection}/${d.documentId}: ${res.status} ${res.body}`);
+    }
     const unpacked = unpackFunction(plan.zipPath, 'install');
     this.cleanups.push(unpacked.remove);
     const host = await serveFunction({
