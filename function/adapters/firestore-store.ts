@@ -12,9 +12,10 @@ export const MAX_QUERY_CANDIDATES = 10;
 /**
  * Known-good baselines in Firestore. Only active, unexpired (and, under the two-person rule,
  * approved) documents vouch for measurements ({@link baselineStanding}); a revoked document
- * vetoes its measurements, whatever other document holds them. A lookup costs one point read for documents stored
- * under their fingerprint id, plus (when that misses) one equality query for documents in
- * the tutorial's format under any id: never a collection scan.
+ * vetoes its measurements, whatever other document holds them. A lookup is one equality query
+ * on the reported PCR values, which finds documents in either format (the tool's, under their
+ * fingerprint id, and the tutorial's, under any id): one read billed when nothing matches, never
+ * a collection scan. Nothing is cached: each lookup sees the documents as they are now.
  */
 export class FirestoreBaselineStore implements BaselineStore {
   constructor(
@@ -29,23 +30,25 @@ export class FirestoreBaselineStore implements BaselineStore {
     const db = await this.db();
     const collection = db.collection(this.collection);
     const id = baselineDocumentId(measurements);
-    const doc = await collection.doc(id).get();
-    let reads = 1;
-    const own = doc.exists ? this.judge(id, doc.data() ?? {}, measurements) : 'other';
-    if (own === 'vouches') return { matched: true, baselineId: id, reads };
-    // A revocation withdraws the measurements themselves: no other document may vouch for them.
-    if (own === 'revoked') return { matched: false, reads };
-
     // Equality filters on map subfields are served by the automatic single-field indexes
     // (Firestore merges them), so this needs no composite index.
     let query: Query = collection;
     for (const m of measurements) query = query.where(`${pcrName(m.pcr)}.value`, '==', m.value);
     const snapshot = await query.limit(MAX_QUERY_CANDIDATES).get();
-    reads += Math.max(1, snapshot.size);
+    let reads = Math.max(1, snapshot.size);
+    const candidates = snapshot.docs.map((d) => ({ id: d.id, data: d.data() }));
+    // A full page may hide the document stored under the fingerprint behind supersets: read it too.
+    if (snapshot.size === MAX_QUERY_CANDIDATES && !candidates.some((c) => c.id === id)) {
+      const own = await collection.doc(id).get();
+      reads += 1;
+      if (own.exists) candidates.unshift({ id, data: own.data() ?? {} });
+    }
+    // The tool's own document first, then the others by id: the same answer whatever order the query returns.
+    candidates.sort((a, b) => (a.id === id ? -1 : b.id === id ? 1 : a.id.localeCompare(b.id)));
     let vouching: string | undefined;
-    for (const candidate of snapshot.docs) {
-      if (candidate.id === id) continue;
-      const verdict = this.judge(candidate.id, candidate.data(), measurements);
+    for (const candidate of candidates) {
+      const verdict = this.judge(candidate.id, candidate.data, measurements);
+      // A revocation withdraws the measurements themselves: no other document may vouch for them.
       if (verdict === 'revoked') return { matched: false, reads };
       if (verdict === 'vouches') vouching ??= candidate.id;
     }
