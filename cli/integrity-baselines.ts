@@ -160,8 +160,8 @@ ${FOOTER}`;
 const IMPORT_USAGE = `usage: ${BIN} import-legacy [options]
 
 Copies every tutorial-format document of the collection (PCR maps under an id of your own,
-e.g. 'baseline1') into this tool's format: under its fingerprint id (one point read for the
-responder), with provenance (importedFrom, who, when). Their state and expiry are kept; under
+e.g. 'baseline1') into this tool's format: under its fingerprint id (one document per
+measurement set), with provenance (importedFrom, who, when). Their state and expiry are kept; under
 the two-person rule they arrive proposed. Idempotent: a document already imported is skipped.
 Originals are left in place unless --delete-originals.
 

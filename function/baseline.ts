@@ -162,8 +162,8 @@ export type BaselineMetadata = BaselineFields;
 
 /**
  * The document (id and fields) under which a measurement set is stored: the tutorial's map
- * format, so existing readers keep working, under an id derived from the measurements, so
- * the handler finds it with one point read.
+ * format, so existing readers (and the handler's equality query) keep working, under an id
+ * derived from the measurements: one document per measurement set.
  */
 export function baselineDocument(
   measurements: readonly PcrMeasurement[],

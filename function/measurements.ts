@@ -44,7 +44,7 @@ export function fingerprint(measurements: readonly PcrMeasurement[]): string {
   return createHash('sha256').update(canonical).digest('hex');
 }
 
-/** Document id under which the project stores a baseline: one point read finds it. */
+/** Document id under which the project stores a baseline: one document per measurement set. */
 export function baselineDocumentId(measurements: readonly PcrMeasurement[]): string {
   return `sha256-${fingerprint(measurements)}`;
 }

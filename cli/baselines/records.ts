@@ -163,7 +163,7 @@ export function showText(view: BaselineView, path: string): string {
     `baseline ${path}`,
     `state:              ${view.state}${view.vouches ? ' (vouches for these measurements)' : ` — ${view.why}`}`,
   ];
-  lines.push(`format:             ${view.format === 'own' ? 'fingerprint id (one point read)' : 'tutorial document (found by query)'}`);
+  lines.push(`format:             ${view.format === 'own' ? "fingerprint id (this tool's)" : 'tutorial document (any id)'}`);
   for (const key of SHOWN) {
     const value = view.fields[key];
     if (value !== undefined) lines.push(`${`${key}:`.padEnd(20)}${String(value)}`);
