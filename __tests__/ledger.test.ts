@@ -158,6 +158,19 @@ describe('reconcile', () => {
     expect(again.record).toBe(first.record);
   });
 
+  it('stops instead of repeating a pending relearn when its baseline no longer vouches (revoked meanwhile)', () => {
+    const first = reconcile(input({ messageId: 'msg-a', fingerprint: 'fp-a' }));
+    expect(first.decision).toEqual(RELEARN);
+    const again = reconcile(
+      input({ messageId: 'msg-a2', fingerprint: 'fp-a', proposed: STOP, existing: first.record, newestBoot: first.newestBoot }),
+    );
+    expect(again).toEqual(expect.objectContaining({ decision: STOP, requestId: requestIdFor('msg-a2', 'stop'), alreadyDone: false }));
+    expect(again.record).toEqual(
+      expect.objectContaining({ decision: { action: 'stop', reason: 'not-known-good' }, outcome: 'pending', fingerprints: ['fp-a'] }),
+    );
+    expect(again.record.recordedAt).toBe(first.record.recordedAt);
+  });
+
   it('does nothing again for the same report once its action completed', () => {
     const first = reconcile(input({ messageId: 'msg-a', fingerprint: 'fp-a', proposed: STOP }));
     const again = reconcile(

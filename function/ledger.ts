@@ -188,7 +188,8 @@ export interface ReconcileInput {
  * - A report about a boot older than the newest recorded one never relearns (the later boot
  *   has reported for itself); a failure of an older boot still stops.
  * - The same report again (a redelivery) repeats the recorded decision with the recorded
- *   request id; once that action completed, nothing is done again.
+ *   request id; once that action completed, nothing is done again. A relearn not yet done is
+ *   repeated only while a baseline still vouches: revoked meanwhile, it is decided again (a stop).
  * - A report whose stop was held for want of budget (`outcome: 'held'`, nothing done) is decided
  *   again when it comes back; its measurements stayed recorded, so a different report about the
  *   same boot meanwhile is still a conflict.
@@ -244,6 +245,12 @@ export function reconcile(input: ReconcileInput): Reconciled {
       return { ...again, record: { ...again.record, fingerprints, recordedAt, ...(heldSince !== undefined && { heldSince }) } };
     }
     // The same report again.
+    if (existing.decision.action === 'relearn' && existing.outcome === 'pending' && input.proposed.action !== 'relearn') {
+      // A relearn not yet confirmed done whose baseline no longer vouches (revoked or expired
+      // meanwhile): the measurements are decided again, as if new, instead of relearned.
+      const again = fresh(input, key, newestBoot, olderBoot);
+      return { ...again, record: { ...again.record, fingerprints, recordedAt: existing.recordedAt } };
+    }
     if (existing.decision.action === 'relearn' && existing.outcome === 'pending' && olderBoot) {
       const record: LedgerRecord = { ...existing, decision: { action: 'none', reason: 'older-boot' }, outcome: 'done' };
       return {
