@@ -126,16 +126,28 @@ describeWithEmulators('FirestoreBaselineStore on the Firestore emulator', () => 
     expect(await store.findExactMatch(m(linuxPcrs('good').reverse(), 't'))).toEqual({ matched: true, baselineId: 'baseline1', reads: 1 });
   });
 
-  it('still finds the fingerprint document when supersets fill the query page', async () => {
-    const { store, collection } = freshStore();
+  it('fails closed, saying why, when documents holding the values fill the query page', async () => {
+    const { store, collection, logger } = freshStore();
     const good = linuxPcrs('good');
     const doc = baselineDocument(m(good, 't'));
-    for (let i = 0; i < 12; i++) {
+    for (let i = 0; i < 8; i++) {
       // Same three values, plus PCRs the report does not carry: returned by the query, never matched.
       await collection.doc(`a-superset-${i}`).set(tutorialDocument([...good, { hashAlgo: 'SHA1', pcrNum: 'PCR_11', value: `extra-${i}` }]));
     }
     await collection.doc(doc.id).set(doc.data);
-    expect(await store.findExactMatch(m(good, 't'))).toEqual({ matched: true, baselineId: doc.id, reads: 11 });
+    expect(await store.findExactMatch(m(good, 't'))).toEqual({ matched: true, baselineId: doc.id, reads: 9 });
+    // One more, and a revoked document could be hiding behind the page.
+    await collection.doc('zz-revoked').set({ ...tutorialDocument(good), state: 'revoked' });
+    expect(await store.findExactMatch(m(good, 't'))).toEqual({ matched: false, reads: 10 });
+    expect(logger.lines.at(-1)).toEqual(expect.objectContaining({ severity: 'WARNING', detail: 'too-many-candidates' }));
+  });
+
+  it('lets a revocation veto the same values whatever hash algorithm either side names', async () => {
+    const { store, collection } = freshStore();
+    const good = linuxPcrs('good');
+    await collection.doc('sha1').set(tutorialDocument(good));
+    await collection.doc('other-algorithm').set({ ...tutorialDocument(good.map((p) => ({ ...p, hashAlgo: 'SHA256' }))), state: 'revoked' });
+    expect((await store.findExactMatch(m(good, 't'))).matched).toBe(false);
   });
 
   it('finds a tutorial-format Windows baseline of six PCRs', async () => {

@@ -54,6 +54,16 @@ export function baselineDocumentId(measurements: readonly PcrMeasurement[]): str
  * algorithm wherever both name one. A subset or a superset never matches.
  */
 export function sameMeasurements(actual: readonly PcrMeasurement[], baseline: readonly PcrMeasurement[]): boolean {
+  return sameValues(actual, baseline, true);
+}
+
+/**
+ * True when both sets hold exactly the same PCRs with the same values, whatever hash
+ * algorithms they name: what a revocation covers (a digest's value already fixes its length,
+ * so the algorithm adds nothing to what is withdrawn). `checkAlgorithms` also compares the
+ * algorithms where both name one, as a match for relearning does.
+ */
+export function sameValues(actual: readonly PcrMeasurement[], baseline: readonly PcrMeasurement[], checkAlgorithms = false): boolean {
   if (actual.length !== baseline.length) return false;
   const byPcr = new Map<number, PcrMeasurement>();
   for (const m of baseline) byPcr.set(m.pcr, m);
@@ -61,7 +71,7 @@ export function sameMeasurements(actual: readonly PcrMeasurement[], baseline: re
   for (const m of actual) {
     const other = byPcr.get(m.pcr);
     if (!other || other.value !== m.value) return false;
-    if (m.hashAlgo !== undefined && other.hashAlgo !== undefined && m.hashAlgo !== other.hashAlgo) {
+    if (checkAlgorithms && m.hashAlgo !== undefined && other.hashAlgo !== undefined && m.hashAlgo !== other.hashAlgo) {
       return false;
     }
     byPcr.delete(m.pcr);

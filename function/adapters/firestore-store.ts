@@ -1,6 +1,6 @@
 import type { Firestore, Query } from '@google-cloud/firestore';
 import { BaselineApproval, baselineStanding, measurementsFromDocument } from '../baseline';
-import { PcrMeasurement, baselineDocumentId, pcrName, sameMeasurements } from '../measurements';
+import { PcrMeasurement, baselineDocumentId, pcrName, sameMeasurements, sameValues } from '../measurements';
 import type { BaselineStore, BaselineStoreResult, Logger } from '../ports';
 
 /**
@@ -15,7 +15,8 @@ export const MAX_QUERY_CANDIDATES = 10;
  * vetoes its measurements, whatever other document holds them. A lookup is one equality query
  * on the reported PCR values, which finds documents in either format (the tool's, under their
  * fingerprint id, and the tutorial's, under any id): one read billed when nothing matches, never
- * a collection scan. Nothing is cached: each lookup sees the documents as they are now.
+ * a collection scan. A full page of {@link MAX_QUERY_CANDIDATES} fails closed (a revoked document
+ * could be behind it). Nothing is cached: each lookup sees the documents as they are now.
  */
 export class FirestoreBaselineStore implements BaselineStore {
   constructor(
@@ -35,19 +36,21 @@ export class FirestoreBaselineStore implements BaselineStore {
     let query: Query = collection;
     for (const m of measurements) query = query.where(`${pcrName(m.pcr)}.value`, '==', m.value);
     const snapshot = await query.limit(MAX_QUERY_CANDIDATES).get();
-    let reads = Math.max(1, snapshot.size);
-    const candidates = snapshot.docs.map((d) => ({ id: d.id, data: d.data() }));
-    // A full page may hide the document stored under the fingerprint behind supersets: read it too.
-    if (snapshot.size === MAX_QUERY_CANDIDATES && !candidates.some((c) => c.id === id)) {
-      const own = await collection.doc(id).get();
-      reads += 1;
-      if (own.exists) candidates.unshift({ id, data: own.data() ?? {} });
+    const reads = Math.max(1, snapshot.size);
+    if (snapshot.size === MAX_QUERY_CANDIDATES) {
+      // A full page may hide a revoked document behind it: fail closed rather than vouch.
+      this.logger.log(
+        'WARNING',
+        `${MAX_QUERY_CANDIDATES} or more documents of ${this.collection} hold these PCR values; none is trusted until they are consolidated (integrity-baselines import-legacy --delete-originals, or delete duplicates)`,
+        { baselineId: id, detail: 'too-many-candidates' },
+      );
+      return { matched: false, reads };
     }
     // The tool's own document first, then the others by id: the same answer whatever order the query returns.
-    candidates.sort((a, b) => (a.id === id ? -1 : b.id === id ? 1 : a.id.localeCompare(b.id)));
+    const candidates = [...snapshot.docs].sort((a, b) => (a.id === id ? -1 : b.id === id ? 1 : a.id.localeCompare(b.id)));
     let vouching: string | undefined;
     for (const candidate of candidates) {
-      const verdict = this.judge(candidate.id, candidate.data, measurements);
+      const verdict = this.judge(candidate.id, candidate.data(), measurements);
       // A revocation withdraws the measurements themselves: no other document may vouch for them.
       if (verdict === 'revoked') return { matched: false, reads };
       if (verdict === 'vouches') vouching ??= candidate.id;
@@ -69,7 +72,7 @@ export class FirestoreBaselineStore implements BaselineStore {
       });
       return 'other';
     }
-    if (!sameMeasurements(measurements, parsed.measurements)) return 'other';
+    if (!sameValues(measurements, parsed.measurements)) return 'other';
     // Read on every lookup, never cached: a revocation holds from the next event on.
     const standing = baselineStanding(data, this.now(), this.approval);
     if (!standing.usable) {
@@ -79,6 +82,7 @@ export class FirestoreBaselineStore implements BaselineStore {
       });
       return data.state === 'revoked' ? 'revoked' : 'other';
     }
-    return 'vouches';
+    // A match for relearning also needs the same hash algorithm wherever both name one.
+    return sameMeasurements(measurements, parsed.measurements) ? 'vouches' : 'other';
   }
 }
