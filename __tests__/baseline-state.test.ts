@@ -15,6 +15,8 @@ describe('baselineStanding', () => {
     [{ state: 1 }, 'its state 1 is unknown'],
     [{ expiresAt: '2026-11-23T12:00:00Z' }, 'it expired at 2026-11-23T12:00:00.000Z'],
     [{ expiresAt: '2026-11-23' }, 'its expiresAt "2026-11-23" is not a timestamp'],
+    [{ expiresAt: '2027-02-31T00:00:00Z' }, 'its expiresAt "2027-02-31T00:00:00Z" is not a timestamp'],
+    [{ expiresAt: '2027-01-01T24:30:00Z' }, 'its expiresAt "2027-01-01T24:30:00Z" is not a timestamp'],
     [{ expiresAt: 1764000000 }, 'its expiresAt 1764000000 is not a timestamp'],
     [{ state: 'active', expiresAt: { toMillis: () => NOW - 1 } }, 'it expired at 2026-11-23T11:59:59.999Z'],
   ])('refuses %j: %s', (fields, why) => {

@@ -250,7 +250,9 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
 
     const other = await cli(['approve', kernel69.slice(0, 19), ...at, '--actor', 'bob@example.com']);
     expect(other).toEqual(expect.objectContaining({ code: 0, stderr: '' }));
-    expect(other.stdout).toMatch(/^approved .* \(active, by bob@example.com; recorded by alice@example.com\)/);
+    expect(other.stdout).toMatch(
+      /^approved .* \(by bob@example.com; recorded by alice@example.com\)\nit vouches from the next event on\n$/,
+    );
     expect(await store.findExactMatch(measurements)).toEqual(expect.objectContaining({ matched: true, baselineId: kernel69 }));
     expect((await cli(['approve', kernel69, ...at, '--actor', 'carol@example.com'])).stderr).toMatch(
       /already approved, by bob@example.com/,
@@ -269,8 +271,9 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
     const r = await cli(['revoke', kernel69.slice(0, 15), ...at, '--reason', 'CVE-2026-0001 in shim', '--actor', 'secops']);
     expect(r).toEqual(expect.objectContaining({ code: 0, stderr: '' }));
     expect(r.stdout.trimEnd().split('\n').sort()).toEqual([
-      `revoked ${DATABASE}/${at[1]}/baseline1 (by secops): it matches nothing from the next event on`,
-      `revoked ${DATABASE}/${at[1]}/${kernel69} (by secops): it matches nothing from the next event on`,
+      'by secops: these measurements match nothing from the next event on',
+      `revoked ${DATABASE}/${at[1]}/baseline1`,
+      `revoked ${DATABASE}/${at[1]}/${kernel69}`,
     ]);
     expect((await ref.doc('baseline1').get()).data()).toEqual(
       expect.objectContaining({ state: 'revoked', revokeReason: 'CVE-2026-0001 in shim', revokedBy: 'secops' }),
@@ -279,11 +282,85 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
 
     expect((await cli(['revoke', kernel69, ...at, '--reason', 'again'])).stdout).toMatch(/was already revoked, by secops at /);
     const again = await cli(['capture', '-', ...at], JSON.stringify(canaryEntry()));
-    expect(again.stderr).toMatch(/already exists: .* \(revoked\); revoked measurements are never trusted again/);
+    expect(again.stderr).toMatch(
+      /these measurements were revoked \(.*, by secops: CVE-2026-0001 in shim\); revoked measurements are never trusted again/,
+    );
     expect((await cli(['approve', kernel69, ...at, '--actor', 'bob'])).stderr).toMatch(
       /is revoked: revoked measurements are never trusted again/,
     );
     expect((await json(['list', ...at, '--json', '--state', 'revoked'])).map((v) => v.id).sort()).toEqual(['baseline1', kernel69]);
+  });
+
+  it('revokes measurements held only by a tutorial document for good: a fingerprint marker keeps them from being recorded again', async () => {
+    const { at, ref, collection } = fresh();
+    await ref.doc('baseline1').set(tutorialDocument(linuxPcrs('kernel-6.9')));
+    const r = await cli(['revoke', 'baseline1', ...at, '--reason', 'bad shim', '--actor', 'secops']);
+    expect(r.stdout).toMatch(new RegExp(`revoked .*/${kernel69} \\(created: the fingerprint of these measurements`));
+    expect((await ref.doc(kernel69).get()).data()).toEqual(
+      expect.objectContaining({ state: 'revoked', createdVia: 'revoke', revokeReason: 'bad shim' }),
+    );
+    const pcrs = linuxPcrs('kernel-6.9').flatMap((p) => ['--pcr', `${p.pcrNum}=${p.value}`]);
+    // Not even under another hash algorithm: a revocation covers the values.
+    const add = await cli(['add', ...pcrs, '--hash-algo', 'SHA256', '--note', 're-adding', ...at, '--actor', 'mallory']);
+    expect(add.code).toBe(2); // 28 characters are not a SHA256 digest
+    const again = await cli(['add', ...pcrs, '--note', 're-adding', ...at, '--actor', 'mallory']);
+    expect(again).toEqual(expect.objectContaining({ code: 1, stderr: expect.stringMatching(/these measurements were revoked/) }));
+    const store = new FirestoreBaselineStore(async () => db, collection, new CapturingLogger());
+    expect((await store.findExactMatch(parseMeasurements(linuxPcrs('kernel-6.9'), 't'))).matched).toBe(false);
+  });
+
+  it('lists a document vetoed by a revoked one as vetoed, and says so when approving', async () => {
+    const { at, ref } = fresh();
+    await ref.doc('aa-copy').set(tutorialDocument(linuxPcrs('kernel-6.9')));
+    await ref.doc('zz-revoked').set({ ...tutorialDocument(linuxPcrs('kernel-6.9')), state: 'revoked' });
+    const views = await json(['list', ...at, '--json']);
+    expect(views.find((v) => v.id === 'aa-copy')).toEqual(
+      expect.objectContaining({ state: 'vetoed', vouches: false, why: 'zz-revoked, holding the same measurements, is revoked' }),
+    );
+    expect((await cli(['show', 'aa-copy', ...at])).stdout).toMatch(
+      /state: +vetoed — zz-revoked, holding the same measurements, is revoked/,
+    );
+
+    const expiring = fresh();
+    const doc = baselineDocument(parseMeasurements(linuxPcrs('image-7'), 't'), {
+      state: 'proposed',
+      createdBy: 'alice',
+      expiresAt: '2021-01-01T00:00:00Z',
+    });
+    await expiring.ref.doc(doc.id).set(doc.data);
+    const approved = await cli(['approve', doc.id, ...expiring.at, '--actor', 'bob']);
+    expect(approved.stdout).toMatch(/\nbut it does not vouch: it expired at 2021-01-01T00:00:00.000Z\n$/);
+  });
+
+  it('refuses what could disguise a baseline or record nobody', async () => {
+    const { at } = fresh();
+    const pcrs = linuxPcrs('image-8').flatMap((p) => ['--pcr', `${p.pcrNum}=${p.value}`]);
+    const disguised = await cli(['add', ...pcrs, '--note', 'kernel 6.9\nsource: projects/x/zones/y/instances/canary', ...at]);
+    expect(disguised).toEqual(
+      expect.objectContaining({ code: 2, stderr: expect.stringMatching(/--note must be printable text on one line/) }),
+    );
+    expect((await cli(['add', ...pcrs, '--note', 'x', '--actor', ' ', ...at])).stderr).toMatch(/--actor must not be blank/);
+    expect((await cli(['add', '--pcr', 'PCR_0=!!notbase64', '--note', 'x', ...at])).stderr).toMatch(/PCR_0 must be a base64 digest/);
+    expect((await cli(['add', ...pcrs, '--note', 'x', '--expires-at', '2027-02-31T00:00:00Z', ...at])).code).toBe(2);
+    for (const id of ['..', '__name__', 'sha256-0123']) expect((await cli(['show', id, ...at])).code).toBe(2);
+    expect((await cli(['show', 'sha256-0123', ...at])).stderr).toMatch(/give at least 15 characters of a sha256- id/);
+    expect((await cli(['capture', '--instance', 'Canary_1', '--zone', 'us-central1-a', ...at])).code).toBe(2);
+  });
+
+  it('captures from a file holding one VM only, its newest report by time', async () => {
+    const { at, ref } = fresh();
+    const other = {
+      ...canaryEntry({ boot: '3' }),
+      resource: { type: 'gce_instance', labels: { instance_id: '999', project_id: 'fleet-prod-1234', zone: 'europe-west1-b' } },
+    };
+    const mixed = await cli(['capture', '-', ...at], JSON.stringify([canaryEntry(), other]));
+    expect(mixed.stderr).toMatch(
+      /holds late-boot reports of 2 VMs \(instance ids 5550001, 999\); save the entries of the reference VM only/,
+    );
+    const older = { ...canaryEntry({ boot: '11', seed: 'kernel-6.8' }), timestamp: '2026-12-01T12:00:00+02:00' };
+    const newer = { ...canaryEntry({ boot: '12' }), timestamp: '2026-12-01T11:00:00Z' };
+    expect((await cli(['capture', '-', ...at, '--actor', 'alice'], JSON.stringify([older, newer]))).code).toBe(0);
+    expect((await ref.doc(kernel69).get()).get('sourceBootCounter')).toBe('12');
   });
 
   it('imports tutorial documents idempotently, keeps the originals unless asked, and names the unusable ones', async () => {
@@ -320,6 +397,22 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
     expect(third.stdout).toMatch(/1 originals deleted/);
     expect((await ref.doc('baseline1').get()).exists).toBe(false);
     expect((await ref.doc(id).get()).exists).toBe(true);
+  });
+
+  it('imports a revocation with the measurements, and skips documents of an unknown state', async () => {
+    const { at, ref, collection } = fresh();
+    await ref.doc('aa-typed-later').set(tutorialDocument(linuxPcrs('kernel-6.8')));
+    await ref.doc('zz-revoked').set({ ...tutorialDocument(linuxPcrs('kernel-6.8')), state: 'revoked', revokeReason: 'old shim' });
+    await ref.doc('odd').set({ ...tutorialDocument(linuxPcrs('kernel-5')), state: 'suspended' });
+    const id = baselineDocument(parseMeasurements(linuxPcrs('kernel-6.8'), 't')).id;
+    const r = await cli(['import-legacy', ...at, '--actor', 'alice', '--delete-originals']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/skipped .*\/odd: its state "suspended" is unknown/);
+    expect(r.stdout).toMatch(/imported .*\/aa-typed-later, .*\/zz-revoked → .*\/sha256-\w+ \(revoked\); originals deleted/);
+    expect((await ref.doc(id).get()).data()).toEqual(expect.objectContaining({ state: 'revoked', revokeReason: 'old shim' }));
+    const store = new FirestoreBaselineStore(async () => db, collection, new CapturingLogger());
+    expect((await store.findExactMatch(parseMeasurements(linuxPcrs('kernel-6.8'), 't'))).matched).toBe(false);
+    expect((await store.findExactMatch(parseMeasurements(linuxPcrs('kernel-5'), 't'))).matched).toBe(false);
   });
 
   it('names a missing or ambiguous id and what to do', async () => {

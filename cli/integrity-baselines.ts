@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { DocumentSnapshot, Firestore, Transaction } from '@google-cloud/firestore';
+import type { DocumentSnapshot, Firestore, QueryDocumentSnapshot, Transaction } from '@google-cloud/firestore';
 import {
   BaselineApproval,
   BaselineFields,
@@ -11,11 +11,20 @@ import {
 } from '../function/baseline';
 import { COLLECTION_ID, DATABASE_ID, DEFAULT_NAME_PREFIX, PROJECT_ID, dedicatedDatabaseId } from '../function/contract';
 import { PcrMeasurement, baselineDocumentId } from '../function/measurements';
-import { IntegrityReport, parseMeasurements, parseMessage } from '../function/parse';
-import { newestLateBootEntry } from './baselines/cloud-logging';
+import { IntegrityReport, MAX_LOG_ENTRY_BYTES, parseMeasurements, parseMessage } from '../function/parse';
+import { newestLateBootEntry, validateLateBootQuery } from './baselines/cloud-logging';
 import { Actor, localUser, resolveActor } from './baselines/principal';
-import { SHORT_ID, jsonView, pcrList, showText, table, viewOf } from './baselines/records';
-import { BaselineTarget, approvalOf, findBaseline, pathOf, sameMeasurementDocuments, whereOf, withBaselines } from './baselines/repository';
+import { EFFECTIVE_STATES, SHORT_ID, effectiveViews, jsonView, pcrList, showText, table, viewOf } from './baselines/records';
+import {
+  BaselineTarget,
+  MIN_ID_PREFIX,
+  approvalOf,
+  findBaseline,
+  pathOf,
+  sameMeasurementDocuments,
+  whereOf,
+  withBaselines,
+} from './baselines/repository';
 import { CliError, Io, OptionValues, UsageError, describeError, dispatch, parseOptions, runAsCommand, timeoutSeconds } from './common';
 
 export { CliError, UsageError, describeError } from './common';
@@ -27,7 +36,7 @@ export const BIN = 'integrity-baselines';
 /** Database the example stack creates: what `--database` defaults to. */
 const DEFAULT_DATABASE = dedicatedDatabaseId(DEFAULT_NAME_PREFIX);
 
-const LATE_BOOT_QUERY = `gcloud logging read 'logName:"shielded_vm_integrity" AND jsonPayload.lateBootReportEvent:*' --limit=1 --format=json`;
+const LATE_BOOT_QUERY = `gcloud logging read 'logName:"shielded_vm_integrity" AND resource.labels.instance_id="<id>" AND jsonPayload.lateBootReportEvent:*' --limit=1 --format=json`;
 
 const TOP_USAGE = `usage: ${BIN} <command> [options]
 
@@ -55,8 +64,8 @@ const TARGET_OPTIONS = `  --project P           project of the database (default
   --timeout SECONDS     give up when Firestore has not answered by then (default: 60)
   -h, --help            show this help`;
 
-const ACTOR_OPTION = `  --actor NAME          who to record (default: the principal of your credentials; on the
-                        emulator, your user and host name)`;
+const ACTOR_OPTION = `  --actor NAME          on the emulator, who to record (default: your user and host name);
+                        against Firestore the principal of your credentials is always recorded`;
 
 const FOOTER = `Uses Application Default Credentials (gcloud auth application-default login), or the
 emulator named by FIRESTORE_EMULATOR_HOST. Exit codes: 0 done, 1 failed, 2 usage error.
@@ -91,8 +100,10 @@ ${NEW_BASELINE_OPTIONS}
   --description TEXT    the same as --note
 ${TARGET_OPTIONS}
 
+From a file, --project defaults to $GOOGLE_CLOUD_PROJECT, else the project the entry names.
 With --instance, needs logging.logEntries.list on the VM's project (roles/logging.viewer);
 LOGGING_API_ENDPOINT points it at another Logging API endpoint.
+
 ${FOOTER}`;
 
 const ADD_USAGE = `usage: ${BIN} add --pcr PCR_n=VALUE [--pcr …] --note TEXT [options]
@@ -209,12 +220,29 @@ function lateBootEntry(text: string, where: string): Entry {
         `${early ? ': only early-boot reports, whose measurements the responder never relearns' : ''}; read one with ${LATE_BOOT_QUERY}`,
     );
   }
-  // gcloud prints newest first; a hand-made file may not, so pick by timestamp when present.
-  return late.reduce((a, b) => (String(b.timestamp ?? '') > String(a.timestamp ?? '') ? b : a));
+  // One VM only: a baseline records the measurements of the reference VM it names.
+  const vms = [
+    ...new Set(late.map((e) => String((e.resource as { labels?: { instance_id?: unknown } } | undefined)?.labels?.instance_id))),
+  ];
+  if (vms.length > 1) {
+    throw new CliError(
+      `${where} holds late-boot reports of ${vms.length} VMs (instance ids ${vms.slice(0, 3).join(', ')}${vms.length > 3 ? ', …' : ''}); ` +
+        `save the entries of the reference VM only (add resource.labels.instance_id="<id>" to the filter)`,
+    );
+  }
+  // gcloud prints newest first; a hand-made file may not, so pick by time when present.
+  const time = (e: Entry) => (typeof e.timestamp === 'string' ? Date.parse(e.timestamp) : Number.NaN);
+  return late.reduce((a, b) => ((time(b) || -Infinity) > (time(a) || -Infinity) ? b : a));
 }
 
 /** The validated late-boot report of an entry, through the handler's own parser: what it accepts, the tool accepts. */
 function lateBootReport(entry: Entry, where: string): IntegrityReport {
+  const bytes = Buffer.byteLength(JSON.stringify(entry));
+  if (bytes > MAX_LOG_ENTRY_BYTES) {
+    throw new CliError(
+      `the late-boot entry in ${where} is ${bytes} bytes, more than a log entry may hold (${MAX_LOG_ENTRY_BYTES}); it is not one Cloud Logging wrote`,
+    );
+  }
   const parsed = parseMessage({ message: { data: Buffer.from(JSON.stringify(entry)).toString('base64') } });
   if (parsed.status === 'rejected') throw new CliError(`the late-boot entry in ${where} is not usable: ${parsed.detail}`);
   if (parsed.status === 'ignored')
@@ -224,6 +252,34 @@ function lateBootReport(entry: Entry, where: string): IntegrityReport {
 }
 
 const str = (v: OptionValues[string]): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** Control characters, line and paragraph separators and bidirectional overrides: they could disguise what `show` prints. */
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
+/** A free-text option (note, reason, source, actor): printable, one line, not blank. */
+function textOption(values: OptionValues, name: string, usage: string): string | undefined {
+  const value = str(values[name]);
+  if (value === undefined) return undefined;
+  if (value.trim() === '') throw new UsageError(`--${name} must not be blank`, usage);
+  if (UNPRINTABLE.test(value)) throw new UsageError(`--${name} must be printable text on one line (no control characters)`, usage);
+  return value;
+}
+
+/**
+ * Who the change is recorded as. On the emulator `--actor` names anyone (default: the local
+ * user); against Firestore it is the principal of the credentials, always: a name given on the
+ * command line would let one person both propose and approve.
+ */
+async function actorOf(values: OptionValues, io: Io, usage: string): Promise<Actor> {
+  const flag = textOption(values, 'actor', usage);
+  if (flag !== undefined && !io.env.FIRESTORE_EMULATOR_HOST) {
+    throw new UsageError(
+      '--actor is for the emulator only: against Firestore the principal of your credentials is recorded (gcloud auth application-default login)',
+      usage,
+    );
+  }
+  return resolveActor(flag, io.env);
+}
 
 const TARGET_FLAGS = {
   project: { type: 'string' },
@@ -274,8 +330,13 @@ function oneId(positionals: string[], command: string, usage: string): string {
       usage,
     );
   }
-  const id = positionals[0]!;
-  if (id.includes('/')) throw new UsageError(`a baseline id has no '/', got '${id}'`, usage);
+  const id = positionals[0]!.replace(/…$/, '');
+  if (id === '' || id === '.' || id === '..' || /^__.*__$/.test(id) || id.includes('/') || UNPRINTABLE.test(id) || id.length > 1500) {
+    throw new UsageError(`'${id}' is not a document id ('${BIN} list' shows them)`, usage);
+  }
+  if (/^sha256-[0-9a-f]*$/.test(id) && id.length < MIN_ID_PREFIX) {
+    throw new UsageError(`give at least ${MIN_ID_PREFIX} characters of a sha256- id ('${BIN} list' shows ${SHORT_ID}), got '${id}'`, usage);
+  }
   return id;
 }
 
@@ -293,7 +354,7 @@ interface NewBaseline {
 async function record(values: OptionValues, io: Io, t: BaselineTarget, usage: string, nb: NewBaseline): Promise<void> {
   const now = Date.now();
   const expiresAt = expiresAtOf(values, usage, now);
-  const note = str(values.note) ?? str(values.description);
+  const note = textOption(values, 'note', usage) ?? textOption(values, 'description', usage);
   const documentOf = (state: 'active' | 'proposed', createdBy: string) =>
     baselineDocument(nb.measurements, {
       state,
@@ -304,27 +365,46 @@ async function record(values: OptionValues, io: Io, t: BaselineTarget, usage: st
       ...(expiresAt !== undefined && { expiresAt }),
     });
   if (values['dry-run'] === true) {
-    // Offline: the state is decided when it is written, by the collection's approval policy.
-    const doc = documentOf(values.propose === true ? 'proposed' : 'active', str(values.actor) ?? localUser());
+    // Offline: the state and the principal are decided when it is written.
+    const doc = documentOf(values.propose === true ? 'proposed' : 'active', textOption(values, 'actor', usage) ?? localUser());
+    io.stderr(
+      `${BIN}: note: dry run, nothing written; 'state' and 'createdBy' are decided when it is written (the collection's approval policy, your credentials)\n`,
+    );
     return io.stdout(`${JSON.stringify({ id: doc.id, path: pathOf(t, doc.id), data: doc.data }, null, 2)}\n`);
   }
-  const actor = await resolveActor(str(values.actor), io.env);
+  const actor = await actorOf(values, io, usage);
   await withBaselines(io, t, 'write a baseline to', async (db) => {
     const approval = await approvalOf(db, t.collection);
     const state = approval === 'two-person' || values.propose === true ? 'proposed' : 'active';
     const doc = documentOf(state, actor.name);
+    // Every document holding these values, whatever its id: a revocation anywhere is final.
+    const same = await sameMeasurementDocuments(db, t.collection, nb.measurements);
+    const revoked = same.find((d) => d.get('state') === 'revoked');
+    if (revoked !== undefined) {
+      throw new CliError(
+        `these measurements were revoked (${pathOf(t, revoked.id)}, by ${String(revoked.get('revokedBy') ?? 'unknown')}` +
+          `${revoked.get('revokeReason') ? `: ${String(revoked.get('revokeReason'))}` : ''}); revoked measurements are never trusted again`,
+      );
+    }
     try {
       await db.collection(t.collection).doc(doc.id).create(doc.data);
     } catch (e) {
       if ((e as { code?: unknown }).code !== 6) throw e;
       const existing = await db.collection(t.collection).doc(doc.id).get();
-      const was = existing.get('state') ?? 'active';
       throw new CliError(
-        `a baseline with these measurements already exists: ${pathOf(t, doc.id)} (${String(was)})` +
-          (was === 'revoked' ? '; revoked measurements are never trusted again' : `; '${BIN} show ${shortId(doc.id)}' prints it`),
+        `a baseline with these measurements already exists: ${pathOf(t, doc.id)} (${String(existing.get('state') ?? 'active')}); ` +
+          `'${BIN} show ${shortId(doc.id)}' prints it`,
       );
     }
     io.stdout(`created ${pathOf(t, doc.id)} (${state}, ${pcrList(nb.measurements)}, from ${nb.origin}, by ${actor.name})\n`);
+    const approvalOfCollection = approval;
+    const vouching = same.filter((d) => viewOf(d.id, d.data(), now, approvalOfCollection).vouches);
+    if (vouching.length > 0) {
+      io.stderr(
+        `${BIN}: note: ${vouching.map((d) => pathOf(t, d.id)).join(', ')} already vouch${vouching.length === 1 ? 'es' : ''} for these ` +
+          `measurements: the responder relearns on them whatever the state of the new one\n`,
+      );
+    }
     if (state === 'proposed') {
       io.stdout(
         `it matches nothing until another principal approves it:\n  ${BIN} approve ${shortId(doc.id)} --project ${t.project} --database ${t.database}\n`,
@@ -367,7 +447,14 @@ async function capture(args: string[], io: Io): Promise<void> {
     const vmProject = str(values['vm-project']) ?? str(values.project) ?? (io.env.GOOGLE_CLOUD_PROJECT || undefined);
     if (vmProject === undefined)
       throw new UsageError('--instance needs --vm-project or --project (or GOOGLE_CLOUD_PROJECT)', CAPTURE_USAGE);
-    targetOf(values, io, CAPTURE_USAGE, vmProject); // usage errors before any call
+    // Usage errors before any call: the options, then the VM's name, zone and project.
+    targetOf(values, io, CAPTURE_USAGE, vmProject);
+    expiresAtOf(values, CAPTURE_USAGE, Date.now());
+    try {
+      validateLateBootQuery({ vmProject, zone, instance });
+    } catch (e) {
+      throw new UsageError(describeError(e), CAPTURE_USAGE);
+    }
     where = `Cloud Logging (projects/${vmProject}, zone ${zone}, instance ${instance})`;
     let found: Record<string, unknown> | undefined;
     try {
@@ -457,13 +544,25 @@ async function add(args: string[], io: Io): Promise<void> {
   if (positionals.length > 0) throw new UsageError(`add takes no arguments besides options, got '${positionals[0]}'`, ADD_USAGE);
   const pcrs = (values.pcr as string[] | undefined) ?? [];
   if (pcrs.length === 0) throw new UsageError('add needs at least one --pcr PCR_n=VALUE', ADD_USAGE);
-  const note = str(values.note);
-  if (note === undefined || note.trim() === '') throw new UsageError('add needs --note: say where these values come from', ADD_USAGE);
+  if (str(values.note) === undefined) throw new UsageError('add needs --note: say where these values come from', ADD_USAGE);
+  textOption(values, 'note', ADD_USAGE);
   const algo = str(values['hash-algo']);
+  if (algo !== undefined && !/^[A-Z0-9_]{2,20}$/.test(algo)) {
+    throw new UsageError(`--hash-algo must name an algorithm as the reports do (SHA1, SHA256), got '${algo}'`, ADD_USAGE);
+  }
   const raw = pcrs.map((p) => {
     const eq = p.indexOf('=');
     if (eq < 1) throw new UsageError(`--pcr must be PCR_n=VALUE, got '${p}'`, ADD_USAGE);
-    return { pcrNum: p.slice(0, eq), value: p.slice(eq + 1), ...(algo !== undefined && { hashAlgo: algo }) };
+    const value = p.slice(eq + 1);
+    // Shielded VM logs digests in base64: 28 characters for SHA1, 44 for SHA256.
+    if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(value) || value === '') {
+      throw new UsageError(`${p.slice(0, eq)} must be a base64 digest, as Shielded VM logs it; got '${value}'`, ADD_USAGE);
+    }
+    const length = algo === undefined ? undefined : ({ SHA1: 28, SHA256: 44, SHA384: 64, SHA512: 88 } as Record<string, number>)[algo];
+    if (length !== undefined && value.length !== length) {
+      throw new UsageError(`${p.slice(0, eq)} has ${value.length} base64 characters; a ${algo} digest has ${length}`, ADD_USAGE);
+    }
+    return { pcrNum: p.slice(0, eq), value, ...(algo !== undefined && { hashAlgo: algo }) };
   });
   let measurements: PcrMeasurement[];
   try {
@@ -472,7 +571,7 @@ async function add(args: string[], io: Io): Promise<void> {
     throw new UsageError(`the PCR values are not usable: ${describeError(e)}`, ADD_USAGE);
   }
   const t = targetOf(values, io, ADD_USAGE);
-  const source = str(values.source);
+  const source = textOption(values, 'source', ADD_USAGE);
   await record(values, io, t, ADD_USAGE, {
     measurements,
     origin: source ?? 'explicit values',
@@ -484,17 +583,15 @@ async function list(args: string[], io: Io): Promise<void> {
   const { values, positionals } = parseOptions(args, { ...TARGET_FLAGS, json: { type: 'boolean' }, state: { type: 'string' } }, LIST_USAGE);
   if (values.help) return io.stdout(LIST_USAGE);
   if (positionals.length > 0) throw new UsageError(`list takes no arguments besides options, got '${positionals[0]}'`, LIST_USAGE);
-  const states = ['active', 'proposed', 'revoked', 'expired', 'unapproved', 'invalid'];
   const only = str(values.state);
-  if (only !== undefined && !states.includes(only))
-    throw new UsageError(`--state must be one of ${states.join(', ')}, got '${only}'`, LIST_USAGE);
+  if (only !== undefined && !(EFFECTIVE_STATES as readonly string[]).includes(only))
+    throw new UsageError(`--state must be one of ${EFFECTIVE_STATES.join(', ')}, got '${only}'`, LIST_USAGE);
   const t = targetOf(values, io, LIST_USAGE);
   await withBaselines(io, t, 'list the baselines of', async (db) => {
     const approval = await approvalOf(db, t.collection);
     const snapshot = await db.collection(t.collection).get();
     const now = Date.now();
-    const views = snapshot.docs
-      .map((d) => viewOf(d.id, d.data(), now, approval))
+    const views = effectiveViews(snapshot.docs.map((d) => viewOf(d.id, d.data(), now, approval)))
       .filter((v) => only === undefined || v.state === only)
       // Newest first; documents without a creation time (tutorial ones) last, by id.
       .sort((a, b) => String(b.fields.createdAt ?? '').localeCompare(String(a.fields.createdAt ?? '')) || a.id.localeCompare(b.id));
@@ -516,7 +613,13 @@ async function show(args: string[], io: Io): Promise<void> {
   const t = targetOf(values, io, SHOW_USAGE);
   await withBaselines(io, t, 'read a baseline of', async (db) => {
     const doc = await findBaseline(db, t, id);
-    const view = viewOf(doc.id, doc.data() ?? {}, Date.now(), await approvalOf(db, t.collection));
+    const approval = await approvalOf(db, t.collection);
+    const now = Date.now();
+    // Judged with every document holding the same values, as the responder judges it.
+    const parsed = measurementsFromDocument(doc.data() ?? {});
+    const same = parsed.ok ? await sameMeasurementDocuments(db, t.collection, parsed.measurements) : [];
+    const others = same.filter((d) => d.id !== doc.id).map((d) => viewOf(d.id, d.data(), now, approval));
+    const view = effectiveViews([viewOf(doc.id, doc.data() ?? {}, now, approval), ...others])[0]!;
     io.stdout(values.json ? `${JSON.stringify(jsonView(view), null, 2)}\n` : showText(view, pathOf(t, doc.id)));
   });
 }
@@ -541,7 +644,7 @@ async function approve(args: string[], io: Io): Promise<void> {
   if (values.help) return io.stdout(APPROVE_USAGE);
   const id = oneId(positionals, 'approve', APPROVE_USAGE);
   const t = targetOf(values, io, APPROVE_USAGE);
-  const actor = await resolveActor(str(values.actor), io.env);
+  const actor = await actorOf(values, io, APPROVE_USAGE);
   await withBaselines(io, t, 'approve a baseline of', async (db) => {
     const doc = await findBaseline(db, t, id);
     const path = pathOf(t, doc.id);
@@ -562,9 +665,23 @@ async function approve(args: string[], io: Io): Promise<void> {
       }
       return { state: 'active', approvedBy: actor.name, approvedAt };
     });
-    io.stdout(
-      `approved ${path} (active, by ${actor.name}; recorded by ${String(doc.get('createdBy'))}): it vouches from the next event on\n`,
-    );
+    io.stdout(`approved ${path} (by ${actor.name}; recorded by ${String(doc.get('createdBy'))})\n`);
+    // What the responder makes of it now: an expiry or a revocation elsewhere still keeps it from vouching.
+    const parsed = measurementsFromDocument(doc.data() ?? {});
+    const same = parsed.ok ? await sameMeasurementDocuments(db, t.collection, parsed.measurements) : [doc];
+    const approval = await approvalOf(db, t.collection);
+    const now = Date.now();
+    const view = effectiveViews(
+      same.map((d) =>
+        viewOf(d.id, d.id === doc.id ? { ...d.data(), state: 'active', approvedBy: actor.name } : (d.data() ?? {}), now, approval),
+      ),
+    ).find((v) => v.id === doc.id);
+    io.stdout(view?.vouches ? `it vouches from the next event on\n` : `but it does not vouch: ${view?.why ?? 'unreadable'}\n`);
+    if (typeof doc.get('importedFrom') === 'string') {
+      io.stderr(
+        `${BIN}: note: imported from tutorial document ${String(doc.get('importedFrom'))}, typed by an unknown author: check its values against a reference VM\n`,
+      );
+    }
   });
 }
 
@@ -576,29 +693,54 @@ async function revoke(args: string[], io: Io): Promise<void> {
   );
   if (values.help) return io.stdout(REVOKE_USAGE);
   const id = oneId(positionals, 'revoke', REVOKE_USAGE);
-  const reason = str(values.reason);
-  if (reason === undefined || reason.trim() === '')
-    throw new UsageError('revoke needs --reason: why these measurements are no longer trusted', REVOKE_USAGE);
+  const reason = textOption(values, 'reason', REVOKE_USAGE);
+  if (reason === undefined) throw new UsageError('revoke needs --reason: why these measurements are no longer trusted', REVOKE_USAGE);
   const t = targetOf(values, io, REVOKE_USAGE);
-  const actor = await resolveActor(str(values.actor), io.env);
+  const actor = await actorOf(values, io, REVOKE_USAGE);
   await withBaselines(io, t, 'revoke a baseline of', async (db) => {
     const doc = await findBaseline(db, t, id);
     const parsed = measurementsFromDocument(doc.data() ?? {});
-    // Every document holding these measurements is revoked, so none of them still vouches.
-    const targets = parsed.ok ? await sameMeasurementDocuments(db, t.collection, parsed.measurements) : [];
-    const all: DocumentSnapshot[] = targets.some((d) => d.id === doc.id) ? targets : [doc, ...targets];
     const revokedAt = new Date().toISOString();
-    for (const target of all) {
-      const path = pathOf(t, target.id);
-      const done = await transition(db, target, (current) =>
-        current.state === 'revoked' ? undefined : { state: 'revoked', revokedBy: actor.name, revokedAt, revokeReason: reason },
-      );
-      io.stdout(
-        done
-          ? `revoked ${path} (by ${actor.name}): it matches nothing from the next event on\n`
-          : `${path} was already revoked, by ${String(target.get('revokedBy') ?? 'unknown')} at ${String(target.get('revokedAt') ?? '?')}\n`,
-      );
-    }
+    const revocation = { state: 'revoked' as const, revokedBy: actor.name, revokedAt, revokeReason: reason };
+    // Every document holding these values, and the one under their fingerprint (created if
+    // missing, as a marker): in one transaction, so the revocation is whole or nothing.
+    const lines = await db.runTransaction(async (tx) => {
+      // Every read before any write, as transactions require.
+      const same = parsed.ok ? await sameMeasurementDocuments(db, t.collection, parsed.measurements, tx) : [];
+      const targets = same.some((d) => d.id === doc.id) ? same : [doc, ...same];
+      const markerRef = parsed.ok ? db.collection(t.collection).doc(baselineDocumentId(parsed.measurements)) : undefined;
+      const current = await tx.getAll(...targets.map((d) => d.ref), ...(markerRef ? [markerRef] : []));
+      const marker = markerRef ? current.pop() : undefined;
+      const out: string[] = [];
+      current.forEach((snapshot, i) => {
+        const path = pathOf(t, targets[i]!.id);
+        if (!snapshot.exists) return;
+        if (snapshot.get('state') === 'revoked') {
+          out.push(
+            `${path} was already revoked, by ${String(snapshot.get('revokedBy') ?? 'unknown')} at ${String(snapshot.get('revokedAt') ?? '?')}`,
+          );
+        } else {
+          tx.update(snapshot.ref, revocation);
+          out.push(`revoked ${path}`);
+        }
+      });
+      if (parsed.ok && markerRef && marker && !marker.exists) {
+        const created = baselineDocument(parsed.measurements, {
+          ...revocation,
+          description: `revocation of the measurements of ${doc.id}`,
+          createdVia: 'revoke',
+          createdBy: actor.name,
+          createdAt: revokedAt,
+        });
+        tx.create(markerRef, created.data);
+        out.push(
+          `revoked ${pathOf(t, markerRef.id)} (created: the fingerprint of these measurements, so they can never be recorded again)`,
+        );
+      }
+      return out;
+    });
+    for (const line of lines) io.stdout(`${line}\n`);
+    io.stdout(`by ${actor.name}: these measurements match nothing from the next event on\n`);
   });
 }
 
@@ -612,63 +754,92 @@ async function importLegacy(args: string[], io: Io): Promise<void> {
   if (positionals.length > 0)
     throw new UsageError(`import-legacy takes no arguments besides options, got '${positionals[0]}'`, IMPORT_USAGE);
   const t = targetOf(values, io, IMPORT_USAGE);
-  const actor: Actor = await resolveActor(str(values.actor), io.env);
   const dryRun = values['dry-run'] === true;
+  const actor: Actor = dryRun
+    ? { name: textOption(values, 'actor', IMPORT_USAGE) ?? localUser(), from: 'local' }
+    : await actorOf(values, io, IMPORT_USAGE);
   const deleteOriginals = values['delete-originals'] === true;
   let unusable = 0;
   await withBaselines(io, t, 'import the tutorial documents of', async (db) => {
     const approval: BaselineApproval = await approvalOf(db, t.collection);
     const snapshot = await db.collection(t.collection).get();
-    const counts = { imported: 0, present: 0, deleted: 0 };
-    for (const legacy of snapshot.docs) {
-      const data = legacy.data();
+    // Documents grouped by the values they hold: one copy per measurement set, whose state
+    // honours every original (a revocation anywhere carries over).
+    const groups = new Map<string, { measurements: readonly PcrMeasurement[]; docs: QueryDocumentSnapshot[] }>();
+    for (const doc of snapshot.docs) {
+      const data = doc.data();
       const parsed = measurementsFromDocument(data);
-      if (!parsed.ok) {
+      const state = data.state ?? 'active';
+      if (!parsed.ok || !['active', 'proposed', 'revoked'].includes(state)) {
+        if (state === 'revoked') continue; // withdrawn already: nothing to import
         unusable++;
-        io.stderr(`${BIN}: skipped ${pathOf(t, legacy.id)}: its PCR fields are malformed (${parsed.detail}); fix or delete it by hand\n`);
+        const why = !parsed.ok ? `its PCR fields are malformed (${parsed.detail})` : `its state ${JSON.stringify(state)} is unknown`;
+        io.stderr(`${BIN}: skipped ${pathOf(t, doc.id)}: ${why}; fix, revoke or delete it by hand\n`);
         continue;
       }
       const id = baselineDocumentId(parsed.measurements);
-      if (id === legacy.id) continue; // already in this tool's format
-      const wasRevoked = data.state === 'revoked';
-      const doc = baselineDocument(parsed.measurements, {
-        state: wasRevoked ? 'revoked' : approval === 'two-person' ? 'proposed' : data.state === 'proposed' ? 'proposed' : 'active',
-        description: typeof data.description === 'string' ? data.description : `imported from tutorial document ${legacy.id}`,
-        ...(typeof data.source === 'string' && { source: data.source }),
-        ...(typeof data.expiresAt === 'string' && { expiresAt: data.expiresAt }),
+      const group = groups.get(id) ?? { measurements: parsed.measurements, docs: [] };
+      group.docs.push(doc);
+      groups.set(id, group);
+    }
+    const counts = { imported: 0, present: 0, deleted: 0 };
+    let legacy = 0;
+    for (const [id, group] of groups) {
+      const originals = group.docs.filter((d) => d.id !== id);
+      if (originals.length === 0) continue; // only the tool's own document
+      legacy += originals.length;
+      const revoked = group.docs.find((d) => d.get('state') === 'revoked');
+      const first = originals[0]!;
+      const note = originals.map((d) => d.get('description')).find((d): d is string => typeof d === 'string');
+      const expiries = originals.map((d) => d.get('expiresAt')).filter((e) => e !== undefined && e !== null);
+      const state = revoked
+        ? 'revoked'
+        : approval === 'two-person' || originals.some((d) => d.get('state') === 'proposed')
+          ? 'proposed'
+          : 'active';
+      const doc = baselineDocument(group.measurements, {
+        state,
+        description: note ?? `imported from tutorial document ${first.id}`,
+        ...(typeof first.get('source') === 'string' && { source: String(first.get('source')) }),
         createdVia: 'import-legacy',
-        importedFrom: legacy.id,
+        importedFrom: originals.map((d) => d.id).join(','),
         createdBy: actor.name,
         createdAt: new Date().toISOString(),
-        ...(wasRevoked && {
-          revokedBy: String(data.revokedBy ?? actor.name),
-          revokedAt: String(data.revokedAt ?? new Date().toISOString()),
-          revokeReason: String(data.revokeReason ?? `revoked in tutorial document ${legacy.id}`),
+        ...(revoked && {
+          revokedBy: String(revoked.get('revokedBy') ?? actor.name),
+          revokedAt: String(revoked.get('revokedAt') ?? new Date().toISOString()),
+          revokeReason: String(revoked.get('revokeReason') ?? `revoked in ${revoked.id}`),
         }),
       });
       const fields = doc.data as Record<string, unknown>;
-      if (data.expiresAt !== undefined && typeof data.expiresAt !== 'string') fields.expiresAt = data.expiresAt; // a Firestore timestamp, as it is
+      // The earliest expiry of the originals, as it is (text or a Firestore timestamp).
+      if (expiries.length > 0) fields.expiresAt = expiries.sort((a, b) => (expiryMillis(a) ?? 0) - (expiryMillis(b) ?? 0))[0];
+      const names = originals.map((d) => pathOf(t, d.id)).join(', ');
       const copy = db.collection(t.collection).doc(id);
       if (dryRun) {
-        const exists = (await copy.get()).exists;
+        const existing = group.docs.find((d) => d.id === id);
         io.stdout(
-          `${exists ? 'present' : 'would import'} ${pathOf(t, legacy.id)} → ${pathOf(t, id)} (${String(fields.state)})${deleteOriginals ? '; would delete the original' : ''}\n`,
+          `${existing ? `present as ${pathOf(t, id)} (${String(existing.get('state') ?? 'active')})` : `would import ${names} → ${pathOf(t, id)} (${state})`}` +
+            `${deleteOriginals ? '; would delete the original' + (originals.length > 1 ? 's' : '') : ''}\n`,
         );
         continue;
       }
       const outcome = await db.runTransaction(async (tx) => {
         const existing = await tx.get(copy);
         if (!existing.exists) tx.create(copy, fields);
-        if (deleteOriginals) tx.delete(legacy.ref);
-        return existing.exists ? 'present' : 'imported';
+        // A revoked original is deleted only when the copy holds the revocation too.
+        const copyRevoked = existing.exists ? existing.get('state') === 'revoked' : state === 'revoked';
+        if (deleteOriginals) for (const d of originals) if (d.get('state') !== 'revoked' || copyRevoked) tx.delete(d.ref);
+        return existing.exists ? ('present' as const) : ('imported' as const);
       });
       counts[outcome]++;
-      if (deleteOriginals) counts.deleted++;
+      if (deleteOriginals) counts.deleted += originals.length;
       io.stdout(
-        `${outcome === 'imported' ? 'imported' : 'already imported'} ${pathOf(t, legacy.id)} → ${pathOf(t, id)}` +
-          `${outcome === 'imported' ? ` (${String(fields.state)})` : ''}${deleteOriginals ? '; original deleted' : ''}\n`,
+        `${outcome === 'imported' ? 'imported' : 'already imported'} ${names} → ${pathOf(t, id)}` +
+          `${outcome === 'imported' ? ` (${state})` : ''}${deleteOriginals ? `; original${originals.length > 1 ? 's' : ''} deleted` : ''}\n`,
       );
     }
+    if (legacy === 0 && unusable === 0) return io.stdout(`no tutorial-format documents in ${whereOf(t)}: nothing to import\n`);
     if (!dryRun) {
       io.stdout(
         `${counts.imported} imported, ${counts.present} already present${deleteOriginals ? `, ${counts.deleted} originals deleted` : ''}` +

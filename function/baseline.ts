@@ -146,8 +146,14 @@ export function baselineStanding(data: Record<string, unknown>, now: number, app
 /** `expiresAt` as ms since the epoch; undefined when absent or unreadable. */
 export function expiryMillis(value: unknown): number | undefined {
   if (typeof value === 'string') {
+    // The calendar date must exist: Date.parse rolls 2027-02-31 over into March.
+    const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(value);
     const ms = Date.parse(value);
-    return /^\d{4}-\d{2}-\d{2}T/.test(value) && !Number.isNaN(ms) ? ms : undefined;
+    if (m === null || Number.isNaN(ms)) return undefined;
+    const [year, month, day, hour, minute, second] = m.slice(1).map((x) => Number(x ?? 0)) as [number, number, number, number, number, number];
+    const lastDay = new Date(Date.UTC(year, month, 0)).getUTCDate();
+    const valid = month >= 1 && month <= 12 && day >= 1 && day <= lastDay && hour <= 23 && minute <= 59 && second <= 59;
+    return valid ? ms : undefined;
   }
   // A Firestore Timestamp (what the console and the client libraries write).
   if (typeof value === 'object' && value !== null && typeof (value as { toMillis?: unknown }).toMillis === 'function') {

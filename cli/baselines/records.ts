@@ -6,7 +6,7 @@ import {
   expiryMillis,
   measurementsFromDocument,
 } from '../../function/baseline';
-import { PcrMeasurement, baselineDocumentId, pcrName } from '../../function/measurements';
+import { PcrMeasurement, baselineDocumentId, fingerprint, pcrName } from '../../function/measurements';
 
 /*
  * How the baseline tool reads a stored baseline: its state as the handler sees it, its
@@ -16,9 +16,13 @@ import { PcrMeasurement, baselineDocumentId, pcrName } from '../../function/meas
 /**
  * A baseline's standing as the handler sees it now: `active` (it vouches), `proposed`,
  * `revoked`, `expired`, `unapproved` (active, but the two-person rule wants an approval it
- * lacks) or `invalid` (its PCR fields, state or expiry cannot be read: it never matches).
+ * lacks), `vetoed` (it would vouch, but another document holding the same values is revoked)
+ * or `invalid` (its PCR fields, state or expiry cannot be read: it never matches).
  */
-export type EffectiveState = 'active' | 'proposed' | 'revoked' | 'expired' | 'unapproved' | 'invalid';
+export type EffectiveState = 'active' | 'proposed' | 'revoked' | 'expired' | 'unapproved' | 'vetoed' | 'invalid';
+
+/** Every {@link EffectiveState}, for `list --state`. */
+export const EFFECTIVE_STATES: readonly EffectiveState[] = ['active', 'proposed', 'revoked', 'expired', 'unapproved', 'vetoed', 'invalid'];
 
 /** One stored baseline as the tool shows it. */
 export interface BaselineView {
@@ -59,6 +63,19 @@ export function viewOf(id: string, data: Record<string, unknown>, now: number, a
   return { ...base, state: stateOf(data, now), vouches: false, why: standing.why };
 }
 
+/**
+ * The views as the responder judges them together: a revoked document vetoes every other
+ * document holding the same PCR values (whatever hash algorithm they name).
+ */
+export function effectiveViews(views: readonly BaselineView[]): BaselineView[] {
+  const revoked = new Map<string, string>();
+  for (const v of views) if (v.state === 'revoked' && v.measurements) revoked.set(fingerprint(v.measurements), v.id);
+  return views.map((v) => {
+    const by = v.vouches && v.measurements ? revoked.get(fingerprint(v.measurements)) : undefined;
+    return by === undefined ? v : { ...v, state: 'vetoed', vouches: false, why: `${by}, holding the same measurements, is revoked` };
+  });
+}
+
 function stateOf(data: Record<string, unknown>, now: number): EffectiveState {
   const state = data.state ?? 'active';
   if (!(BASELINE_STATES as readonly unknown[]).includes(state)) return 'invalid';
@@ -69,6 +86,14 @@ function stateOf(data: Record<string, unknown>, now: number): EffectiveState {
     if (expires <= now) return 'expired';
   }
   return 'unapproved';
+}
+
+/** Text safe to print: control characters and bidirectional overrides written as escapes. */
+export function printable(value: unknown): string {
+  return String(value).replace(
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /** `PCR_0,4,7`: the PCRs a baseline holds, short. */
@@ -107,11 +132,11 @@ function minute(value: unknown): string {
 export function table(views: readonly BaselineView[]): string {
   const header = ['ID', 'STATE', 'PCRS', 'SOURCE', 'BY', 'CREATED', 'EXPIRES'];
   const rows = views.map((v) => [
-    shortId(v.id),
+    printable(shortId(v.id)),
     v.state,
     pcrList(v.measurements),
-    sourceOf(v),
-    typeof v.fields.createdBy === 'string' ? v.fields.createdBy : '-',
+    printable(sourceOf(v)),
+    typeof v.fields.createdBy === 'string' ? printable(v.fields.createdBy) : '-',
     minute(v.fields.createdAt),
     minute(v.fields.expiresAt),
   ]);
@@ -166,7 +191,7 @@ export function showText(view: BaselineView, path: string): string {
   lines.push(`format:             ${view.format === 'own' ? "fingerprint id (this tool's)" : 'tutorial document (any id)'}`);
   for (const key of SHOWN) {
     const value = view.fields[key];
-    if (value !== undefined) lines.push(`${`${key}:`.padEnd(20)}${String(value)}`);
+    if (value !== undefined) lines.push(`${`${key}:`.padEnd(20)}${printable(value)}`);
   }
   for (const m of view.measurements ?? [])
     lines.push(`${`${pcrName(m.pcr)}:`.padEnd(20)}${m.value}${m.hashAlgo ? ` (${m.hashAlgo})` : ''}`);

@@ -1,6 +1,6 @@
-import type { DocumentSnapshot, Firestore, Query } from '@google-cloud/firestore';
+import type { DocumentSnapshot, Firestore, Query, QueryDocumentSnapshot, Transaction } from '@google-cloud/firestore';
 import { BASELINE_POLICY_COLLECTION, BaselineApproval, measurementsFromDocument } from '../../function/baseline';
-import { PcrMeasurement, pcrName, sameMeasurements } from '../../function/measurements';
+import { PcrMeasurement, pcrName, sameValues } from '../../function/measurements';
 import { CliError, Io, credentialsHint, describeError, withDeadline } from '../common';
 
 /** Where the baselines are: the project, database and collection, and the deadline of each call. */
@@ -26,8 +26,11 @@ export function whereOf(t: BaselineTarget): string {
 /** Shortest id prefix `show`, `approve` and `revoke` accept for a `sha256-` id. */
 export const MIN_ID_PREFIX = 'sha256-'.length + 8;
 
-/** Most documents `revoke` revokes at once: every document holding the same measurements. */
-const MAX_SAME_MEASUREMENTS = 100;
+/**
+ * Most documents holding the same measurements the tool handles at once (revoke writes them in
+ * one transaction, within Firestore's 500 writes).
+ */
+const MAX_SAME_MEASUREMENTS = 400;
 
 /**
  * Runs `work` against the baseline collection, within the deadline, and closes the client.
@@ -79,15 +82,25 @@ export async function findBaseline(db: Firestore, t: BaselineTarget, idOrPrefix:
 }
 
 /**
- * Every document of the collection holding exactly these measurements, whatever its id: the
- * same equality query the handler runs, then an exact comparison.
+ * Every document of the collection holding exactly these PCR values, whatever its id and
+ * whatever hash algorithm it names: the handler's equality query, then an exact comparison.
+ * Read in `tx` when given. Refuses to go on when there are more than it can handle.
  */
-export async function sameMeasurementDocuments(db: Firestore, collection: string, measurements: readonly PcrMeasurement[]) {
+export async function sameMeasurementDocuments(
+  db: Firestore,
+  collection: string,
+  measurements: readonly PcrMeasurement[],
+  tx?: Transaction,
+): Promise<QueryDocumentSnapshot[]> {
   let query: Query = db.collection(collection);
   for (const m of measurements) query = query.where(`${pcrName(m.pcr)}.value`, '==', m.value);
-  const snapshot = await query.limit(MAX_SAME_MEASUREMENTS).get();
+  query = query.limit(MAX_SAME_MEASUREMENTS);
+  const snapshot = tx ? await tx.get(query) : await query.get();
+  if (snapshot.size === MAX_SAME_MEASUREMENTS) {
+    throw new CliError(`${MAX_SAME_MEASUREMENTS} or more documents of ${collection} hold these PCR values: delete the duplicates first`);
+  }
   return snapshot.docs.filter((d) => {
     const parsed = measurementsFromDocument(d.data());
-    return parsed.ok && sameMeasurements(measurements, parsed.measurements);
+    return parsed.ok && sameValues(measurements, parsed.measurements);
   });
 }
