@@ -14,7 +14,7 @@ import { PcrMeasurement, baselineDocumentId } from '../function/measurements';
 import { IntegrityReport, MAX_LOG_ENTRY_BYTES, parseMeasurements, parseMessage } from '../function/parse';
 import { newestLateBootEntry, validateLateBootQuery } from './baselines/cloud-logging';
 import { Actor, localUser, resolveActor } from './baselines/principal';
-import { EFFECTIVE_STATES, SHORT_ID, effectiveViews, jsonView, pcrList, showText, table, viewOf } from './baselines/records';
+import { EFFECTIVE_STATES, SHORT_ID, UNPRINTABLE, effectiveViews, jsonView, pcrList, showText, table, viewOf } from './baselines/records';
 import {
   BaselineTarget,
   MIN_ID_PREFIX,
@@ -252,9 +252,6 @@ function lateBootReport(entry: Entry, where: string): IntegrityReport {
 }
 
 const str = (v: OptionValues[string]): string | undefined => (typeof v === 'string' ? v : undefined);
-
-/** Control characters, line and paragraph separators and bidirectional overrides: they could disguise what `show` prints. */
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 /** A free-text option (note, reason, source, actor): printable, one line, not blank. */
 function textOption(values: OptionValues, name: string, usage: string): string | undefined {

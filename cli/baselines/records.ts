@@ -88,12 +88,17 @@ function stateOf(data: Record<string, unknown>, now: number): EffectiveState {
   return 'unapproved';
 }
 
-/** Text safe to print: control characters and bidirectional overrides written as escapes. */
+/**
+ * Control characters, line and paragraph separators and bidirectional overrides: refused in
+ * what the tool records, escaped in what it prints, since they could disguise what `show` says.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+export const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const UNPRINTABLE_ALL = new RegExp(UNPRINTABLE.source, 'g');
+
+/** Text safe to print: unprintable characters written as `\uXXXX` escapes. */
 export function printable(value: unknown): string {
-  return String(value).replace(
-    /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  return String(value).replace(UNPRINTABLE_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** `PCR_0,4,7`: the PCRs a baseline holds, short. */
