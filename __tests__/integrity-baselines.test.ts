@@ -36,7 +36,9 @@ describe(`${BIN} capture`, () => {
       JSON.stringify([otherIntegrityEntry('startupEvent'), canary]),
     );
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/^integrity-baselines: note: dry run, nothing written; 'state' and 'createdBy' are decided when it is written/);
+    expect(r.stderr).toMatch(
+      /^integrity-baselines: note: dry run, nothing written; 'state' and 'createdBy' are decided when it is written/,
+    );
     const out = JSON.parse(r.stdout);
     const expected = baselineDocument(parseMeasurements(windowsPcrs('new-kernel'), 't'));
     expect(out.id).toBe(expected.id);

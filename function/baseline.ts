@@ -150,7 +150,14 @@ export function expiryMillis(value: unknown): number | undefined {
     const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(value);
     const ms = Date.parse(value);
     if (m === null || Number.isNaN(ms)) return undefined;
-    const [year, month, day, hour, minute, second] = m.slice(1).map((x) => Number(x ?? 0)) as [number, number, number, number, number, number];
+    const [year, month, day, hour, minute, second] = m.slice(1).map((x) => Number(x ?? 0)) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
     const lastDay = new Date(Date.UTC(year, month, 0)).getUTCDate();
     const valid = month >= 1 && month <= 12 && day >= 1 && day <= lastDay && hour <= 23 && minute <= 59 && second <= 59;
     return valid ? ms : undefined;
