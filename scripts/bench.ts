@@ -18,17 +18,25 @@ import { jsonLogger } from '../function/logger';
 import { parseMeasurements } from '../function/parse';
 import { buildFunctionBundle } from '../lib/bundle/build';
 import { bundleDir, packageRoot } from '../lib/bundle/sources';
+import { stormFigures } from './bench-storm';
 import { handleArguments } from './usage';
 
-const USAGE = `usage: npm run bench [-- --help]
+const USAGE = `usage: npm run bench [-- [--storm-only] [--quick] | --help]
 
 Prints the performance figures the project holds itself to, next to their targets: bundle size
 and cold require() on the runtime's Node major, synth time (direct and through the cdktf CLI),
 Firestore reads and Compute calls per failed event (on the Firestore emulator and a loopback
-Compute API). Needs the Firestore emulator and tools/runtime-node (npm run setup:runtime-node).
+Compute API). Then the storm section (scripts/bench-storm.ts): the function and a port of the
+original tutorial's function, each served by the Functions Framework, under a storm of failed
+reports pushed as Pub/Sub pushes them: throughput, p50/p99 latency, Firestore documents read and
+Compute calls per event, peak RSS, and the cold path (a few minutes).
+Needs the Firestore emulator and tools/runtime-node (npm run setup:runtime-node).
+
+  --storm-only   only the storm section
+  --quick        a short storm run (fewer events, 0 and 1,000 baselines), for iterating
 `;
 
-handleArguments(USAGE);
+const args = handleArguments(USAGE, ['--storm-only', '--quick']);
 
 // Prints the performance figures the project commits to. Figures, not pass/fail: compare
 // them with the targets in the README.
@@ -180,9 +188,12 @@ async function perEventFigures(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  await bundleFigures();
-  synthFigures();
-  await perEventFigures();
+  if (!args.includes('--storm-only')) {
+    await bundleFigures();
+    synthFigures();
+    await perEventFigures();
+  }
+  await stormFigures({ settings: BENCH_SETTINGS, quick: args.includes('--quick') });
 }
 
 main().catch((e: unknown) => {

@@ -1,0 +1,586 @@
+// The storm section of `npm run bench`: our function and a port of the tutorial's function
+// (scripts/bench/tutorial-port.ts) side by side under a storm of failed late-boot reports, each
+// served as one Functions Framework process on the runtime's Node major, fed as a Pub/Sub push
+// subscription feeds it, against one Firestore emulator and a loopback Compute API.
+// Figures, not pass/fail.
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { createFirestore } from '../function/clients';
+import { FunctionSettings, functionEnvironment } from '../function/contract';
+import { buildFunctionBundle } from '../lib/bundle/build';
+import { MIN_NODE_MAJOR } from '../lib/bundle/manifest';
+import { bundleDir, packageRoot } from '../lib/bundle/sources';
+import { startFirestoreEmulator } from '../testkit/emulators';
+import { FakeComputeApi } from '../testkit/fake-compute';
+import { integrityEntry, linuxPcrs, tutorialDocument, windowsPcrs } from '../testkit/fixtures';
+import { unpackFunction } from '../testkit/function-host';
+import { nodeBinary } from '../testkit/node-runtime';
+import { CountingProxy, startCountingProxy } from './bench/counting-proxy';
+import { FunctionProcess, startFunctionProcess } from './bench/function-process';
+import { closedLoop, percentile } from './bench/load';
+import { TUTORIAL_COLLECTION, TUTORIAL_TARGETS } from './bench/tutorial-targets';
+
+/** How much load, and how long: the full run, or `--quick` for a smoke run while iterating. */
+interface StormPlan {
+  readonly sizes: readonly number[];
+  readonly concurrencies: readonly number[];
+  /**
+   * Events sent one at a time before the measurement, per cell (each cell is a fresh process):
+   * enough to load and compile the code paths and create lazy clients. One at a time, because a
+   * round of 32 concurrent events takes the tutorial about a minute at 10,000 baselines.
+   */
+  readonly warmup: number;
+  readonly warmupCapMs: number;
+  /** Events of our function before the first cell, not reported: the emulator's JIT warms up on them. */
+  readonly primingCapMs: number;
+  /** Measured events per cell, unless the cap ends the cell first (the tutorial at 10,000 baselines). */
+  readonly events: number;
+  readonly capMs: number;
+  /** Fresh processes for the cold-path median. */
+  readonly coldRuns: number;
+}
+
+const FULL: StormPlan = {
+  sizes: [0, 1_000, 10_000],
+  concurrencies: [8, 32],
+  warmup: 50,
+  warmupCapMs: 3_000,
+  primingCapMs: 8_000,
+  events: 1_000,
+  capMs: 10_000,
+  coldRuns: 5,
+};
+const QUICK: StormPlan = {
+  sizes: [0, 1_000],
+  concurrencies: [8, 32],
+  warmup: 20,
+  warmupCapMs: 2_000,
+  primingCapMs: 3_000,
+  events: 150,
+  capMs: 4_000,
+  coldRuns: 3,
+};
+
+const RUNTIME_MAJOR = 24;
+const ZONE = 'europe-west1-b';
+const TOPIC = 'integrity-responder-events';
+/** Stored baselines of the cold-path runs. */
+const COLD_SIZE = 1_000;
+/** Largest Firestore batched write. */
+const BATCH = 500;
+/** The reused-clients variant is skipped where one round of concurrent events would take longer than this. */
+const MAX_ROUND_MS = 30_000;
+
+type Side = 'ours' | 'tutorial' | 'tutorial, clients reused';
+const SIDES: readonly Side[] = ['ours', 'tutorial', 'tutorial, clients reused'];
+
+/** One cell: a side at a baseline-collection size and a concurrency. */
+interface Cell {
+  readonly side: Side;
+  readonly size: number;
+  readonly concurrency: number;
+  readonly failure?: string;
+  readonly events?: number;
+  readonly capped?: boolean;
+  readonly eventsPerSecond?: number;
+  readonly p50?: number;
+  readonly p99?: number;
+  /** Firestore documents read per event: the baseline database, the ledger database. */
+  readonly baselineReads?: number;
+  readonly ledgerReads?: number;
+  /** Firestore requests per event, all databases. */
+  readonly firestoreCalls?: number;
+  /** Mean time of a request to the baseline database, as the proxy saw it, ms. */
+  readonly baselineRequestMs?: number;
+  /** Median latency of the warm-up, whose events are sent one at a time. */
+  readonly unloadedP50?: number;
+  readonly computeCalls?: number;
+  /** CPU time of the function process per event. */
+  readonly cpuMs?: number;
+  readonly errors?: ReadonlyMap<string, number>;
+  readonly warmupErrors?: number;
+  readonly peakRssMb?: number;
+  /** Share of the machine's CPU time in use during the measurement (every process, both cores). */
+  readonly machineBusy?: number;
+  /** Why the cell was not run. */
+  readonly skipped?: string;
+}
+
+/** What every cell shares: the backends and the two served directories. */
+interface Storm {
+  readonly settings: FunctionSettings;
+  readonly node: string;
+  readonly proxy: CountingProxy;
+  readonly oursDir: string;
+  readonly tutorialDir: string;
+  cellCount: number;
+}
+
+const baselineDatabase = (size: number) => `bench-n${size}`;
+const vmId = (i: number) => String(7_100_000_000_000 + i);
+const vmName = (i: number) => `storm-vm-${i}`;
+
+const say = (line = '') => process.stdout.write(`${line}\n`);
+
+const loadAverage = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+
+/** Prints a note wrapped at the 140 columns the tables fit in. */
+function note(text: string): void {
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > 140) {
+      say(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  say(line);
+}
+
+/**
+ * Prints the storm figures: per cell, throughput, latency, Firestore documents read per event
+ * (by database), Compute calls per event, errors and peak RSS of the function process; a
+ * summary against the targets; and the cold path of both functions.
+ */
+export async function stormFigures(options: { readonly settings: FunctionSettings; readonly quick?: boolean }): Promise<void> {
+  const plan = options.quick ? QUICK : FULL;
+  const started = performance.now();
+  const root = packageRoot(__dirname);
+  const cleanups: Array<() => Promise<void> | void> = [];
+  // Temporary directories go even when the run is interrupted (emulators.ts exits on SIGINT).
+  const temporary: string[] = [];
+  const removeTemporary = () => {
+    for (const dir of temporary.splice(0)) rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', removeTemporary);
+  const previousEnv = { host: process.env.FIRESTORE_EMULATOR_HOST, metadata: process.env.METADATA_SERVER_DETECTION };
+  process.env.METADATA_SERVER_DETECTION = 'none';
+  try {
+    say();
+    say(`storm: our function vs the tutorial's algorithm${options.quick ? ' (--quick: a short smoke run, not figures to quote)' : ''}`);
+    // Everything shares two cores: a busy machine (a test run alongside) shows in every figure.
+    say(`storm: load average before: ${loadAverage()} (${cpus().length} cores)`);
+    const node = nodeBinary(RUNTIME_MAJOR);
+
+    // Ours: the zip the plan uploads, installed as the Cloud Functions build installs it.
+    const bundle = await buildFunctionBundle(root);
+    const ours = unpackFunction(join(bundleDir(root), bundle.zipFile), 'install');
+    temporary.push(ours.dir);
+    // The tutorial port: bundled like ours (framework external) and served by the same framework.
+    const tutorialDir = mkdtempSync(join(tmpdir(), 'svir-storm-tutorial-'));
+    temporary.push(tutorialDir);
+    const port = await bundleTutorialPort(root, tutorialDir, join(ours.dir, 'node_modules'));
+
+    const firestore = await startFirestoreEmulator();
+    cleanups.push(() => firestore.stop());
+    const proxy = await startCountingProxy(firestore.host);
+    cleanups.push(() => proxy.stop());
+    const seeded = await seedBaselines(firestore.host, options.settings.projectId, plan.sizes);
+    note(
+      `storm: bundles ${(bundle.bundleBytes / 1e6).toFixed(1)} MB (ours) / ${(port.bytes / 1e6).toFixed(1)} MB (tutorial port); ` +
+        `seeded ${plan.sizes
+          .filter((s) => s > 0)
+          .map((s) => s.toLocaleString('en'))
+          .join(' + ')} tutorial-format baselines in ${(seeded / 1000).toFixed(1)} s`,
+    );
+    note(
+      `storm: each cell is a fresh function process (node ${execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()}), ` +
+        `${plan.warmup} warm-up events (≤ ${plan.warmupCapMs / 1000} s), then ${plan.events} measured events or ${plan.capMs / 1000} s, ` +
+        `whichever ends first (capped cells marked *; events in flight at the cap are answered and counted), closed loop over ` +
+        `keep-alive connections`,
+    );
+    note('storm: every event a fresh failed late-boot report with unknown measurements about its own VM: the decision is a stop');
+    say();
+    const storm: Storm = { settings: options.settings, node, proxy, oursDir: ours.dir, tutorialDir, cellCount: 0 };
+    // The emulator's JVM answers its first few thousand requests markedly slower (its JIT is
+    // cold): whichever cell came first would pay for it.
+    const primer = await runCell(storm, { ...plan, warmup: 0, events: 400, capMs: plan.primingCapMs }, 'ours', 0, 8);
+    note(
+      `storm: primed the emulator with ${primer.events ?? 0} events of ours (not reported)${primer.failure ? `: ${primer.failure}` : ''}`,
+    );
+    say();
+    const cells: Cell[] = [];
+    printHeader();
+    for (const size of plan.sizes) {
+      for (const concurrency of plan.concurrencies) {
+        for (const side of SIDES) {
+          const skipped = side === 'tutorial, clients reused' ? tooSlow(cells, side, size, concurrency) : undefined;
+          const cell = skipped !== undefined ? { side, size, concurrency, skipped } : await runCell(storm, plan, side, size, concurrency);
+          cells.push(cell);
+          printCell(cell);
+        }
+      }
+      say();
+    }
+    note(
+      'reads/ev: Firestore documents read per event in the baseline database / the ledger database; FS calls, Compute: requests per ' +
+        'event to Firestore (all databases) and to the Compute API; CPU ms/ev: CPU time of the function process per event; busy: ' +
+        'share of both cores in use during the cell (all processes: function, emulator, proxy, load generator); peak RSS: VmHWM of ' +
+        'the function process; errors: answers other than 2xx',
+    );
+    say();
+    printSummary(cells, plan);
+
+    say();
+    const cold: string[] = [];
+    for (const side of ['ours', 'tutorial'] as const) {
+      const runs = await coldPath(storm, side, plan.coldRuns);
+      cold.push(`${side} ${Math.round(percentile(runs, 50))} ms (runs: ${runs.map((r) => Math.round(r)).join(', ')})`);
+    }
+    note(
+      `storm: cold path, spawn → port answers → first decision answered (${COLD_SIZE.toLocaleString('en')} baselines), ` +
+        `median of ${plan.coldRuns}: ${cold.join('; ')}`,
+    );
+    say(`storm: load average after: ${loadAverage()}`);
+    const took = (performance.now() - started) / 1000;
+    say(`storm: section took ${Math.floor(took / 60)} min ${Math.round(took % 60)} s`);
+  } finally {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch {
+        // keep cleaning up
+      }
+    }
+    removeTemporary();
+    process.off('exit', removeTemporary);
+    restoreEnv('FIRESTORE_EMULATOR_HOST', previousEnv.host);
+    restoreEnv('METADATA_SERVER_DETECTION', previousEnv.metadata);
+  }
+}
+
+/**
+ * Why a cell is not worth running: one round of `concurrency` events would take longer than
+ * {@link MAX_ROUND_MS}, judging by the same side at a lower concurrency.
+ */
+function tooSlow(cells: readonly Cell[], side: Side, size: number, concurrency: number): string | undefined {
+  const earlier = cells.find((c) => c.side === side && c.size === size && c.concurrency < concurrency && c.eventsPerSecond !== undefined);
+  if (earlier?.eventsPerSecond === undefined) return undefined;
+  const roundMs = (concurrency / earlier.eventsPerSecond) * 1000;
+  if (roundMs <= MAX_ROUND_MS) return undefined;
+  return `skipped: one round of ${concurrency} events would take ≈ ${Math.round(roundMs / 1000)} s (${earlier.eventsPerSecond.toFixed(1)} ev/s at c${earlier.concurrency})`;
+}
+
+/** Jiffies of the whole machine from /proc/stat: busy and total. */
+function machineTicks(): { busy: number; total: number } {
+  const ticks = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = ticks.reduce((a, b) => a + b, 0);
+  // idle and iowait are the 4th and 5th fields.
+  return { busy: total - ticks[3]! - ticks[4]!, total };
+}
+
+function restoreEnv(name: string, value: string | undefined): void {
+  if (value === undefined) delete process.env[name];
+  else process.env[name] = value;
+}
+
+/** Bundles scripts/bench/tutorial-port.ts into `dir` as a deployable function directory. */
+async function bundleTutorialPort(root: string, dir: string, nodeModules: string): Promise<{ bytes: number }> {
+  // The options lib/bundle/build.ts uses for ours, without its proto pruning (the port is what
+  // a developer following the tutorial would deploy: the client library as published).
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: ['scripts/bench/tutorial-port.ts'],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: `node${MIN_NODE_MAJOR}`,
+    external: ['@google-cloud/functions-framework'],
+    minifyWhitespace: true,
+    minifySyntax: true,
+    keepNames: true,
+    legalComments: 'eof',
+    write: false,
+    logLevel: 'silent',
+  });
+  const code = result.outputFiles[0]!.contents;
+  writeFileSync(join(dir, 'index.js'), code);
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'tutorial-port', private: true, main: 'index.js' }));
+  // The same installed Functions Framework as ours.
+  symlinkSync(nodeModules, join(dir, 'node_modules'), 'dir');
+  return { bytes: code.length };
+}
+
+/**
+ * Writes the tutorial-format baselines of every size into its own database (straight to the
+ * emulator, not through the counting proxy): half Windows (six PCRs), half Linux (three).
+ * Returns how long it took, ms.
+ */
+async function seedBaselines(emulatorHost: string, projectId: string, sizes: readonly number[]): Promise<number> {
+  const t = performance.now();
+  process.env.FIRESTORE_EMULATOR_HOST = emulatorHost;
+  for (const size of sizes) {
+    if (size === 0) continue;
+    const db = await createFirestore({ firestoreDatabase: baselineDatabase(size), projectId });
+    try {
+      const commit = (from: number) => {
+        const batch = db.batch();
+        for (let j = from; j < Math.min(size, from + BATCH); j++) {
+          const pcrs = j % 2 === 0 ? windowsPcrs(`known-${j}`) : linuxPcrs(`known-${j}`);
+          batch.set(db.collection(TUTORIAL_COLLECTION).doc(`baseline${j}`), tutorialDocument(pcrs));
+        }
+        return batch.commit();
+      };
+      // A few batches at a time: the emulator commits them in parallel.
+      for (let i = 0; i < size; i += 4 * BATCH) {
+        await Promise.all(
+          [0, 1, 2, 3]
+            .map((k) => i + k * BATCH)
+            .filter((from) => from < size)
+            .map(commit),
+        );
+      }
+    } finally {
+      await db.terminate();
+    }
+  }
+  return performance.now() - t;
+}
+
+/** Starts one side's function process against the storm's backends and a Compute API. */
+function startSide(storm: Storm, side: Side, size: number, ledgerDatabase: string, compute: FakeComputeApi): Promise<FunctionProcess> {
+  const backends = { FIRESTORE_EMULATOR_HOST: storm.proxy.host, COMPUTE_API_ENDPOINT: compute.endpoint };
+  if (side === 'ours') {
+    return startFunctionProcess({
+      node: storm.node,
+      dir: storm.oursDir,
+      target: 'respondToIntegrityEvent',
+      env: {
+        ...functionEnvironment({
+          ...storm.settings,
+          logLevel: 'error',
+          baselineCollection: TUTORIAL_COLLECTION,
+          firestoreDatabase: baselineDatabase(size),
+          ledgerDatabase,
+          // Every event stops a VM: the action budget would hold most of them.
+          maxActionsPerWindow: 'unlimited',
+        }),
+        ...backends,
+      },
+    });
+  }
+  return startFunctionProcess({
+    node: storm.node,
+    dir: storm.tutorialDir,
+    target: side === 'tutorial' ? TUTORIAL_TARGETS.perEvent : TUTORIAL_TARGETS.reusedClients,
+    env: { TUTORIAL_PROJECT_ID: storm.settings.projectId, TUTORIAL_DATABASE: baselineDatabase(size), ...backends },
+  });
+}
+
+/** The body a Pub/Sub push subscription POSTs for one failed late-boot report about VM `i`. */
+function pushBody(projectId: string, messageId: string, i: number): string {
+  const now = new Date().toISOString();
+  const entry = integrityEntry({
+    projectId,
+    zone: ZONE,
+    instanceId: vmId(i),
+    name: vmName(i),
+    bootCounter: '2',
+    passed: false,
+    actual: linuxPcrs(`unknown-${i}`),
+    timestamp: now,
+  });
+  return JSON.stringify({
+    message: { data: Buffer.from(JSON.stringify(entry)).toString('base64'), messageId, publishTime: now },
+    subscription: `projects/${projectId}/subscriptions/${TOPIC}-push`,
+  });
+}
+
+/** The push endpoint path on a function's URL, as the harness's subscriptions use it. */
+const pushUrl = (fn: FunctionProcess, projectId: string) => `${fn.url}projects/${projectId}/topics/${TOPIC}`;
+
+async function runCell(storm: Storm, plan: StormPlan, side: Side, size: number, concurrency: number): Promise<Cell> {
+  const { projectId } = storm.settings;
+  const tag = ++storm.cellCount;
+  // A Compute API per cell: its request log is the cell's, and its instance list stays short.
+  const compute = new FakeComputeApi();
+  await compute.start();
+  let fn: FunctionProcess | undefined;
+  try {
+    for (let i = 0; i < plan.warmup + plan.events; i++) compute.add({ project: projectId, zone: ZONE, name: vmName(i), id: vmId(i) });
+    // Ours records its decisions in a ledger database of its own per cell: the VM ids repeat
+    // from cell to cell, and a ledger that knew them would answer "already handled".
+    fn = await startSide(storm, side, size, `bench-ledger-cell-${tag}`, compute);
+    const url = pushUrl(fn, projectId);
+    const body = (offset: number) => (i: number) => pushBody(projectId, `${tag}${String(offset + i).padStart(6, '0')}`, offset + i);
+    const warm = await closedLoop({ url, concurrency: 1, count: plan.warmup, capMs: plan.warmupCapMs, body: body(0) });
+    await storm.proxy.reset();
+    compute.requests.length = 0;
+    const cpuBefore = fn.cpuMs() ?? NaN;
+    const machineBefore = machineTicks();
+    const run = await closedLoop({ url, concurrency, count: plan.events, capMs: plan.capMs, body: body(plan.warmup) });
+    const cpuAfter = fn.cpuMs() ?? NaN;
+    const machineAfter = machineTicks();
+    const counts = await storm.proxy.counts();
+    const n = run.completed;
+    const documents = (db: string) => (counts[db]?.documents ?? 0) / n;
+    const ledger = Object.entries(counts)
+      .filter(([db]) => db !== baselineDatabase(size))
+      .reduce((sum, [, c]) => sum + c.documents, 0);
+    return {
+      side,
+      size,
+      concurrency,
+      events: n,
+      capped: run.capped,
+      eventsPerSecond: n / (run.elapsedMs / 1000),
+      p50: percentile(run.latenciesMs, 50),
+      p99: percentile(run.latenciesMs, 99),
+      baselineReads: documents(baselineDatabase(size)),
+      ledgerReads: ledger / n,
+      firestoreCalls: Object.values(counts).reduce((sum, c) => sum + c.requests, 0) / n,
+      baselineRequestMs: (counts[baselineDatabase(size)]?.ms ?? NaN) / (counts[baselineDatabase(size)]?.requests ?? NaN),
+      unloadedP50: percentile(warm.latenciesMs, 50),
+      computeCalls: compute.requests.length / n,
+      cpuMs: (cpuAfter - cpuBefore) / n,
+      errors: run.errors,
+      warmupErrors: warm.completed - warm.ok,
+      peakRssMb: fn.peakRssMb(),
+      machineBusy: (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total),
+    };
+  } catch (e) {
+    const tail = fn?.output().tail.slice(-5).join(' | ');
+    return { side, size, concurrency, failure: `${e instanceof Error ? e.message : String(e)}${tail ? ` (output: ${tail})` : ''}` };
+  } finally {
+    await fn?.stop();
+    await compute.stop();
+  }
+}
+
+/** Spawn → the port answers → one event answered, for `runs` fresh processes; ms each. */
+async function coldPath(storm: Storm, side: 'ours' | 'tutorial', runs: number): Promise<number[]> {
+  const { projectId } = storm.settings;
+  const tag = ++storm.cellCount;
+  const compute = new FakeComputeApi();
+  await compute.start();
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < runs; i++) compute.add({ project: projectId, zone: ZONE, name: vmName(i), id: vmId(i) });
+    for (let i = 0; i < runs; i++) {
+      const fn = await startSide(storm, side, COLD_SIZE, `bench-ledger-cold-${tag}`, compute);
+      try {
+        const r = await closedLoop({
+          url: pushUrl(fn, projectId),
+          concurrency: 1,
+          count: 1,
+          capMs: 60_000,
+          body: () => pushBody(projectId, `${tag}${String(i).padStart(6, '0')}`, i),
+        });
+        times.push(performance.now() - fn.spawnedAt);
+        if (r.ok !== 1) throw new Error(`${side}: the cold event failed: ${[...r.errors.keys()].join('; ')}`);
+      } finally {
+        await fn.stop();
+      }
+    }
+  } finally {
+    await compute.stop();
+  }
+  return times;
+}
+
+// Printing. Widths fit a 140-column terminal.
+
+const COLUMNS: ReadonlyArray<readonly [string, number]> = [
+  ['size', 6],
+  ['conc', 4],
+  ['side', 24],
+  ['events', 7],
+  ['ev/s', 7],
+  ['p50 ms', 7],
+  ['p99 ms', 7],
+  ['reads/ev', 9],
+  ['ledger', 6],
+  ['FS calls', 8],
+  ['Compute', 7],
+  ['CPU ms/ev', 9],
+  ['busy', 5],
+  ['errors', 6],
+  ['peak RSS', 9],
+];
+
+function printRow(values: readonly string[]): void {
+  say(
+    values
+      .map((v, i) => {
+        const [, width] = COLUMNS[i]!;
+        return i === 2 ? v.padEnd(width) : v.padStart(width);
+      })
+      .join(' '),
+  );
+}
+
+function printHeader(): void {
+  printRow(COLUMNS.map(([name]) => name));
+}
+
+const fixed = (x: number | undefined, digits: number) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(digits));
+
+function printCell(c: Cell): void {
+  const lead = [c.size.toLocaleString('en'), String(c.concurrency), c.side];
+  if (c.failure !== undefined || c.skipped !== undefined) {
+    say(
+      `${c.size.toLocaleString('en').padStart(6)} ${String(c.concurrency).padStart(4)} ${c.side.padEnd(24)} ${c.skipped ?? `failed: ${c.failure}`}`,
+    );
+    return;
+  }
+  const errors = [...(c.errors ?? new Map<string, number>()).values()].reduce((a, b) => a + b, 0);
+  printRow([
+    ...lead,
+    `${c.events}${c.capped ? '*' : ''}`,
+    fixed(c.eventsPerSecond, 1),
+    fixed(c.p50, 0),
+    fixed(c.p99, 0),
+    fixed(c.baselineReads, c.baselineReads !== undefined && c.baselineReads >= 100 ? 0 : 2),
+    c.side === 'ours' ? fixed(c.ledgerReads, 2) : '-',
+    fixed(c.firestoreCalls, 2),
+    fixed(c.computeCalls, 2),
+    fixed(c.cpuMs, 1),
+    c.machineBusy === undefined ? '-' : `${Math.round(c.machineBusy * 100)}%`,
+    String(errors),
+    c.peakRssMb === undefined ? '-' : `${c.peakRssMb.toFixed(0)} MB`,
+  ]);
+  for (const [what, count] of c.errors ?? []) say(`${''.padStart(12)}${count} × ${what}`);
+  if (c.warmupErrors) say(`${''.padStart(12)}(and ${c.warmupErrors} errors during the warm-up)`);
+}
+
+function printSummary(cells: readonly Cell[], plan: StormPlan): void {
+  const find = (side: Side, size: number, concurrency: number) =>
+    cells.find((c) => c.side === side && c.size === size && c.concurrency === concurrency && c.eventsPerSecond !== undefined);
+  const ratio = (size: number, concurrency: number, against: Side) => {
+    const o = find('ours', size, concurrency)?.eventsPerSecond;
+    const t = find(against, size, concurrency)?.eventsPerSecond;
+    return o === undefined || t === undefined ? '-' : `${(o / t).toFixed(1)}×`;
+  };
+  const both = (size: number, concurrency: number) =>
+    `${ratio(size, concurrency, 'tutorial')} (${ratio(size, concurrency, 'tutorial, clients reused')})`;
+  const [low, high] = [plan.concurrencies[0]!, plan.concurrencies[plan.concurrencies.length - 1]!];
+  const widths = [6, 16, 16, 11, 12, 21, 22];
+  const line = (values: readonly string[]) => say(values.map((v, i) => v.padStart(widths[i]!)).join(' '));
+  say('storm summary: ours / tutorial throughput (in brackets: ours / tutorial with reused clients), and ours alone');
+  line(['size', `ev/s ratio c${low}`, `ev/s ratio c${high}`, `p99 at c${low}`, 'p50 at c1', 'known-good reads/ev', 'baseline query ms']);
+  line(['target', '≥ 2×', '≥ 2×', '≤ 100 ms', '-', '0 (warm)', '-']);
+  for (const size of plan.sizes) {
+    const ours = plan.concurrencies.map((c) => find('ours', size, c)).filter((c) => c !== undefined);
+    const atLow = find('ours', size, low);
+    line([
+      size.toLocaleString('en'),
+      both(size, low),
+      both(size, high),
+      `${fixed(atLow?.p99, 0)} ms`,
+      `${fixed(atLow?.unloadedP50, 0)} ms`,
+      ours.length === 0 ? '-' : fixed(Math.max(...ours.map((c) => c.baselineReads ?? NaN)), 2),
+      `${fixed(atLow?.baselineRequestMs, 1)} ms`,
+    ]);
+  }
+  note(
+    `p50 at c1: ours's warm-up, one event at a time; baseline query ms: mean time the emulator took to answer ours's one ` +
+      `baseline query per event at c${low} (at the proxy, under load). On the emulator it grows with the collection; Firestore ` +
+      `serves it from an index`,
+  );
+}
