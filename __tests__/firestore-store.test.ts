@@ -1,4 +1,4 @@
-import { Firestore, Timestamp } from '@google-cloud/firestore';
+import { CollectionReference, Firestore, Timestamp } from '@google-cloud/firestore';
 import { FirestoreBaselineStore } from '../function/adapters/firestore-store';
 import { baselineDocument } from '../function/baseline';
 import { createFirestore } from '../function/clients';
@@ -87,7 +87,7 @@ describeWithEmulators('FirestoreBaselineStore on the Firestore emulator', () => 
     it('under the two-person rule, matches only a baseline approved by a second principal', async () => {
       const logger = new CapturingLogger();
       const name = `known_good_${++collections}`;
-      const store = new FirestoreBaselineStore(async () => db, name, logger, 'two-person');
+      const store = new FirestoreBaselineStore(async () => db, name, logger, { approval: 'two-person' });
       const doc = baselineDocument(good(), { createdBy: 'alice@example.com' });
       await db.collection(name).doc(doc.id).set(doc.data);
       await db
@@ -199,5 +199,122 @@ describeWithEmulators('FirestoreBaselineStore on the Firestore emulator', () => 
     const large = await readsWith(300);
     expect(small).toEqual({ hit: 1, miss: 1, matched: true });
     expect(large).toEqual(small);
+  });
+});
+
+describeWithEmulators("FirestoreBaselineStore with the listener's index, on the Firestore emulator", () => {
+  let emulator2: RunningEmulator;
+  let db2: Firestore;
+  let n = 0;
+
+  beforeAll(async () => {
+    emulator2 = await startFirestoreEmulator();
+    process.env.FIRESTORE_EMULATOR_HOST = emulator2.host;
+    process.env.METADATA_SERVER_DETECTION = 'none';
+    db2 = await createFirestore({ projectId: 'demo-responder', firestoreDatabase: 'integrity-baselines' }, 'grpc');
+  }, 60_000);
+
+  afterAll(async () => {
+    await db2?.terminate();
+    await emulator2?.stop();
+    delete process.env.FIRESTORE_EMULATOR_HOST;
+  });
+
+  const good = () => m(linuxPcrs('good'), 't');
+
+  /** A store with the index, warmed until its listener delivered a first snapshot. */
+  async function warmStore() {
+    const name = `indexed_${++n}`;
+    const logger = new CapturingLogger();
+    const store = new FirestoreBaselineStore(async () => db2, name, logger, { listen: true });
+    const collection = db2.collection(name);
+    return {
+      store,
+      logger,
+      collection,
+      warm: async () => {
+        // The first lookup starts the listener and is answered by a query meanwhile.
+        expect((await store.findExactMatch(m(linuxPcrs('warm-up'), 't'))).reads).toBe(1);
+        const deadline = Date.now() + 10_000;
+        while (store.index?.documentsHolding(good()) === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        expect(store.index?.documentsHolding(good())).toBeDefined();
+      },
+      settle: async (until: () => Promise<boolean>) => {
+        const deadline = Date.now() + 10_000;
+        while (!(await until()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      },
+    };
+  }
+
+  it('reads nothing for measurements no document holds, once warm, and reads the holders afresh otherwise', async () => {
+    const { store, collection, warm } = await warmStore();
+    const doc = baselineDocument(good());
+    await collection.doc(doc.id).set(doc.data);
+    await collection.doc('baseline1').set(tutorialDocument(linuxPcrs('good')));
+    await warm();
+    expect(await store.findExactMatch(m(linuxPcrs('tampered'), 't'))).toEqual({ matched: false, reads: 0 });
+    expect(await store.findExactMatch(good())).toEqual({ matched: true, baselineId: doc.id, reads: 2 });
+    store.index?.close();
+  });
+
+  it('follows documents added and removed while it runs', async () => {
+    const { store, collection, warm, settle } = await warmStore();
+    await warm();
+    expect(await store.findExactMatch(good())).toEqual({ matched: false, reads: 0 });
+    await collection.doc('baseline1').set(tutorialDocument(linuxPcrs('good')));
+    await settle(async () => (await store.findExactMatch(good())).matched);
+    expect(await store.findExactMatch(good())).toEqual({ matched: true, baselineId: 'baseline1', reads: 1 });
+    await collection.doc('baseline1').delete();
+    await settle(async () => !(await store.findExactMatch(good())).matched);
+    expect(await store.findExactMatch(good())).toEqual({ matched: false, reads: 0 });
+    store.index?.close();
+  });
+
+  // The bound: whatever the listener has (not) seen, a revoked baseline never matches. The
+  // index is frozen before the revocation, as a listener that has not caught up would be.
+  it.each([
+    [
+      'a revocation written to the document itself',
+      async (c: CollectionReference, id: string) => c.doc(id).update({ state: 'revoked' }),
+      'own',
+    ],
+    [
+      'a revocation written only to the fingerprint document (what revoke creates for a tutorial document)',
+      async (c: CollectionReference) => {
+        const marker = baselineDocument(good(), { state: 'revoked', createdVia: 'revoke' });
+        await c.doc(marker.id).set(marker.data);
+      },
+      'tutorial',
+    ],
+    [
+      'integrity-baselines revoke itself (every holder, and the fingerprint document)',
+      async (c: CollectionReference, id: string) => {
+        const marker = baselineDocument(good(), { state: 'revoked', createdVia: 'revoke' });
+        await c.doc(id).update({ state: 'revoked' });
+        await c.doc(marker.id).set(marker.data);
+      },
+      'tutorial',
+    ],
+  ] as const)('never matches after %s, even from a stale index', async (_what, revoke, format) => {
+    const { store, collection, warm } = await warmStore();
+    const own = baselineDocument(good());
+    const id = format === 'own' ? own.id : 'baseline1';
+    await collection.doc(id).set(format === 'own' ? own.data : tutorialDocument(linuxPcrs('good')));
+    await warm();
+    const deadline = Date.now() + 10_000;
+    while ((store.index?.documentsHolding(good()) ?? []).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect((await store.findExactMatch(good())).matched).toBe(true);
+    store.index?.freeze();
+    await revoke(collection, id);
+    expect(await store.findExactMatch(good())).toEqual(expect.objectContaining({ matched: false }));
+  });
+
+  it('misses a baseline added after its last snapshot: fail-closed, the one stale answer it can give', async () => {
+    const { store, collection, warm } = await warmStore();
+    await warm();
+    store.index?.freeze();
+    const doc = baselineDocument(good());
+    await collection.doc(doc.id).set(doc.data);
+    expect(await store.findExactMatch(good())).toEqual({ matched: false, reads: 0 });
   });
 });

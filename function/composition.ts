@@ -36,7 +36,7 @@ export function createHandlerDeps(config: Config, logger: Logger): HandlerDeps {
       lazy(() => createFirestore(config)),
       config.baselineCollection,
       logger,
-      config.baselineApproval,
+      { approval: config.baselineApproval, listen: true },
     ),
     ledger: new FirestoreDecisionLedger(
       lazy(() => createFirestore({ firestoreDatabase: config.ledgerDatabase, projectId: config.projectId })),

@@ -2,6 +2,7 @@ import type { Firestore, Query } from '@google-cloud/firestore';
 import { BaselineApproval, baselineStanding, measurementsFromDocument } from '../baseline';
 import { PcrMeasurement, baselineDocumentId, pcrName, sameMeasurements, sameValues } from '../measurements';
 import type { BaselineStore, BaselineStoreResult, Logger } from '../ports';
+import { BaselineIndex } from './baseline-index';
 
 /**
  * Most tutorial-format documents read per lookup. Only documents whose PCR values equal the
@@ -19,33 +20,45 @@ export const MAX_QUERY_CANDIDATES = 10;
  * could be behind it). Nothing is cached: each lookup sees the documents as they are now.
  */
 export class FirestoreBaselineStore implements BaselineStore {
+  private readonly approval: BaselineApproval;
+  private readonly now: () => number;
+  private readonly listen: boolean;
+  /** The listener-kept index, once the first lookup started it (with `listen`). */
+  index: BaselineIndex | undefined;
+
   constructor(
     private readonly db: () => Promise<Firestore>,
     private readonly collection: string,
     private readonly logger: Logger,
-    private readonly approval: BaselineApproval = 'none',
-    private readonly now: () => number = Date.now,
-  ) {}
+    options: {
+      readonly approval?: BaselineApproval;
+      readonly now?: () => number;
+      /** Keep a {@link BaselineIndex}: a warm instance then reads nothing on a miss. */
+      readonly listen?: boolean;
+    } = {},
+  ) {
+    this.approval = options.approval ?? 'none';
+    this.now = options.now ?? Date.now;
+    this.listen = options.listen ?? false;
+  }
 
   async findExactMatch(measurements: readonly PcrMeasurement[]): Promise<BaselineStoreResult> {
     const db = await this.db();
     const collection = db.collection(this.collection);
     const id = baselineDocumentId(measurements);
+    if (this.listen) {
+      this.index ??= new BaselineIndex(collection, this.logger);
+      this.index.start();
+      const holding = this.index.documentsHolding(measurements);
+      if (holding !== undefined) return this.fromIndex(db, id, holding, measurements);
+    }
     // Equality filters on map subfields are served by the automatic single-field indexes
     // (Firestore merges them), so this needs no composite index.
     let query: Query = collection;
     for (const m of measurements) query = query.where(`${pcrName(m.pcr)}.value`, '==', m.value);
     const snapshot = await query.limit(MAX_QUERY_CANDIDATES).get();
     const reads = Math.max(1, snapshot.size);
-    if (snapshot.size === MAX_QUERY_CANDIDATES) {
-      // A full page may hide a revoked document behind it: fail closed rather than vouch.
-      this.logger.log(
-        'WARNING',
-        `${MAX_QUERY_CANDIDATES} or more documents of ${this.collection} hold these PCR values; none is trusted until they are consolidated (integrity-baselines import-legacy --delete-originals, or delete duplicates)`,
-        { baselineId: id, detail: 'too-many-candidates' },
-      );
-      return { matched: false, reads };
-    }
+    if (snapshot.size === MAX_QUERY_CANDIDATES) return this.tooMany(id, reads);
     // The tool's own document first, then the others by id: the same answer whatever order the query returns.
     const candidates = [...snapshot.docs].sort((a, b) => (a.id === id ? -1 : b.id === id ? 1 : a.id.localeCompare(b.id)));
     let vouching: string | undefined;
@@ -56,6 +69,43 @@ export class FirestoreBaselineStore implements BaselineStore {
       if (verdict === 'vouches') vouching ??= candidate.id;
     }
     return vouching === undefined ? { matched: false, reads } : { matched: true, baselineId: vouching, reads };
+  }
+
+  /**
+   * A lookup the index answers: nothing to read when no document holds the values; otherwise
+   * those documents and the one under the values' fingerprint, read afresh in one call, so that a
+   * revocation (which `integrity-baselines revoke` always writes to the fingerprint document)
+   * holds whatever the listener has seen.
+   */
+  private async fromIndex(
+    db: Firestore,
+    id: string,
+    holding: readonly string[],
+    measurements: readonly PcrMeasurement[],
+  ): Promise<BaselineStoreResult> {
+    if (holding.length === 0) return { matched: false, reads: 0 };
+    if (holding.length >= MAX_QUERY_CANDIDATES) return this.tooMany(id, holding.length);
+    const ids = [id, ...holding.filter((h) => h !== id).sort()];
+    const docs = await db.getAll(...ids.map((d) => db.collection(this.collection).doc(d)));
+    const found = docs.filter((d) => d.exists);
+    const reads = Math.max(1, found.length);
+    let vouching: string | undefined;
+    for (const doc of found) {
+      const verdict = this.judge(doc.id, doc.data() ?? {}, measurements);
+      if (verdict === 'revoked') return { matched: false, reads };
+      if (verdict === 'vouches') vouching ??= doc.id;
+    }
+    return vouching === undefined ? { matched: false, reads } : { matched: true, baselineId: vouching, reads };
+  }
+
+  private tooMany(id: string, reads: number): BaselineStoreResult {
+    // A full page may hide a revoked document behind it: fail closed rather than vouch.
+    this.logger.log(
+      'WARNING',
+      `${MAX_QUERY_CANDIDATES} or more documents of ${this.collection} hold these PCR values; none is trusted until they are consolidated (integrity-baselines import-legacy --delete-originals, or delete duplicates)`,
+      { baselineId: id, detail: 'too-many-candidates' },
+    );
+    return { matched: false, reads };
   }
 
   /**
