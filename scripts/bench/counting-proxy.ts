@@ -1,5 +1,5 @@
 // A loopback HTTP proxy between the functions and the Firestore emulator that counts the
-// documents Firestore returns, per database. It runs as its own process so that buffering and
+// documents Firestore returns to REST calls, per database (gRPC streams pass through uncounted). It runs as its own process so that buffering and
 // parsing large query answers (10,000 documents) never stalls the load generator's event loop.
 //
 // What counts as a document read: a document GET answered 200 counts 1; a `:batchGet` answer
@@ -9,6 +9,7 @@
 
 import { ChildProcess, spawn } from 'node:child_process';
 import { Agent, createServer, request } from 'node:http';
+import { connect, createServer as createNetServer } from 'node:net';
 import { packageRoot } from '../../lib/bundle/sources';
 import { trackProcessGroup } from '../../testkit/emulators';
 
@@ -130,8 +131,29 @@ function serve(upstream: string): void {
     });
     req.pipe(forward);
   });
+  // gRPC (HTTP/2, the baseline listener's watch stream) is passed through uncounted: what it
+  // reads is read once per instance, not per event. Everything else is HTTP/1.1 REST, counted.
+  const front = createNetServer((socket) => {
+    socket.once('data', (first: Buffer) => {
+      socket.pause();
+      if (first.toString('latin1', 0, 3) === 'PRI') {
+        const up = connect(Number(upPort), upHost, () => {
+          up.write(first);
+          socket.pipe(up);
+          up.pipe(socket);
+          socket.resume();
+        });
+        up.on('error', () => socket.destroy());
+        socket.on('error', () => up.destroy());
+      } else {
+        socket.unshift(first);
+        server.emit('connection', socket);
+        socket.resume();
+      }
+    });
+  });
   const listening = new Promise<number>((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)),
+    front.listen(0, '127.0.0.1', () => resolve((front.address() as { port: number }).port)),
   );
   // Registered at once: a message that arrives before there is a listener is lost.
   process.on('message', (m: { id: number; op: string }) => {
