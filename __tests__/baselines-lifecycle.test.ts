@@ -235,7 +235,7 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
       .collection(BASELINE_POLICY_COLLECTION)
       .doc(`responder-${collection}`)
       .set({ baselineCollection: collection, requireApproval: true });
-    const store = new FirestoreBaselineStore(async () => db, collection, new CapturingLogger(), 'two-person');
+    const store = new FirestoreBaselineStore(async () => db, collection, new CapturingLogger(), { approval: 'two-person' });
     const measurements = parseMeasurements(linuxPcrs('kernel-6.9'), 't');
 
     const captured = await cli(['capture', '-', ...at, '--actor', 'alice@example.com'], JSON.stringify(canaryEntry()));
