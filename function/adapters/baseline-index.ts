@@ -7,6 +7,14 @@ import type { Logger } from '../ports';
 const RELISTEN_MS = 5_000;
 
 /**
+ * The index answers only while the instance is busy: when the previous lookup is older than
+ * this, the lookup queries Firestore instead. Between requests Cloud Run may take the instance's
+ * CPU away (request-based billing: cloud.google.com/run/docs/tips, "Background activity"), so
+ * the listener may not have applied, or even received, what changed meanwhile.
+ */
+export const INDEX_IDLE_MS = 10_000;
+
+/**
  * Which documents of the baseline collection hold which PCR values, kept current by a Firestore
  * listener: a warm instance answers "no document holds these values" without a read.
  *
@@ -15,8 +23,9 @@ const RELISTEN_MS = 5_000;
  * document, or to the document under the values' fingerprint (which `integrity-baselines revoke`
  * always writes), holds from the next event whatever the listener has seen. Its one stale
  * answer is a miss for a document added since its last snapshot: fail-closed (the VM is treated
- * as not known good), typically for less than a second. Until its first snapshot, and while it
- * listens again after an error, it answers nothing and the store queries Firestore.
+ * as not known good), typically for less than a second. Until its first snapshot, while it
+ * listens again after an error, and for the first lookup after an idle spell, it answers
+ * nothing and the store queries Firestore.
  */
 export class BaselineIndex {
   private readonly idsByValues = new Map<string, Set<string>>();
@@ -25,9 +34,12 @@ export class BaselineIndex {
   private stop: (() => void) | undefined;
   private closed = false;
 
+  private lastAskedAt = Number.NEGATIVE_INFINITY;
+
   constructor(
     private readonly collection: CollectionReference,
     private readonly logger: Logger,
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   /** Starts listening (once); the index answers from its first snapshot on. */
@@ -67,10 +79,14 @@ export class BaselineIndex {
 
   /**
    * Ids of the documents holding exactly these PCR values (any state, any hash algorithm), or
-   * undefined when the index cannot answer (no snapshot yet, or listening again after an error).
+   * undefined when the index cannot answer: no snapshot yet, listening again after an error, or
+   * the first lookup after {@link INDEX_IDLE_MS} without one.
    */
   documentsHolding(measurements: readonly PcrMeasurement[]): readonly string[] | undefined {
-    if (!this.current) return undefined;
+    const now = this.now();
+    const busy = now - this.lastAskedAt < INDEX_IDLE_MS;
+    this.lastAskedAt = now;
+    if (!this.current || !busy) return undefined;
     return [...(this.idsByValues.get(fingerprint(measurements)) ?? [])];
   }
 
