@@ -23,8 +23,9 @@ export class FirestoreBaselineStore implements BaselineStore {
   private readonly approval: BaselineApproval;
   private readonly now: () => number;
   private readonly listen: boolean;
-  /** The listener-kept index, once the first lookup started it (with `listen`). */
+  /** The listener-kept index, once the second lookup started it (with `listen`). */
   index: BaselineIndex | undefined;
+  private lookups = 0;
 
   constructor(
     private readonly db: () => Promise<Firestore>,
@@ -46,7 +47,9 @@ export class FirestoreBaselineStore implements BaselineStore {
     const db = await this.db();
     const collection = db.collection(this.collection);
     const id = baselineDocumentId(measurements);
-    if (this.listen) {
+    if (this.listen && this.lookups++ > 0) {
+      // From the second lookup on: loading the listener's gRPC stack (≈200 ms of CPU) would
+      // otherwise delay a cold instance's first decision, which queries anyway.
       this.index ??= new BaselineIndex(collection, this.logger);
       this.index.start();
       const holding = this.index.documentsHolding(measurements);
