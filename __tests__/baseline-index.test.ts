@@ -1,5 +1,6 @@
 import type { CollectionReference, QuerySnapshot } from '@google-cloud/firestore';
 import { BaselineIndex, INDEX_IDLE_MS } from '../function/adapters/baseline-index';
+import { baselineDocumentId } from '../function/measurements';
 import { parseMeasurements } from '../function/parse';
 import { linuxPcrs, tutorialDocument } from '../testkit/fixtures';
 import { CapturingLogger } from './support/fakes';
@@ -21,7 +22,7 @@ function fakeCollection() {
   return { collection, snapshot };
 }
 
-const good = parseMeasurements(linuxPcrs('good'), 't');
+const goodId = baselineDocumentId(parseMeasurements(linuxPcrs('good'), 't'));
 
 describe('BaselineIndex', () => {
   it('answers nothing before its first snapshot, then which documents hold the values', () => {
@@ -29,12 +30,12 @@ describe('BaselineIndex', () => {
     const { collection, snapshot } = fakeCollection();
     const index = new BaselineIndex(collection, new CapturingLogger(), () => now);
     index.start();
-    expect(index.documentsHolding(good)).toBeUndefined();
+    expect(index.documentsHolding(goodId)).toBeUndefined();
     snapshot([{ type: 'added', id: 'baseline1', data: tutorialDocument(linuxPcrs('good')) }]);
     now += 10;
-    expect(index.documentsHolding(good)).toEqual(['baseline1']);
+    expect(index.documentsHolding(goodId)).toEqual(['baseline1']);
     snapshot([{ type: 'removed', id: 'baseline1', data: {} }]);
-    expect(index.documentsHolding(good)).toEqual([]);
+    expect(index.documentsHolding(goodId)).toEqual([]);
   });
 
   it('answers nothing for the first lookup after an idle spell, when the listener may not have kept up', () => {
@@ -43,12 +44,12 @@ describe('BaselineIndex', () => {
     const index = new BaselineIndex(collection, new CapturingLogger(), () => now);
     index.start();
     snapshot([]);
-    expect(index.documentsHolding(good)).toBeUndefined(); // first lookup ever
+    expect(index.documentsHolding(goodId)).toBeUndefined(); // first lookup ever
     now += 1000;
-    expect(index.documentsHolding(good)).toEqual([]);
+    expect(index.documentsHolding(goodId)).toEqual([]);
     now += INDEX_IDLE_MS;
-    expect(index.documentsHolding(good)).toBeUndefined();
+    expect(index.documentsHolding(goodId)).toBeUndefined();
     now += 50;
-    expect(index.documentsHolding(good)).toEqual([]);
+    expect(index.documentsHolding(goodId)).toEqual([]);
   });
 });

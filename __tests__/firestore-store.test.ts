@@ -3,6 +3,7 @@ import { FirestoreBaselineStore } from '../function/adapters/firestore-store';
 import { baselineDocument } from '../function/baseline';
 import { createFirestore } from '../function/clients';
 import { parseMeasurements } from '../function/parse';
+import { baselineDocumentId } from '../function/measurements';
 import { RunningEmulator, startFirestoreEmulator } from '../testkit/emulators';
 import { describeWithEmulators } from './support/emulator-suite';
 import { CapturingLogger } from './support/fakes';
@@ -238,8 +239,9 @@ describeWithEmulators("FirestoreBaselineStore with the listener's index, on the 
         expect(store.index).toBeUndefined();
         expect((await store.findExactMatch(m(linuxPcrs('warm-up'), 't'))).reads).toBe(1);
         const deadline = Date.now() + 10_000;
-        while (store.index?.documentsHolding(good()) === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-        expect(store.index?.documentsHolding(good())).toBeDefined();
+        while (store.index?.documentsHolding(baselineDocumentId(good())) === undefined && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 20));
+        expect(store.index?.documentsHolding(baselineDocumentId(good()))).toBeDefined();
       },
       settle: async (until: () => Promise<boolean>) => {
         const deadline = Date.now() + 10_000;
@@ -304,7 +306,8 @@ describeWithEmulators("FirestoreBaselineStore with the listener's index, on the 
     await collection.doc(id).set(format === 'own' ? own.data : tutorialDocument(linuxPcrs('good')));
     await warm();
     const deadline = Date.now() + 10_000;
-    while ((store.index?.documentsHolding(good()) ?? []).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while ((store.index?.documentsHolding(baselineDocumentId(good())) ?? []).length === 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     expect((await store.findExactMatch(good())).matched).toBe(true);
     store.index?.freeze();
     await revoke(collection, id);

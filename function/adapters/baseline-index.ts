@@ -1,6 +1,6 @@
 import type { CollectionReference, QuerySnapshot } from '@google-cloud/firestore';
 import { measurementsFromDocument } from '../baseline';
-import { PcrMeasurement, fingerprint } from '../measurements';
+import { baselineDocumentId } from '../measurements';
 import type { Logger } from '../ports';
 
 /** Wait before listening again after the listener failed, ms. */
@@ -28,6 +28,7 @@ export const INDEX_IDLE_MS = 10_000;
  * nothing and the store queries Firestore.
  */
 export class BaselineIndex {
+  /** Fingerprint document id of a set of values → ids of the documents holding them, and back. */
   private readonly idsByValues = new Map<string, Set<string>>();
   private readonly valuesById = new Map<string, string>();
   private current = false;
@@ -64,9 +65,7 @@ export class BaselineIndex {
 
   /** Stops listening; the index keeps what it knew but answers nothing more. */
   close(): void {
-    this.closed = true;
-    this.stop?.();
-    this.stop = undefined;
+    this.freeze();
     this.current = false;
   }
 
@@ -78,16 +77,17 @@ export class BaselineIndex {
   }
 
   /**
-   * Ids of the documents holding exactly these PCR values (any state, any hash algorithm), or
+   * Ids of the documents holding exactly the PCR values whose fingerprint document id
+   * (`baselineDocumentId`) is given (any state, any hash algorithm), or
    * undefined when the index cannot answer: no snapshot yet, listening again after an error, or
    * the first lookup after {@link INDEX_IDLE_MS} without one.
    */
-  documentsHolding(measurements: readonly PcrMeasurement[]): readonly string[] | undefined {
+  documentsHolding(fingerprintId: string): readonly string[] | undefined {
     const now = this.now();
     const busy = now - this.lastAskedAt < INDEX_IDLE_MS;
     this.lastAskedAt = now;
     if (!this.current || !busy) return undefined;
-    return [...(this.idsByValues.get(fingerprint(measurements)) ?? [])];
+    return [...(this.idsByValues.get(fingerprintId) ?? [])];
   }
 
   private apply(snapshot: QuerySnapshot): void {
@@ -103,7 +103,7 @@ export class BaselineIndex {
       const parsed = measurementsFromDocument(change.doc.data());
       // A malformed document never matches: it is not indexed (the store warns when it reads one).
       if (!parsed.ok) continue;
-      const values = fingerprint(parsed.measurements);
+      const values = baselineDocumentId(parsed.measurements);
       this.valuesById.set(id, values);
       const ids = this.idsByValues.get(values) ?? new Set<string>();
       ids.add(id);

@@ -17,7 +17,8 @@ export const MAX_QUERY_CANDIDATES = 10;
  * on the reported PCR values, which finds documents in either format (the tool's, under their
  * fingerprint id, and the tutorial's, under any id): one read billed when nothing matches, never
  * a collection scan. A full page of {@link MAX_QUERY_CANDIDATES} fails closed (a revoked document
- * could be behind it). Nothing is cached: each lookup sees the documents as they are now.
+ * could be behind it). With `listen`, a warm instance's {@link BaselineIndex} answers instead:
+ * nothing to read for values no document holds; any document that may vouch is read afresh.
  */
 export class FirestoreBaselineStore implements BaselineStore {
   private readonly approval: BaselineApproval;
@@ -52,7 +53,7 @@ export class FirestoreBaselineStore implements BaselineStore {
       // otherwise delay a cold instance's first decision, which queries anyway.
       this.index ??= new BaselineIndex(collection, this.logger);
       this.index.start();
-      const holding = this.index.documentsHolding(measurements);
+      const holding = this.index.documentsHolding(id);
       if (holding !== undefined) return this.fromIndex(db, id, holding, measurements);
     }
     // Equality filters on map subfields are served by the automatic single-field indexes
@@ -62,14 +63,27 @@ export class FirestoreBaselineStore implements BaselineStore {
     const snapshot = await query.limit(MAX_QUERY_CANDIDATES).get();
     const reads = Math.max(1, snapshot.size);
     if (snapshot.size === MAX_QUERY_CANDIDATES) return this.tooMany(id, reads);
-    // The tool's own document first, then the others by id: the same answer whatever order the query returns.
-    const candidates = [...snapshot.docs].sort((a, b) => (a.id === id ? -1 : b.id === id ? 1 : a.id.localeCompare(b.id)));
+    return this.verdict(id, snapshot.docs, measurements, reads);
+  }
+
+  /**
+   * The answer of the documents holding the values: the tool's own document first, then the
+   * others by id (the same answer whatever order they were read in); a revoked one vetoes them
+   * all, else the first that vouches matches.
+   */
+  private verdict(
+    id: string,
+    docs: readonly { readonly id: string; data(): Record<string, unknown> | undefined }[],
+    measurements: readonly PcrMeasurement[],
+    reads: number,
+  ): BaselineStoreResult {
+    const ordered = [...docs].sort((a, b) => (a.id === id ? -1 : b.id === id ? 1 : a.id.localeCompare(b.id)));
     let vouching: string | undefined;
-    for (const candidate of candidates) {
-      const verdict = this.judge(candidate.id, candidate.data(), measurements);
+    for (const doc of ordered) {
+      const verdict = this.judge(doc.id, doc.data() ?? {}, measurements);
       // A revocation withdraws the measurements themselves: no other document may vouch for them.
       if (verdict === 'revoked') return { matched: false, reads };
-      if (verdict === 'vouches') vouching ??= candidate.id;
+      if (verdict === 'vouches') vouching ??= doc.id;
     }
     return vouching === undefined ? { matched: false, reads } : { matched: true, baselineId: vouching, reads };
   }
@@ -88,17 +102,9 @@ export class FirestoreBaselineStore implements BaselineStore {
   ): Promise<BaselineStoreResult> {
     if (holding.length === 0) return { matched: false, reads: 0 };
     if (holding.length >= MAX_QUERY_CANDIDATES) return this.tooMany(id, holding.length);
-    const ids = [id, ...holding.filter((h) => h !== id).sort()];
-    const docs = await db.getAll(...ids.map((d) => db.collection(this.collection).doc(d)));
-    const found = docs.filter((d) => d.exists);
-    const reads = Math.max(1, found.length);
-    let vouching: string | undefined;
-    for (const doc of found) {
-      const verdict = this.judge(doc.id, doc.data() ?? {}, measurements);
-      if (verdict === 'revoked') return { matched: false, reads };
-      if (verdict === 'vouches') vouching ??= doc.id;
-    }
-    return vouching === undefined ? { matched: false, reads } : { matched: true, baselineId: vouching, reads };
+    const ids = [id, ...holding.filter((h) => h !== id)];
+    const found = (await db.getAll(...ids.map((d) => db.collection(this.collection).doc(d)))).filter((d) => d.exists);
+    return this.verdict(id, found, measurements, Math.max(1, found.length));
   }
 
   private tooMany(id: string, reads: number): BaselineStoreResult {
