@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Firestore } from '@google-cloud/firestore';
 
@@ -60,6 +61,17 @@ export function parseOptions(args: string[], flags: Flags, usage: string): { val
     const message = describeError(e).split('. ')[0]!;
     throw new UsageError(message.replace(/^Unknown option/, 'unknown option').replace(/^Option/, 'option'), usage);
   }
+}
+
+/** The local `user@host`: who an operator is when nothing better says so. */
+export function localUser(): string {
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // no user entry (some containers)
+  }
+  return `${user}@${hostname()}`;
 }
 
 /** Turns anything thrown into readable text: never `[object Object]`. */

@@ -13,7 +13,7 @@ import { COLLECTION_ID, DATABASE_ID, DEFAULT_NAME_PREFIX, PROJECT_ID, dedicatedD
 import { PcrMeasurement, baselineDocumentId } from '../function/measurements';
 import { IntegrityReport, MAX_LOG_ENTRY_BYTES, parseMeasurements, parseMessage } from '../function/parse';
 import { newestLateBootEntry, validateLateBootQuery } from './baselines/cloud-logging';
-import { Actor, localUser, resolveActor } from './baselines/principal';
+import { Actor, resolveActor } from './baselines/principal';
 import { EFFECTIVE_STATES, SHORT_ID, UNPRINTABLE, effectiveViews, jsonView, pcrList, showText, table, viewOf } from './baselines/records';
 import {
   BaselineTarget,
@@ -25,7 +25,18 @@ import {
   whereOf,
   withBaselines,
 } from './baselines/repository';
-import { CliError, Io, OptionValues, UsageError, describeError, dispatch, parseOptions, runAsCommand, timeoutSeconds } from './common';
+import {
+  CliError,
+  Io,
+  OptionValues,
+  UsageError,
+  describeError,
+  dispatch,
+  localUser,
+  parseOptions,
+  runAsCommand,
+  timeoutSeconds,
+} from './common';
 
 export { CliError, UsageError, describeError } from './common';
 export type { Io } from './common';

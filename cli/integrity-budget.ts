@@ -1,4 +1,3 @@
-import { hostname, userInfo } from 'node:os';
 import type { Firestore } from '@google-cloud/firestore';
 import { BudgetCounter, BudgetReset, BudgetWindow, budgetWindow } from '../function/budget';
 import { DATABASE_ID, DEFAULT_NAME_PREFIX, LEDGER_BUDGET_COLLECTION, SETTINGS, dedicatedLedgerDatabaseId } from '../function/contract';
@@ -9,6 +8,7 @@ import {
   UsageError,
   credentialsHint,
   dispatch,
+  localUser,
   describeError,
   parseOptions,
   runAsCommand,
@@ -68,7 +68,7 @@ the count cleared. Resetting lets up to the limit of further VMs be stopped in t
 
 options:
   --reason TEXT         why (required), kept with the reset
-  --by NAME             who (default: your user and host name, ${defaultOperator()})
+  --by NAME             who (default: your user and host name, ${localUser()})
   --json                print the window after the reset as one JSON object
 ${COMMON_OPTIONS}
 
@@ -81,16 +81,6 @@ interface CurrentWindow {
   readonly counter?: BudgetCounter;
   /** Where the window's length came from. */
   readonly lengthFrom: 'option' | 'ledger' | 'default';
-}
-
-function defaultOperator(): string {
-  let user = 'unknown';
-  try {
-    user = userInfo().username;
-  } catch {
-    // no user entry (some containers)
-  }
-  return `${user}@${hostname()}`;
 }
 
 interface Target {
@@ -253,7 +243,7 @@ async function reset(args: string[], io: Io, now: () => number): Promise<void> {
   if (positionals.length > 0) throw new UsageError(`reset takes no arguments, got '${positionals[0]}'`, RESET_USAGE);
   const reason = ((values.reason as string | undefined) ?? '').trim();
   if (reason === '') throw new UsageError('reset needs --reason TEXT: why the responder may act again, kept with the reset', RESET_USAGE);
-  const by = ((values.by as string | undefined) ?? defaultOperator()).trim();
+  const by = ((values.by as string | undefined) ?? localUser()).trim();
   const t = target(values, io, RESET_USAGE);
   const at = now();
   const outcome = await withLedger(t, 'reset the action budget in', async (db) => {

@@ -11,8 +11,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { createFirestore } from '../function/clients';
 import { FunctionSettings, functionEnvironment } from '../function/contract';
-import { buildFunctionBundle } from '../lib/bundle/build';
-import { MIN_NODE_MAJOR } from '../lib/bundle/manifest';
+import { buildFunctionBundle, functionBuildOptions } from '../lib/bundle/build';
 import { bundleDir, packageRoot } from '../lib/bundle/sources';
 import { startFirestoreEmulator } from '../testkit/emulators';
 import { FakeComputeApi } from '../testkit/fake-compute';
@@ -282,23 +281,9 @@ function restoreEnv(name: string, value: string | undefined): void {
 
 /** Bundles scripts/bench/tutorial-port.ts into `dir` as a deployable function directory. */
 async function bundleTutorialPort(root: string, dir: string, nodeModules: string): Promise<{ bytes: number }> {
-  // The options lib/bundle/build.ts uses for ours, without its proto pruning (the port is what
-  // a developer following the tutorial would deploy: the client library as published).
-  const result = await build({
-    absWorkingDir: root,
-    entryPoints: ['scripts/bench/tutorial-port.ts'],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: `node${MIN_NODE_MAJOR}`,
-    external: ['@google-cloud/functions-framework'],
-    minifyWhitespace: true,
-    minifySyntax: true,
-    keepNames: true,
-    legalComments: 'eof',
-    write: false,
-    logLevel: 'silent',
-  });
+  // The options of ours, without its proto pruning (the port is what a developer following the
+  // tutorial would deploy: the client library as published).
+  const result = await build(functionBuildOptions(root, 'scripts/bench/tutorial-port.ts'));
   const code = result.outputFiles[0]!.contents;
   writeFileSync(join(dir, 'index.js'), code);
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'tutorial-port', private: true, main: 'index.js' }));

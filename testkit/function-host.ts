@@ -82,12 +82,36 @@ function installedDependencies(packageJson: Buffer): string {
   return join(target, 'node_modules');
 }
 
-function portOpen(port: number): Promise<boolean> {
+/** Whether something accepts connections on a loopback port. */
+export function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     socket.once('connect', () => (socket.destroy(), resolve(true)));
     socket.once('error', () => resolve(false));
   });
+}
+
+/**
+ * Starts the Functions Framework installed in `dir/node_modules` on `port`, serving the
+ * CloudEvent function `target`, in its own process group (stopped as a group, and killed if the
+ * caller is interrupted), with no metadata server and no variables but `env` and PATH.
+ */
+export function spawnFunctionsFramework(node: string, dir: string, target: string, port: number, env: Record<string, string>) {
+  return spawn(
+    node,
+    [
+      join(dir, 'node_modules/@google-cloud/functions-framework/build/src/main.js'),
+      `--target=${target}`,
+      '--signature-type=cloudevent',
+      `--port=${port}`,
+    ],
+    {
+      cwd: dir,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH ?? '', METADATA_SERVER_DETECTION: 'none', ...env },
+    },
+  );
 }
 
 /**
@@ -101,21 +125,7 @@ export async function serveFunction(options: {
   env: Record<string, string>;
 }): Promise<FunctionHost> {
   const port = await freePort();
-  const child: ChildProcess = spawn(
-    nodeBinary(options.nodeMajor),
-    [
-      join(options.dir, 'node_modules/@google-cloud/functions-framework/build/src/main.js'),
-      `--target=${options.entryPoint}`,
-      '--signature-type=cloudevent',
-      `--port=${port}`,
-    ],
-    {
-      cwd: options.dir,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH ?? '', METADATA_SERVER_DETECTION: 'none', ...options.env },
-    },
-  );
+  const child: ChildProcess = spawnFunctionsFramework(nodeBinary(options.nodeMajor), options.dir, options.entryPoint, port, options.env);
   const untrack = trackProcessGroup(child);
   const logs: Array<Record<string, unknown>> = [];
   let buffered = '';

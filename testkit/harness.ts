@@ -12,7 +12,7 @@ import { Server as HttpServer, createServer as createHttpServer, request as http
 import { RunningEmulator, startFirestoreEmulator, startPubsubEmulator } from './emulators';
 import { FakeComputeApi } from './fake-compute';
 import { FunctionHost, serveFunction, unpackFunction } from './function-host';
-import { httpRequest, putEmulatorDocument } from './http';
+import { httpRequest, putEmulatorDocument, putEmulatorFields } from './http';
 import { runtimeMajor } from './node-runtime';
 
 /** What the example stack's plan says about the function, read from `cdk.tf.json`. */
@@ -213,14 +213,7 @@ export class Harness {
     this.cleanups.push(plan.remove);
     // What `terraform apply` writes into Firestore besides the databases: the baseline policy.
     for (const d of plan.documents) {
-      const url = `http://${this.firestore.host}/v1/projects/${plan.projectId}/databases/${d.database}/documents/${d.collection}/${encodeURIComponent(d.documentId)}`;
-      const res = await httpRequest(url, {
-        method: 'PATCH',
-        headers: { authorization: 'Bearer owner', 'content-type': 'application/json' },
-        body: JSON.stringify({ fields: d.fields }),
-      });
-      if (res.status !== 200)
-        throw new Error(`could not write the plan's document ${d.collection}/${d.documentId}: ${res.status} ${res.body}`);
+      await putEmulatorFields(this.firestore.host, plan.projectId, d.database, d.collection, d.documentId, d.fields);
     }
     const unpacked = unpackFunction(plan.zipPath, 'install');
     this.cleanups.push(unpacked.remove);

@@ -44,11 +44,23 @@ export async function putEmulatorDocument(
   id: string,
   data: Record<string, unknown>,
 ): Promise<void> {
+  return putEmulatorFields(host, project, database, collection, id, toFields(data));
+}
+
+/** The same, with `fields` already in the REST API's value format (as a `google_firestore_document` holds them). */
+export async function putEmulatorFields(
+  host: string,
+  project: string,
+  database: string,
+  collection: string,
+  id: string,
+  fields: Record<string, unknown>,
+): Promise<void> {
   const url = `http://${host}/v1/projects/${project}/databases/${database}/documents/${collection}/${encodeURIComponent(id)}`;
   const res = await httpRequest(url, {
     method: 'PATCH',
     headers: { authorization: 'Bearer owner', 'content-type': 'application/json' },
-    body: JSON.stringify({ fields: toFields(data) }),
+    body: JSON.stringify({ fields }),
   });
   if (res.status !== 200) throw new Error(`emulator write failed: ${res.status} ${res.body}`);
 }

@@ -1,5 +1,4 @@
-import { hostname, userInfo } from 'node:os';
-import { CliError, describeError } from '../common';
+import { CliError, describeError, localUser } from '../common';
 
 /** Who a change to a baseline is recorded as, and how the tool knows. */
 export interface Actor {
@@ -10,17 +9,6 @@ export interface Actor {
    * `local`: the local user and host, on the emulator only (which takes no credentials).
    */
   readonly from: 'credentials' | 'flag' | 'local';
-}
-
-/** The local `user@host`, for work against the emulator. */
-export function localUser(): string {
-  let user = 'unknown';
-  try {
-    user = userInfo().username;
-  } catch {
-    // no user entry (some containers)
-  }
-  return `${user}@${hostname()}`;
 }
 
 /**

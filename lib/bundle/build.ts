@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Plugin, build } from 'esbuild';
+import { BuildOptions, Plugin, build } from 'esbuild';
 import { ENTRY_POINT } from '../../function/entry-point';
 import { FUNCTIONS_FRAMEWORK_VERSION, FunctionBundleManifest, MIN_NODE_MAJOR } from './manifest';
 import { pruneProtoJson } from './prune-protos';
@@ -31,6 +31,30 @@ function pruneComputeProtos(): Plugin {
 }
 
 /**
+ * The esbuild options of a Cloud Run function bundle (one CommonJS file for the runtime's Node
+ * floor, the Functions Framework left to the runtime), for an entry point under `root`.
+ */
+export function functionBuildOptions(root: string, entryPoint: string): BuildOptions & { write: false } {
+  return {
+    absWorkingDir: root, // paths in the output are relative to it: the same bytes from any cwd
+    entryPoints: [entryPoint],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: `node${MIN_NODE_MAJOR}`,
+    // Resolved from the runtime's node_modules: the platform loads the framework, and a
+    // bundled second copy would hold an empty function registry.
+    external: ['@google-cloud/functions-framework'],
+    minifyWhitespace: true,
+    minifySyntax: true,
+    keepNames: true,
+    legalComments: 'eof',
+    write: false,
+    logLevel: 'silent',
+  };
+}
+
+/**
  * Bundles `function/index.ts` with esbuild and packs it, with the `package.json` the Cloud
  * Functions build installs from, into `dist/bundle/function.zip`. Skips the work when the
  * manifest already records the current sources.
@@ -53,22 +77,8 @@ export async function buildFunctionBundle(
     }
   }
   const result = await build({
-    absWorkingDir: root, // paths in the output are relative to it: the same bytes from any cwd
-    entryPoints: ['function/index.ts'],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: `node${MIN_NODE_MAJOR}`,
-    // Resolved from the runtime's node_modules: the platform loads the framework, and a
-    // bundled second copy would hold an empty function registry.
-    external: ['@google-cloud/functions-framework'],
-    minifyWhitespace: true,
-    minifySyntax: true,
-    keepNames: true,
-    legalComments: 'eof',
+    ...functionBuildOptions(root, 'function/index.ts'),
     plugins: [pruneComputeProtos()],
-    write: false,
-    logLevel: 'silent',
   });
   const code = Buffer.from(result.outputFiles[0]!.contents);
   const packageJson = {

@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
-import { join } from 'node:path';
 import { freePort, trackProcessGroup } from '../../testkit/emulators';
+import { portOpen, spawnFunctionsFramework } from '../../testkit/function-host';
 
 /**
  * One Functions Framework process serving a CloudEvent function from a directory, started as
@@ -32,14 +30,6 @@ const TAIL_LINES = 20;
 /** Clock ticks per second of /proc/<pid>/stat; 100 on every Linux this runs on. */
 const CLOCK_TICKS = 100;
 
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
-}
-
 /** Serves `target` from `dir` with the Functions Framework in `dir/node_modules`, in its own process group. */
 export async function startFunctionProcess(options: {
   readonly node: string;
@@ -52,21 +42,7 @@ export async function startFunctionProcess(options: {
 }): Promise<FunctionProcess> {
   const port = await freePort();
   const spawnedAt = performance.now();
-  const child = spawn(
-    options.node,
-    [
-      join(options.dir, 'node_modules/@google-cloud/functions-framework/build/src/main.js'),
-      `--target=${options.target}`,
-      '--signature-type=cloudevent',
-      `--port=${port}`,
-    ],
-    {
-      cwd: options.dir,
-      detached: true, // own process group: stopped as a group, and killed if the bench is interrupted
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH ?? '', METADATA_SERVER_DETECTION: 'none', ...options.env },
-    },
-  );
+  const child = spawnFunctionsFramework(options.node, options.dir, options.target, port, options.env);
   const untrack = trackProcessGroup(child);
   const pid = child.pid!;
   let lines = 0;
