@@ -405,8 +405,7 @@ async function record(values: OptionValues, io: Io, t: BaselineTarget, usage: st
       );
     }
     io.stdout(`created ${pathOf(t, doc.id)} (${state}, ${pcrList(nb.measurements)}, from ${nb.origin}, by ${actor.name})\n`);
-    const approvalOfCollection = approval;
-    const vouching = same.filter((d) => viewOf(d.id, d.data(), now, approvalOfCollection).vouches);
+    const vouching = same.filter((d) => viewOf(d.id, d.data(), now, approval).vouches);
     if (vouching.length > 0) {
       io.stderr(
         `${BIN}: note: ${vouching.map((d) => pathOf(t, d.id)).join(', ')} already vouch${vouching.length === 1 ? 'es' : ''} for these ` +
