@@ -1,4 +1,4 @@
-import type { Firestore } from '@google-cloud/firestore';
+import type { Firestore, Timestamp } from '@google-cloud/firestore';
 import { FirestoreDecisionLedger } from '../function/adapters/firestore-ledger';
 import { createFirestore } from '../function/clients';
 import { BudgetCounter, budgetWindow } from '../function/budget';
@@ -29,6 +29,9 @@ function reportFor(id: string, bootCounter = '7'): IntegrityReport {
     timestamp: '2026-11-20T10:00:00.000Z',
   };
 }
+
+/** The adapter's spelling of an update time. */
+const versionOf = (t: Timestamp) => `${t.seconds}.${String(t.nanoseconds).padStart(9, '0')}`;
 
 const freshId = () => String(5_000_000_000 + ++instances);
 
@@ -103,11 +106,20 @@ describeWithEmulators('FirestoreDecisionLedger on the Firestore emulator', () =>
     const key = ledgerKey(report);
     const first = await record(report, 'fp-a', RELEARN, 'msg-a');
     const conflict = await record(report, 'fp-b', STOP, 'msg-b');
-    // The relearn finishing late must not mark the conflict's stop as done.
-    await ledger.complete(key, first.requestId, { operation: { name: 'operation-relearn', status: 'DONE' }, status: 'DONE' });
+    // The relearn finishing late must not mark the conflict's stop as done: the version it
+    // recorded is no longer the record's, and without one the request id is checked.
+    const late = { operation: { name: 'operation-relearn', status: 'DONE' as const }, status: 'DONE' };
+    expect(first.version).toEqual(expect.stringMatching(/^\d+\.\d{9}$/));
+    await ledger.complete(key, first.requestId, late, first.version);
+    await ledger.complete(key, first.requestId, late);
     const ref = db.collection(LEDGER_DECISIONS_COLLECTION).doc(ledgerDocumentId(key));
     expect((await ref.get()).data()).toEqual(expect.objectContaining({ outcome: 'pending', requestId: conflict.requestId }));
-    await ledger.complete(key, conflict.requestId, { operation: { name: 'operation-stop', status: 'DONE' }, status: 'DONE' });
+    await ledger.complete(
+      key,
+      conflict.requestId,
+      { operation: { name: 'operation-stop', status: 'DONE' }, status: 'DONE' },
+      conflict.version,
+    );
     expect((await ref.get()).data()).toEqual(
       expect.objectContaining({
         outcome: 'done',
@@ -116,6 +128,55 @@ describeWithEmulators('FirestoreDecisionLedger on the Firestore emulator', () =>
         completedAt: '2026-11-20T10:00:05.000Z',
       }),
     );
+  });
+
+  it("completes with the record's version while nothing else wrote it, and reads it again once something did", async () => {
+    const report = reportFor(freshId());
+    const key = ledgerKey(report);
+    const ref = db.collection(LEDGER_DECISIONS_COLLECTION).doc(ledgerDocumentId(key));
+    const stop = await record(report, 'fp-a', STOP, 'msg-a');
+    expect(stop.version).toBe(versionOf((await ref.get()).updateTime!));
+    await ledger.complete(key, stop.requestId, { operation: { name: 'operation-stop', status: 'DONE' }, status: 'DONE' }, stop.version);
+    expect((await ref.get()).data()).toEqual(expect.objectContaining({ outcome: 'done', operation: 'operation-stop' }));
+
+    // A stop whose group abandon was noted after it was recorded: its version is stale, its
+    // request id still the record's, so it completes after a second look.
+    const other = reportFor(freshId());
+    const otherKey = ledgerKey(other);
+    const otherStop = await record(other, 'fp-a', STOP, 'msg-b');
+    await ledger.noteAbandon(otherKey, otherStop.requestId, {
+      group: 'projects/demo-responder/zones/europe-west1-b/instanceGroupManagers/web',
+      requestId: 'abandon-1',
+      requestedAt: '2026-11-20T10:00:04.000Z',
+    });
+    await ledger.complete(otherKey, otherStop.requestId, { status: 'instance-not-found' }, otherStop.version);
+    expect((await db.collection(LEDGER_DECISIONS_COLLECTION).doc(ledgerDocumentId(otherKey)).get()).data()).toEqual(
+      expect.objectContaining({ outcome: 'done', operationStatus: 'instance-not-found', groupAbandon: expect.anything() }),
+    );
+  });
+
+  it('keeps every one of eight concurrent, different reports about one boot: one new, seven conflicts', async () => {
+    const id = freshId();
+    const fingerprints = Array.from({ length: 8 }, (_, i) => `fp-${i}`);
+    const results = await Promise.all(fingerprints.map((fp, i) => record(reportFor(id), fp, i === 0 ? RELEARN : STOP, `msg-${i}`)));
+    expect(results.map((r) => r.note).sort()).toEqual([
+      'conflict',
+      'conflict',
+      'conflict',
+      'conflict',
+      'conflict',
+      'conflict',
+      'conflict',
+      'new',
+    ]);
+    const stored = (
+      await db
+        .collection(LEDGER_DECISIONS_COLLECTION)
+        .doc(ledgerDocumentId(ledgerKey(reportFor(id))))
+        .get()
+    ).data() as LedgerRecord;
+    expect([...stored.fingerprints].sort()).toEqual(fingerprints);
+    expect(stored).toEqual(expect.objectContaining({ conflict: true, outcome: 'pending' }));
   });
 
   it('records the first abandon of a stop and keeps it: a later message gets the first request id and time back', async () => {

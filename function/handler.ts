@@ -295,12 +295,17 @@ async function actOn(
         decision = { action: 'none', reason: 'withdrawn-after-conflict' };
     }
     if (decision.action !== 'stop' && decision.action !== 'relearn') {
-      await deps.ledger.complete(key, recorded.requestId, { decision: { action: 'none', reason: decision.reason }, status: 'not-acted' });
+      await deps.ledger.complete(
+        key,
+        recorded.requestId,
+        { decision: { action: 'none', reason: decision.reason }, status: 'not-acted' },
+        recorded.version,
+      );
     } else if (dryRun) {
       // Decided and recorded as enforce would; nothing is done to the VM (its group is read).
       if (decision.action === 'stop') await leaveGroup(current, target, deps, key, recorded, context, out);
       out.operationStatus = 'dry-run';
-      await deps.ledger.complete(key, recorded.requestId, { status: 'dry-run' });
+      await deps.ledger.complete(key, recorded.requestId, { status: 'dry-run' }, recorded.version);
     } else {
       if (decision.action === 'stop') await leaveGroup(current, target, deps, key, recorded, context, out);
       const operation =
@@ -311,7 +316,7 @@ async function actOn(
             : await deps.instances.stop(target, recorded.requestId);
       out.operation = operation.name;
       out.operationStatus = operation.status;
-      await deps.ledger.complete(key, recorded.requestId, { operation, status: operation.status });
+      await deps.ledger.complete(key, recorded.requestId, { operation, status: operation.status }, recorded.version);
     }
   } catch (e) {
     if (e instanceof OperationFailedError && e.finished) {
@@ -321,7 +326,7 @@ async function actOn(
     if (!(e instanceof InstanceNotFoundError)) throw e;
     out.instanceFound = false;
     out.operationStatus = 'instance-not-found';
-    await deps.ledger.complete(key, recorded.requestId, { status: 'instance-not-found' });
+    await deps.ledger.complete(key, recorded.requestId, { status: 'instance-not-found' }, recorded.version);
   }
   return decision;
 }

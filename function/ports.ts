@@ -114,22 +114,33 @@ export interface LedgerCompletion {
   readonly status: string;
 }
 
+/** A report's reconciliation as the ledger recorded it. */
+export interface Recorded extends Reconciled {
+  /**
+   * Which write of the record this is (opaque, the ledger's own): completing the action with it
+   * can skip reading the record again while nothing else has written it since.
+   */
+  readonly version?: string;
+}
+
 /** Where acted-on reports are recorded before the action (see `ledger.ts`). */
 export interface DecisionLedger {
   /**
    * Reconciles a proposed stop or relearn with what is recorded for the report's key, and
-   * records the outcome, in one transaction. With a `budget`, a stop or suspend takes a slot of
-   * the current window in that same transaction, or is held (`budget-exhausted`) when none is left.
+   * records the outcome atomically: as if alone, whatever other instances record meanwhile. With
+   * a `budget`, a stop or suspend takes a slot of the current window in that same write, or is
+   * held (`budget-exhausted`) when none is left.
    */
-  record(input: Omit<ReconcileInput, 'existing' | 'newestBoot' | 'now'>, budget?: ActionBudget): Promise<Reconciled>;
+  record(input: Omit<ReconcileInput, 'existing' | 'newestBoot' | 'now'>, budget?: ActionBudget): Promise<Recorded>;
   /** Whether two different reports have been recorded for the key by now (checked just before a relearn). */
   inConflict(key: LedgerKey): Promise<boolean>;
   /**
    * Marks the key's action as settled, if `requestId` is still the recorded action's: with the
    * operation that completed it, or with the decision it became (a relearn withdrawn on a
-   * second look, a VM that no longer exists).
+   * second look, a VM that no longer exists). `version`, from {@link record}, is how the
+   * record stood when this event wrote it.
    */
-  complete(key: LedgerKey, requestId: string, result: LedgerCompletion): Promise<void>;
+  complete(key: LedgerKey, requestId: string, result: LedgerCompletion, version?: string): Promise<void>;
   /**
    * Replaces the key's request id after its operation finished in error, if `failedRequestId` is
    * still the recorded one: the next delivery then asks Compute again instead of being answered

@@ -1,4 +1,4 @@
-import type { DocumentReference, Firestore } from '@google-cloud/firestore';
+import type { DocumentSnapshot, FieldValue, Firestore, Timestamp, WriteBatch } from '@google-cloud/firestore';
 import { ActionBudget, BUDGET_INSTANCES_SUBCOLLECTION, BudgetCounter, applyBudget, budgetWindow, needsSlot } from '../budget';
 import { LEDGER_BUDGET_COLLECTION, LEDGER_DECISIONS_COLLECTION, LEDGER_INSTANCES_COLLECTION } from '../contract';
 import {
@@ -6,13 +6,15 @@ import {
   LedgerKey,
   LedgerRecord,
   ReconcileInput,
-  Reconciled,
   instanceDocumentId,
   ledgerDocumentId,
   ledgerKey,
   reconcile,
 } from '../ledger';
-import type { DecisionLedger, LedgerCompletion } from '../ports';
+import type { DecisionLedger, LedgerCompletion, Recorded } from '../ports';
+
+/** The client library's values (it is loaded by then: the ledger's client is made of it). */
+const firestoreValues = () => import('@google-cloud/firestore');
 
 /** The newest boot recorded for an instance. */
 interface InstanceHead {
@@ -23,13 +25,36 @@ interface InstanceHead {
   readonly updatedAt: string;
 }
 
+/** Attempts at recording one report before its event fails (and is redelivered). */
+const RECORD_ATTEMPTS = 8;
+/** Base of the random pause between attempts, ms: a lost race waits about this much times the attempt. */
+const RETRY_PAUSE_MS = 15;
+/** gRPC codes of a lost race: a create on a document that exists, a write on a document changed since it was read, an aborted transaction. */
+const ALREADY_EXISTS = 6;
+const FAILED_PRECONDITION = 9;
+const ABORTED = 10;
+
+/** Whether a write failed because another writer got there first (gax reports REST errors with the gRPC code). */
+function lostRace(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === ALREADY_EXISTS || code === FAILED_PRECONDITION || code === ABORTED;
+}
+
 /**
  * The decision ledger in its own Firestore database: one document per key in
  * `integrity_decisions`, one per instance in `integrity_instances`, and one per window of the
- * action budget in `integrity_budget`. Each record is written in a transaction that reads the
- * key and the instance (and, for a stop or suspend to count, the window), so two function
- * instances handling reports about the same boot, or taking the budget's last slot, see each
- * other's writes.
+ * action budget in `integrity_budget`.
+ *
+ * A report is recorded optimistically (ADR 0016): the key's record and the instance's newest
+ * boot are read (one `batchGet`; and, for a stop or suspend to count, the window), the
+ * reconciliation is computed, and every document it changes is written in one commit whose
+ * preconditions say "still as read": `exists: false` for a document that was missing, its
+ * update time for one that was there. Two function instances handling reports about the same
+ * boot, or taking the budget's last slot, both write the same document, so one commit fails
+ * and that one reads again and decides on what the other wrote. A document read but left
+ * unwritten (the newest boot, unchanged; a full window) may change meanwhile only in ways that
+ * order this report before that change. The update time of the record is returned as its
+ * `version`: completing the action is then one conditional write.
  */
 export class FirestoreDecisionLedger implements DecisionLedger {
   constructor(
@@ -37,52 +62,77 @@ export class FirestoreDecisionLedger implements DecisionLedger {
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
-  async record(input: Omit<ReconcileInput, 'existing' | 'newestBoot' | 'now'>, budget?: ActionBudget): Promise<Reconciled> {
+  async record(input: Omit<ReconcileInput, 'existing' | 'newestBoot' | 'now'>, budget?: ActionBudget): Promise<Recorded> {
     const db = await this.db();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.recordOnce(db, input, budget);
+      } catch (e) {
+        if (!lostRace(e) || attempt >= RECORD_ATTEMPTS) throw e;
+        await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS * attempt * (0.5 + Math.random())));
+      }
+    }
+  }
+
+  private async recordOnce(
+    db: Firestore,
+    input: Omit<ReconcileInput, 'existing' | 'newestBoot' | 'now'>,
+    budget: ActionBudget | undefined,
+  ): Promise<Recorded> {
     const key = ledgerKey(input.report);
     const recordRef = db.collection(LEDGER_DECISIONS_COLLECTION).doc(ledgerDocumentId(key));
     const headRef = db.collection(LEDGER_INSTANCES_COLLECTION).doc(instanceDocumentId(key));
-    return db.runTransaction(async (tx) => {
-      const [existing, head] = await tx.getAll(recordRef, headRef);
-      const now = this.clock().toISOString();
-      const reconciled = reconcile({
-        ...input,
-        ...(existing?.exists && { existing: existing.data() as LedgerRecord }),
-        ...(head?.exists && { newestBoot: (head.data() as InstanceHead).newestBoot }),
-        now,
-      });
-      // The window's document is read only by an action that needs a slot (never by a relearn,
-      // nor by a redelivery that holds one), and written only when a slot is taken: in the same
-      // transaction as the record, so two instances cannot both take the last slot.
-      let counterRef: DocumentReference | undefined;
-      let markerRef: DocumentReference | undefined;
-      let counter: BudgetCounter | undefined;
-      let vmCounted = false;
-      if (budget !== undefined && budget.limit !== 'unlimited' && needsSlot(reconciled)) {
-        counterRef = db.collection(LEDGER_BUDGET_COLLECTION).doc(budgetWindow(Date.parse(now), budget.windowSeconds).id);
-        markerRef = counterRef.collection(BUDGET_INSTANCES_SUBCOLLECTION).doc(instanceDocumentId(key));
-        const [doc, marker] = await tx.getAll(counterRef, markerRef);
-        counter = doc?.exists ? (doc.data() as BudgetCounter) : undefined;
-        vmCounted = marker?.exists === true;
-      }
-      const applied = applyBudget(reconciled, budget, counter, now, vmCounted);
-      const result = applied.result;
-      if (counterRef !== undefined && applied.counter !== undefined) {
-        tx.set(counterRef, stripUndefined(applied.counter));
-        tx.set(markerRef!, { projectId: key.projectId, zone: key.zone, instanceId: key.instanceId, countedAt: now });
-      }
-      tx.set(recordRef, stripUndefined(result.record));
-      if (!head?.exists || (head.data() as InstanceHead).newestBoot !== result.newestBoot) {
-        tx.set(headRef, {
-          projectId: key.projectId,
-          zone: key.zone,
-          instanceId: key.instanceId,
-          newestBoot: result.newestBoot,
-          updatedAt: now,
-        } satisfies InstanceHead);
-      }
-      return result;
+    const [existing, head] = (await db.getAll(recordRef, headRef)) as [DocumentSnapshot, DocumentSnapshot];
+    const now = this.clock().toISOString();
+    const reconciled = reconcile({
+      ...input,
+      ...(existing.exists && { existing: existing.data() as LedgerRecord }),
+      ...(head.exists && { newestBoot: (head.data() as InstanceHead).newestBoot }),
+      now,
     });
+    // The window's document is read only by an action that needs a slot (never by a relearn,
+    // nor by a redelivery that holds one), and written only when a slot is taken: in the same
+    // commit as the record, so two instances cannot both take the last slot.
+    let window: { counter: DocumentSnapshot; marker: DocumentSnapshot } | undefined;
+    if (budget !== undefined && budget.limit !== 'unlimited' && needsSlot(reconciled)) {
+      const counterRef = db.collection(LEDGER_BUDGET_COLLECTION).doc(budgetWindow(Date.parse(now), budget.windowSeconds).id);
+      const markerRef = counterRef.collection(BUDGET_INSTANCES_SUBCOLLECTION).doc(instanceDocumentId(key));
+      const [counter, marker] = (await db.getAll(counterRef, markerRef)) as [DocumentSnapshot, DocumentSnapshot];
+      window = { counter, marker };
+    }
+    const applied = applyBudget(
+      reconciled,
+      budget,
+      window?.counter.exists ? (window.counter.data() as BudgetCounter) : undefined,
+      now,
+      window?.marker.exists === true,
+    );
+    const result = applied.result;
+    const batch = db.batch();
+    const { FieldValue } = await firestoreValues();
+    if (window !== undefined && applied.counter !== undefined) {
+      writeAsRead(batch, FieldValue, window.counter, stripUndefined(applied.counter));
+      writeAsRead(batch, FieldValue, window.marker, {
+        projectId: key.projectId,
+        zone: key.zone,
+        instanceId: key.instanceId,
+        countedAt: now,
+      });
+    }
+    writeAsRead(batch, FieldValue, existing, stripUndefined(result.record));
+    if (!head.exists || (head.data() as InstanceHead).newestBoot !== result.newestBoot) {
+      writeAsRead(batch, FieldValue, head, {
+        projectId: key.projectId,
+        zone: key.zone,
+        instanceId: key.instanceId,
+        newestBoot: result.newestBoot,
+        updatedAt: now,
+      } satisfies InstanceHead);
+    }
+    const written = await batch.commit();
+    // The record's write is the one after the window's two, when those were written.
+    const recordWrite = written[window !== undefined && applied.counter !== undefined ? 2 : 0]!;
+    return { ...result, version: versionOf(recordWrite.writeTime) };
   }
 
   async inConflict(key: LedgerKey): Promise<boolean> {
@@ -113,26 +163,63 @@ export class FirestoreDecisionLedger implements DecisionLedger {
     });
   }
 
-  async complete(key: LedgerKey, requestId: string, result: LedgerCompletion): Promise<void> {
+  async complete(key: LedgerKey, requestId: string, result: LedgerCompletion, version?: string): Promise<void> {
     const db = await this.db();
     const ref = db.collection(LEDGER_DECISIONS_COLLECTION).doc(ledgerDocumentId(key));
+    const fields = stripUndefined({
+      outcome: 'done',
+      operation: result.operation?.name,
+      operationStatus: result.status,
+      decision: result.decision === undefined ? undefined : stripUndefined(result.decision),
+      completedAt: this.clock().toISOString(),
+    });
+    if (version !== undefined) {
+      // Unchanged since this event recorded it, the record still holds `requestId`: one write.
+      try {
+        await ref.update(fields, { lastUpdateTime: await timestampOf(version) });
+        return;
+      } catch (e) {
+        // Written since (a conflicting report, a redelivery, an abandon noted): looked at below.
+        if (!lostRace(e)) throw e;
+      }
+    }
     await db.runTransaction(async (tx) => {
       const doc = await tx.get(ref);
       // A conflict recorded meanwhile replaced the action (and its request id) with a stop:
       // completing the earlier action must not mark that stop as done.
       if (!doc.exists || (doc.data() as LedgerRecord).requestId !== requestId) return;
-      tx.update(
-        ref,
-        stripUndefined({
-          outcome: 'done',
-          operation: result.operation?.name,
-          operationStatus: result.status,
-          decision: result.decision === undefined ? undefined : stripUndefined(result.decision),
-          completedAt: this.clock().toISOString(),
-        }),
-      );
+      tx.update(ref, fields);
     });
   }
+}
+
+/**
+ * Queues a write of `data` as the whole of the document `read` was taken of, on condition that
+ * it is still as read: created where it was missing, replaced (the fields it no longer has
+ * deleted) where its update time is still the one read.
+ */
+function writeAsRead(batch: WriteBatch, fieldValue: typeof FieldValue, read: DocumentSnapshot, data: object): void {
+  if (!read.exists) {
+    batch.create(read.ref, data);
+    return;
+  }
+  const gone = Object.keys(read.data() ?? {}).filter((field) => !(field in data));
+  batch.update(
+    read.ref,
+    { ...data, ...Object.fromEntries(gone.map((field) => [field, fieldValue.delete()])) },
+    { lastUpdateTime: read.updateTime! },
+  );
+}
+
+/** A document's update time as an opaque version: `<seconds>.<nanoseconds>`. */
+function versionOf(t: Timestamp): string {
+  return `${t.seconds}.${String(t.nanoseconds).padStart(9, '0')}`;
+}
+
+/** The update time a version names. */
+async function timestampOf(version: string): Promise<Timestamp> {
+  const [seconds, nanos] = version.split('.');
+  return new (await firestoreValues()).Timestamp(Number(seconds), Number(nanos));
 }
 
 /** Firestore refuses `undefined` field values; optional fields are simply left out. */
