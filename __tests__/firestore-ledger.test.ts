@@ -30,6 +30,15 @@ function reportFor(id: string, bootCounter = '7'): IntegrityReport {
   };
 }
 
+/** The ledger document of a report, as stored. */
+async function storedRecord(report: IntegrityReport): Promise<LedgerRecord | undefined> {
+  const doc = await db
+    .collection(LEDGER_DECISIONS_COLLECTION)
+    .doc(ledgerDocumentId(ledgerKey(report)))
+    .get();
+  return doc.data() as LedgerRecord | undefined;
+}
+
 /** The adapter's spelling of an update time. */
 const versionOf = (t: Timestamp) => `${t.seconds}.${String(t.nanoseconds).padStart(9, '0')}`;
 
@@ -90,12 +99,7 @@ describeWithEmulators('FirestoreDecisionLedger on the Firestore emulator', () =>
     const id = freshId();
     const results = await Promise.all([record(reportFor(id), 'fp-a', RELEARN, 'msg-a'), record(reportFor(id), 'fp-b', STOP, 'msg-b')]);
     expect(results.map((r) => r.note).sort()).toEqual(['conflict', 'new']);
-    const stored = (
-      await db
-        .collection(LEDGER_DECISIONS_COLLECTION)
-        .doc(ledgerDocumentId(ledgerKey(reportFor(id))))
-        .get()
-    ).data() as LedgerRecord;
+    const stored = (await storedRecord(reportFor(id)))!;
     expect(stored).toEqual(expect.objectContaining({ conflict: true, decision: { action: 'stop', reason: 'conflicting-reports' } }));
     expect([...stored.fingerprints].sort()).toEqual(['fp-a', 'fp-b']);
     expect(await ledger.inConflict(ledgerKey(reportFor(id)))).toBe(true);
@@ -169,12 +173,7 @@ describeWithEmulators('FirestoreDecisionLedger on the Firestore emulator', () =>
       'conflict',
       'new',
     ]);
-    const stored = (
-      await db
-        .collection(LEDGER_DECISIONS_COLLECTION)
-        .doc(ledgerDocumentId(ledgerKey(reportFor(id))))
-        .get()
-    ).data() as LedgerRecord;
+    const stored = (await storedRecord(reportFor(id)))!;
     expect([...stored.fingerprints].sort()).toEqual(fingerprints);
     expect(stored).toEqual(expect.objectContaining({ conflict: true, outcome: 'pending' }));
   });
@@ -280,14 +279,7 @@ describeWithEmulators('FirestoreDecisionLedger on the Firestore emulator', () =>
         results
           .map((r, i) => [r, reports[i]!] as const)
           .filter(([r]) => r.budget?.status === 'exhausted')
-          .map(async ([, report]) =>
-            (
-              await db
-                .collection(LEDGER_DECISIONS_COLLECTION)
-                .doc(ledgerDocumentId(ledgerKey(report)))
-                .get()
-            ).data(),
-          ),
+          .map(async ([, report]) => await storedRecord(report)),
       );
       expect(held.every((d) => d?.outcome === 'held' && d.budgetWindow === undefined)).toBe(true);
     });
@@ -315,12 +307,7 @@ describeWithEmulators('FirestoreDecisionLedger on the Firestore emulator', () =>
       expect(again).toEqual(
         expect.objectContaining({ decision: STOP, note: 'new', budget: expect.objectContaining({ status: 'counted', used: 1 }) }),
       );
-      const stored = (
-        await db
-          .collection(LEDGER_DECISIONS_COLLECTION)
-          .doc(ledgerDocumentId(ledgerKey(held)))
-          .get()
-      ).data();
+      const stored = await storedRecord(held);
       expect(stored).toEqual(
         expect.objectContaining({
           outcome: 'pending',

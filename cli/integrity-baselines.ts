@@ -9,6 +9,7 @@ import {
   measurementsFromDocument,
   samePrincipal,
 } from '../function/baseline';
+import { Code, errorCode } from '../function/api-errors';
 import { COLLECTION_ID, DATABASE_ID, DEFAULT_NAME_PREFIX, PROJECT_ID, dedicatedDatabaseId } from '../function/contract';
 import { PcrMeasurement, baselineDocumentId } from '../function/measurements';
 import { IntegrityReport, MAX_LOG_ENTRY_BYTES, parseMeasurements, parseMessage } from '../function/parse';
@@ -397,7 +398,7 @@ async function record(values: OptionValues, io: Io, t: BaselineTarget, usage: st
     try {
       await db.collection(t.collection).doc(doc.id).create(doc.data);
     } catch (e) {
-      if ((e as { code?: unknown }).code !== 6) throw e;
+      if (errorCode(e) !== Code.ALREADY_EXISTS) throw e;
       const existing = await db.collection(t.collection).doc(doc.id).get();
       throw new CliError(
         `a baseline with these measurements already exists: ${pathOf(t, doc.id)} (${String(existing.get('state') ?? 'active')}); ` +

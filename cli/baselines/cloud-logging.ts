@@ -1,4 +1,5 @@
 import type { LoggingServiceV2Client } from '@google-cloud/logging-api/build/src/v2/logging_service_v2_client';
+import { Code, errorCode } from '../../function/api-errors';
 import { PROJECT_ID } from '../../function/contract';
 import { INSTANCE_NAME_LABEL, INTEGRITY_LOG_ID } from '../../function/parse';
 import { CliError, credentialsHint, describeError } from '../common';
@@ -42,17 +43,6 @@ const ZONE = /^[a-z]+-[a-z]+[0-9]{1,2}-[a-z]$/;
 const INSTANCE_NAME = /^[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?$/;
 const INSTANCE_ID = /^[1-9][0-9]{0,19}$/;
 const UINT64_MAX = 18446744073709551615n;
-
-/** gRPC status codes the REST transport maps HTTP errors onto. */
-const Code = {
-  INVALID_ARGUMENT: 3,
-  DEADLINE_EXCEEDED: 4,
-  NOT_FOUND: 5,
-  PERMISSION_DENIED: 7,
-  RESOURCE_EXHAUSTED: 8,
-  UNAVAILABLE: 14,
-  UNAUTHENTICATED: 16,
-} as const;
 
 const SEVERITY_DEFAULT = new Set<unknown>(['DEFAULT', 0]);
 
@@ -227,9 +217,8 @@ export async function newestLateBootEntry(
 /** Turns a failed `entries.list` into a sentence that says what to do. */
 function explain(e: unknown, q: LateBootQuery, what: string, tooLate: () => CliError): Error {
   if (e instanceof CliError) return e;
-  const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
   const detail = describeError(e);
-  switch (code) {
+  switch (errorCode(e)) {
     case Code.DEADLINE_EXCEEDED:
     case Code.UNAVAILABLE:
       return tooLate();

@@ -2,6 +2,7 @@ import type { InstanceGroupManagersClient } from '@google-cloud/compute/build/sr
 import type { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client';
 import type { RegionInstanceGroupManagersClient } from '@google-cloud/compute/build/src/v1/region_instance_group_managers_client';
 import type { ZoneOperationsClient } from '@google-cloud/compute/build/src/v1/zone_operations_client';
+import { Code, errorCode } from '../api-errors';
 import type { InstanceState } from '../decide';
 import { CREATED_BY_KEY, InstanceGroupRef, groupPath } from '../instance-group';
 import { CompletedOperation, GroupMember, InstanceControl, InstanceNotFoundError, InstanceTarget, OperationFailedError } from '../ports';
@@ -11,11 +12,6 @@ export interface GroupClients {
   readonly zonal: () => Promise<InstanceGroupManagersClient>;
   readonly regional: () => Promise<RegionInstanceGroupManagersClient>;
 }
-
-/** gRPC NOT_FOUND, which google-gax reports for HTTP 404 as well. */
-const NOT_FOUND = 5;
-/** gRPC DEADLINE_EXCEEDED: a call's own timeout. */
-const DEADLINE_EXCEEDED = 4;
 
 /**
  * Pause before asking again when `zoneOperations.wait` came back RUNNING quickly. The real
@@ -28,8 +24,8 @@ const MAX_PAUSE_MS = 1_000;
 const BLOCKED_MS = 1_000;
 
 function isNotFound(e: unknown): boolean {
-  const code = (e as { code?: unknown } | null)?.code;
-  return code === NOT_FOUND || code === 404;
+  const code = errorCode(e);
+  return code === Code.NOT_FOUND || code === 404;
 }
 
 /** The fields of a zonal operation the adapter reads (REST replies carry the enum as a string). */
@@ -212,7 +208,7 @@ export class ComputeInstanceControl implements InstanceControl {
         [op] = await client.wait({ project: target.projectId, zone: target.zone, operation: name }, { timeout: left });
       } catch (e) {
         // The call's own timeout is the deadline: report the operation, not the transport.
-        if (remaining(deadline) <= 0 || (e as { code?: unknown } | null)?.code === DEADLINE_EXCEEDED) throw this.notDone(name);
+        if (remaining(deadline) <= 0 || errorCode(e) === Code.DEADLINE_EXCEEDED) throw this.notDone(name);
         throw e;
       }
       if (isDone(op)) break;

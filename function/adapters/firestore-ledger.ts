@@ -1,4 +1,5 @@
 import type { DocumentSnapshot, FieldValue, Firestore, Timestamp, WriteBatch } from '@google-cloud/firestore';
+import { Code, errorCode } from '../api-errors';
 import { ActionBudget, BUDGET_INSTANCES_SUBCOLLECTION, BudgetCounter, applyBudget, budgetWindow, needsSlot } from '../budget';
 import { LEDGER_BUDGET_COLLECTION, LEDGER_DECISIONS_COLLECTION, LEDGER_INSTANCES_COLLECTION } from '../contract';
 import {
@@ -29,15 +30,13 @@ interface InstanceHead {
 const RECORD_ATTEMPTS = 8;
 /** Base of the random pause between attempts, ms: a lost race waits about this much times the attempt. */
 const RETRY_PAUSE_MS = 15;
-/** gRPC codes of a lost race: a create on a document that exists, a write on a document changed since it was read, an aborted transaction. */
-const ALREADY_EXISTS = 6;
-const FAILED_PRECONDITION = 9;
-const ABORTED = 10;
-
-/** Whether a write failed because another writer got there first (gax reports REST errors with the gRPC code). */
+/**
+ * Whether a write failed because another writer got there first: a create on a document that
+ * exists, a write on a document changed since it was read, an aborted transaction.
+ */
 function lostRace(e: unknown): boolean {
-  const code = (e as { code?: unknown } | null)?.code;
-  return code === ALREADY_EXISTS || code === FAILED_PRECONDITION || code === ABORTED;
+  const code = errorCode(e);
+  return code === Code.ALREADY_EXISTS || code === Code.FAILED_PRECONDITION || code === Code.ABORTED;
 }
 
 /**
