@@ -1,4 +1,5 @@
 import type { Firestore, Timestamp } from '@google-cloud/firestore';
+import { AddressInfo, Socket, createServer } from 'node:net';
 import { FirestoreDecisionLedger } from '../function/adapters/firestore-ledger';
 import { createFirestore } from '../function/clients';
 import { BudgetCounter, budgetWindow } from '../function/budget';
@@ -52,10 +53,7 @@ describeWithEmulators('FirestoreDecisionLedger on the Firestore emulator', () =>
     process.env.FIRESTORE_EMULATOR_HOST = emulator.host;
     process.env.METADATA_SERVER_DETECTION = 'none';
     db = await createFirestore({ projectId: 'demo-responder', firestoreDatabase: 'integrity-responder-decisions' }, 'grpc');
-    ledger = new FirestoreDecisionLedger(
-      async () => db,
-      () => new Date('2026-11-20T10:00:05.000Z'),
-    );
+    ledger = new FirestoreDecisionLedger(async () => db, { clock: () => new Date('2026-11-20T10:00:05.000Z') });
   }, 60_000);
 
   afterAll(async () => {
@@ -213,6 +211,35 @@ describeWithEmulators('FirestoreDecisionLedger on the Firestore emulator', () =>
     expect((await ref.get()).data()).not.toHaveProperty('groupAbandon');
   });
 
+  it('fails a call Firestore leaves unanswered after its deadline, with DEADLINE_EXCEEDED, instead of waiting on the client', async () => {
+    // A port that accepts connections and never answers: what an unreachable database looks like.
+    const sockets: Socket[] = [];
+    const silent = createServer((s) => sockets.push(s));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const host = process.env.FIRESTORE_EMULATOR_HOST;
+    process.env.FIRESTORE_EMULATOR_HOST = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const unanswered = await createFirestore({ projectId: 'demo-responder', firestoreDatabase: 'integrity-responder-decisions' }, 'grpc');
+    process.env.FIRESTORE_EMULATOR_HOST = host;
+    try {
+      const hung = new FirestoreDecisionLedger(async () => unanswered, { callTimeoutMs: 300 });
+      const report = reportFor(freshId());
+      const started = performance.now();
+      const error = await hung
+        .record({ report, proposed: STOP, fingerprint: 'fp-a', requestIdFor: (a) => requestIdFor('msg-hung', a) })
+        .catch((e: unknown) => e);
+      expect(error).toEqual(
+        expect.objectContaining({ code: 4, message: "Firestore did not answer the decision ledger's read of the record within 300 ms" }),
+      );
+      expect(performance.now() - started).toBeLessThan(5_000);
+      const completion = await hung.complete(ledgerKey(report), 'req', { status: 'DONE' }, '1.000000000').catch((e: unknown) => e);
+      expect(completion).toEqual(expect.objectContaining({ code: 4 }));
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
+      void unanswered.terminate().catch(() => undefined);
+    }
+  });
+
   it('remembers the newest boot across reports, so an older boot never relearns', async () => {
     const id = freshId();
     await record(reportFor(id, '10'), 'fp-a', RELEARN, 'msg-10');
@@ -232,10 +259,7 @@ describeWithEmulators('FirestoreDecisionLedger on the Firestore emulator', () =>
     let now = new Date();
     let budgeted: FirestoreDecisionLedger;
     beforeAll(() => {
-      budgeted = new FirestoreDecisionLedger(
-        async () => db,
-        () => now,
-      );
+      budgeted = new FirestoreDecisionLedger(async () => db, { clock: () => now });
     });
     const stop = (report: IntegrityReport, messageId: string, limit: number) =>
       budgeted.record(

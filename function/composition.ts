@@ -38,8 +38,9 @@ export function createHandlerDeps(config: Config, logger: Logger): HandlerDeps {
       logger,
       { approval: config.baselineApproval, listen: true },
     ),
+    // Over gRPC: three calls per acted-on event, each cheaper in CPU than over REST (ADR 0017).
     ledger: new FirestoreDecisionLedger(
-      lazy(() => createFirestore({ firestoreDatabase: config.ledgerDatabase, projectId: config.projectId })),
+      lazy(() => createFirestore({ firestoreDatabase: config.ledgerDatabase, projectId: config.projectId }, 'grpc')),
     ),
     instances: new ComputeInstanceControl(
       lazy(() => createInstancesClient(config)),

@@ -26,6 +26,15 @@ interface InstanceHead {
   readonly updatedAt: string;
 }
 
+/**
+ * Longest wait for one Firestore call of the ledger, ms. Firestore answers in milliseconds; a
+ * call it leaves unanswered (the database unreachable) would otherwise hold the event for the
+ * client's own retries, up to the function's timeout (≈40 s for a read over gRPC, minutes for a
+ * commit). The event fails instead and is redelivered; a commit that lands after its deadline is
+ * harmless, every write being conditional on the state it was computed from.
+ */
+export const LEDGER_CALL_TIMEOUT_MS = 10_000;
+
 /** Attempts at recording one report before its event fails (and is redelivered). */
 const RECORD_ATTEMPTS = 8;
 /** Base of the random pause between attempts, ms: a lost race waits about this much times the attempt. */
@@ -56,10 +65,35 @@ function lostRace(e: unknown): boolean {
  * `version`: completing the action is then one conditional write.
  */
 export class FirestoreDecisionLedger implements DecisionLedger {
+  private readonly clock: () => Date;
+  private readonly callTimeoutMs: number;
+
   constructor(
     private readonly db: () => Promise<Firestore>,
-    private readonly clock: () => Date = () => new Date(),
-  ) {}
+    options: { readonly clock?: () => Date; readonly callTimeoutMs?: number } = {},
+  ) {
+    this.clock = options.clock ?? (() => new Date());
+    this.callTimeoutMs = options.callTimeoutMs ?? LEDGER_CALL_TIMEOUT_MS;
+  }
+
+  /** `call`, or a DEADLINE_EXCEEDED error once it has taken longer than the ledger waits. */
+  private within<T>(what: string, call: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            Object.assign(new Error(`Firestore did not answer the decision ledger's ${what} within ${this.callTimeoutMs} ms`), {
+              code: Code.DEADLINE_EXCEEDED,
+            }),
+          ),
+        this.callTimeoutMs,
+      );
+    });
+    // A call that settles after its deadline is nobody's to handle: its outcome is dropped.
+    call.catch(() => undefined);
+    return Promise.race([call, deadline]).finally(() => clearTimeout(timer));
+  }
 
   async record(input: Omit<ReconcileInput, 'existing' | 'newestBoot' | 'now'>, budget?: ActionBudget): Promise<Recorded> {
     const db = await this.db();
@@ -81,7 +115,10 @@ export class FirestoreDecisionLedger implements DecisionLedger {
     const key = ledgerKey(input.report);
     const recordRef = db.collection(LEDGER_DECISIONS_COLLECTION).doc(ledgerDocumentId(key));
     const headRef = db.collection(LEDGER_INSTANCES_COLLECTION).doc(instanceDocumentId(key));
-    const [existing, head] = (await db.getAll(recordRef, headRef)) as [DocumentSnapshot, DocumentSnapshot];
+    const [existing, head] = (await this.within('read of the record', db.getAll(recordRef, headRef))) as [
+      DocumentSnapshot,
+      DocumentSnapshot,
+    ];
     const now = this.clock().toISOString();
     const reconciled = reconcile({
       ...input,
@@ -96,7 +133,10 @@ export class FirestoreDecisionLedger implements DecisionLedger {
     if (budget !== undefined && budget.limit !== 'unlimited' && needsSlot(reconciled)) {
       const counterRef = db.collection(LEDGER_BUDGET_COLLECTION).doc(budgetWindow(Date.parse(now), budget.windowSeconds).id);
       const markerRef = counterRef.collection(BUDGET_INSTANCES_SUBCOLLECTION).doc(instanceDocumentId(key));
-      const [counter, marker] = (await db.getAll(counterRef, markerRef)) as [DocumentSnapshot, DocumentSnapshot];
+      const [counter, marker] = (await this.within('read of the budget window', db.getAll(counterRef, markerRef))) as [
+        DocumentSnapshot,
+        DocumentSnapshot,
+      ];
       window = { counter, marker };
     }
     const applied = applyBudget(
@@ -128,7 +168,7 @@ export class FirestoreDecisionLedger implements DecisionLedger {
         updatedAt: now,
       } satisfies InstanceHead);
     }
-    const written = await batch.commit();
+    const written = await this.within('commit of the record', batch.commit());
     // The record's write is the one after the window's two, when those were written.
     const recordWrite = written[window !== undefined && applied.counter !== undefined ? 2 : 0]!;
     return { ...result, version: versionOf(recordWrite.writeTime) };
@@ -136,30 +176,36 @@ export class FirestoreDecisionLedger implements DecisionLedger {
 
   async inConflict(key: LedgerKey): Promise<boolean> {
     const db = await this.db();
-    const doc = await db.collection(LEDGER_DECISIONS_COLLECTION).doc(ledgerDocumentId(key)).get();
+    const doc = await this.within('read of a record', db.collection(LEDGER_DECISIONS_COLLECTION).doc(ledgerDocumentId(key)).get());
     return doc.exists && (doc.data() as LedgerRecord).conflict === true;
   }
 
   async renewRequest(key: LedgerKey, failedRequestId: string, nextRequestId: string): Promise<void> {
     const db = await this.db();
     const ref = db.collection(LEDGER_DECISIONS_COLLECTION).doc(ledgerDocumentId(key));
-    await db.runTransaction(async (tx) => {
-      const doc = await tx.get(ref);
-      const record = doc.data() as LedgerRecord | undefined;
-      if (!record || record.requestId !== failedRequestId || record.outcome !== 'pending') return;
-      tx.update(ref, { requestId: nextRequestId, failedAttempts: (record.failedAttempts ?? 0) + 1 });
-    });
+    await this.within(
+      'renewal of a request',
+      db.runTransaction(async (tx) => {
+        const doc = await tx.get(ref);
+        const record = doc.data() as LedgerRecord | undefined;
+        if (!record || record.requestId !== failedRequestId || record.outcome !== 'pending') return;
+        tx.update(ref, { requestId: nextRequestId, failedAttempts: (record.failedAttempts ?? 0) + 1 });
+      }),
+    );
   }
 
   async noteAbandon(key: LedgerKey, requestId: string, abandon: GroupAbandon): Promise<GroupAbandon> {
     const db = await this.db();
     const ref = db.collection(LEDGER_DECISIONS_COLLECTION).doc(ledgerDocumentId(key));
-    return db.runTransaction(async (tx) => {
-      const record = (await tx.get(ref)).data() as LedgerRecord | undefined;
-      if (record?.groupAbandon !== undefined) return record.groupAbandon;
-      if (record?.requestId === requestId) tx.update(ref, { groupAbandon: { ...abandon } });
-      return abandon;
-    });
+    return this.within(
+      'note of an abandon',
+      db.runTransaction(async (tx) => {
+        const record = (await tx.get(ref)).data() as LedgerRecord | undefined;
+        if (record?.groupAbandon !== undefined) return record.groupAbandon;
+        if (record?.requestId === requestId) tx.update(ref, { groupAbandon: { ...abandon } });
+        return abandon;
+      }),
+    );
   }
 
   async complete(key: LedgerKey, requestId: string, result: LedgerCompletion, version?: string): Promise<void> {
@@ -175,20 +221,23 @@ export class FirestoreDecisionLedger implements DecisionLedger {
     if (version !== undefined) {
       // Unchanged since this event recorded it, the record still holds `requestId`: one write.
       try {
-        await ref.update(fields, { lastUpdateTime: await timestampOf(version) });
+        await this.within('completion of the record', ref.update(fields, { lastUpdateTime: await timestampOf(version) }));
         return;
       } catch (e) {
         // Written since (a conflicting report, a redelivery, an abandon noted): looked at below.
         if (!lostRace(e)) throw e;
       }
     }
-    await db.runTransaction(async (tx) => {
-      const doc = await tx.get(ref);
-      // A conflict recorded meanwhile replaced the action (and its request id) with a stop:
-      // completing the earlier action must not mark that stop as done.
-      if (!doc.exists || (doc.data() as LedgerRecord).requestId !== requestId) return;
-      tx.update(ref, fields);
-    });
+    await this.within(
+      'completion of the record',
+      db.runTransaction(async (tx) => {
+        const doc = await tx.get(ref);
+        // A conflict recorded meanwhile replaced the action (and its request id) with a stop:
+        // completing the earlier action must not mark that stop as done.
+        if (!doc.exists || (doc.data() as LedgerRecord).requestId !== requestId) return;
+        tx.update(ref, fields);
+      }),
+    );
   }
 }
 
