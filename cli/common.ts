@@ -122,6 +122,8 @@ export async function withDeadline<T>(work: Promise<T>, seconds: number, what: s
       seconds * 1000,
     );
   });
+  // Work still running at the deadline fails later, once its client is closed: nobody waits for it.
+  work.catch(() => undefined);
   try {
     return await Promise.race([work, deadline]);
   } finally {
