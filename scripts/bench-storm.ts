@@ -77,6 +77,8 @@ const ZONE = 'europe-west1-b';
 const TOPIC = 'integrity-responder-events';
 /** Stored baselines of the cold-path runs. */
 const COLD_SIZE = 1_000;
+/** Events of the pass that counts ours's gRPC calls too. */
+const COUNTED_EVENTS = 100;
 /** Largest Firestore batched write. */
 const BATCH = 500;
 /** The reused-clients variant is skipped where one round of concurrent events would take longer than this. */
@@ -233,6 +235,19 @@ export async function stormFigures(options: { readonly settings: FunctionSetting
     );
     say();
     printSummary(cells, plan);
+
+    // The table's cells pass gRPC through uncounted (counting it would cost the proxy as much CPU
+    // as the calls cost the function): ours's ledger is counted here, one event at a time.
+    say();
+    await storm.proxy.countGrpc(true);
+    const counted = await runCell(storm, { ...plan, warmup: 10, events: COUNTED_EVENTS, capMs: 60_000 }, 'ours', 0, 1);
+    await storm.proxy.countGrpc(false);
+    note(
+      `storm: ours with every Firestore call counted, gRPC included (${counted.events ?? 0} events one at a time after 10 warm-up ` +
+        `events, 0 baselines${counted.failure ? `; ${counted.failure}` : ''}): ${fixed(counted.firestoreCalls, 2)} Firestore calls per event; ` +
+        `documents read per event: ${fixed(counted.baselineReads, 2)} baseline, ${fixed(counted.ledgerReads, 2)} ledger. In the table, ` +
+        `ours's ledger calls (gRPC) pass through uncounted: its FS calls and ledger reads there are those over REST`,
+    );
 
     say();
     const cold: string[] = [];

@@ -1,14 +1,23 @@
-// A loopback HTTP proxy between the functions and the Firestore emulator that counts the
-// documents Firestore returns to REST calls, per database (gRPC streams pass through uncounted). It runs as its own process so that buffering and
-// parsing large query answers (10,000 documents) never stalls the load generator's event loop.
+// A loopback proxy between the functions and the Firestore emulator that counts the documents
+// Firestore returns, per database, over both transports: REST (HTTP/1.1, JSON) and gRPC
+// (HTTP/2, protobuf; only connections opened while asked to, see `countGrpc`). It runs as its own process so that buffering and parsing large query
+// answers (10,000 documents) never stalls the load generator's event loop.
 //
-// What counts as a document read: a document GET answered 200 counts 1; a `:batchGet` answer
-// counts its `found` entries (not `missing` ones); a `:runQuery` answer counts its `document`
+// What counts as a document read: a document GET answered 200 counts 1; a `batchGet` answer
+// counts its `found` entries (not `missing` ones); a `runQuery` answer counts its `document`
 // entries. Requests are counted too, per database, with the time the emulator took to answer
-// them (from the request's arrival to the answer's end).
+// them (from the request's arrival to the answer's end). The baseline listener's watch stream
+// (gRPC `Listen`) is passed through uncounted: it is opened once per instance, not per event.
 
 import { ChildProcess, spawn } from 'node:child_process';
 import { Agent, createServer, request } from 'node:http';
+import {
+  ClientHttp2Session,
+  Http2ServerRequest,
+  Http2ServerResponse,
+  connect as connectHttp2,
+  createServer as createHttp2Server,
+} from 'node:http2';
 import { connect, createServer as createNetServer } from 'node:net';
 import { packageRoot } from '../../lib/bundle/sources';
 import { trackProcessGroup } from '../../testkit/emulators';
@@ -21,6 +30,8 @@ export interface CountingProxy {
   readonly host: string;
   /** Zeroes the counts. */
   reset(): Promise<void>;
+  /** Whether gRPC connections opened from now on are counted (off at start: they pass through). */
+  countGrpc(on: boolean): Promise<void>;
   counts(): Promise<FirestoreCounts>;
   stop(): Promise<void>;
 }
@@ -38,7 +49,7 @@ export async function startCountingProxy(upstream: string): Promise<CountingProx
   const waiting = new Map<number, (r: Reply) => void>();
   child.on('message', (m: Reply) => waiting.get(m.id)?.(m));
   let calls = 0;
-  const call = (op: 'reset' | 'counts' | 'port') =>
+  const call = (op: 'reset' | 'counts' | 'port' | 'count-grpc' | 'pass-grpc') =>
     new Promise<Reply>((resolve, reject) => {
       const id = ++calls;
       const onExit = () => reject(new Error(`the counting proxy exited (${child.exitCode ?? child.signalCode})`));
@@ -66,6 +77,7 @@ export async function startCountingProxy(upstream: string): Promise<CountingProx
     return {
       host: `127.0.0.1:${port}`,
       reset: async () => void (await call('reset')),
+      countGrpc: async (on: boolean) => void (await call(on ? 'count-grpc' : 'pass-grpc')),
       counts: async () => (await call('counts')).counts ?? {},
       stop,
     };
@@ -88,10 +100,63 @@ function documentsIn(kind: 'batchGet' | 'runQuery', body: string): number {
   return messages.filter((m) => m !== null && typeof m === 'object' && key in m).length;
 }
 
+/**
+ * Messages of a gRPC answer that carry field 1 at their top level: `found` of a
+ * BatchGetDocumentsResponse (`missing` is field 2), `document` of a RunQueryResponse. The answer is
+ * a sequence of length-prefixed messages (1 byte flag, 4 bytes length, the protobuf).
+ */
+function grpcDocumentsIn(body: Buffer): number {
+  let documents = 0;
+  for (let at = 0; at + 5 <= body.length;) {
+    const end = at + 5 + body.readUInt32BE(at + 1);
+    if (body[at] !== 0 || end > body.length) return documents; // compressed or cut short: not ours to read
+    if (hasTopLevelField1(body, at + 5, end)) documents++;
+    at = end;
+  }
+  return documents;
+}
+
+/** Whether the protobuf message in `b[from, to)` has a top-level field number 1. */
+function hasTopLevelField1(b: Buffer, from: number, to: number): boolean {
+  let at = from;
+  const varint = () => {
+    let value = 0;
+    for (let shift = 0; at < to; shift += 7) {
+      const byte = b[at++]!;
+      value += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) break;
+    }
+    return value;
+  };
+  while (at < to) {
+    const tag = varint();
+    if (tag >>> 3 === 1) return true;
+    switch (tag & 7) {
+      case 0:
+        varint();
+        break;
+      case 1:
+        at += 8;
+        break;
+      case 2:
+        at += varint();
+        break;
+      case 5:
+        at += 4;
+        break;
+      default:
+        return false;
+    }
+  }
+  return false;
+}
+
 function serve(upstream: string): void {
   const [upHost, upPort] = upstream.split(':') as [string, string];
   const agent = new Agent({ keepAlive: true });
   let counts: FirestoreCounts = {};
+  /** Whether HTTP/2 connections opened from now on go through the counting gRPC server. */
+  let countGrpc = false;
   const tally = (database: string, documents: number, ms: number) => {
     const c = (counts[database] ??= { documents: 0, requests: 0, ms: 0 });
     c.requests++;
@@ -131,20 +196,72 @@ function serve(upstream: string): void {
     });
     req.pipe(forward);
   });
-  // gRPC (HTTP/2, the baseline listener's watch stream) is passed through uncounted: what it
-  // reads is read once per instance, not per event. Everything else is HTTP/1.1 REST, counted.
+  // gRPC: HTTP/2 without TLS, each call forwarded on one session to the emulator.
+  let session: ClientHttp2Session | undefined;
+  const upstreamSession = () => {
+    if (session === undefined || session.closed || session.destroyed) {
+      session = connectHttp2(`http://${upstream}`);
+      session.on('error', () => (session = undefined));
+    }
+    return session;
+  };
+  const grpc = createHttp2Server((req: Http2ServerRequest, res: Http2ServerResponse) => {
+    const arrived = performance.now();
+    const method = req.url.split('/').pop() ?? '';
+    const params = decodeURIComponent(String(req.headers['x-goog-request-params'] ?? req.headers['google-cloud-resource-prefix'] ?? ''));
+    const database = /databases\/([^/&]+)/.exec(params)?.[1] ?? '(none)';
+    const counted = method !== 'Listen';
+    const headers = Object.fromEntries(Object.entries(req.headers).filter(([name]) => !name.startsWith(':') && name !== 'connection'));
+    const up = upstreamSession().request({ ':method': req.method, ':path': req.url, ...headers });
+    const chunks: Buffer[] = [];
+    let status = '0';
+    up.on('response', (answer) => {
+      status = String(answer['grpc-status'] ?? status);
+      res.writeHead(
+        Number(answer[':status'] ?? 502),
+        Object.fromEntries(Object.entries(answer).filter(([name]) => !name.startsWith(':'))) as Record<string, string>,
+      );
+    });
+    up.on('data', (c: Buffer) => {
+      if (counted && (method === 'BatchGetDocuments' || method === 'RunQuery')) chunks.push(c);
+      res.write(c);
+    });
+    up.on('trailers', (trailers) => {
+      status = String(trailers['grpc-status'] ?? status);
+      res.addTrailers(Object.fromEntries(Object.entries(trailers).filter(([name]) => !name.startsWith(':'))) as Record<string, string>);
+    });
+    up.on('end', () => {
+      if (counted) {
+        tally(database, status === '0' ? grpcDocumentsIn(Buffer.concat(chunks)) : 0, performance.now() - arrived);
+      }
+      res.end();
+    });
+    up.on('error', () => res.stream.close());
+    res.stream.on('close', () => up.close());
+    req.pipe(up);
+  });
+  // HTTP/2 (gRPC) opens with its connection preface, `PRI * HTTP/2.0`; anything else is HTTP/1.1.
+  // Counting gRPC costs as much CPU as the calls themselves on this machine: an HTTP/2
+  // connection is counted only when opened while `count-grpc` is on (piped to the counting
+  // server on a port of its own: the HTTP/2 session reads its socket's handle directly, so bytes
+  // already read cannot be handed back to it); otherwise it is piped to the emulator, uncounted.
+  const grpcPort = new Promise<number>((resolve) => grpc.listen(0, '127.0.0.1', () => resolve((grpc.address() as { port: number }).port)));
   const front = createNetServer((socket) => {
     socket.once('data', (first: Buffer) => {
       socket.pause();
       if (first.toString('latin1', 0, 3) === 'PRI') {
-        const up = connect(Number(upPort), upHost, () => {
-          up.write(first);
-          socket.pipe(up);
-          up.pipe(socket);
-          socket.resume();
-        });
-        up.on('error', () => socket.destroy());
-        socket.on('error', () => up.destroy());
+        const through = (port: number, host: string) => {
+          const inner = connect(port, host, () => {
+            inner.write(first);
+            socket.pipe(inner);
+            inner.pipe(socket);
+            socket.resume();
+          });
+          inner.on('error', () => socket.destroy());
+          socket.on('error', () => inner.destroy());
+        };
+        if (countGrpc) void grpcPort.then((port) => through(port, '127.0.0.1'));
+        else through(Number(upPort), upHost);
       } else {
         socket.unshift(first);
         server.emit('connection', socket);
@@ -158,6 +275,8 @@ function serve(upstream: string): void {
   // Registered at once: a message that arrives before there is a listener is lost.
   process.on('message', (m: { id: number; op: string }) => {
     if (m.op === 'reset') counts = {};
+    if (m.op === 'count-grpc') countGrpc = true;
+    if (m.op === 'pass-grpc') countGrpc = false;
     void listening.then((port) =>
       process.send!({ id: m.id, ...(m.op === 'counts' && { counts }), ...(m.op === 'port' && { port }) } satisfies Reply),
     );
