@@ -229,7 +229,8 @@ export async function stormFigures(options: { readonly settings: FunctionSetting
     }
     note(
       'reads/ev: Firestore documents read per event in the baseline database / the ledger database; FS calls, Compute: requests per ' +
-        'event to Firestore (all databases) and to the Compute API; CPU ms/ev: CPU time of the function process per event; busy: ' +
+        "event to Firestore (all databases; over REST only: ours's ledger speaks gRPC, counted in the pass after the summary) and " +
+        'to the Compute API; CPU ms/ev: CPU time of the function process per event; busy: ' +
         'share of both cores in use during the cell (all processes: function, emulator, proxy, load generator); peak RSS: VmHWM of ' +
         'the function process; errors: answers other than 2xx',
     );
