@@ -186,7 +186,7 @@ export async function stormFigures(options: { readonly settings: FunctionSetting
     temporary.push(tutorialDir);
     const port = await bundleTutorialPort(root, tutorialDir, join(ours.dir, 'node_modules'));
 
-    const firestore = await startFirestoreEmulator();
+    const firestore = await startFirestoreEmulator('throughput');
     cleanups.push(() => firestore.stop());
     const proxy = await startCountingProxy(firestore.host);
     cleanups.push(() => proxy.stop());

@@ -65,13 +65,35 @@ export function emulatorsAvailable(): { readonly ok: true } | { readonly ok: fal
     : { ok: false, missing: `${missing.join('; ')} (the emulators run on Java: Debian package default-jre-headless)` };
 }
 
-async function startEmulator(label: string, binary: string, args: (port: number) => string[]): Promise<RunningEmulator> {
+/**
+ * How an emulator's JVM is tuned. `short` (the default: test suites, demos) compiles with the
+ * client compiler only and collects with the serial collector: measured here, starting both
+ * emulators and making 300 commits and reads took 3–4 s of CPU instead of 8 s, and less time.
+ * `throughput` keeps the JVM's defaults, whose optimising compiler pays off over minutes of load
+ * (the storm bench).
+ */
+export type EmulatorTuning = 'short' | 'throughput';
+
+const JVM_OPTIONS: Record<EmulatorTuning, string | undefined> = {
+  short: '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:CICompilerCount=1',
+  throughput: undefined,
+};
+
+async function startEmulator(
+  label: string,
+  binary: string,
+  args: (port: number) => string[],
+  tuning: EmulatorTuning,
+): Promise<RunningEmulator> {
   if (!existsSync(binary)) throw new Error(`${label} emulator not found at ${binary}`);
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
+  const jvm = JVM_OPTIONS[tuning];
   const child = spawn(binary, args(port), {
     detached: true, // own process group, stopped as a group
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Read by every JVM, whatever its launcher script does with JAVA_OPTS.
+    env: jvm === undefined ? process.env : { ...process.env, JAVA_TOOL_OPTIONS: jvm },
   });
   running.add(child);
   let output = '';
@@ -102,11 +124,11 @@ async function startEmulator(label: string, binary: string, args: (port: number)
 }
 
 /** Starts the Firestore emulator on a free loopback port in its own process group. */
-export function startFirestoreEmulator(): Promise<RunningEmulator> {
-  return startEmulator('Firestore', FIRESTORE_EMULATOR, (port) => ['start', '--host=127.0.0.1', `--port=${port}`]);
+export function startFirestoreEmulator(tuning: EmulatorTuning = 'short'): Promise<RunningEmulator> {
+  return startEmulator('Firestore', FIRESTORE_EMULATOR, (port) => ['start', '--host=127.0.0.1', `--port=${port}`], tuning);
 }
 
 /** Starts the Pub/Sub emulator on a free loopback port in its own process group. */
-export function startPubsubEmulator(): Promise<RunningEmulator> {
-  return startEmulator('Pub/Sub', PUBSUB_EMULATOR, (port) => ['--host=127.0.0.1', `--port=${port}`]);
+export function startPubsubEmulator(tuning: EmulatorTuning = 'short'): Promise<RunningEmulator> {
+  return startEmulator('Pub/Sub', PUBSUB_EMULATOR, (port) => ['--host=127.0.0.1', `--port=${port}`], tuning);
 }
