@@ -1,4 +1,7 @@
 import { create } from 'node:domain';
+import type { AddressInfo } from 'node:net';
+import { cloudEvent } from '@google-cloud/functions-framework';
+import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { leaveRequestDomain } from '../function/request-domain';
 
 // The Functions Framework runs each request as `d.run(() => process.nextTick(() => handler()))`
@@ -35,5 +38,49 @@ describe('leaveRequestDomain', () => {
     expect(active()).toBeUndefined();
     expect(() => leaveRequestDomain()).not.toThrow();
     expect(active()).toBeUndefined();
+  });
+
+  it('answers every request for itself when the framework serves many at once, rejections included', async () => {
+    // The real framework: each request in its own domain, the handler left to run outside it.
+    const seen: Record<string, unknown> = {};
+    cloudEvent<{ readonly fail?: boolean; readonly waitMs: number }>('leave-request-domain-test', async (event) => {
+      leaveRequestDomain();
+      await new Promise((resolve) => setTimeout(resolve, event.data!.waitMs));
+      seen[event.id] = active();
+      if (event.data!.fail) throw new Error(`event ${event.id} failed`);
+    });
+    const server = getTestServer('leave-request-domain-test');
+    // The framework writes the failing event's error to stderr: expected here, kept out of the output.
+    const logged = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      const send = async (id: string, data: { fail?: boolean; waitMs: number }) => {
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'ce-id': id,
+            'ce-specversion': '1.0',
+            'ce-source': '//pubsub.googleapis.com/projects/p/topics/t',
+            'ce-type': 'google.cloud.pubsub.topic.v1.messagePublished',
+          },
+          body: JSON.stringify(data),
+        });
+        return `${id} ${res.status}`;
+      };
+      // Later requests finish first: each answer must still be its own request's.
+      const answers = await Promise.all([
+        send('slow-ok', { waitMs: 120 }),
+        send('failing', { fail: true, waitMs: 60 }),
+        send('fast-ok', { waitMs: 1 }),
+      ]);
+      expect(answers).toEqual(['slow-ok 204', 'failing 500', 'fast-ok 204']);
+      expect(seen).toEqual({ 'slow-ok': undefined, failing: undefined, 'fast-ok': undefined });
+      expect(logged.mock.calls.flat().join(' ')).toContain('event failing failed');
+    } finally {
+      logged.mockRestore();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
