@@ -13,9 +13,10 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { Agent, createServer, request } from 'node:http';
 import {
   ClientHttp2Session,
-  Http2ServerRequest,
-  Http2ServerResponse,
+  IncomingHttpHeaders,
+  ServerHttp2Stream,
   connect as connectHttp2,
+  constants,
   createServer as createHttp2Server,
 } from 'node:http2';
 import { connect, createServer as createNetServer } from 'node:net';
@@ -205,40 +206,51 @@ function serve(upstream: string): void {
     }
     return session;
   };
-  const grpc = createHttp2Server((req: Http2ServerRequest, res: Http2ServerResponse) => {
+  /** The headers of a message without HTTP/2's pseudo-headers (`:status`, `:path`, …). */
+  const plain = (headers: IncomingHttpHeaders) => Object.fromEntries(Object.entries(headers).filter(([name]) => !name.startsWith(':')));
+  const grpc = createHttp2Server();
+  grpc.on('stream', (stream: ServerHttp2Stream, asked: IncomingHttpHeaders) => {
     const arrived = performance.now();
-    const method = req.url.split('/').pop() ?? '';
-    const params = decodeURIComponent(String(req.headers['x-goog-request-params'] ?? req.headers['google-cloud-resource-prefix'] ?? ''));
+    const path = String(asked[':path'] ?? '');
+    const method = path.split('/').pop() ?? '';
+    const params = decodeURIComponent(String(asked['x-goog-request-params'] ?? asked['google-cloud-resource-prefix'] ?? ''));
     const database = /databases\/([^/&]+)/.exec(params)?.[1] ?? '(none)';
     const counted = method !== 'Listen';
-    const headers = Object.fromEntries(Object.entries(req.headers).filter(([name]) => !name.startsWith(':') && name !== 'connection'));
-    const up = upstreamSession().request({ ':method': req.method, ':path': req.url, ...headers });
+    const reads = counted && (method === 'BatchGetDocuments' || method === 'RunQuery');
+    const up = upstreamSession().request({ ':method': 'POST', ':path': path, ...plain(asked) });
     const chunks: Buffer[] = [];
     let status = '0';
-    up.on('response', (answer) => {
+    let trailers: IncomingHttpHeaders = {};
+    let ended = false;
+    up.on('response', (answer, flags) => {
       status = String(answer['grpc-status'] ?? status);
-      res.writeHead(
-        Number(answer[':status'] ?? 502),
-        Object.fromEntries(Object.entries(answer).filter(([name]) => !name.startsWith(':'))) as Record<string, string>,
-      );
+      const headers = { ':status': answer[':status'] ?? 200, ...plain(answer) };
+      // A gRPC error often comes as one HEADERS frame that ends the stream ("trailers-only"):
+      // forwarded as such, or the client would read its status as UNKNOWN.
+      ended = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;
+      stream.respond(headers, ended ? { endStream: true } : { waitForTrailers: true });
     });
+    stream.on('wantTrailers', () => stream.sendTrailers(plain(trailers)));
     up.on('data', (c: Buffer) => {
-      if (counted && (method === 'BatchGetDocuments' || method === 'RunQuery')) chunks.push(c);
-      res.write(c);
+      if (reads) chunks.push(c);
+      stream.write(c);
     });
-    up.on('trailers', (trailers) => {
-      status = String(trailers['grpc-status'] ?? status);
-      res.addTrailers(Object.fromEntries(Object.entries(trailers).filter(([name]) => !name.startsWith(':'))) as Record<string, string>);
+    up.on('trailers', (t) => {
+      status = String(t['grpc-status'] ?? status);
+      trailers = t;
     });
     up.on('end', () => {
-      if (counted) {
-        tally(database, status === '0' ? grpcDocumentsIn(Buffer.concat(chunks)) : 0, performance.now() - arrived);
-      }
-      res.end();
+      if (counted) tally(database, status === '0' ? grpcDocumentsIn(Buffer.concat(chunks)) : 0, performance.now() - arrived);
+      if (!ended) stream.end();
     });
-    up.on('error', () => res.stream.close());
-    res.stream.on('close', () => up.close());
-    req.pipe(up);
+    up.on('error', () => {
+      if (counted) tally(database, 0, performance.now() - arrived);
+      stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+    });
+    stream.on('close', () => {
+      if (!up.closed) up.close(constants.NGHTTP2_CANCEL);
+    });
+    stream.pipe(up);
   });
   // HTTP/2 (gRPC) opens with its connection preface, `PRI * HTTP/2.0`; anything else is HTTP/1.1.
   // Counting gRPC costs as much CPU as the calls themselves on this machine: an HTTP/2
