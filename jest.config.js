@@ -4,7 +4,8 @@ module.exports = {
   roots: ['<rootDir>/__tests__'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }],
+    // esbuild strips the types (ADR 0018); `npm run typecheck` checks them.
+    '^.+\\.ts$': '<rootDir>/__tests__/support/esbuild-transform.js',
   },
   globalSetup: '<rootDir>/__tests__/support/global-setup.ts',
   setupFilesAfterEnv: ['<rootDir>/__tests__/support/setup-cdktf.ts'],
