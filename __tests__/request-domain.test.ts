@@ -1,6 +1,6 @@
 import { create } from 'node:domain';
 import type { AddressInfo } from 'node:net';
-import { cloudEvent } from '@google-cloud/functions-framework';
+import { CloudEvent, cloudEvent } from '@google-cloud/functions-framework';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { leaveRequestDomain } from '../function/request-domain';
 
@@ -43,7 +43,8 @@ describe('leaveRequestDomain', () => {
   it('answers every request for itself when the framework serves many at once, rejections included', async () => {
     // The real framework: each request in its own domain, the handler left to run outside it.
     const seen: Record<string, unknown> = {};
-    cloudEvent<{ readonly fail?: boolean; readonly waitMs: number }>('leave-request-domain-test', async (event) => {
+    type Data = { readonly fail?: boolean; readonly waitMs: number };
+    cloudEvent<Data>('leave-request-domain-test', async (event: CloudEvent<Data>) => {
       leaveRequestDomain();
       await new Promise((resolve) => setTimeout(resolve, event.data!.waitMs));
       seen[event.id] = active();
