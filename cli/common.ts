@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Firestore } from '@google-cloud/firestore';
+import { beforeDeadline } from '../function/deadline';
 
 /*
  * What the operator commands (`integrity-baselines`, `integrity-budget`) share: errors worded
@@ -109,26 +110,13 @@ export function timeoutSeconds(raw: OptionValues[string], usage: string): number
 }
 
 /** Settles with `work`, or rejects with a {@link CliError} saying `what` did not answer within `seconds`. */
-export async function withDeadline<T>(work: Promise<T>, seconds: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new CliError(
-            `Firestore did not answer within ${seconds} s ${what}; check the network, FIRESTORE_EMULATOR_HOST and your credentials`,
-          ),
-        ),
-      seconds * 1000,
-    );
-  });
-  // Work still running at the deadline fails later, once its client is closed: nobody waits for it.
-  work.catch(() => undefined);
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
+export function withDeadline<T>(work: Promise<T>, seconds: number, what: string): Promise<T> {
+  return beforeDeadline(
+    work,
+    seconds * 1000,
+    () =>
+      new CliError(`Firestore did not answer within ${seconds} s ${what}; check the network, FIRESTORE_EMULATOR_HOST and your credentials`),
+  );
 }
 
 /** Runs a command on this process's arguments and streams, and exits with its code. */

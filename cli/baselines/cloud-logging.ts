@@ -1,5 +1,6 @@
 import type { LoggingServiceV2Client } from '@google-cloud/logging-api/build/src/v2/logging_service_v2_client';
 import { Code, errorCode } from '../../function/api-errors';
+import { beforeDeadline } from '../../function/deadline';
 import { PROJECT_ID } from '../../function/contract';
 import { INSTANCE_NAME_LABEL, INTEGRITY_LOG_ID } from '../../function/parse';
 import { CliError, credentialsHint, describeError } from '../common';
@@ -167,10 +168,6 @@ export async function newestLateBootEntry(
         `(${endpoint ? `now ${env[LOGGING_API_ENDPOINT]}` : 'unset: the default endpoint'}) and your credentials, or allow more time`,
     );
   const deadline = Date.now() + timeoutSeconds * 1000;
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(tooLate()), timeoutSeconds * 1000);
-  });
   // The client is closed once, when the lookup ends, however it ends: also when the deadline
   // passes while it is still being created.
   let client: LoggingServiceV2Client | undefined;
@@ -205,11 +202,10 @@ export async function newestLateBootEntry(
     }
   };
   try {
-    return await Promise.race([search(), expired]);
+    return await beforeDeadline(search(), timeoutSeconds * 1000, tooLate);
   } catch (e) {
     throw explain(e, q, what, tooLate);
   } finally {
-    clearTimeout(timer);
     await close();
   }
 }

@@ -1,5 +1,6 @@
 import type { DocumentSnapshot, FieldValue, Firestore, Timestamp, WriteBatch } from '@google-cloud/firestore';
 import { Code, errorCode } from '../api-errors';
+import { beforeDeadline } from '../deadline';
 import { ActionBudget, BUDGET_INSTANCES_SUBCOLLECTION, BudgetCounter, applyBudget, budgetWindow, needsSlot } from '../budget';
 import { LEDGER_BUDGET_COLLECTION, LEDGER_DECISIONS_COLLECTION, LEDGER_INSTANCES_COLLECTION } from '../contract';
 import {
@@ -78,21 +79,11 @@ export class FirestoreDecisionLedger implements DecisionLedger {
 
   /** `call`, or a DEADLINE_EXCEEDED error once it has taken longer than the ledger waits. */
   private within<T>(what: string, call: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            Object.assign(new Error(`Firestore did not answer the decision ledger's ${what} within ${this.callTimeoutMs} ms`), {
-              code: Code.DEADLINE_EXCEEDED,
-            }),
-          ),
-        this.callTimeoutMs,
-      );
-    });
-    // A call that settles after its deadline is nobody's to handle: its outcome is dropped.
-    call.catch(() => undefined);
-    return Promise.race([call, deadline]).finally(() => clearTimeout(timer));
+    return beforeDeadline(call, this.callTimeoutMs, () =>
+      Object.assign(new Error(`Firestore did not answer the decision ledger's ${what} within ${this.callTimeoutMs} ms`), {
+        code: Code.DEADLINE_EXCEEDED,
+      }),
+    );
   }
 
   async record(input: Omit<ReconcileInput, 'existing' | 'newestBoot' | 'now'>, budget?: ActionBudget): Promise<Recorded> {
