@@ -68,7 +68,7 @@ async function computeClientOptions(config: Pick<Config, 'computeEndpoint'>) {
  * A Firestore client over REST (the default) or gRPC. The baseline store reads over REST: its
  * first query, on a cold instance's first event, does not wait for the gRPC stack, which its
  * listener loads from the second event on. The decision ledger writes over gRPC (ADR 0017):
- * a call costs the function about a third less CPU than over REST. Jest's sandboxed globals
+ * its calls cost the function less CPU than over REST. Jest's sandboxed globals
  * cannot carry the REST transport (its calls never complete): tests there use gRPC.
  */
 export async function createFirestore(

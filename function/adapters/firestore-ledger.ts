@@ -34,7 +34,7 @@ interface InstanceHead {
  * commit). The event fails instead and is redelivered; a commit that lands after its deadline is
  * harmless, every write being conditional on the state it was computed from.
  */
-export const LEDGER_CALL_TIMEOUT_MS = 10_000;
+const LEDGER_CALL_TIMEOUT_MS = 10_000;
 
 /** Attempts at recording one report before its event fails (and is redelivered). */
 const RECORD_ATTEMPTS = 8;

@@ -1,7 +1,8 @@
 // A loopback proxy between the functions and the Firestore emulator that counts the documents
 // Firestore returns, per database, over both transports: REST (HTTP/1.1, JSON) and gRPC
-// (HTTP/2, protobuf; only connections opened while asked to, see `countGrpc`). It runs as its own process so that buffering and parsing large query
-// answers (10,000 documents) never stalls the load generator's event loop.
+// (HTTP/2, protobuf; only connections opened while asked to, see `countGrpc`). It runs as its
+// own process so that buffering and parsing large query answers (10,000 documents) never stalls
+// the load generator's event loop.
 //
 // What counts as a document read: a document GET answered 200 counts 1; a `batchGet` answer
 // counts its `found` entries (not `missing` ones); a `runQuery` answer counts its `document`
