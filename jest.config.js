@@ -8,6 +8,7 @@ module.exports = {
     '^.+\\.ts$': '<rootDir>/__tests__/support/esbuild-transform.js',
   },
   globalSetup: '<rootDir>/__tests__/support/global-setup.ts',
+  globalTeardown: '<rootDir>/__tests__/support/global-teardown.ts',
   setupFilesAfterEnv: ['<rootDir>/__tests__/support/setup-cdktf.ts'],
   snapshotFormat: { escapeString: false, printBasicPrototype: false },
   testTimeout: 30000,

@@ -4,7 +4,7 @@ import { FirestoreBaselineStore } from '../function/adapters/firestore-store';
 import { BASELINE_POLICY_COLLECTION, baselineDocument } from '../function/baseline';
 import { createFirestore } from '../function/clients';
 import { parseMeasurements } from '../function/parse';
-import { RunningEmulator, startFirestoreEmulator } from '../testkit/emulators';
+import { RunningEmulator, useFirestoreEmulator } from '../testkit/emulators';
 import { integrityEntry, linuxPcrs, otherIntegrityEntry, tutorialDocument } from '../testkit/fixtures';
 import { startFakeLogging } from '../testkit/fake-logging';
 import { describeWithEmulators } from './support/emulator-suite';
@@ -64,7 +64,7 @@ async function json(args: string[]): Promise<Record<string, unknown>[]> {
 
 describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
   beforeAll(async () => {
-    emulator = await startFirestoreEmulator();
+    emulator = await useFirestoreEmulator();
     process.env.FIRESTORE_EMULATOR_HOST = emulator.host;
     process.env.METADATA_SERVER_DETECTION = 'none';
     db = await createFirestore({ projectId: PROJECT, firestoreDatabase: DATABASE }, 'grpc');

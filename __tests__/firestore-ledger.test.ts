@@ -6,7 +6,7 @@ import { LEDGER_BUDGET_COLLECTION, LEDGER_DECISIONS_COLLECTION, LEDGER_INSTANCES
 import { requestIdFor } from '../function/handler';
 import { LedgerRecord, instanceDocumentId, ledgerDocumentId, ledgerKey } from '../function/ledger';
 import type { IntegrityReport } from '../function/parse';
-import { RunningEmulator, startFirestoreEmulator } from '../testkit/emulators';
+import { RunningEmulator, useFirestoreEmulator } from '../testkit/emulators';
 import { describeWithEmulators } from './support/emulator-suite';
 
 // The ledger's transaction on the real Firestore emulator (over gRPC: Jest's sandbox stalls the
@@ -48,7 +48,7 @@ describeWithEmulators('FirestoreDecisionLedger on the Firestore emulator', () =>
   let ledger: FirestoreDecisionLedger;
 
   beforeAll(async () => {
-    emulator = await startFirestoreEmulator();
+    emulator = await useFirestoreEmulator();
     process.env.FIRESTORE_EMULATOR_HOST = emulator.host;
     process.env.METADATA_SERVER_DETECTION = 'none';
     db = await createFirestore({ projectId: 'demo-responder', firestoreDatabase: 'integrity-responder-decisions' }, 'grpc');

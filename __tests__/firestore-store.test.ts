@@ -4,7 +4,7 @@ import { baselineDocument } from '../function/baseline';
 import { createFirestore } from '../function/clients';
 import { parseMeasurements } from '../function/parse';
 import { baselineDocumentId } from '../function/measurements';
-import { RunningEmulator, startFirestoreEmulator } from '../testkit/emulators';
+import { RunningEmulator, useFirestoreEmulator } from '../testkit/emulators';
 import { describeWithEmulators } from './support/emulator-suite';
 import { CapturingLogger } from './support/fakes';
 import { linuxPcrs, tutorialDocument, windowsPcrs } from '../testkit/fixtures';
@@ -27,7 +27,7 @@ const m = parseMeasurements;
 
 describeWithEmulators('FirestoreBaselineStore on the Firestore emulator', () => {
   beforeAll(async () => {
-    emulator = await startFirestoreEmulator();
+    emulator = await useFirestoreEmulator();
     process.env.FIRESTORE_EMULATOR_HOST = emulator.host;
     process.env.METADATA_SERVER_DETECTION = 'none';
     db = await createFirestore({ projectId: 'demo-responder', firestoreDatabase: 'integrity-baselines' }, 'grpc');
@@ -209,7 +209,7 @@ describeWithEmulators("FirestoreBaselineStore with the listener's index, on the 
   let n = 0;
 
   beforeAll(async () => {
-    emulator2 = await startFirestoreEmulator();
+    emulator2 = await useFirestoreEmulator();
     process.env.FIRESTORE_EMULATOR_HOST = emulator2.host;
     process.env.METADATA_SERVER_DETECTION = 'none';
     db2 = await createFirestore({ projectId: 'demo-responder', firestoreDatabase: 'integrity-baselines' }, 'grpc');

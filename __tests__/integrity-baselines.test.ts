@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { BIN, Io, run } from '../cli/integrity-baselines';
 import { baselineDocument } from '../function/baseline';
 import { parseMeasurements } from '../function/parse';
-import { RunningEmulator, startFirestoreEmulator } from '../testkit/emulators';
+import { RunningEmulator, useFirestoreEmulator } from '../testkit/emulators';
 import { httpRequest } from '../testkit/http';
 import { integrityEntry, otherIntegrityEntry, windowsPcrs } from '../testkit/fixtures';
 import { describeWithEmulators } from './support/emulator-suite';
@@ -187,7 +187,7 @@ describe(`${BIN} capture against an unreachable or unauthorised Firestore`, () =
 describeWithEmulators(`${BIN} capture on the Firestore emulator`, () => {
   let firestore: RunningEmulator;
   beforeAll(async () => {
-    firestore = await startFirestoreEmulator();
+    firestore = await useFirestoreEmulator();
   }, 60000);
   afterAll(() => firestore?.stop());
 

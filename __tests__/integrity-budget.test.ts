@@ -7,7 +7,7 @@ import { FirestoreDecisionLedger } from '../function/adapters/firestore-ledger';
 import { createFirestore } from '../function/clients';
 import { LEDGER_BUDGET_COLLECTION } from '../function/contract';
 import type { IntegrityReport } from '../function/parse';
-import { RunningEmulator, startFirestoreEmulator } from '../testkit/emulators';
+import { RunningEmulator, useFirestoreEmulator } from '../testkit/emulators';
 import { describeWithEmulators } from './support/emulator-suite';
 
 const root = join(__dirname, '..');
@@ -81,7 +81,7 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
   let instances = 0;
 
   beforeAll(async () => {
-    firestore = await startFirestoreEmulator();
+    firestore = await useFirestoreEmulator();
     process.env.FIRESTORE_EMULATOR_HOST = firestore.host;
     process.env.METADATA_SERVER_DETECTION = 'none';
     // Over gRPC in Jest; the tool itself runs in a child process, over REST as shipped.

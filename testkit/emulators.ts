@@ -1,6 +1,7 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { httpRequest } from './http';
 
 /** Root of the Google Cloud SDK: where its Debian packages install it, unless overridden. */
@@ -79,26 +80,33 @@ const JVM_OPTIONS: Record<EmulatorTuning, string | undefined> = {
   throughput: undefined,
 };
 
+/** Where an emulator's output goes: kept in memory for the error message, or written to a file. */
+type Output = { readonly to: 'memory' } | { readonly to: 'file'; readonly path: string };
+
 async function startEmulator(
   label: string,
   binary: string,
   args: (port: number) => string[],
   tuning: EmulatorTuning,
-): Promise<RunningEmulator> {
+  output: Output = { to: 'memory' },
+): Promise<RunningEmulator & { readonly pid: number; unref(): void }> {
   if (!existsSync(binary)) throw new Error(`${label} emulator not found at ${binary}`);
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
   const jvm = JVM_OPTIONS[tuning];
+  const fd = output.to === 'file' ? openSync(output.path, 'a') : undefined;
   const child = spawn(binary, args(port), {
     detached: true, // own process group, stopped as a group
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: fd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, fd],
     // Read by every JVM, whatever its launcher script does with JAVA_OPTS.
     env: jvm === undefined ? process.env : { ...process.env, JAVA_TOOL_OPTIONS: jvm },
   });
+  if (fd !== undefined) closeSync(fd);
   running.add(child);
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  let captured = '';
+  child.stdout?.on('data', (d: Buffer) => (captured += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (captured += d.toString()));
+  const outputSoFar = () => (output.to === 'file' ? readFileSync(output.path, 'utf8') : captured);
   const stop = async (): Promise<void> => {
     running.delete(child);
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -110,17 +118,17 @@ async function startEmulator(
   };
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${label} emulator exited with ${child.exitCode}:\n${output}`);
+    if (child.exitCode !== null) throw new Error(`${label} emulator exited with ${child.exitCode}:\n${outputSoFar()}`);
     try {
       await httpRequest(`http://${host}/`);
-      return { host, stop };
+      return { host, stop, pid: child.pid!, unref: () => (running.delete(child), child.unref()) };
     } catch {
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 100));
   }
   await stop();
-  throw new Error(`${label} emulator did not answer on ${host} within 30 s:\n${output}`);
+  throw new Error(`${label} emulator did not answer on ${host} within 30 s:\n${outputSoFar()}`);
 }
 
 /** Starts the Firestore emulator on a free loopback port in its own process group. */
@@ -131,4 +139,92 @@ export function startFirestoreEmulator(tuning: EmulatorTuning = 'short'): Promis
 /** Starts the Pub/Sub emulator on a free loopback port in its own process group. */
 export function startPubsubEmulator(tuning: EmulatorTuning = 'short'): Promise<RunningEmulator> {
   return startEmulator('Pub/Sub', PUBSUB_EMULATOR, (port) => ['--host=127.0.0.1', `--port=${port}`], tuning);
+}
+
+/*
+ * Emulators shared by the suites of one Jest worker. Starting a JVM costs seconds of CPU, and
+ * the suites of a worker run one after another: the first suite of a worker that asks for an
+ * emulator starts it, the next ones reuse it, each on a clean slate (`POST /reset`, which both
+ * emulators answer by dropping every project's data: topics, subscriptions, documents). The
+ * global setup names a directory in SHARED_EMULATORS_DIR; a worker records each emulator it
+ * started there, and the global teardown stops them. Outside Jest (or without the directory),
+ * every call starts an emulator of its own, stopped by its `stop()`.
+ */
+export const SHARED_EMULATORS_DIR = 'SVIR_SHARED_EMULATORS_DIR';
+
+type Kind = 'firestore' | 'pubsub';
+
+interface SharedRecord {
+  readonly host: string;
+  /** The emulator's process group. */
+  readonly pid: number;
+}
+
+async function answers(host: string): Promise<boolean> {
+  try {
+    await httpRequest(`http://${host}/`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function reset(label: string, host: string): Promise<void> {
+  const res = await httpRequest(`http://${host}/reset`, { method: 'POST' });
+  if (res.status !== 200) throw new Error(`${label} emulator on ${host} did not reset: ${res.status} ${res.body}`);
+}
+
+async function useShared(kind: Kind, label: string, binary: string, args: (port: number) => string[]): Promise<RunningEmulator> {
+  const dir = process.env[SHARED_EMULATORS_DIR];
+  if (!dir) return startEmulator(label, binary, args, 'short');
+  const file = join(dir, `${kind}-${process.pid}.json`);
+  let host: string | undefined;
+  if (existsSync(file)) {
+    const recorded = JSON.parse(readFileSync(file, 'utf8')) as SharedRecord;
+    if (await answers(recorded.host)) host = recorded.host;
+  }
+  if (host === undefined) {
+    const started = await startEmulator(label, binary, args, 'short', { to: 'file', path: join(dir, `${kind}-${process.pid}.log`) });
+    // The global teardown stops it; nothing of this suite may keep the worker waiting for it.
+    started.unref();
+    writeFileSync(file, JSON.stringify({ host: started.host, pid: started.pid } satisfies SharedRecord));
+    host = started.host;
+  }
+  await reset(label, host);
+  const shared = host;
+  // Stopping hands the emulator back empty (a push subscription left behind would go on
+  // pushing to a function that is gone); the next suite resets it again before use.
+  return { host: shared, stop: () => reset(label, shared).catch(() => undefined) };
+}
+
+/** The Firestore emulator of this Jest worker, emptied; a fresh one outside Jest. */
+export function useFirestoreEmulator(): Promise<RunningEmulator> {
+  return useShared('firestore', 'Firestore', FIRESTORE_EMULATOR, (port) => ['start', '--host=127.0.0.1', `--port=${port}`]);
+}
+
+/** The Pub/Sub emulator of this Jest worker, emptied; a fresh one outside Jest. */
+export function usePubsubEmulator(): Promise<RunningEmulator> {
+  return useShared('pubsub', 'Pub/Sub', PUBSUB_EMULATOR, (port) => ['--host=127.0.0.1', `--port=${port}`]);
+}
+
+/** Stops every emulator the workers recorded in `dir` (the global teardown). */
+export async function stopSharedEmulators(dir: string): Promise<void> {
+  const groups = readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as SharedRecord).pid);
+  const alive = (pid: number) => {
+    try {
+      process.kill(-pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const signal = (sig: NodeJS.Signals) => {
+    for (const pid of groups.filter(alive)) process.kill(-pid, sig);
+  };
+  signal('SIGTERM');
+  const deadline = Date.now() + 3000;
+  while (groups.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  signal('SIGKILL');
 }

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { packageRoot } from '../lib/bundle/sources';
 import { Server, Socket, connect, createServer } from 'node:net';
 import { Server as HttpServer, createServer as createHttpServer, request as httpForward } from 'node:http';
-import { RunningEmulator, startFirestoreEmulator, startPubsubEmulator } from './emulators';
+import { RunningEmulator, useFirestoreEmulator, usePubsubEmulator } from './emulators';
 import { FakeComputeApi } from './fake-compute';
 import { FunctionHost, serveFunction, unpackFunction } from './function-host';
 import { httpRequest, putEmulatorDocument, putEmulatorFields } from './http';
@@ -177,7 +177,7 @@ export class Harness {
     const h = new Harness();
     try {
       // Whatever started is registered for cleanup, even when something else failed to start.
-      const started = await Promise.allSettled([startFirestoreEmulator(), startPubsubEmulator(), h.compute.start()]);
+      const started = await Promise.allSettled([useFirestoreEmulator(), usePubsubEmulator(), h.compute.start()]);
       const [firestore, pubsub] = started;
       h.cleanups.push(() => h.compute.stop());
       if (firestore.status === 'fulfilled') h.cleanups.push(() => firestore.value.stop());
