@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Firestore } from '@google-cloud/firestore';
 import { BIN, run } from '../cli/integrity-budget';
@@ -69,6 +70,33 @@ describe(BIN, () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
   });
+
+  it('gives up after --timeout with a sentence naming what it asked, and where', async () => {
+    // A server that accepts connections and never answers: the read can only time out.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const host = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    try {
+      // A child process: the Firestore client's transports do not run inside Jest's sandbox.
+      const r = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', join(root, 'cli', 'integrity-budget.ts'), 'show', '--project', 'p', '--timeout', '1'],
+        {
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH, FIRESTORE_EMULATOR_HOST: host, METADATA_SERVER_DETECTION: 'none' },
+          timeout: 20_000,
+        },
+      );
+      expect({ status: r.status, stderr: r.stderr }).toEqual({
+        status: 1,
+        stderr:
+          `integrity-budget: Firestore did not answer within 1 s when asked to read the action budget in integrity-responder-decisions ` +
+          `in project p on the emulator at ${host}; check the network, FIRESTORE_EMULATOR_HOST and your credentials\n`,
+      });
+    } finally {
+      silent.close();
+    }
+  });
 });
 
 describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
@@ -96,7 +124,7 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
   });
 
   const budgetCli = (args: string[]) =>
-    spawnSync(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'cli', 'integrity-budget.ts'), ...args], {
+    spawnSync(process.execPath, ['--import', 'tsx', join(root, 'cli', 'integrity-budget.ts'), ...args], {
       encoding: 'utf8',
       env: { PATH: process.env.PATH, FIRESTORE_EMULATOR_HOST: firestore.host, METADATA_SERVER_DETECTION: 'none' },
     });

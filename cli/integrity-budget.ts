@@ -125,7 +125,7 @@ async function withLedger<T>(t: Target, what: string, work: (db: Firestore) => P
   const { createFirestore } = await import('../function/clients.js');
   const db = await createFirestore({ firestoreDatabase: t.database, projectId: t.project });
   try {
-    return await withDeadline(work(db), t.seconds, `${what} ${t.where}`);
+    return await withDeadline(work(db), t.seconds, `when asked to ${what} ${t.where}`);
   } catch (e) {
     if (e instanceof CliError) throw e;
     throw new CliError(`could not ${what} ${t.where}: ${describeError(e)}${credentialsHint(e)}`);
