@@ -41,14 +41,10 @@ describeWithEmulators('the action budget end to end', () => {
   const vm = (id: string) => h.compute.instances.find((i) => i.id === id)!;
   const stopsOf = (id: string) => h.compute.actions().filter((q) => q.path.endsWith(`/instances/${id}/stop`));
   const budgetCli = (args: string[]) =>
-    spawnSync(
-      process.execPath,
-      [join(__dirname, '..', 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(__dirname, '..', 'cli', 'integrity-budget.ts'), ...args],
-      {
-        encoding: 'utf8',
-        env: { PATH: process.env.PATH, FIRESTORE_EMULATOR_HOST: h.firestore.host, METADATA_SERVER_DETECTION: 'none' },
-      },
-    );
+    spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'cli', 'integrity-budget.ts'), ...args], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, FIRESTORE_EMULATOR_HOST: h.firestore.host, METADATA_SERVER_DETECTION: 'none' },
+    });
   /** The decision lines of an event, in order. */
   const linesOf = (messageId: string) => r.host.logs.filter((l) => l.eventId === messageId && decided(l));
   async function until(what: string, ok: () => boolean, timeoutMs = 30_000): Promise<void> {

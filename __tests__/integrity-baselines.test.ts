@@ -135,16 +135,12 @@ describe(BIN, () => {
 
 describe(`${BIN} capture against an unreachable or unauthorised Firestore`, () => {
   const capture = (args: string[], env: Record<string, string>) =>
-    spawnSync(
-      process.execPath,
-      [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'cli', 'integrity-baselines.ts'), 'capture', '-', ...args],
-      {
-        input: JSON.stringify([canary]),
-        encoding: 'utf8',
-        env: { PATH: process.env.PATH, METADATA_SERVER_DETECTION: 'none', HOME: mkdtempSync(join(tmpdir(), 'svir-home-')), ...env },
-        timeout: 20000,
-      },
-    );
+    spawnSync(process.execPath, ['--import', 'tsx', join(root, 'cli', 'integrity-baselines.ts'), 'capture', '-', ...args], {
+      input: JSON.stringify([canary]),
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, METADATA_SERVER_DETECTION: 'none', HOME: mkdtempSync(join(tmpdir(), 'svir-home-')), ...env },
+      timeout: 20000,
+    });
 
   it('gives up after --timeout with a sentence instead of hanging', async () => {
     // A server that accepts connections and never answers: the write can only time out.
@@ -193,15 +189,11 @@ describeWithEmulators(`${BIN} capture on the Firestore emulator`, () => {
 
   // A child process: the Firestore client's REST transport does not run inside Jest's sandbox.
   const capture = (args: string[]) =>
-    spawnSync(
-      process.execPath,
-      [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'cli', 'integrity-baselines.ts'), 'capture', '-', ...args],
-      {
-        input: JSON.stringify([canary]),
-        encoding: 'utf8',
-        env: { PATH: process.env.PATH, FIRESTORE_EMULATOR_HOST: firestore.host, METADATA_SERVER_DETECTION: 'none' },
-      },
-    );
+    spawnSync(process.execPath, ['--import', 'tsx', join(root, 'cli', 'integrity-baselines.ts'), 'capture', '-', ...args], {
+      input: JSON.stringify([canary]),
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, FIRESTORE_EMULATOR_HOST: firestore.host, METADATA_SERVER_DETECTION: 'none' },
+    });
 
   it('writes the baseline where the responder reads it, once', async () => {
     const id = baselineDocument(parseMeasurements(windowsPcrs('new-kernel'), 't')).id;

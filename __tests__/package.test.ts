@@ -15,6 +15,7 @@ import {
   scrubPlan,
   sha256,
   synthConsumer,
+  typecheckConsumerApps,
 } from '../testkit/consumer';
 import { synthesizeExampleStack } from '../testkit/harness';
 
@@ -28,16 +29,34 @@ const examples = readdirSync(join(root, 'examples'), { withFileTypes: true })
   .map((e) => e.name)
   .sort();
 
+/** The first TypeScript block of the README's "Use it in your stack" section. */
+function readmeSnippet(): string | undefined {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  return /```ts\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('## Use it in your stack')))?.[1];
+}
+
 describe('the published package', () => {
   let work: string;
   let report: PackReport;
   let consumer: Consumer;
+  /** The apps the consumer runs: two responders at its root, the README's snippet, each example. */
+  let apps: { twoResponders: string; readme: string; examples: Record<string, string> };
 
   beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), 'svir-pack-'));
     const packed = packPackage(work);
     report = packed.report;
     consumer = createConsumer(packed.tarball, { kind: 'linked' });
+    writeFileSync(join(consumer.dir, 'main.ts'), TWO_RESPONDERS_APP);
+    const readme = join(consumer.dir, 'readme');
+    mkdirSync(readme, { recursive: true });
+    writeFileSync(join(readme, 'main.ts'), readmeSnippet() ?? '');
+    writeFileSync(join(readme, 'tsconfig.json'), `${JSON.stringify(CDKTF_INIT_TSCONFIG, null, 2)}\n`);
+    apps = {
+      twoResponders: consumer.dir,
+      readme,
+      examples: Object.fromEntries(examples.map((e) => [e, placeExample(consumer, join(root, 'examples', e))])),
+    };
   }, 120000);
 
   afterAll(() => {
@@ -104,9 +123,15 @@ describe('the published package', () => {
     }
   });
 
+  // What ts-node checks before it runs an app, for every app at once (the synths below only strip types).
+  it("type-checks every app (two responders, the README's snippet, each example) under cdktf init's tsconfig", () => {
+    expect(readmeSnippet()).toContain(`from '${PACKAGE_NAME}'`);
+    const dirs = [apps.twoResponders, apps.readme, ...Object.values(apps.examples)];
+    expect(typecheckConsumerApps(consumer, dirs)).toBe('');
+  });
+
   it('synthesizes two responders under ES2018 strict with ts-node, uploading the zip the end-to-end tests serve', () => {
-    writeFileSync(join(consumer.dir, 'main.ts'), TWO_RESPONDERS_APP);
-    const synth = synthConsumer(consumer);
+    const synth = synthConsumer(consumer, apps.twoResponders, 'checked-apart');
     const stack = synth.stacks.security!;
     const functions = Object.values(
       (stack.plan.resource as Record<string, Record<string, { name: string }>>)['google_cloudfunctions2_function']!,
@@ -124,16 +149,8 @@ describe('the published package', () => {
     }
   });
 
-  it("compiles and synthesizes the README's 'Use it in your stack' snippet as written", () => {
-    const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## Use it in your stack'));
-    const snippet = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
-    expect(snippet).toContain(`from '${PACKAGE_NAME}'`);
-    const app = join(consumer.dir, 'readme');
-    mkdirSync(app, { recursive: true });
-    writeFileSync(join(app, 'main.ts'), snippet!);
-    writeFileSync(join(app, 'tsconfig.json'), `${JSON.stringify(CDKTF_INIT_TSCONFIG, null, 2)}\n`);
-    const synth = synthConsumer(consumer, app);
+  it("synthesizes the README's 'Use it in your stack' snippet as written", () => {
+    const synth = synthConsumer(consumer, apps.readme, 'checked-apart');
     expect(Object.keys(synth.stacks)).toEqual(['security']);
   });
 
@@ -155,8 +172,7 @@ describe('the published package', () => {
   });
 
   it.each(examples)('synthesizes examples/%s from the package', (example) => {
-    const app = placeExample(consumer, join(root, 'examples', example));
-    const synth = synthConsumer(consumer, app);
+    const synth = synthConsumer(consumer, apps.examples[example]!, 'checked-apart');
     for (const [name, stack] of Object.entries(synth.stacks)) {
       expect(stack.zipSha256s.length).toBeGreaterThan(0);
       expect(scrubPlan(stack.plan, consumer.dir)).toMatchSnapshot(name);

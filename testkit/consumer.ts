@@ -175,13 +175,22 @@ export interface ConsumerSynth {
   readonly output: string;
 }
 
-/** Runs the consumer's app command (`ts-node main.ts`, type-checked) from `appDir`; reads cdktf.out. */
-export function synthConsumer(consumer: Consumer, appDir: string = consumer.dir): ConsumerSynth {
+/**
+ * Runs the consumer's app command (`ts-node main.ts`) from `appDir` and reads cdktf.out. With
+ * `types: 'checked-apart'`, ts-node only strips the types: the caller has checked them with
+ * {@link typecheckConsumerApps} (one compiler run for several apps instead of one per app).
+ */
+export function synthConsumer(
+  consumer: Consumer,
+  appDir: string = consumer.dir,
+  types: 'checked' | 'checked-apart' = 'checked',
+): ConsumerSynth {
   const outdir = join(appDir, 'cdktf.out');
   rmSync(outdir, { recursive: true, force: true });
   const output = run(consumer.node, [join(consumer.dir, 'node_modules', 'ts-node', 'dist', 'bin.js'), 'main.ts'], appDir, {
     ...withNode(consumer.node),
     TS_NODE_PROJECT: join(appDir, 'tsconfig.json'),
+    ...(types === 'checked-apart' && { TS_NODE_TRANSPILE_ONLY: 'true' }),
   });
   const stacks: Record<string, ConsumerSynth['stacks'][string]> = {};
   for (const stack of readdirSync(join(outdir, 'stacks'))) {
@@ -191,6 +200,21 @@ export function synthConsumer(consumer: Consumer, appDir: string = consumer.dir)
     stacks[stack] = { plan, zipSha256s: zips.map((f) => sha256(readFileSync(f))) };
   }
   return { stacks, output };
+}
+
+/**
+ * Type-checks the `main.ts` of each app directory (each holds cdktf init's tsconfig) as ts-node
+ * would before running it, in one run of the consumer's compiler: the same compiler options,
+ * the declarations of the peers loaded once. Returns the compiler's output; throws with it when
+ * an app does not compile.
+ */
+export function typecheckConsumerApps(consumer: Consumer, appDirs: readonly string[]): string {
+  const project = join(consumer.dir, 'tsconfig.apps.json');
+  writeFileSync(
+    project,
+    `${JSON.stringify({ ...CDKTF_INIT_TSCONFIG, include: undefined, exclude: undefined, files: appDirs.map((d) => join(d, 'main.ts')) }, null, 2)}\n`,
+  );
+  return run(consumer.node, [join(consumer.dir, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', project], consumer.dir);
 }
 
 /** Copies an example app (main.ts, cdktf.json, its README) next to the consumer's node_modules. */
