@@ -1,5 +1,4 @@
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { runTool } from '../testkit/tools';
 import { describeWithEmulators } from './support/emulator-suite';
 import { integrityEntry, linuxPcrs } from '../testkit/fixtures';
 import { Harness, Responder } from '../testkit/harness';
@@ -41,8 +40,7 @@ describeWithEmulators('the action budget end to end', () => {
   const vm = (id: string) => h.compute.instances.find((i) => i.id === id)!;
   const stopsOf = (id: string) => h.compute.actions().filter((q) => q.path.endsWith(`/instances/${id}/stop`));
   const budgetCli = (args: string[]) =>
-    spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'cli', 'integrity-budget.ts'), ...args], {
-      encoding: 'utf8',
+    runTool('integrity-budget', args, {
       env: { PATH: process.env.PATH, FIRESTORE_EMULATOR_HOST: h.firestore.host, METADATA_SERVER_DETECTION: 'none' },
     });
   /** The decision lines of an event, in order. */

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { AddressInfo, createServer } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,9 +8,8 @@ import { parseMeasurements } from '../function/parse';
 import { RunningEmulator, useFirestoreEmulator } from '../testkit/emulators';
 import { httpRequest } from '../testkit/http';
 import { integrityEntry, otherIntegrityEntry, windowsPcrs } from '../testkit/fixtures';
+import { runTool } from '../testkit/tools';
 import { describeWithEmulators } from './support/emulator-suite';
-
-const root = join(__dirname, '..');
 
 async function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -135,11 +133,10 @@ describe(BIN, () => {
 
 describe(`${BIN} capture against an unreachable or unauthorised Firestore`, () => {
   const capture = (args: string[], env: Record<string, string>) =>
-    spawnSync(process.execPath, ['--import', 'tsx', join(root, 'cli', 'integrity-baselines.ts'), 'capture', '-', ...args], {
+    runTool('integrity-baselines', ['capture', '-', ...args], {
       input: JSON.stringify([canary]),
-      encoding: 'utf8',
       env: { PATH: process.env.PATH, METADATA_SERVER_DETECTION: 'none', HOME: mkdtempSync(join(tmpdir(), 'svir-home-')), ...env },
-      timeout: 20000,
+      timeoutMs: 20000,
     });
 
   it('gives up after --timeout with a sentence instead of hanging', async () => {
@@ -187,11 +184,9 @@ describeWithEmulators(`${BIN} capture on the Firestore emulator`, () => {
   }, 60000);
   afterAll(() => firestore?.stop());
 
-  // A child process: the Firestore client's REST transport does not run inside Jest's sandbox.
   const capture = (args: string[]) =>
-    spawnSync(process.execPath, ['--import', 'tsx', join(root, 'cli', 'integrity-baselines.ts'), 'capture', '-', ...args], {
+    runTool('integrity-baselines', ['capture', '-', ...args], {
       input: JSON.stringify([canary]),
-      encoding: 'utf8',
       env: { PATH: process.env.PATH, FIRESTORE_EMULATOR_HOST: firestore.host, METADATA_SERVER_DETECTION: 'none' },
     });
 

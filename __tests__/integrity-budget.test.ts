@@ -1,6 +1,4 @@
-import { spawnSync } from 'node:child_process';
 import { AddressInfo, createServer } from 'node:net';
-import { join } from 'node:path';
 import type { Firestore } from '@google-cloud/firestore';
 import { BIN, run } from '../cli/integrity-budget';
 import type { Io } from '../cli/common';
@@ -9,9 +7,8 @@ import { createFirestore } from '../function/clients';
 import { LEDGER_BUDGET_COLLECTION } from '../function/contract';
 import type { IntegrityReport } from '../function/parse';
 import { RunningEmulator, useFirestoreEmulator } from '../testkit/emulators';
+import { runTool } from '../testkit/tools';
 import { describeWithEmulators } from './support/emulator-suite';
-
-const root = join(__dirname, '..');
 
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -77,18 +74,14 @@ describe(BIN, () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const host = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
     try {
-      // A child process: the Firestore client's transports do not run inside Jest's sandbox.
-      const r = spawnSync(
-        process.execPath,
-        ['--import', 'tsx', join(root, 'cli', 'integrity-budget.ts'), 'show', '--project', 'p', '--timeout', '1'],
-        {
-          encoding: 'utf8',
-          env: { PATH: process.env.PATH, FIRESTORE_EMULATOR_HOST: host, METADATA_SERVER_DETECTION: 'none' },
-          timeout: 20_000,
-        },
-      );
-      expect({ status: r.status, stderr: r.stderr }).toEqual({
+      const r = runTool('integrity-budget', ['show', '--project', 'p', '--timeout', '1'], {
+        env: { PATH: process.env.PATH, FIRESTORE_EMULATOR_HOST: host, METADATA_SERVER_DETECTION: 'none' },
+        timeoutMs: 20_000,
+      });
+      expect({ status: r.status, signal: r.signal, error: r.error, stderr: r.stderr }).toEqual({
         status: 1,
+        signal: null,
+        error: undefined,
         stderr:
           `integrity-budget: Firestore did not answer within 1 s when asked to read the action budget in integrity-responder-decisions ` +
           `in project p on the emulator at ${host}; check the network, FIRESTORE_EMULATOR_HOST and your credentials\n`,
@@ -124,8 +117,7 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
   });
 
   const budgetCli = (args: string[]) =>
-    spawnSync(process.execPath, ['--import', 'tsx', join(root, 'cli', 'integrity-budget.ts'), ...args], {
-      encoding: 'utf8',
+    runTool('integrity-budget', args, {
       env: { PATH: process.env.PATH, FIRESTORE_EMULATOR_HOST: firestore.host, METADATA_SERVER_DETECTION: 'none' },
     });
 

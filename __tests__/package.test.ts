@@ -50,7 +50,9 @@ describe('the published package', () => {
     writeFileSync(join(consumer.dir, 'main.ts'), TWO_RESPONDERS_APP);
     const readme = join(consumer.dir, 'readme');
     mkdirSync(readme, { recursive: true });
-    writeFileSync(join(readme, 'main.ts'), readmeSnippet() ?? '');
+    const snippet = readmeSnippet();
+    if (snippet === undefined) throw new Error("README.md has no ```ts block under '## Use it in your stack'");
+    writeFileSync(join(readme, 'main.ts'), snippet);
     writeFileSync(join(readme, 'tsconfig.json'), `${JSON.stringify(CDKTF_INIT_TSCONFIG, null, 2)}\n`);
     apps = {
       twoResponders: consumer.dir,

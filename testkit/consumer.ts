@@ -203,12 +203,19 @@ export function synthConsumer(
 }
 
 /**
- * Type-checks the `main.ts` of each app directory (each holds cdktf init's tsconfig) as ts-node
- * would before running it, in one run of the consumer's compiler: the same compiler options,
- * the declarations of the peers loaded once. Returns the compiler's output; throws with it when
- * an app does not compile.
+ * Type-checks the `main.ts` of each app directory, as ts-node checks an app before running it,
+ * in one run of the consumer's compiler: the peers' declarations are loaded once for all apps.
+ * Each app must hold cdktf init's tsconfig, whose options the run uses (with `declaration`, which
+ * ts-node turns off, so this check is, if anything, stricter). Returns the compiler's output;
+ * throws with it when an app does not compile.
  */
 export function typecheckConsumerApps(consumer: Consumer, appDirs: readonly string[]): string {
+  for (const dir of appDirs) {
+    const own = readFileSync(join(dir, 'tsconfig.json'), 'utf8');
+    if (JSON.stringify(JSON.parse(own)) !== JSON.stringify(CDKTF_INIT_TSCONFIG)) {
+      throw new Error(`${dir}/tsconfig.json is not cdktf init's: checking it with cdktf init's options would check something else`);
+    }
+  }
   const project = join(consumer.dir, 'tsconfig.apps.json');
   writeFileSync(
     project,

@@ -1,15 +1,19 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { httpRequest } from './http';
+import { SHARED_EMULATORS_DIR, killGroup as killSharedGroup, readCurrent, recordSpawn, writeCurrent } from './shared-emulators';
 
 /** Root of the Google Cloud SDK: where its Debian packages install it, unless overridden. */
 const SDK_ROOT = process.env.GOOGLE_CLOUD_SDK_ROOT || '/usr/lib/google-cloud-sdk';
 const FIRESTORE_EMULATOR = `${SDK_ROOT}/platform/cloud-firestore-emulator/cloud_firestore_emulator`;
 const PUBSUB_EMULATOR = `${SDK_ROOT}/platform/pubsub-emulator/bin/cloud-pubsub-emulator`;
 
-/** A running emulator: its `host:port`, and how to stop it (idempotent). */
+/**
+ * A running emulator: its `host:port`, and how to stop it (idempotent). For the emulator a Jest
+ * worker shares between its suites, `stop()` empties it and hands it back.
+ */
 export interface RunningEmulator {
   readonly host: string;
   stop(): Promise<void>;
@@ -83,18 +87,24 @@ const JVM_OPTIONS: Record<EmulatorTuning, string | undefined> = {
 /** Where an emulator's output goes: kept in memory for the error message, or written to a file. */
 type Output = { readonly to: 'memory' } | { readonly to: 'file'; readonly path: string };
 
+interface StartOptions {
+  readonly output?: Output;
+  /** Called with the process group right after the spawn, before the emulator answers. */
+  readonly onSpawn?: (pid: number) => void;
+}
+
 async function startEmulator(
   label: string,
   binary: string,
   args: (port: number) => string[],
   tuning: EmulatorTuning,
-  output: Output = { to: 'memory' },
+  { output = { to: 'memory' }, onSpawn }: StartOptions = {},
 ): Promise<RunningEmulator & { readonly pid: number; unref(): void }> {
   if (!existsSync(binary)) throw new Error(`${label} emulator not found at ${binary}`);
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
   const jvm = JVM_OPTIONS[tuning];
-  const fd = output.to === 'file' ? openSync(output.path, 'a') : undefined;
+  const fd = output.to === 'file' ? openSync(output.path, 'w') : undefined;
   const child = spawn(binary, args(port), {
     detached: true, // own process group, stopped as a group
     stdio: fd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, fd],
@@ -103,6 +113,7 @@ async function startEmulator(
   });
   if (fd !== undefined) closeSync(fd);
   running.add(child);
+  if (child.pid !== undefined) onSpawn?.(child.pid);
   let captured = '';
   child.stdout?.on('data', (d: Buffer) => (captured += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (captured += d.toString()));
@@ -142,59 +153,68 @@ export function startPubsubEmulator(tuning: EmulatorTuning = 'short'): Promise<R
 }
 
 /*
- * Emulators shared by the suites of one Jest worker. Starting a JVM costs seconds of CPU, and
- * the suites of a worker run one after another: the first suite of a worker that asks for an
- * emulator starts it, the next ones reuse it, each on a clean slate (`POST /reset`, which both
- * emulators answer by dropping every project's data: topics, subscriptions, documents). The
- * global setup names a directory in SHARED_EMULATORS_DIR; a worker records each emulator it
- * started there, and the global teardown stops them. Outside Jest (or without the directory),
- * every call starts an emulator of its own, stopped by its `stop()`.
+ * Emulators shared by the suites of one Jest worker (ADR 0019). Starting a JVM costs seconds of
+ * CPU, and the suites of a worker run one after another: the first suite of a worker that asks
+ * for an emulator starts it, later ones reuse it, each on a clean slate: new, or emptied by
+ * `POST /reset` (the Firestore emulator drops every project's documents, the Pub/Sub emulator its
+ * topics and subscriptions). The global setup names a directory in SHARED_EMULATORS_DIR
+ * (testkit/shared-emulators.ts): each emulator's process group is recorded there as it is
+ * spawned, and the run stops every recorded group when it ends, however it ends. Outside Jest
+ * (no directory), every call starts an emulator of its own, ended by its `stop()`.
  */
-export const SHARED_EMULATORS_DIR = 'SVIR_SHARED_EMULATORS_DIR';
 
 type Kind = 'firestore' | 'pubsub';
 
-interface SharedRecord {
-  readonly host: string;
-  /** The emulator's process group. */
-  readonly pid: number;
-}
+/** How long a reset or a liveness probe of a shared emulator may take before it is replaced. */
+const SHARED_PROBE_MS = 10_000;
 
-async function answers(host: string): Promise<boolean> {
+/** Kinds taken by this test file and not yet handed back (each test file has its own copy of this module). */
+const taken = new Set<Kind>();
+
+async function resetWorks(host: string): Promise<boolean> {
   try {
-    await httpRequest(`http://${host}/`);
-    return true;
+    return (await httpRequest(`http://${host}/reset`, { method: 'POST', timeoutMs: SHARED_PROBE_MS })).status === 200;
   } catch {
     return false;
   }
 }
 
-async function reset(label: string, host: string): Promise<void> {
-  const res = await httpRequest(`http://${host}/reset`, { method: 'POST' });
-  if (res.status !== 200) throw new Error(`${label} emulator on ${host} did not reset: ${res.status} ${res.body}`);
-}
-
 async function useShared(kind: Kind, label: string, binary: string, args: (port: number) => string[]): Promise<RunningEmulator> {
   const dir = process.env[SHARED_EMULATORS_DIR];
   if (!dir) return startEmulator(label, binary, args, 'short');
-  const file = join(dir, `${kind}-${process.pid}.json`);
-  let host: string | undefined;
-  if (existsSync(file)) {
-    const recorded = JSON.parse(readFileSync(file, 'utf8')) as SharedRecord;
-    if (await answers(recorded.host)) host = recorded.host;
+  if (taken.has(kind)) throw new Error(`this test file already holds the shared ${label} emulator: stop() it before asking again`);
+  taken.add(kind);
+  try {
+    let current = readCurrent(dir, kind);
+    // One that stopped answering, or cannot be emptied (a reset waits on pulls still hanging), is replaced.
+    if (current !== undefined && !(await resetWorks(current.host))) {
+      killSharedGroup(current.pid);
+      current = undefined;
+    }
+    if (current === undefined) {
+      const started = await startEmulator(label, binary, args, 'short', {
+        output: { to: 'file', path: join(dir, `${kind}-${process.pid}-${Date.now()}.log`) },
+        onSpawn: (pid) => recordSpawn(dir, pid),
+      });
+      // The run stops it; nothing of this test file may keep the worker waiting for it.
+      started.unref();
+      current = { host: started.host, pid: started.pid };
+      writeCurrent(dir, kind, current);
+    }
+    const { host, pid } = current;
+    return {
+      host,
+      // Handed back empty: a push subscription left behind would go on pushing to a function that
+      // is gone. One that cannot be emptied is ended; the next suite starts another.
+      stop: async () => {
+        if (!taken.delete(kind)) return;
+        if (!(await resetWorks(host))) killSharedGroup(pid);
+      },
+    };
+  } catch (e) {
+    taken.delete(kind);
+    throw e;
   }
-  if (host === undefined) {
-    const started = await startEmulator(label, binary, args, 'short', { to: 'file', path: join(dir, `${kind}-${process.pid}.log`) });
-    // The global teardown stops it; nothing of this suite may keep the worker waiting for it.
-    started.unref();
-    writeFileSync(file, JSON.stringify({ host: started.host, pid: started.pid } satisfies SharedRecord));
-    host = started.host;
-  }
-  await reset(label, host);
-  const shared = host;
-  // Stopping hands the emulator back empty (a push subscription left behind would go on
-  // pushing to a function that is gone); the next suite resets it again before use.
-  return { host: shared, stop: () => reset(label, shared).catch(() => undefined) };
 }
 
 /** The Firestore emulator of this Jest worker, emptied; a fresh one outside Jest. */
@@ -205,26 +225,4 @@ export function useFirestoreEmulator(): Promise<RunningEmulator> {
 /** The Pub/Sub emulator of this Jest worker, emptied; a fresh one outside Jest. */
 export function usePubsubEmulator(): Promise<RunningEmulator> {
   return useShared('pubsub', 'Pub/Sub', PUBSUB_EMULATOR, (port) => ['--host=127.0.0.1', `--port=${port}`]);
-}
-
-/** Stops every emulator the workers recorded in `dir` (the global teardown). */
-export async function stopSharedEmulators(dir: string): Promise<void> {
-  const groups = readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as SharedRecord).pid);
-  const alive = (pid: number) => {
-    try {
-      process.kill(-pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  const signal = (sig: NodeJS.Signals) => {
-    for (const pid of groups.filter(alive)) process.kill(-pid, sig);
-  };
-  signal('SIGTERM');
-  const deadline = Date.now() + 3000;
-  while (groups.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  signal('SIGKILL');
 }
