@@ -10,14 +10,17 @@ import { join } from 'node:path';
 /** Names the directory of the records; set by the global setup, inherited by the workers. */
 export const SHARED_EMULATORS_DIR = 'SVIR_SHARED_EMULATORS_DIR';
 
-const SPAWNED = /^spawned-(\d+)\.json$/;
+const SPAWNED = /^spawned-(\d+)$/;
 
-/** Records a spawned emulator's process group, before it answers: whatever happens next, the run stops it. */
+/**
+ * Records a spawned emulator's process group, before it answers: whatever happens next, the run
+ * stops it. The record is an empty file named after the group.
+ */
 export function recordSpawn(dir: string, pid: number): void {
-  writeFileSync(join(dir, `spawned-${pid}.json`), JSON.stringify({ pid }));
+  writeFileSync(join(dir, `spawned-${pid}`), '');
 }
 
-/** The process groups recorded in `dir`; a record written halfway is read from its name. */
+/** The process groups recorded in `dir`. */
 function recordedGroups(dir: string): number[] {
   try {
     return readdirSync(dir)
