@@ -13,6 +13,7 @@ const COMPLETE = {
   LOG_LEVEL: 'info',
   MAX_EVENT_AGE_SECONDS: '600',
   STALE_EVENT_POLICY: 'fail-open',
+  RELEARN_MAX_AGE_SECONDS: '240',
   COMPUTE_TIMEOUT_SECONDS: '5',
   FAILURE_ACTION: 'suspend',
   ENFORCEMENT: 'dry-run',
@@ -44,6 +45,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       maxEventAgeSeconds: 600,
       staleEventPolicy: 'fail-open',
+      relearnMaxAgeSeconds: 240,
       computeTimeoutSeconds: 5,
       failureAction: 'suspend',
       enforcement: 'dry-run',
@@ -171,6 +173,7 @@ describe('the contract between construct and function', () => {
       logLevel: SETTINGS.logLevel.default,
       maxEventAgeSeconds: SETTINGS.maxEventAgeSeconds.default,
       staleEventPolicy: SETTINGS.staleEventPolicy.default,
+      relearnMaxAgeSeconds: 300,
       computeTimeoutSeconds: 15,
       failureAction: 'stop',
       enforcement: 'enforce',
@@ -250,6 +253,17 @@ describe('the contract between construct and function', () => {
     expect(loadConfig(planEnvironment({ maxEventAgeSeconds: max })).maxEventAgeSeconds).toBe(max);
   });
 
+  it('bounds relearnMaxAgeSeconds by its own range and by maxEventAgeSeconds', () => {
+    const { min, max } = SETTINGS.relearnMaxAgeSeconds;
+    expect(() => planEnvironment({ relearnMaxAgeSeconds: min - 1 })).toThrow(/relearnMaxAgeSeconds must be an integer from 60 to 3600/);
+    expect(() => planEnvironment({ relearnMaxAgeSeconds: max + 1 })).toThrow(/relearnMaxAgeSeconds/);
+    expect(() => planEnvironment({ maxEventAgeSeconds: 600, relearnMaxAgeSeconds: 601 })).toThrow(
+      /relearnMaxAgeSeconds must be at most maxEventAgeSeconds \(600\), got 601/,
+    );
+    expect(loadConfig(planEnvironment({ relearnMaxAgeSeconds: 120 })).relearnMaxAgeSeconds).toBe(120);
+    expect(() => loadConfig({ ...COMPLETE, RELEARN_MAX_AGE_SECONDS: '59' })).toThrow(/RELEARN_MAX_AGE_SECONDS/);
+  });
+
   it('accepts at the construct exactly the action budgets the function accepts', () => {
     const { min, max } = SETTINGS.maxActionsPerWindow;
     expect(loadConfig(planEnvironment({ maxActionsPerWindow: 'unlimited' })).maxActionsPerWindow).toBe('unlimited');
@@ -287,6 +301,7 @@ describe('the contract between construct and function', () => {
       logLevel: 'info',
       maxEventAgeSeconds: 60,
       staleEventPolicy: 'fail-open',
+      relearnMaxAgeSeconds: 60,
       computeTimeoutSeconds: 1,
       failureAction: 'suspend',
       enforcement: 'dry-run',

@@ -26,6 +26,7 @@ export function createHandlerDeps(config: Config, logger: Logger): HandlerDeps {
     scope: parseScope(config.scope),
     excludedProjects: parseExcludedProjects(config.excludedProjects),
     maxEventAgeSeconds: config.maxEventAgeSeconds,
+    relearnMaxAgeSeconds: config.relearnMaxAgeSeconds,
     staleEventPolicy: config.staleEventPolicy,
     failureAction: config.failureAction,
     enforcement: config.enforcement,

@@ -143,6 +143,11 @@ export interface FunctionSettings {
   /** Failed reports older than this are resolved by `staleEventPolicy`. */
   readonly maxEventAgeSeconds: number;
   readonly staleEventPolicy: StaleEventPolicy;
+  /**
+   * A known-good report older than this never relearns (the next boot's report decides): the
+   * bound on how long a guest has to reboot into something else before the relearn adopts it.
+   */
+  readonly relearnMaxAgeSeconds: number;
   /** Deadline of each Compute API call; a timed-out call fails the event, which is redelivered. */
   readonly computeTimeoutSeconds: number;
   /** How a VM is contained where the decision is to stop it: `stop`, or `suspend` (memory kept). */
@@ -243,6 +248,8 @@ export const SETTINGS: { readonly [K in keyof FunctionSettings]-?: SettingFor<Fu
   logLevel: { kind: 'enum', env: 'LOG_LEVEL', values: LOG_LEVELS, default: 'debug' },
   maxEventAgeSeconds: { kind: 'integer', env: 'MAX_EVENT_AGE_SECONDS', min: 60, max: 604800, default: 3600 },
   staleEventPolicy: { kind: 'enum', env: 'STALE_EVENT_POLICY', values: STALE_EVENT_POLICIES, default: 'fail-closed' },
+  // ADR 0020: export takes seconds; 300 s leaves room for a few redeliveries, not for an hour's backlog.
+  relearnMaxAgeSeconds: { kind: 'integer', env: 'RELEARN_MAX_AGE_SECONDS', min: 60, max: 3600, default: 300 },
   computeTimeoutSeconds: { kind: 'integer', env: 'COMPUTE_TIMEOUT_SECONDS', min: 1, max: 300, default: 20 },
   failureAction: { kind: 'enum', env: 'FAILURE_ACTION', values: FAILURE_ACTIONS, default: 'stop' },
   enforcement: { kind: 'enum', env: 'ENFORCEMENT', values: ENFORCEMENTS, default: 'enforce' },

@@ -49,6 +49,11 @@ export interface HandlerDeps {
   /** Failed reports older than this are resolved by `staleEventPolicy`, without a lookup. */
   readonly maxEventAgeSeconds: number;
   readonly staleEventPolicy: StaleEventPolicy;
+  /**
+   * A known-good report older than this, seconds, never relearns (default
+   * `SETTINGS.relearnMaxAgeSeconds.default`): checked again immediately before the Compute call.
+   */
+  readonly relearnMaxAgeSeconds?: number;
   /** How a VM is contained where the decision is `stop`: `stop` (default) or `suspend`. */
   readonly failureAction?: FailureAction;
   /**

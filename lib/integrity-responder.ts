@@ -490,6 +490,7 @@ export class IntegrityResponder extends Construct {
           projectId: project,
           logLevel: p.logLevel,
           maxEventAgeSeconds: p.maxEventAgeSeconds,
+          relearnMaxAgeSeconds: p.relearnMaxAgeSeconds,
           staleEventPolicy: p.staleEventPolicy,
           computeTimeoutSeconds: computeTimeoutFor(p.timeoutSeconds),
           failureAction: p.failureAction,

@@ -149,6 +149,15 @@ export interface IntegrityResponderProps {
   readonly staleEventPolicy?: StaleEventPolicy;
 
   /**
+   * A known-good report older than this (by its log timestamp and the time Cloud Logging
+   * received it) never relearns: the line says the next boot's report decides. It bounds how
+   * long a guest has to reboot into something else before a relearn adopts that boot (ADR 0020).
+   * Seconds, 60–3600, at most `maxEventAgeSeconds`.
+   * @default - 300, or `maxEventAgeSeconds` where that is lower
+   */
+  readonly relearnMaxAgeSeconds?: number;
+
+  /**
    * How a VM is contained wherever the responder decides to stop it: `stop` shuts it down;
    * `suspend` (`instances.suspend`) keeps its memory, for forensics. The runtime's custom role
    * holds only the permission of the chosen action.
@@ -284,6 +293,7 @@ export interface ResolvedProps {
   readonly logLevel: LogLevel;
   readonly maxEventAgeSeconds: number;
   readonly staleEventPolicy: StaleEventPolicy;
+  readonly relearnMaxAgeSeconds: number;
   readonly failureAction: FailureAction;
   readonly enforcement: Enforcement;
   readonly exemptLabel: string;
@@ -497,6 +507,11 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
     logLevel: props.logLevel ?? SETTINGS.logLevel.default,
     maxEventAgeSeconds: props.maxEventAgeSeconds ?? SETTINGS.maxEventAgeSeconds.default,
     staleEventPolicy: props.staleEventPolicy ?? SETTINGS.staleEventPolicy.default,
+    relearnMaxAgeSeconds:
+      props.relearnMaxAgeSeconds ??
+      (props.maxEventAgeSeconds === undefined || Token.isUnresolved(props.maxEventAgeSeconds)
+        ? SETTINGS.relearnMaxAgeSeconds.default
+        : Math.min(SETTINGS.relearnMaxAgeSeconds.default, props.maxEventAgeSeconds)),
     failureAction: props.failureAction ?? SETTINGS.failureAction.default,
     enforcement: props.enforcement ?? SETTINGS.enforcement.default,
     exemptLabel: props.exemptLabel ?? SETTINGS.exemptLabel.default!,
@@ -549,6 +564,12 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
   oneOf('logLevel', r.logLevel, SETTINGS.logLevel.values);
   integer('maxEventAgeSeconds', r.maxEventAgeSeconds, SETTINGS.maxEventAgeSeconds.min, SETTINGS.maxEventAgeSeconds.max);
   oneOf('staleEventPolicy', r.staleEventPolicy, SETTINGS.staleEventPolicy.values);
+  integer('relearnMaxAgeSeconds', r.relearnMaxAgeSeconds, SETTINGS.relearnMaxAgeSeconds.min, SETTINGS.relearnMaxAgeSeconds.max);
+  if (!Token.isUnresolved(r.relearnMaxAgeSeconds) && !Token.isUnresolved(r.maxEventAgeSeconds) && r.relearnMaxAgeSeconds > r.maxEventAgeSeconds) {
+    throw new IntegrityResponderPropsError(
+      `relearnMaxAgeSeconds must be at most maxEventAgeSeconds (${r.maxEventAgeSeconds}), got ${r.relearnMaxAgeSeconds}: a report too old to be vetted cannot be fresh enough to relearn`,
+    );
+  }
   oneOf('failureAction', r.failureAction, SETTINGS.failureAction.values);
   oneOf('enforcement', r.enforcement, SETTINGS.enforcement.values);
   check('exemptLabel', r.exemptLabel, SETTINGS.exemptLabel.pattern, SETTINGS.exemptLabel.hint);

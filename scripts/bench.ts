@@ -54,6 +54,7 @@ const BENCH_SETTINGS: FunctionSettings = {
   projectId: 'fleet-prod-1234',
   logLevel: 'error',
   maxEventAgeSeconds: SETTINGS.maxEventAgeSeconds.default,
+  relearnMaxAgeSeconds: SETTINGS.relearnMaxAgeSeconds.default,
   staleEventPolicy: SETTINGS.staleEventPolicy.default,
   computeTimeoutSeconds: SETTINGS.computeTimeoutSeconds.default,
   failureAction: SETTINGS.failureAction.default,
