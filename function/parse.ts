@@ -30,7 +30,13 @@ export interface IntegrityReport {
   readonly passed: boolean;
   /** Present (non-empty, no duplicate PCRs) whenever `passed` is false. */
   readonly actualMeasurements: readonly PcrMeasurement[];
+  /**
+   * The boot counter in canonical form: decimal digits without leading zeros (`"12"`, never
+   * `"012"`), so one boot has one spelling in the ledger, the budget and every comparison.
+   */
   readonly bootCounter?: string;
+  /** The boot counter as the entry wrote it, present only where that differs from {@link bootCounter}. */
+  readonly bootCounterAsWritten?: string;
   readonly instance: InstanceRef;
   /** LogEntry `timestamp`, when present. */
   readonly timestamp?: string;
@@ -86,6 +92,8 @@ const INSTANCE_ID = /^[0-9]{1,20}$/;
 const UINT64_MAX = 18446744073709551615n;
 const INSTANCE_NAME = /^[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?$/;
 const BOOT_COUNTER = /^[0-9]{1,20}$/;
+/** Largest boot counter accepted: the field is a 64-bit integer. */
+const MAX_BOOT_COUNTER = UINT64_MAX;
 const HASH_ALGO = /^[A-Za-z0-9_-]{1,32}$/;
 const MAX_VALUE_LENGTH = 256;
 
@@ -164,7 +172,7 @@ function parseLogEntryOrThrow(entry: unknown): ParseResult {
   if (logName !== `projects/${instance.projectId}/logs/${INTEGRITY_LOG_ID}`) {
     reject('invalid-resource', `logName ${describe(logName)} does not belong to project ${instance.projectId}`);
   }
-  const bootCounter = parseBootCounter(payload.bootCounter);
+  const boot = parseBootCounter(payload.bootCounter);
   // A passed report needs no measurements to decide; a failed one is judged on them.
   const actualMeasurements = passed ? [] : parseMeasurements(report.actualMeasurements, `${field}.actualMeasurements`);
   const timestamp = entry.timestamp;
@@ -178,19 +186,33 @@ function parseLogEntryOrThrow(entry: unknown): ParseResult {
       passed,
       actualMeasurements,
       instance,
-      ...(bootCounter !== undefined && { bootCounter }),
+      ...(boot !== undefined && { bootCounter: boot.canonical }),
+      ...(boot !== undefined && boot.written !== boot.canonical && { bootCounterAsWritten: boot.written }),
       ...(timestamp !== undefined && { timestamp }),
     },
   };
 }
 
-function parseBootCounter(raw: unknown): string | undefined {
+function parseBootCounter(raw: unknown): { readonly canonical: string; readonly written: string } | undefined {
   if (raw === undefined) return undefined;
   const text = typeof raw === 'number' && Number.isSafeInteger(raw) && raw >= 0 ? String(raw) : raw;
-  if (typeof text !== 'string' || !BOOT_COUNTER.test(text)) {
-    reject('invalid-report', `jsonPayload.bootCounter must be a non-negative integer, got ${describe(raw)}`);
+  const canonical = canonicalBootCounter(text);
+  if (typeof text !== 'string' || canonical === undefined) {
+    reject('invalid-report', `jsonPayload.bootCounter must be a non-negative 64-bit integer, got ${describe(raw)}`);
   }
-  return text;
+  return { canonical, written: text };
+}
+
+/**
+ * The canonical spelling of a boot counter written as decimal digits (`"012"` → `"12"`), or
+ * undefined when it is not one (not digits, more than 20 of them, above 2^64 - 1). Every
+ * spelling of one boot maps to one string: the ledger keys records by it, so a report cannot
+ * escape another report of its boot by spelling the counter differently.
+ */
+export function canonicalBootCounter(text: unknown): string | undefined {
+  if (typeof text !== 'string' || !BOOT_COUNTER.test(text)) return undefined;
+  const n = BigInt(text);
+  return n > MAX_BOOT_COUNTER ? undefined : n.toString();
 }
 
 function parseInstance(entry: Json): InstanceRef {
