@@ -311,11 +311,11 @@ describe('failed reports too old to vet', () => {
 
   it('uses the configured maximum age', async () => {
     const t = setup();
-    t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
     t.instances.states.set(DEFAULT_INSTANCE_ID, running(hoursAgo(3)));
     const deps = { ...t.deps, maxEventAgeSeconds: 86400 };
-    await handleMessage(pubsubData(integrityEntry({ actual: linuxPcrs('good'), timestamp: hoursAgo(2) })), deps, { id: 'm' });
-    expect(t.logger.lines[0]).toEqual(expect.objectContaining({ decision: 'relearn' }));
+    await handleMessage(pubsubData(integrityEntry({ actual: linuxPcrs('rootkit'), timestamp: hoursAgo(2) })), deps, { id: 'm' });
+    // Vetted (not stale): looked up and found unknown.
+    expect(t.logger.lines[0]).toEqual(expect.objectContaining({ decision: 'stop', reason: 'not-known-good' }));
   });
 });
 
@@ -386,8 +386,16 @@ describe('addressing the instance', () => {
     expect(outcome).toEqual(expect.objectContaining({ status: 'decided', instanceFound: false }));
     // Gone at the get: no stop is sent.
     expect(t.instances.calls).toEqual([GET]);
+    // Nothing was stopped: the line says so in its decision, which the stop alert counts.
     expect(t.logger.lines).toEqual([
-      expect.objectContaining({ severity: 'WARNING', instanceFound: false, decision: 'stop', operationStatus: 'instance-not-found' }),
+      expect.objectContaining({
+        severity: 'WARNING',
+        instanceFound: false,
+        decision: 'none',
+        reason: 'instance-not-found',
+        wouldHave: 'stop',
+        operationStatus: 'instance-not-found',
+      }),
     ]);
     // Nothing recorded: an id that does not exist in its project leaves no trace a later report could meet.
     expect(t.ledger.records.size).toBe(0);
@@ -642,8 +650,8 @@ describe('the decision ledger', () => {
   it('withdraws a relearn when a conflicting report was recorded in between', async () => {
     const t = setup();
     // Another function instance records a conflicting report after this one recorded its relearn.
-    const inConflict = t.ledger.inConflict.bind(t.ledger);
-    t.ledger.inConflict = async (key) => {
+    const standing = t.ledger.standing.bind(t.ledger);
+    t.ledger.standing = async (key) => {
       const parsed = parseMessage(pubsubData(integrityEntry({ actual: unknown() }), 'msg-b'));
       if (parsed.status !== 'report') throw new Error('fixture did not parse');
       const report: IntegrityReport = parsed.report;
@@ -653,7 +661,7 @@ describe('the decision ledger', () => {
         fingerprint: fingerprint(report.actualMeasurements),
         requestIdFor: (action) => requestIdFor('msg-b', action),
       });
-      return inConflict(key);
+      return standing(key);
     };
     t.baselines.add('baseline1', tutorialDocument(knownGood()));
 

@@ -49,7 +49,8 @@ export type Decision =
         | 'instance-replaced'
         | 'instance-not-running'
         | 'older-boot'
-        | 'withdrawn-after-conflict';
+        | 'withdrawn-after-conflict'
+        | 'relearn-window-passed';
     }
   | { readonly action: 'ignore'; readonly reason: 'early-boot-report-in-relearn-mode' }
   | { readonly action: 'relearn'; readonly reason: 'known-good'; readonly baselineId: string }
@@ -57,6 +58,8 @@ export type Decision =
   | { readonly action: 'alert'; readonly reason: 'stale-event-fail-open' }
   /** The VM carries the exemption label: nothing is done to it, `wouldHave` says what would have been. */
   | { readonly action: 'none'; readonly reason: 'exempt'; readonly wouldHave: 'stop' | 'suspend' | 'relearn' }
+  /** The instance the report names does not exist (any more): nothing was done, `wouldHave` says what would have been. */
+  | { readonly action: 'none'; readonly reason: 'instance-not-found'; readonly wouldHave: 'stop' | 'suspend' | 'relearn' }
   /** The action budget is exhausted: the VM is left running and the event redelivered. */
   | { readonly action: 'none'; readonly reason: 'budget-exhausted'; readonly wouldHave: FailureAction };
 

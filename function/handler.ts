@@ -14,7 +14,7 @@ import {
 } from './decide';
 import { IntegrityReport, parseMessage } from './parse';
 import { ActionBudget, ActionHeldError, BudgetNote } from './budget';
-import { LedgerKey, LedgerNote, Reconciled, ledgerKey } from './ledger';
+import { LedgerKey, LedgerNote, Reconciled, compareBoots, ledgerKey } from './ledger';
 import { GroupAction, groupPath, parseCreatedBy } from './instance-group';
 import { DEFAULT_EXEMPT_LABEL, SETTINGS, Scope, parseExemptLabel } from './contract';
 import { scopeRejection } from './scope';
@@ -165,13 +165,33 @@ function ageSeconds(report: IntegrityReport, now: number): number | undefined {
   return (now - Date.parse(report.timestamp)) / 1000;
 }
 
+/** Whether the entry is dated later than Cloud Logging received it, by more than the clock skew allowed. */
+function datedAfterReceipt(report: IntegrityReport): boolean {
+  if (report.timestamp === undefined || report.receiveTimestamp === undefined) return false;
+  return Date.parse(report.timestamp) - Date.parse(report.receiveTimestamp) > MAX_CLOCK_SKEW_SECONDS * 1000;
+}
+
+/**
+ * Age of a report for the relearn bound, seconds: by the entry's own time and by the time Cloud
+ * Logging received it, whichever is older (the first is the writer's word, the second is not).
+ */
+export function relearnAgeSeconds(report: IntegrityReport, now: number): number | undefined {
+  const times = [report.timestamp, report.receiveTimestamp].filter((t): t is string => t !== undefined).map(Date.parse);
+  return times.length === 0 ? undefined : (now - Math.min(...times)) / 1000;
+}
+
 async function act(report: IntegrityReport, deps: HandlerDeps, context: EventContext): Promise<HandlerOutcome> {
   const { logger, mode } = deps;
   const age = ageSeconds(report, (deps.now ?? Date.now)());
-  // A report whose age is unknown, beyond the maximum, or in the future (past clock skew), or
-  // that names no boot, cannot be tied to what the VM runs now: the stale-event policy decides.
+  // A report whose age is unknown, beyond the maximum, or in the future (past clock skew, now or
+  // when Cloud Logging received it), or that names no boot, cannot be tied to what the VM runs
+  // now: the stale-event policy decides.
   const vettable =
-    age !== undefined && age <= deps.maxEventAgeSeconds && age >= -MAX_CLOCK_SKEW_SECONDS && report.bootCounter !== undefined;
+    age !== undefined &&
+    age <= deps.maxEventAgeSeconds &&
+    age >= -MAX_CLOCK_SKEW_SECONDS &&
+    !datedAfterReceipt(report) &&
+    report.bootCounter !== undefined;
   const stale = vettable ? undefined : decideStale(report, mode, deps.staleEventPolicy);
   let reads: number | undefined;
   let decision: Decision;
@@ -186,7 +206,7 @@ async function act(report: IntegrityReport, deps: HandlerDeps, context: EventCon
     }
     decision = decide(report, mode, lookup);
   }
-  const outcome: ActionOutcome = { instanceName: report.instance.name, instanceFound: true };
+  const outcome: ActionOutcome = { ...(report.instance.name !== undefined && { instanceName: report.instance.name }), instanceFound: true };
   if (decision.action === 'stop' || decision.action === 'relearn') {
     decision = await actOn(report, decision, deps, context, outcome);
   }
@@ -227,6 +247,12 @@ interface ActionOutcome {
   abandonAgeSeconds?: number;
   /** What the action budget made of a stop or suspend. */
   budget?: BudgetNote;
+  /** The entry's name label, where it names another VM than Compute does. */
+  entryInstanceName?: string;
+  /** The later boot of the instance the ledger holds, when it superseded a relearn. */
+  laterBoot?: string;
+  /** The freshness bound a relearn was refused by, seconds. */
+  relearnMaxAgeSeconds?: number;
 }
 
 /**
@@ -244,12 +270,12 @@ async function actOn(
   const dryRun = deps.enforcement === 'dry-run';
   const configured = deps.failureAction ?? SETTINGS.failureAction.default;
   const target: InstanceTarget = { ...report.instance };
+  const wouldHave = proposed.action === 'stop' ? configured : 'relearn';
   // The VM is read before anything is recorded: an exempt VM, or one that does not exist, leaves
-  // no record. A relearn reuses this read for its last look.
+  // no record.
   let current: InstanceState | undefined;
   try {
     current = await deps.instances.describe(target);
-    out.instanceName ??= current.name;
   } catch (e) {
     if (!(e instanceof InstanceNotFoundError)) throw e;
   }
@@ -259,12 +285,13 @@ async function actOn(
     // could otherwise stand in for a later genuine report, and takes no budget.
     out.instanceFound = false;
     out.operationStatus = 'instance-not-found';
-    return proposed;
+    return { action: 'none', reason: 'instance-not-found', wouldHave };
   }
+  nameFromCompute(report, current, out);
   const { key: labelKey, value: labelValue } = parseExemptLabel(deps.exemptLabel ?? DEFAULT_EXEMPT_LABEL);
   if (current.labels?.[labelKey] === labelValue) {
     out.exemptLabel = `${labelKey}=${labelValue}`;
-    return { action: 'none', reason: 'exempt', wouldHave: proposed.action === 'stop' ? configured : 'relearn' };
+    return { action: 'none', reason: 'exempt', wouldHave };
   }
   const recorded = await deps.ledger.record(
     {
@@ -289,16 +316,14 @@ async function actOn(
   if (recorded.alreadyDone) {
     out.operation = recorded.record.operation;
     out.operationStatus = recorded.record.operationStatus;
-    out.instanceFound = recorded.record.operationStatus !== 'instance-not-found';
+    if (recorded.record.operationStatus === 'instance-not-found') {
+      out.instanceFound = false;
+      return { action: 'none', reason: 'instance-not-found', wouldHave: decision.action === 'stop' ? recorded.containment : 'relearn' };
+    }
     return decision;
   }
   try {
-    if (decision.action === 'relearn') {
-      decision = confirmRelearn(decision, report, current);
-      // A conflicting report may have been recorded since: it stops the VM, nothing relearns it.
-      if (decision.action === 'relearn' && (await deps.ledger.inConflict(key)))
-        decision = { action: 'none', reason: 'withdrawn-after-conflict' };
-    }
+    if (decision.action === 'relearn') decision = await lastLookBeforeRelearn(report, decision, current, key, deps, out);
     if (decision.action !== 'stop' && decision.action !== 'relearn') {
       await deps.ledger.complete(
         key,
@@ -332,8 +357,59 @@ async function actOn(
     out.instanceFound = false;
     out.operationStatus = 'instance-not-found';
     await deps.ledger.complete(key, recorded.requestId, { status: 'instance-not-found' }, recorded.version);
+    return { action: 'none', reason: 'instance-not-found', wouldHave: decision.action === 'stop' ? recorded.containment : 'relearn' };
   }
   return decision;
+}
+
+/**
+ * Names the VM as Compute does: the entry's name label is the writer's word. A label that names
+ * another VM is kept beside it, for the line to flag.
+ */
+function nameFromCompute(report: IntegrityReport, current: InstanceState, out: ActionOutcome): void {
+  if (current.name === undefined) return;
+  out.instanceName = current.name;
+  if (report.instance.name !== undefined && report.instance.name !== current.name) out.entryInstanceName = report.instance.name;
+}
+
+/**
+ * The last look before a relearn, made after the ledger recorded it and immediately before the
+ * Compute call. Relearning adopts the VM's *latest* boot, while the decision was made on the
+ * report's: the relearn goes ahead only while the VM (as read before the ledger write) is the
+ * same one, running and not started since, and, read last, the ledger still holds no conflict
+ * for the key and no later boot of the instance, and the report is still fresh
+ * (`relearnMaxAgeSeconds`).
+ */
+async function lastLookBeforeRelearn(
+  report: IntegrityReport,
+  decision: Extract<Decision, { action: 'relearn' }>,
+  current: InstanceState,
+  key: LedgerKey,
+  deps: HandlerDeps,
+  out: ActionOutcome,
+): Promise<Decision> {
+  const bound = deps.relearnMaxAgeSeconds ?? SETTINGS.relearnMaxAgeSeconds.default;
+  const fresh = () => {
+    const age = relearnAgeSeconds(report, (deps.now ?? Date.now)());
+    return age !== undefined && age <= bound;
+  };
+  if (!fresh()) {
+    out.relearnMaxAgeSeconds = bound;
+    return { action: 'none', reason: 'relearn-window-passed' };
+  }
+  const confirmed = confirmRelearn(decision, report, current);
+  if (confirmed.action !== 'relearn') return confirmed;
+  const standing = await deps.ledger.standing(key);
+  if (standing.conflict) return { action: 'none', reason: 'withdrawn-after-conflict' };
+  if (standing.newestBoot !== undefined && compareBoots(standing.newestBoot, key.bootCounter) > 0) {
+    out.laterBoot = standing.newestBoot;
+    return { action: 'none', reason: 'superseded-by-later-boot' };
+  }
+  if (!fresh()) {
+    out.relearnMaxAgeSeconds = bound;
+    return { action: 'none', reason: 'relearn-window-passed' };
+  }
+  return confirmed;
 }
 
 /**
@@ -409,7 +485,7 @@ async function leaveGroup(
  */
 const DECISION_LINES: Record<
   Decision['reason'],
-  { readonly severity: Severity; readonly text: (who: string, age: string, acting: string) => string }
+  { readonly severity: Severity; readonly text: (who: string, age: string, acting: string, extra: ActionOutcome) => string }
 > = {
   'policy-passed': { severity: 'INFO', text: (who) => `Integrity policy passed on ${who}; no action` },
   'early-boot-report-in-relearn-mode': { severity: 'DEBUG', text: (who) => `Early-boot report for ${who} left to the late-boot report` },
@@ -434,8 +510,23 @@ const DECISION_LINES: Record<
   },
   'superseded-by-later-boot': {
     severity: 'WARNING',
-    text: (who) =>
-      `Measurements of ${who} are known good, but the instance has started again since this report; the later boot's report decides`,
+    text: (who, _age, _acting, extra) =>
+      `Measurements of ${who} are known good, but ${
+        extra.laterBoot === undefined
+          ? 'the instance has started again since this report'
+          : `a later boot of the instance (boot ${extra.laterBoot}) is recorded`
+      }: no relearn; the later boot's report decides`,
+  },
+  'relearn-window-passed': {
+    severity: 'NOTICE',
+    text: (who, age, _acting, extra) =>
+      `Measurements of ${who} are known good, but the report is${age}, past the relearn bound of ${
+        extra.relearnMaxAgeSeconds ?? '?'
+      } s (relearnMaxAgeSeconds): no relearn, the VM keeps running; the next boot's report decides`,
+  },
+  'instance-not-found': {
+    severity: 'WARNING',
+    text: (who) => `Instance ${who} no longer exists; nothing done`,
   },
   'instance-replaced': {
     severity: 'WARNING',
@@ -503,7 +594,7 @@ function logDecision(
         }`
       : decision.reason === 'budget-exhausted' && budget?.status === 'exhausted'
         ? heldText(who, budget, extra.dryRun)
-        : line.text(who, age, acting);
+        : line.text(who, age, acting, extra);
   // A member contained inside its group may be recreated by it: always CRITICAL, dry run included.
   const decided = extra.groupAction === 'contain-only' || extra.groupAction === 'abandon-timeout' ? 'CRITICAL' : line.severity;
   const wouldDo =
@@ -512,27 +603,34 @@ function logDecision(
       : extra.groupAction === 'contain-only'
         ? `${verb} the instance inside its managed instance group ${extra.instanceGroup} (instanceGroupAction contain-only)`
         : `${verb} the instance`;
-  const [severity, message] = !extra.instanceFound
-    ? (['WARNING', `Instance ${who} no longer exists; nothing to ${verb}`] as const)
+  const [severity, said] = !extra.instanceFound
+    ? (['WARNING', `Instance ${who} no longer exists; nothing to ${decision.reason === 'instance-not-found' ? decision.wouldHave : verb}`] as const)
     : extra.alreadyDone && extra.ledger !== 'older-boot'
       ? (['INFO', `Already handled: ${text} (operation ${extra.operationStatus ?? 'none'}); nothing done again`] as const)
       : extra.dryRun && (decision.action === 'stop' || decision.action === 'relearn')
         ? ([decided, `Dry run: would ${wouldDo}: ${text}`] as const)
         : ([decided, text] as const);
-  logger.log(severity, message, {
+  // The entry's label named another VM than Compute does: a forged or stale entry, said at WARNING at least.
+  const relabelled = extra.entryInstanceName !== undefined;
+  const message = relabelled ? `${said} (the log entry's label names it '${extra.entryInstanceName}')` : said;
+  logger.log(relabelled ? atLeastWarning(severity) : severity, message, {
     mode,
     eventKind: report.kind,
     policyEvaluationPassed: report.passed,
     bootCounter: report.bootCounter,
+    bootCounterAsWritten: report.bootCounterAsWritten,
     projectId: instance.projectId,
     zone: instance.zone,
     instanceName: extra.instanceName,
+    entryInstanceName: extra.entryInstanceName,
     instanceId: instance.id,
     decision: decision.action,
     containment: decision.action === 'stop' ? extra.containment : undefined,
     dryRun: extra.dryRun ? true : undefined,
     reason: decision.reason,
-    wouldHave: decision.reason === 'exempt' || decision.reason === 'budget-exhausted' ? decision.wouldHave : undefined,
+    wouldHave: 'wouldHave' in decision ? decision.wouldHave : undefined,
+    laterBoot: extra.laterBoot,
+    relearnMaxAgeSeconds: extra.relearnMaxAgeSeconds,
     ...budgetFields(budget),
     exemptLabel: extra.exemptLabel,
     instanceGroup: extra.instanceGroup,
@@ -548,6 +646,12 @@ function logDecision(
     ageSeconds: extra.ageSeconds === undefined ? undefined : Math.round(extra.ageSeconds),
     eventId: extra.eventId,
   });
+}
+
+const SEVERITY_ORDER: readonly Severity[] = ['DEBUG', 'INFO', 'NOTICE', 'WARNING', 'ERROR', 'CRITICAL'];
+
+function atLeastWarning(severity: Severity): Severity {
+  return SEVERITY_ORDER.indexOf(severity) < SEVERITY_ORDER.indexOf('WARNING') ? 'WARNING' : severity;
 }
 
 /** What was done with the VM's group, said before the containment (`…; stopping the instance`). */
@@ -576,7 +680,11 @@ function heldText(who: string, budget: Extract<BudgetNote, { status: 'exhausted'
   const not = dryRun
     ? `Dry run: action budget exhausted (${state}): would NOT ${action[0]}`
     : `Action budget exhausted (${state}): NOT ${action[1]}`;
-  return `${not} ${who}, reason ${budget.heldReason}; the VM is left running and the event will be redelivered`;
+  const conflict =
+    budget.heldReason === 'conflicting-reports'
+      ? ': conflicting integrity reports for this boot (possible forged entry), nothing will relearn it'
+      : '';
+  return `${not} ${who}, reason ${budget.heldReason}${conflict}; the VM is left running and the event will be redelivered`;
 }
 
 /** The decision line's fields about the action budget. */

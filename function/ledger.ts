@@ -152,7 +152,7 @@ function fromRecord(d: RecordedDecision): Decision {
     default:
       return {
         action: 'none',
-        reason: d.reason as Exclude<Extract<Decision, { action: 'none' }>['reason'], 'exempt' | 'budget-exhausted'>,
+        reason: d.reason as Exclude<Extract<Decision, { action: 'none' }>['reason'], 'exempt' | 'budget-exhausted' | 'instance-not-found'>,
       };
   }
 }

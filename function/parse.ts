@@ -38,8 +38,10 @@ export interface IntegrityReport {
   /** The boot counter as the entry wrote it, present only where that differs from {@link bootCounter}. */
   readonly bootCounterAsWritten?: string;
   readonly instance: InstanceRef;
-  /** LogEntry `timestamp`, when present. */
+  /** LogEntry `timestamp`, when present: chosen by whoever wrote the entry. */
   readonly timestamp?: string;
+  /** LogEntry `receiveTimestamp`, when present: set by Cloud Logging when it received the entry. */
+  readonly receiveTimestamp?: string;
 }
 
 /** Why an entry was rejected as malformed. Stable codes: alerting can key on them. */
@@ -175,10 +177,8 @@ function parseLogEntryOrThrow(entry: unknown): ParseResult {
   const boot = parseBootCounter(payload.bootCounter);
   // A passed report needs no measurements to decide; a failed one is judged on them.
   const actualMeasurements = passed ? [] : parseMeasurements(report.actualMeasurements, `${field}.actualMeasurements`);
-  const timestamp = entry.timestamp;
-  if (timestamp !== undefined && (typeof timestamp !== 'string' || Number.isNaN(Date.parse(timestamp)))) {
-    reject('invalid-log-entry', `timestamp must be an RFC 3339 time, got ${describe(timestamp)}`);
-  }
+  const timestamp = parseTime(entry.timestamp, 'timestamp');
+  const receiveTimestamp = parseTime(entry.receiveTimestamp, 'receiveTimestamp');
   return {
     status: 'report',
     report: {
@@ -189,8 +189,16 @@ function parseLogEntryOrThrow(entry: unknown): ParseResult {
       ...(boot !== undefined && { bootCounter: boot.canonical }),
       ...(boot !== undefined && boot.written !== boot.canonical && { bootCounterAsWritten: boot.written }),
       ...(timestamp !== undefined && { timestamp }),
+      ...(receiveTimestamp !== undefined && { receiveTimestamp }),
     },
   };
+}
+
+function parseTime(raw: unknown, field: string): string | undefined {
+  if (raw !== undefined && (typeof raw !== 'string' || Number.isNaN(Date.parse(raw)))) {
+    reject('invalid-log-entry', `${field} must be an RFC 3339 time, got ${describe(raw)}`);
+  }
+  return raw;
 }
 
 function parseBootCounter(raw: unknown): { readonly canonical: string; readonly written: string } | undefined {

@@ -123,6 +123,14 @@ export interface Recorded extends Reconciled {
   readonly version?: string;
 }
 
+/** A key's record and its instance's newest boot, as the ledger holds them now. */
+export interface LedgerStanding {
+  /** Two different reports are recorded for the key. */
+  readonly conflict: boolean;
+  /** Newest boot recorded for the instance (canonical counter), if any. */
+  readonly newestBoot?: string;
+}
+
 /** Where acted-on reports are recorded before the action (see `ledger.ts`). */
 export interface DecisionLedger {
   /**
@@ -132,8 +140,12 @@ export interface DecisionLedger {
    * held (`budget-exhausted`) when none is left.
    */
   record(input: Omit<ReconcileInput, 'existing' | 'newestBoot' | 'now'>, budget?: ActionBudget): Promise<Recorded>;
-  /** Whether two different reports have been recorded for the key by now (checked just before a relearn). */
-  inConflict(key: LedgerKey): Promise<boolean>;
+  /**
+   * How the key's record and its instance stand now, read afresh (checked immediately before a
+   * relearn's Compute call): whether two different reports are recorded for the key, and the
+   * newest boot recorded for the instance.
+   */
+  standing(key: LedgerKey): Promise<LedgerStanding>;
   /**
    * Marks the key's action as settled, if `requestId` is still the recorded action's: with the
    * operation that completed it, or with the decision it became (a relearn withdrawn on a

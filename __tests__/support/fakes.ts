@@ -24,6 +24,7 @@ import {
   InstanceNotFoundError,
   InstanceTarget,
   LedgerCompletion,
+  LedgerStanding,
   Logger,
   Severity,
 } from '../../function/ports';
@@ -157,8 +158,9 @@ export class MemoryLedger implements DecisionLedger {
     return result;
   }
 
-  async inConflict(key: LedgerKey): Promise<boolean> {
-    return this.records.get(ledgerDocumentId(key))?.conflict === true;
+  async standing(key: LedgerKey): Promise<LedgerStanding> {
+    const newestBoot = this.newestBoots.get(instanceDocumentId(key));
+    return { conflict: this.records.get(ledgerDocumentId(key))?.conflict === true, ...(newestBoot !== undefined && { newestBoot }) };
   }
 
   async renewRequest(key: LedgerKey, failedRequestId: string, nextRequestId: string): Promise<void> {

@@ -13,7 +13,7 @@ import {
   ledgerKey,
   reconcile,
 } from '../ledger';
-import type { DecisionLedger, LedgerCompletion, Recorded } from '../ports';
+import type { DecisionLedger, LedgerCompletion, LedgerStanding, Recorded } from '../ports';
 
 /** The client library's values (it is loaded by then: the ledger's client is made of it). */
 const firestoreValues = () => import('@google-cloud/firestore');
@@ -165,10 +165,20 @@ export class FirestoreDecisionLedger implements DecisionLedger {
     return { ...result, version: versionOf(recordWrite.writeTime) };
   }
 
-  async inConflict(key: LedgerKey): Promise<boolean> {
+  async standing(key: LedgerKey): Promise<LedgerStanding> {
     const db = await this.db();
-    const doc = await this.within('read of a record', db.collection(LEDGER_DECISIONS_COLLECTION).doc(ledgerDocumentId(key)).get());
-    return doc.exists && (doc.data() as LedgerRecord).conflict === true;
+    const [record, head] = (await this.within(
+      'read of the record and the newest boot',
+      db.getAll(
+        db.collection(LEDGER_DECISIONS_COLLECTION).doc(ledgerDocumentId(key)),
+        db.collection(LEDGER_INSTANCES_COLLECTION).doc(instanceDocumentId(key)),
+      ),
+    )) as [DocumentSnapshot, DocumentSnapshot];
+    const newestBoot = head.exists ? (head.data() as InstanceHead).newestBoot : undefined;
+    return {
+      conflict: record.exists && (record.data() as LedgerRecord).conflict === true,
+      ...(newestBoot !== undefined && { newestBoot }),
+    };
   }
 
   async renewRequest(key: LedgerKey, failedRequestId: string, nextRequestId: string): Promise<void> {

@@ -3,10 +3,11 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BuildOptions, Plugin, build } from 'esbuild';
 import { ENTRY_POINT } from '../../function/entry-point';
+import { Lockfile, functionLockfile } from './lockfile';
 import { FUNCTIONS_FRAMEWORK_VERSION, FunctionBundleManifest, MIN_NODE_MAJOR } from './manifest';
 import { pruneProtoJson } from './prune-protos';
 import { bundleDir, sourcesHash } from './sources';
-import { deterministicZip } from './zip';
+import { ZipEntry, deterministicZip } from './zip';
 
 /** The Compute services the handler calls; everything else is cut from the descriptor. */
 const COMPUTE_SERVICES = [
@@ -54,10 +55,44 @@ export function functionBuildOptions(root: string, entryPoint: string): BuildOpt
   };
 }
 
+/** Name in the `package.json` and `package-lock.json` the source zip ships. */
+export const FUNCTION_PACKAGE_NAME = 'shielded-vm-integrity-responder-function';
+
 /**
- * Bundles `function/index.ts` with esbuild and packs it, with the `package.json` the Cloud
- * Functions build installs from, into `dist/bundle/function.zip`. Skips the work when the
- * manifest already records the current sources.
+ * The `.npmrc` the source zip ships. npm reads a project's `.npmrc` from the directory it runs in,
+ * which for the Cloud Functions build is the unpacked zip: no dependency's install script runs
+ * there with the build service account's credentials (none of the locked packages has one).
+ */
+export const FUNCTION_NPMRC = 'ignore-scripts=true\n';
+
+/**
+ * The files of the source zip besides the bundle, in the order they are stored: the
+ * `package.json` the Cloud Functions build installs from, the `package-lock.json` that pins
+ * every package it installs (cut from `rootLock`, the repository's own lockfile), and the
+ * `.npmrc` that keeps install scripts from running.
+ */
+export function functionInstallFiles(rootLock: Lockfile): ZipEntry[] {
+  const dependencies = { '@google-cloud/functions-framework': FUNCTIONS_FRAMEWORK_VERSION };
+  const packageJson = {
+    name: FUNCTION_PACKAGE_NAME,
+    private: true,
+    main: 'index.js',
+    engines: { node: `>=${MIN_NODE_MAJOR}` },
+    dependencies,
+  };
+  const lock = functionLockfile(rootLock, FUNCTION_PACKAGE_NAME, dependencies);
+  const json = (value: unknown) => Buffer.from(`${JSON.stringify(value, null, 2)}\n`);
+  return [
+    { name: 'package.json', data: json(packageJson) },
+    { name: 'package-lock.json', data: json(lock) },
+    { name: '.npmrc', data: Buffer.from(FUNCTION_NPMRC) },
+  ];
+}
+
+/**
+ * Bundles `function/index.ts` with esbuild and packs it, with the files the Cloud Functions
+ * build installs from ({@link functionInstallFiles}), into `dist/bundle/function.zip`. Skips
+ * the work when the manifest already records the current sources.
  */
 export async function buildFunctionBundle(
   root: string,
@@ -81,22 +116,16 @@ export async function buildFunctionBundle(
     plugins: [pruneComputeProtos()],
   });
   const code = Buffer.from(result.outputFiles[0]!.contents);
-  const packageJson = {
-    name: 'shielded-vm-integrity-responder-function',
-    private: true,
-    main: 'index.js',
-    engines: { node: `>=${MIN_NODE_MAJOR}` },
-    dependencies: { '@google-cloud/functions-framework': FUNCTIONS_FRAMEWORK_VERSION },
-  };
-  const zip = deterministicZip([
-    { name: 'index.js', data: code },
-    { name: 'package.json', data: Buffer.from(`${JSON.stringify(packageJson, null, 2)}\n`) },
-  ]);
+  const rootLock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as Lockfile;
+  const entries = [{ name: 'index.js', data: code }, ...functionInstallFiles(rootLock)];
+  const zip = deterministicZip(entries);
+  const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
   const manifest: FunctionBundleManifest = {
     zipFile: 'function.zip',
-    zipSha256: createHash('sha256').update(zip).digest('hex'),
+    zipSha256: sha256(zip),
     zipBytes: zip.length,
     bundleBytes: code.length,
+    files: entries.map((e) => ({ name: e.name, bytes: e.data.length, sha256: sha256(e.data) })),
     entryPoint: ENTRY_POINT,
     sourcesHash: hash,
   };
