@@ -1,14 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import AdmZip from 'adm-zip';
-import { buildFunctionBundle } from '../lib/bundle/build';
+import { buildFunctionBundle, functionInstallFiles } from '../lib/bundle/build';
+import { Lockfile, functionLockfile } from '../lib/bundle/lockfile';
 import { FUNCTIONS_FRAMEWORK_VERSION, MIN_NODE_MAJOR } from '../lib/bundle/manifest';
 import { packageRoot } from '../lib/bundle/sources';
 import { deterministicZip } from '../lib/bundle/zip';
 import { loadFunctionBundle } from '../lib/function-bundle';
+import { npmCiOffline, serveFunction } from '../testkit/function-host';
 import { nodeBinary, runtimeMajor } from '../testkit/node-runtime';
 import { synthResponders } from './support/synth';
 
@@ -19,6 +21,52 @@ const object = plan.only('google_storage_bucket_object');
 const bundle = loadFunctionBundle();
 const zipPath = bundle.zipPath;
 const zip = new AdmZip(zipPath);
+const rootLock = (): Lockfile => JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8'));
+
+/** The zip unpacked into a fresh directory, removed after `use`. */
+async function withUnpacked<T>(use: (dir: string) => Promise<T> | T): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'svir-artifact-'));
+  try {
+    zip.extractAllTo(dir, true);
+    return await use(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A lockfile with the integrity hash of one package changed by one bit. */
+function withTamperedIntegrity(lock: Lockfile, location: string): Lockfile {
+  const entry = lock.packages[location]!;
+  const [algorithm, digest] = entry.integrity!.split('-', 2) as [string, string];
+  const bytes = Buffer.from(digest, 'base64');
+  bytes[0]! ^= 1;
+  return { ...lock, packages: { ...lock.packages, [location]: { ...entry, integrity: `${algorithm}-${bytes.toString('base64')}` } } };
+}
+
+interface InstalledPackage {
+  readonly version: string;
+  /** Lifecycle scripts npm would run when installing it (a binding.gyp implies `install`). */
+  readonly installScripts: string[];
+}
+
+/** Every package under `dir/node_modules`, by its lockfile location. */
+function installedPackages(dir: string, prefix = ''): Map<string, InstalledPackage> {
+  const found = new Map<string, InstalledPackage>();
+  const modules = join(dir, prefix, 'node_modules');
+  if (!existsSync(modules)) return found;
+  const names = readdirSync(modules)
+    .filter((n) => !n.startsWith('.'))
+    .flatMap((n) => (n.startsWith('@') ? readdirSync(join(modules, n)).map((m) => `${n}/${m}`) : [n]));
+  for (const name of names) {
+    const location = `${prefix}${prefix === '' ? '' : '/'}node_modules/${name}`;
+    const pkg = JSON.parse(readFileSync(join(dir, location, 'package.json'), 'utf8'));
+    const scripts = Object.keys(pkg.scripts ?? {}).filter((k) => ['preinstall', 'install', 'postinstall'].includes(k));
+    if (existsSync(join(dir, location, 'binding.gyp'))) scripts.push('binding.gyp');
+    found.set(location, { version: pkg.version, installScripts: scripts });
+    for (const [nested, p] of installedPackages(dir, location)) found.set(nested, p);
+  }
+  return found;
+}
 
 describe('the function source zip', () => {
   it('is the file the storage object uploads', () => {
@@ -26,13 +74,85 @@ describe('the function source zip', () => {
     expect(createHash('sha256').update(readFileSync(zipPath)).digest('hex')).toBe(bundle.zipSha256);
   });
 
-  it('holds exactly index.js and package.json', () => {
-    expect(
-      zip
-        .getEntries()
-        .map((e) => e.entryName)
-        .sort(),
-    ).toEqual(['index.js', 'package.json']);
+  it('holds exactly index.js, package.json, package-lock.json and .npmrc', () => {
+    expect(zip.getEntries().map((e) => e.entryName)).toEqual(['index.js', 'package.json', 'package-lock.json', '.npmrc']);
+  });
+
+  it('is listed file by file in its manifest, the lockfile included', () => {
+    expect(bundle.files).toEqual(
+      zip.getEntries().map((e) => ({
+        name: e.entryName,
+        bytes: e.getData().length,
+        sha256: createHash('sha256').update(e.getData()).digest('hex'),
+      })),
+    );
+  });
+
+  it('locks every package with its registry URL and integrity, in lockfile version 3', () => {
+    const lock = JSON.parse(zip.readAsText('package-lock.json')) as Lockfile;
+    expect(lock.lockfileVersion).toBe(3);
+    const packages = Object.entries(lock.packages).filter(([location]) => location !== '');
+    expect(packages.length).toBeGreaterThan(100);
+    for (const [location, entry] of packages) {
+      expect({ location, resolved: entry.resolved, integrity: entry.integrity }).toEqual({
+        location,
+        resolved: expect.stringMatching(/^https:\/\/registry\.npmjs\.org\/.+\/-\/.+\.tgz$/),
+        integrity: expect.stringMatching(/^sha512-/),
+      });
+    }
+  });
+
+  it('installs offline from its lockfile what the tests run with, runs no install script, and answers a CloudEvent', async () => {
+    await withUnpacked(async (dir) => {
+      // A root postinstall, which the shipped package.json lacks, shows whether npm obeyed the
+      // zip's .npmrc; scripts are not part of the lockfile, so the lock still matches.
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+      pkg.scripts = { postinstall: `node -e "require('fs').writeFileSync('postinstall-ran', '')"` };
+      writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg));
+
+      expect(npmCiOffline(dir)).toMatchObject({ status: 0 });
+      expect(existsSync(join(dir, 'postinstall-ran'))).toBe(false);
+
+      const locked = JSON.parse(zip.readAsText('package-lock.json')) as Lockfile;
+      const installed = installedPackages(dir);
+      const versions = (m: Iterable<[string, { version?: string }]>) => Object.fromEntries([...m].map(([l, p]) => [l, p.version]));
+      expect(versions(installed)).toEqual(versions(Object.entries(locked.packages).filter(([l]) => l !== '')));
+      // The same versions at the same places as in the repository's node_modules, which the tests load.
+      for (const [location, p] of installed) {
+        expect({ location, version: JSON.parse(readFileSync(join(root, location, 'package.json'), 'utf8')).version }).toEqual({
+          location,
+          version: p.version,
+        });
+      }
+      expect([...installed].filter(([, p]) => p.installScripts.length > 0)).toEqual([]);
+
+      const host = await serveFunction({
+        dir,
+        entryPoint: fn.build_config.entry_point,
+        nodeMajor: runtimeMajor(fn.build_config.runtime),
+        env: fn.service_config.environment_variables,
+      });
+      try {
+        const data = { message: { data: Buffer.from('not a log entry').toString('base64'), messageId: '1' } };
+        expect(await host.deliver(data, 'artifact-locked-install-1')).toBe(204);
+        expect(await host.waitForLog('artifact-locked-install-1')).toMatchObject({ severity: 'ERROR', rejection: expect.any(String) });
+      } finally {
+        await host.stop();
+      }
+    });
+  });
+
+  it('does not install from a lockfile whose integrity for one package was changed', async () => {
+    await withUnpacked((dir) => {
+      const location = 'node_modules/express';
+      const lock = JSON.parse(readFileSync(join(dir, 'package-lock.json'), 'utf8')) as Lockfile;
+      writeFileSync(join(dir, 'package-lock.json'), JSON.stringify(withTamperedIntegrity(lock, location), null, 2));
+      const install = npmCiOffline(dir);
+      expect(install.status).not.toBe(0);
+      // Refused for the changed package: its tarball is the one npm cannot find under that hash.
+      expect(install.stderr).toContain(`/express/-/express-${lock.packages[location]!.version}.tgz`);
+      expect(existsSync(join(dir, location))).toBe(false);
+    });
   });
 
   it('declares main and the Functions Framework as its only dependency', () => {
@@ -72,6 +192,13 @@ describe('the function source zip', () => {
     expect(a.equals(b)).toBe(false);
   });
 
+  it('is named after its lockfile too: one changed integrity hash, another archive hash', () => {
+    const code = { name: 'index.js', data: Buffer.from('exports.x = 1;') };
+    const sha = (lock: Lockfile) => createHash('sha256').update(deterministicZip([code, ...functionInstallFiles(lock)])).digest('hex');
+    expect(sha(rootLock())).toBe(sha(rootLock()));
+    expect(sha(withTamperedIntegrity(rootLock(), 'node_modules/express'))).not.toBe(sha(rootLock()));
+  });
+
   it(`registers the plan's entry point when loaded on the plan's Node major`, () => {
     const dir = mkdtempSync(join(tmpdir(), 'svir-artifact-'));
     try {
@@ -104,5 +231,72 @@ describe('the function source zip', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('functionLockfile', () => {
+  // A repository where the framework is a dev dependency: every entry carries the repository's flags.
+  const repository: Lockfile = {
+    lockfileVersion: 3,
+    packages: {
+      '': { name: 'repo', devDependencies: { fw: '1.0.0', lone: '1.0.0' } },
+      'node_modules/fw': {
+        version: '1.0.0',
+        integrity: 'sha512-fw',
+        dev: true,
+        dependencies: { a: '^1.0.0' },
+        optionalDependencies: { native: '1.0.0', absent: '1.0.0' },
+        peerDependencies: { p: '1.0.0', q: '1.0.0' },
+        peerDependenciesMeta: { q: { optional: true } },
+      },
+      'node_modules/a': { version: '1.2.0', integrity: 'sha512-a', dev: true, dependencies: { b: '^2.0.0', '@s/x': '3.0.0' } },
+      'node_modules/a/node_modules/b': { version: '2.0.0', integrity: 'sha512-b2', dev: true },
+      'node_modules/b': { version: '1.0.0', integrity: 'sha512-b1', dev: true },
+      'node_modules/@s/x': { version: '3.0.0', integrity: 'sha512-x', dev: true },
+      'node_modules/native': { version: '1.0.0', integrity: 'sha512-n', dev: true, optional: true, devOptional: true },
+      'node_modules/p': { version: '1.0.0', integrity: 'sha512-p', dev: true, peer: true },
+      'node_modules/q': { version: '1.0.0', integrity: 'sha512-q', dev: true },
+      'node_modules/lone': { version: '1.0.0', integrity: 'sha512-l', dev: true },
+    },
+  };
+
+  it('keeps what the dependencies reach, at the same places, with registry URLs and without the dev flags', () => {
+    const lock = functionLockfile(repository, 'fn', { fw: '1.0.0' });
+    expect(lock).toEqual({
+      name: 'fn',
+      lockfileVersion: 3,
+      requires: true,
+      packages: {
+        '': { name: 'fn', dependencies: { fw: '1.0.0' } },
+        'node_modules/@s/x': { version: '3.0.0', resolved: 'https://registry.npmjs.org/@s/x/-/x-3.0.0.tgz', integrity: 'sha512-x' },
+        'node_modules/a': {
+          version: '1.2.0',
+          resolved: 'https://registry.npmjs.org/a/-/a-1.2.0.tgz',
+          integrity: 'sha512-a',
+          dependencies: { b: '^2.0.0', '@s/x': '3.0.0' },
+        },
+        'node_modules/a/node_modules/b': { version: '2.0.0', resolved: 'https://registry.npmjs.org/b/-/b-2.0.0.tgz', integrity: 'sha512-b2' },
+        'node_modules/fw': {
+          ...repository.packages['node_modules/fw'],
+          dev: undefined,
+          resolved: 'https://registry.npmjs.org/fw/-/fw-1.0.0.tgz',
+        },
+        'node_modules/native': {
+          version: '1.0.0',
+          resolved: 'https://registry.npmjs.org/native/-/native-1.0.0.tgz',
+          integrity: 'sha512-n',
+          optional: true,
+        },
+        'node_modules/p': { version: '1.0.0', resolved: 'https://registry.npmjs.org/p/-/p-1.0.0.tgz', integrity: 'sha512-p', peer: true },
+      },
+    });
+    expect(Object.values(lock.packages).filter((e) => 'dev' in e)).toEqual([]);
+  });
+
+  it('fails when the repository lock lacks a package the function needs', () => {
+    const { ['node_modules/a']: _dropped, ...packages } = repository.packages;
+    expect(() => functionLockfile({ ...repository, packages }, 'fn', { fw: '1.0.0' })).toThrow(
+      /package-lock\.json has no a for node_modules\/fw; run 'npm install' at the repository root/,
+    );
   });
 });

@@ -99,7 +99,7 @@ describeWithEmulators('FirestoreDecisionLedger on the Firestore emulator', () =>
     const stored = (await storedRecord(reportFor(id)))!;
     expect(stored).toEqual(expect.objectContaining({ conflict: true, decision: { action: 'stop', reason: 'conflicting-reports' } }));
     expect([...stored.fingerprints].sort()).toEqual(['fp-a', 'fp-b']);
-    expect(await ledger.inConflict(ledgerKey(reportFor(id)))).toBe(true);
+    expect(await ledger.standing(ledgerKey(reportFor(id)))).toEqual(expect.objectContaining({ conflict: true }));
   });
 
   it('settles a record only for the request id it holds', async () => {

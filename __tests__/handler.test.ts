@@ -7,10 +7,10 @@ import { IntegrityReport, parseMeasurements, parseMessage } from '../function/pa
 import { OperationFailedError } from '../function/ports';
 import { ActionHeldError } from '../function/budget';
 import type { InstanceState } from '../function/decide';
-import { CapturingLogger, MemoryBaselines, MemoryLedger, RecordingInstances } from './support/fakes';
+import { RecordingInstances } from './support/fakes';
+import { GET, RELEARNED, STOP, STOPPED, VM, running, setup } from './support/handler-setup';
 import {
   DEFAULT_INSTANCE_ID,
-  EntryOptions,
   integrityEntry,
   linuxPcrs,
   otherIntegrityEntry,
@@ -18,51 +18,6 @@ import {
   tutorialDocument,
   windowsPcrs,
 } from '../testkit/fixtures';
-
-function setup(
-  mode: ResponseMode = 'relearn-if-known-good',
-  instances = new RecordingInstances(),
-  extra: Partial<
-    Pick<
-      HandlerDeps,
-      | 'failureAction'
-      | 'enforcement'
-      | 'exemptLabel'
-      | 'instanceGroupAction'
-      | 'abandonSettleMs'
-      | 'abandonTimeoutSeconds'
-      | 'now'
-      | 'actionBudget'
-      | 'staleEventPolicy'
-    >
-  > = {},
-) {
-  const baselines = new MemoryBaselines();
-  const ledger = new MemoryLedger();
-  const logger = new CapturingLogger();
-  const deps: HandlerDeps = {
-    mode,
-    baselines,
-    instances,
-    ledger,
-    logger,
-    maxEventAgeSeconds: 3600,
-    staleEventPolicy: 'fail-closed',
-    ...extra,
-  };
-  const run = (o: EntryOptions | Record<string, unknown>, id = 'msg-1') =>
-    handleMessage('jsonPayload' in o ? pubsubData(o) : pubsubData(integrityEntry(o as EntryOptions)), deps, { id });
-  return { baselines, instances, ledger, logger, deps, run };
-}
-
-const VM = `fleet-prod-1234/europe-west1-b/${DEFAULT_INSTANCE_ID}`;
-const GET = `get ${VM}`;
-const STOP = `stop ${VM}`;
-const RELEARNED = [GET, `relearn ${VM}`];
-/** A stop reads the VM first (its exemption label), then stops it. */
-const STOPPED = [GET, STOP];
-/** What instances.get answers for the fixture VM when it runs, started at `lastStartTimestamp`. */
-const running = (lastStartTimestamp: string): InstanceState => ({ id: DEFAULT_INSTANCE_ID, status: 'RUNNING', lastStartTimestamp });
 
 const ownFormat = (pcrs = linuxPcrs('good')) => baselineDocument(parseMeasurements(pcrs, 'fixture'));
 

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
+import type { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client';
 import type { Firestore } from '@google-cloud/firestore';
+import type { Config } from '../function/config';
 import { beforeDeadline } from '../function/deadline';
 
 /*
@@ -39,6 +41,11 @@ export interface Io {
    * which, unlike REST, runs inside Jest's sandbox.
    */
   readonly openFirestore?: (config: { readonly firestoreDatabase: string; readonly projectId: string }) => Promise<Firestore>;
+  /**
+   * Opens a Compute Engine Instances client; by default the handler's own. Tests inject one
+   * whose plain-HTTP transport runs inside Jest's sandbox, where the default one never answers.
+   */
+  readonly openInstances?: (config: Pick<Config, 'computeEndpoint'>) => Promise<InstancesClient>;
 }
 
 /** Parsed option values, by option name. */

@@ -604,7 +604,10 @@ function logDecision(
         ? `${verb} the instance inside its managed instance group ${extra.instanceGroup} (instanceGroupAction contain-only)`
         : `${verb} the instance`;
   const [severity, said] = !extra.instanceFound
-    ? (['WARNING', `Instance ${who} no longer exists; nothing to ${decision.reason === 'instance-not-found' ? decision.wouldHave : verb}`] as const)
+    ? ([
+        'WARNING',
+        `Instance ${who} no longer exists; nothing to ${decision.reason === 'instance-not-found' ? decision.wouldHave : verb}`,
+      ] as const)
     : extra.alreadyDone && extra.ledger !== 'older-boot'
       ? (['INFO', `Already handled: ${text} (operation ${extra.operationStatus ?? 'none'}); nothing done again`] as const)
       : extra.dryRun && (decision.action === 'stop' || decision.action === 'relearn')

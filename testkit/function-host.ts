@@ -1,6 +1,6 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,45 +34,88 @@ export interface FunctionHost {
   stop(): Promise<void>;
 }
 
+/** The files of a source zip that `npm ci` installs from. */
+const INSTALL_INPUTS = ['package.json', 'package-lock.json', '.npmrc'] as const;
+
 /**
- * Unpacks a source zip into a fresh directory and provides its declared dependencies:
- * `install` runs `npm install --omit=dev` as the Cloud Functions build does; `link` points
- * node_modules at the project's own (fast, for tests of the bundle alone).
+ * Unpacks a source zip into a fresh directory and provides its dependencies: `install` uses the
+ * tree `npm ci` makes from the zip's own lockfile (see {@link installedDependencies}); `link`
+ * points node_modules at the project's own (fast, for tests of the bundle alone).
  */
 export function unpackFunction(zipPath: string, dependencies: 'install' | 'link'): { dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'svir-function-'));
   new AdmZip(zipPath).extractAllTo(dir, true);
-  if (dependencies === 'link') {
-    symlinkSync(join(packageRoot(__dirname), 'node_modules'), join(dir, 'node_modules'), 'dir');
-  } else {
-    symlinkSync(installedDependencies(readFileSync(join(dir, 'package.json'))), join(dir, 'node_modules'), 'dir');
-  }
+  const modules =
+    dependencies === 'link' ? join(packageRoot(__dirname), 'node_modules') : installedDependencies(installInputs(zipPath));
+  symlinkSync(modules, join(dir, 'node_modules'), 'dir');
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Installs, ahead of the suites, the dependencies a zip declares (see {@link installedDependencies}). */
+/** Installs, ahead of the suites, the dependencies a zip locks (see {@link installedDependencies}). */
 export function prepareFunctionDependencies(zipPath: string): void {
-  const packageJson = new AdmZip(zipPath).getEntry('package.json')?.getData();
-  if (packageJson === undefined) throw new Error(`${zipPath} holds no package.json`);
-  installedDependencies(packageJson);
+  installedDependencies(installInputs(zipPath));
+}
+
+function installInputs(zipPath: string): Map<string, Buffer> {
+  const zip = new AdmZip(zipPath);
+  const files = new Map<string, Buffer>();
+  for (const name of INSTALL_INPUTS) {
+    const data = zip.getEntry(name)?.getData();
+    if (data === undefined) throw new Error(`${zipPath} holds no ${name}`);
+    files.set(name, data);
+  }
+  return files;
+}
+
+/** What a run of {@link npmCiOffline} printed and how long it took. */
+export interface OfflineInstall {
+  readonly status: number | null;
+  readonly stderr: string;
+  readonly ms: number;
 }
 
 /**
- * The `node_modules` that `npm install --omit=dev` makes from a zip's package.json, as the
- * Cloud Functions build does: installed once per distinct package.json (keyed by its SHA-256,
- * shared by the suites of a run and by later runs), into a staging directory renamed into place,
- * so concurrent suites never see a half-installed tree.
+ * Runs `npm ci --offline` in `dir` as the Cloud Functions build runs `npm ci` (production
+ * dependencies only, `NODE_ENV=production`, the directory's own `.npmrc` in force), from npm's
+ * local cache, which the repository's own `npm ci` fills: nothing comes from the registry.
+ * Settings an enclosing `npm test` exports to its children are left out, so they cannot
+ * override the directory's `.npmrc`.
  */
-function installedDependencies(packageJson: Buffer): string {
-  const key = createHash('sha256').update(packageJson).digest('hex').slice(0, 16);
-  const target = join(tmpdir(), `svir-function-deps-${key}`);
-  if (existsSync(join(target, 'node_modules'))) return join(target, 'node_modules');
-  const staging = mkdtempSync(join(tmpdir(), 'svir-function-deps-staging-'));
-  writeFileSync(join(staging, 'package.json'), packageJson);
-  execFileSync('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--no-package-lock', '--prefer-offline', '--loglevel=error'], {
-    cwd: staging,
+export function npmCiOffline(dir: string): OfflineInstall {
+  const env: NodeJS.ProcessEnv = { NODE_ENV: 'production' };
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!/^npm_/i.test(k) || /^npm_config_cache$/i.test(k)) env[k] ??= v;
+  }
+  const started = performance.now();
+  const run = spawnSync('npm', ['ci', '--offline', '--omit=dev', '--no-audit', '--no-fund', '--loglevel=error'], {
+    cwd: dir,
+    env,
+    encoding: 'utf8',
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  return { status: run.status, stderr: run.stderr, ms: Math.round(performance.now() - started) };
+}
+
+/**
+ * The `node_modules` that {@link npmCiOffline} makes from a zip's package.json, lockfile and
+ * .npmrc: installed once per distinct set of those files (keyed by their SHA-256, shared by the
+ * suites of a run and by later runs), into a staging directory renamed into place, so concurrent
+ * suites never see a half-installed tree.
+ */
+function installedDependencies(inputs: ReadonlyMap<string, Buffer>): string {
+  const h = createHash('sha256').update('npm ci --offline --omit=dev\0');
+  for (const [name, data] of inputs) h.update(`${name}\0`).update(data).update('\0');
+  const target = join(tmpdir(), `svir-function-deps-${h.digest('hex').slice(0, 16)}`);
+  if (existsSync(join(target, 'node_modules'))) return join(target, 'node_modules');
+  const staging = mkdtempSync(join(tmpdir(), 'svir-function-deps-staging-'));
+  for (const [name, data] of inputs) writeFileSync(join(staging, name), data);
+  const install = npmCiOffline(staging);
+  if (install.status !== 0) {
+    rmSync(staging, { recursive: true, force: true });
+    throw new Error(
+      `npm ci --offline from the function's lockfile failed (run 'npm ci' at the repository root to fill npm's cache): ${install.stderr}`,
+    );
+  }
   try {
     renameSync(staging, target);
   } catch {
@@ -92,7 +135,8 @@ export function portOpen(port: number): Promise<boolean> {
 }
 
 /**
- * Starts the Functions Framework installed in `dir/node_modules` on `port`, serving the
+ * Starts the Functions Framework installed in `dir/node_modules` on `port` through the bin link
+ * npm made (the command the Cloud Functions image starts), serving the
  * CloudEvent function `target`, in its own process group (stopped as a group, and killed if the
  * caller is interrupted), with no metadata server and no variables but `env` and PATH.
  */
@@ -100,7 +144,7 @@ export function spawnFunctionsFramework(node: string, dir: string, target: strin
   return spawn(
     node,
     [
-      join(dir, 'node_modules/@google-cloud/functions-framework/build/src/main.js'),
+      join(dir, 'node_modules', '.bin', 'functions-framework'),
       `--target=${target}`,
       '--signature-type=cloudevent',
       `--port=${port}`,

@@ -2,12 +2,13 @@ import type { LoggingServiceV2Client } from '@google-cloud/logging-api/build/src
 import { Code, errorCode } from '../../function/api-errors';
 import { beforeDeadline } from '../../function/deadline';
 import { PROJECT_ID } from '../../function/contract';
-import { INSTANCE_NAME_LABEL, INTEGRITY_LOG_ID } from '../../function/parse';
+import { INTEGRITY_LOG_ID } from '../../function/parse';
 import { CliError, credentialsHint, describeError } from '../common';
+import { ApiEndpoint, apiEndpoint } from './endpoints';
 
 /*
- * Reads, straight from Cloud Logging, the newest Shielded VM late-boot integrity report of one
- * VM: what `gcloud logging read … --limit=1 --format=json` would print, without gcloud.
+ * Reads, straight from Cloud Logging, the Shielded VM late-boot integrity reports of one VM since
+ * its last start: what `gcloud logging read … --format=json` would print, without gcloud.
  *
  * The Logging client is loaded on first use through a deep import of its generated v2 client:
  * the `@google-cloud/logging` index pulls in the whole library (writers, sinks, middleware).
@@ -15,7 +16,7 @@ import { CliError, credentialsHint, describeError } from '../common';
  * which `@google-cloud/logging` depends on.
  */
 
-/** Which VM's report to read. */
+/** A VM as an operator names it on the command line, before Compute Engine resolved it. */
 export interface LateBootQuery {
   /** Project the VM runs in: its logs are read from there. */
   readonly vmProject: string;
@@ -25,15 +26,29 @@ export interface LateBootQuery {
   readonly instance: string;
 }
 
-/** A Logging API endpoint other than the default, from `LOGGING_API_ENDPOINT`. */
-export interface LoggingEndpoint {
-  readonly protocol: 'http' | 'https';
-  readonly host: string;
-  readonly port: number;
+/**
+ * Whose reports to read: a VM by its numeric id, as Compute Engine gave it. Never by the
+ * instance-name label, which any writer of a log entry sets as it likes, and which a new VM
+ * given an old VM's name shares with it.
+ */
+export interface VmReportsQuery {
+  readonly vmProject: string;
+  readonly zone: string;
+  /** Numeric instance id, as a decimal string. */
+  readonly instanceId: string;
 }
+
+/** A Logging API endpoint other than the default, from `LOGGING_API_ENDPOINT`. */
+export type LoggingEndpoint = ApiEndpoint;
 
 /** Environment variable naming a non-default Logging API endpoint (a local stand-in in tests). */
 export const LOGGING_API_ENDPOINT = 'LOGGING_API_ENDPOINT';
+
+/** Most late-boot reports of one VM read since its last start: a VM writes one per boot. */
+export const MAX_REPORTS = 1000;
+
+/** Entries per `entries.list` page. */
+const PAGE_SIZE = 100;
 
 /** What `entries.list` needs, for the error a refusal turns into. */
 const LIST_PERMISSION = 'logging.logEntries.list';
@@ -80,17 +95,16 @@ export function validateLateBootQuery(q: LateBootQuery): void {
 
 /**
  * The Logging query that selects the late-boot integrity reports of one VM: its project's
- * Shielded VM integrity log, its zone, and its instance id (when `instance` is all digits) or
- * the instance-name label. Validates the query first (see {@link validateLateBootQuery}).
+ * Shielded VM integrity log, its zone, and its instance id. Validates the query first.
  */
-export function lateBootFilter(q: LateBootQuery): string {
-  validateLateBootQuery(q);
-  const vm = isInstanceId(q.instance) ? `resource.labels.instance_id="${q.instance}"` : `labels."${INSTANCE_NAME_LABEL}"="${q.instance}"`;
+export function lateBootFilter(q: VmReportsQuery): string {
+  validateLateBootQuery({ vmProject: q.vmProject, zone: q.zone, instance: q.instanceId });
+  if (!isInstanceId(q.instanceId)) throw new CliError(`cannot look up late-boot reports: '${q.instanceId}' is not a numeric instance id`);
   return [
     `logName="projects/${q.vmProject}/logs/${INTEGRITY_LOG_ID}"`,
     'resource.type="gce_instance"',
     `resource.labels.zone="${q.zone}"`,
-    vm,
+    `resource.labels.instance_id="${q.instanceId}"`,
     'jsonPayload.lateBootReportEvent:*',
   ].join(' AND ');
 }
@@ -100,26 +114,7 @@ export function lateBootFilter(q: LateBootQuery): string {
  * `http(s)://host[:port]` with no path. Throws a {@link CliError} for anything else.
  */
 export function loggingEndpoint(env: NodeJS.ProcessEnv): LoggingEndpoint | undefined {
-  const raw = env[LOGGING_API_ENDPOINT];
-  if (raw === undefined || raw === '') return undefined;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new CliError(`${LOGGING_API_ENDPOINT} must be a URL like http://127.0.0.1:8089; got '${raw}'`);
-  }
-  const protocol = url.protocol.slice(0, -1);
-  if (
-    (protocol !== 'http' && protocol !== 'https') ||
-    (url.pathname !== '/' && url.pathname !== '') ||
-    url.search ||
-    url.hash ||
-    url.username
-  ) {
-    throw new CliError(`${LOGGING_API_ENDPOINT} must be http(s)://host[:port] with no path; got '${raw}'`);
-  }
-  const port = url.port ? Number(url.port) : protocol === 'https' ? 443 : 80;
-  return { protocol, host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port };
+  return apiEndpoint(env, LOGGING_API_ENDPOINT);
 }
 
 async function createClient(endpoint: LoggingEndpoint | undefined): Promise<LoggingServiceV2Client> {
@@ -141,27 +136,33 @@ async function createClient(endpoint: LoggingEndpoint | undefined): Promise<Logg
 }
 
 /**
- * Reads the newest late-boot integrity report of one VM from Cloud Logging (`entries.list` on
- * `projects/<vmProject>`, newest first, one entry), as the plain LogEntry JSON that
- * `gcloud logging read --format=json` prints, which `parseMessage` accepts as it accepts a
- * saved entry. Resolves `undefined` when the VM has no such report in the logs.
+ * Reads the late-boot integrity reports of one VM from Cloud Logging (`entries.list` on
+ * `projects/<vmProject>`, by instance id, newest `timestamp` first), as the plain LogEntry JSON
+ * that `gcloud logging read --format=json` prints, which `parseMessage` accepts as it accepts a
+ * saved entry. Reads until the first entry dated before `since` (that entry included, so a
+ * caller can say why nothing newer counts), or to the end of the log; empty when the VM has no
+ * such report. More than {@link MAX_REPORTS} entries are refused: a VM writes one per boot.
  *
  * Talks to `LOGGING_API_ENDPOINT` when `env` sets it (`http:` without credentials), else to
  * the default endpoint with Application Default Credentials. Rejects with a {@link CliError}
  * worded for the operator: an invalid query (before any request), a refusal (naming the
- * permission), or no answer within `timeoutSeconds`. The client is always closed.
+ * permission), an answer about another VM, or no answer within `timeoutSeconds`. The client is
+ * always closed.
  */
-export async function newestLateBootEntry(
-  q: LateBootQuery,
+export async function lateBootReportsSince(
+  q: VmReportsQuery,
+  since: string,
   env: NodeJS.ProcessEnv,
   timeoutSeconds: number,
-): Promise<Record<string, unknown> | undefined> {
+): Promise<Record<string, unknown>[]> {
   const filter = lateBootFilter(q);
+  const sinceMs = Date.parse(since);
+  if (Number.isNaN(sinceMs)) throw new CliError(`cannot look up late-boot reports since '${since}': not an RFC 3339 time`);
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) {
     throw new CliError(`the Cloud Logging timeout must be a positive number of seconds, got ${String(timeoutSeconds)}`);
   }
   const endpoint = loggingEndpoint(env);
-  const what = `for the newest late-boot report of VM ${q.instance} in ${q.vmProject}/${q.zone}`;
+  const what = `for the late-boot reports of VM id ${q.instanceId} in ${q.vmProject}/${q.zone}`;
   const tooLate = () =>
     new CliError(
       `Cloud Logging did not answer within ${timeoutSeconds} s ${what}; check the network, ${LOGGING_API_ENDPOINT} ` +
@@ -178,40 +179,52 @@ export async function newestLateBootEntry(
     client = undefined;
     await c?.close().catch(() => undefined);
   };
-  const search = async (): Promise<Record<string, unknown> | undefined> => {
+  const search = async (): Promise<Record<string, unknown>[]> => {
     const created = await createClient(endpoint);
     client = created;
-    if (done) return close().then(() => undefined);
+    if (done) return close().then(() => []);
     // Create the stub (and find credentials) here, where a failure is caught: listLogEntries
     // starts it with `initialize().catch((e) => { throw e })`, an unhandled rejection that ends
     // the process when no Application Default Credentials are found.
     await created.initialize();
-    const request = { resourceNames: [`projects/${q.vmProject}`], filter, orderBy: 'timestamp desc', pageSize: 1 };
+    const request = { resourceNames: [`projects/${q.vmProject}`], filter, orderBy: 'timestamp desc', pageSize: PAGE_SIZE };
+    const found: Record<string, unknown>[] = [];
     let pageToken: string | undefined;
     for (;;) {
       const [entries, , response] = await created.listLogEntries(
         { ...request, ...(pageToken !== undefined && { pageToken }) },
         { autoPaginate: false, timeout: Math.max(1, deadline - Date.now()) },
       );
-      const newest = entries[0];
-      if (newest !== undefined) return checkedEntry(plainLogEntry(newest), q);
+      for (const raw of entries) {
+        const entry = checkedEntry(plainLogEntry(raw), q);
+        found.push(entry);
+        // Newest first: everything after an entry dated before `since` is older still.
+        if (typeof entry.timestamp === 'string' && Date.parse(entry.timestamp) < sinceMs) return found;
+        if (found.length > MAX_REPORTS) {
+          throw new CliError(
+            `Cloud Logging holds more than ${MAX_REPORTS} late-boot reports of VM id ${q.instanceId} in ${q.vmProject}/${q.zone} ` +
+              `dated since ${since}, the VM's last start; a VM writes one per boot, so most of them are not its own: ` +
+              `investigate who writes to the log projects/${q.vmProject}/logs/${INTEGRITY_LOG_ID}`,
+          );
+        }
+      }
       // An empty page with a token means the search has not finished yet, not that nothing matched.
       const next = response?.nextPageToken;
-      if (!next) return undefined;
+      if (!next) return found;
       pageToken = next;
     }
   };
   try {
     return await beforeDeadline(search(), timeoutSeconds * 1000, tooLate);
   } catch (e) {
-    throw explain(e, q, what, tooLate);
+    throw explain(e, q.vmProject, what, tooLate);
   } finally {
     await close();
   }
 }
 
 /** Turns a failed `entries.list` into a sentence that says what to do. */
-function explain(e: unknown, q: LateBootQuery, what: string, tooLate: () => CliError): Error {
+function explain(e: unknown, vmProject: string, what: string, tooLate: () => CliError): Error {
   if (e instanceof CliError) return e;
   const detail = describeError(e);
   switch (errorCode(e)) {
@@ -220,7 +233,7 @@ function explain(e: unknown, q: LateBootQuery, what: string, tooLate: () => CliE
       return tooLate();
     case Code.PERMISSION_DENIED:
       return new CliError(
-        `Cloud Logging refused to list log entries in project ${q.vmProject} (${detail}); the caller needs ` +
+        `Cloud Logging refused to list log entries in project ${vmProject} (${detail}); the caller needs ` +
           `${LIST_PERMISSION} there, for example through roles/logging.viewer`,
       );
     case Code.UNAUTHENTICATED:
@@ -229,9 +242,9 @@ function explain(e: unknown, q: LateBootQuery, what: string, tooLate: () => CliE
           `'gcloud auth application-default login' or GOOGLE_APPLICATION_CREDENTIALS`,
       );
     case Code.NOT_FOUND:
-      return new CliError(`Cloud Logging does not know project ${q.vmProject} (${detail}); check the project id`);
+      return new CliError(`Cloud Logging does not know project ${vmProject} (${detail}); check the project id`);
     case Code.RESOURCE_EXHAUSTED:
-      return new CliError(`Cloud Logging is rate-limiting reads in project ${q.vmProject} (${detail}); try again in a minute`);
+      return new CliError(`Cloud Logging is rate-limiting reads in project ${vmProject} (${detail}); try again in a minute`);
     case Code.INVALID_ARGUMENT:
       return new CliError(`Cloud Logging rejected the query ${what} (${detail}); this is a bug in this tool, please report it`);
     default:
@@ -243,15 +256,18 @@ function explain(e: unknown, q: LateBootQuery, what: string, tooLate: () => CliE
  * Refuses an entry that is not what was asked for: a baseline recorded from another VM's
  * report would vouch for the wrong measurements.
  */
-function checkedEntry(entry: Record<string, unknown>, q: LateBootQuery): Record<string, unknown> {
+function checkedEntry(entry: Record<string, unknown>, q: VmReportsQuery): Record<string, unknown> {
   const resource = isObject(entry.resource) ? entry.resource : {};
   const labels = isObject(resource.labels) ? resource.labels : {};
-  const entryLabels = isObject(entry.labels) ? entry.labels : {};
   const payload = isObject(entry.jsonPayload) ? entry.jsonPayload : {};
-  const vm = isInstanceId(q.instance) ? labels.instance_id === q.instance : entryLabels[INSTANCE_NAME_LABEL] === q.instance;
-  if (labels.project_id !== q.vmProject || labels.zone !== q.zone || !vm || payload.lateBootReportEvent === undefined) {
+  if (
+    labels.project_id !== q.vmProject ||
+    labels.zone !== q.zone ||
+    labels.instance_id !== q.instanceId ||
+    payload.lateBootReportEvent === undefined
+  ) {
     throw new CliError(
-      `Cloud Logging answered with an entry that is not a late-boot report of VM ${q.instance} in ${q.vmProject}/${q.zone} ` +
+      `Cloud Logging answered with an entry that is not a late-boot report of VM id ${q.instanceId} in ${q.vmProject}/${q.zone} ` +
         `(insertId ${JSON.stringify(entry.insertId)}); refusing to use it, check ${LOGGING_API_ENDPOINT}`,
     );
   }

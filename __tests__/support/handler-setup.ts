@@ -1,0 +1,51 @@
+import type { InstanceState, ResponseMode } from '../../function/decide';
+import { HandlerDeps, handleMessage } from '../../function/handler';
+import { CapturingLogger, MemoryBaselines, MemoryLedger, RecordingInstances } from './fakes';
+import { DEFAULT_INSTANCE_ID, EntryOptions, integrityEntry, pubsubData } from '../../testkit/fixtures';
+
+/** The handler on in-memory parts; `run` delivers one entry (built from options, or given whole). */
+export function setup(
+  mode: ResponseMode = 'relearn-if-known-good',
+  instances = new RecordingInstances(),
+  extra: Partial<
+    Pick<
+      HandlerDeps,
+      | 'failureAction'
+      | 'enforcement'
+      | 'exemptLabel'
+      | 'instanceGroupAction'
+      | 'abandonSettleMs'
+      | 'abandonTimeoutSeconds'
+      | 'now'
+      | 'actionBudget'
+      | 'staleEventPolicy'
+      | 'relearnMaxAgeSeconds'
+    >
+  > = {},
+) {
+  const baselines = new MemoryBaselines();
+  const ledger = new MemoryLedger();
+  const logger = new CapturingLogger();
+  const deps: HandlerDeps = {
+    mode,
+    baselines,
+    instances,
+    ledger,
+    logger,
+    maxEventAgeSeconds: 3600,
+    staleEventPolicy: 'fail-closed',
+    ...extra,
+  };
+  const run = (o: EntryOptions | Record<string, unknown>, id = 'msg-1') =>
+    handleMessage('jsonPayload' in o ? pubsubData(o) : pubsubData(integrityEntry(o as EntryOptions)), deps, { id });
+  return { baselines, instances, ledger, logger, deps, run };
+}
+
+export const VM = `fleet-prod-1234/europe-west1-b/${DEFAULT_INSTANCE_ID}`;
+export const GET = `get ${VM}`;
+export const STOP = `stop ${VM}`;
+export const RELEARNED = [GET, `relearn ${VM}`];
+/** A stop reads the VM first (its exemption label), then stops it. */
+export const STOPPED = [GET, STOP];
+/** What instances.get answers for the fixture VM when it runs, started at `lastStartTimestamp`. */
+export const running = (lastStartTimestamp: string): InstanceState => ({ id: DEFAULT_INSTANCE_ID, status: 'RUNNING', lastStartTimestamp });

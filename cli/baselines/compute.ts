@@ -1,0 +1,160 @@
+import type { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client';
+import { Code, errorCode } from '../../function/api-errors';
+import { createInstancesClient } from '../../function/clients';
+import type { Config } from '../../function/config';
+import { beforeDeadline } from '../../function/deadline';
+import { CliError, credentialsHint, describeError } from '../common';
+import { apiEndpoint } from './endpoints';
+
+/*
+ * What Compute Engine says about a reference VM: its id, name and last start. The baseline tool
+ * trusts these, not the labels or the timestamp of a log entry, which whoever writes the entry
+ * chooses (ADR 0021). The client is the function's own (function/clients.ts), pointed at
+ * COMPUTE_API_ENDPOINT exactly as the function points it.
+ */
+
+/** Environment variable naming a non-default Compute Engine endpoint; the function reads the same one. */
+export const COMPUTE_API_ENDPOINT = 'COMPUTE_API_ENDPOINT';
+
+/** Which VM to ask about. */
+export interface VmQuery {
+  readonly project: string;
+  readonly zone: string;
+  /** Instance name or numeric id, as `instances.get` takes either. */
+  readonly instance: string;
+}
+
+/** A VM as Compute Engine describes it. */
+export interface ReferenceVm {
+  readonly project: string;
+  readonly zone: string;
+  /** Numeric id, as a decimal string. */
+  readonly id: string;
+  readonly name: string;
+  readonly status?: string;
+  /** RFC 3339 time of its most recent start; absent when it never started. */
+  readonly lastStartTimestamp?: string;
+}
+
+/**
+ * Compute Engine could not be asked about the VM, or did not answer: nothing is known about
+ * it. `reason` says why in a few words, for a line that lists the checks not made.
+ */
+export class ComputeUnanswered extends CliError {
+  constructor(
+    message: string,
+    readonly reason: string,
+  ) {
+    super(message);
+    this.name = 'ComputeUnanswered';
+  }
+}
+
+const isId = (instance: string) => /^[0-9]+$/.test(instance);
+
+/**
+ * Reads one VM with `instances.get`. Rejects with a {@link ComputeUnanswered} when Compute
+ * Engine could not be asked or did not answer (no credentials, a refusal, no answer within
+ * `timeoutSeconds`), and with a plain {@link CliError} when it answered that there is no such VM
+ * or answered about another one. `open` creates the client (the function's, by default); it is
+ * always closed.
+ */
+export async function describeVm(
+  q: VmQuery,
+  env: NodeJS.ProcessEnv,
+  timeoutSeconds: number,
+  open: (config: Pick<Config, 'computeEndpoint'>) => Promise<InstancesClient> = createInstancesClient,
+): Promise<ReferenceVm> {
+  const endpoint = apiEndpoint(env, COMPUTE_API_ENDPOINT);
+  const vm = `VM ${q.instance} in ${q.project}/${q.zone}`;
+  const tooLate = () =>
+    new ComputeUnanswered(
+      `Compute Engine did not answer within ${timeoutSeconds} s when asked about ${vm}; check the network, ${COMPUTE_API_ENDPOINT} ` +
+        `(${endpoint ? `now ${env[COMPUTE_API_ENDPOINT]}` : 'unset: the default endpoint'}) and your credentials, or allow more time (--timeout)`,
+      `it did not answer within ${timeoutSeconds} s`,
+    );
+  let client: InstancesClient | undefined;
+  let done = false;
+  const close = async () => {
+    done = true;
+    const c = client;
+    client = undefined;
+    await c?.close().catch(() => undefined);
+  };
+  const lookup = async () => {
+    const created = await open(endpoint === undefined ? {} : { computeEndpoint: endpoint });
+    client = created;
+    if (done) return close().then(() => undefined);
+    // Find credentials here, where a failure is caught: the generated methods start the client
+    // with a rejection nobody handles, which ends the process when there are none.
+    await created.initialize();
+    const [instance] = await created.get(
+      { project: q.project, zone: q.zone, instance: q.instance },
+      { timeout: timeoutSeconds * 1000 },
+    );
+    return instance;
+  };
+  try {
+    const instance = await beforeDeadline(lookup(), timeoutSeconds * 1000, tooLate);
+    if (instance === undefined) throw tooLate();
+    return checkedVm(instance, q, vm);
+  } catch (e) {
+    throw explain(e, vm, tooLate);
+  } finally {
+    await close();
+  }
+}
+
+/** The VM as answered, refused when it is not the one asked for. */
+function checkedVm(
+  instance: { id?: unknown; name?: unknown; status?: unknown; lastStartTimestamp?: unknown },
+  q: VmQuery,
+  vm: string,
+): ReferenceVm {
+  const id = instance.id === undefined || instance.id === null ? '' : String(instance.id);
+  const name = typeof instance.name === 'string' ? instance.name : '';
+  if (!/^[0-9]+$/.test(id) || name === '' || (isId(q.instance) ? id !== q.instance : name !== q.instance)) {
+    throw new CliError(
+      `Compute Engine answered about VM ${name || '(no name)'} (id ${id || 'none'}) when asked about ${vm}; refusing to use it, ` +
+        `check ${COMPUTE_API_ENDPOINT}`,
+    );
+  }
+  const started = instance.lastStartTimestamp;
+  return {
+    project: q.project,
+    zone: q.zone,
+    id,
+    name,
+    ...(typeof instance.status === 'string' && { status: instance.status }),
+    ...(typeof started === 'string' && started !== '' && !Number.isNaN(Date.parse(started)) && { lastStartTimestamp: started }),
+  };
+}
+
+/** Turns a failed `instances.get` into a sentence that says what to do. */
+function explain(e: unknown, vm: string, tooLate: () => ComputeUnanswered): Error {
+  if (e instanceof CliError) return e;
+  const detail = describeError(e).replace(/\.$/, '');
+  switch (errorCode(e)) {
+    case Code.NOT_FOUND:
+    case 404:
+      return new CliError(`Compute Engine has no ${vm} (${detail}); check the name or id, the zone and the project`);
+    case Code.DEADLINE_EXCEEDED:
+    case Code.UNAVAILABLE:
+      return tooLate();
+    case Code.PERMISSION_DENIED:
+    case 403:
+      return new ComputeUnanswered(
+        `Compute Engine refused to describe ${vm} (${detail}); the caller needs compute.instances.get there, ` +
+          `for example through roles/compute.viewer`,
+        'it refused instances.get: permission denied',
+      );
+  }
+  const hint = credentialsHint(e);
+  if (hint !== '' || errorCode(e) === Code.UNAUTHENTICATED) {
+    return new ComputeUnanswered(
+      `could not ask Compute Engine about ${vm}: ${detail}${hint}`,
+      'no usable Application Default Credentials',
+    );
+  }
+  return new ComputeUnanswered(`could not ask Compute Engine about ${vm}: ${detail}`, detail);
+}
