@@ -194,7 +194,10 @@ describe('the function source zip', () => {
 
   it('is named after its lockfile too: one changed integrity hash, another archive hash', () => {
     const code = { name: 'index.js', data: Buffer.from('exports.x = 1;') };
-    const sha = (lock: Lockfile) => createHash('sha256').update(deterministicZip([code, ...functionInstallFiles(lock)])).digest('hex');
+    const sha = (lock: Lockfile) =>
+      createHash('sha256')
+        .update(deterministicZip([code, ...functionInstallFiles(lock)]))
+        .digest('hex');
     expect(sha(rootLock())).toBe(sha(rootLock()));
     expect(sha(withTamperedIntegrity(rootLock(), 'node_modules/express'))).not.toBe(sha(rootLock()));
   });
@@ -275,7 +278,11 @@ describe('functionLockfile', () => {
           integrity: 'sha512-a',
           dependencies: { b: '^2.0.0', '@s/x': '3.0.0' },
         },
-        'node_modules/a/node_modules/b': { version: '2.0.0', resolved: 'https://registry.npmjs.org/b/-/b-2.0.0.tgz', integrity: 'sha512-b2' },
+        'node_modules/a/node_modules/b': {
+          version: '2.0.0',
+          resolved: 'https://registry.npmjs.org/b/-/b-2.0.0.tgz',
+          integrity: 'sha512-b2',
+        },
         'node_modules/fw': {
           ...repository.packages['node_modules/fw'],
           dev: undefined,

@@ -45,8 +45,7 @@ const INSTALL_INPUTS = ['package.json', 'package-lock.json', '.npmrc'] as const;
 export function unpackFunction(zipPath: string, dependencies: 'install' | 'link'): { dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'svir-function-'));
   new AdmZip(zipPath).extractAllTo(dir, true);
-  const modules =
-    dependencies === 'link' ? join(packageRoot(__dirname), 'node_modules') : installedDependencies(installInputs(zipPath));
+  const modules = dependencies === 'link' ? join(packageRoot(__dirname), 'node_modules') : installedDependencies(installInputs(zipPath));
   symlinkSync(modules, join(dir, 'node_modules'), 'dir');
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
@@ -143,12 +142,7 @@ export function portOpen(port: number): Promise<boolean> {
 export function spawnFunctionsFramework(node: string, dir: string, target: string, port: number, env: Record<string, string>) {
   return spawn(
     node,
-    [
-      join(dir, 'node_modules', '.bin', 'functions-framework'),
-      `--target=${target}`,
-      '--signature-type=cloudevent',
-      `--port=${port}`,
-    ],
+    [join(dir, 'node_modules', '.bin', 'functions-framework'), `--target=${target}`, '--signature-type=cloudevent', `--port=${port}`],
     {
       cwd: dir,
       detached: true,

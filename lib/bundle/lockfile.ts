@@ -44,7 +44,7 @@ export function registryTarball(name: string, version: string): string {
 
 /** The location Node.js would load `name` from when required by the package at `from` ('' is the root). */
 function resolveLocation(packages: Lockfile['packages'], from: string, name: string): string | undefined {
-  for (let dir = from; ; ) {
+  for (let dir = from; ;) {
     const candidate = `${dir === '' ? '' : `${dir}/`}node_modules/${name}`;
     if (packages[candidate] !== undefined) return candidate;
     if (dir === '') return undefined;
