@@ -197,6 +197,7 @@ describe('the synthesized plan', () => {
         GOOGLE_CLOUD_PROJECT: PROJECT,
         LOG_LEVEL: 'debug',
         MAX_EVENT_AGE_SECONDS: '3600',
+        RELEARN_MAX_AGE_SECONDS: '300',
         STALE_EVENT_POLICY: 'fail-closed',
         COMPUTE_TIMEOUT_SECONDS: '15',
         FAILURE_ACTION: 'stop',

@@ -23,6 +23,7 @@ describe('IntegrityResponder props', () => {
       sourceBucketName: 'fleet-prod-1234-integrity-responder-src',
       logLevel: 'debug',
       maxEventAgeSeconds: 3600,
+      relearnMaxAgeSeconds: 300,
       staleEventPolicy: 'fail-closed',
       failureAction: 'stop',
       enforcement: 'enforce',
