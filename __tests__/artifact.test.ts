@@ -93,6 +93,8 @@ describe('the function source zip', () => {
     expect(lock.lockfileVersion).toBe(3);
     const packages = Object.entries(lock.packages).filter(([location]) => location !== '');
     expect(packages.length).toBeGreaterThan(100);
+    // The Cloud Functions build installs production dependencies only: nothing may be marked dev.
+    expect(packages.filter(([, e]) => e.dev === true || e.devOptional === true || e.extraneous === true).map(([l]) => l)).toEqual([]);
     for (const [location, entry] of packages) {
       expect({ location, resolved: entry.resolved, integrity: entry.integrity }).toEqual({
         location,

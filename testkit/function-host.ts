@@ -60,9 +60,10 @@ function installInputs(zipPath: string): Map<string, Buffer> {
   const files = new Map<string, Buffer>();
   for (const name of INSTALL_INPUTS) {
     const data = zip.getEntry(name)?.getData();
-    if (data === undefined) throw new Error(`${zipPath} holds no ${name}`);
-    files.set(name, data);
+    if (data !== undefined) files.set(name, data);
   }
+  // The tests judge the rest of the zip; without a lockfile `npm ci` itself refuses.
+  if (!files.has('package.json')) throw new Error(`${zipPath} holds no package.json`);
   return files;
 }
 
