@@ -246,7 +246,14 @@ describeWithEmulators('the responder end to end', () => {
     try {
       const r = await send(relearn, { name: 'web-3', instanceId: '1003', actual: linuxPcrs('kernel-6.8') });
       expect(r.log).toEqual(
-        expect.objectContaining({ severity: 'WARNING', decision: 'relearn', instanceFound: false, operationStatus: 'instance-not-found' }),
+        expect.objectContaining({
+          severity: 'WARNING',
+          decision: 'none',
+          reason: 'instance-not-found',
+          wouldHave: 'relearn',
+          instanceFound: false,
+          operationStatus: 'instance-not-found',
+        }),
       );
       expect(String(r.log.message)).toContain('no longer exists');
       expect(r.requests).toEqual(['GET instances/1003']);
