@@ -588,6 +588,27 @@ const mutations: Mutation[] = [
     mentions: ORG_SINK,
   },
   {
+    name: 'project sink created before the push subscription (reports of the first deploy dropped)',
+    config: 'default',
+    mutate: (r) => delete at(r, SINK).depends_on,
+    check: 'sink-after-delivery',
+    mentions: `${SINK} does not wait for ${SUBSCRIPTION}`,
+  },
+  {
+    name: 'organization sink created before the push subscription',
+    config: 'organization',
+    mutate: (r) => (at(r, ORG_SINK).depends_on = remove(at(r, ORG_SINK).depends_on, SUBSCRIPTION)),
+    check: 'sink-after-delivery',
+    mentions: `${ORG_SINK} does not wait for ${SUBSCRIPTION}`,
+  },
+  {
+    name: 'push subscription turned into a pull subscription: nothing delivers what the sink exports',
+    config: 'default',
+    mutate: (r) => delete at(r, SUBSCRIPTION).push_config,
+    check: 'sink-after-delivery',
+    mentions: `${SINK} exports to \${google_pubsub_topic.Responder_Topic_952B14F0.id}, which no push subscription delivers`,
+  },
+  {
     name: 'organization sink in another organization',
     config: 'organization',
     mutate: (r) => (at(r, ORG_SINK).org_id = '9999'),

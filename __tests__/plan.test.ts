@@ -463,7 +463,6 @@ describe('the synthesized plan', () => {
       expect(sleep.create_duration).toBe('120s');
       expect(sleep.provider).toBe('time');
       const grantNames = [
-        'google_pubsub_topic_iam_member.SinkPublishesToTopic',
         'google_project_iam_member.RuntimeActsOnInstances',
         'google_project_iam_member.RuntimeReadsBaselines',
         'google_project_iam_member.RuntimeWritesLedger',
@@ -588,6 +587,32 @@ describe('the synthesized plan', () => {
           member: agent,
         },
       ]);
+    });
+
+    it.each([
+      ['a project', {}, 'google_logging_project_sink'],
+      ['a folder', FOLDER, 'google_logging_folder_sink'],
+      ['an organization', { ...ORGANIZATION, excludedProjects: [...ORGANIZATION.excludedProjects] }, 'google_logging_organization_sink'],
+    ] as const)(
+      'creates the sink of %s only after the push subscription, and its publisher grant after the sink',
+      (_scope, props, type) => {
+        const scoped = synthResponders(props);
+        const sink = named(scoped, type, 'Sink');
+        const subscription = named(scoped, 'google_pubsub_subscription', 'Subscription').id;
+        // Pub/Sub drops what reaches a topic without subscriptions: the sink exports nothing before this one exists.
+        expect(sink.body.depends_on).toEqual([`google_pubsub_subscription.${subscription}`]);
+        // Its writer identity exists only with it, so the grant cannot be waited for before the function.
+        const grant = named(scoped, 'google_pubsub_topic_iam_member', 'SinkPublishesToTopic');
+        expect(grant.body.member).toBe(`\${${type}.${sink.id}.writer_identity}`);
+        expect(scoped.only('time_sleep').depends_on).not.toContain(`google_pubsub_topic_iam_member.${grant.id}`);
+      },
+    );
+
+    it('makes the sink also wait for the APIs when it enables them', () => {
+      const enabling = synthResponders({ enableApis: true });
+      const waits = named(enabling, 'google_logging_project_sink', 'Sink').body.depends_on as string[];
+      expect(waits).toContain(`google_pubsub_subscription.${named(enabling, 'google_pubsub_subscription', 'Subscription').id}`);
+      expect(waits.filter((d) => d.startsWith('google_project_service.'))).toHaveLength(REQUIRED_APIS.length);
     });
 
     it('has exactly two subscriptions and two topics', () => {

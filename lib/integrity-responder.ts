@@ -32,7 +32,7 @@ import { BASELINE_POLICY_COLLECTION } from '../function/baseline';
 import { ResponderAlerting } from './alerting';
 import { Delivery, deliver } from './delivery';
 import { loadFunctionBundle } from './function-bundle';
-import { InstanceRole, IntegritySink, watchScope } from './scope';
+import { InstanceRole, IntegritySink, exportScope, grantScope } from './scope';
 import {
   IntegrityResponderProps,
   IntegrityResponderPropsError,
@@ -244,13 +244,12 @@ export class IntegrityResponder extends Construct {
     this.runtimeServiceAccount = account('RuntimeServiceAccount', 'runtime', 'Runtime identity of the function');
     this.triggerServiceAccount = account('TriggerServiceAccount', 'trigger', 'Pub/Sub push identity invoking the function');
 
-    // The scope: log sink -> topic, and the runtime's Compute role where the VMs live.
+    // The runtime's Compute role where the VMs live. The sink that feeds the topic comes last.
     const runtime = `serviceAccount:${this.runtimeServiceAccount.email}`;
     const abandonNote =
       p.instanceGroupAction === 'abandon' ? ' Remove it from its managed instance group first (list the members, abandon it).' : '';
-    const watched = watchScope(this, {
+    const access = grantScope(this, {
       props: p,
-      destination: `pubsub.googleapis.com/${this.topic.id}`,
       runtimeMember: runtime,
       description:
         p.responseMode === 'relearn-if-known-good'
@@ -259,14 +258,7 @@ export class IntegrityResponder extends Construct {
       permissions: computePermissionsFor(p.responseMode, p.failureAction, p.instanceGroupAction),
       dependsOn,
     });
-    this.sink = watched.sink;
-    this.instanceRole = watched.instanceRole;
-    const sinkPublishes = new PubsubTopicIamMember(this, 'SinkPublishesToTopic', {
-      project,
-      topic: this.topic.name,
-      role: 'roles/pubsub.publisher',
-      member: this.sink.writerIdentity,
-    });
+    this.instanceRole = access.instanceRole;
     this.buildServiceAccount = account('BuildServiceAccount', 'build', 'Cloud Build identity building the function');
 
     // Baselines, read by the function in the relearn mode only: the shutdown mode has none.
@@ -319,7 +311,7 @@ export class IntegrityResponder extends Construct {
     });
 
     // Runtime permissions.
-    const grants: ITerraformDependable[] = [sinkPublishes, watched.instanceGrant];
+    const grants: ITerraformDependable[] = [access.instanceGrant];
     if (p.responseMode === 'relearn-if-known-good') {
       grants.push(
         new ProjectIamMember(this, 'RuntimeReadsBaselines', {
@@ -526,6 +518,21 @@ export class IntegrityResponder extends Construct {
       maxDeliveryAttempts: p.maxDeliveryAttempts,
       dependsOn,
       subscriptionDependsOn: [invoker],
+    });
+    // The sink starts exporting only once the push subscription exists: Pub/Sub drops what is
+    // published to a topic without subscriptions, so a sink created earlier would lose the
+    // reports of the first deploy (docs/adr/0023). Its writer identity exists only with it, so
+    // its publisher grant follows it.
+    this.sink = exportScope(this, {
+      props: p,
+      destination: `pubsub.googleapis.com/${this.topic.id}`,
+      dependsOn: [...apis, this.delivery.subscription],
+    });
+    new PubsubTopicIamMember(this, 'SinkPublishesToTopic', {
+      project,
+      topic: this.topic.name,
+      role: 'roles/pubsub.publisher',
+      member: this.sink.writerIdentity,
     });
     this.alerting = new ResponderAlerting(this, 'Alerting', {
       project,

@@ -17,10 +17,9 @@ export type IntegritySink = LoggingProjectSink | LoggingFolderSink | LoggingOrga
 /** The runtime's Compute role: a project role for a project scope, an organization role otherwise. */
 export type InstanceRole = ProjectIamCustomRole | OrganizationIamCustomRole;
 
-/** The resources that make a responder watch its scope. */
-export interface ScopeResources {
+/** The runtime's Compute role where the VMs live, and its binding. */
+export interface ScopeAccess {
   readonly scope: Scope;
-  readonly sink: IntegritySink;
   readonly instanceRole: InstanceRole;
   /** The binding of {@link instanceRole} to the runtime identity, at the scope's node. */
   readonly instanceGrant: ITerraformDependable;
@@ -52,10 +51,8 @@ export function exclusionCondition(excluded: readonly string[]): string {
     .join(' || ')})`;
 }
 
-interface ScopeInputs {
+interface AccessInputs {
   readonly props: ResolvedProps;
-  /** `pubsub.googleapis.com/projects/…/topics/…` */
-  readonly destination: string;
   /** `serviceAccount:…` of the runtime identity. */
   readonly runtimeMember: string;
   readonly description: string;
@@ -64,29 +61,17 @@ interface ScopeInputs {
 }
 
 /**
- * Creates the sink and the runtime's Compute role and binding for the scope: a project sink,
- * role and binding for `projects/P`; an aggregated sink (`include_children`, never
- * `intercept_children`: the projects' own sinks keep their entries), an organization role and
- * a folder or organization binding otherwise (docs/adr/0009).
+ * Creates the runtime's Compute role and its binding for the scope: a project role and binding
+ * for `projects/P`; an organization role bound at the folder or organization otherwise, under a
+ * condition that leaves the excluded projects out (docs/adr/0009).
  */
-export function watchScope(c: Construct, inputs: ScopeInputs): ScopeResources {
-  const { props: p, destination, runtimeMember, description, permissions, dependsOn } = inputs;
+export function grantScope(c: Construct, inputs: AccessInputs): ScopeAccess {
+  const { props: p, runtimeMember, description, permissions, dependsOn } = inputs;
   const scope = scopeKindOf(p.scope)!;
   const roleId = `${p.namePrefix.replace(/-/g, '_')}_instances`;
   const title = `Integrity responder ${p.namePrefix}: act on instances`;
-  const sinkName = `${p.namePrefix}-integrity`;
-  const sinkDescription = 'Shielded VM integrity reports for the integrity responder';
 
   if (scope.kind === 'project') {
-    const sink = new LoggingProjectSink(c, 'Sink', {
-      project: scope.id,
-      name: sinkName,
-      description: sinkDescription,
-      filter: projectSinkFilter(scope.id),
-      destination,
-      uniqueWriterIdentity: true,
-      dependsOn,
-    });
     const instanceRole = new ProjectIamCustomRole(c, 'InstanceRole', {
       project: scope.id,
       roleId,
@@ -101,31 +86,11 @@ export function watchScope(c: Construct, inputs: ScopeInputs): ScopeResources {
       role: instanceRole.name,
       member: runtimeMember,
     });
-    return { scope, sink, instanceRole, instanceGrant };
+    return { scope, instanceRole, instanceGrant };
   }
 
   const excluded = [...p.excludedProjects].sort();
-  // Exclusion names: letters, digits, `_`, `-` and `.` (a domain-scoped id's `:` is not one).
-  const exclusions = excluded.map((project) => ({
-    name: `skip-${project.replace(/[^A-Za-z0-9_.-]/g, '_')}`,
-    description: `Project ${project} is excluded from the responder's scope`,
-    filter: `resource.labels.project_id="${project}"`,
-  }));
-  const sinkConfig = {
-    name: sinkName,
-    description: sinkDescription,
-    filter: AGGREGATED_SINK_FILTER,
-    destination,
-    includeChildren: true,
-    interceptChildren: false,
-    ...(exclusions.length > 0 && { exclusions }),
-    dependsOn,
-  };
   const orgId = scope.kind === 'organization' ? scope.id : p.organizationId!;
-  const sink =
-    scope.kind === 'folder'
-      ? new LoggingFolderSink(c, 'Sink', { folder: `folders/${scope.id}`, ...sinkConfig })
-      : new LoggingOrganizationSink(c, 'Sink', { orgId: scope.id, ...sinkConfig });
   const instanceRole = new OrganizationIamCustomRole(c, 'InstanceRole', {
     orgId,
     roleId,
@@ -150,5 +115,58 @@ export function watchScope(c: Construct, inputs: ScopeInputs): ScopeResources {
     scope.kind === 'folder'
       ? new FolderIamMember(c, 'RuntimeActsOnInstances', { folder: `folders/${scope.id}`, ...binding })
       : new OrganizationIamMember(c, 'RuntimeActsOnInstances', { orgId: scope.id, ...binding });
-  return { scope, sink, instanceRole, instanceGrant };
+  return { scope, instanceRole, instanceGrant };
+}
+
+interface SinkInputs {
+  readonly props: ResolvedProps;
+  /** `pubsub.googleapis.com/projects/…/topics/…` */
+  readonly destination: string;
+  /**
+   * What the sink waits for: the subscription that delivers its topic among them, so that no
+   * entry it exports reaches a topic without subscriptions (docs/adr/0023).
+   */
+  readonly dependsOn: ITerraformDependable[];
+}
+
+/**
+ * Creates the sink exporting the scope's integrity log: a project sink for `projects/P`; an
+ * aggregated sink (`include_children`, never `intercept_children`: the projects' own sinks keep
+ * their entries) with one exclusion per excluded project otherwise (docs/adr/0009).
+ */
+export function exportScope(c: Construct, inputs: SinkInputs): IntegritySink {
+  const { props: p, destination, dependsOn } = inputs;
+  const scope = scopeKindOf(p.scope)!;
+  const name = `${p.namePrefix}-integrity`;
+  const description = 'Shielded VM integrity reports for the integrity responder';
+  if (scope.kind === 'project') {
+    return new LoggingProjectSink(c, 'Sink', {
+      project: scope.id,
+      name,
+      description,
+      filter: projectSinkFilter(scope.id),
+      destination,
+      uniqueWriterIdentity: true,
+      dependsOn,
+    });
+  }
+  // Exclusion names: letters, digits, `_`, `-` and `.` (a domain-scoped id's `:` is not one).
+  const exclusions = [...p.excludedProjects].sort().map((project) => ({
+    name: `skip-${project.replace(/[^A-Za-z0-9_.-]/g, '_')}`,
+    description: `Project ${project} is excluded from the responder's scope`,
+    filter: `resource.labels.project_id="${project}"`,
+  }));
+  const config = {
+    name,
+    description,
+    filter: AGGREGATED_SINK_FILTER,
+    destination,
+    includeChildren: true,
+    interceptChildren: false,
+    ...(exclusions.length > 0 && { exclusions }),
+    dependsOn,
+  };
+  return scope.kind === 'folder'
+    ? new LoggingFolderSink(c, 'Sink', { folder: `folders/${scope.id}`, ...config })
+    : new LoggingOrganizationSink(c, 'Sink', { orgId: scope.id, ...config });
 }

@@ -10,8 +10,9 @@
  * a finding naming the check that found it. Besides the exact comparison, a few checks hold
  * for any plan whatever the expectation says: no public member, no primitive role, no
  * authoritative IAM resource, never the default compute service account, private buckets, no
- * log sink that intercepts its children's entries, no push subscription without an OIDC token
- * or without a dead-letter policy, no subscription that expires.
+ * log sink that intercepts its children's entries, no sink created before the push
+ * subscription that delivers its topic, no push subscription without an OIDC token or without a
+ * dead-letter policy, no subscription that expires.
  */
 
 type Body = Record<string, any>;
@@ -155,6 +156,7 @@ export const CHECKS = [
   'sink-include-children',
   'sink-never-intercepts',
   'sink-exclusions',
+  'sink-after-delivery',
   'topic-inventory',
   'topic-retention',
   'subscription-inventory',
@@ -296,6 +298,28 @@ export function reviewPlan(plan: PlanDoc, expected: PlanExpectation): Finding[] 
     for (const [id, body] of Object.entries(ofType(type))) {
       if (body.intercept_children === true)
         report('sink-never-intercepts', `${type}.${id} intercepts its children's entries: their own sinks would no longer see them`);
+    }
+  }
+  // A sink exporting to a topic must come after the push subscription that delivers that topic:
+  // Pub/Sub drops what is published to a topic without subscriptions, so the reports of the
+  // first deploy would be lost between the sink's creation and the subscription's.
+  for (const type of SINK_TYPES) {
+    for (const [id, body] of Object.entries(ofType(type))) {
+      const topic = /^pubsub\.googleapis\.com\/(.+)$/.exec(String(body.destination))?.[1];
+      if (topic === undefined) continue;
+      const at = `${type}.${id}`;
+      const deliveries = Object.entries(ofType('google_pubsub_subscription')).filter(
+        ([, sub]) => sub.topic === topic && sub.push_config !== undefined,
+      );
+      if (deliveries.length === 0) report('sink-after-delivery', `${at} exports to ${topic}, which no push subscription delivers`);
+      const waits = Array.isArray(body.depends_on) ? (body.depends_on as unknown[]).map(String) : [];
+      for (const [sub] of deliveries) {
+        if (!waits.includes(`google_pubsub_subscription.${sub}`))
+          report(
+            'sink-after-delivery',
+            `${at} does not wait for google_pubsub_subscription.${sub}: what it exports before that subscription exists reaches a topic without subscriptions, and Pub/Sub drops it`,
+          );
+      }
     }
   }
 
@@ -710,12 +734,12 @@ export const EXPECTED_DEFAULT: PlanExpectation = {
   buckets: ['Responder_SourceBucket_FB116052'],
   iamPropagation: {
     // Every grant the function needs and the Pub/Sub agent; not the invoker grant (it names the
-    // function's service, so it can only come after) nor the dead-letter grants (the push
-    // subscription they name waits for the invoker grant).
+    // function's service, so it can only come after), nor the dead-letter grants (the push
+    // subscription they name waits for the invoker grant), nor the sink's publisher grant (the
+    // sink waits for the push subscription, and its writer identity exists only with it).
     Responder_IamPropagation_9489DE8C: {
       createDuration: '120s',
       dependsOn: [
-        'google_pubsub_topic_iam_member.Responder_SinkPublishesToTopic_24AFE2E9',
         'google_project_iam_member.Responder_RuntimeActsOnInstances_174DAA77',
         'google_project_iam_member.Responder_RuntimeReadsBaselines_0DF1D71D',
         'google_project_iam_member.Responder_RuntimeWritesLedger_D426AFAF',
@@ -775,7 +799,6 @@ export const EXPECTED_SHUTDOWN: PlanExpectation = {
     Responder_IamPropagation_9489DE8C: {
       createDuration: '120s',
       dependsOn: [
-        'google_pubsub_topic_iam_member.Responder_SinkPublishesToTopic_24AFE2E9',
         'google_project_iam_member.Responder_RuntimeActsOnInstances_174DAA77',
         'google_project_iam_member.Responder_RuntimeWritesLedger_D426AFAF',
         'google_artifact_registry_repository_iam_member.Responder_BuildPushesImages_F349EE75',
@@ -893,7 +916,6 @@ export const EXPECTED_ORGANIZATION: PlanExpectation = {
     Responder_IamPropagation_9489DE8C: {
       createDuration: '120s',
       dependsOn: [
-        'google_pubsub_topic_iam_member.Responder_SinkPublishesToTopic_24AFE2E9',
         'google_organization_iam_member.Responder_RuntimeActsOnInstances_174DAA77',
         'google_project_iam_member.Responder_RuntimeReadsBaselines_0DF1D71D',
         'google_project_iam_member.Responder_RuntimeWritesLedger_D426AFAF',
@@ -955,7 +977,6 @@ export const EXPECTED_FOLDER: PlanExpectation = {
     Responder_IamPropagation_9489DE8C: {
       createDuration: '120s',
       dependsOn: [
-        'google_pubsub_topic_iam_member.Responder_SinkPublishesToTopic_24AFE2E9',
         'google_folder_iam_member.Responder_RuntimeActsOnInstances_174DAA77',
         'google_project_iam_member.Responder_RuntimeReadsBaselines_0DF1D71D',
         'google_project_iam_member.Responder_RuntimeWritesLedger_D426AFAF',
@@ -1193,7 +1214,6 @@ const EXPECTED_FLEET_B: PlanExpectation = {
     Responder2_IamPropagation_20B04765: {
       createDuration: '120s',
       dependsOn: [
-        'google_pubsub_topic_iam_member.Responder2_SinkPublishesToTopic_E79618CB',
         'google_project_iam_member.Responder2_RuntimeActsOnInstances_B4566F7F',
         'google_project_iam_member.Responder2_RuntimeReadsBaselines_C76D8371',
         'google_project_iam_member.Responder2_RuntimeWritesLedger_FF106DDD',
