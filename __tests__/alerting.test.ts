@@ -3,6 +3,7 @@ import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { ProjectService } from '@cdktf/provider-google/lib/project-service';
 import { TerraformStack, Testing } from 'cdktf';
 import { ResponderAlerting, ResponderAlertingProps, validateNotificationChannels } from '../lib/alerting';
+import { extract, matchesFilter } from './support/log-filter';
 
 /*
  * Every expectation below is written out by hand: filters, label names and metric types are the
@@ -59,16 +60,18 @@ describe('ResponderAlerting', () => {
   const { json, resources: r } = synth({});
   const decisions = metric(r, 'fleet-decisions');
   const errors = metric(r, 'fleet-retried-errors');
+  const containments = metric(r, 'fleet-containments');
+  const onContainments = `metric.type="logging.googleapis.com/user/${containments.nameRef}" AND resource.type="cloud_run_revision"`;
   const onDecisions = `metric.type="logging.googleapis.com/user/${decisions.nameRef}" AND resource.type="cloud_run_revision"`;
 
   it('matches the snapshot', () => {
     expect(r).toMatchSnapshot();
   });
 
-  it('creates two metrics, seven policies, one dashboard, and nothing else', () => {
+  it('creates three metrics, eight policies, one dashboard, and nothing else', () => {
     expect(Object.fromEntries(Object.entries(r).map(([type, byId]) => [type, Object.keys(byId).length]))).toEqual({
-      google_logging_metric: 2,
-      google_monitoring_alert_policy: 7,
+      google_logging_metric: 3,
+      google_monitoring_alert_policy: 8,
       google_monitoring_dashboard: 1,
     });
   });
@@ -105,6 +108,143 @@ describe('ResponderAlerting', () => {
     });
   });
 
+  describe('the containment metric', () => {
+    /** A decision line as the function writes it, stored by Cloud Logging for its Cloud Run revision. */
+    const line = (payload: Record<string, unknown>, service = 'fleet-handler') => ({
+      resource: { type: 'cloud_run_revision', labels: { service_name: service, location: 'us-central1' } },
+      severity: 'WARNING',
+      jsonPayload: {
+        mode: 'relearn-if-known-good',
+        eventKind: 'lateBoot',
+        projectId: 'fleet-vms-1',
+        zone: 'us-central1-a',
+        instanceId: '4242424242424242',
+        bootCounter: '7',
+        ...payload,
+      },
+    });
+    const stopped = {
+      decision: 'stop',
+      reason: 'not-known-good',
+      containment: 'stop',
+      instanceFound: true,
+      ledger: 'new',
+      alreadyDone: false,
+    };
+    const lines: Record<string, ReturnType<typeof line>> = {
+      'a VM stopped': line({ ...stopped, operationStatus: 'DONE', operation: 'operation-1' }),
+      'a VM suspended over conflicting reports': line({
+        ...stopped,
+        reason: 'conflicting-reports',
+        containment: 'suspend',
+        ledger: 'conflict',
+        operationStatus: 'DONE',
+      }),
+      'a dry run that would stop a VM': line({ ...stopped, dryRun: true, operationStatus: 'dry-run' }),
+      'the redelivery of a completed stop': line({ ...stopped, ledger: 'repeat', alreadyDone: true, operationStatus: 'DONE' }),
+      'the redelivery of a dry-run stop': line({
+        ...stopped,
+        dryRun: true,
+        ledger: 'repeat',
+        alreadyDone: true,
+        operationStatus: 'dry-run',
+      }),
+      'a VM that no longer exists, as the function now writes it': line({
+        decision: 'none',
+        reason: 'instance-not-found',
+        wouldHave: 'stop',
+        instanceFound: false,
+        operationStatus: 'instance-not-found',
+      }),
+      'a VM that no longer exists, as earlier versions wrote it (before the ledger)': line({
+        decision: 'stop',
+        reason: 'not-known-good',
+        containment: 'stop',
+        instanceFound: false,
+        operationStatus: 'instance-not-found',
+      }),
+      'a VM gone between the record and the stop, as earlier versions wrote it': line({
+        ...stopped,
+        instanceFound: false,
+        operationStatus: 'instance-not-found',
+      }),
+      'a dry run about a VM that no longer exists': line({
+        decision: 'none',
+        reason: 'instance-not-found',
+        wouldHave: 'suspend',
+        dryRun: true,
+        instanceFound: false,
+        operationStatus: 'instance-not-found',
+      }),
+      'a relearn': line({
+        decision: 'relearn',
+        reason: 'known-good',
+        baselineId: 'b-1',
+        ledger: 'new',
+        alreadyDone: false,
+        operationStatus: 'DONE',
+      }),
+      'a stop held for want of budget': line({
+        decision: 'none',
+        reason: 'budget-exhausted',
+        wouldHave: 'stop',
+        ledger: 'new',
+        alreadyDone: false,
+      }),
+      'an exempt VM': line({ decision: 'none', reason: 'exempt', wouldHave: 'stop', instanceFound: true }),
+      'a stop line of another service': line({ ...stopped, operationStatus: 'DONE' }, 'other-handler'),
+    };
+    /** What each policy's condition selects: the lines the metric counts, by the label the condition names. */
+    const counted = (status: string) =>
+      Object.entries(lines)
+        .filter(([, entry]) => matchesFilter(containments.body.filter, entry))
+        .filter(([, entry]) => extract(containments.body.label_extractors.operation_status, entry) === status)
+        .map(([name]) => name);
+
+    it('counts the stop decisions whose operation finished, or that a dry run recorded instead, each once', () => {
+      expect(containments.body.filter).toBe(
+        `${FUNCTION_LOGS} AND jsonPayload.decision="stop" AND jsonPayload.alreadyDone=false AND jsonPayload.operationStatus=("DONE" OR "dry-run")`,
+      );
+      expect(containments.body.label_extractors).toEqual({
+        project: 'EXTRACT(jsonPayload.projectId)',
+        reason: 'EXTRACT(jsonPayload.reason)',
+        containment: 'EXTRACT(jsonPayload.containment)',
+        operation_status: 'EXTRACT(jsonPayload.operationStatus)',
+      });
+      expect(containments.body.metric_descriptor.labels.map((l: Body) => [l.key, l.value_type])).toEqual([
+        ['project', 'STRING'],
+        ['reason', 'STRING'],
+        ['containment', 'STRING'],
+        ['operation_status', 'STRING'],
+      ]);
+    });
+
+    it('pages (CRITICAL) on real containments only: not dry runs, not VMs that no longer exist, not redeliveries', () => {
+      const page = policy(r, 'fleet: VMs stopped or suspended');
+      expect(page.severity).toBe('CRITICAL');
+      expect(page.conditions.map((c: Body) => c.condition_threshold.filter)).toEqual([
+        `${onContainments} AND metric.labels.operation_status="DONE"`,
+      ]);
+      expect(counted('DONE')).toEqual(['a VM stopped', 'a VM suspended over conflicting reports']);
+    });
+
+    it('warns (not CRITICAL) of what a dry run would contain, once per decision', () => {
+      const warning = policy(r, 'fleet: Dry run: VMs would be stopped or suspended');
+      expect(warning.severity).toBe('WARNING');
+      expect(warning.conditions.map((c: Body) => c.condition_threshold.filter)).toEqual([
+        `${onContainments} AND metric.labels.operation_status="dry-run"`,
+      ]);
+      expect(counted('dry-run')).toEqual(['a dry run that would stop a VM']);
+    });
+
+    it('counts nothing else', () => {
+      const all = Object.entries(lines)
+        .filter(([, entry]) => matchesFilter(containments.body.filter, entry))
+        .map(([name]) => name);
+      expect(all).toEqual([...counted('DONE'), ...counted('dry-run')]);
+    });
+  });
+
   describe('the retried-error metric', () => {
     it('counts the ERROR lines the function writes before it throws for redelivery', () => {
       expect(errors.body.filter).toBe(
@@ -120,7 +260,6 @@ describe('ResponderAlerting', () => {
       policy(r, displayName).conditions.map((c: Body) => c.condition_threshold.filter as string);
 
     it.each([
-      ['fleet: VMs stopped or suspended (or would be, in dry-run)', 'metric.labels.decision="stop"'],
       ['fleet: Integrity policies relearned (or would be, in dry-run)', 'metric.labels.decision="relearn"'],
       ['fleet: Conflicting integrity reports: possible forged log entry', 'metric.labels.reason="conflicting-reports"'],
       ['fleet: Action budget exhausted: failed VMs left running', 'metric.labels.reason="budget-exhausted"'],
@@ -158,14 +297,14 @@ describe('ResponderAlerting', () => {
     });
 
     it('fires on the first line of a minute, summed per project and reason', () => {
-      const c = policy(r, 'fleet: VMs stopped or suspended (or would be, in dry-run)').conditions[0].condition_threshold;
+      const c = policy(r, 'fleet: VMs stopped or suspended').conditions[0].condition_threshold;
       expect([c.comparison, c.threshold_value, c.duration]).toEqual(['COMPARISON_GT', 0, '0s']);
       expect(c.aggregations).toEqual([
         {
           alignment_period: '60s',
           per_series_aligner: 'ALIGN_DELTA',
           cross_series_reducer: 'REDUCE_SUM',
-          group_by_fields: ['metric.label.project', 'metric.label.reason', 'metric.label.dry_run', 'metric.label.containment'],
+          group_by_fields: ['metric.label.project', 'metric.label.reason', 'metric.label.containment'],
         },
       ]);
     });
@@ -182,7 +321,8 @@ describe('ResponderAlerting', () => {
         expect(p.documentation.content).not.toContain('${');
       }
       expect(Object.fromEntries(bodies.map((p) => [p.display_name, p.severity]))).toEqual({
-        'fleet: VMs stopped or suspended (or would be, in dry-run)': 'CRITICAL',
+        'fleet: VMs stopped or suspended': 'CRITICAL',
+        'fleet: Dry run: VMs would be stopped or suspended': 'WARNING',
         'fleet: Integrity policies relearned (or would be, in dry-run)': 'WARNING',
         'fleet: Conflicting integrity reports: possible forged log entry': 'CRITICAL',
         'fleet: Action budget exhausted: failed VMs left running': 'CRITICAL',
@@ -193,8 +333,11 @@ describe('ResponderAlerting', () => {
     });
 
     it('tells the on-call which log query and which command to run', () => {
-      expect(policy(r, 'fleet: VMs stopped or suspended (or would be, in dry-run)').documentation.content).toContain(
-        `gcloud logging read '${FUNCTION_LOGS} AND jsonPayload.decision="stop"' --project=fleet-prod-1234`,
+      expect(policy(r, 'fleet: VMs stopped or suspended').documentation.content).toContain(
+        `gcloud logging read '${FUNCTION_LOGS} AND jsonPayload.decision="stop" AND jsonPayload.alreadyDone=false AND jsonPayload.operationStatus="DONE"' --project=fleet-prod-1234`,
+      );
+      expect(policy(r, 'fleet: Dry run: VMs would be stopped or suspended').documentation.content).toContain(
+        `gcloud logging read '${FUNCTION_LOGS} AND jsonPayload.decision="stop" AND jsonPayload.alreadyDone=false AND jsonPayload.operationStatus="dry-run"' --project=fleet-prod-1234`,
       );
       expect(policy(r, 'fleet: Integrity events dead-lettered').documentation.content).toContain(
         'gcloud pubsub subscriptions pull fleet-dead-letters --project=fleet-prod-1234',
@@ -204,7 +347,7 @@ describe('ResponderAlerting', () => {
     it('creates the policies with no channel when none is given', () => {
       const none = synth({ notificationChannels: [] }).resources;
       const bodies = Object.values(none.google_monitoring_alert_policy!);
-      expect(bodies).toHaveLength(7);
+      expect(bodies).toHaveLength(8);
       for (const p of bodies) expect(p.notification_channels).toEqual([]);
     });
 
@@ -229,6 +372,7 @@ describe('ResponderAlerting', () => {
       expect(d.displayName).toBe('fleet: integrity responder');
       expect(d.gridLayout.columns).toBe('2');
       expect(widgets.map((w) => w.title)).toEqual([
+        'VMs contained (DONE) or that a dry run would contain (dry-run)',
         'Decisions by decision and reason',
         'Decisions by project',
         'Dry-run (true) and enforced (false) decisions',
@@ -254,6 +398,18 @@ describe('ResponderAlerting', () => {
       ]);
     });
 
+    it('charts the containments by outcome and containment', () => {
+      expect(query('VMs contained (DONE) or that a dry run would contain (dry-run)')).toEqual({
+        filter: onContainments,
+        aggregation: {
+          alignmentPeriod: '60s',
+          perSeriesAligner: 'ALIGN_DELTA',
+          crossSeriesReducer: 'REDUCE_SUM',
+          groupByFields: ['metric.label.operation_status', 'metric.label.containment'],
+        },
+      });
+    });
+
     it('charts the retried errors and the dead-letter backlog', () => {
       expect(query('Retried errors').filter).toBe(
         `metric.type="logging.googleapis.com/user/${errors.nameRef}" AND resource.type="cloud_run_revision"`,
@@ -277,9 +433,16 @@ describe('ResponderAlerting', () => {
       { namePrefix: 'strict', functionName: 'strict-handler', deadLetterSubscription: 'strict-dead-letters' },
     ).resources;
     const names = Object.values(two.google_logging_metric!).map((m) => m.name);
-    expect(names.sort()).toEqual(['fleet-decisions', 'fleet-retried-errors', 'strict-decisions', 'strict-retried-errors']);
+    expect(names.sort()).toEqual([
+      'fleet-containments',
+      'fleet-decisions',
+      'fleet-retried-errors',
+      'strict-containments',
+      'strict-decisions',
+      'strict-retried-errors',
+    ]);
     const titles = Object.values(two.google_monitoring_alert_policy!).map((p) => p.display_name as string);
-    expect(new Set(titles).size).toBe(14);
+    expect(new Set(titles).size).toBe(16);
     expect(metric(two, 'strict-decisions').body.filter).toContain('resource.labels.service_name="strict-handler"');
   });
 

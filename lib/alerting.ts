@@ -45,7 +45,8 @@ export interface ResponderAlertingProps {
 }
 
 /** The alert policies, by what they watch. */
-export type ResponderAlert = 'contained' | 'relearned' | 'conflict' | 'budgetExhausted' | 'notActed' | 'retriedErrors' | 'deadLetters';
+export type ResponderAlert =
+  'contained' | 'wouldContain' | 'relearned' | 'conflict' | 'budgetExhausted' | 'notActed' | 'retriedErrors' | 'deadLetters';
 
 // A channel's project is an id (optionally domain-scoped, `example.com:proj`) or a number; the
 // channel id is what Cloud Monitoring assigns (decimal digits).
@@ -90,6 +91,18 @@ export function validateNotificationChannels(channels: unknown): string | undefi
   return undefined;
 }
 
+/**
+ * The decision lines of a containment, each counted once: a stop decision, decided now (not the
+ * repeat of a completed one, `alreadyDone: true`), whose operation finished or, in dry-run, was
+ * recorded instead. A VM that no longer exists has neither status.
+ */
+const CONTAINMENT_LINES =
+  'jsonPayload.decision="stop" AND jsonPayload.alreadyDone=false AND jsonPayload.operationStatus=("DONE" OR "dry-run")';
+/** The lines of a VM actually stopped or suspended, for the on-call's query. */
+const CONTAINMENT_DONE = 'jsonPayload.decision="stop" AND jsonPayload.alreadyDone=false AND jsonPayload.operationStatus="DONE"';
+/** The lines of a VM a dry run would have stopped or suspended. */
+const CONTAINMENT_DRY_RUN = 'jsonPayload.decision="stop" AND jsonPayload.alreadyDone=false AND jsonPayload.operationStatus="dry-run"';
+
 /** The log-based metrics' kind: one point per matching entry, summed per alignment period. */
 const COUNTER = { metricKind: 'DELTA', valueType: 'INT64', unit: '1' } as const;
 /** Alignment of every log-based condition: the lines counted per minute. */
@@ -115,8 +128,9 @@ interface ChartSpec {
 }
 
 /**
- * Log-based metrics of the responder's decision lines and retried failures, Cloud Monitoring
- * alert policies on them and on the dead-letter subscription, and a dashboard of the same.
+ * Log-based metrics of the responder's decision lines, its containments and its retried failures,
+ * Cloud Monitoring alert policies on them and on the dead-letter subscription, and a dashboard of
+ * the same.
  *
  * The function writes one JSON line per decision (`decision`, `reason`, `projectId`, `dryRun` in
  * dry-run, `containment` with a `stop`), and one ERROR line with `retry: true` before it fails an
@@ -126,11 +140,17 @@ interface ChartSpec {
 export class ResponderAlerting extends Construct {
   /** Counter of decision lines, labelled `decision`, `reason`, `project`, `dry_run`, `containment`. */
   public readonly decisionMetric: LoggingMetric;
+  /**
+   * Counter of the VMs stopped or suspended (`operation_status` `DONE`) and of those a dry run
+   * would have stopped or suspended (`dry-run`), each counted once; labelled `project`, `reason`,
+   * `containment`, `operation_status`.
+   */
+  public readonly containmentMetric: LoggingMetric;
   /** Counter of failures the function threw for redelivery, labelled `event_kind`. */
   public readonly retriedErrorMetric: LoggingMetric;
   /** The alert policies, by what they watch. */
   public readonly policies: Readonly<Record<ResponderAlert, MonitoringAlertPolicy>>;
-  /** Dashboard of the decisions, the retried errors and the dead-letter backlog. */
+  /** Dashboard of the containments, the decisions, the retried errors and the dead-letter backlog. */
   public readonly dashboard: MonitoringDashboard;
 
   constructor(scope: Construct, id: string, props: ResponderAlertingProps) {
@@ -172,6 +192,37 @@ export class ResponderAlerting extends Construct {
       dependsOn,
     });
 
+    // A containment is a stop decision whose operation finished (`DONE`), or, in dry-run, was
+    // recorded instead (`dry-run`), the first time it is decided: a redelivery repeats the line
+    // with `alreadyDone: true`, and a VM that no longer exists is never `DONE` (`instance-not-found`,
+    // or, as the function now writes it, `decision: "none"`). Every term matches a field the
+    // counted lines carry, so nothing rests on how a negation treats a missing field.
+    this.containmentMetric = new LoggingMetric(this, 'ContainmentMetric', {
+      project,
+      name: `${prefix}-containments`,
+      description:
+        `VMs the integrity responder '${prefix}' (function ${functionName}) stopped or suspended (operation_status DONE), ` +
+        'or would have in dry-run (operation_status dry-run); each counted once, not on redelivery.',
+      filter: `${fromFunction} AND ${CONTAINMENT_LINES}`,
+      labelExtractors: {
+        project: 'EXTRACT(jsonPayload.projectId)',
+        reason: 'EXTRACT(jsonPayload.reason)',
+        containment: 'EXTRACT(jsonPayload.containment)',
+        operation_status: 'EXTRACT(jsonPayload.operationStatus)',
+      },
+      metricDescriptor: {
+        ...COUNTER,
+        displayName: `${prefix}: VMs contained`,
+        labels: [
+          { key: 'project', valueType: 'STRING', description: 'Project of the VM' },
+          { key: 'reason', valueType: 'STRING', description: 'Why, e.g. not-known-good, conflicting-reports' },
+          { key: 'containment', valueType: 'STRING', description: 'stop or suspend' },
+          { key: 'operation_status', valueType: 'STRING', description: 'DONE: the VM was contained; dry-run: it would have been' },
+        ],
+      },
+      dependsOn,
+    });
+
     this.retriedErrorMetric = new LoggingMetric(this, 'RetriedErrorMetric', {
       project,
       name: `${prefix}-retried-errors`,
@@ -187,6 +238,7 @@ export class ResponderAlerting extends Construct {
     });
 
     const decisions = `metric.type="logging.googleapis.com/user/${this.decisionMetric.name}" AND resource.type="cloud_run_revision"`;
+    const containments = `metric.type="logging.googleapis.com/user/${this.containmentMetric.name}" AND resource.type="cloud_run_revision"`;
     const errors = `metric.type="logging.googleapis.com/user/${this.retriedErrorMetric.name}" AND resource.type="cloud_run_revision"`;
     const deadLetters =
       'metric.type="pubsub.googleapis.com/subscription/num_undelivered_messages" AND resource.type="pubsub_subscription" AND ' +
@@ -209,16 +261,22 @@ export class ResponderAlerting extends Construct {
     const specs: Record<ResponderAlert, PolicySpec> = {
       contained: {
         id: 'ContainedPolicy',
-        title: 'VMs stopped or suspended (or would be, in dry-run)',
+        title: 'VMs stopped or suspended',
         severity: 'CRITICAL',
-        conditions: [counted('Decision stop', `${decisions} AND metric.labels.decision="stop"`, [...byCause, 'metric.label.containment'])],
+        conditions: [
+          counted('VM contained', `${containments} AND metric.labels.operation_status="DONE"`, [
+            'metric.label.project',
+            'metric.label.reason',
+            'metric.label.containment',
+          ]),
+        ],
         content: [
-          `The integrity responder **${prefix}** decided to contain at least one VM: its integrity report failed and was not vetted.`,
-          "The incident's labels say why (`reason`) and how (`containment`: stop or suspend). With `dry_run` true nothing was done: the responder runs in dry-run and only logs what it would do.",
+          `The integrity responder **${prefix}** stopped or suspended at least one VM: its integrity report failed and was not vetted, and the operation finished.`,
+          "The incident's labels say why (`reason`) and how (`containment`: stop or suspend). Dry runs, VMs that no longer exist and redeliveries are not counted here.",
           '',
           '**Find the VMs**',
           '```',
-          read('jsonPayload.decision="stop"'),
+          read(CONTAINMENT_DONE),
           '```',
           '',
           '**What to do**, by reason:',
@@ -226,8 +284,26 @@ export class ResponderAlerting extends Construct {
           "- `policy-failed` (shutdown mode): the VM's boot differs from its policy baseline; investigate before starting it.",
           '- `stale-event-fail-closed`: the report was too old, future-dated or without a boot counter to be vetted; check the VM, then start it.',
           '- `conflicting-reports`: see the conflicting-reports alert. **Do not restart** the VM before inspecting it.',
+        ].join('\n'),
+      },
+      wouldContain: {
+        id: 'WouldContainPolicy',
+        title: 'Dry run: VMs would be stopped or suspended',
+        severity: 'WARNING',
+        conditions: [
+          counted('VM would be contained', `${containments} AND metric.labels.operation_status="dry-run"`, [
+            'metric.label.project',
+            'metric.label.reason',
+            'metric.label.containment',
+          ]),
+        ],
+        content: [
+          `The integrity responder **${prefix}** runs in dry-run and would have stopped or suspended at least one VM: its integrity report failed and was not vetted. Nothing was done to the VM.`,
+          'Before enforcing, make sure each of these is a VM you want contained: record the measurements of a vetted update as known good (`npx integrity-baselines capture …`), or exempt the VM.',
           '',
-          'A line with `instanceFound: false` names a VM that no longer exists: nothing was done.',
+          '```',
+          read(CONTAINMENT_DRY_RUN),
+          '```',
         ].join('\n'),
       },
       relearned: {
@@ -368,6 +444,13 @@ export class ResponderAlerting extends Construct {
     this.policies = policies;
 
     const charts: ChartSpec[] = [
+      {
+        title: 'VMs contained (DONE) or that a dry run would contain (dry-run)',
+        filter: containments,
+        aligner: 'ALIGN_DELTA',
+        groupBy: ['metric.label.operation_status', 'metric.label.containment'],
+        plotType: 'STACKED_BAR',
+      },
       {
         title: 'Decisions by decision and reason',
         filter: decisions,
