@@ -1,4 +1,6 @@
+import { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client';
 import { Firestore } from '@google-cloud/firestore';
+import { PassThroughClient } from 'google-auth-library';
 import { BIN, Io, run } from '../cli/integrity-baselines';
 import { FirestoreBaselineStore } from '../function/adapters/firestore-store';
 import { BASELINE_POLICY_COLLECTION, baselineDocument } from '../function/baseline';
@@ -6,6 +8,7 @@ import { createFirestore } from '../function/clients';
 import { parseMeasurements } from '../function/parse';
 import { RunningEmulator, useFirestoreEmulator } from '../testkit/emulators';
 import { integrityEntry, linuxPcrs, otherIntegrityEntry, tutorialDocument } from '../testkit/fixtures';
+import { FakeComputeApi } from '../testkit/fake-compute';
 import { startFakeLogging } from '../testkit/fake-logging';
 import { describeWithEmulators } from './support/emulator-suite';
 import { CapturingLogger } from './support/fakes';
@@ -17,6 +20,8 @@ const PROJECT = 'demo-responder';
 const DATABASE = 'integrity-responder-baselines';
 let emulator: RunningEmulator;
 let db: Firestore;
+/** Compute Engine as capture asks it: the canary started before its reports of 2026-12-01. */
+let compute: FakeComputeApi;
 let collections = 0;
 
 interface Result {
@@ -32,8 +37,17 @@ async function cli(args: string[], stdin = '', extraEnv: Record<string, string> 
     stdout: (t) => (stdout += t),
     stderr: (t) => (stderr += t),
     readStdin: () => stdin,
-    env: { FIRESTORE_EMULATOR_HOST: emulator.host, GOOGLE_CLOUD_PROJECT: PROJECT, ...extraEnv },
+    env: { FIRESTORE_EMULATOR_HOST: emulator.host, GOOGLE_CLOUD_PROJECT: PROJECT, COMPUTE_API_ENDPOINT: compute.endpoint, ...extraEnv },
     openFirestore: (config) => createFirestore(config, 'grpc'),
+    // Node's fetch: the default transport of a plain-HTTP client never answers inside Jest's sandbox.
+    openInstances: async ({ computeEndpoint: e }) =>
+      new InstancesClient({
+        apiEndpoint: e!.host,
+        port: e!.port,
+        protocol: 'http',
+        fallback: true,
+        authClient: new PassThroughClient({ transporterOptions: { fetchImplementation: fetch } }),
+      }),
   };
   const code = await run(args, io);
   return { code, stdout, stderr };
@@ -68,9 +82,20 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
     process.env.FIRESTORE_EMULATOR_HOST = emulator.host;
     process.env.METADATA_SERVER_DETECTION = 'none';
     db = await createFirestore({ projectId: PROJECT, firestoreDatabase: DATABASE }, 'grpc');
+    compute = new FakeComputeApi()
+      .add({
+        project: 'fleet-prod-1234',
+        zone: 'europe-west1-b',
+        name: 'canary-1',
+        id: '5550001',
+        lastStartTimestamp: '2026-12-01T09:00:00Z',
+      })
+      .add({ project: 'fleet-prod-1234', zone: 'europe-west1-b', name: 'idle-1', id: '777', lastStartTimestamp: '2026-12-01T09:00:00Z' });
+    await compute.start();
   }, 60_000);
 
   afterAll(async () => {
+    await compute?.stop();
     await db?.terminate();
     await emulator?.stop();
     delete process.env.FIRESTORE_EMULATOR_HOST;
@@ -154,7 +179,7 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
         expect.objectContaining({ sourceBootCounter: '12', sourceInstanceId: '5550001', sourceReportTime: '2026-12-01T11:00:00Z' }),
       );
       expect(logging.requests[0]!.body).toEqual(
-        expect.objectContaining({ resourceNames: ['projects/fleet-prod-1234'], orderBy: 'timestamp desc', pageSize: 1 }),
+        expect.objectContaining({ resourceNames: ['projects/fleet-prod-1234'], orderBy: 'timestamp desc', pageSize: 100 }),
       );
 
       const none = await cli(
@@ -163,7 +188,7 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
         env,
       );
       expect(none.code).toBe(1);
-      expect(none.stderr).toMatch(/holds no late-boot report of that VM; boot it/);
+      expect(none.stderr).toMatch(/holds no late-boot report of VM idle-1 \(id 777\); boot it/);
       expect((await cli(['capture', '--instance', 'canary-1', ...at], '', env)).stderr).toMatch(/--instance needs --zone/);
       expect((await cli(['capture', 'file.json', '--instance', 'canary-1', '--zone', 'z', ...at], '', env)).code).toBe(2);
     } finally {
@@ -347,7 +372,7 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
     expect((await cli(['capture', '--instance', 'Canary_1', '--zone', 'us-central1-a', ...at])).code).toBe(2);
   });
 
-  it('captures from a file holding one VM only, its newest report by time', async () => {
+  it('captures from a file holding one VM only, its newest boot', async () => {
     const { at, ref } = fresh();
     const other = {
       ...canaryEntry({ boot: '3' }),

@@ -5,20 +5,26 @@ import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { LateBootQuery, lateBootFilter, loggingEndpoint, newestLateBootEntry, plainLogEntry } from '../cli/baselines/cloud-logging';
+import {
+  MAX_REPORTS,
+  VmReportsQuery,
+  lateBootFilter,
+  lateBootReportsSince,
+  loggingEndpoint,
+  plainLogEntry,
+} from '../cli/baselines/cloud-logging';
 import { parseMessage } from '../function/parse';
 import { FakeLogging, startFakeLogging } from '../testkit/fake-logging';
 import { integrityEntry } from '../testkit/fixtures';
 import { httpRequest } from '../testkit/http';
 
 // The real Logging client (REST) against the loopback Logging API: what the baseline tool
-// reads when it looks a VM's report up itself instead of reading a gcloud-saved entry.
+// reads when it looks a VM's reports up itself instead of reading a gcloud-saved entry.
 
 const project = 'fleet-prod-1234';
 const zone = 'europe-west1-b';
 const id = '4617930134256183721';
-const byName: LateBootQuery = { vmProject: project, zone, instance: 'web-1' };
-const byId: LateBootQuery = { vmProject: project, zone, instance: id };
+const vm: VmReportsQuery = { vmProject: project, zone, instanceId: id };
 const LOG = `projects/${project}/logs/compute.googleapis.com%2Fshielded_vm_integrity`;
 
 let fake: FakeLogging;
@@ -29,19 +35,23 @@ const parsed = (entry: unknown) => parseMessage({ message: { data: Buffer.from(J
 
 const at = (day: number) => `2026-11-${String(day).padStart(2, '0')}T10:00:00Z`;
 
-/** web-1's boots 5 and 6 (the newest late-boot), then entries that must never be picked although newer. */
+/** web-1's boots 4, 5 and 6 (the newest late-boot), then entries that must never be read although newer. */
 function fleet(): Record<string, unknown>[] {
   return [
     integrityEntry({ bootCounter: '5', timestamp: at(10) }),
     integrityEntry({ bootCounter: '6', timestamp: '2026-11-11T10:00:00.123456789Z' }),
     integrityEntry({ bootCounter: '4', timestamp: at(9) }),
-    // Newer, but not late-boot reports of web-1 in this zone and project:
+    // Newer, but not late-boot reports of web-1's id in this zone and project:
     integrityEntry({ bootCounter: '7', kind: 'earlyBootReportEvent', timestamp: at(12) }),
     integrityEntry({ bootCounter: '9', name: 'web-2', instanceId: '1111111111111111111', timestamp: at(13) }),
     integrityEntry({ bootCounter: '8', zone: 'europe-west1-c', instanceId: '2222222222222222222', timestamp: at(14) }),
     integrityEntry({ bootCounter: '8', projectId: 'other-project-99', timestamp: at(15) }),
+    // web-1's name label, another VM's id: the label is the writer's to choose.
+    integrityEntry({ bootCounter: '9', name: 'web-1', instanceId: '3333333333333333333', timestamp: at(16) }),
   ];
 }
+
+const boots = (entries: Record<string, unknown>[]) => entries.map((e) => (e.jsonPayload as { bootCounter: string }).bootCounter);
 
 beforeAll(() => {
   process.env.METADATA_SERVER_DETECTION = 'none';
@@ -56,69 +66,87 @@ afterEach(async () => {
   await fake.close();
 });
 
-describe('newestLateBootEntry', () => {
-  it('finds the newest late-boot report of a VM by name, as gcloud prints it, and the parser accepts it', async () => {
-    const entry = await newestLateBootEntry(byName, env, 10);
+describe('lateBootReportsSince', () => {
+  it("reads a VM's late-boot reports by id, newest first, down to the first one dated before the start, as gcloud prints them", async () => {
+    const entries = await lateBootReportsSince(vm, '2026-11-10T12:00:00Z', env, 10);
 
     // Exactly the stored JSON: the protobuf shape the client returns is turned back into plain JSON.
-    expect(entry).toEqual(fleet()[1]);
-    const result = parsed(entry);
+    expect(entries).toEqual([fleet()[1], fleet()[0]]);
+    const result = parsed(entries[0]);
     expect(result).toMatchObject({
       status: 'report',
       report: { kind: 'lateBoot', passed: false, bootCounter: '6', instance: { projectId: project, zone, id, name: 'web-1' } },
     });
     expect(result.status === 'report' && result.report.timestamp).toBe('2026-11-11T10:00:00.123456789Z');
+    // A report dated exactly at the start is of the current run: reading goes on past it.
+    expect(boots(await lateBootReportsSince(vm, at(10), env, 10))).toEqual(['6', '5', '4']);
   });
 
-  it('finds it by numeric instance id, which does not need the name label', async () => {
-    expect(await newestLateBootEntry(byId, env, 10)).toEqual(fleet()[1]);
+  it('never reads by the instance-name label: a report naming the VM under another id is not returned', async () => {
+    const entries = await lateBootReportsSince(vm, at(1), env, 10);
 
-    const unnamed = integrityEntry({ bootCounter: '10', name: null, timestamp: at(20) });
-    fake.entries.push(unnamed);
-    const entry = await newestLateBootEntry(byId, env, 10);
-
-    expect(entry).toEqual(unnamed);
-    expect(parsed(entry)).toMatchObject({ status: 'report', report: { bootCounter: '10', instance: { projectId: project, zone, id } } });
-    expect(await newestLateBootEntry(byName, env, 10)).toEqual(fleet()[1]);
+    expect(boots(entries)).toEqual(['6', '5', '4']);
+    expect(entries.every((e) => (e.resource as { labels: { instance_id: string } }).labels.instance_id === id)).toBe(true);
   });
 
-  it('sends one entries.list request: the project, the filter, newest first, one entry, no credentials', async () => {
-    await newestLateBootEntry(byName, env, 10);
-    await newestLateBootEntry(byId, env, 10);
+  it('sends entries.list requests: the project, the filter by instance id, newest first, a page of 100, no credentials', async () => {
+    await lateBootReportsSince(vm, at(1), env, 10);
 
-    expect(fake.requests).toHaveLength(2);
-    const [first, second] = fake.requests;
+    expect(fake.requests).toHaveLength(1);
+    const [first] = fake.requests;
     expect(first).toMatchObject({ method: 'POST', path: '/v2/entries:list', query: { $alt: 'json;enum-encoding=int' } });
     expect(first!.headers.authorization).toBeUndefined();
     expect(first!.body).toEqual({
       resourceNames: [`projects/${project}`],
       filter:
         `logName="${LOG}" AND resource.type="gce_instance" AND resource.labels.zone="${zone}" ` +
-        `AND labels."compute.googleapis.com/resource_name"="web-1" AND jsonPayload.lateBootReportEvent:*`,
-      orderBy: 'timestamp desc',
-      pageSize: 1,
-    });
-    expect(second!.body.filter).toBe(
-      `logName="${LOG}" AND resource.type="gce_instance" AND resource.labels.zone="${zone}" ` +
         `AND resource.labels.instance_id="${id}" AND jsonPayload.lateBootReportEvent:*`,
-    );
-    expect(lateBootFilter(byName)).toBe(first!.body.filter);
+      orderBy: 'timestamp desc',
+      pageSize: 100,
+    });
+    expect(lateBootFilter(vm)).toBe(first!.body.filter);
   });
 
-  it('resolves undefined when the VM has no late-boot report', async () => {
-    await expect(newestLateBootEntry({ ...byName, instance: 'web-3' }, env, 10)).resolves.toBeUndefined();
-    await expect(newestLateBootEntry({ ...byId, instance: '3333333333333333333' }, env, 10)).resolves.toBeUndefined();
+  it('resolves nothing when the VM has no late-boot report', async () => {
+    await expect(lateBootReportsSince({ ...vm, instanceId: '4444444444444444444' }, at(1), env, 10)).resolves.toEqual([]);
     fake.entries.splice(0, fake.entries.length, integrityEntry({ kind: 'earlyBootReportEvent' }));
-    await expect(newestLateBootEntry(byName, env, 10)).resolves.toBeUndefined();
-    expect(fake.requests).toHaveLength(3);
+    await expect(lateBootReportsSince(vm, at(1), env, 10)).resolves.toEqual([]);
+    expect(fake.requests).toHaveLength(2);
+  });
+
+  it('reads page after page, and stops at the page holding the first report dated before the start', async () => {
+    const day = (n: number) => new Date(Date.parse('2026-10-01T00:00:00Z') + n * 3_600_000).toISOString();
+    fake.entries.splice(
+      0,
+      fake.entries.length,
+      ...Array.from({ length: 250 }, (_, n) => integrityEntry({ bootCounter: String(n), timestamp: day(n) })),
+    );
+
+    const entries = await lateBootReportsSince(vm, day(90), env, 10);
+
+    expect(entries).toHaveLength(161);
+    expect(boots(entries).slice(-2)).toEqual(['90', '89']);
+    expect(fake.requests.map((r) => r.body.pageToken === undefined)).toEqual([true, false]);
+  });
+
+  it('refuses more than MAX_REPORTS reports since the start: a VM writes one per boot', async () => {
+    fake.entries.splice(
+      0,
+      fake.entries.length,
+      ...Array.from({ length: MAX_REPORTS + 1 }, (_, n) => integrityEntry({ bootCounter: String(n), timestamp: at(20) })),
+    );
+
+    await expect(lateBootReportsSince(vm, at(19), env, 10)).rejects.toThrow(
+      `Cloud Logging holds more than ${MAX_REPORTS} late-boot reports of VM id ${id} in ${project}/${zone} dated since ${at(19)}, the VM's last start; a VM writes one per boot`,
+    );
   });
 
   it('follows page tokens while Cloud Logging answers empty pages that are still searching', async () => {
     fake.searchSlowly(2);
 
-    const entry = await newestLateBootEntry(byName, env, 10);
+    const entries = await lateBootReportsSince(vm, at(10), env, 10);
 
-    expect(parsed(entry)).toMatchObject({ report: { bootCounter: '6' } });
+    expect(boots(entries)).toEqual(['6', '5', '4']);
     expect(fake.requests).toHaveLength(3);
     const tokens = fake.requests.map((r) => r.body.pageToken);
     expect(tokens[0]).toBeUndefined();
@@ -129,14 +157,14 @@ describe('newestLateBootEntry', () => {
   it('retries an unavailable Cloud Logging once it answers again', async () => {
     fake.fail({ status: 503 }, 1);
 
-    await expect(newestLateBootEntry(byName, env, 10)).resolves.toEqual(fleet()[1]);
+    await expect(lateBootReportsSince(vm, at(10), env, 10)).resolves.toHaveLength(3);
     expect(fake.requests).toHaveLength(2);
   });
 
   it('turns a 403 into a sentence naming the permission and a role that grants it, without retrying', async () => {
     fake.fail({ status: 403 });
 
-    const error: unknown = await newestLateBootEntry(byName, env, 10).catch((e: unknown) => e);
+    const error: unknown = await lateBootReportsSince(vm, at(10), env, 10).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(Error);
     const { message } = error as Error;
@@ -149,8 +177,8 @@ describe('newestLateBootEntry', () => {
     fake.fail({ hang: true });
     const started = Date.now();
 
-    await expect(newestLateBootEntry(byName, env, 1)).rejects.toThrow(
-      /^Cloud Logging did not answer within 1 s for the newest late-boot report of VM web-1 in fleet-prod-1234\/europe-west1-b; check the network, LOGGING_API_ENDPOINT \(now http:\/\/127\.0\.0\.1:\d+\) and your credentials/,
+    await expect(lateBootReportsSince(vm, at(10), env, 1)).rejects.toThrow(
+      /^Cloud Logging did not answer within 1 s for the late-boot reports of VM id 4617930134256183721 in fleet-prod-1234\/europe-west1-b; check the network, LOGGING_API_ENDPOINT \(now http:\/\/127\.0\.0\.1:\d+\) and your credentials/,
     );
     const elapsed = Date.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(950);
@@ -160,33 +188,32 @@ describe('newestLateBootEntry', () => {
   it('gives up after the timeout when nothing listens at LOGGING_API_ENDPOINT', async () => {
     const closed = `http://127.0.0.1:${await unusedPort()}`;
 
-    await expect(newestLateBootEntry(byName, { LOGGING_API_ENDPOINT: closed }, 1)).rejects.toThrow(
-      `Cloud Logging did not answer within 1 s for the newest late-boot report of VM web-1 in fleet-prod-1234/europe-west1-b; check the network, LOGGING_API_ENDPOINT (now ${closed})`,
+    await expect(lateBootReportsSince(vm, at(10), { LOGGING_API_ENDPOINT: closed }, 1)).rejects.toThrow(
+      `Cloud Logging did not answer within 1 s for the late-boot reports of VM id ${id} in fleet-prod-1234/europe-west1-b; check the network, LOGGING_API_ENDPOINT (now ${closed})`,
     );
   });
 
-  it('refuses an invalid instance, zone or project before sending anything', async () => {
-    const refused = (q: LateBootQuery) => newestLateBootEntry(q, env, 10);
+  it('refuses an invalid instance id, zone, project or start before sending anything', async () => {
+    const refused = (q: VmReportsQuery, since = at(10)) => lateBootReportsSince(q, since, env, 10);
 
-    await expect(refused({ ...byName, instance: 'Web_1' })).rejects.toThrow(
-      "cannot look up the late-boot report: 'Web_1' is not an instance name (1-63 lowercase letters, digits and hyphens, starting with a letter) nor a numeric instance id",
-    );
-    await expect(refused({ ...byName, instance: 'web-1" OR logName:"x' })).rejects.toThrow(/is not an instance name/);
-    await expect(refused({ ...byName, instance: '01' })).rejects.toThrow(/'01' is not an instance id/);
-    await expect(refused({ ...byName, instance: '18446744073709551616' })).rejects.toThrow(/is not an instance id/);
-    await expect(refused({ ...byName, zone: 'europe-west1' })).rejects.toThrow(
+    await expect(refused({ ...vm, instanceId: 'web-1' })).rejects.toThrow("'web-1' is not a numeric instance id");
+    await expect(refused({ ...vm, instanceId: '1" OR logName:"x' })).rejects.toThrow(/is not an instance name/);
+    await expect(refused({ ...vm, instanceId: '01' })).rejects.toThrow(/'01' is not an instance id/);
+    await expect(refused({ ...vm, instanceId: '18446744073709551616' })).rejects.toThrow(/is not an instance id/);
+    await expect(refused({ ...vm, zone: 'europe-west1' })).rejects.toThrow(
       "'europe-west1' is not a Compute Engine zone (like us-central1-a)",
     );
-    await expect(refused({ ...byName, vmProject: 'Fleet"' })).rejects.toThrow("'Fleet\"' is not a Google Cloud project id");
-    await expect(refused({ vmProject: 'x', zone: 'z', instance: '-' })).rejects.toThrow(/project id.*; .*zone.*; .*instance name/);
+    await expect(refused({ ...vm, vmProject: 'Fleet"' })).rejects.toThrow("'Fleet\"' is not a Google Cloud project id");
+    await expect(refused({ vmProject: 'x', zone: 'z', instanceId: '-' })).rejects.toThrow(/project id.*; .*zone.*; .*instance name/);
+    await expect(refused(vm, 'yesterday')).rejects.toThrow("cannot look up late-boot reports since 'yesterday': not an RFC 3339 time");
     expect(fake.requests).toEqual([]);
   });
 
   it('refuses a LOGGING_API_ENDPOINT that is not http(s)://host[:port], before sending anything', async () => {
-    await expect(newestLateBootEntry(byName, { LOGGING_API_ENDPOINT: `${fake.url}/v2` }, 10)).rejects.toThrow(
+    await expect(lateBootReportsSince(vm, at(10), { LOGGING_API_ENDPOINT: `${fake.url}/v2` }, 10)).rejects.toThrow(
       `LOGGING_API_ENDPOINT must be http(s)://host[:port] with no path; got '${fake.url}/v2'`,
     );
-    await expect(newestLateBootEntry(byName, { LOGGING_API_ENDPOINT: '127.0.0.1:8089' }, 10)).rejects.toThrow(
+    await expect(lateBootReportsSince(vm, at(10), { LOGGING_API_ENDPOINT: '127.0.0.1:8089' }, 10)).rejects.toThrow(
       'LOGGING_API_ENDPOINT must be',
     );
     expect(fake.requests).toEqual([]);
@@ -198,14 +225,14 @@ describe('newestLateBootEntry', () => {
       req.resume();
       req.on('end', () => {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ entries: [integrityEntry({ name: 'web-2', instanceId: '1111111111111111111' })] }));
+        res.end(JSON.stringify({ entries: [integrityEntry({ name: 'web-1', instanceId: '1111111111111111111' })] }));
       });
     });
     await new Promise<void>((resolve) => careless.listen(0, '127.0.0.1', resolve));
     try {
       const url = `http://127.0.0.1:${(careless.address() as AddressInfo).port}`;
-      await expect(newestLateBootEntry(byName, { LOGGING_API_ENDPOINT: url }, 10)).rejects.toThrow(
-        /^Cloud Logging answered with an entry that is not a late-boot report of VM web-1 in fleet-prod-1234\/europe-west1-b/,
+      await expect(lateBootReportsSince(vm, at(10), { LOGGING_API_ENDPOINT: url }, 10)).rejects.toThrow(
+        /^Cloud Logging answered with an entry that is not a late-boot report of VM id 4617930134256183721 in fleet-prod-1234\/europe-west1-b/,
       );
     } finally {
       careless.closeAllConnections();
@@ -214,7 +241,7 @@ describe('newestLateBootEntry', () => {
   });
 });
 
-describe('newestLateBootEntry on the default endpoint', () => {
+describe('lateBootReportsSince on the default endpoint', () => {
   it('says how to set up credentials when there are none, and the process lives on', async () => {
     // In a child process with no credentials anywhere: Application Default Credentials are looked
     // up before any request, and the generated client turns a failure there into an unhandled
@@ -222,8 +249,8 @@ describe('newestLateBootEntry on the default endpoint', () => {
     const root = join(__dirname, '..');
     const home = mkdtempSync(join(tmpdir(), 'no-adc-'));
     const script = `
-      const { newestLateBootEntry } = require(${JSON.stringify(join(root, 'cli/baselines/cloud-logging.ts'))});
-      newestLateBootEntry(${JSON.stringify(byName)}, {}, 10).then(
+      const { lateBootReportsSince } = require(${JSON.stringify(join(root, 'cli/baselines/cloud-logging.ts'))});
+      lateBootReportsSince(${JSON.stringify(vm)}, '2026-11-10T10:00:00Z', {}, 10).then(
         (entry) => process.stdout.write('found ' + JSON.stringify(entry)),
         (e) => setTimeout(() => process.stdout.write(e.name + ': ' + e.message), 200),
       );
@@ -236,7 +263,7 @@ describe('newestLateBootEntry on the default endpoint', () => {
     });
 
     expect(stdout).toBe(
-      'CliError: could not read Cloud Logging for the newest late-boot report of VM web-1 in fleet-prod-1234/europe-west1-b: ' +
+      'CliError: could not read Cloud Logging for the late-boot reports of VM id 4617930134256183721 in fleet-prod-1234/europe-west1-b: ' +
         'Could not load the default credentials. Browse to https://cloud.google.com/docs/authentication/getting-started for more information; ' +
         "set up Application Default Credentials with 'gcloud auth application-default login' or GOOGLE_APPLICATION_CREDENTIALS",
     );
@@ -313,7 +340,15 @@ describe('fake Logging API', () => {
     });
 
   it('answers a filter it cannot read with 400 INVALID_ARGUMENT', async () => {
-    for (const filter of ['resource.type="gce_instance" OR logName:*', 'jsonPayload.bootCounter>3', 'labels.x:"y"', '(a="b")', 'a="b']) {
+    for (const filter of [
+      'resource.type="gce_instance" OR logName:*',
+      'jsonPayload.bootCounter>3',
+      'labels.x!="y"',
+      'labels.x:y',
+      'timestamp>="yesterday"',
+      '(a="b")',
+      'a="b',
+    ]) {
       const res = await list({ resourceNames: [`projects/${project}`], filter });
       expect(res.status).toBe(400);
       expect(JSON.parse(res.body)).toEqual({
@@ -343,11 +378,36 @@ describe('fake Logging API', () => {
       'fleet-prod-1234:7',
       'fleet-prod-1234:9',
       'fleet-prod-1234:8',
+      'fleet-prod-1234:9',
     ]);
     expect(await all(['projects/other-project-99'], 'timestamp desc')).toEqual(['other-project-99:8']);
-    expect(await all([`projects/${project}`, 'projects/other-project-99'], 'timestamp desc')).toHaveLength(7);
+    expect(await all([`projects/${project}`, 'projects/other-project-99'], 'timestamp desc')).toHaveLength(8);
     expect((await list({ resourceNames: [], filter: '' })).status).toBe(400);
     expect((await list({ resourceNames: [`projects/${project}`], orderBy: 'insertId' })).status).toBe(400);
+  });
+
+  it("answers gcloud logging read's query: a time bound, and logName containing a text", async () => {
+    // What gcloud sent for `gcloud logging read 'logName:"shielded_vm_integrity" AND …'` (its own one-day bound first).
+    const res = await list({
+      resourceNames: [`projects/${project}`],
+      filter: `timestamp>="${at(10)}" AND logName:"SHIELDED_vm_integrity" AND resource.labels.instance_id="${id}" AND jsonPayload.lateBootReportEvent:*`,
+      orderBy: 'timestamp desc',
+      pageSize: 1000,
+    });
+
+    expect(res.status).toBe(200);
+    expect((JSON.parse(res.body) as { entries: Record<string, unknown>[] }).entries).toEqual([fleet()[1], fleet()[0]]);
+    const before = await list({ resourceNames: [`projects/${project}`], filter: `receiveTimestamp<"${at(1)}"` });
+    expect(JSON.parse(before.body)).toEqual({});
+  });
+
+  it('stamps an entry written to it with the time it received it, whatever the writer said', async () => {
+    const received = new Date('2026-11-30T08:00:00.250Z');
+    const stored = fake.write({ ...integrityEntry({ timestamp: at(29) }), receiveTimestamp: at(1) }, received);
+
+    expect(stored).toMatchObject({ timestamp: at(29), receiveTimestamp: '2026-11-30T08:00:00.250Z' });
+    const res = await list({ resourceNames: [`projects/${project}`], filter: `receiveTimestamp>="2026-11-30T08:00:00Z"` });
+    expect(JSON.parse(res.body)).toEqual({ entries: [stored] });
   });
 });
 

@@ -1,14 +1,17 @@
+import { spawn } from 'node:child_process';
 import { AddressInfo, createServer } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, Io, run } from '../cli/integrity-baselines';
 import { baselineDocument } from '../function/baseline';
+import { MAX_CLOCK_SKEW_SECONDS } from '../function/handler';
 import { parseMeasurements } from '../function/parse';
 import { RunningEmulator, useFirestoreEmulator } from '../testkit/emulators';
+import { FakeComputeApi } from '../testkit/fake-compute';
+import { FakeLogging, startFakeLogging } from '../testkit/fake-logging';
 import { httpRequest } from '../testkit/http';
-import { integrityEntry, otherIntegrityEntry, windowsPcrs } from '../testkit/fixtures';
-import { runTool } from '../testkit/tools';
+import { DEFAULT_INSTANCE_ID, integrityEntry, linuxPcrs, otherIntegrityEntry, windowsPcrs } from '../testkit/fixtures';
 import { describeWithEmulators } from './support/emulator-suite';
 
 async function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -25,14 +28,75 @@ function file(name: string, content: string): string {
   return path;
 }
 
+const ROOT = join(__dirname, '..');
+const PROJECT = 'fleet-prod-1234';
+const ZONE = 'europe-west1-b';
+const ID = DEFAULT_INSTANCE_ID;
+
+interface ToolResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the tool as its bin does, in a child process with the clients it builds itself (the
+ * function's Compute client: its plain-HTTP transport does not run inside Jest's sandbox),
+ * without blocking this process, where the loopback fakes answer. No credentials anywhere.
+ */
+function tool(args: readonly string[], o: { input?: string; env?: Record<string, string> } = {}): Promise<ToolResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli', 'integrity-baselines.ts'), ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, HOME: mkdtempSync(join(tmpdir(), 'svir-home-')), METADATA_SERVER_DETECTION: 'none', ...o.env },
+    });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), 25_000);
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(o.input ?? '');
+  });
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const MINUTE = 60_000;
+const idOf = (pcrs: Parameters<typeof parseMeasurements>[0]) => baselineDocument(parseMeasurements(pcrs, 't')).id;
+
+/** The loopback Compute Engine and Cloud Logging a capture talks to, with the canary VM started 10 minutes ago. */
+async function startWorld(
+  lastStart = Date.now() - 10 * MINUTE,
+): Promise<{ compute: FakeComputeApi; logging: FakeLogging; env: Record<string, string> }> {
+  const compute = new FakeComputeApi().add({ project: PROJECT, zone: ZONE, name: 'canary-1', id: ID, lastStartTimestamp: iso(lastStart) });
+  await compute.start();
+  const logging = await startFakeLogging();
+  return { compute, logging, env: { COMPUTE_API_ENDPOINT: compute.endpoint, LOGGING_API_ENDPOINT: logging.url } };
+}
+
+async function stopWorld(w: { compute: FakeComputeApi; logging: FakeLogging } | undefined): Promise<void> {
+  await w?.compute.stop();
+  await w?.logging.close();
+}
+
 const canary = integrityEntry({ name: 'canary-1', actual: windowsPcrs('new-kernel'), bootCounter: '5' });
 
 describe(`${BIN} capture`, () => {
+  let world: Awaited<ReturnType<typeof startWorld>>;
+  beforeEach(async () => {
+    world = await startWorld(Date.now() - 60 * MINUTE);
+  });
+  afterEach(() => stopWorld(world));
+
   it('turns the late-boot entry of gcloud logging read output into a baseline document', async () => {
-    const r = await cli(
-      ['capture', '-', '--dry-run', '--actor', 'alice@example.com'],
-      JSON.stringify([otherIntegrityEntry('startupEvent'), canary]),
-    );
+    const r = await tool(['capture', '-', '--dry-run', '--actor', 'alice@example.com'], {
+      input: JSON.stringify([otherIntegrityEntry('startupEvent'), canary]),
+      env: world.env,
+    });
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(
       /^integrity-baselines: note: dry run, nothing written; 'state' and 'createdBy' are decided when it is written/,
@@ -115,6 +179,218 @@ describe(`${BIN} capture`, () => {
   });
 });
 
+describe(`${BIN} capture checks its source against Compute Engine`, () => {
+  let world: Awaited<ReturnType<typeof startWorld>>;
+  let now: number;
+  beforeEach(async () => {
+    now = Date.now();
+    world = await startWorld(now - 10 * MINUTE);
+  });
+  afterEach(() => stopWorld(world));
+
+  /** A late-boot report of the canary, written to Cloud Logging: dated `dated` (the writer's choice), received `received` (Logging's). */
+  function report(o: { insertId: string; seed: string; dated: number; received?: number; boot?: string; id?: string }) {
+    const entry = integrityEntry({
+      name: 'canary-1',
+      instanceId: o.id ?? ID,
+      actual: linuxPcrs(o.seed),
+      bootCounter: o.boot ?? '12',
+      timestamp: iso(o.dated),
+    });
+    return world.logging.write({ ...entry, insertId: o.insertId }, new Date(o.received ?? o.dated));
+  }
+  /** The genuine report of the canary's current boot, written a minute after it started. */
+  const genuine = () => report({ insertId: 'genuine-12', seed: 'kernel-6.9', dated: now - 9 * MINUTE });
+
+  const byInstance = (instance = 'canary-1') =>
+    tool(['capture', '--instance', instance, '--zone', ZONE, '--vm-project', PROJECT, '--dry-run', '--actor', 'alice'], {
+      env: world.env,
+    });
+  const fromFile = (entries: unknown[], env: Record<string, string> = world.env) =>
+    tool(['capture', '-', '--dry-run', '--actor', 'alice'], { input: JSON.stringify(entries), env });
+  const recorded = (r: ToolResult) => JSON.parse(r.stdout) as { id: string; data: Record<string, unknown> };
+
+  it("records the newest boot of the VM Compute Engine names, reading that VM's reports by id since its last start", async () => {
+    report({ insertId: 'previous-run', seed: 'kernel-6.7', boot: '10', dated: now - 30 * MINUTE });
+    report({ insertId: 'boot-11', seed: 'kernel-6.8', boot: '11', dated: now - 9.5 * MINUTE });
+    genuine();
+
+    const r = await byInstance();
+
+    expect(r.stderr).toMatch(/^integrity-baselines: note: dry run, nothing written/);
+    expect(r.code).toBe(0);
+    expect(recorded(r)).toMatchObject({
+      id: idOf(linuxPcrs('kernel-6.9')),
+      data: {
+        sourceInstanceId: ID,
+        sourceBootCounter: '12',
+        sourceReportTime: iso(now - 9 * MINUTE),
+        source: expect.stringMatching(/\/canary-1$/),
+      },
+    });
+    expect(world.compute.requests.map((q) => `${q.method} ${q.path}`)).toEqual([
+      `GET /compute/v1/projects/${PROJECT}/zones/${ZONE}/instances/canary-1`,
+    ]);
+    expect(world.logging.requests.map((q) => q.body.filter)).toEqual([expect.stringContaining(`resource.labels.instance_id="${ID}"`)]);
+    expect(world.logging.requests[0]!.body.filter).not.toContain('resource_name');
+  });
+
+  it('refuses a forged report dated in the future, names it, and records nothing', async () => {
+    genuine();
+    report({ insertId: 'forged-ahead', seed: 'rootkit', dated: now + 23 * 60 * MINUTE, received: now - MINUTE });
+
+    const r = await byInstance();
+
+    expect(r).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: expect.stringMatching(
+        new RegExp(
+          `^integrity-baselines: refusing to record a baseline: the late-boot report about VM canary-1 \\(id ${ID}\\), ` +
+            `insertId "forged-ahead" \\(timestamp ${iso(now + 23 * 60 * MINUTE).replace(/\./g, '\\.')}, received \\S+\\), is dated (22 h 59 min|23 h) ` +
+            `ahead of this machine's clock \\(more than the ${MAX_CLOCK_SKEW_SECONDS} s of clock skew allowed\\); anyone with ` +
+            `logging\\.logEntries\\.create in project ${PROJECT} \\(roles/logging\\.logWriter\\) can write such an entry, with the ` +
+            `timestamp they choose, so this is possibly a forged report: investigate who wrote it, and check this machine's clock\\n$`,
+        ),
+      ),
+    });
+  });
+
+  it('refuses a report dated later than Cloud Logging received it, even once that date has passed', async () => {
+    genuine();
+    report({ insertId: 'planted-earlier', seed: 'rootkit', dated: now - 2 * MINUTE, received: now - 8 * MINUTE });
+
+    const r = await byInstance();
+
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^integrity-baselines: refusing to record a baseline: the late-boot report about VM canary-1 \(id \d+\), insertId "planted-earlier" \(timestamp \S+, received \S+\), is dated 6 min after Cloud Logging received it; anyone with logging\.logEntries\.create/,
+    );
+  });
+
+  it("refuses when the newest report was dated, or received, before the VM's last start: it is of an earlier run", async () => {
+    report({ insertId: 'previous-run', seed: 'rootkit', dated: now - 30 * MINUTE });
+
+    const before = await byInstance();
+
+    expect(before.code).toBe(1);
+    expect(before.stderr).toBe(
+      `integrity-baselines: refusing to record a baseline: the newest late-boot report about VM canary-1 (id ${ID}) in ` +
+        `Cloud Logging (projects/${PROJECT}, zone ${ZONE}), insertId "previous-run" (timestamp ${iso(now - 30 * MINUTE)}, ` +
+        `received ${iso(now - 30 * MINUTE)}), is dated before the VM's last start (${iso(now - 10 * MINUTE)}, as Compute Engine ` +
+        `gives it): it describes an earlier run, not the boot the VM runs now. Wait for the late-boot report of the current boot ` +
+        `(one is written as each boot completes), then capture again\n`,
+    );
+
+    report({ insertId: 'sent-before-start', seed: 'rootkit', dated: now - 9 * MINUTE, received: now - 11 * MINUTE });
+    const received = await byInstance();
+    expect(received.stderr).toMatch(/insertId "sent-before-start" .*, was received by Cloud Logging before the VM's last start/);
+  });
+
+  it('ignores a report that carries the VM name label but another instance id', async () => {
+    genuine();
+    const impostor = report({ insertId: 'impostor', seed: 'rootkit', dated: now - MINUTE, id: '5555555555555555555' });
+
+    const r = await byInstance();
+
+    expect(r.code).toBe(0);
+    expect(recorded(r).id).toBe(idOf(linuxPcrs('kernel-6.9')));
+    // From a file, the impostor names a VM id Compute Engine does not know: refused.
+    const file = await fromFile([impostor]);
+    expect(file.code).toBe(1);
+    expect(file.stderr).toMatch(
+      new RegExp(
+        `^integrity-baselines: refusing to record a baseline from standard input: Compute Engine has no VM 5555555555555555555 in ${PROJECT}/${ZONE} \\(`,
+      ),
+    );
+  });
+
+  it('records nothing when the newest boot has two reports with different measurements, and names both', async () => {
+    genuine();
+    // The same boot as the genuine report, spelled with a leading zero.
+    report({ insertId: 'second-opinion', seed: 'rootkit', boot: '012', dated: now - 8 * MINUTE });
+
+    const r = await byInstance();
+
+    expect(r).toEqual({ code: 1, stdout: '', stderr: expect.any(String) });
+    expect(r.stderr).toBe(
+      `integrity-baselines: refusing to record a baseline: Cloud Logging (projects/${PROJECT}, zone ${ZONE}) holds 2 late-boot ` +
+        `reports about VM canary-1 (id ${ID}) for its boot 12 with different measurements: insertId "second-opinion" ` +
+        `(timestamp ${iso(now - 8 * MINUTE)}, received ${iso(now - 8 * MINUTE)}), and insertId "genuine-12" (timestamp ` +
+        `${iso(now - 9 * MINUTE)}, received ${iso(now - 9 * MINUTE)}). A VM writes one late-boot report per boot, so all but one ` +
+        `are not its own; anyone with logging.logEntries.create in project ${PROJECT} (roles/logging.logWriter) can write such ` +
+        `an entry, with the timestamp they choose, so this is possibly a forged report: investigate who wrote it (gcloud ` +
+        `logging read 'insertId="second-opinion" OR insertId="genuine-12"' --freshness=30d). Then record the values you ` +
+        `verified with 'integrity-baselines add', or capture again after a fresh boot\n`,
+    );
+  });
+
+  it('takes two reports of one boot with the same measurements, however the boot counter is spelled, as one', async () => {
+    genuine();
+    report({ insertId: 'again', seed: 'kernel-6.9', boot: '0012', dated: now - 8 * MINUTE });
+
+    const r = await byInstance();
+
+    expect(r.code).toBe(0);
+    expect(recorded(r)).toMatchObject({ id: idOf(linuxPcrs('kernel-6.9')), data: { sourceBootCounter: '12' } });
+  });
+
+  it('runs the same checks on a file when Compute Engine answers', async () => {
+    const previous = report({ insertId: 'previous-run', seed: 'kernel-6.7', dated: now - 30 * MINUTE });
+
+    const r = await fromFile([previous]);
+
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^integrity-baselines: refusing to record a baseline: the newest late-boot report about VM canary-1 \(id \d+\) in standard input, insertId "previous-run" .* is dated before the VM's last start/,
+    );
+    expect(world.compute.requests.map((q) => q.path)).toEqual([`/compute/v1/projects/${PROJECT}/zones/${ZONE}/instances/${ID}`]);
+    expect((await fromFile([genuine()])).code).toBe(0);
+  });
+
+  it('says on one line which checks it could not make when Compute Engine cannot be asked, and still makes the others', async () => {
+    const entry = genuine();
+    // No COMPUTE_API_ENDPOINT and no credentials anywhere: the default endpoint cannot be asked.
+    const r = await fromFile([entry], {});
+
+    expect(r.code).toBe(0);
+    const [warning, note, ...rest] = r.stderr.split('\n');
+    expect(warning).toBe(
+      `integrity-baselines: warning: could not ask Compute Engine about VM canary-1 (id ${ID}) in ${PROJECT}/${ZONE} ` +
+        `(no usable Application Default Credentials), so NOT checked: that this VM exists, and that the report is dated after ` +
+        `its last start. Checked: the report's date against this machine's clock and its receipt time, and one set of ` +
+        `measurements for the newest boot`,
+    );
+    expect(note).toMatch(/^integrity-baselines: note: dry run/);
+    expect(rest).toEqual(['']);
+    expect(recorded(r).id).toBe(idOf(linuxPcrs('kernel-6.9')));
+
+    // An endpoint that does not answer, and an entry without receiveTimestamp (a hand-made file).
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const { receiveTimestamp: _, ...unreceived } = entry;
+      const env = { COMPUTE_API_ENDPOINT: `http://127.0.0.1:${(silent.address() as AddressInfo).port}` };
+      const slow = await tool(['capture', '-', '--dry-run', '--timeout', '1'], { input: JSON.stringify([unreceived]), env });
+      expect(slow.code).toBe(0);
+      expect(slow.stderr).toMatch(
+        /^integrity-baselines: warning: could not ask Compute Engine about VM canary-1 \(id \d+\) in \S+ \(it did not answer within 1 s\), so NOT checked: that this VM exists, and that the report is dated after its last start; nor when Cloud Logging received it \(the entry has no receiveTimestamp\)\. Checked: the report's date against this machine's clock, and one set of measurements for the newest boot\n/,
+      );
+
+      // The checks that need no Compute Engine still refuse.
+      const ahead = { ...entry, timestamp: iso(now + 60 * MINUTE) };
+      const refused = await tool(['capture', '-', '--dry-run', '--timeout', '1'], { input: JSON.stringify([ahead]), env });
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(
+        /warning: could not ask Compute Engine .*\nintegrity-baselines: refusing to record a baseline: .* is dated (59 min \d+ s|1 h) ahead of this machine's clock/,
+      );
+      expect(`${r.stderr}${slow.stderr}${refused.stderr}`).not.toMatch(/\n\s+at /);
+    } finally {
+      silent.close();
+    }
+  });
+});
+
 describe(BIN, () => {
   it.each([[[]], [['frob']], [['--frob']]])('prints the usage and exits 2 for %j', async (args) => {
     const r = await cli(args);
@@ -132,12 +408,14 @@ describe(BIN, () => {
 });
 
 describe(`${BIN} capture against an unreachable or unauthorised Firestore`, () => {
+  let world: Awaited<ReturnType<typeof startWorld>>;
+  beforeEach(async () => {
+    world = await startWorld(Date.now() - 60 * MINUTE);
+  });
+  afterEach(() => stopWorld(world));
+
   const capture = (args: string[], env: Record<string, string>) =>
-    runTool('integrity-baselines', ['capture', '-', ...args], {
-      input: JSON.stringify([canary]),
-      env: { PATH: process.env.PATH, METADATA_SERVER_DETECTION: 'none', HOME: mkdtempSync(join(tmpdir(), 'svir-home-')), ...env },
-      timeoutMs: 20000,
-    });
+    tool(['capture', '-', ...args], { input: JSON.stringify([canary]), env: { ...world.env, ...env } });
 
   it('gives up after --timeout with a sentence instead of hanging', async () => {
     // A server that accepts connections and never answers: the write can only time out.
@@ -145,8 +423,8 @@ describe(`${BIN} capture against an unreachable or unauthorised Firestore`, () =
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const host = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
     try {
-      const r = capture(['--timeout', '2'], { FIRESTORE_EMULATOR_HOST: host });
-      expect(r.status).toBe(1);
+      const r = await capture(['--timeout', '2'], { FIRESTORE_EMULATOR_HOST: host });
+      expect(r.code).toBe(1);
       expect(r.stderr).toMatch(
         new RegExp(
           `^integrity-baselines: Firestore did not answer within 2 s when asked to write a baseline to integrity-responder-baselines/known_good_measurements in project fleet-prod-1234 on the emulator at ${host}; check the network`,
@@ -157,19 +435,19 @@ describe(`${BIN} capture against an unreachable or unauthorised Firestore`, () =
     }
   });
 
-  it('takes --actor on the emulator only: against Firestore the principal of the credentials is recorded', () => {
-    const r = capture(['--project', 'fleet-prod-1234', '--actor', 'bob@example.com'], {
+  it('takes --actor on the emulator only: against Firestore the principal of the credentials is recorded', async () => {
+    const r = await capture(['--project', 'fleet-prod-1234', '--actor', 'bob@example.com'], {
       GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/key.json',
     });
-    expect(r.status).toBe(2);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
       /^integrity-baselines: --actor is for the emulator only: against Firestore the principal of your credentials is recorded/,
     );
   });
 
-  it('refuses to record a change by nobody: the principal of the credentials, or what to do, in one line', () => {
-    const r = capture(['--project', 'fleet-prod-1234'], { GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/key.json' });
-    expect(r.status).toBe(1);
+  it('refuses to record a change by nobody: the principal of the credentials, or what to do, in one line', async () => {
+    const r = await capture(['--project', 'fleet-prod-1234'], { GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/key.json' });
+    expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(
       /^integrity-baselines: could not tell which principal your credentials belong to \(.*\/nonexistent\/key\.json.*\); run 'gcloud auth application-default login', or name yourself with --actor\n$/,
@@ -179,27 +457,29 @@ describe(`${BIN} capture against an unreachable or unauthorised Firestore`, () =
 
 describeWithEmulators(`${BIN} capture on the Firestore emulator`, () => {
   let firestore: RunningEmulator;
+  let world: Awaited<ReturnType<typeof startWorld>>;
   beforeAll(async () => {
     firestore = await useFirestoreEmulator();
   }, 60000);
   afterAll(() => firestore?.stop());
+  beforeEach(async () => {
+    world = await startWorld(Date.now() - 60 * MINUTE);
+  });
+  afterEach(() => stopWorld(world));
 
   const capture = (args: string[]) =>
-    runTool('integrity-baselines', ['capture', '-', ...args], {
-      input: JSON.stringify([canary]),
-      env: { PATH: process.env.PATH, FIRESTORE_EMULATOR_HOST: firestore.host, METADATA_SERVER_DETECTION: 'none' },
-    });
+    tool(['capture', '-', ...args], { input: JSON.stringify([canary]), env: { ...world.env, FIRESTORE_EMULATOR_HOST: firestore.host } });
 
   it('writes the baseline where the responder reads it, once', async () => {
     const id = baselineDocument(parseMeasurements(windowsPcrs('new-kernel'), 't')).id;
-    const first = capture(['--project', 'demo-responder']);
+    const first = await capture(['--project', 'demo-responder']);
     expect(first.stderr).toBe('');
     expect(first.stdout).toMatch(
       new RegExp(
         `^created integrity-responder-baselines/known_good_measurements/${id} \\(active, PCR_0,4,7,11,13,14, from canary-1 boot 5, by \\S+@\\S+\\)\n$`,
       ),
     );
-    expect(first.status).toBe(0);
+    expect(first.code).toBe(0);
     const stored = await httpRequest(
       `http://${firestore.host}/v1/projects/demo-responder/databases/integrity-responder-baselines/documents/known_good_measurements/${id}`,
       {
@@ -208,10 +488,43 @@ describeWithEmulators(`${BIN} capture on the Firestore emulator`, () => {
     );
     expect(stored.status).toBe(200);
 
-    const again = capture(['--project', 'demo-responder']);
-    expect(again.status).toBe(1);
+    const again = await capture(['--project', 'demo-responder']);
+    expect(again.code).toBe(1);
     expect(again.stderr).toBe(
       `integrity-baselines: a baseline with these measurements already exists: integrity-responder-baselines/known_good_measurements/${id} (active); 'integrity-baselines show ${id.slice(0, 19)}' prints it\n`,
     );
+  });
+
+  it('records the report it checked against Compute Engine and Cloud Logging, with --instance', async () => {
+    const now = Date.now();
+    const entry = integrityEntry({
+      name: 'canary-1',
+      actual: linuxPcrs('kernel-7.0'),
+      bootCounter: '31',
+      timestamp: iso(now - 5 * MINUTE),
+    });
+    world.logging.write({ ...entry, insertId: 'boot-31' }, new Date(now - 5 * MINUTE));
+
+    const r = await tool(['capture', '--instance', ID, '--zone', ZONE, '--vm-project', PROJECT, '--project', 'demo-responder'], {
+      env: { ...world.env, FIRESTORE_EMULATOR_HOST: firestore.host },
+    });
+
+    expect(r.stderr).toBe('');
+    const id = idOf(linuxPcrs('kernel-7.0'));
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^created integrity-responder-baselines/known_good_measurements/${id} \\(active, PCR_0,4,7, from canary-1 boot 31, by \\S+\\)\n$`,
+      ),
+    );
+    expect(r.code).toBe(0);
+    const stored = await httpRequest(
+      `http://${firestore.host}/v1/projects/demo-responder/databases/integrity-responder-baselines/documents/known_good_measurements/${id}`,
+      { headers: { Authorization: 'Bearer owner' } },
+    );
+    expect(JSON.parse(stored.body).fields).toMatchObject({
+      sourceInstanceId: { stringValue: ID },
+      sourceBootCounter: { stringValue: '31' },
+      source: { stringValue: `projects/${PROJECT}/zones/${ZONE}/instances/canary-1` },
+    });
   });
 });

@@ -13,8 +13,10 @@ import { Code, errorCode } from '../function/api-errors';
 import { COLLECTION_ID, DATABASE_ID, DEFAULT_NAME_PREFIX, PROJECT_ID, dedicatedDatabaseId } from '../function/contract';
 import { PcrMeasurement, baselineDocumentId } from '../function/measurements';
 import { IntegrityReport, MAX_LOG_ENTRY_BYTES, parseMeasurements, parseMessage } from '../function/parse';
-import { newestLateBootEntry, validateLateBootQuery } from './baselines/cloud-logging';
+import { lateBootReportsSince, validateLateBootQuery } from './baselines/cloud-logging';
+import { COMPUTE_API_ENDPOINT, ComputeUnanswered, ReferenceVm, describeVm } from './baselines/compute';
 import { Actor, resolveActor } from './baselines/principal';
+import { LateBootCandidate, chooseLateBootReport } from './baselines/source-checks';
 import { EFFECTIVE_STATES, SHORT_ID, UNPRINTABLE, effectiveViews, jsonView, pcrList, showText, table, viewOf } from './baselines/records';
 import {
   BaselineTarget,
@@ -48,7 +50,7 @@ export const BIN = 'integrity-baselines';
 /** Database the example stack creates: what `--database` defaults to. */
 const DEFAULT_DATABASE = dedicatedDatabaseId(DEFAULT_NAME_PREFIX);
 
-const LATE_BOOT_QUERY = `gcloud logging read 'logName:"shielded_vm_integrity" AND resource.labels.instance_id="<id>" AND jsonPayload.lateBootReportEvent:*' --limit=1 --format=json`;
+const LATE_BOOT_QUERY = `gcloud logging read 'logName:"shielded_vm_integrity" AND resource.labels.instance_id="<id>" AND jsonPayload.lateBootReportEvent:*' --freshness=7d --format=json`;
 
 const TOP_USAGE = `usage: ${BIN} <command> [options]
 
@@ -98,10 +100,18 @@ known-good baseline, with where they came from: the VM, its id, the boot, the re
 
   <entries.json>        a LogEntry, or the JSON array printed by
                           ${LATE_BOOT_QUERY}
-                        ('-' reads standard input). The newest late-boot entry is used.
-  --instance NAME|ID    read the VM's newest late-boot report from Cloud Logging instead
+                        ('-' reads standard input), of one VM
+  --instance NAME|ID    read the VM's late-boot reports from Cloud Logging instead
   --zone ZONE           the VM's zone (with --instance)
   --vm-project P        the VM's project (with --instance; default: --project)
+
+Whoever may write logs in the VM's project can write a "late-boot report", with the date and
+labels they like, so the report is checked before anything is recorded: the VM is looked up
+in Compute Engine (instances.get) and only reports with its instance id count; a report
+dated ahead of this machine's clock or of its receipt by Cloud Logging, or before the VM's
+last start, is refused; so is a newest boot with two reports of different measurements.
+From a file, when Compute Engine cannot be asked, the checks that need it are skipped and
+said so on standard error.
 
 A report that passed its policy evaluation is refused unless --force: its measurements are
 the VM's current policy already, which is rarely what a rollout means to record.
@@ -113,8 +123,9 @@ ${NEW_BASELINE_OPTIONS}
 ${TARGET_OPTIONS}
 
 From a file, --project defaults to $GOOGLE_CLOUD_PROJECT, else the project the entry names.
-With --instance, needs logging.logEntries.list on the VM's project (roles/logging.viewer);
-LOGGING_API_ENDPOINT points it at another Logging API endpoint.
+Needs compute.instances.get on the VM's project (roles/compute.viewer), and with --instance
+logging.logEntries.list there (roles/logging.viewer). ${COMPUTE_API_ENDPOINT} and
+LOGGING_API_ENDPOINT point it at other endpoints.
 
 ${FOOTER}`;
 
@@ -216,7 +227,8 @@ function readInput(file: string, io: Io): string {
 
 type Entry = Record<string, unknown> & { jsonPayload?: Record<string, unknown>; timestamp?: unknown };
 
-function lateBootEntry(text: string, where: string): Entry {
+/** Every late-boot entry of the input; all of one VM. */
+function lateBootEntries(text: string, where: string): Entry[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -242,9 +254,7 @@ function lateBootEntry(text: string, where: string): Entry {
         `save the entries of the reference VM only (add resource.labels.instance_id="<id>" to the filter)`,
     );
   }
-  // gcloud prints newest first; a hand-made file may not, so pick by time when present.
-  const time = (e: Entry) => (typeof e.timestamp === 'string' ? Date.parse(e.timestamp) : Number.NaN);
-  return late.reduce((a, b) => ((time(b) || -Infinity) > (time(a) || -Infinity) ? b : a));
+  return late;
 }
 
 /** The validated late-boot report of an entry, through the handler's own parser: what it accepts, the tool accepts. */
@@ -261,6 +271,19 @@ function lateBootReport(entry: Entry, where: string): IntegrityReport {
     throw new CliError(`the late-boot entry in ${where} is not a Shielded VM integrity report: ${parsed.reason}`);
   if (parsed.report.kind !== 'lateBoot') throw new CliError(`the entry in ${where} is not a late-boot report`);
   return parsed.report;
+}
+
+/** An entry as a report a capture may record: validated, with its measurements (also when it passed). */
+function candidateOf(entry: Entry, where: string): LateBootCandidate {
+  const report = lateBootReport(entry, where);
+  if (!report.passed) return { entry, report, measurements: report.actualMeasurements };
+  // The handler skips the measurements of a passed report; the tool reads them with the same parser.
+  try {
+    const late = entry.jsonPayload?.lateBootReportEvent as { actualMeasurements?: unknown } | undefined;
+    return { entry, report, measurements: parseMeasurements(late?.actualMeasurements, 'lateBootReportEvent.actualMeasurements') };
+  } catch (e) {
+    throw new CliError(`the late-boot entry in ${where} is not usable: ${describeError(e)}`);
+  }
 }
 
 const str = (v: OptionValues[string]): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -446,8 +469,9 @@ async function capture(args: string[], io: Io): Promise<void> {
   );
   if (values.help) return io.stdout(CAPTURE_USAGE);
   const instance = str(values.instance);
-  let entry: Entry;
+  let candidates: LateBootCandidate[];
   let where: string;
+  let described: ReferenceVm | undefined;
   if (instance !== undefined) {
     if (positionals.length > 0) throw new UsageError('capture reads either a file or --instance, not both', CAPTURE_USAGE);
     const zone = str(values.zone);
@@ -458,25 +482,30 @@ async function capture(args: string[], io: Io): Promise<void> {
     // Usage errors before any call: the options, then the VM's name, zone and project.
     targetOf(values, io, CAPTURE_USAGE, vmProject);
     expiresAtOf(values, CAPTURE_USAGE, Date.now());
+    const seconds = timeoutSeconds(values.timeout, CAPTURE_USAGE);
     try {
       validateLateBootQuery({ vmProject, zone, instance });
     } catch (e) {
       throw new UsageError(describeError(e), CAPTURE_USAGE);
     }
-    where = `Cloud Logging (projects/${vmProject}, zone ${zone}, instance ${instance})`;
-    let found: Record<string, unknown> | undefined;
-    try {
-      found = await newestLateBootEntry({ vmProject, zone, instance }, io.env, timeoutSeconds(values.timeout, CAPTURE_USAGE));
-    } catch (e) {
-      throw e instanceof UsageError || e instanceof CliError ? e : new CliError(describeError(e));
-    }
-    if (found === undefined) {
+    // The VM as Compute Engine knows it: its id selects the reports, its last start dates them.
+    const vm = await describeVm({ project: vmProject, zone, instance }, io.env, seconds, io.openInstances);
+    described = vm;
+    where = `Cloud Logging (projects/${vmProject}, zone ${zone})`;
+    if (vm.lastStartTimestamp === undefined) {
       throw new CliError(
-        `${where} holds no late-boot report of that VM; boot it (a late-boot report is written at every boot) ` +
+        `refusing to record a baseline: Compute Engine gives VM ${vm.name} (id ${vm.id}) no last start time, so no report can be ` +
+          `tied to the boot it runs now; start it, wait for its late-boot report, then capture again`,
+      );
+    }
+    const found = await lateBootReportsSince({ vmProject, zone, instanceId: vm.id }, vm.lastStartTimestamp, io.env, seconds);
+    if (found.length === 0) {
+      throw new CliError(
+        `${where} holds no late-boot report of VM ${vm.name} (id ${vm.id}); boot it (a late-boot report is written at every boot) ` +
           `and check the name or id, the zone and the project`,
       );
     }
-    entry = found as Entry;
+    candidates = found.map((e) => candidateOf(e as Entry, where));
   } else {
     if (values.zone !== undefined || values['vm-project'] !== undefined) {
       throw new UsageError('--zone and --vm-project go with --instance', CAPTURE_USAGE);
@@ -494,10 +523,33 @@ async function capture(args: string[], io: Io): Promise<void> {
     // Usage errors first: nothing is read when the options are wrong.
     targetOf(values, io, CAPTURE_USAGE, 'placeholder-project');
     expiresAtOf(values, CAPTURE_USAGE, Date.now());
-    entry = lateBootEntry(readInput(file, io), where);
+    const seconds = timeoutSeconds(values.timeout, CAPTURE_USAGE);
+    candidates = lateBootEntries(readInput(file, io), where).map((e) => candidateOf(e, where));
+    const claimed = candidates[0]!.report.instance;
+    try {
+      described = await describeVm(
+        { project: claimed.projectId, zone: claimed.zone, instance: claimed.id },
+        io.env,
+        seconds,
+        io.openInstances,
+      );
+    } catch (e) {
+      if (!(e instanceof ComputeUnanswered)) throw new CliError(`refusing to record a baseline from ${where}: ${describeError(e)}`);
+      const unreceived = candidates.some((c) => c.report.receiveTimestamp === undefined);
+      io.stderr(
+        `${BIN}: warning: could not ask Compute Engine about VM ${claimed.name ?? claimed.id} (id ${claimed.id}) in ` +
+          `${claimed.projectId}/${claimed.zone} (${e.reason}), so NOT checked: that this VM exists, and that the report is dated ` +
+          `after its last start${unreceived ? `; nor when Cloud Logging received it (the entry has no receiveTimestamp)` : ''}. ` +
+          `Checked: the report's date against this machine's clock${unreceived ? '' : ' and its receipt time'}, and one set of ` +
+          `measurements for the newest boot\n`,
+      );
+    }
   }
-  const report = lateBootReport(entry, where);
-  const { instance: vm } = report;
+  const chosen = chooseLateBootReport(candidates, described, Date.now(), where);
+  const { entry, report, measurements } = chosen;
+  const { instance: claimedVm } = report;
+  // Compute Engine's word for the VM when it was asked; the entry's own labels otherwise.
+  const vm = described === undefined ? claimedVm : { ...claimedVm, name: described.name };
   const name = vm.name ?? vm.id;
   if (report.passed && values.force !== true) {
     throw new CliError(
@@ -506,17 +558,7 @@ async function capture(args: string[], io: Io): Promise<void> {
         `failed after the update). Pass --force to record it anyway`,
     );
   }
-  let measurements = report.actualMeasurements;
-  if (report.passed) {
-    // The handler skips the measurements of a passed report; the tool reads them with the same parser.
-    try {
-      const late = entry.jsonPayload?.lateBootReportEvent as { actualMeasurements?: unknown } | undefined;
-      measurements = parseMeasurements(late?.actualMeasurements, 'lateBootReportEvent.actualMeasurements');
-    } catch (e) {
-      throw new CliError(`the late-boot entry in ${where} is not usable: ${describeError(e)}`);
-    }
-    io.stderr(`${BIN}: warning: recording a report that passed its policy evaluation (--force)\n`);
-  }
+  if (report.passed) io.stderr(`${BIN}: warning: recording a report that passed its policy evaluation (--force)\n`);
   const t = targetOf(values, io, CAPTURE_USAGE, vm.projectId);
   await record(values, io, t, CAPTURE_USAGE, {
     measurements,

@@ -28,6 +28,12 @@ export interface FakeLogging {
   readonly port: number;
   /** The stored log entries, plain LogEntry JSON as `gcloud logging read --format=json` prints them. Push more any time. */
   readonly entries: Record<string, unknown>[];
+  /**
+   * Stores an entry as `entries.write` would: `receiveTimestamp` is the fake's to set (now, or
+   * `receivedAt`), whatever the writer put there, while `timestamp` stays the writer's choice.
+   * Returns the entry as stored.
+   */
+  write(entry: Record<string, unknown>, receivedAt?: Date): Record<string, unknown>;
   /** Every request received, in order. */
   readonly requests: LoggingRequest[];
   /** From now on answer the next `times` requests (default: all) with `fault` instead of searching. */
@@ -77,14 +83,28 @@ const DEFAULT_MESSAGE: Record<number, string> = {
 
 class FilterError extends Error {}
 
-/** One restriction of a filter: `path = value` or `path:*`. */
-type Term = { readonly path: string[]; readonly op: 'eq'; readonly value: string } | { readonly path: string[]; readonly op: 'has' };
+/** Fields whose values the fake compares as times (`timestamp>="…"`, as gcloud adds to every query). */
+const TIME_FIELDS = new Set(['timestamp', 'receiveTimestamp']);
+
+type Comparison = '>=' | '>' | '<=' | '<';
 
 /**
- * Parses the part of the Logging query language the tools use: restrictions joined by `AND`
- * (or by juxtaposition), each `field="value"` (or an unquoted value) or `field:*`, on dotted field
- * paths whose segments may be quoted (`labels."compute.googleapis.com/resource_name"`).
- * Anything else — `OR`, `NOT`, parentheses, comparisons, `field:value` — is a {@link FilterError}.
+ * One restriction of a filter: `path = value`, `path:*`, `path:"text"` (the field contains the
+ * text, ignoring case), or a comparison of a time field.
+ */
+type Term =
+  | { readonly path: string[]; readonly op: 'eq'; readonly value: string }
+  | { readonly path: string[]; readonly op: 'has' }
+  | { readonly path: string[]; readonly op: 'contains'; readonly value: string }
+  | { readonly path: string[]; readonly op: Comparison; readonly value: string };
+
+/**
+ * Parses the part of the Logging query language the tools and gcloud use: restrictions joined
+ * by `AND` (or by juxtaposition), each `field="value"` (or an unquoted value), `field:*`,
+ * `field:"text"`, or `timestamp`/`receiveTimestamp` compared with `>=`, `>`, `<=`, `<` to a
+ * quoted RFC 3339 time, on dotted field paths whose segments may be quoted
+ * (`labels."compute.googleapis.com/resource_name"`). Anything else — `OR`, `NOT`, parentheses,
+ * other comparisons, an unquoted `field:value` — is a {@link FilterError}.
  */
 export function parseFilter(filter: string): Term[] {
   const terms: Term[] = [];
@@ -130,15 +150,28 @@ export function parseFilter(filter: string): Term[] {
     if (/^(?:OR|NOT)\b|^[-()]/.test(filter.slice(i))) throw new FilterError(`'${filter.slice(i, i + 3)}' is not supported by the fake`);
     const p = path();
     skipSpace();
+    const comparison = /^(>=|<=|>|<)/.exec(filter.slice(i))?.[1] as Comparison | undefined;
     if (filter.startsWith(':*', i)) {
       i += 2;
       terms.push({ path: p, op: 'has' });
+    } else if (filter.startsWith(':"', i)) {
+      i++;
+      terms.push({ path: p, op: 'contains', value: quoted() });
+    } else if (comparison !== undefined) {
+      if (p.length !== 1 || !TIME_FIELDS.has(p[0]!))
+        throw new FilterError(`the fake compares only timestamp and receiveTimestamp, not ${p.join('.')}`);
+      i += comparison.length;
+      skipSpace();
+      if (filter[i] !== '"') throw new FilterError(`expected a quoted time after ${p.join('.')}${comparison} at character ${i}`);
+      const value = quoted();
+      if (nanosOf(value) < 0n) throw new FilterError(`'${value}' is not an RFC 3339 time`);
+      terms.push({ path: p, op: comparison, value });
     } else if (filter[i] === '=' && filter[i + 1] !== '~') {
       i++;
       skipSpace();
       terms.push({ path: p, op: 'eq', value: filter[i] === '"' ? quoted() : word() });
     } else {
-      throw new FilterError(`expected '="value"' or ':*' after ${p.join('.')} at character ${i}`);
+      throw new FilterError(`expected '="value"', ':*', ':"text"' or a time comparison after ${p.join('.')} at character ${i}`);
     }
     skipSpace();
     if (i === filter.length) return terms;
@@ -162,7 +195,13 @@ function matches(entry: Record<string, unknown>, terms: readonly Term[]): boolea
   return terms.every((t) => {
     const v = lookup(entry, t.path);
     if (t.op === 'has') return v !== undefined && v !== null;
-    return (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') && String(v) === t.value;
+    const scalar = typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+    if (t.op === 'eq') return scalar && String(v) === t.value;
+    if (t.op === 'contains') return scalar && String(v).toLowerCase().includes(t.value.toLowerCase());
+    const at = nanosOf(v);
+    if (at < 0n) return false;
+    const bound = nanosOf(t.value);
+    return t.op === '>=' ? at >= bound : t.op === '>' ? at > bound : t.op === '<=' ? at <= bound : at < bound;
   });
 }
 
@@ -183,7 +222,8 @@ function projectOf(entry: Record<string, unknown>): string | undefined {
 /**
  * Starts a loopback server answering like the Cloud Logging v2 REST API's `entries.list`
  * (`POST /v2/entries:list`, body `{resourceNames, filter, orderBy, pageSize, pageToken}`) over
- * the entries it holds. It honours `resourceNames` (`projects/P` only: entries of other
+ * the entries it holds (entries put with {@link FakeLogging.write} carry a `receiveTimestamp`
+ * the fake set, as Logging sets it). It honours `resourceNames` (`projects/P` only: entries of other
  * projects are not returned), the filter subset {@link parseFilter} reads, `orderBy`
  * (`timestamp asc`, the default, or `timestamp desc`), `pageSize` (default 50, at most 1000)
  * and page tokens. Like the real API it answers `$alt=json;enum-encoding=int` with numeric
@@ -314,6 +354,11 @@ export async function startFakeLogging(entries: Record<string, unknown>[] = []):
     url: `http://127.0.0.1:${port}`,
     port,
     entries: stored,
+    write(entry: Record<string, unknown>, receivedAt = new Date()) {
+      const written = { ...entry, receiveTimestamp: receivedAt.toISOString() };
+      stored.push(written);
+      return written;
+    },
     requests,
     fail(f: LoggingFault, times = Number.POSITIVE_INFINITY) {
       fault = { fault: f, times };

@@ -88,10 +88,7 @@ export async function describeVm(
     // Find credentials here, where a failure is caught: the generated methods start the client
     // with a rejection nobody handles, which ends the process when there are none.
     await created.initialize();
-    const [instance] = await created.get(
-      { project: q.project, zone: q.zone, instance: q.instance },
-      { timeout: timeoutSeconds * 1000 },
-    );
+    const [instance] = await created.get({ project: q.project, zone: q.zone, instance: q.instance }, { timeout: timeoutSeconds * 1000 });
     return instance;
   };
   try {
@@ -151,10 +148,7 @@ function explain(e: unknown, vm: string, tooLate: () => ComputeUnanswered): Erro
   }
   const hint = credentialsHint(e);
   if (hint !== '' || errorCode(e) === Code.UNAUTHENTICATED) {
-    return new ComputeUnanswered(
-      `could not ask Compute Engine about ${vm}: ${detail}${hint}`,
-      'no usable Application Default Credentials',
-    );
+    return new ComputeUnanswered(`could not ask Compute Engine about ${vm}: ${detail}${hint}`, 'no usable Application Default Credentials');
   }
   return new ComputeUnanswered(`could not ask Compute Engine about ${vm}: ${detail}`, detail);
 }
