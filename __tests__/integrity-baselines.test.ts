@@ -258,7 +258,8 @@ describe(`${BIN} capture checks its source against Compute Engine`, () => {
 
   it('refuses a report dated later than Cloud Logging received it, even once that date has passed', async () => {
     genuine();
-    report({ insertId: 'planted-earlier', seed: 'rootkit', dated: now - 2 * MINUTE, received: now - 8 * MINUTE });
+    // Claims the next boot: without the check it would be the newest, and recorded.
+    report({ insertId: 'planted-earlier', seed: 'rootkit', boot: '13', dated: now - 2 * MINUTE, received: now - 8 * MINUTE });
 
     const r = await byInstance();
 
@@ -377,8 +378,8 @@ describe(`${BIN} capture checks its source against Compute Engine`, () => {
         /^integrity-baselines: warning: could not ask Compute Engine about VM canary-1 \(id \d+\) in \S+ \(it did not answer within 1 s\), so NOT checked: that this VM exists, and that the report is dated after its last start; nor when Cloud Logging received it \(the entry has no receiveTimestamp\)\. Checked: the report's date against this machine's clock, and one set of measurements for the newest boot\n/,
       );
 
-      // The checks that need no Compute Engine still refuse.
-      const ahead = { ...entry, timestamp: iso(now + 60 * MINUTE) };
+      // The checks that need no Compute Engine still refuse: here only this machine's clock can tell.
+      const ahead = { ...unreceived, timestamp: iso(now + 60 * MINUTE) };
       const refused = await tool(['capture', '-', '--dry-run', '--timeout', '1'], { input: JSON.stringify([ahead]), env });
       expect(refused.code).toBe(1);
       expect(refused.stderr).toMatch(
