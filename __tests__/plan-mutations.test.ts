@@ -609,6 +609,41 @@ const mutations: Mutation[] = [
     mentions: `${SINK} exports to \${google_pubsub_topic.Responder_Topic_952B14F0.id}, which no push subscription delivers`,
   },
   {
+    name: 'the responder’s own project no longer excluded from the organization sink (its build identity writes logs there)',
+    config: 'organization',
+    mutate: (r) => (at(r, ORG_SINK).exclusions = at(r, ORG_SINK).exclusions.slice(1)),
+    check: 'log-writer-in-watched-scope',
+    mentions: 'google_project_iam_member.Responder_BuildWritesLogs_25230EE5',
+  },
+  {
+    name: 'the responder’s own project excluded from the organization sink by its resource label only (a writer there names any resource)',
+    config: 'organization',
+    mutate: (r) => (at(r, ORG_SINK).exclusions[0].filter = 'resource.labels.project_id="fleet-prod-1234"'),
+    check: 'log-writer-in-watched-scope',
+    mentions: 'in project fleet-prod-1234',
+  },
+  {
+    name: 'the runtime given roles/logging.logWriter in the watched project',
+    config: 'default',
+    mutate: (r) =>
+      add(r, 'google_project_iam_member.Responder_RuntimeWritesLogs_0000', {
+        project: 'fleet-prod-1234',
+        role: 'roles/logging.logWriter',
+        member: RUNTIME,
+      }),
+    check: 'log-writer-in-watched-scope',
+    mentions: 'google_project_iam_member.Responder_RuntimeWritesLogs_0000',
+  },
+  {
+    name: 'a custom role with logging.logEntries.create granted at the organization',
+    config: 'organization',
+    mutate: (r) => {
+      at(r, ORG_ROLE).permissions.push('logging.logEntries.create');
+    },
+    check: 'log-writer-in-watched-scope',
+    mentions: ORG_BINDING,
+  },
+  {
     name: 'organization sink in another organization',
     config: 'organization',
     mutate: (r) => (at(r, ORG_SINK).org_id = '9999'),

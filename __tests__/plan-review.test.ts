@@ -176,12 +176,12 @@ describe('plan review', () => {
       {
         check: 'iam-condition',
         problem:
-          'google_organization_iam_member.Responder_RuntimeActsOnInstances_174DAA77 has condition \'!(resource.name.startsWith("projects/lab-sandbox-1/"))\'; expected !(resource.name.startsWith("projects/lab-sandbox-1/") || resource.name.startsWith("projects/lab-sandbox-2/"))',
+          'google_organization_iam_member.Responder_RuntimeActsOnInstances_174DAA77 has condition \'!(resource.name.startsWith("projects/fleet-prod-1234/") || resource.name.startsWith("projects/lab-sandbox-1/"))\'; expected !(resource.name.startsWith("projects/fleet-prod-1234/") || resource.name.startsWith("projects/lab-sandbox-1/") || resource.name.startsWith("projects/lab-sandbox-2/"))',
       },
       {
         check: 'sink-exclusions',
         problem:
-          'google_logging_organization_sink.Responder_Sink_86F16188 excludes [{"name":"skip-lab-sandbox-1","filter":"resource.labels.project_id=\\"lab-sandbox-1\\""}]; expected [{"name":"skip-lab-sandbox-1","filter":"resource.labels.project_id=\\"lab-sandbox-1\\""},{"name":"skip-lab-sandbox-2","filter":"resource.labels.project_id=\\"lab-sandbox-2\\""}]',
+          'google_logging_organization_sink.Responder_Sink_86F16188 excludes [{"name":"skip-responder-project","filter":"logName=\\"projects/fleet-prod-1234/logs/compute.googleapis.com%2Fshielded_vm_integrity\\""},{"name":"skip-lab-sandbox-1","filter":"resource.labels.project_id=\\"lab-sandbox-1\\""}]; expected [{"name":"skip-responder-project","filter":"logName=\\"projects/fleet-prod-1234/logs/compute.googleapis.com%2Fshielded_vm_integrity\\""},{"name":"skip-lab-sandbox-1","filter":"resource.labels.project_id=\\"lab-sandbox-1\\""},{"name":"skip-lab-sandbox-2","filter":"resource.labels.project_id=\\"lab-sandbox-2\\""}]',
       },
     ]);
   });
@@ -203,6 +203,53 @@ describe('plan review', () => {
     });
   });
 
+  describe('log writers where a sink reads the integrity log (ADR 0023)', () => {
+    const BUILD_WRITES_LOGS = 'google_project_iam_member.Responder_BuildWritesLogs_25230EE5';
+    const writers = (findings: { check: string; problem: string }[]) => findings.filter((f) => f.check === 'log-writer-in-watched-scope');
+
+    it('names the build identity’s log writer in the project it watches, the default, unless the expectation says why it stays', () => {
+      expect(writers(reviewPlan(plan({}), { ...EXPECTED_DEFAULT, logWritersInScope: {} }))).toEqual([
+        {
+          check: 'log-writer-in-watched-scope',
+          problem:
+            "google_project_iam_member.Responder_BuildWritesLogs_25230EE5 lets 'serviceAccount:${google_service_account.Responder_BuildServiceAccount_FEC806E6.email}' write log entries (roles/logging.logWriter) in project fleet-prod-1234, whose integrity log google_logging_project_sink.Responder_Sink_86F16188 reads: it can write entries that read as Shielded VM integrity reports, and the responder acts on them",
+        },
+      ]);
+      expect(EXPECTED_DEFAULT.logWritersInScope[BUILD_WRITES_LOGS]).toMatch(/without roles\/logging\.logWriter the build fails/);
+    });
+
+    it('finds none when the responder watches another project', () => {
+      const elsewhere = plan({ scope: 'projects/fleet-vms-5678' });
+      expect(writers(reviewPlan(elsewhere, { ...EXPECTED_DEFAULT, logWritersInScope: {} }))).toEqual([]);
+      // and says so when the expectation still accepts one
+      expect(writers(reviewPlan(elsewhere, EXPECTED_DEFAULT))).toEqual([
+        {
+          check: 'log-writer-in-watched-scope',
+          problem: `${BUILD_WRITES_LOGS} is accepted as a log writer in the watched scope, but the plan has no such writer where a sink reads the integrity log: drop it from the expectation`,
+        },
+      ]);
+    });
+
+    it.each([
+      ['folder', { scope: 'folders/5550001', organizationId: '4242' }, 'google_logging_folder_sink'],
+      ['organization', { scope: 'organizations/4242' }, 'google_logging_organization_sink'],
+    ] as const)(
+      'finds none in a %s scope, which leaves the responder’s project out, and names it when watchResponderProject is set',
+      (_kind, props, type) => {
+        const expected = { ...EXPECTED_DEFAULT, logWritersInScope: {} };
+        expect(writers(reviewPlan(plan(props), expected))).toEqual([]);
+        expect(writers(reviewPlan(plan({ ...props, watchResponderProject: true }), expected))).toEqual([
+          {
+            check: 'log-writer-in-watched-scope',
+            problem: expect.stringContaining(
+              `${BUILD_WRITES_LOGS} lets 'serviceAccount:\${google_service_account.Responder_BuildServiceAccount_FEC806E6.email}' write log entries (roles/logging.logWriter) in project fleet-prod-1234, whose integrity log ${type}.Responder_Sink_86F16188 reads`,
+            ),
+          },
+        ]);
+      },
+    );
+  });
+
   it('objects to a plan that is missing the responder entirely, rather than finding nothing to check', () => {
     const findings = reviewPlan({ resource: {} }, EXPECTED_DEFAULT);
     expect(new Set(findings.map((f) => f.check))).toEqual(
@@ -216,6 +263,7 @@ describe('plan review', () => {
         'function-inventory',
         'bucket-inventory',
         'iam-propagation-wait',
+        'log-writer-in-watched-scope',
         'service-identities',
         'firestore-databases',
       ]),

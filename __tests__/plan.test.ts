@@ -31,6 +31,12 @@ const FILTER = `resource.type="gce_instance" AND logName="projects/${PROJECT}/lo
 const AGGREGATED_FILTER = 'resource.type="gce_instance" AND log_id("compute.googleapis.com/shielded_vm_integrity")';
 const ORGANIZATION = { scope: 'organizations/4242', excludedProjects: ['lab-sandbox-2', 'lab-sandbox-1'] } as const;
 const FOLDER = { scope: 'folders/5550001', organizationId: '4242' } as const;
+/** How a folder or organization sink leaves out the responder's own project: by the log's name, whatever the entry claims. */
+const OWN_PROJECT_EXCLUSION = {
+  name: 'skip-responder-project',
+  description: "The responder's own project fleet-prod-1234: its build identity can write log entries there",
+  filter: 'logName="projects/fleet-prod-1234/logs/compute.googleapis.com%2Fshielded_vm_integrity"',
+};
 
 function ref(plan: Plan, type: string, body: Record<string, unknown>, attr: string): string {
   const id = Object.entries(plan.resources(type)).find(([, b]) => b === body)?.[0];
@@ -665,8 +671,9 @@ describe('the synthesized plan', () => {
         );
       });
 
-      it('excludes each excluded project from the sink by its project_id label, sorted', () => {
+      it('excludes the responder’s own project from the sink by its log name, and each excluded project by its project_id label, sorted', () => {
         expect(sink.exclusions).toEqual([
+          OWN_PROJECT_EXCLUSION,
           {
             name: 'skip-lab-sandbox-1',
             description: "Project lab-sandbox-1 is excluded from the responder's scope",
@@ -708,8 +715,9 @@ describe('the synthesized plan', () => {
             member: runtime(plan),
             condition: {
               title: 'integrity-responder scope without excluded projects',
-              description: 'Not in lab-sandbox-1, lab-sandbox-2',
-              expression: '!(resource.name.startsWith("projects/lab-sandbox-1/") || resource.name.startsWith("projects/lab-sandbox-2/"))',
+              description: 'Not in fleet-prod-1234, lab-sandbox-1, lab-sandbox-2',
+              expression:
+                '!(resource.name.startsWith("projects/fleet-prod-1234/") || resource.name.startsWith("projects/lab-sandbox-1/") || resource.name.startsWith("projects/lab-sandbox-2/"))',
             },
           },
         ]);
@@ -718,9 +726,11 @@ describe('the synthesized plan', () => {
         );
       });
 
-      it('tells the function its scope and the excluded projects, sorted', () => {
+      it('tells the function its scope and the excluded projects, its own among them, sorted', () => {
         const env = (plan.only('google_cloudfunctions2_function') as Record<string, any>).service_config.environment_variables;
-        expect(env).toEqual(expect.objectContaining({ SCOPE: 'organizations/4242', EXCLUDED_PROJECTS: 'lab-sandbox-1,lab-sandbox-2' }));
+        expect(env).toEqual(
+          expect.objectContaining({ SCOPE: 'organizations/4242', EXCLUDED_PROJECTS: 'fleet-prod-1234,lab-sandbox-1,lab-sandbox-2' }),
+        );
       });
 
       it('waits for the organization binding before the function', () => {
@@ -734,16 +744,16 @@ describe('the synthesized plan', () => {
       const sink = plan.only('google_logging_folder_sink');
       const role = plan.only('google_organization_iam_custom_role');
 
-      it('exports the integrity log of every project below the folder, without intercepting it or excluding any', () => {
+      it('exports the integrity log of every project below the folder but the responder’s own, without intercepting it', () => {
         expect(sink).toEqual(
           expect.objectContaining({
             folder: 'folders/5550001',
             filter: AGGREGATED_FILTER,
             include_children: true,
             intercept_children: false,
+            exclusions: [OWN_PROJECT_EXCLUSION],
           }),
         );
-        expect(sink).not.toHaveProperty('exclusions');
         expect(plan.resources('google_logging_organization_sink')).toEqual({});
       });
 
@@ -751,16 +761,68 @@ describe('the synthesized plan', () => {
         expect(role).toEqual(expect.objectContaining({ org_id: '4242', permissions }));
       });
 
-      it('binds it at the folder, without a condition when nothing is excluded', () => {
+      it('binds it at the folder, under a condition that leaves the responder’s own project out', () => {
         expect(Object.values(plan.resources('google_folder_iam_member'))).toEqual([
-          { folder: 'folders/5550001', role: ref(plan, 'google_organization_iam_custom_role', role, 'name'), member: runtime(plan) },
+          {
+            folder: 'folders/5550001',
+            role: ref(plan, 'google_organization_iam_custom_role', role, 'name'),
+            member: runtime(plan),
+            condition: {
+              title: 'integrity-responder scope without excluded projects',
+              description: 'Not in fleet-prod-1234',
+              expression: '!(resource.name.startsWith("projects/fleet-prod-1234/"))',
+            },
+          },
         ]);
         expect(plan.resources('google_organization_iam_member')).toEqual({});
       });
 
-      it('tells the function its scope and that nothing is excluded', () => {
+      it('tells the function its scope and that its own project is excluded', () => {
         const env = (plan.only('google_cloudfunctions2_function') as Record<string, any>).service_config.environment_variables;
-        expect(env).toEqual(expect.objectContaining({ SCOPE: 'folders/5550001', EXCLUDED_PROJECTS: 'none' }));
+        expect(env).toEqual(expect.objectContaining({ SCOPE: 'folders/5550001', EXCLUDED_PROJECTS: 'fleet-prod-1234' }));
+      });
+    });
+
+    describe('the responder’s own project, where its build identity writes logs (ADR 0023)', () => {
+      const buildWritesLogs = (plan: Plan) => named(plan, 'google_project_iam_member', 'BuildWritesLogs').body;
+
+      it('keeps the build’s log writer grant in every scope: Cloud Build stores the build’s logs with it', () => {
+        for (const props of [{}, { scope: 'projects/fleet-vms-5678' }, FOLDER, { scope: 'organizations/4242' }]) {
+          const plan = synthResponders(props);
+          expect(buildWritesLogs(plan)).toEqual({
+            project: PROJECT,
+            role: 'roles/logging.logWriter',
+            member: `serviceAccount:${email(plan, 'integrity-responder-build')}`,
+          });
+        }
+      });
+
+      it.each([
+        ['folder', FOLDER, 'google_logging_folder_sink', 'google_folder_iam_member'],
+        ['organization', { scope: 'organizations/4242' }, 'google_logging_organization_sink', 'google_organization_iam_member'],
+      ] as const)('leaves it out of a %s scope by default: sink, binding and function', (_kind, props, sinkType, bindingType) => {
+        const plan = synthResponders(props);
+        expect(plan.only(sinkType).exclusions).toEqual([OWN_PROJECT_EXCLUSION]);
+        expect((plan.only(bindingType).condition as { expression: string }).expression).toBe(
+          '!(resource.name.startsWith("projects/fleet-prod-1234/"))',
+        );
+        const env = (plan.only('google_cloudfunctions2_function') as Record<string, any>).service_config.environment_variables;
+        expect(env.EXCLUDED_PROJECTS).toBe('fleet-prod-1234');
+      });
+
+      it('watches it when watchResponderProject is set, as before', () => {
+        const plan = synthResponders({ ...FOLDER, watchResponderProject: true });
+        expect(plan.only('google_logging_folder_sink')).not.toHaveProperty('exclusions');
+        expect(plan.only('google_folder_iam_member')).not.toHaveProperty('condition');
+        const env = (plan.only('google_cloudfunctions2_function') as Record<string, any>).service_config.environment_variables;
+        expect(env.EXCLUDED_PROJECTS).toBe('none');
+      });
+
+      it('cannot leave it out of a project scope that names it, the default: the log writer stays in the watched project', () => {
+        const plan = synthResponders({});
+        expect(plan.only('google_logging_project_sink').project).toBe(buildWritesLogs(plan).project);
+        const elsewhere = synthResponders({ scope: 'projects/fleet-vms-5678' });
+        expect(elsewhere.only('google_logging_project_sink').project).not.toBe(buildWritesLogs(elsewhere).project);
       });
     });
 

@@ -30,6 +30,7 @@ describe('IntegrityResponder props', () => {
       exemptLabel: 'integrity-response=exempt',
       scope: 'projects/fleet-prod-1234',
       excludedProjects: [],
+      watchResponderProject: false,
       maxDeliveryAttempts: 20,
       notificationChannels: [],
       instanceGroupAction: 'abandon',
@@ -107,9 +108,15 @@ describe('IntegrityResponder props', () => {
     );
   });
 
-  it('accepts 10 excluded projects: the IAM condition then has 10 logical operators of the 12 allowed', () => {
+  it('accepts 9 excluded projects beside the responder’s own, left out by default: the IAM condition then has 10 logical operators of the 12 allowed', () => {
+    const nine = Array.from({ length: 9 }, (_, i) => `lab-sandbox-${i}`);
+    expect(resolveProps({ ...base, scope: 'organizations/4242', excludedProjects: nine }).excludedProjects).toHaveLength(9);
+  });
+
+  it('accepts 10 excluded projects when the responder’s own project is watched', () => {
     const ten = Array.from({ length: 10 }, (_, i) => `lab-sandbox-${i}`);
-    expect(resolveProps({ ...base, scope: 'organizations/4242', excludedProjects: ten }).excludedProjects).toHaveLength(10);
+    const r = resolveProps({ ...base, scope: 'organizations/4242', excludedProjects: ten, watchResponderProject: true });
+    expect([r.excludedProjects.length, r.watchResponderProject]).toEqual([10, true]);
   });
 
   it('contains members of managed instance groups in place by default in a folder or organization scope, abandons them in a project scope', () => {
@@ -279,9 +286,28 @@ describe('IntegrityResponder props', () => {
       /excludedProjects\[1\] must match .* \(a Google Cloud project id\), got 'Lab_Sandbox'/,
     ],
     [
+      'excludedProjects names 10 projects while the responder’s own project is left out too',
+      { scope: 'organizations/4242', excludedProjects: Array.from({ length: 10 }, (_, i) => `lab-sandbox-${i}`) },
+      /excludedProjects may name at most 9 projects besides the responder's own project 'fleet-prod-1234', which is left out too \(the IAM condition that leaves them out allows at most 12 logical operators, and the function at most 10 excluded projects\), got 10/,
+    ],
+    [
       'excludedProjects names 11 projects',
-      { scope: 'organizations/4242', excludedProjects: Array.from({ length: 11 }, (_, i) => `lab-sandbox-${i}`) },
-      /excludedProjects may name at most 10 projects \(the IAM condition that leaves them out allows at most 12 logical operators\), got 11/,
+      {
+        scope: 'organizations/4242',
+        excludedProjects: Array.from({ length: 11 }, (_, i) => `lab-sandbox-${i}`),
+        watchResponderProject: true,
+      },
+      /excludedProjects may name at most 10 projects \(the IAM condition that leaves them out allows at most 12 logical operators, and the function at most 10 excluded projects\), got 11/,
+    ],
+    [
+      'watchResponderProject is set for a project scope',
+      { watchResponderProject: true },
+      /watchResponderProject applies to a folder or organization scope only; scope is 'projects\/fleet-prod-1234', which watches exactly the project it names/,
+    ],
+    [
+      'watchResponderProject is not a boolean',
+      { scope: 'organizations/4242', watchResponderProject: 'yes' as never },
+      /watchResponderProject must be true or false, got 'yes'/,
     ],
     [
       'excludedProjects names a project twice',
@@ -291,7 +317,7 @@ describe('IntegrityResponder props', () => {
     [
       'excludedProjects names the responder’s own project',
       { scope: 'organizations/4242', excludedProjects: ['fleet-prod-1234'] },
-      /excludedProjects must not name the responder's own project 'fleet-prod-1234'/,
+      /excludedProjects must not name the responder's own project 'fleet-prod-1234': a folder or organization scope leaves it out unless watchResponderProject is true/,
     ],
     [
       'a folder scope has no organizationId',

@@ -27,6 +27,7 @@ import {
   dedicatedLedgerDatabaseId,
   formatExcludedProjects,
   functionEnvironment,
+  scopeKindOf,
 } from '../function/contract';
 import { BASELINE_POLICY_COLLECTION } from '../function/baseline';
 import { ResponderAlerting } from './alerting';
@@ -248,8 +249,14 @@ export class IntegrityResponder extends Construct {
     const runtime = `serviceAccount:${this.runtimeServiceAccount.email}`;
     const abandonNote =
       p.instanceGroupAction === 'abandon' ? ' Remove it from its managed instance group first (list the members, abandon it).' : '';
+    // In a folder or organization scope the responder's own project is left out unless asked for:
+    // its build identity can write log entries there (docs/adr/0023).
+    const aggregated = scopeKindOf(p.scope)!.kind !== 'project';
+    const unwatchedProject = aggregated && !p.watchResponderProject ? project : undefined;
+    const excluded = [...p.excludedProjects, ...(unwatchedProject !== undefined ? [unwatchedProject] : [])];
     const access = grantScope(this, {
       props: p,
+      excluded,
       runtimeMember: runtime,
       description:
         p.responseMode === 'relearn-if-known-good'
@@ -489,7 +496,7 @@ export class IntegrityResponder extends Construct {
           enforcement: p.enforcement,
           exemptLabel: p.exemptLabel,
           scope: p.scope,
-          excludedProjects: formatExcludedProjects(p.excludedProjects),
+          excludedProjects: formatExcludedProjects(excluded),
           instanceGroupAction: p.instanceGroupAction,
           maxActionsPerWindow: p.maxActionsPerWindow,
           actionWindowSeconds: p.actionWindowSeconds,
@@ -526,6 +533,7 @@ export class IntegrityResponder extends Construct {
     this.sink = exportScope(this, {
       props: p,
       destination: `pubsub.googleapis.com/${this.topic.id}`,
+      ...(unwatchedProject !== undefined && { unwatchedProject }),
       dependsOn: [...apis, this.delivery.subscription],
     });
     new PubsubTopicIamMember(this, 'SinkPublishesToTopic', {

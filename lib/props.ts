@@ -200,10 +200,23 @@ export interface IntegrityResponderProps {
 
   /**
    * Projects of a folder or organization scope the responder never acts on: excluded from the
-   * sink, from the runtime's role binding (an IAM condition) and refused by the function. At most 50.
+   * sink, from the runtime's role binding (an IAM condition) and refused by the function. At most
+   * 10, or 9 while the responder's own project is left out too (`watchResponderProject`).
    * @default []
    */
   readonly excludedProjects?: readonly string[];
+
+  /**
+   * Whether a folder or organization scope also watches the responder's own project
+   * (`projectId`). The function's build identity holds `roles/logging.logWriter` there (Cloud
+   * Build writes the build's logs with it), which lets whatever runs in the build write entries
+   * that read as integrity reports; so by default that project's integrity log is excluded from
+   * the sink, its VMs from the runtime's role binding, and the function refuses its entries. Set
+   * it only when the security project holds VMs that nothing else watches, and accept that log
+   * writer in the watched scope (docs/adr/0023). A project scope watches the project it names.
+   * @default false
+   */
+  readonly watchResponderProject?: boolean;
 
   /**
    * Cloud Monitoring notification channels every alert policy notifies, as full names
@@ -300,6 +313,7 @@ export interface ResolvedProps {
   readonly scope: string;
   readonly organizationId?: string;
   readonly excludedProjects: readonly string[];
+  readonly watchResponderProject: boolean;
   readonly maxDeliveryAttempts: number;
   readonly notificationChannels: readonly string[];
   readonly instanceGroupAction: InstanceGroupAction;
@@ -434,6 +448,11 @@ function scopeProps(r: ResolvedProps): void {
     throw new IntegrityResponderPropsError(`excludedProjects must be a list of project ids, got ${show(r.excludedProjects)}`);
   }
   if (scope.kind === 'project') {
+    if (r.watchResponderProject) {
+      throw new IntegrityResponderPropsError(
+        `watchResponderProject applies to a folder or organization scope only; scope is '${r.scope}', which watches exactly the project it names`,
+      );
+    }
     if (r.excludedProjects.length > 0) {
       throw new IntegrityResponderPropsError(
         `excludedProjects applies to a folder or organization scope only; scope is '${r.scope}' (leave excludedProjects out, or widen the scope)`,
@@ -445,16 +464,19 @@ function scopeProps(r: ResolvedProps): void {
     return;
   }
   r.excludedProjects.forEach((id, i) => check(`excludedProjects[${i}]`, id, PROJECT_ID, 'a Google Cloud project id'));
-  if (r.excludedProjects.length > MAX_EXCLUDED_PROJECTS) {
+  // The responder's own project, left out by default, takes one of the places.
+  const places = r.watchResponderProject ? MAX_EXCLUDED_PROJECTS : MAX_EXCLUDED_PROJECTS - 1;
+  if (r.excludedProjects.length > places) {
+    const own = r.watchResponderProject ? '' : ` besides the responder's own project '${r.projectId}', which is left out too`;
     throw new IntegrityResponderPropsError(
-      `excludedProjects may name at most ${MAX_EXCLUDED_PROJECTS} projects (the IAM condition that leaves them out allows at most 12 logical operators), got ${r.excludedProjects.length}; move them out of the scope's folder, or scope a folder that does not hold them`,
+      `excludedProjects may name at most ${places} projects${own} (the IAM condition that leaves them out allows at most 12 logical operators, and the function at most ${MAX_EXCLUDED_PROJECTS} excluded projects), got ${r.excludedProjects.length}; move them out of the scope's folder, or scope a folder that does not hold them`,
     );
   }
   const duplicate = r.excludedProjects.find((id, i) => r.excludedProjects.indexOf(id) !== i);
   if (duplicate !== undefined) throw new IntegrityResponderPropsError(`excludedProjects names '${duplicate}' twice`);
   if (r.excludedProjects.includes(r.projectId)) {
     throw new IntegrityResponderPropsError(
-      `excludedProjects must not name the responder's own project '${r.projectId}': its VMs would be the only ones left unwatched by design; give it a scope that leaves it out instead`,
+      `excludedProjects must not name the responder's own project '${r.projectId}': a folder or organization scope leaves it out unless watchResponderProject is true`,
     );
   }
   if (scope.kind === 'folder') {
@@ -479,7 +501,7 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
     );
   }
   // Checked before the defaults: `??` would turn a null into the default silently.
-  for (const name of ['enableApis', 'firestoreDeleteProtection', 'requireBaselineApproval'] as const) {
+  for (const name of ['enableApis', 'firestoreDeleteProtection', 'requireBaselineApproval', 'watchResponderProject'] as const) {
     if (props[name] !== undefined) boolean(name, props[name]);
   }
   if (props.labels !== undefined && (typeof props.labels !== 'object' || props.labels === null || Array.isArray(props.labels))) {
@@ -518,6 +540,7 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
     scope: props.scope ?? `projects/${props.projectId}`,
     ...(props.organizationId !== undefined && { organizationId: props.organizationId }),
     excludedProjects: props.excludedProjects ?? [],
+    watchResponderProject: props.watchResponderProject ?? false,
     maxDeliveryAttempts: props.maxDeliveryAttempts ?? DEFAULT_MAX_DELIVERY_ATTEMPTS,
     notificationChannels: props.notificationChannels ?? [],
     // Abandoning needs `compute.instanceGroupManagers.update`, which also allows retemplating or
@@ -565,7 +588,11 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
   integer('maxEventAgeSeconds', r.maxEventAgeSeconds, SETTINGS.maxEventAgeSeconds.min, SETTINGS.maxEventAgeSeconds.max);
   oneOf('staleEventPolicy', r.staleEventPolicy, SETTINGS.staleEventPolicy.values);
   integer('relearnMaxAgeSeconds', r.relearnMaxAgeSeconds, SETTINGS.relearnMaxAgeSeconds.min, SETTINGS.relearnMaxAgeSeconds.max);
-  if (!Token.isUnresolved(r.relearnMaxAgeSeconds) && !Token.isUnresolved(r.maxEventAgeSeconds) && r.relearnMaxAgeSeconds > r.maxEventAgeSeconds) {
+  if (
+    !Token.isUnresolved(r.relearnMaxAgeSeconds) &&
+    !Token.isUnresolved(r.maxEventAgeSeconds) &&
+    r.relearnMaxAgeSeconds > r.maxEventAgeSeconds
+  ) {
     throw new IntegrityResponderPropsError(
       `relearnMaxAgeSeconds must be at most maxEventAgeSeconds (${r.maxEventAgeSeconds}), got ${r.relearnMaxAgeSeconds}: a report too old to be vetted cannot be fresh enough to relearn`,
     );

@@ -53,6 +53,8 @@ export function exclusionCondition(excluded: readonly string[]): string {
 
 interface AccessInputs {
   readonly props: ResolvedProps;
+  /** Projects of a folder or organization scope the runtime must not act in: the excluded ones, and the responder's own unless it is watched. */
+  readonly excluded: readonly string[];
   /** `serviceAccount:…` of the runtime identity. */
   readonly runtimeMember: string;
   readonly description: string;
@@ -89,7 +91,7 @@ export function grantScope(c: Construct, inputs: AccessInputs): ScopeAccess {
     return { scope, instanceRole, instanceGrant };
   }
 
-  const excluded = [...p.excludedProjects].sort();
+  const excluded = [...inputs.excluded].sort();
   const orgId = scope.kind === 'organization' ? scope.id : p.organizationId!;
   const instanceRole = new OrganizationIamCustomRole(c, 'InstanceRole', {
     orgId,
@@ -123,6 +125,12 @@ interface SinkInputs {
   /** `pubsub.googleapis.com/projects/…/topics/…` */
   readonly destination: string;
   /**
+   * In a folder or organization scope, a project whose integrity log the sink leaves out by its
+   * log name, whatever its entries claim to be about: the responder's own, where its build
+   * identity can write log entries (docs/adr/0023).
+   */
+  readonly unwatchedProject?: string;
+  /**
    * What the sink waits for: the subscription that delivers its topic among them, so that no
    * entry it exports reaches a topic without subscriptions (docs/adr/0023).
    */
@@ -132,7 +140,8 @@ interface SinkInputs {
 /**
  * Creates the sink exporting the scope's integrity log: a project sink for `projects/P`; an
  * aggregated sink (`include_children`, never `intercept_children`: the projects' own sinks keep
- * their entries) with one exclusion per excluded project otherwise (docs/adr/0009).
+ * their entries) with one exclusion per excluded project otherwise (docs/adr/0009), and one for
+ * the integrity log of the project it must not watch.
  */
 export function exportScope(c: Construct, inputs: SinkInputs): IntegritySink {
   const { props: p, destination, dependsOn } = inputs;
@@ -151,11 +160,23 @@ export function exportScope(c: Construct, inputs: SinkInputs): IntegritySink {
     });
   }
   // Exclusion names: letters, digits, `_`, `-` and `.` (a domain-scoped id's `:` is not one).
-  const exclusions = [...p.excludedProjects].sort().map((project) => ({
-    name: `skip-${project.replace(/[^A-Za-z0-9_.-]/g, '_')}`,
-    description: `Project ${project} is excluded from the responder's scope`,
-    filter: `resource.labels.project_id="${project}"`,
-  }));
+  const exclusions = [
+    ...(inputs.unwatchedProject !== undefined
+      ? [
+          {
+            name: 'skip-responder-project',
+            description: `The responder's own project ${inputs.unwatchedProject}: its build identity can write log entries there`,
+            // By log name: an entry written there is left out whatever resource it names.
+            filter: `logName="projects/${inputs.unwatchedProject}/logs/${INTEGRITY_LOG_ID}"`,
+          },
+        ]
+      : []),
+    ...[...p.excludedProjects].sort().map((project) => ({
+      name: `skip-${project.replace(/[^A-Za-z0-9_.-]/g, '_')}`,
+      description: `Project ${project} is excluded from the responder's scope`,
+      filter: `resource.labels.project_id="${project}"`,
+    })),
+  ];
   const config = {
     name,
     description,

@@ -131,6 +131,12 @@ export interface PlanExpectation {
   databases: Record<string, DatabaseExpectation>;
   /** `data.google_project` id → the project it reads (the IAM conditions use its number). */
   projects: Record<string, string>;
+  /**
+   * The grants, keyed `type.id`, that may let their member write log entries where a sink of the
+   * plan reads the integrity log, each with why it has to stay. Anything else that can write
+   * there is a finding.
+   */
+  logWritersInScope: Record<string, string>;
 }
 
 /** Every check the review runs, in the order it reports them. */
@@ -183,6 +189,7 @@ export const CHECKS = [
   'bucket-uniform-access',
   'bucket-public-access-prevention',
   'iam-propagation-wait',
+  'log-writer-in-watched-scope',
   'service-identities',
   'firestore-databases',
 ] as const;
@@ -190,6 +197,10 @@ export const CHECKS = [
 export type Check = (typeof CHECKS)[number];
 
 const IAM_RESOURCE = /_iam_(member|binding|policy)$/;
+/** Predefined roles holding `logging.logEntries.create` that a plan could plausibly grant (primitive roles are refused anyway). */
+const LOG_WRITING_ROLES = /^roles\/logging\.(logWriter|admin)$/;
+/** The log a folder or organization sink must leave out, by name, for a project it does not watch. */
+const integrityLogOf = (project: string) => `logName="projects/${project}/logs/compute.googleapis.com%2Fshielded_vm_integrity"`;
 const AUTHORITATIVE = /_iam_(binding|policy)$/;
 const PRIMITIVE = /^roles\/(owner|editor|viewer)$/;
 const PUBLIC = /^(allUsers|allAuthenticatedUsers)$/;
@@ -439,6 +450,52 @@ export function reviewPlan(plan: PlanDoc, expected: PlanExpectation): Finding[] 
     compareSets('iam-propagation-wait', `${at} depends_on`, body.depends_on, want.dependsOn, report);
   });
 
+  // Who can write log entries where a sink reads the integrity log. `entries.write` lets the
+  // caller choose the log name and the resource freely, so such a writer can forge integrity
+  // reports the responder acts on. A project sink reads its own project; a folder or organization
+  // sink every project below it (the plan does not say which) but those it excludes by log name.
+  const sinks = SINK_TYPES.flatMap((type) => Object.entries(ofType(type)).map(([id, body]) => ({ type, at: `${type}.${id}`, body })));
+  const readersOf = (project: string | undefined) =>
+    sinks
+      .filter(({ type, body }) =>
+        type === PROJECT_SINK
+          ? project !== undefined && body.project === project
+          : project === undefined ||
+            !(Array.isArray(body.exclusions) ? (body.exclusions as Body[]) : []).some(
+              (e) => e.filter === integrityLogOf(project) && e.disabled !== true,
+            ),
+      )
+      .map(({ at }) => at);
+  const writingRoles = new Set(
+    CUSTOM_ROLE_TYPES.flatMap((type) =>
+      Object.entries(ofType(type))
+        .filter(([, body]) => Array.isArray(body.permissions) && (body.permissions as unknown[]).includes('logging.logEntries.create'))
+        .map(([id]) => `\${${type}.${id}.name}`),
+    ),
+  );
+  const writersInScope = new Set<string>();
+  for (const { type, body, at } of iam) {
+    const role = String(body.role);
+    if (!LOG_WRITING_ROLES.test(role) && !writingRoles.has(role)) continue;
+    // A grant above a project reaches every project below it: any sink may read there.
+    const project = type === 'google_project_iam_member' ? String(body.project) : undefined;
+    const readers = readersOf(project);
+    if (readers.length === 0) continue;
+    writersInScope.add(at);
+    if (at in expected.logWritersInScope) continue;
+    report(
+      'log-writer-in-watched-scope',
+      `${at} lets ${show(body.member)} write log entries (${role}) ${project !== undefined ? `in project ${project}` : 'below its folder or organization'}, whose integrity log ${readers.join(' and ')} reads: it can write entries that read as Shielded VM integrity reports, and the responder acts on them`,
+    );
+  }
+  for (const at of Object.keys(expected.logWritersInScope)) {
+    if (!writersInScope.has(at))
+      report(
+        'log-writer-in-watched-scope',
+        `${at} is accepted as a log writer in the watched scope, but the plan has no such writer where a sink reads the integrity log: drop it from the expectation`,
+      );
+  }
+
   // Service agents, created with google-beta.
   compareInventory(
     'service-identities',
@@ -540,6 +597,7 @@ export function together(...expectations: PlanExpectation[]): PlanExpectation {
     serviceIdentities: merge('serviceIdentities'),
     databases: merge('databases'),
     projects: merge('projects'),
+    logWritersInScope: merge('logWritersInScope'),
   };
 }
 
@@ -557,6 +615,22 @@ const FILTER = 'resource.type="gce_instance" AND logName="projects/fleet-prod-12
 /** The filter of a folder or organization sink: the integrity log of any project below. */
 const AGGREGATED_FILTER = 'resource.type="gce_instance" AND log_id("compute.googleapis.com/shielded_vm_integrity")';
 const SEVEN_DAYS = '604800s';
+/** How a folder or organization sink leaves out the responder's own project: by the name of its integrity log. */
+const OWN_PROJECT_EXCLUSION = {
+  name: 'skip-responder-project',
+  filter: 'logName="projects/fleet-prod-1234/logs/compute.googleapis.com%2Fshielded_vm_integrity"',
+};
+
+/**
+ * Why the build identity's log writer grant stays in a project scope that names the responder's
+ * own project (docs/adr/0023).
+ */
+const BUILD_WRITES_LOGS_IN_SCOPE =
+  "Cloud Build writes the function build's logs to Cloud Logging as the build identity, and Cloud Run functions offer no other place " +
+  'for them: without roles/logging.logWriter the build fails. Google documents no IAM condition that narrows the role to some logs ' +
+  "(Cloud Logging's resource attributes name log buckets and views), so in a project scope naming the responder's own project, " +
+  "whatever runs in the build can write entries that read as integrity reports of that project's VMs. Putting the responder in a " +
+  "project of its own and pointing scope at the fleet's project, folder or organization removes it.";
 
 /** Both topics of the responder keep messages seven days. */
 const TOPICS = { Responder_Topic_952B14F0: SEVEN_DAYS, Responder_DeadLetterTopic_655DC26A: SEVEN_DAYS };
@@ -757,6 +831,7 @@ export const EXPECTED_DEFAULT: PlanExpectation = {
     Responder_LedgerDatabase_CC41B944: { name: 'integrity-responder-decisions', ...PROTECTED },
   },
   projects: { Responder_Project_AFA5E3A9: 'fleet-prod-1234' },
+  logWritersInScope: { 'google_project_iam_member.Responder_BuildWritesLogs_25230EE5': BUILD_WRITES_LOGS_IN_SCOPE },
 };
 
 /** `synthResponders({ responseMode: 'shutdown' })`: stop only; no baselines, so no baseline database or read grant. */
@@ -814,6 +889,7 @@ export const EXPECTED_SHUTDOWN: PlanExpectation = {
     Responder_LedgerDatabase_CC41B944: { name: 'integrity-responder-decisions', ...PROTECTED },
   },
   projects: { Responder_Project_AFA5E3A9: 'fleet-prod-1234' },
+  logWritersInScope: EXPECTED_DEFAULT.logWritersInScope,
 };
 
 const APIS = [
@@ -870,7 +946,8 @@ export const EXPECTED_ORGANIZATION: PlanExpectation = {
     'google_organization_iam_member.Responder_RuntimeActsOnInstances_174DAA77': {
       role: '${google_organization_iam_custom_role.Responder_InstanceRole_788A6F78.name}',
       member: 'serviceAccount:${google_service_account.Responder_RuntimeServiceAccount_6041DCDC.email}',
-      condition: '!(resource.name.startsWith("projects/lab-sandbox-1/") || resource.name.startsWith("projects/lab-sandbox-2/"))',
+      condition:
+        '!(resource.name.startsWith("projects/fleet-prod-1234/") || resource.name.startsWith("projects/lab-sandbox-1/") || resource.name.startsWith("projects/lab-sandbox-2/"))',
       on: { org_id: '4242' },
     },
   },
@@ -896,6 +973,7 @@ export const EXPECTED_ORGANIZATION: PlanExpectation = {
       filter: AGGREGATED_FILTER,
       destination: 'pubsub.googleapis.com/${google_pubsub_topic.Responder_Topic_952B14F0.id}',
       exclusions: [
+        OWN_PROJECT_EXCLUSION,
         { name: 'skip-lab-sandbox-1', filter: 'resource.labels.project_id="lab-sandbox-1"' },
         { name: 'skip-lab-sandbox-2', filter: 'resource.labels.project_id="lab-sandbox-2"' },
       ],
@@ -907,7 +985,7 @@ export const EXPECTED_ORGANIZATION: PlanExpectation = {
       environment: {
         ...EXPECTED_DEFAULT.functions.Responder_Function_73C2D4D9!.environment,
         SCOPE: 'organizations/4242',
-        EXCLUDED_PROJECTS: 'lab-sandbox-1,lab-sandbox-2',
+        EXCLUDED_PROJECTS: 'fleet-prod-1234,lab-sandbox-1,lab-sandbox-2',
         INSTANCE_GROUP_ACTION: 'contain-only',
       },
     },
@@ -927,12 +1005,16 @@ export const EXPECTED_ORGANIZATION: PlanExpectation = {
       ],
     },
   },
+  // The responder's own project is left out of the organization by the sink's exclusion: no writer in scope.
+  logWritersInScope: {},
 };
 
 /**
- * `synthResponders({ scope: 'folders/5550001', organizationId: '4242' })`: a folder, nothing
- * excluded. The sink is the folder's; the role is defined in the organization (IAM has no
- * folder roles) and bound at the folder, without a condition since nothing is excluded.
+ * `synthResponders({ scope: 'folders/5550001', organizationId: '4242' })`: a folder, no project
+ * excluded by the user. The sink is the folder's and leaves out the integrity log of the
+ * responder's own project, where its build identity writes logs; the role is defined in the
+ * organization (IAM has no folder roles) and bound at the folder, under a condition that leaves
+ * that project out too.
  */
 export const EXPECTED_FOLDER: PlanExpectation = {
   ...EXPECTED_DEFAULT,
@@ -950,6 +1032,7 @@ export const EXPECTED_FOLDER: PlanExpectation = {
     'google_folder_iam_member.Responder_RuntimeActsOnInstances_174DAA77': {
       role: '${google_organization_iam_custom_role.Responder_InstanceRole_788A6F78.name}',
       member: 'serviceAccount:${google_service_account.Responder_RuntimeServiceAccount_6041DCDC.email}',
+      condition: '!(resource.name.startsWith("projects/fleet-prod-1234/"))',
       on: { folder: 'folders/5550001' },
     },
   },
@@ -959,7 +1042,7 @@ export const EXPECTED_FOLDER: PlanExpectation = {
       parent: { folder: 'folders/5550001' },
       filter: AGGREGATED_FILTER,
       destination: 'pubsub.googleapis.com/${google_pubsub_topic.Responder_Topic_952B14F0.id}',
-      exclusions: [],
+      exclusions: [OWN_PROJECT_EXCLUSION],
     },
   },
   functions: {
@@ -968,7 +1051,7 @@ export const EXPECTED_FOLDER: PlanExpectation = {
       environment: {
         ...EXPECTED_DEFAULT.functions.Responder_Function_73C2D4D9!.environment,
         SCOPE: 'folders/5550001',
-        EXCLUDED_PROJECTS: 'none',
+        EXCLUDED_PROJECTS: 'fleet-prod-1234',
         INSTANCE_GROUP_ACTION: 'contain-only',
       },
     },
@@ -988,6 +1071,7 @@ export const EXPECTED_FOLDER: PlanExpectation = {
       ],
     },
   },
+  logWritersInScope: {},
 };
 
 /**
@@ -1230,6 +1314,7 @@ const EXPECTED_FLEET_B: PlanExpectation = {
     Responder2_LedgerDatabase_773FF561: { name: 'fleet-b-decisions', ...PROTECTED },
   },
   projects: { Responder2_Project_A726ABD5: 'fleet-prod-1234' },
+  logWritersInScope: { 'google_project_iam_member.Responder2_BuildWritesLogs_C0865031': BUILD_WRITES_LOGS_IN_SCOPE },
 };
 
 /** `synthResponders({ namePrefix: 'fleet-a' }, { namePrefix: 'fleet-b', firestoreDatabaseId: '(default)' })`. */
