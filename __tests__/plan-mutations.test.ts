@@ -635,6 +635,18 @@ const mutations: Mutation[] = [
     mentions: 'google_project_iam_member.Responder_RuntimeWritesLogs_0000',
   },
   {
+    name: 'roles/logging.logWriter granted at the organization holding the watched project',
+    config: 'default',
+    mutate: (r) =>
+      add(r, 'google_organization_iam_member.Responder_OrgWritesLogs_0000', {
+        org_id: '4242',
+        role: 'roles/logging.logWriter',
+        member: RUNTIME,
+      }),
+    check: 'log-writer-in-watched-scope',
+    mentions: 'google_organization_iam_member.Responder_OrgWritesLogs_0000',
+  },
+  {
     name: 'a custom role with logging.logEntries.create granted at the organization',
     config: 'organization',
     mutate: (r) => {

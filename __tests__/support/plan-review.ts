@@ -459,7 +459,7 @@ export function reviewPlan(plan: PlanDoc, expected: PlanExpectation): Finding[] 
     sinks
       .filter(({ type, body }) =>
         type === PROJECT_SINK
-          ? project !== undefined && body.project === project
+          ? project === undefined || body.project === project
           : project === undefined ||
             !(Array.isArray(body.exclusions) ? (body.exclusions as Body[]) : []).some(
               (e) => e.filter === integrityLogOf(project) && e.disabled !== true,
