@@ -356,7 +356,7 @@ describeWithEmulators('the responder end to end', () => {
       stdout: (t) => (stdout += t),
       stderr: (t) => (stderr += t),
       readStdin: () => '',
-      env: { FIRESTORE_EMULATOR_HOST: h.firestore.host, LOGGING_API_ENDPOINT: logging.url },
+      env: { FIRESTORE_EMULATOR_HOST: h.firestore.host, LOGGING_API_ENDPOINT: logging.url, COMPUTE_API_ENDPOINT: h.compute.endpoint },
       openFirestore: (config) => createFirestore(config, 'grpc'),
     };
     const target = [

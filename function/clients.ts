@@ -87,7 +87,12 @@ export async function createFirestore(
   });
 }
 
+/**
+ * No credentials, for plain-HTTP endpoints and emulators. Requests go through Node's own `fetch`:
+ * gaxios's default loads node-fetch with a dynamic import, which never completes inside Jest's
+ * sandbox, so a tool run in a test would otherwise hang.
+ */
 async function passThroughAuth() {
   const { PassThroughClient } = await import('google-auth-library');
-  return new PassThroughClient();
+  return new PassThroughClient({ transporterOptions: { fetchImplementation: fetch } });
 }

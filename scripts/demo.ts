@@ -51,7 +51,7 @@ async function main(): Promise<void> {
         stdout: (t) => (out += t),
         stderr: (t) => (out += t),
         readStdin: () => '',
-        env: { ...process.env, LOGGING_API_ENDPOINT: logging!.url },
+        env: { ...process.env, LOGGING_API_ENDPOINT: logging!.url, COMPUTE_API_ENDPOINT: h.compute.endpoint },
       });
       for (const line of out.trimEnd().split('\n')) process.stdout.write(`           │ ${line}\n`);
       return { code, out };
