@@ -1,4 +1,4 @@
-import { TerraformStack, Testing } from 'cdktf';
+import { AnnotationMetadataEntryType, TerraformStack, Testing } from 'cdktf';
 import { IntegrityResponder, IntegrityResponderProps, IntegrityResponderPropsError } from '../lib';
 import { resolveProps } from '../lib/props';
 
@@ -389,5 +389,24 @@ describe('IntegrityResponder props', () => {
     expect(
       () => new IntegrityResponder(stack, 'Responder', { projectId: project.stringValue, sourceBucketName: 'fleet-responder-src' }),
     ).not.toThrow();
+  });
+
+  describe("the build identity's log writer in the watched project", () => {
+    const warnings = (props: Partial<IntegrityResponderProps>) => {
+      const stack = new TerraformStack(Testing.app(), 'warnings');
+      const responder = new IntegrityResponder(stack, 'Responder', { ...base, ...props });
+      return responder.node.metadata.filter((m) => m.type === AnnotationMetadataEntryType.WARN).map((m) => String(m.data));
+    };
+
+    it('warns at synth when the responder watches its own project, as by default', () => {
+      expect(warnings({})).toEqual([
+        expect.stringMatching(/build identity holds roles\/logging\.logWriter in the project this responder watches/),
+      ]);
+    });
+
+    it('says nothing when the responder lives in a project of its own', () => {
+      expect(warnings({ scope: 'projects/fleet-prod-9999' })).toEqual([]);
+      expect(warnings({ scope: 'folders/1234', organizationId: '4242' })).toEqual([]);
+    });
   });
 });

@@ -19,7 +19,7 @@ import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { ServiceAccountIamMember } from '@cdktf/provider-google/lib/service-account-iam-member';
 import { TimeProvider } from '@cdktf/provider-time/lib/provider';
 import { Sleep } from '@cdktf/provider-time/lib/sleep';
-import { AssetType, ITerraformDependable, TerraformAsset, TerraformProvider, TerraformStack } from 'cdktf';
+import { Annotations, AssetType, ITerraformDependable, TerraformAsset, TerraformProvider, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import {
   computeTimeoutFor,
@@ -404,6 +404,14 @@ export class IntegrityResponder extends Construct {
         member: build,
       }),
     );
+    if (p.scope === `projects/${p.projectId}`) {
+      // The build needs the grant; only a project of the responder's own keeps it out of what is watched (ADR 0023).
+      Annotations.of(this).addWarning(
+        "the function's build identity holds roles/logging.logWriter in the project this responder watches (scope is its own project): " +
+          'whatever runs in the build could write entries that read as integrity reports about its VMs. To keep it out, deploy the ' +
+          "responder in a project of its own and set scope to the fleet's project, folder or organization (ADR 0023)",
+      );
+    }
     // Cloud Functions copies the uploaded source to `gcf-v2-sources-<number>-<region>/<function>/`
     // and Cloud Build reads it from there (the provider's flattener for build_config.source
     // reports that bucket and object). The grant covers this function's objects and no others.
