@@ -235,8 +235,9 @@ describe('the contract between construct and function', () => {
   it('tells the function its scope and excluded projects, sorted', () => {
     expect(planEnvironment()).toMatchObject({ SCOPE: 'projects/fleet-prod-1234', EXCLUDED_PROJECTS: 'none' });
     const env = planEnvironment({ scope: 'folders/5550001', organizationId: '4242', excludedProjects: ['lab-b-0001', 'lab-a-0001'] });
-    expect(env).toMatchObject({ SCOPE: 'folders/5550001', EXCLUDED_PROJECTS: 'lab-a-0001,lab-b-0001' });
-    expect(loadConfig(env)).toMatchObject({ scope: 'folders/5550001', excludedProjects: 'lab-a-0001,lab-b-0001' });
+    // The responder's own project is left out as well (watchResponderProject false).
+    expect(env).toMatchObject({ SCOPE: 'folders/5550001', EXCLUDED_PROJECTS: 'fleet-prod-1234,lab-a-0001,lab-b-0001' });
+    expect(loadConfig(env)).toMatchObject({ scope: 'folders/5550001', excludedProjects: 'fleet-prod-1234,lab-a-0001,lab-b-0001' });
   });
 
   it('accepts at the construct exactly the exemption labels the function accepts', () => {

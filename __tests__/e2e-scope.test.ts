@@ -43,7 +43,12 @@ describeWithEmulators('a responder watching an organization', () => {
     );
 
   it('runs with the scope the plan gives it', () => {
-    expect(r.plan.env).toMatchObject({ SCOPE: 'organizations/4242', EXCLUDED_PROJECTS: SANDBOX, GOOGLE_CLOUD_PROJECT: SECURITY });
+    // The security project is left out too: the function's build identity can write logs there (ADR 0023).
+    expect(r.plan.env).toMatchObject({
+      SCOPE: 'organizations/4242',
+      EXCLUDED_PROJECTS: [SANDBOX, SECURITY].sort().join(','),
+      GOOGLE_CLOUD_PROJECT: SECURITY,
+    });
     expect(r.plan.delivery).toMatchObject({ maxDeliveryAttempts: 20, retryPolicy: { minimumBackoff: '10s', maximumBackoff: '600s' } });
   });
 
@@ -56,10 +61,10 @@ describeWithEmulators('a responder watching an organization', () => {
     ]);
   });
 
-  it('stops a VM of the security project too: it is in the organization', async () => {
+  it('refuses an entry from the security project, which its build identity could have written', async () => {
     const { log } = await r.publishAndWait(entry(SECURITY, 'bastion-1', '7201'));
-    expect(log).toEqual(expect.objectContaining({ decision: 'stop', projectId: SECURITY }));
-    expect(performedOn('7201')).toHaveLength(1);
+    expect(log).toEqual(expect.objectContaining({ severity: 'ERROR', rejection: 'excluded-project' }));
+    expect(performedOn('7201')).toHaveLength(0);
   });
 
   it('refuses an entry from an excluded project: one ERROR line, no Compute call', async () => {
