@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { handleArguments } from './usage';
 
@@ -32,6 +32,13 @@ requireBaselineApproval, enableApis); the environment wins. 'npx cdktf synth' pr
 which reads "context" in cdktf.json instead (and overwrites CDKTF_CONTEXT_JSON with it).
 `;
 
+/** A message the construct left on the stack, as the manifest holds it. */
+interface Annotation {
+  readonly constructPath: string;
+  readonly level: string;
+  readonly message: string;
+}
+
 handleArguments(USAGE);
 const root = join(__dirname, '..');
 const started = performance.now();
@@ -43,6 +50,14 @@ if (!existsSync(plan)) {
   process.stderr.write(`synth: main.ts ran but ${plan} was not written\n`);
   process.exitCode = 1;
 } else {
+  // The CLI prints the stack's warnings; running the app directly leaves them in the manifest.
+  const manifest = join(plan, '..', '..', '..', 'manifest.json');
+  if (existsSync(manifest)) {
+    const stacks = (JSON.parse(readFileSync(manifest, 'utf8')) as { stacks: Record<string, { annotations?: Annotation[] }> }).stacks;
+    for (const a of Object.values(stacks).flatMap((stack) => stack.annotations ?? [])) {
+      if (a.level === '@cdktf/warn') process.stderr.write(`warning: ${a.constructPath}: ${a.message}\n`);
+    }
+  }
   process.stdout.write(
     `plan written to ${relative(process.cwd(), plan) || plan} (${statSync(plan).size} bytes, ${Math.round(performance.now() - started)} ms)\n` +
       `review it with 'npx cdktf diff' (terraform plan), deploy with 'npx cdktf deploy'\n`,
