@@ -94,6 +94,11 @@ describe('parseMessage', () => {
     ['missing resource labels', mutate((e) => delete e.resource.labels), 'invalid-resource'],
     ['a non-numeric instance id', mutate((e) => (e.resource.labels.instance_id = '12 OR name = x')), 'invalid-resource'],
     ['an instance id above uint64', mutate((e) => (e.resource.labels.instance_id = '18446744073709551616')), 'invalid-resource'],
+    [
+      'an instance id with a leading zero (one VM, one spelling)',
+      mutate((e) => (e.resource.labels.instance_id = '04617930134256183721')),
+      'invalid-resource',
+    ],
     ['a numeric instance id', mutate((e) => (e.resource.labels.instance_id = 123)), 'invalid-resource'],
     ['a bad zone', mutate((e) => (e.resource.labels.zone = '../zones')), 'invalid-resource'],
     ['a bad project', mutate((e) => (e.resource.labels.project_id = 'P')), 'invalid-resource'],

@@ -90,7 +90,8 @@ function describe(v: unknown): string {
 const BASE64 = /^[A-Za-z0-9+/\-_]*={0,2}$/;
 const PROJECT_ID = /^(?:[a-z][a-z0-9.-]{0,61}[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 const ZONE = /^[a-z]+-[a-z]+[0-9]{1,2}-[a-z]$/;
-const INSTANCE_ID = /^[0-9]{1,20}$/;
+/** A Compute instance id: a uint64 in decimal, without leading zeros (one id, one spelling, as for boot counters). */
+const INSTANCE_ID = /^(?:0|[1-9][0-9]{0,19})$/;
 const UINT64_MAX = 18446744073709551615n;
 const INSTANCE_NAME = /^[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?$/;
 const BOOT_COUNTER = /^[0-9]{1,20}$/;
@@ -237,7 +238,7 @@ function parseInstance(entry: Json): InstanceRef {
   }
   // The id ends up in an API filter: only plain digits within uint64 range get that far.
   if (typeof id !== 'string' || !INSTANCE_ID.test(id) || BigInt(id) > UINT64_MAX) {
-    reject('invalid-resource', `resource.labels.instance_id must be a decimal uint64, got ${describe(id)}`);
+    reject('invalid-resource', `resource.labels.instance_id must be a decimal uint64 without leading zeros, got ${describe(id)}`);
   }
   if (entry.labels !== undefined && !isObject(entry.labels))
     reject('invalid-log-entry', `labels must be a map, got ${describe(entry.labels)}`);
