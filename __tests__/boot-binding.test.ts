@@ -15,6 +15,7 @@ import { DEFAULT_INSTANCE_ID, integrityEntry, linuxPcrs, pubsubData, tutorialDoc
 const GOOD = linuxPcrs('kernel-6.9');
 const TAMPERED = linuxPcrs('bootkit');
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
+const DEFAULT_VM = `fleet-prod-1234/europe-west1-b/${DEFAULT_INSTANCE_ID}`;
 const relearns = (t: ReturnType<typeof setup>) => t.instances.calls.filter((c) => c.startsWith('relearn '));
 /** Every record the ledger holds for the fixture VM's late-boot reports. */
 const recordIds = (t: ReturnType<typeof setup>) => [...t.ledger.records.keys()];
@@ -208,6 +209,79 @@ describe('a relearn bound to its boot', () => {
     t.instances.states.set(DEFAULT_INSTANCE_ID, running(minutesAgo(120)));
     await t.run({ ...integrityEntry({ actual: GOOD, timestamp: minutesAgo(1) }), receiveTimestamp: minutesAgo(0.9) });
     expect(t.instances.calls).toEqual(RELEARNED);
+  });
+});
+
+describe('no relearn while a containment of the VM is open', () => {
+  it('refuses a known-good report of the next boot while the stop of a tampered boot is held by the budget', async () => {
+    const t = await exhaustedBudget();
+    await expect(t.run({ bootCounter: '12', actual: TAMPERED }, 'genuine')).rejects.toThrow(ActionHeldError);
+    await t.run({ bootCounter: '13', actual: GOOD }, 'forged');
+    expect(relearns(t)).toEqual([]);
+    expect(t.logger.lines.at(-1)).toEqual(
+      expect.objectContaining({
+        severity: 'CRITICAL',
+        decision: 'none',
+        reason: 'containment-pending',
+        openContainment: 'held',
+        openContainmentBoot: '12',
+        bootCounter: '13',
+      }),
+    );
+    expect(t.logger.lines.at(-1)!.message).toMatch(/a stop of the instance for boot 12 is held by the action budget: no relearn/);
+  });
+
+  it('refuses it while the stop is still to be retried, and relearns nothing once the stop is done', async () => {
+    const t = setup();
+    t.baselines.add('kernel-6.9', tutorialDocument(GOOD));
+    t.instances.failWith = new Error('503 Service Unavailable');
+    await expect(t.run({ bootCounter: '12', actual: TAMPERED }, 'genuine')).rejects.toThrow('503');
+    delete t.instances.failWith;
+    await t.run({ bootCounter: '13', actual: GOOD }, 'forged');
+    expect(relearns(t)).toEqual([]);
+    expect(t.logger.lines.at(-1)).toEqual(expect.objectContaining({ reason: 'containment-pending', openContainment: 'pending' }));
+    // The redelivered stop goes through; the instance is stopped, so nothing relearns it either.
+    await t.run({ bootCounter: '12', actual: TAMPERED }, 'genuine');
+    t.instances.states.set(DEFAULT_INSTANCE_ID, { ...running(minutesAgo(60)), status: 'TERMINATED' });
+    await t.run({ bootCounter: '13', actual: GOOD }, 'forged');
+    expect(relearns(t)).toEqual([]);
+  });
+
+  it('relearns a later boot once the earlier stop is done and the VM runs again', async () => {
+    const t = setup();
+    t.baselines.add('kernel-6.9', tutorialDocument(GOOD));
+    await t.run({ bootCounter: '12', actual: TAMPERED }, 'genuine');
+    // Started again by an operator after the investigation: its next boot reports known good.
+    t.instances.states.set(DEFAULT_INSTANCE_ID, running(minutesAgo(2)));
+    await t.run({ bootCounter: '13', actual: GOOD, timestamp: minutesAgo(1) }, 'next');
+    expect(relearns(t)).toEqual([`relearn ${DEFAULT_VM}`]);
+  });
+});
+
+describe('a memory of the reports that decide nothing', () => {
+  it("does not relearn an older boot after a later boot's failed early-boot report", async () => {
+    const t = setup();
+    t.baselines.add('kernel-6.9', tutorialDocument(GOOD));
+    t.instances.states.set(DEFAULT_INSTANCE_ID, running(minutesAgo(60)));
+    await t.run({ kind: 'earlyBootReportEvent', bootCounter: '8', actual: TAMPERED }, 'early-8');
+    expect(t.logger.lines.at(-1)).toEqual(expect.objectContaining({ decision: 'ignore' }));
+    await t.run({ bootCounter: '7', actual: GOOD, timestamp: minutesAgo(2) }, 'late-7');
+    expect(relearns(t)).toEqual([]);
+    expect(t.logger.lines.at(-1)).toEqual(expect.objectContaining({ decision: 'none', reason: 'older-boot' }));
+  });
+
+  it("takes a forged known-good report of an exempt VM's tampered boot as a conflict once the label is gone", async () => {
+    const t = setup();
+    t.baselines.add('kernel-6.9', tutorialDocument(GOOD));
+    t.instances.states.set(DEFAULT_INSTANCE_ID, { ...running(minutesAgo(60)), labels: { 'integrity-response': 'exempt' } });
+    await t.run({ bootCounter: '4', actual: TAMPERED }, 'genuine');
+    expect(t.logger.lines.at(-1)).toEqual(expect.objectContaining({ reason: 'exempt' }));
+    t.instances.states.set(DEFAULT_INSTANCE_ID, running(minutesAgo(60)));
+    await t.run({ bootCounter: '4', actual: GOOD }, 'forged');
+    expect(relearns(t)).toEqual([]);
+    expect(t.logger.lines.at(-1)).toEqual(
+      expect.objectContaining({ severity: 'CRITICAL', decision: 'stop', reason: 'conflicting-reports' }),
+    );
   });
 });
 

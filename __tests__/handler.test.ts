@@ -930,7 +930,7 @@ describe('exempt VMs (the exemption label)', () => {
     return t;
   };
 
-  it('never stops an exempt VM: a CRITICAL line says what it would have done, and the ledger keeps no record', async () => {
+  it('never stops an exempt VM: a CRITICAL line says what it would have done, and the ledger remembers the report as settled', async () => {
     const t = exempt();
     const outcome = await t.run({ actual: linuxPcrs('tampered') });
     expect(outcome).toEqual(
@@ -951,7 +951,10 @@ describe('exempt VMs (the exemption label)', () => {
         message: `Instance fleet-prod-1234/europe-west1-b/web-1 (boot 7) is exempt (label integrity-response=exempt): NOT stopping it though its integrity is not vetted`,
       }),
     ]);
-    expect(t.ledger.records.size).toBe(0);
+    // Remembered, settled, outside the budget: a later different report of this boot is a conflict.
+    expect([...t.ledger.records.values()]).toEqual([
+      expect.objectContaining({ outcome: 'done', operationStatus: 'exempt', decision: { action: 'none', reason: 'exempt' } }),
+    ]);
   });
 
   it('never suspends an exempt VM either', async () => {
@@ -982,7 +985,10 @@ describe('exempt VMs (the exemption label)', () => {
         message: expect.stringMatching(/is exempt \(label integrity-response=exempt\): NOT relearning/),
       }),
     ]);
-    expect(t.ledger.records.size).toBe(0);
+    // Remembered, settled, outside the budget: a later different report of this boot is a conflict.
+    expect([...t.ledger.records.values()]).toEqual([
+      expect.objectContaining({ outcome: 'done', operationStatus: 'exempt', decision: { action: 'none', reason: 'exempt' } }),
+    ]);
   });
 
   it('reads a VM once for a relearn that is not exempt', async () => {
@@ -1030,7 +1036,10 @@ describe('exempt VMs (the exemption label)', () => {
         message: expect.stringMatching(/^Instance .* is exempt/),
       }),
     ]);
-    expect(t.ledger.records.size).toBe(0);
+    // Remembered, settled, outside the budget: a later different report of this boot is a conflict.
+    expect([...t.ledger.records.values()]).toEqual([
+      expect.objectContaining({ outcome: 'done', operationStatus: 'exempt', decision: { action: 'none', reason: 'exempt' } }),
+    ]);
   });
 
   it('redelivers, with no ledger record, when the get fails', async () => {

@@ -50,7 +50,8 @@ export type Decision =
         | 'instance-not-running'
         | 'older-boot'
         | 'withdrawn-after-conflict'
-        | 'relearn-window-passed';
+        | 'relearn-window-passed'
+        | 'containment-pending';
     }
   | { readonly action: 'ignore'; readonly reason: 'early-boot-report-in-relearn-mode' }
   | { readonly action: 'relearn'; readonly reason: 'known-good'; readonly baselineId: string }

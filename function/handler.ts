@@ -209,6 +209,10 @@ async function act(report: IntegrityReport, deps: HandlerDeps, context: EventCon
   const outcome: ActionOutcome = { ...(report.instance.name !== undefined && { instanceName: report.instance.name }), instanceFound: true };
   if (decision.action === 'stop' || decision.action === 'relearn') {
     decision = await actOn(report, decision, deps, context, outcome);
+  } else if (decision.reason === 'early-boot-report-in-relearn-mode' && !report.passed && report.bootCounter !== undefined) {
+    // Left to the late-boot report, but the boot happened: no report of an older boot may relearn
+    // the VM now, since a relearn would adopt this one.
+    await deps.ledger.noteBoot(ledgerKey(report));
   }
   logDecision(logger, mode, report, decision, {
     ...outcome,
@@ -253,6 +257,8 @@ interface ActionOutcome {
   laterBoot?: string;
   /** The freshness bound a relearn was refused by, seconds. */
   relearnMaxAgeSeconds?: number;
+  /** The containment of the instance not done yet that refused a relearn. */
+  openContainment?: { readonly bootCounter: string; readonly outcome: 'pending' | 'held' };
 }
 
 /**
@@ -291,6 +297,25 @@ async function actOn(
   const { key: labelKey, value: labelValue } = parseExemptLabel(deps.exemptLabel ?? DEFAULT_EXEMPT_LABEL);
   if (current.labels?.[labelKey] === labelValue) {
     out.exemptLabel = `${labelKey}=${labelValue}`;
+    // Nothing is done, but the report is remembered (outside the budget, settled at once): once
+    // the label is gone, another report about this boot with other measurements is a conflict.
+    const remembered = await deps.ledger.record({
+      report,
+      proposed,
+      fingerprint: fingerprint(report.actualMeasurements),
+      requestIdFor: (action) => requestIdFor(context.id, action === 'stop' ? configured : action),
+      containment: configured,
+      ...(dryRun && { dryRun: true }),
+    });
+    out.ledger = remembered.note;
+    if (!remembered.alreadyDone) {
+      await deps.ledger.complete(
+        key,
+        remembered.requestId,
+        { decision: { action: 'none', reason: 'exempt' }, status: 'exempt' },
+        remembered.version,
+      );
+    }
     return { action: 'none', reason: 'exempt', wouldHave };
   }
   const recorded = await deps.ledger.record(
@@ -404,6 +429,12 @@ async function lastLookBeforeRelearn(
   if (standing.newestBoot !== undefined && compareBoots(standing.newestBoot, key.bootCounter) > 0) {
     out.laterBoot = standing.newestBoot;
     return { action: 'none', reason: 'superseded-by-later-boot' };
+  }
+  if (standing.openContainment !== undefined) {
+    // A stop of this VM is recorded and not done (held by the budget, or to be retried): a
+    // relearn now would adopt whatever it runs, the boot that stop is for included.
+    out.openContainment = standing.openContainment;
+    return { action: 'none', reason: 'containment-pending' };
   }
   if (!fresh()) {
     out.relearnMaxAgeSeconds = bound;
@@ -524,6 +555,13 @@ const DECISION_LINES: Record<
         extra.relearnMaxAgeSeconds ?? '?'
       } s (relearnMaxAgeSeconds): no relearn, the VM keeps running; the next boot's report decides`,
   },
+  'containment-pending': {
+    severity: 'CRITICAL',
+    text: (who, _age, _acting, extra) =>
+      `Measurements of ${who} are known good, but a stop of the instance for boot ${extra.openContainment?.bootCounter ?? '?'} is ${
+        extra.openContainment?.outcome === 'held' ? 'held by the action budget' : 'not done yet'
+      }: no relearn while a containment is open (a relearn would adopt what the VM runs now); check the instance`,
+  },
   'instance-not-found': {
     severity: 'WARNING',
     text: (who) => `Instance ${who} no longer exists; nothing done`,
@@ -633,6 +671,8 @@ function logDecision(
     reason: decision.reason,
     wouldHave: 'wouldHave' in decision ? decision.wouldHave : undefined,
     laterBoot: extra.laterBoot,
+    openContainmentBoot: extra.openContainment?.bootCounter,
+    openContainment: extra.openContainment?.outcome,
     relearnMaxAgeSeconds: extra.relearnMaxAgeSeconds,
     ...budgetFields(budget),
     exemptLabel: extra.exemptLabel,

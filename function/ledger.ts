@@ -125,6 +125,17 @@ export function ledgerDocumentId(key: LedgerKey): string {
   return `${instanceDocumentId(key)}-${key.bootCounter}-${key.kind}`;
 }
 
+/**
+ * The record a reconciliation leaves as a containment not yet done (a stop or suspend pending or
+ * held), by document id, for the instance's head to name: until it is done, nothing relearns the
+ * instance, whatever boot a report claims. Undefined when the result is no such record.
+ */
+export function openStopOf(record: LedgerRecord): string | undefined {
+  if (record.decision.action !== 'stop' || record.outcome === 'done') return undefined;
+  const { projectId, zone, instanceId, bootCounter, kind } = record;
+  return ledgerDocumentId({ projectId, zone, instanceId, bootCounter, kind });
+}
+
 /** Orders boot counters (decimal strings of up to 20 digits); unknown boots order before every known one. */
 export function compareBoots(a: string, b: string): number {
   if (a === b) return 0;

@@ -129,6 +129,8 @@ export interface LedgerStanding {
   readonly conflict: boolean;
   /** Newest boot recorded for the instance (canonical counter), if any. */
   readonly newestBoot?: string;
+  /** A stop or suspend of the instance recorded and not done yet (pending, or held by the budget), if any. */
+  readonly openContainment?: { readonly bootCounter: string; readonly outcome: 'pending' | 'held' };
 }
 
 /** Where acted-on reports are recorded before the action (see `ledger.ts`). */
@@ -146,6 +148,12 @@ export interface DecisionLedger {
    * newest boot recorded for the instance.
    */
   standing(key: LedgerKey): Promise<LedgerStanding>;
+  /**
+   * Records that the instance reached the key's boot, where no decision is recorded for the
+   * report (a failed early-boot report in relearn mode): the instance's newest boot moves up, so
+   * no report of an older boot relearns it afterwards.
+   */
+  noteBoot(key: LedgerKey): Promise<void>;
   /**
    * Marks the key's action as settled, if `requestId` is still the recorded action's: with the
    * operation that completed it, or with the decision it became (a relearn withdrawn on a

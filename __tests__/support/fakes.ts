@@ -9,9 +9,11 @@ import {
   LedgerRecord,
   ReconcileInput,
   Reconciled,
+  compareBoots,
   instanceDocumentId,
   ledgerDocumentId,
   ledgerKey,
+  openStopOf,
   reconcile,
 } from '../../function/ledger';
 import {
@@ -121,6 +123,8 @@ export class RecordingInstances implements InstanceControl {
 export class MemoryLedger implements DecisionLedger {
   readonly records = new Map<string, LedgerRecord>();
   readonly newestBoots = new Map<string, string>();
+  /** Document id of the newest stop recorded while not done, by instance document id. */
+  readonly lastStops = new Map<string, string>();
   /** The action budget's windows, by document id. */
   readonly budgetWindows = new Map<string, BudgetCounter>();
   /** The VMs counted in each window: `<window id>/<project>~<zone>~<instance id>`. */
@@ -155,12 +159,25 @@ export class MemoryLedger implements DecisionLedger {
     }
     this.records.set(id, result.record);
     this.newestBoots.set(instanceDocumentId(key), result.newestBoot);
+    const open = openStopOf(result.record);
+    if (open !== undefined) this.lastStops.set(instanceDocumentId(key), open);
     return result;
   }
 
   async standing(key: LedgerKey): Promise<LedgerStanding> {
     const newestBoot = this.newestBoots.get(instanceDocumentId(key));
-    return { conflict: this.records.get(ledgerDocumentId(key))?.conflict === true, ...(newestBoot !== undefined && { newestBoot }) };
+    const lastStop = this.lastStops.get(instanceDocumentId(key));
+    const stop = lastStop === undefined || lastStop === ledgerDocumentId(key) ? undefined : this.records.get(lastStop);
+    return {
+      conflict: this.records.get(ledgerDocumentId(key))?.conflict === true,
+      ...(newestBoot !== undefined && { newestBoot }),
+      ...(stop !== undefined && stop.outcome !== 'done' && { openContainment: { bootCounter: stop.bootCounter, outcome: stop.outcome } }),
+    };
+  }
+
+  async noteBoot(key: LedgerKey): Promise<void> {
+    const newest = this.newestBoots.get(instanceDocumentId(key));
+    if (newest === undefined || compareBoots(key.bootCounter, newest) > 0) this.newestBoots.set(instanceDocumentId(key), key.bootCounter);
   }
 
   async renewRequest(key: LedgerKey, failedRequestId: string, nextRequestId: string): Promise<void> {

@@ -8,9 +8,11 @@ import {
   LedgerKey,
   LedgerRecord,
   ReconcileInput,
+  compareBoots,
   instanceDocumentId,
   ledgerDocumentId,
   ledgerKey,
+  openStopOf,
   reconcile,
 } from '../ledger';
 import type { DecisionLedger, LedgerCompletion, LedgerStanding, Recorded } from '../ports';
@@ -24,6 +26,8 @@ interface InstanceHead {
   readonly zone: string;
   readonly instanceId: string;
   readonly newestBoot: string;
+  /** Document id of the newest stop or suspend recorded for the instance while not done (see `openStopOf`). */
+  readonly lastStop?: string;
   readonly updatedAt: string;
 }
 
@@ -150,14 +154,22 @@ export class FirestoreDecisionLedger implements DecisionLedger {
       });
     }
     writeAsRead(batch, FieldValue, existing, stripUndefined(result.record));
-    if (!head.exists || (head.data() as InstanceHead).newestBoot !== result.newestBoot) {
-      writeAsRead(batch, FieldValue, head, {
-        projectId: key.projectId,
-        zone: key.zone,
-        instanceId: key.instanceId,
-        newestBoot: result.newestBoot,
-        updatedAt: now,
-      } satisfies InstanceHead);
+    const before = head.exists ? (head.data() as InstanceHead) : undefined;
+    const lastStop = openStopOf(result.record) ?? before?.lastStop;
+    if (before === undefined || before.newestBoot !== result.newestBoot || before.lastStop !== lastStop) {
+      writeAsRead(
+        batch,
+        FieldValue,
+        head,
+        stripUndefined({
+          projectId: key.projectId,
+          zone: key.zone,
+          instanceId: key.instanceId,
+          newestBoot: result.newestBoot,
+          lastStop,
+          updatedAt: now,
+        } satisfies InstanceHead),
+      );
     }
     const written = await this.within('commit of the record', batch.commit());
     // The record's write is the one after the window's two, when those were written.
@@ -174,11 +186,33 @@ export class FirestoreDecisionLedger implements DecisionLedger {
         db.collection(LEDGER_INSTANCES_COLLECTION).doc(instanceDocumentId(key)),
       ),
     )) as [DocumentSnapshot, DocumentSnapshot];
-    const newestBoot = head.exists ? (head.data() as InstanceHead).newestBoot : undefined;
+    const { newestBoot, lastStop } = head.exists ? (head.data() as InstanceHead) : ({} as Partial<InstanceHead>);
+    let openContainment: LedgerStanding['openContainment'];
+    if (lastStop !== undefined && lastStop !== ledgerDocumentId(key)) {
+      // Read only where the instance ever had a stop recorded while not done.
+      const stop = await this.within('read of the last stop', db.collection(LEDGER_DECISIONS_COLLECTION).doc(lastStop).get());
+      const open = stop.exists ? (stop.data() as LedgerRecord) : undefined;
+      if (open !== undefined && open.outcome !== 'done') openContainment = { bootCounter: open.bootCounter, outcome: open.outcome };
+    }
     return {
       conflict: record.exists && (record.data() as LedgerRecord).conflict === true,
       ...(newestBoot !== undefined && { newestBoot }),
+      ...(openContainment !== undefined && { openContainment }),
     };
+  }
+
+  async noteBoot(key: LedgerKey): Promise<void> {
+    const db = await this.db();
+    const ref = db.collection(LEDGER_INSTANCES_COLLECTION).doc(instanceDocumentId(key));
+    await this.within(
+      'note of a boot',
+      db.runTransaction(async (tx) => {
+        const head = (await tx.get(ref)).data() as InstanceHead | undefined;
+        if (head !== undefined && compareBoots(key.bootCounter, head.newestBoot) <= 0) return;
+        const now = this.clock().toISOString();
+        tx.set(ref, { ...head, projectId: key.projectId, zone: key.zone, instanceId: key.instanceId, newestBoot: key.bootCounter, updatedAt: now });
+      }),
+    );
   }
 
   async renewRequest(key: LedgerKey, failedRequestId: string, nextRequestId: string): Promise<void> {
