@@ -210,7 +210,14 @@ export class FirestoreDecisionLedger implements DecisionLedger {
         const head = (await tx.get(ref)).data() as InstanceHead | undefined;
         if (head !== undefined && compareBoots(key.bootCounter, head.newestBoot) <= 0) return;
         const now = this.clock().toISOString();
-        tx.set(ref, { ...head, projectId: key.projectId, zone: key.zone, instanceId: key.instanceId, newestBoot: key.bootCounter, updatedAt: now });
+        tx.set(ref, {
+          ...head,
+          projectId: key.projectId,
+          zone: key.zone,
+          instanceId: key.instanceId,
+          newestBoot: key.bootCounter,
+          updatedAt: now,
+        });
       }),
     );
   }
