@@ -126,6 +126,38 @@ describeWithEmulators('a relearn bound to its boot, on the Firestore emulator an
     expect(records.docs.map((r) => r.id)).toEqual([`${PROJECT}~${ZONE}~${id}-7-lateBoot`]);
   });
 
+  it('refuses a known-good report of the next boot while the stop of a tampered boot waits for a retry', async () => {
+    const d = deps();
+    const { report, mutations } = vm(60);
+    compute.injectFaults({ status: 503 });
+    await expect(handleMessage(report('12', TAMPERED), d, { id: 'open-12' })).rejects.toThrow();
+    await handleMessage(report('13', GOOD), d, { id: 'open-13' });
+    expect(mutations()).toEqual([]);
+    expect(d.logger.lines.at(-1)).toEqual(
+      expect.objectContaining({
+        severity: 'CRITICAL',
+        reason: 'containment-pending',
+        openContainment: 'pending',
+        openContainmentBoot: '12',
+      }),
+    );
+  });
+
+  it("does not relearn an older boot once a later boot's failed early-boot report was seen", async () => {
+    const d = deps();
+    const { id, mutations } = vm(60);
+    const early = pubsubData(
+      integrityEntry({ projectId: PROJECT, zone: ZONE, instanceId: id, bootCounter: '8', kind: 'earlyBootReportEvent', actual: TAMPERED }),
+    );
+    await handleMessage(early, d, { id: 'early-8' });
+    const head = await db.collection(LEDGER_INSTANCES_COLLECTION).doc(`${PROJECT}~${ZONE}~${id}`).get();
+    expect(head.data()).toEqual(expect.objectContaining({ newestBoot: '8' }));
+    const late = pubsubData(integrityEntry({ projectId: PROJECT, zone: ZONE, instanceId: id, bootCounter: '7', actual: GOOD }));
+    await handleMessage(late, d, { id: 'late-7' });
+    expect(mutations()).toEqual([]);
+    expect(d.logger.lines.at(-1)).toEqual(expect.objectContaining({ reason: 'older-boot' }));
+  });
+
   it('relearns the boot it decided on when nothing came between', async () => {
     const d = deps();
     const { report, mutations } = vm(60);
