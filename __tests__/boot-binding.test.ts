@@ -305,6 +305,33 @@ describe('lines that tell the truth', () => {
     );
   });
 
+  it("names a VM Compute Engine does not know by its id, and its label as the entry's unconfirmed word", async () => {
+    const t = setup();
+    t.instances.gone.add(DEFAULT_INSTANCE_ID);
+    await t.run({ actual: TAMPERED, name: 'prod-db-1' });
+    expect(t.logger.lines).toEqual([
+      expect.objectContaining({ reason: 'instance-not-found', entryInstanceName: 'prod-db-1', instanceId: DEFAULT_INSTANCE_ID }),
+    ]);
+    expect(t.logger.lines[0]).not.toHaveProperty('instanceName');
+    expect(t.logger.lines[0]!.message).toBe(
+      `Instance fleet-prod-1234/europe-west1-b/${DEFAULT_INSTANCE_ID} (boot 7) no longer exists; nothing to stop (its log entry's label says 'prod-db-1', which Compute Engine did not confirm)`,
+    );
+  });
+
+  it('names the VM of a fail-open CRITICAL line by its id, since nothing asked Compute Engine', async () => {
+    const t = setup('relearn-if-known-good', new RecordingInstances(), { staleEventPolicy: 'fail-open' });
+    await t.run({ actual: TAMPERED, name: 'prod-db-1', timestamp: minutesAgo(120) });
+    expect(t.instances.calls).toEqual([]);
+    expect(t.logger.lines).toEqual([
+      expect.objectContaining({ severity: 'CRITICAL', reason: 'stale-event-fail-open', entryInstanceName: 'prod-db-1' }),
+    ]);
+    expect(t.logger.lines[0]!.message).toMatch(
+      new RegExp(
+        `^Failed integrity report of fleet-prod-1234/europe-west1-b/${DEFAULT_INSTANCE_ID} \\(boot 7\\) is 7200 s old .*label says 'prod-db-1', which Compute Engine did not confirm\\)$`,
+      ),
+    );
+  });
+
   it('keeps the severity and adds no field when the label and Compute agree', async () => {
     const t = setup();
     t.instances.states.set(DEFAULT_INSTANCE_ID, { ...running(minutesAgo(5)), name: 'web-1' });

@@ -809,7 +809,7 @@ describe('containing a VM by suspending it (failureAction suspend)', () => {
     t.instances.gone.add(DEFAULT_INSTANCE_ID);
     await t.run({ actual: linuxPcrs('tampered') });
     expect(t.logger.lines).toEqual([
-      expect.objectContaining({ severity: 'WARNING', instanceFound: false, message: expect.stringMatching(/nothing to suspend$/) }),
+      expect.objectContaining({ severity: 'WARNING', instanceFound: false, message: expect.stringMatching(/nothing to suspend \(/) }),
     ]);
   });
 });

@@ -206,7 +206,8 @@ async function act(report: IntegrityReport, deps: HandlerDeps, context: EventCon
     }
     decision = decide(report, mode, lookup);
   }
-  const outcome: ActionOutcome = { ...(report.instance.name !== undefined && { instanceName: report.instance.name }), instanceFound: true };
+  // Until Compute Engine answers for the id, the entry's name label is only its writer's word.
+  const outcome: ActionOutcome = { ...(report.instance.name !== undefined && { unconfirmedName: report.instance.name }), instanceFound: true };
   if (decision.action === 'stop' || decision.action === 'relearn') {
     decision = await actOn(report, decision, deps, context, outcome);
   } else if (decision.reason === 'early-boot-report-in-relearn-mode' && !report.passed && report.bootCounter !== undefined) {
@@ -253,6 +254,8 @@ interface ActionOutcome {
   budget?: BudgetNote;
   /** The entry's name label, where it names another VM than Compute does. */
   entryInstanceName?: string;
+  /** The entry's name label, where Compute Engine did not answer for the id (not asked, or no such VM). */
+  unconfirmedName?: string;
   /** The later boot of the instance the ledger holds, when it superseded a relearn. */
   laterBoot?: string;
   /** The freshness bound a relearn was refused by, seconds. */
@@ -392,9 +395,10 @@ async function actOn(
  * another VM is kept beside it, for the line to flag.
  */
 function nameFromCompute(report: IntegrityReport, current: InstanceState, out: ActionOutcome): void {
-  if (current.name === undefined) return;
-  out.instanceName = current.name;
-  if (report.instance.name !== undefined && report.instance.name !== current.name) out.entryInstanceName = report.instance.name;
+  delete out.unconfirmedName;
+  const name = current.name ?? report.instance.name;
+  if (name !== undefined) out.instanceName = name;
+  if (report.instance.name !== undefined && report.instance.name !== name) out.entryInstanceName = report.instance.name;
 }
 
 /**
@@ -653,7 +657,11 @@ function logDecision(
         : ([decided, text] as const);
   // The entry's label named another VM than Compute does: a forged or stale entry, said at WARNING at least.
   const relabelled = extra.entryInstanceName !== undefined;
-  const message = relabelled ? `${said} (the log entry's label names it '${extra.entryInstanceName}')` : said;
+  const message = relabelled
+    ? `${said} (the log entry's label names it '${extra.entryInstanceName}')`
+    : extra.unconfirmedName !== undefined
+      ? `${said} (its log entry's label says '${extra.unconfirmedName}', which Compute Engine did not confirm)`
+      : said;
   logger.log(relabelled ? atLeastWarning(severity) : severity, message, {
     mode,
     eventKind: report.kind,
@@ -663,7 +671,7 @@ function logDecision(
     projectId: instance.projectId,
     zone: instance.zone,
     instanceName: extra.instanceName,
-    entryInstanceName: extra.entryInstanceName,
+    entryInstanceName: extra.entryInstanceName ?? extra.unconfirmedName,
     instanceId: instance.id,
     decision: decision.action,
     containment: decision.action === 'stop' ? extra.containment : undefined,
