@@ -207,7 +207,10 @@ async function act(report: IntegrityReport, deps: HandlerDeps, context: EventCon
     decision = decide(report, mode, lookup);
   }
   // Until Compute Engine answers for the id, the entry's name label is only its writer's word.
-  const outcome: ActionOutcome = { ...(report.instance.name !== undefined && { unconfirmedName: report.instance.name }), instanceFound: true };
+  const outcome: ActionOutcome = {
+    ...(report.instance.name !== undefined && { unconfirmedName: report.instance.name }),
+    instanceFound: true,
+  };
   if (decision.action === 'stop' || decision.action === 'relearn') {
     decision = await actOn(report, decision, deps, context, outcome);
   } else if (decision.reason === 'early-boot-report-in-relearn-mode' && !report.passed && report.bootCounter !== undefined) {
@@ -297,19 +300,21 @@ async function actOn(
     return { action: 'none', reason: 'instance-not-found', wouldHave };
   }
   nameFromCompute(report, current, out);
+  const toRecord = {
+    report,
+    proposed,
+    fingerprint: fingerprint(report.actualMeasurements),
+    // A suspend is another request than a stop: its id differs.
+    requestIdFor: (action: 'stop' | 'relearn') => requestIdFor(context.id, action === 'stop' ? configured : action),
+    containment: configured,
+    ...(dryRun && { dryRun: true }),
+  };
   const { key: labelKey, value: labelValue } = parseExemptLabel(deps.exemptLabel ?? DEFAULT_EXEMPT_LABEL);
   if (current.labels?.[labelKey] === labelValue) {
     out.exemptLabel = `${labelKey}=${labelValue}`;
     // Nothing is done, but the report is remembered (outside the budget, settled at once): once
     // the label is gone, another report about this boot with other measurements is a conflict.
-    const remembered = await deps.ledger.record({
-      report,
-      proposed,
-      fingerprint: fingerprint(report.actualMeasurements),
-      requestIdFor: (action) => requestIdFor(context.id, action === 'stop' ? configured : action),
-      containment: configured,
-      ...(dryRun && { dryRun: true }),
-    });
+    const remembered = await deps.ledger.record(toRecord);
     out.ledger = remembered.note;
     if (!remembered.alreadyDone) {
       await deps.ledger.complete(
@@ -321,18 +326,7 @@ async function actOn(
     }
     return { action: 'none', reason: 'exempt', wouldHave };
   }
-  const recorded = await deps.ledger.record(
-    {
-      report,
-      proposed,
-      fingerprint: fingerprint(report.actualMeasurements),
-      // A suspend is another request than a stop: its id differs.
-      requestIdFor: (action) => requestIdFor(context.id, action === 'stop' ? configured : action),
-      containment: configured,
-      ...(dryRun && { dryRun: true }),
-    },
-    deps.actionBudget,
-  );
+  const recorded = await deps.ledger.record(toRecord, deps.actionBudget);
   let decision = recorded.decision;
   out.containment = recorded.containment;
   out.ledger = recorded.note;
