@@ -5,11 +5,11 @@ import { InstanceGroupManagersClient } from '@google-cloud/compute/build/src/v1/
 import { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client';
 import { RegionInstanceGroupManagersClient } from '@google-cloud/compute/build/src/v1/region_instance_group_managers_client';
 import { ZoneOperationsClient } from '@google-cloud/compute/build/src/v1/zone_operations_client';
-import { PassThroughClient } from 'google-auth-library';
 import { ComputeInstanceControl } from '../function/adapters/compute-control';
 import { InstanceGroupRef } from '../function/instance-group';
 import { InstanceNotFoundError, InstanceTarget, OperationFailedError } from '../function/ports';
 import { FakeComputeApi, fakeGroupPath } from '../testkit/fake-compute';
+import { loopbackClientOptions } from '../testkit/loopback-clients';
 
 // The adapter with the real Compute clients over REST, against the loopback Compute API.
 // The clients are built as function/clients.ts builds them for a plain-HTTP endpoint, except
@@ -25,13 +25,7 @@ let compute: FakeComputeApi;
 let port: number;
 
 function control(timeoutMs = 5_000): ComputeInstanceControl {
-  const options = () => ({
-    apiEndpoint: '127.0.0.1',
-    port,
-    protocol: 'http',
-    fallback: true,
-    authClient: new PassThroughClient({ transporterOptions: { fetchImplementation: fetch } }),
-  });
+  const options = () => loopbackClientOptions(port);
   return new ComputeInstanceControl(
     async () => new InstancesClient(options()),
     async () => new ZoneOperationsClient(options()),

@@ -1,13 +1,13 @@
 import type { Firestore } from '@google-cloud/firestore';
 import { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client';
 import { ZoneOperationsClient } from '@google-cloud/compute/build/src/v1/zone_operations_client';
-import { PassThroughClient } from 'google-auth-library';
 import { ComputeInstanceControl } from '../function/adapters/compute-control';
 import { FirestoreDecisionLedger } from '../function/adapters/firestore-ledger';
 import { createFirestore } from '../function/clients';
 import { LEDGER_DECISIONS_COLLECTION, LEDGER_INSTANCES_COLLECTION } from '../function/contract';
 import { HandlerDeps, handleMessage } from '../function/handler';
 import { FakeComputeApi } from '../testkit/fake-compute';
+import { loopbackClientOptions } from '../testkit/loopback-clients';
 import { integrityEntry, linuxPcrs, pubsubData, tutorialDocument } from '../testkit/fixtures';
 import { RunningEmulator, useFirestoreEmulator } from '../testkit/emulators';
 import { CapturingLogger, MemoryBaselines } from './support/fakes';
@@ -46,14 +46,7 @@ describeWithEmulators('a relearn bound to its boot, on the Firestore emulator an
   });
 
   function deps(): HandlerDeps & { logger: CapturingLogger; ledger: FirestoreDecisionLedger } {
-    const port = Number(new URL(compute.endpoint).port);
-    const options = () => ({
-      apiEndpoint: '127.0.0.1',
-      port,
-      protocol: 'http',
-      fallback: true,
-      authClient: new PassThroughClient({ transporterOptions: { fetchImplementation: fetch } }),
-    });
+    const options = () => loopbackClientOptions(Number(new URL(compute.endpoint).port));
     const baselines = new MemoryBaselines();
     baselines.add('kernel-6.9', tutorialDocument(GOOD));
     return {
