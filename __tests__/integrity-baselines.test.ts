@@ -67,6 +67,8 @@ function tool(args: readonly string[], o: { input?: string; env?: Record<string,
 const iso = (ms: number) => new Date(ms).toISOString();
 const MINUTE = 60_000;
 const idOf = (pcrs: Parameters<typeof parseMeasurements>[0]) => baselineDocument(parseMeasurements(pcrs, 't')).id;
+/** A fingerprint id as refusals and `list` show it. */
+const short = (pcrs: Parameters<typeof parseMeasurements>[0]) => idOf(pcrs).slice(0, 19);
 
 /** The loopback Compute Engine and Cloud Logging a capture talks to, with the canary VM started 10 minutes ago. */
 async function startWorld(
@@ -212,7 +214,8 @@ describe(`${BIN} capture checks its source against Compute Engine`, () => {
 
   it("records the newest boot of the VM Compute Engine names, reading that VM's reports by id since its last start", async () => {
     report({ insertId: 'previous-run', seed: 'kernel-6.7', boot: '10', dated: now - 30 * MINUTE });
-    report({ insertId: 'boot-11', seed: 'kernel-6.8', boot: '11', dated: now - 9.5 * MINUTE });
+    // A reboot from inside the guest into the same boot chain: one run, one set, two boots.
+    report({ insertId: 'boot-11', seed: 'kernel-6.9', boot: '11', dated: now - 9.5 * MINUTE });
     genuine();
 
     const r = await byInstance();
@@ -306,7 +309,7 @@ describe(`${BIN} capture checks its source against Compute Engine`, () => {
     );
   });
 
-  it('records nothing when the newest boot has two reports with different measurements, and names both', async () => {
+  it('records nothing when one boot has two reports with different measurements, and says no reboot explains it', async () => {
     genuine();
     // The same boot as the genuine report, spelled with a leading zero.
     report({ insertId: 'second-opinion', seed: 'rootkit', boot: '012', dated: now - 8 * MINUTE });
@@ -314,26 +317,75 @@ describe(`${BIN} capture checks its source against Compute Engine`, () => {
     const r = await byInstance();
 
     expect(r).toEqual({ code: 1, stdout: '', stderr: expect.any(String) });
-    expect(r.stderr).toBe(
-      `integrity-baselines: refusing to record a baseline: Cloud Logging (projects/${PROJECT}, zone ${ZONE}) holds 2 late-boot ` +
-        `reports about VM canary-1 (id ${ID}) for its boot 12 with different measurements: insertId "second-opinion" ` +
-        `(timestamp ${iso(now - 8 * MINUTE)}, received ${iso(now - 8 * MINUTE)}), and insertId "genuine-12" (timestamp ` +
-        `${iso(now - 9 * MINUTE)}, received ${iso(now - 9 * MINUTE)}). A VM writes one late-boot report per boot, so all but one ` +
-        `are not its own; anyone with logging.logEntries.create in project ${PROJECT} (roles/logging.logWriter) can write such ` +
-        `an entry, with the timestamp they choose, so this is possibly a forged report: investigate who wrote it (gcloud ` +
-        `logging read 'insertId="second-opinion" OR insertId="genuine-12"' --freshness=30d). Then record the values you ` +
-        `verified with 'integrity-baselines add', or capture again after a fresh boot\n`,
+    expect(r.stderr).toContain(
+      `\n  insertId "second-opinion": boot 12 (written "012"), timestamp ${iso(now - 8 * MINUTE)}, received ${iso(now - 8 * MINUTE)}, ` +
+        `measurement set 1 (${short(linuxPcrs('rootkit'))}…)` +
+        `\n  insertId "genuine-12": boot 12, timestamp ${iso(now - 9 * MINUTE)}, received ${iso(now - 9 * MINUTE)}, ` +
+        `measurement set 2 (${short(linuxPcrs('kernel-6.9'))}…)\n` +
+        `Reports of one boot (boot 12) with different measurements cannot all be the VM's: at least one was written by someone else; `,
     );
   });
 
+  it("refuses a report claiming a later boot with other measurements than the VM's own, and names every report of the run", async () => {
+    report({ insertId: 'previous-run', seed: 'kernel-6.7', boot: '4', dated: now - 30 * MINUTE });
+    report({ insertId: 'genuine-5', seed: 'kernel-7.0', boot: '5', dated: now - 9 * MINUTE });
+    report({ insertId: 'genuine-5-again', seed: 'kernel-7.0', boot: '5', dated: now - 9 * MINUTE + 1000 });
+    // A log writer's report for the next boot, dated and received now: every date check passes.
+    report({ insertId: 'forged-6', seed: 'bootkit', boot: '6', dated: now - 2000, received: now });
+
+    const r = await byInstance();
+
+    const line = (id: string, boot: string, dated: number, received: number, set: number, seed: string) =>
+      `  insertId "${id}": boot ${boot}, timestamp ${iso(dated)}, received ${iso(received)}, measurement set ${set} (${short(linuxPcrs(seed))}…)`;
+    expect(r).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        `integrity-baselines: refusing to record a baseline: the 3 late-boot reports about VM canary-1 (id ${ID}) in Cloud Logging ` +
+        `(projects/${PROJECT}, zone ${ZONE}) since its last start (${iso(now - 10 * MINUTE)}, as Compute Engine gives it) hold 2 ` +
+        `different sets of measurements, and capture cannot tell which one is the VM's:\n` +
+        `${line('forged-6', '6', now - 2000, now, 1, 'bootkit')}\n` +
+        `${line('genuine-5-again', '5', now - 9 * MINUTE + 1000, now - 9 * MINUTE + 1000, 2, 'kernel-7.0')}\n` +
+        `${line('genuine-5', '5', now - 9 * MINUTE, now - 9 * MINUTE, 2, 'kernel-7.0')}\n` +
+        `Either the VM rebooted into something else since it started (an update installed, then a reboot from inside the guest), ` +
+        `or some of these reports were written by someone else; anyone with logging.logEntries.create in project ${PROJECT} ` +
+        `(roles/logging.logWriter) can write a report, with the boot counter and timestamp they choose. Investigate who wrote them:\n` +
+        `  gcloud logging read 'insertId="forged-6" OR insertId="genuine-5-again" OR insertId="genuine-5"' --project=${PROJECT} --freshness=30d\n` +
+        `Then stop and start the canary, so that only its next boot counts, and capture again once its late-boot report is in; ` +
+        `or record values you verified with 'integrity-baselines add'\n`,
+    });
+  });
+
+  it('refuses the same forged later boot read from a file, checked against Compute Engine', async () => {
+    const entries = [
+      report({ insertId: 'forged-6', seed: 'bootkit', boot: '6', dated: now - 2000, received: now }),
+      report({ insertId: 'genuine-5', seed: 'kernel-7.0', boot: '5', dated: now - 9 * MINUTE }),
+    ];
+
+    const r = await fromFile(entries);
+
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^integrity-baselines: refusing to record a baseline: the 2 late-boot reports about VM canary-1 \\(id ${ID}\\) in standard input ` +
+          `since its last start \\(\\S+, as Compute Engine gives it\\) hold 2 different sets of measurements, and capture cannot tell ` +
+          `which one is the VM's:\n  insertId "forged-6": boot 6, .*\n  insertId "genuine-5": boot 5, .*\nEither the VM rebooted`,
+      ),
+    );
+    expect(world.compute.requests).toHaveLength(1);
+  });
+
   it('takes two reports of one boot with the same measurements, however the boot counter is spelled, as one', async () => {
-    genuine();
-    report({ insertId: 'again', seed: 'kernel-6.9', boot: '0012', dated: now - 8 * MINUTE });
+    const entries = [genuine(), report({ insertId: 'again', seed: 'kernel-6.9', boot: '0012', dated: now - 8 * MINUTE })];
 
     const r = await byInstance();
 
     expect(r.code).toBe(0);
     expect(recorded(r)).toMatchObject({ id: idOf(linuxPcrs('kernel-6.9')), data: { sourceBootCounter: '12' } });
+    const file = await fromFile(entries);
+    expect(file.code).toBe(0);
+    expect(recorded(file)).toMatchObject({ id: idOf(linuxPcrs('kernel-6.9')), data: { sourceBootCounter: '12' } });
   });
 
   it('runs the same checks on a file when Compute Engine answers', async () => {
@@ -349,6 +401,37 @@ describe(`${BIN} capture checks its source against Compute Engine`, () => {
     expect((await fromFile([genuine()])).code).toBe(0);
   });
 
+  it('without Compute Engine, holds every late-boot report of the file to one set of measurements, an earlier run too', async () => {
+    const genuine5 = report({ insertId: 'genuine-5', seed: 'kernel-7.0', boot: '5', dated: now - 9 * MINUTE });
+    const forged6 = report({ insertId: 'forged-6', seed: 'bootkit', boot: '6', dated: now - 2000, received: now });
+    const previous = report({ insertId: 'previous-run', seed: 'kernel-6.7', boot: '4', dated: now - 30 * MINUTE });
+
+    const forged = await fromFile([forged6, genuine5], {});
+
+    expect(forged.code).toBe(1);
+    expect(forged.stdout).toBe('');
+    const [warning, refusal, ...rest] = forged.stderr.split('\n');
+    expect(warning).toMatch(
+      /^integrity-baselines: warning: could not ask Compute Engine .* among the 2 late-boot reports in standard input$/,
+    );
+    expect(refusal).toBe(
+      `integrity-baselines: refusing to record a baseline: the 2 late-boot reports about VM canary-1 (id ${ID}) in standard input ` +
+        `(all of them: Compute Engine could not be asked when the VM last started) hold 2 different sets of measurements, and ` +
+        `capture cannot tell which one is the VM's:`,
+    );
+    expect(rest.slice(0, 2)).toEqual([
+      expect.stringMatching(/^ {2}insertId "forged-6": boot 6, timestamp \S+, received \S+, measurement set 1 \(sha256-\w{12}…\)$/),
+      expect.stringMatching(/^ {2}insertId "genuine-5": boot 5, timestamp \S+, received \S+, measurement set 2 \(sha256-\w{12}…\)$/),
+    ]);
+    expect(forged.stderr).toContain('capture again once its late-boot report is in (from a file: only reports dated after that start);');
+
+    // An earlier run's report, which Compute Engine's last start would have set aside, now counts as well.
+    expect((await fromFile([genuine5, previous])).code).toBe(0);
+    const unchecked = await fromFile([genuine5, previous], {});
+    expect(unchecked.code).toBe(1);
+    expect(unchecked.stderr).toMatch(/\n {2}insertId "genuine-5": .*\n {2}insertId "previous-run": boot 4, /);
+  });
+
   it('says on one line which checks it could not make when Compute Engine cannot be asked, and still makes the others', async () => {
     const entry = genuine();
     // No COMPUTE_API_ENDPOINT and no credentials anywhere: the default endpoint cannot be asked.
@@ -360,7 +443,8 @@ describe(`${BIN} capture checks its source against Compute Engine`, () => {
       `integrity-baselines: warning: could not ask Compute Engine about VM canary-1 (id ${ID}) in ${PROJECT}/${ZONE} ` +
         `(no usable Application Default Credentials), so NOT checked: that this VM exists, and that the report is dated after ` +
         `its last start. Checked: the report's date against this machine's clock and its receipt time, and one set of ` +
-        `measurements for the newest boot`,
+        `measurements among the 1 late-boot report in standard input (a single one: save every report of the VM since it last ` +
+        `started, not --limit=1)`,
     );
     expect(note).toMatch(/^integrity-baselines: note: dry run/);
     expect(rest).toEqual(['']);
@@ -375,7 +459,7 @@ describe(`${BIN} capture checks its source against Compute Engine`, () => {
       const slow = await tool(['capture', '-', '--dry-run', '--timeout', '1'], { input: JSON.stringify([unreceived]), env });
       expect(slow.code).toBe(0);
       expect(slow.stderr).toMatch(
-        /^integrity-baselines: warning: could not ask Compute Engine about VM canary-1 \(id \d+\) in \S+ \(it did not answer within 1 s\), so NOT checked: that this VM exists, and that the report is dated after its last start; nor when Cloud Logging received it \(the entry has no receiveTimestamp\)\. Checked: the report's date against this machine's clock, and one set of measurements for the newest boot\n/,
+        /^integrity-baselines: warning: could not ask Compute Engine about VM canary-1 \(id \d+\) in \S+ \(it did not answer within 1 s\), so NOT checked: that this VM exists, and that the report is dated after its last start; nor when Cloud Logging received it \(the entry has no receiveTimestamp\)\. Checked: the report's date against this machine's clock, and one set of measurements among the 1 late-boot report in standard input \(a single one: /,
       );
 
       // The checks that need no Compute Engine still refuse: here only this machine's clock can tell.
@@ -494,6 +578,33 @@ describeWithEmulators(`${BIN} capture on the Firestore emulator`, () => {
     expect(again.stderr).toBe(
       `integrity-baselines: a baseline with these measurements already exists: integrity-responder-baselines/known_good_measurements/${id} (active); 'integrity-baselines show ${id.slice(0, 19)}' prints it\n`,
     );
+  });
+
+  it('writes nothing when a log writer claims a later boot of the canary with other measurements', async () => {
+    const now = Date.now();
+    const write = (insertId: string, seed: string, boot: string, dated: number, received: number) =>
+      world.logging.write(
+        { ...integrityEntry({ name: 'canary-1', actual: linuxPcrs(seed), bootCounter: boot, timestamp: iso(dated) }), insertId },
+        new Date(received),
+      );
+    // Values no other test of this database records: each document must be absent.
+    write('genuine-5', 'kernel-7.1', '5', now - 9 * MINUTE, now - 9 * MINUTE);
+    write('forged-6', 'bootkit', '6', now - 2000, now);
+
+    const r = await tool(['capture', '--instance', 'canary-1', '--zone', ZONE, '--vm-project', PROJECT, '--project', 'demo-responder'], {
+      env: { ...world.env, FIRESTORE_EMULATOR_HOST: firestore.host },
+    });
+
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/insertId "forged-6": boot 6, .*\n {2}insertId "genuine-5": boot 5, /);
+    for (const seed of ['bootkit', 'kernel-7.1']) {
+      const stored = await httpRequest(
+        `http://${firestore.host}/v1/projects/demo-responder/databases/integrity-responder-baselines/documents/known_good_measurements/${idOf(linuxPcrs(seed))}`,
+        { headers: { Authorization: 'Bearer owner' } },
+      );
+      expect(stored.status).toBe(404);
+    }
   });
 
   it('records the report it checked against Compute Engine and Cloud Logging, with --instance', async () => {

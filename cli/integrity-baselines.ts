@@ -109,9 +109,11 @@ Whoever may write logs in the VM's project can write a "late-boot report", with 
 labels they like, so the report is checked before anything is recorded: the VM is looked up
 in Compute Engine (instances.get) and only reports with its instance id count; a report
 dated ahead of this machine's clock or of its receipt by Cloud Logging, or before the VM's
-last start, is refused; so is a newest boot with two reports of different measurements.
-From a file, when Compute Engine cannot be asked, the checks that need it are skipped and
-said so on standard error.
+last start, is refused. The reports since the VM's last start must hold one set of
+measurements: with two (a forged report, or a reboot into something else), nothing is
+recorded and every report is named; stop and start the canary, then capture again. From a
+file, when Compute Engine cannot be asked, the checks that need it are skipped and said so
+on standard error, and every late-boot report in the file must hold the same measurements.
 
 A report that passed its policy evaluation is refused unless --force: its measurements are
 the VM's current policy already, which is rarely what a rollout means to record.
@@ -541,7 +543,8 @@ async function capture(args: string[], io: Io): Promise<void> {
           `${claimed.projectId}/${claimed.zone} (${e.reason}), so NOT checked: that this VM exists, and that the report is dated ` +
           `after its last start${unreceived ? `; nor when Cloud Logging received it (the entry has no receiveTimestamp)` : ''}. ` +
           `Checked: the report's date against this machine's clock${unreceived ? '' : ' and its receipt time'}, and one set of ` +
-          `measurements for the newest boot\n`,
+          `measurements among the ${candidates.length} late-boot report${candidates.length === 1 ? '' : 's'} in ${where}` +
+          `${candidates.length === 1 ? ' (a single one: save every report of the VM since it last started, not --limit=1)' : ''}\n`,
       );
     }
   }

@@ -1,7 +1,8 @@
 import { MAX_CLOCK_SKEW_SECONDS } from '../../function/handler';
-import { PcrMeasurement, sameMeasurements } from '../../function/measurements';
+import { PcrMeasurement, baselineDocumentId, sameMeasurements } from '../../function/measurements';
 import { IntegrityReport } from '../../function/parse';
 import { CliError } from '../common';
+import { SHORT_ID } from './records';
 
 /*
  * Which late-boot report a capture may record, judged against what Compute Engine says about
@@ -59,17 +60,97 @@ const FORGED_HINT = (project: string) =>
   `anyone with logging.logEntries.create in project ${project} (roles/logging.logWriter) can write such an entry, ` +
   `with the timestamp they choose, so this is possibly a forged report: investigate who wrote it`;
 
+/** Newest `timestamp` first; reports without one last. */
+const newestFirst = (a: LateBootCandidate, b: LateBootCandidate) =>
+  (timeOf(b.report.timestamp) || -Infinity) - (timeOf(a.report.timestamp) || -Infinity);
+
+/** The boot as an operator compares it with the VM's own count: canonical, and as written when that differs. */
+function bootText(c: LateBootCandidate): string {
+  const { bootCounter, bootCounterAsWritten } = c.report;
+  if (bootCounter === undefined) return 'no boot counter';
+  return `boot ${bootCounter}${bootCounterAsWritten === undefined ? '' : ` (written ${JSON.stringify(bootCounterAsWritten)})`}`;
+}
+
+/**
+ * One line per report: what `gcloud logging read` needs to find it, what it claims, and its
+ * measurements by the start of the id a baseline of them gets (as `integrity-baselines list` shows it).
+ */
+function reportLine(c: LateBootCandidate, set: number, fingerprint: string): string {
+  const { insertId } = c.entry;
+  const { timestamp, receiveTimestamp } = c.report;
+  const id = typeof insertId === 'string' && insertId !== '' ? `insertId ${JSON.stringify(insertId)}` : 'no insertId';
+  return (
+    `  ${id}: ${bootText(c)}, timestamp ${timestamp ?? '(none)'}, ` +
+    `received ${receiveTimestamp ?? '(unknown: no receiveTimestamp)'}, measurement set ${set} (${fingerprint.slice(0, SHORT_ID)}…)`
+  );
+}
+
+/**
+ * Refuses reports of one run that hold more than one measurement set. A VM measures the same
+ * boot chain at every boot of a run unless it rebooted into something else, so two sets mean
+ * either that, or that someone other than the VM wrote one of them; capture cannot tell which
+ * set is the VM's, and the newest boot counter is the writer's word like everything else.
+ */
+function requireOneSet(reports: readonly LateBootCandidate[], vm: VmFacts | undefined, where: string): void {
+  const sorted = [...reports].sort(newestFirst);
+  const sets: LateBootCandidate[][] = [];
+  for (const c of sorted) {
+    const set = sets.find((s) => sameMeasurements(s[0]!.measurements, c.measurements));
+    if (set === undefined) sets.push([c]);
+    else set.push(c);
+  }
+  if (sets.length < 2) return;
+  const first = sets[0]![0]!;
+  const project = first.report.instance.projectId;
+  const setOf = new Map(sets.flatMap((s, i) => s.map((c) => [c, i + 1] as const)));
+  const fingerprints = sets.map((s) => baselineDocumentId(s[0]!.measurements));
+  const lines = sorted.map((c) => reportLine(c, setOf.get(c)!, fingerprints[setOf.get(c)! - 1]!));
+  // Two sets under one boot counter: no reboot explains that.
+  const boots = new Map<string, Set<number>>();
+  for (const c of reports) {
+    if (c.report.bootCounter === undefined) continue;
+    boots.set(c.report.bootCounter, (boots.get(c.report.bootCounter) ?? new Set()).add(setOf.get(c)!));
+  }
+  const clash = [...boots].filter(([, s]) => s.size > 1).map(([b]) => b);
+  const scope =
+    vm?.lastStartTimestamp !== undefined
+      ? `since its last start (${vm.lastStartTimestamp}, as Compute Engine gives it)`
+      : `(all of them: Compute Engine could not be asked when the VM last started)`;
+  const ids = reports.map((c) => c.entry.insertId).filter((i): i is string => typeof i === 'string' && i !== '');
+  const lookUp =
+    ids.length > 0
+      ? `:\n  gcloud logging read '${[...new Set(ids)].map((i) => `insertId=${JSON.stringify(i)}`).join(' OR ')}' --project=${project} --freshness=30d\n`
+      : ' (the entries have no insertId: search the log by the timestamps above).\n';
+  const cause =
+    clash.length > 0
+      ? `Reports of one boot (${clash.map((b) => `boot ${b}`).join(', ')}) with different measurements cannot all be the VM's: ` +
+        `at least one was written by someone else`
+      : `Either the VM rebooted into something else since it started (an update installed, then a reboot from inside ` +
+        `the guest), or some of these reports were written by someone else`;
+  throw new CliError(
+    `refusing to record a baseline: the ${reports.length} late-boot reports about ${vmLabel(first, vm)} in ${where} ${scope} ` +
+      `hold ${sets.length} different sets of measurements, and capture cannot tell which one is the VM's:\n${lines.join('\n')}\n` +
+      `${cause}; anyone with logging.logEntries.create in project ${project} (roles/logging.logWriter) can write a report, ` +
+      `with the boot counter and timestamp they choose. Investigate who wrote them${lookUp}` +
+      `Then stop and start the canary, so that only its next boot counts, and capture again once its late-boot report is in` +
+      `${vm?.lastStartTimestamp !== undefined ? '' : ' (from a file: only reports dated after that start)'}; ` +
+      `or record values you verified with 'integrity-baselines add'`,
+  );
+}
+
 /**
  * The report a capture records: among reports of one VM, the newest boot's, once every check
  * passed. Refuses with a {@link CliError} that names the entries concerned when
  * - a report is dated more than MAX_CLOCK_SKEW_SECONDS ahead of `now`, or of the time Cloud
  *   Logging received it (`receiveTimestamp`, which Logging sets, unlike `timestamp`);
  * - with `vm` known: no report is dated, and was received, at or after the VM's last start;
- * - the newest boot has two reports with different measurements.
+ * - the reports that remain (with `vm` known, those of the VM's current run; otherwise all of
+ *   them) hold more than one set of measurements: the message names every one of them.
  *
- * Boots are compared by their canonical boot counter, so `"012"` and `"12"` are one boot. A
- * report without a boot counter ranks below every numbered one. `where` names the source
- * (a file, Cloud Logging) in messages.
+ * Reports with the same measurements are one set however many boots, redeliveries or spellings
+ * of a boot counter they come in. Boots are compared by their canonical boot counter, so `"012"`
+ * and `"12"` are one boot; a report without a boot counter ranks below every numbered one.
+ * `where` names the source (a file, Cloud Logging) in messages.
  */
 export function chooseLateBootReport(
   candidates: readonly LateBootCandidate[],
@@ -98,9 +179,7 @@ export function chooseLateBootReport(
   }
   let current = candidates;
   if (vm !== undefined) {
-    const newest = [...candidates].sort(
-      (a, b) => (timeOf(b.report.timestamp) || -Infinity) - (timeOf(a.report.timestamp) || -Infinity),
-    )[0]!;
+    const newest = [...candidates].sort(newestFirst)[0]!;
     if (vm.lastStartTimestamp === undefined) {
       throw new CliError(
         `refusing to record a baseline: Compute Engine gives ${vmLabel(newest, vm)} no last start time, so no report can be ` +
@@ -125,25 +204,8 @@ export function chooseLateBootReport(
       );
     }
   }
+  requireOneSet(current, vm, where);
+  // One set: the newest boot's report, the newest of them, names the boot the baseline comes from.
   const boot = (c: LateBootCandidate) => (c.report.bootCounter === undefined ? -1n : BigInt(c.report.bootCounter));
-  const newestBoot = current.reduce((m, c) => (boot(c) > m ? boot(c) : m), -1n);
-  const ofBoot = current
-    .filter((c) => boot(c) === newestBoot)
-    .sort((a, b) => (timeOf(b.report.timestamp) || -Infinity) - (timeOf(a.report.timestamp) || -Infinity));
-  const distinct = ofBoot.filter((c, i) => ofBoot.findIndex((d) => sameMeasurements(d.measurements, c.measurements)) === i);
-  if (distinct.length > 1) {
-    const [a, b] = distinct as [LateBootCandidate, LateBootCandidate];
-    const more = distinct.length > 2 ? ` (and ${distinct.length - 2} more)` : '';
-    const bootText = newestBoot < 0n ? 'without a boot counter' : `for its boot ${newestBoot}`;
-    const ids = distinct.map((c) => c.entry.insertId).filter((i): i is string => typeof i === 'string' && i !== '');
-    const lookUp =
-      ids.length > 1 ? ` (gcloud logging read '${ids.map((i) => `insertId=${JSON.stringify(i)}`).join(' OR ')}' --freshness=30d)` : '';
-    throw new CliError(
-      `refusing to record a baseline: ${where} holds ${distinct.length} late-boot reports about ${vmLabel(a, vm)} ${bootText} ` +
-        `with different measurements: ${entryLabel(a)}, and ${entryLabel(b)}${more}. A VM writes one late-boot report per boot, ` +
-        `so all but one are not its own; ${FORGED_HINT(project)}${lookUp}. Then record the values you verified with ` +
-        `'integrity-baselines add', or capture again after a fresh boot`,
-    );
-  }
-  return ofBoot[0]!;
+  return [...current].sort((a, b) => (boot(a) === boot(b) ? newestFirst(a, b) : boot(b) > boot(a) ? 1 : -1))[0]!;
 }
