@@ -2,7 +2,7 @@ import { ActionBudget, ActionHeldError } from '../function/budget';
 import { ledgerDocumentId, ledgerKey } from '../function/ledger';
 import { fingerprint } from '../function/measurements';
 import { parseMessage } from '../function/parse';
-import { requestIdFor } from '../function/handler';
+import { handleMessage, requestIdFor } from '../function/handler';
 import { RecordingInstances } from './support/fakes';
 import { GET, RELEARNED, STOPPED, running, setup } from './support/handler-setup';
 import { DEFAULT_INSTANCE_ID, integrityEntry, linuxPcrs, pubsubData, tutorialDocument } from '../testkit/fixtures';
@@ -223,8 +223,8 @@ describe('no relearn while a containment of the VM is open', () => {
         severity: 'CRITICAL',
         decision: 'none',
         reason: 'containment-pending',
-        openContainment: 'held',
-        openContainmentBoot: '12',
+        lastStopOutcome: 'held',
+        lastStopBoot: '12',
         bootCounter: '13',
       }),
     );
@@ -239,7 +239,7 @@ describe('no relearn while a containment of the VM is open', () => {
     delete t.instances.failWith;
     await t.run({ bootCounter: '13', actual: GOOD }, 'forged');
     expect(relearns(t)).toEqual([]);
-    expect(t.logger.lines.at(-1)).toEqual(expect.objectContaining({ reason: 'containment-pending', openContainment: 'pending' }));
+    expect(t.logger.lines.at(-1)).toEqual(expect.objectContaining({ reason: 'containment-pending', lastStopOutcome: 'pending' }));
     // The redelivered stop goes through; the instance is stopped, so nothing relearns it either.
     await t.run({ bootCounter: '12', actual: TAMPERED }, 'genuine');
     t.instances.states.set(DEFAULT_INSTANCE_ID, { ...running(minutesAgo(60)), status: 'TERMINATED' });
@@ -250,11 +250,63 @@ describe('no relearn while a containment of the VM is open', () => {
   it('relearns a later boot once the earlier stop is done and the VM runs again', async () => {
     const t = setup();
     t.baselines.add('kernel-6.9', tutorialDocument(GOOD));
+    t.ledger.clock = () => new Date(Date.now() - 10 * 60_000);
     await t.run({ bootCounter: '12', actual: TAMPERED }, 'genuine');
     // Started again by an operator after the investigation: its next boot reports known good.
     t.instances.states.set(DEFAULT_INSTANCE_ID, running(minutesAgo(2)));
     await t.run({ bootCounter: '13', actual: GOOD, timestamp: minutesAgo(1) }, 'next');
     expect(relearns(t)).toEqual([`relearn ${DEFAULT_VM}`]);
+  });
+});
+
+describe('no relearn of a VM still running a boot judged not known good', () => {
+  const markedExempt = () => ({ ...running(minutesAgo(60)), labels: { 'integrity-response': 'exempt' } });
+
+  it('refuses a forged next-boot report once the exemption label of a VM with a tampered boot is gone', async () => {
+    const t = setup();
+    t.baselines.add('kernel-6.9', tutorialDocument(GOOD));
+    t.instances.states.set(DEFAULT_INSTANCE_ID, markedExempt());
+    await t.run({ bootCounter: '4', actual: TAMPERED }, 'genuine');
+    t.instances.states.set(DEFAULT_INSTANCE_ID, running(minutesAgo(60)));
+    await t.run({ bootCounter: '5', actual: GOOD }, 'forged');
+    expect(relearns(t)).toEqual([]);
+    expect(t.logger.lines.at(-1)).toEqual(
+      expect.objectContaining({ severity: 'WARNING', reason: 'unvetted-boot', lastStopBoot: '4', lastStopOutcome: 'exempt' }),
+    );
+    expect(t.logger.lines.at(-1)!.message).toMatch(/no relearn until it is stopped and started$/);
+  });
+
+  it('refuses one after a dry run judged the running boot not known good, and says the repeat did nothing then', async () => {
+    const t = setup('relearn-if-known-good', new RecordingInstances(), { enforcement: 'dry-run' });
+    t.baselines.add('kernel-6.9', tutorialDocument(GOOD));
+    t.instances.states.set(DEFAULT_INSTANCE_ID, running(minutesAgo(60)));
+    await t.run({ bootCounter: '4', actual: TAMPERED }, 'genuine');
+    const enforcing = { ...t.deps, enforcement: 'enforce' as const };
+    await handleMessage(pubsubData(integrityEntry({ bootCounter: '4', actual: TAMPERED }), 'genuine'), enforcing, { id: 'genuine' });
+    expect(t.logger.lines.at(-1)!.message).toMatch(/^Already handled: .*nothing was done to it then \(recorded in dry run\)/);
+    await handleMessage(pubsubData(integrityEntry({ bootCounter: '5', actual: GOOD }), 'forged'), enforcing, { id: 'forged' });
+    expect(relearns(t)).toEqual([]);
+    expect(t.logger.lines.at(-1)).toEqual(expect.objectContaining({ reason: 'unvetted-boot', lastStopOutcome: 'dry-run' }));
+  });
+
+  it('keeps a held stop in force when a briefly exempt VM records a later boot', async () => {
+    const t = await exhaustedBudget();
+    t.instances.states.set(DEFAULT_INSTANCE_ID, running(minutesAgo(60)));
+    await expect(t.run({ bootCounter: '12', actual: TAMPERED }, 'genuine')).rejects.toThrow(ActionHeldError);
+    t.instances.states.set(DEFAULT_INSTANCE_ID, markedExempt());
+    await t.run({ bootCounter: '13', actual: linuxPcrs('other') }, 'while-exempt');
+    t.instances.states.set(DEFAULT_INSTANCE_ID, running(minutesAgo(60)));
+    await t.run({ bootCounter: '15', actual: GOOD }, 'forged');
+    expect(relearns(t)).toEqual([]);
+    expect(t.logger.lines.at(-1)).toEqual(expect.objectContaining({ decision: 'none', reason: 'unvetted-boot' }));
+  });
+
+  it('leaves no trace of an early-boot report about an id Compute does not know', async () => {
+    const t = setup();
+    t.instances.gone.add(DEFAULT_INSTANCE_ID);
+    await t.run({ kind: 'earlyBootReportEvent', bootCounter: '18446744073709551615', actual: TAMPERED });
+    expect(t.ledger.newestBoots.size).toBe(0);
+    expect(t.logger.lines).toEqual([expect.objectContaining({ decision: 'ignore', instanceFound: false })]);
   });
 });
 

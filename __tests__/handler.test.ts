@@ -111,7 +111,9 @@ describe('handleMessage in relearn-if-known-good mode', () => {
     const t = setup();
     t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
     await t.run({ kind: 'earlyBootReportEvent', actual: linuxPcrs('good') });
-    expect(t.instances.calls).toEqual([]);
+    // Read only to note the boot (ADR 0020): nothing is done to the VM.
+    expect(t.instances.calls).toEqual([GET]);
+    expect(t.ledger.newestBoots.get(`fleet-prod-1234~europe-west1-b~${DEFAULT_INSTANCE_ID}`)).toBe('7');
     expect(t.baselines.lookups).toBe(0);
     expect(t.logger.lines).toEqual([expect.objectContaining({ severity: 'DEBUG', decision: 'ignore', eventKind: 'earlyBoot' })]);
   });
@@ -261,7 +263,8 @@ describe('failed reports too old to vet', () => {
   it('still ignores an old early-boot report in relearn mode', async () => {
     const t = setup();
     await t.run({ kind: 'earlyBootReportEvent', timestamp: hoursAgo(48) });
-    expect(t.instances.calls).toEqual([]);
+    expect(t.instances.calls).toEqual([GET]);
+    expect(t.logger.lines).toEqual([expect.objectContaining({ decision: 'ignore' })]);
   });
 
   it('uses the configured maximum age', async () => {

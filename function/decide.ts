@@ -51,7 +51,8 @@ export type Decision =
         | 'older-boot'
         | 'withdrawn-after-conflict'
         | 'relearn-window-passed'
-        | 'containment-pending';
+        | 'containment-pending'
+        | 'unvetted-boot';
     }
   | { readonly action: 'ignore'; readonly reason: 'early-boot-report-in-relearn-mode' }
   | { readonly action: 'relearn'; readonly reason: 'known-good'; readonly baselineId: string }

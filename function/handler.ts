@@ -26,6 +26,7 @@ import {
   InstanceControl,
   InstanceNotFoundError,
   InstanceTarget,
+  LastStop,
   Logger,
   OperationFailedError,
   Severity,
@@ -135,11 +136,12 @@ export async function handleMessage(data: unknown, deps: HandlerDeps, context: E
     const pending = e instanceof AbandonPendingError ? { instanceGroup: e.group, groupAction: 'abandon-pending' } : {};
     logger.log(
       'ERROR',
-      `Could not complete the response for ${report.instance.projectId}/${report.instance.zone}/${report.instance.name ?? report.instance.id}; the event will be redelivered: ${error}`,
+      `Could not complete the response for ${report.instance.projectId}/${report.instance.zone}/${report.instance.id}; the event will be redelivered: ${error}`,
       {
         mode,
         eventKind: report.kind,
         instanceId: report.instance.id,
+        entryInstanceName: report.instance.name,
         retry: true,
         error,
         ...pending,
@@ -214,9 +216,7 @@ async function act(report: IntegrityReport, deps: HandlerDeps, context: EventCon
   if (decision.action === 'stop' || decision.action === 'relearn') {
     decision = await actOn(report, decision, deps, context, outcome);
   } else if (decision.reason === 'early-boot-report-in-relearn-mode' && !report.passed && report.bootCounter !== undefined) {
-    // Left to the late-boot report, but the boot happened: no report of an older boot may relearn
-    // the VM now, since a relearn would adopt this one.
-    await deps.ledger.noteBoot(ledgerKey(report));
+    await noteFailedBoot(report, deps, outcome);
   }
   logDecision(logger, mode, report, decision, {
     ...outcome,
@@ -263,8 +263,8 @@ interface ActionOutcome {
   laterBoot?: string;
   /** The freshness bound a relearn was refused by, seconds. */
   relearnMaxAgeSeconds?: number;
-  /** The containment of the instance not done yet that refused a relearn. */
-  openContainment?: { readonly bootCounter: string; readonly outcome: 'pending' | 'held' };
+  /** The stop decided for the instance that refused a relearn: the VM was not started since. */
+  lastStop?: LastStop;
 }
 
 /**
@@ -385,6 +385,30 @@ async function actOn(
 }
 
 /**
+ * A failed early-boot report is left to the late-boot report, but the boot happened: no report of
+ * an older boot may relearn the VM now, since a relearn would adopt this one. Noted only for a VM
+ * Compute knows, so that entries about ids that do not exist leave no trace.
+ */
+async function noteFailedBoot(report: IntegrityReport, deps: HandlerDeps, out: ActionOutcome): Promise<void> {
+  let current: InstanceState;
+  try {
+    current = await deps.instances.describe({ ...report.instance });
+  } catch (e) {
+    if (!(e instanceof InstanceNotFoundError)) throw e;
+    out.instanceFound = false;
+    return;
+  }
+  nameFromCompute(report, current, out);
+  await deps.ledger.noteBoot(ledgerKey(report));
+}
+
+/** Whether Compute says the VM was started after a moment (an RFC 3339 time). */
+function startedAfter(current: InstanceState, moment: string): boolean {
+  const started = current.lastStartTimestamp === undefined ? NaN : Date.parse(current.lastStartTimestamp);
+  return started > Date.parse(moment);
+}
+
+/**
  * Names the VM as Compute does: the entry's name label is the writer's word. A label that names
  * another VM is kept beside it, for the line to flag.
  */
@@ -428,11 +452,13 @@ async function lastLookBeforeRelearn(
     out.laterBoot = standing.newestBoot;
     return { action: 'none', reason: 'superseded-by-later-boot' };
   }
-  if (standing.openContainment !== undefined) {
-    // A stop of this VM is recorded and not done (held by the budget, or to be retried): a
-    // relearn now would adopt whatever it runs, the boot that stop is for included.
-    out.openContainment = standing.openContainment;
-    return { action: 'none', reason: 'containment-pending' };
+  const stop = standing.lastStop;
+  if (stop !== undefined && !startedAfter(current, stop.recordedAt)) {
+    // A stop was decided for this VM (another boot) and the VM has not been started since: it may
+    // still run the boot judged not known good (the stop held, pending, or not performed: exempt,
+    // dry run), and a relearn would adopt it, whatever boot this report claims.
+    out.lastStop = stop;
+    return { action: 'none', reason: stop.outcome === 'done' ? 'unvetted-boot' : 'containment-pending' };
   }
   if (!fresh()) {
     out.relearnMaxAgeSeconds = bound;
@@ -556,9 +582,16 @@ const DECISION_LINES: Record<
   'containment-pending': {
     severity: 'CRITICAL',
     text: (who, _age, _acting, extra) =>
-      `Measurements of ${who} are known good, but a stop of the instance for boot ${extra.openContainment?.bootCounter ?? '?'} is ${
-        extra.openContainment?.outcome === 'held' ? 'held by the action budget' : 'not done yet'
+      `Measurements of ${who} are known good, but a stop of the instance for boot ${extra.lastStop?.bootCounter ?? '?'} is ${
+        extra.lastStop?.outcome === 'held' ? 'held by the action budget' : 'not done yet'
       }: no relearn while a containment is open (a relearn would adopt what the VM runs now); check the instance`,
+  },
+  'unvetted-boot': {
+    severity: 'WARNING',
+    text: (who, _age, _acting, extra) =>
+      `Measurements of ${who} are known good, but boot ${extra.lastStop?.bootCounter ?? '?'} of the instance was judged not known good at ${
+        extra.lastStop?.recordedAt ?? '?'
+      } and not stopped (${extra.lastStop?.operationStatus ?? 'settled'}), and the instance has not been started since: a relearn would adopt what it runs now; no relearn until it is stopped and started`,
   },
   'instance-not-found': {
     severity: 'WARNING',
@@ -617,9 +650,11 @@ function logDecision(
   const containing = `${extra.containment === 'suspend' ? 'suspending' : 'stopping'} the instance`;
   const acting = extra.dryRun
     ? 'no action taken (dry run)'
-    : decision.action === 'relearn'
-      ? 'relearning the integrity policy'
-      : `${groupPrefix(extra)}${containing}`;
+    : extra.alreadyDone && extra.operationStatus === 'dry-run'
+      ? 'nothing was done to it then (recorded in dry run)'
+      : decision.action === 'relearn'
+        ? 'relearning the integrity policy'
+        : `${groupPrefix(extra)}${containing}`;
   const { budget } = extra;
   const text =
     decision.reason === 'exempt'
@@ -673,8 +708,9 @@ function logDecision(
     reason: decision.reason,
     wouldHave: 'wouldHave' in decision ? decision.wouldHave : undefined,
     laterBoot: extra.laterBoot,
-    openContainmentBoot: extra.openContainment?.bootCounter,
-    openContainment: extra.openContainment?.outcome,
+    lastStopBoot: extra.lastStop?.bootCounter,
+    lastStopOutcome: extra.lastStop?.operationStatus ?? extra.lastStop?.outcome,
+    lastStopAt: extra.lastStop?.recordedAt,
     relearnMaxAgeSeconds: extra.relearnMaxAgeSeconds,
     ...budgetFields(budget),
     exemptLabel: extra.exemptLabel,

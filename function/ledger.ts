@@ -126,13 +126,14 @@ export function ledgerDocumentId(key: LedgerKey): string {
 }
 
 /**
- * The record a reconciliation leaves as a containment not yet done (a stop or suspend pending or
- * held), by document id, for the instance's head to name: until it is done, nothing relearns the
- * instance, whatever boot a report claims. Undefined when the result is no such record.
+ * The document id of a record that this write turns into a stop or suspend (performed or not:
+ * held, pending, exempt, dry-run), for the instance's head to name with the time, or undefined.
+ * Until the VM is started after that time, the boot it runs may be the one judged not known good,
+ * and nothing relearns it, whatever boot a report claims.
  */
-export function openStopOf(record: LedgerRecord): string | undefined {
-  if (record.decision.action !== 'stop' || record.outcome === 'done') return undefined;
-  const { projectId, zone, instanceId, bootCounter, kind } = record;
+export function stopToMark(before: LedgerRecord | undefined, after: LedgerRecord): string | undefined {
+  if (after.decision.action !== 'stop' || before?.decision.action === 'stop') return undefined;
+  const { projectId, zone, instanceId, bootCounter, kind } = after;
   return ledgerDocumentId({ projectId, zone, instanceId, bootCounter, kind });
 }
 

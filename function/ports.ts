@@ -123,14 +123,28 @@ export interface Recorded extends Reconciled {
   readonly version?: string;
 }
 
+/** A stop or suspend decided for an instance, as its head names it. */
+export interface LastStop {
+  readonly bootCounter: string;
+  /** `pending` or `held` while not performed; `done` once settled (performed, or exempt, dry-run, gone). */
+  readonly outcome: 'pending' | 'held' | 'done';
+  /** How it was settled, when done (`DONE`, `exempt`, `dry-run`, `instance-not-found`…). */
+  readonly operationStatus?: string;
+  /** RFC 3339 time the ledger recorded the decision. */
+  readonly recordedAt: string;
+}
+
 /** A key's record and its instance's newest boot, as the ledger holds them now. */
 export interface LedgerStanding {
   /** Two different reports are recorded for the key. */
   readonly conflict: boolean;
   /** Newest boot recorded for the instance (canonical counter), if any. */
   readonly newestBoot?: string;
-  /** A stop or suspend of the instance recorded and not done yet (pending, or held by the budget), if any. */
-  readonly openContainment?: { readonly bootCounter: string; readonly outcome: 'pending' | 'held' };
+  /**
+   * The newest stop or suspend decided for the instance (about another key), performed or not, and
+   * when the ledger recorded it: a relearn waits for the VM to be started after that time.
+   */
+  readonly lastStop?: LastStop;
 }
 
 /** Where acted-on reports are recorded before the action (see `ledger.ts`). */

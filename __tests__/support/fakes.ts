@@ -13,7 +13,7 @@ import {
   instanceDocumentId,
   ledgerDocumentId,
   ledgerKey,
-  openStopOf,
+  stopToMark,
   reconcile,
 } from '../../function/ledger';
 import {
@@ -123,8 +123,8 @@ export class RecordingInstances implements InstanceControl {
 export class MemoryLedger implements DecisionLedger {
   readonly records = new Map<string, LedgerRecord>();
   readonly newestBoots = new Map<string, string>();
-  /** Document id of the newest stop recorded while not done, by instance document id. */
-  readonly lastStops = new Map<string, string>();
+  /** The newest record turned into a stop for each instance, and when, by instance document id. */
+  readonly lastStops = new Map<string, { readonly id: string; readonly at: string }>();
   /** The action budget's windows, by document id. */
   readonly budgetWindows = new Map<string, BudgetCounter>();
   /** The VMs counted in each window: `<window id>/<project>~<zone>~<instance id>`. */
@@ -157,21 +157,28 @@ export class MemoryLedger implements DecisionLedger {
       this.budgetWindows.set(windowId, counter);
       this.budgetMarkers.add(marker);
     }
+    const marked = stopToMark(existing, result.record);
     this.records.set(id, result.record);
     this.newestBoots.set(instanceDocumentId(key), result.newestBoot);
-    const open = openStopOf(result.record);
-    if (open !== undefined) this.lastStops.set(instanceDocumentId(key), open);
+    if (marked !== undefined) this.lastStops.set(instanceDocumentId(key), { id: marked, at: now });
     return result;
   }
 
   async standing(key: LedgerKey): Promise<LedgerStanding> {
     const newestBoot = this.newestBoots.get(instanceDocumentId(key));
-    const lastStop = this.lastStops.get(instanceDocumentId(key));
-    const stop = lastStop === undefined || lastStop === ledgerDocumentId(key) ? undefined : this.records.get(lastStop);
+    const last = this.lastStops.get(instanceDocumentId(key));
+    const stop = last === undefined || last.id === ledgerDocumentId(key) ? undefined : this.records.get(last.id);
     return {
       conflict: this.records.get(ledgerDocumentId(key))?.conflict === true,
       ...(newestBoot !== undefined && { newestBoot }),
-      ...(stop !== undefined && stop.outcome !== 'done' && { openContainment: { bootCounter: stop.bootCounter, outcome: stop.outcome } }),
+      ...(stop !== undefined && {
+        lastStop: {
+          bootCounter: stop.bootCounter,
+          outcome: stop.outcome,
+          recordedAt: last!.at,
+          ...(stop.operationStatus !== undefined && { operationStatus: stop.operationStatus }),
+        },
+      }),
     };
   }
 

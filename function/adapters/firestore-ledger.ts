@@ -12,10 +12,10 @@ import {
   instanceDocumentId,
   ledgerDocumentId,
   ledgerKey,
-  openStopOf,
+  stopToMark,
   reconcile,
 } from '../ledger';
-import type { DecisionLedger, LedgerCompletion, LedgerStanding, Recorded } from '../ports';
+import type { DecisionLedger, LastStop, LedgerCompletion, LedgerStanding, Recorded } from '../ports';
 
 /** The client library's values (it is loaded by then: the ledger's client is made of it). */
 const firestoreValues = () => import('@google-cloud/firestore');
@@ -26,8 +26,10 @@ interface InstanceHead {
   readonly zone: string;
   readonly instanceId: string;
   readonly newestBoot: string;
-  /** Document id of the newest stop or suspend recorded for the instance while not done (see `openStopOf`). */
+  /** Document id of the newest record turned into a stop or suspend for the instance (see `stopToMark`). */
   readonly lastStop?: string;
+  /** When that record was written. */
+  readonly lastStopAt?: string;
   readonly updatedAt: string;
 }
 
@@ -155,8 +157,10 @@ export class FirestoreDecisionLedger implements DecisionLedger {
     }
     writeAsRead(batch, FieldValue, existing, stripUndefined(result.record));
     const before = head.exists ? (head.data() as InstanceHead) : undefined;
-    const lastStop = openStopOf(result.record) ?? before?.lastStop;
-    if (before === undefined || before.newestBoot !== result.newestBoot || before.lastStop !== lastStop) {
+    const marked = stopToMark(existing.exists ? (existing.data() as LedgerRecord) : undefined, result.record);
+    const lastStop = marked ?? before?.lastStop;
+    const lastStopAt = marked !== undefined ? now : before?.lastStopAt;
+    if (before === undefined || before.newestBoot !== result.newestBoot || marked !== undefined) {
       writeAsRead(
         batch,
         FieldValue,
@@ -167,6 +171,7 @@ export class FirestoreDecisionLedger implements DecisionLedger {
           instanceId: key.instanceId,
           newestBoot: result.newestBoot,
           lastStop,
+          lastStopAt,
           updatedAt: now,
         } satisfies InstanceHead),
       );
@@ -186,18 +191,25 @@ export class FirestoreDecisionLedger implements DecisionLedger {
         db.collection(LEDGER_INSTANCES_COLLECTION).doc(instanceDocumentId(key)),
       ),
     )) as [DocumentSnapshot, DocumentSnapshot];
-    const { newestBoot, lastStop } = head.exists ? (head.data() as InstanceHead) : ({} as Partial<InstanceHead>);
-    let openContainment: LedgerStanding['openContainment'];
-    if (lastStop !== undefined && lastStop !== ledgerDocumentId(key)) {
-      // Read only where the instance ever had a stop recorded while not done.
-      const stop = await this.within('read of the last stop', db.collection(LEDGER_DECISIONS_COLLECTION).doc(lastStop).get());
-      const open = stop.exists ? (stop.data() as LedgerRecord) : undefined;
-      if (open !== undefined && open.outcome !== 'done') openContainment = { bootCounter: open.bootCounter, outcome: open.outcome };
+    const { newestBoot, lastStop, lastStopAt } = head.exists ? (head.data() as InstanceHead) : ({} as Partial<InstanceHead>);
+    let stop: LastStop | undefined;
+    if (lastStop !== undefined && lastStopAt !== undefined && lastStop !== ledgerDocumentId(key)) {
+      // Read only for instances that ever had a stop decided.
+      const doc = await this.within('read of the last stop', db.collection(LEDGER_DECISIONS_COLLECTION).doc(lastStop).get());
+      const r = doc.exists ? (doc.data() as LedgerRecord) : undefined;
+      if (r !== undefined) {
+        stop = {
+          bootCounter: r.bootCounter,
+          outcome: r.outcome,
+          recordedAt: lastStopAt,
+          ...(r.operationStatus !== undefined && { operationStatus: r.operationStatus }),
+        };
+      }
     }
     return {
       conflict: record.exists && (record.data() as LedgerRecord).conflict === true,
       ...(newestBoot !== undefined && { newestBoot }),
-      ...(openContainment !== undefined && { openContainment }),
+      ...(stop !== undefined && { lastStop: stop }),
     };
   }
 
