@@ -130,8 +130,8 @@ describeWithEmulators('a relearn bound to its boot, on the Firestore emulator an
       expect.objectContaining({
         severity: 'CRITICAL',
         reason: 'containment-pending',
-        openContainment: 'pending',
-        openContainmentBoot: '12',
+        lastStopOutcome: 'pending',
+        lastStopBoot: '12',
       }),
     );
   });

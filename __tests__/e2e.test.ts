@@ -208,7 +208,8 @@ describeWithEmulators('the responder end to end', () => {
   it('leaves a failed early-boot report to the late-boot report in relearn mode', async () => {
     const r = await send(relearn, { kind: 'earlyBootReportEvent', name: 'db-1', instanceId: '3001' });
     expect(r.log).toEqual(expect.objectContaining({ severity: 'DEBUG', decision: 'ignore', eventKind: 'earlyBoot' }));
-    expect(r.requests).toEqual([]);
+    // Read only, to note the boot in the ledger (ADR 0020).
+    expect(r.requests).toEqual(['GET instances/3001']);
   });
 
   it('stops a VM on a failed early-boot report in shutdown mode', async () => {
@@ -332,10 +333,10 @@ describeWithEmulators('the responder end to end', () => {
     expect(web2.status).toBe('TERMINATED');
     const doc = baselineDocument(parseMeasurements(measured, 'e2e'), { description: 'kernel 6.9 canary' });
     await h.putDocument(relearn.plan, doc.id, doc.data);
-    // The VM is started again: its next boot reports the same measurements.
+    // The VM is started again, after its stop: its next boot reports the same measurements.
     web2.status = 'RUNNING';
-    web2.lastStartTimestamp = new Date(Date.now() - 5000).toISOString();
-    const second = await send(relearn, { name: 'web-2', instanceId: '1002', actual: measured });
+    web2.lastStartTimestamp = new Date().toISOString();
+    const second = await send(relearn, { name: 'web-2', instanceId: '1002', actual: measured, timestamp: new Date().toISOString() });
     expect(second.log).toEqual(expect.objectContaining({ decision: 'relearn', baselineId: doc.id, ledger: 'new' }));
     expect(Number(second.log.bootCounter)).toBeGreaterThan(Number(first.log.bootCounter));
     expect(second.requests).toEqual([
@@ -418,9 +419,10 @@ describeWithEmulators('the responder end to end', () => {
       const id = baselineDocument(parseMeasurements(measured, 'e2e')).id;
       expect(created).toContain(`/${id} (active, PCR_0,4,7, from canary-1 boot ${boot}, by alice@example.com)`);
 
+      // Started again after the capture: the boot that relearns comes after the stop.
       canary.status = 'RUNNING';
-      canary.lastStartTimestamp = new Date(Date.now() - 2000).toISOString();
-      const second = await send(relearn, { name: 'canary-1', instanceId: '5001', actual: measured });
+      canary.lastStartTimestamp = new Date().toISOString();
+      const second = await send(relearn, { name: 'canary-1', instanceId: '5001', actual: measured, timestamp: new Date().toISOString() });
       expect(second.log).toEqual(expect.objectContaining({ decision: 'relearn', baselineId: id }));
       process.stderr.write(`e2e: capture then relearn → ${String(first.log.message)} | ${String(second.log.message)}\n`);
     });

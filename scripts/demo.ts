@@ -99,7 +99,8 @@ async function main(): Promise<void> {
       const counter = (boots.get(name) ?? 0) + 1;
       boots.set(name, counter);
       vm.status = 'RUNNING';
-      vm.lastStartTimestamp = new Date(Date.now() - 1000).toISOString();
+      // Started now, after whatever stopped it: the report below is written as this boot completes.
+      vm.lastStartTimestamp = new Date().toISOString();
       const { log, calls } = await report(r, name, counter, measured, passed);
       const outcome =
         log.decision === 'relearn' ? `RELEARN (baseline ${String(log.baselineId).slice(0, 19)}…)` : String(log.decision).toUpperCase();
