@@ -283,8 +283,8 @@ async function actOn(
   const configured = deps.failureAction ?? SETTINGS.failureAction.default;
   const target: InstanceTarget = { ...report.instance };
   const wouldHave = proposed.action === 'stop' ? configured : 'relearn';
-  // The VM is read before anything is recorded: an exempt VM, or one that does not exist, leaves
-  // no record.
+  // The VM is read before anything is recorded: one that does not exist leaves no record, an
+  // exempt one a settled record only.
   let current: InstanceState | undefined;
   try {
     current = await deps.instances.describe(target);
