@@ -401,6 +401,19 @@ describe('fake Logging API', () => {
     expect(JSON.parse(before.body)).toEqual({});
   });
 
+  it("answers the query bounded by a VM's last start as gcloud sends it: unchanged, in Compute Engine's spelling of the time", async () => {
+    // gcloud adds no bound of its own to a filter that names a timestamp, --freshness or not (ADR 0021).
+    const res = await list({
+      resourceNames: [`projects/${project}`],
+      filter: `logName:"shielded_vm_integrity" AND resource.labels.instance_id="${id}" AND jsonPayload.lateBootReportEvent:* AND timestamp>="2026-11-10T02:00:00.000-08:00"`,
+      orderBy: 'timestamp desc',
+      pageSize: 1000,
+    });
+
+    expect(res.status).toBe(200);
+    expect(boots((JSON.parse(res.body) as { entries: Record<string, unknown>[] }).entries)).toEqual(['6', '5']);
+  });
+
   it('stamps an entry written to it with the time it received it, whatever the writer said', async () => {
     const received = new Date('2026-11-30T08:00:00.250Z');
     const stored = fake.write({ ...integrityEntry({ timestamp: at(29) }), receiveTimestamp: at(1) }, received);

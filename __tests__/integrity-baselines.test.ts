@@ -9,6 +9,7 @@ import { MAX_CLOCK_SKEW_SECONDS } from '../function/handler';
 import { parseMeasurements } from '../function/parse';
 import { RunningEmulator, useFirestoreEmulator } from '../testkit/emulators';
 import { FakeComputeApi } from '../testkit/fake-compute';
+import { MAX_FIRST_REPORT_DELAY_SECONDS } from '../cli/baselines/source-checks';
 import { FakeLogging, startFakeLogging } from '../testkit/fake-logging';
 import { httpRequest } from '../testkit/http';
 import { DEFAULT_INSTANCE_ID, integrityEntry, linuxPcrs, otherIntegrityEntry, windowsPcrs } from '../testkit/fixtures';
@@ -85,12 +86,13 @@ async function stopWorld(w: { compute: FakeComputeApi; logging: FakeLogging } | 
   await w?.logging.close();
 }
 
+// Dated a second before this file loads: minutes after the start of each world (10 minutes before its test), as a first boot's report is.
 const canary = integrityEntry({ name: 'canary-1', actual: windowsPcrs('new-kernel'), bootCounter: '5' });
 
 describe(`${BIN} capture`, () => {
   let world: Awaited<ReturnType<typeof startWorld>>;
   beforeEach(async () => {
-    world = await startWorld(Date.now() - 60 * MINUTE);
+    world = await startWorld();
   });
   afterEach(() => stopWorld(world));
 
@@ -124,7 +126,11 @@ describe(`${BIN} capture`, () => {
   it('says in a sentence what to do when the input holds no late-boot report', async () => {
     const r = await cli(['capture', file('startup.json', JSON.stringify([otherIntegrityEntry('startupEvent')])), '--dry-run']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^integrity-baselines: .*startup\.json holds no late-boot report .*gcloud logging read/);
+    expect(r.stderr).toMatch(/^integrity-baselines: .*startup\.json holds no late-boot report .*; read them with gcloud logging read /);
+    expect(r.stderr).toContain(
+      `AND jsonPayload.lateBootReportEvent:* AND timestamp>="<lastStartTimestamp>"' --project=<project> --format=json, with the ` +
+        `VM's id and last start from gcloud compute instances describe NAME --zone ZONE --format='value(id,lastStartTimestamp)'\n`,
+    );
   });
 
   it('names the file that is not JSON', async () => {
@@ -178,6 +184,10 @@ describe(`${BIN} capture`, () => {
     const r = await cli(['capture', '/nonexistent/canary.json', '--help']);
     expect(r).toEqual(expect.objectContaining({ code: 0, stderr: '' }));
     expect(r.stdout).toMatch(/^usage: integrity-baselines capture/);
+    // The file to save: bounded by the VM's last start, never by a fixed freshness.
+    expect(r.stdout).toMatch(/\n {28}AND timestamp>="<lastStartTimestamp>"' --project=<project> --format=json\n/);
+    expect(r.stdout).toContain(`gcloud compute instances describe NAME --zone ZONE --format='value(id,lastStartTimestamp)'`);
+    expect(r.stdout).not.toMatch(/--freshness=/);
   });
 });
 
@@ -441,8 +451,8 @@ describe(`${BIN} capture checks its source against Compute Engine`, () => {
     const [warning, note, ...rest] = r.stderr.split('\n');
     expect(warning).toBe(
       `integrity-baselines: warning: could not ask Compute Engine about VM canary-1 (id ${ID}) in ${PROJECT}/${ZONE} ` +
-        `(no usable Application Default Credentials), so NOT checked: that this VM exists, and that the report is dated after ` +
-        `its last start. Checked: the report's date against this machine's clock and its receipt time, and one set of ` +
+        `(no usable Application Default Credentials), so NOT checked: that this VM exists, that the report is dated after ` +
+        `its last start, and that standard input reaches back to that start. Checked: the report's date against this machine's clock and its receipt time, and one set of ` +
         `measurements among the 1 late-boot report in standard input (a single one: save every report of the VM since it last ` +
         `started, not --limit=1)`,
     );
@@ -459,7 +469,7 @@ describe(`${BIN} capture checks its source against Compute Engine`, () => {
       const slow = await tool(['capture', '-', '--dry-run', '--timeout', '1'], { input: JSON.stringify([unreceived]), env });
       expect(slow.code).toBe(0);
       expect(slow.stderr).toMatch(
-        /^integrity-baselines: warning: could not ask Compute Engine about VM canary-1 \(id \d+\) in \S+ \(it did not answer within 1 s\), so NOT checked: that this VM exists, and that the report is dated after its last start; nor when Cloud Logging received it \(the entry has no receiveTimestamp\)\. Checked: the report's date against this machine's clock, and one set of measurements among the 1 late-boot report in standard input \(a single one: /,
+        /^integrity-baselines: warning: could not ask Compute Engine about VM canary-1 \(id \d+\) in \S+ \(it did not answer within 1 s\), so NOT checked: that this VM exists, that the report is dated after its last start, and that standard input reaches back to that start; nor when Cloud Logging received it \(the entry has no receiveTimestamp\)\. Checked: the report's date against this machine's clock, and one set of measurements among the 1 late-boot report in standard input \(a single one: /,
       );
 
       // The checks that need no Compute Engine still refuse: here only this machine's clock can tell.
@@ -473,6 +483,139 @@ describe(`${BIN} capture checks its source against Compute Engine`, () => {
     } finally {
       silent.close();
     }
+  });
+});
+
+describe(`${BIN} capture refuses reports that do not reach back to the VM's last start`, () => {
+  const DAY = 24 * 60 * MINUTE;
+  let world: Awaited<ReturnType<typeof startWorld>>;
+  let now: number;
+  let lastStart: string;
+  beforeEach(async () => {
+    now = Date.now();
+    lastStart = iso(now - 8 * DAY);
+    world = await startWorld(now - 8 * DAY);
+  });
+  afterEach(() => stopWorld(world));
+
+  /** A late-boot report of the canary's boot 5 or later, written (and received) when it is dated. */
+  const write = (insertId: string, seed: string, dated: number, boot = '5') =>
+    world.logging.write(
+      { ...integrityEntry({ name: 'canary-1', actual: linuxPcrs(seed), bootCounter: boot, timestamp: iso(dated) }), insertId },
+      new Date(dated),
+    );
+  const REPORTS = `logName:"shielded_vm_integrity" AND resource.labels.instance_id="${ID}" AND jsonPayload.lateBootReportEvent:*`;
+  /**
+   * What `gcloud logging read '<filter>' --format=json` saves. gcloud sends a filter that names a
+   * timestamp as it is, and puts its own `timestamp>=` bound (now - --freshness) before any other.
+   */
+  async function gcloudRead(filter: string): Promise<Array<Record<string, unknown>>> {
+    const res = await httpRequest(`${world.logging.url}/v2/entries:list`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ resourceNames: [`projects/${PROJECT}`], filter, orderBy: 'timestamp desc', pageSize: 1000 }),
+    });
+    expect(res.status).toBe(200);
+    return (JSON.parse(res.body) as { entries?: Array<Record<string, unknown>> }).entries ?? [];
+  }
+  /** The file of `gcloud logging read '<REPORTS>' --freshness=7d --format=json`. */
+  const sevenDays = () => gcloudRead(`timestamp>="${iso(now - 7 * DAY)}" AND ${REPORTS}`);
+  const capture = (entries: unknown[], o: { args?: string[]; env?: Record<string, string> } = {}) =>
+    tool(['capture', '-', ...(o.args ?? ['--dry-run', '--actor', 'alice'])], {
+      input: JSON.stringify(entries),
+      env: { ...world.env, ...o.env },
+    });
+  /** The query bounded by the VM's last start, as the tool prints it. */
+  const bounded = () => `${REPORTS} AND timestamp>="${lastStart}"`;
+
+  it('refuses a file saved with --freshness=7d that holds a forged report and not the first boot, names the last start and the query, and writes nothing', async () => {
+    write('genuine-5', 'kernel-7.0', now - 8 * DAY + MINUTE);
+    const forged = write('forged', 'bootkit', now - DAY);
+    const file = await sevenDays();
+    expect(file.map((e) => e.insertId)).toEqual(['forged']);
+    // A Firestore that counts who connects: the refusal comes before any write is tried.
+    const firestore = createServer((socket) => socket.destroy());
+    let connections = 0;
+    firestore.on('connection', () => connections++);
+    await new Promise<void>((resolve) => firestore.listen(0, '127.0.0.1', resolve));
+    try {
+      const r = await capture(file, {
+        args: ['--project', 'demo-responder', '--actor', 'alice'],
+        env: { FIRESTORE_EMULATOR_HOST: `127.0.0.1:${(firestore.address() as AddressInfo).port}` },
+      });
+
+      expect(r).toEqual({
+        code: 1,
+        stdout: '',
+        stderr:
+          `integrity-baselines: refusing to record a baseline: the earliest late-boot report about VM canary-1 (id ${ID}) in ` +
+          `standard input since its last start (${lastStart}, as Compute Engine gives it), insertId "forged" (timestamp ` +
+          `${forged.timestamp}, received ${forged.receiveTimestamp}), came 7 d after that start, and the first boot after a ` +
+          `start reports within minutes (15 min allowed). So the reports in standard input do not reach back to the start: ` +
+          `the first boot's is missing, and others that matter may be (a fixed --freshness or a --limit cuts them off): what ` +
+          `is left may be a report someone else wrote since. Save every late-boot report since the VM's last start and ` +
+          `capture from that file:\n  gcloud logging read '${bounded()}' --project=${PROJECT} --format=json\n(or capture with --instance, which reads them itself)\n`,
+      });
+      expect(connections).toBe(0);
+    } finally {
+      firestore.close();
+    }
+    // The query it prints saves the genuine report too, and the two sets are refused.
+    const all = await gcloudRead(bounded());
+    expect(all.map((e) => e.insertId)).toEqual(['forged', 'genuine-5']);
+    const complete = await capture(all);
+    expect(complete.code).toBe(1);
+    expect(complete.stderr).toMatch(/hold 2 different sets of measurements/);
+  });
+
+  it("records a file saved with the query bounded by the VM's last start, whose first report came right after it", async () => {
+    write('boot-5', 'kernel-7.0', now - 8 * DAY + MINUTE);
+    // A reboot from inside the guest two days ago, into the same boot chain.
+    write('boot-6', 'kernel-7.0', now - 2 * DAY, '6');
+
+    const cut = await capture(await sevenDays());
+    expect(cut.code).toBe(1);
+    expect(cut.stderr).toContain(`insertId "boot-6" (timestamp ${iso(now - 2 * DAY)}, received ${iso(now - 2 * DAY)}), came 6 d after`);
+
+    const r = await capture(await gcloudRead(bounded()));
+    expect(r.stderr).toMatch(/^integrity-baselines: note: dry run, nothing written/);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ id: idOf(linuxPcrs('kernel-7.0')), data: { sourceBootCounter: '6' } });
+  });
+
+  it(`takes a first report dated and received up to ${MAX_FIRST_REPORT_DELAY_SECONDS} s after the start, and no later`, async () => {
+    const start = now - 8 * DAY;
+    const onTime = write('on-time', 'kernel-7.0', start + MAX_FIRST_REPORT_DELAY_SECONDS * 1000);
+    const late = write('late', 'kernel-7.0', start + MAX_FIRST_REPORT_DELAY_SECONDS * 1000 + 1000);
+    // Dated in time, received later: Cloud Logging's receipt counts too.
+    const receivedLate = { ...onTime, insertId: 'received-late', receiveTimestamp: late.receiveTimestamp };
+
+    expect((await capture([onTime])).code).toBe(0);
+    for (const entry of [late, receivedLate]) {
+      const r = await capture([entry]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`, came 15 min 1 s after that start, and the first boot after a start reports within minutes`);
+    }
+  });
+
+  it('refuses with --instance too when Cloud Logging no longer holds the first boot after the start', async () => {
+    // The first boot's report is past the log bucket's retention; a log writer wrote one yesterday.
+    write('forged', 'bootkit', now - DAY);
+
+    const r = await tool(['capture', '--instance', 'canary-1', '--zone', ZONE, '--vm-project', PROJECT, '--dry-run', '--actor', 'alice'], {
+      env: world.env,
+    });
+
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^integrity-baselines: refusing to record a baseline: the earliest late-boot report about VM canary-1 \\(id ${ID}\\) in ` +
+          `Cloud Logging \\(projects/${PROJECT}, zone ${ZONE}\\) since its last start \\(${lastStart.replace(/\./g, '\\.')}, as ` +
+          `Compute Engine gives it\\), insertId "forged" .*, came 7 d after that start, .* So Cloud Logging no longer holds the ` +
+          `first boot's report .* Stop and start the canary, then capture again once its late-boot report is in\\.`,
+      ),
+    );
   });
 });
 
@@ -495,7 +638,7 @@ describe(BIN, () => {
 describe(`${BIN} capture against an unreachable or unauthorised Firestore`, () => {
   let world: Awaited<ReturnType<typeof startWorld>>;
   beforeEach(async () => {
-    world = await startWorld(Date.now() - 60 * MINUTE);
+    world = await startWorld();
   });
   afterEach(() => stopWorld(world));
 
@@ -548,7 +691,7 @@ describeWithEmulators(`${BIN} capture on the Firestore emulator`, () => {
   }, 60000);
   afterAll(() => firestore?.stop());
   beforeEach(async () => {
-    world = await startWorld(Date.now() - 60 * MINUTE);
+    world = await startWorld();
   });
   afterEach(() => stopWorld(world));
 

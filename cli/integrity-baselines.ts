@@ -16,7 +16,14 @@ import { IntegrityReport, MAX_LOG_ENTRY_BYTES, parseMeasurements, parseMessage }
 import { lateBootReportsSince, validateLateBootQuery } from './baselines/cloud-logging';
 import { COMPUTE_API_ENDPOINT, ComputeUnanswered, ReferenceVm, describeVm } from './baselines/compute';
 import { Actor, resolveActor } from './baselines/principal';
-import { LateBootCandidate, chooseLateBootReport } from './baselines/source-checks';
+import {
+  LAST_START_QUERY,
+  LateBootCandidate,
+  MAX_FIRST_REPORT_DELAY_SECONDS,
+  chooseLateBootReport,
+  lateBootQuery,
+  span,
+} from './baselines/source-checks';
 import { EFFECTIVE_STATES, SHORT_ID, UNPRINTABLE, effectiveViews, jsonView, pcrList, showText, table, viewOf } from './baselines/records';
 import {
   BaselineTarget,
@@ -50,7 +57,8 @@ export const BIN = 'integrity-baselines';
 /** Database the example stack creates: what `--database` defaults to. */
 const DEFAULT_DATABASE = dedicatedDatabaseId(DEFAULT_NAME_PREFIX);
 
-const LATE_BOOT_QUERY = `gcloud logging read 'logName:"shielded_vm_integrity" AND resource.labels.instance_id="<id>" AND jsonPayload.lateBootReportEvent:*' --freshness=7d --format=json`;
+/** Where to read a VM's late-boot reports from, as a hint in one line. */
+const LATE_BOOT_HINT = `${lateBootQuery()}, with the VM's id and last start from ${LAST_START_QUERY}`;
 
 const TOP_USAGE = `usage: ${BIN} <command> [options]
 
@@ -98,9 +106,16 @@ const CAPTURE_USAGE = `usage: ${BIN} capture <entries.json | -> [options]
 Records the late-boot measurements of a reference VM (a canary you have checked) as a
 known-good baseline, with where they came from: the VM, its id, the boot, the report's time.
 
-  <entries.json>        a LogEntry, or the JSON array printed by
-                          ${LATE_BOOT_QUERY}
-                        ('-' reads standard input), of one VM
+  <entries.json>        a LogEntry, or the JSON array of every late-boot report of one VM
+                        since its last start ('-' reads standard input), saved with
+                          gcloud logging read 'logName:"shielded_vm_integrity" AND
+                            resource.labels.instance_id="<id>" AND jsonPayload.lateBootReportEvent:*
+                            AND timestamp>="<lastStartTimestamp>"' --project=<project> --format=json
+                        where <id> and <lastStartTimestamp> are what
+                          ${LAST_START_QUERY}
+                        prints. The timestamp bound replaces gcloud's own (--freshness, one day
+                        by default): a fixed --freshness or a --limit can leave the first
+                        boot's report out, and such a file is refused
   --instance NAME|ID    read the VM's late-boot reports from Cloud Logging instead
   --zone ZONE           the VM's zone (with --instance)
   --vm-project P        the VM's project (with --instance; default: --project)
@@ -111,9 +126,11 @@ in Compute Engine (instances.get) and only reports with its instance id count; a
 dated ahead of this machine's clock or of its receipt by Cloud Logging, or before the VM's
 last start, is refused. The reports since the VM's last start must hold one set of
 measurements: with two (a forged report, or a reboot into something else), nothing is
-recorded and every report is named; stop and start the canary, then capture again. From a
-file, when Compute Engine cannot be asked, the checks that need it are skipped and said so
-on standard error, and every late-boot report in the file must hold the same measurements.
+recorded and every report is named; stop and start the canary, then capture again. They
+must also reach back to the start: the earliest, the first boot's, dated and received
+within ${span(MAX_FIRST_REPORT_DELAY_SECONDS * 1000)} of it. From a file, when Compute Engine cannot be asked, the checks
+that need it are skipped and said so on standard error, and every late-boot report in the
+file must hold the same measurements.
 
 A report that passed its policy evaluation is refused unless --force: its measurements are
 the VM's current policy already, which is rarely what a rollout means to record.
@@ -243,7 +260,7 @@ function lateBootEntries(text: string, where: string): Entry[] {
     const early = entries.some((e) => e.jsonPayload?.earlyBootReportEvent !== undefined);
     throw new CliError(
       `${where} holds no late-boot report (a log entry with jsonPayload.lateBootReportEvent)` +
-        `${early ? ': only early-boot reports, whose measurements the responder never relearns' : ''}; read one with ${LATE_BOOT_QUERY}`,
+        `${early ? ': only early-boot reports, whose measurements the responder never relearns' : ''}; read them with ${LATE_BOOT_HINT}`,
     );
   }
   // One VM only: a baseline records the measurements of the reference VM it names.
@@ -253,7 +270,7 @@ function lateBootEntries(text: string, where: string): Entry[] {
   if (vms.length > 1) {
     throw new CliError(
       `${where} holds late-boot reports of ${vms.length} VMs (instance ids ${vms.slice(0, 3).join(', ')}${vms.length > 3 ? ', …' : ''}); ` +
-        `save the entries of the reference VM only (add resource.labels.instance_id="<id>" to the filter)`,
+        `save the entries of the reference VM only: ${LATE_BOOT_HINT}`,
     );
   }
   return late;
@@ -540,15 +557,15 @@ async function capture(args: string[], io: Io): Promise<void> {
       const unreceived = candidates.some((c) => c.report.receiveTimestamp === undefined);
       io.stderr(
         `${BIN}: warning: could not ask Compute Engine about VM ${claimed.name ?? claimed.id} (id ${claimed.id}) in ` +
-          `${claimed.projectId}/${claimed.zone} (${e.reason}), so NOT checked: that this VM exists, and that the report is dated ` +
-          `after its last start${unreceived ? `; nor when Cloud Logging received it (the entry has no receiveTimestamp)` : ''}. ` +
+          `${claimed.projectId}/${claimed.zone} (${e.reason}), so NOT checked: that this VM exists, that the report is dated ` +
+          `after its last start, and that ${where} reaches back to that start${unreceived ? `; nor when Cloud Logging received it (the entry has no receiveTimestamp)` : ''}. ` +
           `Checked: the report's date against this machine's clock${unreceived ? '' : ' and its receipt time'}, and one set of ` +
           `measurements among the ${candidates.length} late-boot report${candidates.length === 1 ? '' : 's'} in ${where}` +
           `${candidates.length === 1 ? ' (a single one: save every report of the VM since it last started, not --limit=1)' : ''}\n`,
       );
     }
   }
-  const chosen = chooseLateBootReport(candidates, described, Date.now(), where);
+  const chosen = chooseLateBootReport(candidates, described, Date.now(), where, instance === undefined ? 'file' : 'cloud-logging');
   const { entry, report, measurements } = chosen;
   const { instance: claimedVm } = report;
   // Compute Engine's word for the VM when it was asked; the entry's own labels otherwise.

@@ -29,6 +29,41 @@ export interface VmFacts {
 
 const SKEW_MS = MAX_CLOCK_SKEW_SECONDS * 1000;
 
+/**
+ * Longest a capture accepts between the VM's last start and the first late-boot report of the
+ * run it reads (dated and received). The first boot after a start reports within a minute or
+ * two: the report marks the hand-over from the bootloader to the kernel, before the guest's own
+ * services start, and Logging receives it seconds later. A later first report means the
+ * reports read do not reach back to the start (ADR 0021).
+ */
+export const MAX_FIRST_REPORT_DELAY_SECONDS = 900;
+
+/** Where a capture read its reports: a saved file, or Cloud Logging itself (`--instance`). */
+export type ReportSource = 'file' | 'cloud-logging';
+
+/** The VM a gcloud query names; placeholders for what is not known. */
+export interface QueriedVm {
+  readonly project?: string;
+  readonly instanceId?: string;
+  readonly lastStartTimestamp?: string;
+}
+
+/**
+ * The `gcloud logging read` command that saves what a capture from a file needs: every late-boot
+ * report of the VM since its last start. The `timestamp>=` bound replaces gcloud's own: gcloud
+ * adds its `--freshness` bound (one day by default) only to a filter that names no timestamp.
+ */
+export function lateBootQuery(vm: QueriedVm = {}): string {
+  return (
+    `gcloud logging read 'logName:"shielded_vm_integrity" AND resource.labels.instance_id="${vm.instanceId ?? '<id>'}" ` +
+    `AND jsonPayload.lateBootReportEvent:* AND timestamp>="${vm.lastStartTimestamp ?? '<lastStartTimestamp>'}"' ` +
+    `--project=${vm.project ?? '<project>'} --format=json`
+  );
+}
+
+/** The gcloud command that prints what {@link lateBootQuery} needs: the VM's id and last start. */
+export const LAST_START_QUERY = `gcloud compute instances describe NAME --zone ZONE --format='value(id,lastStartTimestamp)'`;
+
 /** `insertId "…" (timestamp T, received R)`: what an operator needs to look the entry up. */
 export function entryLabel(c: LateBootCandidate): string {
   const { insertId } = c.entry;
@@ -39,13 +74,15 @@ export function entryLabel(c: LateBootCandidate): string {
   return `${id} (${dated}${received})`;
 }
 
-/** A duration as an operator reads it: `23 h 59 min`, `12 min 5 s`, `40 s`. */
+/** A duration as an operator reads it: `8 d 3 h`, `23 h 59 min`, `12 min 5 s`, `40 s`. */
 export function span(ms: number): string {
   const s = Math.round(Math.abs(ms) / 1000);
   if (s < 60) return `${s} s`;
   if (s < 3600) return `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ''}`;
   const min = Math.floor((s % 3600) / 60);
-  return `${Math.floor(s / 3600)} h${min ? ` ${min} min` : ''}`;
+  if (s < 2 * 86400) return `${Math.floor(s / 3600)} h${min ? ` ${min} min` : ''}`;
+  const h = Math.floor((s % 86400) / 3600);
+  return `${Math.floor(s / 86400)} d${h ? ` ${h} h` : ''}`;
 }
 
 const timeOf = (v: string | undefined): number => (v === undefined ? Number.NaN : Date.parse(v));
@@ -139,13 +176,54 @@ function requireOneSet(reports: readonly LateBootCandidate[], vm: VmFacts | unde
 }
 
 /**
+ * Refuses reports of a run whose earliest one came more than MAX_FIRST_REPORT_DELAY_SECONDS
+ * after the VM's start: the first boot's report, which would show a second set of measurements
+ * beside a forged one, is not among them. From a file, the query that saved it did not reach
+ * back to the start (a fixed `--freshness`, `--limit`); from Cloud Logging, the log no longer
+ * holds it (retention, an exclusion) or never received it.
+ */
+function requireFirstReport(
+  reports: readonly LateBootCandidate[],
+  vm: VmFacts,
+  lastStart: string,
+  where: string,
+  source: ReportSource,
+): void {
+  const started = Date.parse(lastStart);
+  const earliest = [...reports].sort(newestFirst).at(-1)!;
+  const dated = timeOf(earliest.report.timestamp);
+  const received = timeOf(earliest.report.receiveTimestamp);
+  const late = Math.max(dated, Number.isNaN(received) ? dated : received) - started;
+  if (late <= MAX_FIRST_REPORT_DELAY_SECONDS * 1000) return;
+  const project = earliest.report.instance.projectId;
+  const query = lateBootQuery({ project, instanceId: vm.id, lastStartTimestamp: lastStart });
+  const what =
+    source === 'file'
+      ? `So the reports in ${where} do not reach back to the start: the first boot's is missing, and others that matter may ` +
+        `be (a fixed --freshness or a --limit cuts them off): what is left may be a report someone else wrote since. ` +
+        `Save every late-boot report since the VM's last start and capture from that file:\n  ${query}\n` +
+        `(or capture with --instance, which reads them itself)`
+      : `So Cloud Logging no longer holds the first boot's report (the log bucket's retention, 30 days by default, or an ` +
+        `exclusion filter dropped it) or never received it, and what is left may be a report someone else wrote since. ` +
+        `Stop and start the canary, then capture again once its late-boot report is in. The reports read:\n  ${query}`;
+  throw new CliError(
+    `refusing to record a baseline: the earliest late-boot report about ${vmLabel(earliest, vm)} in ${where} since its last ` +
+      `start (${lastStart}, as Compute Engine gives it), ${entryLabel(earliest)}, came ${span(late)} after that start, and ` +
+      `the first boot after a start reports within minutes (${span(MAX_FIRST_REPORT_DELAY_SECONDS * 1000)} allowed). ${what}`,
+  );
+}
+
+/**
  * The report a capture records: among reports of one VM, the newest boot's, once every check
  * passed. Refuses with a {@link CliError} that names the entries concerned when
  * - a report is dated more than MAX_CLOCK_SKEW_SECONDS ahead of `now`, or of the time Cloud
  *   Logging received it (`receiveTimestamp`, which Logging sets, unlike `timestamp`);
  * - with `vm` known: no report is dated, and was received, at or after the VM's last start;
  * - the reports that remain (with `vm` known, those of the VM's current run; otherwise all of
- *   them) hold more than one set of measurements: the message names every one of them.
+ *   them) hold more than one set of measurements: the message names every one of them;
+ * - with `vm` known: the earliest of them came (dated or received) more than
+ *   {@link MAX_FIRST_REPORT_DELAY_SECONDS} after the VM's last start, so the first boot's report
+ *   is missing; the message says what to do for the `source` (save them with {@link lateBootQuery}).
  *
  * Reports with the same measurements are one set however many boots, redeliveries or spellings
  * of a boot counter they come in. Boots are compared by their canonical boot counter, so `"012"`
@@ -157,6 +235,7 @@ export function chooseLateBootReport(
   vm: VmFacts | undefined,
   now: number,
   where: string,
+  source: ReportSource,
 ): LateBootCandidate {
   if (candidates.length === 0) throw new CliError(`${where} holds no late-boot report`);
   const project = candidates[0]!.report.instance.projectId;
@@ -205,6 +284,8 @@ export function chooseLateBootReport(
     }
   }
   requireOneSet(current, vm, where);
+  // After the one-set rule: two sets name every report, which says more than a missing first one.
+  if (vm?.lastStartTimestamp !== undefined) requireFirstReport(current, vm, vm.lastStartTimestamp, where, source);
   // One set: the newest boot's report, the newest of them, names the boot the baseline comes from.
   const boot = (c: LateBootCandidate) => (c.report.bootCounter === undefined ? -1n : BigInt(c.report.bootCounter));
   return [...current].sort((a, b) => (boot(a) === boot(b) ? newestFirst(a, b) : boot(b) > boot(a) ? 1 : -1))[0]!;
