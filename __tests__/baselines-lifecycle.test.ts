@@ -88,7 +88,8 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
         zone: 'europe-west1-b',
         name: 'canary-1',
         id: '5550001',
-        lastStartTimestamp: '2026-12-01T09:00:00Z',
+        // Started minutes before its first late-boot report (the fixtures' 10:00), as a VM reports.
+        lastStartTimestamp: '2026-12-01T09:55:00Z',
       })
       .add({ project: 'fleet-prod-1234', zone: 'europe-west1-b', name: 'idle-1', id: '777', lastStartTimestamp: '2026-12-01T09:00:00Z' });
     await compute.start();
@@ -149,8 +150,9 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
   it('captures the newest late-boot report of a VM straight from Cloud Logging', async () => {
     const { at, ref } = fresh();
     const logging = await startFakeLogging([
-      canaryEntry({ boot: '11', seed: 'kernel-6.8' }),
-      { ...canaryEntry({ boot: '12' }), timestamp: '2026-12-01T11:00:00Z' },
+      // Boot 11 ran before the VM's last start: an earlier run, set aside.
+      { ...canaryEntry({ boot: '11', seed: 'kernel-6.8' }), timestamp: '2026-12-01T09:00:00Z' },
+      { ...canaryEntry({ boot: '12' }), timestamp: '2026-12-01T10:05:00Z' },
       { ...otherIntegrityEntry('earlyBootReportEvent'), timestamp: '2026-12-01T12:00:00Z' },
     ]);
     try {
@@ -176,7 +178,7 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
         }),
       );
       expect((await ref.doc(kernel69).get()).data()).toEqual(
-        expect.objectContaining({ sourceBootCounter: '12', sourceInstanceId: '5550001', sourceReportTime: '2026-12-01T11:00:00Z' }),
+        expect.objectContaining({ sourceBootCounter: '12', sourceInstanceId: '5550001', sourceReportTime: '2026-12-01T10:05:00Z' }),
       );
       expect(logging.requests[0]!.body).toEqual(
         expect.objectContaining({ resourceNames: ['projects/fleet-prod-1234'], orderBy: 'timestamp desc', pageSize: 100 }),
@@ -382,8 +384,10 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
     expect(mixed.stderr).toMatch(
       /holds late-boot reports of 2 VMs \(instance ids 5550001, 999\); save the entries of the reference VM only/,
     );
-    const older = { ...canaryEntry({ boot: '11', seed: 'kernel-6.8' }), timestamp: '2026-12-01T12:00:00+02:00' };
-    const newer = { ...canaryEntry({ boot: '12' }), timestamp: '2026-12-01T11:00:00Z' };
+    // Two boots since the start with the same measurements: the newest boot is named, whatever
+    // the order or offsets of their timestamps.
+    const older = { ...canaryEntry({ boot: '11' }), timestamp: '2026-12-01T12:00:00+02:00' };
+    const newer = { ...canaryEntry({ boot: '12' }), timestamp: '2026-12-01T10:05:00Z' };
     expect((await cli(['capture', '-', ...at, '--actor', 'alice'], JSON.stringify([older, newer]))).code).toBe(0);
     expect((await ref.doc(kernel69).get()).get('sourceBootCounter')).toBe('12');
   });
