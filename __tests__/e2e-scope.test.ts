@@ -96,7 +96,12 @@ describeWithEmulators('a responder watching an organization', () => {
     for (const l of retried) show(l);
     expect(retried).toHaveLength(5);
     expect(retried[0]).toEqual(
-      expect.objectContaining({ severity: 'ERROR', message: expect.stringContaining(`${PAYMENTS}/${ZONE}/checkout-2`) }),
+      // Named by id: the entry's label is only its writer's word.
+      expect.objectContaining({
+        severity: 'ERROR',
+        message: expect.stringContaining(`${PAYMENTS}/${ZONE}/7002`),
+        entryInstanceName: 'checkout-2',
+      }),
     );
     expect(dead).toHaveLength(1);
     expect(dead[0]!.attributes).toEqual(expect.objectContaining({ CloudPubSubDeadLetterSourceDeliveryCount: '5' }));
