@@ -307,6 +307,7 @@ describe('no relearn of a VM still running a boot judged not known good', () => 
     await t.run({ kind: 'earlyBootReportEvent', bootCounter: '18446744073709551615', actual: TAMPERED });
     expect(t.ledger.newestBoots.size).toBe(0);
     expect(t.logger.lines).toEqual([expect.objectContaining({ decision: 'ignore', instanceFound: false })]);
+    expect(t.logger.lines[0]!.message).toMatch(/no longer exists; nothing to note \(/);
   });
 });
 

@@ -677,7 +677,9 @@ function logDecision(
   const [severity, said] = !extra.instanceFound
     ? ([
         'WARNING',
-        `Instance ${who} no longer exists; nothing to ${decision.reason === 'instance-not-found' ? decision.wouldHave : verb}`,
+        `Instance ${who} no longer exists; nothing to ${
+          decision.reason === 'instance-not-found' ? decision.wouldHave : decision.action === 'ignore' ? 'note' : verb
+        }`,
       ] as const)
     : extra.alreadyDone && extra.ledger !== 'older-boot'
       ? (['INFO', `Already handled: ${text} (operation ${extra.operationStatus ?? 'none'}); nothing done again`] as const)
