@@ -15,7 +15,7 @@ export { COLLECTION_ID, DATABASE_ID } from './contract';
 export interface Config extends Omit<FunctionSettings, 'responseMode'> {
   readonly mode: ResponseMode;
   /** Non-default Compute endpoint. `http:` endpoints are used without credentials. */
-  readonly computeEndpoint?: { readonly protocol: 'http' | 'https'; readonly host: string; readonly port: number };
+  readonly computeEndpoint?: ApiEndpoint;
 }
 
 /** A configuration problem: the function refuses to start rather than act on a guess. */
@@ -76,26 +76,46 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   ) {
     problems.push(`EXCLUDED_PROJECTS applies to a folder or organization SCOPE only; SCOPE is '${values.scope}'`);
   }
-  const endpoint = parseEndpoint(env.COMPUTE_API_ENDPOINT, problems);
+  const { endpoint, problem } = parseApiEndpoint('COMPUTE_API_ENDPOINT', env.COMPUTE_API_ENDPOINT);
+  if (problem !== undefined) problems.push(problem);
   if (problems.length > 0) throw new ConfigError(problems.join('; '));
   const { responseMode, ...rest } = values as unknown as FunctionSettings;
-  return { mode: responseMode, ...rest, ...endpoint };
+  return { mode: responseMode, ...rest, ...(endpoint !== undefined && { computeEndpoint: endpoint }) };
 }
 
-function parseEndpoint(raw: string | undefined, problems: string[]): Pick<Config, 'computeEndpoint'> {
+/** A Google API endpoint other than the default. */
+export interface ApiEndpoint {
+  readonly protocol: 'http' | 'https';
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * Reads an endpoint override such as `COMPUTE_API_ENDPOINT`: unset or empty is the default
+ * endpoint; otherwise `http(s)://host[:port]` with no path. The function and the tools apply this
+ * one rule; a value that breaks it comes back as a sentence naming the variable.
+ */
+export function parseApiEndpoint(
+  variable: string,
+  raw: string | undefined,
+): { readonly endpoint?: ApiEndpoint; readonly problem?: string } {
   if (raw === undefined || raw === '') return {};
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    problems.push(`COMPUTE_API_ENDPOINT must be a URL like http://127.0.0.1:8089; got '${raw}'`);
-    return {};
+    return { problem: `${variable} must be a URL like http://127.0.0.1:8089; got '${raw}'` };
   }
   const protocol = url.protocol.slice(0, -1);
-  if ((protocol !== 'http' && protocol !== 'https') || (url.pathname !== '/' && url.pathname !== '') || url.search || url.username) {
-    problems.push(`COMPUTE_API_ENDPOINT must be http(s)://host[:port] with no path; got '${raw}'`);
-    return {};
+  if (
+    (protocol !== 'http' && protocol !== 'https') ||
+    (url.pathname !== '/' && url.pathname !== '') ||
+    url.search ||
+    url.hash ||
+    url.username
+  ) {
+    return { problem: `${variable} must be http(s)://host[:port] with no path; got '${raw}'` };
   }
   const port = url.port ? Number(url.port) : protocol === 'https' ? 443 : 80;
-  return { computeEndpoint: { protocol, host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port } };
+  return { endpoint: { protocol, host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port } };
 }
