@@ -301,6 +301,21 @@ describe('no relearn of a VM still running a boot judged not known good', () => 
     expect(t.logger.lines.at(-1)).toEqual(expect.objectContaining({ decision: 'none', reason: 'unvetted-boot' }));
   });
 
+  it('refuses one for a VM suspended for a tampered boot and resumed: it runs that boot still', async () => {
+    const t = setup('relearn-if-known-good', new RecordingInstances(), { failureAction: 'suspend' });
+    t.baselines.add('kernel-6.9', tutorialDocument(GOOD));
+    t.instances.states.set(DEFAULT_INSTANCE_ID, running(minutesAgo(60)));
+    await t.run({ bootCounter: '12', actual: TAMPERED }, 'genuine');
+    expect(t.instances.calls.at(-1)).toBe(`suspend ${DEFAULT_VM}`);
+    // Resumed by someone: RUNNING again, its last start unchanged (a resume continues the boot).
+    await t.run({ bootCounter: '13', actual: GOOD }, 'forged');
+    expect(relearns(t)).toEqual([]);
+    expect(t.logger.lines.at(-1)).toEqual(expect.objectContaining({ reason: 'unvetted-boot', lastStopOutcome: 'DONE' }));
+    expect(t.logger.lines.at(-1)!.message).toMatch(
+      /contained, and the instance has not been started since \(resumed, it runs that boot still\)/,
+    );
+  });
+
   it('leaves no trace of an early-boot report about an id Compute does not know', async () => {
     const t = setup();
     t.instances.gone.add(DEFAULT_INSTANCE_ID);

@@ -591,7 +591,11 @@ const DECISION_LINES: Record<
     text: (who, _age, _acting, extra) =>
       `Measurements of ${who} are known good, but boot ${extra.lastStop?.bootCounter ?? '?'} of the instance was judged not known good at ${
         extra.lastStop?.recordedAt ?? '?'
-      } and not stopped (${extra.lastStop?.operationStatus ?? 'settled'}), and the instance has not been started since: a relearn would adopt what it runs now; no relearn until it is stopped and started`,
+      } and ${
+        extra.lastStop?.operationStatus === 'DONE'
+          ? 'contained, and the instance has not been started since (resumed, it runs that boot still)'
+          : `not stopped (${extra.lastStop?.operationStatus ?? 'settled'}), and the instance has not been started since`
+      }: a relearn would adopt what it runs now; no relearn until it is stopped and started`,
   },
   'instance-not-found': {
     severity: 'WARNING',
