@@ -247,6 +247,19 @@ describe('no relearn while a containment of the VM is open', () => {
     expect(relearns(t)).toEqual([]);
   });
 
+  it('relearns a later boot once a held stop was decided again as a relearn of its boot', async () => {
+    const t = await exhaustedBudget();
+    t.baselines.docs.delete('kernel-6.9');
+    t.instances.states.set(DEFAULT_INSTANCE_ID, running(minutesAgo(60)));
+    // A rollout outruns the budget: boot 12, on the new kernel, is held before its baseline exists.
+    await expect(t.run({ bootCounter: '12', actual: GOOD }, 'held-12')).rejects.toThrow(ActionHeldError);
+    t.baselines.add('kernel-6.9', tutorialDocument(GOOD));
+    await t.run({ bootCounter: '12', actual: GOOD }, 'held-12');
+    // Rebooted from inside the guest, on the same kernel.
+    await t.run({ bootCounter: '13', actual: GOOD }, 'next-13');
+    expect(relearns(t)).toEqual([`relearn ${DEFAULT_VM}`, `relearn ${DEFAULT_VM}`]);
+  });
+
   it('relearns a later boot once the earlier stop is done and the VM runs again', async () => {
     const t = setup();
     t.baselines.add('kernel-6.9', tutorialDocument(GOOD));

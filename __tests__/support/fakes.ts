@@ -171,14 +171,15 @@ export class MemoryLedger implements DecisionLedger {
     return {
       conflict: this.records.get(ledgerDocumentId(key))?.conflict === true,
       ...(newestBoot !== undefined && { newestBoot }),
-      ...(stop !== undefined && {
-        lastStop: {
-          bootCounter: stop.bootCounter,
-          outcome: stop.outcome,
-          recordedAt: last!.at,
-          ...(stop.operationStatus !== undefined && { operationStatus: stop.operationStatus }),
-        },
-      }),
+      ...(stop !== undefined &&
+        stop.decision.action !== 'relearn' && {
+          lastStop: {
+            bootCounter: stop.bootCounter,
+            outcome: stop.outcome,
+            recordedAt: last!.at,
+            ...(stop.operationStatus !== undefined && { operationStatus: stop.operationStatus }),
+          },
+        }),
     };
   }
 

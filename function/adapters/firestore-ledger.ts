@@ -197,7 +197,8 @@ export class FirestoreDecisionLedger implements DecisionLedger {
       // Read only for instances that ever had a stop decided.
       const doc = await this.within('read of the last stop', db.collection(LEDGER_DECISIONS_COLLECTION).doc(lastStop).get());
       const r = doc.exists ? (doc.data() as LedgerRecord) : undefined;
-      if (r !== undefined) {
+      // A held stop decided again as a relearn (a baseline recorded meanwhile) vetted that boot.
+      if (r !== undefined && r.decision.action !== 'relearn') {
         stop = {
           bootCounter: r.bootCounter,
           outcome: r.outcome,
