@@ -151,6 +151,19 @@ describeWithEmulators('a relearn bound to its boot, on the Firestore emulator an
     expect(d.logger.lines.at(-1)).toEqual(expect.objectContaining({ reason: 'older-boot' }));
   });
 
+  it('relearns the next boot once a stop held by the budget was decided again as a relearn of its boot', async () => {
+    const d = { ...deps(), actionBudget: { limit: 1, windowSeconds: 3600 } };
+    (d.baselines as MemoryBaselines).docs.delete('kernel-6.9');
+    const filler = vm(60);
+    await handleMessage(filler.report('3', TAMPERED), d, { id: 'fill-3' });
+    const { report, mutations } = vm(60);
+    await expect(handleMessage(report('12', GOOD), d, { id: 'held-12' })).rejects.toThrow(/action budget exhausted/);
+    (d.baselines as MemoryBaselines).add('kernel-6.9', tutorialDocument(GOOD));
+    await handleMessage(report('12', GOOD), d, { id: 'held-12' });
+    await handleMessage(report('13', GOOD), d, { id: 'next-13' });
+    expect(mutations()).toEqual(['PATCH setShieldedInstanceIntegrityPolicy', 'PATCH setShieldedInstanceIntegrityPolicy']);
+  });
+
   it('relearns the boot it decided on when nothing came between', async () => {
     const d = deps();
     const { report, mutations } = vm(60);
