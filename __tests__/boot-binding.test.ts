@@ -21,8 +21,8 @@ const relearns = (t: ReturnType<typeof setup>) => t.instances.calls.filter((c) =
 const recordIds = (t: ReturnType<typeof setup>) => [...t.ledger.records.keys()];
 
 /** A budget with one slot, already taken by another VM. */
-async function exhaustedBudget() {
-  const budget: ActionBudget = { limit: 1, windowSeconds: 3600 };
+async function exhaustedBudget(windowSeconds = 3600) {
+  const budget: ActionBudget = { limit: 1, windowSeconds };
   const t = setup('relearn-if-known-good', new RecordingInstances(), { actionBudget: budget });
   t.baselines.add('kernel-6.9', tutorialDocument(GOOD));
   t.instances.states.set('99', running(minutesAgo(5)));
@@ -223,7 +223,7 @@ describe('no relearn while a containment of the VM is open', () => {
         severity: 'CRITICAL',
         decision: 'none',
         reason: 'containment-pending',
-        lastStopOutcome: 'held',
+        lastStopState: 'held',
         lastStopBoot: '12',
         bootCounter: '13',
       }),
@@ -239,7 +239,7 @@ describe('no relearn while a containment of the VM is open', () => {
     delete t.instances.failWith;
     await t.run({ bootCounter: '13', actual: GOOD }, 'forged');
     expect(relearns(t)).toEqual([]);
-    expect(t.logger.lines.at(-1)).toEqual(expect.objectContaining({ reason: 'containment-pending', lastStopOutcome: 'pending' }));
+    expect(t.logger.lines.at(-1)).toEqual(expect.objectContaining({ reason: 'containment-pending', lastStopState: 'pending' }));
     // The redelivered stop goes through; the instance is stopped, so nothing relearns it either.
     await t.run({ bootCounter: '12', actual: TAMPERED }, 'genuine');
     t.instances.states.set(DEFAULT_INSTANCE_ID, { ...running(minutesAgo(60)), status: 'TERMINATED' });
@@ -247,17 +247,52 @@ describe('no relearn while a containment of the VM is open', () => {
     expect(relearns(t)).toEqual([]);
   });
 
-  it('relearns a later boot once a held stop was decided again as a relearn of its boot', async () => {
+  it('asks for a stop and start before a boot held by the budget relearns, even once its baseline exists', async () => {
     const t = await exhaustedBudget();
     t.baselines.docs.delete('kernel-6.9');
     t.instances.states.set(DEFAULT_INSTANCE_ID, running(minutesAgo(60)));
-    // A rollout outruns the budget: boot 12, on the new kernel, is held before its baseline exists.
+    // A rollout outran the budget: boot 12, on the new kernel, was held before its baseline existed.
     await expect(t.run({ bootCounter: '12', actual: GOOD }, 'held-12')).rejects.toThrow(ActionHeldError);
     t.baselines.add('kernel-6.9', tutorialDocument(GOOD));
     await t.run({ bootCounter: '12', actual: GOOD }, 'held-12');
-    // Rebooted from inside the guest, on the same kernel.
     await t.run({ bootCounter: '13', actual: GOOD }, 'next-13');
-    expect(relearns(t)).toEqual([`relearn ${DEFAULT_VM}`, `relearn ${DEFAULT_VM}`]);
+    expect(relearns(t)).toEqual([]);
+    expect(t.logger.lines.at(-1)).toEqual(expect.objectContaining({ reason: 'unvetted-boot', lastStopBoot: '12' }));
+    // Stopped and started: its next boot relearns.
+    t.instances.states.set(DEFAULT_INSTANCE_ID, running(new Date(Date.now() + 1000).toISOString()));
+    await t.run({ bootCounter: '14', actual: GOOD, timestamp: new Date(Date.now() + 2000).toISOString() }, 'after-start');
+    expect(relearns(t)).toEqual([`relearn ${DEFAULT_VM}`]);
+  });
+
+  it('refuses a forged report that turns a forged held stop of a later boot into a relearn (review 3, R1)', async () => {
+    const t = await exhaustedBudget();
+    t.instances.states.set(DEFAULT_INSTANCE_ID, running(minutesAgo(180)));
+    await expect(t.run({ bootCounter: '12', actual: TAMPERED }, 'genuine-12')).rejects.toThrow(ActionHeldError);
+    // Too old to vet, so a (held) stop; then the same claim, fresh, decided again as a relearn.
+    await expect(t.run({ bootCounter: '14', actual: GOOD, timestamp: minutesAgo(120) }, 'forged-stale-14')).rejects.toThrow(
+      ActionHeldError,
+    );
+    await t.run({ bootCounter: '14', actual: GOOD }, 'forged-fresh-14');
+    expect(relearns(t)).toEqual([]);
+    expect(t.logger.lines.at(-1)).toEqual(expect.objectContaining({ decision: 'none', reason: 'unvetted-boot', lastStopBoot: '14' }));
+  });
+
+  it('marks a held stop again when a conflicting report reopens it after a start (review 3, R3)', async () => {
+    // A week-long window: the ledger's clock moves seconds below, never into another window.
+    const t = await exhaustedBudget(604800);
+    const later = (s: number) => new Date(Date.now() + s * 1000).toISOString();
+    t.instances.states.set(DEFAULT_INSTANCE_ID, running(minutesAgo(180)));
+    await expect(t.run({ bootCounter: '13', actual: linuxPcrs('forged') }, 'forged-13')).rejects.toThrow(ActionHeldError);
+    // Stopped and started for another reason; it boots a tampered 13, whose report (after the
+    // start) conflicts with the forged one.
+    t.instances.states.set(DEFAULT_INSTANCE_ID, running(later(1)));
+    t.ledger.clock = () => new Date(Date.now() + 5000);
+    await expect(t.run({ bootCounter: '13', actual: TAMPERED, timestamp: later(2) }, 'genuine-13')).rejects.toThrow(ActionHeldError);
+    await t.run({ bootCounter: '14', actual: GOOD, timestamp: later(3) }, 'forged-14');
+    expect(relearns(t)).toEqual([]);
+    expect(t.logger.lines.at(-1)).toEqual(
+      expect.objectContaining({ reason: 'containment-pending', lastStopState: 'held', lastStopBoot: '13' }),
+    );
   });
 
   it('relearns a later boot once the earlier stop is done and the VM runs again', async () => {
@@ -284,7 +319,7 @@ describe('no relearn of a VM still running a boot judged not known good', () => 
     await t.run({ bootCounter: '5', actual: GOOD }, 'forged');
     expect(relearns(t)).toEqual([]);
     expect(t.logger.lines.at(-1)).toEqual(
-      expect.objectContaining({ severity: 'WARNING', reason: 'unvetted-boot', lastStopBoot: '4', lastStopOutcome: 'exempt' }),
+      expect.objectContaining({ severity: 'WARNING', reason: 'unvetted-boot', lastStopBoot: '4', lastStopSettledAs: 'exempt' }),
     );
     expect(t.logger.lines.at(-1)!.message).toMatch(/no relearn until it is stopped and started$/);
   });
@@ -299,7 +334,7 @@ describe('no relearn of a VM still running a boot judged not known good', () => 
     expect(t.logger.lines.at(-1)!.message).toMatch(/^Already handled: .*nothing was done to it then \(recorded in dry run\)/);
     await handleMessage(pubsubData(integrityEntry({ bootCounter: '5', actual: GOOD }), 'forged'), enforcing, { id: 'forged' });
     expect(relearns(t)).toEqual([]);
-    expect(t.logger.lines.at(-1)).toEqual(expect.objectContaining({ reason: 'unvetted-boot', lastStopOutcome: 'dry-run' }));
+    expect(t.logger.lines.at(-1)).toEqual(expect.objectContaining({ reason: 'unvetted-boot', lastStopSettledAs: 'dry-run' }));
   });
 
   it('keeps a held stop in force when a briefly exempt VM records a later boot', async () => {
@@ -323,9 +358,9 @@ describe('no relearn of a VM still running a boot judged not known good', () => 
     // Resumed by someone: RUNNING again, its last start unchanged (a resume continues the boot).
     await t.run({ bootCounter: '13', actual: GOOD }, 'forged');
     expect(relearns(t)).toEqual([]);
-    expect(t.logger.lines.at(-1)).toEqual(expect.objectContaining({ reason: 'unvetted-boot', lastStopOutcome: 'DONE' }));
+    expect(t.logger.lines.at(-1)).toEqual(expect.objectContaining({ reason: 'unvetted-boot', lastStopSettledAs: 'DONE' }));
     expect(t.logger.lines.at(-1)!.message).toMatch(
-      /contained, and the instance has not been started since \(resumed, it runs that boot still\)/,
+      /\(it was contained; resumed, a VM runs that boot still\) and the instance has not been started since/,
     );
   });
 

@@ -454,11 +454,11 @@ async function lastLookBeforeRelearn(
   }
   const stop = standing.lastStop;
   if (stop !== undefined && !startedAfter(current, stop.recordedAt)) {
-    // A stop was decided for this VM (another boot) and the VM has not been started since: it may
-    // still run the boot judged not known good (the stop held, pending, or not performed: exempt,
-    // dry run), and a relearn would adopt it, whatever boot this report claims.
+    // A stop was decided for this VM and the VM has not been started since: it may still run the
+    // boot judged not known good (the stop held, pending, or not performed: exempt, dry run), and
+    // a relearn would adopt it, whatever boot this report claims, its own included.
     out.lastStop = stop;
-    return { action: 'none', reason: stop.outcome === 'done' ? 'unvetted-boot' : 'containment-pending' };
+    return { action: 'none', reason: stop.state === 'settled' ? 'unvetted-boot' : 'containment-pending' };
   }
   if (!fresh()) {
     out.relearnMaxAgeSeconds = bound;
@@ -583,19 +583,15 @@ const DECISION_LINES: Record<
     severity: 'CRITICAL',
     text: (who, _age, _acting, extra) =>
       `Measurements of ${who} are known good, but a stop of the instance for boot ${extra.lastStop?.bootCounter ?? '?'} is ${
-        extra.lastStop?.outcome === 'held' ? 'held by the action budget' : 'not done yet'
+        extra.lastStop?.state === 'held' ? 'held by the action budget' : 'not done yet'
       }: no relearn while a containment is open (a relearn would adopt what the VM runs now); check the instance`,
   },
   'unvetted-boot': {
     severity: 'WARNING',
     text: (who, _age, _acting, extra) =>
-      `Measurements of ${who} are known good, but boot ${extra.lastStop?.bootCounter ?? '?'} of the instance was judged not known good at ${
+      `Measurements of ${who} are known good, but a stop was decided for boot ${extra.lastStop?.bootCounter ?? '?'} of the instance at ${
         extra.lastStop?.recordedAt ?? '?'
-      } and ${
-        extra.lastStop?.operationStatus === 'DONE'
-          ? 'contained, and the instance has not been started since (resumed, it runs that boot still)'
-          : `not stopped (${extra.lastStop?.operationStatus ?? 'settled'}), and the instance has not been started since`
-      }: a relearn would adopt what it runs now; no relearn until it is stopped and started`,
+      } (${settledText(extra.lastStop?.settledAs)}) and the instance has not been started since: a relearn would adopt what it runs now; no relearn until it is stopped and started`,
   },
   'instance-not-found': {
     severity: 'WARNING',
@@ -715,7 +711,8 @@ function logDecision(
     wouldHave: 'wouldHave' in decision ? decision.wouldHave : undefined,
     laterBoot: extra.laterBoot,
     lastStopBoot: extra.lastStop?.bootCounter,
-    lastStopOutcome: extra.lastStop?.operationStatus ?? extra.lastStop?.outcome,
+    lastStopState: extra.lastStop?.state,
+    lastStopSettledAs: extra.lastStop?.settledAs,
     lastStopAt: extra.lastStop?.recordedAt,
     relearnMaxAgeSeconds: extra.relearnMaxAgeSeconds,
     ...budgetFields(budget),
@@ -733,6 +730,20 @@ function logDecision(
     ageSeconds: extra.ageSeconds === undefined ? undefined : Math.round(extra.ageSeconds),
     eventId: extra.eventId,
   });
+}
+
+/** How the newest stop decided for a VM settled, for the `unvetted-boot` line. */
+function settledText(settledAs: string | undefined): string {
+  switch (settledAs) {
+    case 'DONE':
+      return 'it was contained; resumed, a VM runs that boot still';
+    case 'exempt':
+      return 'not performed: the VM was exempt';
+    case 'dry-run':
+      return 'not performed: dry run';
+    default:
+      return `since settled as ${settledAs ?? 'unknown'}`;
+  }
 }
 
 const SEVERITY_ORDER: readonly Severity[] = ['DEBUG', 'INFO', 'NOTICE', 'WARNING', 'ERROR', 'CRITICAL'];

@@ -126,15 +126,42 @@ export function ledgerDocumentId(key: LedgerKey): string {
 }
 
 /**
- * The document id of a record that this write turns into a stop or suspend (performed or not:
- * held, pending, exempt, dry-run), for the instance's head to name with the time, or undefined.
- * Until the VM is started after that time, the boot it runs may be the one judged not known good,
- * and nothing relearns it, whatever boot a report claims.
+ * The document id of a record this write leaves as a stop or suspend not done yet (new, held
+ * again with other measurements, turned into a conflict, reopened: held, pending, exempt or
+ * dry-run before it settles), for the instance's head to name with the time; undefined when the
+ * write opens nothing. Until the VM is started after the newest such time, the boot it runs may be
+ * the one judged not known good, and nothing relearns it, whatever boot a report claims.
  */
 export function stopToMark(before: LedgerRecord | undefined, after: LedgerRecord): string | undefined {
-  if (after.decision.action !== 'stop' || before?.decision.action === 'stop') return undefined;
+  if (after.decision.action !== 'stop' || after.outcome === 'done') return undefined;
+  const unchanged =
+    before !== undefined &&
+    before.decision.action === 'stop' &&
+    before.outcome === after.outcome &&
+    before.conflict === after.conflict &&
+    before.fingerprints.length === after.fingerprints.length;
+  if (unchanged) return undefined;
   const { projectId, zone, instanceId, bootCounter, kind } = after;
   return ledgerDocumentId({ projectId, zone, instanceId, bootCounter, kind });
+}
+
+/** The newest stop decided for an instance, as a relearn's last look reads it (see `stopToMark`). */
+export interface LastStop {
+  readonly bootCounter: string;
+  /** `held` or `pending` while the stop is still to be made; `settled` once anything settled the record. */
+  readonly state: 'held' | 'pending' | 'settled';
+  /** How it settled: the operation status (`DONE`, `exempt`, `dry-run`…) or the decision it became. */
+  readonly settledAs?: string;
+  /** RFC 3339 time the ledger wrote it: a relearn waits for a start after it. */
+  readonly recordedAt: string;
+}
+
+/** What a head's newest stop mark says now, from the record it names. */
+export function lastStopOf(record: LedgerRecord, recordedAt: string): LastStop {
+  const open = record.decision.action === 'stop' && record.outcome !== 'done';
+  return open
+    ? { bootCounter: record.bootCounter, state: record.outcome === 'held' ? 'held' : 'pending', recordedAt }
+    : { bootCounter: record.bootCounter, state: 'settled', settledAs: record.operationStatus ?? record.decision.reason, recordedAt };
 }
 
 /** Orders boot counters (decimal strings of up to 20 digits); unknown boots order before every known one. */

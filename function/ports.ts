@@ -1,7 +1,9 @@
 import type { ActionBudget } from './budget';
 import type { BaselineLookup, InstanceState } from './decide';
 import type { InstanceGroupRef } from './instance-group';
-import type { GroupAbandon, LedgerKey, ReconcileInput, Reconciled, RecordedDecision } from './ledger';
+import type { GroupAbandon, LastStop, LedgerKey, ReconcileInput, Reconciled, RecordedDecision } from './ledger';
+
+export type { LastStop } from './ledger';
 import type { PcrMeasurement } from './measurements';
 
 /** Result of a known-good lookup, with the cost it incurred (for logs and benchmarks). */
@@ -121,17 +123,6 @@ export interface Recorded extends Reconciled {
    * can skip reading the record again while nothing else has written it since.
    */
   readonly version?: string;
-}
-
-/** A stop or suspend decided for an instance, as its head names it. */
-export interface LastStop {
-  readonly bootCounter: string;
-  /** `pending` or `held` while not performed; `done` once settled (performed, or exempt, dry-run, gone). */
-  readonly outcome: 'pending' | 'held' | 'done';
-  /** How it was settled, when done (`DONE`, `exempt`, `dry-run`, `instance-not-found`…). */
-  readonly operationStatus?: string;
-  /** RFC 3339 time the ledger recorded the decision. */
-  readonly recordedAt: string;
 }
 
 /** A key's record and its instance's newest boot, as the ledger holds them now. */

@@ -13,6 +13,7 @@ import {
   instanceDocumentId,
   ledgerDocumentId,
   ledgerKey,
+  lastStopOf,
   stopToMark,
   reconcile,
 } from '../../function/ledger';
@@ -167,19 +168,11 @@ export class MemoryLedger implements DecisionLedger {
   async standing(key: LedgerKey): Promise<LedgerStanding> {
     const newestBoot = this.newestBoots.get(instanceDocumentId(key));
     const last = this.lastStops.get(instanceDocumentId(key));
-    const stop = last === undefined || last.id === ledgerDocumentId(key) ? undefined : this.records.get(last.id);
+    const stop = last === undefined ? undefined : this.records.get(last.id);
     return {
       conflict: this.records.get(ledgerDocumentId(key))?.conflict === true,
       ...(newestBoot !== undefined && { newestBoot }),
-      ...(stop !== undefined &&
-        stop.decision.action !== 'relearn' && {
-          lastStop: {
-            bootCounter: stop.bootCounter,
-            outcome: stop.outcome,
-            recordedAt: last!.at,
-            ...(stop.operationStatus !== undefined && { operationStatus: stop.operationStatus }),
-          },
-        }),
+      ...(stop !== undefined && { lastStop: lastStopOf(stop, last!.at) }),
     };
   }
 

@@ -12,6 +12,7 @@ import {
   instanceDocumentId,
   ledgerDocumentId,
   ledgerKey,
+  lastStopOf,
   stopToMark,
   reconcile,
 } from '../ledger';
@@ -193,19 +194,13 @@ export class FirestoreDecisionLedger implements DecisionLedger {
     )) as [DocumentSnapshot, DocumentSnapshot];
     const { newestBoot, lastStop, lastStopAt } = head.exists ? (head.data() as InstanceHead) : ({} as Partial<InstanceHead>);
     let stop: LastStop | undefined;
-    if (lastStop !== undefined && lastStopAt !== undefined && lastStop !== ledgerDocumentId(key)) {
-      // Read only for instances that ever had a stop decided.
-      const doc = await this.within('read of the last stop', db.collection(LEDGER_DECISIONS_COLLECTION).doc(lastStop).get());
-      const r = doc.exists ? (doc.data() as LedgerRecord) : undefined;
-      // A held stop decided again as a relearn (a baseline recorded meanwhile) vetted that boot.
-      if (r !== undefined && r.decision.action !== 'relearn') {
-        stop = {
-          bootCounter: r.bootCounter,
-          outcome: r.outcome,
-          recordedAt: lastStopAt,
-          ...(r.operationStatus !== undefined && { operationStatus: r.operationStatus }),
-        };
-      }
+    if (lastStop !== undefined && lastStopAt !== undefined) {
+      // Read only for instances that ever had a stop decided (this key's own record is at hand).
+      const doc =
+        lastStop === ledgerDocumentId(key)
+          ? record
+          : await this.within('read of the last stop', db.collection(LEDGER_DECISIONS_COLLECTION).doc(lastStop).get());
+      if (doc.exists) stop = lastStopOf(doc.data() as LedgerRecord, lastStopAt);
     }
     return {
       conflict: record.exists && (record.data() as LedgerRecord).conflict === true,
