@@ -130,7 +130,7 @@ describeWithEmulators('a relearn bound to its boot, on the Firestore emulator an
       expect.objectContaining({
         severity: 'CRITICAL',
         reason: 'containment-pending',
-        lastStopOutcome: 'pending',
+        lastStopState: 'pending',
         lastStopBoot: '12',
       }),
     );
@@ -151,17 +151,16 @@ describeWithEmulators('a relearn bound to its boot, on the Firestore emulator an
     expect(d.logger.lines.at(-1)).toEqual(expect.objectContaining({ reason: 'older-boot' }));
   });
 
-  it('relearns the next boot once a stop held by the budget was decided again as a relearn of its boot', async () => {
-    const d = { ...deps(), actionBudget: { limit: 1, windowSeconds: 3600 } };
-    (d.baselines as MemoryBaselines).docs.delete('kernel-6.9');
-    const filler = vm(60);
-    await handleMessage(filler.report('3', TAMPERED), d, { id: 'fill-3' });
-    const { report, mutations } = vm(60);
-    await expect(handleMessage(report('12', GOOD), d, { id: 'held-12' })).rejects.toThrow(/action budget exhausted/);
-    (d.baselines as MemoryBaselines).add('kernel-6.9', tutorialDocument(GOOD));
-    await handleMessage(report('12', GOOD), d, { id: 'held-12' });
-    await handleMessage(report('13', GOOD), d, { id: 'next-13' });
-    expect(mutations()).toEqual(['PATCH setShieldedInstanceIntegrityPolicy', 'PATCH setShieldedInstanceIntegrityPolicy']);
+  it('refuses a forged report that turns a forged held stop of a later boot into a relearn of it', async () => {
+    const d = { ...deps(), actionBudget: { limit: 1, windowSeconds: 604800 } };
+    const filler = vm(180);
+    await handleMessage(filler.report('3', TAMPERED), d, { id: 'r1-fill-3' });
+    const { report, mutations } = vm(180);
+    await expect(handleMessage(report('12', TAMPERED), d, { id: 'r1-genuine-12' })).rejects.toThrow(/action budget exhausted/);
+    await expect(handleMessage(report('14', GOOD, minutesAgo(120)), d, { id: 'r1-stale-14' })).rejects.toThrow(/action budget exhausted/);
+    await handleMessage(report('14', GOOD), d, { id: 'r1-fresh-14' });
+    expect(mutations()).toEqual([]);
+    expect(d.logger.lines.at(-1)).toEqual(expect.objectContaining({ reason: 'unvetted-boot', lastStopBoot: '14' }));
   });
 
   it('relearns the boot it decided on when nothing came between', async () => {
