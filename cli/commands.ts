@@ -1,12 +1,12 @@
 import { runAsCommand } from './common';
-import { run as baselines } from './integrity-baselines';
-import { run as budget } from './integrity-budget';
+import { BIN as BASELINES, run as baselines } from './integrity-baselines';
+import { BIN as BUDGET, run as budget } from './integrity-budget';
 
 /**
  * The package's operator commands, by bin name: bundled once into `dist/bin/commands.js` (the
  * Firestore client they share is ≈8 MB), each bin a two-line file that runs its entry.
  */
 export const COMMANDS: Readonly<Record<string, () => void>> = {
-  'integrity-baselines': () => runAsCommand(baselines),
-  'integrity-budget': () => runAsCommand(budget),
+  [BASELINES]: () => runAsCommand(BASELINES, baselines),
+  [BUDGET]: () => runAsCommand(BUDGET, budget),
 };

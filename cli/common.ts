@@ -127,13 +127,21 @@ export function withDeadline<T>(work: Promise<T>, seconds: number, what: string)
 }
 
 /** Runs a command on this process's arguments and streams, and exits with its code. */
-export function runAsCommand(run: (argv: string[], io: Io) => Promise<number>): void {
+export function runAsCommand(bin: string, run: (argv: string[], io: Io) => Promise<number>): void {
   const io: Io = {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
     readStdin: () => readFileSync(0, 'utf8'),
     env: process.env,
   };
+  // A Google client can fail outside the call the tool awaits (its credentials are looked up in
+  // the background): one sentence, not the client's stack trace.
+  const fail = (e: unknown) => {
+    io.stderr(`${bin}: ${describeError(e)}${credentialsHint(e)}\n`);
+    process.exit(1);
+  };
+  process.on('unhandledRejection', fail);
+  process.on('uncaughtException', fail);
   // Exit explicitly: a Google client that gave up on an unreachable server may still hold sockets.
   void run(process.argv.slice(2), io).then((code) => process.exit(code));
 }

@@ -941,4 +941,4 @@ export function run(argv: string[], io: Io): Promise<number> {
   );
 }
 
-if (require.main === module) runAsCommand(run);
+if (require.main === module) runAsCommand(BIN, run);

@@ -280,4 +280,4 @@ export function run(argv: string[], io: Io, now: () => number = Date.now): Promi
   return dispatch(BIN, TOP_USAGE, { show: (rest) => show(rest, io, now), reset: (rest) => reset(rest, io, now) }, argv, io);
 }
 
-if (require.main === module) runAsCommand(run);
+if (require.main === module) runAsCommand(BIN, run);
