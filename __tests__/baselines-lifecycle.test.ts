@@ -347,6 +347,8 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
     expect((await cli(['show', 'aa-copy', ...at])).stdout).toMatch(
       /state: +vetoed — zz-revoked, holding the same measurements, is revoked/,
     );
+    // The state says it all: not "revoked — it is revoked".
+    expect((await cli(['show', 'zz-revoked', ...at])).stdout).toMatch(/\nstate: +revoked \(does not vouch\)\n/);
 
     const expiring = fresh();
     const doc = baselineDocument(parseMeasurements(linuxPcrs('image-7'), 't'), {

@@ -678,7 +678,7 @@ describe(`${BIN} capture against an unreachable or unauthorised Firestore`, () =
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(
-      /^integrity-baselines: could not tell which principal your credentials belong to \(.*\/nonexistent\/key\.json.*\); run 'gcloud auth application-default login', or name yourself with --actor\n$/,
+      /^integrity-baselines: could not tell which principal your credentials belong to \(.*\/nonexistent\/key\.json.*\); run 'gcloud auth application-default login' or set GOOGLE_APPLICATION_CREDENTIALS \(against Firestore the change is recorded as that principal; --actor names someone on the emulator only\)\n$/,
     );
   });
 });

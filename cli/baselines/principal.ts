@@ -36,7 +36,7 @@ export async function resolveActor(flag: string | undefined, env: NodeJS.Process
   } catch (e) {
     throw new CliError(
       `could not tell which principal your credentials belong to (${describeError(e)}); ` +
-        `run 'gcloud auth application-default login', or name yourself with --actor`,
+        `run 'gcloud auth application-default login' or set GOOGLE_APPLICATION_CREDENTIALS (against Firestore the change is recorded as that principal; --actor names someone on the emulator only)`,
     );
   }
 }

@@ -191,7 +191,9 @@ const SHOWN: readonly (keyof BaselineFields)[] = [
 export function showText(view: BaselineView, path: string): string {
   const lines = [
     `baseline ${path}`,
-    `state:              ${view.state}${view.vouches ? ' (vouches for these measurements)' : ` — ${view.why}`}`,
+    `state:              ${view.state}${
+      view.vouches ? ' (vouches for these measurements)' : view.why === `it is ${view.state}` ? ' (does not vouch)' : ` — ${view.why}`
+    }`,
   ];
   lines.push(`format:             ${view.format === 'own' ? "fingerprint id (this tool's)" : 'tutorial document (any id)'}`);
   for (const key of SHOWN) {
