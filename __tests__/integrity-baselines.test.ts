@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { AddressInfo, createServer } from 'node:net';
+import { AddressInfo, Socket, createServer } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -647,7 +647,8 @@ describe(`${BIN} capture against an unreachable or unauthorised Firestore`, () =
 
   it('gives up after --timeout with a sentence instead of hanging', async () => {
     // A server that accepts connections and never answers: the write can only time out.
-    const silent = createServer(() => undefined);
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => void sockets.add(socket));
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const host = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
     try {
@@ -659,6 +660,8 @@ describe(`${BIN} capture against an unreachable or unauthorised Firestore`, () =
         ),
       );
     } finally {
+      // Closing stops listening; the connections it accepted would keep Jest's worker alive.
+      for (const socket of sockets) socket.destroy();
       silent.close();
     }
   });
