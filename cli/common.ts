@@ -183,3 +183,29 @@ export async function dispatch(
     return 1;
   }
 }
+
+/**
+ * Holds a Google client a lookup creates, and closes it once, however the lookup ends: also when
+ * its deadline passed while the client was still being created (`hold` then says so, and the
+ * caller closes and gives up).
+ */
+export function closedOnce<C extends { close(): Promise<unknown> }>(): {
+  readonly hold: (client: C) => boolean;
+  readonly close: () => Promise<void>;
+} {
+  let client: C | undefined;
+  let done = false;
+  const close = async () => {
+    done = true;
+    const c = client;
+    client = undefined;
+    await c?.close().catch(() => undefined);
+  };
+  return {
+    hold: (c) => {
+      client = c;
+      return !done;
+    },
+    close,
+  };
+}

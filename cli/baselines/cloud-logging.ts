@@ -3,7 +3,7 @@ import { Code, errorCode } from '../../function/api-errors';
 import { beforeDeadline } from '../../function/deadline';
 import { PROJECT_ID } from '../../function/contract';
 import { INTEGRITY_LOG_ID } from '../../function/parse';
-import { CliError, credentialsHint, describeError } from '../common';
+import { CliError, closedOnce, credentialsHint, describeError } from '../common';
 import { ApiEndpoint, apiEndpoint } from './endpoints';
 
 /*
@@ -171,18 +171,10 @@ export async function lateBootReportsSince(
   const deadline = Date.now() + timeoutSeconds * 1000;
   // The client is closed once, when the lookup ends, however it ends: also when the deadline
   // passes while it is still being created.
-  let client: LoggingServiceV2Client | undefined;
-  let done = false;
-  const close = async () => {
-    done = true;
-    const c = client;
-    client = undefined;
-    await c?.close().catch(() => undefined);
-  };
+  const { hold, close } = closedOnce<LoggingServiceV2Client>();
   const search = async (): Promise<Record<string, unknown>[]> => {
     const created = await createClient(endpoint);
-    client = created;
-    if (done) return close().then(() => []);
+    if (!hold(created)) return close().then(() => []);
     // Create the stub (and find credentials) here, where a failure is caught: listLogEntries
     // starts it with `initialize().catch((e) => { throw e })`, an unhandled rejection that ends
     // the process when no Application Default Credentials are found.

@@ -3,7 +3,7 @@ import { Code, errorCode } from '../../function/api-errors';
 import { createInstancesClient } from '../../function/clients';
 import type { Config } from '../../function/config';
 import { beforeDeadline } from '../../function/deadline';
-import { CliError, credentialsHint, describeError } from '../common';
+import { CliError, closedOnce, credentialsHint, describeError } from '../common';
 import { apiEndpoint } from './endpoints';
 
 /*
@@ -73,18 +73,10 @@ export async function describeVm(
         `(${endpoint ? `now ${env[COMPUTE_API_ENDPOINT]}` : 'unset: the default endpoint'}) and your credentials, or allow more time (--timeout)`,
       `it did not answer within ${timeoutSeconds} s`,
     );
-  let client: InstancesClient | undefined;
-  let done = false;
-  const close = async () => {
-    done = true;
-    const c = client;
-    client = undefined;
-    await c?.close().catch(() => undefined);
-  };
+  const { hold, close } = closedOnce<InstancesClient>();
   const lookup = async () => {
     const created = await open(endpoint === undefined ? {} : { computeEndpoint: endpoint });
-    client = created;
-    if (done) return close().then(() => undefined);
+    if (!hold(created)) return close().then(() => undefined);
     // Find credentials here, where a failure is caught: the generated methods start the client
     // with a rejection nobody handles, which ends the process when there are none.
     await created.initialize();
