@@ -269,7 +269,11 @@ export class FakeComputeApi {
       const op = this.operation(instance, verb, statusBefore, fault);
       if (requestId) this.byRequestId.set(requestId, op.json.name);
       if (fault && 'delayMs' in fault) {
-        setTimeout(() => reply(200, op.json), fault.delayMs);
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          reply(200, op.json);
+        }, fault.delayMs);
+        this.timers.add(timer);
         return;
       }
       return reply(200, op.json);
