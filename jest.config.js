@@ -9,7 +9,7 @@ module.exports = {
   },
   globalSetup: '<rootDir>/__tests__/support/global-setup.ts',
   globalTeardown: '<rootDir>/__tests__/support/global-teardown.ts',
-  setupFilesAfterEnv: ['<rootDir>/__tests__/support/setup-cdktf.ts'],
+  setupFilesAfterEnv: ['<rootDir>/__tests__/support/setup-cdktf.ts', '<rootDir>/__tests__/support/no-leaks.ts'],
   snapshotFormat: { escapeString: false, printBasicPrototype: false },
   testTimeout: 30000,
   // Jest's default (cores - 1) is one worker on a 2-core machine. The slow suites mostly wait on
