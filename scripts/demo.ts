@@ -33,7 +33,7 @@ function heading(text: string): void {
 
 async function main(): Promise<void> {
   const available = emulatorsAvailable();
-  if (!available.ok) throw new Error(`the demo needs ${available.missing}`);
+  if (!available.ok) throw new Error(`the demo needs ${available.missing}: \`npm run demo\` installs them where it can, or says how`);
   heading('Setting up: emulators, loopback Compute API, the synthesized function behind Pub/Sub');
   const h = await Harness.start();
   let logging: FakeLogging | undefined;

@@ -1,14 +1,14 @@
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { describeMissing, emulatorPaths, missingRequirements } from '../scripts/setup/system-packages';
 import { httpRequest } from './http';
 import { SHARED_EMULATORS_DIR, killGroup as killSharedGroup, readCurrent, recordSpawn, writeCurrent } from './shared-emulators';
 
-/** Root of the Google Cloud SDK: where its Debian packages install it, unless overridden. */
-const SDK_ROOT = process.env.GOOGLE_CLOUD_SDK_ROOT || '/usr/lib/google-cloud-sdk';
-const FIRESTORE_EMULATOR = `${SDK_ROOT}/platform/cloud-firestore-emulator/cloud_firestore_emulator`;
-const PUBSUB_EMULATOR = `${SDK_ROOT}/platform/pubsub-emulator/bin/cloud-pubsub-emulator`;
+// In the Google Cloud SDK that GOOGLE_CLOUD_SDK_ROOT names, else where its Debian packages put it.
+// scripts/setup, which installs them, holds the paths and package names.
+const { firestore: FIRESTORE_EMULATOR, pubsub: PUBSUB_EMULATOR } = emulatorPaths(process.env);
 
 /**
  * A running emulator: its `host:port`, and how to stop it (idempotent). For the emulator a Jest
@@ -57,17 +57,13 @@ for (const signal of ['exit', 'SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-/** Whether the emulators can run here; when not, what to install. */
+/**
+ * Whether the emulators can run here; when not, what is missing, with its Debian package (`npm
+ * test` and `npm run demo` install them where they can, or say how).
+ */
 export function emulatorsAvailable(): { readonly ok: true } | { readonly ok: false; readonly missing: string } {
-  const missing: string[] = [];
-  if (!existsSync(FIRESTORE_EMULATOR))
-    missing.push(`the Firestore emulator (Debian package google-cloud-cli-firestore-emulator, ${FIRESTORE_EMULATOR})`);
-  if (!existsSync(PUBSUB_EMULATOR))
-    missing.push(`the Pub/Sub emulator (Debian package google-cloud-cli-pubsub-emulator, ${PUBSUB_EMULATOR})`);
-  if (spawnSync('java', ['-version'], { stdio: 'ignore' }).status !== 0) missing.push('Java');
-  return missing.length === 0
-    ? { ok: true }
-    : { ok: false, missing: `${missing.join('; ')} (the emulators run on Java: Debian package default-jre-headless)` };
+  const missing = missingRequirements(process.env);
+  return missing.length === 0 ? { ok: true } : { ok: false, missing: describeMissing(missing) };
 }
 
 /**

