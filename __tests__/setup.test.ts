@@ -145,7 +145,7 @@ describe('ensureSystemPackages', () => {
   it('finds the emulators and Java without running anything but java', () => {
     const m = machine({ apt: true, java: true, emulators: true });
     const log = recorder();
-    expect(ensureSystemPackages({ env: m.env, isRoot: true, again: 'npm test', log })).toEqual({ ok: true });
+    expect(ensureSystemPackages({ env: m.env, packagedSdkRoot: m.sdk, isRoot: true, again: 'npm test', log })).toEqual({ ok: true });
     expect(log.act).not.toHaveBeenCalled();
     expect(log.found).toHaveBeenCalledWith('setup: Firestore and Pub/Sub emulators and Java: found');
     expect(m.calls()).toEqual([]);
@@ -154,7 +154,7 @@ describe('ensureSystemPackages', () => {
   it('installs what is missing as root: the package lists first, then only the missing packages', () => {
     const m = machine({ apt: true, java: true, sources: [], sourcesAfterUpdate: ALL_PACKAGES });
     const log = recorder();
-    expect(ensureSystemPackages({ env: m.env, isRoot: true, again: 'npm test', log })).toEqual({ ok: true });
+    expect(ensureSystemPackages({ env: m.env, packagedSdkRoot: m.sdk, isRoot: true, again: 'npm test', log })).toEqual({ ok: true });
     expect(m.calls()).toEqual([
       'apt-get update -qq',
       `apt-cache policy ${EMULATOR_PACKAGES.join(' ')}`,
@@ -169,7 +169,9 @@ describe('ensureSystemPackages', () => {
 
   it('installs through sudo -n when it is not root and sudo asks no password', () => {
     const m = machine({ apt: true, sudo: 'no password', emulators: true, sources: ['default-jre-headless'] });
-    expect(ensureSystemPackages({ env: m.env, isRoot: false, again: 'npm test', log: recorder() })).toEqual({ ok: true });
+    expect(ensureSystemPackages({ env: m.env, packagedSdkRoot: m.sdk, isRoot: false, again: 'npm test', log: recorder() })).toEqual({
+      ok: true,
+    });
     expect(m.calls()).toEqual([
       'sudo -n true',
       'sudo -n DEBIAN_FRONTEND=noninteractive apt-get update -qq',
@@ -185,7 +187,7 @@ describe('ensureSystemPackages', () => {
     'names the sudo apt-get command and the Google repository, installing nothing, when it is not root (sudo: %s)',
     (sudo) => {
       const m = machine({ apt: true, sudo, sources: ALL_PACKAGES });
-      const result = ensureSystemPackages({ env: m.env, isRoot: false, again: 'npm run demo', log: recorder() });
+      const result = ensureSystemPackages({ env: m.env, packagedSdkRoot: m.sdk, isRoot: false, again: 'npm run demo', log: recorder() });
       expect(result).toEqual({
         ok: false,
         problem:
@@ -199,7 +201,7 @@ describe('ensureSystemPackages', () => {
 
   it('sends a machine without apt-get to the Google Cloud CLI components and a Java runtime', () => {
     const m = machine({});
-    const result = ensureSystemPackages({ env: m.env, isRoot: true, again: 'npm test', log: recorder() });
+    const result = ensureSystemPackages({ env: m.env, packagedSdkRoot: m.sdk, isRoot: true, again: 'npm test', log: recorder() });
     expect(result.ok).toBe(false);
     const problem = (result as { problem: string }).problem;
     expect(problem).not.toContain('\n');
@@ -212,7 +214,7 @@ describe('ensureSystemPackages', () => {
 
   it('asks for the Google Cloud CLI apt repository when apt has no emulator packages even after an update', () => {
     const m = machine({ apt: true, java: true, sources: ['default-jre-headless'], sourcesAfterUpdate: ['default-jre-headless'] });
-    const result = ensureSystemPackages({ env: m.env, isRoot: true, again: 'npm run demo', log: recorder() });
+    const result = ensureSystemPackages({ env: m.env, packagedSdkRoot: m.sdk, isRoot: true, again: 'npm run demo', log: recorder() });
     expect(result).toEqual({
       ok: false,
       problem:
@@ -224,7 +226,7 @@ describe('ensureSystemPackages', () => {
 
   it('asks for any Java runtime when apt has no default-jre-headless', () => {
     const m = machine({ apt: true, emulators: true, sources: [] });
-    const result = ensureSystemPackages({ env: m.env, isRoot: true, again: 'npm test', log: recorder() });
+    const result = ensureSystemPackages({ env: m.env, packagedSdkRoot: m.sdk, isRoot: true, again: 'npm test', log: recorder() });
     expect(result).toEqual({
       ok: false,
       problem:
@@ -236,7 +238,7 @@ describe('ensureSystemPackages', () => {
   it('says that apt-get install failed, after its output, and does not claim success', () => {
     const m = machine({ apt: true, emulators: true, sources: ['default-jre-headless'], installFails: true });
     const log = recorder();
-    const result = ensureSystemPackages({ env: m.env, isRoot: true, again: 'npm test', log });
+    const result = ensureSystemPackages({ env: m.env, packagedSdkRoot: m.sdk, isRoot: true, again: 'npm test', log });
     expect(result.ok).toBe(false);
     const lines = (result as { problem: string }).problem.split('\n');
     expect(lines).toEqual([
@@ -249,11 +251,25 @@ describe('ensureSystemPackages', () => {
 
   it('says what is still missing when the packages installed but cannot be found', () => {
     const m = machine({ apt: true, emulators: true, sources: ['default-jre-headless'], javaOffPath: true });
+    const result = ensureSystemPackages({ env: m.env, packagedSdkRoot: m.sdk, isRoot: true, again: 'npm test', log: recorder() });
+    expect(result).toEqual({
+      ok: false,
+      problem:
+        'setup: apt-get installed default-jre-headless, yet Java does not run (`java -version` on PATH): check PATH, then run npm test again.',
+    });
+  });
+
+  it('installs nothing when GOOGLE_CLOUD_SDK_ROOT names an SDK other than the packages install, and says how to complete it', () => {
+    const m = machine({ apt: true, java: true, sources: ALL_PACKAGES });
     const result = ensureSystemPackages({ env: m.env, isRoot: true, again: 'npm test', log: recorder() });
     expect(result).toEqual({
       ok: false,
-      problem: expect.stringMatching(/^setup: apt-get installed default-jre-headless, yet Java .* still cannot be found: check PATH/),
+      problem:
+        `setup: GOOGLE_CLOUD_SDK_ROOT names ${m.sdk}, which lacks the Firestore emulator and the Pub/Sub emulator: ` +
+        'run `gcloud components install cloud-firestore-emulator pubsub-emulator` with that SDK, or unset GOOGLE_CLOUD_SDK_ROOT ' +
+        'so that npm test installs the Debian packages into /usr/lib/google-cloud-sdk, then run npm test again.',
     });
+    expect(m.calls()).toEqual([]);
   });
 });
 

@@ -30,7 +30,10 @@ export declare function describeMissing(missing: readonly MissingRequirement[]):
 
 /**
  * Installs the missing requirements with apt-get when this process is root (`isRoot`, by default
- * its uid) or may use `sudo -n`; else, or when apt-get has no such packages, the result names
- * what to install and how.
+ * its uid) or may use `sudo -n`; else, or when apt-get has no such packages, or when
+ * GOOGLE_CLOUD_SDK_ROOT names another SDK than the one the packages install
+ * (`packagedSdkRoot`, by default {@link DEFAULT_SDK_ROOT}), the result names what to install and how.
  */
-export declare function ensureSystemPackages(options: SetupOptions & { readonly isRoot?: boolean }): SetupResult;
+export declare function ensureSystemPackages(
+  options: SetupOptions & { readonly isRoot?: boolean; readonly packagedSdkRoot?: string },
+): SetupResult;

@@ -119,9 +119,10 @@ function fromGoogle(packages) {
 
 /**
  * Installs the missing system packages where it can; where it cannot, returns the one sentence
- * a person needs. `again` is the command to run afterwards (`npm test`, `npm run demo`).
+ * a person needs. `again` is the command to run afterwards (`npm test`, `npm run demo`);
+ * `packagedSdkRoot` is where the Debian packages put the SDK.
  */
-function ensureSystemPackages({ env = process.env, isRoot = process.getuid?.() === 0, again, log }) {
+function ensureSystemPackages({ env = process.env, isRoot = process.getuid?.() === 0, packagedSdkRoot = DEFAULT_SDK_ROOT, again, log }) {
   const missing = missingRequirements(env);
   if (missing.length === 0) {
     log.found('setup: Firestore and Pub/Sub emulators and Java: found');
@@ -134,6 +135,15 @@ function ensureSystemPackages({ env = process.env, isRoot = process.getuid?.() =
     return {
       ok: false,
       problem: `setup: ${labels} ${verb} missing and there is no apt-get here: install ${withoutApt(missing)}, then run ${again} again.`,
+    };
+  }
+  const sdkRoot = env.GOOGLE_CLOUD_SDK_ROOT || DEFAULT_SDK_ROOT;
+  const emulators = missing.filter((m) => m.sdkComponent);
+  if (sdkRoot !== packagedSdkRoot && emulators.length > 0) {
+    // apt-get would install them where nothing looks.
+    return {
+      ok: false,
+      problem: `setup: GOOGLE_CLOUD_SDK_ROOT names ${sdkRoot}, which lacks ${listing(emulators.map((m) => m.label))}: run \`gcloud components install ${emulators.map((m) => m.sdkComponent).join(' ')}\` with that SDK, or unset GOOGLE_CLOUD_SDK_ROOT so that ${again} installs the Debian packages into ${packagedSdkRoot}, then run ${again} again.`,
     };
   }
   // sudo resets the environment: the variable that keeps apt-get from asking questions goes on its command line.
@@ -174,9 +184,10 @@ function ensureSystemPackages({ env = process.env, isRoot = process.getuid?.() =
   }
   const still = missingRequirements(env);
   if (still.length > 0) {
+    const where = still.map((m) => (m.path ? `${m.label} is not at ${m.path}` : `${m.label} does not run (\`java -version\` on PATH)`));
     return {
       ok: false,
-      problem: `setup: apt-get installed ${packages.join(' ')}, yet ${describeMissing(still)} still cannot be found: check PATH and GOOGLE_CLOUD_SDK_ROOT, then run ${again} again.`,
+      problem: `setup: apt-get installed ${packages.join(' ')}, yet ${listing(where)}: check PATH, then run ${again} again.`,
     };
   }
   log.act(`setup: ${labels}: installed (${seconds(started)})`);
