@@ -2,6 +2,8 @@ import { MonitoringAlertPolicy } from '@cdktf/provider-google/lib/monitoring-ale
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { ProjectService } from '@cdktf/provider-google/lib/project-service';
 import { TerraformStack, Testing } from 'cdktf';
+import * as entry from '../lib';
+import type { ResponderAlert } from '../lib';
 import { ResponderAlerting, ResponderAlertingProps, validateNotificationChannels } from '../lib/alerting';
 import { extract, matchesFilter } from './support/log-filter';
 
@@ -66,6 +68,30 @@ describe('ResponderAlerting', () => {
 
   it('matches the snapshot', () => {
     expect(r).toMatchSnapshot();
+  });
+
+  it('is exported from the package entry, with one policy per ResponderAlert key', () => {
+    expect(entry.ResponderAlerting).toBe(ResponderAlerting);
+    const stack = new TerraformStack(Testing.app(), 'keys');
+    const alerting = new entry.ResponderAlerting(stack, 'Alerting', {
+      project: 'fleet-prod-1234',
+      namePrefix: 'fleet',
+      functionName: 'fleet-handler',
+      deadLetterSubscription: 'fleet-dead-letters',
+      notificationChannels: [],
+    });
+    // Every key of the type, each once: the compiler refuses a missing or an unknown one.
+    const keys: Record<ResponderAlert, true> = {
+      contained: true,
+      wouldContain: true,
+      relearned: true,
+      conflict: true,
+      budgetExhausted: true,
+      notActed: true,
+      retriedErrors: true,
+      deadLetters: true,
+    };
+    expect(Object.keys(alerting.policies).sort()).toEqual(Object.keys(keys).sort());
   });
 
   it('creates three metrics, eight policies, one dashboard, and nothing else', () => {

@@ -877,9 +877,18 @@ describe('the synthesized plan', () => {
     it('adds the google-beta and time providers it needs, but never configures google', () => {
       const app = Testing.app();
       const stack = new TerraformStack(app, 'bare');
+      new GoogleProvider(stack, 'google', {});
       new IntegrityResponder(stack, 'Responder', { projectId: PROJECT });
       const doc = JSON.parse(Testing.synth(stack)) as { provider?: Record<string, unknown[]> };
-      expect(doc.provider).toEqual({ 'google-beta': [{}], time: [{}] });
+      expect(doc.provider).toEqual({ google: [{}], 'google-beta': [{}], time: [{}] });
+    });
+
+    it('fails at synth in a stack without a google provider, naming providers.google', () => {
+      const stack = new TerraformStack(Testing.app(), 'bare');
+      new IntegrityResponder(stack, 'Responder', { projectId: PROJECT });
+      expect(() => Testing.synth(stack)).toThrow(
+        "IntegrityResponder at 'bare/Responder': stack 'bare' has no google provider: declare one (new GoogleProvider(stack, 'google', { … })) or set providers.google",
+      );
     });
 
     it('adds each provider once, however many responders the stack holds', () => {
@@ -916,11 +925,12 @@ describe('the synthesized plan', () => {
     it('uses the stack’s own google-beta and time providers when it has them', () => {
       const app = Testing.app();
       const stack = new TerraformStack(app, 'own');
+      new GoogleProvider(stack, 'google', {});
       new GoogleBetaProvider(stack, 'beta', { project: PROJECT, region: 'europe-west4' });
       new TimeProvider(stack, 'clock', {});
       new IntegrityResponder(stack, 'Responder', { projectId: PROJECT });
       const doc = JSON.parse(Testing.synth(stack)) as { provider: Record<string, unknown[]> };
-      expect(doc.provider).toEqual({ 'google-beta': [{ project: PROJECT, region: 'europe-west4' }], time: [{}] });
+      expect(doc.provider).toEqual({ google: [{}], 'google-beta': [{ project: PROJECT, region: 'europe-west4' }], time: [{}] });
     });
 
     it('lets two responders share a stack without any name colliding', () => {

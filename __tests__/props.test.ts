@@ -1,4 +1,4 @@
-import { AnnotationMetadataEntryType, TerraformStack, Testing } from 'cdktf';
+import { AnnotationMetadataEntryType, TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { IntegrityResponder, IntegrityResponderProps, IntegrityResponderPropsError } from '../lib';
 import { resolveProps } from '../lib/props';
 
@@ -249,6 +249,11 @@ describe('IntegrityResponder props', () => {
       /labels must not set 'managed-by': the construct sets it to 'shielded-vm-integrity-responder'/,
     ],
     [
+      'labels sets responder',
+      { labels: { responder: 'mine' } },
+      /labels must not set 'responder': the construct sets it to the namePrefix on every resource, which tells two responders apart/,
+    ],
+    [
       'iamPropagationSeconds is above 600',
       { iamPropagationSeconds: 601 },
       /iamPropagationSeconds must be an integer from 0 to 600, got 601/,
@@ -380,6 +385,26 @@ describe('IntegrityResponder props', () => {
     expect(() => new IntegrityResponder(stack, 'Second', base)).toThrow(
       "IntegrityResponder at 'security/Second': namePrefix 'integrity-responder' is already used by another IntegrityResponder in this stack; give each instance its own namePrefix",
     );
+  });
+
+  it.each<[keyof IntegrityResponderProps, string, RegExp]>([
+    ['responseMode', 'string', /responseMode must be written out, not a Terraform value: it decides which resources the construct creates/],
+    ['enableApis', 'bool', /enableApis must be written out, not a Terraform value: it decides which resources the construct creates/],
+    [
+      'timeoutSeconds',
+      'number',
+      /timeoutSeconds must be written out, not a Terraform value: the construct computes other settings from it/,
+    ],
+    [
+      'instanceGroupAction',
+      'string',
+      /instanceGroupAction must be written out, not a Terraform value: it decides the runtime role's permissions/,
+    ],
+  ])('fails when %s is a Terraform value, which it cannot be', (name, type, message) => {
+    const stack = new TerraformStack(Testing.app(), 'tokens');
+    const variable = new TerraformVariable(stack, 'v', { type });
+    const value = type === 'number' ? variable.numberValue : type === 'bool' ? variable.booleanValue : variable.stringValue;
+    expect(() => new IntegrityResponder(stack, 'Responder', { ...base, [name]: value })).toThrow(message);
   });
 
   it('skips validation of unresolved tokens', () => {

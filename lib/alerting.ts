@@ -4,7 +4,7 @@ import { MonitoringDashboard } from '@cdktf/provider-google/lib/monitoring-dashb
 import { ITerraformDependable, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { PROJECT_ID_TEXT } from '../function/contract';
-import { MANAGED_BY, MANAGED_BY_VALUE } from './labels';
+import { responderLabels } from './labels';
 
 /** Props of {@link ResponderAlerting}. */
 export interface ResponderAlertingProps {
@@ -38,19 +38,32 @@ export interface ResponderAlertingProps {
   readonly dependsOn?: ITerraformDependable[];
 
   /**
-   * User labels added to the alert policies, next to `managed-by` and `responder`.
+   * User labels added to the alert policies, next to `managed-by` and `responder`. A map token
+   * is merged by Terraform.
    * @default {}
    */
   readonly labels?: Record<string, string>;
 }
 
-/** The alert policies, by what they watch. */
+/**
+ * The alert policies, by what they watch; the keys of {@link ResponderAlerting.policies}:
+ * - `contained`: VMs stopped or suspended (CRITICAL);
+ * - `wouldContain`: VMs a dry run would have stopped or suspended (WARNING);
+ * - `relearned`: integrity policies relearned, or that a dry run would relearn (WARNING);
+ * - `conflict`: conflicting reports about one boot, a possible forged entry (CRITICAL);
+ * - `budgetExhausted`: the action budget is used up and failed VMs are left running (CRITICAL);
+ * - `notActed`: a failed VM left alone, exempt by its label or too old under `fail-open` (CRITICAL);
+ * - `retriedErrors`: events the function failed and left to be redelivered (ERROR);
+ * - `deadLetters`: events moved to the dead-letter subscription after the last retry (CRITICAL).
+ */
 export type ResponderAlert =
   'contained' | 'wouldContain' | 'relearned' | 'conflict' | 'budgetExhausted' | 'notActed' | 'retriedErrors' | 'deadLetters';
 
-// A channel's project is an id (optionally domain-scoped, `example.com:proj`) or a number; the
-// channel id is what Cloud Monitoring assigns (decimal digits).
-const CHANNEL_NAME = new RegExp(`^projects/(?:${PROJECT_ID_TEXT}|[0-9]{1,20})/notificationChannels/[0-9]{1,40}$`);
+/**
+ * A notification channel's full name. Its project is an id (optionally domain-scoped,
+ * `example.com:proj`) or a number; the channel id is what Cloud Monitoring assigns (decimal digits).
+ */
+export const CHANNEL_NAME = new RegExp(`^projects/(?:${PROJECT_ID_TEXT}|[0-9]{1,20})/notificationChannels/[0-9]{1,40}$`);
 const CHANNEL_FORM =
   "'projects/<project id or number>/notificationChannels/<channel id>', e.g. 'projects/fleet-prod-1234/notificationChannels/1355104823470596720' " +
   "(the name `gcloud beta monitoring channels list --format='value(name)'` prints, or a google_monitoring_notification_channel's id)";
@@ -148,7 +161,11 @@ export class ResponderAlerting extends Construct {
   public readonly containmentMetric: LoggingMetric;
   /** Counter of failures the function threw for redelivery, labelled `event_kind`. */
   public readonly retriedErrorMetric: LoggingMetric;
-  /** The alert policies, by what they watch. */
+  /**
+   * The alert policies, one per {@link ResponderAlert} key (what it watches), e.g.
+   * `policies.contained` for the VMs stopped or suspended and `policies.deadLetters` for the
+   * dead-letter backlog. Every key is always present.
+   */
   public readonly policies: Readonly<Record<ResponderAlert, MonitoringAlertPolicy>>;
   /** Dashboard of the containments, the decisions, the retried errors and the dead-letter backlog. */
   public readonly dashboard: MonitoringDashboard;
@@ -425,7 +442,7 @@ export class ResponderAlerting extends Construct {
       },
     };
 
-    const userLabels = { ...(props.labels ?? {}), [MANAGED_BY]: MANAGED_BY_VALUE, responder: prefix };
+    const userLabels = responderLabels(props.labels ?? {}, prefix);
     const policies = {} as Record<ResponderAlert, MonitoringAlertPolicy>;
     for (const [kind, spec] of Object.entries(specs) as [ResponderAlert, PolicySpec][]) {
       policies[kind] = new MonitoringAlertPolicy(this, spec.id, {

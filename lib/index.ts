@@ -1,4 +1,8 @@
 export { IntegrityResponder, REQUIRED_APIS, computePermissionsFor } from './integrity-responder';
+export { ResponderAlerting } from './alerting';
+export type { ResponderAlert, ResponderAlertingProps } from './alerting';
+export { MANAGED_BY, MANAGED_BY_VALUE, RESPONDER_LABEL } from './labels';
+export type { ResponderProviders } from './providers';
 export { AGGREGATED_SINK_FILTER } from './scope';
 export type { Delivery } from './delivery';
 export type { InstanceRole, IntegritySink } from './scope';
@@ -13,6 +17,7 @@ export type {
   ResponseMode,
   StaleEventPolicy,
 } from './props';
+export { MAX_EXCLUDED_PROJECTS } from '../function/contract';
 export { baselineDocument, measurementsFromDocument, DEFAULT_BASELINE_COLLECTION } from '../function/baseline';
 export { baselineDocumentId, fingerprint, sameMeasurements } from '../function/measurements';
 export type { PcrMeasurement } from '../function/measurements';

@@ -13,38 +13,38 @@ import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
 import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
 import { GoogleProjectServiceIdentity } from '@cdktf/provider-google-beta/lib/google-project-service-identity';
-import { GoogleBetaProvider } from '@cdktf/provider-google-beta/lib/provider';
 import { DataGoogleProject } from '@cdktf/provider-google/lib/data-google-project';
-import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { ServiceAccountIamMember } from '@cdktf/provider-google/lib/service-account-iam-member';
-import { TimeProvider } from '@cdktf/provider-time/lib/provider';
 import { Sleep } from '@cdktf/provider-time/lib/sleep';
-import { Annotations, AssetType, ITerraformDependable, TerraformAsset, TerraformProvider, TerraformStack } from 'cdktf';
+import { Annotations, Aspects, AssetType, ITerraformDependable, TerraformAsset, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import {
-  computeTimeoutFor,
-  dedicatedDatabaseId,
-  dedicatedLedgerDatabaseId,
-  formatExcludedProjects,
-  functionEnvironment,
-  scopeKindOf,
-} from '../function/contract';
+import { computeTimeoutFor, dedicatedDatabaseId, dedicatedLedgerDatabaseId, functionEnvironment, scopeKindOf } from '../function/contract';
 import { BASELINE_POLICY_COLLECTION } from '../function/baseline';
 import { ResponderAlerting } from './alerting';
 import { Delivery, deliver } from './delivery';
 import { loadFunctionBundle } from './function-bundle';
-import { InstanceRole, IntegritySink, exportScope, grantScope } from './scope';
+import { responderLabels } from './labels';
+import { customRoleId } from './tokens';
+import { ProviderAssignment, providersProblem } from './providers';
+import {
+  InstanceRole,
+  IntegritySink,
+  excludedProjectsSetting,
+  exclusionPreconditions,
+  exclusionsOf,
+  exportScope,
+  grantScope,
+} from './scope';
 import {
   IntegrityResponderProps,
   IntegrityResponderPropsError,
   LogLevel,
-  MANAGED_BY,
-  MANAGED_BY_VALUE,
   Enforcement,
   FailureAction,
   InstanceGroupAction,
   ResolvedProps,
   ResponseMode,
+  planChecks,
   resolveProps,
 } from './props';
 
@@ -102,28 +102,6 @@ export const LEDGER_PERMISSIONS: readonly string[] = [
 const prefixesByStack = new WeakMap<TerraformStack, Set<string>>();
 
 /**
- * The `google-beta` and `time` providers of a stack: the embedding stack's own when it has
- * them, else one of each added the first time a responder needs it. The stack only ever has to
- * configure `google`.
- */
-function providersOf(stack: TerraformStack): { googleBeta: TerraformProvider; time: TerraformProvider } {
-  const existing = (type: string) =>
-    stack.node.findAll().find((c): c is TerraformProvider => c instanceof TerraformProvider && c.terraformResourceType === type);
-  const google = existing('google') as GoogleProvider | undefined;
-  return {
-    // Same identity as the stack's google provider: impersonation and billing project carry over.
-    googleBeta:
-      existing('google-beta') ??
-      new GoogleBetaProvider(stack, 'google-beta', {
-        ...(google?.impersonateServiceAccount !== undefined && { impersonateServiceAccount: google.impersonateServiceAccount }),
-        ...(google?.billingProject !== undefined && { billingProject: google.billingProject }),
-        ...(google?.userProjectOverride !== undefined && { userProjectOverride: google.userProjectOverride }),
-      }),
-    time: existing('time') ?? new TimeProvider(stack, 'time', {}),
-  };
-}
-
-/**
  * Makes a project's Shielded VMs respond to their own integrity-monitoring failures.
  *
  * A log sink (of a project, or aggregated over a folder or organization) exports
@@ -131,8 +109,12 @@ function providersOf(stack: TerraformStack): { googleBeta: TerraformProvider; ti
  * a dead-letter topic delivers each to a Gen2 Cloud Run function that relearns the integrity policy when the late-boot
  * measurements match a known-good baseline in Firestore, and stops the VM otherwise.
  *
- * Configure the `google` provider in the stack that embeds it; the construct adds the
- * `google-beta` and `time` providers it needs itself, once per stack, unless the stack has them.
+ * Its resources use the providers given in `providers`, or else those of the stack it is in,
+ * chosen when the stack is synthesized: the stack's `google` provider without an alias (synth
+ * fails, naming `providers.google`, when there is none), and its `google-beta` and `time`
+ * providers. A missing `google-beta` or `time` provider is added, once per stack (and alias),
+ * the `google-beta` one with the identity settings of the `google` provider in use; synth notes
+ * it as an info annotation. See {@link IntegrityResponderProps.providers}.
  */
 export class IntegrityResponder extends Construct {
   /** Topic the sink publishes integrity log entries to. */
@@ -200,6 +182,9 @@ export class IntegrityResponder extends Construct {
     super(scope, id);
     const p: ResolvedProps = this.resolve(props);
     this.claimPrefix(p.namePrefix);
+    const providerProblem = providersProblem(props.providers, TerraformStack.of(this));
+    if (providerProblem !== undefined) throw new IntegrityResponderPropsError(providerProblem, this.node.path);
+    Aspects.of(this).add(new ProviderAssignment(this, props.providers ?? {}));
     const bundle = loadFunctionBundle();
     const project = p.projectId;
     this.responseMode = p.responseMode;
@@ -222,7 +207,9 @@ export class IntegrityResponder extends Construct {
         )
       : [];
     const dependsOn = apis.length > 0 ? apis : undefined;
-    const labels = { ...p.labels, [MANAGED_BY]: MANAGED_BY_VALUE };
+    const labels = responderLabels(p.labels, p.namePrefix);
+    // Props given as Terraform values are checked by Terraform, before anything is planned.
+    const checks = planChecks(p, this.node.path);
 
     this.topic = new PubsubTopic(this, 'Topic', {
       project,
@@ -231,6 +218,7 @@ export class IntegrityResponder extends Construct {
       // Kept while the function cannot take them (Pub/Sub's maximum): nothing expires in a long outage.
       messageRetentionDuration: '604800s',
       dependsOn,
+      ...(checks.length > 0 && { lifecycle: { precondition: checks } }),
     });
 
     // Identities: one per job, none of them the default compute service account.
@@ -253,10 +241,11 @@ export class IntegrityResponder extends Construct {
     // its build identity can write log entries there (docs/adr/0023).
     const aggregated = scopeKindOf(p.scope)!.kind !== 'project';
     const unwatchedProject = aggregated && !p.watchResponderProject ? project : undefined;
-    const excluded = [...p.excludedProjects, ...(unwatchedProject !== undefined ? [unwatchedProject] : [])];
+    const exclusions = exclusionsOf(p, unwatchedProject);
     const access = grantScope(this, {
       props: p,
-      excluded,
+      exclusions,
+      preconditions: exclusionPreconditions(exclusions, p, this.node.path),
       runtimeMember: runtime,
       description:
         p.responseMode === 'relearn-if-known-good'
@@ -338,7 +327,7 @@ export class IntegrityResponder extends Construct {
     // cloud.google.com/firestore/docs/security/iam.
     this.ledgerRole = new ProjectIamCustomRole(this, 'LedgerRole', {
       project,
-      roleId: `${p.namePrefix.replace(/-/g, '_')}_ledger`,
+      roleId: customRoleId(p.namePrefix, 'ledger'),
       title: `Integrity responder ${p.namePrefix}: write the decision ledger`,
       description: 'Read, create and update decision-ledger documents in transactions; no delete.',
       permissions: [...LEDGER_PERMISSIONS],
@@ -434,9 +423,8 @@ export class IntegrityResponder extends Construct {
     // The Pub/Sub service agent mints the OIDC tokens of the push identity (required in projects
     // whose agent predates 2021-04-08, harmless elsewhere) and moves dead letters; it is created
     // here, before anything relies on it.
-    const { googleBeta, time } = providersOf(TerraformStack.of(this));
+    // Its google-beta provider, like every resource's provider, is set at synth (ProviderAssignment).
     const pubsubAgent = new GoogleProjectServiceIdentity(this, 'PubsubServiceAgent', {
-      provider: googleBeta,
       project,
       service: 'pubsub.googleapis.com',
       dependsOn,
@@ -452,7 +440,6 @@ export class IntegrityResponder extends Construct {
     // IAM changes take effect after about two minutes, sometimes longer; a build or a trigger
     // started before then fails (see docs/adr/0008). Everything that uses a grant waits here.
     this.iamPropagation = new Sleep(this, 'IamPropagation', {
-      provider: time,
       createDuration: `${p.iamPropagationSeconds}s`,
       dependsOn: grants,
     });
@@ -504,7 +491,7 @@ export class IntegrityResponder extends Construct {
           enforcement: p.enforcement,
           exemptLabel: p.exemptLabel,
           scope: p.scope,
-          excludedProjects: formatExcludedProjects(excluded),
+          excludedProjects: excludedProjectsSetting(exclusions),
           instanceGroupAction: p.instanceGroupAction,
           maxActionsPerWindow: p.maxActionsPerWindow,
           actionWindowSeconds: p.actionWindowSeconds,
@@ -541,7 +528,7 @@ export class IntegrityResponder extends Construct {
     this.sink = exportScope(this, {
       props: p,
       destination: `pubsub.googleapis.com/${this.topic.id}`,
-      ...(unwatchedProject !== undefined && { unwatchedProject }),
+      exclusions,
       dependsOn: [...apis, this.delivery.subscription],
     });
     new PubsubTopicIamMember(this, 'SinkPublishesToTopic', {

@@ -1,4 +1,21 @@
+import { Fn, Token } from 'cdktf';
+
 /** Label the construct puts on every labelled resource. */
 export const MANAGED_BY = 'managed-by';
 /** Value of {@link MANAGED_BY}. */
 export const MANAGED_BY_VALUE = 'shielded-vm-integrity-responder';
+/**
+ * Label the construct puts on every labelled resource, valued with the responder's
+ * `namePrefix`: it tells the resources of two responders in one project apart.
+ */
+export const RESPONDER_LABEL = 'responder';
+
+/**
+ * The labels of a responder's resources: the user's, then {@link MANAGED_BY} and
+ * {@link RESPONDER_LABEL}. A map given as a Terraform value (a variable) is merged by
+ * Terraform, the construct's keys last, so they win.
+ */
+export function responderLabels(user: Record<string, string>, namePrefix: string): Record<string, string> {
+  const own = { [MANAGED_BY]: MANAGED_BY_VALUE, [RESPONDER_LABEL]: namePrefix };
+  return Token.isUnresolved(user) ? Token.asStringMap(Fn.merge([user, own])) : { ...user, ...own };
+}

@@ -1,6 +1,8 @@
-import { Token } from 'cdktf';
-import { validateNotificationChannels } from './alerting';
-import { MANAGED_BY, MANAGED_BY_VALUE } from './labels';
+import { Fn, Op, Precondition, Token } from 'cdktf';
+import { CHANNEL_NAME, validateNotificationChannels } from './alerting';
+import { MANAGED_BY, MANAGED_BY_VALUE, RESPONDER_LABEL } from './labels';
+import type { ResponderProviders } from './providers';
+import { allMatch, matches } from './tokens';
 import { DEFAULT_NAME_PREFIX, MAX_EXCLUDED_PROJECTS, PROJECT_ID, SETTINGS, UNLIMITED, scopeKindOf } from '../function/contract';
 import type { Enforcement, FailureAction, InstanceGroupAction, ResponseMode, StaleEventPolicy } from '../function/decide';
 import type { LogLevel } from '../function/logger';
@@ -16,25 +18,57 @@ export const SUPPORTED_RUNTIMES = ['nodejs22', 'nodejs24'] as const;
 /** A supported Node.js runtime id. */
 export type NodeRuntime = (typeof SUPPORTED_RUNTIMES)[number];
 
-/** Configuration of an {@link IntegrityResponder}. */
+/**
+ * Configuration of an {@link IntegrityResponder}.
+ *
+ * Props a platform team feeds from Terraform (`projectId`, `region`, `namePrefix`, the id in
+ * `scope`, `organizationId`, `excludedProjects`, `notificationChannels`, `labels`,
+ * `sourceBucketName`) may be tokens, e.g. a `TerraformVariable`'s value. What the construct
+ * checks at synth for a written-out value, Terraform then checks at plan: a failed check is a
+ * resource precondition whose message names the prop. Props that decide what is created
+ * (`responseMode`, `failureAction`, `instanceGroupAction`, the booleans) or that the construct
+ * computes with (`memoryMib`, `timeoutSeconds`, the other durations and the action budget) must
+ * be written out: a token there fails at synth, naming the prop.
+ */
 export interface IntegrityResponderProps {
   /**
-   * Project whose Shielded VMs are watched, and where every resource is created.
+   * Project where the responder's resources are created (the security project), and whose
+   * Shielded VMs are watched unless `scope` names another project, a folder or an organization.
+   * A Google Cloud project id; a token works.
    */
   readonly projectId: string;
 
   /**
-   * Region of the function, its trigger, the source bucket and the build repository.
+   * Region of the function, its trigger, the source bucket and the build repository, such as
+   * `us-central1`. A token works.
    * @default 'us-central1'
    */
   readonly region?: string;
 
   /**
-   * Prefix of every resource name; give each responder in a stack its own. Lowercase
-   * letters, digits and hyphens, starting with a letter, at most 20 characters.
+   * Prefix of every resource name; give each responder in a stack its own. A lowercase letter,
+   * then lowercase letters, digits and hyphens, not ending with a hyphen, at most 20
+   * characters: the longest names derived from it (`<namePrefix>-runtime`, a service account id
+   * of at most 30 characters; `<namePrefix>-decisions`, a Firestore database id) fit Google's
+   * limits only then. A token works and must satisfy the same rule (checked at plan); the
+   * custom role ids, which take no hyphen, are then built by Terraform (`replace()`).
    * @default 'integrity-responder'
    */
   readonly namePrefix?: string;
+
+  /**
+   * The Terraform providers the responder's resources use. Each one left out is chosen from the
+   * stack at synth, so providers declared after the responder count: `google` is the stack's
+   * google provider without an alias (synth fails, naming this prop, when there is none, e.g.
+   * where every google provider impersonates someone under an alias); `googleBeta` the stack's
+   * google-beta provider with the same alias as that google provider; `time` the stack's time
+   * provider without an alias. A missing google-beta or time provider is added once per stack
+   * and alias, inside the first responder that needs it (so its construct id cannot collide with
+   * the stack's), the google-beta one with the google provider's alias and identity settings
+   * (credentials, impersonation, billing project); synth then notes it as an info annotation.
+   * @default - chosen from the stack as described
+   */
+  readonly providers?: ResponderProviders;
 
   /**
    * What to do about a failed integrity report. `relearn-if-known-good` relearns the policy
@@ -51,7 +85,7 @@ export interface IntegrityResponderProps {
   readonly runtime?: NodeRuntime;
 
   /**
-   * Upper bound on concurrently running function instances.
+   * Upper bound on concurrently running function instances (1–100).
    * @default 3
    */
   readonly maxInstanceCount?: number;
@@ -123,13 +157,17 @@ export interface IntegrityResponderProps {
   readonly requireBaselineApproval?: boolean;
 
   /**
-   * Name of the bucket holding the function source (globally unique).
+   * Name of the bucket holding the function source (globally unique, 3–63 characters). Give it
+   * when the default is not a valid bucket name, as for a domain-scoped project id
+   * (`example.com:project`); with a token `projectId` or `namePrefix`, the default is checked at
+   * plan.
    * @default - `<projectId>-<namePrefix>-src`
    */
   readonly sourceBucketName?: string;
 
   /**
-   * Lowest severity the function logs; `debug` also records every ignored entry.
+   * Lowest severity the function logs; `debug` also records every ignored entry. `warning` and
+   * `error` are refused: they would drop the decision lines the alert policies count.
    * @default 'debug'
    */
   readonly logLevel?: LogLevel;
@@ -188,20 +226,28 @@ export interface IntegrityResponderProps {
    * is aggregated (`include_children`) and the runtime's Compute role is an organization custom
    * role bound at the folder or organization. The responder's own resources (function,
    * databases, topics) stay in `projectId`, the security project. See docs/adr/0009.
-   * @default `projects/${projectId}`
+   * The kind must be written out, since it decides which resources are created; the id after
+   * the slash may be a token (`folders/${folderId.stringValue}`).
+   * @default - `projects/<projectId>`
    */
   readonly scope?: string;
 
   /**
    * Organization number holding the custom role of a `folders/<number>` scope (IAM has no folder
    * roles). Required for a folder scope; for an organization scope it is the scope's number.
+   * A token works.
+   * @default - none: required for a folder scope, refused for a project scope, the scope's own number for an organization scope
    */
   readonly organizationId?: string;
 
   /**
    * Projects of a folder or organization scope the responder never acts on: excluded from the
    * sink, from the runtime's role binding (an IAM condition) and refused by the function. At most
-   * 10, or 9 while the responder's own project is left out too (`watchResponderProject`).
+   * {@link MAX_EXCLUDED_PROJECTS} in all, the responder's own project included while it is left
+   * out (`watchResponderProject` false, the default): one place fewer then. Project ids, each
+   * once, never the responder's own. A list token (e.g. a `list(string)` variable's
+   * `listValue`) works: the count, the ids and duplicates are then checked at plan by
+   * preconditions on the runtime's role binding, not at synth.
    * @default []
    */
   readonly excludedProjects?: readonly string[];
@@ -220,8 +266,10 @@ export interface IntegrityResponderProps {
 
   /**
    * Cloud Monitoring notification channels every alert policy notifies, as full names
-   * `projects/<project>/notificationChannels/<id>`. Without any, the policies, metrics and
-   * dashboard are still created: incidents open in the console and notify nobody.
+   * `projects/<project>/notificationChannels/<id>`, each once. Without any, the policies, metrics
+   * and dashboard are still created: incidents open in the console and notify nobody. A list
+   * token works (its names are then checked at plan), as do tokens among written-out names (a
+   * `google_monitoring_notification_channel`'s `id`).
    * @default []
    */
   readonly notificationChannels?: readonly string[];
@@ -242,7 +290,7 @@ export interface IntegrityResponderProps {
    * `compute.instanceGroupManagers.get` and `.update`, which also allows changing any group's
    * template or size. `contain-only` stops or suspends the VM inside its group at CRITICAL,
    * naming the group: a group that repairs failed VMs recreates it. See ADR 0010.
-   * @default 'abandon'
+   * @default - 'abandon' for a project scope; 'contain-only' for a folder or organization scope, where the group permissions would reach every project below
    */
   readonly instanceGroupAction?: InstanceGroupAction;
 
@@ -279,7 +327,12 @@ export interface IntegrityResponderProps {
   readonly iamPropagationSeconds?: number;
 
   /**
-   * Labels added to every labelled resource (a `managed-by` label is always added).
+   * Labels added to every resource that takes labels (the function, topics, subscriptions,
+   * source bucket, build repository; `user_labels` of the alert policies). The construct adds
+   * `managed-by=shielded-vm-integrity-responder` and `responder=<namePrefix>` to each, and
+   * refuses those keys here. Keys and values as Google allows (lowercase letters, digits, `_`,
+   * `-`; a key starts with a letter). A map token works (`Token.asStringMap(variable.value)`):
+   * Terraform merges it under the construct's two labels and checks the keys and values at plan.
    * @default {}
    */
   readonly labels?: Record<string, string>;
@@ -329,8 +382,11 @@ const ORGANIZATION_ID = /^[1-9][0-9]{0,19}$/;
 export const DEFAULT_MAX_DELIVERY_ATTEMPTS = 20;
 const REGION = /^[a-z]+-[a-z]+[0-9]{1,2}$/;
 const NAME_PREFIX = /^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$/;
+const NAME_PREFIX_HINT = 'a lowercase letter, then lowercase letters, digits or hyphens, not ending with a hyphen, at most 20 characters';
 const LOCATION_ID = /^[a-z][a-z0-9-]{1,40}[a-z0-9]$/;
+const LOCATION_ID_HINT = "a Firestore location such as 'us-central1', 'nam5' or 'eur3'";
 const BUCKET_NAME = /^[a-z0-9][a-z0-9_.-]{1,61}[a-z0-9]$/;
+const BUCKET_NAME_HINT = 'a bucket name; set sourceBucketName if the default is too long';
 const LABEL_KEY = /^[a-z][a-z0-9_-]{0,62}$/;
 const LABEL_VALUE = /^[a-z0-9_-]{0,63}$/;
 
@@ -443,7 +499,12 @@ function sizing(r: ResolvedProps): void {
 function scopeProps(r: ResolvedProps): void {
   check('scope', r.scope, SETTINGS.scope.pattern, SETTINGS.scope.hint);
   // A token project id makes the default scope `projects/${token}`: judged by its prefix.
-  const scope = scopeKindOf(r.scope)!;
+  const scope = scopeKindOf(r.scope);
+  if (scope === undefined) {
+    throw new IntegrityResponderPropsError(
+      "scope must spell out its kind, as 'projects/<id>', 'folders/<number>' or 'organizations/<number>' (the kind decides which resources are created), and only the id after the slash may be a Terraform value; got one Terraform value for the whole scope",
+    );
+  }
   if (!Array.isArray(r.excludedProjects)) {
     throw new IntegrityResponderPropsError(`excludedProjects must be a list of project ids, got ${show(r.excludedProjects)}`);
   }
@@ -463,9 +524,10 @@ function scopeProps(r: ResolvedProps): void {
     }
     return;
   }
+  // A list token is checked by Terraform at plan (excludedProjectsPreconditions in scope.ts).
+  if (Token.isUnresolved(r.excludedProjects)) return organizationProps(r, scope);
   r.excludedProjects.forEach((id, i) => check(`excludedProjects[${i}]`, id, PROJECT_ID, 'a Google Cloud project id'));
-  // The responder's own project, left out by default, takes one of the places.
-  const places = r.watchResponderProject ? MAX_EXCLUDED_PROJECTS : MAX_EXCLUDED_PROJECTS - 1;
+  const places = excludedProjectPlaces(r.watchResponderProject);
   if (r.excludedProjects.length > places) {
     const own = r.watchResponderProject ? '' : ` besides the responder's own project '${r.projectId}', which is left out too`;
     throw new IntegrityResponderPropsError(
@@ -479,6 +541,18 @@ function scopeProps(r: ResolvedProps): void {
       `excludedProjects must not name the responder's own project '${r.projectId}': a folder or organization scope leaves it out unless watchResponderProject is true`,
     );
   }
+  organizationProps(r, scope);
+}
+
+/**
+ * How many projects `excludedProjects` may name: {@link MAX_EXCLUDED_PROJECTS}, one fewer while
+ * the responder's own project is left out too (it takes one of the places).
+ */
+export function excludedProjectPlaces(watchResponderProject: boolean): number {
+  return watchResponderProject ? MAX_EXCLUDED_PROJECTS : MAX_EXCLUDED_PROJECTS - 1;
+}
+
+function organizationProps(r: ResolvedProps, scope: { readonly kind: string; readonly id: string }): void {
   if (scope.kind === 'folder') {
     if (r.organizationId === undefined) {
       throw new IntegrityResponderPropsError(
@@ -486,12 +560,40 @@ function scopeProps(r: ResolvedProps): void {
       );
     }
     check('organizationId', r.organizationId, ORGANIZATION_ID, 'an organization number');
-  } else if (r.organizationId !== undefined && r.organizationId !== scope.id) {
+  } else if (
+    r.organizationId !== undefined &&
+    !Token.isUnresolved(r.organizationId) &&
+    !Token.isUnresolved(scope.id) &&
+    r.organizationId !== scope.id
+  ) {
     throw new IntegrityResponderPropsError(
       `organizationId '${r.organizationId}' differs from the scope's organization '${scope.id}'; leave organizationId out for an organization scope`,
     );
   }
 }
+
+const DECIDES_RESOURCES = 'it decides which resources the construct creates';
+const COMPUTED_WITH = 'the construct computes other settings from it';
+/**
+ * Props a token cannot stand for, and why: the construct decides at synth what to create from
+ * them, or computes with them (a number token is an opaque placeholder until Terraform runs).
+ */
+const WRITTEN_OUT: Partial<Record<keyof IntegrityResponderProps, string>> = {
+  responseMode: DECIDES_RESOURCES,
+  failureAction: "it decides the runtime role's permissions",
+  instanceGroupAction: "it decides the runtime role's permissions",
+  enableApis: DECIDES_RESOURCES,
+  requireBaselineApproval: DECIDES_RESOURCES,
+  watchResponderProject: 'it decides which projects the sink and the role binding leave out',
+  firestoreDeleteProtection: "it decides the databases' delete protection setting",
+  memoryMib: COMPUTED_WITH,
+  timeoutSeconds: COMPUTED_WITH,
+  maxEventAgeSeconds: COMPUTED_WITH,
+  relearnMaxAgeSeconds: COMPUTED_WITH,
+  maxActionsPerWindow: COMPUTED_WITH,
+  actionWindowSeconds: COMPUTED_WITH,
+  iamPropagationSeconds: COMPUTED_WITH,
+};
 
 /** Applies the defaults documented on {@link IntegrityResponderProps} and validates the result. */
 export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
@@ -499,6 +601,11 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
     throw new IntegrityResponderPropsError(
       'projectId is required: the project whose Shielded VMs are watched and where the responder is created',
     );
+  }
+  for (const [name, why] of Object.entries(WRITTEN_OUT) as [keyof IntegrityResponderProps, string][]) {
+    if (Token.isUnresolved(props[name])) {
+      throw new IntegrityResponderPropsError(`${name} must be written out, not a Terraform value: ${why}`);
+    }
   }
   // Checked before the defaults: `??` would turn a null into the default silently.
   for (const name of ['enableApis', 'firestoreDeleteProtection', 'requireBaselineApproval', 'watchResponderProject'] as const) {
@@ -556,12 +663,7 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
   };
   check('projectId', r.projectId, PROJECT_ID, 'a Google Cloud project id');
   check('region', r.region, REGION, "a region such as 'us-central1'");
-  check(
-    'namePrefix',
-    r.namePrefix,
-    NAME_PREFIX,
-    'a lowercase letter, then lowercase letters, digits or hyphens, not ending with a hyphen, at most 20 characters',
-  );
+  check('namePrefix', r.namePrefix, NAME_PREFIX, NAME_PREFIX_HINT);
   oneOf('responseMode', r.responseMode, SETTINGS.responseMode.values);
   oneOf('runtime', r.runtime, SUPPORTED_RUNTIMES);
   integer('maxInstanceCount', r.maxInstanceCount, 1, 100);
@@ -571,10 +673,15 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
   if (r.firestoreDatabaseId !== undefined) {
     check('firestoreDatabaseId', r.firestoreDatabaseId, SETTINGS.firestoreDatabase.pattern, SETTINGS.firestoreDatabase.hint);
   }
-  check('firestoreLocationId', r.firestoreLocationId, LOCATION_ID, "a Firestore location such as 'us-central1', 'nam5' or 'eur3'");
+  check('firestoreLocationId', r.firestoreLocationId, LOCATION_ID, LOCATION_ID_HINT);
   if (MANAGED_BY in r.labels) {
     throw new IntegrityResponderPropsError(
       `labels must not set '${MANAGED_BY}': the construct sets it to '${MANAGED_BY_VALUE}' on every resource`,
+    );
+  }
+  if (RESPONDER_LABEL in r.labels) {
+    throw new IntegrityResponderPropsError(
+      `labels must not set '${RESPONDER_LABEL}': the construct sets it to the namePrefix on every resource, which tells two responders apart`,
     );
   }
   check('baselineCollection', r.baselineCollection, SETTINGS.baselineCollection.pattern, SETTINGS.baselineCollection.hint);
@@ -583,7 +690,7 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
       `requireBaselineApproval applies to responseMode 'relearn-if-known-good' only: the '${r.responseMode}' mode reads no baselines`,
     );
   }
-  check('sourceBucketName', r.sourceBucketName, BUCKET_NAME, 'a bucket name; set sourceBucketName if the default is too long');
+  check('sourceBucketName', r.sourceBucketName, BUCKET_NAME, BUCKET_NAME_HINT);
   oneOf('logLevel', r.logLevel, SETTINGS.logLevel.values);
   integer('maxEventAgeSeconds', r.maxEventAgeSeconds, SETTINGS.maxEventAgeSeconds.min, SETTINGS.maxEventAgeSeconds.max);
   oneOf('staleEventPolicy', r.staleEventPolicy, SETTINGS.staleEventPolicy.values);
@@ -613,9 +720,56 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
       `logLevel '${r.logLevel}' would drop the decision lines the alert policies count (relearns are NOTICE, stops WARNING); use 'notice' or lower`,
     );
   }
-  for (const [key, value] of Object.entries(r.labels)) {
-    check(`labels key`, key, LABEL_KEY);
-    check(`labels['${key}']`, value, LABEL_VALUE);
+  // A map token has one made-up key: Terraform checks the real ones (planChecks).
+  if (!Token.isUnresolved(r.labels)) {
+    for (const [key, value] of Object.entries(r.labels)) {
+      check(`labels key`, key, LABEL_KEY);
+      check(`labels['${key}']`, value, LABEL_VALUE);
+    }
   }
   return r;
+}
+
+/**
+ * The checks {@link resolveProps} makes of written-out values, for the props given as tokens:
+ * preconditions Terraform evaluates at plan, each message naming the construct and the prop.
+ * Empty when no checked prop is a token.
+ */
+export function planChecks(r: ResolvedProps, constructPath: string): Precondition[] {
+  const message = (detail: string) => `${new IntegrityResponderPropsError(detail, constructPath).message}.`;
+  const checks: Precondition[] = [];
+  const pattern = (name: string, value: string | undefined, re: RegExp, hint: string) => {
+    if (value === undefined || !Token.isUnresolved(value)) return;
+    checks.push({ condition: matches(re, value), errorMessage: message(`${name} must match ${re} (${hint})`) });
+  };
+  pattern('projectId', r.projectId, PROJECT_ID, 'a Google Cloud project id');
+  pattern('region', r.region, REGION, "a region such as 'us-central1'");
+  pattern('namePrefix', r.namePrefix, NAME_PREFIX, NAME_PREFIX_HINT);
+  pattern('firestoreLocationId', r.firestoreLocationId, LOCATION_ID, LOCATION_ID_HINT);
+  pattern('sourceBucketName', r.sourceBucketName, BUCKET_NAME, BUCKET_NAME_HINT);
+  pattern('scope', r.scope, SETTINGS.scope.pattern, SETTINGS.scope.hint);
+  pattern('organizationId', r.organizationId, ORGANIZATION_ID, 'an organization number');
+  if (Token.isUnresolved(r.notificationChannels)) {
+    const channels = [...r.notificationChannels];
+    checks.push({
+      condition: Op.and(allMatch(CHANNEL_NAME, channels), Op.eq(Fn.lengthOf(Fn.distinct(channels)), Fn.lengthOf(channels))),
+      errorMessage: message(`notificationChannels must hold full notification channel names matching ${CHANNEL_NAME}, each once`),
+    });
+  }
+  if (Token.isUnresolved(r.labels)) {
+    const keys = Token.asList(Fn.keys(r.labels));
+    checks.push(
+      {
+        condition: Op.and(allMatch(LABEL_KEY, keys), allMatch(LABEL_VALUE, Token.asList(Fn.values(r.labels)))),
+        errorMessage: message(`labels must have keys matching ${LABEL_KEY} and values matching ${LABEL_VALUE}`),
+      },
+      {
+        condition: Op.not(Op.or(Fn.contains(keys, MANAGED_BY), Fn.contains(keys, RESPONDER_LABEL))),
+        errorMessage: message(`labels must not set '${MANAGED_BY}' or '${RESPONDER_LABEL}': the construct sets both on every resource`),
+      },
+    );
+  } else {
+    for (const [key, value] of Object.entries(r.labels)) pattern(`labels['${key}']`, value, LABEL_VALUE, 'a label value');
+  }
+  return checks;
 }

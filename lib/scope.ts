@@ -1,16 +1,17 @@
 import { FolderIamMember } from '@cdktf/provider-google/lib/folder-iam-member';
 import { LoggingFolderSink } from '@cdktf/provider-google/lib/logging-folder-sink';
-import { LoggingOrganizationSink } from '@cdktf/provider-google/lib/logging-organization-sink';
+import { LoggingOrganizationSink, LoggingOrganizationSinkExclusions } from '@cdktf/provider-google/lib/logging-organization-sink';
 import { LoggingProjectSink } from '@cdktf/provider-google/lib/logging-project-sink';
 import { OrganizationIamCustomRole } from '@cdktf/provider-google/lib/organization-iam-custom-role';
 import { OrganizationIamMember } from '@cdktf/provider-google/lib/organization-iam-member';
 import { ProjectIamCustomRole } from '@cdktf/provider-google/lib/project-iam-custom-role';
 import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
-import type { ITerraformDependable } from 'cdktf';
+import { Fn, IResolvable, ITerraformDependable, Op, Precondition, TerraformIterator, Token } from 'cdktf';
 import type { Construct } from 'constructs';
-import { Scope, scopeKindOf } from '../function/contract';
+import { EXCLUDED_PROJECTS, NO_EXCLUDED_PROJECTS, PROJECT_ID, Scope, formatExcludedProjects, scopeKindOf } from '../function/contract';
 import { INTEGRITY_LOG_ID } from '../function/parse';
-import type { ResolvedProps } from './props';
+import { customRoleId, isEmpty, matches } from './tokens';
+import { IntegrityResponderPropsError, ResolvedProps, excludedProjectPlaces } from './props';
 
 /** A log sink of any level of the resource hierarchy: all three expose the identity that writes. */
 export type IntegritySink = LoggingProjectSink | LoggingFolderSink | LoggingOrganizationSink;
@@ -38,6 +39,61 @@ export function projectSinkFilter(project: string): string {
 }
 
 /**
+ * The projects a folder or organization scope leaves out: `excludedProjects` and, unless it is
+ * watched, the responder's own. A list, or a list token when `excludedProjects` is one; then
+ * everything derived from it is built with Terraform functions.
+ */
+export interface Exclusions {
+  /** Every project left out. */
+  readonly projects: readonly string[];
+  /** The responder's own project, when it is left out. */
+  readonly unwatchedProject?: string;
+  /** Whether {@link projects} is a Terraform value, known only at plan. */
+  readonly token: boolean;
+}
+
+/** The {@link Exclusions} of resolved props. */
+export function exclusionsOf(p: ResolvedProps, unwatchedProject: string | undefined): Exclusions {
+  const own = unwatchedProject !== undefined ? [unwatchedProject] : [];
+  const common = { ...(unwatchedProject !== undefined && { unwatchedProject }) };
+  return Token.isUnresolved(p.excludedProjects)
+    ? { ...common, token: true, projects: Token.asList(Fn.concat([p.excludedProjects, own])) }
+    : { ...common, token: false, projects: [...p.excludedProjects, ...own] };
+}
+
+/** The function's `EXCLUDED_PROJECTS`: `none`, or the project ids sorted and joined by commas. */
+export function excludedProjectsSetting(ex: Exclusions): string {
+  if (!ex.token) return formatExcludedProjects(ex.projects);
+  return Token.asString(Fn.conditional(isEmpty(ex.projects), NO_EXCLUDED_PROJECTS, Fn.join(',', Fn.sort([...ex.projects]))));
+}
+
+/**
+ * For a list token, what the construct checks of a written-out `excludedProjects`, as
+ * preconditions Terraform evaluates at plan: project ids within the limit (the function's own
+ * `EXCLUDED_PROJECTS` pattern, which counts the responder's project too), each once and never
+ * the responder's own.
+ */
+export function exclusionPreconditions(ex: Exclusions, p: ResolvedProps, constructPath: string): Precondition[] {
+  if (!ex.token) return [];
+  const message = (detail: string) => `${new IntegrityResponderPropsError(detail, constructPath).message}.`;
+  const own = ex.unwatchedProject !== undefined ? " besides the responder's own project, which is left out too" : '';
+  return [
+    {
+      condition: matches(EXCLUDED_PROJECTS, excludedProjectsSetting(ex)),
+      errorMessage: message(
+        `excludedProjects may name at most ${excludedProjectPlaces(p.watchResponderProject)} projects${own}, each matching ${PROJECT_ID}`,
+      ),
+    },
+    {
+      condition: Op.eq(Fn.lengthOf(Fn.distinct([...ex.projects])), Fn.lengthOf(ex.projects)),
+      errorMessage: message(
+        "excludedProjects must name each project once, and not the responder's own project (a folder or organization scope leaves it out unless watchResponderProject is true)",
+      ),
+    },
+  ];
+}
+
+/**
  * IAM condition of a folder or organization binding that leaves excluded projects out.
  * Compute Engine resource names in conditions start with `projects/<project id>/`
  * (cloud.google.com/iam/docs/conditions-resource-attributes#resource-name). For a resource type
@@ -51,10 +107,17 @@ export function exclusionCondition(excluded: readonly string[]): string {
     .join(' || ')})`;
 }
 
+/** {@link exclusionCondition} of a list token, by Terraform. */
+function exclusionConditionOfToken(projects: readonly string[]): string {
+  return `!(${Fn.join(' || ', Fn.formatlist(Fn.rawString('resource.name.startsWith("projects/%s/")'), [Fn.sort([...projects])]))})`;
+}
+
 interface AccessInputs {
   readonly props: ResolvedProps;
   /** Projects of a folder or organization scope the runtime must not act in: the excluded ones, and the responder's own unless it is watched. */
-  readonly excluded: readonly string[];
+  readonly exclusions: Exclusions;
+  /** Checks Terraform makes at plan of an `excludedProjects` token ({@link exclusionPreconditions}). */
+  readonly preconditions: Precondition[];
   /** `serviceAccount:…` of the runtime identity. */
   readonly runtimeMember: string;
   readonly description: string;
@@ -70,7 +133,7 @@ interface AccessInputs {
 export function grantScope(c: Construct, inputs: AccessInputs): ScopeAccess {
   const { props: p, runtimeMember, description, permissions, dependsOn } = inputs;
   const scope = scopeKindOf(p.scope)!;
-  const roleId = `${p.namePrefix.replace(/-/g, '_')}_instances`;
+  const roleId = customRoleId(p.namePrefix, 'instances');
   const title = `Integrity responder ${p.namePrefix}: act on instances`;
 
   if (scope.kind === 'project') {
@@ -91,7 +154,7 @@ export function grantScope(c: Construct, inputs: AccessInputs): ScopeAccess {
     return { scope, instanceRole, instanceGrant };
   }
 
-  const excluded = [...inputs.excluded].sort();
+  const ex = inputs.exclusions;
   const orgId = scope.kind === 'organization' ? scope.id : p.organizationId!;
   const instanceRole = new OrganizationIamCustomRole(c, 'InstanceRole', {
     orgId,
@@ -102,21 +165,34 @@ export function grantScope(c: Construct, inputs: AccessInputs): ScopeAccess {
     stage: 'GA',
     dependsOn,
   });
+  const conditionTitle = `${p.namePrefix} scope without excluded projects`;
+  const excluded = [...ex.projects].sort();
   const condition =
-    excluded.length > 0
-      ? {
-          condition: {
-            title: `${p.namePrefix} scope without excluded projects`,
-            description: `Not in ${excluded.join(', ')}`,
-            expression: exclusionCondition(excluded),
-          },
-        }
+    !ex.token && excluded.length > 0
+      ? { condition: { title: conditionTitle, description: `Not in ${excluded.join(', ')}`, expression: exclusionCondition(excluded) } }
       : {};
-  const binding = { role: instanceRole.name, member: runtimeMember, ...condition };
+  const binding = {
+    role: instanceRole.name,
+    member: runtimeMember,
+    ...condition,
+    ...(inputs.preconditions.length > 0 && { lifecycle: { precondition: inputs.preconditions } }),
+  };
   const instanceGrant =
     scope.kind === 'folder'
       ? new FolderIamMember(c, 'RuntimeActsOnInstances', { folder: `folders/${scope.id}`, ...binding })
       : new OrganizationIamMember(c, 'RuntimeActsOnInstances', { orgId: scope.id, ...binding });
+  if (ex.token) {
+    // The condition exists only when some project is left out; its block is repeated zero or
+    // one time (the provider's typed condition takes no dynamic block).
+    instanceGrant.addOverride('dynamic.condition', {
+      for_each: Fn.conditional(isEmpty(ex.projects), [], ['excluded']),
+      content: {
+        title: conditionTitle,
+        description: `Not in ${Fn.join(', ', Fn.sort([...ex.projects]))}`,
+        expression: exclusionConditionOfToken(ex.projects),
+      },
+    });
+  }
   return { scope, instanceRole, instanceGrant };
 }
 
@@ -125,11 +201,12 @@ interface SinkInputs {
   /** `pubsub.googleapis.com/projects/…/topics/…` */
   readonly destination: string;
   /**
-   * In a folder or organization scope, a project whose integrity log the sink leaves out by its
-   * log name, whatever its entries claim to be about: the responder's own, where its build
-   * identity can write log entries (docs/adr/0023).
+   * In a folder or organization scope, the projects the sink leaves out. The responder's own
+   * (`unwatchedProject`), where its build identity can write log entries, is left out by its
+   * integrity log's name, whatever its entries claim to be about (docs/adr/0023); the others by
+   * the project their entries name.
    */
-  readonly unwatchedProject?: string;
+  readonly exclusions: Exclusions;
   /**
    * What the sink waits for: the subscription that delivers its topic among them, so that no
    * entry it exports reaches a topic without subscriptions (docs/adr/0023).
@@ -159,24 +236,7 @@ export function exportScope(c: Construct, inputs: SinkInputs): IntegritySink {
       dependsOn,
     });
   }
-  // Exclusion names: letters, digits, `_`, `-` and `.` (a domain-scoped id's `:` is not one).
-  const exclusions = [
-    ...(inputs.unwatchedProject !== undefined
-      ? [
-          {
-            name: 'skip-responder-project',
-            description: `The responder's own project ${inputs.unwatchedProject}: its build identity can write log entries there`,
-            // By log name: an entry written there is left out whatever resource it names.
-            filter: `logName="projects/${inputs.unwatchedProject}/logs/${INTEGRITY_LOG_ID}"`,
-          },
-        ]
-      : []),
-    ...[...p.excludedProjects].sort().map((project) => ({
-      name: `skip-${project.replace(/[^A-Za-z0-9_.-]/g, '_')}`,
-      description: `Project ${project} is excluded from the responder's scope`,
-      filter: `resource.labels.project_id="${project}"`,
-    })),
-  ];
+  const ex = inputs.exclusions;
   const config = {
     name,
     description,
@@ -184,10 +244,56 @@ export function exportScope(c: Construct, inputs: SinkInputs): IntegritySink {
     destination,
     includeChildren: true,
     interceptChildren: false,
-    ...(exclusions.length > 0 && { exclusions }),
+    ...(ex.token ? { exclusions: exclusionsOfToken(ex) } : literalExclusions(ex)),
     dependsOn,
   };
   return scope.kind === 'folder'
     ? new LoggingFolderSink(c, 'Sink', { folder: `folders/${scope.id}`, ...config })
     : new LoggingOrganizationSink(c, 'Sink', { orgId: scope.id, ...config });
+}
+
+// Exclusion names: letters, digits, `_`, `-` and `.` (a domain-scoped id's `:` is not one).
+const NOT_IN_EXCLUSION_NAME = /[^A-Za-z0-9_.-]/g;
+const OWN_PROJECT_EXCLUSION = 'skip-responder-project';
+const ownProjectDescription = (project: string) => `The responder's own project ${project}: its build identity can write log entries there`;
+// By log name: an entry written there is left out whatever resource it names.
+const ownProjectFilter = (project: string) => `logName="projects/${project}/logs/${INTEGRITY_LOG_ID}"`;
+const excludedDescription = (project: string) => `Project ${project} is excluded from the responder's scope`;
+const excludedFilter = (project: string) => `resource.labels.project_id="${project}"`;
+
+function literalExclusions(ex: Exclusions): { exclusions?: LoggingOrganizationSinkExclusions[] } {
+  const own = ex.unwatchedProject;
+  const exclusions = [
+    ...(own !== undefined ? [{ name: OWN_PROJECT_EXCLUSION, description: ownProjectDescription(own), filter: ownProjectFilter(own) }] : []),
+    ...ex.projects
+      .filter((project) => project !== own)
+      .sort()
+      .map((project) => ({
+        name: `skip-${project.replace(NOT_IN_EXCLUSION_NAME, '_')}`,
+        description: excludedDescription(project),
+        filter: excludedFilter(project),
+      })),
+  ];
+  return exclusions.length > 0 ? { exclusions } : {};
+}
+
+/** The sink's exclusions for a list token: one dynamic block per project, named and filtered as {@link literalExclusions} does. */
+function exclusionsOfToken(ex: Exclusions): IResolvable {
+  const each = TerraformIterator.fromList([...ex.projects]);
+  const project = Token.asString(each.value);
+  // The filters as ownProjectFilter and excludedFilter write them, by format(): written into a
+  // conditional, their quotes would not be escaped.
+  const excluded = {
+    name: `skip-${Fn.replace(project, `/${NOT_IN_EXCLUSION_NAME.source}/`, '_')}`,
+    description: excludedDescription(project),
+    filter: Fn.format(Fn.rawString('resource.labels.project_id="%s"'), [project]),
+  };
+  const own = ex.unwatchedProject;
+  if (own === undefined) return each.dynamic(excluded);
+  const isOwn = Op.eq(project, own);
+  return each.dynamic({
+    name: Fn.conditional(isOwn, OWN_PROJECT_EXCLUSION, excluded.name),
+    description: Fn.conditional(isOwn, ownProjectDescription(project), excluded.description),
+    filter: Fn.conditional(isOwn, Fn.format(Fn.rawString('logName="projects/%s/logs/%s"'), [project, INTEGRITY_LOG_ID]), excluded.filter),
+  });
 }
