@@ -11,8 +11,12 @@ import { IntegrityResponder } from 'shielded-vm-integrity-responder';
 // them. It starts in dry-run: every decision is logged and alerted on as "would stop", nothing is
 // touched, until the platform team switches `enforcement` to 'enforce'. A baseline recorded by
 // one operator matches only once another has approved it (requireBaselineApproval).
+// Terraform acts as a deployer service account, through a google provider with an alias of its
+// own (the way an organization stack keeps its identities apart): the responder is told to use
+// it, and adds a google-beta provider with the same alias and impersonation.
 interface OrganizationSettings {
   readonly securityProject: string;
+  readonly deployer: string;
   readonly organizationId: string;
   readonly excludedProjects: string[];
   readonly notificationChannels: string[];
@@ -21,8 +25,14 @@ interface OrganizationSettings {
 class OrganizationStack extends TerraformStack {
   constructor(scope: Construct, id: string, s: OrganizationSettings) {
     super(scope, id);
-    new GoogleProvider(this, 'google', { project: s.securityProject, region: 'europe-west1' });
+    const deployer = new GoogleProvider(this, 'deployer', {
+      alias: 'deployer',
+      project: s.securityProject,
+      region: 'europe-west1',
+      impersonateServiceAccount: s.deployer,
+    });
     const responder = new IntegrityResponder(this, 'Organization', {
+      providers: { google: deployer },
       projectId: s.securityProject,
       region: 'europe-west1',
       namePrefix: 'org-integrity',
@@ -51,6 +61,7 @@ const list = (value: string | undefined, fallback: string[]): string[] =>
 const app = new App();
 new OrganizationStack(app, 'organization', {
   securityProject: process.env.SECURITY_PROJECT ?? 'sec-ops-1234',
+  deployer: process.env.DEPLOYER_SERVICE_ACCOUNT ?? 'integrity-deployer@sec-ops-1234.iam.gserviceaccount.com',
   organizationId: process.env.ORGANIZATION_ID ?? '123456789012',
   excludedProjects: list(process.env.EXCLUDED_PROJECTS, ['lab-sandbox-1', 'lab-sandbox-2']),
   notificationChannels: list(process.env.NOTIFICATION_CHANNELS, ['projects/sec-ops-1234/notificationChannels/4242424242']),
