@@ -110,7 +110,9 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
     );
     expect(captured).toEqual({
       code: 0,
-      stdout: `created ${DATABASE}/${at[1]}/${kernel69} (active, PCR_0,4,7, from canary-1 boot 12, by alice@example.com)\n`,
+      stdout:
+        `created ${DATABASE}/${at[1]}/${kernel69} (active, PCR_0,4,7, from canary-1 boot 12, by alice@example.com) ` +
+        `in project ${PROJECT} on the emulator at ${emulator.host}\n`,
       stderr: '',
     });
     const stored = (await ref.doc(kernel69).get()).data()!;
@@ -174,7 +176,10 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
         expect.objectContaining({
           code: 0,
           stderr: '',
-          stdout: expect.stringMatching(/^created .*\/sha256-\w+ \(active, PCR_0,4,7, from canary-1 boot 12, by alice\)\n$/),
+          // Written to the baseline database's project (GOOGLE_CLOUD_PROJECT here), not to the VM's.
+          stdout: expect.stringMatching(
+            /^created .*\/sha256-\w+ \(active, PCR_0,4,7, from canary-1 boot 12, by alice\) in project demo-responder on the emulator at \S+\n$/,
+          ),
         }),
       );
       expect((await ref.doc(kernel69).get()).data()).toEqual(
@@ -284,6 +289,53 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
     expect((await cli(['approve', kernel69, ...at, '--actor', 'carol@example.com'])).stderr).toMatch(
       /already approved, by bob@example.com/,
     );
+  });
+
+  it('says what is the case when approving an active baseline where the two-person rule is off: nothing to approve', async () => {
+    const { at, ref } = fresh();
+    await cli(['capture', '-', ...at, '--actor', 'alice@example.com'], JSON.stringify(canaryEntry()));
+    for (const approver of ['alice@example.com', 'bob@example.com']) {
+      const r = await cli(['approve', kernel69.slice(0, 19), ...at, '--actor', approver]);
+      expect(r).toEqual({
+        code: 0,
+        stdout:
+          `nothing to approve: ${DATABASE}/${at[1]}/${kernel69} is already active, and the two-person rule is off for ${at[1]} ` +
+          `(no document in integrity_responder_policies requires approval), so an active baseline needs none; it vouches\n`,
+        stderr: '',
+      });
+    }
+    expect((await ref.doc(kernel69).get()).get('approvedBy')).toBeUndefined();
+
+    // A baseline proposed on purpose still waits for a second principal, and the message says the rule is off.
+    const proposed = fresh();
+    await cli(['capture', '-', ...proposed.at, '--actor', 'alice@example.com', '--propose'], JSON.stringify(canaryEntry()));
+    const self = await cli(['approve', kernel69, ...proposed.at, '--actor', 'alice@example.com']);
+    expect(self).toEqual(
+      expect.objectContaining({
+        code: 1,
+        stderr:
+          `integrity-baselines: ${DATABASE}/${proposed.at[1]}/${kernel69} was recorded by alice@example.com and proposed: approve takes ` +
+          `another principal than its creator, whether or not the two-person rule is on (here it is off)\n`,
+      }),
+    );
+    expect((await cli(['approve', kernel69, ...proposed.at, '--actor', 'bob@example.com'])).stdout).toMatch(
+      /^approved .* \(by bob@example.com; recorded by alice@example.com\)\nit vouches from the next event on\n$/,
+    );
+  });
+
+  it('refuses explicit values that could never match a late-boot report', async () => {
+    const { at, ref } = fresh();
+    const [pcr0, pcr4, pcr7] = linuxPcrs('image-9').map((p) => `${p.pcrNum}=${p.value}`);
+    const alone = await cli(['add', '--pcr', pcr4!, '--note', 'kernel 6.9 from the build', ...at]);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toMatch(
+      /^integrity-baselines: these values \(PCR_4\) could never match: a baseline matches a late-boot report only when it holds exactly the report's PCRs, and every late-boot report holds PCR_0, PCR_4, PCR_7; add PCR_0, PCR_7 \(a Linux VM reports PCR_0, 4 and 7, a Windows VM also 11, 13 and 14\)\n\nusage: integrity-baselines add/,
+    );
+    expect((await cli(['add', '--pcr', pcr0!, '--pcr', pcr7!, '--note', 'x', ...at])).stderr).toMatch(
+      /\(PCR_0,7\) could never match.*; add PCR_4 /,
+    );
+    expect((await ref.get()).size).toBe(0);
+    expect((await cli(['add', '--pcr', pcr0!, '--pcr', pcr4!, '--pcr', pcr7!, '--note', 'x', ...at, '--actor', 'ci'])).code).toBe(0);
   });
 
   it('revokes a baseline and every document holding its measurements, for good, from the next lookup on', async () => {

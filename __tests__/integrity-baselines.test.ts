@@ -7,9 +7,9 @@ import { BIN, Io, run } from '../cli/integrity-baselines';
 import { baselineDocument } from '../function/baseline';
 import { MAX_CLOCK_SKEW_SECONDS } from '../function/handler';
 import { parseMeasurements } from '../function/parse';
-import { RunningEmulator, useFirestoreEmulator } from '../testkit/emulators';
+import { RunningEmulator, freePort, useFirestoreEmulator } from '../testkit/emulators';
 import { FakeComputeApi } from '../testkit/fake-compute';
-import { MAX_FIRST_REPORT_DELAY_SECONDS } from '../cli/baselines/source-checks';
+import { MAX_FIRST_REPORT_DELAY_SECONDS, lateBootCommandBlock, lateBootQuery } from '../cli/baselines/source-checks';
 import { FakeLogging, startFakeLogging } from '../testkit/fake-logging';
 import { httpRequest } from '../testkit/http';
 import { DEFAULT_INSTANCE_ID, integrityEntry, linuxPcrs, otherIntegrityEntry, windowsPcrs } from '../testkit/fixtures';
@@ -108,6 +108,8 @@ describe(`${BIN} capture`, () => {
     const out = JSON.parse(r.stdout);
     const expected = baselineDocument(parseMeasurements(windowsPcrs('new-kernel'), 't'));
     expect(out.id).toBe(expected.id);
+    // A dry run writes nothing and needs no project; it is not taken from the entry's.
+    expect(out.project).toBeNull();
     expect(out.path).toBe(`integrity-responder-baselines/known_good_measurements/${expected.id}`);
     expect(out.data).toEqual({
       ...expected.data,
@@ -123,6 +125,18 @@ describe(`${BIN} capture`, () => {
     });
   });
 
+  it("refuses to write without --project, before reading anything: the VM's project is never assumed", async () => {
+    const r = await cli(['capture', '/nonexistent/canary.json']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(
+      /^integrity-baselines: --project is required \(or set GOOGLE_CLOUD_PROJECT\): the project of the baseline database capture writes to; the VM's own project is never assumed, since with a folder or organization scope the baselines live in the responder's project \(--dry-run writes nothing and needs none\)\n\nusage: integrity-baselines capture/,
+    );
+    const instance = await cli(['capture', '--instance', 'canary-1', '--zone', ZONE, '--vm-project', PROJECT]);
+    expect(instance.code).toBe(2);
+    expect(instance.stderr).toMatch(/^integrity-baselines: --project is required .* capture writes to;/);
+  });
+
   it('says in a sentence what to do when the input holds no late-boot report', async () => {
     const r = await cli(['capture', file('startup.json', JSON.stringify([otherIntegrityEntry('startupEvent')])), '--dry-run']);
     expect(r.code).toBe(1);
@@ -135,19 +149,19 @@ describe(`${BIN} capture`, () => {
 
   it('names the file that is not JSON', async () => {
     const path = file('canary.json', '{"truncated": ');
-    const r = await cli(['capture', path]);
+    const r = await cli(['capture', path, '--dry-run']);
     expect(r).toEqual(expect.objectContaining({ code: 1, stdout: '' }));
     expect(r.stderr).toContain(`${path} is not JSON`);
   });
 
   it('names the file it cannot read', async () => {
-    const r = await cli(['capture', '/nonexistent/canary.json']);
+    const r = await cli(['capture', '/nonexistent/canary.json', '--dry-run']);
     expect(r).toEqual({ code: 1, stdout: '', stderr: 'integrity-baselines: cannot read /nonexistent/canary.json: no such file\n' });
   });
 
   it('reports unusable measurements as a sentence, never [object Object]', async () => {
     const broken = integrityEntry({ actual: [{ pcrNum: 'PCR_0', value: '' }] });
-    const r = await cli(['capture', '-'], JSON.stringify(broken));
+    const r = await cli(['capture', '-', '--dry-run'], JSON.stringify(broken));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/is not usable: lateBootReportEvent\.actualMeasurements\[0\]\.value must be a non-empty string/);
     expect(r.stderr).not.toContain('[object');
@@ -184,8 +198,19 @@ describe(`${BIN} capture`, () => {
     const r = await cli(['capture', '/nonexistent/canary.json', '--help']);
     expect(r).toEqual(expect.objectContaining({ code: 0, stderr: '' }));
     expect(r.stdout).toMatch(/^usage: integrity-baselines capture/);
-    // The file to save: bounded by the VM's last start, never by a fixed freshness.
-    expect(r.stdout).toMatch(/\n {28}AND timestamp>="<lastStartTimestamp>"' --project=<project> --format=json\n/);
+    // The file to save: bounded by the VM's last start, never by a fixed freshness; the block the docs show.
+    expect(r.stdout).toContain(
+      [
+        `gcloud logging read 'logName:"shielded_vm_integrity"`,
+        `  AND resource.labels.instance_id="<id>"`,
+        `  AND jsonPayload.lateBootReportEvent:*`,
+        `  AND timestamp>="<lastStartTimestamp>"' \\`,
+        `  --project=<project> --format=json > entries.json`,
+      ]
+        .map((line) => `${' '.repeat(26)}${line}\n`)
+        .join(''),
+    );
+    expect(lateBootCommandBlock().replace(/\n\s*/g, ' ').replace(/' \\ /, "' ").replace(' > entries.json', '')).toBe(lateBootQuery());
     expect(r.stdout).toContain(`gcloud compute instances describe NAME --zone ZONE --format='value(id,lastStartTimestamp)'`);
     expect(r.stdout).not.toMatch(/--freshness=/);
   });
@@ -214,10 +239,11 @@ describe(`${BIN} capture checks its source against Compute Engine`, () => {
   /** The genuine report of the canary's current boot, written a minute after it started. */
   const genuine = () => report({ insertId: 'genuine-12', seed: 'kernel-6.9', dated: now - 9 * MINUTE });
 
-  const byInstance = (instance = 'canary-1') =>
+  const byInstanceWith = (env: Record<string, string>, instance = 'canary-1') =>
     tool(['capture', '--instance', instance, '--zone', ZONE, '--vm-project', PROJECT, '--dry-run', '--actor', 'alice'], {
-      env: world.env,
+      env: { ...world.env, ...env },
     });
+  const byInstance = (instance = 'canary-1') => byInstanceWith({}, instance);
   const fromFile = (entries: unknown[], env: Record<string, string> = world.env) =>
     tool(['capture', '-', '--dry-run', '--actor', 'alice'], { input: JSON.stringify(entries), env });
   const recorded = (r: ToolResult) => JSON.parse(r.stdout) as { id: string; data: Record<string, unknown> };
@@ -396,6 +422,46 @@ describe(`${BIN} capture checks its source against Compute Engine`, () => {
     const file = await fromFile(entries);
     expect(file.code).toBe(0);
     expect(recorded(file)).toMatchObject({ id: idOf(linuxPcrs('kernel-6.9')), data: { sourceBootCounter: '12' } });
+  });
+
+  it('says at once that nothing listens where COMPUTE_API_ENDPOINT, LOGGING_API_ENDPOINT or FIRESTORE_EMULATOR_HOST points', async () => {
+    const closed = `127.0.0.1:${await freePort()}`;
+    const started = Date.now();
+
+    const compute = await tool(['capture', '--instance', 'canary-1', '--zone', ZONE, '--vm-project', PROJECT, '--dry-run'], {
+      env: { ...world.env, COMPUTE_API_ENDPOINT: `http://${closed}` },
+    });
+    expect(compute).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        `integrity-baselines: cannot ask Compute Engine about VM canary-1 in ${PROJECT}/${ZONE}: nothing listens at http://${closed}, ` +
+        `where COMPUTE_API_ENDPOINT points; start the stand-in there, or unset COMPUTE_API_ENDPOINT to use the Google API\n`,
+    });
+
+    const logging = await byInstanceWith({ LOGGING_API_ENDPOINT: `http://${closed}` });
+    expect(logging).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        `integrity-baselines: cannot read Cloud Logging for the late-boot reports of VM id ${ID} in ${PROJECT}/${ZONE}: nothing listens ` +
+        `at http://${closed}, where LOGGING_API_ENDPOINT points; start the stand-in there, or unset LOGGING_API_ENDPOINT to use the Google API\n`,
+    });
+
+    const firestore = await tool(['capture', '-', '--project', 'demo-responder'], {
+      input: JSON.stringify([genuine()]),
+      env: { ...world.env, FIRESTORE_EMULATOR_HOST: closed },
+    });
+    expect(firestore).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        `integrity-baselines: nothing listens at ${closed}, where FIRESTORE_EMULATOR_HOST points, so the tool cannot write a baseline ` +
+        `to integrity-responder-baselines/known_good_measurements in project demo-responder on the emulator at ${closed}; start the ` +
+        `Firestore emulator there, or unset FIRESTORE_EMULATOR_HOST to use Firestore itself\n`,
+    });
+    // Each said so at once, not after the 60 s deadline.
+    expect(Date.now() - started).toBeLessThan(20_000);
   });
 
   it('runs the same checks on a file when Compute Engine answers', async () => {
@@ -654,7 +720,7 @@ describe(`${BIN} capture against an unreachable or unauthorised Firestore`, () =
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const host = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
     try {
-      const r = await capture(['--timeout', '2'], { FIRESTORE_EMULATOR_HOST: host });
+      const r = await capture(['--timeout', '2', '--project', 'fleet-prod-1234'], { FIRESTORE_EMULATOR_HOST: host });
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(
         new RegExp(
@@ -711,7 +777,8 @@ describeWithEmulators(`${BIN} capture on the Firestore emulator`, () => {
     expect(first.stderr).toBe('');
     expect(first.stdout).toMatch(
       new RegExp(
-        `^created integrity-responder-baselines/known_good_measurements/${id} \\(active, PCR_0,4,7,11,13,14, from canary-1 boot 5, by \\S+@\\S+\\)\n$`,
+        `^created integrity-responder-baselines/known_good_measurements/${id} \\(active, PCR_0,4,7,11,13,14, from canary-1 boot 5, by \\S+@\\S+\\) ` +
+          `in project demo-responder on the emulator at ${firestore.host}\n$`,
       ),
     );
     expect(first.code).toBe(0);
@@ -726,7 +793,8 @@ describeWithEmulators(`${BIN} capture on the Firestore emulator`, () => {
     const again = await capture(['--project', 'demo-responder']);
     expect(again.code).toBe(1);
     expect(again.stderr).toBe(
-      `integrity-baselines: a baseline with these measurements already exists: integrity-responder-baselines/known_good_measurements/${id} (active); 'integrity-baselines show ${id.slice(0, 19)}' prints it\n`,
+      `integrity-baselines: a baseline with these measurements already exists: integrity-responder-baselines/known_good_measurements/${id} ` +
+        `in project demo-responder (active); 'integrity-baselines show ${id.slice(0, 19)}' prints it\n`,
     );
   });
 
@@ -775,7 +843,7 @@ describeWithEmulators(`${BIN} capture on the Firestore emulator`, () => {
     const id = idOf(linuxPcrs('kernel-7.0'));
     expect(r.stdout).toMatch(
       new RegExp(
-        `^created integrity-responder-baselines/known_good_measurements/${id} \\(active, PCR_0,4,7, from canary-1 boot 31, by \\S+\\)\n$`,
+        `^created integrity-responder-baselines/known_good_measurements/${id} \\(active, PCR_0,4,7, from canary-1 boot 31, by \\S+\\) in project demo-responder `,
       ),
     );
     expect(r.code).toBe(0);

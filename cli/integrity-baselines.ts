@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { DocumentSnapshot, Firestore, QueryDocumentSnapshot, Transaction } from '@google-cloud/firestore';
 import {
+  BASELINE_POLICY_COLLECTION,
   BaselineApproval,
   BaselineFields,
   DEFAULT_BASELINE_COLLECTION,
@@ -13,7 +14,8 @@ import { Code, errorCode } from '../function/api-errors';
 import { COLLECTION_ID, DATABASE_ID, DEFAULT_NAME_PREFIX, PROJECT_ID, dedicatedDatabaseId } from '../function/contract';
 import { PcrMeasurement, baselineDocumentId } from '../function/measurements';
 import { IntegrityReport, MAX_LOG_ENTRY_BYTES, parseMeasurements, parseMessage } from '../function/parse';
-import { lateBootReportsSince, validateLateBootQuery } from './baselines/cloud-logging';
+import { LOGGING_API_ENDPOINT, lateBootReportsSince, loggingEndpoint, validateLateBootQuery } from './baselines/cloud-logging';
+import { standInProblem } from './baselines/endpoints';
 import { COMPUTE_API_ENDPOINT, ComputeUnanswered, ReferenceVm, describeVm } from './baselines/compute';
 import { Actor, resolveActor } from './baselines/principal';
 import {
@@ -21,10 +23,22 @@ import {
   LateBootCandidate,
   MAX_FIRST_REPORT_DELAY_SECONDS,
   chooseLateBootReport,
+  lateBootCommandBlock,
   lateBootQuery,
   span,
 } from './baselines/source-checks';
-import { EFFECTIVE_STATES, SHORT_ID, UNPRINTABLE, effectiveViews, jsonView, pcrList, showText, table, viewOf } from './baselines/records';
+import {
+  EFFECTIVE_STATES,
+  SHORT_ID,
+  UNPRINTABLE,
+  effectiveViews,
+  jsonView,
+  lateBootPcrProblem,
+  pcrList,
+  showText,
+  table,
+  viewOf,
+} from './baselines/records';
 import {
   BaselineTarget,
   MIN_ID_PREFIX,
@@ -37,6 +51,8 @@ import {
 } from './baselines/repository';
 import {
   CliError,
+  FOOTER,
+  Flags,
   Io,
   OptionValues,
   UsageError,
@@ -45,14 +61,16 @@ import {
   localUser,
   parseOptions,
   runAsCommand,
+  textOption,
   timeoutSeconds,
 } from './common';
+import { BASELINES_BIN } from './baselines/names';
 
 export { CliError, UsageError, describeError } from './common';
 export type { Io } from './common';
 
 /** What the tool is called on the command line. */
-export const BIN = 'integrity-baselines';
+export const BIN = BASELINES_BIN;
 
 /** Database the example stack creates: what `--database` defaults to. */
 const DEFAULT_DATABASE = dedicatedDatabaseId(DEFAULT_NAME_PREFIX);
@@ -72,7 +90,7 @@ commands:
   add             record explicit PCR values
   list            the baselines, as a table or JSON
   show <id>       one baseline: state, provenance, PCRs
-  approve <id>    approve a proposed baseline (two-person rule: not its own creator)
+  approve <id>    approve a proposed baseline (by another principal than its creator)
   revoke <id>     withdraw trust at once; kept for audit, never matched again
   import-legacy   copy tutorial-format documents into this tool's format
 
@@ -89,10 +107,6 @@ const TARGET_OPTIONS = `  --project P           project of the database (default
 const ACTOR_OPTION = `  --actor NAME          on the emulator, who to record (default: your user and host name);
                         against Firestore the principal of your credentials is always recorded`;
 
-const FOOTER = `Uses Application Default Credentials (gcloud auth application-default login), or the
-emulator named by FIRESTORE_EMULATOR_HOST. Exit codes: 0 done, 1 failed, 2 usage error.
-`;
-
 const NEW_BASELINE_OPTIONS = `  --note TEXT           why these measurements are trusted (stored as 'description')
   --expires-at TIME     RFC 3339 time (e.g. 2027-03-31T00:00:00Z) from which it matches nothing
   --propose             record it as proposed (matches nothing until approved), even where
@@ -100,17 +114,22 @@ const NEW_BASELINE_OPTIONS = `  --note TEXT           why these measurements are
   --dry-run             print the document instead of writing it
 ${ACTOR_OPTION}`;
 
-const CAPTURE_USAGE = `usage: ${BIN} capture <entries.json | -> [options]
-       ${BIN} capture --instance NAME|ID --zone ZONE [--vm-project P] [options]
+/** The gcloud command of `capture --help`, indented to sit under its option. */
+const SAVE_COMMAND = lateBootCommandBlock().replace(/^/gm, ' '.repeat(26));
+
+const CAPTURE_USAGE = `usage: ${BIN} capture <entries.json | -> --project P [options]
+       ${BIN} capture --instance NAME|ID --zone ZONE [--vm-project P] --project P [options]
 
 Records the late-boot measurements of a reference VM (a canary you have checked) as a
 known-good baseline, with where they came from: the VM, its id, the boot, the report's time.
 
+It writes to the baseline database of --project (or $GOOGLE_CLOUD_PROJECT), and says which:
+never to the VM's project unless you name it, since with a folder or organization scope the
+baselines live in the responder's project, not in the projects of the VMs.
+
   <entries.json>        a LogEntry, or the JSON array of every late-boot report of one VM
                         since its last start ('-' reads standard input), saved with
-                          gcloud logging read 'logName:"shielded_vm_integrity" AND
-                            resource.labels.instance_id="<id>" AND jsonPayload.lateBootReportEvent:*
-                            AND timestamp>="<lastStartTimestamp>"' --project=<project> --format=json
+${SAVE_COMMAND}
                         where <id> and <lastStartTimestamp> are what
                           ${LAST_START_QUERY}
                         prints. The timestamp bound replaces gcloud's own (--freshness, one day
@@ -141,17 +160,19 @@ ${NEW_BASELINE_OPTIONS}
   --description TEXT    the same as --note
 ${TARGET_OPTIONS}
 
-From a file, --project defaults to $GOOGLE_CLOUD_PROJECT, else the project the entry names.
+--project (or $GOOGLE_CLOUD_PROJECT) is required, except with --dry-run, which writes nothing.
 Needs compute.instances.get on the VM's project (roles/compute.viewer), and with --instance
 logging.logEntries.list there (roles/logging.viewer). ${COMPUTE_API_ENDPOINT} and
 LOGGING_API_ENDPOINT point it at other endpoints.
 
 ${FOOTER}`;
 
-const ADD_USAGE = `usage: ${BIN} add --pcr PCR_n=VALUE [--pcr …] --note TEXT [options]
+const ADD_USAGE = `usage: ${BIN} add --pcr PCR_n=VALUE [--pcr …] --note TEXT --project P [options]
 
 Records explicit PCR values as a known-good baseline (e.g. values computed from a signed
-image). VALUE is the digest exactly as Shielded VM logs it (base64).
+image). VALUE is the digest exactly as Shielded VM logs it (base64). A baseline matches a
+late-boot report only when it holds exactly the report's PCRs, and every late-boot report
+holds PCR_0, PCR_4 and PCR_7: a set without all three could never match and is refused.
 
 options:
   --pcr PCR_n=VALUE     one PCR (repeat: a Linux VM reports PCR_0, 4 and 7, Windows also 11, 13, 14)
@@ -165,11 +186,20 @@ ${FOOTER}`;
 const LIST_USAGE = `usage: ${BIN} list [options]
 
 Lists the baselines of the collection: id (a unique prefix of it is enough for show, approve
-and revoke), state as the responder sees it now (active, proposed, revoked, expired,
-unapproved, invalid), PCRs, source VM and boot, who recorded it and when, expiry.
+and revoke), state as the responder sees it now, PCRs, source VM and boot, who recorded it
+and when, expiry. The states:
+  active       it vouches: the responder relearns VMs reporting exactly its measurements
+  proposed     recorded, waiting for approval by a second principal
+  revoked      withdrawn: kept for audit, never matched again
+  expired      past its expiresAt
+  unapproved   active, but the two-person rule (requireBaselineApproval) wants an approval
+               by a principal other than its creator, which it lacks
+  vetoed       it would vouch, but another document holding the same measurements is
+               revoked, and a revocation wins
+  invalid      its PCR fields, state or expiry cannot be read: it never matches
 
 options:
-  --state S             only baselines in this state
+  --state S             only baselines in this state (one of the above)
   --json                print a JSON array (full ids, every field)
 ${TARGET_OPTIONS}
 
@@ -188,7 +218,10 @@ ${FOOTER}`;
 const APPROVE_USAGE = `usage: ${BIN} approve <id> [options]
 
 Approves a proposed baseline: it becomes active and matches from the next event on. The
-approver must be another principal than the one who recorded it (the two-person rule).
+approver is always another principal than the one who recorded it. Where the two-person rule
+is on (requireBaselineApproval: a policy document in ${BASELINE_POLICY_COLLECTION} names the
+collection), an active baseline without an approval is 'unapproved', and approve gives it
+one; where it is off, an active baseline vouches without one, and approve changes nothing.
 
 options:
 ${ACTOR_OPTION}
@@ -307,15 +340,6 @@ function candidateOf(entry: Entry, where: string): LateBootCandidate {
 
 const str = (v: OptionValues[string]): string | undefined => (typeof v === 'string' ? v : undefined);
 
-/** A free-text option (note, reason, source, actor): printable, one line, not blank. */
-function textOption(values: OptionValues, name: string, usage: string): string | undefined {
-  const value = str(values[name]);
-  if (value === undefined) return undefined;
-  if (value.trim() === '') throw new UsageError(`--${name} must not be blank`, usage);
-  if (UNPRINTABLE.test(value)) throw new UsageError(`--${name} must be printable text on one line (no control characters)`, usage);
-  return value;
-}
-
 /**
  * Who the change is recorded as. On the emulator `--actor` names anyone (default: the local
  * user); against Firestore it is the principal of the credentials, always: a name given on the
@@ -337,26 +361,86 @@ const TARGET_FLAGS = {
   database: { type: 'string' },
   collection: { type: 'string' },
   timeout: { type: 'string' },
-} as const;
+} as const satisfies Flags;
 
-/** The collection a command works on, from its options (the example stack's by default). */
-function targetOf(values: OptionValues, io: Io, usage: string, fallbackProject?: string): BaselineTarget {
-  const project = str(values.project) ?? (io.env.GOOGLE_CLOUD_PROJECT || undefined) ?? fallbackProject;
-  if (project === undefined)
-    throw new UsageError('--project is required (or set GOOGLE_CLOUD_PROJECT): the project of the baseline database', usage);
-  if (!PROJECT_ID.test(project)) throw new UsageError(`--project must be a Google Cloud project id, got '${project}'`, usage);
+/** Options of the commands that record a new baseline. */
+const NEW_BASELINE_FLAGS = {
+  note: { type: 'string' },
+  'expires-at': { type: 'string' },
+  propose: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  actor: { type: 'string' },
+} as const satisfies Flags;
+
+/** The options each command takes, besides `--help`: exactly what its usage lists. */
+export const COMMAND_FLAGS = {
+  capture: {
+    ...TARGET_FLAGS,
+    ...NEW_BASELINE_FLAGS,
+    force: { type: 'boolean' },
+    description: { type: 'string' },
+    instance: { type: 'string' },
+    zone: { type: 'string' },
+    'vm-project': { type: 'string' },
+  },
+  add: {
+    ...TARGET_FLAGS,
+    ...NEW_BASELINE_FLAGS,
+    pcr: { type: 'string', multiple: true },
+    'hash-algo': { type: 'string' },
+    source: { type: 'string' },
+  },
+  list: { ...TARGET_FLAGS, json: { type: 'boolean' }, state: { type: 'string' } },
+  show: { ...TARGET_FLAGS, json: { type: 'boolean' } },
+  approve: { ...TARGET_FLAGS, actor: { type: 'string' } },
+  revoke: { ...TARGET_FLAGS, actor: { type: 'string' }, reason: { type: 'string' } },
+  'import-legacy': { ...TARGET_FLAGS, actor: { type: 'string' }, 'delete-originals': { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
+} as const satisfies Record<string, Flags>;
+
+/** Each command's usage, by command. */
+export const COMMAND_USAGE: Readonly<Record<keyof typeof COMMAND_FLAGS, string>> = {
+  capture: CAPTURE_USAGE,
+  add: ADD_USAGE,
+  list: LIST_USAGE,
+  show: SHOW_USAGE,
+  approve: APPROVE_USAGE,
+  revoke: REVOKE_USAGE,
+  'import-legacy': IMPORT_USAGE,
+};
+
+/** Where a command works, before it is known whether it may go without a project (a dry run does). */
+type Place = Omit<BaselineTarget, 'project'> & { readonly project?: string };
+
+/** The collection named by the options (the example stack's by default), its project when one is given. */
+function placeOf(values: OptionValues, io: Io, usage: string): Place {
+  const project = str(values.project) ?? (io.env.GOOGLE_CLOUD_PROJECT || undefined);
+  if (project !== undefined && !PROJECT_ID.test(project)) {
+    throw new UsageError(`--project must be a Google Cloud project id, got '${project}'`, usage);
+  }
   const database = str(values.database) ?? DEFAULT_DATABASE;
   const collection = str(values.collection) ?? DEFAULT_BASELINE_COLLECTION;
   if (!DATABASE_ID.test(database))
     throw new UsageError(`--database must be '(default)' or a database id like '${DEFAULT_DATABASE}', got '${database}'`, usage);
   if (!COLLECTION_ID.test(collection)) throw new UsageError(`--collection must be a top-level collection id, got '${collection}'`, usage);
   return {
-    project,
+    ...(project !== undefined && { project }),
     database,
     collection,
     seconds: timeoutSeconds(values.timeout, usage),
     ...(io.env.FIRESTORE_EMULATOR_HOST && { emulator: io.env.FIRESTORE_EMULATOR_HOST }),
   };
+}
+
+/** The place with its project, which every command that reads or writes Firestore needs. */
+function required(place: Place, usage: string, why = 'the project of the baseline database'): BaselineTarget {
+  const { project } = place;
+  if (project === undefined) throw new UsageError(`--project is required (or set GOOGLE_CLOUD_PROJECT): ${why}`, usage);
+  return { ...place, project };
+}
+
+/** The collection a command works on, from its options. */
+function targetOf(values: OptionValues, io: Io, usage: string): BaselineTarget {
+  return required(placeOf(values, io, usage), usage);
 }
 
 /** `--expires-at` as normalised RFC 3339 text; it must lie in the future. */
@@ -399,10 +483,42 @@ interface NewBaseline {
 }
 
 /**
- * Writes a new baseline (capture, add): proposed where the two-person rule or `--propose` asks,
- * active otherwise; never over an existing document with these measurements.
+ * What a command that records a baseline (capture, add) checks before it reads or asks
+ * anything: its free text and expiry, the place, and, unless it is a dry run, the project (never
+ * guessed: the VM's project is not where the baselines are) and who records it (the principal
+ * of the credentials: without them nothing else is worth doing).
  */
-async function record(values: OptionValues, io: Io, t: BaselineTarget, usage: string, nb: NewBaseline): Promise<void> {
+async function beforeRecording(
+  values: OptionValues,
+  io: Io,
+  usage: string,
+  command: 'capture' | 'add',
+): Promise<{ readonly place: Place; readonly target?: BaselineTarget; readonly actor?: Actor }> {
+  for (const name of ['note', 'description', 'actor', 'source']) textOption(values, name, usage);
+  expiresAtOf(values, usage, Date.now());
+  const place = placeOf(values, io, usage);
+  if (values['dry-run'] === true) return { place };
+  const target = required(
+    place,
+    usage,
+    `the project of the baseline database ${command} writes to; the VM's own project is never assumed, since with a folder or ` +
+      `organization scope the baselines live in the responder's project (--dry-run writes nothing and needs none)`,
+  );
+  return { place, target, actor: await actorOf(values, io, usage) };
+}
+
+/**
+ * Writes a new baseline (capture, add): proposed where the two-person rule or `--propose` asks,
+ * active otherwise; never over an existing document with these measurements. With `--dry-run`
+ * prints the document instead, and needs neither a project nor an actor.
+ */
+async function record(
+  values: OptionValues,
+  io: Io,
+  checked: Awaited<ReturnType<typeof beforeRecording>>,
+  usage: string,
+  nb: NewBaseline,
+): Promise<void> {
   const now = Date.now();
   const expiresAt = expiresAtOf(values, usage, now);
   const note = textOption(values, 'note', usage) ?? textOption(values, 'description', usage);
@@ -415,15 +531,16 @@ async function record(values: OptionValues, io: Io, t: BaselineTarget, usage: st
       createdAt: new Date(now).toISOString(),
       ...(expiresAt !== undefined && { expiresAt }),
     });
-  if (values['dry-run'] === true) {
+  const { place, target: t, actor } = checked;
+  if (t === undefined || actor === undefined) {
     // Offline: the state and the principal are decided when it is written.
     const doc = documentOf(values.propose === true ? 'proposed' : 'active', textOption(values, 'actor', usage) ?? localUser());
     io.stderr(
       `${BIN}: note: dry run, nothing written; 'state' and 'createdBy' are decided when it is written (the collection's approval policy, your credentials)\n`,
     );
-    return io.stdout(`${JSON.stringify({ id: doc.id, path: pathOf(t, doc.id), data: doc.data }, null, 2)}\n`);
+    const printed = { id: doc.id, path: pathOf(place, doc.id), project: place.project ?? null, data: doc.data };
+    return io.stdout(`${JSON.stringify(printed, null, 2)}\n`);
   }
-  const actor = await actorOf(values, io, usage);
   await withBaselines(io, t, 'write a baseline to', async (db) => {
     const approval = await approvalOf(db, t.collection);
     const state = approval === 'two-person' || values.propose === true ? 'proposed' : 'active';
@@ -443,11 +560,14 @@ async function record(values: OptionValues, io: Io, t: BaselineTarget, usage: st
       if (errorCode(e) !== Code.ALREADY_EXISTS) throw e;
       const existing = await db.collection(t.collection).doc(doc.id).get();
       throw new CliError(
-        `a baseline with these measurements already exists: ${pathOf(t, doc.id)} (${String(existing.get('state') ?? 'active')}); ` +
-          `'${BIN} show ${shortId(doc.id)}' prints it`,
+        `a baseline with these measurements already exists: ${pathOf(t, doc.id)} in project ${t.project} ` +
+          `(${String(existing.get('state') ?? 'active')}); '${BIN} show ${shortId(doc.id)}' prints it`,
       );
     }
-    io.stdout(`created ${pathOf(t, doc.id)} (${state}, ${pcrList(nb.measurements)}, from ${nb.origin}, by ${actor.name})\n`);
+    io.stdout(
+      `created ${pathOf(t, doc.id)} (${state}, ${pcrList(nb.measurements)}, from ${nb.origin}, by ${actor.name}) in project ${t.project}` +
+        `${t.emulator ? ` on the emulator at ${t.emulator}` : ''}\n`,
+    );
     const vouching = same.filter((d) => viewOf(d.id, d.data(), now, approval).vouches);
     if (vouching.length > 0) {
       io.stderr(
@@ -456,8 +576,9 @@ async function record(values: OptionValues, io: Io, t: BaselineTarget, usage: st
       );
     }
     if (state === 'proposed') {
+      const collection = t.collection === DEFAULT_BASELINE_COLLECTION ? '' : ` --collection ${t.collection}`;
       io.stdout(
-        `it matches nothing until another principal approves it:\n  ${BIN} approve ${shortId(doc.id)} --project ${t.project} --database ${t.database}\n`,
+        `it matches nothing until another principal approves it:\n  ${BIN} approve ${shortId(doc.id)} --project ${t.project} --database ${t.database}${collection}\n`,
       );
     }
   });
@@ -469,28 +590,11 @@ function shortId(id: string): string {
 }
 
 async function capture(args: string[], io: Io): Promise<void> {
-  const { values, positionals } = parseOptions(
-    args,
-    {
-      ...TARGET_FLAGS,
-      'dry-run': { type: 'boolean' },
-      force: { type: 'boolean' },
-      propose: { type: 'boolean' },
-      note: { type: 'string' },
-      description: { type: 'string' },
-      'expires-at': { type: 'string' },
-      actor: { type: 'string' },
-      instance: { type: 'string' },
-      zone: { type: 'string' },
-      'vm-project': { type: 'string' },
-    },
-    CAPTURE_USAGE,
-  );
+  const { values, positionals } = parseOptions(args, COMMAND_FLAGS.capture, CAPTURE_USAGE);
   if (values.help) return io.stdout(CAPTURE_USAGE);
   const instance = str(values.instance);
-  let candidates: LateBootCandidate[];
-  let where: string;
-  let described: ReferenceVm | undefined;
+  let source: { readonly instance: string; readonly zone: string; readonly vmProject: string } | { readonly file: string };
+  // Usage errors before any call: the options, then the VM's name, zone and project.
   if (instance !== undefined) {
     if (positionals.length > 0) throw new UsageError('capture reads either a file or --instance, not both', CAPTURE_USAGE);
     const zone = str(values.zone);
@@ -498,33 +602,12 @@ async function capture(args: string[], io: Io): Promise<void> {
     const vmProject = str(values['vm-project']) ?? str(values.project) ?? (io.env.GOOGLE_CLOUD_PROJECT || undefined);
     if (vmProject === undefined)
       throw new UsageError('--instance needs --vm-project or --project (or GOOGLE_CLOUD_PROJECT)', CAPTURE_USAGE);
-    // Usage errors before any call: the options, then the VM's name, zone and project.
-    targetOf(values, io, CAPTURE_USAGE, vmProject);
-    expiresAtOf(values, CAPTURE_USAGE, Date.now());
-    const seconds = timeoutSeconds(values.timeout, CAPTURE_USAGE);
     try {
       validateLateBootQuery({ vmProject, zone, instance });
     } catch (e) {
       throw new UsageError(describeError(e), CAPTURE_USAGE);
     }
-    // The VM as Compute Engine knows it: its id selects the reports, its last start dates them.
-    const vm = await describeVm({ project: vmProject, zone, instance }, io.env, seconds, io.openInstances);
-    described = vm;
-    where = `Cloud Logging (projects/${vmProject}, zone ${zone})`;
-    if (vm.lastStartTimestamp === undefined) {
-      throw new CliError(
-        `refusing to record a baseline: Compute Engine gives VM ${vm.name} (id ${vm.id}) no last start time, so no report can be ` +
-          `tied to the boot it runs now; start it, wait for its late-boot report, then capture again`,
-      );
-    }
-    const found = await lateBootReportsSince({ vmProject, zone, instanceId: vm.id }, vm.lastStartTimestamp, io.env, seconds);
-    if (found.length === 0) {
-      throw new CliError(
-        `${where} holds no late-boot report of VM ${vm.name} (id ${vm.id}); boot it (a late-boot report is written at every boot) ` +
-          `and check the name or id, the zone and the project`,
-      );
-    }
-    candidates = found.map((e) => candidateOf(e as Entry, where));
+    source = { instance, zone, vmProject };
   } else {
     if (values.zone !== undefined || values['vm-project'] !== undefined) {
       throw new UsageError('--zone and --vm-project go with --instance', CAPTURE_USAGE);
@@ -537,12 +620,41 @@ async function capture(args: string[], io: Io): Promise<void> {
         CAPTURE_USAGE,
       );
     }
-    const file = positionals[0]!;
+    source = { file: positionals[0]! };
+  }
+  const checked = await beforeRecording(values, io, CAPTURE_USAGE, 'capture');
+  const seconds = checked.place.seconds;
+  let candidates: LateBootCandidate[];
+  let where: string;
+  let described: ReferenceVm | undefined;
+  if ('instance' in source) {
+    const { vmProject, zone } = source;
+    // The VM as Compute Engine knows it: its id selects the reports, its last start dates them.
+    const vm = await describeVm({ project: vmProject, zone, instance: source.instance }, io.env, seconds, io.openInstances);
+    described = vm;
+    where = `Cloud Logging (projects/${vmProject}, zone ${zone})`;
+    if (vm.lastStartTimestamp === undefined) {
+      throw new CliError(
+        `refusing to record a baseline: Compute Engine gives VM ${vm.name} (id ${vm.id}) no last start time, so no report can be ` +
+          `tied to the boot it runs now; start it, wait for its late-boot report, then capture again`,
+      );
+    }
+    // A Logging stand-in that is not running is named at once, not after the deadline.
+    const absent = await standInProblem(io.env, LOGGING_API_ENDPOINT, loggingEndpoint(io.env));
+    if (absent !== undefined) {
+      throw new CliError(`cannot read Cloud Logging for the late-boot reports of VM id ${vm.id} in ${vmProject}/${zone}: ${absent}`);
+    }
+    const found = await lateBootReportsSince({ vmProject, zone, instanceId: vm.id }, vm.lastStartTimestamp, io.env, seconds);
+    if (found.length === 0) {
+      throw new CliError(
+        `${where} holds no late-boot report of VM ${vm.name} (id ${vm.id}); boot it (a late-boot report is written at every boot) ` +
+          `and check the name or id, the zone and the project`,
+      );
+    }
+    candidates = found.map((e) => candidateOf(e as Entry, where));
+  } else {
+    const { file } = source;
     where = file === '-' ? 'standard input' : file;
-    // Usage errors first: nothing is read when the options are wrong.
-    targetOf(values, io, CAPTURE_USAGE, 'placeholder-project');
-    expiresAtOf(values, CAPTURE_USAGE, Date.now());
-    const seconds = timeoutSeconds(values.timeout, CAPTURE_USAGE);
     candidates = lateBootEntries(readInput(file, io), where).map((e) => candidateOf(e, where));
     const claimed = candidates[0]!.report.instance;
     try {
@@ -579,8 +691,7 @@ async function capture(args: string[], io: Io): Promise<void> {
     );
   }
   if (report.passed) io.stderr(`${BIN}: warning: recording a report that passed its policy evaluation (--force)\n`);
-  const t = targetOf(values, io, CAPTURE_USAGE, vm.projectId);
-  await record(values, io, t, CAPTURE_USAGE, {
+  await record(values, io, checked, CAPTURE_USAGE, {
     measurements,
     origin: `${name} boot ${report.bootCounter ?? '?'}`,
     fields: {
@@ -595,21 +706,7 @@ async function capture(args: string[], io: Io): Promise<void> {
 }
 
 async function add(args: string[], io: Io): Promise<void> {
-  const { values, positionals } = parseOptions(
-    args,
-    {
-      ...TARGET_FLAGS,
-      pcr: { type: 'string', multiple: true },
-      'hash-algo': { type: 'string' },
-      source: { type: 'string' },
-      'dry-run': { type: 'boolean' },
-      propose: { type: 'boolean' },
-      note: { type: 'string' },
-      'expires-at': { type: 'string' },
-      actor: { type: 'string' },
-    },
-    ADD_USAGE,
-  );
+  const { values, positionals } = parseOptions(args, COMMAND_FLAGS.add, ADD_USAGE);
   if (values.help) return io.stdout(ADD_USAGE);
   if (positionals.length > 0) throw new UsageError(`add takes no arguments besides options, got '${positionals[0]}'`, ADD_USAGE);
   const pcrs = (values.pcr as string[] | undefined) ?? [];
@@ -640,9 +737,11 @@ async function add(args: string[], io: Io): Promise<void> {
   } catch (e) {
     throw new UsageError(`the PCR values are not usable: ${describeError(e)}`, ADD_USAGE);
   }
-  const t = targetOf(values, io, ADD_USAGE);
+  const never = lateBootPcrProblem(measurements);
+  if (never !== undefined) throw new UsageError(never, ADD_USAGE);
+  const checked = await beforeRecording(values, io, ADD_USAGE, 'add');
   const source = textOption(values, 'source', ADD_USAGE);
-  await record(values, io, t, ADD_USAGE, {
+  await record(values, io, checked, ADD_USAGE, {
     measurements,
     origin: source ?? 'explicit values',
     fields: { ...(source !== undefined && { source }), createdVia: 'add' },
@@ -650,48 +749,60 @@ async function add(args: string[], io: Io): Promise<void> {
 }
 
 async function list(args: string[], io: Io): Promise<void> {
-  const { values, positionals } = parseOptions(args, { ...TARGET_FLAGS, json: { type: 'boolean' }, state: { type: 'string' } }, LIST_USAGE);
+  const { values, positionals } = parseOptions(args, COMMAND_FLAGS.list, LIST_USAGE);
   if (values.help) return io.stdout(LIST_USAGE);
   if (positionals.length > 0) throw new UsageError(`list takes no arguments besides options, got '${positionals[0]}'`, LIST_USAGE);
   const only = str(values.state);
   if (only !== undefined && !(EFFECTIVE_STATES as readonly string[]).includes(only))
     throw new UsageError(`--state must be one of ${EFFECTIVE_STATES.join(', ')}, got '${only}'`, LIST_USAGE);
   const t = targetOf(values, io, LIST_USAGE);
-  await withBaselines(io, t, 'list the baselines of', async (db) => {
-    const approval = await approvalOf(db, t.collection);
-    const snapshot = await db.collection(t.collection).get();
-    const now = Date.now();
-    const views = effectiveViews(snapshot.docs.map((d) => viewOf(d.id, d.data(), now, approval)))
-      .filter((v) => only === undefined || v.state === only)
-      // Newest first; documents without a creation time (tutorial ones) last, by id.
-      .sort((a, b) => String(b.fields.createdAt ?? '').localeCompare(String(a.fields.createdAt ?? '')) || a.id.localeCompare(b.id));
-    if (values.json) return io.stdout(`${JSON.stringify(views.map(jsonView), null, 2)}\n`);
-    if (views.length === 0) {
-      return io.stdout(
-        `no ${only === undefined ? '' : `${only} `}baselines in ${whereOf(t)}${only === undefined ? `; record one with '${BIN} capture'` : ''}\n`,
-      );
-    }
-    io.stdout(table(views));
-    if (approval === 'two-person') io.stdout(`(two-person rule: a baseline vouches once approved by a second principal)\n`);
-  });
+  await withBaselines(
+    io,
+    t,
+    'list the baselines of',
+    async (db) => {
+      const approval = await approvalOf(db, t.collection);
+      const snapshot = await db.collection(t.collection).get();
+      const now = Date.now();
+      const views = effectiveViews(snapshot.docs.map((d) => viewOf(d.id, d.data(), now, approval)))
+        .filter((v) => only === undefined || v.state === only)
+        // Newest first; documents without a creation time (tutorial ones) last, by id.
+        .sort((a, b) => String(b.fields.createdAt ?? '').localeCompare(String(a.fields.createdAt ?? '')) || a.id.localeCompare(b.id));
+      if (values.json) return io.stdout(`${JSON.stringify(views.map(jsonView), null, 2)}\n`);
+      if (views.length === 0) {
+        return io.stdout(
+          `no ${only === undefined ? '' : `${only} `}baselines in ${whereOf(t)}${only === undefined ? `; record one with '${BIN} capture'` : ''}\n`,
+        );
+      }
+      io.stdout(table(views));
+      if (approval === 'two-person') io.stdout(`(two-person rule: a baseline vouches once approved by a second principal)\n`);
+    },
+    'read',
+  );
 }
 
 async function show(args: string[], io: Io): Promise<void> {
-  const { values, positionals } = parseOptions(args, { ...TARGET_FLAGS, json: { type: 'boolean' } }, SHOW_USAGE);
+  const { values, positionals } = parseOptions(args, COMMAND_FLAGS.show, SHOW_USAGE);
   if (values.help) return io.stdout(SHOW_USAGE);
   const id = oneId(positionals, 'show', SHOW_USAGE);
   const t = targetOf(values, io, SHOW_USAGE);
-  await withBaselines(io, t, 'read a baseline of', async (db) => {
-    const doc = await findBaseline(db, t, id);
-    const approval = await approvalOf(db, t.collection);
-    const now = Date.now();
-    // Judged with every document holding the same values, as the responder judges it.
-    const parsed = measurementsFromDocument(doc.data() ?? {});
-    const same = parsed.ok ? await sameMeasurementDocuments(db, t.collection, parsed.measurements) : [];
-    const others = same.filter((d) => d.id !== doc.id).map((d) => viewOf(d.id, d.data(), now, approval));
-    const view = effectiveViews([viewOf(doc.id, doc.data() ?? {}, now, approval), ...others])[0]!;
-    io.stdout(values.json ? `${JSON.stringify(jsonView(view), null, 2)}\n` : showText(view, pathOf(t, doc.id)));
-  });
+  await withBaselines(
+    io,
+    t,
+    'read a baseline of',
+    async (db) => {
+      const doc = await findBaseline(db, t, id);
+      const approval = await approvalOf(db, t.collection);
+      const now = Date.now();
+      // Judged with every document holding the same values, as the responder judges it.
+      const parsed = measurementsFromDocument(doc.data() ?? {});
+      const same = parsed.ok ? await sameMeasurementDocuments(db, t.collection, parsed.measurements) : [];
+      const others = same.filter((d) => d.id !== doc.id).map((d) => viewOf(d.id, d.data(), now, approval));
+      const view = effectiveViews([viewOf(doc.id, doc.data() ?? {}, now, approval), ...others])[0]!;
+      io.stdout(values.json ? `${JSON.stringify(jsonView(view), null, 2)}\n` : showText(view, pathOf(t, doc.id)));
+    },
+    'read',
+  );
 }
 
 /** Runs `change` on a document in a transaction: it reads the document as it is at commit time. */
@@ -710,7 +821,7 @@ async function transition(
 }
 
 async function approve(args: string[], io: Io): Promise<void> {
-  const { values, positionals } = parseOptions(args, { ...TARGET_FLAGS, actor: { type: 'string' } }, APPROVE_USAGE);
+  const { values, positionals } = parseOptions(args, COMMAND_FLAGS.approve, APPROVE_USAGE);
   if (values.help) return io.stdout(APPROVE_USAGE);
   const id = oneId(positionals, 'approve', APPROVE_USAGE);
   const t = targetOf(values, io, APPROVE_USAGE);
@@ -719,33 +830,45 @@ async function approve(args: string[], io: Io): Promise<void> {
     const doc = await findBaseline(db, t, id);
     const path = pathOf(t, doc.id);
     const approvedAt = new Date().toISOString();
-    await transition(db, doc, (current) => {
+    const approval = await approvalOf(db, t.collection);
+    const update = await transition(db, doc, (current) => {
       const state = current.state ?? 'active';
       if (state === 'revoked') throw new CliError(`${path} is revoked: revoked measurements are never trusted again`);
       if (state !== 'proposed' && state !== 'active') throw new CliError(`${path} has the unknown state ${JSON.stringify(state)}`);
       if (typeof current.approvedBy === 'string' && current.approvedBy !== '') {
         throw new CliError(`${path} is already approved, by ${current.approvedBy} at ${String(current.approvedAt)}`);
       }
+      // Active, and no responder of this collection asks for approvals: there is nothing to give.
+      if (state === 'active' && approval === 'none') return undefined;
       const creator = current.createdBy;
       if (typeof creator !== 'string' || creator === '') {
         throw new CliError(`${path} names no creator (a tutorial document): import it with '${BIN} import-legacy' and approve the copy`);
       }
       if (samePrincipal(creator, actor.name)) {
-        throw new CliError(`${path} was recorded by ${creator}: the two-person rule needs another principal to approve it`);
+        throw new CliError(
+          approval === 'two-person'
+            ? `${path} was recorded by ${creator}: the two-person rule needs another principal to approve it`
+            : `${path} was recorded by ${creator} and proposed: approve takes another principal than its creator, ` +
+                `whether or not the two-person rule is on (here it is off)`,
+        );
       }
       return { state: 'active', approvedBy: actor.name, approvedAt };
     });
-    io.stdout(`approved ${path} (by ${actor.name}; recorded by ${String(doc.get('createdBy'))})\n`);
     // What the responder makes of it now: an expiry or a revocation elsewhere still keeps it from vouching.
     const parsed = measurementsFromDocument(doc.data() ?? {});
     const same = parsed.ok ? await sameMeasurementDocuments(db, t.collection, parsed.measurements) : [doc];
-    const approval = await approvalOf(db, t.collection);
     const now = Date.now();
     const view = effectiveViews(
-      same.map((d) =>
-        viewOf(d.id, d.id === doc.id ? { ...d.data(), state: 'active', approvedBy: actor.name } : (d.data() ?? {}), now, approval),
-      ),
+      same.map((d) => viewOf(d.id, d.id === doc.id ? { ...d.data(), ...update } : (d.data() ?? {}), now, approval)),
     ).find((v) => v.id === doc.id);
+    const standing = view?.vouches ? `it vouches` : `it does not vouch: ${view?.why ?? 'unreadable'}`;
+    if (update === undefined) {
+      return io.stdout(
+        `nothing to approve: ${path} is already active, and the two-person rule is off for ${t.collection} (no document in ` +
+          `${BASELINE_POLICY_COLLECTION} requires approval), so an active baseline needs none; ${standing}\n`,
+      );
+    }
+    io.stdout(`approved ${path} (by ${actor.name}; recorded by ${String(doc.get('createdBy'))})\n`);
     io.stdout(view?.vouches ? `it vouches from the next event on\n` : `but it does not vouch: ${view?.why ?? 'unreadable'}\n`);
     if (typeof doc.get('importedFrom') === 'string') {
       io.stderr(
@@ -756,11 +879,7 @@ async function approve(args: string[], io: Io): Promise<void> {
 }
 
 async function revoke(args: string[], io: Io): Promise<void> {
-  const { values, positionals } = parseOptions(
-    args,
-    { ...TARGET_FLAGS, actor: { type: 'string' }, reason: { type: 'string' } },
-    REVOKE_USAGE,
-  );
+  const { values, positionals } = parseOptions(args, COMMAND_FLAGS.revoke, REVOKE_USAGE);
   if (values.help) return io.stdout(REVOKE_USAGE);
   const id = oneId(positionals, 'revoke', REVOKE_USAGE);
   const reason = textOption(values, 'reason', REVOKE_USAGE);
@@ -815,11 +934,7 @@ async function revoke(args: string[], io: Io): Promise<void> {
 }
 
 async function importLegacy(args: string[], io: Io): Promise<void> {
-  const { values, positionals } = parseOptions(
-    args,
-    { ...TARGET_FLAGS, actor: { type: 'string' }, 'delete-originals': { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
-    IMPORT_USAGE,
-  );
+  const { values, positionals } = parseOptions(args, COMMAND_FLAGS['import-legacy'], IMPORT_USAGE);
   if (values.help) return io.stdout(IMPORT_USAGE);
   if (positionals.length > 0)
     throw new UsageError(`import-legacy takes no arguments besides options, got '${positionals[0]}'`, IMPORT_USAGE);
@@ -830,95 +945,101 @@ async function importLegacy(args: string[], io: Io): Promise<void> {
     : await actorOf(values, io, IMPORT_USAGE);
   const deleteOriginals = values['delete-originals'] === true;
   let unusable = 0;
-  await withBaselines(io, t, 'import the tutorial documents of', async (db) => {
-    const approval: BaselineApproval = await approvalOf(db, t.collection);
-    const snapshot = await db.collection(t.collection).get();
-    // Documents grouped by the values they hold: one copy per measurement set, whose state
-    // honours every original (a revocation anywhere carries over).
-    const groups = new Map<string, { measurements: readonly PcrMeasurement[]; docs: QueryDocumentSnapshot[] }>();
-    for (const doc of snapshot.docs) {
-      const data = doc.data();
-      const parsed = measurementsFromDocument(data);
-      const state = data.state ?? 'active';
-      if (!parsed.ok || !['active', 'proposed', 'revoked'].includes(state)) {
-        if (state === 'revoked') continue; // withdrawn already: nothing to import
-        unusable++;
-        const why = !parsed.ok ? `its PCR fields are malformed (${parsed.detail})` : `its state ${JSON.stringify(state)} is unknown`;
-        io.stderr(`${BIN}: skipped ${pathOf(t, doc.id)}: ${why}; fix, revoke or delete it by hand\n`);
-        continue;
+  await withBaselines(
+    io,
+    t,
+    'import the tutorial documents of',
+    async (db) => {
+      const approval: BaselineApproval = await approvalOf(db, t.collection);
+      const snapshot = await db.collection(t.collection).get();
+      // Documents grouped by the values they hold: one copy per measurement set, whose state
+      // honours every original (a revocation anywhere carries over).
+      const groups = new Map<string, { measurements: readonly PcrMeasurement[]; docs: QueryDocumentSnapshot[] }>();
+      for (const doc of snapshot.docs) {
+        const data = doc.data();
+        const parsed = measurementsFromDocument(data);
+        const state = data.state ?? 'active';
+        if (!parsed.ok || !['active', 'proposed', 'revoked'].includes(state)) {
+          if (state === 'revoked') continue; // withdrawn already: nothing to import
+          unusable++;
+          const why = !parsed.ok ? `its PCR fields are malformed (${parsed.detail})` : `its state ${JSON.stringify(state)} is unknown`;
+          io.stderr(`${BIN}: skipped ${pathOf(t, doc.id)}: ${why}; fix, revoke or delete it by hand\n`);
+          continue;
+        }
+        const id = baselineDocumentId(parsed.measurements);
+        const group = groups.get(id) ?? { measurements: parsed.measurements, docs: [] };
+        group.docs.push(doc);
+        groups.set(id, group);
       }
-      const id = baselineDocumentId(parsed.measurements);
-      const group = groups.get(id) ?? { measurements: parsed.measurements, docs: [] };
-      group.docs.push(doc);
-      groups.set(id, group);
-    }
-    const counts = { imported: 0, present: 0, deleted: 0 };
-    let legacy = 0;
-    for (const [id, group] of groups) {
-      const originals = group.docs.filter((d) => d.id !== id);
-      if (originals.length === 0) continue; // only the tool's own document
-      legacy += originals.length;
-      const revoked = group.docs.find((d) => d.get('state') === 'revoked');
-      const first = originals[0]!;
-      const note = originals.map((d) => d.get('description')).find((d): d is string => typeof d === 'string');
-      const expiries = originals.map((d) => d.get('expiresAt')).filter((e) => e !== undefined && e !== null);
-      const state = revoked
-        ? 'revoked'
-        : approval === 'two-person' || originals.some((d) => d.get('state') === 'proposed')
-          ? 'proposed'
-          : 'active';
-      const doc = baselineDocument(group.measurements, {
-        state,
-        description: note ?? `imported from tutorial document ${first.id}`,
-        ...(typeof first.get('source') === 'string' && { source: String(first.get('source')) }),
-        createdVia: 'import-legacy',
-        importedFrom: originals.map((d) => d.id).join(','),
-        createdBy: actor.name,
-        createdAt: new Date().toISOString(),
-        ...(revoked && {
-          revokedBy: String(revoked.get('revokedBy') ?? actor.name),
-          revokedAt: String(revoked.get('revokedAt') ?? new Date().toISOString()),
-          revokeReason: String(revoked.get('revokeReason') ?? `revoked in ${revoked.id}`),
-        }),
-      });
-      const fields = doc.data as Record<string, unknown>;
-      // The earliest expiry of the originals, as it is (text or a Firestore timestamp).
-      if (expiries.length > 0) fields.expiresAt = expiries.sort((a, b) => (expiryMillis(a) ?? 0) - (expiryMillis(b) ?? 0))[0];
-      const names = originals.map((d) => pathOf(t, d.id)).join(', ');
-      const copy = db.collection(t.collection).doc(id);
-      if (dryRun) {
-        const existing = group.docs.find((d) => d.id === id);
+      const counts = { imported: 0, present: 0, deleted: 0 };
+      let legacy = 0;
+      for (const [id, group] of groups) {
+        const originals = group.docs.filter((d) => d.id !== id);
+        if (originals.length === 0) continue; // only the tool's own document
+        legacy += originals.length;
+        const revoked = group.docs.find((d) => d.get('state') === 'revoked');
+        const first = originals[0]!;
+        const note = originals.map((d) => d.get('description')).find((d): d is string => typeof d === 'string');
+        const expiries = originals.map((d) => d.get('expiresAt')).filter((e) => e !== undefined && e !== null);
+        const state = revoked
+          ? 'revoked'
+          : approval === 'two-person' || originals.some((d) => d.get('state') === 'proposed')
+            ? 'proposed'
+            : 'active';
+        const doc = baselineDocument(group.measurements, {
+          state,
+          description: note ?? `imported from tutorial document ${first.id}`,
+          ...(typeof first.get('source') === 'string' && { source: String(first.get('source')) }),
+          createdVia: 'import-legacy',
+          importedFrom: originals.map((d) => d.id).join(','),
+          createdBy: actor.name,
+          createdAt: new Date().toISOString(),
+          ...(revoked && {
+            revokedBy: String(revoked.get('revokedBy') ?? actor.name),
+            revokedAt: String(revoked.get('revokedAt') ?? new Date().toISOString()),
+            revokeReason: String(revoked.get('revokeReason') ?? `revoked in ${revoked.id}`),
+          }),
+        });
+        const fields = doc.data as Record<string, unknown>;
+        // The earliest expiry of the originals, as it is (text or a Firestore timestamp).
+        if (expiries.length > 0) fields.expiresAt = expiries.sort((a, b) => (expiryMillis(a) ?? 0) - (expiryMillis(b) ?? 0))[0];
+        const names = originals.map((d) => pathOf(t, d.id)).join(', ');
+        const copy = db.collection(t.collection).doc(id);
+        if (dryRun) {
+          const existing = group.docs.find((d) => d.id === id);
+          io.stdout(
+            `${existing ? `present as ${pathOf(t, id)} (${String(existing.get('state') ?? 'active')})` : `would import ${names} → ${pathOf(t, id)} (${state})`}` +
+              `${deleteOriginals ? '; would delete the original' + (originals.length > 1 ? 's' : '') : ''}\n`,
+          );
+          continue;
+        }
+        const outcome = await db.runTransaction(async (tx) => {
+          const existing = await tx.get(copy);
+          if (!existing.exists) tx.create(copy, fields);
+          // A revoked original is deleted only when the copy holds the revocation too.
+          const copyRevoked = existing.exists ? existing.get('state') === 'revoked' : state === 'revoked';
+          if (deleteOriginals) for (const d of originals) if (d.get('state') !== 'revoked' || copyRevoked) tx.delete(d.ref);
+          return existing.exists ? ('present' as const) : ('imported' as const);
+        });
+        counts[outcome]++;
+        if (deleteOriginals) counts.deleted += originals.length;
         io.stdout(
-          `${existing ? `present as ${pathOf(t, id)} (${String(existing.get('state') ?? 'active')})` : `would import ${names} → ${pathOf(t, id)} (${state})`}` +
-            `${deleteOriginals ? '; would delete the original' + (originals.length > 1 ? 's' : '') : ''}\n`,
+          `${outcome === 'imported' ? 'imported' : 'already imported'} ${names} → ${pathOf(t, id)}` +
+            `${outcome === 'imported' ? ` (${state})` : ''}${deleteOriginals ? `; original${originals.length > 1 ? 's' : ''} deleted` : ''}\n`,
         );
-        continue;
       }
-      const outcome = await db.runTransaction(async (tx) => {
-        const existing = await tx.get(copy);
-        if (!existing.exists) tx.create(copy, fields);
-        // A revoked original is deleted only when the copy holds the revocation too.
-        const copyRevoked = existing.exists ? existing.get('state') === 'revoked' : state === 'revoked';
-        if (deleteOriginals) for (const d of originals) if (d.get('state') !== 'revoked' || copyRevoked) tx.delete(d.ref);
-        return existing.exists ? ('present' as const) : ('imported' as const);
-      });
-      counts[outcome]++;
-      if (deleteOriginals) counts.deleted += originals.length;
-      io.stdout(
-        `${outcome === 'imported' ? 'imported' : 'already imported'} ${names} → ${pathOf(t, id)}` +
-          `${outcome === 'imported' ? ` (${state})` : ''}${deleteOriginals ? `; original${originals.length > 1 ? 's' : ''} deleted` : ''}\n`,
-      );
-    }
-    if (legacy === 0 && unusable === 0) return io.stdout(`no tutorial-format documents in ${whereOf(t)}: nothing to import\n`);
-    if (!dryRun) {
-      io.stdout(
-        `${counts.imported} imported, ${counts.present} already present${deleteOriginals ? `, ${counts.deleted} originals deleted` : ''}` +
-          `${unusable ? `, ${unusable} unusable` : ''} in ${whereOf(t)}\n`,
-      );
-      if (counts.imported > 0 && approval === 'two-person')
-        io.stdout(`the imported baselines are proposed: a second principal approves each with '${BIN} approve <id>'\n`);
-    }
-  });
+      if (legacy === 0 && unusable === 0) return io.stdout(`no tutorial-format documents in ${whereOf(t)}: nothing to import\n`);
+      if (!dryRun) {
+        io.stdout(
+          `${counts.imported} imported, ${counts.present} already present${deleteOriginals ? `, ${counts.deleted} originals deleted` : ''}` +
+            `${unusable ? `, ${unusable} unusable` : ''} in ${whereOf(t)}\n`,
+        );
+        if (counts.imported > 0 && approval === 'two-person')
+          io.stdout(`the imported baselines are proposed: a second principal approves each with '${BIN} approve <id>'\n`);
+      }
+    },
+    dryRun ? 'read' : 'write',
+  );
   if (unusable > 0) throw new CliError(`${unusable} document(s) could not be imported (named above)`);
 }
 

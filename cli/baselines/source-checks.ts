@@ -49,16 +49,43 @@ export interface QueriedVm {
 }
 
 /**
+ * The clauses of the Logging filter that selects every late-boot report of one VM since its
+ * last start, placeholders for what is not known. The `timestamp>=` bound replaces gcloud's own:
+ * gcloud adds its `--freshness` bound (one day by default) only to a filter that names no timestamp.
+ */
+function lateBootFilterClauses(vm: QueriedVm): string[] {
+  return [
+    'logName:"shielded_vm_integrity"',
+    `resource.labels.instance_id="${vm.instanceId ?? '<id>'}"`,
+    'jsonPayload.lateBootReportEvent:*',
+    `timestamp>="${vm.lastStartTimestamp ?? '<lastStartTimestamp>'}"`,
+  ];
+}
+
+/** The Logging filter of {@link lateBootQuery}, on one line: the one source of the text the help and docs show. */
+export function lateBootLogFilter(vm: QueriedVm = {}): string {
+  return lateBootFilterClauses(vm).join(' AND ');
+}
+
+/**
  * The `gcloud logging read` command that saves what a capture from a file needs: every late-boot
- * report of the VM since its last start. The `timestamp>=` bound replaces gcloud's own: gcloud
- * adds its `--freshness` bound (one day by default) only to a filter that names no timestamp.
+ * report of the VM since its last start, on one line (for messages).
  */
 export function lateBootQuery(vm: QueriedVm = {}): string {
-  return (
-    `gcloud logging read 'logName:"shielded_vm_integrity" AND resource.labels.instance_id="${vm.instanceId ?? '<id>'}" ` +
-    `AND jsonPayload.lateBootReportEvent:* AND timestamp>="${vm.lastStartTimestamp ?? '<lastStartTimestamp>'}"' ` +
-    `--project=${vm.project ?? '<project>'} --format=json`
-  );
+  return `gcloud logging read '${lateBootLogFilter(vm)}' --project=${vm.project ?? '<project>'} --format=json`;
+}
+
+/**
+ * The same command as `capture --help` prints it, one clause a line, saving to `file`: a newline
+ * inside the quoted filter is whitespace to Cloud Logging, so the block runs as shown.
+ */
+export function lateBootCommandBlock(file = 'entries.json', vm: QueriedVm = {}): string {
+  const [first, ...rest] = lateBootFilterClauses(vm);
+  return [
+    `gcloud logging read '${first}`,
+    ...rest.map((clause, i) => `  AND ${clause}${i === rest.length - 1 ? "' \\" : ''}`),
+    `  --project=${vm.project ?? '<project>'} --format=json > ${file}`,
+  ].join('\n');
 }
 
 /** The gcloud command that prints what {@link lateBootQuery} needs: the VM's id and last start. */
