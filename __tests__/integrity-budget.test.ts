@@ -32,7 +32,7 @@ describe(BIN, () => {
   });
 
   it.each(['show', 'reset'])('answers %s --help without doing its work', async (command) => {
-    const r = await cli([command, '--help', '--project', 'p']);
+    const r = await cli([command, '--help', '--project', 'fleet-sec-1234']);
     expect(r).toEqual(expect.objectContaining({ code: 0, stderr: '' }));
     expect(r.stdout).toMatch(new RegExp(`^usage: integrity-budget ${command}`));
     expect(r.stdout).toContain('--database D');
@@ -52,16 +52,30 @@ describe(BIN, () => {
 
   it.each<[string[], RegExp]>([
     [
-      ['show', '--project', 'p', '--database', 'Prod DB'],
+      ['show', '--project', 'fleet-sec-1234', '--database', 'Prod DB'],
       /--database must be a database id like 'integrity-responder-decisions', got 'Prod DB'/,
     ],
     [
-      ['show', '--project', 'p', '--window-seconds', '30'],
+      ['show', '--project', 'fleet-sec-1234', '--window-seconds', '30'],
       /--window-seconds must be a whole number of seconds from 60 to 604800, got '30'/,
     ],
-    [['show', '--project', 'p', '--timeout', '0'], /--timeout must be a whole number of seconds/],
-    [['show', '--project', 'p', 'extra'], /show takes no arguments, got 'extra'/],
+    [['show', '--project', 'fleet-sec-1234', '--timeout', '0'], /--timeout must be a whole number of seconds/],
+    [['show', '--project', 'fleet-sec-1234', 'extra'], /show takes no arguments, got 'extra'/],
     [['reset', '--reason', 'x', '--wirte'], /unknown option '--wirte'/],
+    [['show', '--project', 'Bad Project'], /--project must be a Google Cloud project id, got 'Bad Project'/],
+    [
+      ['show', '--project', 'fleet-sec-1234', '--max-actions', '0'],
+      /--max-actions must be a whole number from 1 to 100000, or 'unlimited'; got '0'/,
+    ],
+    [
+      ['show', '--project', 'fleet-sec-1234', '--max-actions', 'lots'],
+      /--max-actions must be a whole number from 1 to 100000, or 'unlimited'; got 'lots'/,
+    ],
+    [['show', '--project', 'fleet-sec-1234', '--json=yes'], /option '--json' does not take an argument/],
+    [['show', '--project'], /option '--project <value>' argument missing/],
+    [['reset', '--project', 'fleet-sec-1234', '--reason', ' '], /--reason must not be blank/],
+    [['reset', '--project', 'fleet-sec-1234', '--reason', 'ok\nby: someone else'], /--reason must be printable text on one line/],
+    [['reset', '--project', 'fleet-sec-1234', '--reason', 'ok', '--by', ''], /--by must not be blank/],
   ])('refuses %j with a usage error', async (args, message) => {
     const r = await cli(args);
     expect(r.code).toBe(2);
@@ -74,7 +88,7 @@ describe(BIN, () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const host = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
     try {
-      const r = runTool('integrity-budget', ['show', '--project', 'p', '--timeout', '1'], {
+      const r = runTool('integrity-budget', ['show', '--project', 'fleet-sec-1234', '--timeout', '1'], {
         env: { PATH: process.env.PATH, FIRESTORE_EMULATOR_HOST: host, METADATA_SERVER_DETECTION: 'none' },
         timeoutMs: 20_000,
       });
@@ -84,7 +98,7 @@ describe(BIN, () => {
         error: undefined,
         stderr:
           `integrity-budget: Firestore did not answer within 1 s when asked to read the action budget in integrity-responder-decisions ` +
-          `in project p on the emulator at ${host}; check the network, FIRESTORE_EMULATOR_HOST and your credentials\n`,
+          `in project fleet-sec-1234 on the emulator at ${host}; check the network, FIRESTORE_EMULATOR_HOST and your credentials\n`,
       });
     } finally {
       silent.close();
@@ -146,7 +160,7 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
     expect(empty.stderr).toBe('');
     expect(empty.status).toBe(0);
     expect(empty.stdout).toMatch(/^action budget of integrity-responder-decisions in project demo-responder on the emulator at /);
-    expect(empty.stdout).toContain('counted: 0: no VM stopped or suspended in this window');
+    expect(empty.stdout).toContain('\ntotal:   0: no VM stopped or suspended in this window\n');
 
     expect((await stop(2)).budget?.status).toBe('counted');
     expect((await stop(2)).budget?.status).toBe('counted');
@@ -168,7 +182,7 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
       }),
     );
     const text = budgetCli(['show', '--project', PROJECT]);
-    expect(text.stdout).toMatch(/counted: 2 of 2 \(the limit when the last action was counted\): EXHAUSTED since /);
+    expect(text.stdout).toMatch(/\nused: {4}2 of 2 \(the limit when the last action was counted\): EXHAUSTED since /);
     process.stdout.write(`${BIN} show:\n${text.stdout}`);
 
     const reset = budgetCli(['reset', '--project', PROJECT, '--reason', 'kernel 6.9 baseline recorded', '--by', 'alice']);
@@ -190,6 +204,63 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
       }),
     );
     expect((await stop(2)).budget).toEqual(expect.objectContaining({ status: 'counted', used: 1 }));
+  });
+
+  it('says the limit is unknown before the responder counted anything, and takes it from --max-actions', async () => {
+    const at = ['--project', PROJECT, '--database', 'empty-decisions'];
+    const unknown = budgetCli(['show', ...at]);
+    expect(unknown.stderr).toBe('');
+    expect(unknown.stdout).toMatch(
+      /\nused: {4}0 of an unknown limit: the responder has counted no action in this ledger yet, and only its MAX_ACTIONS_PER_WINDOW setting \(maxActionsPerWindow, default 50\) holds it; pass --max-actions N to compare\n/,
+    );
+    expect(budgetCli(['show', ...at, '--max-actions', '2']).stdout).toMatch(/\nused: {4}0 of 2 \(the limit given with --max-actions\)\n/);
+    expect(JSON.parse(budgetCli(['show', ...at, '--json']).stdout)).toEqual(
+      expect.objectContaining({ counted: 0, limit: null, limitFrom: 'unknown', exhausted: false }),
+    );
+    expect(JSON.parse(budgetCli(['show', ...at, '--json', '--max-actions', '2']).stdout)).toEqual(
+      expect.objectContaining({ counted: 0, limit: 2, limitFrom: 'option', exhausted: false }),
+    );
+  });
+
+  it('shows the limit the responder counted its last action against when nothing is counted in this window yet', async () => {
+    const earlier = await createFirestore({ projectId: PROJECT, firestoreDatabase: 'earlier-decisions' }, 'grpc');
+    try {
+      // An hour ago, in a window of a minute, against a limit of 7.
+      const then = new Date(Date.now() - 3600_000);
+      const report: IntegrityReport = {
+        kind: 'lateBoot',
+        passed: false,
+        actualMeasurements: [{ pcr: 0, value: 'v' }],
+        instance: { projectId: PROJECT, zone: 'europe-west1-b', id: '8000000001' },
+        bootCounter: '3',
+        timestamp: then.toISOString(),
+      };
+      await new FirestoreDecisionLedger(async () => earlier, { clock: () => then }).record(
+        { report, proposed: { action: 'stop', reason: 'not-known-good' }, fingerprint: 'fp', requestIdFor: () => 'req-earlier' },
+        { limit: 7, windowSeconds: 60 },
+      );
+      const r = budgetCli(['show', '--project', PROJECT, '--database', 'earlier-decisions']);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(/\nwindow: {2}\S+ – \S+ \(60 s\), frees in \d+ s\n/);
+      expect(r.stdout).toContain(
+        `\nused:    0 of 7 (the limit the responder counted its last action against, at ${then.toISOString()}; pass --max-actions N if it changed since)\n`,
+      );
+      const unlimited = budgetCli([
+        'show',
+        '--project',
+        PROJECT,
+        '--database',
+        'earlier-decisions',
+        '--max-actions',
+        'unlimited',
+        '--json',
+      ]);
+      expect(JSON.parse(unlimited.stdout)).toEqual(
+        expect.objectContaining({ counted: 0, limit: 'unlimited', limitFrom: 'option', exhausted: false }),
+      );
+    } finally {
+      await earlier.terminate();
+    }
   });
 
   it('has nothing to reset in a window where nothing is counted, and writes nothing', async () => {

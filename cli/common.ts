@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { hostname, userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client';
@@ -10,6 +11,11 @@ import { beforeDeadline } from '../function/deadline';
  * What the operator commands (`integrity-baselines`, `integrity-budget`) share: errors worded
  * for people, the exit codes they map to, option parsing, and a deadline on Firestore calls.
  */
+
+/** How every command's help ends: where the tools find credentials, and their exit codes. */
+export const FOOTER = `Uses Application Default Credentials (gcloud auth application-default login), or the
+emulator named by FIRESTORE_EMULATOR_HOST. Exit codes: 0 done, 1 failed, 2 usage error.
+`;
 
 /** A mistake in how the tool was called: the usage is printed and the exit code is 2. */
 export class UsageError extends Error {
@@ -105,6 +111,62 @@ export function credentialsHint(e: unknown): string {
   return CREDENTIALS.test(describeError(e))
     ? "; set up Application Default Credentials with 'gcloud auth application-default login' or GOOGLE_APPLICATION_CREDENTIALS"
     : '';
+}
+
+/**
+ * The text of an error of the Google auth library without its pointer to a web page: the tools
+ * say what to run instead.
+ */
+export function authDetail(e: unknown): string {
+  return describeError(e)
+    .replace(/\s*Browse to \S+ for more information\.?/, '')
+    .replace(/\.$/, '');
+}
+
+/** What a TCP connection attempt found: something listening, nothing (refused), or no answer in time. */
+export type Reachability = 'listening' | 'refused' | 'unresolved' | 'silent';
+
+/**
+ * Tries a TCP connection to `host:port` and closes it at once. Used on endpoints that name a
+ * local stand-in (an emulator, a plain-HTTP fake), where a refused connection means the
+ * stand-in is not running: said at once, instead of after the clients' retries and the deadline.
+ */
+export function probeTcp(host: string, port: number, ms = 2000): Promise<Reachability> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (r: Reachability) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(r);
+    };
+    const timer = setTimeout(() => done('silent'), ms);
+    socket.once('connect', () => done('listening'));
+    socket.once('error', (e: NodeJS.ErrnoException) =>
+      done(e.code === 'ECONNREFUSED' ? 'refused' : e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN' ? 'unresolved' : 'silent'),
+    );
+  });
+}
+
+/**
+ * Control characters, line and paragraph separators and bidirectional overrides: refused in
+ * what the tool records, escaped in what it prints, since they could disguise what `show` says.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+export const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const UNPRINTABLE_ALL = new RegExp(UNPRINTABLE.source, 'g');
+
+/** Text safe to print: unprintable characters written as `\uXXXX` escapes. */
+export function printable(value: unknown): string {
+  return String(value).replace(UNPRINTABLE_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** A free-text option (a note, a reason, a name): printable, one line, not blank; undefined when not given. */
+export function textOption(values: OptionValues, name: string, usage: string): string | undefined {
+  const value = values[name];
+  if (typeof value !== 'string') return undefined;
+  if (value.trim() === '') throw new UsageError(`--${name} must not be blank`, usage);
+  if (UNPRINTABLE.test(value)) throw new UsageError(`--${name} must be printable text on one line (no control characters)`, usage);
+  return value;
 }
 
 /** Reads `--timeout` (whole seconds, 1–600, default 60). */

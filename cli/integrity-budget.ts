@@ -1,20 +1,28 @@
 import type { Firestore } from '@google-cloud/firestore';
 import { BudgetCounter, BudgetReset, BudgetWindow, budgetWindow } from '../function/budget';
-import { DATABASE_ID, DEFAULT_NAME_PREFIX, LEDGER_BUDGET_COLLECTION, SETTINGS, dedicatedLedgerDatabaseId } from '../function/contract';
 import {
-  CliError,
+  DATABASE_ID,
+  DEFAULT_NAME_PREFIX,
+  LEDGER_BUDGET_COLLECTION,
+  PROJECT_ID,
+  SETTINGS,
+  UNLIMITED,
+  dedicatedLedgerDatabaseId,
+} from '../function/contract';
+import {
+  FOOTER,
+  Flags,
   Io,
   OptionValues,
   UsageError,
-  credentialsHint,
   dispatch,
   localUser,
-  describeError,
   parseOptions,
   runAsCommand,
+  textOption,
   timeoutSeconds,
-  withDeadline,
 } from './common';
+import { FirestoreTarget, withFirestore } from './firestore';
 
 /** What the tool is called on the command line. */
 export const BIN = 'integrity-budget';
@@ -23,6 +31,7 @@ export const BIN = 'integrity-budget';
 const DEFAULT_DATABASE = dedicatedLedgerDatabaseId(DEFAULT_NAME_PREFIX);
 
 const { min: MIN_WINDOW, max: MAX_WINDOW } = SETTINGS.actionWindowSeconds;
+const { min: MIN_LIMIT, max: MAX_LIMIT, default: DEFAULT_LIMIT, env: LIMIT_VARIABLE } = SETTINGS.maxActionsPerWindow;
 
 const TOP_USAGE = `usage: ${BIN} <command> [options]
 
@@ -40,19 +49,19 @@ Run '${BIN} <command> --help' for a command's options.
 const COMMON_OPTIONS = `  --project P           project of the ledger (default: $GOOGLE_CLOUD_PROJECT)
   --database D          the responder's decision-ledger database (default: ${DEFAULT_DATABASE},
                         the one of the default namePrefix: pass '<namePrefix>-decisions')
-  --window-seconds N    the responder's actionWindowSeconds (default: the length of the window
-                        it counted in last)
+  --window-seconds N    the responder's actionWindowSeconds, ${MIN_WINDOW}-${MAX_WINDOW} (default: the length of
+                        the window it counted in last, else ${SETTINGS.actionWindowSeconds.default})
+  --max-actions N       the responder's maxActionsPerWindow, ${MIN_LIMIT}-${MAX_LIMIT} or '${UNLIMITED}' (default: the
+                        limit it counted its last action against; unknown before its first)
   --timeout SECONDS     give up when Firestore has not answered by then (default: 60)
   -h, --help            show this help`;
 
-const FOOTER = `Uses Application Default Credentials (gcloud auth application-default login), or the
-emulator named by FIRESTORE_EMULATOR_HOST. Exit codes: 0 done, 1 failed, 2 usage error.
-`;
-
 const SHOW_USAGE = `usage: ${BIN} show [options]
 
-Prints the current window of the action budget: actions counted, the limit, when it frees, and
-the resets made in it.
+Prints the current window of the action budget: actions counted ('used') against the limit,
+when it frees, and the resets made in it. The limit is the responder's own setting
+(${LIMIT_VARIABLE}); the ledger holds it only once an action was counted, so before that
+show says it is unknown unless --max-actions gives it.
 
 options:
   --json                print one JSON object instead of text
@@ -74,6 +83,38 @@ ${COMMON_OPTIONS}
 
 ${FOOTER}`;
 
+/** Options of every command. */
+const COMMON_FLAGS = {
+  project: { type: 'string' },
+  database: { type: 'string' },
+  'window-seconds': { type: 'string' },
+  'max-actions': { type: 'string' },
+  timeout: { type: 'string' },
+} as const satisfies Flags;
+
+/** The options each command takes, besides `--help`: what its usage lists. */
+export const COMMAND_FLAGS = {
+  show: { ...COMMON_FLAGS, json: { type: 'boolean' } },
+  reset: { ...COMMON_FLAGS, reason: { type: 'string' }, by: { type: 'string' }, json: { type: 'boolean' } },
+} as const satisfies Record<string, Flags>;
+
+/** Each command's usage, by command. */
+export const COMMAND_USAGE: Readonly<Record<keyof typeof COMMAND_FLAGS, string>> = { show: SHOW_USAGE, reset: RESET_USAGE };
+
+/** The limit the budget is compared with, and where the tool learnt it. */
+type Limit =
+  | {
+      readonly value: number | typeof UNLIMITED;
+      /**
+       * `option`: --max-actions; `window`: the limit the responder counted the window's last
+       * action against; `ledger`: the one it counted its last action against, in an earlier window.
+       */
+      readonly from: 'option' | 'window' | 'ledger';
+      /** When the responder counted that action (`ledger`). */
+      readonly at?: string;
+    }
+  | { readonly value: undefined; readonly from: 'unknown' };
+
 /** The window the budget counts in now, as the ledger holds it. */
 interface CurrentWindow {
   readonly window: BudgetWindow;
@@ -81,21 +122,21 @@ interface CurrentWindow {
   readonly counter?: BudgetCounter;
   /** Where the window's length came from. */
   readonly lengthFrom: 'option' | 'ledger' | 'default';
+  readonly limit: Limit;
 }
 
-interface Target {
-  readonly project: string;
-  readonly database: string;
+interface Target extends FirestoreTarget {
   readonly windowSeconds?: number;
-  readonly seconds: number;
+  readonly maxActions?: number | typeof UNLIMITED;
   readonly where: string;
 }
 
 function target(values: OptionValues, io: Io, usage: string): Target {
-  const project = (values.project as string | undefined) ?? io.env.GOOGLE_CLOUD_PROJECT;
-  if (project === undefined || project === '') {
+  const project = (values.project as string | undefined) ?? (io.env.GOOGLE_CLOUD_PROJECT || undefined);
+  if (project === undefined) {
     throw new UsageError('--project is required (or set GOOGLE_CLOUD_PROJECT): the project of the decision ledger', usage);
   }
+  if (!PROJECT_ID.test(project)) throw new UsageError(`--project must be a Google Cloud project id, got '${project}'`, usage);
   const database = (values.database as string | undefined) ?? DEFAULT_DATABASE;
   if (!DATABASE_ID.test(database)) {
     throw new UsageError(`--database must be a database id like '${DEFAULT_DATABASE}', got '${database}'`, usage);
@@ -111,61 +152,74 @@ function target(values: OptionValues, io: Io, usage: string): Target {
       );
     }
   }
-  const emulator = io.env.FIRESTORE_EMULATOR_HOST;
+  const rawLimit = values['max-actions'] as string | undefined;
+  let maxActions: number | typeof UNLIMITED | undefined;
+  if (rawLimit !== undefined) {
+    maxActions = rawLimit === UNLIMITED ? UNLIMITED : Number(rawLimit);
+    if (maxActions !== UNLIMITED && (!/^[0-9]+$/.test(rawLimit) || maxActions < MIN_LIMIT || maxActions > MAX_LIMIT)) {
+      throw new UsageError(
+        `--max-actions must be a whole number from ${MIN_LIMIT} to ${MAX_LIMIT}, or '${UNLIMITED}'; got '${rawLimit}'`,
+        usage,
+      );
+    }
+  }
+  const emulator = io.env.FIRESTORE_EMULATOR_HOST || undefined;
   return {
     project,
     database,
     ...(windowSeconds !== undefined && { windowSeconds }),
+    ...(maxActions !== undefined && { maxActions }),
     seconds: timeoutSeconds(values.timeout, usage),
+    ...(emulator !== undefined && { emulator }),
     where: `${database} in project ${project}${emulator ? ` on the emulator at ${emulator}` : ''}`,
   };
 }
 
-async function withLedger<T>(t: Target, what: string, work: (db: Firestore) => Promise<T>): Promise<T> {
-  const { createFirestore } = await import('../function/clients.js');
-  const db = await createFirestore({ firestoreDatabase: t.database, projectId: t.project });
-  try {
-    return await withDeadline(work(db), t.seconds, `when asked to ${what} ${t.where}`);
-  } catch (e) {
-    if (e instanceof CliError) throw e;
-    throw new CliError(`could not ${what} ${t.where}: ${describeError(e)}${credentialsHint(e)}`);
-  } finally {
-    // Closing may fail for the same reason the work did; the work's error is the one to report.
-    await Promise.race([db.terminate().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
-  }
-}
-
 /**
  * The current window: of the length given, else of the length of the window the responder
- * counted in last (the function does not tell the ledger its configuration otherwise).
+ * counted in last; and the limit: the one given, else the one the responder counted its last
+ * action against (the function does not tell the ledger its configuration otherwise).
  */
 async function currentWindow(db: Firestore, t: Target, now: number): Promise<CurrentWindow> {
   const windows = db.collection(LEDGER_BUDGET_COLLECTION);
-  let seconds = t.windowSeconds;
-  let lengthFrom: CurrentWindow['lengthFrom'] = 'option';
-  if (seconds === undefined) {
-    const latest = await windows.orderBy('updatedAt', 'desc').limit(1).get();
-    const last = latest.docs[0]?.data() as BudgetCounter | undefined;
-    seconds = last?.windowSeconds ?? SETTINGS.actionWindowSeconds.default;
-    lengthFrom = last === undefined ? 'default' : 'ledger';
-  }
+  const last =
+    t.windowSeconds === undefined || t.maxActions === undefined
+      ? ((await windows.orderBy('updatedAt', 'desc').limit(1).get()).docs[0]?.data() as BudgetCounter | undefined)
+      : undefined;
+  const seconds = t.windowSeconds ?? last?.windowSeconds ?? SETTINGS.actionWindowSeconds.default;
+  const lengthFrom: CurrentWindow['lengthFrom'] = t.windowSeconds !== undefined ? 'option' : last === undefined ? 'default' : 'ledger';
   const window = budgetWindow(now, seconds);
   const doc = await windows.doc(window.id).get();
-  return { window, lengthFrom, ...(doc.exists && { counter: doc.data() as BudgetCounter }) };
+  const counter = doc.exists ? (doc.data() as BudgetCounter) : undefined;
+  const limit: Limit =
+    t.maxActions !== undefined
+      ? { value: t.maxActions, from: 'option' }
+      : counter !== undefined
+        ? { value: counter.limit, from: 'window' }
+        : last !== undefined
+          ? { value: last.limit, from: 'ledger', at: last.updatedAt }
+          : { value: undefined, from: 'unknown' };
+  return { window, lengthFrom, limit, ...(counter !== undefined && { counter }) };
+}
+
+/** Whether the window's count has reached a known, numeric limit. */
+function exhausted(current: CurrentWindow): boolean {
+  const { value } = current.limit;
+  return typeof value === 'number' && (current.counter?.count ?? 0) >= value;
 }
 
 /** The window as `show --json` prints it. */
 function summary(t: Target, current: CurrentWindow, now: number): Record<string, unknown> {
   const { window, counter } = current;
-  const count = counter?.count ?? 0;
   return {
     project: t.project,
     database: t.database,
     window: { id: window.id, start: window.start, end: window.end, seconds: window.seconds, lengthFrom: current.lengthFrom },
-    counted: count,
-    limit: counter?.limit ?? null,
+    counted: counter?.count ?? 0,
+    limit: current.limit.value ?? null,
+    limitFrom: current.limit.from,
     total: counter?.total ?? 0,
-    exhausted: counter !== undefined && count >= counter.limit,
+    exhausted: exhausted(current),
     filledAt: counter?.filledAt ?? null,
     freesAt: window.end,
     freesInSeconds: Math.max(0, Math.round((Date.parse(window.end) - now) / 1000)),
@@ -180,6 +234,32 @@ function duration(ms: number): string {
   return s < 172800 ? `${Math.round(s / 3600)} h` : `${Math.round(s / 86400)} days`;
 }
 
+/** `N of L (where L comes from)`, or what is known when the limit is not. */
+function usedText(current: CurrentWindow): string {
+  const count = current.counter?.count ?? 0;
+  const { limit, counter } = current;
+  switch (limit.from) {
+    case 'unknown':
+      return (
+        `${count} of an unknown limit: the responder has counted no action in this ledger yet, and only its ` +
+        `${LIMIT_VARIABLE} setting (maxActionsPerWindow, default ${DEFAULT_LIMIT}) holds it; pass --max-actions N to compare`
+      );
+    case 'option': {
+      const counted = counter !== undefined && counter.limit !== limit.value ? `; it counted the last action against ${counter.limit}` : '';
+      return limit.value === UNLIMITED
+        ? `${count} (no limit: --max-actions ${UNLIMITED}, so the responder counts nothing${counted})`
+        : `${count} of ${limit.value} (the limit given with --max-actions${counted})`;
+    }
+    case 'window':
+      return `${count} of ${limit.value} (the limit when the last action was counted)`;
+    case 'ledger':
+      return (
+        `${count} of ${limit.value} (the limit the responder counted its last action against, at ${limit.at ?? 'an unknown time'}; ` +
+        `pass --max-actions N if it changed since)`
+      );
+  }
+}
+
 function showText(t: Target, current: CurrentWindow, now: number): string {
   const { window, counter } = current;
   const length =
@@ -188,65 +268,40 @@ function showText(t: Target, current: CurrentWindow, now: number): string {
     `action budget of ${t.where}`,
     `window:  ${window.start} – ${window.end} (${window.seconds} s${length}), frees in ${duration(Date.parse(window.end) - now)}`,
   ];
+  const full = exhausted(current)
+    ? `: EXHAUSTED${counter?.filledAt ? ` since ${counter.filledAt}` : ''}; failed VMs are left running and their events redelivered`
+    : '';
+  lines.push(`used:    ${usedText(current)}${full}`);
   if (counter === undefined) {
-    lines.push('counted: 0: no VM stopped or suspended in this window');
+    lines.push('total:   0: no VM stopped or suspended in this window');
   } else {
-    const exhausted = counter.count >= counter.limit;
-    lines.push(
-      `counted: ${counter.count} of ${counter.limit} (the limit when the last action was counted)${
-        exhausted
-          ? `: EXHAUSTED${counter.filledAt ? ` since ${counter.filledAt}` : ''}; failed VMs are left running and their events redelivered`
-          : ''
-      }`,
-      `total:   ${counter.total} counted in this window; ${counter.resets?.length ?? 0} reset(s)`,
-    );
+    lines.push(`total:   ${counter.total} counted in this window; ${counter.resets?.length ?? 0} reset(s)`);
     for (const r of counter.resets ?? []) lines.push(`reset:   ${r.at} by ${r.by} (cleared ${r.countBefore}): ${r.reason}`);
   }
   return `${lines.join('\n')}\n`;
 }
 
 async function show(args: string[], io: Io, now: () => number): Promise<void> {
-  const { values, positionals } = parseOptions(
-    args,
-    {
-      json: { type: 'boolean' },
-      project: { type: 'string' },
-      database: { type: 'string' },
-      'window-seconds': { type: 'string' },
-      timeout: { type: 'string' },
-    },
-    SHOW_USAGE,
-  );
+  const { values, positionals } = parseOptions(args, COMMAND_FLAGS.show, SHOW_USAGE);
   if (values.help) return io.stdout(SHOW_USAGE);
   if (positionals.length > 0) throw new UsageError(`show takes no arguments, got '${positionals[0]}'`, SHOW_USAGE);
   const t = target(values, io, SHOW_USAGE);
   const at = now();
-  const current = await withLedger(t, 'read the action budget in', (db) => currentWindow(db, t, at));
+  const current = await withFirestore(io, t, `read the action budget in ${t.where}`, 'read', (db) => currentWindow(db, t, at));
   io.stdout(values.json ? `${JSON.stringify(summary(t, current, at))}\n` : showText(t, current, at));
 }
 
 async function reset(args: string[], io: Io, now: () => number): Promise<void> {
-  const { values, positionals } = parseOptions(
-    args,
-    {
-      reason: { type: 'string' },
-      by: { type: 'string' },
-      json: { type: 'boolean' },
-      project: { type: 'string' },
-      database: { type: 'string' },
-      'window-seconds': { type: 'string' },
-      timeout: { type: 'string' },
-    },
-    RESET_USAGE,
-  );
+  const { values, positionals } = parseOptions(args, COMMAND_FLAGS.reset, RESET_USAGE);
   if (values.help) return io.stdout(RESET_USAGE);
   if (positionals.length > 0) throw new UsageError(`reset takes no arguments, got '${positionals[0]}'`, RESET_USAGE);
-  const reason = ((values.reason as string | undefined) ?? '').trim();
-  if (reason === '') throw new UsageError('reset needs --reason TEXT: why the responder may act again, kept with the reset', RESET_USAGE);
-  const by = ((values.by as string | undefined) ?? localUser()).trim();
+  const reason = textOption(values, 'reason', RESET_USAGE)?.trim();
+  if (reason === undefined)
+    throw new UsageError('reset needs --reason TEXT: why the responder may act again, kept with the reset', RESET_USAGE);
+  const by = (textOption(values, 'by', RESET_USAGE) ?? localUser()).trim();
   const t = target(values, io, RESET_USAGE);
   const at = now();
-  const outcome = await withLedger(t, 'reset the action budget in', async (db) => {
+  const outcome = await withFirestore(io, t, `reset the action budget in ${t.where}`, 'write', async (db) => {
     const current = await currentWindow(db, t, at);
     const ref = db.collection(LEDGER_BUDGET_COLLECTION).doc(current.window.id);
     // In a transaction: an action counted between the read above and the write is not lost.

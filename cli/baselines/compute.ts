@@ -3,8 +3,8 @@ import { Code, errorCode } from '../../function/api-errors';
 import { createInstancesClient } from '../../function/clients';
 import type { Config } from '../../function/config';
 import { beforeDeadline } from '../../function/deadline';
-import { CliError, closedOnce, credentialsHint, describeError } from '../common';
-import { apiEndpoint } from './endpoints';
+import { CliError, authDetail, closedOnce, credentialsHint, describeError } from '../common';
+import { apiEndpoint, standInProblem } from './endpoints';
 
 /*
  * What Compute Engine says about a reference VM: its id, name and last start. The baseline tool
@@ -75,6 +75,13 @@ export async function describeVm(
     );
   const { hold, close } = closedOnce<InstancesClient>();
   const lookup = async () => {
+    const absent = await standInProblem(env, COMPUTE_API_ENDPOINT, endpoint);
+    if (absent !== undefined) {
+      throw new ComputeUnanswered(
+        `cannot ask Compute Engine about ${vm}: ${absent}`,
+        `nothing listens at ${COMPUTE_API_ENDPOINT} ${env[COMPUTE_API_ENDPOINT]}`,
+      );
+    }
     const created = await open(endpoint === undefined ? {} : { computeEndpoint: endpoint });
     if (!hold(created)) return close().then(() => undefined);
     // Find credentials here, where a failure is caught: the generated methods start the client
@@ -140,7 +147,10 @@ function explain(e: unknown, vm: string, tooLate: () => ComputeUnanswered): Erro
   }
   const hint = credentialsHint(e);
   if (hint !== '' || errorCode(e) === Code.UNAUTHENTICATED) {
-    return new ComputeUnanswered(`could not ask Compute Engine about ${vm}: ${detail}${hint}`, 'no usable Application Default Credentials');
+    return new ComputeUnanswered(
+      `could not ask Compute Engine about ${vm}: ${authDetail(e)}${hint}`,
+      'no usable Application Default Credentials',
+    );
   }
   return new ComputeUnanswered(`could not ask Compute Engine about ${vm}: ${detail}`, detail);
 }

@@ -1,4 +1,4 @@
-import { CliError, describeError, localUser } from '../common';
+import { CliError, authDetail, localUser } from '../common';
 
 /** Who a change to a baseline is recorded as, and how the tool knows. */
 export interface Actor {
@@ -35,7 +35,7 @@ export async function resolveActor(flag: string | undefined, env: NodeJS.Process
     throw new Error('the access token names no email (log in with the userinfo.email scope)');
   } catch (e) {
     throw new CliError(
-      `could not tell which principal your credentials belong to (${describeError(e)}); ` +
+      `could not tell which principal your credentials belong to (${authDetail(e)}); ` +
         `run 'gcloud auth application-default login' or set GOOGLE_APPLICATION_CREDENTIALS (against Firestore the change is recorded as that principal; --actor names someone on the emulator only)`,
     );
   }

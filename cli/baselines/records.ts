@@ -7,6 +7,9 @@ import {
   measurementsFromDocument,
 } from '../../function/baseline';
 import { PcrMeasurement, baselineDocumentId, fingerprint, pcrName } from '../../function/measurements';
+import { printable } from '../common';
+
+export { UNPRINTABLE, printable } from '../common';
 
 /*
  * How the baseline tool reads a stored baseline: its state as the handler sees it, its
@@ -89,16 +92,23 @@ function stateOf(data: Record<string, unknown>, now: number): EffectiveState {
 }
 
 /**
- * Control characters, line and paragraph separators and bidirectional overrides: refused in
- * what the tool records, escaped in what it prints, since they could disguise what `show` says.
+ * The PCRs every Shielded VM late-boot report holds: the firmware (PCR_0), the boot manager
+ * (PCR_4) and the Secure Boot policy (PCR_7). The responder relearns only on late-boot
+ * reports, and matches a baseline only when it holds exactly the report's PCRs, so a
+ * measurement set without all three can never match.
  */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-export const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
-const UNPRINTABLE_ALL = new RegExp(UNPRINTABLE.source, 'g');
+export const LATE_BOOT_PCRS: readonly number[] = [0, 4, 7];
 
-/** Text safe to print: unprintable characters written as `\uXXXX` escapes. */
-export function printable(value: unknown): string {
-  return String(value).replace(UNPRINTABLE_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+/** Why a measurement set can never match a late-boot report, or undefined when it may. */
+export function lateBootPcrProblem(measurements: readonly PcrMeasurement[]): string | undefined {
+  const held = new Set(measurements.map((m) => m.pcr));
+  const missing = LATE_BOOT_PCRS.filter((pcr) => !held.has(pcr));
+  if (missing.length === 0) return undefined;
+  return (
+    `these values (${pcrList(measurements)}) could never match: a baseline matches a late-boot report only when it holds ` +
+    `exactly the report's PCRs, and every late-boot report holds ${LATE_BOOT_PCRS.map(pcrName).join(', ')}; add ` +
+    `${missing.map(pcrName).join(', ')} (a Linux VM reports PCR_0, 4 and 7, a Windows VM also 11, 13 and 14)`
+  );
 }
 
 /** `PCR_0,4,7`: the PCRs a baseline holds, short. */

@@ -1,20 +1,16 @@
 import type { DocumentSnapshot, Firestore, Query, QueryDocumentSnapshot, Transaction } from '@google-cloud/firestore';
 import { BASELINE_POLICY_COLLECTION, BaselineApproval, measurementsFromDocument } from '../../function/baseline';
 import { PcrMeasurement, pcrName, sameValues } from '../../function/measurements';
-import { CliError, Io, credentialsHint, describeError, withDeadline } from '../common';
+import { CliError, Io } from '../common';
+import { FirestoreTarget, withFirestore } from '../firestore';
 
 /** Where the baselines are: the project, database and collection, and the deadline of each call. */
-export interface BaselineTarget {
-  readonly project: string;
-  readonly database: string;
+export interface BaselineTarget extends FirestoreTarget {
   readonly collection: string;
-  readonly seconds: number;
-  /** Emulator host, when FIRESTORE_EMULATOR_HOST is set: named in messages. */
-  readonly emulator?: string;
 }
 
 /** `db/collection/id`: how messages name a baseline. */
-export function pathOf(t: BaselineTarget, id: string): string {
+export function pathOf(t: Pick<BaselineTarget, 'database' | 'collection'>, id: string): string {
   return `${t.database}/${t.collection}/${id}`;
 }
 
@@ -34,20 +30,16 @@ const MAX_SAME_MEASUREMENTS = 400;
 
 /**
  * Runs `work` against the baseline collection, within the deadline, and closes the client.
- * Firestore errors become sentences naming the collection and, where it helps, the credentials.
+ * Firestore errors become sentences naming the collection and what to do (see `withFirestore`).
  */
-export async function withBaselines<T>(io: Io, t: BaselineTarget, what: string, work: (db: Firestore) => Promise<T>): Promise<T> {
-  const config = { firestoreDatabase: t.database, projectId: t.project };
-  const db = io.openFirestore ? await io.openFirestore(config) : await (await import('../../function/clients.js')).createFirestore(config);
-  try {
-    return await withDeadline(work(db), t.seconds, `when asked to ${what} ${whereOf(t)}`);
-  } catch (e) {
-    if (e instanceof CliError) throw e;
-    throw new CliError(`could not ${what} ${whereOf(t)}: ${describeError(e)}${credentialsHint(e)}`);
-  } finally {
-    // Closing may fail for the same reason the work did; the work's error is the one to report.
-    await Promise.race([db.terminate().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
-  }
+export function withBaselines<T>(
+  io: Io,
+  t: BaselineTarget,
+  what: string,
+  work: (db: Firestore) => Promise<T>,
+  access: 'read' | 'write' = 'write',
+): Promise<T> {
+  return withFirestore(io, t, `${what} ${whereOf(t)}`, access, work);
 }
 
 /**
