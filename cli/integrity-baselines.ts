@@ -18,6 +18,7 @@ import { LOGGING_API_ENDPOINT, lateBootReportsSince, loggingEndpoint, validateLa
 import { standInProblem } from './baselines/endpoints';
 import { COMPUTE_API_ENDPOINT, ComputeUnanswered, ReferenceVm, describeVm } from './baselines/compute';
 import { Actor, resolveActor } from './baselines/principal';
+import { DECISIONS_FLAGS, DECISIONS_USAGE, decisions } from './baselines/decisions';
 import {
   LAST_START_QUERY,
   LateBootCandidate,
@@ -93,6 +94,7 @@ commands:
   approve <id>    approve a proposed baseline (by another principal than its creator)
   revoke <id>     withdraw trust at once; kept for audit, never matched again
   import-legacy   copy tutorial-format documents into this tool's format
+  decisions       what the responder decided, newest first, from its decision ledger
 
 Run '${BIN} <command> --help' for a command's options.
 `;
@@ -395,6 +397,7 @@ export const COMMAND_FLAGS = {
   approve: { ...TARGET_FLAGS, actor: { type: 'string' } },
   revoke: { ...TARGET_FLAGS, actor: { type: 'string' }, reason: { type: 'string' } },
   'import-legacy': { ...TARGET_FLAGS, actor: { type: 'string' }, 'delete-originals': { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
+  decisions: DECISIONS_FLAGS,
 } as const satisfies Record<string, Flags>;
 
 /** Each command's usage, by command. */
@@ -406,6 +409,7 @@ export const COMMAND_USAGE: Readonly<Record<keyof typeof COMMAND_FLAGS, string>>
   approve: APPROVE_USAGE,
   revoke: REVOKE_USAGE,
   'import-legacy': IMPORT_USAGE,
+  decisions: DECISIONS_USAGE,
 };
 
 /** Where a command works, before it is known whether it may go without a project (a dry run does). */
@@ -1056,6 +1060,7 @@ export function run(argv: string[], io: Io): Promise<number> {
       approve: (rest) => approve(rest, io),
       revoke: (rest) => revoke(rest, io),
       'import-legacy': (rest) => importLegacy(rest, io),
+      decisions: (rest) => decisions(rest, io),
     },
     argv,
     io,

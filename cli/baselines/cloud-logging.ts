@@ -67,6 +67,24 @@ function isInstanceId(instance: string): boolean {
   return /^[0-9]+$/.test(instance);
 }
 
+/** Why `zone` is not a Compute Engine zone, or undefined when it is one. */
+export function zoneProblem(zone: unknown): string | undefined {
+  return typeof zone === 'string' && ZONE.test(zone) ? undefined : `'${String(zone)}' is not a Compute Engine zone (like us-central1-a)`;
+}
+
+/** Why `instance` is neither an instance name nor a numeric instance id, or undefined when it is one of them. */
+export function instanceProblem(instance: unknown): string | undefined {
+  if (typeof instance !== 'string') return `the instance must be a name or a numeric id, got ${typeof instance}`;
+  if (isInstanceId(instance)) {
+    return INSTANCE_ID.test(instance) && BigInt(instance) <= UINT64_MAX
+      ? undefined
+      : `'${instance}' is not an instance id (a decimal number up to 2^64-1, without leading zeros)`;
+  }
+  return INSTANCE_NAME.test(instance)
+    ? undefined
+    : `'${instance}' is not an instance name (1-63 lowercase letters, digits and hyphens, starting with a letter) nor a numeric instance id`;
+}
+
 /**
  * Checks a query before anything is sent, so a typo is refused with a sentence rather than
  * turned into a filter that matches nothing. Throws a {@link CliError} naming every problem.
@@ -76,20 +94,7 @@ export function validateLateBootQuery(q: LateBootQuery): void {
   if (typeof q.vmProject !== 'string' || !PROJECT_ID.test(q.vmProject)) {
     problems.push(`'${String(q.vmProject)}' is not a Google Cloud project id (like my-project-123)`);
   }
-  if (typeof q.zone !== 'string' || !ZONE.test(q.zone)) {
-    problems.push(`'${String(q.zone)}' is not a Compute Engine zone (like us-central1-a)`);
-  }
-  if (typeof q.instance !== 'string') {
-    problems.push(`the instance must be a name or a numeric id, got ${typeof q.instance}`);
-  } else if (isInstanceId(q.instance)) {
-    if (!INSTANCE_ID.test(q.instance) || BigInt(q.instance) > UINT64_MAX) {
-      problems.push(`'${q.instance}' is not an instance id (a decimal number up to 2^64-1, without leading zeros)`);
-    }
-  } else if (!INSTANCE_NAME.test(q.instance)) {
-    problems.push(
-      `'${q.instance}' is not an instance name (1-63 lowercase letters, digits and hyphens, starting with a letter) nor a numeric instance id`,
-    );
-  }
+  for (const problem of [zoneProblem(q.zone), instanceProblem(q.instance)]) if (problem !== undefined) problems.push(problem);
   if (problems.length > 0) throw new CliError(`cannot look up the late-boot report: ${problems.join('; ')}`);
 }
 

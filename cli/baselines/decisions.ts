@@ -1,0 +1,450 @@
+import type { Firestore, Query, QueryDocumentSnapshot } from '@google-cloud/firestore';
+import { expiryMillis } from '../../function/baseline';
+import {
+  DATABASE_ID,
+  DEFAULT_NAME_PREFIX,
+  LEDGER_DECISIONS_COLLECTION,
+  PROJECT_ID,
+  dedicatedLedgerDatabaseId,
+} from '../../function/contract';
+import type { LedgerRecord, RecordedDecision } from '../../function/ledger';
+import type { ReportKind } from '../../function/parse';
+import { CliError, FOOTER, Flags, Io, OptionValues, UsageError, parseOptions, printable, timeoutSeconds } from '../common';
+import { FirestoreTarget, withFirestore } from '../firestore';
+import { instanceProblem, zoneProblem } from './cloud-logging';
+import { ComputeUnanswered, describeVm } from './compute';
+import { BASELINES_BIN as BIN } from './names';
+
+/*
+ * `integrity-baselines decisions`: what the responder decided, read from its decision ledger
+ * (one document per instance, boot and report kind, written by function/adapters/firestore-ledger.ts).
+ * Read-only. The queries use only Firestore's automatic single-field indexes (ADR 0027): a
+ * time-ordered scan of `recordedAt`, or an equality on `instanceId`; every other filter is
+ * applied here, within a bounded number of documents read.
+ */
+
+/** Ledger database the example stack creates: what `--database` defaults to here. */
+const DEFAULT_LEDGER_DATABASE = dedicatedLedgerDatabaseId(DEFAULT_NAME_PREFIX);
+
+/** Fields of a ledger record the queries name, checked against the record's type. */
+const FIELD = { recordedAt: 'recordedAt', instanceId: 'instanceId' } as const satisfies { readonly [K in keyof LedgerRecord]?: K };
+
+/** What each recorded `decision.action` means, for `--decision` and its help: every value the ledger records. */
+const ACTIONS: { readonly [A in RecordedDecision['action']]: string } = {
+  relearn: 'relearn its policy: the measurements matched a known-good baseline',
+  stop: 'contain the VM (DECISION says suspend where failureAction is suspend)',
+  none: 'nothing to do; REASON says why (exempt, older-boot, …)',
+};
+
+/** What each recorded `outcome` means, for `--outcome` and its help: every value the ledger records. */
+const OUTCOMES: { readonly [O in LedgerRecord['outcome']]: string } = {
+  pending: 'the action not confirmed done yet (retried at redelivery)',
+  done: 'the action completed, or settled without one',
+  held: 'left running: the action budget was exhausted',
+};
+
+const REPORT_KINDS: { readonly [K in ReportKind]: string } = { lateBoot: 'late-boot', earlyBoot: 'early-boot' };
+
+/** Most decisions one run prints. */
+const MAX_LIMIT = 1000;
+/** What `--limit` defaults to. */
+const DEFAULT_LIMIT = 50;
+/** Documents read per page of a time-ordered scan filtered here. */
+const PAGE_SIZE = 500;
+/**
+ * Most ledger documents one run reads: a filter applied here (project, zone, decision, outcome)
+ * stops searching after this many and says so, rather than read a whole ledger.
+ */
+export const MAX_SCANNED = 5000;
+
+/** A time ago: 90s, 30m, 2h, 7d, 2w. */
+const AGO = /^([1-9][0-9]{0,5})([smhdw])$/;
+const UNIT_MS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+/** An RFC 3339 time with its zone. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/i;
+
+const list = (values: object) => Object.keys(values).join(', ');
+const described = (values: Readonly<Record<string, string>>) =>
+  Object.entries(values)
+    .map(([k, v]) => `                          ${k.padEnd(9)}${v}`)
+    .join('\n');
+
+/** The help of `decisions`: every option it takes, with examples. */
+export const DECISIONS_USAGE = `usage: ${BIN} decisions [filters] [options]
+
+Shows what the responder decided, newest first, from its decision ledger (the database
+<namePrefix>-decisions, collection ${LEDGER_DECISIONS_COLLECTION}): one row per report it acted on,
+that is per VM, boot and report kind, with the decision, why, and how the action ended.
+RECORDED is when the ledger first recorded the report; the ledger does not keep VM names.
+
+filters:
+  --instance NAME|ID    one VM: its numeric id, or its name with --zone (resolved to the id
+                        through Compute Engine instances.get, in --vm-project; the decisions
+                        about a VM deleted since are found by its id only)
+  --zone ZONE           only VMs in this zone (and the zone of --instance NAME)
+  --vm-project P        only VMs of this project (and the project of --instance NAME;
+                        default for a name: --project)
+  --decision D          only this decision (${list(ACTIONS)}):
+${described(ACTIONS)}
+  --outcome O           only this outcome (${list(OUTCOMES)}):
+${described(OUTCOMES)}
+  --since TIME          recorded at or after TIME: RFC 3339 with a zone
+                        (2026-12-06T09:00:00Z) or a time ago (90s, 30m, 2h, 7d, 2w)
+  --until TIME          recorded before TIME, in the same forms
+  --limit N             at most N decisions, 1-${MAX_LIMIT} (default: ${DEFAULT_LIMIT}); a note on standard
+                        error says when more match
+
+options:
+  --json                print one JSON array (not JSON lines), newest first: each element
+                        the ledger document as stored, with its document id as "id"
+  --project P           project of the ledger database (default: $GOOGLE_CLOUD_PROJECT)
+  --database D          the responder's decision-ledger database, not the baseline
+                        database the other commands use (default: ${DEFAULT_LEDGER_DATABASE},
+                        the example stack's; pass '<namePrefix>-decisions')
+  --timeout SECONDS     give up when Firestore (or Compute Engine) has not answered by then
+                        (default: 60)
+  -h, --help            show this help
+
+With --instance the ledger is queried by instance id; otherwise newest first by RECORDED,
+bounded by --since and --until, and the other filters are applied to what is read, up to
+${MAX_SCANNED} documents (a note on standard error says when that bound cut the search short).
+Needs datastore.entities.list on the ledger's project (roles/datastore.viewer), and for a
+name compute.instances.get on the VM's project (roles/compute.viewer).
+
+examples:
+  ${BIN} decisions --project sec-1234 --since 2h
+  ${BIN} decisions --project sec-1234 --instance 4617930134256183721 --json
+  ${BIN} decisions --project sec-1234 --instance canary-1 --zone us-central1-a \\
+      --vm-project fleet-1234
+  ${BIN} decisions --project sec-1234 --decision stop --outcome held \\
+      --since 2026-12-06T00:00:00Z
+  ${BIN} decisions --project sec-1234 --vm-project fleet-1234 --decision relearn --limit 10
+
+${FOOTER}`;
+
+/** The options `decisions` takes, besides `--help`. */
+export const DECISIONS_FLAGS = {
+  instance: { type: 'string' },
+  zone: { type: 'string' },
+  'vm-project': { type: 'string' },
+  decision: { type: 'string' },
+  outcome: { type: 'string' },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  limit: { type: 'string' },
+  json: { type: 'boolean' },
+  project: { type: 'string' },
+  database: { type: 'string' },
+  timeout: { type: 'string' },
+} as const satisfies Flags;
+
+/** Which decisions to show: every field optional, all of them must hold. */
+export interface DecisionFilter {
+  readonly instanceId?: string;
+  readonly projectId?: string;
+  readonly zone?: string;
+  readonly action?: RecordedDecision['action'];
+  readonly outcome?: LedgerRecord['outcome'];
+  /** Recorded at or after, ms since the epoch. */
+  readonly since?: number;
+  /** Recorded before, ms since the epoch. */
+  readonly until?: number;
+}
+
+/** One ledger document as read. */
+export interface DecisionRow {
+  readonly id: string;
+  readonly record: LedgerRecord;
+}
+
+/** What a search found, and how far it looked. */
+export interface FoundDecisions {
+  /** The matching decisions, newest first, at most the limit. */
+  readonly rows: readonly DecisionRow[];
+  /** Ledger documents read. */
+  readonly scanned: number;
+  /** More decisions match than the limit. */
+  readonly more: boolean;
+  /**
+   * The search stopped at {@link MAX_SCANNED} documents read: older decisions (before `reachedBack`)
+   * were not searched, or, by instance, some of the VM's were not read.
+   */
+  readonly cut?: { readonly reachedBack?: string };
+}
+
+const str = (v: OptionValues[string]): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** `--since` or `--until` as ms since the epoch: RFC 3339 with a zone, or a time ago. */
+function timeOption(values: OptionValues, name: 'since' | 'until', now: number): number | undefined {
+  const raw = str(values[name]);
+  if (raw === undefined) return undefined;
+  const ago = AGO.exec(raw);
+  if (ago !== null) return now - Number(ago[1]) * UNIT_MS[ago[2]!]!;
+  const ms = RFC3339.test(raw) ? expiryMillis(raw) : undefined;
+  if (ms === undefined) {
+    throw new UsageError(
+      `--${name} must be an RFC 3339 time with a zone (like 2026-12-06T09:00:00Z) or a time ago (like 90s, 30m, 2h, 7d, 2w); got '${raw}'`,
+      DECISIONS_USAGE,
+    );
+  }
+  return ms;
+}
+
+/** A value that must be one of a typed list. */
+function oneOf<K extends string>(values: OptionValues, name: string, allowed: Readonly<Record<K, string>>): K | undefined {
+  const raw = str(values[name]);
+  if (raw === undefined) return undefined;
+  if (!Object.prototype.hasOwnProperty.call(allowed, raw)) {
+    throw new UsageError(`--${name} must be one of ${list(allowed)}, got '${raw}'`, DECISIONS_USAGE);
+  }
+  return raw as K;
+}
+
+/** Whether a record holds for the filter (checked on every document read, whatever the query pushed down). */
+export function matchesFilter(r: LedgerRecord, f: DecisionFilter): boolean {
+  const at = Date.parse(String(r.recordedAt));
+  return (
+    (f.instanceId === undefined || r.instanceId === f.instanceId) &&
+    (f.projectId === undefined || r.projectId === f.projectId) &&
+    (f.zone === undefined || r.zone === f.zone) &&
+    (f.action === undefined || r.decision?.action === f.action) &&
+    (f.outcome === undefined || r.outcome === f.outcome) &&
+    (f.since === undefined || at >= f.since) &&
+    (f.until === undefined || at < f.until)
+  );
+}
+
+const newestFirst = (a: DecisionRow, b: DecisionRow) =>
+  String(b.record.recordedAt).localeCompare(String(a.record.recordedAt)) || b.id.localeCompare(a.id);
+
+const rowOf = (d: QueryDocumentSnapshot): DecisionRow => ({ id: d.id, record: d.data() as LedgerRecord });
+
+/**
+ * The decisions of the ledger that match the filter, newest first, at most `limit`. One query
+ * shape per case, each served by Firestore's automatic single-field indexes, in production as
+ * on the emulator (which enforces none):
+ * - with an instance id: equality on `instanceId` (a VM has one document per boot and report
+ *   kind), sorted here;
+ * - otherwise: `recordedAt` descending, bounded by `since`/`until` in the query; without other
+ *   filters one page of `limit + 1`, with them pages of {@link PAGE_SIZE} until `limit` match,
+ *   the range ends, or `maxScanned` documents were read.
+ */
+export async function findDecisions(db: Firestore, f: DecisionFilter, limit: number, maxScanned = MAX_SCANNED): Promise<FoundDecisions> {
+  const collection = db.collection(LEDGER_DECISIONS_COLLECTION);
+  if (f.instanceId !== undefined) {
+    const snapshot = await collection
+      .where(FIELD.instanceId, '==', f.instanceId)
+      .limit(maxScanned + 1)
+      .get();
+    const docs = snapshot.docs.slice(0, maxScanned);
+    const rows = docs
+      .map(rowOf)
+      .filter((r) => matchesFilter(r.record, f))
+      .sort(newestFirst);
+    return {
+      rows: rows.slice(0, limit),
+      scanned: docs.length,
+      more: rows.length > limit,
+      ...(snapshot.size > maxScanned && { cut: {} }),
+    };
+  }
+  let query: Query = collection.orderBy(FIELD.recordedAt, 'desc');
+  if (f.since !== undefined) query = query.where(FIELD.recordedAt, '>=', new Date(f.since).toISOString());
+  if (f.until !== undefined) query = query.where(FIELD.recordedAt, '<', new Date(f.until).toISOString());
+  const filteredHere = f.projectId !== undefined || f.zone !== undefined || f.action !== undefined || f.outcome !== undefined;
+  const rows: DecisionRow[] = [];
+  let scanned = 0;
+  let last: QueryDocumentSnapshot | undefined;
+  for (;;) {
+    const size = Math.min(filteredHere ? PAGE_SIZE : limit + 1, maxScanned - scanned);
+    const page = await (last === undefined ? query : query.startAfter(last)).limit(size).get();
+    scanned += page.size;
+    for (const d of page.docs) {
+      const row = rowOf(d);
+      if (matchesFilter(row.record, f)) rows.push(row);
+    }
+    if (rows.length > limit) return { rows: rows.slice(0, limit), scanned, more: true };
+    if (page.size < size) return { rows, scanned, more: false };
+    last = page.docs.at(-1);
+    if (scanned >= maxScanned) return { rows, scanned, more: false, cut: { reachedBack: String(last?.get(FIELD.recordedAt)) } };
+  }
+}
+
+/** `2026-12-06 09:00:01Z`: a recorded time as the table prints it. */
+function second(value: unknown): string {
+  const ms = Date.parse(String(value));
+  return Number.isNaN(ms) ? printable(value ?? '-') : `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')}Z`;
+}
+
+/** The decision as the table prints it: `suspend` for a stop that suspends. */
+function decisionText(d: RecordedDecision | undefined): string {
+  if (d === undefined) return '-';
+  return printable(d.action === 'stop' && d.containment === 'suspend' ? 'suspend' : d.action);
+}
+
+function reasonText(d: RecordedDecision | undefined): string {
+  if (d === undefined) return '-';
+  const baseline = typeof d.baselineId === 'string' ? ` ${d.baselineId.replace(/^(sha256-[0-9a-f]{12})[0-9a-f]{52}$/, '$1…')}` : '';
+  return printable(`${d.reason}${baseline}`);
+}
+
+/** `done`, `done (exempt)`, `pending (2 failed attempts)`, `held since …`, with `conflict` and `dry-run` flags. */
+function outcomeText(r: LedgerRecord): string {
+  const status = r.operationStatus !== undefined && r.operationStatus !== 'DONE' ? ` (${r.operationStatus})` : '';
+  const attempts = r.failedAttempts ? ` (${r.failedAttempts} failed attempt${r.failedAttempts === 1 ? '' : 's'})` : '';
+  const held = r.outcome === 'held' && r.heldSince !== undefined ? ` since ${second(r.heldSince)}` : '';
+  const flags = [r.conflict === true ? 'conflict' : '', r.dryRun === true && status === '' ? 'dry-run' : ''].filter(Boolean);
+  return printable(`${r.outcome ?? '-'}${status}${attempts}${held}${flags.length > 0 ? `; ${flags.join(', ')}` : ''}`);
+}
+
+/** The table `decisions` prints: one row per ledger document, columns padded. */
+export function decisionsTable(rows: readonly DecisionRow[]): string {
+  const header = ['RECORDED', 'PROJECT', 'ZONE', 'INSTANCE', 'BOOT', 'REPORT', 'DECISION', 'REASON', 'OUTCOME'];
+  const cells = rows.map(({ record: r }) => [
+    second(r.recordedAt),
+    printable(r.projectId ?? '-'),
+    printable(r.zone ?? '-'),
+    printable(r.instanceId ?? '-'),
+    printable(r.bootCounter ?? '-'),
+    printable(REPORT_KINDS[r.kind] ?? r.kind ?? '-'),
+    decisionText(r.decision),
+    reasonText(r.decision),
+    outcomeText(r),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  return [header, ...cells].map((c) => c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+}
+
+/** The filter in words, for the line that says nothing matched. */
+function filterText(f: DecisionFilter, name: string | undefined): string {
+  const parts = [
+    f.instanceId !== undefined && `instance ${name !== undefined ? `${name} (id ${f.instanceId})` : f.instanceId}`,
+    f.projectId !== undefined && `VM project ${f.projectId}`,
+    f.zone !== undefined && `zone ${f.zone}`,
+    f.action !== undefined && `decision ${f.action}`,
+    f.outcome !== undefined && `outcome ${f.outcome}`,
+    f.since !== undefined && `since ${new Date(f.since).toISOString()}`,
+    f.until !== undefined && `until ${new Date(f.until).toISOString()}`,
+  ].filter((p): p is string => typeof p === 'string');
+  return parts.length === 0 ? '' : ` (${parts.join(', ')})`;
+}
+
+/** The ledger a run reads, from `--project`, `--database` and `--timeout`. */
+function ledgerOf(values: OptionValues, io: Io): FirestoreTarget & { readonly where: string } {
+  const project = str(values.project) ?? (io.env.GOOGLE_CLOUD_PROJECT || undefined);
+  if (project === undefined) {
+    throw new UsageError('--project is required (or set GOOGLE_CLOUD_PROJECT): the project of the decision ledger', DECISIONS_USAGE);
+  }
+  if (!PROJECT_ID.test(project)) throw new UsageError(`--project must be a Google Cloud project id, got '${project}'`, DECISIONS_USAGE);
+  const database = str(values.database) ?? DEFAULT_LEDGER_DATABASE;
+  if (!DATABASE_ID.test(database)) {
+    throw new UsageError(`--database must be a database id like '${DEFAULT_LEDGER_DATABASE}', got '${database}'`, DECISIONS_USAGE);
+  }
+  const emulator = io.env.FIRESTORE_EMULATOR_HOST || undefined;
+  return {
+    project,
+    database,
+    seconds: timeoutSeconds(values.timeout, DECISIONS_USAGE),
+    ...(emulator !== undefined && { emulator }),
+    where: `${database}/${LEDGER_DECISIONS_COLLECTION} in project ${project}${emulator ? ` on the emulator at ${emulator}` : ''}`,
+  };
+}
+
+/** Runs `integrity-baselines decisions`. */
+export async function decisions(args: string[], io: Io, now: () => number = Date.now): Promise<void> {
+  const { values, positionals } = parseOptions(args, DECISIONS_FLAGS, DECISIONS_USAGE);
+  if (values.help) return io.stdout(DECISIONS_USAGE);
+  if (positionals.length > 0) {
+    throw new UsageError(
+      `decisions takes no arguments besides options, got '${positionals[0]}' (a VM goes with --instance)`,
+      DECISIONS_USAGE,
+    );
+  }
+  // Every usage error before any call.
+  const at = now();
+  const since = timeOption(values, 'since', at);
+  const until = timeOption(values, 'until', at);
+  if (since !== undefined && until !== undefined && since >= until) {
+    throw new UsageError(
+      `--since (${new Date(since).toISOString()}) must come before --until (${new Date(until).toISOString()})`,
+      DECISIONS_USAGE,
+    );
+  }
+  const rawLimit = str(values.limit);
+  const limit = Number(rawLimit ?? DEFAULT_LIMIT);
+  if ((rawLimit !== undefined && !/^[0-9]+$/.test(rawLimit)) || limit < 1 || limit > MAX_LIMIT) {
+    throw new UsageError(`--limit must be a whole number from 1 to ${MAX_LIMIT}, got '${rawLimit}'`, DECISIONS_USAGE);
+  }
+  const action = oneOf(values, 'decision', ACTIONS);
+  const outcome = oneOf(values, 'outcome', OUTCOMES);
+  const zone = str(values.zone);
+  const zoneWrong = zone === undefined ? undefined : zoneProblem(zone);
+  if (zoneWrong !== undefined) throw new UsageError(`--zone: ${zoneWrong}`, DECISIONS_USAGE);
+  const vmProject = str(values['vm-project']);
+  if (vmProject !== undefined && !PROJECT_ID.test(vmProject)) {
+    throw new UsageError(`--vm-project must be a Google Cloud project id, got '${vmProject}'`, DECISIONS_USAGE);
+  }
+  const instance = str(values.instance);
+  const instanceWrong = instance === undefined ? undefined : instanceProblem(instance);
+  if (instanceWrong !== undefined) throw new UsageError(`--instance: ${instanceWrong}`, DECISIONS_USAGE);
+  const byName = instance !== undefined && !/^[0-9]+$/.test(instance);
+  if (byName && zone === undefined) {
+    throw new UsageError(
+      `--instance ${instance} is a name: give its --zone too (it is resolved to the instance id, which the ledger records), or give the numeric id`,
+      DECISIONS_USAGE,
+    );
+  }
+  const t = ledgerOf(values, io);
+
+  let filter: DecisionFilter = {
+    ...(instance !== undefined && !byName && { instanceId: instance }),
+    ...(vmProject !== undefined && { projectId: vmProject }),
+    ...(zone !== undefined && { zone }),
+    ...(action !== undefined && { action }),
+    ...(outcome !== undefined && { outcome }),
+    ...(since !== undefined && { since }),
+    ...(until !== undefined && { until }),
+  };
+  if (byName) {
+    const project = vmProject ?? t.project;
+    try {
+      const vm = await describeVm({ project, zone: zone!, instance: instance! }, io.env, t.seconds, io.openInstances);
+      filter = { ...filter, instanceId: vm.id, projectId: project };
+      io.stderr(`${BIN}: note: VM ${vm.name} in ${project}/${zone} is instance id ${vm.id} (Compute Engine)\n`);
+    } catch (e) {
+      if (e instanceof CliError && !(e instanceof ComputeUnanswered)) {
+        throw new CliError(`${e.message}; the decisions about a VM deleted since are found by its numeric id: --instance ID`);
+      }
+      throw e;
+    }
+  }
+
+  const found = await withFirestore(io, t, `read the decisions of ${t.where}`, 'read', (db) => findDecisions(db, filter, limit));
+  if (values.json) {
+    io.stdout(
+      `${JSON.stringify(
+        found.rows.map((r) => ({ id: r.id, ...r.record })),
+        null,
+        2,
+      )}\n`,
+    );
+  } else if (found.rows.length === 0) {
+    io.stdout(`no decisions in ${t.where}${filterText(filter, byName ? instance : undefined)}\n`);
+  } else {
+    io.stdout(decisionsTable(found.rows));
+  }
+  if (found.more) {
+    io.stderr(
+      `${BIN}: note: showing the newest ${limit}; more decisions match: raise --limit (up to ${MAX_LIMIT}) or narrow with --since/--until\n`,
+    );
+  }
+  if (found.cut !== undefined) {
+    io.stderr(
+      found.cut.reachedBack !== undefined
+        ? `${BIN}: note: stopped after reading the newest ${found.scanned} decisions (back to ${found.cut.reachedBack}), so older ones ` +
+            `were not searched; narrow the time with --since/--until, or name the VM with --instance\n`
+        : `${BIN}: note: the ledger holds more than ${MAX_SCANNED} decisions about instance ${filter.instanceId}; only ${found.scanned} ` +
+            `were read, so some may be missing\n`,
+    );
+  }
+}
