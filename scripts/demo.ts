@@ -41,12 +41,15 @@ async function main(): Promise<void> {
     logging = await startFakeLogging();
     const responder = await h.deploy({ REQUIRE_BASELINE_APPROVAL: 'true' });
     process.env.FIRESTORE_EMULATOR_HOST = h.firestore.host;
-    const target = ['--project', responder.plan.projectId, '--database', responder.plan.env.FIRESTORE_DATABASE!];
+    const project = responder.plan.projectId;
+    /** The database a command reads: the decision ledger for `decisions`, the baselines otherwise. */
+    const databaseFor = (command: string) => responder.plan.env[command === 'decisions' ? 'LEDGER_DATABASE' : 'FIRESTORE_DATABASE']!;
     /** Runs integrity-baselines as an operator would, printing the command and what it printed. */
     const operator = async (who: string, ...args: string[]) => {
       say(`${who}$ integrity-baselines ${args.join(' ')}`);
       let out = '';
-      const acts = !['list', 'show'].includes(args[0]!);
+      const acts = !['list', 'show', 'decisions'].includes(args[0]!);
+      const target = ['--project', project, '--database', databaseFor(args[0]!)];
       const code = await baselines([...args, ...target, ...(acts ? ['--actor', who] : [])], {
         stdout: (t) => (out += t),
         stderr: (t) => (out += t),
@@ -56,7 +59,6 @@ async function main(): Promise<void> {
       for (const line of out.trimEnd().split('\n')) process.stdout.write(`           │ ${line}\n`);
       return { code, out };
     };
-    const project = responder.plan.projectId;
     say(
       `function ${responder.plan.entryPoint} (${responder.plan.runtime}, mode ${responder.plan.env.RESPONSE_MODE}) serving the planned zip`,
     );
@@ -155,6 +157,9 @@ async function main(): Promise<void> {
     say(
       `${actions.length} Compute actions: ${actions.filter((a) => a.path.endsWith('/stop')).length} stop, ${actions.filter((a) => a.path.endsWith('Policy')).length} relearn`,
     );
+
+    heading('8. What the responder did, as its decision ledger recorded it');
+    await operator('carol@example.com', 'decisions', '--limit', '10');
   } finally {
     heading('Cleaning up');
     await logging?.close();
