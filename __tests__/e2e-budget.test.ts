@@ -120,7 +120,7 @@ describeWithEmulators('the action budget end to end', () => {
 
       const shown = budgetCli(['show', '--project', PROJECT]);
       expect(shown.status).toBe(0);
-      expect(shown.stdout).toMatch(/counted: 2 of 2 .*EXHAUSTED/);
+      expect(shown.stdout).toMatch(/used: +2 of 2 .*EXHAUSTED/);
       console.log(`$ integrity-budget show --project ${PROJECT}\n${shown.stdout}`);
       const reset = budgetCli(['reset', '--project', PROJECT, '--reason', 'e2e: the two held VMs may be stopped', '--by', 'e2e']);
       expect(reset.stderr).toBe('');

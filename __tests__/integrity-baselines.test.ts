@@ -143,7 +143,7 @@ describe(`${BIN} capture`, () => {
     expect(r.stderr).toMatch(/^integrity-baselines: .*startup\.json holds no late-boot report .*; read them with gcloud logging read /);
     expect(r.stderr).toContain(
       `AND jsonPayload.lateBootReportEvent:* AND timestamp>="<lastStartTimestamp>"' --project=<project> --format=json, with the ` +
-        `VM's id and last start from gcloud compute instances describe NAME --zone ZONE --format='value(id,lastStartTimestamp)'\n`,
+        `VM's id and last start from gcloud compute instances describe NAME --zone ZONE --project PROJECT --format='value(id,lastStartTimestamp)'\n`,
     );
   });
 
@@ -211,7 +211,9 @@ describe(`${BIN} capture`, () => {
         .join(''),
     );
     expect(lateBootCommandBlock().replace(/\n\s*/g, ' ').replace(/' \\ /, "' ").replace(' > entries.json', '')).toBe(lateBootQuery());
-    expect(r.stdout).toContain(`gcloud compute instances describe NAME --zone ZONE --format='value(id,lastStartTimestamp)'`);
+    expect(r.stdout).toContain(
+      `gcloud compute instances describe NAME --zone ZONE --project PROJECT --format='value(id,lastStartTimestamp)'`,
+    );
     expect(r.stdout).not.toMatch(/--freshness=/);
   });
 });

@@ -25,7 +25,7 @@ unset ones take the construct's defaults):
   REQUIRE_BASELINE_APPROVAL  'true' for the two-person rule on baselines
   ENABLE_APIS             'true' to enable the required APIs
 
-or from CDKTF_CONTEXT_JSON='{"projectId":"…"}' with the context keys of the README (projectId,
+or from CDKTF_CONTEXT_JSON='{"projectId":"…"}' with the context keys of docs/development.md (projectId,
 region, responseMode, failureAction, enforcement, instanceGroupAction, firestoreDatabaseId,
 exemptLabel, scope, organizationId, excludedProjects, maxActionsPerWindow, actionWindowSeconds,
 requireBaselineApproval, enableApis); the environment wins. 'npx cdktf synth' produces the same plan through the CLI,

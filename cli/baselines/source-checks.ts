@@ -89,7 +89,7 @@ export function lateBootCommandBlock(file = 'entries.json', vm: QueriedVm = {}):
 }
 
 /** The gcloud command that prints what {@link lateBootQuery} needs: the VM's id and last start. */
-export const LAST_START_QUERY = `gcloud compute instances describe NAME --zone ZONE --format='value(id,lastStartTimestamp)'`;
+export const LAST_START_QUERY = `gcloud compute instances describe NAME --zone ZONE --project PROJECT --format='value(id,lastStartTimestamp)'`;
 
 /** `insertId "…" (timestamp T, received R)`: what an operator needs to look the entry up. */
 export function entryLabel(c: LateBootCandidate): string {
