@@ -19,6 +19,7 @@ export type {
 } from './props';
 export { MAX_EXCLUDED_PROJECTS } from '../function/contract';
 export { baselineDocument, measurementsFromDocument, DEFAULT_BASELINE_COLLECTION } from '../function/baseline';
+export type { BaselineDocument, BaselineFields, StoredPcr } from '../function/baseline';
 export { baselineDocumentId, fingerprint, sameMeasurements } from '../function/measurements';
 export type { PcrMeasurement } from '../function/measurements';
 export { ENTRY_POINT } from '../function/entry-point';
