@@ -18,8 +18,8 @@ export type {
   StaleEventPolicy,
 } from './props';
 export { MAX_EXCLUDED_PROJECTS } from '../function/contract';
-export { baselineDocument, measurementsFromDocument, DEFAULT_BASELINE_COLLECTION } from '../function/baseline';
-export type { BaselineDocument, BaselineFields, StoredPcr } from '../function/baseline';
+export { BASELINE_STATES, baselineDocument, measurementsFromDocument, DEFAULT_BASELINE_COLLECTION } from '../function/baseline';
+export type { BaselineDocument, BaselineFields, BaselineMetadata, BaselineState, StoredPcr } from '../function/baseline';
 export { baselineDocumentId, fingerprint, sameMeasurements } from '../function/measurements';
 export type { PcrMeasurement } from '../function/measurements';
 export { ENTRY_POINT } from '../function/entry-point';

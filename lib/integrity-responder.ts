@@ -157,7 +157,7 @@ export class IntegrityResponder extends Construct {
   public readonly databaseId: string;
   /** The decision ledger: every acted-on report, written before the action. */
   public readonly ledgerDatabase: FirestoreDatabase;
-  /** Id of {@link ledgerDatabase}. */
+  /** Id of {@link IntegrityResponder.ledgerDatabase}. */
   public readonly ledgerDatabaseId: string;
   /** Custom role of the ledger: read, create and update documents, run transactions; no delete. */
   public readonly ledgerRole: ProjectIamCustomRole;
