@@ -98,6 +98,30 @@ describe('providers', () => {
     expect(Object.values(doc.resource.google_project_service_identity!).map((b) => b.provider)).toEqual(['google-beta']);
   });
 
+  it('warns at synth when the google-beta provider it finds acts as someone else than the google one', () => {
+    const stack = new TerraformStack(Testing.app(), 'two-identities');
+    new GoogleProvider(stack, 'google', { project: PROJECT, impersonateServiceAccount: DEPLOYER });
+    const r = responder(stack);
+    new GoogleBetaProvider(stack, 'google-beta', { project: PROJECT });
+    synth(stack);
+    const warnings = (c: IntegrityResponder) =>
+      c.node.metadata
+        .filter((m) => m.type === AnnotationMetadataEntryType.WARN && /google-beta/.test(String(m.data)))
+        .map((m) => String(m.data));
+    expect(warnings(r)).toEqual([
+      "the google-beta provider 'two-identities/google-beta' and the google provider 'two-identities/google' differ in impersonateServiceAccount: " +
+        'the Pub/Sub service agent is created with the google-beta identity, everything else with the google one',
+    ]);
+
+    // The same identity on both: nothing to say.
+    const same = new TerraformStack(Testing.app(), 'one-identity');
+    new GoogleProvider(same, 'google', { project: PROJECT, impersonateServiceAccount: DEPLOYER });
+    const quiet = responder(same);
+    new GoogleBetaProvider(same, 'google-beta', { project: PROJECT, impersonateServiceAccount: DEPLOYER });
+    synth(same);
+    expect(warnings(quiet)).toEqual([]);
+  });
+
   it('uses the time provider the stack declares, after the responder too, and adds no second one', () => {
     const stack = new TerraformStack(Testing.app(), 'clock');
     new GoogleProvider(stack, 'google', {});

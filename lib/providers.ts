@@ -124,8 +124,9 @@ export class ProviderAssignment implements IAspect {
         this.responder.node.path,
       );
     }
-    const googleBeta =
-      this.given.googleBeta ?? ofType('google-beta').find((p) => p.alias === google.alias) ?? this.addGoogleBeta(google as GoogleProvider);
+    const found = this.given.googleBeta ?? ofType('google-beta').find((p) => p.alias === google.alias);
+    if (found !== undefined) this.warnOnOtherIdentity(google as GoogleProvider, found as GoogleBetaProvider);
+    const googleBeta = found ?? this.addGoogleBeta(google as GoogleProvider);
     const time = this.given.time ?? ofType('time').find((p) => p.alias === undefined) ?? this.addTime();
 
     const byType: Record<string, TerraformProvider> = { google, 'google-beta': googleBeta, time };
@@ -136,6 +137,20 @@ export class ProviderAssignment implements IAspect {
       if (provider === undefined || (provider === google && google.alias === undefined)) continue;
       block.provider = provider;
     }
+  }
+
+  /**
+   * One plan, one identity: a google-beta provider whose identity settings differ from the
+   * google provider's would create the Pub/Sub service agent as someone else. Said at synth,
+   * naming the settings, since a stack may mean it (a separate billing project, say).
+   */
+  private warnOnOtherIdentity(google: GoogleProvider, googleBeta: GoogleBetaProvider): void {
+    const differ = IDENTITY_SETTINGS.filter((setting) => JSON.stringify(google[setting]) !== JSON.stringify(googleBeta[setting]));
+    if (differ.length === 0) return;
+    Annotations.of(this.responder).addWarning(
+      `the google-beta provider ${nameOf(googleBeta)} and the google provider ${nameOf(google)} differ in ${differ.join(', ')}: ` +
+        `the Pub/Sub service agent is created with the google-beta identity, everything else with the google one`,
+    );
   }
 
   private addGoogleBeta(google: GoogleProvider): TerraformProvider {
