@@ -428,9 +428,15 @@ describe('node scripts/setup', () => {
     );
   });
 
+  it('needs neither the emulators nor Java for npm pack: only the npm dependencies', () => {
+    const m = machine({});
+    const r = setup(['pack'], m.env);
+    expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: '', stderr: '' });
+  });
+
   it.each([[[]], [['tests']], [['test', 'demo']]])('prints the usage and exits 2 for %j', (args) => {
     const r = setup(args, machine({}).env);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('usage: node scripts/setup <test|demo>');
+    expect(r.stderr).toContain('usage: node scripts/setup <test|demo|pack>');
   });
 });
