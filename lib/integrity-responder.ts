@@ -88,8 +88,8 @@ export const REQUIRED_APIS: readonly string[] = [
 ];
 
 /**
- * Firestore permissions of the decision ledger: begin and roll back transactions, read
- * documents, create and update them. No `datastore.entities.delete`: the function cannot erase
+ * Firestore permissions of the decision ledger: read documents, create and update them (one
+ * atomic commit of conditional writes per decision, ADR 0016). No `datastore.entities.delete`: the function cannot erase
  * its own audit trail.
  */
 export const LEDGER_PERMISSIONS: readonly string[] = [
@@ -159,7 +159,7 @@ export class IntegrityResponder extends Construct {
   public readonly ledgerDatabase: FirestoreDatabase;
   /** Id of {@link IntegrityResponder.ledgerDatabase}. */
   public readonly ledgerDatabaseId: string;
-  /** Custom role of the ledger: read, create and update documents, run transactions; no delete. */
+  /** Custom role of the ledger: read, create and update documents; no delete. */
   public readonly ledgerRole: ProjectIamCustomRole;
   /** The wait between the grants (and service agents) and the function that relies on them. */
   public readonly iamPropagation: Sleep;
@@ -323,13 +323,13 @@ export class IntegrityResponder extends Construct {
       );
     }
     // The ledger is an audit trail: the function may read, create and update its records
-    // (and run transactions), never delete them. Permissions per method:
+    // (in atomic commits of conditional writes), never delete them. Permissions per method:
     // cloud.google.com/firestore/docs/security/iam.
     this.ledgerRole = new ProjectIamCustomRole(this, 'LedgerRole', {
       project,
       roleId: customRoleId(p.namePrefix, 'ledger'),
       title: `Integrity responder ${p.namePrefix}: write the decision ledger`,
-      description: 'Read, create and update decision-ledger documents in transactions; no delete.',
+      description: 'Read, create and update decision-ledger documents (atomic commits of conditional writes); no delete.',
       permissions: [...LEDGER_PERMISSIONS],
       stage: 'GA',
       dependsOn,
