@@ -159,6 +159,8 @@ async function main(): Promise<void> {
     );
 
     heading('8. What the responder did, as its decision ledger recorded it');
+    // The ledger keys VMs by instance id, the only name a report cannot change.
+    say(`instance ids: ${h.compute.instances.map((vm) => `${vm.name}=${vm.id}`).join(', ')}`);
     await operator('carol@example.com', 'decisions', '--limit', '10');
   } finally {
     heading('Cleaning up');
