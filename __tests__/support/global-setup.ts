@@ -12,6 +12,9 @@ import { prepareFunctionDependencies } from '../../testkit/function-host';
 // bundle need the runtime's Node binary in tools/runtime-node: install it once (a no-op when
 // present), here rather than in an install script, which would also run for consumers.
 export default async function globalSetup(): Promise<void> {
+  // No test may ask a metadata server for credentials: on a Compute Engine machine it would
+  // answer with real ones. The workers and the tools they spawn inherit this.
+  process.env.METADATA_SERVER_DETECTION = 'none';
   const root = packageRoot(__dirname);
   execFileSync(process.execPath, [join(root, 'scripts', 'install-runtime-node.js')], { stdio: 'inherit' });
   const bundle = await buildFunctionBundle(root);
