@@ -4,9 +4,11 @@ import { Server, createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { RunningEmulator, usePubsubEmulator } from '../testkit/emulators';
+import { pathToFileURL } from 'node:url';
+import { RunningEmulator, useFirestoreEmulator, usePubsubEmulator } from '../testkit/emulators';
 import { httpRequest } from '../testkit/http';
 import { npmDependenciesState } from '../scripts/setup/npm-dependencies';
+import { DOC_WORLDS, DocWorld, SeededWorld, WorldVariant } from './support/doc-worlds';
 import { describeWithEmulators } from './support/emulator-suite';
 
 /*
@@ -19,11 +21,14 @@ import { describeWithEmulators } from './support/emulator-suite';
  * - install: an `npm install` of the package, whose peers must be exactly package.json's
  *            peerDependencies with their ranges, plus `typescript@~6.0`; the packed tarball is
  *            installed by the package test and the peers by `npm run test:peers`;
- * - cloud:   in a block whose first line is `# needs Google Cloud…`: parsed by the tool's own
- *            argument parser (integrity-baselines and integrity-budget against endpoints where
- *            nothing listens, gcloud against a loopback server that answers `{}`, the cdktf
- *            CLI's `--help` of the subcommand), or, for the dead-letter replay, run whole
- *            against the Pub/Sub emulator.
+ * - cloud:   in a block whose first line is `# needs Google Cloud…`: a block that runs the
+ *            operator tools (integrity-baselines, integrity-budget) is executed, command by
+ *            command in its order, on the Firestore emulator and the loopback Compute Engine and
+ *            Cloud Logging fakes, in the world its narrative takes for granted
+ *            (support/doc-worlds.ts): each must exit 0, and print what the doc shows as its
+ *            output; the dead-letter replay is run whole against the Pub/Sub emulator; other
+ *            commands are parsed by their own tool (gcloud against a loopback server that
+ *            answers `{}`, the cdktf CLI's `--help` of the subcommand).
  *
  * A command that fits none of them fails this test, naming the file and line.
  */
@@ -37,12 +42,16 @@ interface Block {
   readonly body: readonly { readonly line: number; readonly text: string }[];
   /** The block's first line says it needs Google Cloud. */
   readonly googleCloud: boolean;
+  /** The lines of a `text` block right after it: the output of its first command. */
+  readonly output?: readonly string[];
 }
 
 interface DocCommand {
   readonly block: Block;
   readonly at: string;
   readonly text: string;
+  /** The line it ends on. */
+  readonly end: number;
 }
 
 function markdownUnder(dir: string): string[] {
@@ -65,7 +74,20 @@ function blocksOf(file: string, text: string = readFileSync(file, 'utf8')): Bloc
     const body: { line: number; text: string }[] = [];
     for (i++; i < lines.length && !/^\s*```\s*$/.test(lines[i]!); i++) body.push({ line: i + 1, text: lines[i]! });
     if (SHELL_BLOCKS.has(info)) {
-      blocks.push({ file: relative(root, file), line: start + 1, info, body, googleCloud: GOOGLE_CLOUD.test(body[0]?.text.trim() ?? '') });
+      let next = i + 1;
+      while (next < lines.length && lines[next]!.trim() === '') next++;
+      const output: string[] = [];
+      if (/^\s*```text\s*$/.test(lines[next] ?? '')) {
+        for (next++; next < lines.length && !/^\s*```\s*$/.test(lines[next]!); next++) output.push(lines[next]!);
+      }
+      blocks.push({
+        file: relative(root, file),
+        line: start + 1,
+        info,
+        body,
+        googleCloud: GOOGLE_CLOUD.test(body[0]?.text.trim() ?? ''),
+        ...(output.length > 0 && { output }),
+      });
     }
   }
   return blocks;
@@ -116,10 +138,12 @@ function commandsOf(block: Block): DocCommand[] {
       pending = { line: pending?.line ?? line, text: joined };
       continue;
     }
-    commands.push({ block, at: `${block.file}:${pending?.line ?? line}`, text: joined.replace(/\\\n\s*/g, '').trim() });
+    commands.push({ block, at: `${block.file}:${pending?.line ?? line}`, text: joined.replace(/\\\n\s*/g, '').trim(), end: line });
     pending = undefined;
   }
-  if (pending !== undefined) commands.push({ block, at: `${block.file}:${pending.line}`, text: pending.text.trim() });
+  if (pending !== undefined) {
+    commands.push({ block, at: `${block.file}:${pending.line}`, text: pending.text.trim(), end: block.body.at(-1)!.line });
+  }
   return commands;
 }
 
@@ -128,7 +152,8 @@ type Check =
   | { readonly kind: 'run'; readonly how: string }
   | { readonly kind: 'mapped'; readonly by: Readonly<Record<string, readonly string[]>> }
   | { readonly kind: 'install' }
-  | { readonly kind: 'cloud'; readonly how: 'tool' | 'gcloud' | 'cdktf' | 'assignment' | 'emulator' };
+  | { readonly kind: 'cloud'; readonly how: 'gcloud' | 'cdktf' | 'assignment' | 'emulator' }
+  | { readonly kind: 'cloud'; readonly how: 'executed'; readonly world: DocWorld };
 
 interface Rule {
   readonly pattern: RegExp;
@@ -150,7 +175,7 @@ const RULES: readonly Rule[] = [
   {
     pattern: /^npm run build$/,
     by: {
-      'package.json': ['"prepack": "npm run build"'],
+      'package.json': ['"prepack": "node scripts/setup pack && npm run build"'],
       'testkit/consumer.ts': ["npm(['pack'"],
       '__tests__/package.test.ts': ['packPackage('],
     },
@@ -177,13 +202,23 @@ function evidence(rule: Rule, command: string): Record<string, readonly string[]
 const ASSIGNMENTS = /^(export\s+)?([A-Z_][A-Z0-9_]*=\S*\s*)+$/;
 /** The dead-letter replay of the runbook, run whole against the Pub/Sub emulator. */
 const REPLAY = 'gcloud pubsub subscriptions pull "$SUB"';
+const OPERATOR_TOOL = /^(?:npx integrity-(baselines|budget)|npm run (baselines|budget) --)(?= )/;
+
+/** The worlds whose story a Google Cloud block tells (one, for a block the test can run). */
+function worldsOf(block: Block): DocWorld[] {
+  const commands = commandsOf(block).map((c) => c.text);
+  return block.googleCloud ? DOC_WORLDS.filter((w) => w.serves(commands)) : [];
+}
 
 function checkOf(command: DocCommand): Check | undefined {
   const { text, block } = command;
   if (block.googleCloud) {
     if (block.body.some((l) => l.text.includes(REPLAY))) return { kind: 'cloud', how: 'emulator' };
     if (ASSIGNMENTS.test(text)) return { kind: 'cloud', how: 'assignment' };
-    if (/^(npx integrity-(baselines|budget)|npm run (baselines|budget) --) /.test(text)) return { kind: 'cloud', how: 'tool' };
+    const worlds = worldsOf(block);
+    if (worlds.length === 1) return { kind: 'cloud', how: 'executed', world: worlds[0]! };
+    // An operator tool's command runs in a world of doc-worlds.ts: one that tells its block's story.
+    if (OPERATOR_TOOL.test(text)) return undefined;
     if (/^gcloud /.test(text)) return { kind: 'cloud', how: 'gcloud' };
     if (/^npx cdktf \w+$/.test(text)) return { kind: 'cloud', how: 'cdktf' };
     return undefined;
@@ -213,21 +248,26 @@ function unique(commands: readonly DocCommand[]): DocCommand[] {
   });
 }
 
-/** Runs a shell command line with bash; resolves with its exit code and output. */
+/**
+ * Runs a shell command line with bash, in this process's environment and `env` (only `env` when
+ * `isolated`); resolves with its exit code and output (both streams in `out`, as they came).
+ */
 function bash(
   script: string,
-  options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number },
-): Promise<{ status: number | null; out: string }> {
+  options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; isolated?: boolean },
+): Promise<{ status: number | null; out: string; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn('bash', ['-o', 'pipefail', '-c', script], {
       cwd: options.cwd,
-      env: { ...process.env, ...options.env },
+      env: options.isolated ? options.env : { ...process.env, ...options.env },
       timeout: options.timeoutMs ?? 60000,
     });
     let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('close', (status) => resolve({ status, out }));
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => ((out += d.toString()), (stdout += d.toString())));
+    child.stderr.on('data', (d: Buffer) => ((out += d.toString()), (stderr += d.toString())));
+    child.on('close', (status) => resolve({ status, out, stdout, stderr }));
   });
 }
 
@@ -238,6 +278,73 @@ function assignmentsBefore(command: DocCommand): string {
     .map((c) => c.text)
     .join('\n');
 }
+
+/** The world runs: each block that runs the operator tools, once per variant of its world. */
+const WORLD_RUNS = BLOCKS.flatMap((block) => {
+  const worlds = worldsOf(block);
+  return worlds.length === 1 ? worlds[0]!.variants.map((variant) => ({ block, world: worlds[0]!, variant })) : [];
+});
+
+/** What the test appends to a command in the runs of its block (`--actor` on the emulator). */
+function appended(command: DocCommand, variant: WorldVariant): string {
+  return variant.checks
+    .filter((c) => c.append !== undefined && c.command.test(command.text))
+    .map((c) => ` ${c.append}`)
+    .join('');
+}
+
+/** The command as the test runs it: an operator tool from the checkout's sources, as its bin does, from any directory. */
+const TSX = pathToFileURL(require.resolve('tsx')).href;
+function runnable(text: string): string {
+  return text.replace(OPERATOR_TOOL, (_m, a?: string, b?: string) => `node --import ${TSX} ${join(root, 'cli', `integrity-${a ?? b}.ts`)}`);
+}
+
+/**
+ * The output the doc shows for a command, one pattern per line: comment lines right after it (one
+ * output line wrapped; a trailing `(remark)` set off by two spaces is not output), or the `text`
+ * block after its block for the block's first command (the whole output). Times, `sha256-…` and
+ * `frees in …` stand for any; a run of spaces may be a tab (gcloud's `value()` columns).
+ */
+function shownOutput(
+  command: DocCommand,
+): { readonly lines: readonly string[]; readonly patterns: readonly RegExp[]; readonly whole: boolean } | undefined {
+  const { body, output } = command.block;
+  const after: string[] = [];
+  for (const l of body.filter((b) => b.line > command.end)) {
+    if (!/^\s*#/.test(l.text)) break;
+    after.push(l.text.replace(/^\s*#\s*/, ''));
+  }
+  const first = commandsOf(command.block).find((c) => !ASSIGNMENTS.test(c.text));
+  const lines = after.length > 0 ? [after.join(' ').replace(/\s{2,}\([^()]*\)\s*$/, '')] : first?.end === command.end ? output : undefined;
+  if (lines === undefined) return undefined;
+  return { lines, patterns: lines.map((l) => new RegExp(`^${linePattern(l)}$`)), whole: after.length === 0 };
+}
+
+const VARYING: readonly (readonly [RegExp, (shown: string) => string])[] = [
+  [
+    /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)/,
+    () => String.raw`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)`,
+  ],
+  [/\d{4}-\d\d-\d\d \d\d:\d\d(?::\d\d)?Z/, () => String.raw`\d{4}-\d\d-\d\d \d\d:\d\d(?::\d\d)?Z`],
+  [/sha256-…/, () => 'sha256-[0-9a-f]{64}'],
+  [/frees in \d+ (?:s|min|h|days)\b/, () => String.raw`frees in \d+ (?:s|min|h|days)`],
+  [/ {2,}/, (spaces) => `(?:${spaces}|\t)`],
+];
+
+/** A line of shown output as a pattern of the real line. */
+function linePattern(line: string): string {
+  const any = new RegExp(VARYING.map(([p]) => `(?:${p.source})`).join('|'), 'g');
+  let pattern = '';
+  let from = 0;
+  for (const m of line.matchAll(any)) {
+    pattern += escapeRegExp(line.slice(from, m.index));
+    pattern += VARYING.find(([p]) => new RegExp(`^(?:${p.source})$`).test(m[0]))![1](m[0]);
+    from = m.index + m[0].length;
+  }
+  return pattern + escapeRegExp(line.slice(from));
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 afterAll(() => {
   const rows = checked.map(({ command, check }) => {
@@ -250,13 +357,19 @@ afterAll(() => {
             ? 'install: peers checked against package.json; the tarball installed by __tests__/package.test.ts'
             : check.kind === 'run'
               ? `executed here: ${check.how}`
-              : {
-                  tool: 'Google Cloud: parsed by the tool (endpoints where nothing listens)',
-                  gcloud: 'Google Cloud: parsed by gcloud, sent to a loopback server',
-                  cdktf: 'Google Cloud: the cdktf subcommand exists (--help)',
-                  assignment: "Google Cloud: variables, run before the block's commands",
-                  emulator: 'Google Cloud: the block run whole on the Pub/Sub emulator',
-                }[check.how];
+              : check.how === 'executed'
+                ? `Google Cloud: executed on the emulators: ${check.world.label}${[
+                    ...new Set(check.world.variants.map((v) => appended(command, v))),
+                  ]
+                    .filter((a) => a !== '')
+                    .map((a) => ` (the test adds${a})`)
+                    .join('')}`
+                : {
+                    gcloud: 'Google Cloud: parsed by gcloud, sent to a loopback server',
+                    cdktf: 'Google Cloud: the cdktf subcommand exists (--help)',
+                    assignment: "Google Cloud: variables, run before the block's commands",
+                    emulator: 'Google Cloud: the block run whole on the Pub/Sub emulator',
+                  }[check.how];
     return `${command.at.padEnd(34)} ${command.text.split('\n')[0]!.slice(0, 70).padEnd(70)} ${how}`;
   });
   process.stdout.write(`\nCommands of README.md and docs/ (${rows.length})\n${rows.join('\n')}\n\n`);
@@ -373,28 +486,6 @@ describe('the commands of the README and docs/', () => {
       rmSync(scratch, { recursive: true, force: true });
     });
 
-    it.each(unique(of('cloud', 'tool')).map((c) => [c.text, c.at, c]))(
-      '%s (%s)',
-      async (_text, _at, command) => {
-        const tool = /integrity-(baselines|budget)/.exec(command.text)![0];
-        const args = command.text.replace(/^(npx integrity-(baselines|budget)|npm run (baselines|budget) --)/, '');
-        // Nothing listens at port 1: the tool parses its arguments, then fails to reach the
-        // service (exit 1, one sentence); a usage error would be exit 2 with the usage.
-        const r = await bash(`${assignmentsBefore(command)}\nnode --import tsx cli/${tool}.ts${args}`, {
-          cwd: root,
-          env: {
-            FIRESTORE_EMULATOR_HOST: '127.0.0.1:1',
-            LOGGING_API_ENDPOINT: 'http://127.0.0.1:1',
-            COMPUTE_API_ENDPOINT: 'http://127.0.0.1:1',
-            METADATA_SERVER_DETECTION: 'none',
-          },
-        });
-        expect(r.out).not.toMatch(/usage:|unknown option/);
-        expect(r.status).toBe(1);
-      },
-      30000,
-    );
-
     it.each(unique(of('cloud', 'gcloud')).map((c) => [c.text, c.at, c]))(
       '%s (%s)',
       async (_text, _at, command) => {
@@ -425,6 +516,19 @@ describe('the commands of the README and docs/', () => {
     });
   });
 
+  it('runs every world of doc-worlds.ts on one block, and every check of a world on a command of its blocks', () => {
+    const ambiguous = BLOCKS.filter((b) => worldsOf(b).length > 1).map((b) => `${b.file}:${b.line}`);
+    const unused = DOC_WORLDS.filter((w) => !WORLD_RUNS.some((r) => r.world === w)).map((w) => w.label);
+    const idle = DOC_WORLDS.flatMap((w) =>
+      w.variants.flatMap((v) =>
+        v.checks
+          .filter((c) => !WORLD_RUNS.some((r) => r.world === w && commandsOf(r.block).some((d) => c.command.test(d.text))))
+          .map((c) => `${w.label} (${v.name}): no command matches ${String(c.command)}`),
+      ),
+    );
+    expect({ ambiguous, unused, idle }).toEqual({ ambiguous: [], unused: [], idle: [] });
+  });
+
   it('shows the dead-letter replay in the runbook', () => {
     expect(BLOCKS.filter((b) => b.body.some((l) => l.text.includes(REPLAY))).map((b) => b.file)).toEqual(['docs/operating/runbook.md']);
   });
@@ -444,6 +548,83 @@ describeWithEmulators('the commands of the docs that need the emulators', () => 
     },
     180000,
   );
+
+  describe('the operator tools of docs/operating/, executed on the Firestore emulator and the Compute and Logging fakes', () => {
+    let emulator: RunningEmulator;
+    beforeAll(async () => {
+      emulator = await useFirestoreEmulator();
+    }, 60000);
+    afterAll(async () => {
+      delete process.env.FIRESTORE_EMULATOR_HOST;
+      await emulator?.stop();
+    });
+
+    describe.each(WORLD_RUNS.map((r) => [`${r.block.file}:${r.block.line}`, r.variant.name, r] as const))('%s, %s', (_at, _name, run) => {
+      let scratch: string;
+      let world: SeededWorld | undefined;
+      let env: NodeJS.ProcessEnv;
+
+      beforeAll(async () => {
+        // Each run on an empty emulator: the block's world only.
+        expect((await httpRequest(`http://${emulator.host}/reset`, { method: 'POST' })).status).toBe(200);
+        scratch = mkdtempSync(join(tmpdir(), 'svir-doc-world-'));
+        writeFileSync(join(scratch, 'token'), 'not-a-token\n');
+        world = await run.variant.seed(emulator.host);
+        // Nothing here reaches Google: what the world has no fake for is a port where nothing listens.
+        const compute = world.compute ?? 'http://127.0.0.1:1';
+        const logging = world.logging ?? 'http://127.0.0.1:1';
+        env = {
+          PATH: process.env.PATH,
+          HOME: scratch,
+          METADATA_SERVER_DETECTION: 'none',
+          FIRESTORE_EMULATOR_HOST: emulator.host,
+          COMPUTE_API_ENDPOINT: compute,
+          LOGGING_API_ENDPOINT: logging,
+          CLOUDSDK_CONFIG: join(scratch, 'gcloud'),
+          CLOUDSDK_AUTH_ACCESS_TOKEN_FILE: join(scratch, 'token'),
+          CLOUDSDK_CORE_DISABLE_PROMPTS: '1',
+          CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE: `${compute}/compute/v1/`,
+          CLOUDSDK_API_ENDPOINT_OVERRIDES_LOGGING: `${logging}/`,
+        };
+      }, 90000);
+      afterAll(async () => {
+        await world?.close();
+        rmSync(scratch, { recursive: true, force: true });
+      });
+
+      // In the block's order, in one directory: a file one command writes is there for the next.
+      it.each(
+        commandsOf(run.block)
+          .filter((c) => !ASSIGNMENTS.test(c.text))
+          .map((c) => [c.text, c.at, c] as const),
+      )(
+        '%s (%s)',
+        async (_text, _at, command) => {
+          const checks = run.variant.checks.filter((c) => c.command.test(command.text));
+          const r = await bash(`${assignmentsBefore(command)}\n${runnable(command.text)}${appended(command, run.variant)}`, {
+            cwd: scratch,
+            env,
+            isolated: true,
+          });
+          const status = checks.find((c) => c.status !== undefined)?.status ?? 0;
+          expect({ status: r.status, out: r.out }).toEqual({ status, out: expect.any(String) });
+          const shown = run.variant.showsDocOutput ? shownOutput(command) : undefined;
+          if (shown !== undefined) {
+            // The emulator's address, which a line adds on the emulator, is not in the doc.
+            const real = r.stdout
+              .replace(/ on the emulator at 127\.0\.0\.1:\d+/g, '')
+              .replace(/\n$/, '')
+              .split('\n');
+            const compared = shown.whole ? real : real.slice(0, shown.lines.length);
+            // Lines that match show as the doc's: a difference is one between the doc and the tool.
+            expect(compared.map((line, i) => (shown.patterns[i]?.test(line) ? shown.lines[i] : line))).toEqual(shown.lines);
+          }
+          for (const pattern of checks.flatMap((c) => c.output ?? [])) expect(`${r.stdout}${r.stderr}`).toMatch(pattern);
+        },
+        60000,
+      );
+    });
+  });
 
   describe('the dead-letter replay of the runbook, run whole on the Pub/Sub emulator', () => {
     const replay = BLOCKS.find((b) => b.body.some((l) => l.text.includes(REPLAY)))!;
