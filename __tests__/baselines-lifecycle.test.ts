@@ -1,7 +1,7 @@
 import { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client';
 import { Firestore } from '@google-cloud/firestore';
 import { PassThroughClient } from 'google-auth-library';
-import { BIN, Io, run } from '../cli/integrity-baselines';
+import { BIN, COMMAND_USAGE, Io, run } from '../cli/integrity-baselines';
 import { FirestoreBaselineStore } from '../function/adapters/firestore-store';
 import { BASELINE_POLICY_COLLECTION, baselineDocument } from '../function/baseline';
 import { createFirestore } from '../function/clients';
@@ -242,9 +242,28 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
     expect((await ref.doc(id).get()).data()).toEqual(
       expect.objectContaining({ createdVia: 'add', source: 'image-42', createdBy: 'ci@example.com', state: 'active' }),
     );
-    expect((await cli(['add', '--pcr', 'PCR_99=AA', '--note', 'x', ...at])).code).toBe(2);
-    expect((await cli(['add', '--pcr', 'PCR_0', '--note', 'x', ...at])).stderr).toMatch(/--pcr must be PCR_n=VALUE, got 'PCR_0'/);
-    expect((await cli(['add', ...pcrs, ...at])).stderr).toMatch(/add needs --note/);
+    // Each refusal names the --pcr as it was given, not the parser's path to it (--pcr[1].pcrNum).
+    const refused = async (args: string[]) => {
+      const r = await cli(['add', ...args, ...at]);
+      expect(r.code).toBe(2);
+      return r.stderr.split('\n')[0];
+    };
+    expect(await refused(['--pcr', 'PCR_99=AAAA', '--note', 'x'])).toBe(
+      'integrity-baselines: --pcr PCR_99=…: PCR_99 is not a PCR name like PCR_0 (PCR_0 to PCR_23, no leading zeros)',
+    );
+    expect(await refused(['--pcr', 'PCR_07=AAAA', '--note', 'x'])).toMatch(
+      /^integrity-baselines: --pcr PCR_07=…: PCR_07 is not a PCR name/,
+    );
+    expect(await refused(['--pcr', 'PCR_0=AAAA', '--pcr', 'PCR_4=AAAA', '--pcr', 'PCR_0=BBBB', '--note', 'x'])).toBe(
+      'integrity-baselines: --pcr PCR_0 is given twice',
+    );
+    expect(await refused(['--pcr', 'PCR_0', '--note', 'x'])).toBe("integrity-baselines: --pcr must be PCR_n=VALUE, got 'PCR_0'");
+    // --note and --source as the help defines them.
+    expect(await refused(pcrs)).toBe(
+      "integrity-baselines: add needs --note: why these measurements are trusted (stored as 'description'); --source says where they come from",
+    );
+    expect(COMMAND_USAGE.add).toContain("--note TEXT           why these measurements are trusted (stored as 'description')");
+    expect(COMMAND_USAGE.add).toContain("--source TEXT         where the values come from (stored as 'source')");
   });
 
   it('records an expiry; an expired baseline is listed as such and never matches', async () => {
@@ -329,7 +348,7 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
     const alone = await cli(['add', '--pcr', pcr4!, '--note', 'kernel 6.9 from the build', ...at]);
     expect(alone.code).toBe(2);
     expect(alone.stderr).toMatch(
-      /^integrity-baselines: these values \(PCR_4\) could never match: a baseline matches a late-boot report only when it holds exactly the report's PCRs, and every late-boot report holds PCR_0, PCR_4, PCR_7; add PCR_0, PCR_7 \(a Linux VM reports PCR_0, 4 and 7, a Windows VM also 11, 13 and 14\)\n\nusage: integrity-baselines add/,
+      /^integrity-baselines: these values \(PCR_4\) could never match: a baseline matches a late-boot report only when it holds exactly the report's PCRs, and every late-boot report holds PCR_0, PCR_4, PCR_7; add PCR_0, PCR_7 \(a Linux VM reports PCR_0, 4 and 7, a Windows VM also 11, 13 and 14\)\nrun 'integrity-baselines add --help' for its options\n$/,
     );
     expect((await cli(['add', '--pcr', pcr0!, '--pcr', pcr7!, '--note', 'x', ...at])).stderr).toMatch(
       /\(PCR_0,7\) could never match.*; add PCR_4 /,
@@ -359,9 +378,22 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
     );
     expect((await store.findExactMatch(measurements)).matched).toBe(false);
 
-    expect((await cli(['revoke', kernel69, ...at, '--reason', 'again'])).stdout).toMatch(/was already revoked, by secops at /);
-    const again = await cli(['capture', '-', ...at], JSON.stringify(canaryEntry()));
-    expect(again.stderr).toMatch(
+    const again = await cli(['revoke', kernel69, ...at, '--reason', 'again', '--actor', 'carol']);
+    expect(again).toEqual({
+      code: 0,
+      stderr: '',
+      stdout: expect.stringMatching(
+        new RegExp(
+          `^${DATABASE}/${at[1]}/baseline1, ${DATABASE}/${at[1]}/${kernel69} were already revoked by secops at \\S+ \\(reason: "CVE-2026-0001 in shim"\\): ` +
+            `nothing was written, and the new reason "again" was not recorded; these measurements match nothing already\n$`,
+        ),
+      ),
+    });
+    expect((await ref.doc(kernel69).get()).data()).toEqual(
+      expect.objectContaining({ revokedBy: 'secops', revokeReason: 'CVE-2026-0001 in shim' }),
+    );
+    const recapture = await cli(['capture', '-', ...at], JSON.stringify(canaryEntry()));
+    expect(recapture.stderr).toMatch(
       /these measurements were revoked \(.*, by secops: CVE-2026-0001 in shim\); revoked measurements are never trusted again/,
     );
     expect((await cli(['approve', kernel69, ...at, '--actor', 'bob'])).stderr).toMatch(

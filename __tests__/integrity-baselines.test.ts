@@ -130,7 +130,7 @@ describe(`${BIN} capture`, () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(
-      /^integrity-baselines: --project is required \(or set GOOGLE_CLOUD_PROJECT\): the project of the baseline database capture writes to; the VM's own project is never assumed, since with a folder or organization scope the baselines live in the responder's project \(--dry-run writes nothing and needs none\)\n\nusage: integrity-baselines capture/,
+      /^integrity-baselines: --project is required \(or set GOOGLE_CLOUD_PROJECT\): the project of the baseline database capture writes to; the VM's own project is never assumed, since with a folder or organization scope the baselines live in the responder's project \(--dry-run writes nothing and needs none\)\nrun 'integrity-baselines capture --help' for its options\n$/,
     );
     const instance = await cli(['capture', '--instance', 'canary-1', '--zone', ZONE, '--vm-project', PROJECT]);
     expect(instance.code).toBe(2);
@@ -176,13 +176,16 @@ describe(`${BIN} capture`, () => {
     expect(r.stdout).toBe('');
   });
 
-  it('prints the usage and exits 2 on an unknown flag, before reading anything', async () => {
+  it('says what is wrong and where the options are, and exits 2 on an unknown flag, before reading anything', async () => {
     const r = await cli(['capture', '/nonexistent/canary.json', '--wirte']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^integrity-baselines: unknown option '--wirte'\n\nusage: integrity-baselines capture/);
+    expect(r).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: "integrity-baselines: unknown option '--wirte'\nrun 'integrity-baselines capture --help' for its options\n",
+    });
   });
 
-  it('prints the usage and exits 2 without a file', async () => {
+  it('exits 2 without a file', async () => {
     const r = await cli(['capture']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/capture needs the file holding the log entry/);
@@ -690,10 +693,21 @@ describe(`${BIN} capture refuses reports that do not reach back to the VM's last
 });
 
 describe(BIN, () => {
-  it.each([[[]], [['frob']], [['--frob']]])('prints the usage and exits 2 for %j', async (args) => {
-    const r = await cli(args);
+  it('prints the usage and exits 2 without a command', async () => {
+    const r = await cli([]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/usage: integrity-baselines <command>/);
+    expect(r.stderr).toMatch(/^usage: integrity-baselines <command>/);
+  });
+
+  it.each([
+    ['frob', "unknown command 'frob'"],
+    ['--frob', "unknown option '--frob'"],
+  ])('says in one line what is wrong with %j, and where the commands are, and exits 2', async (arg, message) => {
+    expect(await cli([arg])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `integrity-baselines: ${message}\nrun 'integrity-baselines --help' for its commands\n`,
+    });
   });
 
   it('answers --help with the commands', async () => {
@@ -751,9 +765,10 @@ describe(`${BIN} capture against an unreachable or unauthorised Firestore`, () =
   it('refuses to record a change by nobody: the principal of the credentials, or what to do, in one line', async () => {
     const r = await capture(['--project', 'fleet-prod-1234'], { GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/key.json' });
     expect(r.code).toBe(1);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(
-      /^integrity-baselines: could not tell which principal your credentials belong to \(.*\/nonexistent\/key\.json.*\); run 'gcloud auth application-default login' or set GOOGLE_APPLICATION_CREDENTIALS \(against Firestore the change is recorded as that principal; --actor names someone on the emulator only\)\n$/,
+    // The variable is set: what is wrong is the file it names.
+    expect(r.stderr).toBe(
+      'integrity-baselines: could not write a baseline to integrity-responder-baselines/known_good_measurements in project fleet-prod-1234: ' +
+        "GOOGLE_APPLICATION_CREDENTIALS names /nonexistent/key.json, which does not exist; point it at a service-account or authorized-user JSON key, or unset it to use 'gcloud auth application-default login'\n",
     );
   });
 });

@@ -1,7 +1,7 @@
 import { AddressInfo, createServer } from 'node:net';
 import type { Firestore } from '@google-cloud/firestore';
 import { BIN, run } from '../cli/integrity-budget';
-import type { Io } from '../cli/common';
+import { type Io, localUser } from '../cli/common';
 import { FirestoreDecisionLedger } from '../function/adapters/firestore-ledger';
 import { createFirestore } from '../function/clients';
 import { LEDGER_BUDGET_COLLECTION } from '../function/contract';
@@ -19,10 +19,21 @@ async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code:
 }
 
 describe(BIN, () => {
-  it.each([[[]], [['frob']], [['--frob']]])('prints the usage and exits 2 for %j', async (args) => {
-    const r = await cli(args);
+  it('prints the usage and exits 2 without a command', async () => {
+    const r = await cli([]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/usage: integrity-budget <command>/);
+    expect(r.stderr).toMatch(/^usage: integrity-budget <command>/);
+  });
+
+  it.each([
+    ['frob', "unknown command 'frob'"],
+    ['--frob', "unknown option '--frob'"],
+  ])('says in one line what is wrong with %j, and where the commands are, and exits 2', async (arg, message) => {
+    expect(await cli([arg])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `integrity-budget: ${message}\nrun 'integrity-budget --help' for its commands\n`,
+    });
   });
 
   it('answers --help with the commands', async () => {
@@ -38,10 +49,32 @@ describe(BIN, () => {
     expect(r.stdout).toContain('--database D');
   });
 
-  it('refuses a reset without a reason, as a usage error', async () => {
+  it('refuses a reset without a reason, as a usage error in one line and where the options are', async () => {
     const r = await cli(['reset', '--project', 'fleet-prod-1234']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^integrity-budget: reset needs --reason TEXT.*\n\nusage: integrity-budget reset/);
+    expect(r).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        'integrity-budget: reset needs --reason TEXT: why the responder may act again, kept with the reset\n' +
+        "run 'integrity-budget reset --help' for its options\n",
+    });
+  });
+
+  it('takes --by on the emulator only: against Firestore the principal of the credentials is recorded, and the help says so', async () => {
+    // Before any call: no credentials are needed to be refused.
+    const r = await cli(['reset', '--project', 'fleet-prod-1234', '--reason', 'kernel vetted', '--by', 'alice']);
+    expect(r).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        'integrity-budget: --by is for the emulator only: against Firestore the principal of your credentials is recorded (gcloud auth application-default login)\n' +
+        "run 'integrity-budget reset --help' for its options\n",
+    });
+    const help = await cli(['reset', '--help']);
+    expect(help.stdout).toContain(
+      '  --by NAME             on the emulator, who to record (default: your user and host name);\n' +
+        '                        against Firestore the principal of your credentials is always recorded\n',
+    );
   });
 
   it('asks for the project when neither --project nor GOOGLE_CLOUD_PROJECT names it', async () => {
@@ -210,6 +243,12 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
     const at = ['--project', PROJECT, '--database', 'empty-decisions'];
     const unknown = budgetCli(['show', ...at]);
     expect(unknown.stderr).toBe('');
+    // The assumed length said within one pair of parentheses.
+    const window = unknown.stdout.split('\n')[1]!;
+    expect(window).toMatch(
+      /^window: {2}\S+ – \S+ \(3600 s: the default, assumed since no window was counted yet; pass --window-seconds if yours differs\), frees in \d+ min$/,
+    );
+    expect(window).not.toMatch(/\([^)]*\(/);
     expect(unknown.stdout).toMatch(
       /\nused: {4}0 of an unknown limit: the responder has counted no action in this ledger yet, and only its MAX_ACTIONS_PER_WINDOW setting \(maxActionsPerWindow, default 50\) holds it; pass --max-actions N to compare\n/,
     );
@@ -260,6 +299,30 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
       );
     } finally {
       await earlier.terminate();
+    }
+  });
+
+  it('records the local user on the emulator when --by does not name someone, as integrity-baselines does', async () => {
+    const at = ['--project', PROJECT, '--database', 'local-decisions'];
+    const local = await createFirestore({ projectId: PROJECT, firestoreDatabase: 'local-decisions' }, 'grpc');
+    try {
+      const report: IntegrityReport = {
+        kind: 'lateBoot',
+        passed: false,
+        actualMeasurements: [{ pcr: 0, value: 'v' }],
+        instance: { projectId: PROJECT, zone: 'europe-west1-b', id: '9000000001' },
+        bootCounter: '3',
+        timestamp: new Date().toISOString(),
+      };
+      await new FirestoreDecisionLedger(async () => local).record(
+        { report, proposed: { action: 'stop', reason: 'not-known-good' }, fingerprint: 'fp', requestIdFor: () => 'req-local' },
+        { limit: 1, windowSeconds: WEEK },
+      );
+      const r = budgetCli(['reset', ...at, '--reason', 'canary vetted', '--json']);
+      expect(r.stderr).toBe('');
+      expect(JSON.parse(r.stdout).reset).toEqual(expect.objectContaining({ by: localUser(), reason: 'canary vetted', countBefore: 1 }));
+    } finally {
+      await local.terminate();
     }
   });
 

@@ -6,6 +6,7 @@ import type { InstancesClient } from '@google-cloud/compute/build/src/v1/instanc
 import type { Firestore } from '@google-cloud/firestore';
 import type { Config } from '../function/config';
 import { beforeDeadline } from '../function/deadline';
+import { networkFailure, networkSentence, unansweredBecause } from './network';
 
 /*
  * What the operator commands (`integrity-baselines`, `integrity-budget`) share: errors worded
@@ -17,12 +18,12 @@ export const FOOTER = `Uses Application Default Credentials (gcloud auth applica
 emulator named by FIRESTORE_EMULATOR_HOST. Exit codes: 0 done, 1 failed, 2 usage error.
 `;
 
-/** A mistake in how the tool was called: the usage is printed and the exit code is 2. */
+/**
+ * A mistake in how the tool was called: exit code 2, the message and a pointer to the command's
+ * `--help` (not the help itself, whose length would scroll the message away).
+ */
 export class UsageError extends Error {
-  constructor(
-    message: string,
-    readonly usage: string,
-  ) {
+  constructor(message: string) {
     super(message);
     this.name = 'UsageError';
   }
@@ -60,8 +61,8 @@ export type OptionValues = Record<string, string | boolean | string[] | undefine
 /** Options a command takes, as `node:util` `parseArgs` declares them (`--help` is always added). */
 export type Flags = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
 
-/** Parses a command's arguments; an unknown or malformed option is a {@link UsageError} carrying `usage`. */
-export function parseOptions(args: string[], flags: Flags, usage: string): { values: OptionValues; positionals: string[] } {
+/** Parses a command's arguments; an unknown or malformed option is a {@link UsageError}. */
+export function parseOptions(args: string[], flags: Flags): { values: OptionValues; positionals: string[] } {
   try {
     const { values, positionals } = parseArgs({
       args,
@@ -73,7 +74,7 @@ export function parseOptions(args: string[], flags: Flags, usage: string): { val
   } catch (e) {
     // parseArgs words its errors for programmers ("Unknown option '--x'. To specify a positional…").
     const message = describeError(e).split('. ')[0]!;
-    throw new UsageError(message.replace(/^Unknown option/, 'unknown option').replace(/^Option/, 'option'), usage);
+    throw new UsageError(message.replace(/^Unknown option/, 'unknown option').replace(/^Option/, 'option'));
   }
 }
 
@@ -106,11 +107,24 @@ export function describeError(e: unknown): string {
 const CREDENTIALS =
   /credential|Could not load the default|invalid_grant|Unable to read the credential|UNAUTHENTICATED|unauthorized_client/i;
 
-/** What to do about an error that looks like missing or bad credentials; empty otherwise. */
+/**
+ * What to do about an error that looks like missing or bad credentials; empty otherwise, and
+ * for a network failure, which no login fixes (see {@link explainFailure}).
+ */
 export function credentialsHint(e: unknown): string {
-  return CREDENTIALS.test(describeError(e))
+  return CREDENTIALS.test(describeError(e)) && networkFailure(e) === undefined
     ? "; set up Application Default Credentials with 'gcloud auth application-default login' or GOOGLE_APPLICATION_CREDENTIALS"
     : '';
+}
+
+/**
+ * An error of a Google client as the end of a sentence `could not <do this>: …`: a network
+ * failure in the words both tools use for it, anything else as its own text with what to do
+ * about credentials when it is about them.
+ */
+export function explainFailure(e: unknown, env: NodeJS.ProcessEnv = process.env): string {
+  const network = networkFailure(e, env);
+  return network !== undefined ? networkSentence(network) : `${describeError(e).replace(/\.$/, '')}${credentialsHint(e)}`;
 }
 
 /**
@@ -161,31 +175,44 @@ export function printable(value: unknown): string {
 }
 
 /** A free-text option (a note, a reason, a name): printable, one line, not blank; undefined when not given. */
-export function textOption(values: OptionValues, name: string, usage: string): string | undefined {
+export function textOption(values: OptionValues, name: string): string | undefined {
   const value = values[name];
   if (typeof value !== 'string') return undefined;
-  if (value.trim() === '') throw new UsageError(`--${name} must not be blank`, usage);
-  if (UNPRINTABLE.test(value)) throw new UsageError(`--${name} must be printable text on one line (no control characters)`, usage);
+  if (value.trim() === '') throw new UsageError(`--${name} must not be blank`);
+  if (UNPRINTABLE.test(value)) throw new UsageError(`--${name} must be printable text on one line (no control characters)`);
   return value;
 }
 
 /** Reads `--timeout` (whole seconds, 1–600, default 60). */
-export function timeoutSeconds(raw: OptionValues[string], usage: string): number {
+export function timeoutSeconds(raw: OptionValues[string]): number {
   const seconds = Number(raw ?? 60);
   if (!Number.isInteger(seconds) || seconds < 1 || seconds > 600) {
-    throw new UsageError(`--timeout must be a whole number of seconds from 1 to 600, got '${String(raw)}'`, usage);
+    throw new UsageError(`--timeout must be a whole number of seconds from 1 to 600, got '${String(raw)}'`);
   }
   return seconds;
 }
 
-/** Settles with `work`, or rejects with a {@link CliError} saying `what` did not answer within `seconds`. */
-export function withDeadline<T>(work: Promise<T>, seconds: number, what: string): Promise<T> {
-  return beforeDeadline(
-    work,
-    seconds * 1000,
-    () =>
-      new CliError(`Firestore did not answer within ${seconds} s ${what}; check the network, FIRESTORE_EMULATOR_HOST and your credentials`),
-  );
+/**
+ * Settles with `work`, or rejects with a {@link CliError} saying that `service` did not answer
+ * within `seconds` `what` (`when asked to …`). Once the deadline passed, a quick connection to
+ * `url`, when given, looks for a cause (a name that does not resolve, a refusal, no route, at
+ * the host or at the proxy): found, it is named in the words of {@link networkSentence};
+ * otherwise the sentence ends with `advice`.
+ */
+export async function withDeadline<T>(
+  work: Promise<T>,
+  o: { readonly seconds: number; readonly service: string; readonly what: string; readonly advice: string; readonly url?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<T> {
+  const expired = new Error('deadline');
+  try {
+    return await beforeDeadline(work, o.seconds * 1000, () => expired);
+  } catch (e) {
+    if (e !== expired) throw e;
+    const late = `${o.service} did not answer within ${o.seconds} s ${o.what}`;
+    const network = o.url === undefined ? undefined : await unansweredBecause(o.url, env);
+    throw new CliError(network === undefined ? `${late}; ${o.advice}` : `${late}: ${networkSentence(network)}`);
+  }
 }
 
 /** Runs a command on this process's arguments and streams, and exits with its code. */
@@ -199,7 +226,7 @@ export function runAsCommand(bin: string, run: (argv: string[], io: Io) => Promi
   // A Google client can fail outside the call the tool awaits (its credentials are looked up in
   // the background): one sentence, not the client's stack trace.
   const fail = (e: unknown) => {
-    io.stderr(`${bin}: ${describeError(e)}${credentialsHint(e)}\n`);
+    io.stderr(`${bin}: ${explainFailure(e, io.env)}\n`);
     process.exit(1);
   };
   process.on('unhandledRejection', fail);
@@ -210,8 +237,8 @@ export function runAsCommand(bin: string, run: (argv: string[], io: Io) => Promi
 
 /**
  * Runs one subcommand of a tool: `help` (or `-h`, `--help`) prints the tool's usage; no command
- * or an unknown one is a usage error. Resolves to the exit code: 0 done, 1 failed, 2 usage error
- * (the message and the usage it concerns on stderr).
+ * prints it on stderr, and an unknown one is a usage error. Resolves to the exit code: 0 done,
+ * 1 failed, 2 usage error (on stderr, the message and the `--help` that explains the command).
  */
 export async function dispatch(
   bin: string,
@@ -232,13 +259,16 @@ export async function dispatch(
     }
     const handler = Object.prototype.hasOwnProperty.call(commands, command) ? commands[command] : undefined;
     if (handler === undefined) {
-      throw new UsageError(command.startsWith('-') ? `unknown option '${command}'` : `unknown command '${command}'`, usage);
+      throw new UsageError(command.startsWith('-') ? `unknown option '${command}'` : `unknown command '${command}'`);
     }
     await handler(rest);
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {
-      io.stderr(`${bin}: ${e.message}\n\n${e.usage}`);
+      const known = command !== undefined && Object.prototype.hasOwnProperty.call(commands, command);
+      io.stderr(
+        `${bin}: ${e.message}\n${known ? `run '${bin} ${command} --help' for its options` : `run '${bin} --help' for its commands`}\n`,
+      );
       return 2;
     }
     io.stderr(`${bin}: ${describeError(e)}\n`);

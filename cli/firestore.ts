@@ -1,7 +1,7 @@
 import type { Firestore } from '@google-cloud/firestore';
 import { Code, errorCode } from '../function/api-errors';
-import { beforeDeadline } from '../function/deadline';
-import { CliError, Io, authDetail, credentialsHint, describeError, probeTcp, withDeadline } from './common';
+import { CliError, Io, explainFailure, probeTcp, withDeadline } from './common';
+import { checkedCredentials } from './credentials';
 
 /*
  * How the operator commands reach Firestore: the emulator FIRESTORE_EMULATOR_HOST names, or
@@ -46,40 +46,28 @@ async function checkEmulator(host: string, doing: string): Promise<void> {
   }
 }
 
-/**
- * Finds Application Default Credentials inside the awaited call, where a failure is caught: the
- * Firestore client looks them up in the background, and fails there, outside any call.
- */
-async function checkCredentials(doing: string, seconds: number): Promise<void> {
-  const { GoogleAuth } = await import('google-auth-library');
-  const lookup = new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/datastore'] }).getClient();
-  try {
-    await beforeDeadline(lookup, seconds * 1000, () => new CliError(`no Application Default Credentials were found within ${seconds} s`));
-  } catch (e) {
-    throw new CliError(
-      `found no usable Application Default Credentials to ${doing} (${authDetail(e)}); run 'gcloud auth application-default login' ` +
-        `or set GOOGLE_APPLICATION_CREDENTIALS, or point FIRESTORE_EMULATOR_HOST at an emulator`,
-    );
-  }
-}
+/** Where the Firestore client sends its calls, unless an emulator takes them. */
+const FIRESTORE_URL = 'https://firestore.googleapis.com';
 
-/** What to do about a Firestore error, beyond what it says itself. */
-function hint(e: unknown, t: FirestoreTarget, access: 'read' | 'write'): string {
+/** A Firestore error as the end of `could not <do this>: …`, with what to do about it. */
+function explain(e: unknown, t: FirestoreTarget, access: 'read' | 'write', env: NodeJS.ProcessEnv): string {
+  const detail = explainFailure(e, env);
   switch (errorCode(e)) {
     case Code.NOT_FOUND:
-      return `; check --project and --database: database ${t.database} must exist in project ${t.project}`;
+      return `${detail}; check --project and --database: database ${t.database} must exist in project ${t.project}`;
     case Code.PERMISSION_DENIED:
-      return `; the principal of your credentials needs ${access === 'read' ? 'roles/datastore.viewer' : 'roles/datastore.user'} on project ${t.project}`;
+      return `${detail}; the principal of your credentials needs ${access === 'read' ? 'roles/datastore.viewer' : 'roles/datastore.user'} on project ${t.project}`;
     default:
-      return credentialsHint(e);
+      return detail;
   }
 }
 
 /**
  * Runs `work` against a Firestore database within the target's deadline, and closes the client.
  * `doing` says what the work is (`list the baselines of … in project P`), for messages: a
- * refused emulator, missing credentials, an error of Firestore (with what to do about it) or
- * no answer in time each become one sentence. `access` names the role a refusal asks for.
+ * refused emulator, unusable credentials, a network that fails, an error of Firestore (with
+ * what to do about it) or no answer in time (with its cause, when a connection finds one) each
+ * become one sentence. `access` names the role a refusal asks for.
  */
 export async function withFirestore<T>(
   io: Io,
@@ -88,15 +76,27 @@ export async function withFirestore<T>(
   access: 'read' | 'write',
   work: (db: Firestore) => Promise<T>,
 ): Promise<T> {
+  // The client would find a bad key or a network down only inside its calls, and retry them.
   if (t.emulator !== undefined) await checkEmulator(t.emulator, doing);
-  else if (io.openFirestore === undefined) await checkCredentials(doing, t.seconds);
+  else if (io.openFirestore === undefined)
+    await checkedCredentials(io.env, doing, t.seconds, ', or point FIRESTORE_EMULATOR_HOST at an emulator');
   const config = { firestoreDatabase: t.database, projectId: t.project };
   const db = io.openFirestore ? await io.openFirestore(config) : await (await import('../function/clients.js')).createFirestore(config);
   try {
-    return await withDeadline(work(db), t.seconds, `when asked to ${doing}`);
+    return await withDeadline(
+      work(db),
+      {
+        seconds: t.seconds,
+        service: 'Firestore',
+        what: `when asked to ${doing}`,
+        advice: 'check the network, FIRESTORE_EMULATOR_HOST and your credentials',
+        ...(t.emulator === undefined && io.openFirestore === undefined && { url: FIRESTORE_URL }),
+      },
+      io.env,
+    );
   } catch (e) {
     if (e instanceof CliError) throw e;
-    throw new CliError(`could not ${doing}: ${describeError(e).replace(/\.$/, '')}${hint(e, t, access)}`);
+    throw new CliError(`could not ${doing}: ${explain(e, t, access, io.env)}`);
   } finally {
     // Closing may fail for the same reason the work did; the work's error is the one to report.
     await Promise.race([db.terminate().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);

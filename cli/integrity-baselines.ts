@@ -12,12 +12,12 @@ import {
 } from '../function/baseline';
 import { Code, errorCode } from '../function/api-errors';
 import { COLLECTION_ID, DATABASE_ID, DEFAULT_NAME_PREFIX, PROJECT_ID, dedicatedDatabaseId } from '../function/contract';
-import { PcrMeasurement, baselineDocumentId } from '../function/measurements';
+import { MAX_PCR_INDEX, PcrMeasurement, baselineDocumentId, parsePcr } from '../function/measurements';
 import { IntegrityReport, MAX_LOG_ENTRY_BYTES, parseMeasurements, parseMessage } from '../function/parse';
 import { LOGGING_API_ENDPOINT, lateBootReportsSince, loggingEndpoint, validateLateBootQuery } from './baselines/cloud-logging';
 import { standInProblem } from './baselines/endpoints';
 import { COMPUTE_API_ENDPOINT, ComputeUnanswered, ReferenceVm, describeVm } from './baselines/compute';
-import { Actor, resolveActor } from './baselines/principal';
+import { Actor, nameOnEmulatorOnly, recordedAsHelp, resolveActor } from './principal';
 import { DECISIONS_FLAGS, DECISIONS_USAGE, decisions } from './baselines/decisions';
 import {
   LAST_START_QUERY,
@@ -61,6 +61,7 @@ import {
   dispatch,
   localUser,
   parseOptions,
+  printable,
   runAsCommand,
   textOption,
   timeoutSeconds,
@@ -106,8 +107,7 @@ const TARGET_OPTIONS = `  --project P           project of the database (default
   --timeout SECONDS     give up when Firestore has not answered by then (default: 60)
   -h, --help            show this help`;
 
-const ACTOR_OPTION = `  --actor NAME          on the emulator, who to record (default: your user and host name);
-                        against Firestore the principal of your credentials is always recorded`;
+const ACTOR_OPTION = recordedAsHelp('--actor');
 
 const NEW_BASELINE_OPTIONS = `  --note TEXT           why these measurements are trusted (stored as 'description')
   --expires-at TIME     RFC 3339 time (e.g. 2027-03-31T00:00:00Z) from which it matches nothing
@@ -345,17 +345,12 @@ const str = (v: OptionValues[string]): string | undefined => (typeof v === 'stri
 /**
  * Who the change is recorded as. On the emulator `--actor` names anyone (default: the local
  * user); against Firestore it is the principal of the credentials, always: a name given on the
- * command line would let one person both propose and approve.
+ * command line would let one person both propose and approve. `what` (`approve a baseline of`)
+ * words a failure to tell, with the collection.
  */
-async function actorOf(values: OptionValues, io: Io, usage: string): Promise<Actor> {
-  const flag = textOption(values, 'actor', usage);
-  if (flag !== undefined && !io.env.FIRESTORE_EMULATOR_HOST) {
-    throw new UsageError(
-      '--actor is for the emulator only: against Firestore the principal of your credentials is recorded (gcloud auth application-default login)',
-      usage,
-    );
-  }
-  return resolveActor(flag, io.env);
+async function actorOf(values: OptionValues, io: Io, t: BaselineTarget, what: string): Promise<Actor> {
+  const flag = nameOnEmulatorOnly(values, 'actor', io.env);
+  return resolveActor(flag, io.env, { doing: `${what} ${whereOf(t)}`, option: '--actor', seconds: t.seconds });
 }
 
 const TARGET_FLAGS = {
@@ -416,65 +411,64 @@ export const COMMAND_USAGE: Readonly<Record<keyof typeof COMMAND_FLAGS, string>>
 type Place = Omit<BaselineTarget, 'project'> & { readonly project?: string };
 
 /** The collection named by the options (the example stack's by default), its project when one is given. */
-function placeOf(values: OptionValues, io: Io, usage: string): Place {
+function placeOf(values: OptionValues, io: Io): Place {
   const project = str(values.project) ?? (io.env.GOOGLE_CLOUD_PROJECT || undefined);
   if (project !== undefined && !PROJECT_ID.test(project)) {
-    throw new UsageError(`--project must be a Google Cloud project id, got '${project}'`, usage);
+    throw new UsageError(`--project must be a Google Cloud project id, got '${project}'`);
   }
   const database = str(values.database) ?? DEFAULT_DATABASE;
   const collection = str(values.collection) ?? DEFAULT_BASELINE_COLLECTION;
   if (!DATABASE_ID.test(database))
-    throw new UsageError(`--database must be '(default)' or a database id like '${DEFAULT_DATABASE}', got '${database}'`, usage);
-  if (!COLLECTION_ID.test(collection)) throw new UsageError(`--collection must be a top-level collection id, got '${collection}'`, usage);
+    throw new UsageError(`--database must be '(default)' or a database id like '${DEFAULT_DATABASE}', got '${database}'`);
+  if (!COLLECTION_ID.test(collection)) throw new UsageError(`--collection must be a top-level collection id, got '${collection}'`);
   return {
     ...(project !== undefined && { project }),
     database,
     collection,
-    seconds: timeoutSeconds(values.timeout, usage),
+    seconds: timeoutSeconds(values.timeout),
     ...(io.env.FIRESTORE_EMULATOR_HOST && { emulator: io.env.FIRESTORE_EMULATOR_HOST }),
   };
 }
 
 /** The place with its project, which every command that reads or writes Firestore needs. */
-function required(place: Place, usage: string, why = 'the project of the baseline database'): BaselineTarget {
+function required(place: Place, why = 'the project of the baseline database'): BaselineTarget {
   const { project } = place;
-  if (project === undefined) throw new UsageError(`--project is required (or set GOOGLE_CLOUD_PROJECT): ${why}`, usage);
+  if (project === undefined) throw new UsageError(`--project is required (or set GOOGLE_CLOUD_PROJECT): ${why}`);
   return { ...place, project };
 }
 
 /** The collection a command works on, from its options. */
-function targetOf(values: OptionValues, io: Io, usage: string): BaselineTarget {
-  return required(placeOf(values, io, usage), usage);
+function targetOf(values: OptionValues, io: Io): BaselineTarget {
+  return required(placeOf(values, io));
 }
 
 /** `--expires-at` as normalised RFC 3339 text; it must lie in the future. */
-function expiresAtOf(values: OptionValues, usage: string, now: number): string | undefined {
+function expiresAtOf(values: OptionValues, now: number): string | undefined {
   const raw = str(values['expires-at']);
   if (raw === undefined) return undefined;
   const ms = expiryMillis(raw);
   if (ms === undefined || !/(Z|[+-]\d{2}:\d{2})$/.test(raw)) {
-    throw new UsageError(`--expires-at must be an RFC 3339 time with a zone, like 2027-03-31T00:00:00Z; got '${raw}'`, usage);
+    throw new UsageError(`--expires-at must be an RFC 3339 time with a zone, like 2027-03-31T00:00:00Z; got '${raw}'`);
   }
-  if (ms <= now) throw new UsageError(`--expires-at ${raw} is in the past: the baseline would never match`, usage);
+  if (ms <= now) throw new UsageError(`--expires-at ${raw} is in the past: the baseline would never match`);
   return new Date(ms).toISOString();
 }
 
 /** One word after an id: the argument of show, approve and revoke. */
-function oneId(positionals: string[], command: string, usage: string): string {
+function oneId(positionals: string[], command: string): string {
   if (positionals.length !== 1) {
     throw new UsageError(
       positionals.length === 0
         ? `${command} needs the id of a baseline ('${BIN} list' shows them)`
         : `${command} takes one id, got ${positionals.length}`,
-      usage,
     );
   }
   const id = positionals[0]!.replace(/…$/, '');
   if (id === '' || id === '.' || id === '..' || /^__.*__$/.test(id) || id.includes('/') || UNPRINTABLE.test(id) || id.length > 1500) {
-    throw new UsageError(`'${id}' is not a document id ('${BIN} list' shows them)`, usage);
+    throw new UsageError(`'${id}' is not a document id ('${BIN} list' shows them)`);
   }
   if (/^sha256-[0-9a-f]*$/.test(id) && id.length < MIN_ID_PREFIX) {
-    throw new UsageError(`give at least ${MIN_ID_PREFIX} characters of a sha256- id ('${BIN} list' shows ${SHORT_ID}), got '${id}'`, usage);
+    throw new UsageError(`give at least ${MIN_ID_PREFIX} characters of a sha256- id ('${BIN} list' shows ${SHORT_ID}), got '${id}'`);
   }
   return id;
 }
@@ -495,20 +489,18 @@ interface NewBaseline {
 async function beforeRecording(
   values: OptionValues,
   io: Io,
-  usage: string,
   command: 'capture' | 'add',
 ): Promise<{ readonly place: Place; readonly target?: BaselineTarget; readonly actor?: Actor }> {
-  for (const name of ['note', 'description', 'actor', 'source']) textOption(values, name, usage);
-  expiresAtOf(values, usage, Date.now());
-  const place = placeOf(values, io, usage);
+  for (const name of ['note', 'description', 'actor', 'source']) textOption(values, name);
+  expiresAtOf(values, Date.now());
+  const place = placeOf(values, io);
   if (values['dry-run'] === true) return { place };
   const target = required(
     place,
-    usage,
     `the project of the baseline database ${command} writes to; the VM's own project is never assumed, since with a folder or ` +
       `organization scope the baselines live in the responder's project (--dry-run writes nothing and needs none)`,
   );
-  return { place, target, actor: await actorOf(values, io, usage) };
+  return { place, target, actor: await actorOf(values, io, target, 'write a baseline to') };
 }
 
 /**
@@ -516,16 +508,10 @@ async function beforeRecording(
  * active otherwise; never over an existing document with these measurements. With `--dry-run`
  * prints the document instead, and needs neither a project nor an actor.
  */
-async function record(
-  values: OptionValues,
-  io: Io,
-  checked: Awaited<ReturnType<typeof beforeRecording>>,
-  usage: string,
-  nb: NewBaseline,
-): Promise<void> {
+async function record(values: OptionValues, io: Io, checked: Awaited<ReturnType<typeof beforeRecording>>, nb: NewBaseline): Promise<void> {
   const now = Date.now();
-  const expiresAt = expiresAtOf(values, usage, now);
-  const note = textOption(values, 'note', usage) ?? textOption(values, 'description', usage);
+  const expiresAt = expiresAtOf(values, now);
+  const note = textOption(values, 'note') ?? textOption(values, 'description');
   const documentOf = (state: 'active' | 'proposed', createdBy: string) =>
     baselineDocument(nb.measurements, {
       state,
@@ -538,7 +524,7 @@ async function record(
   const { place, target: t, actor } = checked;
   if (t === undefined || actor === undefined) {
     // Offline: the state and the principal are decided when it is written.
-    const doc = documentOf(values.propose === true ? 'proposed' : 'active', textOption(values, 'actor', usage) ?? localUser());
+    const doc = documentOf(values.propose === true ? 'proposed' : 'active', textOption(values, 'actor') ?? localUser());
     io.stderr(
       `${BIN}: note: dry run, nothing written; 'state' and 'createdBy' are decided when it is written (the collection's approval policy, your credentials)\n`,
     );
@@ -594,39 +580,37 @@ function shortId(id: string): string {
 }
 
 async function capture(args: string[], io: Io): Promise<void> {
-  const { values, positionals } = parseOptions(args, COMMAND_FLAGS.capture, CAPTURE_USAGE);
+  const { values, positionals } = parseOptions(args, COMMAND_FLAGS.capture);
   if (values.help) return io.stdout(CAPTURE_USAGE);
   const instance = str(values.instance);
   let source: { readonly instance: string; readonly zone: string; readonly vmProject: string } | { readonly file: string };
   // Usage errors before any call: the options, then the VM's name, zone and project.
   if (instance !== undefined) {
-    if (positionals.length > 0) throw new UsageError('capture reads either a file or --instance, not both', CAPTURE_USAGE);
+    if (positionals.length > 0) throw new UsageError('capture reads either a file or --instance, not both');
     const zone = str(values.zone);
-    if (zone === undefined) throw new UsageError('--instance needs --zone: the zone of the VM', CAPTURE_USAGE);
+    if (zone === undefined) throw new UsageError('--instance needs --zone: the zone of the VM');
     const vmProject = str(values['vm-project']) ?? str(values.project) ?? (io.env.GOOGLE_CLOUD_PROJECT || undefined);
-    if (vmProject === undefined)
-      throw new UsageError('--instance needs --vm-project or --project (or GOOGLE_CLOUD_PROJECT)', CAPTURE_USAGE);
+    if (vmProject === undefined) throw new UsageError('--instance needs --vm-project or --project (or GOOGLE_CLOUD_PROJECT)');
     try {
       validateLateBootQuery({ vmProject, zone, instance });
     } catch (e) {
-      throw new UsageError(describeError(e), CAPTURE_USAGE);
+      throw new UsageError(describeError(e));
     }
     source = { instance, zone, vmProject };
   } else {
     if (values.zone !== undefined || values['vm-project'] !== undefined) {
-      throw new UsageError('--zone and --vm-project go with --instance', CAPTURE_USAGE);
+      throw new UsageError('--zone and --vm-project go with --instance');
     }
     if (positionals.length !== 1) {
       throw new UsageError(
         positionals.length === 0
           ? 'capture needs the file holding the log entry (or - for standard input), or --instance and --zone'
           : `capture takes one file, got ${positionals.length}`,
-        CAPTURE_USAGE,
       );
     }
     source = { file: positionals[0]! };
   }
-  const checked = await beforeRecording(values, io, CAPTURE_USAGE, 'capture');
+  const checked = await beforeRecording(values, io, 'capture');
   const seconds = checked.place.seconds;
   let candidates: LateBootCandidate[];
   let where: string;
@@ -695,7 +679,7 @@ async function capture(args: string[], io: Io): Promise<void> {
     );
   }
   if (report.passed) io.stderr(`${BIN}: warning: recording a report that passed its policy evaluation (--force)\n`);
-  await record(values, io, checked, CAPTURE_USAGE, {
+  await record(values, io, checked, {
     measurements,
     origin: `${name} boot ${report.bootCounter ?? '?'}`,
     fields: {
@@ -710,42 +694,58 @@ async function capture(args: string[], io: Io): Promise<void> {
 }
 
 async function add(args: string[], io: Io): Promise<void> {
-  const { values, positionals } = parseOptions(args, COMMAND_FLAGS.add, ADD_USAGE);
+  const { values, positionals } = parseOptions(args, COMMAND_FLAGS.add);
   if (values.help) return io.stdout(ADD_USAGE);
-  if (positionals.length > 0) throw new UsageError(`add takes no arguments besides options, got '${positionals[0]}'`, ADD_USAGE);
+  if (positionals.length > 0) throw new UsageError(`add takes no arguments besides options, got '${positionals[0]}'`);
   const pcrs = (values.pcr as string[] | undefined) ?? [];
-  if (pcrs.length === 0) throw new UsageError('add needs at least one --pcr PCR_n=VALUE', ADD_USAGE);
-  if (str(values.note) === undefined) throw new UsageError('add needs --note: say where these values come from', ADD_USAGE);
-  textOption(values, 'note', ADD_USAGE);
+  if (pcrs.length === 0) throw new UsageError('add needs at least one --pcr PCR_n=VALUE');
+  if (str(values.note) === undefined) {
+    throw new UsageError(
+      "add needs --note: why these measurements are trusted (stored as 'description'); --source says where they come from",
+    );
+  }
+  textOption(values, 'note');
   const algo = str(values['hash-algo']);
   if (algo !== undefined && !/^[A-Z0-9_]{2,20}$/.test(algo)) {
-    throw new UsageError(`--hash-algo must name an algorithm as the reports do (SHA1, SHA256), got '${algo}'`, ADD_USAGE);
+    throw new UsageError(`--hash-algo must name an algorithm as the reports do (SHA1, SHA256), got '${algo}'`);
   }
+  // Each --pcr judged as written, and named as written: the parser's own paths (--pcr[1].pcrNum) mean nothing to its user.
+  const seen = new Set<number>();
   const raw = pcrs.map((p) => {
     const eq = p.indexOf('=');
-    if (eq < 1) throw new UsageError(`--pcr must be PCR_n=VALUE, got '${p}'`, ADD_USAGE);
+    if (eq < 1) throw new UsageError(`--pcr must be PCR_n=VALUE, got '${p}'`);
+    const name = p.slice(0, eq);
     const value = p.slice(eq + 1);
+    const given = `--pcr ${name}=${value === '' ? '' : '…'}`;
+    const pcr = parsePcr(name);
+    if (pcr === undefined) {
+      throw new UsageError(`${given}: ${name} is not a PCR name like PCR_0 (PCR_0 to PCR_${MAX_PCR_INDEX}, no leading zeros)`);
+    }
+    if (seen.has(pcr)) throw new UsageError(`--pcr ${name} is given twice`);
+    seen.add(pcr);
     // Shielded VM logs digests in base64: 28 characters for SHA1, 44 for SHA256.
     if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(value) || value === '') {
-      throw new UsageError(`${p.slice(0, eq)} must be a base64 digest, as Shielded VM logs it; got '${value}'`, ADD_USAGE);
+      throw new UsageError(`${given}: ${name} must be a base64 digest, as Shielded VM logs it; got '${value}'`);
     }
     const length = algo === undefined ? undefined : ({ SHA1: 28, SHA256: 44, SHA384: 64, SHA512: 88 } as Record<string, number>)[algo];
     if (length !== undefined && value.length !== length) {
-      throw new UsageError(`${p.slice(0, eq)} has ${value.length} base64 characters; a ${algo} digest has ${length}`, ADD_USAGE);
+      throw new UsageError(`${given}: ${name} has ${value.length} base64 characters; a ${algo} digest has ${length}`);
     }
-    return { pcrNum: p.slice(0, eq), value, ...(algo !== undefined && { hashAlgo: algo }) };
+    return { pcrNum: name, value, ...(algo !== undefined && { hashAlgo: algo }) };
   });
   let measurements: PcrMeasurement[];
   try {
     measurements = parseMeasurements(raw, '--pcr');
   } catch (e) {
-    throw new UsageError(`the PCR values are not usable: ${describeError(e)}`, ADD_USAGE);
+    // What the checks above leave to the parser (a value too long), in the same words.
+    const detail = describeError(e).replace(/--pcr\[(\d+)\](?:\.\w+)?/g, (_, i: string) => `--pcr ${raw[Number(i)]?.pcrNum ?? ''}=…`);
+    throw new UsageError(`the PCR values are not usable: ${detail}`);
   }
   const never = lateBootPcrProblem(measurements);
-  if (never !== undefined) throw new UsageError(never, ADD_USAGE);
-  const checked = await beforeRecording(values, io, ADD_USAGE, 'add');
-  const source = textOption(values, 'source', ADD_USAGE);
-  await record(values, io, checked, ADD_USAGE, {
+  if (never !== undefined) throw new UsageError(never);
+  const checked = await beforeRecording(values, io, 'add');
+  const source = textOption(values, 'source');
+  await record(values, io, checked, {
     measurements,
     origin: source ?? 'explicit values',
     fields: { ...(source !== undefined && { source }), createdVia: 'add' },
@@ -753,13 +753,13 @@ async function add(args: string[], io: Io): Promise<void> {
 }
 
 async function list(args: string[], io: Io): Promise<void> {
-  const { values, positionals } = parseOptions(args, COMMAND_FLAGS.list, LIST_USAGE);
+  const { values, positionals } = parseOptions(args, COMMAND_FLAGS.list);
   if (values.help) return io.stdout(LIST_USAGE);
-  if (positionals.length > 0) throw new UsageError(`list takes no arguments besides options, got '${positionals[0]}'`, LIST_USAGE);
+  if (positionals.length > 0) throw new UsageError(`list takes no arguments besides options, got '${positionals[0]}'`);
   const only = str(values.state);
   if (only !== undefined && !(EFFECTIVE_STATES as readonly string[]).includes(only))
-    throw new UsageError(`--state must be one of ${EFFECTIVE_STATES.join(', ')}, got '${only}'`, LIST_USAGE);
-  const t = targetOf(values, io, LIST_USAGE);
+    throw new UsageError(`--state must be one of ${EFFECTIVE_STATES.join(', ')}, got '${only}'`);
+  const t = targetOf(values, io);
   await withBaselines(
     io,
     t,
@@ -786,10 +786,10 @@ async function list(args: string[], io: Io): Promise<void> {
 }
 
 async function show(args: string[], io: Io): Promise<void> {
-  const { values, positionals } = parseOptions(args, COMMAND_FLAGS.show, SHOW_USAGE);
+  const { values, positionals } = parseOptions(args, COMMAND_FLAGS.show);
   if (values.help) return io.stdout(SHOW_USAGE);
-  const id = oneId(positionals, 'show', SHOW_USAGE);
-  const t = targetOf(values, io, SHOW_USAGE);
+  const id = oneId(positionals, 'show');
+  const t = targetOf(values, io);
   await withBaselines(
     io,
     t,
@@ -825,11 +825,11 @@ async function transition(
 }
 
 async function approve(args: string[], io: Io): Promise<void> {
-  const { values, positionals } = parseOptions(args, COMMAND_FLAGS.approve, APPROVE_USAGE);
+  const { values, positionals } = parseOptions(args, COMMAND_FLAGS.approve);
   if (values.help) return io.stdout(APPROVE_USAGE);
-  const id = oneId(positionals, 'approve', APPROVE_USAGE);
-  const t = targetOf(values, io, APPROVE_USAGE);
-  const actor = await actorOf(values, io, APPROVE_USAGE);
+  const id = oneId(positionals, 'approve');
+  const t = targetOf(values, io);
+  const actor = await actorOf(values, io, t, 'approve a baseline of');
   await withBaselines(io, t, 'approve a baseline of', async (db) => {
     const doc = await findBaseline(db, t, id);
     const path = pathOf(t, doc.id);
@@ -883,13 +883,13 @@ async function approve(args: string[], io: Io): Promise<void> {
 }
 
 async function revoke(args: string[], io: Io): Promise<void> {
-  const { values, positionals } = parseOptions(args, COMMAND_FLAGS.revoke, REVOKE_USAGE);
+  const { values, positionals } = parseOptions(args, COMMAND_FLAGS.revoke);
   if (values.help) return io.stdout(REVOKE_USAGE);
-  const id = oneId(positionals, 'revoke', REVOKE_USAGE);
-  const reason = textOption(values, 'reason', REVOKE_USAGE);
-  if (reason === undefined) throw new UsageError('revoke needs --reason: why these measurements are no longer trusted', REVOKE_USAGE);
-  const t = targetOf(values, io, REVOKE_USAGE);
-  const actor = await actorOf(values, io, REVOKE_USAGE);
+  const id = oneId(positionals, 'revoke');
+  const reason = textOption(values, 'reason');
+  if (reason === undefined) throw new UsageError('revoke needs --reason: why these measurements are no longer trusted');
+  const t = targetOf(values, io);
+  const actor = await actorOf(values, io, t, 'revoke a baseline of');
   await withBaselines(io, t, 'revoke a baseline of', async (db) => {
     const doc = await findBaseline(db, t, id);
     const parsed = measurementsFromDocument(doc.data() ?? {});
@@ -897,24 +897,28 @@ async function revoke(args: string[], io: Io): Promise<void> {
     const revocation = { state: 'revoked' as const, revokedBy: actor.name, revokedAt, revokeReason: reason };
     // Every document holding these values, and the one under their fingerprint (created if
     // missing, as a marker): in one transaction, so the revocation is whole or nothing.
-    const lines = await db.runTransaction(async (tx) => {
+    const outcome = await db.runTransaction(async (tx) => {
       // Every read before any write, as transactions require.
       const same = parsed.ok ? await sameMeasurementDocuments(db, t.collection, parsed.measurements, tx) : [];
       const targets = same.some((d) => d.id === doc.id) ? same : [doc, ...same];
       const markerRef = parsed.ok ? db.collection(t.collection).doc(baselineDocumentId(parsed.measurements)) : undefined;
       const current = await tx.getAll(...targets.map((d) => d.ref), ...(markerRef ? [markerRef] : []));
       const marker = markerRef ? current.pop() : undefined;
-      const out: string[] = [];
+      const revoked: string[] = [];
+      const already: { path: string; by: string; at: string; reason: string }[] = [];
       current.forEach((snapshot, i) => {
         const path = pathOf(t, targets[i]!.id);
         if (!snapshot.exists) return;
         if (snapshot.get('state') === 'revoked') {
-          out.push(
-            `${path} was already revoked, by ${String(snapshot.get('revokedBy') ?? 'unknown')} at ${String(snapshot.get('revokedAt') ?? '?')}`,
-          );
+          already.push({
+            path,
+            by: String(snapshot.get('revokedBy') ?? 'an unknown principal'),
+            at: String(snapshot.get('revokedAt') ?? 'an unknown time'),
+            reason: typeof snapshot.get('revokeReason') === 'string' ? `"${String(snapshot.get('revokeReason'))}"` : 'no reason recorded',
+          });
         } else {
           tx.update(snapshot.ref, revocation);
-          out.push(`revoked ${path}`);
+          revoked.push(`revoked ${path}`);
         }
       });
       if (parsed.ok && markerRef && marker && !marker.exists) {
@@ -926,27 +930,41 @@ async function revoke(args: string[], io: Io): Promise<void> {
           createdAt: revokedAt,
         });
         tx.create(markerRef, created.data);
-        out.push(
+        revoked.push(
           `revoked ${pathOf(t, markerRef.id)} (created: the fingerprint of these measurements, so they can never be recorded again)`,
         );
       }
-      return out;
+      return { revoked, already };
     });
-    for (const line of lines) io.stdout(`${line}\n`);
+    // One line per earlier revocation (the documents it covered, by whom, when, why), printed as recorded.
+    const earlier = new Map<string, string[]>();
+    for (const a of outcome.already) {
+      const key = `by ${printable(a.by)} at ${printable(a.at)} (reason: ${printable(a.reason)})`;
+      earlier.set(key, [...(earlier.get(key) ?? []), a.path]);
+    }
+    const alreadyLines = [...earlier].map(
+      ([how, paths]) => `${paths.join(', ')} ${paths.length === 1 ? 'was' : 'were'} already revoked ${how}`,
+    );
+    if (outcome.revoked.length === 0) {
+      // Exit 0: what was asked for is the case. Nothing is written, so the new reason is not kept anywhere.
+      return io.stdout(
+        `${alreadyLines.join('; ')}: nothing was written, and the new reason "${reason}" was not recorded; these measurements match nothing already\n`,
+      );
+    }
+    for (const line of [...outcome.revoked, ...alreadyLines]) io.stdout(`${line}\n`);
     io.stdout(`by ${actor.name}: these measurements match nothing from the next event on\n`);
   });
 }
 
 async function importLegacy(args: string[], io: Io): Promise<void> {
-  const { values, positionals } = parseOptions(args, COMMAND_FLAGS['import-legacy'], IMPORT_USAGE);
+  const { values, positionals } = parseOptions(args, COMMAND_FLAGS['import-legacy']);
   if (values.help) return io.stdout(IMPORT_USAGE);
-  if (positionals.length > 0)
-    throw new UsageError(`import-legacy takes no arguments besides options, got '${positionals[0]}'`, IMPORT_USAGE);
-  const t = targetOf(values, io, IMPORT_USAGE);
+  if (positionals.length > 0) throw new UsageError(`import-legacy takes no arguments besides options, got '${positionals[0]}'`);
+  const t = targetOf(values, io);
   const dryRun = values['dry-run'] === true;
   const actor: Actor = dryRun
-    ? { name: textOption(values, 'actor', IMPORT_USAGE) ?? localUser(), from: 'local' }
-    : await actorOf(values, io, IMPORT_USAGE);
+    ? { name: textOption(values, 'actor') ?? localUser(), from: 'local' }
+    : await actorOf(values, io, t, 'import the tutorial documents of');
   const deleteOriginals = values['delete-originals'] === true;
   let unusable = 0;
   await withBaselines(

@@ -9,20 +9,9 @@ import {
   UNLIMITED,
   dedicatedLedgerDatabaseId,
 } from '../function/contract';
-import {
-  FOOTER,
-  Flags,
-  Io,
-  OptionValues,
-  UsageError,
-  dispatch,
-  localUser,
-  parseOptions,
-  runAsCommand,
-  textOption,
-  timeoutSeconds,
-} from './common';
+import { FOOTER, Flags, Io, OptionValues, UsageError, dispatch, parseOptions, runAsCommand, textOption, timeoutSeconds } from './common';
 import { FirestoreTarget, withFirestore } from './firestore';
+import { nameOnEmulatorOnly, recordedAsHelp, resolveActor } from './principal';
 
 /** What the tool is called on the command line. */
 export const BIN = 'integrity-budget';
@@ -74,10 +63,12 @@ const RESET_USAGE = `usage: ${BIN} reset --reason TEXT [options]
 Sets the count of the current window back to 0, so the responder acts again: events it held
 are acted on at their next redelivery. The window's document keeps who reset it, when, why and
 the count cleared. Resetting lets up to the limit of further VMs be stopped in this window.
+Who is, against Firestore, always the principal of your credentials (a service account's email,
+or your user's); --by names someone on the emulator only.
 
 options:
   --reason TEXT         why (required), kept with the reset
-  --by NAME             who (default: your user and host name, ${localUser()})
+${recordedAsHelp('--by')}
   --json                print the window after the reset as one JSON object
 ${COMMON_OPTIONS}
 
@@ -131,25 +122,22 @@ interface Target extends FirestoreTarget {
   readonly where: string;
 }
 
-function target(values: OptionValues, io: Io, usage: string): Target {
+function target(values: OptionValues, io: Io): Target {
   const project = (values.project as string | undefined) ?? (io.env.GOOGLE_CLOUD_PROJECT || undefined);
   if (project === undefined) {
-    throw new UsageError('--project is required (or set GOOGLE_CLOUD_PROJECT): the project of the decision ledger', usage);
+    throw new UsageError('--project is required (or set GOOGLE_CLOUD_PROJECT): the project of the decision ledger');
   }
-  if (!PROJECT_ID.test(project)) throw new UsageError(`--project must be a Google Cloud project id, got '${project}'`, usage);
+  if (!PROJECT_ID.test(project)) throw new UsageError(`--project must be a Google Cloud project id, got '${project}'`);
   const database = (values.database as string | undefined) ?? DEFAULT_DATABASE;
   if (!DATABASE_ID.test(database)) {
-    throw new UsageError(`--database must be a database id like '${DEFAULT_DATABASE}', got '${database}'`, usage);
+    throw new UsageError(`--database must be a database id like '${DEFAULT_DATABASE}', got '${database}'`);
   }
   const rawWindow = values['window-seconds'] as string | undefined;
   let windowSeconds: number | undefined;
   if (rawWindow !== undefined) {
     windowSeconds = Number(rawWindow);
     if (!/^[0-9]+$/.test(rawWindow) || windowSeconds < MIN_WINDOW || windowSeconds > MAX_WINDOW) {
-      throw new UsageError(
-        `--window-seconds must be a whole number of seconds from ${MIN_WINDOW} to ${MAX_WINDOW}, got '${rawWindow}'`,
-        usage,
-      );
+      throw new UsageError(`--window-seconds must be a whole number of seconds from ${MIN_WINDOW} to ${MAX_WINDOW}, got '${rawWindow}'`);
     }
   }
   const rawLimit = values['max-actions'] as string | undefined;
@@ -157,10 +145,7 @@ function target(values: OptionValues, io: Io, usage: string): Target {
   if (rawLimit !== undefined) {
     maxActions = rawLimit === UNLIMITED ? UNLIMITED : Number(rawLimit);
     if (maxActions !== UNLIMITED && (!/^[0-9]+$/.test(rawLimit) || maxActions < MIN_LIMIT || maxActions > MAX_LIMIT)) {
-      throw new UsageError(
-        `--max-actions must be a whole number from ${MIN_LIMIT} to ${MAX_LIMIT}, or '${UNLIMITED}'; got '${rawLimit}'`,
-        usage,
-      );
+      throw new UsageError(`--max-actions must be a whole number from ${MIN_LIMIT} to ${MAX_LIMIT}, or '${UNLIMITED}'; got '${rawLimit}'`);
     }
   }
   const emulator = io.env.FIRESTORE_EMULATOR_HOST || undefined;
@@ -169,7 +154,7 @@ function target(values: OptionValues, io: Io, usage: string): Target {
     database,
     ...(windowSeconds !== undefined && { windowSeconds }),
     ...(maxActions !== undefined && { maxActions }),
-    seconds: timeoutSeconds(values.timeout, usage),
+    seconds: timeoutSeconds(values.timeout),
     ...(emulator !== undefined && { emulator }),
     where: `${database} in project ${project}${emulator ? ` on the emulator at ${emulator}` : ''}`,
   };
@@ -263,7 +248,9 @@ function usedText(current: CurrentWindow): string {
 function showText(t: Target, current: CurrentWindow, now: number): string {
   const { window, counter } = current;
   const length =
-    current.lengthFrom === 'default' ? ` (no window counted yet: assuming the default length; pass --window-seconds if yours differs)` : '';
+    current.lengthFrom === 'default'
+      ? ': the default, assumed since no window was counted yet; pass --window-seconds if yours differs'
+      : '';
   const lines = [
     `action budget of ${t.where}`,
     `window:  ${window.start} – ${window.end} (${window.seconds} s${length}), frees in ${duration(Date.parse(window.end) - now)}`,
@@ -282,24 +269,29 @@ function showText(t: Target, current: CurrentWindow, now: number): string {
 }
 
 async function show(args: string[], io: Io, now: () => number): Promise<void> {
-  const { values, positionals } = parseOptions(args, COMMAND_FLAGS.show, SHOW_USAGE);
+  const { values, positionals } = parseOptions(args, COMMAND_FLAGS.show);
   if (values.help) return io.stdout(SHOW_USAGE);
-  if (positionals.length > 0) throw new UsageError(`show takes no arguments, got '${positionals[0]}'`, SHOW_USAGE);
-  const t = target(values, io, SHOW_USAGE);
+  if (positionals.length > 0) throw new UsageError(`show takes no arguments, got '${positionals[0]}'`);
+  const t = target(values, io);
   const at = now();
   const current = await withFirestore(io, t, `read the action budget in ${t.where}`, 'read', (db) => currentWindow(db, t, at));
   io.stdout(values.json ? `${JSON.stringify(summary(t, current, at))}\n` : showText(t, current, at));
 }
 
 async function reset(args: string[], io: Io, now: () => number): Promise<void> {
-  const { values, positionals } = parseOptions(args, COMMAND_FLAGS.reset, RESET_USAGE);
+  const { values, positionals } = parseOptions(args, COMMAND_FLAGS.reset);
   if (values.help) return io.stdout(RESET_USAGE);
-  if (positionals.length > 0) throw new UsageError(`reset takes no arguments, got '${positionals[0]}'`, RESET_USAGE);
-  const reason = textOption(values, 'reason', RESET_USAGE)?.trim();
-  if (reason === undefined)
-    throw new UsageError('reset needs --reason TEXT: why the responder may act again, kept with the reset', RESET_USAGE);
-  const by = (textOption(values, 'by', RESET_USAGE) ?? localUser()).trim();
-  const t = target(values, io, RESET_USAGE);
+  if (positionals.length > 0) throw new UsageError(`reset takes no arguments, got '${positionals[0]}'`);
+  const reason = textOption(values, 'reason')?.trim();
+  if (reason === undefined) throw new UsageError('reset needs --reason TEXT: why the responder may act again, kept with the reset');
+  const t = target(values, io);
+  // Recorded as the principal of the credentials against Firestore: a declared name proves nothing.
+  const byFlag = nameOnEmulatorOnly(values, 'by', io.env)?.trim();
+  const { name: by } = await resolveActor(byFlag, io.env, {
+    doing: `reset the action budget in ${t.where}`,
+    option: '--by',
+    seconds: t.seconds,
+  });
   const at = now();
   const outcome = await withFirestore(io, t, `reset the action budget in ${t.where}`, 'write', async (db) => {
     const current = await currentWindow(db, t, at);

@@ -4,6 +4,7 @@ import { beforeDeadline } from '../../function/deadline';
 import { PROJECT_ID } from '../../function/contract';
 import { INTEGRITY_LOG_ID } from '../../function/parse';
 import { CliError, closedOnce, credentialsHint, describeError } from '../common';
+import { networkFailure, networkSentence, unansweredBecause } from '../network';
 import { ApiEndpoint, apiEndpoint } from './endpoints';
 
 /*
@@ -43,6 +44,9 @@ export type LoggingEndpoint = ApiEndpoint;
 
 /** Environment variable naming a non-default Logging API endpoint (a local stand-in in tests). */
 export const LOGGING_API_ENDPOINT = 'LOGGING_API_ENDPOINT';
+
+/** Where Cloud Logging is asked, unless LOGGING_API_ENDPOINT names another endpoint. */
+const LOGGING_URL = 'https://logging.googleapis.com';
 
 /** Most late-boot reports of one VM read since its last start: a VM writes one per boot. */
 export const MAX_REPORTS = 1000;
@@ -168,11 +172,20 @@ export async function lateBootReportsSince(
   }
   const endpoint = loggingEndpoint(env);
   const what = `for the late-boot reports of VM id ${q.instanceId} in ${q.vmProject}/${q.zone}`;
-  const tooLate = () =>
-    new CliError(
-      `Cloud Logging did not answer within ${timeoutSeconds} s ${what}; check the network, ${LOGGING_API_ENDPOINT} ` +
-        `(${endpoint ? `now ${env[LOGGING_API_ENDPOINT]}` : 'unset: the default endpoint'}) and your credentials, or allow more time`,
+  const expired = new Error('deadline');
+  const tooLate = async () => {
+    const late = `Cloud Logging did not answer within ${timeoutSeconds} s ${what}`;
+    const network =
+      endpoint?.protocol === 'http'
+        ? undefined
+        : await unansweredBecause(endpoint ? `https://${endpoint.host}:${endpoint.port}` : LOGGING_URL, env);
+    return new CliError(
+      network !== undefined
+        ? `${late}: ${networkSentence(network)}`
+        : `${late}; check the network, ${LOGGING_API_ENDPOINT} ` +
+            `(${endpoint ? `now ${env[LOGGING_API_ENDPOINT]}` : 'unset: the default endpoint'}) and your credentials, or allow more time`,
     );
+  };
   const deadline = Date.now() + timeoutSeconds * 1000;
   // The client is closed once, when the lookup ends, however it ends: also when the deadline
   // passes while it is still being created.
@@ -212,22 +225,22 @@ export async function lateBootReportsSince(
     }
   };
   try {
-    return await beforeDeadline(search(), timeoutSeconds * 1000, tooLate);
+    return await beforeDeadline(search(), timeoutSeconds * 1000, () => expired);
   } catch (e) {
-    throw explain(e, q.vmProject, what, tooLate);
+    const network = e instanceof CliError ? undefined : networkFailure(e, env);
+    if (network !== undefined) throw new CliError(`could not read Cloud Logging ${what}: ${networkSentence(network)}`);
+    const code = errorCode(e);
+    throw e === expired || code === Code.DEADLINE_EXCEEDED || code === Code.UNAVAILABLE ? await tooLate() : explain(e, q.vmProject, what);
   } finally {
     await close();
   }
 }
 
 /** Turns a failed `entries.list` into a sentence that says what to do. */
-function explain(e: unknown, vmProject: string, what: string, tooLate: () => CliError): Error {
+function explain(e: unknown, vmProject: string, what: string): Error {
   if (e instanceof CliError) return e;
   const detail = describeError(e);
   switch (errorCode(e)) {
-    case Code.DEADLINE_EXCEEDED:
-    case Code.UNAVAILABLE:
-      return tooLate();
     case Code.PERMISSION_DENIED:
       return new CliError(
         `Cloud Logging refused to list log entries in project ${vmProject} (${detail}); the caller needs ` +

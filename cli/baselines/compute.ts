@@ -4,6 +4,8 @@ import { createInstancesClient } from '../../function/clients';
 import type { Config } from '../../function/config';
 import { beforeDeadline } from '../../function/deadline';
 import { CliError, authDetail, closedOnce, credentialsHint, describeError } from '../common';
+import { CredentialsProblem, checkedCredentials } from '../credentials';
+import { networkFailure, networkReason, networkSentence, unansweredBecause } from '../network';
 import { apiEndpoint, standInProblem } from './endpoints';
 
 /*
@@ -52,27 +54,40 @@ export class ComputeUnanswered extends CliError {
 
 const isId = (instance: string) => /^[0-9]+$/.test(instance);
 
+/** Where Compute Engine is asked, unless COMPUTE_API_ENDPOINT names another endpoint. */
+const COMPUTE_URL = 'https://compute.googleapis.com';
+
 /**
  * Reads one VM with `instances.get`. Rejects with a {@link ComputeUnanswered} when Compute
- * Engine could not be asked or did not answer (no credentials, a refusal, no answer within
- * `timeoutSeconds`), and with a plain {@link CliError} when it answered that there is no such VM
- * or answered about another one. `open` creates the client (the function's, by default); it is
- * always closed.
+ * Engine could not be asked or did not answer (no credentials, a network that fails, a
+ * refusal, no answer within `timeoutSeconds`), and with a plain {@link CliError} when it
+ * answered that there is no such VM or answered about another one. `open` creates the client;
+ * by default the function's, with Application Default Credentials checked first (a plain-HTTP
+ * stand-in takes none). It is always closed.
  */
 export async function describeVm(
   q: VmQuery,
   env: NodeJS.ProcessEnv,
   timeoutSeconds: number,
-  open: (config: Pick<Config, 'computeEndpoint'>) => Promise<InstancesClient> = createInstancesClient,
+  open?: (config: Pick<Config, 'computeEndpoint'>) => Promise<InstancesClient>,
 ): Promise<ReferenceVm> {
   const endpoint = apiEndpoint(env, COMPUTE_API_ENDPOINT);
   const vm = `VM ${q.instance} in ${q.project}/${q.zone}`;
-  const tooLate = () =>
-    new ComputeUnanswered(
-      `Compute Engine did not answer within ${timeoutSeconds} s when asked about ${vm}; check the network, ${COMPUTE_API_ENDPOINT} ` +
-        `(${endpoint ? `now ${env[COMPUTE_API_ENDPOINT]}` : 'unset: the default endpoint'}) and your credentials, or allow more time (--timeout)`,
-      `it did not answer within ${timeoutSeconds} s`,
-    );
+  const expired = new Error('deadline');
+  const tooLate = async () => {
+    const network =
+      endpoint?.protocol === 'http' || open !== undefined
+        ? undefined
+        : await unansweredBecause(endpoint ? `https://${endpoint.host}:${endpoint.port}` : COMPUTE_URL, env);
+    const late = `Compute Engine did not answer within ${timeoutSeconds} s when asked about ${vm}`;
+    return network !== undefined
+      ? new ComputeUnanswered(`${late}: ${networkSentence(network)}`, networkReason(network))
+      : new ComputeUnanswered(
+          `${late}; check the network, ${COMPUTE_API_ENDPOINT} (${endpoint ? `now ${env[COMPUTE_API_ENDPOINT]}` : 'unset: the default endpoint'}) ` +
+            `and your credentials, or allow more time (--timeout)`,
+          `it did not answer within ${timeoutSeconds} s`,
+        );
+  };
   const { hold, close } = closedOnce<InstancesClient>();
   const lookup = async () => {
     const absent = await standInProblem(env, COMPUTE_API_ENDPOINT, endpoint);
@@ -82,7 +97,14 @@ export async function describeVm(
         `nothing listens at ${COMPUTE_API_ENDPOINT} ${env[COMPUTE_API_ENDPOINT]}`,
       );
     }
-    const created = await open(endpoint === undefined ? {} : { computeEndpoint: endpoint });
+    if (open === undefined && endpoint?.protocol !== 'http') {
+      try {
+        await checkedCredentials(env, `ask Compute Engine about ${vm}`, timeoutSeconds);
+      } catch (e) {
+        throw e instanceof CredentialsProblem ? new ComputeUnanswered(e.message, e.reason) : e;
+      }
+    }
+    const created = await (open ?? createInstancesClient)(endpoint === undefined ? {} : { computeEndpoint: endpoint });
     if (!hold(created)) return close().then(() => undefined);
     // Find credentials here, where a failure is caught: the generated methods start the client
     // with a rejection nobody handles, which ends the process when there are none.
@@ -91,11 +113,11 @@ export async function describeVm(
     return instance;
   };
   try {
-    const instance = await beforeDeadline(lookup(), timeoutSeconds * 1000, tooLate);
-    if (instance === undefined) throw tooLate();
+    const instance = await beforeDeadline(lookup(), timeoutSeconds * 1000, () => expired);
+    if (instance === undefined) throw expired;
     return checkedVm(instance, q, vm);
   } catch (e) {
-    throw explain(e, vm, tooLate);
+    throw e === expired || isTimeout(e) ? await tooLate() : explain(e, vm, env);
   } finally {
     await close();
   }
@@ -126,17 +148,25 @@ function checkedVm(
   };
 }
 
+/** Whether Compute Engine's error says it did not answer in time, or could not be reached. */
+function isTimeout(e: unknown): boolean {
+  if (e instanceof CliError || networkFailure(e) !== undefined) return false;
+  const code = errorCode(e);
+  return code === Code.DEADLINE_EXCEEDED || code === Code.UNAVAILABLE;
+}
+
 /** Turns a failed `instances.get` into a sentence that says what to do. */
-function explain(e: unknown, vm: string, tooLate: () => ComputeUnanswered): Error {
+function explain(e: unknown, vm: string, env: NodeJS.ProcessEnv): Error {
   if (e instanceof CliError) return e;
+  const network = networkFailure(e, env);
+  if (network !== undefined) {
+    return new ComputeUnanswered(`could not ask Compute Engine about ${vm}: ${networkSentence(network)}`, networkReason(network));
+  }
   const detail = describeError(e).replace(/\.$/, '');
   switch (errorCode(e)) {
     case Code.NOT_FOUND:
     case 404:
       return new CliError(`Compute Engine has no ${vm} (${detail}); check the name or id, the zone and the project`);
-    case Code.DEADLINE_EXCEEDED:
-    case Code.UNAVAILABLE:
-      return tooLate();
     case Code.PERMISSION_DENIED:
     case 403:
       return new ComputeUnanswered(

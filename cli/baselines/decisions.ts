@@ -184,7 +184,6 @@ function timeOption(values: OptionValues, name: 'since' | 'until', now: number):
   if (ms === undefined) {
     throw new UsageError(
       `--${name} must be an RFC 3339 time with a zone (like 2026-12-06T09:00:00Z) or a time ago (like 90s, 30m, 2h, 7d, 2w); got '${raw}'`,
-      DECISIONS_USAGE,
     );
   }
   return ms;
@@ -195,7 +194,7 @@ function oneOf<K extends string>(values: OptionValues, name: string, allowed: Re
   const raw = str(values[name]);
   if (raw === undefined) return undefined;
   if (!Object.prototype.hasOwnProperty.call(allowed, raw)) {
-    throw new UsageError(`--${name} must be one of ${list(allowed)}, got '${raw}'`, DECISIONS_USAGE);
+    throw new UsageError(`--${name} must be one of ${list(allowed)}, got '${raw}'`);
   }
   return raw as K;
 }
@@ -333,18 +332,18 @@ function filterText(f: DecisionFilter, name: string | undefined): string {
 function ledgerOf(values: OptionValues, io: Io): FirestoreTarget & { readonly where: string } {
   const project = str(values.project) ?? (io.env.GOOGLE_CLOUD_PROJECT || undefined);
   if (project === undefined) {
-    throw new UsageError('--project is required (or set GOOGLE_CLOUD_PROJECT): the project of the decision ledger', DECISIONS_USAGE);
+    throw new UsageError('--project is required (or set GOOGLE_CLOUD_PROJECT): the project of the decision ledger');
   }
-  if (!PROJECT_ID.test(project)) throw new UsageError(`--project must be a Google Cloud project id, got '${project}'`, DECISIONS_USAGE);
+  if (!PROJECT_ID.test(project)) throw new UsageError(`--project must be a Google Cloud project id, got '${project}'`);
   const database = str(values.database) ?? DEFAULT_LEDGER_DATABASE;
   if (!DATABASE_ID.test(database)) {
-    throw new UsageError(`--database must be a database id like '${DEFAULT_LEDGER_DATABASE}', got '${database}'`, DECISIONS_USAGE);
+    throw new UsageError(`--database must be a database id like '${DEFAULT_LEDGER_DATABASE}', got '${database}'`);
   }
   const emulator = io.env.FIRESTORE_EMULATOR_HOST || undefined;
   return {
     project,
     database,
-    seconds: timeoutSeconds(values.timeout, DECISIONS_USAGE),
+    seconds: timeoutSeconds(values.timeout),
     ...(emulator !== undefined && { emulator }),
     where: `${database}/${LEDGER_DECISIONS_COLLECTION} in project ${project}${emulator ? ` on the emulator at ${emulator}` : ''}`,
   };
@@ -352,46 +351,39 @@ function ledgerOf(values: OptionValues, io: Io): FirestoreTarget & { readonly wh
 
 /** Runs `integrity-baselines decisions`. */
 export async function decisions(args: string[], io: Io, now: () => number = Date.now): Promise<void> {
-  const { values, positionals } = parseOptions(args, DECISIONS_FLAGS, DECISIONS_USAGE);
+  const { values, positionals } = parseOptions(args, DECISIONS_FLAGS);
   if (values.help) return io.stdout(DECISIONS_USAGE);
   if (positionals.length > 0) {
-    throw new UsageError(
-      `decisions takes no arguments besides options, got '${positionals[0]}' (a VM goes with --instance)`,
-      DECISIONS_USAGE,
-    );
+    throw new UsageError(`decisions takes no arguments besides options, got '${positionals[0]}' (a VM goes with --instance)`);
   }
   // Every usage error before any call.
   const at = now();
   const since = timeOption(values, 'since', at);
   const until = timeOption(values, 'until', at);
   if (since !== undefined && until !== undefined && since >= until) {
-    throw new UsageError(
-      `--since (${new Date(since).toISOString()}) must come before --until (${new Date(until).toISOString()})`,
-      DECISIONS_USAGE,
-    );
+    throw new UsageError(`--since (${new Date(since).toISOString()}) must come before --until (${new Date(until).toISOString()})`);
   }
   const rawLimit = str(values.limit);
   const limit = Number(rawLimit ?? DEFAULT_LIMIT);
   if ((rawLimit !== undefined && !/^[0-9]+$/.test(rawLimit)) || limit < 1 || limit > MAX_LIMIT) {
-    throw new UsageError(`--limit must be a whole number from 1 to ${MAX_LIMIT}, got '${rawLimit}'`, DECISIONS_USAGE);
+    throw new UsageError(`--limit must be a whole number from 1 to ${MAX_LIMIT}, got '${rawLimit}'`);
   }
   const action = oneOf(values, 'decision', ACTIONS);
   const outcome = oneOf(values, 'outcome', OUTCOMES);
   const zone = str(values.zone);
   const zoneWrong = zone === undefined ? undefined : zoneProblem(zone);
-  if (zoneWrong !== undefined) throw new UsageError(`--zone: ${zoneWrong}`, DECISIONS_USAGE);
+  if (zoneWrong !== undefined) throw new UsageError(`--zone: ${zoneWrong}`);
   const vmProject = str(values['vm-project']);
   if (vmProject !== undefined && !PROJECT_ID.test(vmProject)) {
-    throw new UsageError(`--vm-project must be a Google Cloud project id, got '${vmProject}'`, DECISIONS_USAGE);
+    throw new UsageError(`--vm-project must be a Google Cloud project id, got '${vmProject}'`);
   }
   const instance = str(values.instance);
   const instanceWrong = instance === undefined ? undefined : instanceProblem(instance);
-  if (instanceWrong !== undefined) throw new UsageError(`--instance: ${instanceWrong}`, DECISIONS_USAGE);
+  if (instanceWrong !== undefined) throw new UsageError(`--instance: ${instanceWrong}`);
   const byName = instance !== undefined && !/^[0-9]+$/.test(instance);
   if (byName && zone === undefined) {
     throw new UsageError(
       `--instance ${instance} is a name: give its --zone too (it is resolved to the instance id, which the ledger records), or give the numeric id`,
-      DECISIONS_USAGE,
     );
   }
   const t = ledgerOf(values, io);
