@@ -419,11 +419,44 @@ function boolean(name: string, value: unknown): void {
   if (typeof value !== 'boolean') throw new IntegrityResponderPropsError(`${name} must be true or false, got ${show(value)}`);
 }
 
+/**
+ * The message of a precondition Terraform evaluates at plan: what {@link IntegrityResponderPropsError}
+ * says at synth for the construct at `constructPath`, as one sentence.
+ */
+export function planErrorMessage(detail: string, constructPath: string): string {
+  return `${new IntegrityResponderPropsError(detail, constructPath).message}.`;
+}
+
+/** What a value of `name` must match, in the words of both the synth error and the plan precondition. */
+function mustMatch(name: string, pattern: RegExp, hint?: string): string {
+  return `${name} must match ${pattern}${hint ? ` (${hint})` : ''}`;
+}
+
 function check(name: string, value: string, pattern: RegExp, hint?: string): void {
   if (Token.isUnresolved(value)) return;
   if (typeof value !== 'string' || !pattern.test(value)) {
-    throw new IntegrityResponderPropsError(`${name} must match ${pattern}${hint ? ` (${hint})` : ''}, got ${show(value)}`);
+    throw new IntegrityResponderPropsError(`${mustMatch(name, pattern, hint)}, got ${show(value)}`);
   }
+}
+
+/**
+ * The props that may be tokens and must match a pattern: checked by {@link resolveProps} when
+ * written out, by Terraform at plan ({@link planChecks}) when a token.
+ */
+const PATTERN_PROPS = {
+  projectId: { pattern: SETTINGS.projectId.pattern, hint: SETTINGS.projectId.hint },
+  region: { pattern: REGION, hint: "a region such as 'us-central1'" },
+  namePrefix: { pattern: NAME_PREFIX, hint: NAME_PREFIX_HINT },
+  firestoreLocationId: { pattern: LOCATION_ID, hint: LOCATION_ID_HINT },
+  sourceBucketName: { pattern: BUCKET_NAME, hint: BUCKET_NAME_HINT },
+  scope: { pattern: SETTINGS.scope.pattern, hint: SETTINGS.scope.hint },
+  organizationId: { pattern: ORGANIZATION_ID, hint: 'an organization number' },
+} as const satisfies Partial<Record<keyof ResolvedProps, { readonly pattern: RegExp; readonly hint: string }>>;
+
+/** Checks a written-out prop of {@link PATTERN_PROPS}; one left out is not checked. */
+function checkProp(r: ResolvedProps, name: keyof typeof PATTERN_PROPS): void {
+  const value = r[name];
+  if (value !== undefined) check(name, value, PATTERN_PROPS[name].pattern, PATTERN_PROPS[name].hint);
 }
 
 function oneOf<T extends string>(name: string, value: T, allowed: readonly T[]): void {
@@ -497,7 +530,7 @@ function sizing(r: ResolvedProps): void {
 }
 
 function scopeProps(r: ResolvedProps): void {
-  check('scope', r.scope, SETTINGS.scope.pattern, SETTINGS.scope.hint);
+  checkProp(r, 'scope');
   // A token project id makes the default scope `projects/${token}`: judged by its prefix.
   const scope = scopeKindOf(r.scope);
   if (scope === undefined) {
@@ -526,7 +559,7 @@ function scopeProps(r: ResolvedProps): void {
   }
   // A list token is checked by Terraform at plan (excludedProjectsPreconditions in scope.ts).
   if (Token.isUnresolved(r.excludedProjects)) return organizationProps(r, scope);
-  r.excludedProjects.forEach((id, i) => check(`excludedProjects[${i}]`, id, PROJECT_ID, 'a Google Cloud project id'));
+  r.excludedProjects.forEach((id, i) => check(`excludedProjects[${i}]`, id, PROJECT_ID, SETTINGS.projectId.hint));
   const places = excludedProjectPlaces(r.watchResponderProject);
   if (r.excludedProjects.length > places) {
     const own = r.watchResponderProject ? '' : ` besides the responder's own project '${r.projectId}', which is left out too`;
@@ -559,7 +592,7 @@ function organizationProps(r: ResolvedProps, scope: { readonly kind: string; rea
         `scope '${r.scope}' needs organizationId, the number of the organization the folder belongs to: the runtime's custom role is created there (IAM has no folder-level custom roles)`,
       );
     }
-    check('organizationId', r.organizationId, ORGANIZATION_ID, 'an organization number');
+    checkProp(r, 'organizationId');
   } else if (
     r.organizationId !== undefined &&
     !Token.isUnresolved(r.organizationId) &&
@@ -661,9 +694,9 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
     iamPropagationSeconds: props.iamPropagationSeconds ?? DEFAULT_IAM_PROPAGATION_SECONDS,
     labels: props.labels ?? {},
   };
-  check('projectId', r.projectId, PROJECT_ID, 'a Google Cloud project id');
-  check('region', r.region, REGION, "a region such as 'us-central1'");
-  check('namePrefix', r.namePrefix, NAME_PREFIX, NAME_PREFIX_HINT);
+  checkProp(r, 'projectId');
+  checkProp(r, 'region');
+  checkProp(r, 'namePrefix');
   oneOf('responseMode', r.responseMode, SETTINGS.responseMode.values);
   oneOf('runtime', r.runtime, SUPPORTED_RUNTIMES);
   integer('maxInstanceCount', r.maxInstanceCount, 1, 100);
@@ -673,7 +706,7 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
   if (r.firestoreDatabaseId !== undefined) {
     check('firestoreDatabaseId', r.firestoreDatabaseId, SETTINGS.firestoreDatabase.pattern, SETTINGS.firestoreDatabase.hint);
   }
-  check('firestoreLocationId', r.firestoreLocationId, LOCATION_ID, LOCATION_ID_HINT);
+  checkProp(r, 'firestoreLocationId');
   if (MANAGED_BY in r.labels) {
     throw new IntegrityResponderPropsError(
       `labels must not set '${MANAGED_BY}': the construct sets it to '${MANAGED_BY_VALUE}' on every resource`,
@@ -690,7 +723,7 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
       `requireBaselineApproval applies to responseMode 'relearn-if-known-good' only: the '${r.responseMode}' mode reads no baselines`,
     );
   }
-  check('sourceBucketName', r.sourceBucketName, BUCKET_NAME, BUCKET_NAME_HINT);
+  checkProp(r, 'sourceBucketName');
   oneOf('logLevel', r.logLevel, SETTINGS.logLevel.values);
   integer('maxEventAgeSeconds', r.maxEventAgeSeconds, SETTINGS.maxEventAgeSeconds.min, SETTINGS.maxEventAgeSeconds.max);
   oneOf('staleEventPolicy', r.staleEventPolicy, SETTINGS.staleEventPolicy.values);
@@ -736,19 +769,15 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
  * Empty when no checked prop is a token.
  */
 export function planChecks(r: ResolvedProps, constructPath: string): Precondition[] {
-  const message = (detail: string) => `${new IntegrityResponderPropsError(detail, constructPath).message}.`;
+  const message = (detail: string) => planErrorMessage(detail, constructPath);
   const checks: Precondition[] = [];
   const pattern = (name: string, value: string | undefined, re: RegExp, hint: string) => {
     if (value === undefined || !Token.isUnresolved(value)) return;
-    checks.push({ condition: matches(re, value), errorMessage: message(`${name} must match ${re} (${hint})`) });
+    checks.push({ condition: matches(re, value), errorMessage: message(mustMatch(name, re, hint)) });
   };
-  pattern('projectId', r.projectId, PROJECT_ID, 'a Google Cloud project id');
-  pattern('region', r.region, REGION, "a region such as 'us-central1'");
-  pattern('namePrefix', r.namePrefix, NAME_PREFIX, NAME_PREFIX_HINT);
-  pattern('firestoreLocationId', r.firestoreLocationId, LOCATION_ID, LOCATION_ID_HINT);
-  pattern('sourceBucketName', r.sourceBucketName, BUCKET_NAME, BUCKET_NAME_HINT);
-  pattern('scope', r.scope, SETTINGS.scope.pattern, SETTINGS.scope.hint);
-  pattern('organizationId', r.organizationId, ORGANIZATION_ID, 'an organization number');
+  for (const name of Object.keys(PATTERN_PROPS) as (keyof typeof PATTERN_PROPS)[]) {
+    pattern(name, r[name], PATTERN_PROPS[name].pattern, PATTERN_PROPS[name].hint);
+  }
   if (Token.isUnresolved(r.notificationChannels)) {
     const channels = [...r.notificationChannels];
     checks.push({

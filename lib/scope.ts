@@ -11,7 +11,7 @@ import type { Construct } from 'constructs';
 import { EXCLUDED_PROJECTS, NO_EXCLUDED_PROJECTS, PROJECT_ID, Scope, formatExcludedProjects, scopeKindOf } from '../function/contract';
 import { INTEGRITY_LOG_ID } from '../function/parse';
 import { customRoleId, isEmpty, matches } from './tokens';
-import { IntegrityResponderPropsError, ResolvedProps, excludedProjectPlaces } from './props';
+import { ResolvedProps, excludedProjectPlaces, planErrorMessage } from './props';
 
 /** A log sink of any level of the resource hierarchy: all three expose the identity that writes. */
 export type IntegritySink = LoggingProjectSink | LoggingFolderSink | LoggingOrganizationSink;
@@ -33,9 +33,27 @@ export interface ScopeAccess {
  */
 export const AGGREGATED_SINK_FILTER = `resource.type="gce_instance" AND log_id("${decodeURIComponent(INTEGRITY_LOG_ID)}")`;
 
+// The filters and conditions naming a project, each written once as a format() string: filled
+// in by fill() for a written-out project, by Terraform's format() or formatlist() for a token
+// (a token written into a conditional would not have its quotes escaped).
+/** A project's integrity log (`%s`: the project, then the log id): by log name, whatever resource its entries name. */
+const INTEGRITY_LOG_FORMAT = 'logName="projects/%s/logs/%s"';
+/** Log entries about a resource of a project. */
+const PROJECT_ENTRIES_FORMAT = 'resource.labels.project_id="%s"';
+/** In an IAM condition, a Compute Engine resource of a project. */
+const PROJECT_RESOURCE_FORMAT = 'resource.name.startsWith("projects/%s/")';
+
+/** `format` with each `%s` replaced by the next of `values`, as Terraform's `format()` does. */
+function fill(format: string, ...values: string[]): string {
+  return format.split('%s').reduce((text, part, i) => text + values[i - 1] + part);
+}
+
+/** The integrity log of a written-out project. */
+const integrityLogFilter = (project: string) => fill(INTEGRITY_LOG_FORMAT, project, INTEGRITY_LOG_ID);
+
 /** Filter of a project sink: that project's integrity log. */
-export function projectSinkFilter(project: string): string {
-  return `resource.type="gce_instance" AND logName="projects/${project}/logs/${INTEGRITY_LOG_ID}"`;
+function projectSinkFilter(project: string): string {
+  return `resource.type="gce_instance" AND ${integrityLogFilter(project)}`;
 }
 
 /**
@@ -75,7 +93,7 @@ export function excludedProjectsSetting(ex: Exclusions): string {
  */
 export function exclusionPreconditions(ex: Exclusions, p: ResolvedProps, constructPath: string): Precondition[] {
   if (!ex.token) return [];
-  const message = (detail: string) => `${new IntegrityResponderPropsError(detail, constructPath).message}.`;
+  const message = (detail: string) => planErrorMessage(detail, constructPath);
   const own = ex.unwatchedProject !== undefined ? " besides the responder's own project, which is left out too" : '';
   return [
     {
@@ -100,16 +118,16 @@ export function exclusionPreconditions(ex: Exclusions, p: ResolvedProps, constru
  * that does not carry a name (zone operations), `resource.name` is empty, so the negation
  * keeps waiting on operations working everywhere; the actions themselves are excluded.
  */
-export function exclusionCondition(excluded: readonly string[]): string {
+function exclusionCondition(excluded: readonly string[]): string {
   return `!(${[...excluded]
     .sort()
-    .map((p) => `resource.name.startsWith("projects/${p}/")`)
+    .map((p) => fill(PROJECT_RESOURCE_FORMAT, p))
     .join(' || ')})`;
 }
 
 /** {@link exclusionCondition} of a list token, by Terraform. */
 function exclusionConditionOfToken(projects: readonly string[]): string {
-  return `!(${Fn.join(' || ', Fn.formatlist(Fn.rawString('resource.name.startsWith("projects/%s/")'), [Fn.sort([...projects])]))})`;
+  return `!(${Fn.join(' || ', Fn.formatlist(Fn.rawString(PROJECT_RESOURCE_FORMAT), [Fn.sort([...projects])]))})`;
 }
 
 interface AccessInputs {
@@ -256,22 +274,21 @@ export function exportScope(c: Construct, inputs: SinkInputs): IntegritySink {
 const NOT_IN_EXCLUSION_NAME = /[^A-Za-z0-9_.-]/g;
 const OWN_PROJECT_EXCLUSION = 'skip-responder-project';
 const ownProjectDescription = (project: string) => `The responder's own project ${project}: its build identity can write log entries there`;
-// By log name: an entry written there is left out whatever resource it names.
-const ownProjectFilter = (project: string) => `logName="projects/${project}/logs/${INTEGRITY_LOG_ID}"`;
 const excludedDescription = (project: string) => `Project ${project} is excluded from the responder's scope`;
-const excludedFilter = (project: string) => `resource.labels.project_id="${project}"`;
 
 function literalExclusions(ex: Exclusions): { exclusions?: LoggingOrganizationSinkExclusions[] } {
   const own = ex.unwatchedProject;
   const exclusions = [
-    ...(own !== undefined ? [{ name: OWN_PROJECT_EXCLUSION, description: ownProjectDescription(own), filter: ownProjectFilter(own) }] : []),
+    ...(own !== undefined
+      ? [{ name: OWN_PROJECT_EXCLUSION, description: ownProjectDescription(own), filter: integrityLogFilter(own) }]
+      : []),
     ...ex.projects
       .filter((project) => project !== own)
       .sort()
       .map((project) => ({
         name: `skip-${project.replace(NOT_IN_EXCLUSION_NAME, '_')}`,
         description: excludedDescription(project),
-        filter: excludedFilter(project),
+        filter: fill(PROJECT_ENTRIES_FORMAT, project),
       })),
   ];
   return exclusions.length > 0 ? { exclusions } : {};
@@ -281,12 +298,10 @@ function literalExclusions(ex: Exclusions): { exclusions?: LoggingOrganizationSi
 function exclusionsOfToken(ex: Exclusions): IResolvable {
   const each = TerraformIterator.fromList([...ex.projects]);
   const project = Token.asString(each.value);
-  // The filters as ownProjectFilter and excludedFilter write them, by format(): written into a
-  // conditional, their quotes would not be escaped.
   const excluded = {
     name: `skip-${Fn.replace(project, `/${NOT_IN_EXCLUSION_NAME.source}/`, '_')}`,
     description: excludedDescription(project),
-    filter: Fn.format(Fn.rawString('resource.labels.project_id="%s"'), [project]),
+    filter: Fn.format(Fn.rawString(PROJECT_ENTRIES_FORMAT), [project]),
   };
   const own = ex.unwatchedProject;
   if (own === undefined) return each.dynamic(excluded);
@@ -294,6 +309,6 @@ function exclusionsOfToken(ex: Exclusions): IResolvable {
   return each.dynamic({
     name: Fn.conditional(isOwn, OWN_PROJECT_EXCLUSION, excluded.name),
     description: Fn.conditional(isOwn, ownProjectDescription(project), excluded.description),
-    filter: Fn.conditional(isOwn, Fn.format(Fn.rawString('logName="projects/%s/logs/%s"'), [project, INTEGRITY_LOG_ID]), excluded.filter),
+    filter: Fn.conditional(isOwn, Fn.format(Fn.rawString(INTEGRITY_LOG_FORMAT), [project, INTEGRITY_LOG_ID]), excluded.filter),
   });
 }
