@@ -6,11 +6,11 @@ import type { ITerraformDependable } from 'cdktf';
 import type { Construct } from 'constructs';
 
 /** Shortest wait before a refused delivery is retried. */
-export const RETRY_MINIMUM_BACKOFF = '10s';
+const RETRY_MINIMUM_BACKOFF = '10s';
 /** Longest wait between retries (Pub/Sub's maximum). */
-export const RETRY_MAXIMUM_BACKOFF = '600s';
+const RETRY_MAXIMUM_BACKOFF = '600s';
 /** How long an undelivered event, or a dead letter, is kept: seven days (Pub/Sub's maximum). */
-export const RETENTION = '604800s';
+const RETENTION = '604800s';
 
 interface DeliveryInputs {
   readonly project: string;

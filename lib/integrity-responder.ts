@@ -92,7 +92,7 @@ export const REQUIRED_APIS: readonly string[] = [
  * atomic commit of conditional writes per decision, ADR 0016). No `datastore.entities.delete`: the function cannot erase
  * its own audit trail.
  */
-export const LEDGER_PERMISSIONS: readonly string[] = [
+const LEDGER_PERMISSIONS: readonly string[] = [
   'datastore.databases.get',
   'datastore.entities.create',
   'datastore.entities.get',

@@ -379,7 +379,7 @@ export interface ResolvedProps {
 
 const ORGANIZATION_ID = /^[1-9][0-9]{0,19}$/;
 /** Default {@link IntegrityResponderProps.maxDeliveryAttempts}. */
-export const DEFAULT_MAX_DELIVERY_ATTEMPTS = 20;
+const DEFAULT_MAX_DELIVERY_ATTEMPTS = 20;
 const REGION = /^[a-z]+-[a-z]+[0-9]{1,2}$/;
 const NAME_PREFIX = /^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$/;
 const NAME_PREFIX_HINT = 'a lowercase letter, then lowercase letters, digits or hyphens, not ending with a hyphen, at most 20 characters';

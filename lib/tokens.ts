@@ -20,7 +20,7 @@ export function customRoleId(namePrefix: string, suffix: string): string {
  * parts. cdktf renders such a string as a template, which a function nested in another refuses
  * to read reliably (it warns "the output may be incorrect" at every synth).
  */
-export function withoutTemplate(value: string): string {
+function withoutTemplate(value: string): string {
   const parts: unknown = Tokenization.reverseString(value).join({
     join: (left: unknown, right: unknown) => [...(Array.isArray(left) ? left : [left]), right],
   });
@@ -31,7 +31,7 @@ export function withoutTemplate(value: string): string {
  * A JavaScript pattern as Terraform's `regex()` reads it (RE2): the same text but for `\/`,
  * which JavaScript writes for a slash and which a Terraform string refuses as an escape.
  */
-export function terraformPattern(pattern: RegExp): string {
+function terraformPattern(pattern: RegExp): string {
   return pattern.source.replace(/\\\//g, '/');
 }
 

@@ -56,14 +56,14 @@ export function functionBuildOptions(root: string, entryPoint: string): BuildOpt
 }
 
 /** Name in the `package.json` and `package-lock.json` the source zip ships. */
-export const FUNCTION_PACKAGE_NAME = 'shielded-vm-integrity-responder-function';
+const FUNCTION_PACKAGE_NAME = 'shielded-vm-integrity-responder-function';
 
 /**
  * The `.npmrc` the source zip ships. npm reads a project's `.npmrc` from the directory it runs in,
  * which for the Cloud Functions build is the unpacked zip: no dependency's install script runs
  * there with the build service account's credentials (none of the locked packages has one).
  */
-export const FUNCTION_NPMRC = 'ignore-scripts=true\n';
+const FUNCTION_NPMRC = 'ignore-scripts=true\n';
 
 /**
  * The files of the source zip besides the bundle, in the order they are stored: the

@@ -22,7 +22,7 @@ export interface Lockfile {
 }
 
 /** Where npm's public registry serves tarballs; `npm ci` maps it onto the configured registry. */
-export const NPM_REGISTRY = 'https://registry.npmjs.org/';
+const NPM_REGISTRY = 'https://registry.npmjs.org/';
 
 // Flags that say how a package is reached from the root. They describe the repository's tree
 // (where the framework is a dev dependency), so they are recomputed for the function's tree:
@@ -37,7 +37,7 @@ function packageName(location: string, entry: LockedPackage): string {
 }
 
 /** The registry URL of a package's tarball, as npm's public registry names it. */
-export function registryTarball(name: string, version: string): string {
+function registryTarball(name: string, version: string): string {
   const base = name.startsWith('@') ? name.slice(name.indexOf('/') + 1) : name;
   return `${NPM_REGISTRY}${name}/-/${base}-${version}.tgz`;
 }
