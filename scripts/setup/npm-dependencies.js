@@ -15,6 +15,27 @@ function npmCommand(env = process.env) {
   return execpath && /^npm(-cli\.js)?$/.test(basename(execpath)) ? [process.execPath, [execpath]] : ['npm', []];
 }
 
+/** The time since `started` (a `Date.now()`), as setup prints it: `12.3s`. */
+function seconds(started) {
+  return `${((Date.now() - started) / 1000).toFixed(1)}s`;
+}
+
+/**
+ * Runs `npm ci` with `args` before its usual options, in `cwd`, its output shown. Returns how
+ * long it took, or the sentence to print: `where` names the install in it (` in tools/runtime-node`),
+ * `again` is the command to run afterwards.
+ */
+function npmCi({ env = process.env, cwd, args = [], where = '', again }) {
+  const started = Date.now();
+  const [cmd, npmArgs] = npmCommand(env);
+  const ci = spawnSync(cmd, [...npmArgs, 'ci', ...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, env, stdio: 'inherit' });
+  if (ci.status !== 0) {
+    const why = ci.error ? ci.error.message : ci.signal ? `killed by ${ci.signal}` : `exit ${ci.status}`;
+    return { ok: false, problem: `setup: npm ci${where} failed (${why}), its output is above: fix that and run ${again} again.` };
+  }
+  return { ok: true, took: seconds(started) };
+}
+
 function packages(file) {
   return JSON.parse(readFileSync(file, 'utf8')).packages ?? {};
 }
@@ -64,15 +85,10 @@ function ensureNpmDependencies({ root, env = process.env, again, log }) {
       ? 'setup: installing npm dependencies (npm ci)…'
       : 'setup: node_modules is older than package-lock.json: installing npm dependencies again (npm ci)…',
   );
-  const started = Date.now();
-  const [cmd, args] = npmCommand(env);
-  const ci = spawnSync(cmd, [...args, 'ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root, env, stdio: 'inherit' });
-  if (ci.status !== 0) {
-    const why = ci.error ? ci.error.message : ci.signal ? `killed by ${ci.signal}` : `exit ${ci.status}`;
-    return { ok: false, problem: `setup: npm ci failed (${why}), its output is above: fix that and run ${again} again.` };
-  }
-  log.act(`setup: npm dependencies: installed (${((Date.now() - started) / 1000).toFixed(1)}s)`);
+  const ci = npmCi({ env, cwd: root, again });
+  if (!ci.ok) return ci;
+  log.act(`setup: npm dependencies: installed (${ci.took})`);
   return { ok: true };
 }
 
-module.exports = { npmCommand, npmDependenciesState, ensureNpmDependencies };
+module.exports = { npmCommand, npmCi, seconds, npmDependenciesState, ensureNpmDependencies };

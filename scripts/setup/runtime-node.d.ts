@@ -21,6 +21,12 @@ export interface RuntimeNodeState {
   readonly version?: string;
 }
 
+/** Where tools/runtime-node's package puts the Node binary in `root`, installed or not. */
+export declare function runtimeNodeBinary(root: string): string;
+
+/** Whether a Node binary is packaged for the platform and architecture (by default this process's). */
+export declare function runtimeNodePackaged(probes?: Pick<RuntimeNodeProbes, 'platform' | 'arch'>): boolean;
+
 /** Where `root`'s tools/runtime-node stands. */
 export declare function runtimeNodeState(options: RuntimeNodeProbes & { readonly root: string }): RuntimeNodeState;
 

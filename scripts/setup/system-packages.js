@@ -6,6 +6,7 @@
 const { spawnSync } = require('node:child_process');
 const { accessSync, constants, existsSync } = require('node:fs');
 const { delimiter, join } = require('node:path');
+const { seconds } = require('./npm-dependencies');
 
 /** Where the Google Cloud CLI's Debian packages install the SDK. */
 const DEFAULT_SDK_ROOT = '/usr/lib/google-cloud-sdk';
@@ -94,10 +95,6 @@ function aptCandidates(packages, env) {
 
 function tail(text, lines = 20) {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
-}
-
-function seconds(since) {
-  return `${((Date.now() - since) / 1000).toFixed(1)}s`;
 }
 
 /** What a person without apt-get installs instead, as one clause. */
