@@ -136,6 +136,28 @@ describe('the operator tools when the network fails', () => {
       expect(credentials.requests).toContain('POST /sts');
     });
 
+    it.each([
+      ['integrity-budget', ['show']],
+      ['integrity-baselines', ['list']],
+      ['integrity-baselines', ['decisions']],
+      ['integrity-baselines', ['decisions', '--instance', 'canary-1', '--zone', 'europe-west1-b']],
+    ] as const)('%s %j asks for one token a run: the credentials checked serve its Google clients', async (tool, args) => {
+      // As above: Google's APIs answer nothing through the refusing proxy, within the one deadline.
+      const before = credentials.requests.length;
+      const r = await runToolAsync(tool, [...args, '--project', 'fleet-prod-1234', '--timeout', '2'], {
+        env: {
+          ...bare,
+          GOOGLE_APPLICATION_CREDENTIALS: credentials.file,
+          HTTPS_PROXY: 'http://127.0.0.1:1',
+          NO_PROXY: '127.0.0.1,169.254.169.254',
+        },
+      });
+      expect(oneLine(r)).toMatch(/did not answer within 2 s/);
+      expect(credentials.requests.slice(before).filter((q) => q === 'POST /sts')).toHaveLength(1);
+      // The credentials' check is part of the deadline, not a second one before it.
+      expect(r.ms).toBeLessThan(2000 + 2000 + 3000);
+    });
+
     it('records the principal the credentials act as: what both tools record against Firestore', async () => {
       const script =
         `require(${JSON.stringify(join(root, 'cli', 'principal.ts'))})` +

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { hostname, userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client';
 import type { Firestore } from '@google-cloud/firestore';
+import { expiryMillis } from '../function/baseline';
 import type { Config } from '../function/config';
 import { beforeDeadline } from '../function/deadline';
-import { networkFailure, networkSentence, unansweredBecause } from './network';
+import { NetworkFailure, networkFailure, networkSentence, unansweredBecause } from './network';
 
 /*
  * What the operator commands (`integrity-baselines`, `integrity-budget`) share: errors worded
@@ -137,30 +137,6 @@ export function authDetail(e: unknown): string {
     .replace(/\.$/, '');
 }
 
-/** What a TCP connection attempt found: something listening, nothing (refused), or no answer in time. */
-export type Reachability = 'listening' | 'refused' | 'unresolved' | 'silent';
-
-/**
- * Tries a TCP connection to `host:port` and closes it at once. Used on endpoints that name a
- * local stand-in (an emulator, a plain-HTTP fake), where a refused connection means the
- * stand-in is not running: said at once, instead of after the clients' retries and the deadline.
- */
-export function probeTcp(host: string, port: number, ms = 2000): Promise<Reachability> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    const done = (r: Reachability) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(r);
-    };
-    const timer = setTimeout(() => done('silent'), ms);
-    socket.once('connect', () => done('listening'));
-    socket.once('error', (e: NodeJS.ErrnoException) =>
-      done(e.code === 'ECONNREFUSED' ? 'refused' : e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN' ? 'unresolved' : 'silent'),
-    );
-  });
-}
-
 /**
  * Control characters, line and paragraph separators and bidirectional overrides: refused in
  * what the tool records, escaped in what it prints, since they could disguise what `show` says.
@@ -183,6 +159,40 @@ export function textOption(values: OptionValues, name: string): string | undefin
   return value;
 }
 
+/** Whether `instance` is a numeric instance id rather than an instance name. */
+export function isInstanceId(instance: string): boolean {
+  return /^[0-9]+$/.test(instance);
+}
+
+/** An option's value when it is text (not a flag, not repeated); undefined otherwise. */
+export const str = (v: OptionValues[string]): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** An RFC 3339 time with its zone (`Z` or an offset). */
+const RFC3339_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/i;
+
+/** `raw` as ms since the epoch when it is an RFC 3339 time with its zone on a date that exists; undefined otherwise. */
+export function zonedTimeMillis(raw: string): number | undefined {
+  return RFC3339_WITH_ZONE.test(raw) ? expiryMillis(raw) : undefined;
+}
+
+/** `2026-12-06 09:00Z` (`minute`) or `2026-12-06 09:00:01Z` (`second`): a recorded time as the tables print it. */
+export function utcTime(value: unknown, precision: 'minute' | 'second'): string {
+  if (typeof value !== 'string') return '-';
+  const ms = Date.parse(value);
+  return Number.isNaN(ms)
+    ? printable(value)
+    : `${new Date(ms)
+        .toISOString()
+        .slice(0, precision === 'minute' ? 16 : 19)
+        .replace('T', ' ')}Z`;
+}
+
+/** Rows of printable cells under a header, columns padded to their widest cell (the last one not padded). */
+export function textTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [header, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+}
+
 /** Reads `--timeout` (whole seconds, 1–600, default 60). */
 export function timeoutSeconds(raw: OptionValues[string]): number {
   const seconds = Number(raw ?? 60);
@@ -192,25 +202,56 @@ export function timeoutSeconds(raw: OptionValues[string]): number {
   return seconds;
 }
 
+/** How long a command's calls may take: `seconds` as messages say it, ending at `until` (ms since the epoch). */
+export interface Deadline {
+  readonly seconds: number;
+  readonly until: number;
+}
+
+/** A deadline of `seconds` from now. */
+export function deadlineIn(seconds: number): Deadline {
+  return { seconds, until: Date.now() + seconds * 1000 };
+}
+
+/** `<service> did not answer within <seconds> s <what>`: the start of every sentence a passed deadline turns into. */
+export function unansweredWithin(service: string, seconds: number, what: string): string {
+  return `${service} did not answer within ${seconds} s ${what}`;
+}
+
+/** What {@link withDeadline} says once the deadline passed: the sentence of a service, or an error of the caller's. */
+export type DeadlineOptions = {
+  /** The deadline: whole seconds from now, or a {@link Deadline} already running. */
+  readonly seconds: number;
+  readonly until?: number;
+  /** Where a connection looks for why nothing answered (the host, or the proxy to it); none for a local stand-in. */
+  readonly url?: string | readonly string[];
+  /** Errors of the work that also mean no answer in time (a client's own deadline, say). */
+  readonly timedOut?: (e: unknown) => boolean;
+} & (
+  | { readonly service: string; readonly what: string; readonly advice: string }
+  | {
+      /** The error to reject with, given what a connection found wrong (undefined: nothing). */
+      readonly late: (network: NetworkFailure | undefined) => Error;
+    }
+);
+
 /**
- * Settles with `work`, or rejects with a {@link CliError} saying that `service` did not answer
- * within `seconds` `what` (`when asked to …`). Once the deadline passed, a quick connection to
- * `url`, when given, looks for a cause (a name that does not resolve, a refusal, no route, at
- * the host or at the proxy): found, it is named in the words of {@link networkSentence};
- * otherwise the sentence ends with `advice`.
+ * Settles with `work`, or rejects once the deadline passed (or `work` failed in a way
+ * `timedOut` says means the same). Then a quick connection to `url`, when given, looks for a
+ * cause (a name that does not resolve, a refusal, no route, at the host or at the proxy), and
+ * the rejection is `late(cause)`, or a {@link CliError} saying that `service` did not answer
+ * within `seconds` `what`: with the cause in the words of {@link networkSentence} when one was
+ * found, with `advice` otherwise.
  */
-export async function withDeadline<T>(
-  work: Promise<T>,
-  o: { readonly seconds: number; readonly service: string; readonly what: string; readonly advice: string; readonly url?: string },
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<T> {
+export async function withDeadline<T>(work: Promise<T>, o: DeadlineOptions, env: NodeJS.ProcessEnv = process.env): Promise<T> {
   const expired = new Error('deadline');
   try {
-    return await beforeDeadline(work, o.seconds * 1000, () => expired);
+    return await beforeDeadline(work, Math.max(0, (o.until ?? Date.now() + o.seconds * 1000) - Date.now()), () => expired);
   } catch (e) {
-    if (e !== expired) throw e;
-    const late = `${o.service} did not answer within ${o.seconds} s ${o.what}`;
+    if (e !== expired && !(o.timedOut?.(e) ?? false)) throw e;
     const network = o.url === undefined ? undefined : await unansweredBecause(o.url, env);
+    if ('late' in o) throw o.late(network);
+    const late = unansweredWithin(o.service, o.seconds, o.what);
     throw new CliError(network === undefined ? `${late}; ${o.advice}` : `${late}: ${networkSentence(network)}`);
   }
 }

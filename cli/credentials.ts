@@ -1,10 +1,9 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { GoogleAuth } from 'google-auth-library';
-import { beforeDeadline } from '../function/deadline';
-import { CliError, describeError } from './common';
-import { networkFailure, networkReason, networkSentence, unansweredBecause } from './network';
+import type { AuthClient, GoogleAuth } from 'google-auth-library';
+import { CliError, Deadline, authDetail, describeError, withDeadline } from './common';
+import { networkFailure, networkReason, networkSentence } from './network';
 
 /*
  * Application Default Credentials, checked once per run before any Google client uses them:
@@ -16,8 +15,13 @@ import { networkFailure, networkReason, networkSentence, unansweredBecause } fro
  */
 
 /** What a run's credentials are, once checked. */
-export interface CheckedCredentials {
+interface CheckedCredentials {
   readonly auth: GoogleAuth;
+  /**
+   * The client that gave the token, for the run's Google clients: it keeps the token, so the
+   * run asks for one once.
+   */
+  readonly authClient: AuthClient;
   /** An access token they gave, for calls the tools make themselves (token info). */
   readonly token: string;
 }
@@ -146,9 +150,7 @@ const ABOUT_THE_FILE =
 function problemOf(e: unknown, file: KeyFile | undefined, env: NodeJS.ProcessEnv): Problem {
   const network = networkFailure(e, env);
   if (network !== undefined) return { detail: networkSentence(network), reason: networkReason(network) };
-  const text = describeError(e)
-    .replace(/\s*Browse to \S+ for more information\.?/, '')
-    .replace(/\.$/, '');
+  const text = authDetail(e);
   const status = (e as { response?: { status?: unknown } }).response?.status;
   if (typeof status === 'number' && !REFUSED.test(text)) {
     return {
@@ -192,7 +194,7 @@ const checked = new WeakMap<NodeJS.ProcessEnv, Promise<CheckedCredentials | { pr
 
 /**
  * The run's Application Default Credentials, checked: their key file read, a token fetched
- * within `seconds`. Rejects with a {@link CredentialsProblem} saying, after `could not <doing>`,
+ * before `deadline`, the command's own (the check is part of the command's time). Rejects with a {@link CredentialsProblem} saying, after `could not <doing>`,
  * what is wrong and what to do; `alternative` ends the advice when there are no credentials
  * (`, or point FIRESTORE_EMULATOR_HOST at an emulator`). Checked once per `env` (one run): every
  * command asks before its first call to Google, and only the first asks Google.
@@ -200,12 +202,12 @@ const checked = new WeakMap<NodeJS.ProcessEnv, Promise<CheckedCredentials | { pr
 export async function checkedCredentials(
   env: NodeJS.ProcessEnv,
   doing: string,
-  seconds: number,
+  deadline: Deadline,
   alternative = '',
 ): Promise<CheckedCredentials> {
   let pending = checked.get(env);
   if (pending === undefined) {
-    pending = check(env, seconds);
+    pending = check(env, deadline);
     checked.set(env, pending);
   }
   const outcome = await pending;
@@ -216,35 +218,48 @@ export async function checkedCredentials(
   return outcome;
 }
 
-async function check(env: NodeJS.ProcessEnv, seconds: number): Promise<CheckedCredentials | { problem: Problem }> {
+/** The problem a deadline that passed during the check stands for. */
+class TooLate extends Error {
+  constructor(readonly problem: Problem) {
+    super(problem.detail);
+  }
+}
+
+async function check(env: NodeJS.ProcessEnv, deadline: Deadline): Promise<CheckedCredentials | { problem: Problem }> {
   const file = keyFileOf(env);
   const wrong = file === undefined ? undefined : keyFileProblem(file);
   if (wrong !== undefined) return { problem: { detail: wrong, reason: 'unusable credentials' } };
-  const expired = new Error('deadline');
-  try {
+  // Where the token was to come from, and where Google's APIs are (through the proxy, if any).
+  const url = tokenUrlOf(file);
+  const { seconds } = deadline;
+  const late = `the credentials gave no access token within ${seconds} s`;
+  const work = (async () => {
     const { GoogleAuth } = await import('google-auth-library');
     const auth = new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] });
-    const work = (async () => {
-      const client = await auth.getClient();
-      const { token } = await client.getAccessToken();
-      if (typeof token !== 'string' || token === '') throw new Error('the credentials gave no access token');
-      return { auth, token };
-    })();
-    return await beforeDeadline(work, seconds * 1000, () => expired);
+    const authClient = await auth.getClient();
+    const { token } = await authClient.getAccessToken();
+    if (typeof token !== 'string' || token === '') throw new Error('the credentials gave no access token');
+    return { auth, authClient, token };
+  })();
+  try {
+    return await withDeadline(
+      work,
+      {
+        ...deadline,
+        url: [url, TOKEN_URL],
+        late: (network) =>
+          new TooLate(
+            network === undefined
+              ? {
+                  detail: `${late} (from ${new URL(url).host}); check the network connection, any proxy (HTTPS_PROXY) and DNS, or allow more time (--timeout)`,
+                  reason: `no access token within ${seconds} s`,
+                }
+              : { detail: `${late}: ${networkSentence(network)}`, reason: networkReason(network) },
+          ),
+      },
+      env,
+    );
   } catch (e) {
-    if (e !== expired) return { problem: problemOf(e, file, env) };
-    // Where the token was to come from, and where Google's APIs are (through the proxy, if any).
-    const url = tokenUrlOf(file);
-    const network = await unansweredBecause([url, TOKEN_URL], env);
-    const late = `the credentials gave no access token within ${seconds} s`;
-    return {
-      problem:
-        network === undefined
-          ? {
-              detail: `${late} (from ${new URL(url).host}); check the network connection, any proxy (HTTPS_PROXY) and DNS, or allow more time (--timeout)`,
-              reason: `no access token within ${seconds} s`,
-            }
-          : { detail: `${late}: ${networkSentence(network)}`, reason: networkReason(network) },
-    };
+    return { problem: e instanceof TooLate ? e.problem : problemOf(e, file, env) };
   }
 }

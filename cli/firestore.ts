@@ -1,6 +1,8 @@
 import type { Firestore } from '@google-cloud/firestore';
 import { Code, errorCode } from '../function/api-errors';
-import { CliError, Io, explainFailure, probeTcp, withDeadline } from './common';
+import { DATABASE_ID, DEFAULT_NAME_PREFIX, PROJECT_ID, dedicatedLedgerDatabaseId } from '../function/contract';
+import { CliError, Io, OptionValues, UsageError, deadlineIn, explainFailure, str, timeoutSeconds, withDeadline } from './common';
+import { listenerProblem } from './baselines/endpoints';
 import { checkedCredentials } from './credentials';
 
 /*
@@ -16,6 +18,33 @@ export interface FirestoreTarget {
   readonly seconds: number;
   /** Emulator host, when FIRESTORE_EMULATOR_HOST is set: named in messages. */
   readonly emulator?: string;
+}
+
+/** ` on the emulator at H` when the target is the emulator, else nothing: how messages end a place. */
+export function onEmulator(t: Pick<FirestoreTarget, 'emulator'>): string {
+  return t.emulator ? ` on the emulator at ${t.emulator}` : '';
+}
+
+/** The decision-ledger database the construct creates for the default namePrefix: what `--database` defaults to for the ledger. */
+export const DEFAULT_LEDGER_DATABASE = dedicatedLedgerDatabaseId(DEFAULT_NAME_PREFIX);
+
+/**
+ * The decision ledger a command works on, from `--project` (or GOOGLE_CLOUD_PROJECT),
+ * `--database` and `--timeout`, and FIRESTORE_EMULATOR_HOST: a {@link UsageError} for a missing
+ * or malformed one.
+ */
+export function ledgerTarget(values: OptionValues, env: NodeJS.ProcessEnv): FirestoreTarget {
+  const project = str(values.project) ?? (env.GOOGLE_CLOUD_PROJECT || undefined);
+  if (project === undefined) {
+    throw new UsageError('--project is required (or set GOOGLE_CLOUD_PROJECT): the project of the decision ledger');
+  }
+  if (!PROJECT_ID.test(project)) throw new UsageError(`--project must be a Google Cloud project id, got '${project}'`);
+  const database = str(values.database) ?? DEFAULT_LEDGER_DATABASE;
+  if (!DATABASE_ID.test(database)) {
+    throw new UsageError(`--database must be a database id like '${DEFAULT_LEDGER_DATABASE}', got '${database}'`);
+  }
+  const emulator = env.FIRESTORE_EMULATOR_HOST || undefined;
+  return { project, database, seconds: timeoutSeconds(values.timeout), ...(emulator !== undefined && { emulator }) };
 }
 
 /** `host:port` of an emulator, as FIRESTORE_EMULATOR_HOST holds it. */
@@ -34,16 +63,16 @@ async function checkEmulator(host: string, doing: string): Promise<void> {
       `FIRESTORE_EMULATOR_HOST must be host:port, like 127.0.0.1:8080, got '${host}'; fix it, or unset it to use Firestore itself`,
     );
   }
-  const found = await probeTcp(m[1]!.replace(/^\[|\]$/g, ''), port);
-  if (found === 'refused') {
-    throw new CliError(
-      `nothing listens at ${host}, where FIRESTORE_EMULATOR_HOST points, so the tool cannot ${doing}; start the Firestore ` +
-        `emulator there, or unset FIRESTORE_EMULATOR_HOST to use Firestore itself`,
-    );
-  }
-  if (found === 'unresolved') {
-    throw new CliError(`cannot resolve the host of FIRESTORE_EMULATOR_HOST (${host}); fix it, or unset it to use Firestore itself`);
-  }
+  const problem = await listenerProblem({
+    variable: 'FIRESTORE_EMULATOR_HOST',
+    value: host,
+    host: m[1]!,
+    port,
+    standIn: 'the Firestore emulator',
+    instead: 'Firestore itself',
+    doing,
+  });
+  if (problem !== undefined) throw new CliError(problem);
 }
 
 /** Where the Firestore client sends its calls, unless an emulator takes them. */
@@ -76,17 +105,23 @@ export async function withFirestore<T>(
   access: 'read' | 'write',
   work: (db: Firestore) => Promise<T>,
 ): Promise<T> {
+  // One deadline for all of it: the credentials' check, the client, the work.
+  const deadline = deadlineIn(t.seconds);
   // The client would find a bad key or a network down only inside its calls, and retry them.
   if (t.emulator !== undefined) await checkEmulator(t.emulator, doing);
-  else if (io.openFirestore === undefined)
-    await checkedCredentials(io.env, doing, t.seconds, ', or point FIRESTORE_EMULATOR_HOST at an emulator');
+  const checked =
+    t.emulator === undefined && io.openFirestore === undefined
+      ? await checkedCredentials(io.env, doing, deadline, ', or point FIRESTORE_EMULATOR_HOST at an emulator')
+      : undefined;
   const config = { firestoreDatabase: t.database, projectId: t.project };
-  const db = io.openFirestore ? await io.openFirestore(config) : await (await import('../function/clients.js')).createFirestore(config);
+  const db = io.openFirestore
+    ? await io.openFirestore(config)
+    : await (await import('../function/clients.js')).createFirestore(config, 'rest', checked?.authClient);
   try {
     return await withDeadline(
       work(db),
       {
-        seconds: t.seconds,
+        ...deadline,
         service: 'Firestore',
         what: `when asked to ${doing}`,
         advice: 'check the network, FIRESTORE_EMULATOR_HOST and your credentials',

@@ -45,7 +45,7 @@ const REQUEST_TO = /request to (https?:\/\/[^\s/]+)/;
 const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'] as const;
 
 /** The proxy requests go through, and the variable naming it; undefined when none is set. */
-export function proxyOf(env: NodeJS.ProcessEnv): { readonly variable: string; readonly url: URL } | undefined {
+function proxyOf(env: NodeJS.ProcessEnv): { readonly variable: string; readonly url: URL } | undefined {
   for (const variable of PROXY_VARIABLES) {
     const value = env[variable];
     if (!value) continue;

@@ -1,4 +1,4 @@
-import { CliError, OptionValues, UsageError, describeError, localUser, textOption } from './common';
+import { CliError, OptionValues, UsageError, deadlineIn, describeError, localUser, textOption } from './common';
 import { checkedCredentials } from './credentials';
 import { networkFailure, networkSentence } from './network';
 
@@ -31,7 +31,7 @@ export async function resolveActor(
   if (env.FIRESTORE_EMULATOR_HOST) return { name: localUser(), from: 'local' };
   // Problems of the credentials themselves (a missing key file, a network down) are said as every
   // command says them; only what is left is about telling the principal.
-  const { auth, token } = await checkedCredentials(env, o.doing, o.seconds);
+  const { auth, token } = await checkedCredentials(env, o.doing, deadlineIn(o.seconds));
   try {
     const credentials = await auth.getCredentials();
     if (typeof credentials.client_email === 'string' && credentials.client_email !== '') {

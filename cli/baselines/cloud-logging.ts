@@ -1,11 +1,10 @@
 import type { LoggingServiceV2Client } from '@google-cloud/logging-api/build/src/v2/logging_service_v2_client';
 import { Code, errorCode } from '../../function/api-errors';
-import { beforeDeadline } from '../../function/deadline';
 import { PROJECT_ID } from '../../function/contract';
 import { INTEGRITY_LOG_ID } from '../../function/parse';
-import { CliError, closedOnce, credentialsHint, describeError } from '../common';
-import { networkFailure, networkSentence, unansweredBecause } from '../network';
-import { ApiEndpoint, apiEndpoint } from './endpoints';
+import { CliError, closedOnce, credentialsHint, deadlineIn, describeError, isInstanceId, unansweredWithin, withDeadline } from '../common';
+import { networkFailure, networkSentence } from '../network';
+import { ApiEndpoint, apiEndpoint, probeUrlOf, standInProblem } from './endpoints';
 
 /*
  * Reads, straight from Cloud Logging, the Shielded VM late-boot integrity reports of one VM since
@@ -65,11 +64,6 @@ const INSTANCE_ID = /^[1-9][0-9]{0,19}$/;
 const UINT64_MAX = 18446744073709551615n;
 
 const SEVERITY_DEFAULT = new Set<unknown>(['DEFAULT', 0]);
-
-/** Whether `instance` is a numeric instance id rather than a name. */
-function isInstanceId(instance: string): boolean {
-  return /^[0-9]+$/.test(instance);
-}
 
 /** Why `zone` is not a Compute Engine zone, or undefined when it is one. */
 export function zoneProblem(zone: unknown): string | undefined {
@@ -172,21 +166,11 @@ export async function lateBootReportsSince(
   }
   const endpoint = loggingEndpoint(env);
   const what = `for the late-boot reports of VM id ${q.instanceId} in ${q.vmProject}/${q.zone}`;
-  const expired = new Error('deadline');
-  const tooLate = async () => {
-    const late = `Cloud Logging did not answer within ${timeoutSeconds} s ${what}`;
-    const network =
-      endpoint?.protocol === 'http'
-        ? undefined
-        : await unansweredBecause(endpoint ? `https://${endpoint.host}:${endpoint.port}` : LOGGING_URL, env);
-    return new CliError(
-      network !== undefined
-        ? `${late}: ${networkSentence(network)}`
-        : `${late}; check the network, ${LOGGING_API_ENDPOINT} ` +
-            `(${endpoint ? `now ${env[LOGGING_API_ENDPOINT]}` : 'unset: the default endpoint'}) and your credentials, or allow more time`,
-    );
-  };
-  const deadline = Date.now() + timeoutSeconds * 1000;
+  // A stand-in that is not running is named at once, not after the deadline.
+  const absent = await standInProblem(env, LOGGING_API_ENDPOINT, endpoint);
+  if (absent !== undefined) throw new CliError(`cannot read Cloud Logging ${what}: ${absent}`);
+  const deadline = deadlineIn(timeoutSeconds);
+  const probe = probeUrlOf(endpoint, LOGGING_URL);
   // The client is closed once, when the lookup ends, however it ends: also when the deadline
   // passes while it is still being created.
   const { hold, close } = closedOnce<LoggingServiceV2Client>();
@@ -203,7 +187,7 @@ export async function lateBootReportsSince(
     for (;;) {
       const [entries, , response] = await created.listLogEntries(
         { ...request, ...(pageToken !== undefined && { pageToken }) },
-        { autoPaginate: false, timeout: Math.max(1, deadline - Date.now()) },
+        { autoPaginate: false, timeout: Math.max(1, deadline.until - Date.now()) },
       );
       for (const raw of entries) {
         const entry = checkedEntry(plainLogEntry(raw), q);
@@ -225,12 +209,31 @@ export async function lateBootReportsSince(
     }
   };
   try {
-    return await beforeDeadline(search(), timeoutSeconds * 1000, () => expired);
+    return await withDeadline(
+      search(),
+      {
+        ...deadline,
+        ...(probe !== undefined && { url: probe }),
+        timedOut: (e) => {
+          const code = e instanceof CliError || networkFailure(e, env) !== undefined ? undefined : errorCode(e);
+          return code === Code.DEADLINE_EXCEEDED || code === Code.UNAVAILABLE;
+        },
+        late: (network) => {
+          const late = unansweredWithin('Cloud Logging', timeoutSeconds, what);
+          return new CliError(
+            network !== undefined
+              ? `${late}: ${networkSentence(network)}`
+              : `${late}; check the network, ${LOGGING_API_ENDPOINT} ` +
+                  `(${endpoint ? `now ${env[LOGGING_API_ENDPOINT]}` : 'unset: the default endpoint'}) and your credentials, or allow more time`,
+          );
+        },
+      },
+      env,
+    );
   } catch (e) {
     const network = e instanceof CliError ? undefined : networkFailure(e, env);
     if (network !== undefined) throw new CliError(`could not read Cloud Logging ${what}: ${networkSentence(network)}`);
-    const code = errorCode(e);
-    throw e === expired || code === Code.DEADLINE_EXCEEDED || code === Code.UNAVAILABLE ? await tooLate() : explain(e, q.vmProject, what);
+    throw explain(e, q.vmProject, what);
   } finally {
     await close();
   }

@@ -2,11 +2,20 @@ import type { InstancesClient } from '@google-cloud/compute/build/src/v1/instanc
 import { Code, errorCode } from '../../function/api-errors';
 import { createInstancesClient } from '../../function/clients';
 import type { Config } from '../../function/config';
-import { beforeDeadline } from '../../function/deadline';
-import { CliError, authDetail, closedOnce, credentialsHint, describeError } from '../common';
+import {
+  CliError,
+  authDetail,
+  closedOnce,
+  credentialsHint,
+  deadlineIn,
+  describeError,
+  isInstanceId,
+  unansweredWithin,
+  withDeadline,
+} from '../common';
 import { CredentialsProblem, checkedCredentials } from '../credentials';
-import { networkFailure, networkReason, networkSentence, unansweredBecause } from '../network';
-import { apiEndpoint, standInProblem } from './endpoints';
+import { NetworkFailure, networkFailure, networkReason, networkSentence } from '../network';
+import { apiEndpoint, probeUrlOf, standInProblem } from './endpoints';
 
 /*
  * What Compute Engine says about a reference VM: its id, name and last start. The baseline tool
@@ -52,8 +61,6 @@ export class ComputeUnanswered extends CliError {
   }
 }
 
-const isId = (instance: string) => /^[0-9]+$/.test(instance);
-
 /** Where Compute Engine is asked, unless COMPUTE_API_ENDPOINT names another endpoint. */
 const COMPUTE_URL = 'https://compute.googleapis.com';
 
@@ -73,21 +80,17 @@ export async function describeVm(
 ): Promise<ReferenceVm> {
   const endpoint = apiEndpoint(env, COMPUTE_API_ENDPOINT);
   const vm = `VM ${q.instance} in ${q.project}/${q.zone}`;
-  const expired = new Error('deadline');
-  const tooLate = async () => {
-    const network =
-      endpoint?.protocol === 'http' || open !== undefined
-        ? undefined
-        : await unansweredBecause(endpoint ? `https://${endpoint.host}:${endpoint.port}` : COMPUTE_URL, env);
-    const late = `Compute Engine did not answer within ${timeoutSeconds} s when asked about ${vm}`;
-    return network !== undefined
+  // One deadline for all of it: the credentials' check, the client, the call.
+  const deadline = deadlineIn(timeoutSeconds);
+  const late = unansweredWithin('Compute Engine', timeoutSeconds, `when asked about ${vm}`);
+  const tooLate = (network: NetworkFailure | undefined) =>
+    network !== undefined
       ? new ComputeUnanswered(`${late}: ${networkSentence(network)}`, networkReason(network))
       : new ComputeUnanswered(
           `${late}; check the network, ${COMPUTE_API_ENDPOINT} (${endpoint ? `now ${env[COMPUTE_API_ENDPOINT]}` : 'unset: the default endpoint'}) ` +
             `and your credentials, or allow more time (--timeout)`,
           `it did not answer within ${timeoutSeconds} s`,
         );
-  };
   const { hold, close } = closedOnce<InstancesClient>();
   const lookup = async () => {
     const absent = await standInProblem(env, COMPUTE_API_ENDPOINT, endpoint);
@@ -97,27 +100,42 @@ export async function describeVm(
         `nothing listens at ${COMPUTE_API_ENDPOINT} ${env[COMPUTE_API_ENDPOINT]}`,
       );
     }
+    let authClient;
     if (open === undefined && endpoint?.protocol !== 'http') {
       try {
-        await checkedCredentials(env, `ask Compute Engine about ${vm}`, timeoutSeconds);
+        ({ authClient } = await checkedCredentials(env, `ask Compute Engine about ${vm}`, deadline));
       } catch (e) {
         throw e instanceof CredentialsProblem ? new ComputeUnanswered(e.message, e.reason) : e;
       }
     }
-    const created = await (open ?? createInstancesClient)(endpoint === undefined ? {} : { computeEndpoint: endpoint });
+    const config = endpoint === undefined ? {} : { computeEndpoint: endpoint };
+    const created = await (open ? open(config) : createInstancesClient(config, authClient));
     if (!hold(created)) return close().then(() => undefined);
     // Find credentials here, where a failure is caught: the generated methods start the client
     // with a rejection nobody handles, which ends the process when there are none.
     await created.initialize();
-    const [instance] = await created.get({ project: q.project, zone: q.zone, instance: q.instance }, { timeout: timeoutSeconds * 1000 });
+    const [instance] = await created.get(
+      { project: q.project, zone: q.zone, instance: q.instance },
+      { timeout: Math.max(1, deadline.until - Date.now()) },
+    );
     return instance;
   };
+  const probe = open === undefined ? probeUrlOf(endpoint, COMPUTE_URL) : undefined;
   try {
-    const instance = await beforeDeadline(lookup(), timeoutSeconds * 1000, () => expired);
-    if (instance === undefined) throw expired;
+    const instance = await withDeadline(
+      lookup(),
+      {
+        ...deadline,
+        ...(probe !== undefined && { url: probe }),
+        timedOut: isTimeout,
+        late: tooLate,
+      },
+      env,
+    );
+    if (instance === undefined) throw tooLate(undefined);
     return checkedVm(instance, q, vm);
   } catch (e) {
-    throw e === expired || isTimeout(e) ? await tooLate() : explain(e, vm, env);
+    throw explain(e, vm, env);
   } finally {
     await close();
   }
@@ -131,7 +149,7 @@ function checkedVm(
 ): ReferenceVm {
   const id = instance.id === undefined || instance.id === null ? '' : String(instance.id);
   const name = typeof instance.name === 'string' ? instance.name : '';
-  if (!/^[0-9]+$/.test(id) || name === '' || (isId(q.instance) ? id !== q.instance : name !== q.instance)) {
+  if (!/^[0-9]+$/.test(id) || name === '' || (isInstanceId(q.instance) ? id !== q.instance : name !== q.instance)) {
     throw new CliError(
       `Compute Engine answered about VM ${name || '(no name)'} (id ${id || 'none'}) when asked about ${vm}; refusing to use it, ` +
         `check ${COMPUTE_API_ENDPOINT}`,

@@ -1,5 +1,6 @@
 import { ApiEndpoint, parseApiEndpoint } from '../../function/config';
-import { CliError, probeTcp } from '../common';
+import { CliError } from '../common';
+import { probeConnection } from '../network';
 
 export type { ApiEndpoint } from '../../function/config';
 
@@ -15,9 +16,47 @@ export function apiEndpoint(env: NodeJS.ProcessEnv, variable: string): ApiEndpoi
 }
 
 /**
+ * Where a connection looks for why an API did not answer in time: the HTTPS override, or the
+ * API's default `url`. Undefined for a plain-HTTP override: a local stand-in, which
+ * {@link standInProblem} checks before any call.
+ */
+export function probeUrlOf(endpoint: ApiEndpoint | undefined, url: string): string | undefined {
+  if (endpoint === undefined) return url;
+  return endpoint.protocol === 'http' ? undefined : `https://${endpoint.host}:${endpoint.port}`;
+}
+
+/**
+ * Why nothing can answer at `host:port`, which `variable` (now `value`) names as a local
+ * stand-in (an emulator, a plain-HTTP fake): a refused connection or a host that does not
+ * resolve, said at once instead of after the client's retries and the deadline. Undefined when
+ * something listens (or nothing answers in time: a silent network says nothing about why).
+ * `standIn` is what to start there, `instead` what unsetting `variable` uses, `doing` (when
+ * given) what the tool cannot do.
+ */
+export async function listenerProblem(o: {
+  readonly variable: string;
+  readonly value: string;
+  readonly host: string;
+  readonly port: number;
+  readonly standIn: string;
+  readonly instead: string;
+  readonly doing?: string;
+}): Promise<string | undefined> {
+  const found = await probeConnection(o.host.replace(/^\[|\]$/g, ''), o.port);
+  if (found?.kind === 'refused') {
+    return (
+      `nothing listens at ${o.value}, where ${o.variable} points${o.doing === undefined ? '' : `, so the tool cannot ${o.doing}`}; ` +
+      `start ${o.standIn} there, or unset ${o.variable} to use ${o.instead}`
+    );
+  }
+  if (found?.kind === 'unresolved') return `cannot resolve the host of ${o.variable} (${o.value}); fix it, or unset it to use ${o.instead}`;
+  return undefined;
+}
+
+/**
  * Whether a plain-HTTP override (only ever a local stand-in: a fake, a demo) has something
- * listening: a refused connection is said at once, instead of after the client's retries and
- * the deadline. Undefined when it listens, for HTTPS overrides and for the default endpoint.
+ * listening: see {@link listenerProblem}. Undefined when it listens, for HTTPS overrides and for
+ * the default endpoint.
  */
 export async function standInProblem(
   env: NodeJS.ProcessEnv,
@@ -25,9 +64,12 @@ export async function standInProblem(
   endpoint: ApiEndpoint | undefined,
 ): Promise<string | undefined> {
   if (endpoint?.protocol !== 'http') return undefined;
-  const found = await probeTcp(endpoint.host, endpoint.port);
-  if (found === 'refused')
-    return `nothing listens at ${env[variable]}, where ${variable} points; start the stand-in there, or unset ${variable} to use the Google API`;
-  if (found === 'unresolved') return `cannot resolve the host of ${variable} (${env[variable]}); fix it, or unset it to use the Google API`;
-  return undefined;
+  return listenerProblem({
+    variable,
+    value: env[variable] ?? '',
+    host: endpoint.host,
+    port: endpoint.port,
+    standIn: 'the stand-in',
+    instead: 'the Google API',
+  });
 }
