@@ -90,7 +90,7 @@ describe(BIN, () => {
     ],
     [
       ['show', '--project', 'fleet-sec-1234', '--window-seconds', '30'],
-      /--window-seconds must be a whole number of seconds from 60 to 604800, got '30'/,
+      /--window-seconds must be an integer from 60 to 604800 \(the responder's ACTION_WINDOW_SECONDS\), got '30'/,
     ],
     [['show', '--project', 'fleet-sec-1234', '--timeout', '0'], /--timeout must be a whole number of seconds/],
     [['show', '--project', 'fleet-sec-1234', 'extra'], /show takes no arguments, got 'extra'/],
@@ -98,11 +98,11 @@ describe(BIN, () => {
     [['show', '--project', 'Bad Project'], /--project must be a Google Cloud project id, got 'Bad Project'/],
     [
       ['show', '--project', 'fleet-sec-1234', '--max-actions', '0'],
-      /--max-actions must be a whole number from 1 to 100000, or 'unlimited'; got '0'/,
+      /--max-actions must be an integer from 1 to 100000, or 'unlimited' \(the responder's MAX_ACTIONS_PER_WINDOW\), got '0'/,
     ],
     [
       ['show', '--project', 'fleet-sec-1234', '--max-actions', 'lots'],
-      /--max-actions must be a whole number from 1 to 100000, or 'unlimited'; got 'lots'/,
+      /--max-actions must be an integer from 1 to 100000, or 'unlimited' \(the responder's MAX_ACTIONS_PER_WINDOW\), got 'lots'/,
     ],
     [['show', '--project', 'fleet-sec-1234', '--json=yes'], /option '--json' does not take an argument/],
     [['show', '--project'], /option '--project <value>' argument missing/],

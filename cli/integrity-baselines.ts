@@ -14,8 +14,7 @@ import { Code, errorCode } from '../function/api-errors';
 import { COLLECTION_ID, DATABASE_ID, DEFAULT_NAME_PREFIX, PROJECT_ID, dedicatedDatabaseId } from '../function/contract';
 import { MAX_PCR_INDEX, PcrMeasurement, baselineDocumentId, parsePcr } from '../function/measurements';
 import { IntegrityReport, MAX_LOG_ENTRY_BYTES, parseMeasurements, parseMessage } from '../function/parse';
-import { LOGGING_API_ENDPOINT, lateBootReportsSince, loggingEndpoint, validateLateBootQuery } from './baselines/cloud-logging';
-import { standInProblem } from './baselines/endpoints';
+import { lateBootReportsSince, validateLateBootQuery } from './baselines/cloud-logging';
 import { COMPUTE_API_ENDPOINT, ComputeUnanswered, ReferenceVm, describeVm } from './baselines/compute';
 import { Actor, nameOnEmulatorOnly, recordedAsHelp, resolveActor } from './principal';
 import { DECISIONS_FLAGS, DECISIONS_USAGE, decisions } from './baselines/decisions';
@@ -31,11 +30,11 @@ import {
 import {
   EFFECTIVE_STATES,
   SHORT_ID,
-  UNPRINTABLE,
   effectiveViews,
   jsonView,
   lateBootPcrProblem,
   pcrList,
+  shortId,
   showText,
   table,
   viewOf,
@@ -56,6 +55,7 @@ import {
   Flags,
   Io,
   OptionValues,
+  UNPRINTABLE,
   UsageError,
   describeError,
   dispatch,
@@ -63,9 +63,12 @@ import {
   parseOptions,
   printable,
   runAsCommand,
+  str,
   textOption,
   timeoutSeconds,
+  zonedTimeMillis,
 } from './common';
+import { onEmulator } from './firestore';
 import { BASELINES_BIN } from './baselines/names';
 
 export { CliError, UsageError, describeError } from './common';
@@ -340,8 +343,6 @@ function candidateOf(entry: Entry, where: string): LateBootCandidate {
   }
 }
 
-const str = (v: OptionValues[string]): string | undefined => (typeof v === 'string' ? v : undefined);
-
 /**
  * Who the change is recorded as. On the emulator `--actor` names anyone (default: the local
  * user); against Firestore it is the principal of the credentials, always: a name given on the
@@ -446,8 +447,8 @@ function targetOf(values: OptionValues, io: Io): BaselineTarget {
 function expiresAtOf(values: OptionValues, now: number): string | undefined {
   const raw = str(values['expires-at']);
   if (raw === undefined) return undefined;
-  const ms = expiryMillis(raw);
-  if (ms === undefined || !/(Z|[+-]\d{2}:\d{2})$/.test(raw)) {
+  const ms = zonedTimeMillis(raw);
+  if (ms === undefined) {
     throw new UsageError(`--expires-at must be an RFC 3339 time with a zone, like 2027-03-31T00:00:00Z; got '${raw}'`);
   }
   if (ms <= now) throw new UsageError(`--expires-at ${raw} is in the past: the baseline would never match`);
@@ -556,7 +557,7 @@ async function record(values: OptionValues, io: Io, checked: Awaited<ReturnType<
     }
     io.stdout(
       `created ${pathOf(t, doc.id)} (${state}, ${pcrList(nb.measurements)}, from ${nb.origin}, by ${actor.name}) in project ${t.project}` +
-        `${t.emulator ? ` on the emulator at ${t.emulator}` : ''}\n`,
+        `${onEmulator(t)}\n`,
     );
     const vouching = same.filter((d) => viewOf(d.id, d.data(), now, approval).vouches);
     if (vouching.length > 0) {
@@ -572,11 +573,6 @@ async function record(values: OptionValues, io: Io, checked: Awaited<ReturnType<
       );
     }
   });
-}
-
-/** The id as `list` prints it and `show`, `approve`, `revoke` take it: long enough to be unique in practice. */
-function shortId(id: string): string {
-  return id.startsWith('sha256-') ? id.slice(0, SHORT_ID) : id;
 }
 
 async function capture(args: string[], io: Io): Promise<void> {
@@ -626,11 +622,6 @@ async function capture(args: string[], io: Io): Promise<void> {
         `refusing to record a baseline: Compute Engine gives VM ${vm.name} (id ${vm.id}) no last start time, so no report can be ` +
           `tied to the boot it runs now; start it, wait for its late-boot report, then capture again`,
       );
-    }
-    // A Logging stand-in that is not running is named at once, not after the deadline.
-    const absent = await standInProblem(io.env, LOGGING_API_ENDPOINT, loggingEndpoint(io.env));
-    if (absent !== undefined) {
-      throw new CliError(`cannot read Cloud Logging for the late-boot reports of VM id ${vm.id} in ${vmProject}/${zone}: ${absent}`);
     }
     const found = await lateBootReportsSince({ vmProject, zone, instanceId: vm.id }, vm.lastStartTimestamp, io.env, seconds);
     if (found.length === 0) {

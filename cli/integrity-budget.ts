@@ -1,23 +1,12 @@
 import type { Firestore } from '@google-cloud/firestore';
 import { BudgetCounter, BudgetReset, BudgetWindow, budgetWindow } from '../function/budget';
-import {
-  DATABASE_ID,
-  DEFAULT_NAME_PREFIX,
-  LEDGER_BUDGET_COLLECTION,
-  PROJECT_ID,
-  SETTINGS,
-  UNLIMITED,
-  dedicatedLedgerDatabaseId,
-} from '../function/contract';
-import { FOOTER, Flags, Io, OptionValues, UsageError, dispatch, parseOptions, runAsCommand, textOption, timeoutSeconds } from './common';
-import { FirestoreTarget, withFirestore } from './firestore';
+import { LEDGER_BUDGET_COLLECTION, SETTINGS, UNLIMITED, settingProblem, settingValue } from '../function/contract';
+import { FOOTER, Flags, Io, OptionValues, UsageError, dispatch, parseOptions, runAsCommand, str, textOption } from './common';
+import { DEFAULT_LEDGER_DATABASE as DEFAULT_DATABASE, FirestoreTarget, ledgerTarget, onEmulator, withFirestore } from './firestore';
 import { nameOnEmulatorOnly, recordedAsHelp, resolveActor } from './principal';
 
 /** What the tool is called on the command line. */
 export const BIN = 'integrity-budget';
-
-/** Ledger database the example stack creates: what `--database` defaults to. */
-const DEFAULT_DATABASE = dedicatedLedgerDatabaseId(DEFAULT_NAME_PREFIX);
 
 const { min: MIN_WINDOW, max: MAX_WINDOW } = SETTINGS.actionWindowSeconds;
 const { min: MIN_LIMIT, max: MAX_LIMIT, default: DEFAULT_LIMIT, env: LIMIT_VARIABLE } = SETTINGS.maxActionsPerWindow;
@@ -122,41 +111,28 @@ interface Target extends FirestoreTarget {
   readonly where: string;
 }
 
+/** A setting of the responder given as an option: checked by the contract's own rule, undefined when not given. */
+function settingOption(
+  values: OptionValues,
+  name: 'window-seconds' | 'max-actions',
+  setting: (typeof SETTINGS)['actionWindowSeconds' | 'maxActionsPerWindow'],
+): number | typeof UNLIMITED | undefined {
+  const raw = str(values[name]);
+  if (raw === undefined) return undefined;
+  const problem = settingProblem(setting, raw);
+  if (problem !== undefined) throw new UsageError(`--${name} ${problem} (the responder's ${setting.env}), got '${raw}'`);
+  return settingValue(setting, raw) as number | typeof UNLIMITED;
+}
+
 function target(values: OptionValues, io: Io): Target {
-  const project = (values.project as string | undefined) ?? (io.env.GOOGLE_CLOUD_PROJECT || undefined);
-  if (project === undefined) {
-    throw new UsageError('--project is required (or set GOOGLE_CLOUD_PROJECT): the project of the decision ledger');
-  }
-  if (!PROJECT_ID.test(project)) throw new UsageError(`--project must be a Google Cloud project id, got '${project}'`);
-  const database = (values.database as string | undefined) ?? DEFAULT_DATABASE;
-  if (!DATABASE_ID.test(database)) {
-    throw new UsageError(`--database must be a database id like '${DEFAULT_DATABASE}', got '${database}'`);
-  }
-  const rawWindow = values['window-seconds'] as string | undefined;
-  let windowSeconds: number | undefined;
-  if (rawWindow !== undefined) {
-    windowSeconds = Number(rawWindow);
-    if (!/^[0-9]+$/.test(rawWindow) || windowSeconds < MIN_WINDOW || windowSeconds > MAX_WINDOW) {
-      throw new UsageError(`--window-seconds must be a whole number of seconds from ${MIN_WINDOW} to ${MAX_WINDOW}, got '${rawWindow}'`);
-    }
-  }
-  const rawLimit = values['max-actions'] as string | undefined;
-  let maxActions: number | typeof UNLIMITED | undefined;
-  if (rawLimit !== undefined) {
-    maxActions = rawLimit === UNLIMITED ? UNLIMITED : Number(rawLimit);
-    if (maxActions !== UNLIMITED && (!/^[0-9]+$/.test(rawLimit) || maxActions < MIN_LIMIT || maxActions > MAX_LIMIT)) {
-      throw new UsageError(`--max-actions must be a whole number from ${MIN_LIMIT} to ${MAX_LIMIT}, or '${UNLIMITED}'; got '${rawLimit}'`);
-    }
-  }
-  const emulator = io.env.FIRESTORE_EMULATOR_HOST || undefined;
+  const ledger = ledgerTarget(values, io.env);
+  const windowSeconds = settingOption(values, 'window-seconds', SETTINGS.actionWindowSeconds) as number | undefined;
+  const maxActions = settingOption(values, 'max-actions', SETTINGS.maxActionsPerWindow);
   return {
-    project,
-    database,
+    ...ledger,
     ...(windowSeconds !== undefined && { windowSeconds }),
     ...(maxActions !== undefined && { maxActions }),
-    seconds: timeoutSeconds(values.timeout),
-    ...(emulator !== undefined && { emulator }),
-    where: `${database} in project ${project}${emulator ? ` on the emulator at ${emulator}` : ''}`,
+    where: `${ledger.database} in project ${ledger.project}${onEmulator(ledger)}`,
   };
 }
 

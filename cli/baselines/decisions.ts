@@ -1,19 +1,27 @@
 import type { Firestore, Query, QueryDocumentSnapshot } from '@google-cloud/firestore';
-import { expiryMillis } from '../../function/baseline';
-import {
-  DATABASE_ID,
-  DEFAULT_NAME_PREFIX,
-  LEDGER_DECISIONS_COLLECTION,
-  PROJECT_ID,
-  dedicatedLedgerDatabaseId,
-} from '../../function/contract';
+import { LEDGER_DECISIONS_COLLECTION, PROJECT_ID } from '../../function/contract';
 import type { LedgerRecord, RecordedDecision } from '../../function/ledger';
 import type { ReportKind } from '../../function/parse';
-import { CliError, FOOTER, Flags, Io, OptionValues, UsageError, parseOptions, printable, timeoutSeconds } from '../common';
-import { FirestoreTarget, withFirestore } from '../firestore';
+import {
+  CliError,
+  FOOTER,
+  Flags,
+  Io,
+  OptionValues,
+  UsageError,
+  isInstanceId,
+  parseOptions,
+  printable,
+  str,
+  textTable,
+  utcTime,
+  zonedTimeMillis,
+} from '../common';
+import { DEFAULT_LEDGER_DATABASE, ledgerTarget, onEmulator, withFirestore } from '../firestore';
 import { instanceProblem, zoneProblem } from './cloud-logging';
 import { ComputeUnanswered, describeVm } from './compute';
 import { BASELINES_BIN as BIN } from './names';
+import { shownId } from './records';
 
 /*
  * `integrity-baselines decisions`: what the responder decided, read from its decision ledger
@@ -22,9 +30,6 @@ import { BASELINES_BIN as BIN } from './names';
  * time-ordered scan of `recordedAt`, or an equality on `instanceId`; every other filter is
  * applied here, within a bounded number of documents read.
  */
-
-/** Ledger database the example stack creates: what `--database` defaults to here. */
-const DEFAULT_LEDGER_DATABASE = dedicatedLedgerDatabaseId(DEFAULT_NAME_PREFIX);
 
 /** Fields of a ledger record the queries name, checked against the record's type. */
 const FIELD = { recordedAt: 'recordedAt', instanceId: 'instanceId' } as const satisfies { readonly [K in keyof LedgerRecord]?: K };
@@ -60,8 +65,6 @@ export const MAX_SCANNED = 5000;
 /** A time ago: 90s, 30m, 2h, 7d, 2w. */
 const AGO = /^([1-9][0-9]{0,5})([smhdw])$/;
 const UNIT_MS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-/** An RFC 3339 time with its zone. */
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/i;
 
 const list = (values: object) => Object.keys(values).join(', ');
 const described = (values: Readonly<Record<string, string>>) =>
@@ -172,15 +175,13 @@ export interface FoundDecisions {
   readonly cut?: { readonly reachedBack?: string };
 }
 
-const str = (v: OptionValues[string]): string | undefined => (typeof v === 'string' ? v : undefined);
-
 /** `--since` or `--until` as ms since the epoch: RFC 3339 with a zone, or a time ago. */
 function timeOption(values: OptionValues, name: 'since' | 'until', now: number): number | undefined {
   const raw = str(values[name]);
   if (raw === undefined) return undefined;
   const ago = AGO.exec(raw);
   if (ago !== null) return now - Number(ago[1]) * UNIT_MS[ago[2]!]!;
-  const ms = RFC3339.test(raw) ? expiryMillis(raw) : undefined;
+  const ms = zonedTimeMillis(raw);
   if (ms === undefined) {
     throw new UsageError(
       `--${name} must be an RFC 3339 time with a zone (like 2026-12-06T09:00:00Z) or a time ago (like 90s, 30m, 2h, 7d, 2w); got '${raw}'`,
@@ -269,12 +270,6 @@ export async function findDecisions(db: Firestore, f: DecisionFilter, limit: num
   }
 }
 
-/** `2026-12-06 09:00:01Z`: a recorded time as the table prints it. */
-function second(value: unknown): string {
-  const ms = Date.parse(String(value));
-  return Number.isNaN(ms) ? printable(value ?? '-') : `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')}Z`;
-}
-
 /** The decision as the table prints it: `suspend` for a stop that suspends. */
 function decisionText(d: RecordedDecision | undefined): string {
   if (d === undefined) return '-';
@@ -283,7 +278,7 @@ function decisionText(d: RecordedDecision | undefined): string {
 
 function reasonText(d: RecordedDecision | undefined): string {
   if (d === undefined) return '-';
-  const baseline = typeof d.baselineId === 'string' ? ` ${d.baselineId.replace(/^(sha256-[0-9a-f]{12})[0-9a-f]{52}$/, '$1…')}` : '';
+  const baseline = typeof d.baselineId === 'string' ? ` ${shownId(d.baselineId)}` : '';
   return printable(`${d.reason}${baseline}`);
 }
 
@@ -291,7 +286,7 @@ function reasonText(d: RecordedDecision | undefined): string {
 function outcomeText(r: LedgerRecord): string {
   const status = r.operationStatus !== undefined && r.operationStatus !== 'DONE' ? ` (${r.operationStatus})` : '';
   const attempts = r.failedAttempts ? ` (${r.failedAttempts} failed attempt${r.failedAttempts === 1 ? '' : 's'})` : '';
-  const held = r.outcome === 'held' && r.heldSince !== undefined ? ` since ${second(r.heldSince)}` : '';
+  const held = r.outcome === 'held' && r.heldSince !== undefined ? ` since ${utcTime(r.heldSince, 'second')}` : '';
   const flags = [r.conflict === true ? 'conflict' : '', r.dryRun === true && status === '' ? 'dry-run' : ''].filter(Boolean);
   return printable(`${r.outcome ?? '-'}${status}${attempts}${held}${flags.length > 0 ? `; ${flags.join(', ')}` : ''}`);
 }
@@ -300,7 +295,7 @@ function outcomeText(r: LedgerRecord): string {
 export function decisionsTable(rows: readonly DecisionRow[]): string {
   const header = ['RECORDED', 'PROJECT', 'ZONE', 'INSTANCE', 'BOOT', 'REPORT', 'DECISION', 'REASON', 'OUTCOME'];
   const cells = rows.map(({ record: r }) => [
-    second(r.recordedAt),
+    utcTime(r.recordedAt, 'second'),
     printable(r.projectId ?? '-'),
     printable(r.zone ?? '-'),
     printable(r.instanceId ?? '-'),
@@ -310,8 +305,7 @@ export function decisionsTable(rows: readonly DecisionRow[]): string {
     reasonText(r.decision),
     outcomeText(r),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  return [header, ...cells].map((c) => c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+  return textTable(header, cells);
 }
 
 /** The filter in words, for the line that says nothing matched. */
@@ -326,27 +320,6 @@ function filterText(f: DecisionFilter, name: string | undefined): string {
     f.until !== undefined && `until ${new Date(f.until).toISOString()}`,
   ].filter((p): p is string => typeof p === 'string');
   return parts.length === 0 ? '' : ` (${parts.join(', ')})`;
-}
-
-/** The ledger a run reads, from `--project`, `--database` and `--timeout`. */
-function ledgerOf(values: OptionValues, io: Io): FirestoreTarget & { readonly where: string } {
-  const project = str(values.project) ?? (io.env.GOOGLE_CLOUD_PROJECT || undefined);
-  if (project === undefined) {
-    throw new UsageError('--project is required (or set GOOGLE_CLOUD_PROJECT): the project of the decision ledger');
-  }
-  if (!PROJECT_ID.test(project)) throw new UsageError(`--project must be a Google Cloud project id, got '${project}'`);
-  const database = str(values.database) ?? DEFAULT_LEDGER_DATABASE;
-  if (!DATABASE_ID.test(database)) {
-    throw new UsageError(`--database must be a database id like '${DEFAULT_LEDGER_DATABASE}', got '${database}'`);
-  }
-  const emulator = io.env.FIRESTORE_EMULATOR_HOST || undefined;
-  return {
-    project,
-    database,
-    seconds: timeoutSeconds(values.timeout),
-    ...(emulator !== undefined && { emulator }),
-    where: `${database}/${LEDGER_DECISIONS_COLLECTION} in project ${project}${emulator ? ` on the emulator at ${emulator}` : ''}`,
-  };
 }
 
 /** Runs `integrity-baselines decisions`. */
@@ -380,13 +353,14 @@ export async function decisions(args: string[], io: Io, now: () => number = Date
   const instance = str(values.instance);
   const instanceWrong = instance === undefined ? undefined : instanceProblem(instance);
   if (instanceWrong !== undefined) throw new UsageError(`--instance: ${instanceWrong}`);
-  const byName = instance !== undefined && !/^[0-9]+$/.test(instance);
+  const byName = instance !== undefined && !isInstanceId(instance);
   if (byName && zone === undefined) {
     throw new UsageError(
       `--instance ${instance} is a name: give its --zone too (it is resolved to the instance id, which the ledger records), or give the numeric id`,
     );
   }
-  const t = ledgerOf(values, io);
+  const ledger = ledgerTarget(values, io.env);
+  const t = { ...ledger, where: `${ledger.database}/${LEDGER_DECISIONS_COLLECTION} in project ${ledger.project}${onEmulator(ledger)}` };
 
   let filter: DecisionFilter = {
     ...(instance !== undefined && !byName && { instanceId: instance }),

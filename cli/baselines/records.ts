@@ -7,9 +7,7 @@ import {
   measurementsFromDocument,
 } from '../../function/baseline';
 import { PcrMeasurement, baselineDocumentId, fingerprint, pcrName } from '../../function/measurements';
-import { printable } from '../common';
-
-export { UNPRINTABLE, printable } from '../common';
+import { printable, textTable, utcTime } from '../common';
 
 /*
  * How the baseline tool reads a stored baseline: its state as the handler sees it, its
@@ -97,7 +95,7 @@ function stateOf(data: Record<string, unknown>, now: number): EffectiveState {
  * reports, and matches a baseline only when it holds exactly the report's PCRs, so a
  * measurement set without all three can never match.
  */
-export const LATE_BOOT_PCRS: readonly number[] = [0, 4, 7];
+const LATE_BOOT_PCRS: readonly number[] = [0, 4, 7];
 
 /** Why a measurement set can never match a late-boot report, or undefined when it may. */
 export function lateBootPcrProblem(measurements: readonly PcrMeasurement[]): string | undefined {
@@ -133,30 +131,33 @@ function sourceOf(view: BaselineView): string {
 /** The width a shortened id takes in the table: `sha256-` and 12 hex digits. */
 export const SHORT_ID = 19;
 
-function shortId(id: string): string {
-  return /^sha256-[0-9a-f]{64}$/.test(id) ? `${id.slice(0, SHORT_ID)}…` : id;
+/**
+ * A `sha256-` fingerprint id cut to {@link SHORT_ID} characters: as `show`, `approve` and `revoke`
+ * take it, long enough to be unique in practice. Any other id as it is.
+ */
+export function shortId(id: string): string {
+  return /^sha256-[0-9a-f]{64}$/.test(id) ? id.slice(0, SHORT_ID) : id;
 }
 
-function minute(value: unknown): string {
-  if (typeof value !== 'string') return '-';
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? value : `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')}Z`;
+/** {@link shortId} as tables print it: `…` where the id was cut. */
+export function shownId(id: string): string {
+  const short = shortId(id);
+  return short === id ? id : `${short}…`;
 }
 
 /** The table `list` prints: one row per baseline, columns padded. */
 export function table(views: readonly BaselineView[]): string {
   const header = ['ID', 'STATE', 'PCRS', 'SOURCE', 'BY', 'CREATED', 'EXPIRES'];
   const rows = views.map((v) => [
-    printable(shortId(v.id)),
+    printable(shownId(v.id)),
     v.state,
     pcrList(v.measurements),
     printable(sourceOf(v)),
     typeof v.fields.createdBy === 'string' ? printable(v.fields.createdBy) : '-',
-    minute(v.fields.createdAt),
-    minute(v.fields.expiresAt),
+    utcTime(v.fields.createdAt, 'minute'),
+    utcTime(v.fields.expiresAt, 'minute'),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  return [header, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+  return textTable(header, rows);
 }
 
 /** The object `list --json` and `show --json` print for a baseline. */

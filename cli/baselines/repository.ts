@@ -2,7 +2,7 @@ import type { DocumentSnapshot, Firestore, Query, QueryDocumentSnapshot, Transac
 import { BASELINE_POLICY_COLLECTION, BaselineApproval, measurementsFromDocument } from '../../function/baseline';
 import { PcrMeasurement, pcrName, sameValues } from '../../function/measurements';
 import { CliError, Io } from '../common';
-import { FirestoreTarget, withFirestore } from '../firestore';
+import { FirestoreTarget, onEmulator, withFirestore } from '../firestore';
 
 /** Where the baselines are: the project, database and collection, and the deadline of each call. */
 export interface BaselineTarget extends FirestoreTarget {
@@ -16,7 +16,7 @@ export function pathOf(t: Pick<BaselineTarget, 'database' | 'collection'>, id: s
 
 /** `db/collection in project P (on the emulator at H)`: how messages name the collection. */
 export function whereOf(t: BaselineTarget): string {
-  return `${t.database}/${t.collection} in project ${t.project}${t.emulator ? ` on the emulator at ${t.emulator}` : ''}`;
+  return `${t.database}/${t.collection} in project ${t.project}${onEmulator(t)}`;
 }
 
 /** Shortest id prefix `show`, `approve` and `revoke` accept for a `sha256-` id. */

@@ -62,8 +62,8 @@ function lateBootFilterClauses(vm: QueriedVm): string[] {
   ];
 }
 
-/** The Logging filter of {@link lateBootQuery}, on one line: the one source of the text the help and docs show. */
-export function lateBootLogFilter(vm: QueriedVm = {}): string {
+/** The Logging filter of {@link lateBootQuery}, on one line (the help's block, {@link lateBootCommandBlock}, has it a clause a line). */
+function lateBootLogFilter(vm: QueriedVm = {}): string {
   return lateBootFilterClauses(vm).join(' AND ');
 }
 
