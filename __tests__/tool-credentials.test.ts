@@ -77,7 +77,8 @@ describe('the operator tools when the network fails', () => {
   const sentence = (host: string) =>
     `the network failed: ${host} could not be resolved \\(DNS: (ENOTFOUND|EAI_AGAIN)\\); check the network connection, any proxy \\(HTTPS_PROXY\\) and DNS$`;
 
-  it.each(COMMANDS)(
+  // Side by side: each waits on the resolver, and they share nothing.
+  it.concurrent.each(COMMANDS)(
     '%s %j names the host DNS could not resolve and what to check, in the one sentence of both tools',
     async (tool, args) => {
       const r = await runToolAsync(tool, args, {
