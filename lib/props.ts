@@ -6,6 +6,7 @@ import { allMatch, matches } from './tokens';
 import { DEFAULT_NAME_PREFIX, MAX_EXCLUDED_PROJECTS, PROJECT_ID, SETTINGS, UNLIMITED, scopeKindOf } from '../function/contract';
 import type { Enforcement, FailureAction, InstanceGroupAction, ResponseMode, StaleEventPolicy } from '../function/decide';
 import type { LogLevel } from '../function/logger';
+import { IntegrityResponderPropsError } from './errors';
 
 export type { Enforcement, FailureAction, InstanceGroupAction, LogLevel, ResponseMode, StaleEventPolicy };
 
@@ -391,22 +392,7 @@ const LABEL_KEY = /^[a-z][a-z0-9_-]{0,62}$/;
 const LABEL_VALUE = /^[a-z0-9_-]{0,63}$/;
 
 export { MANAGED_BY, MANAGED_BY_VALUE };
-
-/**
- * Thrown for an invalid prop: names the construct (its path in the app), the prop, the value
- * received and what is allowed.
- */
-export class IntegrityResponderPropsError extends Error {
-  constructor(
-    /** What is wrong, without the construct's path. */
-    readonly detail: string,
-    /** Path of the construct in the app, e.g. `security/IntegrityResponder`. */
-    readonly constructPath?: string,
-  ) {
-    super(`IntegrityResponder${constructPath !== undefined ? ` at '${constructPath}'` : ''}: ${detail}`);
-    this.name = 'IntegrityResponderPropsError';
-  }
-}
+export { IntegrityResponderPropsError };
 
 function show(value: unknown): string {
   if (typeof value === 'string') return `'${value}'`;

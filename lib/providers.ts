@@ -4,7 +4,7 @@ import type { GoogleBetaProviderConfig } from '@cdktf/provider-google-beta/lib/p
 import { TimeProvider } from '@cdktf/provider-time/lib/provider';
 import { Annotations, IAspect, TerraformDataSource, TerraformProvider, TerraformResource, TerraformStack } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
-import { IntegrityResponderPropsError } from './props';
+import { IntegrityResponderPropsError } from './errors';
 
 /**
  * The Terraform provider configurations a responder's resources use. Each one left out is
