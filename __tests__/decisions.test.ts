@@ -65,7 +65,15 @@ describe(`${BIN} decisions`, () => {
     [['--limit', '0'], /--limit must be a whole number from 1 to 1000, got '0'/],
     [['--limit', '1001'], /--limit must be a whole number from 1 to 1000, got '1001'/],
     [['--limit', '5x'], /--limit must be a whole number from 1 to 1000, got '5x'/],
-    [['--decision', 'hold'], /--decision must be one of relearn, stop, none, got 'hold'/],
+    [
+      ['--decision', 'hold'],
+      /--decision must be one of relearn, stop, none, got 'hold' \(a stop the action budget held is --decision stop --outcome held\)\n/,
+    ],
+    [
+      ['--decision', 'suspend'],
+      /--decision must be one of relearn, stop, none, got 'suspend' \(a suspend is recorded as decision stop: --decision stop\)\n/,
+    ],
+    [['--decision', 'relearned'], /--decision must be one of relearn, stop, none, got 'relearned'\n/],
     [['--outcome', 'failed'], /--outcome must be one of pending, done, held, got 'failed'/],
     [['--zone', 'Europe West'], /--zone: 'Europe West' is not a Compute Engine zone/],
     [['--vm-project', 'Fleet'], /--vm-project must be a Google Cloud project id, got 'Fleet'/],

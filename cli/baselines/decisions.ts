@@ -190,15 +190,28 @@ function timeOption(values: OptionValues, name: 'since' | 'until', now: number):
   return ms;
 }
 
-/** A value that must be one of a typed list. */
-function oneOf<K extends string>(values: OptionValues, name: string, allowed: Readonly<Record<K, string>>): K | undefined {
+/** A value that must be one of a typed list; `near` says where a value the table shows but the filter does not take is found. */
+function oneOf<K extends string>(
+  values: OptionValues,
+  name: string,
+  allowed: Readonly<Record<K, string>>,
+  near: Readonly<Record<string, string>> = {},
+): K | undefined {
   const raw = str(values[name]);
   if (raw === undefined) return undefined;
   if (!Object.prototype.hasOwnProperty.call(allowed, raw)) {
-    throw new UsageError(`--${name} must be one of ${list(allowed)}, got '${raw}'`);
+    const hint = Object.prototype.hasOwnProperty.call(near, raw) ? ` (${near[raw]})` : '';
+    throw new UsageError(`--${name} must be one of ${list(allowed)}, got '${raw}'${hint}`);
   }
   return raw as K;
 }
+
+/** Words a reader takes from the table or the docs that the ledger records under another decision. */
+const DECISIONS_NEAR: Readonly<Record<string, string>> = {
+  suspend: 'a suspend is recorded as decision stop: --decision stop',
+  hold: 'a stop the action budget held is --decision stop --outcome held',
+  held: 'a stop the action budget held is --decision stop --outcome held',
+};
 
 /** Whether a record holds for the filter (checked on every document read, whatever the query pushed down). */
 export function matchesFilter(r: LedgerRecord, f: DecisionFilter): boolean {
@@ -341,7 +354,7 @@ export async function decisions(args: string[], io: Io, now: () => number = Date
   if ((rawLimit !== undefined && !/^[0-9]+$/.test(rawLimit)) || limit < 1 || limit > MAX_LIMIT) {
     throw new UsageError(`--limit must be a whole number from 1 to ${MAX_LIMIT}, got '${rawLimit}'`);
   }
-  const action = oneOf(values, 'decision', ACTIONS);
+  const action = oneOf(values, 'decision', ACTIONS, DECISIONS_NEAR);
   const outcome = oneOf(values, 'outcome', OUTCOMES);
   const zone = str(values.zone);
   const zoneWrong = zone === undefined ? undefined : zoneProblem(zone);
