@@ -18,6 +18,38 @@ async function helpOf(run: (argv: string[], io: Io) => Promise<number>, command:
   return out;
 }
 
+async function cli(
+  run: (argv: string[], io: Io) => Promise<number>,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await run(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), readStdin: () => '', env: {} });
+  return { code, stdout, stderr };
+}
+
+describe.each([
+  ['integrity-baselines', baselines.run],
+  ['integrity-budget', budget.run],
+] as const)('%s', (bin, run) => {
+  it('prints the usage and exits 2 without a command', async () => {
+    const r = await cli(run, []);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`^usage: ${bin} <command>`));
+  });
+
+  it.each([
+    ['frob', "unknown command 'frob'"],
+    ['--frob', "unknown option '--frob'"],
+  ])('says in one line what is wrong with %j, and where the commands are, and exits 2', async (arg, message) => {
+    expect(await cli(run, [arg])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `${bin}: ${message}\nrun '${bin} --help' for its commands\n`,
+    });
+  });
+});
+
 describe.each([
   ['integrity-baselines', baselines.run, baselines.COMMAND_FLAGS, baselines.COMMAND_USAGE],
   ['integrity-budget', budget.run, budget.COMMAND_FLAGS, budget.COMMAND_USAGE],
