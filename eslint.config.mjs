@@ -2,6 +2,7 @@
 // neither awaited nor handled (a lost Compute call, an unreported failure) are errors.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import architecture from './scripts/lint/layers.mjs';
 
 export default tseslint.config(
   { ignores: ['dist/', 'cdktf.out/', 'coverage/', 'tools/', '**/node_modules/', '.scratch/', '.gen/'] },
@@ -18,6 +19,13 @@ export default tseslint.config(
       '@typescript-eslint/await-thenable': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
+  },
+  {
+    // Which layer may import which (docs/architecture.md): the contract imports nothing, the core
+    // only the contract, and the construct and the tools reach the function only through those two.
+    files: ['function/**/*.ts', 'lib/**/*.ts', 'cli/**/*.ts', 'main.ts'],
+    plugins: { architecture },
+    rules: { 'architecture/layers': 'error' },
   },
   {
     // Tests and their harness read synthesized plans and API payloads as loose JSON.

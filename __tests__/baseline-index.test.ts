@@ -1,7 +1,7 @@
 import type { CollectionReference, QuerySnapshot } from '@google-cloud/firestore';
 import { BaselineIndex, INDEX_IDLE_MS } from '../function/adapters/baseline-index';
-import { baselineDocumentId } from '../function/measurements';
-import { parseMeasurements } from '../function/parse';
+import { baselineDocumentId } from '../function/core/measurements';
+import { parseMeasurements } from '../function/core/parse';
 import { linuxPcrs, tutorialDocument } from '../testkit/fixtures';
 import { CapturingLogger } from './support/fakes';
 

@@ -1,4 +1,4 @@
-import { baselineStanding } from '../function/baseline';
+import { baselineStanding } from '../function/core/baseline';
 
 const NOW = Date.UTC(2026, 10, 23, 12);
 

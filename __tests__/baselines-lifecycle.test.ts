@@ -1,11 +1,12 @@
+import { BASELINE_POLICY_COLLECTION } from '../function/contract';
 import { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client';
 import { Firestore } from '@google-cloud/firestore';
 import { PassThroughClient } from 'google-auth-library';
 import { BIN, COMMAND_USAGE, Io, run } from '../cli/integrity-baselines';
 import { FirestoreBaselineStore } from '../function/adapters/firestore-store';
-import { BASELINE_POLICY_COLLECTION, baselineDocument } from '../function/baseline';
-import { createFirestore } from '../function/clients';
-import { parseMeasurements } from '../function/parse';
+import { baselineDocument } from '../function/core/baseline';
+import { createFirestore } from '../function/runtime/clients';
+import { parseMeasurements } from '../function/core/parse';
 import { RunningEmulator, useFirestoreEmulator } from '../testkit/emulators';
 import { integrityEntry, linuxPcrs, otherIntegrityEntry, tutorialDocument } from '../testkit/fixtures';
 import { FakeComputeApi } from '../testkit/fake-compute';

@@ -1,8 +1,8 @@
-import { ActionBudget, ActionHeldError } from '../function/budget';
-import { ledgerDocumentId, ledgerKey } from '../function/ledger';
-import { fingerprint } from '../function/measurements';
-import { parseMessage } from '../function/parse';
-import { handleMessage, requestIdFor } from '../function/handler';
+import { ActionBudget, ActionHeldError } from '../function/core/budget';
+import { ledgerDocumentId, ledgerKey } from '../function/core/ledger';
+import { fingerprint } from '../function/core/measurements';
+import { parseMessage } from '../function/core/parse';
+import { handleMessage, requestIdFor } from '../function/core/handler';
 import { RecordingInstances } from './support/fakes';
 import { GET, RELEARNED, STOPPED, running, setup } from './support/handler-setup';
 import { DEFAULT_INSTANCE_ID, integrityEntry, linuxPcrs, pubsubData, tutorialDocument } from '../testkit/fixtures';

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
-import { ActionBudget, BudgetCounter, applyBudget, budgetWindow, needsSlot } from '../function/budget';
-import { requestIdFor } from '../function/handler';
-import { LedgerRecord, ReconcileInput, Reconciled, reconcile } from '../function/ledger';
-import type { IntegrityReport } from '../function/parse';
+import { ActionBudget, BudgetCounter, applyBudget, budgetWindow, needsSlot } from '../function/core/budget';
+import { requestIdFor } from '../function/core/handler';
+import { LedgerRecord, ReconcileInput, Reconciled, reconcile } from '../function/core/ledger';
+import type { IntegrityReport } from '../function/core/parse';
 
 const RUNS = 300;
 const NOW = '2026-11-23T09:20:00.000Z';

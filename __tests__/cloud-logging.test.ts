@@ -13,7 +13,7 @@ import {
   loggingEndpoint,
   plainLogEntry,
 } from '../cli/baselines/cloud-logging';
-import { parseMessage } from '../function/parse';
+import { parseMessage } from '../function/core/parse';
 import { FakeLogging, startFakeLogging } from '../testkit/fake-logging';
 import { integrityEntry } from '../testkit/fixtures';
 import { httpRequest } from '../testkit/http';

@@ -6,13 +6,13 @@ import { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_cl
 import { RegionInstanceGroupManagersClient } from '@google-cloud/compute/build/src/v1/region_instance_group_managers_client';
 import { ZoneOperationsClient } from '@google-cloud/compute/build/src/v1/zone_operations_client';
 import { ComputeInstanceControl } from '../function/adapters/compute-control';
-import { InstanceGroupRef } from '../function/instance-group';
-import { InstanceNotFoundError, InstanceTarget, OperationFailedError } from '../function/ports';
+import { InstanceGroupRef } from '../function/core/instance-group';
+import { InstanceNotFoundError, InstanceTarget, OperationFailedError } from '../function/core/ports';
 import { FakeComputeApi, fakeGroupPath } from '../testkit/fake-compute';
 import { loopbackClientOptions } from '../testkit/loopback-clients';
 
 // The adapter with the real Compute clients over REST, against the loopback Compute API.
-// The clients are built as function/clients.ts builds them for a plain-HTTP endpoint, except
+// The clients are built as function/runtime/clients.ts builds them for a plain-HTTP endpoint, except
 // that they fetch with Node's fetch: gaxios's default (a dynamic import of node-fetch) cannot
 // load inside Jest's sandbox. The last test runs clients.ts's own factories in a child process.
 
@@ -213,7 +213,7 @@ describe('ComputeInstanceControl', () => {
     expect(compute.operationWaits()).toEqual([]);
   });
 
-  it('works with the clients function/clients.ts creates for a plain-HTTP endpoint', async () => {
+  it('works with the clients function/runtime/clients.ts creates for a plain-HTTP endpoint', async () => {
     compute.addGroup(
       { project, scope: 'regions', location: 'europe-west1', name: 'web-rmig' },
       { project, zone, name: 'web-1', id: '1001' },
@@ -221,7 +221,7 @@ describe('ComputeInstanceControl', () => {
     const root = join(__dirname, '..');
     const script = `
       const { ComputeInstanceControl } = require(${JSON.stringify(join(root, 'function/adapters/compute-control.ts'))});
-      const c = require(${JSON.stringify(join(root, 'function/clients.ts'))});
+      const c = require(${JSON.stringify(join(root, 'function/runtime/clients.ts'))});
       const config = { computeEndpoint: { protocol: 'http', host: '127.0.0.1', port: ${port} } };
       const adapter = new ComputeInstanceControl(c.lazy(() => c.createInstancesClient(config)), c.lazy(() => c.createZoneOperationsClient(config)), 5000, {
         zonal: c.lazy(() => c.createInstanceGroupManagersClient(config)),

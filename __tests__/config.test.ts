@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../function/config';
+import { ConfigError, loadConfig } from '../function/runtime/config';
 import { FUNCTION_VARIABLES, SETTINGS, computeTimeoutFor, functionEnvironment } from '../function/contract';
 import { synthResponders } from './support/synth';
 

@@ -1,5 +1,5 @@
-import { confirmRelearn, decide, needsBaselineLookup } from '../function/decide';
-import type { IntegrityReport } from '../function/parse';
+import { confirmRelearn, decide, needsBaselineLookup } from '../function/core/decide';
+import type { IntegrityReport } from '../function/core/parse';
 
 const report = (kind: IntegrityReport['kind'], passed: boolean): IntegrityReport => ({
   kind,

@@ -3,9 +3,9 @@ import { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_cl
 import { ZoneOperationsClient } from '@google-cloud/compute/build/src/v1/zone_operations_client';
 import { ComputeInstanceControl } from '../function/adapters/compute-control';
 import { FirestoreDecisionLedger } from '../function/adapters/firestore-ledger';
-import { createFirestore } from '../function/clients';
+import { createFirestore } from '../function/runtime/clients';
 import { LEDGER_DECISIONS_COLLECTION, LEDGER_INSTANCES_COLLECTION } from '../function/contract';
-import { HandlerDeps, handleMessage } from '../function/handler';
+import { HandlerDeps, handleMessage } from '../function/core/handler';
 import { FakeComputeApi } from '../testkit/fake-compute';
 import { loopbackClientOptions } from '../testkit/loopback-clients';
 import { integrityEntry, linuxPcrs, pubsubData, tutorialDocument } from '../testkit/fixtures';

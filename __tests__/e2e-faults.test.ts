@@ -1,5 +1,5 @@
-import { baselineDocument } from '../function/baseline';
-import { parseMeasurements } from '../function/parse';
+import { baselineDocument } from '../function/core/baseline';
+import { parseMeasurements } from '../function/core/parse';
 import { describeWithEmulators } from './support/emulator-suite';
 import { integrityEntry, linuxPcrs, pubsubData } from '../testkit/fixtures';
 import { Harness, Responder } from '../testkit/harness';

@@ -1,8 +1,8 @@
 import { Io, run as baselineTool } from '../cli/integrity-baselines';
-import { baselineDocument } from '../function/baseline';
-import { createFirestore } from '../function/clients';
+import { baselineDocument } from '../function/core/baseline';
+import { createFirestore } from '../function/runtime/clients';
 import { FakeLogging, startFakeLogging } from '../testkit/fake-logging';
-import { parseMeasurements } from '../function/parse';
+import { parseMeasurements } from '../function/core/parse';
 import { describeWithEmulators } from './support/emulator-suite';
 import { EntryOptions, integrityEntry, linuxPcrs, otherIntegrityEntry, tutorialDocument, windowsPcrs } from '../testkit/fixtures';
 import { Harness, Responder } from '../testkit/harness';

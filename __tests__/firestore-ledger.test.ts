@@ -1,11 +1,11 @@
 import type { Firestore, Timestamp } from '@google-cloud/firestore';
 import { FirestoreDecisionLedger } from '../function/adapters/firestore-ledger';
-import { createFirestore } from '../function/clients';
-import { BudgetCounter, budgetWindow } from '../function/budget';
+import { createFirestore } from '../function/runtime/clients';
+import { BudgetCounter, budgetWindow } from '../function/core/budget';
 import { LEDGER_BUDGET_COLLECTION, LEDGER_DECISIONS_COLLECTION, LEDGER_INSTANCES_COLLECTION } from '../function/contract';
-import { requestIdFor } from '../function/handler';
-import { LedgerRecord, instanceDocumentId, ledgerDocumentId, ledgerKey } from '../function/ledger';
-import type { IntegrityReport } from '../function/parse';
+import { requestIdFor } from '../function/core/handler';
+import { LedgerRecord, instanceDocumentId, ledgerDocumentId, ledgerKey } from '../function/core/ledger';
+import type { IntegrityReport } from '../function/core/parse';
 import { RunningEmulator, useFirestoreEmulator } from '../testkit/emulators';
 import { describeWithEmulators } from './support/emulator-suite';
 

@@ -1,9 +1,9 @@
 import { CollectionReference, Firestore, Timestamp } from '@google-cloud/firestore';
 import { FirestoreBaselineStore } from '../function/adapters/firestore-store';
-import { baselineDocument } from '../function/baseline';
-import { createFirestore } from '../function/clients';
-import { parseMeasurements } from '../function/parse';
-import { baselineDocumentId } from '../function/measurements';
+import { baselineDocument } from '../function/core/baseline';
+import { createFirestore } from '../function/runtime/clients';
+import { parseMeasurements } from '../function/core/parse';
+import { baselineDocumentId } from '../function/core/measurements';
 import { RunningEmulator, useFirestoreEmulator } from '../testkit/emulators';
 import { describeWithEmulators } from './support/emulator-suite';
 import { CapturingLogger } from './support/fakes';

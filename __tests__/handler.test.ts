@@ -1,12 +1,12 @@
-import { baselineDocument } from '../function/baseline';
-import type { ResponseMode } from '../function/decide';
-import { HandlerDeps, handleMessage, requestIdFor } from '../function/handler';
-import { ledgerDocumentId, ledgerKey } from '../function/ledger';
-import { fingerprint } from '../function/measurements';
-import { IntegrityReport, parseMeasurements, parseMessage } from '../function/parse';
-import { OperationFailedError } from '../function/ports';
-import { ActionHeldError } from '../function/budget';
-import type { InstanceState } from '../function/decide';
+import type { ResponseMode } from '../function/contract';
+import { baselineDocument } from '../function/core/baseline';
+import { HandlerDeps, handleMessage, requestIdFor } from '../function/core/handler';
+import { ledgerDocumentId, ledgerKey } from '../function/core/ledger';
+import { fingerprint } from '../function/core/measurements';
+import { IntegrityReport, parseMeasurements, parseMessage } from '../function/core/parse';
+import { OperationFailedError } from '../function/core/ports';
+import { ActionHeldError } from '../function/core/budget';
+import type { InstanceState } from '../function/core/decide';
 import { RecordingInstances } from './support/fakes';
 import { GET, RELEARNED, STOP, STOPPED, VM, running, setup } from './support/handler-setup';
 import {

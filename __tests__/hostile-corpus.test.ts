@@ -1,4 +1,4 @@
-import { HandlerDeps, handleMessage } from '../function/handler';
+import { HandlerDeps, handleMessage } from '../function/core/handler';
 import { CapturingLogger, MemoryBaselines, MemoryLedger, RecordingInstances } from './support/fakes';
 import { HOSTILE_INPUTS } from './support/hostile-corpus';
 

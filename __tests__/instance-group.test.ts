@@ -1,4 +1,4 @@
-import { groupPath, parseCreatedBy } from '../function/instance-group';
+import { groupPath, parseCreatedBy } from '../function/core/instance-group';
 
 describe('parseCreatedBy', () => {
   it('reads a zonal group from the path Compute Engine writes', () => {

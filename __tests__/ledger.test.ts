@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import type { Decision } from '../function/decide';
-import { requestIdFor } from '../function/handler';
+import type { Decision } from '../function/core/decide';
+import { requestIdFor } from '../function/core/handler';
 import {
   LedgerRecord,
   MAX_FINGERPRINTS,
@@ -11,8 +11,8 @@ import {
   ledgerDocumentId,
   ledgerKey,
   reconcile,
-} from '../function/ledger';
-import type { IntegrityReport } from '../function/parse';
+} from '../function/core/ledger';
+import type { IntegrityReport } from '../function/core/parse';
 
 const RUNS = 500;
 const NOW = '2026-11-20T10:00:05.000Z';

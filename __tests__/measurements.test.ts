@@ -1,6 +1,6 @@
-import { baselineDocument, measurementsFromDocument } from '../function/baseline';
-import { baselineDocumentId, fingerprint, parsePcr, sameMeasurements } from '../function/measurements';
-import { parseMeasurements } from '../function/parse';
+import { baselineDocument, measurementsFromDocument } from '../function/core/baseline';
+import { baselineDocumentId, fingerprint, parsePcr, sameMeasurements } from '../function/core/measurements';
+import { parseMeasurements } from '../function/core/parse';
 import { linuxPcrs, tutorialDocument, windowsPcrs } from '../testkit/fixtures';
 
 const m = (pcrs = linuxPcrs()) => parseMeasurements(pcrs, 'test');

@@ -1,4 +1,4 @@
-import { MAX_LOG_ENTRY_BYTES, parseMessage } from '../function/parse';
+import { MAX_LOG_ENTRY_BYTES, parseMessage } from '../function/core/parse';
 import { integrityEntry, linuxPcrs, otherIntegrityEntry, pubsubData } from '../testkit/fixtures';
 
 const parse = (entry: unknown) => parseMessage(pubsubData(entry));

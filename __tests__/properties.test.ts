@@ -1,8 +1,8 @@
 import fc from 'fast-check';
-import { baselineDocument, measurementsFromDocument } from '../function/baseline';
-import { decide } from '../function/decide';
-import { PcrMeasurement, fingerprint, sameMeasurements } from '../function/measurements';
-import { IntegrityReport, parseMessage } from '../function/parse';
+import { baselineDocument, measurementsFromDocument } from '../function/core/baseline';
+import { decide } from '../function/core/decide';
+import { PcrMeasurement, fingerprint, sameMeasurements } from '../function/core/measurements';
+import { IntegrityReport, parseMessage } from '../function/core/parse';
 import { integrityEntry, pubsubData } from '../testkit/fixtures';
 
 const RUNS = 500;

@@ -2,7 +2,7 @@ import { create } from 'node:domain';
 import type { AddressInfo } from 'node:net';
 import { CloudEvent, cloudEvent } from '@google-cloud/functions-framework';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
-import { leaveRequestDomain } from '../function/request-domain';
+import { leaveRequestDomain } from '../function/runtime/request-domain';
 
 // The Functions Framework runs each request as `d.run(() => process.nextTick(() => handler()))`
 // with a fresh domain `d`: the same shape here, on Node's own domain module.

@@ -3,9 +3,9 @@ import { hostname, userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client';
 import type { Firestore } from '@google-cloud/firestore';
-import { expiryMillis } from '../function/baseline';
-import type { Config } from '../function/config';
-import { beforeDeadline } from '../function/deadline';
+import { expiryMillis } from '../function/core/baseline';
+import type { ComputeTarget } from './clients';
+import { beforeDeadline } from '../function/core/deadline';
 import { NetworkFailure, networkFailure, networkSentence, unansweredBecause } from './network';
 
 /*
@@ -44,15 +44,15 @@ export interface Io {
   readonly readStdin: () => string;
   readonly env: NodeJS.ProcessEnv;
   /**
-   * Opens a Firestore client; by default the handler's own (REST). Tests inject one over gRPC,
+   * Opens a Firestore client; by default the tools' own (REST, cli/clients.ts). Tests inject one over gRPC,
    * which, unlike REST, runs inside Jest's sandbox.
    */
   readonly openFirestore?: (config: { readonly firestoreDatabase: string; readonly projectId: string }) => Promise<Firestore>;
   /**
-   * Opens a Compute Engine Instances client; by default the handler's own. Tests inject one
+   * Opens a Compute Engine Instances client; by default the tools' own (cli/clients.ts). Tests inject one
    * whose plain-HTTP transport runs inside Jest's sandbox, where the default one never answers.
    */
-  readonly openInstances?: (config: Pick<Config, 'computeEndpoint'>) => Promise<InstancesClient>;
+  readonly openInstances?: (config: ComputeTarget) => Promise<InstancesClient>;
 }
 
 /** Parsed option values, by option name. */

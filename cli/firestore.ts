@@ -1,5 +1,5 @@
 import type { Firestore } from '@google-cloud/firestore';
-import { Code, errorCode } from '../function/api-errors';
+import { Code, errorCode } from '../function/core/api-errors';
 import { DATABASE_ID, DEFAULT_NAME_PREFIX, PROJECT_ID, dedicatedLedgerDatabaseId } from '../function/contract';
 import { CliError, Io, OptionValues, UsageError, deadlineIn, explainFailure, str, timeoutSeconds, withDeadline } from './common';
 import { listenerProblem } from './baselines/endpoints';
@@ -116,7 +116,7 @@ export async function withFirestore<T>(
   const config = { firestoreDatabase: t.database, projectId: t.project };
   const db = io.openFirestore
     ? await io.openFirestore(config)
-    : await (await import('../function/clients.js')).createFirestore(config, 'rest', checked?.authClient);
+    : await (await import('./clients.js')).openFirestore(config, checked?.authClient);
   try {
     return await withDeadline(
       work(db),

@@ -1,19 +1,19 @@
 import { readFileSync } from 'node:fs';
 import type { DocumentSnapshot, Firestore, QueryDocumentSnapshot, Transaction } from '@google-cloud/firestore';
+import { BaselineFields, baselineDocument, expiryMillis, measurementsFromDocument, samePrincipal } from '../function/core/baseline';
+import { Code, errorCode } from '../function/core/api-errors';
 import {
+  COLLECTION_ID,
+  DATABASE_ID,
+  DEFAULT_NAME_PREFIX,
+  PROJECT_ID,
+  dedicatedDatabaseId,
   BASELINE_POLICY_COLLECTION,
   BaselineApproval,
-  BaselineFields,
   DEFAULT_BASELINE_COLLECTION,
-  baselineDocument,
-  expiryMillis,
-  measurementsFromDocument,
-  samePrincipal,
-} from '../function/baseline';
-import { Code, errorCode } from '../function/api-errors';
-import { COLLECTION_ID, DATABASE_ID, DEFAULT_NAME_PREFIX, PROJECT_ID, dedicatedDatabaseId } from '../function/contract';
-import { MAX_PCR_INDEX, PcrMeasurement, baselineDocumentId, parsePcr } from '../function/measurements';
-import { IntegrityReport, MAX_LOG_ENTRY_BYTES, parseMeasurements, parseMessage } from '../function/parse';
+} from '../function/contract';
+import { MAX_PCR_INDEX, PcrMeasurement, baselineDocumentId, parsePcr } from '../function/core/measurements';
+import { IntegrityReport, MAX_LOG_ENTRY_BYTES, parseMeasurements, parseMessage } from '../function/core/parse';
 import { lateBootReportsSince, validateLateBootQuery } from './baselines/cloud-logging';
 import { COMPUTE_API_ENDPOINT, ComputeUnanswered, ReferenceVm, describeVm } from './baselines/compute';
 import { Actor, nameOnEmulatorOnly, recordedAsHelp, resolveActor } from './principal';

@@ -1,5 +1,5 @@
 import type { Firestore } from '@google-cloud/firestore';
-import { BudgetCounter, BudgetReset, BudgetWindow, budgetWindow } from '../function/budget';
+import { BudgetCounter, BudgetReset, BudgetWindow, budgetWindow } from '../function/core/budget';
 import { LEDGER_BUDGET_COLLECTION, SETTINGS, UNLIMITED, settingProblem, settingValue } from '../function/contract';
 import { FOOTER, Flags, Io, OptionValues, UsageError, dispatch, parseOptions, runAsCommand, str, textOption } from './common';
 import { DEFAULT_LEDGER_DATABASE as DEFAULT_DATABASE, FirestoreTarget, ledgerTarget, onEmulator, withFirestore } from './firestore';

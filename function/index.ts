@@ -1,10 +1,10 @@
 import { CloudEvent, cloudEvent } from '@google-cloud/functions-framework';
-import { createHandlerDeps } from './composition';
-import { loadConfig } from './config';
-import { ENTRY_POINT } from './entry-point';
-import { handleMessage } from './handler';
-import { jsonLogger } from './logger';
-import { leaveRequestDomain } from './request-domain';
+import { createHandlerDeps } from './runtime/composition';
+import { loadConfig } from './runtime/config';
+import { ENTRY_POINT } from './contract';
+import { handleMessage } from './core/handler';
+import { jsonLogger } from './runtime/logger';
+import { leaveRequestDomain } from './runtime/request-domain';
 
 // Configuration errors surface at start-up, so a bad deployment fails instead of acking events.
 const config = loadConfig();

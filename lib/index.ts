@@ -17,9 +17,9 @@ export type {
   ResponseMode,
   StaleEventPolicy,
 } from './props';
-export { MAX_EXCLUDED_PROJECTS } from '../function/contract';
-export { BASELINE_STATES, baselineDocument, measurementsFromDocument, DEFAULT_BASELINE_COLLECTION } from '../function/baseline';
-export type { BaselineDocument, BaselineFields, BaselineMetadata, BaselineState, StoredPcr } from '../function/baseline';
-export { baselineDocumentId, fingerprint, sameMeasurements } from '../function/measurements';
-export type { PcrMeasurement } from '../function/measurements';
-export { ENTRY_POINT } from '../function/entry-point';
+export { MAX_EXCLUDED_PROJECTS, DEFAULT_BASELINE_COLLECTION } from '../function/contract';
+export { BASELINE_STATES, baselineDocument, measurementsFromDocument } from '../function/core/baseline';
+export type { BaselineDocument, BaselineFields, BaselineMetadata, BaselineState, StoredPcr } from '../function/core/baseline';
+export { baselineDocumentId, fingerprint, sameMeasurements } from '../function/core/measurements';
+export type { PcrMeasurement } from '../function/core/measurements';
+export { ENTRY_POINT } from '../function/contract';

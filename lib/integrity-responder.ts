@@ -18,8 +18,14 @@ import { ServiceAccountIamMember } from '@cdktf/provider-google/lib/service-acco
 import { Sleep } from '@cdktf/provider-time/lib/sleep';
 import { Annotations, Aspects, AssetType, ITerraformDependable, TerraformAsset, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { computeTimeoutFor, dedicatedDatabaseId, dedicatedLedgerDatabaseId, functionEnvironment, scopeKindOf } from '../function/contract';
-import { BASELINE_POLICY_COLLECTION } from '../function/baseline';
+import {
+  computeTimeoutFor,
+  dedicatedDatabaseId,
+  dedicatedLedgerDatabaseId,
+  functionEnvironment,
+  scopeKindOf,
+  BASELINE_POLICY_COLLECTION,
+} from '../function/contract';
 import { ResponderAlerting } from './alerting';
 import { Delivery, deliver } from './delivery';
 import { loadFunctionBundle } from './function-bundle';

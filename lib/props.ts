@@ -1,11 +1,10 @@
+import type { Enforcement, FailureAction, InstanceGroupAction, ResponseMode, StaleEventPolicy, LogLevel } from '../function/contract';
 import { Fn, Op, Precondition, Token } from 'cdktf';
 import { CHANNEL_NAME, validateNotificationChannels } from './alerting';
 import { MANAGED_BY, MANAGED_BY_VALUE, RESPONDER_LABEL } from './labels';
 import type { ResponderProviders } from './providers';
 import { allMatch, matches } from './tokens';
 import { DEFAULT_NAME_PREFIX, MAX_EXCLUDED_PROJECTS, PROJECT_ID, SETTINGS, UNLIMITED, scopeKindOf } from '../function/contract';
-import type { Enforcement, FailureAction, InstanceGroupAction, ResponseMode, StaleEventPolicy } from '../function/decide';
-import type { LogLevel } from '../function/logger';
 import { IntegrityResponderPropsError } from './errors';
 
 export type { Enforcement, FailureAction, InstanceGroupAction, LogLevel, ResponseMode, StaleEventPolicy };

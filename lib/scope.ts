@@ -8,8 +8,15 @@ import { ProjectIamCustomRole } from '@cdktf/provider-google/lib/project-iam-cus
 import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
 import { Fn, IResolvable, ITerraformDependable, Op, Precondition, TerraformIterator, Token } from 'cdktf';
 import type { Construct } from 'constructs';
-import { EXCLUDED_PROJECTS, NO_EXCLUDED_PROJECTS, PROJECT_ID, Scope, formatExcludedProjects, scopeKindOf } from '../function/contract';
-import { INTEGRITY_LOG_ID } from '../function/parse';
+import {
+  EXCLUDED_PROJECTS,
+  NO_EXCLUDED_PROJECTS,
+  PROJECT_ID,
+  Scope,
+  formatExcludedProjects,
+  scopeKindOf,
+  INTEGRITY_LOG_ID,
+} from '../function/contract';
 import { customRoleId, isEmpty, matches } from './tokens';
 import { ResolvedProps, excludedProjectPlaces, planErrorMessage } from './props';
 

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'n
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { createFirestore } from '../function/clients';
+import { createFirestore } from '../function/runtime/clients';
 import { FunctionSettings, functionEnvironment } from '../function/contract';
 import { buildFunctionBundle, functionBuildOptions } from '../lib/bundle/build';
 import { bundleDir, packageRoot } from '../lib/bundle/sources';

@@ -1,6 +1,5 @@
-import { INTEGRITY_EVENT_TYPE, INSTANCE_NAME_LABEL } from '../function/parse';
-
 /** Instance id of the fixture entries unless a test names another. */
+import { INTEGRITY_EVENT_TYPE, INSTANCE_NAME_LABEL } from '../function/contract';
 export const DEFAULT_INSTANCE_ID = '4617930134256183721';
 
 /** A measurement as Shielded VM logs it. */

@@ -1,8 +1,8 @@
-import { baselineStanding, measurementsFromDocument } from '../../function/baseline';
-import { ActionBudget, BudgetCounter, applyBudget, budgetWindow } from '../../function/budget';
-import type { InstanceState } from '../../function/decide';
-import { PcrMeasurement, sameMeasurements } from '../../function/measurements';
-import { InstanceGroupRef, groupPath } from '../../function/instance-group';
+import { baselineStanding, measurementsFromDocument } from '../../function/core/baseline';
+import { ActionBudget, BudgetCounter, applyBudget, budgetWindow } from '../../function/core/budget';
+import type { InstanceState } from '../../function/core/decide';
+import { PcrMeasurement, sameMeasurements } from '../../function/core/measurements';
+import { InstanceGroupRef, groupPath } from '../../function/core/instance-group';
 import {
   GroupAbandon,
   LedgerKey,
@@ -16,7 +16,7 @@ import {
   lastStopOf,
   stopToMark,
   reconcile,
-} from '../../function/ledger';
+} from '../../function/core/ledger';
 import {
   BaselineStore,
   BaselineStoreResult,
@@ -30,7 +30,7 @@ import {
   LedgerStanding,
   Logger,
   Severity,
-} from '../../function/ports';
+} from '../../function/core/ports';
 
 /** Baselines held in memory, matched with the same rules the Firestore store applies. */
 export class MemoryBaselines implements BaselineStore {

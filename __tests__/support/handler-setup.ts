@@ -1,5 +1,6 @@
-import type { InstanceState, ResponseMode } from '../../function/decide';
-import { HandlerDeps, handleMessage } from '../../function/handler';
+import type { ResponseMode } from '../../function/contract';
+import type { InstanceState } from '../../function/core/decide';
+import { HandlerDeps, handleMessage } from '../../function/core/handler';
 import { CapturingLogger, MemoryBaselines, MemoryLedger, RecordingInstances } from './fakes';
 import { DEFAULT_INSTANCE_ID, EntryOptions, integrityEntry, pubsubData } from '../../testkit/fixtures';
 

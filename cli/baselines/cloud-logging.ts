@@ -1,7 +1,6 @@
 import type { LoggingServiceV2Client } from '@google-cloud/logging-api/build/src/v2/logging_service_v2_client';
-import { Code, errorCode } from '../../function/api-errors';
-import { PROJECT_ID } from '../../function/contract';
-import { INTEGRITY_LOG_ID } from '../../function/parse';
+import { Code, errorCode } from '../../function/core/api-errors';
+import { INSTANCE_ID, INSTANCE_NAME, INTEGRITY_LOG_ID, PROJECT_ID, UINT64_MAX, ZONE } from '../../function/contract';
 import { CliError, closedOnce, credentialsHint, deadlineIn, describeError, isInstanceId, unansweredWithin, withDeadline } from '../common';
 import { networkFailure, networkSentence } from '../network';
 import { ApiEndpoint, apiEndpoint, probeUrlOf, standInProblem } from './endpoints';
@@ -56,12 +55,9 @@ const PAGE_SIZE = 100;
 /** What `entries.list` needs, for the error a refusal turns into. */
 const LIST_PERMISSION = 'logging.logEntries.list';
 
-// The same patterns the report parser checks, so a VM this module can ask about is one whose
-// report it would accept. None of them admits a quote or a backslash: values go into the filter as is.
-const ZONE = /^[a-z]+-[a-z]+[0-9]{1,2}-[a-z]$/;
-const INSTANCE_NAME = /^[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?$/;
-const INSTANCE_ID = /^[1-9][0-9]{0,19}$/;
-const UINT64_MAX = 18446744073709551615n;
+// The contract's patterns, which the report parser checks too, so a VM this module can ask about is
+// one whose report it would accept. None of them admits a quote or a backslash: values go into the
+// filter as is.
 
 const SEVERITY_DEFAULT = new Set<unknown>(['DEFAULT', 0]);
 
@@ -74,7 +70,7 @@ export function zoneProblem(zone: unknown): string | undefined {
 export function instanceProblem(instance: unknown): string | undefined {
   if (typeof instance !== 'string') return `the instance must be a name or a numeric id, got ${typeof instance}`;
   if (isInstanceId(instance)) {
-    return INSTANCE_ID.test(instance) && BigInt(instance) <= UINT64_MAX
+    return instance !== '0' && INSTANCE_ID.test(instance) && BigInt(instance) <= UINT64_MAX
       ? undefined
       : `'${instance}' is not an instance id (a decimal number up to 2^64-1, without leading zeros)`;
   }

@@ -1,7 +1,6 @@
 import type { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client';
-import { Code, errorCode } from '../../function/api-errors';
-import { createInstancesClient } from '../../function/clients';
-import type { Config } from '../../function/config';
+import { Code, errorCode } from '../../function/core/api-errors';
+import { ComputeTarget, openInstancesClient } from '../clients';
 import {
   CliError,
   authDetail,
@@ -20,8 +19,8 @@ import { apiEndpoint, probeUrlOf, standInProblem } from './endpoints';
 /*
  * What Compute Engine says about a reference VM: its id, name and last start. The baseline tool
  * trusts these, not the labels or the timestamp of a log entry, which whoever writes the entry
- * chooses (ADR 0021). The client is the function's own (function/clients.ts), pointed at
- * COMPUTE_API_ENDPOINT exactly as the function points it.
+ * chooses (ADR 0021). The client is the tools' own (cli/clients.ts), pointed at
+ * COMPUTE_API_ENDPOINT by the rule the function applies (the contract's `parseApiEndpoint`).
  */
 
 /** Environment variable naming a non-default Compute Engine endpoint; the function reads the same one. */
@@ -69,14 +68,14 @@ const COMPUTE_URL = 'https://compute.googleapis.com';
  * Engine could not be asked or did not answer (no credentials, a network that fails, a
  * refusal, no answer within `timeoutSeconds`), and with a plain {@link CliError} when it
  * answered that there is no such VM or answered about another one. `open` creates the client;
- * by default the function's, with Application Default Credentials checked first (a plain-HTTP
+ * by default the tools' own (cli/clients.ts), with Application Default Credentials checked first (a plain-HTTP
  * stand-in takes none). It is always closed.
  */
 export async function describeVm(
   q: VmQuery,
   env: NodeJS.ProcessEnv,
   timeoutSeconds: number,
-  open?: (config: Pick<Config, 'computeEndpoint'>) => Promise<InstancesClient>,
+  open?: (config: ComputeTarget) => Promise<InstancesClient>,
 ): Promise<ReferenceVm> {
   const endpoint = apiEndpoint(env, COMPUTE_API_ENDPOINT);
   const vm = `VM ${q.instance} in ${q.project}/${q.zone}`;
@@ -109,7 +108,7 @@ export async function describeVm(
       }
     }
     const config = endpoint === undefined ? {} : { computeEndpoint: endpoint };
-    const created = await (open ? open(config) : createInstancesClient(config, authClient));
+    const created = await (open ? open(config) : openInstancesClient(config, authClient));
     if (!hold(created)) return close().then(() => undefined);
     // Find credentials here, where a failure is caught: the generated methods start the client
     // with a rejection nobody handles, which ends the process when there are none.

@@ -1,7 +1,7 @@
 import type { Firestore, Query, QueryDocumentSnapshot } from '@google-cloud/firestore';
 import { LEDGER_DECISIONS_COLLECTION, PROJECT_ID } from '../../function/contract';
-import type { LedgerRecord, RecordedDecision } from '../../function/ledger';
-import type { ReportKind } from '../../function/parse';
+import type { LedgerRecord, RecordedDecision } from '../../function/core/ledger';
+import type { ReportKind } from '../../function/core/parse';
 import {
   CliError,
   FOOTER,

@@ -1,8 +1,6 @@
-import { ApiEndpoint, parseApiEndpoint } from '../../function/config';
+import { ApiEndpoint, parseApiEndpoint } from '../../function/contract';
 import { CliError } from '../common';
 import { probeConnection } from '../network';
-
-export type { ApiEndpoint } from '../../function/config';
 
 /**
  * Reads an endpoint override such as `LOGGING_API_ENDPOINT` or `COMPUTE_API_ENDPOINT` by the
@@ -73,3 +71,4 @@ export async function standInProblem(
     instead: 'the Google API',
   });
 }
+export type { ApiEndpoint } from '../../function/contract';

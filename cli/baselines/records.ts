@@ -1,12 +1,6 @@
-import {
-  BaselineApproval,
-  BaselineFields,
-  BASELINE_STATES,
-  baselineStanding,
-  expiryMillis,
-  measurementsFromDocument,
-} from '../../function/baseline';
-import { PcrMeasurement, baselineDocumentId, fingerprint, pcrName } from '../../function/measurements';
+import { BaselineApproval } from '../../function/contract';
+import { BaselineFields, BASELINE_STATES, baselineStanding, expiryMillis, measurementsFromDocument } from '../../function/core/baseline';
+import { PcrMeasurement, baselineDocumentId, fingerprint, pcrName } from '../../function/core/measurements';
 import { printable, textTable, utcTime } from '../common';
 
 /*

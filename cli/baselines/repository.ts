@@ -1,6 +1,7 @@
+import { BASELINE_POLICY_COLLECTION, BaselineApproval } from '../../function/contract';
 import type { DocumentSnapshot, Firestore, Query, QueryDocumentSnapshot, Transaction } from '@google-cloud/firestore';
-import { BASELINE_POLICY_COLLECTION, BaselineApproval, measurementsFromDocument } from '../../function/baseline';
-import { PcrMeasurement, pcrName, sameValues } from '../../function/measurements';
+import { measurementsFromDocument } from '../../function/core/baseline';
+import { PcrMeasurement, pcrName, sameValues } from '../../function/core/measurements';
 import { CliError, Io } from '../common';
 import { FirestoreTarget, onEmulator, withFirestore } from '../firestore';
 

@@ -1,6 +1,6 @@
-import { MAX_CLOCK_SKEW_SECONDS } from '../../function/handler';
-import { PcrMeasurement, baselineDocumentId, sameMeasurements } from '../../function/measurements';
-import { IntegrityReport } from '../../function/parse';
+import { MAX_CLOCK_SKEW_SECONDS } from '../../function/core/handler';
+import { PcrMeasurement, baselineDocumentId, sameMeasurements } from '../../function/core/measurements';
+import { IntegrityReport } from '../../function/core/parse';
 import { CliError } from '../common';
 import { SHORT_ID } from './records';
 

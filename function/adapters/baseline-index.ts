@@ -1,7 +1,7 @@
 import type { CollectionReference, QuerySnapshot } from '@google-cloud/firestore';
-import { measurementsFromDocument } from '../baseline';
-import { baselineDocumentId } from '../measurements';
-import type { Logger } from '../ports';
+import { measurementsFromDocument } from '../core/baseline';
+import { baselineDocumentId } from '../core/measurements';
+import type { Logger } from '../core/ports';
 
 /** Wait before listening again after the listener failed, ms. */
 const RELISTEN_MS = 5_000;

@@ -2,10 +2,17 @@ import type { InstanceGroupManagersClient } from '@google-cloud/compute/build/sr
 import type { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client';
 import type { RegionInstanceGroupManagersClient } from '@google-cloud/compute/build/src/v1/region_instance_group_managers_client';
 import type { ZoneOperationsClient } from '@google-cloud/compute/build/src/v1/zone_operations_client';
-import { Code, errorCode } from '../api-errors';
-import type { InstanceState } from '../decide';
-import { CREATED_BY_KEY, InstanceGroupRef, groupPath } from '../instance-group';
-import { CompletedOperation, GroupMember, InstanceControl, InstanceNotFoundError, InstanceTarget, OperationFailedError } from '../ports';
+import { Code, errorCode } from '../core/api-errors';
+import type { InstanceState } from '../core/decide';
+import { CREATED_BY_KEY, InstanceGroupRef, groupPath } from '../core/instance-group';
+import {
+  CompletedOperation,
+  GroupMember,
+  InstanceControl,
+  InstanceNotFoundError,
+  InstanceTarget,
+  OperationFailedError,
+} from '../core/ports';
 
 /** The clients of zonal and regional managed instance groups, each created on first use. */
 export interface GroupClients {

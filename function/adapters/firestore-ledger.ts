@@ -1,7 +1,7 @@
 import type { DocumentSnapshot, FieldValue, Firestore, Timestamp, WriteBatch } from '@google-cloud/firestore';
-import { Code, errorCode } from '../api-errors';
-import { beforeDeadline } from '../deadline';
-import { ActionBudget, BUDGET_INSTANCES_SUBCOLLECTION, BudgetCounter, applyBudget, budgetWindow, needsSlot } from '../budget';
+import { Code, errorCode } from '../core/api-errors';
+import { beforeDeadline } from '../core/deadline';
+import { ActionBudget, BUDGET_INSTANCES_SUBCOLLECTION, BudgetCounter, applyBudget, budgetWindow, needsSlot } from '../core/budget';
 import { LEDGER_BUDGET_COLLECTION, LEDGER_DECISIONS_COLLECTION, LEDGER_INSTANCES_COLLECTION } from '../contract';
 import {
   GroupAbandon,
@@ -15,8 +15,8 @@ import {
   lastStopOf,
   stopToMark,
   reconcile,
-} from '../ledger';
-import type { DecisionLedger, LastStop, LedgerCompletion, LedgerStanding, Recorded } from '../ports';
+} from '../core/ledger';
+import type { DecisionLedger, LastStop, LedgerCompletion, LedgerStanding, Recorded } from '../core/ports';
 
 /** The client library's values (it is loaded by then: the ledger's client is made of it). */
 const firestoreValues = () => import('@google-cloud/firestore');

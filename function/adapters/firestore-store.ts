@@ -1,7 +1,8 @@
+import { BaselineApproval } from '../contract';
 import type { Firestore, Query } from '@google-cloud/firestore';
-import { BaselineApproval, baselineStanding, measurementsFromDocument } from '../baseline';
-import { PcrMeasurement, baselineDocumentId, pcrName, sameMeasurements, sameValues } from '../measurements';
-import type { BaselineStore, BaselineStoreResult, Logger } from '../ports';
+import { baselineStanding, measurementsFromDocument } from '../core/baseline';
+import { PcrMeasurement, baselineDocumentId, pcrName, sameMeasurements, sameValues } from '../core/measurements';
+import type { BaselineStore, BaselineStoreResult, Logger } from '../core/ports';
 import { BaselineIndex } from './baseline-index';
 
 /**

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BuildOptions, Plugin, build } from 'esbuild';
-import { ENTRY_POINT } from '../../function/entry-point';
+import { ENTRY_POINT } from '../../function/contract';
 import { Lockfile, functionLockfile } from './lockfile';
 import { FUNCTIONS_FRAMEWORK_VERSION, FunctionBundleManifest, MIN_NODE_MAJOR } from './manifest';
 import { pruneProtoJson } from './prune-protos';

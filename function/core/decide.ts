@@ -1,40 +1,5 @@
+import type { FailureAction, ResponseMode, StaleEventPolicy } from '../contract';
 import type { IntegrityReport } from './parse';
-
-/** How the responder treats failed reports. */
-export type ResponseMode = 'relearn-if-known-good' | 'shutdown';
-
-/** Every mode the handler implements; the construct validates against the same list. */
-export const RESPONSE_MODES: readonly ResponseMode[] = ['relearn-if-known-good', 'shutdown'];
-
-/** What to do with a failed report too old to be vetted: stop the VM, or only raise the alarm. */
-export type StaleEventPolicy = 'fail-closed' | 'fail-open';
-
-/** Every stale-event policy; the construct validates against the same list. */
-export const STALE_EVENT_POLICIES: readonly StaleEventPolicy[] = ['fail-closed', 'fail-open'];
-
-/**
- * How a VM is contained where the decision is `stop`: `stop` shuts it down; `suspend` keeps
- * its memory (and so what ran in it) for forensics.
- */
-export type FailureAction = 'stop' | 'suspend';
-
-/** Every containment action; the construct validates against the same list. */
-export const FAILURE_ACTIONS: readonly FailureAction[] = ['stop', 'suspend'];
-
-/** Whether the responder acts (`enforce`) or only logs and records what it would do (`dry-run`). */
-export type Enforcement = 'enforce' | 'dry-run';
-
-/** Every enforcement; the construct validates against the same list. */
-export const ENFORCEMENTS: readonly Enforcement[] = ['enforce', 'dry-run'];
-
-/**
- * What is done to a VM's managed instance group before it is contained: `abandon` removes it
- * from the group first (so the group cannot recreate it); `contain-only` leaves the group alone.
- */
-export type InstanceGroupAction = 'abandon' | 'contain-only';
-
-/** Every instance-group action; the construct validates against the same list. */
-export const INSTANCE_GROUP_ACTIONS: readonly InstanceGroupAction[] = ['abandon', 'contain-only'];
 
 /** What the known-good lookup found for a failed report. */
 export type BaselineLookup = { readonly matched: true; readonly baselineId: string } | { readonly matched: false };

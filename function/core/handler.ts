@@ -1,23 +1,21 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { Decision, confirmRelearn, InstanceState, decide, decideStale, needsBaselineLookup } from './decide';
+import { IntegrityReport, parseMessage } from './parse';
+import { ActionBudget, ActionHeldError, BudgetNote } from './budget';
+import { LedgerKey, LedgerNote, Reconciled, compareBoots, ledgerKey } from './ledger';
+import { GroupAction, groupPath, parseCreatedBy } from './instance-group';
 import {
-  Decision,
+  DEFAULT_EXEMPT_LABEL,
+  SETTINGS,
+  Scope,
+  parseExemptLabel,
   Enforcement,
   FailureAction,
   InstanceGroupAction,
   ResponseMode,
   StaleEventPolicy,
-  confirmRelearn,
-  InstanceState,
-  decide,
-  decideStale,
-  needsBaselineLookup,
-} from './decide';
-import { IntegrityReport, parseMessage } from './parse';
-import { ActionBudget, ActionHeldError, BudgetNote } from './budget';
-import { LedgerKey, LedgerNote, Reconciled, compareBoots, ledgerKey } from './ledger';
-import { GroupAction, groupPath, parseCreatedBy } from './instance-group';
-import { DEFAULT_EXEMPT_LABEL, SETTINGS, Scope, parseExemptLabel } from './contract';
-import { scopeRejection } from './scope';
+} from '../contract';
+import { scopeRejection } from './in-scope';
 import { fingerprint } from './measurements';
 import {
   AbandonPendingError,

@@ -1,17 +1,21 @@
-import { BASELINE_APPROVALS, BaselineApproval, DEFAULT_BASELINE_COLLECTION } from './baseline';
 import {
+  BaselineApproval,
+  BASELINE_APPROVALS,
   ENFORCEMENTS,
   Enforcement,
   FAILURE_ACTIONS,
   FailureAction,
   INSTANCE_GROUP_ACTIONS,
   InstanceGroupAction,
+  LOG_LEVELS,
+  LogLevel,
   RESPONSE_MODES,
   ResponseMode,
   STALE_EVENT_POLICIES,
   StaleEventPolicy,
-} from './decide';
-import { LOG_LEVELS, LogLevel } from './logger';
+} from './vocabulary';
+import { DEFAULT_BASELINE_COLLECTION, DEFAULT_EXEMPT_LABEL } from './names';
+import { COLLECTION_ID, DATABASE_ID, EXEMPT_LABEL, PROJECT_ID, PROJECT_ID_TEXT } from './patterns';
 
 /*
  * The contract between the construct and the function: every environment variable the
@@ -20,47 +24,14 @@ import { LOG_LEVELS, LogLevel } from './logger';
  * back with the same declarations and refuses to start when one is missing or out of range.
  */
 
-/** Default `namePrefix` of the construct (and so of every name derived from it). */
-export const DEFAULT_NAME_PREFIX = 'integrity-responder';
-
-/** Id of the dedicated baseline database the construct creates for a `namePrefix`. */
-export function dedicatedDatabaseId(namePrefix: string): string {
-  return `${namePrefix}-baselines`;
-}
-
-/** Id of the decision-ledger database the construct creates for a `namePrefix`. */
-export function dedicatedLedgerDatabaseId(namePrefix: string): string {
-  return `${namePrefix}-decisions`;
-}
-
-/** Collection of the ledger holding one document per acted-on report (instance, boot, report kind). */
-export const LEDGER_DECISIONS_COLLECTION = 'integrity_decisions';
-/** Collection of the ledger holding one document per instance: the newest boot recorded for it. */
-export const LEDGER_INSTANCES_COLLECTION = 'integrity_instances';
-/**
- * Collection of the ledger holding one document per window of the action budget: how many
- * stops and suspends were counted in it (see `budget.ts`).
- */
-export const LEDGER_BUDGET_COLLECTION = 'integrity_budget';
 /** What `MAX_ACTIONS_PER_WINDOW` says to turn the action budget off. */
 export const UNLIMITED = 'unlimited';
-
-/** Default `exemptLabel`: a VM carrying this label is never stopped, suspended or relearned. */
-export const DEFAULT_EXEMPT_LABEL = 'integrity-response=exempt';
-/**
- * `key=value` of a GCE label: the key a lowercase letter then up to 62 lowercase letters,
- * digits, `_` or `-`; the value up to 63 of those.
- */
-export const EXEMPT_LABEL = /^[a-z][a-z0-9_-]{0,62}=[a-z0-9_-]{0,63}$/;
 
 /** The key and value of a `key=value` exemption label. */
 export function parseExemptLabel(label: string): { readonly key: string; readonly value: string } {
   const i = label.indexOf('=');
   return { key: label.slice(0, i), value: label.slice(i + 1) };
 }
-
-/** A Google Cloud project id, optionally domain-scoped (`example.com:project`), as regular-expression text. */
-export const PROJECT_ID_TEXT = '(?:[a-z][a-z0-9.-]{0,61}[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]';
 
 /**
  * Where the VMs a responder watches live: `projects/<id>`, `folders/<number>` or
@@ -112,13 +83,6 @@ export function formatExcludedProjects(projects: readonly string[]): string {
 export function parseExcludedProjects(value: string): readonly string[] {
   return value === NO_EXCLUDED_PROJECTS ? [] : value.split(',');
 }
-
-/** Firestore database ids: `(default)` or 4–63 lowercase letters, digits and hyphens. */
-export const DATABASE_ID = /^(?:\(default\)|[a-z][a-z0-9-]{2,61}[a-z0-9])$/;
-/** Top-level collection ids: no slash, not `.` or `..`, not `__…__`. */
-export const COLLECTION_ID = /^(?!__.*__$)(?!\.\.?$)[^/]{1,1500}$/;
-/** Google Cloud project ids, optionally domain-scoped (`example.com:project`). */
-export const PROJECT_ID = new RegExp(`^${PROJECT_ID_TEXT}$`);
 
 /** The function's settings, in the construct's words. */
 export interface FunctionSettings {

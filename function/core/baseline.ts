@@ -1,8 +1,6 @@
 import { PcrMeasurement, baselineDocumentId, parsePcr, pcrName } from './measurements';
 import { tryParseMeasurements } from './parse';
-
-/** Collection the tutorial and this project use for known-good baselines. */
-export const DEFAULT_BASELINE_COLLECTION = 'known_good_measurements';
+import type { BaselineApproval } from '../contract';
 
 /** Field paths that hold a PCR: `PCR_0` … `PCR_23`, each a map `{hashAlgo, pcrNum, value}`. */
 const PCR_FIELD = /^PCR_/;
@@ -46,22 +44,6 @@ export function measurementsFromDocument(
 /** Lifecycle states of a baseline; a document without `state` (the tutorial's) is `active`. */
 export const BASELINE_STATES = ['active', 'proposed', 'revoked'] as const;
 export type BaselineState = (typeof BASELINE_STATES)[number];
-
-/**
- * Who must vouch for a baseline before it matches: `none` (an active baseline matches), or
- * `two-person` (it must also carry an approval by a principal other than its creator). The
- * construct's `requireBaselineApproval` sets `two-person`.
- */
-export const BASELINE_APPROVALS = ['none', 'two-person'] as const;
-export type BaselineApproval = (typeof BASELINE_APPROVALS)[number];
-
-/**
- * Collection, in the baseline database, of the construct's policy documents: one per responder
- * that requires approval, `{ baselineCollection, requireApproval: true }`. The baseline tool reads
- * it to know whether a new baseline starts `proposed`; the function never reads it (its own
- * setting, `BASELINE_APPROVAL`, is what it enforces).
- */
-export const BASELINE_POLICY_COLLECTION = 'integrity_responder_policies';
 
 /**
  * The fields of a baseline document besides its `PCR_n` maps, as the handler and the baseline

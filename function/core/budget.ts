@@ -1,4 +1,4 @@
-import type { FailureAction } from './decide';
+import type { FailureAction } from '../contract';
 import type { Reconciled } from './ledger';
 
 /*
@@ -70,6 +70,12 @@ export type BudgetNote =
       readonly heldReason: string;
     };
 
+/** A reconciled decision with what the action budget made of it. */
+export interface Budgeted extends Reconciled {
+  /** What the action budget made of a stop or suspend (absent without a budget, and for other decisions). */
+  readonly budget?: BudgetNote;
+}
+
 /** The window holding a moment (milliseconds since the epoch). */
 export function budgetWindow(nowMs: number, seconds: number): BudgetWindow {
   const length = seconds * 1000;
@@ -105,7 +111,7 @@ export function applyBudget(
   counter: BudgetCounter | undefined,
   now: string,
   vmCounted = false,
-): { readonly result: Reconciled; readonly counter?: BudgetCounter } {
+): { readonly result: Budgeted; readonly counter?: BudgetCounter } {
   if (result.decision.action === 'stop' && !result.alreadyDone && result.record.budgetWindow !== undefined) {
     return { result: { ...result, budget: { status: 'already-counted', windowId: result.record.budgetWindow } } };
   }

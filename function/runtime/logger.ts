@@ -1,12 +1,7 @@
-import type { Logger, Severity } from './ports';
+import type { LogLevel } from '../contract';
+import type { Logger, Severity } from '../core/ports';
 
 const RANK: Record<Severity, number> = { DEBUG: 0, INFO: 1, NOTICE: 2, WARNING: 3, ERROR: 4, CRITICAL: 5 };
-
-/** Lowest severity written; parsed from `LOG_LEVEL`. */
-export type LogLevel = 'debug' | 'info' | 'notice' | 'warning' | 'error';
-
-/** Levels accepted in `LOG_LEVEL`. */
-export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'notice', 'warning', 'error'];
 
 /**
  * Writes one JSON object per line; Cloud Logging reads `severity` and `message` from it and

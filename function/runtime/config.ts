@@ -6,10 +6,10 @@ import {
   SETTINGS,
   settingProblem,
   settingValue,
-} from './contract';
-import type { ResponseMode } from './decide';
-
-export { COLLECTION_ID, DATABASE_ID } from './contract';
+  ApiEndpoint,
+  ResponseMode,
+  parseApiEndpoint,
+} from '../contract';
 
 /** Runtime configuration, read from environment variables once per instance. */
 export interface Config extends Omit<FunctionSettings, 'responseMode'> {
@@ -81,41 +81,4 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (problems.length > 0) throw new ConfigError(problems.join('; '));
   const { responseMode, ...rest } = values as unknown as FunctionSettings;
   return { mode: responseMode, ...rest, ...(endpoint !== undefined && { computeEndpoint: endpoint }) };
-}
-
-/** A Google API endpoint other than the default. */
-export interface ApiEndpoint {
-  readonly protocol: 'http' | 'https';
-  readonly host: string;
-  readonly port: number;
-}
-
-/**
- * Reads an endpoint override such as `COMPUTE_API_ENDPOINT`: unset or empty is the default
- * endpoint; otherwise `http(s)://host[:port]` with no path. The function and the tools apply this
- * one rule; a value that breaks it comes back as a sentence naming the variable.
- */
-export function parseApiEndpoint(
-  variable: string,
-  raw: string | undefined,
-): { readonly endpoint?: ApiEndpoint; readonly problem?: string } {
-  if (raw === undefined || raw === '') return {};
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return { problem: `${variable} must be a URL like http://127.0.0.1:8089; got '${raw}'` };
-  }
-  const protocol = url.protocol.slice(0, -1);
-  if (
-    (protocol !== 'http' && protocol !== 'https') ||
-    (url.pathname !== '/' && url.pathname !== '') ||
-    url.search ||
-    url.hash ||
-    url.username
-  ) {
-    return { problem: `${variable} must be http(s)://host[:port] with no path; got '${raw}'` };
-  }
-  const port = url.port ? Number(url.port) : protocol === 'https' ? 443 : 80;
-  return { endpoint: { protocol, host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port } };
 }

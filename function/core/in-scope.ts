@@ -1,4 +1,4 @@
-import type { Scope } from './contract';
+import type { Scope } from '../contract';
 
 /** Why an entry's project is outside what a responder watches. */
 export interface ScopeRejection {

@@ -3,7 +3,6 @@ import type { InstancesClient } from '@google-cloud/compute/build/src/v1/instanc
 import type { RegionInstanceGroupManagersClient } from '@google-cloud/compute/build/src/v1/region_instance_group_managers_client';
 import type { ZoneOperationsClient } from '@google-cloud/compute/build/src/v1/zone_operations_client';
 import type { Firestore } from '@google-cloud/firestore';
-import type { AuthClient } from 'google-auth-library';
 import type { Config } from './config';
 
 /**
@@ -25,9 +24,9 @@ export function lazy<T>(create: () => Promise<T>): () => Promise<T> {
  * Compute clients, loaded on first use through deep imports: the package's index pulls in
  * every Compute service (≈30 MB), these paths only the ones the handler calls.
  */
-export async function createInstancesClient(config: Pick<Config, 'computeEndpoint'>, authClient?: AuthClient): Promise<InstancesClient> {
+export async function createInstancesClient(config: Pick<Config, 'computeEndpoint'>): Promise<InstancesClient> {
   const { InstancesClient } = await import('@google-cloud/compute/build/src/v1/instances_client.js');
-  return new InstancesClient(await computeClientOptions(config, authClient));
+  return new InstancesClient(await computeClientOptions(config));
 }
 
 /** The zonal operations client, to wait for the operations the Instances calls start. */
@@ -50,16 +49,11 @@ export async function createRegionInstanceGroupManagersClient(
   return new RegionInstanceGroupManagersClient(await computeClientOptions(config));
 }
 
-/**
- * `authClient`, when given, is the one every call authenticates with (the operator tools pass
- * the one whose credentials they checked, so a run fetches one token); by default the client
- * finds Application Default Credentials itself.
- */
-async function computeClientOptions(config: Pick<Config, 'computeEndpoint'>, authClient?: AuthClient) {
+/** Options for a Compute client: Application Default Credentials at the default or an `https:` endpoint. */
+async function computeClientOptions(config: Pick<Config, 'computeEndpoint'>) {
   const endpoint = config.computeEndpoint;
-  const auth = authClient === undefined ? {} : { authClient };
-  if (endpoint === undefined) return authClient === undefined ? undefined : auth;
-  if (endpoint.protocol === 'https') return { apiEndpoint: endpoint.host, port: endpoint.port, ...auth };
+  if (endpoint === undefined) return undefined;
+  if (endpoint.protocol === 'https') return { apiEndpoint: endpoint.host, port: endpoint.port };
   // Plain HTTP only ever points at a local stand-in for the API (tests, demos): send no
   // credentials there, and do not probe the metadata server for any.
   return {
@@ -76,25 +70,17 @@ async function computeClientOptions(config: Pick<Config, 'computeEndpoint'>, aut
  * first query, on a cold instance's first event, does not wait for the gRPC stack, which its
  * listener loads from the second event on. The decision ledger writes over gRPC (ADR 0017):
  * its calls cost the function less CPU than over REST. Jest's sandboxed globals
- * cannot carry the REST transport (its calls never complete): tests there use gRPC.
- * `authClient`, when given, is the one every call authenticates with (the operator tools pass
- * the one whose credentials they checked); by default the client finds Application Default
- * Credentials itself. The emulator over REST takes none.
+ * cannot carry the REST transport (its calls never complete): tests there use gRPC. The client
+ * finds Application Default Credentials itself; the emulator over REST takes none.
  */
 export async function createFirestore(
   config: { readonly firestoreDatabase: string; readonly projectId?: string },
   transport: 'rest' | 'grpc' = 'rest',
-  authClient?: AuthClient,
 ): Promise<Firestore> {
   const { Firestore } = await import('@google-cloud/firestore');
   // The client targets the emulator itself when FIRESTORE_EMULATOR_HOST is set, but its REST
   // transport would still look for Google credentials: give it none to find there.
-  const auth =
-    process.env.FIRESTORE_EMULATOR_HOST && transport === 'rest'
-      ? { authClient: await passThroughAuth() }
-      : authClient !== undefined
-        ? { authClient }
-        : {};
+  const auth = process.env.FIRESTORE_EMULATOR_HOST && transport === 'rest' ? { authClient: await passThroughAuth() } : {};
   return new Firestore({
     databaseId: config.firestoreDatabase,
     preferRest: transport === 'rest',

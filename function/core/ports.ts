@@ -1,7 +1,7 @@
-import type { ActionBudget } from './budget';
+import type { ActionBudget, Budgeted } from './budget';
 import type { BaselineLookup, InstanceState } from './decide';
 import type { InstanceGroupRef } from './instance-group';
-import type { GroupAbandon, LastStop, LedgerKey, ReconcileInput, Reconciled, RecordedDecision } from './ledger';
+import type { GroupAbandon, LastStop, LedgerKey, ReconcileInput, RecordedDecision } from './ledger';
 
 export type { LastStop } from './ledger';
 import type { PcrMeasurement } from './measurements';
@@ -117,7 +117,7 @@ export interface LedgerCompletion {
 }
 
 /** A report's reconciliation as the ledger recorded it. */
-export interface Recorded extends Reconciled {
+export interface Recorded extends Budgeted {
   /**
    * Which write of the record this is (opaque, the ledger's own): completing the action with it
    * can skip reading the record again while nothing else has written it since.

@@ -1,13 +1,14 @@
+import {
+  INSTANCE_ID,
+  INSTANCE_NAME,
+  INSTANCE_NAME_LABEL,
+  INTEGRITY_EVENT_TYPE,
+  INTEGRITY_LOG_ID,
+  PROJECT_ID,
+  UINT64_MAX,
+  ZONE,
+} from '../contract';
 import { MAX_PCR_INDEX, PcrMeasurement, parsePcr } from './measurements';
-
-/** `@type` of the payload Shielded VM integrity monitoring writes. */
-export const INTEGRITY_EVENT_TYPE = 'type.googleapis.com/cloud_integrity.IntegrityEvent';
-
-/** LogEntry label that carries the instance name on Compute Engine log entries. */
-export const INSTANCE_NAME_LABEL = 'compute.googleapis.com/resource_name';
-
-/** Log the integrity reports are written to, URL-encoded as in `logName`. */
-export const INTEGRITY_LOG_ID = 'compute.googleapis.com%2Fshielded_vm_integrity';
 
 /** Largest decoded LogEntry accepted; real integrity entries are a few kilobytes. */
 export const MAX_LOG_ENTRY_BYTES = 256 * 1024;
@@ -88,12 +89,6 @@ function describe(v: unknown): string {
 }
 
 const BASE64 = /^[A-Za-z0-9+/\-_]*={0,2}$/;
-const PROJECT_ID = /^(?:[a-z][a-z0-9.-]{0,61}[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
-const ZONE = /^[a-z]+-[a-z]+[0-9]{1,2}-[a-z]$/;
-/** A Compute instance id: a uint64 in decimal, without leading zeros (one id, one spelling, as for boot counters). */
-const INSTANCE_ID = /^(?:0|[1-9][0-9]{0,19})$/;
-const UINT64_MAX = 18446744073709551615n;
-const INSTANCE_NAME = /^[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?$/;
 const BOOT_COUNTER = /^[0-9]{1,20}$/;
 /** Largest boot counter accepted: the field is a 64-bit integer. */
 const MAX_BOOT_COUNTER = UINT64_MAX;

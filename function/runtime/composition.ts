@@ -1,6 +1,6 @@
-import { FirestoreDecisionLedger } from './adapters/firestore-ledger';
-import { FirestoreBaselineStore } from './adapters/firestore-store';
-import { ComputeInstanceControl } from './adapters/compute-control';
+import { FirestoreDecisionLedger } from '../adapters/firestore-ledger';
+import { FirestoreBaselineStore } from '../adapters/firestore-store';
+import { ComputeInstanceControl } from '../adapters/compute-control';
 import {
   createFirestore,
   createInstanceGroupManagersClient,
@@ -10,9 +10,9 @@ import {
   lazy,
 } from './clients';
 import type { Config } from './config';
-import { parseExcludedProjects, parseScope } from './contract';
-import type { HandlerDeps } from './handler';
-import type { Logger } from './ports';
+import { parseExcludedProjects, parseScope } from '../contract';
+import type { HandlerDeps } from '../core/handler';
+import type { Logger } from '../core/ports';
 
 /**
  * The handler's real dependencies for a configuration: the one place that builds them, for

@@ -1,5 +1,5 @@
-import type { BudgetNote } from './budget';
-import type { Decision, FailureAction } from './decide';
+import type { FailureAction } from '../contract';
+import type { Decision } from './decide';
 import type { IntegrityReport, ReportKind } from './parse';
 
 /*
@@ -101,8 +101,6 @@ export interface Reconciled {
   readonly record: LedgerRecord;
   /** Newest boot of the instance after this report, to write next to the records. */
   readonly newestBoot: string;
-  /** What the action budget made of a stop or suspend (absent without a budget, and for other decisions). */
-  readonly budget?: BudgetNote;
 }
 
 /** The ledger key of a report. */

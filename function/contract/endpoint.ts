@@ -1,0 +1,41 @@
+/*
+ * The one rule for an API endpoint override (`COMPUTE_API_ENDPOINT`, the tools' endpoint
+ * variables), shared by the function and the tools.
+ */
+
+/** A Google API endpoint other than the default. */
+export interface ApiEndpoint {
+  readonly protocol: 'http' | 'https';
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * Reads an endpoint override such as `COMPUTE_API_ENDPOINT`: unset or empty is the default
+ * endpoint; otherwise `http(s)://host[:port]` with no path. The function and the tools apply this
+ * one rule; a value that breaks it comes back as a sentence naming the variable.
+ */
+export function parseApiEndpoint(
+  variable: string,
+  raw: string | undefined,
+): { readonly endpoint?: ApiEndpoint; readonly problem?: string } {
+  if (raw === undefined || raw === '') return {};
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return { problem: `${variable} must be a URL like http://127.0.0.1:8089; got '${raw}'` };
+  }
+  const protocol = url.protocol.slice(0, -1);
+  if (
+    (protocol !== 'http' && protocol !== 'https') ||
+    (url.pathname !== '/' && url.pathname !== '') ||
+    url.search ||
+    url.hash ||
+    url.username
+  ) {
+    return { problem: `${variable} must be http(s)://host[:port] with no path; got '${raw}'` };
+  }
+  const port = url.port ? Number(url.port) : protocol === 'https' ? 443 : 80;
+  return { endpoint: { protocol, host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port } };
+}
