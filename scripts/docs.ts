@@ -10,7 +10,7 @@ Regenerates the API reference from the TSDoc of what lib/index.ts exports:
 
   --check   generate into a scratch directory and compare with the committed files instead of
             writing them; exit 1, naming the files that differ, when they are stale
-            (npm run docs:check; __tests__/docs-reference.test.ts runs it)
+            (npm run docs:check; __tests__/docs/reference.test.ts runs it)
 `;
 
 const check = handleArguments(USAGE, ['--check']).includes('--check');

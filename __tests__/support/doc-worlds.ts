@@ -12,7 +12,7 @@ import { startFakeLogging } from '../../testkit/fake-logging';
 import { LoggedPcr, integrityEntry, linuxPcrs, pubsubData } from '../../testkit/fixtures';
 
 /*
- * The worlds the operator tools' commands of docs/operating/ run in (docs-commands.test.ts): for
+ * The worlds the operator tools' commands of docs/operating/ run in (__tests__/docs/commands.test.ts): for
  * each block of commands, what the doc's narrative takes for granted, seeded on the Firestore
  * emulator and in the loopback Compute Engine and Cloud Logging fakes. Names, ids and times are
  * the docs' own: the responder's databases in project sec-ops-1234, the fleet in

@@ -8,8 +8,18 @@ export const LAYERS = [
   { name: 'contract', path: /^function\/contract\//, may: ['contract'], packages: [] },
   { name: 'core', path: /^function\/core\//, may: ['contract', 'core'], packages: [/^node:crypto$/] },
   { name: 'adapters', path: /^function\/adapters\//, may: ['contract', 'core', 'adapters'], packages: [/^@google-cloud\//] },
-  { name: 'runtime', path: /^function\/runtime\//, may: ['contract', 'core', 'adapters', 'runtime'], packages: [/^@google-cloud\//, /^google-auth-library$/] },
-  { name: 'entry', path: /^function\/index\.ts$/, may: ['contract', 'core', 'runtime'], packages: [/^@google-cloud\/functions-framework$/] },
+  {
+    name: 'runtime',
+    path: /^function\/runtime\//,
+    may: ['contract', 'core', 'adapters', 'runtime'],
+    packages: [/^@google-cloud\//, /^google-auth-library$/],
+  },
+  {
+    name: 'entry',
+    path: /^function\/index\.ts$/,
+    may: ['contract', 'core', 'runtime'],
+    packages: [/^@google-cloud\/functions-framework$/],
+  },
   { name: 'construct', path: /^(lib\/|main\.ts$)/, may: ['contract', 'core', 'construct'], packages: [/.*/] },
   { name: 'tools', path: /^cli\//, may: ['contract', 'core', 'tools'], packages: [/.*/] },
 ];

@@ -1,0 +1,350 @@
+import type { Firestore, Timestamp } from '@google-cloud/firestore';
+import { FirestoreDecisionLedger } from '../../../function/adapters/firestore-ledger';
+import { createFirestore } from '../../../function/runtime/clients';
+import { BudgetCounter, budgetWindow } from '../../../function/core/budget';
+import { LEDGER_BUDGET_COLLECTION, LEDGER_DECISIONS_COLLECTION, LEDGER_INSTANCES_COLLECTION } from '../../../function/contract';
+import { requestIdFor } from '../../../function/core/handler';
+import { LedgerRecord, instanceDocumentId, ledgerDocumentId, ledgerKey } from '../../../function/core/ledger';
+import type { IntegrityReport } from '../../../function/core/parse';
+import { RunningEmulator, useFirestoreEmulator } from '../../../testkit/emulators';
+import { describeWithEmulators } from '../../support/emulator-suite';
+
+// The ledger's transaction on the real Firestore emulator (over gRPC: Jest's sandbox stalls the
+// REST transport; the shipped bundle's REST path runs end to end outside Jest).
+let emulator: RunningEmulator;
+let db: Firestore;
+let instances = 0;
+
+const RELEARN = { action: 'relearn', reason: 'known-good', baselineId: 'baseline1' } as const;
+const STOP = { action: 'stop', reason: 'not-known-good' } as const;
+
+/** A failed late-boot report about a fresh instance id (one per test). */
+function reportFor(id: string, bootCounter = '7'): IntegrityReport {
+  return {
+    kind: 'lateBoot',
+    passed: false,
+    actualMeasurements: [{ pcr: 0, value: 'v' }],
+    instance: { projectId: 'demo-responder', zone: 'europe-west1-b', id },
+    bootCounter,
+    timestamp: '2026-11-20T10:00:00.000Z',
+  };
+}
+
+/** The ledger document of a report, as stored. */
+async function storedRecord(report: IntegrityReport): Promise<LedgerRecord | undefined> {
+  const doc = await db
+    .collection(LEDGER_DECISIONS_COLLECTION)
+    .doc(ledgerDocumentId(ledgerKey(report)))
+    .get();
+  return doc.data() as LedgerRecord | undefined;
+}
+
+/** The adapter's spelling of an update time. */
+const versionOf = (t: Timestamp) => `${t.seconds}.${String(t.nanoseconds).padStart(9, '0')}`;
+
+const freshId = () => String(5_000_000_000 + ++instances);
+
+describeWithEmulators('FirestoreDecisionLedger on the Firestore emulator', () => {
+  let ledger: FirestoreDecisionLedger;
+
+  beforeAll(async () => {
+    emulator = await useFirestoreEmulator();
+    process.env.FIRESTORE_EMULATOR_HOST = emulator.host;
+    process.env.METADATA_SERVER_DETECTION = 'none';
+    db = await createFirestore({ projectId: 'demo-responder', firestoreDatabase: 'integrity-responder-decisions' }, 'grpc');
+    ledger = new FirestoreDecisionLedger(async () => db, { clock: () => new Date('2026-11-20T10:00:05.000Z') });
+  }, 60_000);
+
+  afterAll(async () => {
+    await db?.terminate();
+    await emulator?.stop();
+    delete process.env.FIRESTORE_EMULATOR_HOST;
+  });
+
+  const record = (report: IntegrityReport, fingerprint: string, proposed: typeof RELEARN | typeof STOP, messageId: string) =>
+    ledger.record({ report, proposed, fingerprint, requestIdFor: (a) => requestIdFor(messageId, a) });
+
+  it('writes the record and the newest boot of the instance', async () => {
+    const report = reportFor(freshId());
+    const r = await record(report, 'fp-a', RELEARN, 'msg-a');
+    expect(r).toEqual(expect.objectContaining({ note: 'new', decision: RELEARN, requestId: requestIdFor('msg-a', 'relearn') }));
+    const stored = await db
+      .collection(LEDGER_DECISIONS_COLLECTION)
+      .doc(ledgerDocumentId(ledgerKey(report)))
+      .get();
+    expect(stored.data()).toEqual({
+      instanceId: report.instance.id,
+      projectId: 'demo-responder',
+      zone: 'europe-west1-b',
+      bootCounter: '7',
+      kind: 'lateBoot',
+      fingerprints: ['fp-a'],
+      decision: RELEARN,
+      requestId: requestIdFor('msg-a', 'relearn'),
+      outcome: 'pending',
+      conflict: false,
+      recordedAt: '2026-11-20T10:00:05.000Z',
+    });
+    const head = await db
+      .collection(LEDGER_INSTANCES_COLLECTION)
+      .doc(instanceDocumentId(ledgerKey(report)))
+      .get();
+    expect(head.data()).toEqual(expect.objectContaining({ newestBoot: '7' }));
+  });
+
+  it('lets exactly one of two concurrent, different reports about one boot be new: the other is a conflict', async () => {
+    const id = freshId();
+    const results = await Promise.all([record(reportFor(id), 'fp-a', RELEARN, 'msg-a'), record(reportFor(id), 'fp-b', STOP, 'msg-b')]);
+    expect(results.map((r) => r.note).sort()).toEqual(['conflict', 'new']);
+    const stored = (await storedRecord(reportFor(id)))!;
+    expect(stored).toEqual(expect.objectContaining({ conflict: true, decision: { action: 'stop', reason: 'conflicting-reports' } }));
+    expect([...stored.fingerprints].sort()).toEqual(['fp-a', 'fp-b']);
+    expect(await ledger.standing(ledgerKey(reportFor(id)))).toEqual(expect.objectContaining({ conflict: true }));
+  });
+
+  it('settles a record only for the request id it holds', async () => {
+    const report = reportFor(freshId());
+    const key = ledgerKey(report);
+    const first = await record(report, 'fp-a', RELEARN, 'msg-a');
+    const conflict = await record(report, 'fp-b', STOP, 'msg-b');
+    // The relearn finishing late must not mark the conflict's stop as done: the version it
+    // recorded is no longer the record's, and without one the request id is checked.
+    const late = { operation: { name: 'operation-relearn', status: 'DONE' as const }, status: 'DONE' };
+    expect(first.version).toEqual(expect.stringMatching(/^\d+\.\d{9}$/));
+    await ledger.complete(key, first.requestId, late, first.version);
+    await ledger.complete(key, first.requestId, late);
+    const ref = db.collection(LEDGER_DECISIONS_COLLECTION).doc(ledgerDocumentId(key));
+    expect((await ref.get()).data()).toEqual(expect.objectContaining({ outcome: 'pending', requestId: conflict.requestId }));
+    await ledger.complete(
+      key,
+      conflict.requestId,
+      { operation: { name: 'operation-stop', status: 'DONE' }, status: 'DONE' },
+      conflict.version,
+    );
+    expect((await ref.get()).data()).toEqual(
+      expect.objectContaining({
+        outcome: 'done',
+        operation: 'operation-stop',
+        operationStatus: 'DONE',
+        completedAt: '2026-11-20T10:00:05.000Z',
+      }),
+    );
+  });
+
+  it("completes with the record's version while nothing else wrote it, and reads it again once something did", async () => {
+    const report = reportFor(freshId());
+    const key = ledgerKey(report);
+    const ref = db.collection(LEDGER_DECISIONS_COLLECTION).doc(ledgerDocumentId(key));
+    const stop = await record(report, 'fp-a', STOP, 'msg-a');
+    expect(stop.version).toBe(versionOf((await ref.get()).updateTime!));
+    await ledger.complete(key, stop.requestId, { operation: { name: 'operation-stop', status: 'DONE' }, status: 'DONE' }, stop.version);
+    expect((await ref.get()).data()).toEqual(expect.objectContaining({ outcome: 'done', operation: 'operation-stop' }));
+
+    // A stop whose group abandon was noted after it was recorded: its version is stale, its
+    // request id still the record's, so it completes after a second look.
+    const other = reportFor(freshId());
+    const otherKey = ledgerKey(other);
+    const otherStop = await record(other, 'fp-a', STOP, 'msg-b');
+    await ledger.noteAbandon(otherKey, otherStop.requestId, {
+      group: 'projects/demo-responder/zones/europe-west1-b/instanceGroupManagers/web',
+      requestId: 'abandon-1',
+      requestedAt: '2026-11-20T10:00:04.000Z',
+    });
+    await ledger.complete(otherKey, otherStop.requestId, { status: 'instance-not-found' }, otherStop.version);
+    expect((await db.collection(LEDGER_DECISIONS_COLLECTION).doc(ledgerDocumentId(otherKey)).get()).data()).toEqual(
+      expect.objectContaining({ outcome: 'done', operationStatus: 'instance-not-found', groupAbandon: expect.anything() }),
+    );
+  });
+
+  it('keeps every one of eight concurrent, different reports about one boot: one new, seven conflicts', async () => {
+    const id = freshId();
+    const fingerprints = Array.from({ length: 8 }, (_, i) => `fp-${i}`);
+    const results = await Promise.all(fingerprints.map((fp, i) => record(reportFor(id), fp, i === 0 ? RELEARN : STOP, `msg-${i}`)));
+    expect(results.map((r) => r.note).sort()).toEqual([
+      'conflict',
+      'conflict',
+      'conflict',
+      'conflict',
+      'conflict',
+      'conflict',
+      'conflict',
+      'new',
+    ]);
+    const stored = (await storedRecord(reportFor(id)))!;
+    expect([...stored.fingerprints].sort()).toEqual(fingerprints);
+    expect(stored).toEqual(expect.objectContaining({ conflict: true, outcome: 'pending' }));
+  });
+
+  it('records the first abandon of a stop and keeps it: a later message gets the first request id and time back', async () => {
+    const report = reportFor(freshId());
+    const key = ledgerKey(report);
+    const stop = await record(report, 'fp-a', STOP, 'msg-a');
+    const first = {
+      group: 'projects/demo-responder/zones/europe-west1-b/instanceGroupManagers/web-mig',
+      requestId: 'req-1',
+      requestedAt: '2026-11-20T10:00:01.000Z',
+    };
+
+    await expect(ledger.noteAbandon(key, stop.requestId, first)).resolves.toEqual(first);
+    await expect(
+      ledger.noteAbandon(key, stop.requestId, { ...first, requestId: 'req-2', requestedAt: '2026-11-20T10:02:00.000Z' }),
+    ).resolves.toEqual(first);
+
+    const redelivered = await record(report, 'fp-a', STOP, 'msg-a');
+    expect(redelivered.record.groupAbandon).toEqual(first);
+  });
+
+  it('records no abandon for a request id that is no longer the recorded one', async () => {
+    const report = reportFor(freshId());
+    const key = ledgerKey(report);
+    await record(report, 'fp-a', STOP, 'msg-a');
+    const abandon = {
+      group: 'projects/demo-responder/zones/europe-west1-b/instanceGroupManagers/web-mig',
+      requestId: 'req-1',
+      requestedAt: '2026-11-20T10:00:01.000Z',
+    };
+
+    await ledger.noteAbandon(key, 'some-other-request', abandon);
+
+    const ref = db.collection(LEDGER_DECISIONS_COLLECTION).doc(ledgerDocumentId(key));
+    expect((await ref.get()).data()).not.toHaveProperty('groupAbandon');
+  });
+
+  it('fails a call Firestore leaves unanswered after its deadline, with DEADLINE_EXCEEDED, instead of waiting on the client', async () => {
+    // A database whose calls never settle. (The real client against an unreachable database
+    // keeps retrying for ≈ 40 s, and its retries outlive the test: a stand-in leaves nothing behind.)
+    const never = () => new Promise<never>(() => undefined);
+    const documents = { doc: () => ({ update: never, collection: () => documents }) };
+    const unanswered = { collection: () => documents, getAll: never } as unknown as Firestore;
+    const hung = new FirestoreDecisionLedger(async () => unanswered, { callTimeoutMs: 300 });
+    const report = reportFor(freshId());
+    const started = performance.now();
+    const error = await hung
+      .record({ report, proposed: STOP, fingerprint: 'fp-a', requestIdFor: (a) => requestIdFor('msg-hung', a) })
+      .catch((e: unknown) => e);
+    expect(error).toEqual(
+      expect.objectContaining({ code: 4, message: "Firestore did not answer the decision ledger's read of the record within 300 ms" }),
+    );
+    expect(performance.now() - started).toBeLessThan(5_000);
+    const completion = await hung.complete(ledgerKey(report), 'req', { status: 'DONE' }, '1.000000000').catch((e: unknown) => e);
+    expect(completion).toEqual(
+      expect.objectContaining({
+        code: 4,
+        message: "Firestore did not answer the decision ledger's completion of the record within 300 ms",
+      }),
+    );
+  });
+
+  it('remembers the newest boot across reports, so an older boot never relearns', async () => {
+    const id = freshId();
+    await record(reportFor(id, '10'), 'fp-a', RELEARN, 'msg-10');
+    const older = await record(reportFor(id, '9'), 'fp-b', RELEARN, 'msg-9');
+    expect(older).toEqual(
+      expect.objectContaining({ note: 'older-boot', decision: { action: 'none', reason: 'older-boot' }, newestBoot: '10' }),
+    );
+    const head = await db
+      .collection(LEDGER_INSTANCES_COLLECTION)
+      .doc(instanceDocumentId(ledgerKey(reportFor(id))))
+      .get();
+    expect(head.data()).toEqual(expect.objectContaining({ newestBoot: '10' }));
+  });
+
+  describe('with an action budget', () => {
+    /** A ledger whose clock the test sets: each test counts in a window of its own. */
+    let now = new Date();
+    let budgeted: FirestoreDecisionLedger;
+    beforeAll(() => {
+      budgeted = new FirestoreDecisionLedger(async () => db, { clock: () => now });
+    });
+    const stop = (report: IntegrityReport, messageId: string, limit: number) =>
+      budgeted.record(
+        { report, proposed: STOP, fingerprint: 'fp-a', requestIdFor: (a) => requestIdFor(messageId, a) },
+        { limit, windowSeconds: 3600 },
+      );
+    const windowDoc = async (at: Date) =>
+      (await db.collection(LEDGER_BUDGET_COLLECTION).doc(budgetWindow(at.getTime(), 3600).id).get()).data() as BudgetCounter | undefined;
+
+    it('takes one slot per VM and window: reports about other boots of a counted VM take none', async () => {
+      now = new Date('2026-11-23T07:10:00.000Z');
+      const id = freshId();
+      const results = [];
+      for (const boot of ['30', '31', '32']) results.push(await stop(reportFor(id, boot), `msg-vm-${boot}`, 2));
+      expect(results.map((r) => r.budget?.status)).toEqual(['counted', 'already-counted', 'already-counted']);
+      expect(results.every((r) => r.decision.action === 'stop')).toBe(true);
+      expect(await windowDoc(now)).toEqual(expect.objectContaining({ count: 1 }));
+      const other = await stop(reportFor(freshId()), 'msg-vm-other', 2);
+      expect(other.budget).toEqual(expect.objectContaining({ status: 'counted', used: 2 }));
+    });
+
+    it('never counts more than the budget, however many instances claim a slot at once', async () => {
+      now = new Date('2026-11-23T01:10:00.000Z');
+      const reports = Array.from({ length: 12 }, () => reportFor(freshId()));
+      const results = await Promise.all(reports.map((r, i) => stop(r, `msg-par-${i}`, 5)));
+      const statuses = results.map((r) => r.budget?.status);
+      process.stdout.write(`budget: 12 concurrent stops against a budget of 5 → ${JSON.stringify(statuses)}\n`);
+      expect(statuses.filter((s) => s === 'counted')).toHaveLength(5);
+      expect(statuses.filter((s) => s === 'exhausted')).toHaveLength(7);
+      expect(results.filter((r) => r.decision.action === 'stop')).toHaveLength(5);
+      expect(await windowDoc(now)).toEqual(
+        expect.objectContaining({
+          count: 5,
+          total: 5,
+          limit: 5,
+          windowStart: '2026-11-23T01:00:00.000Z',
+          windowEnd: '2026-11-23T02:00:00.000Z',
+        }),
+      );
+      const held = await Promise.all(
+        results
+          .map((r, i) => [r, reports[i]!] as const)
+          .filter(([r]) => r.budget?.status === 'exhausted')
+          .map(async ([, report]) => await storedRecord(report)),
+      );
+      expect(held.every((d) => d?.outcome === 'held' && d.budgetWindow === undefined)).toBe(true);
+    });
+
+    it('counts a redelivered stop once, and only reads the full window for a held one', async () => {
+      now = new Date('2026-11-23T02:10:00.000Z');
+      const first = reportFor(freshId());
+      expect((await stop(first, 'msg-r1', 1)).budget?.status).toBe('counted');
+      expect((await stop(first, 'msg-r1', 1)).budget).toEqual({ status: 'already-counted', windowId: '3600s-2026-11-23T02:00:00.000Z' });
+      const before = await windowDoc(now);
+      const second = reportFor(freshId());
+      expect((await stop(second, 'msg-r2', 1)).budget?.status).toBe('exhausted');
+      expect((await stop(second, 'msg-r2', 1)).budget?.status).toBe('exhausted');
+      expect(await windowDoc(now)).toEqual(before);
+      expect(before).toEqual(expect.objectContaining({ count: 1, total: 1, filledAt: '2026-11-23T02:10:00.000Z' }));
+    });
+
+    it('counts a held stop in the next window, where it comes back', async () => {
+      now = new Date('2026-11-23T03:59:00.000Z');
+      expect((await stop(reportFor(freshId()), 'msg-n1', 1)).budget?.status).toBe('counted');
+      const held = reportFor(freshId());
+      expect((await stop(held, 'msg-n2', 1)).budget?.status).toBe('exhausted');
+      now = new Date('2026-11-23T04:00:30.000Z');
+      const again = await stop(held, 'msg-n2', 1);
+      expect(again).toEqual(
+        expect.objectContaining({ decision: STOP, note: 'new', budget: expect.objectContaining({ status: 'counted', used: 1 }) }),
+      );
+      const stored = await storedRecord(held);
+      expect(stored).toEqual(
+        expect.objectContaining({
+          outcome: 'pending',
+          budgetWindow: '3600s-2026-11-23T04:00:00.000Z',
+          heldSince: '2026-11-23T03:59:00.000Z',
+        }),
+      );
+    });
+
+    it('never touches the window for a relearn', async () => {
+      now = new Date('2026-11-23T05:10:00.000Z');
+      const r = await budgeted.record(
+        { report: reportFor(freshId()), proposed: RELEARN, fingerprint: 'fp-a', requestIdFor: (a) => requestIdFor('msg-rl', a) },
+        { limit: 1, windowSeconds: 3600 },
+      );
+      expect(r.decision).toEqual(RELEARN);
+      expect(r.budget).toBeUndefined();
+      expect(await windowDoc(now)).toBeUndefined();
+    });
+  });
+});

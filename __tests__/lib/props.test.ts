@@ -1,0 +1,437 @@
+import { AnnotationMetadataEntryType, TerraformStack, TerraformVariable, Testing } from 'cdktf';
+import { IntegrityResponder, IntegrityResponderProps, IntegrityResponderPropsError } from '../../lib';
+import { resolveProps } from '../../lib/props';
+
+const base: IntegrityResponderProps = { projectId: 'fleet-prod-1234' };
+
+describe('IntegrityResponder props', () => {
+  it('resolves the documented defaults', () => {
+    expect(resolveProps(base)).toEqual({
+      projectId: 'fleet-prod-1234',
+      region: 'us-central1',
+      namePrefix: 'integrity-responder',
+      responseMode: 'relearn-if-known-good',
+      runtime: 'nodejs24',
+      maxInstanceCount: 3,
+      memoryMib: 256,
+      maxInstanceRequestConcurrency: 1,
+      timeoutSeconds: 60,
+      firestoreLocationId: 'us-central1',
+      firestoreDeleteProtection: true,
+      baselineCollection: 'known_good_measurements',
+      requireBaselineApproval: false,
+      sourceBucketName: 'fleet-prod-1234-integrity-responder-src',
+      logLevel: 'debug',
+      maxEventAgeSeconds: 3600,
+      relearnMaxAgeSeconds: 300,
+      staleEventPolicy: 'fail-closed',
+      failureAction: 'stop',
+      enforcement: 'enforce',
+      exemptLabel: 'integrity-response=exempt',
+      scope: 'projects/fleet-prod-1234',
+      excludedProjects: [],
+      watchResponderProject: false,
+      maxDeliveryAttempts: 20,
+      notificationChannels: [],
+      instanceGroupAction: 'abandon',
+      maxActionsPerWindow: 50,
+      actionWindowSeconds: 3600,
+      enableApis: false,
+      iamPropagationSeconds: 120,
+      labels: {},
+    });
+  });
+
+  it('accepts every failureAction and enforcement', () => {
+    expect(resolveProps({ ...base, failureAction: 'suspend', enforcement: 'dry-run' })).toEqual(
+      expect.objectContaining({ failureAction: 'suspend', enforcement: 'dry-run' }),
+    );
+    expect(resolveProps({ ...base, failureAction: 'stop', enforcement: 'enforce' })).toEqual(
+      expect.objectContaining({ failureAction: 'stop', enforcement: 'enforce' }),
+    );
+  });
+
+  it('accepts an exemption label as key=value, the value possibly empty', () => {
+    expect(resolveProps({ ...base, exemptLabel: 'ops_hold=keep-running' }).exemptLabel).toBe('ops_hold=keep-running');
+    expect(resolveProps({ ...base, exemptLabel: 'ops-hold=' }).exemptLabel).toBe('ops-hold=');
+  });
+
+  it("accepts an action budget from 1 to 100000 per window, or 'unlimited'", () => {
+    expect(resolveProps({ ...base, maxActionsPerWindow: 1, actionWindowSeconds: 60 })).toEqual(
+      expect.objectContaining({ maxActionsPerWindow: 1, actionWindowSeconds: 60 }),
+    );
+    expect(resolveProps({ ...base, maxActionsPerWindow: 'unlimited' }).maxActionsPerWindow).toBe('unlimited');
+  });
+
+  it('leaves availableCpu unset and concurrency at 1 by default', () => {
+    const r = resolveProps(base);
+    expect(r.maxInstanceRequestConcurrency).toBe(1);
+    expect(r).not.toHaveProperty('availableCpu');
+  });
+
+  it('accepts concurrency above 1 with at least 1 vCPU', () => {
+    expect(resolveProps({ ...base, maxInstanceRequestConcurrency: 8, availableCpu: '1' })).toEqual(
+      expect.objectContaining({ maxInstanceRequestConcurrency: 8, availableCpu: '1' }),
+    );
+    expect(resolveProps({ ...base, maxInstanceRequestConcurrency: 1000, availableCpu: '2' }).maxInstanceRequestConcurrency).toBe(1000);
+    expect(resolveProps({ ...base, maxInstanceRequestConcurrency: 1, availableCpu: '0.167' }).availableCpu).toBe('0.167');
+  });
+
+  it('accepts the bounds of maxDeliveryAttempts, 5 and 100', () => {
+    expect(resolveProps({ ...base, maxDeliveryAttempts: 5 }).maxDeliveryAttempts).toBe(5);
+    expect(resolveProps({ ...base, maxDeliveryAttempts: 100 }).maxDeliveryAttempts).toBe(100);
+  });
+
+  it('leaves organizationId out of a project scope', () => {
+    expect(resolveProps(base)).not.toHaveProperty('organizationId');
+  });
+
+  it('accepts a project scope naming another project than the responder’s', () => {
+    expect(resolveProps({ ...base, scope: 'projects/fleet-vms-5678' }).scope).toBe('projects/fleet-vms-5678');
+  });
+
+  it('accepts an organization scope with excluded projects, domain-scoped ones included', () => {
+    const r = resolveProps({ ...base, scope: 'organizations/4242', excludedProjects: ['lab-sandbox-2', 'example.com:lab-sandbox'] });
+    expect(r).toEqual(
+      expect.objectContaining({ scope: 'organizations/4242', excludedProjects: ['lab-sandbox-2', 'example.com:lab-sandbox'] }),
+    );
+    expect(r).not.toHaveProperty('organizationId');
+  });
+
+  it('accepts an organization scope whose organizationId repeats the scope’s number', () => {
+    expect(resolveProps({ ...base, scope: 'organizations/4242', organizationId: '4242' }).organizationId).toBe('4242');
+  });
+
+  it('accepts a folder scope with its organizationId', () => {
+    expect(resolveProps({ ...base, scope: 'folders/5550001', organizationId: '4242' })).toEqual(
+      expect.objectContaining({ scope: 'folders/5550001', organizationId: '4242', excludedProjects: [] }),
+    );
+  });
+
+  it('accepts 9 excluded projects beside the responder’s own, left out by default: the IAM condition then has 10 logical operators of the 12 allowed', () => {
+    const nine = Array.from({ length: 9 }, (_, i) => `lab-sandbox-${i}`);
+    expect(resolveProps({ ...base, scope: 'organizations/4242', excludedProjects: nine }).excludedProjects).toHaveLength(9);
+  });
+
+  it('accepts 10 excluded projects when the responder’s own project is watched', () => {
+    const ten = Array.from({ length: 10 }, (_, i) => `lab-sandbox-${i}`);
+    const r = resolveProps({ ...base, scope: 'organizations/4242', excludedProjects: ten, watchResponderProject: true });
+    expect([r.excludedProjects.length, r.watchResponderProject]).toEqual([10, true]);
+  });
+
+  it('contains members of managed instance groups in place by default in a folder or organization scope, abandons them in a project scope', () => {
+    expect(resolveProps({ ...base, scope: 'organizations/4242' }).instanceGroupAction).toBe('contain-only');
+    expect(resolveProps({ ...base, scope: 'folders/5550001', organizationId: '4242' }).instanceGroupAction).toBe('contain-only');
+    expect(resolveProps({ ...base, scope: 'organizations/4242', instanceGroupAction: 'abandon' }).instanceGroupAction).toBe('abandon');
+    expect(resolveProps(base).instanceGroupAction).toBe('abandon');
+  });
+
+  it('accepts the bounds of iamPropagationSeconds, 0 included', () => {
+    expect(resolveProps({ ...base, iamPropagationSeconds: 0 }).iamPropagationSeconds).toBe(0);
+    expect(resolveProps({ ...base, iamPropagationSeconds: 600 }).iamPropagationSeconds).toBe(600);
+  });
+
+  it.each<[string, Partial<IntegrityResponderProps>, RegExp]>([
+    ['projectId is empty', { projectId: '' }, /projectId is required/],
+    ['projectId has uppercase', { projectId: 'Fleet' }, /projectId must match .*, got 'Fleet'/],
+    ['namePrefix has uppercase', { namePrefix: 'Foo_Bar' }, /namePrefix must match .*, got 'Foo_Bar'/],
+    ['namePrefix is longer than 20 characters', { namePrefix: 'a'.repeat(21) }, /namePrefix must match/],
+    ['namePrefix ends with a hyphen', { namePrefix: 'fleet-' }, /namePrefix must match/],
+    ['region is not a region', { region: 'us-central1-a' }, /region must match .*, got 'us-central1-a'/],
+    [
+      'responseMode is unknown',
+      { responseMode: 'panic' as never },
+      /responseMode must be one of 'relearn-if-known-good', 'shutdown', got 'panic'/,
+    ],
+    ['runtime is unsupported', { runtime: 'nodejs20' as never }, /runtime must be one of 'nodejs22', 'nodejs24', got 'nodejs20'/],
+    ['maxInstanceCount is zero', { maxInstanceCount: 0 }, /maxInstanceCount must be an integer from 1 to 100, got 0/],
+    ['maxInstanceCount is fractional', { maxInstanceCount: 2.5 }, /maxInstanceCount must be an integer/],
+    [
+      'maxInstanceRequestConcurrency is zero',
+      { maxInstanceRequestConcurrency: 0 },
+      /maxInstanceRequestConcurrency must be an integer from 1 to 1000, got 0/,
+    ],
+    [
+      'maxInstanceRequestConcurrency is above 1000',
+      { maxInstanceRequestConcurrency: 1001, availableCpu: '1' },
+      /maxInstanceRequestConcurrency must be an integer from 1 to 1000, got 1001/,
+    ],
+    [
+      'maxInstanceRequestConcurrency is fractional',
+      { maxInstanceRequestConcurrency: 2.5, availableCpu: '1' },
+      /maxInstanceRequestConcurrency must be an integer from 1 to 1000, got 2.5/,
+    ],
+    [
+      'maxInstanceRequestConcurrency is above 1 with less than 1 vCPU',
+      { maxInstanceRequestConcurrency: 8, availableCpu: '0.583' },
+      /maxInstanceRequestConcurrency 8 needs availableCpu of at least '1' \(Cloud Run allows concurrency above 1 only with 1 vCPU or more\), got '0.583'/,
+    ],
+    [
+      'maxInstanceRequestConcurrency is above 1 without availableCpu',
+      { maxInstanceRequestConcurrency: 8 },
+      /maxInstanceRequestConcurrency 8 needs availableCpu of at least '1' .*, got none/,
+    ],
+    ['availableCpu is not a Cloud Run value', { availableCpu: '3' }, /availableCpu must be one of '0.083', .*'8', got '3'/],
+    ['availableCpu is a number', { availableCpu: 1 as never }, /availableCpu must be one of .*, got 1/],
+    [
+      'availableCpu is 4 with too little memory',
+      { availableCpu: '4', memoryMib: 1024 },
+      /availableCpu '4' allows memoryMib from 2048 to 4096, got 1024/,
+    ],
+    [
+      'availableCpu is too small for the memory',
+      { availableCpu: '0.167', memoryMib: 2048 },
+      /availableCpu '0.167' allows memoryMib from 128 to 256, got 2048/,
+    ],
+    ['memoryMib is too small', { memoryMib: 64 }, /memoryMib must be an integer from 128 to 4096, got 64/],
+    ['timeoutSeconds is too long', { timeoutSeconds: 3600 }, /timeoutSeconds must be an integer from 1 to 540, got 3600/],
+    ['firestoreDatabaseId is invalid', { firestoreDatabaseId: 'Default' }, /firestoreDatabaseId must match/],
+    ['baselineCollection has a slash', { baselineCollection: 'a/b' }, /baselineCollection must match/],
+    [
+      'requireBaselineApproval is not a boolean',
+      { requireBaselineApproval: 'yes' as never },
+      /requireBaselineApproval must be true or false/,
+    ],
+    [
+      'requireBaselineApproval in the shutdown mode',
+      { requireBaselineApproval: true, responseMode: 'shutdown' },
+      /requireBaselineApproval applies to responseMode 'relearn-if-known-good' only/,
+    ],
+    ['sourceBucketName is too long', { sourceBucketName: 'b'.repeat(64) }, /sourceBucketName must match/],
+    ['logLevel is unknown', { logLevel: 'trace' as never }, /logLevel must be one of/],
+    [
+      'logLevel is warning, above the relearn lines the alerts count',
+      { logLevel: 'warning' },
+      /logLevel 'warning' would drop the decision lines the alert policies count .*; use 'notice' or lower/,
+    ],
+    ['maxEventAgeSeconds is below a minute', { maxEventAgeSeconds: 30 }, /maxEventAgeSeconds must be an integer from 60 to 604800, got 30/],
+    [
+      'staleEventPolicy is unknown',
+      { staleEventPolicy: 'shrug' as never },
+      /staleEventPolicy must be one of 'fail-closed', 'fail-open', got 'shrug'/,
+    ],
+    ['failureAction is unknown', { failureAction: 'delete' as never }, /failureAction must be one of 'stop', 'suspend', got 'delete'/],
+    ['enforcement is unknown', { enforcement: 'dryrun' as never }, /enforcement must be one of 'enforce', 'dry-run', got 'dryrun'/],
+    [
+      'instanceGroupAction is unknown',
+      { instanceGroupAction: 'stop' as never },
+      /instanceGroupAction must be one of 'abandon', 'contain-only', got 'stop'/,
+    ],
+    ['exemptLabel has no value part', { exemptLabel: 'integrity-response' }, /exemptLabel must match .*got 'integrity-response'/],
+    ['exemptLabel has uppercase', { exemptLabel: 'Integrity-Response=exempt' }, /exemptLabel must match/],
+    ['exemptLabel key starts with a digit', { exemptLabel: '1key=exempt' }, /exemptLabel must match/],
+    ['exemptLabel value is too long', { exemptLabel: `key=${'v'.repeat(64)}` }, /exemptLabel must match/],
+    [
+      'maxActionsPerWindow is 0 (not a way to turn the limit off)',
+      { maxActionsPerWindow: 0 },
+      /maxActionsPerWindow must be an integer from 1 to 100000, or 'unlimited', got 0/,
+    ],
+    ['maxActionsPerWindow is a fraction', { maxActionsPerWindow: 2.5 }, /maxActionsPerWindow must be an integer .*got 2.5/],
+    ['maxActionsPerWindow is another word', { maxActionsPerWindow: 'none' as never }, /maxActionsPerWindow .*or 'unlimited', got 'none'/],
+    [
+      'actionWindowSeconds is below a minute',
+      { actionWindowSeconds: 30 },
+      /actionWindowSeconds must be an integer from 60 to 604800, got 30/,
+    ],
+    ['firestoreLocationId has uppercase', { firestoreLocationId: 'US-Central1' }, /firestoreLocationId must match/],
+    ['a label key starts with a digit', { labels: { '1team': 'x' } }, /labels key must match/],
+    ['a label value has uppercase', { labels: { team: 'Platform' } }, /labels\['team'\] must match/],
+    ['enableApis is the string false', { enableApis: 'false' as never }, /enableApis must be true or false, got 'false'/],
+    [
+      'firestoreDeleteProtection is a string',
+      { firestoreDeleteProtection: 'yes' as never },
+      /firestoreDeleteProtection must be true or false, got 'yes'/,
+    ],
+    ['labels is an array', { labels: [] as never }, /labels must be a map of label keys to values, got \[\]/],
+    [
+      'labels sets managed-by',
+      { labels: { 'managed-by': 'me' } },
+      /labels must not set 'managed-by': the construct sets it to 'shielded-vm-integrity-responder'/,
+    ],
+    [
+      'labels sets responder',
+      { labels: { responder: 'mine' } },
+      /labels must not set 'responder': the construct sets it to the namePrefix on every resource, which tells two responders apart/,
+    ],
+    [
+      'iamPropagationSeconds is above 600',
+      { iamPropagationSeconds: 601 },
+      /iamPropagationSeconds must be an integer from 0 to 600, got 601/,
+    ],
+    ['iamPropagationSeconds is negative', { iamPropagationSeconds: -1 }, /iamPropagationSeconds must be an integer from 0 to 600, got -1/],
+    [
+      'scope is a bare project id',
+      { scope: 'fleet-prod-1234' },
+      /scope must match .* \('projects\/<project id>', 'folders\/<number>' or 'organizations\/<number>'\), got 'fleet-prod-1234'/,
+    ],
+    [
+      'scope names a folder by its display name',
+      { scope: 'folders/security', organizationId: '4242' },
+      /scope must match .*, got 'folders\/security'/,
+    ],
+    ['scope is a billing account', { scope: 'billingAccounts/0123-4567', organizationId: '4242' }, /scope must match/],
+    [
+      'excludedProjects is a string',
+      { scope: 'organizations/4242', excludedProjects: 'lab-sandbox-1' as never },
+      /excludedProjects must be a list of project ids, got 'lab-sandbox-1'/,
+    ],
+    [
+      'excludedProjects is given for a project scope',
+      { excludedProjects: ['lab-sandbox-1'] },
+      /excludedProjects applies to a folder or organization scope only; scope is 'projects\/fleet-prod-1234' \(leave excludedProjects out, or widen the scope\)/,
+    ],
+    [
+      'organizationId is given for a project scope',
+      { organizationId: '4242' },
+      /organizationId applies to a folder scope only; scope is 'projects\/fleet-prod-1234'/,
+    ],
+    [
+      'an excluded project is not a project id',
+      { scope: 'organizations/4242', excludedProjects: ['lab-sandbox-1', 'Lab_Sandbox'] },
+      /excludedProjects\[1\] must match .* \(a Google Cloud project id\), got 'Lab_Sandbox'/,
+    ],
+    [
+      'excludedProjects names 10 projects while the responder’s own project is left out too',
+      { scope: 'organizations/4242', excludedProjects: Array.from({ length: 10 }, (_, i) => `lab-sandbox-${i}`) },
+      /excludedProjects may name at most 9 projects besides the responder's own project 'fleet-prod-1234', which is left out too \(the IAM condition that leaves them out allows at most 12 logical operators, and the function at most 10 excluded projects\), got 10/,
+    ],
+    [
+      'excludedProjects names 11 projects',
+      {
+        scope: 'organizations/4242',
+        excludedProjects: Array.from({ length: 11 }, (_, i) => `lab-sandbox-${i}`),
+        watchResponderProject: true,
+      },
+      /excludedProjects may name at most 10 projects \(the IAM condition that leaves them out allows at most 12 logical operators, and the function at most 10 excluded projects\), got 11/,
+    ],
+    [
+      'watchResponderProject is set for a project scope',
+      { watchResponderProject: true },
+      /watchResponderProject applies to a folder or organization scope only; scope is 'projects\/fleet-prod-1234', which watches exactly the project it names/,
+    ],
+    [
+      'watchResponderProject is not a boolean',
+      { scope: 'organizations/4242', watchResponderProject: 'yes' as never },
+      /watchResponderProject must be true or false, got 'yes'/,
+    ],
+    [
+      'excludedProjects names a project twice',
+      { scope: 'folders/5550001', organizationId: '4242', excludedProjects: ['lab-sandbox-1', 'lab-sandbox-2', 'lab-sandbox-1'] },
+      /excludedProjects names 'lab-sandbox-1' twice/,
+    ],
+    [
+      'excludedProjects names the responder’s own project',
+      { scope: 'organizations/4242', excludedProjects: ['fleet-prod-1234'] },
+      /excludedProjects must not name the responder's own project 'fleet-prod-1234': a folder or organization scope leaves it out unless watchResponderProject is true/,
+    ],
+    [
+      'a folder scope has no organizationId',
+      { scope: 'folders/5550001' },
+      /scope 'folders\/5550001' needs organizationId, the number of the organization the folder belongs to/,
+    ],
+    [
+      'organizationId is not a number',
+      { scope: 'folders/5550001', organizationId: 'acme' },
+      /organizationId must match .* \(an organization number\), got 'acme'/,
+    ],
+    [
+      'organizationId has a leading zero',
+      { scope: 'folders/5550001', organizationId: '04242' },
+      /organizationId must match .*, got '04242'/,
+    ],
+    [
+      'organizationId differs from an organization scope’s number',
+      { scope: 'organizations/4242', organizationId: '1111' },
+      /organizationId '1111' differs from the scope's organization '4242'; leave organizationId out for an organization scope/,
+    ],
+    ['maxDeliveryAttempts is below 5', { maxDeliveryAttempts: 4 }, /maxDeliveryAttempts must be an integer from 5 to 100, got 4/],
+    ['maxDeliveryAttempts is above 100', { maxDeliveryAttempts: 101 }, /maxDeliveryAttempts must be an integer from 5 to 100, got 101/],
+    ['maxDeliveryAttempts is fractional', { maxDeliveryAttempts: 7.5 }, /maxDeliveryAttempts must be an integer from 5 to 100, got 7.5/],
+  ])('fails when %s', (_name, props, message) => {
+    const stack = new TerraformStack(Testing.app(), 'props');
+    expect(() => new IntegrityResponder(stack, 'Responder', { ...base, ...props })).toThrow(message);
+  });
+
+  it('fails when labels is null', () => {
+    const stack = new TerraformStack(Testing.app(), 'props');
+    expect(() => new IntegrityResponder(stack, 'Responder', { ...base, labels: null as never })).toThrow(
+      /labels must be a map of label keys to values, got null/,
+    );
+  });
+
+  it('fails when enableApis is null rather than taking the default', () => {
+    const stack = new TerraformStack(Testing.app(), 'props');
+    expect(() => new IntegrityResponder(stack, 'Responder', { ...base, enableApis: null as never })).toThrow(
+      /enableApis must be true or false, got null/,
+    );
+  });
+
+  it('names the construct, the prop, the value and what to change', () => {
+    const stack = new TerraformStack(Testing.app(), 'security');
+    expect(() => new IntegrityResponder(stack, 'Fleet', { ...base, namePrefix: 'Foo_Bar' })).toThrow(
+      new IntegrityResponderPropsError(
+        "namePrefix must match /^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$/ (a lowercase letter, then lowercase letters, digits or hyphens, not ending with a hyphen, at most 20 characters), got 'Foo_Bar'",
+        'security/Fleet',
+      ),
+    );
+    expect(() => new IntegrityResponder(stack, 'Fleet2', { ...base, namePrefix: 'Foo_Bar' })).toThrow(
+      /^IntegrityResponder at 'security\/Fleet2': namePrefix/,
+    );
+  });
+
+  it('names both the construct and the prefix when two responders share a namePrefix', () => {
+    const stack = new TerraformStack(Testing.app(), 'security');
+    new IntegrityResponder(stack, 'First', base);
+    expect(() => new IntegrityResponder(stack, 'Second', base)).toThrow(
+      "IntegrityResponder at 'security/Second': namePrefix 'integrity-responder' is already used by another IntegrityResponder in this stack; give each instance its own namePrefix",
+    );
+  });
+
+  it.each<[keyof IntegrityResponderProps, string, RegExp]>([
+    ['responseMode', 'string', /responseMode must be written out, not a Terraform value: it decides which resources the construct creates/],
+    ['enableApis', 'bool', /enableApis must be written out, not a Terraform value: it decides which resources the construct creates/],
+    [
+      'timeoutSeconds',
+      'number',
+      /timeoutSeconds must be written out, not a Terraform value: the construct computes other settings from it/,
+    ],
+    [
+      'instanceGroupAction',
+      'string',
+      /instanceGroupAction must be written out, not a Terraform value: it decides the runtime role's permissions/,
+    ],
+  ])('fails when %s is a Terraform value, which it cannot be', (name, type, message) => {
+    const stack = new TerraformStack(Testing.app(), 'tokens');
+    const variable = new TerraformVariable(stack, 'v', { type });
+    const value = type === 'number' ? variable.numberValue : type === 'bool' ? variable.booleanValue : variable.stringValue;
+    expect(() => new IntegrityResponder(stack, 'Responder', { ...base, [name]: value })).toThrow(message);
+  });
+
+  it('skips validation of unresolved tokens', () => {
+    const stack = new TerraformStack(Testing.app(), 'tokens');
+    const { TerraformVariable } = jest.requireActual('cdktf') as typeof import('cdktf');
+    const project = new TerraformVariable(stack, 'project', { type: 'string' });
+    expect(
+      () => new IntegrityResponder(stack, 'Responder', { projectId: project.stringValue, sourceBucketName: 'fleet-responder-src' }),
+    ).not.toThrow();
+  });
+
+  describe("the build identity's log writer in the watched project", () => {
+    const warnings = (props: Partial<IntegrityResponderProps>) => {
+      const stack = new TerraformStack(Testing.app(), 'warnings');
+      const responder = new IntegrityResponder(stack, 'Responder', { ...base, ...props });
+      return responder.node.metadata.filter((m) => m.type === AnnotationMetadataEntryType.WARN).map((m) => String(m.data));
+    };
+
+    it('warns at synth when the responder watches its own project, as by default', () => {
+      expect(warnings({})).toEqual([
+        expect.stringMatching(/build identity holds roles\/logging\.logWriter in the project this responder watches/),
+      ]);
+    });
+
+    it('says nothing when the responder lives in a project of its own', () => {
+      expect(warnings({ scope: 'projects/fleet-prod-9999' })).toEqual([]);
+      expect(warnings({ scope: 'folders/1234', organizationId: '4242' })).toEqual([]);
+    });
+  });
+});

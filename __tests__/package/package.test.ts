@@ -1,0 +1,184 @@
+import { REPO_ROOT } from '../support/paths';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PACKAGE_NAME } from '../../lib/bundle/sources';
+import {
+  CDKTF_INIT_TSCONFIG,
+  Consumer,
+  PackReport,
+  TWO_RESPONDERS_APP,
+  createConsumer,
+  inConsumer,
+  packPackage,
+  placeExample,
+  scrubPlan,
+  sha256,
+  synthConsumer,
+  typecheckConsumerApps,
+} from '../../testkit/consumer';
+import { synthesizeExampleStack } from '../../testkit/harness';
+
+// The package as a platform team gets it: `npm pack`, installed into a project made like
+// `cdktf init --template=typescript`, with the peers of this checkout linked in (the
+// registry's lowest and highest peer versions are `npm run test:peers`).
+
+const root = REPO_ROOT;
+const examples = readdirSync(join(root, 'examples'), { withFileTypes: true })
+  .filter((e) => e.isDirectory())
+  .map((e) => e.name)
+  .sort();
+
+/** The first TypeScript block of the README's "Use it in your stack" section. */
+function readmeSnippet(): string | undefined {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  return /```ts\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('## Use it in your stack')))?.[1];
+}
+
+describe('the published package', () => {
+  let work: string;
+  let report: PackReport;
+  let consumer: Consumer;
+  /** The apps the consumer runs: two responders at its root, the README's snippet, each example. */
+  let apps: { twoResponders: string; readme: string; examples: Record<string, string> };
+
+  beforeAll(() => {
+    work = mkdtempSync(join(tmpdir(), 'svir-pack-'));
+    const packed = packPackage(work);
+    report = packed.report;
+    consumer = createConsumer(packed.tarball, { kind: 'linked' });
+    writeFileSync(join(consumer.dir, 'main.ts'), TWO_RESPONDERS_APP);
+    const readme = join(consumer.dir, 'readme');
+    mkdirSync(readme, { recursive: true });
+    const snippet = readmeSnippet();
+    if (snippet === undefined) throw new Error("README.md has no ```ts block under '## Use it in your stack'");
+    writeFileSync(join(readme, 'main.ts'), snippet);
+    writeFileSync(join(readme, 'tsconfig.json'), `${JSON.stringify(CDKTF_INIT_TSCONFIG, null, 2)}\n`);
+    apps = {
+      twoResponders: consumer.dir,
+      readme,
+      examples: Object.fromEntries(examples.map((e) => [e, placeExample(consumer, join(root, 'examples', e))])),
+    };
+  }, 120000);
+
+  afterAll(() => {
+    consumer?.remove();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('ships compiled JavaScript with declarations, the prebuilt zip and its manifest, the bin and a LICENSE, and no sources', () => {
+    const files = report.files.map((f) => f.path);
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'package.json',
+        'LICENSE',
+        'README.md',
+        'CHANGELOG.md',
+        'dist/lib/index.js',
+        'dist/lib/index.d.ts',
+        'dist/lib/integrity-responder.js',
+        'dist/lib/integrity-responder.d.ts',
+        'dist/bundle/function.zip',
+        'dist/bundle/manifest.json',
+        'dist/bin/integrity-baselines.js',
+        'dist/bin/integrity-budget.js',
+        'dist/bin/commands.js',
+      ]),
+    );
+    const unexpected = files.filter(
+      (f) =>
+        (f.endsWith('.ts') && !f.endsWith('.d.ts')) ||
+        /^(tools|scripts|testkit|__tests__|examples|cli|function|lib)\//.test(f) ||
+        f.includes('.partial'),
+    );
+    expect(unexpected).toEqual([]);
+    process.stdout.write(
+      `package: ${report.filename}, ${(report.size / 1e6).toFixed(2)} MB packed, ${(report.unpackedSize / 1e6).toFixed(2)} MB unpacked, ${files.length} files\n`,
+    );
+  });
+
+  it('takes the framework as peers, installs no runtime dependency and runs no install script', () => {
+    const manifest = JSON.parse(readFileSync(join(consumer.packageDir, 'package.json'), 'utf8'));
+    expect(Object.keys(manifest.peerDependencies).sort()).toEqual([
+      '@cdktf/provider-google',
+      '@cdktf/provider-google-beta',
+      '@cdktf/provider-time',
+      'cdktf',
+      'constructs',
+    ]);
+    expect(manifest.dependencies ?? {}).toEqual({});
+    expect(Object.keys(manifest.scripts ?? {}).filter((s) => /^(pre|post)?install$|^prepare$/.test(s))).toEqual([]);
+    expect(manifest.exports['.']).toEqual({ types: './dist/lib/index.d.ts', default: './dist/lib/index.js' });
+    expect(consumer.installLog).not.toMatch(/EBADENGINE|install-scripts|ERESOLVE/);
+  });
+
+  it('loads with a plain require, without tsx or esbuild anywhere in the consumer', () => {
+    const out = inConsumer(consumer, process.execPath, [
+      '-e',
+      `const m = require('${PACKAGE_NAME}'); console.log(Object.keys(m).sort().join(' '))`,
+    ]);
+    expect(out).toMatch(/\bIntegrityResponder\b/);
+    expect(out).toMatch(/\bbaselineDocument\b/);
+    for (const absent of ['tsx', 'esbuild']) {
+      const probe = spawnSync(process.execPath, ['-e', `require.resolve('${absent}')`], { cwd: consumer.dir });
+      expect({ absent, status: probe.status }).toEqual({ absent, status: 1 });
+    }
+  });
+
+  // What ts-node checks before it runs an app, for every app at once (the synths below only strip types).
+  it("type-checks every app (two responders, the README's snippet, each example) under cdktf init's tsconfig", () => {
+    expect(readmeSnippet()).toContain(`from '${PACKAGE_NAME}'`);
+    const dirs = [apps.twoResponders, apps.readme, ...Object.values(apps.examples)];
+    expect(typecheckConsumerApps(consumer, dirs)).toBe('');
+  });
+
+  it('synthesizes two responders under ES2018 strict with ts-node, uploading the zip the end-to-end tests serve', () => {
+    const synth = synthConsumer(consumer, apps.twoResponders, 'checked-apart');
+    const stack = synth.stacks.security!;
+    const functions = Object.values(
+      (stack.plan.resource as Record<string, Record<string, { name: string }>>)['google_cloudfunctions2_function']!,
+    );
+    expect(functions.map((f) => f.name).sort()).toEqual(['integrity-responder-handler', 'strict-handler']);
+    expect(stack.zipSha256s).toHaveLength(2);
+
+    const served = synthesizeExampleStack();
+    try {
+      const e2eSha = sha256(readFileSync(served.zipPath));
+      process.stdout.write(`package: consumer uploads ${stack.zipSha256s.join(', ')}; end-to-end tests serve ${e2eSha}\n`);
+      expect(new Set(stack.zipSha256s)).toEqual(new Set([e2eSha]));
+    } finally {
+      served.remove();
+    }
+  });
+
+  it("synthesizes the README's 'Use it in your stack' snippet as written", () => {
+    const synth = synthConsumer(consumer, apps.readme, 'checked-apart');
+    expect(Object.keys(synth.stacks)).toEqual(['security']);
+  });
+
+  it('runs the integrity-baselines bin through npx', () => {
+    expect(inConsumer(consumer, 'npx', ['integrity-baselines', '--help'])).toMatch(/^usage: integrity-baselines <command>/m);
+    const bad = spawnSync('npx', ['integrity-baselines', 'capture', '--frob'], { cwd: consumer.dir, encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/unknown option '--frob'/);
+  });
+
+  it('runs the integrity-budget bin through npx, sharing one bundle with integrity-baselines', () => {
+    expect(inConsumer(consumer, 'npx', ['integrity-budget', '--help'])).toMatch(/^usage: integrity-budget <command>/m);
+    const bad = spawnSync('npx', ['integrity-budget', 'reset', '--project', 'fleet-prod-1234'], { cwd: consumer.dir, encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/reset needs --reason TEXT/);
+    const bins = report.files.filter((f) => f.path.startsWith('dist/bin/'));
+    // The Firestore client is bundled once, in commands.js; each bin is a few bytes.
+    expect(bins.filter((f) => f.size > 10_000).map((f) => f.path)).toEqual(['dist/bin/commands.js']);
+  });
+
+  it.each(examples)('synthesizes examples/%s from the package', (example) => {
+    const synth = synthConsumer(consumer, apps.examples[example]!, 'checked-apart');
+    for (const [name, stack] of Object.entries(synth.stacks)) {
+      expect(stack.zipSha256s.length).toBeGreaterThan(0);
+      expect(scrubPlan(stack.plan, consumer.dir)).toMatchSnapshot(name);
+    }
+  });
+});
