@@ -11,3 +11,4 @@ export * from './patterns';
 export * from './vocabulary';
 export * from './settings';
 export * from './endpoint';
+export * from './decision-line';
