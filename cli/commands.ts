@@ -1,4 +1,4 @@
-import { runAsCommand } from './common';
+import { runAsCommand } from './tool';
 import { BIN as BASELINES, run as baselines } from './integrity-baselines';
 import { BIN as BUDGET, run as budget } from './integrity-budget';
 

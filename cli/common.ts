@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client';
@@ -11,6 +10,7 @@ import { NetworkFailure, networkFailure, networkSentence, unansweredBecause } fr
 /*
  * What the operator commands (`integrity-baselines`, `integrity-budget`) share: errors worded
  * for people, the exit codes they map to, option parsing, and a deadline on Firestore calls.
+ * How a tool runs its commands is cli/tool.ts.
  */
 
 /** How every command's help ends: where the tools find credentials, and their exit codes. */
@@ -61,8 +61,14 @@ export type OptionValues = Record<string, string | boolean | string[] | undefine
 /** Options a command takes, as `node:util` `parseArgs` declares them (`--help` is always added). */
 export type Flags = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
 
+/** A command's arguments, parsed: its options by name, and the other words in their order. */
+export interface ParsedOptions {
+  readonly values: OptionValues;
+  readonly positionals: string[];
+}
+
 /** Parses a command's arguments; an unknown or malformed option is a {@link UsageError}. */
-export function parseOptions(args: string[], flags: Flags): { values: OptionValues; positionals: string[] } {
+export function parseOptions(args: string[], flags: Flags): ParsedOptions {
   try {
     const { values, positionals } = parseArgs({
       args,
@@ -253,67 +259,6 @@ export async function withDeadline<T>(work: Promise<T>, o: DeadlineOptions, env:
     if ('late' in o) throw o.late(network);
     const late = unansweredWithin(o.service, o.seconds, o.what);
     throw new CliError(network === undefined ? `${late}; ${o.advice}` : `${late}: ${networkSentence(network)}`);
-  }
-}
-
-/** Runs a command on this process's arguments and streams, and exits with its code. */
-export function runAsCommand(bin: string, run: (argv: string[], io: Io) => Promise<number>): void {
-  const io: Io = {
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
-    readStdin: () => readFileSync(0, 'utf8'),
-    env: process.env,
-  };
-  // A Google client can fail outside the call the tool awaits (its credentials are looked up in
-  // the background): one sentence, not the client's stack trace.
-  const fail = (e: unknown) => {
-    io.stderr(`${bin}: ${explainFailure(e, io.env)}\n`);
-    process.exit(1);
-  };
-  process.on('unhandledRejection', fail);
-  process.on('uncaughtException', fail);
-  // Exit explicitly: a Google client that gave up on an unreachable server may still hold sockets.
-  void run(process.argv.slice(2), io).then((code) => process.exit(code));
-}
-
-/**
- * Runs one subcommand of a tool: `help` (or `-h`, `--help`) prints the tool's usage; no command
- * prints it on stderr, and an unknown one is a usage error. Resolves to the exit code: 0 done,
- * 1 failed, 2 usage error (on stderr, the message and the `--help` that explains the command).
- */
-export async function dispatch(
-  bin: string,
-  usage: string,
-  commands: Readonly<Record<string, (args: string[]) => Promise<void>>>,
-  argv: string[],
-  io: Io,
-): Promise<number> {
-  const [command, ...rest] = argv;
-  try {
-    if (command === undefined) {
-      io.stderr(usage);
-      return 2;
-    }
-    if (command === '-h' || command === '--help' || command === 'help') {
-      io.stdout(usage);
-      return 0;
-    }
-    const handler = Object.prototype.hasOwnProperty.call(commands, command) ? commands[command] : undefined;
-    if (handler === undefined) {
-      throw new UsageError(command.startsWith('-') ? `unknown option '${command}'` : `unknown command '${command}'`);
-    }
-    await handler(rest);
-    return 0;
-  } catch (e) {
-    if (e instanceof UsageError) {
-      const known = command !== undefined && Object.prototype.hasOwnProperty.call(commands, command);
-      io.stderr(
-        `${bin}: ${e.message}\n${known ? `run '${bin} ${command} --help' for its options` : `run '${bin} --help' for its commands`}\n`,
-      );
-      return 2;
-    }
-    io.stderr(`${bin}: ${describeError(e)}\n`);
-    return 1;
   }
 }
 

@@ -58,11 +58,9 @@ import {
   UNPRINTABLE,
   UsageError,
   describeError,
-  dispatch,
   localUser,
-  parseOptions,
+  ParsedOptions,
   printable,
-  runAsCommand,
   str,
   textOption,
   timeoutSeconds,
@@ -70,6 +68,7 @@ import {
 } from './common';
 import { onEmulator } from './firestore';
 import { BASELINES_BIN } from './baselines/names';
+import { Command, runAsCommand, runTool } from './tool';
 
 export { CliError, UsageError, describeError } from './common';
 export type { Io } from './common';
@@ -575,9 +574,7 @@ async function record(values: OptionValues, io: Io, checked: Awaited<ReturnType<
   });
 }
 
-async function capture(args: string[], io: Io): Promise<void> {
-  const { values, positionals } = parseOptions(args, COMMAND_FLAGS.capture);
-  if (values.help) return io.stdout(CAPTURE_USAGE);
+async function capture({ values, positionals }: ParsedOptions, io: Io): Promise<void> {
   const instance = str(values.instance);
   let source: { readonly instance: string; readonly zone: string; readonly vmProject: string } | { readonly file: string };
   // Usage errors before any call: the options, then the VM's name, zone and project.
@@ -684,9 +681,7 @@ async function capture(args: string[], io: Io): Promise<void> {
   });
 }
 
-async function add(args: string[], io: Io): Promise<void> {
-  const { values, positionals } = parseOptions(args, COMMAND_FLAGS.add);
-  if (values.help) return io.stdout(ADD_USAGE);
+async function add({ values, positionals }: ParsedOptions, io: Io): Promise<void> {
   if (positionals.length > 0) throw new UsageError(`add takes no arguments besides options, got '${positionals[0]}'`);
   const pcrs = (values.pcr as string[] | undefined) ?? [];
   if (pcrs.length === 0) throw new UsageError('add needs at least one --pcr PCR_n=VALUE');
@@ -743,9 +738,7 @@ async function add(args: string[], io: Io): Promise<void> {
   });
 }
 
-async function list(args: string[], io: Io): Promise<void> {
-  const { values, positionals } = parseOptions(args, COMMAND_FLAGS.list);
-  if (values.help) return io.stdout(LIST_USAGE);
+async function list({ values, positionals }: ParsedOptions, io: Io): Promise<void> {
   if (positionals.length > 0) throw new UsageError(`list takes no arguments besides options, got '${positionals[0]}'`);
   const only = str(values.state);
   if (only !== undefined && !(EFFECTIVE_STATES as readonly string[]).includes(only))
@@ -776,9 +769,7 @@ async function list(args: string[], io: Io): Promise<void> {
   );
 }
 
-async function show(args: string[], io: Io): Promise<void> {
-  const { values, positionals } = parseOptions(args, COMMAND_FLAGS.show);
-  if (values.help) return io.stdout(SHOW_USAGE);
+async function show({ values, positionals }: ParsedOptions, io: Io): Promise<void> {
   const id = oneId(positionals, 'show');
   const t = targetOf(values, io);
   await withBaselines(
@@ -815,9 +806,7 @@ async function transition(
   });
 }
 
-async function approve(args: string[], io: Io): Promise<void> {
-  const { values, positionals } = parseOptions(args, COMMAND_FLAGS.approve);
-  if (values.help) return io.stdout(APPROVE_USAGE);
+async function approve({ values, positionals }: ParsedOptions, io: Io): Promise<void> {
   const id = oneId(positionals, 'approve');
   const t = targetOf(values, io);
   const actor = await actorOf(values, io, t, 'approve a baseline of');
@@ -873,9 +862,7 @@ async function approve(args: string[], io: Io): Promise<void> {
   });
 }
 
-async function revoke(args: string[], io: Io): Promise<void> {
-  const { values, positionals } = parseOptions(args, COMMAND_FLAGS.revoke);
-  if (values.help) return io.stdout(REVOKE_USAGE);
+async function revoke({ values, positionals }: ParsedOptions, io: Io): Promise<void> {
   const id = oneId(positionals, 'revoke');
   const reason = textOption(values, 'reason');
   if (reason === undefined) throw new UsageError('revoke needs --reason: why these measurements are no longer trusted');
@@ -947,9 +934,7 @@ async function revoke(args: string[], io: Io): Promise<void> {
   });
 }
 
-async function importLegacy(args: string[], io: Io): Promise<void> {
-  const { values, positionals } = parseOptions(args, COMMAND_FLAGS['import-legacy']);
-  if (values.help) return io.stdout(IMPORT_USAGE);
+async function importLegacy({ values, positionals }: ParsedOptions, io: Io): Promise<void> {
   if (positionals.length > 0) throw new UsageError(`import-legacy takes no arguments besides options, got '${positionals[0]}'`);
   const t = targetOf(values, io);
   const dryRun = values['dry-run'] === true;
@@ -1056,24 +1041,21 @@ async function importLegacy(args: string[], io: Io): Promise<void> {
   if (unusable > 0) throw new CliError(`${unusable} document(s) could not be imported (named above)`);
 }
 
-/** Runs the tool; resolves to the process exit code. */
-export function run(argv: string[], io: Io): Promise<number> {
-  return dispatch(
-    BIN,
-    TOP_USAGE,
-    {
-      capture: (rest) => capture(rest, io),
-      add: (rest) => add(rest, io),
-      list: (rest) => list(rest, io),
-      show: (rest) => show(rest, io),
-      approve: (rest) => approve(rest, io),
-      revoke: (rest) => revoke(rest, io),
-      'import-legacy': (rest) => importLegacy(rest, io),
-      decisions: (rest) => decisions(rest, io),
-    },
-    argv,
-    io,
-  );
+/** The tool's commands, by name. */
+const COMMANDS = {
+  capture: { flags: COMMAND_FLAGS.capture, usage: CAPTURE_USAGE, run: capture },
+  add: { flags: COMMAND_FLAGS.add, usage: ADD_USAGE, run: add },
+  list: { flags: COMMAND_FLAGS.list, usage: LIST_USAGE, run: list },
+  show: { flags: COMMAND_FLAGS.show, usage: SHOW_USAGE, run: show },
+  approve: { flags: COMMAND_FLAGS.approve, usage: APPROVE_USAGE, run: approve },
+  revoke: { flags: COMMAND_FLAGS.revoke, usage: REVOKE_USAGE, run: revoke },
+  'import-legacy': { flags: COMMAND_FLAGS['import-legacy'], usage: IMPORT_USAGE, run: importLegacy },
+  decisions: { flags: DECISIONS_FLAGS, usage: DECISIONS_USAGE, run: decisions },
+} satisfies Record<string, Command>;
+
+/** Runs the tool; resolves to the process exit code. `now` is the clock, for tests. */
+export function run(argv: string[], io: Io, now: () => number = Date.now): Promise<number> {
+  return runTool({ bin: BIN, usage: TOP_USAGE, commands: COMMANDS }, argv, io, now);
 }
 
 if (require.main === module) runAsCommand(BIN, run);

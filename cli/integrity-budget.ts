@@ -1,7 +1,8 @@
 import type { Firestore } from '@google-cloud/firestore';
 import { BudgetCounter, BudgetReset, BudgetWindow, budgetWindow } from '../function/core/budget';
 import { LEDGER_BUDGET_COLLECTION, SETTINGS, UNLIMITED, settingProblem, settingValue } from '../function/contract';
-import { FOOTER, Flags, Io, OptionValues, UsageError, dispatch, parseOptions, runAsCommand, str, textOption } from './common';
+import { FOOTER, Flags, Io, OptionValues, ParsedOptions, UsageError, str, textOption } from './common';
+import { Command, runAsCommand, runTool } from './tool';
 import { DEFAULT_LEDGER_DATABASE as DEFAULT_DATABASE, FirestoreTarget, ledgerTarget, onEmulator, withFirestore } from './firestore';
 import { nameOnEmulatorOnly, recordedAsHelp, resolveActor } from './principal';
 
@@ -244,9 +245,7 @@ function showText(t: Target, current: CurrentWindow, now: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function show(args: string[], io: Io, now: () => number): Promise<void> {
-  const { values, positionals } = parseOptions(args, COMMAND_FLAGS.show);
-  if (values.help) return io.stdout(SHOW_USAGE);
+async function show({ values, positionals }: ParsedOptions, io: Io, now: () => number): Promise<void> {
   if (positionals.length > 0) throw new UsageError(`show takes no arguments, got '${positionals[0]}'`);
   const t = target(values, io);
   const at = now();
@@ -254,9 +253,7 @@ async function show(args: string[], io: Io, now: () => number): Promise<void> {
   io.stdout(values.json ? `${JSON.stringify(summary(t, current, at))}\n` : showText(t, current, at));
 }
 
-async function reset(args: string[], io: Io, now: () => number): Promise<void> {
-  const { values, positionals } = parseOptions(args, COMMAND_FLAGS.reset);
-  if (values.help) return io.stdout(RESET_USAGE);
+async function reset({ values, positionals }: ParsedOptions, io: Io, now: () => number): Promise<void> {
   if (positionals.length > 0) throw new UsageError(`reset takes no arguments, got '${positionals[0]}'`);
   const reason = textOption(values, 'reason')?.trim();
   if (reason === undefined) throw new UsageError('reset needs --reason TEXT: why the responder may act again, kept with the reset');
@@ -298,9 +295,15 @@ async function reset(args: string[], io: Io, now: () => number): Promise<void> {
   );
 }
 
+/** The tool's commands, by name. */
+const COMMANDS = {
+  show: { flags: COMMAND_FLAGS.show, usage: SHOW_USAGE, run: show },
+  reset: { flags: COMMAND_FLAGS.reset, usage: RESET_USAGE, run: reset },
+} satisfies Record<string, Command>;
+
 /** Runs the tool; resolves to the process exit code. `now` is the clock, for tests. */
 export function run(argv: string[], io: Io, now: () => number = Date.now): Promise<number> {
-  return dispatch(BIN, TOP_USAGE, { show: (rest) => show(rest, io, now), reset: (rest) => reset(rest, io, now) }, argv, io);
+  return runTool({ bin: BIN, usage: TOP_USAGE, commands: COMMANDS }, argv, io, now);
 }
 
 if (require.main === module) runAsCommand(BIN, run);

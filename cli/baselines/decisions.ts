@@ -10,7 +10,7 @@ import {
   OptionValues,
   UsageError,
   isInstanceId,
-  parseOptions,
+  ParsedOptions,
   printable,
   str,
   textTable,
@@ -336,9 +336,7 @@ function filterText(f: DecisionFilter, name: string | undefined): string {
 }
 
 /** Runs `integrity-baselines decisions`. */
-export async function decisions(args: string[], io: Io, now: () => number = Date.now): Promise<void> {
-  const { values, positionals } = parseOptions(args, DECISIONS_FLAGS);
-  if (values.help) return io.stdout(DECISIONS_USAGE);
+export async function decisions({ values, positionals }: ParsedOptions, io: Io, now: () => number): Promise<void> {
   if (positionals.length > 0) {
     throw new UsageError(`decisions takes no arguments besides options, got '${positionals[0]}' (a VM goes with --instance)`);
   }
