@@ -2,7 +2,7 @@ import { PubsubSubscription } from '@cdktf/provider-google/lib/pubsub-subscripti
 import { PubsubSubscriptionIamMember } from '@cdktf/provider-google/lib/pubsub-subscription-iam-member';
 import { PubsubTopic } from '@cdktf/provider-google/lib/pubsub-topic';
 import { PubsubTopicIamMember } from '@cdktf/provider-google/lib/pubsub-topic-iam-member';
-import type { ITerraformDependable } from 'cdktf';
+import type { ITerraformDependable, Precondition } from 'cdktf';
 import type { Construct } from 'constructs';
 
 /** Shortest wait before a refused delivery is retried. */
@@ -11,6 +11,32 @@ const RETRY_MINIMUM_BACKOFF = '10s';
 const RETRY_MAXIMUM_BACKOFF = '600s';
 /** How long an undelivered event, or a dead letter, is kept: seven days (Pub/Sub's maximum). */
 const RETENTION = '604800s';
+
+interface TopicInputs {
+  readonly project: string;
+  readonly namePrefix: string;
+  readonly labels: Record<string, string>;
+  /** What the topic waits for (the APIs, when the construct enables them). */
+  readonly dependsOn?: ITerraformDependable[];
+  /** Checks of the props given as Terraform values, made by Terraform before anything is planned. */
+  readonly preconditions: Precondition[];
+}
+
+/**
+ * Creates the topic the sink publishes integrity log entries to, `<namePrefix>-events`. It keeps
+ * what the function cannot take for as long as Pub/Sub allows, so nothing expires in a long outage.
+ */
+export function eventTopic(c: Construct, inputs: TopicInputs): PubsubTopic {
+  const { preconditions } = inputs;
+  return new PubsubTopic(c, 'Topic', {
+    project: inputs.project,
+    name: `${inputs.namePrefix}-events`,
+    labels: inputs.labels,
+    messageRetentionDuration: RETENTION,
+    dependsOn: inputs.dependsOn,
+    ...(preconditions.length > 0 && { lifecycle: { precondition: preconditions } }),
+  });
+}
 
 interface DeliveryInputs {
   readonly project: string;

@@ -6,6 +6,8 @@ import { OrganizationIamCustomRole } from '@cdktf/provider-google/lib/organizati
 import { OrganizationIamMember } from '@cdktf/provider-google/lib/organization-iam-member';
 import { ProjectIamCustomRole } from '@cdktf/provider-google/lib/project-iam-custom-role';
 import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
+import type { PubsubTopic } from '@cdktf/provider-google/lib/pubsub-topic';
+import { PubsubTopicIamMember } from '@cdktf/provider-google/lib/pubsub-topic-iam-member';
 import { Fn, IResolvable, ITerraformDependable, Op, Precondition, TerraformIterator, Token } from 'cdktf';
 import type { Construct } from 'constructs';
 import {
@@ -77,8 +79,14 @@ export interface Exclusions {
   readonly token: boolean;
 }
 
-/** The {@link Exclusions} of resolved props. */
-export function exclusionsOf(p: ResolvedProps, unwatchedProject: string | undefined): Exclusions {
+/**
+ * The {@link Exclusions} of resolved props. In a folder or organization scope the responder's
+ * own project is left out unless asked for: its build identity can write log entries there
+ * (docs/adr/0023).
+ */
+export function exclusionsOf(p: ResolvedProps): Exclusions {
+  const aggregated = scopeKindOf(p.scope)!.kind !== 'project';
+  const unwatchedProject = aggregated && !p.watchResponderProject ? p.projectId : undefined;
   const own = unwatchedProject !== undefined ? [unwatchedProject] : [];
   const common = { ...(unwatchedProject !== undefined && { unwatchedProject }) };
   return Token.isUnresolved(p.excludedProjects)
@@ -98,7 +106,7 @@ export function excludedProjectsSetting(ex: Exclusions): string {
  * `EXCLUDED_PROJECTS` pattern, which counts the responder's project too), each once and never
  * the responder's own.
  */
-export function exclusionPreconditions(ex: Exclusions, p: ResolvedProps, constructPath: string): Precondition[] {
+function exclusionPreconditions(ex: Exclusions, p: ResolvedProps, constructPath: string): Precondition[] {
   if (!ex.token) return [];
   const message = (detail: string) => planErrorMessage(detail, constructPath);
   const own = ex.unwatchedProject !== undefined ? " besides the responder's own project, which is left out too" : '';
@@ -141,8 +149,6 @@ interface AccessInputs {
   readonly props: ResolvedProps;
   /** Projects of a folder or organization scope the runtime must not act in: the excluded ones, and the responder's own unless it is watched. */
   readonly exclusions: Exclusions;
-  /** Checks Terraform makes at plan of an `excludedProjects` token ({@link exclusionPreconditions}). */
-  readonly preconditions: Precondition[];
   /** `serviceAccount:…` of the runtime identity. */
   readonly runtimeMember: string;
   readonly description: string;
@@ -180,6 +186,8 @@ export function grantScope(c: Construct, inputs: AccessInputs): ScopeAccess {
   }
 
   const ex = inputs.exclusions;
+  // Checks Terraform makes at plan of an `excludedProjects` token, named after the responder.
+  const preconditions = exclusionPreconditions(ex, p, c.node.path);
   const orgId = scope.kind === 'organization' ? scope.id : p.organizationId!;
   const instanceRole = new OrganizationIamCustomRole(c, 'InstanceRole', {
     orgId,
@@ -200,7 +208,7 @@ export function grantScope(c: Construct, inputs: AccessInputs): ScopeAccess {
     role: instanceRole.name,
     member: runtimeMember,
     ...condition,
-    ...(inputs.preconditions.length > 0 && { lifecycle: { precondition: inputs.preconditions } }),
+    ...(preconditions.length > 0 && { lifecycle: { precondition: preconditions } }),
   };
   const instanceGrant =
     scope.kind === 'folder'
@@ -223,8 +231,8 @@ export function grantScope(c: Construct, inputs: AccessInputs): ScopeAccess {
 
 interface SinkInputs {
   readonly props: ResolvedProps;
-  /** `pubsub.googleapis.com/projects/…/topics/…` */
-  readonly destination: string;
+  /** The topic the sink exports to; its writer identity is granted to publish there. */
+  readonly topic: PubsubTopic;
   /**
    * In a folder or organization scope, the projects the sink leaves out. The responder's own
    * (`unwatchedProject`), where its build identity can write log entries, is left out by its
@@ -240,13 +248,29 @@ interface SinkInputs {
 }
 
 /**
- * Creates the sink exporting the scope's integrity log: a project sink for `projects/P`; an
- * aggregated sink (`include_children`, never `intercept_children`: the projects' own sinks keep
- * their entries) with one exclusion per excluded project otherwise (docs/adr/0009), and one for
- * the integrity log of the project it must not watch.
+ * Creates the sink exporting the scope's integrity log, and its writer identity's grant to
+ * publish to the topic (that identity exists only with the sink, so the grant follows it).
  */
 export function exportScope(c: Construct, inputs: SinkInputs): IntegritySink {
-  const { props: p, destination, dependsOn } = inputs;
+  const { props: p, topic } = inputs;
+  const sink = createSink(c, inputs, `pubsub.googleapis.com/${topic.id}`);
+  new PubsubTopicIamMember(c, 'SinkPublishesToTopic', {
+    project: p.projectId,
+    topic: topic.name,
+    role: 'roles/pubsub.publisher',
+    member: sink.writerIdentity,
+  });
+  return sink;
+}
+
+/**
+ * A project sink for `projects/P`; an aggregated sink (`include_children`, never
+ * `intercept_children`: the projects' own sinks keep their entries) with one exclusion per
+ * excluded project otherwise (docs/adr/0009), and one for the integrity log of the project it
+ * must not watch.
+ */
+function createSink(c: Construct, inputs: SinkInputs, destination: string): IntegritySink {
+  const { props: p, dependsOn } = inputs;
   const scope = scopeKindOf(p.scope)!;
   const name = `${p.namePrefix}-integrity`;
   const description = 'Shielded VM integrity reports for the integrity responder';
