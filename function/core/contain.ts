@@ -1,0 +1,200 @@
+import { randomUUID } from 'node:crypto';
+import { DEFAULT_EXEMPT_LABEL, FailureAction, OPERATION_STATUSES, SETTINGS, parseExemptLabel } from '../contract';
+import type { Decision, InstanceState } from './decide';
+import type { HandlerDeps } from './handler-deps';
+import { LedgerKey, ledgerKey } from './ledger';
+import { leaveGroup } from './leave-group';
+import { fingerprint } from './measurements';
+import type { Acted, GroupFacts, LedgerFacts, RelearnFacts, VmFacts } from './outcome';
+import type { IntegrityReport } from './parse';
+import { InstanceControl, InstanceNotFoundError, InstanceTarget, OperationFailedError, Recorded } from './ports';
+import { lastLookBeforeRelearn } from './relearn-look';
+import { requestIdFor } from './request-id';
+
+/*
+ * The Compute Engine side of a response: reading the VM, recording the decision in the ledger,
+ * and acting on the VM by its id. Each step returns what it found and did; nothing is written to
+ * the log here.
+ */
+
+/** A decision that acts on the VM. */
+type Acting = Extract<Decision, { action: 'stop' | 'relearn' }>;
+
+/** The VM a decision is carried out on: how it is addressed, what Compute Engine said of it, and how the line names it. */
+interface Vm {
+  readonly target: InstanceTarget;
+  readonly current: InstanceState;
+  readonly facts: VmFacts;
+}
+
+/** The decision about a VM Compute Engine has no instance of: nothing was done, `wouldHave` says what would have been. */
+const notFound = (wouldHave: FailureAction | 'relearn'): Decision => ({ action: 'none', reason: 'instance-not-found', wouldHave });
+
+/** The VM as its entry names it, before Compute Engine answered for the id. */
+export function unconfirmed(report: IntegrityReport, found = true): VmFacts {
+  return { found, unconfirmed: report.instance.name };
+}
+
+/**
+ * Names the VM as Compute does: the entry's name label is the writer's word. A label that names
+ * another VM is kept beside it, for the line to flag.
+ */
+function nameFromCompute(report: IntegrityReport, current: InstanceState): VmFacts {
+  const entry = report.instance.name;
+  const name = current.name ?? entry;
+  return { found: true, name, relabelled: entry !== undefined && entry !== name ? entry : undefined };
+}
+
+/** The VM as it is now, or undefined when Compute Engine has no instance of that id. */
+async function describeIfExists(instances: InstanceControl, target: InstanceTarget): Promise<InstanceState | undefined> {
+  try {
+    return await instances.describe(target);
+  } catch (e) {
+    if (e instanceof InstanceNotFoundError) return undefined;
+    throw e;
+  }
+}
+
+/** The exemption label the VM carries, `key=value`, or undefined when it carries none. */
+function exemption(current: InstanceState, configured: string | undefined): string | undefined {
+  const { key, value } = parseExemptLabel(configured ?? DEFAULT_EXEMPT_LABEL);
+  return current.labels?.[key] === value ? `${key}=${value}` : undefined;
+}
+
+/**
+ * Reads the VM (an exempt one is left alone, with nothing recorded), records the decision in
+ * the ledger, then acts on the VM by its id and waits for the operation. Returns the decision as
+ * it stands after the ledger and a last look at the VM, with what was met on the way.
+ */
+export async function actOn(report: IntegrityReport, proposed: Acting, deps: HandlerDeps, eventId: string | undefined): Promise<Acted> {
+  const key = ledgerKey(report);
+  const configured = deps.failureAction ?? SETTINGS.failureAction.default;
+  const target: InstanceTarget = { ...report.instance };
+  const wouldHave = proposed.action === 'stop' ? configured : 'relearn';
+  // The VM is read before anything is recorded: one that does not exist leaves no record, an
+  // exempt one a settled record only.
+  const current = await describeIfExists(deps.instances, target);
+  if (current === undefined) {
+    // Nothing to act on, and nothing is recorded: an entry naming an id that does not exist in
+    // its project (a VM deleted since, or a forged id) must leave no trace in the ledger, where it
+    // could otherwise stand in for a later genuine report, and takes no budget.
+    return { decision: notFound(wouldHave), vm: unconfirmed(report, false), operation: { status: OPERATION_STATUSES.instanceNotFound } };
+  }
+  const vm = nameFromCompute(report, current);
+  const toRecord = {
+    report,
+    proposed,
+    fingerprint: fingerprint(report.actualMeasurements),
+    // A suspend is another request than a stop: its id differs.
+    requestIdFor: (action: 'stop' | 'relearn') => requestIdFor(eventId, action === 'stop' ? configured : action),
+    containment: configured,
+    ...(deps.enforcement === 'dry-run' && { dryRun: true }),
+  };
+  const exemptLabel = exemption(current, deps.exemptLabel);
+  if (exemptLabel !== undefined) {
+    // Nothing is done, but the report is remembered (outside the budget, settled at once): once
+    // the label is gone, another report about this boot with other measurements is a conflict.
+    const remembered = await deps.ledger.record(toRecord);
+    if (!remembered.alreadyDone) {
+      await deps.ledger.complete(
+        key,
+        remembered.requestId,
+        { decision: { action: 'none', reason: 'exempt' }, status: OPERATION_STATUSES.exempt },
+        remembered.version,
+      );
+    }
+    return { decision: { action: 'none', reason: 'exempt', wouldHave }, vm, exemptLabel, ledger: { note: remembered.note } };
+  }
+  const recorded = await deps.ledger.record(toRecord, deps.actionBudget);
+  const ledger: LedgerFacts = {
+    note: recorded.note,
+    requestId: recorded.requestId,
+    alreadyDone: recorded.alreadyDone,
+    budget: recorded.budget,
+  };
+  const facts = { vm, containment: recorded.containment, ledger };
+  // Held for want of budget: nothing is done to the VM; the caller logs it and fails the event.
+  if (recorded.decision.reason === 'budget-exhausted') return { ...facts, decision: recorded.decision };
+  if (recorded.alreadyDone) {
+    const operation = { name: recorded.record.operation, status: recorded.record.operationStatus };
+    if (operation.status !== OPERATION_STATUSES.instanceNotFound) return { ...facts, decision: recorded.decision, operation };
+    const wouldHaveThen = recorded.decision.action === 'stop' ? recorded.containment : 'relearn';
+    return { ...facts, vm: { ...vm, found: false }, decision: notFound(wouldHaveThen), operation };
+  }
+  return { ...facts, ...(await carryOut(report, recorded, key, { target, current, facts: vm }, deps, eventId)) };
+}
+
+/**
+ * Carries out a decision recorded now: the last look before a relearn, then, for a stop, the VM's
+ * group, then the Compute call, and settles the ledger record with what came of it. A VM gone on
+ * the way ends as `instance-not-found`; any other failure is thrown, for the event to be redelivered.
+ */
+async function carryOut(
+  report: IntegrityReport,
+  recorded: Recorded,
+  key: LedgerKey,
+  vm: Vm,
+  deps: HandlerDeps,
+  eventId: string | undefined,
+): Promise<Pick<Acted, 'decision' | 'vm' | 'relearn' | 'group' | 'operation'>> {
+  const { target, current } = vm;
+  let decision = recorded.decision;
+  let relearn: RelearnFacts | undefined;
+  let group: GroupFacts | undefined;
+  try {
+    if (decision.action === 'relearn') {
+      const look = await lastLookBeforeRelearn(report, decision, current, key, deps);
+      decision = look.decision;
+      relearn = look.relearn;
+    }
+    if (decision.action !== 'stop' && decision.action !== 'relearn') {
+      await deps.ledger.complete(
+        key,
+        recorded.requestId,
+        { decision: { action: 'none', reason: decision.reason }, status: OPERATION_STATUSES.notActed },
+        recorded.version,
+      );
+      return { decision, vm: vm.facts, relearn };
+    }
+    if (decision.action === 'stop') group = await leaveGroup(current, target, deps, key, recorded, eventId);
+    if (deps.enforcement === 'dry-run') {
+      // Decided and recorded as enforce would; nothing is done to the VM (its group is read).
+      await deps.ledger.complete(key, recorded.requestId, { status: OPERATION_STATUSES.dryRun }, recorded.version);
+      return { decision, vm: vm.facts, group, operation: { status: OPERATION_STATUSES.dryRun } };
+    }
+    const operation =
+      decision.action === 'relearn'
+        ? await deps.instances.relearn(target, recorded.requestId)
+        : recorded.containment === 'suspend'
+          ? await deps.instances.suspend(target, recorded.requestId)
+          : await deps.instances.stop(target, recorded.requestId);
+    await deps.ledger.complete(key, recorded.requestId, { operation, status: operation.status }, recorded.version);
+    return { decision, vm: vm.facts, group, operation: { name: operation.name, status: operation.status } };
+  } catch (e) {
+    if (e instanceof OperationFailedError && e.finished) {
+      // Compute would answer the same request id with this failed operation forever.
+      await deps.ledger.renewRequest(key, recorded.requestId, randomUUID());
+    }
+    if (!(e instanceof InstanceNotFoundError)) throw e;
+    await deps.ledger.complete(key, recorded.requestId, { status: OPERATION_STATUSES.instanceNotFound }, recorded.version);
+    return {
+      decision: notFound(decision.action === 'stop' ? recorded.containment : 'relearn'),
+      vm: { ...vm.facts, found: false },
+      relearn,
+      group,
+      operation: { status: OPERATION_STATUSES.instanceNotFound },
+    };
+  }
+}
+
+/**
+ * A failed early-boot report is left to the late-boot report, but the boot happened: no report of
+ * an older boot may relearn the VM now, since a relearn would adopt this one. Noted only for a VM
+ * Compute knows, so that entries about ids that do not exist leave no trace.
+ */
+export async function noteFailedBoot(report: IntegrityReport, decision: Decision, deps: HandlerDeps): Promise<Acted> {
+  const current = await describeIfExists(deps.instances, { ...report.instance });
+  if (current === undefined) return { decision, vm: unconfirmed(report, false) };
+  await deps.ledger.noteBoot(ledgerKey(report));
+  return { decision, vm: nameFromCompute(report, current) };
+}

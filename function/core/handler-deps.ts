@@ -1,0 +1,58 @@
+import type { ActionBudget } from './budget';
+import type { Enforcement, FailureAction, InstanceGroupAction, ResponseMode, Scope, StaleEventPolicy } from '../contract';
+import type { BaselineStore, DecisionLedger, InstanceControl, Logger } from './ports';
+
+/** What the handler needs from the outside world. */
+export interface HandlerDeps {
+  readonly mode: ResponseMode;
+  readonly baselines: BaselineStore;
+  readonly instances: InstanceControl;
+  /** Where acted-on reports are recorded, before the action. */
+  readonly ledger: DecisionLedger;
+  readonly logger: Logger;
+  /**
+   * Where the VMs this responder watches live. Entries about projects outside a project scope,
+   * or excluded from a folder or organization scope, are rejected (see `scopeRejection`).
+   */
+  readonly scope?: Scope;
+  /** Projects excluded from a folder or organization scope. */
+  readonly excludedProjects?: readonly string[];
+  /** Failed reports older than this are resolved by `staleEventPolicy`, without a lookup. */
+  readonly maxEventAgeSeconds: number;
+  readonly staleEventPolicy: StaleEventPolicy;
+  /**
+   * A known-good report older than this, seconds, never relearns (default
+   * `SETTINGS.relearnMaxAgeSeconds.default`): checked again immediately before the Compute call.
+   */
+  readonly relearnMaxAgeSeconds?: number;
+  /** How a VM is contained where the decision is `stop`: `stop` (default) or `suspend`. */
+  readonly failureAction?: FailureAction;
+  /**
+   * `enforce` (default) acts; `dry-run` decides and records in the ledger exactly as enforce
+   * would, reads the VM (its labels, and what a relearn checks), and makes no Compute mutation.
+   */
+  readonly enforcement?: Enforcement;
+  /**
+   * `key=value` (default `integrity-response=exempt`): a VM carrying this label is never
+   * stopped, suspended or relearned; the decision line says what would have been done.
+   */
+  readonly exemptLabel?: string;
+  /**
+   * `abandon` (default): before a stop or suspend, a VM its managed instance group lists is
+   * removed from the group, so the group cannot recreate it; `contain-only`: it is contained
+   * inside the group, at CRITICAL. Relearns never touch the group.
+   */
+  readonly instanceGroupAction?: InstanceGroupAction;
+  /** A VM the group still lists this long after the first abandon is contained anyway, seconds. */
+  readonly abandonTimeoutSeconds?: number;
+  /** How long one delivery watches the group let go of the VM after an abandon, ms. */
+  readonly abandonSettleMs?: number;
+  /**
+   * The blast-radius limit: stops and suspends per window across the responder, counted in the
+   * ledger. Beyond it the VM is left running, a CRITICAL line says so and the event is not
+   * acknowledged (redelivered until the window frees or the budget is reset). Absent: no limit.
+   */
+  readonly actionBudget?: ActionBudget;
+  /** Clock, for tests. */
+  readonly now?: () => number;
+}
