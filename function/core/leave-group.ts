@@ -68,8 +68,8 @@ export async function leaveGroup(
     return { path, action: GROUP_ACTIONS.abandonTimeout, abandonAgeSeconds: Math.round(age) };
   }
   await deps.instances.abandon(group, member.instance, abandon.requestId);
-  const settle = Date.now() + (deps.abandonSettleMs ?? ABANDON_SETTLE_MS);
-  while ((member = await deps.instances.findMember(group, target.id)) !== undefined && Date.now() < settle) {
+  const settle = now() + (deps.abandonSettleMs ?? ABANDON_SETTLE_MS);
+  while ((member = await deps.instances.findMember(group, target.id)) !== undefined && now() < settle) {
     await new Promise<void>((resolve) => setTimeout(resolve, ABANDON_POLL_MS));
   }
   if (member !== undefined) throw new AbandonPendingError(path, member.currentAction);
