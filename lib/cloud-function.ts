@@ -12,7 +12,7 @@ import type { Construct } from 'constructs';
 import { computeTimeoutFor, functionEnvironment } from '../function/contract';
 import type { FunctionBundle } from './function-bundle';
 import type { Identities } from './identities';
-import type { ResolvedProps } from './props';
+import type { ResolvedProps } from './props/validate';
 
 /** Name of a responder's function: the staged-source grant, the function and the alert filters use it. */
 export function functionNameOf(namePrefix: string): string {
@@ -174,7 +174,7 @@ export function deployFunction(c: Construct, inputs: FunctionInputs): DeployedFu
       maxInstanceCount: p.maxInstanceCount,
       availableMemory: `${p.memoryMib}Mi`,
       // Set together, and only when availableCpu is given: the default plan stays as it was
-      // (concurrency 1 and a CPU derived from the memory). See AVAILABLE_CPUS in props.ts.
+      // (concurrency 1 and a CPU derived from the memory). See AVAILABLE_CPUS in props/validate.ts.
       ...(p.availableCpu !== undefined && {
         availableCpu: p.availableCpu,
         maxInstanceRequestConcurrency: p.maxInstanceRequestConcurrency,

@@ -20,18 +20,10 @@ import { awaitPropagation, createIdentities, createPubsubAgent } from './identit
 import { responderLabels } from './labels';
 import { ProviderAssignment, ResponderProviders, providersProblem } from './providers';
 import { InstanceRole, IntegritySink, excludedProjectsSetting, exclusionsOf, exportScope, grantScope } from './scope';
-import {
-  IntegrityResponderProps,
-  IntegrityResponderPropsError,
-  LogLevel,
-  Enforcement,
-  FailureAction,
-  InstanceGroupAction,
-  ResolvedProps,
-  ResponseMode,
-  planChecks,
-  resolveProps,
-} from './props';
+import { IntegrityResponderPropsError } from './errors';
+import type { Enforcement, FailureAction, InstanceGroupAction, IntegrityResponderProps, LogLevel, ResponseMode } from './props';
+import { planChecks } from './props/rules';
+import { ResolvedProps, resolveProps } from './props/validate';
 
 /**
  * Compute Engine permissions the handler uses in each mode, and nothing else: every call

@@ -20,7 +20,9 @@ import {
   INTEGRITY_LOG_ID,
 } from '../function/contract';
 import { customRoleId, isEmpty, matches } from './tokens';
-import { ResolvedProps, excludedProjectPlaces, planErrorMessage } from './props';
+import { planErrorMessage } from './props/rules';
+import { excludedProjectPlaces } from './props/scope-rules';
+import type { ResolvedProps } from './props/validate';
 
 /** A log sink of any level of the resource hierarchy: all three expose the identity that writes. */
 export type IntegritySink = LoggingProjectSink | LoggingFolderSink | LoggingOrganizationSink;

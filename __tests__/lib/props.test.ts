@@ -1,6 +1,6 @@
 import { AnnotationMetadataEntryType, TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { IntegrityResponder, IntegrityResponderProps, IntegrityResponderPropsError } from '../../lib';
-import { resolveProps } from '../../lib/props';
+import { resolveProps } from '../../lib/props/validate';
 
 const base: IntegrityResponderProps = { projectId: 'fleet-prod-1234' };
 
