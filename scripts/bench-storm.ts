@@ -21,6 +21,7 @@ import { nodeBinary } from '../testkit/node-runtime';
 import { CountingProxy, startCountingProxy } from './bench/counting-proxy';
 import { FunctionProcess, startFunctionProcess } from './bench/function-process';
 import { closedLoop, percentile } from './bench/load';
+import { ReportTable, minutesAndSeconds } from './bench/report';
 import { TUTORIAL_COLLECTION, TUTORIAL_TARGETS } from './bench/tutorial-targets';
 
 /** How much load, and how long: the full run, or `--quick` for a smoke run while iterating. */
@@ -84,11 +85,12 @@ const BATCH = 500;
 /** The reused-clients variant is skipped where one round of concurrent events would take longer than this. */
 const MAX_ROUND_MS = 30_000;
 
-type Side = 'ours' | 'tutorial' | 'tutorial, clients reused';
+/** Which function a cell serves: ours, the tutorial's port, or that port with its clients kept per process. */
+export type Side = 'ours' | 'tutorial' | 'tutorial, clients reused';
 const SIDES: readonly Side[] = ['ours', 'tutorial', 'tutorial, clients reused'];
 
 /** One cell: a side at a baseline-collection size and a concurrency. */
-interface Cell {
+export interface Cell {
   readonly side: Side;
   readonly size: number;
   readonly concurrency: number;
@@ -129,6 +131,31 @@ interface Storm {
   cellCount: number;
 }
 
+/** Everything one storm run measured, for the report (the same figures it prints). */
+export interface StormFigures {
+  readonly quick: boolean;
+  /** Load averages (1, 5, 15 min) before the storm and after it, and the machine's cores. */
+  readonly loadBefore: readonly number[];
+  readonly loadAfter: readonly number[];
+  readonly cores: number;
+  /** The Node.js version that served both functions. */
+  readonly functionNode: string;
+  readonly oursBundleMb: number;
+  readonly tutorialBundleMb: number;
+  readonly sizes: readonly number[];
+  readonly concurrencies: readonly number[];
+  readonly warmup: number;
+  readonly events: number;
+  readonly capSeconds: number;
+  readonly primedEvents: number;
+  readonly cells: readonly Cell[];
+  /** Ours, one event at a time, every Firestore call counted (gRPC included). */
+  readonly counted: Cell;
+  /** Spawn → first decision answered, ms, per fresh process. */
+  readonly cold: ReadonlyArray<{ readonly side: 'ours' | 'tutorial'; readonly runsMs: readonly number[] }>;
+  readonly tookSeconds: number;
+}
+
 const baselineDatabase = (size: number) => `bench-n${size}`;
 const vmId = (i: number) => String(7_100_000_000_000 + i);
 const vmName = (i: number) => `storm-vm-${i}`;
@@ -157,7 +184,7 @@ function note(text: string): void {
  * (by database), Compute calls per event, errors and peak RSS of the function process; a
  * summary against the targets; and the cold path of both functions.
  */
-export async function stormFigures(options: { readonly settings: FunctionSettings; readonly quick?: boolean }): Promise<void> {
+export async function stormFigures(options: { readonly settings: FunctionSettings; readonly quick?: boolean }): Promise<StormFigures> {
   const plan = options.quick ? QUICK : FULL;
   const started = performance.now();
   const root = packageRoot(__dirname);
@@ -174,8 +201,10 @@ export async function stormFigures(options: { readonly settings: FunctionSetting
     say();
     say(`storm: our function vs the tutorial's algorithm${options.quick ? ' (--quick: a short smoke run, not figures to quote)' : ''}`);
     // Everything shares two cores: a busy machine (a test run alongside) shows in every figure.
+    const loadBefore = loadavg();
     say(`storm: load average before: ${loadAverage()} (${cpus().length} cores)`);
     const node = nodeBinary(RUNTIME_MAJOR);
+    const functionNode = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
 
     // Ours: the zip the plan uploads, installed as the Cloud Functions build installs it.
     const bundle = await buildFunctionBundle(root);
@@ -199,7 +228,7 @@ export async function stormFigures(options: { readonly settings: FunctionSetting
           .join(' + ')} tutorial-format baselines in ${(seeded / 1000).toFixed(1)} s`,
     );
     note(
-      `storm: each cell is a fresh function process (node ${execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()}), ` +
+      `storm: each cell is a fresh function process (node ${functionNode}), ` +
         `${plan.warmup} warm-up events (≤ ${plan.warmupCapMs / 1000} s), then ${plan.events} measured events or ${plan.capMs / 1000} s, ` +
         `whichever ends first (capped cells marked *; events in flight at the cap are answered and counted), closed loop over ` +
         `keep-alive connections`,
@@ -227,13 +256,7 @@ export async function stormFigures(options: { readonly settings: FunctionSetting
       }
       say();
     }
-    note(
-      'reads/ev: Firestore documents read per event in the baseline database / the ledger database; FS calls, Compute: requests per ' +
-        "event to Firestore (all databases; over REST only: ours's ledger speaks gRPC, counted in the pass after the summary) and " +
-        'to the Compute API; CPU ms/ev: CPU time of the function process per event; busy: ' +
-        'share of both cores in use during the cell (all processes: function, emulator, proxy, load generator); peak RSS: VmHWM of ' +
-        'the function process; errors: answers other than 2xx',
-    );
+    note(COLUMNS_NOTE);
     say();
     printSummary(cells, plan);
 
@@ -252,17 +275,39 @@ export async function stormFigures(options: { readonly settings: FunctionSetting
 
     say();
     const cold: string[] = [];
+    const coldRuns: Array<StormFigures['cold'][number]> = [];
     for (const side of ['ours', 'tutorial'] as const) {
       const runs = await coldPath(storm, side, plan.coldRuns);
+      coldRuns.push({ side, runsMs: runs });
       cold.push(`${side} ${Math.round(percentile(runs, 50))} ms (runs: ${runs.map((r) => Math.round(r)).join(', ')})`);
     }
     note(
       `storm: cold path, spawn → port answers → first decision answered (${COLD_SIZE.toLocaleString('en')} baselines), ` +
         `median of ${plan.coldRuns}: ${cold.join('; ')}`,
     );
+    const loadAfter = loadavg();
     say(`storm: load average after: ${loadAverage()}`);
     const took = (performance.now() - started) / 1000;
     say(`storm: section took ${Math.floor(took / 60)} min ${Math.round(took % 60)} s`);
+    return {
+      quick: options.quick === true,
+      loadBefore,
+      loadAfter,
+      cores: cpus().length,
+      functionNode,
+      oursBundleMb: bundle.bundleBytes / 1e6,
+      tutorialBundleMb: port.bytes / 1e6,
+      sizes: plan.sizes,
+      concurrencies: plan.concurrencies,
+      warmup: plan.warmup,
+      events: plan.events,
+      capSeconds: plan.capMs / 1000,
+      primedEvents: primer.events ?? 0,
+      cells,
+      counted,
+      cold: coldRuns,
+      tookSeconds: took,
+    };
   } finally {
     for (const cleanup of cleanups.reverse()) {
       try {
@@ -532,16 +577,11 @@ function printHeader(): void {
 
 const fixed = (x: number | undefined, digits: number) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(digits));
 
-function printCell(c: Cell): void {
+/** A measured cell's values, one per column of {@link COLUMNS}. */
+function cellValues(c: Cell): string[] {
   const lead = [c.size.toLocaleString('en'), String(c.concurrency), c.side];
-  if (c.failure !== undefined || c.skipped !== undefined) {
-    say(
-      `${c.size.toLocaleString('en').padStart(6)} ${String(c.concurrency).padStart(4)} ${c.side.padEnd(24)} ${c.skipped ?? `failed: ${c.failure}`}`,
-    );
-    return;
-  }
   const errors = [...(c.errors ?? new Map<string, number>()).values()].reduce((a, b) => a + b, 0);
-  printRow([
+  return [
     ...lead,
     `${c.events}${c.capped ? '*' : ''}`,
     fixed(c.eventsPerSecond, 1),
@@ -555,12 +595,26 @@ function printCell(c: Cell): void {
     c.machineBusy === undefined ? '-' : `${Math.round(c.machineBusy * 100)}%`,
     String(errors),
     c.peakRssMb === undefined ? '-' : `${c.peakRssMb.toFixed(0)} MB`,
-  ]);
+  ];
+}
+
+function printCell(c: Cell): void {
+  if (c.failure !== undefined || c.skipped !== undefined) {
+    say(
+      `${c.size.toLocaleString('en').padStart(6)} ${String(c.concurrency).padStart(4)} ${c.side.padEnd(24)} ${c.skipped ?? `failed: ${c.failure}`}`,
+    );
+    return;
+  }
+  printRow(cellValues(c));
   for (const [what, count] of c.errors ?? []) say(`${''.padStart(12)}${count} × ${what}`);
   if (c.warmupErrors) say(`${''.padStart(12)}(and ${c.warmupErrors} errors during the warm-up)`);
 }
 
-function printSummary(cells: readonly Cell[], plan: StormPlan): void {
+/** The concurrencies and sizes a summary is laid out by. */
+type SummaryPlan = Pick<StormPlan, 'sizes' | 'concurrencies'>;
+
+/** The summary against the targets: its column names, its target row and one row per size. */
+function summary(cells: readonly Cell[], plan: SummaryPlan): { columns: string[]; targets: string[]; rows: string[][] } {
   const find = (side: Side, size: number, concurrency: number) =>
     cells.find((c) => c.side === side && c.size === size && c.concurrency === concurrency && c.eventsPerSecond !== undefined);
   const ratio = (size: number, concurrency: number, against: Side) => {
@@ -571,27 +625,133 @@ function printSummary(cells: readonly Cell[], plan: StormPlan): void {
   const both = (size: number, concurrency: number) =>
     `${ratio(size, concurrency, 'tutorial')} (${ratio(size, concurrency, 'tutorial, clients reused')})`;
   const [low, high] = [plan.concurrencies[0]!, plan.concurrencies[plan.concurrencies.length - 1]!];
+  return {
+    columns: [
+      'size',
+      `ev/s ratio c${low}`,
+      `ev/s ratio c${high}`,
+      `p99 at c${low}`,
+      'p50 at c1',
+      'known-good reads/ev',
+      'baseline query ms',
+    ],
+    targets: ['target', '≥ 2×', '≥ 2×', '≤ 100 ms', '-', '0 (warm)', '-'],
+    rows: plan.sizes.map((size) => {
+      const ours = plan.concurrencies.map((c) => find('ours', size, c)).filter((c) => c !== undefined);
+      const atLow = find('ours', size, low);
+      return [
+        size.toLocaleString('en'),
+        both(size, low),
+        both(size, high),
+        `${fixed(atLow?.p99, 0)} ms`,
+        `${fixed(atLow?.unloadedP50, 0)} ms`,
+        ours.length === 0 ? '-' : fixed(Math.max(...ours.map((c) => c.baselineReads ?? NaN)), 2),
+        `${fixed(atLow?.baselineRequestMs, 1)} ms`,
+      ];
+    }),
+  };
+}
+
+const summaryNote = (low: number) =>
+  `p50 at c1: ours's warm-up, one event at a time; baseline query ms: mean time the emulator took to answer ours's one ` +
+  `baseline query per event at c${low} (at the proxy, under load). On the emulator it grows with the collection; Firestore ` +
+  `serves it from an index`;
+
+function printSummary(cells: readonly Cell[], plan: StormPlan): void {
   const widths = [6, 16, 16, 11, 12, 21, 22];
   const line = (values: readonly string[]) => say(values.map((v, i) => v.padStart(widths[i]!)).join(' '));
+  const { columns, targets, rows } = summary(cells, plan);
   say('storm summary: ours / tutorial throughput (in brackets: ours / tutorial with reused clients), and ours alone');
-  line(['size', `ev/s ratio c${low}`, `ev/s ratio c${high}`, `p99 at c${low}`, 'p50 at c1', 'known-good reads/ev', 'baseline query ms']);
-  line(['target', '≥ 2×', '≥ 2×', '≤ 100 ms', '-', '0 (warm)', '-']);
-  for (const size of plan.sizes) {
-    const ours = plan.concurrencies.map((c) => find('ours', size, c)).filter((c) => c !== undefined);
-    const atLow = find('ours', size, low);
-    line([
-      size.toLocaleString('en'),
-      both(size, low),
-      both(size, high),
-      `${fixed(atLow?.p99, 0)} ms`,
-      `${fixed(atLow?.unloadedP50, 0)} ms`,
-      ours.length === 0 ? '-' : fixed(Math.max(...ours.map((c) => c.baselineReads ?? NaN)), 2),
-      `${fixed(atLow?.baselineRequestMs, 1)} ms`,
-    ]);
-  }
-  note(
-    `p50 at c1: ours's warm-up, one event at a time; baseline query ms: mean time the emulator took to answer ours's one ` +
-      `baseline query per event at c${low} (at the proxy, under load). On the emulator it grows with the collection; Firestore ` +
-      `serves it from an index`,
-  );
+  line(columns);
+  line(targets);
+  for (const row of rows) line(row);
+  note(summaryNote(plan.concurrencies[0]!));
+}
+
+/** What the cell table's columns mean, as the storm prints it under the table. */
+const COLUMNS_NOTE =
+  'reads/ev: Firestore documents read per event in the baseline database / the ledger database; FS calls, Compute: requests per ' +
+  "event to Firestore (all databases; over REST only: ours's ledger speaks gRPC, counted in the pass after the summary) and " +
+  'to the Compute API; CPU ms/ev: CPU time of the function process per event; busy: ' +
+  'share of both cores in use during the cell (all processes: function, emulator, proxy, load generator); peak RSS: VmHWM of ' +
+  'the function process; errors: answers other than 2xx';
+
+/**
+ * The storm's figures as report tables: every cell, the summary against the targets, the pass
+ * that counts every call, and the cold path. The same figures the storm prints.
+ */
+export function stormTables(s: StormFigures): ReportTable[] {
+  const load = (l: readonly number[]) => l.map((x) => x.toFixed(2)).join(' / ');
+  const context =
+    `Load average ${load(s.loadBefore)} before the storm, ${load(s.loadAfter)} after it (${s.cores} cores); ` +
+    `the section took ${minutesAndSeconds(s.tookSeconds)}.`;
+  const cellRows = s.cells.map((c) => {
+    if (c.failure === undefined && c.skipped === undefined) return cellValues(c);
+    const values = COLUMNS.map(() => '-');
+    values.splice(0, 4, c.size.toLocaleString('en'), String(c.concurrency), c.side, c.skipped ?? `failed: ${c.failure}`);
+    return values;
+  });
+  const errorNotes = s.cells.flatMap((c) => [
+    ...[...(c.errors ?? [])].map(
+      ([what, count]) => `- ${c.side} at ${c.size.toLocaleString('en')} baselines, c${c.concurrency}: ${count} × ${what}`,
+    ),
+    ...(c.warmupErrors
+      ? [`- ${c.side} at ${c.size.toLocaleString('en')} baselines, c${c.concurrency}: ${c.warmupErrors} errors during the warm-up`]
+      : []),
+  ]);
+  const sum = summary(s.cells, s);
+  const low = s.concurrencies[0]!;
+  const counted = s.counted;
+  const coldRow = (side: 'ours' | 'tutorial') => {
+    const runs = s.cold.find((c) => c.side === side)?.runsMs ?? [];
+    return [
+      `${side}: spawn → port answers → first decision answered, ${COLD_SIZE.toLocaleString('en')} baselines, median of ${runs.length}`,
+      runs.length === 0 ? '-' : `${Math.round(percentile(runs, 50))} ms`,
+      '-',
+      runs.map((r) => Math.round(r)).join(', '),
+    ];
+  };
+  return [
+    {
+      title: 'Storm: every cell',
+      about:
+        `${s.quick ? '**A --quick run: a short smoke run, not figures to quote.** ' : ''}` +
+        `Our function (the shipped zip) and the port of the tutorial's, each a fresh Functions Framework process on node ` +
+        `${s.functionNode} per cell, under failed late-boot reports pushed as Pub/Sub pushes them: ${s.warmup} warm-up events, then ` +
+        `${s.events} measured events or ${s.capSeconds} s, whichever ends first (capped cells marked *), closed loop. The emulator ` +
+        `was primed with ${s.primedEvents} events of ours first. Bundles: ${s.oursBundleMb.toFixed(1)} MB (ours), ` +
+        `${s.tutorialBundleMb.toFixed(1)} MB (tutorial port). ${context}`,
+      columns: COLUMNS.map(([name]) => name),
+      rows: cellRows,
+      notes: [COLUMNS_NOTE + '.', ...(errorNotes.length > 0 ? ['', 'Errors:', '', ...errorNotes] : [])],
+    },
+    {
+      title: 'Storm: against the targets',
+      about:
+        'Ours / tutorial throughput (in brackets: ours / tutorial with its clients reused), and ours alone, per stored-baseline count. ' +
+        'The first row is the target of each column.',
+      columns: sum.columns,
+      rows: [sum.targets, ...sum.rows],
+      notes: [summaryNote(low) + '.'],
+    },
+    {
+      title: 'Storm: every call counted',
+      about:
+        `Ours, ${counted.events ?? 0} events one at a time after 10 warm-up events, 0 baselines, with every Firestore call counted, ` +
+        `gRPC included (in the cells above ours's ledger calls pass through uncounted).${counted.failure ? ` Failed: ${counted.failure}.` : ''}`,
+      columns: ['figure', 'measured', 'target'],
+      rows: [
+        ['Firestore calls per event (ledger read, commit, completion)', fixed(counted.firestoreCalls, 2), '-'],
+        ['known-good documents read per event', fixed(counted.baselineReads, 2), '0 (warm)'],
+        ['ledger documents read per event', fixed(counted.ledgerReads, 2), '-'],
+        ['Compute calls per event (get, stop, wait)', fixed(counted.computeCalls, 2), '-'],
+      ],
+    },
+    {
+      title: 'Storm: cold path',
+      about: 'A fresh function process per run, from its spawn to the answer to its first event (a stop).',
+      columns: ['figure', 'measured', 'target', 'runs, ms'],
+      rows: [coldRow('ours'), coldRow('tutorial')],
+    },
+  ];
 }

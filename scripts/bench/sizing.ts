@@ -1,0 +1,98 @@
+// The sizing arithmetic of docs/sizing.md, done with the storm's own per-event times, so that the
+// page explains the method and the report holds the numbers.
+
+import { IntegrityResponderProps, resolveProps } from '../../lib/props';
+import type { Cell, StormFigures } from '../bench-storm';
+import { ReportTable } from './report';
+
+/** The burst docs/sizing.md sizes for: a kernel rollout reaching every VM of a large fleet. */
+export const ROLLOUT_EVENTS = 10_000;
+
+/** The recommended settings docs/sizing.md shows, checked by the construct's own prop rules. */
+export const RECOMMENDED: Pick<IntegrityResponderProps, 'maxInstanceCount' | 'maxInstanceRequestConcurrency' | 'availableCpu'> = {
+  maxInstanceCount: 10,
+  maxInstanceRequestConcurrency: 8,
+  availableCpu: '1',
+};
+
+/** One setting's arithmetic: events in flight, the per-event time it uses, the time to decide the burst. */
+export interface SizingRow {
+  readonly setting: string;
+  readonly inFlight: number;
+  readonly perEventMs: number | undefined;
+  readonly basis: string;
+  readonly seconds: number | undefined;
+}
+
+/** The largest value of `pick` over ours's measured cells that match `where`. */
+function largest(cells: readonly Cell[], where: (c: Cell) => boolean, pick: (c: Cell) => number | undefined): number | undefined {
+  const values = cells
+    .filter((c) => c.side === 'ours' && c.failure === undefined && c.skipped === undefined && where(c))
+    .map(pick)
+    .filter((v): v is number => v !== undefined && !Number.isNaN(v));
+  return values.length === 0 ? undefined : Math.max(...values);
+}
+
+/**
+ * The time to decide {@link ROLLOUT_EVENTS} reports with the construct's defaults and with the
+ * recommended settings: rounds of (instances × concurrency) events, each round as long as one
+ * event takes at that concurrency. One event at a time: ours's median in the storm's warm-ups
+ * (sent one by one); with a concurrency of 8: ours's median latency at concurrency 8 in one
+ * process. The largest over the stored-baseline counts, so the slowest cell decides.
+ */
+export function sizingRows(storm: Pick<StormFigures, 'cells'>): SizingRow[] {
+  const perEvent = (concurrency: number): { ms: number | undefined; basis: string } =>
+    concurrency === 1
+      ? {
+          ms: largest(
+            storm.cells,
+            () => true,
+            (c) => c.unloadedP50,
+          ),
+          basis: 'median, one event at a time (the warm-ups)',
+        }
+      : {
+          ms: largest(
+            storm.cells,
+            (c) => c.concurrency === concurrency,
+            (c) => c.p50,
+          ),
+          basis: `median latency at concurrency ${concurrency} in one process`,
+        };
+  const settings = [
+    { label: 'defaults', r: resolveProps({ projectId: 'fleet-prod-1234' }) },
+    { label: 'recommended', r: resolveProps({ projectId: 'fleet-prod-1234', ...RECOMMENDED }) },
+  ];
+  return settings.map(({ label, r }) => {
+    const inFlight = r.maxInstanceCount * r.maxInstanceRequestConcurrency;
+    const { ms, basis } = perEvent(r.maxInstanceRequestConcurrency);
+    const cpu = r.availableCpu === undefined ? '' : `, availableCpu '${r.availableCpu}'`;
+    return {
+      setting: `${label}: maxInstanceCount ${r.maxInstanceCount}, maxInstanceRequestConcurrency ${r.maxInstanceRequestConcurrency}${cpu}`,
+      inFlight,
+      perEventMs: ms,
+      basis,
+      seconds: ms === undefined ? undefined : (Math.ceil(ROLLOUT_EVENTS / inFlight) * ms) / 1000,
+    };
+  });
+}
+
+/** The sizing rows as a report table. */
+export function sizingTable(rows: readonly SizingRow[]): ReportTable {
+  return {
+    title: 'Sizing: a rollout to 10,000 VMs',
+    about:
+      `Time to decide ${ROLLOUT_EVENTS.toLocaleString('en')} failed reports = rounds of (instances × concurrency) events × ` +
+      "the time of one event at that concurrency, ours's figure from the storm above (the largest over the stored-baseline " +
+      'counts). On the emulators and a loopback Compute API: a floor, not a forecast ([Sizing](sizing.md) says why).',
+    columns: ['setting', 'in flight', 'time of one event', 'measured as', 'time to decide them', 'target'],
+    rows: rows.map((r) => [
+      r.setting,
+      String(r.inFlight),
+      r.perEventMs === undefined ? '-' : `${r.perEventMs.toFixed(0)} ms`,
+      r.basis,
+      r.seconds === undefined ? '-' : `${Math.ceil(ROLLOUT_EVENTS / r.inFlight).toLocaleString('en')} rounds ≈ ${r.seconds.toFixed(1)} s`,
+      '-',
+    ]),
+  };
+}
