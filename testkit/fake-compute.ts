@@ -175,6 +175,23 @@ export class FakeComputeApi {
     this.server = undefined;
   }
 
+  /**
+   * Forgets every instance, group, operation, recorded request and queued fault, and cancels the
+   * pending replies and repairs, so that the next test starts from an empty API on the same
+   * endpoint. Operation numbers keep counting: an operation name is never handed out twice.
+   */
+  reset(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.requests.length = 0;
+    this.instances.length = 0;
+    this.performed.length = 0;
+    this.faults.length = 0;
+    this.groups.length = 0;
+    this.byRequestId.clear();
+    this.operations.clear();
+  }
+
   /** Queues faults, applied in order to the next action requests. */
   injectFaults(...faults: ComputeFault[]): void {
     this.faults.push(...faults);

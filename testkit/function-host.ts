@@ -31,6 +31,11 @@ export interface FunctionHost {
     eventId: string,
     options?: { timeoutMs?: number; where?: (line: Record<string, unknown>) => boolean; since?: number },
   ): Promise<Record<string, unknown>>;
+  /**
+   * Stops the function's process and starts another on the same port, as Cloud Run starts a new
+   * instance: the next event meets a cold instance (no clients, no baseline index). `logs` goes on.
+   */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -164,25 +169,37 @@ export async function serveFunction(options: {
   env: Record<string, string>;
 }): Promise<FunctionHost> {
   const port = await freePort();
-  const child: ChildProcess = spawnFunctionsFramework(nodeBinary(options.nodeMajor), options.dir, options.entryPoint, port, options.env);
-  const untrack = trackProcessGroup(child);
   const logs: Array<Record<string, unknown>> = [];
-  let buffered = '';
-  const collect = (d: Buffer) => {
-    buffered += d.toString();
-    const lines = buffered.split('\n');
-    buffered = lines.pop() ?? '';
-    for (const line of lines) {
-      if (line.trim() === '') continue;
-      try {
-        logs.push(JSON.parse(line));
-      } catch {
-        logs.push({ text: line });
+  let child: ChildProcess;
+  let untrack: () => void;
+  const start = async () => {
+    child = spawnFunctionsFramework(nodeBinary(options.nodeMajor), options.dir, options.entryPoint, port, options.env);
+    untrack = trackProcessGroup(child);
+    let buffered = '';
+    const collect = (d: Buffer) => {
+      buffered += d.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) {
+        if (line.trim() === '') continue;
+        try {
+          logs.push(JSON.parse(line));
+        } catch {
+          logs.push({ text: line });
+        }
       }
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    const deadline = Date.now() + 20_000;
+    while (!(await portOpen(port))) {
+      if (child.exitCode !== null || Date.now() > deadline) {
+        await stop();
+        throw new Error(`function did not start on port ${port}: ${JSON.stringify(logs)}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
     }
   };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
   const stop = async () => {
     untrack();
     if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
@@ -195,14 +212,7 @@ export async function serveFunction(options: {
       await exited;
     }
   };
-  const deadline = Date.now() + 20_000;
-  while (!(await portOpen(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await stop();
-      throw new Error(`function did not start on port ${port}: ${JSON.stringify(logs)}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await start();
   const waitForLog: FunctionHost['waitForLog'] = async (eventId, { timeoutMs = 10_000, where = () => true, since = 0 } = {}) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -218,6 +228,10 @@ export async function serveFunction(options: {
     url,
     logs,
     stop,
+    async restart() {
+      await stop();
+      await start();
+    },
     waitForLog,
     async deliver(data, id) {
       const since = logs.length;

@@ -12,7 +12,7 @@ import { Server as HttpServer, createServer as createHttpServer, request as http
 import { RunningEmulator, useFirestoreEmulator, usePubsubEmulator } from './emulators';
 import { FakeComputeApi } from './fake-compute';
 import { FunctionHost, serveFunction, unpackFunction } from './function-host';
-import { httpRequest, putEmulatorDocument, putEmulatorFields } from './http';
+import { clearEmulatorDatabase, httpRequest, putEmulatorDocument, putEmulatorFields } from './http';
 import { runtimeMajor } from './node-runtime';
 
 /** What the example stack's plan says about the function, read from `cdk.tf.json`. */
@@ -171,6 +171,8 @@ export class Harness {
   pubsub!: RunningEmulator;
   /** What the functions use as FIRESTORE_EMULATOR_HOST: a proxy that can simulate an outage. */
   private firestoreProxy!: FaultProxy;
+  /** The plans of the responders deployed so far, whose databases {@link reset} empties. */
+  private readonly plans: PlannedFunction[] = [];
   private readonly cleanups: Array<() => Promise<void> | void> = [];
 
   static async start(): Promise<Harness> {
@@ -211,10 +213,8 @@ export class Harness {
   ): Promise<Responder> {
     const plan = synthesizeExampleStack(env);
     this.cleanups.push(plan.remove);
-    // What `terraform apply` writes into Firestore besides the databases: the baseline policy.
-    for (const d of plan.documents) {
-      await putEmulatorFields(this.firestore.host, plan.projectId, d.database, d.collection, d.documentId, d.fields);
-    }
+    this.plans.push(plan);
+    await this.applyDocuments(plan);
     const unpacked = unpackFunction(plan.zipPath, 'install');
     this.cleanups.push(unpacked.remove);
     const host = await serveFunction({
@@ -275,6 +275,35 @@ export class Harness {
         return { messageId, log: await host.waitForLog(messageId), publishedAt };
       },
     };
+  }
+
+  /**
+   * A fresh world for the next test, on the same emulators and function processes: an empty
+   * Compute API (see {@link FakeComputeApi.reset}), Firestore reachable, and every database the
+   * deployed plans name emptied (baselines, decision ledger, action budget) but for the documents
+   * the plans write. What a function instance keeps in memory stays: the tests meet warm instances.
+   */
+  async reset(): Promise<void> {
+    this.compute.reset();
+    this.setFirestoreReachable(true);
+    const databases = new Set<string>();
+    for (const { projectId, env, documents } of this.plans) {
+      for (const database of [env.FIRESTORE_DATABASE, env.LEDGER_DATABASE, ...documents.map((d) => d.database)]) {
+        if (database !== undefined) databases.add(`${projectId}/${database}`);
+      }
+    }
+    for (const key of databases) {
+      const [projectId, database] = key.split('/') as [string, string];
+      await clearEmulatorDatabase(this.firestore.host, projectId, database);
+    }
+    for (const plan of this.plans) await this.applyDocuments(plan);
+  }
+
+  /** Writes what `terraform apply` writes into Firestore besides the databases: the baseline policy. */
+  private async applyDocuments(plan: PlannedFunction): Promise<void> {
+    for (const d of plan.documents) {
+      await putEmulatorFields(this.firestore.host, plan.projectId, d.database, d.collection, d.documentId, d.fields);
+    }
   }
 
   /**

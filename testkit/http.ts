@@ -69,3 +69,9 @@ export async function putEmulatorFields(
   });
   if (res.status !== 200) throw new Error(`emulator write failed: ${res.status} ${res.body}`);
 }
+
+/** Deletes every document of one database of the Firestore emulator (an emulator-only endpoint). */
+export async function clearEmulatorDatabase(host: string, project: string, database: string): Promise<void> {
+  const res = await httpRequest(`http://${host}/emulator/v1/projects/${project}/databases/${database}/documents`, { method: 'DELETE' });
+  if (res.status !== 200) throw new Error(`emulator clear of ${project}/${database} failed: ${res.status} ${res.body}`);
+}
