@@ -20,7 +20,7 @@ export function functionNameOf(namePrefix: string): string {
 }
 
 /** Where the function's source is uploaded and its image built, and the build identity's grants. */
-export interface FunctionSource {
+interface FunctionSource {
   readonly bucket: StorageBucket;
   /** The uploaded zip, named after its content hash. */
   readonly object: StorageBucketObject;
@@ -137,7 +137,7 @@ interface FunctionInputs {
 }
 
 /** The function and the trigger identity's grant to invoke it. */
-export interface DeployedFunction {
+interface DeployedFunction {
   readonly function: Cloudfunctions2Function;
   readonly invoker: CloudRunV2ServiceIamMember;
 }

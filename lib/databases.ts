@@ -21,7 +21,7 @@ const LEDGER_PERMISSIONS: readonly string[] = [
 ];
 
 /** The Firestore databases of a responder and the runtime's access to them. */
-export interface Databases {
+interface Databases {
   /** The dedicated baseline database; undefined when `firestoreDatabaseId` names an existing one, and in the shutdown mode. */
   readonly baselineDatabase?: FirestoreDatabase;
   /** Id of the database the function reads baselines from. */

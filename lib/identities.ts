@@ -33,7 +33,7 @@ export function createIdentities(c: Construct, project: string, namePrefix: stri
 }
 
 /** The Pub/Sub service agent of the responder's project and its grant on the trigger identity. */
-export interface PubsubAgent {
+interface PubsubAgent {
   /** `serviceAccount:service-<number>@gcp-sa-pubsub.iam.gserviceaccount.com` */
   readonly member: string;
   /** The agent itself and its grant, both waited for before the function and its trigger. */

@@ -30,7 +30,7 @@ export type IntegritySink = LoggingProjectSink | LoggingFolderSink | LoggingOrga
 export type InstanceRole = ProjectIamCustomRole | OrganizationIamCustomRole;
 
 /** The runtime's Compute role where the VMs live, and its binding. */
-export interface ScopeAccess {
+interface ScopeAccess {
   readonly scope: Scope;
   readonly instanceRole: InstanceRole;
   /** The binding of {@link instanceRole} to the runtime identity, at the scope's node. */
@@ -72,7 +72,7 @@ function projectSinkFilter(project: string): string {
  * watched, the responder's own. A list, or a list token when `excludedProjects` is one; then
  * everything derived from it is built with Terraform functions.
  */
-export interface Exclusions {
+interface Exclusions {
   /** Every project left out. */
   readonly projects: readonly string[];
   /** The responder's own project, when it is left out. */

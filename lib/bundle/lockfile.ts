@@ -1,5 +1,5 @@
 /** One entry of a lockfileVersion 3 `packages` map, as npm writes it. */
-export interface LockedPackage {
+interface LockedPackage {
   readonly name?: string;
   readonly version?: string;
   readonly resolved?: string;

@@ -8,7 +8,7 @@ export const FUNCTIONS_FRAMEWORK_VERSION = '5.0.5';
 export const MIN_NODE_MAJOR = 22;
 
 /** One file stored in the source zip. */
-export interface FunctionBundleFile {
+interface FunctionBundleFile {
   /** Path inside the zip. */
   readonly name: string;
   readonly bytes: number;

@@ -81,7 +81,7 @@ export function oneOf<T extends string>(name: string, value: T, allowed: readonl
 }
 
 /** The range of a number prop: a function setting's, or one in the same shape for a prop the function never reads. */
-export type NumberRange = Omit<IntegerSetting, 'env'> | Omit<LimitSetting, 'env'>;
+type NumberRange = Omit<IntegerSetting, 'env'> | Omit<LimitSetting, 'env'>;
 
 /**
  * The text of a number prop as the function's variable would hold it (`String`, as the construct
