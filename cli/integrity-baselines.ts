@@ -1,7 +1,7 @@
-import { DECISIONS_FLAGS, DECISIONS_USAGE, decisions } from './baselines/decisions';
 import { ADD } from './baselines/commands/add';
 import { APPROVE } from './baselines/commands/approve';
 import { CAPTURE } from './baselines/commands/capture';
+import { DECISIONS } from './baselines/commands/decisions';
 import { IMPORT_LEGACY } from './baselines/commands/import-legacy';
 import { LIST } from './baselines/commands/list';
 import { REVOKE } from './baselines/commands/revoke';
@@ -50,7 +50,7 @@ const COMMANDS = {
   approve: APPROVE,
   revoke: REVOKE,
   'import-legacy': IMPORT_LEGACY,
-  decisions: { flags: DECISIONS_FLAGS, usage: DECISIONS_USAGE, run: decisions },
+  decisions: DECISIONS,
 } satisfies Record<string, Command>;
 
 /** The options each command takes, besides `--help`: exactly what its usage lists. */
