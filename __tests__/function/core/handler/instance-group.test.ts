@@ -220,6 +220,16 @@ describe('members of a managed instance group (ADR 0010)', () => {
     expect(t.instances.calls.filter((c) => c.startsWith('abandon'))).toEqual([abandonCall(ZONAL, 'msg-1'), abandonCall(ZONAL, 'msg-1')]);
   });
 
+  it('watches the group let go of the VM by the injected clock, not the wall clock', async () => {
+    // Each reading of the clock is 30 s later: the minute of settling is over after two looks,
+    // where the wall clock would keep the delivery polling for a minute.
+    let clock = Date.now();
+    const t = inGroup({ now: () => (clock += 30_000), abandonSettleMs: 60_000 });
+    t.instances.sticky.add(ZONAL);
+    await expect(t.run({ actual: linuxPcrs('tampered') })).rejects.toThrow(/still lists/);
+    expect(t.instances.calls).toEqual([GET, LIST, abandonCall(ZONAL), LIST, LIST]);
+  });
+
   it('says abandoned on a redelivery after the group let go of the VM, and stops it', async () => {
     const t = inGroup();
     t.instances.failWith = new Error('503 on stop');
