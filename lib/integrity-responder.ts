@@ -1,29 +1,29 @@
-import { ArtifactRegistryRepository } from '@cdktf/provider-google/lib/artifact-registry-repository';
-import { Cloudfunctions2Function } from '@cdktf/provider-google/lib/cloudfunctions2-function';
-import { FirestoreDatabase } from '@cdktf/provider-google/lib/firestore-database';
-import { FirestoreDocument } from '@cdktf/provider-google/lib/firestore-document';
-import { ProjectIamCustomRole } from '@cdktf/provider-google/lib/project-iam-custom-role';
+import type { ArtifactRegistryRepository } from '@cdktf/provider-google/lib/artifact-registry-repository';
+import type { Cloudfunctions2Function } from '@cdktf/provider-google/lib/cloudfunctions2-function';
+import type { FirestoreDatabase } from '@cdktf/provider-google/lib/firestore-database';
+import type { FirestoreDocument } from '@cdktf/provider-google/lib/firestore-document';
+import type { ProjectIamCustomRole } from '@cdktf/provider-google/lib/project-iam-custom-role';
 import { ProjectService } from '@cdktf/provider-google/lib/project-service';
-import { PubsubTopic } from '@cdktf/provider-google/lib/pubsub-topic';
-import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
-import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
-import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
-import { Sleep } from '@cdktf/provider-time/lib/sleep';
+import type { PubsubTopic } from '@cdktf/provider-google/lib/pubsub-topic';
+import type { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
+import type { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
+import type { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
+import type { Sleep } from '@cdktf/provider-time/lib/sleep';
 import { Aspects, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { ResponderAlerting } from './alerting';
 import { deployFunction, functionNameOf, stageSource } from './cloud-function';
 import { createDatabases } from './databases';
 import { Delivery, deliver, eventTopic } from './delivery';
+import { IntegrityResponderPropsError } from './errors';
 import { loadFunctionBundle } from './function-bundle';
 import { awaitPropagation, createIdentities, createPubsubAgent } from './identities';
 import { responderLabels } from './labels';
-import { ProviderAssignment, ResponderProviders, providersProblem } from './providers';
-import { InstanceRole, IntegritySink, excludedProjectsSetting, exclusionsOf, exportScope, grantScope } from './scope';
-import { IntegrityResponderPropsError } from './errors';
 import type { Enforcement, FailureAction, InstanceGroupAction, IntegrityResponderProps, LogLevel, ResponseMode } from './props';
 import { planChecks } from './props/rules';
 import { ResolvedProps, resolveProps } from './props/validate';
+import { ProviderAssignment, ResponderProviders, providersProblem } from './providers';
+import { InstanceRole, IntegritySink, excludedProjectsSetting, exclusionsOf, exportScope, grantScope } from './scope';
 
 /**
  * Compute Engine permissions the handler uses in each mode, and nothing else: every call
