@@ -1,6 +1,8 @@
 import type { ResponseMode } from '../../function/contract';
 import type { InstanceState } from '../../function/core/decide';
 import { HandlerDeps, handleMessage } from '../../function/core/handler';
+import type { DecisionRecord } from '../../function/core/outcome';
+import { IntegrityReport, parseMessage } from '../../function/core/parse';
 import { CapturingLogger, MemoryBaselines, MemoryLedger, RecordingInstances } from './fakes';
 import { DEFAULT_INSTANCE_ID, EntryOptions, integrityEntry, pubsubData } from '../../testkit/fixtures';
 
@@ -50,3 +52,18 @@ export const RELEARNED = [GET, `relearn ${VM}`];
 export const STOPPED = [GET, STOP];
 /** What instances.get answers for the fixture VM when it runs, started at `lastStartTimestamp`. */
 export const running = (lastStartTimestamp: string): InstanceState => ({ id: DEFAULT_INSTANCE_ID, status: 'RUNNING', lastStartTimestamp });
+
+/** The report an entry built from options parses to. */
+export function reportOf(o: EntryOptions = {}): IntegrityReport {
+  const parsed = parseMessage(pubsubData(integrityEntry(o)));
+  if (parsed.status !== 'report') throw new Error(`the fixture entry did not parse as a report: ${parsed.status}`);
+  return parsed.report;
+}
+
+/**
+ * A decision record about the fixture VM (boot 7, 12 s old, named web-1 by Compute Engine),
+ * enforcing, contained by a stop: `r` on top, about the report `o` builds.
+ */
+export function recordOf(r: Partial<DecisionRecord> & Pick<DecisionRecord, 'decision'>, o: EntryOptions = {}): DecisionRecord {
+  return { report: reportOf(o), vm: { found: true, name: 'web-1' }, containment: 'stop', dryRun: false, ageSeconds: 12, ...r };
+}
