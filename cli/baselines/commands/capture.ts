@@ -185,5 +185,8 @@ async function capture({ values, positionals }: ParsedOptions, io: Io): Promise<
   });
 }
 
-/** `integrity-baselines capture`: records the late-boot measurements of a reference VM, from a saved log entry or from Cloud Logging, once its source is checked. */
+/**
+ * `integrity-baselines capture`: records the late-boot measurements of a reference VM, from a
+ * saved log entry or from Cloud Logging, once its source is checked.
+ */
 export const CAPTURE: Command = { flags: FLAGS, usage: USAGE, run: capture };
