@@ -11,6 +11,8 @@ import { HOSTILE_INPUTS } from '../support/hostile-corpus';
 // End to end on real parts: Pub/Sub emulator push → Functions Framework serving the zip the
 // plan uploads (installed with npm, on the plan's Node major, with the plan's entry point and
 // environment) → Firestore emulator and a loopback Compute API reached by the real client.
+// The emulators and the four deployed responders serve the whole file; every test starts from
+// a fresh world (the fleet below, all running; no baseline; an empty ledger) and sets up the rest.
 
 const ZONE = 'us-central1-a';
 
@@ -31,6 +33,10 @@ describeWithEmulators('the responder end to end', () => {
       h.deploy({ ...project, FAILURE_ACTION: 'suspend' }, 'suspend'),
       h.deploy({ ...project, ENFORCEMENT: 'dry-run' }, 'dry-run'),
     ]);
+  }, 180_000);
+
+  beforeEach(async () => {
+    await h.reset();
     for (const [name, id] of [
       ['web-1', '1001'],
       ['web-2', '1002'],
@@ -50,7 +56,7 @@ describeWithEmulators('the responder end to end', () => {
       id: '7001',
       labels: { 'integrity-response': 'exempt' },
     });
-  }, 180_000);
+  });
 
   afterAll(async () => {
     await h?.stop();
@@ -62,12 +68,14 @@ describeWithEmulators('the responder end to end', () => {
     }
   });
 
-  // The decision ledger remembers (instance, boot, report kind) for the whole suite: each entry
-  // gets a boot of its own, later than every earlier one, unless a test names its boot.
+  // Each entry gets a boot of its own, later than every earlier one, unless a test names its boot.
   let boot = 100;
 
-  /** A VM of the fleet, e.g. to start it again after a test stopped it. */
+  /** A VM of the fleet, to arrange its state (stopped, started again) or read it. */
   const vm = (id: string) => h.compute.instances.find((i) => i.id === id)!;
+
+  /** Writes the tutorial-format baseline that vouches for `linuxPcrs('kernel-6.8')`. */
+  const kernel68Baseline = () => h.putDocument(relearn.plan, 'baseline1', tutorialDocument(linuxPcrs('kernel-6.8')));
 
   /**
    * Publishes one entry; returns the decision line and the Compute requests it caused, as
@@ -143,7 +151,7 @@ describeWithEmulators('the responder end to end', () => {
   });
 
   it('relearns on a tutorial-format baseline written straight into Firestore', async () => {
-    await h.putDocument(relearn.plan, 'baseline1', tutorialDocument(linuxPcrs('kernel-6.8')));
+    await kernel68Baseline();
     const r = await send(relearn, { name: 'web-1', instanceId: '1001', actual: linuxPcrs('kernel-6.8') });
     expect(r.log).toEqual(
       expect.objectContaining({ severity: 'NOTICE', decision: 'relearn', baselineId: 'baseline1', ledger: 'new', operationStatus: 'DONE' }),
@@ -219,53 +227,44 @@ describeWithEmulators('the responder end to end', () => {
   });
 
   it('does not relearn a VM that has started again since the reported boot', async () => {
-    const web1 = vm('1001');
-    web1.lastStartTimestamp = new Date(Date.now() + 60_000).toISOString();
-    try {
-      const r = await send(relearn, { name: 'web-1', instanceId: '1001', actual: linuxPcrs('kernel-6.8') });
-      expect(r.log).toEqual(expect.objectContaining({ severity: 'WARNING', decision: 'none', reason: 'superseded-by-later-boot' }));
-      expect(r.requests).toEqual(['GET instances/1001']);
-    } finally {
-      web1.lastStartTimestamp = new Date(Date.now() - 60_000).toISOString();
-    }
+    await kernel68Baseline();
+    vm('1001').lastStartTimestamp = new Date(Date.now() + 60_000).toISOString();
+    const r = await send(relearn, { name: 'web-1', instanceId: '1001', actual: linuxPcrs('kernel-6.8') });
+    expect(r.log).toEqual(expect.objectContaining({ severity: 'WARNING', decision: 'none', reason: 'superseded-by-later-boot' }));
+    expect(r.requests).toEqual(['GET instances/1001']);
   });
 
   it('does not relearn a VM that is not running', async () => {
-    // db-1 was stopped by the shutdown-mode test above.
-    expect(vm('3001').status).toBe('TERMINATED');
+    await kernel68Baseline();
+    vm('3001').status = 'TERMINATED'; // stopped since the boot it reports
     const r = await send(relearn, { name: 'db-1', instanceId: '3001', actual: linuxPcrs('kernel-6.8') });
     expect(r.log).toEqual(expect.objectContaining({ severity: 'WARNING', decision: 'none', reason: 'instance-not-running' }));
     expect(r.requests).toEqual(['GET instances/3001']);
   });
 
   it('does not relearn when the name now belongs to another instance', async () => {
+    await kernel68Baseline();
     // The VM with id 1003 was deleted and a new VM took its name, web-3: the entry names
     // web-3, but its id is the old VM's.
-    const old = h.compute.instances.findIndex((i) => i.id === '1003');
-    const [deleted] = h.compute.instances.splice(old, 1);
+    h.compute.instances.splice(
+      h.compute.instances.findIndex((i) => i.id === '1003'),
+      1,
+    );
     h.compute.add({ project: relearn.plan.projectId, zone: ZONE, name: 'web-3', id: '9003' });
-    try {
-      const r = await send(relearn, { name: 'web-3', instanceId: '1003', actual: linuxPcrs('kernel-6.8') });
-      expect(r.log).toEqual(
-        expect.objectContaining({
-          severity: 'WARNING',
-          decision: 'none',
-          reason: 'instance-not-found',
-          wouldHave: 'relearn',
-          instanceFound: false,
-          operationStatus: 'instance-not-found',
-        }),
-      );
-      expect(String(r.log.message)).toContain('no longer exists');
-      expect(r.requests).toEqual(['GET instances/1003']);
-      expect(h.compute.requests.filter((q) => /\/instances\/(9003|web-3)(\/|$)/.test(q.path))).toEqual([]);
-    } finally {
-      h.compute.instances.splice(
-        h.compute.instances.findIndex((i) => i.id === '9003'),
-        1,
-        deleted!,
-      );
-    }
+    const r = await send(relearn, { name: 'web-3', instanceId: '1003', actual: linuxPcrs('kernel-6.8') });
+    expect(r.log).toEqual(
+      expect.objectContaining({
+        severity: 'WARNING',
+        decision: 'none',
+        reason: 'instance-not-found',
+        wouldHave: 'relearn',
+        instanceFound: false,
+        operationStatus: 'instance-not-found',
+      }),
+    );
+    expect(String(r.log.message)).toContain('no longer exists');
+    expect(r.requests).toEqual(['GET instances/1003']);
+    expect(h.compute.requests.filter((q) => /\/instances\/(9003|web-3)(\/|$)/.test(q.path))).toEqual([]);
   });
 
   it('acknowledges an instance the Compute API answers 404 for', async () => {
@@ -327,7 +326,6 @@ describeWithEmulators('the responder end to end', () => {
   it('takes a baseline added while it runs into account on the next event', async () => {
     const measured = linuxPcrs('kernel-6.9');
     const web2 = vm('1002');
-    web2.status = 'RUNNING';
     const first = await send(relearn, { name: 'web-2', instanceId: '1002', actual: measured });
     expect(first.log).toEqual(expect.objectContaining({ decision: 'stop' }));
     expect(web2.status).toBe('TERMINATED');
@@ -380,6 +378,9 @@ describeWithEmulators('the responder end to end', () => {
       process.env.FIRESTORE_EMULATOR_HOST = h.firestore.host;
       logging = await startFakeLogging();
     });
+    beforeEach(() => {
+      logging.entries.length = 0;
+    });
     afterAll(async () => {
       await logging?.close();
       delete process.env.FIRESTORE_EMULATOR_HOST;
@@ -388,7 +389,6 @@ describeWithEmulators('the responder end to end', () => {
     it('relearns, after capture from Cloud Logging, the canary that was stopped for a new kernel', async () => {
       const measured = linuxPcrs('kernel-7.0');
       const canary = vm('5001');
-      canary.status = 'RUNNING';
       canary.lastStartTimestamp = new Date(Date.now() - 5000).toISOString();
       const entry = integrityEntry({
         projectId: relearn.plan.projectId,
@@ -429,9 +429,11 @@ describeWithEmulators('the responder end to end', () => {
 
     it('stops, on the very next event, a VM whose baseline was revoked after it relearned', async () => {
       const measured = linuxPcrs('kernel-7.0');
-      const id = baselineDocument(parseMeasurements(measured, 'e2e')).id;
+      // Kernel 7.0 is known good, as a capture of the canary's boot records it.
+      const doc = baselineDocument(parseMeasurements(measured, 'e2e'), { description: 'kernel 7.0' });
+      await h.putDocument(relearn.plan, doc.id, doc.data);
+      const { id } = doc;
       const k7 = vm('5002');
-      k7.status = 'RUNNING';
       k7.lastStartTimestamp = new Date(Date.now() - 5000).toISOString();
       const first = await send(relearn, { name: 'kernel-7', instanceId: '5002', actual: measured });
       expect(first.log).toEqual(expect.objectContaining({ decision: 'relearn', baselineId: id }));
