@@ -5,6 +5,9 @@ import { TerraformStack, Testing } from 'cdktf';
 import * as entry from '../../lib';
 import type { ResponderAlert } from '../../lib';
 import { ResponderAlerting, ResponderAlertingProps, validateNotificationChannels } from '../../lib/alerting';
+import { lineOf } from '../../function/core/decision-line';
+import type { EventOutcome } from '../../function/core/outcome';
+import { recordOf, reportOf } from '../support/handler-setup';
 import { extract, matchesFilter } from '../support/log-filter';
 
 /*
@@ -498,6 +501,90 @@ describe('ResponderAlerting', () => {
       display_name: 'fleet: Integrity events dead-lettered',
       notification_channels: CHANNELS,
       severity: 'CRITICAL',
+    });
+  });
+
+  describe('the fields it reads, against the lines the function writes', () => {
+    // The lines of the outcomes the alerting watches, as the function's own formatter writes
+    // them: a field or value renamed on one side only leaves a filter that matches nothing.
+    const ledger = { note: 'new', requestId: 'req-1', alreadyDone: false } as const;
+    const done = { name: 'operation-1', status: 'DONE' } as const;
+    const window = { id: 'w', start: '2026-11-20T09:00:00.000Z', end: '2026-11-20T10:00:00.000Z', seconds: 3600 };
+    const held = { status: 'exhausted', window, limit: 2, used: 2, wouldHave: 'stop', heldReason: 'not-known-good' } as const;
+    const outcomes: EventOutcome[] = [
+      recordOf({ decision: { action: 'stop', reason: 'not-known-good' }, ledger, operation: done }),
+      recordOf({ decision: { action: 'stop', reason: 'policy-failed' }, ledger, dryRun: true, operation: { status: 'dry-run' } }),
+      recordOf({ decision: { action: 'stop', reason: 'conflicting-reports' }, ledger: { ...ledger, note: 'conflict' }, operation: done }),
+      recordOf({ decision: { action: 'stop', reason: 'stale-event-fail-closed' }, ledger, operation: done, containment: 'suspend' }),
+      recordOf({ decision: { action: 'relearn', reason: 'known-good', baselineId: 'b-1' }, ledger, operation: done }),
+      recordOf({ decision: { action: 'stop', reason: 'not-known-good' }, ledger: { ...ledger, note: 'repeat', alreadyDone: true } }),
+      recordOf({ decision: { action: 'none', reason: 'older-boot' }, ledger: { ...ledger, note: 'older-boot', alreadyDone: true } }),
+      recordOf({ decision: { action: 'none', reason: 'budget-exhausted', wouldHave: 'stop' }, ledger: { ...ledger, budget: held } }),
+      recordOf({ decision: { action: 'none', reason: 'exempt', wouldHave: 'stop' }, exemptLabel: 'a=b', ledger: { note: 'new' } }),
+      recordOf({ decision: { action: 'alert', reason: 'stale-event-fail-open' } }),
+      recordOf({ decision: { action: 'none', reason: 'instance-not-found', wouldHave: 'stop' }, vm: { found: false } }),
+    ]
+      .map((record): EventOutcome => ({ kind: 'decided', record }))
+      .concat([{ kind: 'failed', report: reportOf(), error: '503' }]);
+    /** Each field written, with every value it was written with. */
+    const written = new Map<string, Set<unknown>>();
+    for (const outcome of outcomes) {
+      for (const [field, value] of Object.entries(lineOf(outcome, { mode: 'relearn-if-known-good', eventId: 'msg-1' }).fields)) {
+        written.set(field, (written.get(field) ?? new Set()).add(value));
+      }
+    }
+    /** Every text of the synthesized alerting: filters, label extractors, documentation, the dashboard's JSON. */
+    const texts = (value: unknown): string[] =>
+      typeof value === 'string' ? [value] : typeof value === 'object' && value !== null ? Object.values(value).flatMap(texts) : [];
+    const all = texts(r);
+    /** `"DONE"`, `("DONE" OR "dry-run")`, `true`: the values a filter term compares a field with. */
+    const valuesOf = (term: string): unknown[] =>
+      term === 'true' || term === 'false' ? [term === 'true'] : [...term.matchAll(/"([^"]*)"/g)].map((m) => m[1]);
+    const unwritten = (pairs: [string | undefined, unknown][]) =>
+      pairs.filter(([field, value]) => field === undefined || !written.get(field)?.has(value)).map(([f, v]) => `${f}=${String(v)}`);
+
+    it('names only fields the function writes', () => {
+      const named = new Set(all.flatMap((t) => [...t.matchAll(/jsonPayload\.(\w+)/g)].map((m) => m[1]!)));
+      expect([...named].sort()).toEqual([
+        'alreadyDone',
+        'containment',
+        'decision',
+        'dryRun',
+        'eventKind',
+        'ledger',
+        'operationStatus',
+        'projectId',
+        'reason',
+        'retry',
+      ]);
+      expect([...named].filter((field) => !written.has(field))).toEqual([]);
+    });
+
+    it('compares a field only with values the function writes', () => {
+      const compared = all.flatMap((t) =>
+        [...t.matchAll(/jsonPayload\.(\w+)=(\([^)]*\)|"[^"]*"|true|false)/g)].flatMap(([, field, term]) =>
+          valuesOf(term!).map((value): [string, unknown] => [field!, value]),
+        ),
+      );
+      expect(compared.length).toBeGreaterThan(10);
+      expect(unwritten(compared)).toEqual([]);
+    });
+
+    it('keys the policies on metric labels whose values the function writes', () => {
+      const fieldOf = new Map<string, string>();
+      for (const m of Object.values(r.google_logging_metric!)) {
+        for (const [label, extractor] of Object.entries(m.label_extractors as Record<string, string>)) {
+          fieldOf.set(label, /^EXTRACT\(jsonPayload\.(\w+)\)$/.exec(extractor)![1]!);
+        }
+      }
+      const compared = all.flatMap((t) =>
+        [...t.matchAll(/metric\.labels\.(\w+)="([^"]*)"/g)].map(([, label, value]): [string | undefined, unknown] => [
+          fieldOf.get(label!),
+          value,
+        ]),
+      );
+      expect(compared.length).toBeGreaterThan(5);
+      expect(unwritten(compared)).toEqual([]);
     });
   });
 });
