@@ -121,7 +121,7 @@ export async function actOn(report: IntegrityReport, proposed: Acting, deps: Han
     const wouldHaveThen = recorded.decision.action === 'stop' ? recorded.containment : 'relearn';
     return { ...facts, vm: { ...vm, found: false }, decision: notFound(wouldHaveThen), operation };
   }
-  return { ...facts, ...(await carryOut(report, recorded, key, { target, current, facts: vm }, deps, eventId)) };
+  return { ...facts, ...(await perform(report, recorded, key, { target, current, facts: vm }, deps, eventId)) };
 }
 
 /**
@@ -129,7 +129,7 @@ export async function actOn(report: IntegrityReport, proposed: Acting, deps: Han
  * group, then the Compute call, and settles the ledger record with what came of it. A VM gone on
  * the way ends as `instance-not-found`; any other failure is thrown, for the event to be redelivered.
  */
-async function carryOut(
+async function perform(
   report: IntegrityReport,
   recorded: Recorded,
   key: LedgerKey,
