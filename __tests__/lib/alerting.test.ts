@@ -525,7 +525,7 @@ describe('ResponderAlerting', () => {
       recordOf({ decision: { action: 'none', reason: 'instance-not-found', wouldHave: 'stop' }, vm: { found: false } }),
     ]
       .map((record): EventOutcome => ({ kind: 'decided', record }))
-      .concat([{ kind: 'failed', report: reportOf(), error: '503' }]);
+      .concat([{ kind: 'failed', report: reportOf(), error: '503', cause: new Error('503') }]);
     /** Each field written, with every value it was written with. */
     const written = new Map<string, Set<unknown>>();
     for (const outcome of outcomes) {

@@ -81,6 +81,7 @@ export async function actOn(report: IntegrityReport, proposed: Acting, deps: Han
     return { decision: notFound(wouldHave), vm: unconfirmed(report, false), operation: { status: OPERATION_STATUSES.instanceNotFound } };
   }
   const vm = nameFromCompute(report, current);
+  const exemptLabel = exemption(current, deps.exemptLabel);
   const toRecord = {
     report,
     proposed,
@@ -90,7 +91,6 @@ export async function actOn(report: IntegrityReport, proposed: Acting, deps: Han
     containment: configured,
     ...(deps.enforcement === 'dry-run' && { dryRun: true }),
   };
-  const exemptLabel = exemption(current, deps.exemptLabel);
   if (exemptLabel !== undefined) {
     // Nothing is done, but the report is remembered (outside the budget, settled at once): once
     // the label is gone, another report about this boot with other measurements is a conflict.
@@ -195,6 +195,7 @@ async function perform(
 export async function noteFailedBoot(report: IntegrityReport, decision: Decision, deps: HandlerDeps): Promise<Acted> {
   const current = await describeIfExists(deps.instances, { ...report.instance });
   if (current === undefined) return { decision, vm: unconfirmed(report, false) };
+  const vm = nameFromCompute(report, current);
   await deps.ledger.noteBoot(ledgerKey(report));
-  return { decision, vm: nameFromCompute(report, current) };
+  return { decision, vm };
 }

@@ -9,7 +9,7 @@ import type { IntegrityReport } from './parse';
 export const MAX_CLOCK_SKEW_SECONDS = 300;
 
 /** Age of the report, seconds, by its own timestamp; undefined when the entry carries none. */
-export function ageSeconds(report: IntegrityReport, now: number): number | undefined {
+function ageSeconds(report: IntegrityReport, now: number): number | undefined {
   if (report.timestamp === undefined) return undefined;
   return (now - Date.parse(report.timestamp)) / 1000;
 }
@@ -20,26 +20,26 @@ function datedAfterReceipt(report: IntegrityReport): boolean {
   return Date.parse(report.timestamp) - Date.parse(report.receiveTimestamp) > MAX_CLOCK_SKEW_SECONDS * 1000;
 }
 
-/**
- * Whether a report can be tied to what the VM runs now: its age (see {@link ageSeconds}) is
- * known, within `maxAgeSeconds` and not in the future (past clock skew, now or when Cloud Logging
- * received it), and it names its boot. Reports that cannot are left to the stale-event policy.
- */
-export function vettable(report: IntegrityReport, age: number | undefined, maxAgeSeconds: number): boolean {
-  return (
+/** How old a report is, and whether that lets it be vetted. */
+export interface Vetting {
+  /** Age of the report by its own timestamp, seconds; undefined when the entry carries none. */
+  readonly age: number | undefined;
+  /**
+   * Whether the report can be tied to what the VM runs now: its age is known, within the maximum
+   * and not in the future (past clock skew, now or when Cloud Logging received it), and it names
+   * its boot. A report that cannot is left to the stale-event policy.
+   */
+  readonly vettable: boolean;
+}
+
+/** How old a report is at `now` (ms since the epoch), and whether it can be vetted with `maxAgeSeconds`. */
+export function vetting(report: IntegrityReport, now: number, maxAgeSeconds: number): Vetting {
+  const age = ageSeconds(report, now);
+  const vettable =
     age !== undefined &&
     age <= maxAgeSeconds &&
     age >= -MAX_CLOCK_SKEW_SECONDS &&
     !datedAfterReceipt(report) &&
-    report.bootCounter !== undefined
-  );
-}
-
-/**
- * Age of a report for the relearn bound, seconds: by the entry's own time and by the time Cloud
- * Logging received it, whichever is older (the first is the writer's word, the second is not).
- */
-export function relearnAgeSeconds(report: IntegrityReport, now: number): number | undefined {
-  const times = [report.timestamp, report.receiveTimestamp].filter((t): t is string => t !== undefined).map(Date.parse);
-  return times.length === 0 ? undefined : (now - Math.min(...times)) / 1000;
+    report.bootCounter !== undefined;
+  return { age, vettable };
 }

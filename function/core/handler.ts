@@ -3,7 +3,7 @@ import { ActionHeldError } from './budget';
 import { actOn, noteFailedBoot, unconfirmed } from './contain';
 import { Decision, decide, decideStale, needsBaselineLookup } from './decide';
 import { lineOf } from './decision-line';
-import { ageSeconds, vettable } from './event-time';
+import { vetting } from './event-time';
 import type { HandlerDeps } from './handler-deps';
 import { scopeRejection } from './in-scope';
 import type { Acted, DecisionRecord, EventOutcome } from './outcome';
@@ -12,7 +12,8 @@ import { AbandonPendingError } from './ports';
 
 export type { HandlerDeps } from './handler-deps';
 export { ABANDON_TIMEOUT_SECONDS } from './leave-group';
-export { MAX_CLOCK_SKEW_SECONDS, relearnAgeSeconds } from './event-time';
+export { MAX_CLOCK_SKEW_SECONDS } from './event-time';
+export { relearnAgeSeconds } from './relearn-look';
 export { requestIdFor } from './request-id';
 
 /** CloudEvent attributes the handler uses. */
@@ -28,52 +29,62 @@ export type HandlerOutcome =
   | { readonly status: 'decided'; readonly decision: Decision; readonly instanceFound: boolean };
 
 /**
- * Handles the data of one Pub/Sub `messagePublished` CloudEvent. Malformed input is logged
- * and returns normally (acknowledged: retrying cannot fix it). Failures of Firestore or
- * Compute are logged and rethrown, so that the platform redelivers the message. Every event
- * writes one line, said by `lineOf` from what became of it.
+ * Handles the data of one Pub/Sub `messagePublished` CloudEvent: finds out what became of it,
+ * writes the one line that says so, and answers the platform. Malformed input returns normally
+ * (acknowledged: retrying cannot fix it). Failures of Firestore or Compute are rethrown, so that
+ * the platform redelivers the message; so is an action held for want of budget.
  */
 export async function handleMessage(data: unknown, deps: HandlerDeps, context: EventContext = {}): Promise<HandlerOutcome> {
-  const write = (outcome: EventOutcome) => {
-    const { severity, message, fields } = lineOf(outcome, { mode: deps.mode, eventId: context.id });
-    deps.logger.log(severity, message, fields);
-  };
+  const outcome = await outcomeOf(data, deps, context);
+  const { severity, message, fields } = lineOf(outcome, { mode: deps.mode, eventId: context.id });
+  deps.logger.log(severity, message, fields);
+  return settle(outcome);
+}
+
+/** What became of one event. Never throws: a failure is an outcome, which carries what was thrown. */
+async function outcomeOf(data: unknown, deps: HandlerDeps, context: EventContext): Promise<EventOutcome> {
   const parsed = parseMessage(data);
-  if (parsed.status === 'rejected') {
-    write({ kind: 'malformed', code: parsed.code, detail: parsed.detail });
-    return { status: 'rejected' };
-  }
-  if (parsed.status === 'ignored') {
-    write({ kind: 'ignored', reason: parsed.reason });
-    return { status: 'ignored' };
-  }
+  if (parsed.status === 'rejected') return { kind: 'malformed', code: parsed.code, detail: parsed.detail };
+  if (parsed.status === 'ignored') return { kind: 'ignored', reason: parsed.reason };
   const { report } = parsed;
   const outside = scopeRejection(report.instance.projectId, deps.scope, deps.excludedProjects);
-  if (outside !== undefined) {
-    write({ kind: 'outside-scope', ...outside });
-    return { status: 'rejected' };
-  }
-  let record: DecisionRecord;
+  if (outside !== undefined) return { kind: 'outside-scope', ...outside };
   try {
-    record = await respond(report, deps, context);
+    return { kind: 'decided', record: await respond(report, deps, context) };
   } catch (e) {
     const error = e instanceof Error ? e.message : String(e);
-    write({ kind: 'failed', report, error, ...(e instanceof AbandonPendingError && { pendingGroup: e.group }) });
-    throw e;
+    return { kind: 'failed', report, error, ...(e instanceof AbandonPendingError && { pendingGroup: e.group }), cause: e };
   }
-  write({ kind: 'decided', record });
-  const budget = record.ledger?.budget;
-  if (record.decision.reason === 'budget-exhausted' && budget?.status === 'exhausted') {
-    // Its CRITICAL line is written: one line per held delivery, and the event is not acknowledged.
-    throw new ActionHeldError(report.instance.id, budget.window.end);
+}
+
+/**
+ * The answer to the platform, once the line is written: a failure is rethrown and an action held
+ * for want of budget throws, so that the event is redelivered (one line per delivery).
+ */
+function settle(outcome: EventOutcome): HandlerOutcome {
+  switch (outcome.kind) {
+    case 'malformed':
+    case 'outside-scope':
+      return { status: 'rejected' };
+    case 'ignored':
+      return { status: 'ignored' };
+    case 'failed':
+      throw outcome.cause;
+    case 'decided': {
+      const { decision, ledger, vm, report } = outcome.record;
+      const budget = ledger?.budget;
+      if (decision.reason === 'budget-exhausted' && budget?.status === 'exhausted') {
+        throw new ActionHeldError(report.instance.id, budget.window.end);
+      }
+      return { status: 'decided', decision, instanceFound: vm.found };
+    }
   }
-  return { status: 'decided', decision: record.decision, instanceFound: record.vm.found };
 }
 
 /** Decides on one report in scope, carries the decision out, and returns all of it as one record. */
 async function respond(report: IntegrityReport, deps: HandlerDeps, context: EventContext): Promise<DecisionRecord> {
-  const age = ageSeconds(report, (deps.now ?? Date.now)());
-  const { decision, reads } = await decideOn(report, age, deps);
+  const { age, vettable } = vetting(report, (deps.now ?? Date.now)(), deps.maxEventAgeSeconds);
+  const { decision, reads } = await decideOn(report, vettable, deps);
   const acted = await carryOut(report, decision, deps, context);
   return {
     ...acted,
@@ -86,17 +97,12 @@ async function respond(report: IntegrityReport, deps: HandlerDeps, context: Even
 }
 
 /**
- * What to do about a report. One whose age is unknown, beyond the maximum, or in the future,
- * or that names no boot, cannot be tied to what the VM runs now: the stale-event policy decides,
- * without a lookup. Otherwise a failed late-boot report in relearn mode is looked up among the
- * known-good baselines first.
+ * What to do about a report. One that cannot be vetted (see `vetting`) is resolved by the
+ * stale-event policy, without a lookup. Otherwise a failed late-boot report in relearn mode is
+ * looked up among the known-good baselines first.
  */
-async function decideOn(
-  report: IntegrityReport,
-  age: number | undefined,
-  deps: HandlerDeps,
-): Promise<{ decision: Decision; reads?: number }> {
-  const stale = vettable(report, age, deps.maxEventAgeSeconds) ? undefined : decideStale(report, deps.mode, deps.staleEventPolicy);
+async function decideOn(report: IntegrityReport, vettable: boolean, deps: HandlerDeps): Promise<{ decision: Decision; reads?: number }> {
+  const stale = vettable ? undefined : decideStale(report, deps.mode, deps.staleEventPolicy);
   if (stale !== undefined) return { decision: stale };
   if (!needsBaselineLookup(report, deps.mode)) return { decision: decide(report, deps.mode) };
   const lookup = await deps.baselines.findExactMatch(report.actualMeasurements);

@@ -105,6 +105,8 @@ export type EventOutcome =
       readonly error: string;
       /** The group that still lists the VM after it was asked to abandon it. */
       readonly pendingGroup?: string;
+      /** What was thrown: rethrown once the line is written. */
+      readonly cause: unknown;
     };
 
 /** What every line of one event carries. */

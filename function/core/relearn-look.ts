@@ -1,6 +1,5 @@
 import { SETTINGS } from '../contract';
 import { Decision, InstanceState, confirmRelearn } from './decide';
-import { relearnAgeSeconds } from './event-time';
 import type { HandlerDeps } from './handler-deps';
 import { LedgerKey, compareBoots } from './ledger';
 import type { RelearnFacts } from './outcome';
@@ -10,6 +9,15 @@ import type { IntegrityReport } from './parse';
 export interface LastLook {
   readonly decision: Decision;
   readonly relearn?: RelearnFacts;
+}
+
+/**
+ * Age of a report for the relearn bound, seconds: by the entry's own time and by the time Cloud
+ * Logging received it, whichever is older (the first is the writer's word, the second is not).
+ */
+export function relearnAgeSeconds(report: IntegrityReport, now: number): number | undefined {
+  const times = [report.timestamp, report.receiveTimestamp].filter((t): t is string => t !== undefined).map(Date.parse);
+  return times.length === 0 ? undefined : (now - Math.min(...times)) / 1000;
 }
 
 /** Whether Compute says the VM was started after a moment (an RFC 3339 time). */

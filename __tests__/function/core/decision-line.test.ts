@@ -271,7 +271,7 @@ describe('lineOf an event not decided', () => {
   });
 
   it('marks a failure for redelivery, naming the group that still lists the VM', () => {
-    expect(lineOf({ kind: 'failed', report: reportOf(), error: '503', pendingGroup: GROUP }, CONTEXT)).toEqual({
+    expect(lineOf({ kind: 'failed', report: reportOf(), error: '503', pendingGroup: GROUP, cause: new Error('503') }, CONTEXT)).toEqual({
       severity: 'ERROR',
       message: `Could not complete the response for fleet-prod-1234/europe-west1-b/${DEFAULT_INSTANCE_ID}; the event will be redelivered: 503`,
       fields: {
@@ -293,7 +293,7 @@ it('writes only fields LINE_FIELDS names', () => {
   const outcomes: EventOutcome[] = [
     { kind: 'malformed', code: 'invalid-json', detail: 'x' },
     { kind: 'ignored', reason: 'x' },
-    { kind: 'failed', report: reportOf(), error: 'x', pendingGroup: GROUP },
+    { kind: 'failed', report: reportOf(), error: 'x', pendingGroup: GROUP, cause: new Error('x') },
     { kind: 'decided', record: stopped({ group: { path: GROUP, action: 'abandoned' }, dryRun: true, reads: 2 }) },
     {
       kind: 'decided',
