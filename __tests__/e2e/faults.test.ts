@@ -6,7 +6,9 @@ import { Harness, Responder } from '../../testkit/harness';
 
 // Faults on the real parts: the shipped function behind a Pub/Sub push subscription, with
 // Firestore going away and the Compute API failing or hanging. Retries must converge on the
-// right action, never a second one.
+// right action, never a second one. The emulators and the function serve the whole file; every
+// test starts from a fresh world (the VMs below, running; no baseline; an empty ledger; no
+// fault; Firestore reachable).
 
 const ZONE = 'us-central1-a';
 const PROJECT = 'fleet-prod-1234';
@@ -18,6 +20,10 @@ describeWithEmulators('the responder under faults', () => {
   beforeAll(async () => {
     h = await Harness.start();
     r = await h.deploy({ GOOGLE_CLOUD_PROJECT: PROJECT }, 'faults', { COMPUTE_TIMEOUT_SECONDS: '2' });
+  }, 120_000);
+
+  beforeEach(async () => {
+    await h.reset();
     for (const [name, id] of [
       ['web-1', '1001'],
       ['web-2', '1002'],
@@ -27,12 +33,11 @@ describeWithEmulators('the responder under faults', () => {
     ] as const) {
       h.compute.add({ project: PROJECT, zone: ZONE, name, id });
     }
-  }, 120_000);
+  });
 
   afterAll(() => h?.stop());
 
-  // The decision ledger remembers (instance, boot, report kind): every entry reports a boot of
-  // its own, later than the ones before it.
+  // Every entry reports a boot of its own, later than the ones before it.
   let boot = 100;
   const entry = (name: string, id: string, seed: string, extra: Parameters<typeof integrityEntry>[0] = {}) =>
     integrityEntry({
@@ -65,6 +70,8 @@ describeWithEmulators('the responder under faults', () => {
   }
 
   it('redelivers while Firestore is unavailable and relearns once it is back', async () => {
+    // The outage meets a new instance, one that has not yet read a baseline or the ledger.
+    await r.host.restart();
     const doc = baselineDocument(parseMeasurements(linuxPcrs('kernel-6.9'), 'e2e'));
     await h.putDocument(r.plan, doc.id, doc.data);
     h.setFirestoreReachable(false);
