@@ -12,7 +12,7 @@ import type { Construct } from 'constructs';
 import { computeTimeoutFor, functionEnvironment } from '../function/contract';
 import type { FunctionBundle } from './function-bundle';
 import type { Identities } from './identities';
-import type { ResolvedProps } from './props/validate';
+import type { ResolvedProps } from './props';
 
 /** Name of a responder's function: the staged-source grant, the function and the alert filters use it. */
 export function functionNameOf(namePrefix: string): string {

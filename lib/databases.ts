@@ -5,7 +5,7 @@ import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member'
 import type { ITerraformDependable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { BASELINE_POLICY_COLLECTION, dedicatedDatabaseId, dedicatedLedgerDatabaseId } from '../function/contract';
-import type { ResolvedProps } from './props/validate';
+import type { ResolvedProps } from './props';
 import { customRoleId } from './tokens';
 
 /**

@@ -19,9 +19,17 @@ import { IntegrityResponderPropsError } from './errors';
 import { loadFunctionBundle } from './function-bundle';
 import { awaitPropagation, createIdentities, createPubsubAgent } from './identities';
 import { responderLabels } from './labels';
-import type { Enforcement, FailureAction, InstanceGroupAction, IntegrityResponderProps, LogLevel, ResponseMode } from './props';
+import type {
+  Enforcement,
+  FailureAction,
+  InstanceGroupAction,
+  IntegrityResponderProps,
+  LogLevel,
+  ResponseMode,
+  ResolvedProps,
+} from './props';
 import { planChecks } from './props/rules';
-import { ResolvedProps, resolveProps } from './props/validate';
+import { resolveProps } from './props';
 import { ProviderAssignment, ResponderProviders, providersProblem } from './providers';
 import { InstanceRole, IntegritySink, excludedProjectsSetting, exclusionsOf, exportScope, grantScope } from './scope';
 

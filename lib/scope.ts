@@ -22,7 +22,7 @@ import {
 import { customRoleId, isEmpty, matches } from './tokens';
 import { planErrorMessage } from './props/rules';
 import { excludedProjectPlaces } from './props/scope-rules';
-import type { ResolvedProps } from './props/validate';
+import type { ResolvedProps } from './props';
 
 /** A log sink of any level of the resource hierarchy: all three expose the identity that writes. */
 export type IntegritySink = LoggingProjectSink | LoggingFolderSink | LoggingOrganizationSink;

@@ -1,6 +1,6 @@
 import { AnnotationMetadataEntryType, TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { IntegrityResponder, IntegrityResponderProps, IntegrityResponderPropsError } from '../../lib';
-import { resolveProps } from '../../lib/props/validate';
+import { resolveProps } from '../../lib/props';
 
 const base: IntegrityResponderProps = { projectId: 'fleet-prod-1234' };
 

@@ -4,7 +4,7 @@ import { CHANNEL_NAME } from '../alerting';
 import { IntegrityResponderPropsError } from '../errors';
 import { MANAGED_BY, RESPONDER_LABEL } from '../labels';
 import { allMatch, matches } from '../tokens';
-import type { ResolvedProps } from './validate';
+import type { ResolvedProps } from './resolved';
 
 /*
  * The rules a prop's value is checked by, each written once: at synth for a written-out value,

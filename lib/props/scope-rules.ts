@@ -2,7 +2,7 @@ import { Token } from 'cdktf';
 import { MAX_EXCLUDED_PROJECTS, PROJECT_ID, SETTINGS, scopeKindOf } from '../../function/contract';
 import { IntegrityResponderPropsError } from '../errors';
 import { check, checkProp, show } from './rules';
-import type { ResolvedProps } from './validate';
+import type { ResolvedProps } from './resolved';
 
 /**
  * How many projects `excludedProjects` may name: {@link MAX_EXCLUDED_PROJECTS}, one fewer while

@@ -1,18 +1,12 @@
 import { Token } from 'cdktf';
 import { DEFAULT_NAME_PREFIX, IntegerSetting, SETTINGS, scopeKindOf } from '../../function/contract';
-import type { Enforcement, FailureAction, InstanceGroupAction, LogLevel, ResponseMode, StaleEventPolicy } from '../../function/contract';
 import { validateNotificationChannels } from '../alerting';
 import { IntegrityResponderPropsError } from '../errors';
 import { MANAGED_BY, MANAGED_BY_VALUE, RESPONDER_LABEL } from '../labels';
-import type { IntegrityResponderProps, NodeRuntime } from '../props';
+import { DEFAULT_IAM_PROPAGATION_SECONDS, IntegrityResponderProps, SUPPORTED_RUNTIMES } from './props';
+import type { ResolvedProps } from './resolved';
 import { LABEL_KEY, LABEL_VALUE, check, checkProp, integer, oneOf, show } from './rules';
 import { scopeProps } from './scope-rules';
-
-/** Default wait between the IAM grants and the resources that use them: propagation takes about two minutes. */
-export const DEFAULT_IAM_PROPAGATION_SECONDS = 120;
-
-/** Cloud Run functions runtimes the bundle is built and tested for. */
-export const SUPPORTED_RUNTIMES = ['nodejs22', 'nodejs24'] as const;
 
 /**
  * Ranges and defaults of the number props the function never reads (those it reads are its
@@ -26,45 +20,6 @@ const SIZES = {
   iamPropagationSeconds: { kind: 'integer', min: 0, max: 600, default: DEFAULT_IAM_PROPAGATION_SECONDS },
   maxDeliveryAttempts: { kind: 'integer', min: 5, max: 100, default: 20 },
 } as const satisfies Partial<Record<keyof IntegrityResponderProps, Omit<IntegerSetting, 'env'>>>;
-
-/** Props with every default applied and validated. */
-export interface ResolvedProps {
-  readonly projectId: string;
-  readonly region: string;
-  readonly namePrefix: string;
-  readonly responseMode: ResponseMode;
-  readonly runtime: NodeRuntime;
-  readonly maxInstanceCount: number;
-  readonly memoryMib: number;
-  readonly maxInstanceRequestConcurrency: number;
-  readonly availableCpu?: string;
-  readonly timeoutSeconds: number;
-  readonly firestoreDatabaseId?: string;
-  readonly firestoreLocationId: string;
-  readonly firestoreDeleteProtection: boolean;
-  readonly baselineCollection: string;
-  readonly requireBaselineApproval: boolean;
-  readonly sourceBucketName: string;
-  readonly logLevel: LogLevel;
-  readonly maxEventAgeSeconds: number;
-  readonly staleEventPolicy: StaleEventPolicy;
-  readonly relearnMaxAgeSeconds: number;
-  readonly failureAction: FailureAction;
-  readonly enforcement: Enforcement;
-  readonly exemptLabel: string;
-  readonly scope: string;
-  readonly organizationId?: string;
-  readonly excludedProjects: readonly string[];
-  readonly watchResponderProject: boolean;
-  readonly maxDeliveryAttempts: number;
-  readonly notificationChannels: readonly string[];
-  readonly instanceGroupAction: InstanceGroupAction;
-  readonly maxActionsPerWindow: number | 'unlimited';
-  readonly actionWindowSeconds: number;
-  readonly enableApis: boolean;
-  readonly iamPropagationSeconds: number;
-  readonly labels: Record<string, string>;
-}
 
 function boolean(name: string, value: unknown): void {
   if (Token.isUnresolved(value)) return;

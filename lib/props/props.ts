@@ -1,14 +1,14 @@
-import type { Enforcement, FailureAction, InstanceGroupAction, LogLevel, ResponseMode, StaleEventPolicy } from '../function/contract';
-import type { ResponderProviders } from './providers';
-import type { SUPPORTED_RUNTIMES } from './props/validate';
+import type { Enforcement, FailureAction, InstanceGroupAction, LogLevel, ResponseMode, StaleEventPolicy } from '../../function/contract';
+import type { ResponderProviders } from '../providers';
 
 // What a user writes: the props with their documentation, from which the reference is generated.
-// How the construct checks and completes them is in props/.
+// How the construct checks and completes them is in validate.ts, rules.ts and scope-rules.ts.
 
-export type { Enforcement, FailureAction, InstanceGroupAction, LogLevel, ResponseMode, StaleEventPolicy };
-export { IntegrityResponderPropsError } from './errors';
-// resolveProps is here too for the scripts that check settings by the construct's own rules.
-export { DEFAULT_IAM_PROPAGATION_SECONDS, SUPPORTED_RUNTIMES, resolveProps } from './props/validate';
+/** Default wait between the IAM grants and the resources that use them: propagation takes about two minutes. */
+export const DEFAULT_IAM_PROPAGATION_SECONDS = 120;
+
+/** Cloud Run functions runtimes the bundle is built and tested for. */
+export const SUPPORTED_RUNTIMES = ['nodejs22', 'nodejs24'] as const;
 
 /** A supported Node.js runtime id. */
 export type NodeRuntime = (typeof SUPPORTED_RUNTIMES)[number];
