@@ -1,4 +1,4 @@
-import { MAX_CLOCK_SKEW_SECONDS } from '../../function/core/handler';
+import { MAX_CLOCK_SKEW_SECONDS } from '../../function/core/event-time';
 import { PcrMeasurement, baselineDocumentId, sameMeasurements } from '../../function/core/measurements';
 import { IntegrityReport } from '../../function/core/parse';
 import { CliError } from '../common';
