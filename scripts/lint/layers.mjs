@@ -2,6 +2,7 @@
 // (docs/architecture.md draws the same table). A path is the imported file's place in the
 // repository; the first layer whose pattern matches it is its layer.
 import { dirname, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** Each layer: where it lives, the layers it may import, and the packages it may import. */
 export const LAYERS = [
@@ -24,7 +25,7 @@ export const LAYERS = [
   { name: 'tools', path: /^cli\//, may: ['contract', 'core', 'tools'], packages: [/.*/] },
 ];
 
-const ROOT = resolve(dirname(new URL(import.meta.url).pathname), '..', '..');
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 function layerOf(path) {
   return LAYERS.find((l) => l.path.test(path));
