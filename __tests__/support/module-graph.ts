@@ -25,7 +25,7 @@ export function sourceFiles(root: string, dirs: readonly string[]): string[] {
   return out.sort();
 }
 
-const IMPORT = /^\s*(import|export)\s+(type\s+)?(?:[^'";]*?\sfrom\s+)?'(\.[^']+)'|import\('(\.[^']+)'\)/gm;
+const IMPORT = /^\s*(import|export)\s+(type\s+)?(?:[^'";]*?\sfrom\s+)?'(\.[^']+)'|(?:import|require)\(\s*['`](\.[^'`]+)['`]\s*\)/gm;
 
 /** The repository file a relative specifier of `from` names, when it is one of ours. */
 function target(root: string, from: string, specifier: string): string | undefined {

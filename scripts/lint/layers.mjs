@@ -1,7 +1,8 @@
 // The project's layers and which may import which, checked on every import by ESLint
 // (docs/architecture.md draws the same table). A path is the imported file's place in the
 // repository; the first layer whose pattern matches it is its layer.
-import { dirname, relative, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Each layer: where it lives, the layers it may import, and the packages it may import. */
@@ -31,11 +32,15 @@ function layerOf(path) {
   return LAYERS.find((l) => l.path.test(path));
 }
 
-/** The repository path a relative specifier names, with `.ts` where it names a file, or `/index.ts` for a folder. */
+/**
+ * The repository path a relative specifier names, resolved as TypeScript resolves it here: the
+ * file itself, `<path>.ts`, or the folder's `index.ts`. A path that names nothing is returned
+ * as `<path>.ts`, so that it still falls into the layer of its folder.
+ */
 function targetOf(fromFile, specifier) {
-  const base = relative(ROOT, resolve(dirname(fromFile), specifier.replace(/\.js$/, '')));
-  if (/^function\/contract$/.test(base) || /\/$/.test(specifier)) return `${base}/index.ts`;
-  return /\.(ts|js|mjs)$/.test(base) ? base : `${base}.ts`;
+  const base = resolve(dirname(fromFile), specifier.replace(/\.js$/, ''));
+  const found = [base, `${base}.ts`, join(base, 'index.ts')].find((p) => existsSync(p) && statSync(p).isFile());
+  return relative(ROOT, found ?? `${base}.ts`);
 }
 
 /** @type {import('eslint').Rule.RuleModule} */
@@ -47,6 +52,8 @@ const rule = {
     messages: {
       layer: "{{from}} may not import {{to}} ('{{specifier}}'): {{from}} imports only {{may}} (docs/architecture.md)",
       package: "{{from}} may not import the package '{{specifier}}': {{from}} stays free of it (docs/architecture.md)",
+      computed:
+        '{{from}} imports a module named by an expression, which no layer check can follow: name it with a string (docs/architecture.md)',
     },
   },
   create(context) {
@@ -66,11 +73,34 @@ const rule = {
         }
       }
     };
+    /** The text of a string literal, or of a template literal without expressions. */
+    const textOf = (node) =>
+      node?.type === 'Literal' && typeof node.value === 'string'
+        ? node.value
+        : node?.type === 'TemplateLiteral' && node.expressions.length === 0
+          ? node.quasis[0].value.cooked
+          : undefined;
+    const dynamic = (node, source) => {
+      const text = textOf(source);
+      if (text !== undefined) check(node, text);
+      else context.report({ node, messageId: 'computed', data: { from: from.name } });
+    };
     return {
       ImportDeclaration: (node) => check(node.source, node.source.value),
       ExportNamedDeclaration: (node) => node.source && check(node.source, node.source.value),
       ExportAllDeclaration: (node) => check(node.source, node.source.value),
-      ImportExpression: (node) => node.source.type === 'Literal' && check(node.source, node.source.value),
+      ImportExpression: (node) => dynamic(node, node.source),
+      // require('…') and import x = require('…'), which TypeScript resolves as imports too.
+      CallExpression: (node) => {
+        if (node.callee.type === 'Identifier' && node.callee.name === 'require' && node.arguments.length === 1)
+          dynamic(node, node.arguments[0]);
+      },
+      TSExternalModuleReference: (node) => dynamic(node, node.expression),
+      // `typeof import('…')` and `import('…').Type` in a type.
+      TSImportType: (node) => {
+        const source = node.source ?? node.argument?.literal ?? node.argument;
+        dynamic(node, source);
+      },
     };
   },
 };
