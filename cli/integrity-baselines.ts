@@ -15,7 +15,6 @@ import { Command, flagsOf, runAsCommand, runTool, usageOf } from './tool';
  * cli/baselines/commands/ (its usage, its options, its work); cli/tool.ts runs the one named.
  */
 
-export { CliError, UsageError, describeError } from './common';
 export type { Io } from './common';
 
 /** What the tool is called on the command line. */

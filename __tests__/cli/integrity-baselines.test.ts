@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, Io, run } from '../../cli/integrity-baselines';
 import { baselineDocument } from '../../function/core/baseline';
-import { MAX_CLOCK_SKEW_SECONDS } from '../../function/core/handler';
+import { MAX_CLOCK_SKEW_SECONDS } from '../../function/core/event-time';
 import { parseMeasurements } from '../../function/core/parse';
 import { RunningEmulator, freePort, useFirestoreEmulator } from '../../testkit/emulators';
 import { FakeComputeApi } from '../../testkit/fake-compute';

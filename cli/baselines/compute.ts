@@ -1,4 +1,5 @@
 import type { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client';
+import { COMPUTE_API_ENDPOINT } from '../../function/contract';
 import { Code, errorCode } from '../../function/core/api-errors';
 import { ComputeTarget, openInstancesClient } from '../clients';
 import {
@@ -22,9 +23,6 @@ import { apiEndpoint, probeUrlOf, standInProblem } from './endpoints';
  * chooses (ADR 0021). The client is the tools' own (cli/clients.ts), pointed at
  * COMPUTE_API_ENDPOINT by the rule the function applies (the contract's `parseApiEndpoint`).
  */
-
-/** Environment variable naming a non-default Compute Engine endpoint; the function reads the same one. */
-export const COMPUTE_API_ENDPOINT = 'COMPUTE_API_ENDPOINT';
 
 /** Which VM to ask about. */
 export interface VmQuery {

@@ -1,3 +1,4 @@
+import { OPERATION_STATUSES } from '../../function/contract';
 import type { LedgerRecord, RecordedDecision } from '../../function/core/ledger';
 import type { ReportKind } from '../../function/core/parse';
 import { printable, textTable, utcTime } from '../common';
@@ -27,7 +28,7 @@ function reasonText(d: RecordedDecision | undefined): string {
 
 /** `done`, `done (exempt)`, `pending (2 failed attempts)`, `held since …`, with `conflict` and `dry-run` flags. */
 function outcomeText(r: LedgerRecord): string {
-  const status = r.operationStatus !== undefined && r.operationStatus !== 'DONE' ? ` (${r.operationStatus})` : '';
+  const status = r.operationStatus !== undefined && r.operationStatus !== OPERATION_STATUSES.done ? ` (${r.operationStatus})` : '';
   const attempts = r.failedAttempts ? ` (${r.failedAttempts} failed attempt${r.failedAttempts === 1 ? '' : 's'})` : '';
   const held = r.outcome === 'held' && r.heldSince !== undefined ? ` since ${utcTime(r.heldSince, 'second')}` : '';
   const flags = [r.conflict === true ? 'conflict' : '', r.dryRun === true && status === '' ? 'dry-run' : ''].filter(Boolean);

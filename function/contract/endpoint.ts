@@ -3,6 +3,9 @@
  * variables), shared by the function and the tools.
  */
 
+/** The variable naming a Compute Engine endpoint other than the default, read by the function and the tools. */
+export const COMPUTE_API_ENDPOINT = 'COMPUTE_API_ENDPOINT';
+
 /** A Google API endpoint other than the default. */
 export interface ApiEndpoint {
   readonly protocol: 'http' | 'https';

@@ -4,7 +4,7 @@ import type { IntegrityReport } from './parse';
 /** What the known-good lookup found for a failed report. */
 export type BaselineLookup = { readonly matched: true; readonly baselineId: string } | { readonly matched: false };
 
-/** The outcome for one report. Each variant maps to exactly one log line and at most one API call. */
+/** The outcome for one report: what to do about the VM, and why. Each report's outcome is written as one decision line. */
 export type Decision =
   | {
       readonly action: 'none';

@@ -1,3 +1,4 @@
+import { OPERATION_STATUSES } from '../contract';
 import type { Decision } from './decide';
 import type { DecisionRecord } from './outcome';
 import type { Severity } from './ports';
@@ -16,11 +17,11 @@ export interface ReasonLine {
 /** How the newest stop decided for a VM settled, for the `unvetted-boot` line. */
 function settledText(settledAs: string | undefined): string {
   switch (settledAs) {
-    case 'DONE':
+    case OPERATION_STATUSES.done:
       return 'it was contained; resumed, a VM runs that boot still';
-    case 'exempt':
+    case OPERATION_STATUSES.exempt:
       return 'not performed: the VM was exempt';
-    case 'dry-run':
+    case OPERATION_STATUSES.dryRun:
       return 'not performed: dry run';
     default:
       return `since settled as ${settledAs ?? 'unknown'}`;

@@ -11,10 +11,6 @@ import { IntegrityReport, parseMessage } from './parse';
 import { AbandonPendingError } from './ports';
 
 export type { HandlerDeps } from './handler-deps';
-export { ABANDON_TIMEOUT_SECONDS } from './leave-group';
-export { MAX_CLOCK_SKEW_SECONDS } from './event-time';
-export { relearnAgeSeconds } from './relearn-look';
-export { requestIdFor } from './request-id';
 
 /** CloudEvent attributes the handler uses. */
 export interface EventContext {

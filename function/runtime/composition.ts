@@ -16,8 +16,8 @@ import type { Logger } from '../core/ports';
 
 /**
  * The handler's real dependencies for a configuration: the one place that builds them, for
- * the function's entry file and for tools that run the handler in process. Every client is
- * created on first use.
+ * the function's entry file and for the benchmark, which runs the handler in process
+ * (scripts/bench.ts). Every client is created on first use.
  */
 export function createHandlerDeps(config: Config, logger: Logger): HandlerDeps {
   return {

@@ -7,6 +7,7 @@ import {
   settingProblem,
   settingValue,
   ApiEndpoint,
+  COMPUTE_API_ENDPOINT,
   ResponseMode,
   parseApiEndpoint,
 } from '../contract';
@@ -76,7 +77,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   ) {
     problems.push(`EXCLUDED_PROJECTS applies to a folder or organization SCOPE only; SCOPE is '${values.scope}'`);
   }
-  const { endpoint, problem } = parseApiEndpoint('COMPUTE_API_ENDPOINT', env.COMPUTE_API_ENDPOINT);
+  const { endpoint, problem } = parseApiEndpoint(COMPUTE_API_ENDPOINT, env[COMPUTE_API_ENDPOINT]);
   if (problem !== undefined) problems.push(problem);
   if (problems.length > 0) throw new ConfigError(problems.join('; '));
   const { responseMode, ...rest } = values as unknown as FunctionSettings;

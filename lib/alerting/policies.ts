@@ -1,7 +1,7 @@
 import { MonitoringAlertPolicy, MonitoringAlertPolicyConditions } from '@cdktf/provider-google/lib/monitoring-alert-policy';
 import type { ITerraformDependable } from 'cdktf';
 import type { Construct } from 'constructs';
-import { DECISIONS, LINE_FIELDS as F, OPERATION_STATUSES, REASONS } from '../../function/contract';
+import { DECISIONS, INTEGRITY_LOG_ID, LINE_FIELDS as F, OPERATION_STATUSES, REASONS } from '../../function/contract';
 import { responderLabels } from '../labels';
 import { CONTAINMENT_DONE, CONTAINMENT_DRY_RUN, RETRIED_LINES, functionLogs, is } from './lines';
 import { LABELS, ResponderMetrics, byLabel, labelIs } from './metrics';
@@ -165,7 +165,7 @@ function policySpecs(inputs: PolicyInputs): Record<ResponderAlert, PolicySpec> {
         '```',
         read(is(F.reason, REASONS.conflictingReports)),
         '```',
-        'Then find who wrote the entries: `gcloud logging read \'logName:"compute.googleapis.com%2Fshielded_vm_integrity" AND resource.labels.instance_id="ID"\'` and the Data Access audit logs of `logging.googleapis.com`.',
+        `Then find who wrote the entries: \`gcloud logging read 'logName:"${INTEGRITY_LOG_ID}" AND resource.labels.instance_id="ID"'\` and the Data Access audit logs of \`logging.googleapis.com\`.`,
       ].join('\n'),
     },
     budgetExhausted: {

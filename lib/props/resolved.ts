@@ -1,4 +1,12 @@
-import type { Enforcement, FailureAction, InstanceGroupAction, LogLevel, ResponseMode, StaleEventPolicy } from '../../function/contract';
+import type {
+  Enforcement,
+  FailureAction,
+  InstanceGroupAction,
+  LogLevel,
+  ResponseMode,
+  StaleEventPolicy,
+  UNLIMITED,
+} from '../../function/contract';
 import type { NodeRuntime } from './props';
 
 /** Props with every default applied and validated. */
@@ -33,7 +41,7 @@ export interface ResolvedProps {
   readonly maxDeliveryAttempts: number;
   readonly notificationChannels: readonly string[];
   readonly instanceGroupAction: InstanceGroupAction;
-  readonly maxActionsPerWindow: number | 'unlimited';
+  readonly maxActionsPerWindow: number | typeof UNLIMITED;
   readonly actionWindowSeconds: number;
   readonly enableApis: boolean;
   readonly iamPropagationSeconds: number;

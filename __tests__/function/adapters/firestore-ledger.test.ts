@@ -3,7 +3,7 @@ import { FirestoreDecisionLedger } from '../../../function/adapters/firestore-le
 import { createFirestore } from '../../../function/runtime/clients';
 import { BudgetCounter, budgetWindow } from '../../../function/core/budget';
 import { LEDGER_BUDGET_COLLECTION, LEDGER_DECISIONS_COLLECTION, LEDGER_INSTANCES_COLLECTION } from '../../../function/contract';
-import { requestIdFor } from '../../../function/core/handler';
+import { requestIdFor } from '../../../function/core/request-id';
 import { LedgerRecord, instanceDocumentId, ledgerDocumentId, ledgerKey } from '../../../function/core/ledger';
 import type { IntegrityReport } from '../../../function/core/parse';
 import { RunningEmulator, useFirestoreEmulator } from '../../../testkit/emulators';

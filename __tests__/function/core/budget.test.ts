@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { ActionBudget, BudgetCounter, applyBudget, budgetWindow, needsSlot } from '../../../function/core/budget';
-import { requestIdFor } from '../../../function/core/handler';
+import { requestIdFor } from '../../../function/core/request-id';
 import { LedgerRecord, ReconcileInput, Reconciled, reconcile } from '../../../function/core/ledger';
 import type { IntegrityReport } from '../../../function/core/parse';
 

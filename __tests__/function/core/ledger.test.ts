@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { Decision } from '../../../function/core/decide';
-import { requestIdFor } from '../../../function/core/handler';
+import { requestIdFor } from '../../../function/core/request-id';
 import {
   LedgerRecord,
   MAX_FINGERPRINTS,

@@ -1,7 +1,8 @@
 import { CliError, FOOTER, Flags, Io, ParsedOptions, UsageError, describeError, str } from '../../common';
 import type { Command } from '../../tool';
 import { lateBootReportsSince, validateLateBootQuery } from '../cloud-logging';
-import { COMPUTE_API_ENDPOINT, ComputeUnanswered, ReferenceVm, describeVm } from '../compute';
+import { COMPUTE_API_ENDPOINT } from '../../../function/contract';
+import { ComputeUnanswered, ReferenceVm, describeVm } from '../compute';
 import { Entry, candidateOf, lateBootEntries, readInput } from '../late-boot-entries';
 import { BASELINES_BIN as BIN } from '../names';
 import { TARGET_FLAGS, TARGET_OPTIONS } from '../options';

@@ -1,5 +1,5 @@
 import type { ResponseMode } from '../../../../function/contract';
-import { requestIdFor } from '../../../../function/core/handler';
+import { requestIdFor } from '../../../../function/core/request-id';
 import type { InstanceState } from '../../../../function/core/decide';
 import { RecordingInstances } from '../../../support/fakes';
 import { GET, RELEARNED, STOP, STOPPED, VM, running, setup } from '../../../support/handler-setup';

@@ -1,4 +1,4 @@
-import { requestIdFor } from '../../../../function/core/handler';
+import { requestIdFor } from '../../../../function/core/request-id';
 import { ledgerDocumentId, ledgerKey } from '../../../../function/core/ledger';
 import { fingerprint } from '../../../../function/core/measurements';
 import { IntegrityReport, parseMessage } from '../../../../function/core/parse';

@@ -1,4 +1,4 @@
-import { requestIdFor } from '../../../../function/core/handler';
+import { requestIdFor } from '../../../../function/core/request-id';
 import { setup } from '../../../support/handler-setup';
 import { linuxPcrs, tutorialDocument } from '../../../../testkit/fixtures';
 

@@ -1,5 +1,6 @@
 import type { ResponseMode } from '../../../../function/contract';
-import { HandlerDeps, handleMessage, requestIdFor } from '../../../../function/core/handler';
+import { HandlerDeps, handleMessage } from '../../../../function/core/handler';
+import { requestIdFor } from '../../../../function/core/request-id';
 import { RecordingInstances } from '../../../support/fakes';
 import { GET, RELEARNED, STOPPED, VM, setup } from '../../../support/handler-setup';
 import { DEFAULT_INSTANCE_ID, integrityEntry, linuxPcrs, pubsubData, tutorialDocument } from '../../../../testkit/fixtures';
