@@ -80,7 +80,7 @@ export function sizingTable(rows: readonly SizingRow[]): ReportTable {
     title: 'Sizing: a rollout to 10,000 VMs',
     about:
       `Time to decide ${ROLLOUT_EVENTS.toLocaleString('en')} failed reports = rounds of (instances × concurrency) events × ` +
-      "the time of one event at that concurrency, ours's figures from the storm above. On the emulators and a loopback " +
+      "the time of one event at that concurrency, from the storm's figures for ours above. On the emulators and a loopback " +
       'Compute API: a floor, not a forecast ([Sizing](sizing.md) says why).',
     columns: ['setting', 'in flight', 'time of one event', 'measured as', 'time to decide them', 'target'],
     rows: rows.map((r) => [
