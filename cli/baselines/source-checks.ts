@@ -92,7 +92,7 @@ export function lateBootCommandBlock(file = 'entries.json', vm: QueriedVm = {}):
 export const LAST_START_QUERY = `gcloud compute instances describe NAME --zone ZONE --project PROJECT --format='value(id,lastStartTimestamp)'`;
 
 /** `insertId "…" (timestamp T, received R)`: what an operator needs to look the entry up. */
-export function entryLabel(c: LateBootCandidate): string {
+function entryLabel(c: LateBootCandidate): string {
   const { insertId } = c.entry;
   const { timestamp, receiveTimestamp } = c.report;
   const id = typeof insertId === 'string' && insertId !== '' ? `insertId ${JSON.stringify(insertId)}` : 'no insertId';

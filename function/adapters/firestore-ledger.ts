@@ -1,8 +1,13 @@
 import type { DocumentSnapshot, FieldValue, Firestore, Timestamp, WriteBatch } from '@google-cloud/firestore';
 import { Code, errorCode } from '../core/api-errors';
 import { beforeDeadline } from '../core/deadline';
-import { ActionBudget, BUDGET_INSTANCES_SUBCOLLECTION, BudgetCounter, applyBudget, budgetWindow, needsSlot } from '../core/budget';
-import { LEDGER_BUDGET_COLLECTION, LEDGER_DECISIONS_COLLECTION, LEDGER_INSTANCES_COLLECTION } from '../contract';
+import { ActionBudget, BudgetCounter, applyBudget, budgetWindow, needsSlot } from '../core/budget';
+import {
+  BUDGET_INSTANCES_SUBCOLLECTION,
+  LEDGER_BUDGET_COLLECTION,
+  LEDGER_DECISIONS_COLLECTION,
+  LEDGER_INSTANCES_COLLECTION,
+} from '../contract';
 import {
   GroupAbandon,
   LedgerKey,

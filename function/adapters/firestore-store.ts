@@ -9,7 +9,7 @@ import { BaselineIndex } from './baseline-index';
  * Most tutorial-format documents read per lookup. Only documents whose PCR values equal the
  * event's are returned by the query, so more than one means duplicates or supersets.
  */
-export const MAX_QUERY_CANDIDATES = 10;
+const MAX_QUERY_CANDIDATES = 10;
 
 /**
  * Known-good baselines in Firestore. Only active, unexpired (and, under the two-person rule,

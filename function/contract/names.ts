@@ -34,6 +34,9 @@ export const LEDGER_INSTANCES_COLLECTION = 'integrity_instances';
  */
 export const LEDGER_BUDGET_COLLECTION = 'integrity_budget';
 
+/** Subcollection of a budget window's document: one document per VM counted in the window, by `<project>~<zone>~<instance id>`. */
+export const BUDGET_INSTANCES_SUBCOLLECTION = 'instances';
+
 /** Collection the tutorial and this project use for known-good baselines. */
 export const DEFAULT_BASELINE_COLLECTION = 'known_good_measurements';
 

@@ -84,9 +84,6 @@ export function budgetWindow(nowMs: number, seconds: number): BudgetWindow {
   return { id: `${seconds}s-${start}`, start, end: new Date(startMs + length).toISOString(), seconds };
 }
 
-/** Subcollection of a window's document: one document per VM counted in the window, by `<project>~<zone>~<instance id>`. */
-export const BUDGET_INSTANCES_SUBCOLLECTION = 'instances';
-
 /** Whether a reconciled decision must take a slot: a stop or suspend not done yet that has none. */
 export function needsSlot(result: Reconciled): boolean {
   return result.decision.action === 'stop' && !result.alreadyDone && result.record.budgetWindow === undefined;

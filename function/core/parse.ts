@@ -213,7 +213,7 @@ function parseBootCounter(raw: unknown): { readonly canonical: string; readonly 
  * spelling of one boot maps to one string: the ledger keys records by it, so a report cannot
  * escape another report of its boot by spelling the counter differently.
  */
-export function canonicalBootCounter(text: unknown): string | undefined {
+function canonicalBootCounter(text: unknown): string | undefined {
   if (typeof text !== 'string' || !BOOT_COUNTER.test(text)) return undefined;
   const n = BigInt(text);
   return n > MAX_BOOT_COUNTER ? undefined : n.toString();

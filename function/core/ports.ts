@@ -2,9 +2,9 @@ import type { ActionBudget, Budgeted } from './budget';
 import type { BaselineLookup, InstanceState } from './decide';
 import type { InstanceGroupRef } from './instance-group';
 import type { GroupAbandon, LastStop, LedgerKey, ReconcileInput, RecordedDecision } from './ledger';
+import type { PcrMeasurement } from './measurements';
 
 export type { LastStop } from './ledger';
-import type { PcrMeasurement } from './measurements';
 
 /** Result of a known-good lookup, with the cost it incurred (for logs and benchmarks). */
 export type BaselineStoreResult = BaselineLookup & {

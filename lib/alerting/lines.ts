@@ -17,12 +17,12 @@ export function is(name: LineField, value: string): string {
 }
 
 /** Lines whose field has one of these values: `jsonPayload.operationStatus=("DONE" OR "dry-run")`. */
-export function isOneOf(name: LineField, values: readonly string[]): string {
+function isOneOf(name: LineField, values: readonly string[]): string {
   return `${field(name)}=(${values.map((v) => `"${v}"`).join(' OR ')})`;
 }
 
 /** Lines whose boolean field is `true` or `false`: `jsonPayload.retry=true`. */
-export function isFlag(name: LineField, value: boolean): string {
+function isFlag(name: LineField, value: boolean): string {
   return `${field(name)}=${value}`;
 }
 
