@@ -2,6 +2,7 @@ import type { CollectionReference, QuerySnapshot } from '@google-cloud/firestore
 import { measurementsFromDocument } from '../core/baseline';
 import { baselineDocumentId } from '../core/measurements';
 import type { Logger } from '../core/ports';
+import { LINE_FIELDS as F } from '../contract';
 
 /** Wait before listening again after the listener failed, ms. */
 const RELISTEN_MS = 5_000;
@@ -54,9 +55,7 @@ export class BaselineIndex {
         this.logger.log(
           'WARNING',
           `Baseline listener on ${this.collection.id} failed; querying Firestore until it listens again: ${error.message}`,
-          {
-            detail: 'baseline-listener-failed',
-          },
+          { [F.detail]: 'baseline-listener-failed' },
         );
         if (!this.closed) setTimeout(() => this.start(), RELISTEN_MS).unref();
       },

@@ -4,6 +4,7 @@ import { baselineStanding, measurementsFromDocument } from '../core/baseline';
 import { PcrMeasurement, baselineDocumentId, pcrName, sameMeasurements, sameValues } from '../core/measurements';
 import type { BaselineStore, BaselineStoreResult, Logger } from '../core/ports';
 import { BaselineIndex } from './baseline-index';
+import { LINE_FIELDS as F } from '../contract';
 
 /**
  * Most tutorial-format documents read per lookup. Only documents whose PCR values equal the
@@ -113,7 +114,7 @@ export class FirestoreBaselineStore implements BaselineStore {
     this.logger.log(
       'WARNING',
       `${MAX_QUERY_CANDIDATES} or more documents of ${this.collection} hold these PCR values; none is trusted until they are consolidated (integrity-baselines import-legacy --delete-originals, or delete duplicates)`,
-      { baselineId: id, detail: 'too-many-candidates' },
+      { [F.baselineId]: id, [F.detail]: 'too-many-candidates' },
     );
     return { matched: false, reads };
   }
@@ -127,8 +128,8 @@ export class FirestoreBaselineStore implements BaselineStore {
     const parsed = measurementsFromDocument(data);
     if (!parsed.ok) {
       this.logger.log('WARNING', `Baseline document ${this.collection}/${id} is malformed and never matches: ${parsed.detail}`, {
-        baselineId: id,
-        detail: parsed.detail,
+        [F.baselineId]: id,
+        [F.detail]: parsed.detail,
       });
       return 'other';
     }
@@ -137,8 +138,8 @@ export class FirestoreBaselineStore implements BaselineStore {
     const standing = baselineStanding(data, this.now(), this.approval);
     if (!standing.usable) {
       this.logger.log('NOTICE', `Baseline ${this.collection}/${id} holds these measurements but does not vouch for them: ${standing.why}`, {
-        baselineId: id,
-        baselineRefused: standing.why,
+        [F.baselineId]: id,
+        [F.baselineRefused]: standing.why,
       });
       return data.state === 'revoked' ? 'revoked' : 'other';
     }

@@ -66,8 +66,10 @@ export const LINE_FIELDS = {
   instanceGroup: 'instanceGroup',
   /** What was done with that group: one of {@link GROUP_ACTIONS}. */
   groupAction: 'groupAction',
-  /** The known-good baseline a relearn matched. */
+  /** The known-good baseline a relearn matched; on the baseline store's own lines, the document they are about. */
   baselineId: 'baselineId',
+  /** On the baseline store's line about a document that holds the measurements: why it does not vouch for them. */
+  baselineRefused: 'baselineRefused',
   /** Whether Compute Engine answered for the VM's id. */
   instanceFound: 'instanceFound',
   /** How the report relates to the ledger: one of {@link LEDGER_NOTES}. */
@@ -88,7 +90,7 @@ export const LINE_FIELDS = {
   eventId: 'eventId',
   /** Why an entry was rejected, a code. */
   rejection: 'rejection',
-  /** What was wrong with a rejected entry, or why one was ignored, in words. */
+  /** What was wrong with a rejected entry in words; on the baseline store's lines, what went wrong, a code or words. */
   detail: 'detail',
   /** What failed, on a line after which the event is redelivered. */
   error: 'error',
