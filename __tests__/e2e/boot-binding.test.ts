@@ -12,6 +12,7 @@ import { integrityEntry, linuxPcrs, pubsubData, tutorialDocument } from '../../t
 import { RunningEmulator, useFirestoreEmulator } from '../../testkit/emulators';
 import { CapturingLogger, MemoryBaselines } from '../support/fakes';
 import { describeWithEmulators } from '../support/emulator-suite';
+import { DEFAULT_SETTINGS } from '../support/handler-setup';
 
 // A relearn held to its boot on real parts: the ledger in the Firestore emulator, the real
 // Compute clients against the loopback Compute API. Another function instance records (and
@@ -61,6 +62,7 @@ describeWithEmulators('a relearn bound to its boot, on the Firestore emulator an
       logger: new CapturingLogger(),
       maxEventAgeSeconds: 3600,
       staleEventPolicy: 'fail-closed',
+      ...DEFAULT_SETTINGS,
     };
   }
 

@@ -1,10 +1,22 @@
-import type { ResponseMode } from '../../function/contract';
+import { ResponseMode, SETTINGS } from '../../function/contract';
 import type { InstanceState } from '../../function/core/decide';
 import { HandlerDeps, handleMessage } from '../../function/core/handler';
 import type { DecisionRecord } from '../../function/core/outcome';
 import { IntegrityReport, parseMessage } from '../../function/core/parse';
 import { CapturingLogger, MemoryBaselines, MemoryLedger, RecordingInstances } from './fakes';
 import { DEFAULT_INSTANCE_ID, EntryOptions, integrityEntry, pubsubData } from '../../testkit/fixtures';
+
+/** The settings a deployed function always has, at the construct's defaults, for handlers built by tests. */
+export const DEFAULT_SETTINGS: Pick<
+  HandlerDeps,
+  'relearnMaxAgeSeconds' | 'failureAction' | 'enforcement' | 'exemptLabel' | 'instanceGroupAction'
+> = {
+  relearnMaxAgeSeconds: SETTINGS.relearnMaxAgeSeconds.default,
+  failureAction: SETTINGS.failureAction.default,
+  enforcement: SETTINGS.enforcement.default,
+  exemptLabel: SETTINGS.exemptLabel.default!,
+  instanceGroupAction: SETTINGS.instanceGroupAction.default,
+};
 
 /** The handler on in-memory parts; `run` delivers one entry (built from options, or given whole). */
 export function setup(
@@ -37,6 +49,7 @@ export function setup(
     logger,
     maxEventAgeSeconds: 3600,
     staleEventPolicy: 'fail-closed',
+    ...DEFAULT_SETTINGS,
     ...extra,
   };
   const run = (o: EntryOptions | Record<string, unknown>, id = 'msg-1') =>

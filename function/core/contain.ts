@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_EXEMPT_LABEL, FailureAction, OPERATION_STATUSES, SETTINGS, parseExemptLabel } from '../contract';
+import { FailureAction, OPERATION_STATUSES, parseExemptLabel } from '../contract';
 import type { Decision, InstanceState } from './decide';
 import type { HandlerDeps } from './handler-deps';
 import { LedgerKey, ledgerKey } from './ledger';
@@ -56,8 +56,8 @@ async function describeIfExists(instances: InstanceControl, target: InstanceTarg
 }
 
 /** The exemption label the VM carries, `key=value`, or undefined when it carries none. */
-function exemption(current: InstanceState, configured: string | undefined): string | undefined {
-  const { key, value } = parseExemptLabel(configured ?? DEFAULT_EXEMPT_LABEL);
+function exemption(current: InstanceState, configured: string): string | undefined {
+  const { key, value } = parseExemptLabel(configured);
   return current.labels?.[key] === value ? `${key}=${value}` : undefined;
 }
 
@@ -68,7 +68,7 @@ function exemption(current: InstanceState, configured: string | undefined): stri
  */
 export async function actOn(report: IntegrityReport, proposed: Acting, deps: HandlerDeps, eventId: string | undefined): Promise<Acted> {
   const key = ledgerKey(report);
-  const configured = deps.failureAction ?? SETTINGS.failureAction.default;
+  const configured = deps.failureAction;
   const target: InstanceTarget = { ...report.instance };
   const wouldHave = proposed.action === 'stop' ? configured : 'relearn';
   // The VM is read before anything is recorded: one that does not exist leaves no record, an

@@ -2,7 +2,10 @@ import type { ActionBudget } from './budget';
 import type { Enforcement, FailureAction, InstanceGroupAction, ResponseMode, Scope, StaleEventPolicy } from '../contract';
 import type { BaselineStore, DecisionLedger, InstanceControl, Logger } from './ports';
 
-/** What the handler needs from the outside world. */
+/**
+ * What the handler needs from the outside world, with every setting given: the runtime's
+ * composition fills them from the configuration, tests from the contract's defaults.
+ */
 export interface HandlerDeps {
   readonly mode: ResponseMode;
   readonly baselines: BaselineStore;
@@ -21,28 +24,28 @@ export interface HandlerDeps {
   readonly maxEventAgeSeconds: number;
   readonly staleEventPolicy: StaleEventPolicy;
   /**
-   * A known-good report older than this, seconds, never relearns (default
-   * `SETTINGS.relearnMaxAgeSeconds.default`): checked again immediately before the Compute call.
+   * A known-good report older than this, seconds, never relearns: checked again immediately
+   * before the Compute call.
    */
-  readonly relearnMaxAgeSeconds?: number;
-  /** How a VM is contained where the decision is `stop`: `stop` (default) or `suspend`. */
-  readonly failureAction?: FailureAction;
+  readonly relearnMaxAgeSeconds: number;
+  /** How a VM is contained where the decision is `stop`: `stop` or `suspend`. */
+  readonly failureAction: FailureAction;
   /**
-   * `enforce` (default) acts; `dry-run` decides and records in the ledger exactly as enforce
-   * would, reads the VM (its labels, and what a relearn checks), and makes no Compute mutation.
+   * `enforce` acts; `dry-run` decides and records in the ledger exactly as enforce would, reads
+   * the VM (its labels, and what a relearn checks), and makes no Compute mutation.
    */
-  readonly enforcement?: Enforcement;
+  readonly enforcement: Enforcement;
   /**
-   * `key=value` (default `integrity-response=exempt`): a VM carrying this label is never
-   * stopped, suspended or relearned; the decision line says what would have been done.
+   * `key=value`: a VM carrying this label is never stopped, suspended or relearned; the decision
+   * line says what would have been done.
    */
-  readonly exemptLabel?: string;
+  readonly exemptLabel: string;
   /**
-   * `abandon` (default): before a stop or suspend, a VM its managed instance group lists is
-   * removed from the group, so the group cannot recreate it; `contain-only`: it is contained
-   * inside the group, at CRITICAL. Relearns never touch the group.
+   * `abandon`: before a stop or suspend, a VM its managed instance group lists is removed from
+   * the group, so the group cannot recreate it; `contain-only`: it is contained inside the group,
+   * at CRITICAL. Relearns never touch the group.
    */
-  readonly instanceGroupAction?: InstanceGroupAction;
+  readonly instanceGroupAction: InstanceGroupAction;
   /** A VM the group still lists this long after the first abandon is contained anyway, seconds. */
   readonly abandonTimeoutSeconds?: number;
   /** How long one delivery watches the group let go of the VM after an abandon, ms. */

@@ -1,4 +1,3 @@
-import { SETTINGS } from '../contract';
 import { ActionHeldError } from './budget';
 import { actOn, noteFailedBoot, unconfirmed } from './contain';
 import { Decision, decide, decideStale, needsBaselineLookup } from './decide';
@@ -85,7 +84,7 @@ async function respond(report: IntegrityReport, deps: HandlerDeps, context: Even
   return {
     ...acted,
     report,
-    containment: acted.containment ?? deps.failureAction ?? SETTINGS.failureAction.default,
+    containment: acted.containment ?? deps.failureAction,
     dryRun: deps.enforcement === 'dry-run',
     reads,
     ageSeconds: age,

@@ -1,4 +1,4 @@
-import { GROUP_ACTIONS, SETTINGS } from '../contract';
+import { GROUP_ACTIONS } from '../contract';
 import type { InstanceState } from './decide';
 import type { HandlerDeps } from './handler-deps';
 import { groupPath, parseCreatedBy } from './instance-group';
@@ -39,7 +39,7 @@ export async function leaveGroup(
   const group = parseCreatedBy(current.createdBy);
   if (group === undefined) return undefined;
   const path = groupPath(group);
-  if ((deps.instanceGroupAction ?? SETTINGS.instanceGroupAction.default) === 'contain-only') {
+  if (deps.instanceGroupAction === 'contain-only') {
     return { path, action: GROUP_ACTIONS.containOnly };
   }
   if (group.projectId !== target.projectId) {

@@ -1,4 +1,3 @@
-import { SETTINGS } from '../contract';
 import { Decision, InstanceState, confirmRelearn } from './decide';
 import type { HandlerDeps } from './handler-deps';
 import { LedgerKey, compareBoots } from './ledger';
@@ -41,7 +40,7 @@ export async function lastLookBeforeRelearn(
   key: LedgerKey,
   deps: Pick<HandlerDeps, 'ledger' | 'relearnMaxAgeSeconds' | 'now'>,
 ): Promise<LastLook> {
-  const bound = deps.relearnMaxAgeSeconds ?? SETTINGS.relearnMaxAgeSeconds.default;
+  const bound = deps.relearnMaxAgeSeconds;
   const now = deps.now ?? Date.now;
   const fresh = () => {
     const age = relearnAgeSeconds(report, now());

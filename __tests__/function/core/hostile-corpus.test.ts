@@ -1,6 +1,7 @@
 import { HandlerDeps, handleMessage } from '../../../function/core/handler';
 import { CapturingLogger, MemoryBaselines, MemoryLedger, RecordingInstances } from '../../support/fakes';
 import { HOSTILE_INPUTS } from '../../support/hostile-corpus';
+import { DEFAULT_SETTINGS } from '../../support/handler-setup';
 
 const SEVERITY = { rejected: 'ERROR', ignored: 'DEBUG', 'no-action': 'INFO' } as const;
 
@@ -23,6 +24,7 @@ describe('the hostile-input corpus through the handler', () => {
       scope: { kind: 'project', id: 'fleet-prod-1234' },
       maxEventAgeSeconds: 3600,
       staleEventPolicy: 'fail-closed' as const,
+      ...DEFAULT_SETTINGS,
     };
     const outcome = await handleMessage(input.data, deps, { id: 'hostile-1' });
     expect(instances.calls).toEqual([]);

@@ -10,7 +10,7 @@ import { DEFAULT_INSTANCE_ID, linuxPcrs, tutorialDocument } from '../../../../te
 describe('exempt VMs (the exemption label)', () => {
   const EXEMPT: InstanceState = { ...running(new Date(Date.now() - 60_000).toISOString()), labels: { 'integrity-response': 'exempt' } };
   const exempt = (
-    extra: Pick<HandlerDeps, 'failureAction' | 'enforcement' | 'exemptLabel'> = {},
+    extra: Partial<Pick<HandlerDeps, 'failureAction' | 'enforcement' | 'exemptLabel'>> = {},
     mode: ResponseMode = 'relearn-if-known-good',
   ) => {
     const t = setup(mode, new RecordingInstances(), extra);
