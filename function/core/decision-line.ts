@@ -2,8 +2,6 @@ import { DECISIONS, DEFAULT_EXEMPT_LABEL, GROUP_ACTIONS, LEDGER_NOTES, LINE_FIEL
 import type { BudgetNote } from './budget';
 import type { Decision } from './decide';
 import { reasonLine } from './decision-text';
-import type { GroupAction } from './instance-group';
-import type { LedgerNote } from './ledger';
 import type { DecisionRecord, EventOutcome, LineContext } from './outcome';
 import type { Severity } from './ports';
 
@@ -13,8 +11,6 @@ type Words<T> = T[keyof T];
 // The contract's words are the core's: a value renamed or added on either side does not compile.
 const _decisionsAgree: Same<Words<typeof DECISIONS>, Decision['action']> = true;
 const _reasonsAgree: Same<Words<typeof REASONS>, Decision['reason']> = true;
-const _groupActionsAgree: Same<Words<typeof GROUP_ACTIONS>, GroupAction> = true;
-const _ledgerNotesAgree: Same<Words<typeof LEDGER_NOTES>, LedgerNote> = true;
 
 /** One line as the logger takes it: Cloud Logging reads `severity` and `message`, and keeps `fields` as `jsonPayload`. */
 export interface Line {

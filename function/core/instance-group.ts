@@ -1,3 +1,5 @@
+import type { GROUP_ACTIONS } from '../contract';
+
 /*
  * Managed instance groups (ADR 0010). A VM a group created carries the group's path in its
  * `created-by` metadata. Anyone allowed to set the VM's metadata can write that value, so it
@@ -16,20 +18,8 @@ export interface InstanceGroupRef {
   readonly name: string;
 }
 
-/** What was done with a VM's group before containing it, for the decision line. */
-export type GroupAction =
-  /** Removed from the group (`abandonInstances`), then contained. */
-  | 'abandoned'
-  /** Abandoned, but the group still lists it: the event is redelivered. */
-  | 'abandon-pending'
-  /** Still listed long after the abandon: contained inside the group anyway. */
-  | 'abandon-timeout'
-  /** `created-by` names a group that does not list the VM (or lies in another project): contained as a standalone VM. */
-  | 'not-a-member'
-  /** `instanceGroupAction` is `contain-only`: contained inside the group. */
-  | 'contain-only'
-  /** Dry run: a member, which enforce would abandon. */
-  | 'would-abandon';
+/** What was done with a VM's group before containing it: one of the contract's {@link GROUP_ACTIONS}. */
+export type GroupAction = (typeof GROUP_ACTIONS)[keyof typeof GROUP_ACTIONS];
 
 // Project ids may be domain-scoped (`example.com:project`); names and locations are RFC 1035.
 const CREATED_BY =

@@ -1,4 +1,4 @@
-import type { FailureAction } from '../contract';
+import type { FailureAction, LEDGER_NOTES } from '../contract';
 import type { Decision } from './decide';
 import type { IntegrityReport, ReportKind } from './parse';
 
@@ -84,8 +84,8 @@ export interface LedgerRecord {
   readonly heldSince?: string;
 }
 
-/** How a report relates to what the ledger already holds. */
-export type LedgerNote = 'new' | 'repeat' | 'conflict' | 'older-boot';
+/** How a report relates to what the ledger already holds: one of the contract's {@link LEDGER_NOTES}. */
+export type LedgerNote = (typeof LEDGER_NOTES)[keyof typeof LEDGER_NOTES];
 
 /** The outcome of reconciling a proposed decision with the ledger. */
 export interface Reconciled {
