@@ -13,3 +13,10 @@ export class IntegrityResponderPropsError extends Error {
     this.name = 'IntegrityResponderPropsError';
   }
 }
+
+/** A value as an error message quotes it. */
+export function show(value: unknown): string {
+  if (typeof value === 'string') return `'${value}'`;
+  if (typeof value === 'object' && value !== null) return JSON.stringify(value);
+  return String(value);
+}

@@ -8,7 +8,7 @@ import { AbandonPendingError, InstanceTarget } from './ports';
 import { requestIdFor } from './request-id';
 
 /** A VM its group still lists this long after the first abandon is contained anyway, seconds (ADR 0010). */
-export const ABANDON_TIMEOUT_SECONDS = 120;
+const ABANDON_TIMEOUT_SECONDS = 120;
 /** How long one delivery watches the group let go of the VM after an abandon, ms. */
 const ABANDON_SETTLE_MS = 5_000;
 const ABANDON_POLL_MS = 250;

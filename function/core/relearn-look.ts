@@ -14,7 +14,7 @@ export interface LastLook {
  * Age of a report for the relearn bound, seconds: by the entry's own time and by the time Cloud
  * Logging received it, whichever is older (the first is the writer's word, the second is not).
  */
-export function relearnAgeSeconds(report: IntegrityReport, now: number): number | undefined {
+function relearnAgeSeconds(report: IntegrityReport, now: number): number | undefined {
   const times = [report.timestamp, report.receiveTimestamp].filter((t): t is string => t !== undefined).map(Date.parse);
   return times.length === 0 ? undefined : (now - Math.min(...times)) / 1000;
 }

@@ -1,5 +1,6 @@
 import { Token } from 'cdktf';
 import { PROJECT_ID_TEXT } from '../../function/contract';
+import { show } from '../errors';
 
 /**
  * A notification channel's full name. Its project is an id (optionally domain-scoped,
@@ -9,12 +10,6 @@ export const CHANNEL_NAME = new RegExp(`^projects/(?:${PROJECT_ID_TEXT}|[0-9]{1,
 const CHANNEL_FORM =
   "'projects/<project id or number>/notificationChannels/<channel id>', e.g. 'projects/fleet-prod-1234/notificationChannels/1355104823470596720' " +
   "(the name `gcloud beta monitoring channels list --format='value(name)'` prints, or a google_monitoring_notification_channel's id)";
-
-function show(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`;
-  if (typeof value === 'object' && value !== null) return JSON.stringify(value);
-  return String(value);
-}
 
 /**
  * Checks notification channel names. Returns what is wrong (naming the offending entry, the value

@@ -1,7 +1,7 @@
 import { Fn, Op, Precondition, Token } from 'cdktf';
 import { IntegerSetting, LimitSetting, SETTINGS, UNLIMITED, settingProblem } from '../../function/contract';
 import { CHANNEL_NAME } from '../alerting';
-import { IntegrityResponderPropsError } from '../errors';
+import { IntegrityResponderPropsError, show } from '../errors';
 import { MANAGED_BY, RESPONDER_LABEL } from '../labels';
 import { allMatch, matches } from '../tokens';
 import type { ResolvedProps } from './resolved';
@@ -23,13 +23,6 @@ const BUCKET_NAME_HINT = 'a bucket name; set sourceBucketName if the default is 
 export const LABEL_KEY = /^[a-z][a-z0-9_-]{0,62}$/;
 /** A label value as Google allows it. */
 export const LABEL_VALUE = /^[a-z0-9_-]{0,63}$/;
-
-/** A value as an error message quotes it. */
-export function show(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`;
-  if (typeof value === 'object' && value !== null) return JSON.stringify(value);
-  return String(value);
-}
 
 /**
  * The message of a precondition Terraform evaluates at plan: what {@link IntegrityResponderPropsError}

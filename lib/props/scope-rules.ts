@@ -1,7 +1,7 @@
 import { Token } from 'cdktf';
 import { MAX_EXCLUDED_PROJECTS, PROJECT_ID, SETTINGS, scopeKindOf } from '../../function/contract';
-import { IntegrityResponderPropsError } from '../errors';
-import { check, checkProp, show } from './rules';
+import { IntegrityResponderPropsError, show } from '../errors';
+import { check, checkProp } from './rules';
 import type { ResolvedProps } from './resolved';
 
 /**

@@ -1,11 +1,11 @@
 import { Token } from 'cdktf';
 import { DEFAULT_NAME_PREFIX, IntegerSetting, SETTINGS, scopeKindOf } from '../../function/contract';
 import { validateNotificationChannels } from '../alerting';
-import { IntegrityResponderPropsError } from '../errors';
+import { IntegrityResponderPropsError, show } from '../errors';
 import { MANAGED_BY, MANAGED_BY_VALUE, RESPONDER_LABEL } from '../labels';
 import { DEFAULT_IAM_PROPAGATION_SECONDS, IntegrityResponderProps, SUPPORTED_RUNTIMES } from './props';
 import type { ResolvedProps } from './resolved';
-import { LABEL_KEY, LABEL_VALUE, check, checkProp, integer, oneOf, show } from './rules';
+import { LABEL_KEY, LABEL_VALUE, check, checkProp, integer, oneOf } from './rules';
 import { scopeProps } from './scope-rules';
 
 /**

@@ -19,7 +19,7 @@ export interface ReportTable {
 }
 
 /** The columns of a table of single figures: each figure, what was measured, its target ('-' for none). */
-export const FIGURE_COLUMNS = ['figure', 'measured', 'target'] as const;
+const FIGURE_COLUMNS = ['figure', 'measured', 'target'] as const;
 
 /** Builds a table of single figures, row by row, in the order the bench measures them. */
 export class FigureTable {

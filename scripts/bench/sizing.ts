@@ -6,10 +6,10 @@ import type { Cell, StormFigures } from '../bench-storm';
 import { ReportTable } from './report';
 
 /** The burst docs/sizing.md sizes for: a kernel rollout reaching every VM of a large fleet. */
-export const ROLLOUT_EVENTS = 10_000;
+const ROLLOUT_EVENTS = 10_000;
 
 /** The recommended settings docs/sizing.md shows, checked by the construct's own prop rules. */
-export const RECOMMENDED: Pick<IntegrityResponderProps, 'maxInstanceCount' | 'maxInstanceRequestConcurrency' | 'availableCpu'> = {
+const RECOMMENDED: Pick<IntegrityResponderProps, 'maxInstanceCount' | 'maxInstanceRequestConcurrency' | 'availableCpu'> = {
   maxInstanceCount: 10,
   maxInstanceRequestConcurrency: 8,
   availableCpu: '1',
