@@ -171,7 +171,10 @@ export function createConsumer(tarball: string, peers: Peers, node: string = pro
 
 /** A synthesized consumer app: the plan of each stack and the zips its assets upload. */
 export interface ConsumerSynth {
-  readonly stacks: Record<string, { readonly plan: Record<string, unknown>; readonly zipSha256s: readonly string[] }>;
+  readonly stacks: Record<
+    string,
+    { readonly plan: Record<string, unknown>; readonly zipSha256s: readonly string[]; /** cdktf.out/stacks/<name> */ readonly dir: string }
+  >;
   readonly output: string;
 }
 
@@ -197,7 +200,7 @@ export function synthConsumer(
     const stackDir = join(outdir, 'stacks', stack);
     const plan = JSON.parse(readFileSync(join(stackDir, 'cdk.tf.json'), 'utf8')) as Record<string, unknown>;
     const zips = listFiles(join(stackDir, 'assets')).filter((f) => f.endsWith('.zip'));
-    stacks[stack] = { plan, zipSha256s: zips.map((f) => sha256(readFileSync(f))) };
+    stacks[stack] = { plan, zipSha256s: zips.map((f) => sha256(readFileSync(f))), dir: stackDir };
   }
   return { stacks, output };
 }

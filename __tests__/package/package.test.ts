@@ -7,6 +7,7 @@ import { PACKAGE_NAME } from '../../lib/bundle/sources';
 import {
   CDKTF_INIT_TSCONFIG,
   Consumer,
+  ConsumerSynth,
   PackReport,
   TWO_RESPONDERS_APP,
   createConsumer,
@@ -19,6 +20,8 @@ import {
   typecheckConsumerApps,
 } from '../../testkit/consumer';
 import { synthesizeExampleStack } from '../../testkit/harness';
+import { startStandIns, StandIns, TERRAFORM_BINARY, workspace } from '../../testkit/terraform/workspace';
+import { itWithTerraform, resourceCount } from '../support/terraform';
 
 // The package as a platform team gets it: `npm pack`, installed into a project made like
 // `cdktf init --template=typescript`, with the peers of this checkout linked in (the
@@ -42,8 +45,16 @@ describe('the published package', () => {
   let consumer: Consumer;
   /** The apps the consumer runs: two responders at its root, the README's snippet, each example. */
   let apps: { twoResponders: string; readme: string; examples: Record<string, string> };
+  /** Each app's synth, by app directory, as the tests below made it. */
+  const synths = new Map<string, ConsumerSynth>();
+  const synth = (dir: string): ConsumerSynth => {
+    if (!synths.has(dir)) synths.set(dir, synthConsumer(consumer, dir, 'checked-apart'));
+    return synths.get(dir)!;
+  };
+  /** Stand-ins of the pinned providers, for the real Terraform (none without a terraform binary). */
+  let standIns: StandIns | undefined;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'svir-pack-'));
     const packed = packPackage(work);
     report = packed.report;
@@ -60,9 +71,11 @@ describe('the published package', () => {
       readme,
       examples: Object.fromEntries(examples.map((e) => [e, placeExample(consumer, join(root, 'examples', e))])),
     };
+    if (TERRAFORM_BINARY !== undefined) standIns = await startStandIns();
   }, 120000);
 
-  afterAll(() => {
+  afterAll(async () => {
+    await standIns?.close();
     consumer?.remove();
     if (work) rmSync(work, { recursive: true, force: true });
   });
@@ -134,8 +147,7 @@ describe('the published package', () => {
   });
 
   it('synthesizes two responders under ES2018 strict with ts-node, uploading the zip the end-to-end tests serve', () => {
-    const synth = synthConsumer(consumer, apps.twoResponders, 'checked-apart');
-    const stack = synth.stacks.security!;
+    const stack = synth(apps.twoResponders).stacks.security!;
     const functions = Object.values(
       (stack.plan.resource as Record<string, Record<string, { name: string }>>)['google_cloudfunctions2_function']!,
     );
@@ -153,9 +165,33 @@ describe('the published package', () => {
   });
 
   it("synthesizes the README's 'Use it in your stack' snippet as written", () => {
-    const synth = synthConsumer(consumer, apps.readme, 'checked-apart');
-    expect(Object.keys(synth.stacks)).toEqual(['security']);
+    expect(Object.keys(synth(apps.readme).stacks)).toEqual(['security']);
   });
+
+  // The real Terraform on what a platform team's `cdktf synth` writes: each stack directory as is,
+  // the uploaded zip included, planned offline against the pinned providers' published schemas.
+  itWithTerraform.each(['two responders', "the README's snippet", ...examples.map((e) => `examples/${e}`)])(
+    'validates and plans %s with Terraform',
+    async (app) => {
+      const dir =
+        app === 'two responders'
+          ? apps.twoResponders
+          : app === "the README's snippet"
+            ? apps.readme
+            : apps.examples[app.slice('examples/'.length)]!;
+      for (const [name, stack] of Object.entries(synth(dir).stacks)) {
+        const ws = workspace(standIns!, { from: stack.dir });
+        expect({ stack: name, init: (await ws.init()).code }).toEqual({ stack: name, init: 0 });
+        const validated = await ws.validate();
+        expect(`${name}: ${validated.stdout}${validated.stderr}`).toContain(`${name}: Success! The configuration is valid.`);
+        const planned = await ws.plan();
+        expect(`${name}: ${planned.summary ?? planned.stdout + planned.stderr}`).toBe(
+          `${name}: Plan: ${resourceCount(stack.plan as never)} to add, 0 to change, 0 to destroy.`,
+        );
+      }
+    },
+    120000,
+  );
 
   it('runs the integrity-baselines bin through npx', () => {
     expect(inConsumer(consumer, 'npx', ['integrity-baselines', '--help'])).toMatch(/^usage: integrity-baselines <command>/m);
@@ -175,8 +211,7 @@ describe('the published package', () => {
   });
 
   it.each(examples)('synthesizes examples/%s from the package', (example) => {
-    const synth = synthConsumer(consumer, apps.examples[example]!, 'checked-apart');
-    for (const [name, stack] of Object.entries(synth.stacks)) {
+    for (const [name, stack] of Object.entries(synth(apps.examples[example]!).stacks)) {
       expect(stack.zipSha256s.length).toBeGreaterThan(0);
       expect(scrubPlan(stack.plan, consumer.dir)).toMatchSnapshot(name);
     }

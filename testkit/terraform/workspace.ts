@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { ProviderStandIn, startProviderStandIn } from './provider-stand-in';
@@ -31,7 +31,11 @@ export const TERRAFORM_BINARY: string | undefined = (() => {
 /** `terraform version`'s first line, or undefined without a binary. */
 export function terraformVersion(): string | undefined {
   if (TERRAFORM_BINARY === undefined) return undefined;
-  return execFileSync(TERRAFORM_BINARY, ['version'], { encoding: 'utf8', env: quietEnv() }).split('\n')[0];
+  return execFileSync(TERRAFORM_BINARY, ['version'], {
+    encoding: 'utf8',
+    env: { ...quietEnv(), TF_CLI_CONFIG_FILE: '/dev/null' },
+    stdio: 'pipe',
+  }).split('\n')[0];
 }
 
 /** The stand-ins of every provider with a schema fixture, running. */
@@ -39,16 +43,24 @@ export interface StandIns {
   readonly providers: readonly ProviderStandIn[];
   /** The value of TF_REATTACH_PROVIDERS that attaches all of them. */
   readonly reattach: string;
+  /** Directories of the workspaces made with them, removed by close(). */
+  readonly workspaces: string[];
+  /** Stops the stand-ins and removes their workspaces. */
   close(): Promise<void>;
 }
 
 /** Starts one stand-in per provider fixture in testkit/terraform/schemas (or `dir`). */
 export async function startStandIns(dir: string = SCHEMA_DIR): Promise<StandIns> {
   const providers = await Promise.all([...loadSchemas(dir).values()].map(startProviderStandIn));
+  const workspaces: string[] = [];
   return {
     providers,
     reattach: JSON.stringify(Object.fromEntries(providers.map((p) => [p.provider, p.reattach]))),
-    close: async () => void (await Promise.all(providers.map((p) => p.close()))),
+    workspaces,
+    close: async () => {
+      await Promise.all(providers.map((p) => p.close()));
+      for (const made of workspaces.splice(0)) rmSync(made, { recursive: true, force: true });
+    },
   };
 }
 
@@ -108,6 +120,7 @@ export function workspace(standIns: StandIns, source: { from: string } | { files
   if (TERRAFORM_BINARY === undefined) throw new Error('no terraform binary: set $TERRAFORM or put terraform on PATH');
   const binary = TERRAFORM_BINARY;
   const dir = mkdtempSync(join(tmpdir(), 'svir-terraform-'));
+  standIns.workspaces.push(dir);
   if ('from' in source) cpSync(source.from, dir, { recursive: true, filter: (path) => !/[\\/]\.terraform([\\/]|$)/.test(path) });
   else for (const [name, text] of Object.entries(source.files)) writeFileSync(join(dir, name), text);
   const cliConfig = join(dir, '.terraformrc-empty');
