@@ -85,6 +85,44 @@ describe('the provider stand-in on the wire', () => {
     expect(planned.message_retention_duration).toBeNull();
   });
 
+  it('plans a replacement where an attribute the real provider marks ForceNew changes, and an update in place otherwise', async () => {
+    const prior = {
+      name: 'o.zip',
+      bucket: 'b',
+      source: 'assets/a/function.zip',
+      generation: 7,
+      content_type: 'application/zip',
+      metadata: null,
+    };
+    const plan = async (change: Record<string, unknown>) =>
+      call.PlanResourceChange!({
+        type_name: 'google_storage_bucket_object',
+        prior_state: { msgpack: encodeValue(prior) },
+        proposed_new_state: { msgpack: encodeValue({ ...prior, ...change }) },
+        config: { msgpack: encodeValue({ ...prior, generation: null, ...change }) },
+      });
+    const moved = await plan({ source: 'modules/responder/function.zip' });
+    expect(moved.requires_replace).toEqual([{ steps: [{ attribute_name: 'source' }] }]);
+    expect(decodeValue(moved.planned_state.msgpack)).toMatchObject({ source: 'modules/responder/function.zip', generation: UNKNOWN });
+    const same = await plan({});
+    expect(same.requires_replace).toEqual([]);
+    expect(decodeValue(same.planned_state.msgpack)).toMatchObject({ generation: 7 });
+  });
+
+  it('applies in memory: what was unknown becomes a fixed value, nothing else changes', async () => {
+    const answer = await call.ApplyResourceChange!({
+      type_name: 'google_pubsub_topic',
+      prior_state: { msgpack: encodeValue(null) },
+      planned_state: { msgpack: encodeValue({ name: 'events', id: UNKNOWN, project: UNKNOWN, labels: null }) },
+    });
+    expect(decodeValue(answer.new_state.msgpack)).toMatchObject({
+      name: 'events',
+      id: 'stand-in-id',
+      project: 'stand-in-project',
+      labels: null,
+    });
+  });
+
   it('answers a call for a type the fixture lacks with an error naming it', async () => {
     await expect(
       call.ValidateResourceTypeConfig!({ type_name: 'google_compute_instance', config: { msgpack: encodeValue({}) } }),

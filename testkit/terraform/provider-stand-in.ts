@@ -14,7 +14,13 @@ import { ProviderSchemas, Schema, SchemaAttribute, SchemaBlock, SchemaType } fro
  *  - plans every create as an SDK-based provider does: configured values as written, every
  *    computed attribute left unset unknown until apply;
  *  - reads data sources with fixed values (see DATA_VALUES);
- *  - refuses to apply: nothing here ever creates anything.
+ *  - plans an update of a resource in state as the proposed value, and a replacement where an
+ *    attribute that the real provider marks ForceNew changes (REPLACED_ON: the schema JSON does
+ *    not carry that flag, so it is transcribed per type from the provider's source);
+ *  - "applies" in memory only, filling what was unknown with fixed values, so a state exists
+ *    for tests that move it (nothing here talks to Google Cloud);
+ *  - upgrades stored state as is (every fixture is the schema version the state was written
+ *    with) and refreshes a resource as what the state says.
  */
 
 /** The values a data source read returns for computed attributes, by attribute name. */
@@ -24,6 +30,29 @@ const DATA_VALUES: Record<string, (config: Record<string, CtyValue>, provider: R
   name: (config, provider) => config.project_id ?? provider.project ?? 'stand-in-project',
   id: (config, provider) => `projects/${String(config.project_id ?? provider.project ?? 'stand-in-project')}`,
   org_id: () => '4242',
+};
+
+/**
+ * Attributes whose change makes the real provider replace the resource (`ForceNew` in the
+ * provider's Go source at the pinned tag), for the types whose updates the tests plan:
+ * hashicorp/terraform-provider-google v6.50.0, google/services/storage/resource_storage_bucket_object.go.
+ */
+const REPLACED_ON: Record<string, readonly string[]> = {
+  google_storage_bucket_object: [
+    'bucket',
+    'name',
+    'cache_control',
+    'content_disposition',
+    'content_encoding',
+    'content_language',
+    'content_type',
+    'force_empty_content_type',
+    'source',
+    'storage_class',
+    'kms_key_name',
+    'customer_encryption',
+    'metadata',
+  ],
 };
 
 /** The running stand-in of one provider. */
@@ -198,6 +227,52 @@ function readData(
   return { state, diagnostics: [] };
 }
 
+/** A fixed value of a type for what apply would have learned from the API. */
+function appliedOf(type: SchemaType | undefined, name: string): CtyValue {
+  if (type === 'string') return `stand-in-${name}`;
+  if (type === 'number') return 1;
+  if (type === 'bool') return false;
+  return emptyOf(type);
+}
+
+/** A resource's state after an in-memory apply: the planned value with every unknown fixed. */
+function applied(block: SchemaBlock, planned: CtyValue): CtyValue {
+  if (!isObject(planned)) return planned;
+  const state: Record<string, CtyValue> = { ...planned };
+  for (const [name, attribute] of Object.entries(block.attributes ?? {})) {
+    if (state[name] === UNKNOWN) state[name] = appliedOf(attribute.type, name);
+  }
+  for (const [name, nested] of Object.entries(block.block_types ?? {})) {
+    const child = state[name] ?? null;
+    if (child === UNKNOWN) state[name] = nested.nesting_mode === 'single' || nested.nesting_mode === 'group' ? null : [];
+    else if (Array.isArray(child)) state[name] = child.map((element) => applied(nested.block, element));
+    else if (isObject(child)) {
+      state[name] =
+        nested.nesting_mode === 'map'
+          ? Object.fromEntries(Object.entries(child).map(([key, element]) => [key, applied(nested.block, element)]))
+          : applied(nested.block, child);
+    }
+  }
+  return state;
+}
+
+/** A value from stored state (JSON) in the shape msgpack needs: every attribute and block present. */
+function fromState(block: SchemaBlock, stored: unknown): CtyValue {
+  if (typeof stored !== 'object' || stored === null || Array.isArray(stored)) return null;
+  const value = stored as Record<string, unknown>;
+  const state: Record<string, CtyValue> = {};
+  for (const name of Object.keys(block.attributes ?? {})) state[name] = (value[name] ?? null) as CtyValue;
+  for (const [name, nested] of Object.entries(block.block_types ?? {})) {
+    const child = value[name];
+    if (Array.isArray(child)) state[name] = child.map((element) => fromState(nested.block, element));
+    else if (nested.nesting_mode === 'map' && typeof child === 'object' && child !== null) {
+      state[name] = Object.fromEntries(Object.entries(child).map(([key, element]) => [key, fromState(nested.block, element)]));
+    } else if (typeof child === 'object' && child !== null) state[name] = fromState(nested.block, child);
+    else state[name] = nested.nesting_mode === 'single' || nested.nesting_mode === 'group' ? null : [];
+  }
+  return state;
+}
+
 /** Starts a stand-in of one provider release on a free loopback port. */
 export async function startProviderStandIn(schemas: ProviderSchemas): Promise<ProviderStandIn> {
   const server = new grpc.Server();
@@ -251,15 +326,27 @@ export async function startProviderStandIn(schemas: ProviderSchemas): Promise<Pr
     }),
     PlanResourceChange: unary(
       'PlanResourceChange',
-      (request: { type_name: string; prior_state?: Dynamic; proposed_new_state?: Dynamic }) => {
+      (request: { type_name: string; prior_state?: Dynamic; proposed_new_state?: Dynamic; config?: Dynamic }) => {
         const block = schemaOf('resource', request.type_name).block;
         const proposed = decodeValue(request.proposed_new_state?.msgpack);
         const prior = decodeValue(request.prior_state?.msgpack);
-        // A destroy (proposed null) or an update of a resource in state keeps what it was given.
-        const planned = prior === null && proposed !== null ? planCreate(block, proposed) : proposed;
+        // A destroy (proposed null) keeps what it was given; an update is the proposed value, or
+        // a replacement (a create's plan) where an attribute the real provider marks ForceNew changes.
+        const replaced =
+          prior !== null && isObject(prior) && isObject(proposed)
+            ? (REPLACED_ON[request.type_name] ?? []).filter(
+                (name) => JSON.stringify(prior[name] ?? null) !== JSON.stringify(proposed[name] ?? null),
+              )
+            : [];
+        const planned =
+          prior === null && proposed !== null
+            ? planCreate(block, proposed)
+            : replaced.length > 0
+              ? planCreate(block, decodeValue(request.config?.msgpack))
+              : proposed;
         return {
           planned_state: { msgpack: encodeValue(planned) },
-          requires_replace: [],
+          requires_replace: replaced.map((name) => wirePath([name])),
           planned_private: Buffer.alloc(0),
           diagnostics: [],
         };
@@ -273,6 +360,23 @@ export async function startProviderStandIn(schemas: ProviderSchemas): Promise<Pr
       );
       return { state: { msgpack: encodeValue(state) }, diagnostics };
     }),
+    ApplyResourceChange: unary('ApplyResourceChange', (request: { type_name: string; planned_state?: Dynamic }) => {
+      const planned = decodeValue(request.planned_state?.msgpack);
+      const state = planned === null ? null : applied(schemaOf('resource', request.type_name).block, planned);
+      return { new_state: { msgpack: encodeValue(state) }, private: Buffer.alloc(0), diagnostics: [] };
+    }),
+    UpgradeResourceState: unary('UpgradeResourceState', (request: { type_name: string; raw_state?: { json?: Uint8Array } }) => {
+      const stored: unknown = JSON.parse(Buffer.from(request.raw_state?.json ?? Buffer.from('null')).toString('utf8'));
+      return {
+        upgraded_state: { msgpack: encodeValue(fromState(schemaOf('resource', request.type_name).block, stored)) },
+        diagnostics: [],
+      };
+    }),
+    ReadResource: unary('ReadResource', (request: { current_state?: Dynamic; private?: Uint8Array }) => ({
+      new_state: request.current_state,
+      diagnostics: [],
+      private: request.private ?? Buffer.alloc(0),
+    })),
     Stop: unary('Stop', () => ({ Error: '' })),
   });
   const port = await new Promise<number>((resolve, reject) =>
