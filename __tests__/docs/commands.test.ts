@@ -181,12 +181,16 @@ const RULES: readonly Rule[] = [
       '__tests__/package/package.test.ts': ['packPackage('],
     },
   },
-  // The reference test runs the same generation, comparing instead of writing.
+  // The reference and plan tests run the same generations, comparing instead of writing.
   {
     pattern: /^npm run docs(:check)?$/,
     by: {
-      'package.json': ['"docs": "tsx scripts/docs.ts"', '"docs:check": "tsx scripts/docs.ts --check"'],
+      'package.json': [
+        '"docs": "tsx scripts/docs.ts && tsx scripts/terraform-plans.ts"',
+        '"docs:check": "tsx scripts/docs.ts --check && tsx scripts/terraform-plans.ts --check"',
+      ],
       '__tests__/docs/reference.test.ts': ["'docs.ts'", "'--check'"],
+      '__tests__/terraform/plan-docs.test.ts': ['renderPlans()'],
     },
   },
   { pattern: /^npm install (\.\.\/\S+\.tgz|shielded-vm-integrity-responder) /, install: true },
