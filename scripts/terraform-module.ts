@@ -1,0 +1,92 @@
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { UNLIMITED } from '../function/contract';
+import { loadFunctionBundle } from '../lib/function-bundle';
+import { drift, moduleTree } from './terraform-module/files';
+import type { Options } from './terraform-module/module';
+import { FIXED, FixedProp } from './terraform-module/spec';
+
+const USAGE = `usage: npx tsx scripts/terraform-module.ts [--out DIR] [--check] [--with-zip] [--set PROP=VALUE]…
+
+Synthesizes the IntegrityResponder construct into a Terraform module for HCL stacks
+(docs/adr/0030-terraform-module.md): DIR (default terraform/) holds the root module (project
+scope), modules/folder/ and modules/organization/, each with main.tf.json, variables.tf.json,
+outputs.tf.json, versions.tf.json and a README.md whose tables are generated.
+
+  --out DIR         write the module there instead of terraform/
+  --check           generate in memory and compare with DIR: exit 1, naming the files that
+                    differ, when they are stale (__tests__/terraform/module.test.ts runs it)
+  --with-zip        also copy the built function zip to DIR/function.zip (built first when
+                    stale), which the module uploads; the zip is not committed
+  --set PROP=VALUE  a value for a prop the construct computes with, which the module fixes:
+                    ${FIXED.join(', ')}
+                    (a number; maxActionsPerWindow also '${UNLIMITED}')
+`;
+
+/** Parsed arguments; undefined when they are not understood (the usage is printed then). */
+function parse(
+  args: readonly string[],
+): { out: string; check: boolean; zip: boolean; fixed: Partial<Record<FixedProp, number | 'unlimited'>> } | undefined {
+  let out = 'terraform';
+  let check = false;
+  let zip = false;
+  const fixed: Partial<Record<FixedProp, number | 'unlimited'>> = {};
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--check') check = true;
+    else if (arg === '--with-zip') zip = true;
+    else if (arg === '--out' && args[i + 1] !== undefined) out = args[++i]!;
+    else if (arg === '--set' && args[i + 1] !== undefined) {
+      const m = /^(\w+)=(\d+|unlimited)$/.exec(args[++i]!);
+      if (!m || !(FIXED as readonly string[]).includes(m[1]!)) return undefined;
+      fixed[m[1] as FixedProp] = m[2] === UNLIMITED ? UNLIMITED : Number(m[2]);
+    } else return undefined;
+  }
+  return { out, check, zip, fixed };
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const options = parse(args);
+  if (options === undefined) {
+    process.stderr.write(`${basename(__filename, '.ts')}: arguments not understood: ${args.join(' ')}\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  const root = join(__dirname, '..');
+  const out = resolve(process.cwd(), options.out);
+  const bundle = loadFunctionBundle(root);
+  // A value the prop does not take (unlimited memory) is refused by the construct, which names it.
+  const fixed = options.fixed as Options['fixed'];
+  const tree = await moduleTree({ root, fixed, zipSha256: bundle.zipSha256, strength: 2 });
+  const report = tree.modules.map((m) => `${m.spec.dir || 'root'}: ${m.synths} synths, ${(m.milliseconds / 1000).toFixed(1)} s`).join('; ');
+  const shown = relative(process.cwd(), out) || '.';
+  if (options.check) {
+    const stale = drift(out, tree.files);
+    if (stale.length > 0) {
+      process.stderr.write(
+        `terraform-module: ${shown}/ is stale (run npx tsx scripts/terraform-module.ts${options.out === 'terraform' ? '' : ` --out ${options.out}`}):\n` +
+          stale.map((s) => `  ${s}\n`).join(''),
+      );
+      process.exitCode = 1;
+      return;
+    }
+    process.stdout.write(`terraform-module: ${shown}/ matches the construct (${report})\n`);
+    return;
+  }
+  for (const [path, content] of tree.files) {
+    mkdirSync(dirname(join(out, path)), { recursive: true });
+    writeFileSync(join(out, path), content);
+  }
+  if (options.zip) copyFileSync(bundle.zipPath, join(out, 'function.zip'));
+  process.stdout.write(`terraform-module: wrote ${shown}/${options.zip ? ' and its function.zip' : ''} (${report})\n`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`terraform-module: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exitCode = 1;
+});
