@@ -3,7 +3,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { UNLIMITED } from '../function/contract';
 import { loadFunctionBundle } from '../lib/function-bundle';
 import { drift, moduleTree } from './terraform-module/files';
-import type { Options } from './terraform-module/module';
+import { Options, STRENGTH } from './terraform-module/module';
 import { FIXED, FixedProp } from './terraform-module/spec';
 
 const USAGE = `usage: npx tsx scripts/terraform-module.ts [--out DIR] [--check] [--with-zip] [--set PROP=VALUE]…
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   const bundle = loadFunctionBundle(root);
   // A value the prop does not take (unlimited memory) is refused by the construct, which names it.
   const fixed = options.fixed as Options['fixed'];
-  const tree = await moduleTree({ root, fixed, zipSha256: bundle.zipSha256, strength: 2 });
+  const tree = await moduleTree({ root, fixed, zipSha256: bundle.zipSha256, strength: STRENGTH });
   const report = tree.modules.map((m) => `${m.spec.dir || 'root'}: ${m.synths} synths, ${(m.milliseconds / 1000).toFixed(1)} s`).join('; ');
   const shown = relative(process.cwd(), out) || '.';
   if (options.check) {

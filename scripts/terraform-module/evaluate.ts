@@ -359,11 +359,12 @@ export function evaluateModule(doc: Doc, values: ChoiceValues): { readonly doc: 
       return value.map((v) => tidy(v));
     }
     if (value !== null && typeof value === 'object') {
-      // A `depends_on` left empty is none.
+      // A `depends_on` or a list of preconditions left empty is none, and so is a lifecycle left empty.
       return Object.fromEntries(
         Object.entries(value)
           .map(([k, v]) => [k, tidy(v, k)] as const)
-          .filter(([k, v]) => k !== 'depends_on' || (v as Json[]).length > 0),
+          .filter(([k, v]) => !(['depends_on', 'precondition'].includes(k) && (v as Json[]).length === 0))
+          .filter(([k, v]) => k !== 'lifecycle' || Object.keys(v as object).length > 0),
       );
     }
     return value;

@@ -1,6 +1,8 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { format, resolveConfig } from 'prettier';
+import * as babel from 'prettier/plugins/babel';
+import * as estree from 'prettier/plugins/estree';
+import { format } from 'prettier/standalone';
 import { GeneratedModule, Options, generateModule } from './module';
 import { readmeOf } from './readme';
 import { MODULES } from './spec';
@@ -11,9 +13,14 @@ export interface ModuleTree {
   readonly modules: readonly GeneratedModule[];
 }
 
-/** Generates the root module and its submodules; the JSON as the repository's prettier writes it, so format:check passes. */
+/**
+ * Generates the root module and its submodules; the JSON as the repository's prettier writes it,
+ * so format:check passes (prettier's standalone build: its main entry loads plugins with a dynamic
+ * import, which Jest's module system refuses).
+ */
 export async function moduleTree(options: Options): Promise<ModuleTree> {
-  const prettier = { ...(await resolveConfig(join(options.root, 'package.json'))), parser: 'json' };
+  const config = JSON.parse(readFileSync(join(options.root, '.prettierrc.json'), 'utf8')) as Record<string, unknown>;
+  const prettier = { ...config, parser: 'json', plugins: [babel, estree] };
   const files = new Map<string, string>();
   const modules: GeneratedModule[] = [];
   for (const spec of MODULES) {

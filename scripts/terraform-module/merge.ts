@@ -435,7 +435,8 @@ export function merge(discovery: Discovery): Merged {
       set(leaf.path, union);
       continue;
     }
-    const found = expressionOf(discovery, key, leaf, leaf.kind === 'owner' ? (v) => String(v === PRESENT) : write);
+    const writer = leaf.kind === 'owner' ? (v: Canonical) => String(v === PRESENT) : leaf.kind === 'shape' ? (v: Canonical) => v : write;
+    const found = expressionOf(discovery, key, leaf, writer);
     if (found === undefined) continue;
     if (leaf.kind === 'owner') {
       if ('constant' in found) {

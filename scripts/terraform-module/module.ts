@@ -34,6 +34,12 @@ export interface GeneratedModule {
   readonly milliseconds: number;
 }
 
+/**
+ * Strength of the covering array the generator explores the choices with: every two choices are
+ * seen in all combinations of their values. The module's equivalence test checks strength 3.
+ */
+export const STRENGTH = 2;
+
 /** Lowest Terraform the generated configuration needs: resource preconditions came in 1.2. */
 export const REQUIRED_TERRAFORM = '>= 1.2';
 
