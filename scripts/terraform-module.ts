@@ -3,7 +3,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { UNLIMITED } from '../function/contract';
 import { loadFunctionBundle } from '../lib/function-bundle';
 import { drift, moduleTree } from './terraform-module/files';
-import { Options, STRENGTH } from './terraform-module/module';
+import { DefaultsRefused, Options, STRENGTH } from './terraform-module/module';
 import { FIXED, FixedProp } from './terraform-module/spec';
 
 const USAGE = `usage: npx tsx scripts/terraform-module.ts [--out DIR] [--check] [--with-zip] [--set PROP=VALUE]…
@@ -15,12 +15,13 @@ outputs.tf.json, versions.tf.json and a README.md whose tables are generated.
 
   --out DIR         write the module there instead of terraform/
   --check           generate in memory and compare with DIR: exit 1, naming the files that
-                    differ, when they are stale (__tests__/terraform/module.test.ts runs it)
+                    differ, when they are stale (__tests__/terraform/module.test.ts makes the
+                    same comparison)
   --with-zip        also copy the built function zip to DIR/function.zip (built first when
                     stale), which the module uploads; the zip is not committed
-  --set PROP=VALUE  a value for a prop the construct computes with, which the module fixes:
+  --set PROP=VALUE  a value for a prop the construct computes with, which the module fixes
+                    (a number; maxActionsPerWindow also '${UNLIMITED}'); may be repeated:
                     ${FIXED.join(', ')}
-                    (a number; maxActionsPerWindow also '${UNLIMITED}')
 `;
 
 /** Parsed arguments; undefined when they are not understood (the usage is printed then). */
@@ -87,6 +88,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`terraform-module: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  const told = e instanceof DefaultsRefused ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e);
+  process.stderr.write(`terraform-module: ${told}\n`);
   process.exitCode = 1;
 });

@@ -54,7 +54,7 @@ function integerRange(props: IntegrityResponderProps, prop: keyof IntegrityRespo
 }
 
 /** The vCPU values the construct names for `availableCpu`, those it accepts with the module's memory, and those that also allow concurrency above 1. */
-export function cpuRules(props: IntegrityResponderProps): { accepted: string[]; concurrent: string[] } {
+function cpuRules(props: IntegrityResponderProps): { accepted: string[]; concurrent: string[] } {
   const named = /must be one of (.*)$/.exec(withoutValue(refusal({ ...props, availableCpu: 'none' }) ?? ''))?.[1];
   if (named === undefined) throw new Error('the construct no longer names the vCPU values it accepts');
   const all = [...named.matchAll(/'([^']*)'/g)].map((m) => m[1]!);

@@ -14,7 +14,7 @@ import type { Input, InputType, ModuleSpec } from './spec';
  */
 
 /** Id of the construct in every synthesized stack: the resources' logical ids start with it, as in a stack that names its responder so. */
-export const RESPONDER_ID = 'Responder';
+const RESPONDER_ID = 'Responder';
 
 /** An output of the module: a field of the construct a caller wires. */
 export interface OutputSpec {
@@ -76,7 +76,7 @@ export const OUTPUTS: readonly OutputSpec[] = [
 ];
 
 /** The path of the function zip from a module's folder: the module root holds the one zip. */
-export function zipPathOf(spec: ModuleSpec): string {
+function zipPathOf(spec: ModuleSpec): string {
   const up =
     spec.dir === ''
       ? ''
