@@ -47,7 +47,7 @@ function zipFile(path: unknown): string {
   return '<function.zip>';
 }
 
-/** The planned creates of the responder's resources (under `module`, or at the root), by `<type>.<logical id>`: the values known at plan and those that are not. */
+/** The planned creates of the responder's resources (under `module`, or at the root), by `<type>.<logical id>`: known and unknown values. */
 function responderChanges(show: ShownPlan, module?: string): Record<string, { after: unknown; unknown: unknown }> {
   const found: Record<string, { after: unknown; unknown: unknown }> = {};
   for (const c of show.resource_changes ?? []) {

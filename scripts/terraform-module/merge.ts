@@ -4,10 +4,10 @@ import { Json, asTemplate, isParenthesized, isReference, toExpression } from './
 /*
  * One Terraform configuration from the construct's plans for every combination of the choices.
  *
- * A plan is read as leaves: each resource, data source, output and local is an owner, present or
- * absent; below it, every primitive value (a list of primitives counts as one) is a leaf, found
- * by its path; objects and lists of blocks are walked into, their shape being a leaf of its own
- * that must not change. For each leaf, the choices it depends on are found by synthesizing a few
+ * A plan is read as leaves: each resource, data source and output (and the `terraform` and
+ * `locals` sections as a whole) is an owner, present or absent; below it, every primitive value
+ * (a list of primitives counts as one) is a leaf, found by its path; objects and lists of blocks
+ * are walked into, their shape being a leaf of its own that must not change. For each leaf, the choices it depends on are found by synthesizing a few
  * combinations (`discover`); the merged configuration then writes a leaf that never changes as it
  * is, one that changes as a conditional expression over the choices it depends on only, and an
  * owner that exists in some combinations only with `count`. A combination the construct refuses
@@ -50,7 +50,7 @@ interface Leaf {
 
 const keyOf = (path: Path): string => JSON.stringify(path);
 
-/** The length of an owner's path at the start of `path`: a resource or data source, an output, or a whole section (`terraform`, `locals`). */
+/** The length of an owner's path at the start of `path`: a resource or data source, an output, or a section (`terraform`, `locals`). */
 function ownerLength(path: Path): number {
   if (path[0] === 'resource' || path[0] === 'data') return 3;
   if (path[0] === 'output') return 2;
@@ -116,11 +116,12 @@ const pointKey = (p: Point) => p.join(',');
 /**
  * Finds the choices each leaf depends on, from the combinations synthesized: the defaults, each
  * choice changed alone, and a covering array of `strength` (every `strength` choices seen in all
- * the combinations of their values the construct accepts). Two synthesized combinations that agree on the choices a leaf depends
- * on must agree on its value; where two do not, the combinations between them, one choice changed
- * at a time, name the choice that made the difference, which the leaf then depends on. Each
- * combination of a leaf's choices (the others at their defaults) is synthesized too, since its
- * expression is written from them. Until nothing changes.
+ * the combinations of their values the construct accepts). Two synthesized combinations that
+ * agree on the choices a leaf depends on must agree on its value; where two do not, the
+ * combinations between them, one choice changed at a time, name the choice that made the
+ * difference, which the leaf then depends on. Each combination of a leaf's choices (the others at
+ * their defaults) is synthesized too, since its expression is written from them. Until nothing
+ * changes.
  */
 export function discover(choices: readonly Choice[], synth: Synth, strength: number, seed = 1): Discovery {
   const kinds = new Map<string, { path: Path; kind: Leaf['kind'] }>([[ACCEPTED, { path: ['#accepted'], kind: 'accepted' }]]);
@@ -342,10 +343,7 @@ function render(tree: Tree, choices: readonly Choice[], leaf: (value: Canonical)
   }));
   return groups
     .slice(0, -1)
-    .map(
-      (g) =>
-        `${g.tests.length === 1 ? g.tests[0] : `(${g.tests.join(' || ')})`} ? ${/\?/.test(g.expression) ? `(${g.expression})` : g.expression} : `,
-    )
+    .map((g) => `${g.tests.length === 1 ? g.tests[0] : `(${g.tests.join(' || ')})`} ? ${branch(g.expression)} : `)
     .join('')
     .concat(groups[groups.length - 1]!.expression);
 }

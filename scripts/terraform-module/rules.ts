@@ -53,7 +53,7 @@ function integerRange(props: IntegrityResponderProps, prop: keyof IntegrityRespo
   return { min: edge(-(2 ** 31)), max: edge(2 ** 31) };
 }
 
-/** The vCPU values the construct names for `availableCpu`, those it accepts with the module's memory, and those that also allow concurrency above 1. */
+/** The vCPU values the construct accepts for `availableCpu` with the module's memory, and those that also allow concurrency above 1. */
 function cpuRules(props: IntegrityResponderProps): { accepted: string[]; concurrent: string[] } {
   const named = /must be one of (.*)$/.exec(withoutValue(refusal({ ...props, availableCpu: 'none' }) ?? ''))?.[1];
   if (named === undefined) throw new Error('the construct no longer names the vCPU values it accepts');
