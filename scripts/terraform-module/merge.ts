@@ -5,13 +5,13 @@ import { Json, asTemplate, isParenthesized, isReference, toExpression } from './
  * One Terraform configuration from the construct's plans for every combination of the choices.
  *
  * A plan is read as leaves: each resource, data source and output (and the `terraform` and
- * `locals` sections as a whole) is an owner, present or absent; below it, every primitive value
- * (a list of primitives counts as one) is a leaf, found by its path; objects and lists of blocks
- * are walked into, their shape being a leaf of its own that must not change. For each leaf, the choices it depends on are found by synthesizing a few
- * combinations (`discover`); the merged configuration then writes a leaf that never changes as it
- * is, one that changes as a conditional expression over the choices it depends on only, and an
- * owner that exists in some combinations only with `count`. A combination the construct refuses
- * becomes a condition the module checks.
+ * `locals` sections as a whole) is an owner, present or absent; below it, every primitive value (a
+ * list of primitives counts as one) is a leaf, found by its path; objects and lists of blocks are
+ * walked into, their shape being a leaf of its own that must not change. For each leaf, the
+ * choices it depends on are found by synthesizing a few combinations (`discover`); the merged
+ * configuration then writes a leaf that never changes as it is, one that changes as a conditional
+ * expression over the choices it depends on only, and an owner that exists in some combinations
+ * only with `count`. A combination the construct refuses becomes a condition the module checks.
  */
 
 /** A synthesized configuration: its top-level sections. */
