@@ -18,7 +18,8 @@ outputs.tf.json, versions.tf.json and a README.md whose tables are generated.
                     differ, when they are stale (__tests__/terraform/module.test.ts makes the
                     same comparison)
   --with-zip        also copy the built function zip to DIR/function.zip (built first when
-                    stale), which the module uploads; the zip is not committed
+                    stale), which the module uploads; the zip is not committed. With --check,
+                    only when DIR is up to date (what the package build runs)
   --set PROP=VALUE  a value for a prop the construct computes with, which the module fixes
                     (a number; maxActionsPerWindow also '${UNLIMITED}'); may be repeated:
                     ${FIXED.join(', ')}
@@ -76,7 +77,8 @@ async function main(): Promise<void> {
       process.exitCode = 1;
       return;
     }
-    process.stdout.write(`terraform-module: ${shown}/ matches the construct (${report})\n`);
+    if (options.zip) copyFileSync(bundle.zipPath, join(out, 'function.zip'));
+    process.stdout.write(`terraform-module: ${shown}/ matches the construct${options.zip ? ', function.zip copied in' : ''} (${report})\n`);
     return;
   }
   for (const [path, content] of tree.files) {
