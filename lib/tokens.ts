@@ -28,11 +28,13 @@ function withoutTemplate(value: string): string {
 }
 
 /**
- * A JavaScript pattern as Terraform's `regex()` reads it (RE2): the same text but for `\/`,
- * which JavaScript writes for a slash and which a Terraform string refuses as an escape.
+ * A JavaScript pattern as Terraform's `regex()` reads it (RE2), written for a Terraform string
+ * literal: the same text but for `\/`, which JavaScript writes for a slash, and with every other
+ * backslash doubled, because cdktf writes a function's string argument as it is and Terraform
+ * reads `\.` or `\(` in a string as an (invalid) escape.
  */
 function terraformPattern(pattern: RegExp): string {
-  return pattern.source.replace(/\\\//g, '/');
+  return pattern.source.replace(/\\\//g, '/').replace(/\\/g, '\\\\');
 }
 
 /** Terraform's test that a string matches a pattern. */

@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
-import { TerraformStack, TerraformVariable, Testing, Token } from 'cdktf';
+import { TerraformOutput, TerraformStack, TerraformVariable, Testing, Token } from 'cdktf';
 import { IntegrityResponder, IntegrityResponderProps } from '../../lib';
+import { matches } from '../../lib/tokens';
 
 /*
  * Props fed from Terraform variables. The plan's expressions are evaluated by a real Terraform
@@ -363,6 +364,18 @@ describe('props given as Terraform values', () => {
     } finally {
       warn.mockRestore();
     }
+  });
+
+  it('writes a pattern with backslashes so that Terraform reads the same pattern (matches())', () => {
+    const stack = new TerraformStack(Testing.app(), 'pattern');
+    const v = new TerraformVariable(stack, 'v', { type: 'string' });
+    const doc = (condition: unknown) => {
+      new TerraformOutput(stack, 'o', { value: condition });
+      return JSON.parse(Testing.synth(stack)) as Doc & { output: { o: { value: string } } };
+    };
+    const synthesized = doc(matches(/^a\.b\(c\)\/d$/, v.stringValue));
+    const verdict = (value: string) => evaluate(synthesized, { v: value }, (e) => ({ r: e.value(synthesized.output.o.value) })).r;
+    expect([verdict('a.b(c)/d'), verdict('axb(c)/d'), verdict('a.bc/d')]).toEqual([true, false, false]);
   });
 
   it('adds no precondition when every prop is written out', () => {

@@ -1,8 +1,8 @@
 import { REPO_ROOT } from '../support/paths';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { PACKAGE_NAME } from '../../lib/bundle/sources';
 import {
   CDKTF_INIT_TSCONFIG,
@@ -29,7 +29,8 @@ import { itWithTerraform, resourceCount } from '../support/terraform';
 
 const root = REPO_ROOT;
 const examples = readdirSync(join(root, 'examples'), { withFileTypes: true })
-  .filter((e) => e.isDirectory())
+  // examples/terraform is an HCL stack: __tests__/terraform/module-terraform.test.ts plans it.
+  .filter((e) => e.isDirectory() && existsSync(join(root, 'examples', e.name, 'cdktf.json')))
   .map((e) => e.name)
   .sort();
 
@@ -97,6 +98,12 @@ describe('the published package', () => {
         'dist/bin/integrity-baselines.js',
         'dist/bin/integrity-budget.js',
         'dist/bin/commands.js',
+        'terraform/README.md',
+        'terraform/main.tf.json',
+        'terraform/variables.tf.json',
+        'terraform/function.zip',
+        'terraform/modules/folder/main.tf.json',
+        'terraform/modules/organization/main.tf.json',
       ]),
     );
     const unexpected = files.filter(
@@ -192,6 +199,37 @@ describe('the published package', () => {
     },
     120000,
   );
+
+  // The Terraform module as an HCL stack gets it from the package: the zip it uploads is the one
+  // the construct uploads, and a root module calling it plans offline.
+  itWithTerraform('ships the Terraform module with the zip the construct uploads, and a root module in HCL plans it', async () => {
+    const installed = join(consumer.dir, 'node_modules', PACKAGE_NAME);
+    expect(sha256(readFileSync(join(installed, 'terraform', 'function.zip')))).toBe(
+      sha256(readFileSync(join(installed, 'dist', 'bundle', 'function.zip'))),
+    );
+    const ws = workspace(standIns!, { files: {} });
+    const source = relative(ws.dir, join(installed, 'terraform'));
+    writeFileSync(
+      join(ws.dir, 'main.tf'),
+      [
+        'terraform {\n  required_providers {',
+        '    google      = { source = "hashicorp/google", version = "6.50.0" }',
+        '    google-beta = { source = "hashicorp/google-beta", version = "6.50.0" }',
+        '    time        = { source = "hashicorp/time", version = "0.13.1" }',
+        '  }\n}',
+        'provider "google" {\n  project = "sec-ops-1234"\n}',
+        `module "integrity_responder" {\n  source     = "${source}"\n  project_id = "sec-ops-1234"\n}`,
+      ].join('\n'),
+    );
+    expect((await ws.init()).code).toBe(0);
+    expect((await ws.validate()).stdout).toContain('Success! The configuration is valid.');
+    const planned = await ws.plan();
+    expect(planned.summary ?? planned.stderr).toMatch(/^Plan: \d+ to add, 0 to change, 0 to destroy\.$/);
+    const object = planned.show!.resource_changes!.find((c) => c.type === 'google_storage_bucket_object')!;
+    expect(object.change.after!.name).toBe(
+      `integrity-responder/function-${sha256(readFileSync(join(installed, 'terraform', 'function.zip')))}.zip`,
+    );
+  });
 
   it('runs the integrity-baselines bin through npx', () => {
     expect(inConsumer(consumer, 'npx', ['integrity-baselines', '--help'])).toMatch(/^usage: integrity-baselines <command>/m);
