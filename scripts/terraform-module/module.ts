@@ -47,6 +47,21 @@ export class DefaultsRefused extends Error {}
 export const REQUIRED_TERRAFORM = '>= 1.2';
 
 /**
+ * The module's provider requirements, from the construct's exact pins: the full source address,
+ * and the pinned release's minor series upwards within its major (`6.50.0` → `~> 6.50`), as
+ * modules for HCL stacks state them, so a stack on a later 6.x release can call it. The pinned
+ * releases are the ones the tests plan with (their published schemas, ADR 0029).
+ */
+function providerRanges(pins: Record<string, { source: string; version: string }>): Record<string, Json> {
+  return Object.fromEntries(
+    Object.entries(pins).map(([name, pin]) => {
+      const [major, minor] = pin.version.split('.');
+      return [name, { source: pin.source.includes('/') ? pin.source : `hashicorp/${pin.source}`, version: `~> ${major}.${minor}` }];
+    }),
+  );
+}
+
+/**
  * cdktf records a full stack trace for every token it creates, and under source maps (tsx, and
  * jest's transform) formatting each one costs more than the rest of a synth. Errors keep their
  * stack, without the mapping, while `work` runs.
@@ -134,7 +149,12 @@ export function generateModule(spec: ModuleSpec, options: Options): GeneratedMod
       'variables.tf.json': { variable: variables },
       'outputs.tf.json': { output: outputs },
       'versions.tf.json': {
-        terraform: { required_version: REQUIRED_TERRAFORM, required_providers: (terraform as Record<string, Json>).required_providers! },
+        terraform: {
+          required_version: REQUIRED_TERRAFORM,
+          required_providers: providerRanges(
+            (terraform as Record<string, Record<string, { source: string; version: string }>>).required_providers!,
+          ),
+        },
       },
     },
     fixed: Object.fromEntries(FIXED.map((p) => [p, resolved[p]!])) as Record<FixedProp, Json>,

@@ -168,6 +168,9 @@ export function readmeOf(module: GeneratedModule): string {
     `| terraform | \`${REQUIRED_TERRAFORM}\` |`,
     ...Object.entries(providers).map(([name, p]) => `| ${name} (\`${p.source}\`) | \`${p.version}\` |`),
     '',
+    "Each range starts at the release the CDKTF construct pins, which is the one the package's tests plan this module",
+    "with (offline, against those releases' published schemas).",
+    '',
   ];
   if (root) {
     lines.push(
