@@ -1,6 +1,7 @@
 import { runAsCommand } from './tool';
 import { BIN as BASELINES, run as baselines } from './integrity-baselines';
 import { BIN as BUDGET, run as budget } from './integrity-budget';
+import { BIN as MODULE, run as moduleTool } from './integrity-module';
 
 /**
  * The package's operator commands, by bin name: bundled once into `dist/bin/commands.js` (the
@@ -9,4 +10,5 @@ import { BIN as BUDGET, run as budget } from './integrity-budget';
 export const COMMANDS: Readonly<Record<string, () => void>> = {
   [BASELINES]: () => runAsCommand(BASELINES, baselines),
   [BUDGET]: () => runAsCommand(BUDGET, budget),
+  [MODULE]: () => runAsCommand(MODULE, moduleTool),
 };

@@ -1,0 +1,410 @@
+import { createHash } from 'node:crypto';
+
+/*
+ * The moved blocks that bring an IntegrityResponder of a synthesized CDKTF stack into a call of
+ * the Terraform module this package ships. Pure: a parsed cdk.tf.json and the modules' parsed
+ * main.tf.json in, HCL text out, so that tests and migrations call it without files.
+ *
+ * The module's resources have the logical ids cdktf gives a responder with the construct id
+ * `Responder` at the root of its stack (docs/adr/0030-terraform-module.md). A responder
+ * elsewhere in a stack has other ids, made by the same rule from its construct path: a resource
+ * at `<responder path>/<rest>` of the stack is `Responder/<rest>` in the module.
+ */
+
+/** Where each module lives in the package, from its root: one per kind of scope. */
+export type ModuleSource = 'terraform' | 'terraform/modules/folder' | 'terraform/modules/organization';
+
+/** The modules' folders in the package, project scope first. */
+export const MODULE_SOURCES: readonly ModuleSource[] = ['terraform', 'terraform/modules/folder', 'terraform/modules/organization'];
+
+/** The module call's name when none is given. */
+export const DEFAULT_MODULE_NAME = 'integrity_responder';
+
+/** The construct id the module's logical ids were made for, at the root of its stack. */
+const MODULE_RESPONDER_ID = 'Responder';
+
+/** The responder's log sink decides its scope, and so the module. */
+const SINK_MODULES: Readonly<Record<string, ModuleSource>> = {
+  google_logging_project_sink: 'terraform',
+  google_logging_folder_sink: 'terraform/modules/folder',
+  google_logging_organization_sink: 'terraform/modules/organization',
+};
+
+/** The construct ids (below the responder) of the two resources every responder has, which tell one apart from other sinks. */
+const SINK_ID = 'Sink';
+const FUNCTION_ID = 'Function';
+const FUNCTION_TYPE = 'google_cloudfunctions2_function';
+
+/** What cdktf appends to the readable part of a logical id: `_` and 8 hex digits of the path's md5. */
+const HASH_SUFFIX = /_[0-9A-F]{8}$/;
+
+/** A responder's sink, by logical id: what precedes `_Sink_<hash>` is what all the responder's ids start with. */
+const SINK_LOGICAL_ID = new RegExp(`^(.+)_${SINK_ID}_[0-9A-F]{8}$`);
+
+/** A Terraform identifier, as a module call's name must be. */
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+/** What went wrong, for the caller to word or map to an exit code. */
+export type MovedProblem =
+  | 'not-a-stack'
+  | 'not-a-module'
+  | 'bad-option'
+  | 'no-responder'
+  | 'several-responders'
+  | 'unknown-responder'
+  | 'no-construct-paths'
+  | 'unmatched';
+
+/**
+ * Why no moved blocks could be written: a sentence that says what to do. `usage` when the
+ * options were wrong or not enough (a responder to pick, a name to fix); `names` what the
+ * sentence lists (the responders found, the resources left unmatched).
+ */
+export class MovedError extends Error {
+  constructor(
+    readonly problem: MovedProblem,
+    message: string,
+    readonly usage: boolean,
+    readonly names: readonly string[] = [],
+  ) {
+    super(message);
+    this.name = 'MovedError';
+  }
+}
+
+/** Which responder, and the module call's name. */
+export interface MovedOptions {
+  /** The responder's construct path, below the stack or with the stack's name first: `Security/Responder`. */
+  readonly responder?: string;
+  /** The start of the responder's logical ids (`Security_Responder`): for a plan without construct paths. */
+  readonly responderId?: string;
+  /** The module call's name in the caller's configuration. @default 'integrity_responder' */
+  readonly module?: string;
+}
+
+/** The moved blocks of one responder. */
+export interface Moved {
+  /** The module to call, as a folder of the package. */
+  readonly source: ModuleSource;
+  /** The HCL file: a header comment, then one `moved` block per resource. */
+  readonly text: string;
+  /** How many moved blocks it holds. */
+  readonly moved: number;
+  /** The responder, as its construct path below the stack, or `<prefix>_*` when the plan has no paths. */
+  readonly responder: string;
+}
+
+/** One resource the stack declares, as its `//` metadata places it. */
+interface Declared {
+  readonly type: string;
+  readonly id: string;
+  /** Construct path below the stack; undefined when cdktf's metadata was removed from the plan. */
+  readonly path?: readonly string[];
+  /** Whether it has count or for_each: several instances, which no block of one address moves. */
+  readonly repeated: boolean;
+}
+
+/** A responder found in the stack. */
+interface Found {
+  readonly path?: readonly string[];
+  /** What its logical ids start with, before `_`: the readable part of its construct path. */
+  readonly prefix: string;
+  readonly source: ModuleSource;
+}
+
+/** A module's resources: by type and logical id, whether it is counted; by type and readable part, the logical id. */
+interface ModuleIndex {
+  readonly counted: ReadonlyMap<string, boolean>;
+  readonly byReadable: ReadonlyMap<string, string>;
+}
+
+/** Code-unit order: the same file on every machine, whatever its locale. */
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The logical id cdktf gives an element at these construct path components below its stack:
+ * cdktf 0.21's `makeUniqueId` (lib/private/unique.ts), which its package does not export.
+ * `Default` is left out; `Resource` and a component the previous one ends with are left out of
+ * the readable part, which the path's md5 follows.
+ */
+export function logicalId(components: readonly string[]): string {
+  const kept = components.filter((c) => c !== 'Default');
+  if (kept.length === 0) throw new Error('a logical id needs at least one construct path component');
+  const clean = (s: string) => s.replace(/[^A-Za-z0-9_-]/g, '');
+  if (kept.length === 1 && clean(kept[0]!).length <= 255) return clean(kept[0]!);
+  const hash = createHash('md5').update(kept.join('/')).digest('hex').slice(0, 8).toUpperCase();
+  const readable: string[] = [];
+  for (const c of kept) if (readable.length === 0 || !readable[readable.length - 1]!.endsWith(c)) readable.push(c);
+  const human = readable
+    .filter((c) => c !== 'Resource')
+    .map(clean)
+    .join('_')
+    .slice(0, 240);
+  return `${human}_${hash}`;
+}
+
+/** The resources a plan declares; data sources move with nothing and are left out. */
+function declaredIn(plan: Record<string, unknown>): Declared[] {
+  const resources = isObject(plan.resource) ? plan.resource : {};
+  return Object.entries(resources).flatMap(([type, byId]) =>
+    Object.entries(isObject(byId) ? byId : {}).map(([id, body]): Declared => {
+      const meta = isObject(body) && isObject(body['//']) && isObject(body['//'].metadata) ? body['//'].metadata : {};
+      // The path starts with the stack's id; logical ids are made from what follows it.
+      const path = typeof meta.path === 'string' ? meta.path.split('/').slice(1) : undefined;
+      const repeated = isObject(body) && (body.count !== undefined || body.for_each !== undefined);
+      return { type, id, ...(path !== undefined && path.length > 0 && { path }), repeated };
+    }),
+  );
+}
+
+/** The stack's name, as cdktf records it at the top of the plan. */
+function stackNameOf(plan: Record<string, unknown>): string | undefined {
+  const top = plan['//'];
+  const name = isObject(top) && isObject(top.metadata) ? top.metadata.stackName : undefined;
+  return typeof name === 'string' ? name : undefined;
+}
+
+const samePath = (a: readonly string[] | undefined, b: readonly string[]) =>
+  a !== undefined && a.length === b.length && a.every((c, i) => c === b[i]);
+
+const below = (path: readonly string[] | undefined, parent: readonly string[]) =>
+  path !== undefined && path.length > parent.length && parent.every((c, i) => path[i] === c);
+
+/** The readable part of a logical id after `prefix_`, without its hash; undefined when it does not start so. */
+function readableAfter(id: string, prefix: string): string | undefined {
+  if (!id.startsWith(`${prefix}_`) || !HASH_SUFFIX.test(id)) return undefined;
+  const readable = id.slice(prefix.length + 1).replace(HASH_SUFFIX, '');
+  return readable === '' ? undefined : readable;
+}
+
+/** A responder as messages name it: its construct path below the stack, or its logical ids. */
+const nameOf = (r: Found) => (r.path !== undefined ? r.path.join('/') : `${r.prefix}_*`);
+
+/**
+ * The responders of a stack, by name: a log sink at `<path>/Sink` beside a function at `<path>/Function`;
+ * without construct paths, a sink `<prefix>_Sink_<hash>` beside a function `<prefix>_Function_<hash>`.
+ */
+function respondersIn(declared: readonly Declared[]): Found[] {
+  const found: Found[] = [];
+  for (const sink of declared) {
+    const source = SINK_MODULES[sink.type];
+    if (source === undefined) continue;
+    const prefix = SINK_LOGICAL_ID.exec(sink.id)?.[1];
+    if (sink.path !== undefined) {
+      const path = sink.path.slice(0, -1);
+      if (sink.path[sink.path.length - 1] !== SINK_ID || path.length === 0) continue;
+      if (!declared.some((d) => d.type === FUNCTION_TYPE && samePath(d.path, [...path, FUNCTION_ID]))) continue;
+      // A sink whose logical id was overridden is known by its path only.
+      found.push({ path, prefix: prefix ?? sink.id, source });
+    } else if (prefix !== undefined && declared.some((d) => d.type === FUNCTION_TYPE && readableAfter(d.id, prefix) === FUNCTION_ID)) {
+      found.push({ prefix, source });
+    }
+  }
+  return found.sort((a, b) => byText(nameOf(a), nameOf(b)));
+}
+
+/** The responder the options name, or the only one. */
+function chosen(found: readonly Found[], options: MovedOptions, stackName: string | undefined): Found {
+  const names = found.map(nameOf);
+  if (options.responder !== undefined && options.responderId !== undefined) {
+    throw new MovedError('bad-option', 'give --responder or --responder-id, not both', true);
+  }
+  if (found.length === 0) {
+    throw new MovedError(
+      'no-responder',
+      `no IntegrityResponder in this stack: none of its resources is a log sink (${Object.keys(SINK_MODULES).join(', ')}) ` +
+        `with the construct id '${SINK_ID}' beside a ${FUNCTION_TYPE} '${FUNCTION_ID}'; pass the cdk.tf.json of the stack that holds it`,
+      false,
+    );
+  }
+  if (options.responder !== undefined) {
+    const wanted = options.responder.replace(/^\/+|\/+$/g, '');
+    const withPaths = found.filter((r) => r.path !== undefined);
+    if (withPaths.length === 0) {
+      throw new MovedError(
+        'no-construct-paths',
+        `this plan has no construct paths (cdktf writes them in each resource's '//' metadata, removed here): ` +
+          `name the responder by its logical ids with --responder-id, one of: ${found.map((r) => r.prefix).join(', ')}`,
+        true,
+        found.map((r) => r.prefix),
+      );
+    }
+    const match = withPaths.find((r) => {
+      const path = r.path!.join('/');
+      return wanted === path || (stackName !== undefined && wanted === `${stackName}/${path}`);
+    });
+    if (match === undefined) {
+      throw new MovedError(
+        'unknown-responder',
+        `no IntegrityResponder at '${options.responder}' in this stack; --responder takes one of: ${names.join(', ')}`,
+        true,
+        names,
+      );
+    }
+    return match;
+  }
+  if (options.responderId !== undefined) {
+    const match = found.find((r) => r.prefix === options.responderId);
+    if (match === undefined) {
+      throw new MovedError(
+        'unknown-responder',
+        `no IntegrityResponder whose logical ids start with '${options.responderId}_' in this stack; ` +
+          `--responder-id takes one of: ${found.map((r) => r.prefix).join(', ')}`,
+        true,
+        found.map((r) => r.prefix),
+      );
+    }
+    return match;
+  }
+  if (found.length > 1) {
+    const paths = found.every((r) => r.path !== undefined);
+    throw new MovedError(
+      'several-responders',
+      `this stack holds ${found.length} IntegrityResponders: pick one with ` +
+        (paths ? `--responder, one of: ${names.join(', ')}` : `--responder-id, one of: ${found.map((r) => r.prefix).join(', ')}`) +
+        ' (and give each its own --module name)',
+      true,
+      paths ? names : found.map((r) => r.prefix),
+    );
+  }
+  return found[0]!;
+}
+
+/** The module's resources, indexed; a module without any is not one of this package's. */
+function indexed(module: unknown, source: ModuleSource): ModuleIndex {
+  const resources = isObject(module) && isObject(module.resource) ? module.resource : undefined;
+  if (resources === undefined || Object.keys(resources).length === 0) {
+    throw new MovedError('not-a-module', `the module ${source} declares no resources: is this package installed completely?`, false);
+  }
+  const counted = new Map<string, boolean>();
+  const byReadable = new Map<string, string>();
+  for (const [type, byId] of Object.entries(resources)) {
+    for (const [id, body] of Object.entries(isObject(byId) ? byId : {})) {
+      counted.set(`${type}.${id}`, isObject(body) && body.count !== undefined);
+      const readable = readableAfter(id, MODULE_RESPONDER_ID);
+      if (readable !== undefined) byReadable.set(`${type}.${readable}`, id);
+    }
+  }
+  return { counted, byReadable };
+}
+
+/** `# ` before each line of a paragraph. */
+const comment = (lines: readonly string[]) => lines.map((l) => (l === '' ? '#' : `# ${l}`)).join('\n');
+
+/**
+ * The moved blocks that bring one IntegrityResponder of a synthesized stack (`cdk.tf.json`,
+ * parsed) into a call of the package's module for its scope (`modules`: each module's
+ * `main.tf.json`, parsed, by its folder). Each resource of the responder is matched by type and
+ * by its construct path below the responder (or, in a plan without construct paths, the
+ * readable part of its logical id); one the module counts is moved to its `[0]`. Data sources
+ * and the stack's other resources are left alone. Throws a {@link MovedError} when the options
+ * name no single responder, or when a resource of the responder has no counterpart in the module:
+ * never a partial file.
+ */
+export function movedBlocks(stack: unknown, modules: Readonly<Record<ModuleSource, unknown>>, options: MovedOptions = {}): Moved {
+  const name = options.module ?? DEFAULT_MODULE_NAME;
+  if (!IDENTIFIER.test(name)) {
+    throw new MovedError(
+      'bad-option',
+      `--module must be the module call's name, a letter or underscore and then letters, digits, underscores and hyphens, got '${name}'`,
+      true,
+    );
+  }
+  if (!isObject(stack) || !(isObject(stack.resource) || isObject(stack.terraform))) {
+    throw new MovedError(
+      'not-a-stack',
+      "this is not a stack synthesized by cdktf: it has neither 'resource' nor 'terraform' at its top; pass cdktf.out/stacks/<stack>/cdk.tf.json",
+      false,
+    );
+  }
+  const stackName = stackNameOf(stack);
+  const declared = declaredIn(stack);
+  const found = respondersIn(declared);
+  const responder = chosen(found, options, stackName);
+  const module = indexed(modules[responder.source], responder.source);
+
+  // A resource is the responder's when its construct path is below the responder's; without a
+  // path, when its logical id starts with the responder's.
+  const ownedBy = (d: Declared, r: Found) =>
+    d.path !== undefined && r.path !== undefined ? below(d.path, r.path) : readableAfter(d.id, r.prefix) !== undefined;
+  const others = found.filter((r) => r !== responder);
+
+  const blocks: { from: string; to: string; counted: boolean }[] = [];
+  const unmatched: string[] = [];
+  const targets = new Set<string>();
+  const left: string[] = [];
+  for (const d of declared) {
+    const address = `${d.type}.${d.id}`;
+    if (!ownedBy(d, responder)) {
+      if (!others.some((r) => ownedBy(d, r))) left.push(address);
+      continue;
+    }
+    const moduleId =
+      d.path !== undefined && responder.path !== undefined
+        ? logicalId([MODULE_RESPONDER_ID, ...d.path.slice(responder.path.length)])
+        : module.byReadable.get(`${d.type}.${readableAfter(d.id, responder.prefix)}`);
+    const target = moduleId === undefined ? undefined : `${d.type}.${moduleId}`;
+    const counted = target === undefined ? undefined : module.counted.get(target);
+    if (target === undefined || counted === undefined || d.repeated || targets.has(target)) {
+      const where = d.path !== undefined ? ` (${d.path.join('/')})` : '';
+      unmatched.push(`${address}${where}${d.repeated ? ' has count or for_each' : ''}`);
+      continue;
+    }
+    targets.add(target);
+    blocks.push({ from: address, to: `module.${name}.${target}${counted ? '[0]' : ''}`, counted });
+  }
+
+  const responderName = nameOf(responder);
+  if (unmatched.length > 0) {
+    throw new MovedError(
+      'unmatched',
+      `${unmatched.length} resource(s) of the IntegrityResponder ${responderName} have no counterpart in the module ${responder.source}: ` +
+        `${unmatched.join(', ')}. A stack synthesized by another version of the construct than this module's: synthesize it ` +
+        'again with this version. A resource added inside the responder: keep it in your own configuration, its moved block written by hand',
+      false,
+      unmatched,
+    );
+  }
+
+  blocks.sort((a, b) => byText(a.to, b.to));
+  const moduleOnly = [...module.counted]
+    .filter(([address, counted]) => !counted && !targets.has(address))
+    .map(([address]) => `module.${name}.${address}`)
+    .sort();
+  const countedBlocks = blocks.filter((b) => b.counted).length;
+  const header = [
+    `Moves the state of the IntegrityResponder '${responderName}'${stackName !== undefined ? ` of the CDKTF stack '${stackName}'` : ''}`,
+    `into module.${name}: ${blocks.length} resources. Written by integrity-module moved.`,
+    '',
+    `Call the module ${responder.source} of shielded-vm-integrity-responder, of the version whose`,
+    'construct synthesized the stack, with the settings the construct had; from the installed',
+    'package, for instance:',
+    '',
+    `  module "${name}" {`,
+    `    source = "./node_modules/shielded-vm-integrity-responder/${responder.source}"`,
+    '    ...',
+    '  }',
+    ...(countedBlocks > 0
+      ? [
+          '',
+          `${countedBlocks} of these resources the module creates with count (addressed [0]) only when its`,
+          'inputs ask for them (its README lists which): set those inputs as the construct had them.',
+        ]
+      : []),
+    ...(moduleOnly.length > 0 ? ['', 'The module also creates what this responder did not have:', ...moduleOnly.map((a) => `  ${a}`)] : []),
+    ...(others.length > 0
+      ? [
+          '',
+          'Other IntegrityResponders of this stack, each moved by a run of its own into its own module call:',
+          ...others.map((r) => `  ${nameOf(r)}`),
+        ]
+      : []),
+    ...(left.length > 0 ? ['', "Left where they are, not the responder's:", ...left.sort(byText).map((a) => `  ${a}`)] : []),
+    '',
+    'Data sources need no moved block: Terraform reads them again.',
+  ];
+  const body = blocks.map((b) => `moved {\n  from = ${b.from}\n  to   = ${b.to}\n}\n`).join('\n');
+  return { source: responder.source, text: `${comment(header)}\n\n${body}`, moved: blocks.length, responder: responderName };
+}
