@@ -2,6 +2,7 @@ import { FirestoreDatabase } from '@cdktf/provider-google/lib/firestore-database
 import { FirestoreDocument } from '@cdktf/provider-google/lib/firestore-document';
 import { ProjectIamCustomRole } from '@cdktf/provider-google/lib/project-iam-custom-role';
 import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
+import { Fn, Token } from 'cdktf';
 import type { ITerraformDependable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { BASELINE_POLICY_COLLECTION, dedicatedDatabaseId, dedicatedLedgerDatabaseId } from '../function/contract';
@@ -89,10 +90,7 @@ export function createDatabases(c: Construct, inputs: DatabaseInputs): Databases
         database: baselineDatabaseId,
         collection: BASELINE_POLICY_COLLECTION,
         documentId: p.namePrefix,
-        fields: JSON.stringify({
-          baselineCollection: { stringValue: p.baselineCollection },
-          requireApproval: { booleanValue: true },
-        }),
+        fields: policyFields(p.baselineCollection),
         dependsOn: [...apis, ...(baselineDatabase ? [baselineDatabase] : [])],
       })
     : undefined;
@@ -150,4 +148,14 @@ export function createDatabases(c: Construct, inputs: DatabaseInputs): Databases
     }),
   );
   return { baselineDatabase, baselineDatabaseId, baselinePolicy, ledgerDatabase, ledgerDatabaseId, ledgerRole, grants };
+}
+
+/**
+ * The baseline policy document's fields, as Firestore's JSON: written out for a written-out
+ * collection id, Terraform's `jsonencode()` for a token, so that no value can close the string it
+ * sits in and add fields of its own.
+ */
+function policyFields(baselineCollection: string): string {
+  const fields = { baselineCollection: { stringValue: baselineCollection }, requireApproval: { booleanValue: true } };
+  return Token.isUnresolved(baselineCollection) ? Fn.jsonencode(fields) : JSON.stringify(fields);
 }

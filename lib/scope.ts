@@ -11,7 +11,7 @@ import { PubsubTopicIamMember } from '@cdktf/provider-google/lib/pubsub-topic-ia
 import { Fn, IResolvable, ITerraformDependable, Op, Precondition, TerraformIterator, Token } from 'cdktf';
 import type { Construct } from 'constructs';
 import {
-  EXCLUDED_PROJECTS,
+  MAX_EXCLUDED_PROJECTS,
   NO_EXCLUDED_PROJECTS,
   PROJECT_ID,
   Scope,
@@ -19,7 +19,7 @@ import {
   scopeKindOf,
   INTEGRITY_LOG_ID,
 } from '../function/contract';
-import { customRoleId, isEmpty, matches } from './tokens';
+import { allMatch, customRoleId, isEmpty } from './tokens';
 import { planErrorMessage } from './props/rules';
 import { excludedProjectPlaces } from './props/scope-rules';
 import type { ResolvedProps } from './props';
@@ -104,9 +104,9 @@ export function excludedProjectsSetting(ex: Exclusions): string {
 
 /**
  * For a list token, what the construct checks of a written-out `excludedProjects`, as
- * preconditions Terraform evaluates at plan: project ids within the limit (the function's own
- * `EXCLUDED_PROJECTS` pattern, which counts the responder's project too), each once and never
- * the responder's own.
+ * preconditions Terraform evaluates at plan: each element a project id (one by one, so that no
+ * element can hide a comma-joined list), within the limit of the function's `EXCLUDED_PROJECTS`
+ * (which counts the responder's project too), each once and never the responder's own.
  */
 function exclusionPreconditions(ex: Exclusions, p: ResolvedProps, constructPath: string): Precondition[] {
   if (!ex.token) return [];
@@ -114,10 +114,13 @@ function exclusionPreconditions(ex: Exclusions, p: ResolvedProps, constructPath:
   const own = ex.unwatchedProject !== undefined ? " besides the responder's own project, which is left out too" : '';
   return [
     {
-      condition: matches(EXCLUDED_PROJECTS, excludedProjectsSetting(ex)),
-      errorMessage: message(
-        `excludedProjects may name at most ${excludedProjectPlaces(p.watchResponderProject)} projects${own}, each matching ${PROJECT_ID}`,
-      ),
+      condition: allMatch(PROJECT_ID, ex.projects),
+      errorMessage: message(`excludedProjects must hold project ids, each matching ${PROJECT_ID}`),
+    },
+    {
+      // The responder's own project, when left out, is one of the list (the function's EXCLUDED_PROJECTS holds both).
+      condition: Op.lte(Fn.lengthOf(ex.projects), MAX_EXCLUDED_PROJECTS),
+      errorMessage: message(`excludedProjects may name at most ${excludedProjectPlaces(p.watchResponderProject)} projects${own}`),
     },
     {
       condition: Op.eq(Fn.lengthOf(Fn.distinct([...ex.projects])), Fn.lengthOf(ex.projects)),

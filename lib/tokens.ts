@@ -1,4 +1,4 @@
-import { Fn, Op, Precondition, Tokenization, Token } from 'cdktf';
+import { FOR_EXPRESSION_VALUE, Fn, Op, Precondition, TerraformIterator, Tokenization, Token } from 'cdktf';
 
 /*
  * Terraform expressions for props given as tokens, whose values exist only at plan: what the
@@ -49,10 +49,17 @@ export function isEmpty(list: readonly string[]): Precondition['condition'] {
 }
 
 /**
- * Terraform's test that every string of a list matches an anchored pattern: the list joined by
- * commas, which the pattern must not allow, matches the pattern repeated.
+ * Terraform's test that every string of a list matches a pattern, one element at a time
+ * (`alltrue([for …: can(regex(…))])`): an element is never read together with its neighbours,
+ * so a comma inside one cannot pass for a separator. An empty list passes.
  */
 export function allMatch(pattern: RegExp, list: readonly string[]): Precondition['condition'] {
-  const one = `(?:${terraformPattern(pattern).replace(/^\^/, '').replace(/\$$/, '')})`;
-  return Op.or(isEmpty(list), Fn.can(Fn.regex(`^${one}(?:,${one})*$`, Fn.join(',', [...list]))));
+  const each = TerraformIterator.fromList([...list]);
+  const test = Fn.can(Fn.regex(terraformPattern(pattern), Token.asString(FOR_EXPRESSION_VALUE)));
+  return Fn.alltrue(Token.asList(each.forExpressionForList(test)));
+}
+
+/** Terraform's test that a string is none of the given patterns' matches. */
+export function matchesNone(patterns: readonly RegExp[], value: string): Precondition['condition'] {
+  return Op.not(patterns.map((p) => matches(p, value)).reduce((a, b) => Op.or(a, b)));
 }

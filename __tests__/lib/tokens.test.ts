@@ -6,6 +6,7 @@ import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { TerraformOutput, TerraformStack, TerraformVariable, Testing, Token } from 'cdktf';
 import { IntegrityResponder, IntegrityResponderProps } from '../../lib';
 import { matches } from '../../lib/tokens';
+import { SETTINGS } from '../../function/contract';
 
 /*
  * Props fed from Terraform variables. The plan's expressions are evaluated by a real Terraform
@@ -238,8 +239,10 @@ describe('props given as Terraform values', () => {
           { excluded: ['lab-sandbox-1', 'lab-sandbox-1'] },
           { excluded: [PROJECT] },
           { excluded: [] },
+          // One element holding two ids, which a check of the comma-joined list would pass.
+          { excluded: ['lab-sandbox-1,lab-sandbox-2'] },
         ]),
-      ).toEqual([true, false, false, false, false, true]);
+      ).toEqual([true, false, false, false, false, true, false]);
     });
   });
 
@@ -308,8 +311,9 @@ describe('props given as Terraform values', () => {
           { channels: [] },
           { channels: ['1355104823470596720'] },
           { channels: [CHANNEL, CHANNEL] },
+          { channels: [`${CHANNEL},${CHANNEL.replace(/1$/, '2')}`] },
         ]),
-      ).toEqual([true, true, false, false]);
+      ).toEqual([true, true, false, false, false]);
     });
   });
 
@@ -341,9 +345,64 @@ describe('props given as Terraform values', () => {
           { labels: { team: 'Platform' } },
           { labels: { responder: 'mine' } },
           { labels: { 'managed-by': 'me' } },
+          { labels: { team: 'a,b' } },
         ]),
-      ).toEqual([true, true, false, false, false, false]);
+      ).toEqual([true, true, false, false, false, false, false]);
     });
+  });
+
+  describe('baselineCollection', () => {
+    const doc = synth({ collection: 'string' }, (v) => ({ baselineCollection: v.collection!.stringValue, requireBaselineApproval: true }));
+
+    it('is checked at plan as the function checks it: no slash, not . or .., not __…__ (the lookahead pattern in parts)', () => {
+      const values = ['known_good_measurements', 'a/b', '__x__', '.', '..', 'a"b', '.x', '__x', 'x'.repeat(1500), 'x'.repeat(1501)];
+      expect(
+        holds(
+          doc,
+          'baselineCollection',
+          values.map((collection) => ({ collection })),
+        ),
+      ).toEqual(values.map((v) => SETTINGS.baselineCollection.pattern.test(v)));
+      expect(values.map((v) => SETTINGS.baselineCollection.pattern.test(v))).toEqual([
+        true,
+        false,
+        false,
+        false,
+        false,
+        true,
+        true,
+        true,
+        true,
+        false,
+      ]);
+    });
+
+    it('writes the policy document with jsonencode(), so a quote in the value stays inside its string', () => {
+      const policy = Object.values(doc.resource.google_firestore_document!)[0]!;
+      const fields = evaluate(doc, { collection: 'x","requireApproval":{"booleanValue":false},"y":"' }, (e) => ({
+        f: e.value(policy.fields!),
+      })).f;
+      expect(JSON.parse(fields as string)).toEqual({
+        baselineCollection: { stringValue: 'x","requireApproval":{"booleanValue":false},"y":"' },
+        requireApproval: { booleanValue: true },
+      });
+    });
+  });
+
+  it.each([
+    ['enforcement', ['enforce', 'dry-run'], ['enforced']],
+    ['logLevel', ['debug', 'notice'], ['warning', 'loud']],
+    ['staleEventPolicy', ['fail-closed'], ['closed']],
+    ['runtime', ['nodejs24'], ['nodejs20']],
+  ] as const)('checks %s at plan against the values the construct accepts written out', (prop, good, bad) => {
+    const doc = synth({ value: 'string' }, (v) => ({ [prop]: v.value!.stringValue }) as Partial<IntegrityResponderProps>);
+    expect(
+      holds(
+        doc,
+        prop,
+        [...good, ...bad].map((value) => ({ value })),
+      ),
+    ).toEqual([...good.map(() => true), ...bad.map(() => false)]);
   });
 
   it('synthesizes without cdktf warnings (a template handed to a nested function makes cdktf warn that its output may be incorrect)', () => {

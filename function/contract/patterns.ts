@@ -30,5 +30,14 @@ export const EXEMPT_LABEL = /^[a-z][a-z0-9_-]{0,62}=[a-z0-9_-]{0,63}$/;
 /** Firestore database ids: `(default)` or 4–63 lowercase letters, digits and hyphens. */
 export const DATABASE_ID = /^(?:\(default\)|[a-z][a-z0-9-]{2,61}[a-z0-9])$/;
 
-/** Top-level collection ids: no slash, not `.` or `..`, not `__…__`. */
-export const COLLECTION_ID = /^(?!__.*__$)(?!\.\.?$)[^/]{1,1500}$/;
+/**
+ * Top-level collection ids, in parts that Terraform's `regex()` (RE2: no lookahead, at most 1000
+ * repetitions) can test one by one: the characters (no slash), the length, and the ids Firestore
+ * reserves (`__…__`, `.` and `..`).
+ */
+export const COLLECTION_ID_PARTS = { characters: /^[^/]+$/, maxLength: 1500, reserved: [/^__.*__$/, /^\.\.?$/] } as const;
+
+/** Top-level collection ids: no slash, not `.` or `..`, not `__…__` (the parts above, in one pattern). */
+export const COLLECTION_ID = new RegExp(
+  `^${COLLECTION_ID_PARTS.reserved.map((r) => `(?!${r.source.slice(1)})`).join('')}${COLLECTION_ID_PARTS.characters.source.slice(1, -2)}{1,${COLLECTION_ID_PARTS.maxLength}}$`,
+);

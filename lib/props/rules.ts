@@ -1,9 +1,10 @@
 import { Fn, Op, Precondition, Token } from 'cdktf';
-import { IntegerSetting, LimitSetting, SETTINGS, UNLIMITED, settingProblem } from '../../function/contract';
+import { COLLECTION_ID_PARTS, IntegerSetting, LimitSetting, SETTINGS, UNLIMITED, settingProblem } from '../../function/contract';
 import { CHANNEL_NAME } from '../alerting';
 import { IntegrityResponderPropsError, show } from '../errors';
 import { MANAGED_BY, RESPONDER_LABEL } from '../labels';
-import { allMatch, matches } from '../tokens';
+import { allMatch, matches, matchesNone } from '../tokens';
+import { SUPPORTED_RUNTIMES } from './props';
 import type { ResolvedProps } from './resolved';
 
 /*
@@ -111,6 +112,35 @@ export function planChecks(r: ResolvedProps, constructPath: string): Preconditio
   for (const name of Object.keys(PATTERN_PROPS) as (keyof typeof PATTERN_PROPS)[]) {
     pattern(name, r[name], PATTERN_PROPS[name].pattern, PATTERN_PROPS[name].hint);
   }
+  pattern('firestoreDatabaseId', r.firestoreDatabaseId, SETTINGS.firestoreDatabase.pattern, SETTINGS.firestoreDatabase.hint);
+  pattern('exemptLabel', r.exemptLabel, SETTINGS.exemptLabel.pattern, SETTINGS.exemptLabel.hint);
+  if (Token.isUnresolved(r.baselineCollection)) {
+    // The collection id's pattern needs lookahead and 1500 repetitions, which Terraform's regex() lacks: its parts, one by one.
+    const { characters, maxLength, reserved } = COLLECTION_ID_PARTS;
+    checks.push({
+      condition: Op.and(
+        Op.and(matches(characters, r.baselineCollection), Op.lte(Fn.lengthOf(r.baselineCollection), maxLength)),
+        matchesNone(reserved, r.baselineCollection),
+      ),
+      errorMessage: message(mustMatch('baselineCollection', SETTINGS.baselineCollection.pattern, SETTINGS.baselineCollection.hint)),
+    });
+  }
+  const enumerated = (name: string, value: string, allowed: readonly string[]) => {
+    if (!Token.isUnresolved(value)) return;
+    checks.push({
+      condition: Fn.contains([...allowed], value),
+      errorMessage: message(`${name} must be one of ${allowed.map(show).join(', ')}`),
+    });
+  };
+  enumerated('runtime', r.runtime, SUPPORTED_RUNTIMES);
+  // 'warning' and 'error' would drop the decision lines the alert policies count (validate.ts).
+  enumerated(
+    'logLevel',
+    r.logLevel,
+    SETTINGS.logLevel.values.filter((l) => l !== 'warning' && l !== 'error'),
+  );
+  enumerated('staleEventPolicy', r.staleEventPolicy, SETTINGS.staleEventPolicy.values);
+  enumerated('enforcement', r.enforcement, SETTINGS.enforcement.values);
   if (Token.isUnresolved(r.notificationChannels)) {
     const channels = [...r.notificationChannels];
     checks.push({
