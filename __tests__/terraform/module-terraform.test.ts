@@ -1,4 +1,4 @@
-import { copyFileSync, cpSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { TerraformStack, Testing } from 'cdktf';
@@ -189,6 +189,57 @@ describeWithTerraform('the Terraform module and its HCL example, planned by Terr
       a.startsWith('google_organization_iam_member.Responder_RuntimeActsOnInstances'),
     )![1] as any;
     expect(binding.condition[0].expression).toContain('lab-sandbox-2');
+  });
+
+  it('says, at plan, where function.zip must be: a submodule called by an absolute path, and a root module without its zip', async () => {
+    const ws = withModule(standIns, {});
+    rmSync(join(ws.dir, 'terraform', 'function.zip'));
+    // An absolute path fetches the submodule's folder alone; `./terraform` is the root module, its zip removed.
+    writeFileSync(
+      join(ws.dir, 'main.tf'),
+      [
+        `module "organization" {\n  source = "${join(ws.dir, 'terraform', 'modules', 'organization')}"\n  project_id = "${SECURITY}"\n  organization_id = "4242"\n}`,
+        `module "root" {\n  source = "./terraform"\n  project_id = "${SECURITY}"\n}`,
+      ].join('\n'),
+    );
+    expect((await ws.init()).code).toBe(0);
+    expect((await ws.validate()).stdout).toContain('Success! The configuration is valid.');
+    const plan = await ws.plan();
+    expect(plan.code).not.toBe(0);
+    const said = plan.stderr.replace(/\s+/g, ' ');
+    expect(said).toContain('function.zip is missing: this submodule uploads the one at the root of the module tree');
+    expect(said).toContain('"<module root>//modules/organization"');
+    expect(said).toContain('function.zip is missing from the module root');
+    expect(said.match(/--with-zip/g)).toHaveLength(2);
+    expect(said).not.toContain('Call to function');
+  });
+
+  it('outputs the databases by reference, and no baseline database in the shutdown mode', async () => {
+    const ws = withModule(standIns, {
+      'main.tf': [
+        `module "relearn" {\n  source = "./terraform"\n  project_id = "${SECURITY}"\n  name_prefix = "relearn"\n}`,
+        `module "shutdown" {\n  source = "./terraform"\n  project_id = "${SECURITY}"\n  name_prefix = "shutdown"\n  response_mode = "shutdown"\n}`,
+        ...['relearn', 'shutdown'].flatMap((m) =>
+          ['baseline_database', 'ledger_database'].map((o) => `output "${m}_${o}" {\n  value = module.${m}.${o}\n}`),
+        ),
+      ].join('\n'),
+    });
+    const show = (await planned(ws)).show as ShownPlan & {
+      output_changes: Record<string, { after: unknown; after_unknown: unknown }>;
+      configuration: { root_module: { module_calls: Record<string, any> } };
+    };
+    const outputs = Object.fromEntries(Object.entries(show.output_changes).map(([name, c]) => [name, c.after]));
+    expect(outputs).toEqual({
+      relearn_baseline_database: 'relearn-baselines',
+      relearn_ledger_database: 'relearn-decisions',
+      shutdown_baseline_database: null,
+      shutdown_ledger_database: 'shutdown-decisions',
+    });
+    // A caller that uses them waits for the databases they name.
+    const references = (o: string) =>
+      show.configuration.root_module.module_calls.relearn.module.outputs[o].expression.references as string[];
+    expect(references('ledger_database')).toContain('google_firestore_database.Responder_LedgerDatabase_CC41B944');
+    expect(references('baseline_database')).toContain('google_firestore_database.Responder_BaselineDatabase_393D3DE7');
   });
 
   it('refuses, at plan, a combination the construct refuses, with its sentence', async () => {

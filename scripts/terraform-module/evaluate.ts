@@ -321,7 +321,20 @@ function walk(value: Json, values: ChoiceValues): Json {
 
 /** The configuration for the choices' values, and the sentences of the preconditions that fail for them. */
 export function evaluateModule(doc: Doc, values: ChoiceValues): { readonly doc: Doc; readonly refused: readonly string[] } {
-  const result = walk(doc as Json, values) as Record<string, Record<string, Record<string, Record<string, Json>>>>;
+  const { output, ...configuration } = doc as Record<string, Json>;
+  const result = walk(configuration, values) as Record<string, Record<string, Record<string, Record<string, Json>>>>;
+  // An output's value comes to null where the choices make it so: a value, not an argument left unset.
+  if (output !== undefined) {
+    const outputs: Record<string, Record<string, Json>> = {};
+    for (const [name, o] of Object.entries(output as Record<string, Record<string, Json>>)) {
+      const value = o.value ?? null;
+      outputs[name] = {
+        ...(walk(o, values) as Record<string, Json>),
+        value: typeof value === 'string' ? evaluated(value, values) : walk(value, values),
+      };
+    }
+    (result as Record<string, unknown>).output = outputs;
+  }
   const absent: string[] = [];
   const present: string[] = [];
   for (const section of ['resource', 'data']) {

@@ -118,6 +118,14 @@ export function readmeOf(module: GeneratedModule): string {
     'configurations, or those passed with `providers = { … }`). The function source is `function.zip` at the module root,',
     'which the package and the release archive hold (in a checkout, `npx tsx scripts/terraform-module.ts --with-zip`',
     'copies the built one there); its sha256 names the uploaded object, so a new zip is a new deploy.',
+    ...(root
+      ? []
+      : [
+          '',
+          `This submodule uploads the zip at the root of the module tree, two folders up: call it as \`<module root>//${spec.dir}\`,`,
+          'with the `//`, so that Terraform fetches the whole tree (a relative path inside the tree works too). An absolute path,',
+          'or a remote source without the `//` (`git::…/terraform/modules/…`), fetches this folder alone: plan then stops, saying so.',
+        ]),
     '',
     '## Choices',
     '',
@@ -181,7 +189,8 @@ export function readmeOf(module: GeneratedModule): string {
       ),
       '',
       'The scope kind decides resource types (a project, folder or organization sink, role and binding), so each kind is',
-      'a module of its own, as terraform-google-modules lay out theirs.',
+      'a module of its own, as terraform-google-modules lay out theirs. The `//` in their sources matters: a submodule',
+      'uploads the `function.zip` at this root, which Terraform fetches only with the whole tree.',
       '',
     );
   }

@@ -1,5 +1,5 @@
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
-import { TerraformOutput, TerraformStack, TerraformVariable, Testing, Token } from 'cdktf';
+import { IResolvable, TerraformOutput, TerraformStack, TerraformVariable, Testing, Token } from 'cdktf';
 import { IntegrityResponder, IntegrityResponderProps, IntegrityResponderPropsError } from '../../lib';
 import type { Choice, Point } from './choices';
 import type { Json } from './hcl';
@@ -23,7 +23,8 @@ export interface OutputSpec {
   readonly field: string;
   /** The description, instead of the field's TSDoc. */
   readonly description?: string;
-  readonly value: (r: IntegrityResponder) => string;
+  /** Its value: a reference to the resource it names where there is one, so that a caller that uses it waits for it. */
+  readonly value: (r: IntegrityResponder) => string | IResolvable;
 }
 
 /** The outputs every module has. */
@@ -59,13 +60,20 @@ export const OUTPUTS: readonly OutputSpec[] = [
       'Name of the custom role holding exactly the Compute permissions of the response mode: a project role for a project scope, an organization role for a folder or organization scope.',
     value: (r) => r.instanceRole.name,
   },
-  { name: 'baseline_database', field: 'databaseId', value: (r) => r.databaseId },
+  {
+    name: 'baseline_database',
+    field: 'databaseId',
+    description:
+      'Id of the Firestore database the function reads baselines from: the dedicated one the module creates, or `firestore_database_id`. Null in the `shutdown` mode, which reads no baselines.',
+    // The construct still tells a shutdown-mode function a database id, one it never reads and (unless given) never creates.
+    value: (r) => (r.database ? r.database.name : r.responseMode === 'shutdown' ? Token.nullValue() : r.databaseId),
+  },
   { name: 'baseline_collection', field: 'baselineCollection', value: (r) => r.baselineCollection },
   {
     name: 'ledger_database',
     field: 'ledgerDatabaseId',
     description: 'Id of the Firestore database holding the decision ledger: every acted-on report, written before the action.',
-    value: (r) => r.ledgerDatabaseId,
+    value: (r) => r.ledgerDatabase.name,
   },
   {
     name: 'source_bucket',
@@ -130,13 +138,31 @@ function propsAt(inputs: readonly Input[], choices: readonly Choice[], point: Po
   return props;
 }
 
+/**
+ * What a module says when the zip is not where it reads it: a submodule called by a source that
+ * fetched its own folder only (an absolute path, or a remote source without `//`), or a checkout
+ * where the zip was never copied in. Checked at plan, before the upload.
+ */
+export function missingZipMessage(spec: ModuleSpec): string {
+  const checkout = 'In a checkout of the repository, `npx tsx scripts/terraform-module.ts --with-zip` copies the built zip there.';
+  if (spec.dir === '') {
+    return `function.zip is missing from the module root, where the package and the release archive hold it: the module uploads it as the function's source. ${checkout}`;
+  }
+  return (
+    `function.zip is missing: this submodule uploads the one at the root of the module tree, which Terraform fetches only when ` +
+    `the submodule is called as "<module root>//${spec.dir}" (or by a relative path inside the tree); an absolute path, or a ` +
+    `remote source without the \`//\`, fetches the submodule's folder alone. ${checkout}`
+  );
+}
+
 /** The construct's error message without its path: `IntegrityResponder at '<path>': ` starts every message. */
 const MESSAGE_PREFIX = new RegExp(`^IntegrityResponder at '[^']*/${RESPONDER_ID}': `);
 
 /** The synthesized stack as the module writes it (see the top of this file). */
 function asModule(doc: Record<string, Json>, spec: ModuleSpec, zipSha256: string, rename: (s: string) => string): Doc {
   const zip = zipPathOf(spec);
-  const sha = `\${filesha256("${zip}")}`;
+  // Without the zip, the object is named for a missing one, so that validate passes and the precondition below says why.
+  const sha = `\${fileexists("${zip}") ? filesha256("${zip}") : "function-zip-missing"}`;
   const rewrite = (value: Json, key?: string): Json => {
     if (typeof value === 'string') {
       if (key === 'error_message') return rename(value.replace(MESSAGE_PREFIX, ''));
@@ -149,7 +175,16 @@ function asModule(doc: Record<string, Json>, spec: ModuleSpec, zipSha256: string
   };
   const { provider: _provider, variable: _variable, terraform, ...rest } = doc;
   const { backend: _backend, ...settings } = (terraform ?? {}) as Record<string, Json>;
-  return rewrite({ terraform: settings, ...rest }) as Doc;
+  const module = rewrite({ terraform: settings, ...rest }) as Record<string, Record<string, Record<string, Record<string, Json>>>>;
+  const uploads = Object.values(module.resource?.google_storage_bucket_object ?? {}).filter((o) => o.source === zip);
+  if (uploads.length !== 1) throw new Error(`the construct uploads the function zip ${uploads.length} times, not once`);
+  const upload = uploads[0]!;
+  const lifecycle = (upload.lifecycle ?? {}) as { precondition?: Json[] };
+  upload.lifecycle = {
+    ...lifecycle,
+    precondition: [...(lifecycle.precondition ?? []), { condition: `\${fileexists("${zip}")}`, error_message: missingZipMessage(spec) }],
+  };
+  return module as Doc;
 }
 
 /**
