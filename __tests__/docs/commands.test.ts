@@ -193,6 +193,19 @@ const RULES: readonly Rule[] = [
       '__tests__/terraform/plan-docs.test.ts': ['renderPlans()'],
     },
   },
+  // docs/migrating-from-cdktf.md: the migration test follows its steps with the real Terraform.
+  {
+    pattern: /^terraform -chdir=\S+ state pull > \S+$/,
+    by: { '__tests__/terraform/migration.test.ts': ["'state', 'pull'"] },
+  },
+  {
+    pattern: /^npx integrity-module moved --plan \S+ > moved\.tf$/,
+    by: { '__tests__/terraform/migration.test.ts': ["'integrity-module.ts'", "'moved', '--plan'", "'moved.tf'"] },
+  },
+  {
+    pattern: /^terraform (init|plan)$/,
+    by: { '__tests__/terraform/migration.test.ts': ['ws.init()', 'ws.plan()'], 'testkit/terraform/workspace.ts': ["'init'", "'plan'"] },
+  },
   { pattern: /^npm install (\.\.\/\S+\.tgz|shielded-vm-integrity-responder) /, install: true },
   { pattern: /^npm run synth$/, run: 'synthesizes the example stack into a scratch CDKTF_OUTDIR' },
   { pattern: /^npm run demo$/, run: 'runs the demo on the emulators' },
