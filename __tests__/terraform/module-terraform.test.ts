@@ -214,6 +214,28 @@ describeWithTerraform('the Terraform module and its HCL example, planned by Terr
     expect(said).not.toContain('Call to function');
   });
 
+  it('says, at validate, which variable is wrong and how: a scope input given with its prefix, an excluded project that is no project id', async () => {
+    const organization = './terraform/modules/organization';
+    const ws = withModule(standIns, {
+      'main.tf': [
+        `module "project" {\n  source = "./terraform"\n  project_id = "${SECURITY}"\n  watched_project_id = "projects/fleet-1234"\n}`,
+        `module "organization" {\n  source = "${organization}"\n  project_id = "${SECURITY}"\n  organization_id = "organizations/4242"\n}`,
+        `module "excluded" {\n  source = "${organization}"\n  project_id = "${SECURITY}"\n  organization_id = "4242"\n  name_prefix = "excluded"\n  excluded_projects = ["Sandbox_1"]\n}`,
+      ].join('\n'),
+    });
+    expect((await ws.init()).code).toBe(0);
+    const validated = await ws.validate();
+    expect(validated.code).not.toBe(0);
+    const said = validated.stderr.replace(/\s+/g, ' ');
+    expect(said).toContain("watched_project_id must be a Google Cloud project id such as 'fleet-prod-1234', without 'projects/'");
+    expect(said).toContain(
+      "organization_id must be the organization's number, digits only such as '800000000001', without 'organizations/'.",
+    );
+    expect(said).toContain('excluded_projects has an element that does not match');
+    expect(said.match(/Invalid value for variable/g)).toHaveLength(3);
+    expect(said).not.toMatch(/scope must match|at most/);
+  });
+
   it('outputs the databases by reference, and no baseline database in the shutdown mode', async () => {
     const ws = withModule(standIns, {
       'main.tf': [

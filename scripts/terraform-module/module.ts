@@ -7,6 +7,7 @@ import { Discovery, Doc, Outcome, discover, merge } from './merge';
 import { Check, crossChecks, singleVariableChecks, validationsOf } from './rules';
 import { FIXED, FixedProp, ModuleSpec, choicesOf, defaultOf, probeProps } from './spec';
 import { OUTPUTS, renamer, synthesizer } from './synth';
+import { moduleWording } from './words';
 
 /** How a module is generated. */
 export interface Options {
@@ -113,6 +114,9 @@ export function generateModule(spec: ModuleSpec, options: Options): GeneratedMod
   const lifecycle = (topic.lifecycle ?? {}) as { precondition?: Json[] };
   topic.lifecycle = { ...lifecycle, precondition: [...(lifecycle.precondition ?? []), ...(checks as unknown as Json[])] };
 
+  const resolved = resolveProps({ ...probeProps(spec.kind), ...options.fixed }) as unknown as Record<string, Json>;
+  const fixed = Object.fromEntries(FIXED.map((p) => [p, resolved[p]!])) as Record<FixedProp, Json>;
+  const words = moduleWording(spec, fixed);
   const props = memberDocs(options.root, 'lib/props/props.ts', 'IntegrityResponderProps');
   const fields = memberDocs(options.root, 'lib/integrity-responder.ts', 'IntegrityResponder');
   const variables: Record<string, Json> = {};
@@ -128,7 +132,7 @@ export function generateModule(spec: ModuleSpec, options: Options): GeneratedMod
     }));
     variables[input.variable] = {
       type: input.type,
-      description,
+      description: words(description),
       ...(fallback !== undefined && { default: fallback.value, nullable: given }),
       ...(validation.length > 0 && { validation }),
     };
@@ -137,10 +141,9 @@ export function generateModule(spec: ModuleSpec, options: Options): GeneratedMod
   const outputs: Record<string, Json> = {};
   for (const o of OUTPUTS) {
     const value = (output![o.name] as Record<string, Json>).value!;
-    outputs[o.name] = { description: o.description ?? fields.get(o.field)?.text ?? '', value };
+    outputs[o.name] = { description: words(o.description ?? fields.get(o.field)?.text ?? ''), value };
   }
 
-  const resolved = resolveProps({ ...probeProps(spec.kind), ...options.fixed }) as unknown as Record<string, Json>;
   return {
     spec,
     choices,
@@ -157,7 +160,7 @@ export function generateModule(spec: ModuleSpec, options: Options): GeneratedMod
         },
       },
     },
-    fixed: Object.fromEntries(FIXED.map((p) => [p, resolved[p]!])) as Record<FixedProp, Json>,
+    fixed,
     discovery,
     synths,
     milliseconds: performance.now() - started,

@@ -1,7 +1,9 @@
+import { UNLIMITED } from '../../function/contract';
 import type { Json } from './hcl';
 import type { GeneratedModule } from './module';
 import { REQUIRED_TERRAFORM } from './module';
-import { MODULES } from './spec';
+import { FIXED, MODULES } from './spec';
+import { FIXED_TERMS, fixedValue } from './words';
 
 /*
  * A module's README, generated from what the module is: the usage with its required inputs, the
@@ -106,7 +108,7 @@ export function readmeOf(module: GeneratedModule): string {
     'a log sink exports the `shielded_vm_integrity` entries to Pub/Sub, and a Cloud Run function relearns the integrity policy of a VM whose',
     'late-boot measurements match a known-good baseline and stops (or suspends) every other. The configuration is the',
     '`IntegrityResponder` CDKTF construct of this package, synthesized for every combination of the choices below and merged',
-    'into one (docs/adr/0030-terraform-module.md in the repository): same resources, same logical ids, same IAM.',
+    "into one configuration, checked against the construct by the package's tests: same resources, same logical ids, same IAM.",
     '',
     '## Usage',
     '',
@@ -145,13 +147,16 @@ export function readmeOf(module: GeneratedModule): string {
     'The construct computes with these (the function timeout sets the delivery deadline and the Compute deadlines, the',
     'budget and ages are checked against each other), so the module holds them at these values rather than as inputs:',
     '',
-    '| Construct prop | Value |',
-    '| --- | --- |',
-    ...Object.entries(module.fixed).map(([prop, value]) => `| \`${prop}\` | ${shown(value)} |`),
+    '| Value | In this module | To change it |',
+    '| --- | --- | --- |',
+    ...FIXED.map((prop) => {
+      const how = `\`--set ${prop}=<${FIXED_TERMS[prop].unit ?? (prop === 'maxActionsPerWindow' ? `count or ${UNLIMITED}` : 'count')}>\``;
+      return `| ${FIXED_TERMS[prop].meaning} | ${fixedValue(prop, module.fixed[prop])} | ${cell(how)} |`;
+    }),
     '',
-    'To change one, generate a module of your own from a checkout of the repository:',
-    '`npx tsx scripts/terraform-module.ts --out <dir> --with-zip --set memoryMib=512` (`--set` takes any of the props',
-    'above, and may be repeated); or use the CDKTF construct, which takes them all.',
+    'To change one, generate a module of your own from a checkout of the repository with the `--set` of the table:',
+    '`npx tsx scripts/terraform-module.ts --out <dir> --with-zip --set memoryMib=512` (`--set` may be repeated); or use',
+    'the CDKTF construct, which takes them all.',
     '',
     '## Inputs',
     '',

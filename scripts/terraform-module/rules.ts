@@ -3,7 +3,7 @@ import { IntegrityResponderPropsError, resolveProps } from '../../lib/props';
 import type { Json } from './hcl';
 import { quoted } from './hcl';
 import type { Doc } from './merge';
-import { ENUMERATED, Input, ModuleSpec, UNCHECKED_PATTERNS, probeProps } from './spec';
+import { ELEMENT_PATTERNS, ENUMERATED, Input, ModuleSpec, UNCHECKED_PATTERNS, probeProps } from './spec';
 
 /*
  * The validation blocks of a module's variables, each a rule of the construct or the contract,
@@ -71,8 +71,11 @@ function cpuRules(props: IntegrityResponderProps): { accepted: string[]; concurr
  * token checks has a backslash; the database id's `\\(default\\)` has.
  */
 function patternTest(pattern: RegExp, variable: string): string {
-  return `can(regex(${quoted(pattern.source.replace(/\\\//g, '/'))}, var.${variable}))`;
+  return `can(regex(${regexLiteral(pattern)}, var.${variable}))`;
 }
+
+/** A pattern as a string literal of Terraform's `regex()`. */
+const regexLiteral = (pattern: RegExp) => quoted(pattern.source.replace(/\\\//g, '/'));
 
 /** A check of a nullable variable holds when it is null. */
 const orNull = (variable: string, condition: string, nullable: boolean) =>
@@ -147,9 +150,19 @@ export function validationsOf(
       error_message: `${rename(withoutValue(refusal({ ...props, [input.prop]: 'NOT VALID!' })!))}.`,
     });
   }
+  const element = ELEMENT_PATTERNS[input.prop];
+  if (element !== undefined && input.type === 'list(string)') {
+    // The construct's sentence for a written-out list's first element (`excludedProjects[0] must match …`), said of every element.
+    const said = rename(withoutValue(refusal({ ...props, [input.prop]: ['NOT VALID!'] })!));
+    const first = new RegExp(`^${v}\\[0\\] must match `);
+    if (!first.test(said)) throw new Error(`the construct no longer says ${input.prop}[0] must match a pattern: ${said}`);
+    checks.push({
+      condition: `alltrue([for element in var.${v} : can(regex(${regexLiteral(element)}, element))])`,
+      error_message: `${said.replace(first, `${v} has an element that does not match `)}.`,
+    });
+  }
   // Only the checks that speak of this input: a default built from it (a location from the region) is checked under its own name.
-  const subject = input.prop === 'scope' ? 'scope' : v;
-  for (const check of (lifted.get(v) ?? []).filter((c) => c.error_message.startsWith(`${subject} `))) {
+  for (const check of (lifted.get(v) ?? []).filter((c) => c.error_message.startsWith(`${v} `))) {
     const condition = check.condition.slice(2, -1);
     checks.push({ condition: orNull(v, condition, nullable), error_message: check.error_message });
   }

@@ -1,5 +1,5 @@
 import { TerraformVariable, Token } from 'cdktf';
-import { SETTINGS } from '../../function/contract';
+import { PROJECT_ID, SETTINGS } from '../../function/contract';
 import type { IntegrityResponderProps } from '../../lib';
 import { SUPPORTED_RUNTIMES, resolveProps } from '../../lib/props';
 import type { Choice } from './choices';
@@ -59,6 +59,12 @@ export interface ModuleSpec {
   readonly inputs: readonly Input[];
   /** The props every synth of this module starts from (the scope, and what the caller fixed). */
   readonly base: (vars: Readonly<Record<string, TerraformVariable>>) => Partial<IntegrityResponderProps>;
+  /**
+   * What the module says of a value of its scope input that the construct's `scope` check
+   * refuses: the construct's sentence names `scope` and lists the prefixes (`projects/`, …) that
+   * the module adds itself, and that a caller who wrote one has to leave out.
+   */
+  readonly scopeMessage: string;
 }
 
 /** Props the construct computes with, which a module takes from the construct's defaults (or `--set`). */
@@ -109,7 +115,7 @@ function common(kind: ScopeKind): Input[] {
             kind: 'given',
             feed: (v) => ({ scope: `projects/${v.stringValue}` }),
             description:
-              'Project whose Shielded VMs are watched, when it is not `project_id`: the recommended layout keeps the responder in a security project of its own (ADR 0023). When null: `project_id`.',
+              'Project whose Shielded VMs are watched, when it is not `project_id`: the recommended layout keeps the responder in a security project of its own. A project id, without `projects/`. When null: `project_id`.',
           }),
         ]),
     { variable: 'notification_channels', type: 'list(string)', prop: 'notificationChannels', feed: list('notificationChannels') },
@@ -150,6 +156,7 @@ export const MODULES: readonly ModuleSpec[] = [
     source: '.',
     inputs: [projectId('project'), ...common('project')],
     base: () => ({}),
+    scopeMessage: `watched_project_id must be a Google Cloud project id such as 'fleet-prod-1234', without 'projects/' (matching ${PROJECT_ID}).`,
   },
   {
     kind: 'folder',
@@ -163,12 +170,20 @@ export const MODULES: readonly ModuleSpec[] = [
         prop: 'scope',
         required: true,
         feed: () => ({}),
-        description: 'Number of the folder whose projects are watched, now and later (`folders/<folder_id>`).',
+        description: 'Number of the folder whose projects are watched, now and later: digits only, without `folders/`.',
       },
-      { variable: 'organization_id', type: 'string', prop: 'organizationId', required: true },
+      {
+        variable: 'organization_id',
+        type: 'string',
+        prop: 'organizationId',
+        required: true,
+        description:
+          "Number of the organization holding the folder: the runtime's custom role is an organization role bound at the folder (IAM has no folder roles).",
+      },
       ...common('folder'),
     ],
     base: (v) => ({ scope: `folders/${v.folder_id!.stringValue}` }),
+    scopeMessage: "folder_id must be the folder's number, digits only such as '345678901234', without 'folders/'.",
   },
   {
     kind: 'organization',
@@ -182,11 +197,12 @@ export const MODULES: readonly ModuleSpec[] = [
         prop: 'scope',
         required: true,
         feed: () => ({}),
-        description: 'Number of the organization whose projects are watched, now and later (`organizations/<organization_id>`).',
+        description: 'Number of the organization whose projects are watched, now and later: digits only, without `organizations/`.',
       },
       ...common('organization'),
     ],
     base: (v) => ({ scope: `organizations/${v.organization_id!.stringValue}` }),
+    scopeMessage: "organization_id must be the organization's number, digits only such as '800000000001', without 'organizations/'.",
   },
 ];
 
@@ -222,6 +238,15 @@ export function defaultOf(spec: ModuleSpec, input: Input): { readonly value: Jso
 export const UNCHECKED_PATTERNS: Partial<Record<keyof IntegrityResponderProps, RegExp>> = {
   exemptLabel: SETTINGS.exemptLabel.pattern,
   firestoreDatabaseId: SETTINGS.firestoreDatabase.pattern,
+};
+
+/**
+ * The pattern of each element of a list prop whose Terraform value the construct checks only
+ * together with other variables (the excluded projects with the responder's own project, at
+ * plan): the module checks each element alone, at validate, under the variable's own name.
+ */
+export const ELEMENT_PATTERNS: Partial<Record<keyof IntegrityResponderProps, RegExp>> = {
+  excludedProjects: PROJECT_ID,
 };
 
 /** Enumerated props with the values the contract lists (those the construct accepts are kept). */

@@ -104,6 +104,19 @@ export function renamer(spec: ModuleSpec): (text: string) => string {
   return (text) => text.replace(pattern, (prop) => byProp.get(prop)!);
 }
 
+/**
+ * A sentence of the construct as the module's error message: its props written as the module's
+ * variables, the construct as the module, and its check of `scope` in the words of the module's
+ * scope input (which the module prefixes itself).
+ */
+export function messenger(spec: ModuleSpec): (text: string) => string {
+  const rename = renamer(spec);
+  return (text) =>
+    /^scope must match /.test(text)
+      ? spec.scopeMessage
+      : rename(text).replace(/\b([Tt])he construct\b/g, (_, t: string) => `${t}he module`);
+}
+
 /** What a variable of the type hands the construct. */
 function tokenOf(type: InputType, v: TerraformVariable): unknown {
   switch (type) {
@@ -159,13 +172,14 @@ export function missingZipMessage(spec: ModuleSpec): string {
 const MESSAGE_PREFIX = new RegExp(`^IntegrityResponder at '[^']*/${RESPONDER_ID}': `);
 
 /** The synthesized stack as the module writes it (see the top of this file). */
-function asModule(doc: Record<string, Json>, spec: ModuleSpec, zipSha256: string, rename: (s: string) => string): Doc {
+function asModule(doc: Record<string, Json>, spec: ModuleSpec, zipSha256: string): Doc {
+  const message = messenger(spec);
   const zip = zipPathOf(spec);
   // Without the zip, the object is named for a missing one, so that validate passes and the precondition below says why.
   const sha = `\${fileexists("${zip}") ? filesha256("${zip}") : "function-zip-missing"}`;
   const rewrite = (value: Json, key?: string): Json => {
     if (typeof value === 'string') {
-      if (key === 'error_message') return rename(value.replace(MESSAGE_PREFIX, ''));
+      if (key === 'error_message') return message(value.replace(MESSAGE_PREFIX, ''));
       if (/^assets\/.*\/function\.zip$/.test(value)) return zip;
       return value.split(zipSha256).join(sha);
     }
@@ -207,7 +221,7 @@ export function synthesizer(
       const responder = new IntegrityResponder(stack, RESPONDER_ID, props);
       // Construct ids are the variables' names already.
       for (const o of OUTPUTS) new TerraformOutput(stack, `output-${o.name}`, { value: o.value(responder) }).overrideLogicalId(o.name);
-      return { doc: asModule(JSON.parse(Testing.synth(stack)) as Record<string, Json>, spec, zipSha256, rename) };
+      return { doc: asModule(JSON.parse(Testing.synth(stack)) as Record<string, Json>, spec, zipSha256) };
     } catch (e) {
       if (e instanceof IntegrityResponderPropsError) return { refused: rename(e.detail) };
       throw e;
