@@ -43,7 +43,7 @@ const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 /** The example value a usage block gives a required input. */
 const EXAMPLES: Record<string, string> = {
   project_id: '"security-project-1234"',
-  folder_id: '"123456789012"',
+  folder_id: '"345678901234"',
   organization_id: '"987654321098"',
 };
 
@@ -77,6 +77,27 @@ function resourcesPhrase(resources: ReadonlySet<string>): string {
   return [...byType].map(([type, n]) => (n === 1 ? `\`${type}\`` : `${n} \`${type}\``)).join(', ');
 }
 
+/**
+ * Lines of HCL with the `=` of consecutive arguments aligned, as `terraform fmt` aligns them: a
+ * blank line or a block ends a group.
+ */
+function fmtAligned(lines: readonly string[]): string[] {
+  const argument = /^(\s*[\w-]+) = /;
+  const aligned = [...lines];
+  let group: number[] = [];
+  const flush = () => {
+    const width = Math.max(...group.map((i) => argument.exec(lines[i]!)![1]!.length));
+    for (const i of group) aligned[i] = lines[i]!.replace(argument, (_, name: string) => `${name.padEnd(width)} = `);
+    group = [];
+  };
+  lines.forEach((line, i) => {
+    if (argument.test(line)) group.push(i);
+    else flush();
+  });
+  flush();
+  return aligned;
+}
+
 /** The README of one generated module. */
 export function readmeOf(module: GeneratedModule): string {
   const { spec } = module;
@@ -95,8 +116,7 @@ export function readmeOf(module: GeneratedModule): string {
     '  notification_channels = [google_monitoring_notification_channel.security.id]',
     '}',
   ];
-  const width = Math.max(...usage.filter((l) => l.includes(' = ')).map((l) => l.indexOf(' = ')));
-  const aligned = usage.map((l) => (l.includes(' = ') ? l.replace(/^(\s*\S+) = /, (_, name: string) => `${name.padEnd(width)} = `) : l));
+  const aligned = fmtAligned(usage);
   const effect = effects(module);
   const topic = /\$\{([\w-]+\.[\w-]+)\.id\}/.exec(String(outputs.topic!.value))![1]!;
   const lines = [
