@@ -386,6 +386,13 @@ export function movedBlocks(stack: unknown, modules: Readonly<Record<ModuleSourc
     `    source = "./node_modules/shielded-vm-integrity-responder/${responder.source}"`,
     '    ...',
     '  }',
+    ...(responder.source === 'terraform'
+      ? []
+      : [
+          '',
+          `From a remote or absolute source, write it as <terraform folder>//${responder.source.slice('terraform/'.length)}: the submodule`,
+          'uploads the function zip at the root of the tree, which the // brings along.',
+        ]),
     ...(countedBlocks > 0
       ? [
           '',

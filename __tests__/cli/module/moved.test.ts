@@ -136,6 +136,7 @@ describe('movedBlocks', () => {
     expectEachInModule(blocks, plan, 'terraform', 'Security/IntegrityResponder', 'integrity_responder');
     // Every resource the module declares has its block: the stack made each counted one exist.
     expect(blocks.length).toBe(Object.values((MODULES.terraform as Json).resource as Json).flatMap((r) => Object.keys(r)).length);
+    expect(result.text).not.toContain('//');
     const topic = Object.keys(plan.resource.google_pubsub_topic).find((id) => /^Security_IntegrityResponder_Topic_[0-9A-F]{8}$/.test(id));
     expect(blocks).toContainEqual({
       from: `google_pubsub_topic.${topic}`,
@@ -165,6 +166,9 @@ describe('movedBlocks', () => {
     expectEachInModule(blocks, plan, source, 'Platform/Watch/Fleet', 'fleet');
     expect(blocks.map((b) => b.to)).toContain('module.fleet.' + sinkType + '.Responder_Sink_86F16188');
     expect(result.text).toContain(`source = "./node_modules/${PACKAGE_NAME}/${source}"`);
+    expect(result.text).toContain(
+      `# From a remote or absolute source, write it as <terraform folder>//${source.slice('terraform/'.length)}: `,
+    );
   });
 
   it('moves only what exists: a responder without the counted choices has no block for them', () => {
