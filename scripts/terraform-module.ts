@@ -1,10 +1,11 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { UNLIMITED } from '../function/contract';
 import { loadFunctionBundle } from '../lib/function-bundle';
+import { CliOptions, parseArgs, refusalMessage } from './terraform-module/args';
 import { drift, moduleTree } from './terraform-module/files';
 import { DefaultsRefused, Options, STRENGTH } from './terraform-module/module';
-import { FIXED, FixedProp } from './terraform-module/spec';
+import { FIXED } from './terraform-module/spec';
 
 const USAGE = `usage: npx tsx scripts/terraform-module.ts [--out DIR] [--check] [--with-zip] [--set PROP=VALUE]…
 
@@ -21,31 +22,14 @@ outputs.tf.json, versions.tf.json and a README.md whose tables are generated.
                     stale), which the module uploads; the zip is not committed. With --check,
                     only when DIR is up to date (what the package build runs)
   --set PROP=VALUE  a value for a prop the construct computes with, which the module fixes
-                    (a number; maxActionsPerWindow also '${UNLIMITED}'); may be repeated:
+                    (a whole number; maxActionsPerWindow also '${UNLIMITED}'); may be repeated:
                     ${FIXED.join(', ')}
 `;
 
-/** Parsed arguments; undefined when they are not understood (the usage is printed then). */
-function parse(
-  args: readonly string[],
-): { out: string; check: boolean; zip: boolean; fixed: Partial<Record<FixedProp, number | 'unlimited'>> } | undefined {
-  let out = 'terraform';
-  let check = false;
-  let zip = false;
-  const fixed: Partial<Record<FixedProp, number | 'unlimited'>> = {};
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--check') check = true;
-    else if (arg === '--with-zip') zip = true;
-    else if (arg === '--out' && args[i + 1] !== undefined) out = args[++i]!;
-    else if (arg === '--set' && args[i + 1] !== undefined) {
-      const m = /^(\w+)=(\d+|unlimited)$/.exec(args[++i]!);
-      if (!m || !(FIXED as readonly string[]).includes(m[1]!)) return undefined;
-      fixed[m[1] as FixedProp] = m[2] === UNLIMITED ? UNLIMITED : Number(m[2]);
-    } else return undefined;
-  }
-  return { out, check, zip, fixed };
-}
+const NAME = basename(__filename, '.ts');
+
+/** The options, once parsed: a refusal of their `--set` values names those. */
+let options: CliOptions | undefined;
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -53,12 +37,13 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  const options = parse(args);
-  if (options === undefined) {
-    process.stderr.write(`${basename(__filename, '.ts')}: arguments not understood: ${args.join(' ')}\n\n${USAGE}`);
+  const parsed = parseArgs(args);
+  if ('error' in parsed) {
+    process.stderr.write(`${NAME}: ${parsed.error}\n\n${USAGE}`);
     process.exitCode = 2;
     return;
   }
+  options = parsed.options;
   const root = join(__dirname, '..');
   const out = resolve(process.cwd(), options.out);
   const bundle = loadFunctionBundle(root);
@@ -66,19 +51,20 @@ async function main(): Promise<void> {
   const fixed = options.fixed as Options['fixed'];
   const tree = await moduleTree({ root, fixed, zipSha256: bundle.zipSha256, strength: STRENGTH });
   const report = tree.modules.map((m) => `${m.spec.dir || 'root'}: ${m.synths} synths, ${(m.milliseconds / 1000).toFixed(1)} s`).join('; ');
-  const shown = relative(process.cwd(), out) || '.';
+  // The folder as it was given (`terraform/`, `/tmp/x/`).
+  const shown = `${options.out.replace(/\/+$/, '')}/`;
   if (options.check) {
     const stale = drift(out, tree.files);
     if (stale.length > 0) {
       process.stderr.write(
-        `terraform-module: ${shown}/ is stale (run npx tsx scripts/terraform-module.ts${options.out === 'terraform' ? '' : ` --out ${options.out}`}):\n` +
+        `${NAME}: ${shown} is stale (run npx tsx scripts/terraform-module.ts${options.out === 'terraform' ? '' : ` --out ${options.out}`}):\n` +
           stale.map((s) => `  ${s}\n`).join(''),
       );
       process.exitCode = 1;
       return;
     }
     if (options.zip) copyFileSync(bundle.zipPath, join(out, 'function.zip'));
-    process.stdout.write(`terraform-module: ${shown}/ matches the construct${options.zip ? ', function.zip copied in' : ''} (${report})\n`);
+    process.stdout.write(`${NAME}: ${shown} matches the construct${options.zip ? ', function.zip copied in' : ''} (${report})\n`);
     return;
   }
   for (const [path, content] of tree.files) {
@@ -86,11 +72,12 @@ async function main(): Promise<void> {
     writeFileSync(join(out, path), content);
   }
   if (options.zip) copyFileSync(bundle.zipPath, join(out, 'function.zip'));
-  process.stdout.write(`terraform-module: wrote ${shown}/${options.zip ? ' and its function.zip' : ''} (${report})\n`);
+  process.stdout.write(`${NAME}: wrote ${shown}${options.zip ? ' and its function.zip' : ''} (${report})\n`);
 }
 
 main().catch((e: unknown) => {
-  const told = e instanceof DefaultsRefused ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e);
-  process.stderr.write(`terraform-module: ${told}\n`);
+  const told =
+    e instanceof DefaultsRefused ? refusalMessage(e.detail, options?.sets ?? {}) : e instanceof Error ? (e.stack ?? e.message) : String(e);
+  process.stderr.write(`${NAME}: ${told}\n`);
   process.exitCode = 1;
 });

@@ -41,8 +41,12 @@ export interface GeneratedModule {
  */
 export const STRENGTH = 2;
 
-/** The construct refuses the props a module starts from (a `--set` value it does not take): its sentence says which. */
-export class DefaultsRefused extends Error {}
+/** The construct refuses the props a module starts from (a `--set` value it does not take): its sentence, `detail`, says which. */
+export class DefaultsRefused extends Error {
+  constructor(readonly detail: string) {
+    super(`the construct refuses the props the module starts from: ${detail}`);
+  }
+}
 
 /** Lowest Terraform the generated configuration needs: resource preconditions came in 1.2. */
 export const REQUIRED_TERRAFORM = '>= 1.2';
@@ -90,7 +94,7 @@ export function generateModule(spec: ModuleSpec, options: Options): GeneratedMod
   };
   const { discovery, merged, lifted } = withPlainStackTraces(() => {
     const defaults = counted(choices.map(() => 0));
-    if ('refused' in defaults) throw new DefaultsRefused(`the construct refuses the module's defaults: ${defaults.refused}`);
+    if ('refused' in defaults) throw new DefaultsRefused(defaults.refused);
     const found = discover(choices, counted, options.strength);
     // The construct's checks of each optional value, as written when the value is given.
     const everyGiven = choices.map((c) => (c.kind === 'given' ? 1 : 0));
