@@ -162,7 +162,7 @@ describeWithTerraform('the Terraform module and its HCL example, planned by Terr
         {
           region: 'europe-west1',
           namePrefix: 'org-integrity',
-          scope: 'organizations/123456789012',
+          scope: 'organizations/800000000001',
           excludedProjects: ['lab-sandbox-1', 'lab-sandbox-2'],
           enforcement: 'dry-run',
           requireBaselineApproval: true,

@@ -43,7 +43,7 @@ variable "fleet_project" {
 variable "organization_id" {
   type        = string
   description = "Organization whose projects the organization responder watches."
-  default     = "123456789012"
+  default     = "800000000001"
 }
 
 variable "notification_channels" {
