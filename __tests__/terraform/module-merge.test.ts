@@ -54,6 +54,19 @@ function plan(point: Point): Outcome {
           ...(s.mode === 'relearn' ? ['compute.instances.setShieldedInstanceIntegrityPolicy'] : []),
         ],
         depends_on: [...apis, ...(s.mode === 'relearn' && !s.database ? ['google_firestore_database.Baseline'] : [])],
+        // A check of an optional value, made only when it is given, between two checks of another variable.
+        lifecycle: {
+          precondition: [
+            { condition: '${can(regex("^[a-z]+$", var.prefix))}', error_message: 'prefix must be lowercase letters.' },
+            ...(s.database
+              ? [{ condition: '${length(var.database) > 3}', error_message: 'database must be longer than 3 characters.' }]
+              : []),
+            {
+              condition: '${var.prefix != "x"}',
+              error_message: s.mode === 'relearn' ? 'prefix must not be x.' : 'prefix must not be x here.',
+            },
+          ],
+        },
       },
     },
   };
@@ -154,6 +167,17 @@ describe('merging the plans of every combination of the choices', () => {
   it("names the choices of a combination the construct refuses, and only those, with the construct's sentence", () => {
     expect(merged.refusals).toEqual([
       { message: "approval applies to mode 'relearn' only", condition: '!(var.mode == "shutdown" && var.approval)' },
+    ]);
+  });
+
+  it('writes a check made in some combinations only in its place among the checks, holding in the others', () => {
+    expect((fn.lifecycle as { precondition: Json[] }).precondition).toEqual([
+      { condition: '${can(regex("^[a-z]+$", var.prefix))}', error_message: 'prefix must be lowercase letters.' },
+      { condition: '${var.database == null || (length(var.database) > 3)}', error_message: 'database must be longer than 3 characters.' },
+      {
+        condition: '${var.prefix != "x"}',
+        error_message: '${var.mode == "shutdown" ? "prefix must not be x here." : "prefix must not be x."}',
+      },
     ]);
   });
 

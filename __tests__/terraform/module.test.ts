@@ -118,9 +118,12 @@ describe("terraform/, in the words of the module's reader", () => {
   );
 
   it.each(MODULES.map((m) => [m.dir || 'the root module', m] as const))(
-    '%s: every validation and precondition message starts with the variable it blames (or function.zip)',
+    '%s: every validation and precondition message starts with the variable it blames (or function.zip), and no validation is written twice',
     (_name, spec) => {
-      const variables = json(spec, 'variables.tf.json').variable as Record<string, { validation?: { error_message: string }[] }>;
+      const variables = json(spec, 'variables.tf.json').variable as Record<
+        string,
+        { validation?: { condition: string; error_message: string }[] }
+      >;
       // A message merged from several combinations is a conditional: each of its branches blames a variable.
       const blamedAll = (message: string) =>
         message.startsWith('${') ? [...message.matchAll(/[?:]\s*\(?"([\w.]+)/g)].map((m) => m[1]!) : [/^[\w.]+/.exec(message)![0]];
@@ -130,6 +133,9 @@ describe("terraform/, in the words of the module's reader", () => {
           name,
           blamed: (v.validation ?? []).map(() => name),
         });
+        // A rule the generator states and the construct checks too is written once.
+        const written = (v.validation ?? []).map((c) => JSON.stringify(c));
+        expect({ name, written: new Set(written).size }).toEqual({ name, written: written.length });
       }
       const messages: string[] = [];
       const walk = (value: unknown): void => {

@@ -90,12 +90,18 @@ class Parser {
     const start = this.i;
     let left = operand();
     let known = true;
+    // `false || x` and `true && x` are x; `true || x` and `false && x` are known whatever x is.
+    const identity = apply(false, true) !== apply(false, false) ? false : true;
+    const bool = (v: Value) => ('literal' in v && typeof v.literal === 'boolean' ? v.literal : undefined);
     while (ops.some((op) => this.peek(op))) {
       this.i += 2;
       const right = operand();
-      if (known && 'literal' in left && 'literal' in right && typeof left.literal === 'boolean' && typeof right.literal === 'boolean') {
-        left = { literal: apply(left.literal, right.literal) };
-      } else known = false;
+      if (!known) continue;
+      const [l, r] = [bool(left), bool(right)];
+      if (l !== undefined && r !== undefined) left = { literal: apply(l, r) };
+      else if (l === !identity || r === !identity) left = { literal: !identity };
+      else if (l === identity) left = 'text' in right ? { ...right, branch: true } : right;
+      else if (r !== identity) known = false;
     }
     return known ? left : this.text(start);
   }

@@ -12,6 +12,11 @@ import { Json, asTemplate, isParenthesized, isReference, toExpression } from './
  * configuration then writes a leaf that never changes as it is, one that changes as a conditional
  * expression over the choices it depends on only, and an owner that exists in some combinations
  * only with `count`. A combination the construct refuses becomes a condition the module checks.
+ *
+ * Preconditions are the one list of blocks whose items may exist in some combinations only (a
+ * check of an optional value, made only when it is given): each is known by the variable its
+ * message names and its place among that variable's checks, not by its index, and one that a
+ * combination lacks holds there (its condition is `true`).
  */
 
 /** A synthesized configuration: its top-level sections. */
@@ -43,7 +48,7 @@ interface Leaf {
   readonly path: Path;
   /** Key of the owner the leaf belongs to; an owner's is its own. */
   readonly owner: string;
-  readonly kind: 'owner' | 'value' | 'shape' | 'dependsOn' | 'accepted';
+  readonly kind: 'owner' | 'value' | 'shape' | 'dependsOn' | 'accepted' | 'check';
   /** Indexes of the choices the leaf's value depends on. */
   readonly dependsOn: Set<number>;
 }
@@ -66,8 +71,43 @@ function isPrimitive(value: Json): boolean {
   return !isObject(value) && !(Array.isArray(value) && value.some((v) => v !== null && typeof v === 'object'));
 }
 
+/** The list of checks of a resource's lifecycle, whose items may exist in some combinations only. */
+const isChecks = (path: Path) => path[path.length - 1] === 'precondition' && path[path.length - 2] === 'lifecycle';
+
+/** Below a list of checks, an item's key: the word its message starts with (the variable it blames) and its place among those. */
+const CHECK = /^#check:/;
+
+/** Whether a path is a check's own value (its condition or message). */
+const inCheck = (path: Path) => path.length >= 2 && CHECK.test(String(path[path.length - 2]));
+
+/** The keys of a list of checks, in order: `#check:<word>:<n>`. */
+function checkKeys(list: readonly Json[]): string[] {
+  const seen = new Map<string, number>();
+  return list.map((item) => {
+    const message = isObject(item) ? item.error_message : undefined;
+    const word = (typeof message === 'string' && /^[\w.]+/.exec(message)?.[0]) || '?';
+    const n = seen.get(word) ?? 0;
+    seen.set(word, n + 1);
+    return `#check:${word}:${n}`;
+  });
+}
+
+/** Adds the keys of one combination's list of checks to the order of that list in every combination (new keys after their predecessor). */
+function mergeOrder(order: string[], keys: readonly string[]): void {
+  let at = -1;
+  for (const key of keys) {
+    const found = order.indexOf(key);
+    if (found >= 0) at = found;
+    else order.splice(++at, 0, key);
+  }
+}
+
 /** The leaves of a configuration: canonical values by key, and each leaf's path and kind. */
-function leavesOf(doc: Doc, found: Map<string, { path: Path; kind: Leaf['kind'] }>): Map<string, Canonical> {
+function leavesOf(
+  doc: Doc,
+  found: Map<string, { path: Path; kind: Leaf['kind'] }>,
+  checkOrders: Map<string, string[]>,
+): Map<string, Canonical> {
   const values = new Map<string, Canonical>();
   const add = (path: Path, kind: Leaf['kind'], value: Canonical) => {
     const key = keyOf(path);
@@ -79,8 +119,15 @@ function leavesOf(doc: Doc, found: Map<string, { path: Path; kind: Leaf['kind'] 
     if (depth === 0) add(path, 'owner', PRESENT);
     else if (depth === 1 && path[path.length - 1] === 'depends_on') return add(path, 'dependsOn', JSON.stringify(value));
     if (isObject(value)) {
-      if (depth > 0) add(path, 'shape', OBJECT);
+      if (depth > 0) add(path, CHECK.test(String(path[path.length - 1])) ? 'check' : 'shape', OBJECT);
       for (const [k, v] of Object.entries(value)) walk([...path, k], v);
+    } else if (isChecks(path) && Array.isArray(value)) {
+      const keys = checkKeys(value);
+      add(path, 'shape', '<checks>');
+      const order = checkOrders.get(keyOf(path)) ?? [];
+      mergeOrder(order, keys);
+      checkOrders.set(keyOf(path), order);
+      value.forEach((v, i) => walk([...path, keys[i]!], v));
     } else if (!isPrimitive(value)) {
       const list = value as Json[];
       add(path, 'shape', blocks(list.length));
@@ -109,6 +156,8 @@ export interface Discovery {
   readonly outcomes: ReadonlyMap<string, { readonly point: Point; readonly leaves?: Map<string, Canonical>; readonly refused?: string }>;
   /** The construct's refusals: for each sentence, the fewest values (the rest at their defaults) that make it refuse. */
   readonly refusals: ReadonlyMap<string, readonly Point[]>;
+  /** Each list of checks, by key: its items' keys, in an order that is each combination's. */
+  readonly checkOrders: ReadonlyMap<string, readonly string[]>;
 }
 
 const pointKey = (p: Point) => p.join(',');
@@ -125,6 +174,7 @@ const pointKey = (p: Point) => p.join(',');
  */
 export function discover(choices: readonly Choice[], synth: Synth, strength: number, seed = 1): Discovery {
   const kinds = new Map<string, { path: Path; kind: Leaf['kind'] }>([[ACCEPTED, { path: ['#accepted'], kind: 'accepted' }]]);
+  const checkOrders = new Map<string, string[]>();
   const outcomes = new Map<string, { point: Point; leaves?: Map<string, Canonical>; refused?: string }>();
   const leaves = new Map<string, Leaf>();
   const base: Point = choices.map(() => 0);
@@ -134,7 +184,7 @@ export function discover(choices: readonly Choice[], synth: Synth, strength: num
     const known = outcomes.get(key);
     if (known) return known;
     const outcome = synth(point);
-    const entry = 'refused' in outcome ? { point, refused: outcome.refused } : { point, leaves: leavesOf(outcome.doc, kinds) };
+    const entry = 'refused' in outcome ? { point, refused: outcome.refused } : { point, leaves: leavesOf(outcome.doc, kinds, checkOrders) };
     outcomes.set(key, entry);
     for (const [k, { path, kind }] of kinds) {
       if (!leaves.has(k)) {
@@ -185,7 +235,7 @@ export function discover(choices: readonly Choice[], synth: Synth, strength: num
       grew = grew || outcomes.size > before;
     }
   }
-  return { choices, leaves, outcomes, refusals: refusals() };
+  return { choices, leaves, outcomes, refusals: refusals(), checkOrders };
 
   /**
    * The combinations the construct refused, by its sentence: for each refused combination, the
@@ -368,6 +418,11 @@ function expressionOf(
     if (leaf.kind === 'accepted') value = refused ?? 'accepted';
     else if (leaves === undefined || (leaf.kind !== 'owner' && !leaves.has(leaf.owner))) continue;
     else value = leaves.get(key) ?? ABSENT;
+    // A check a combination lacks holds there; what it would say there matters to no one.
+    if (value === ABSENT && inCheck(leaf.path)) {
+      if (leaf.path[leaf.path.length - 1] !== 'condition') continue;
+      value = JSON.stringify(true);
+    }
     const at = own.map((c) => point[c]).join(',');
     if (!table.has(at)) table.set(at, value);
   }
@@ -423,7 +478,7 @@ export function merge(discovery: Discovery): Merged {
 
   const sorted = [...leaves].sort(([a], [b]) => compareKeys(leaves.get(a)!.path, leaves.get(b)!.path));
   for (const [key, leaf] of sorted) {
-    if (leaf.kind === 'accepted') continue;
+    if (leaf.kind === 'accepted' || leaf.kind === 'check') continue;
     if (leaf.kind === 'dependsOn') {
       const union: string[] = [];
       for (const { leaves: values } of outcomes.values()) {
@@ -455,7 +510,24 @@ export function merge(discovery: Discovery): Merged {
   }
 
   const refusals = refusalsOf(discovery);
-  return { doc: indexCounted(doc, counted), refusals, counted };
+  return { doc: indexCounted(asCheckLists(doc, discovery.checkOrders), counted), refusals, counted };
+}
+
+/** Each list of checks, merged by key, as a list again, in the order of every combination's. */
+function asCheckLists(doc: Doc, checkOrders: ReadonlyMap<string, readonly string[]>): Doc {
+  for (const [key, order] of checkOrders) {
+    const path = JSON.parse(key) as Path;
+    let parent = doc as Record<string | number, Json>;
+    for (const segment of path.slice(0, -1)) {
+      parent = parent?.[segment] as Record<string | number, Json>;
+      if (parent === undefined) break;
+    }
+    const last = path[path.length - 1]!;
+    const byKey = parent?.[last] as Record<string, Json> | undefined;
+    if (byKey === undefined) continue;
+    parent[last] = order.map((k) => byKey[k]!).filter((c) => c !== undefined);
+  }
+  return doc;
 }
 
 /** Paths in the order of the plan: sections, then names, then keys as they sort, list items by index. */

@@ -166,7 +166,8 @@ export function validationsOf(
     const condition = check.condition.slice(2, -1);
     checks.push({ condition: orNull(v, condition, nullable), error_message: check.error_message });
   }
-  return checks;
+  // A rule the generator states from the contract and the construct now checks too (a pattern, an enumeration) is written once.
+  return checks.filter((c, i) => checks.findIndex((d) => d.condition === c.condition && d.error_message === c.error_message) === i);
 }
 
 /** Checks across variables, written as preconditions: the vCPU a concurrency above 1 needs. */
