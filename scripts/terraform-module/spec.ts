@@ -234,7 +234,7 @@ export function defaultOf(spec: ModuleSpec, input: Input): { readonly value: Jso
   return { value: Array.isArray(value) ? [...value] : value };
 }
 
-/** The contract's or the construct's pattern of a prop whose Terraform value the construct leaves unchecked. */
+/** The contract's pattern of a prop the module checks at validate, whatever the construct checks at plan (a check both write is written once). */
 export const UNCHECKED_PATTERNS: Partial<Record<keyof IntegrityResponderProps, RegExp>> = {
   exemptLabel: SETTINGS.exemptLabel.pattern,
   firestoreDatabaseId: SETTINGS.firestoreDatabase.pattern,
