@@ -8,7 +8,7 @@ import { beforeDeadline } from '../function/core/deadline';
 import { NetworkFailure, networkFailure, networkSentence, unansweredBecause } from './network';
 
 /*
- * What the operator commands (`integrity-baselines`, `integrity-budget`) share: errors worded
+ * What the operator commands (`integrity-baselines`, `integrity-budget`, `integrity-module`) share: errors worded
  * for people, the exit codes they map to, option parsing, and a deadline on Firestore calls.
  * How a tool runs its commands is cli/tool.ts.
  */

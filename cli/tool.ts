@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Flags, Io, ParsedOptions, UsageError, describeError, explainFailure, parseOptions } from './common';
 
 /*
- * How an operator tool (`integrity-baselines`, `integrity-budget`) runs: it finds the subcommand
+ * How an operator tool (`integrity-baselines`, `integrity-budget`, `integrity-module`) runs: it finds the subcommand
  * its first word names, parses that command's options, answers `--help`, runs the command, and
  * turns what it throws into one line and an exit code. Written once, for both tools.
  */

@@ -97,6 +97,7 @@ describe('the published package', () => {
         'dist/bundle/manifest.json',
         'dist/bin/integrity-baselines.js',
         'dist/bin/integrity-budget.js',
+        'dist/bin/integrity-module.js',
         'dist/bin/commands.js',
         'terraform/README.md',
         'terraform/main.tf.json',
@@ -229,6 +230,13 @@ describe('the published package', () => {
     expect(object.change.after!.name).toBe(
       `integrity-responder/function-${sha256(readFileSync(join(installed, 'terraform', 'function.zip')))}.zip`,
     );
+  });
+
+  it('runs the integrity-module bin through npx', () => {
+    expect(inConsumer(consumer, 'npx', ['integrity-module', '--help'])).toMatch(/^usage: integrity-module <command>/m);
+    const bad = spawnSync('npx', ['integrity-module', 'moved'], { cwd: consumer.dir, encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/moved needs --plan FILE/);
   });
 
   it('runs the integrity-baselines bin through npx', () => {

@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
-import { TerraformStack, Testing } from 'cdktf';
+import { App, LocalBackend, TerraformStack } from 'cdktf';
 import { IntegrityResponder, IntegrityResponderProps } from '../../lib';
 import { REPO_ROOT } from '../support/paths';
 import { describeWithTerraform, resourceCount } from '../support/terraform';
@@ -78,18 +79,32 @@ function integrityModuleMoved(plan: string): Promise<string> {
 
 describeWithTerraform('leaving CDKTF: a deployed stack moved into the Terraform module (docs/migrating-from-cdktf.md)', () => {
   let standIns: StandIns;
+  const projects: string[] = [];
   beforeAll(async () => {
     standIns = await startStandIns();
   });
-  afterAll(() => standIns.close());
+  afterAll(async () => {
+    await standIns.close();
+    for (const project of projects) rmSync(project, { recursive: true, force: true });
+  });
 
   it.each(Object.keys(SCENARIOS))('%s: every resource moved, only the source object and the function changed', async (name) => {
     const scenario = SCENARIOS[name]!;
-    const stack = new TerraformStack(Testing.app(), 'security');
+    // The stack as `cdktf synth` writes it (with the construct paths in its metadata), its state
+    // in a backend of its own that the HCL configuration below reads too.
+    const project = mkdtempSync(join(tmpdir(), 'svir-cdktf-'));
+    projects.push(project);
+    const state = join(project, 'terraform.security.tfstate');
+    const app = new App({ outdir: join(project, 'cdktf.out') });
+    const stack = new TerraformStack(app, 'security');
+    new LocalBackend(stack, { path: state });
     new GoogleProvider(stack, 'google', { project: PROJECT, region: 'us-central1' });
     new IntegrityResponder(stack, 'IntegrityResponder', { projectId: PROJECT, ...scenario.props });
-    const synthesized = Testing.synth(stack);
-    const ws = workspace(standIns, { files: { 'cdk.tf.json': synthesized } });
+    app.synth();
+    const stackDir = join(project, 'cdktf.out', 'stacks', 'security');
+    const synthesized = readFileSync(join(stackDir, 'cdk.tf.json'), 'utf8');
+    expect(synthesized).toContain('"path": "security/IntegrityResponder/Topic"');
+    const ws = workspace(standIns, { from: stackDir });
 
     // Deployed by CDKTF (to the stand-ins' memory), and the state backed up.
     expect((await ws.init()).code).toBe(0);
@@ -105,13 +120,16 @@ describeWithTerraform('leaving CDKTF: a deployed stack moved into the Terraform 
     const moved = await integrityModuleMoved(join(ws.dir, 'cdk.tf.json'));
     expect(moved).toContain(scenario.module);
     rmSync(join(ws.dir, 'cdk.tf.json'));
+    rmSync(join(ws.dir, 'assets'), { recursive: true, force: true });
     writeFileSync(join(ws.dir, 'moved.tf'), moved);
     const source = relative(ws.dir, join(REPO_ROOT, scenario.module));
     writeFileSync(
       join(ws.dir, 'main.tf'),
-      `${PROVIDERS}\n\nmodule "integrity_responder" {\n  source = "${source}"\n${scenario.inputs.map((l) => `  ${l}`).join('\n')}\n}\n`,
+      `terraform {\n  backend "local" {\n    path = "${state}"\n  }\n}\n\n${PROVIDERS}\n\nmodule "integrity_responder" {\n  source = "${source}"\n${scenario.inputs.map((l) => `  ${l}`).join('\n')}\n}\n`,
     );
-    expect((await ws.init()).code).toBe(0);
+    // The backend block is new to this directory's configuration: init takes the same state over.
+    const reinit = await ws.run(['init', '-input=false', '-no-color', '-migrate-state', '-force-copy']);
+    expect(reinit.code).toBe(0);
     const planned = await ws.plan();
     expect(planned.stderr).toBe('');
     expect(planned.summary).toBe(scenario.summary);

@@ -234,8 +234,8 @@ export function readmeOf(module: GeneratedModule): string {
     '}',
     '```',
     '',
-    "A responder with another construct id has other logical ids: the plan's `//` metadata names each one's construct",
-    "path, which ends as the module's does.",
+    'A responder with another construct id has other logical ids: `npx integrity-module moved --plan',
+    'cdktf.out/stacks/<stack>/cdk.tf.json > moved.tf` (a bin of this package) writes every block for it, `[0]` included.',
     '',
   );
   return lines.join('\n');
