@@ -193,6 +193,14 @@ const RULES: readonly Rule[] = [
       '__tests__/terraform/plan-docs.test.ts': ['renderPlans()'],
     },
   },
+  // The module archive test writes the archive with the script's own function, then has Terraform fetch it.
+  {
+    pattern: /^npm run terraform-module:archive$/,
+    by: {
+      'package.json': ['"terraform-module:archive": "tsx scripts/terraform-module-archive.ts"'],
+      '__tests__/terraform/module-archive.test.ts': ['archiveModule('],
+    },
+  },
   // docs/migrating-from-cdktf.md: the migration test follows its steps with the real Terraform.
   {
     pattern: /^terraform -chdir=\S+ state pull > \S+$/,
