@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
+import { FIXED_PROPS, FunctionInputs, Pair, fixedDifferences, functionInputs, hcl, isDefault, shown } from './settings';
 
 /*
  * The moved blocks that bring an IntegrityResponder of a synthesized CDKTF stack into a call of
  * the Terraform module this package ships. Pure: a parsed cdk.tf.json and the modules' parsed
- * main.tf.json in, HCL text out, so that tests and migrations call it without files.
+ * files in, HCL text out, so that tests and migrations call it without files. Before it writes
+ * anything it compares the responder with the module (settings.ts): a value the module holds fixed
+ * at another value is refused, and the function's other settings head the file.
  *
  * The module's resources have the logical ids cdktf gives a responder with the construct id
  * `Responder` at the root of its stack (docs/adr/0030-terraform-module.md). A responder
@@ -53,7 +56,8 @@ export type MovedProblem =
   | 'several-responders'
   | 'unknown-responder'
   | 'no-construct-paths'
-  | 'unmatched';
+  | 'unmatched'
+  | 'fixed-values';
 
 /**
  * Why no moved blocks could be written: a sentence that says what to do. `usage` when the
@@ -82,6 +86,9 @@ export interface MovedOptions {
   readonly module?: string;
 }
 
+/** The package's name, as a module source under node_modules names it. */
+const PACKAGE = 'shielded-vm-integrity-responder';
+
 /** The moved blocks of one responder. */
 export interface Moved {
   /** The module to call, as a folder of the package. */
@@ -92,6 +99,10 @@ export interface Moved {
   readonly moved: number;
   /** The responder, as its construct path below the stack, or `<prefix>_*` when the plan has no paths. */
   readonly responder: string;
+  /** The stack's function settings the module takes as inputs, and the inputs read back from them. */
+  readonly inputs: FunctionInputs;
+  /** The line of the file that fails `terraform validate` without the module call, for want of its output. */
+  readonly guard: string;
 }
 
 /** One resource the stack declares, as its `//` metadata places it. */
@@ -102,6 +113,8 @@ interface Declared {
   readonly path?: readonly string[];
   /** Whether it has count or for_each: several instances, which no block of one address moves. */
   readonly repeated: boolean;
+  /** What the stack writes for it. */
+  readonly body: unknown;
 }
 
 /** A responder found in the stack. */
@@ -112,10 +125,16 @@ interface Found {
   readonly source: ModuleSource;
 }
 
-/** A module's resources: by type and logical id, whether it is counted; by type and readable part, the logical id. */
+/**
+ * A module's resources: by type and logical id, whether it is counted, and its body; by type and
+ * readable part, the logical id. Its variables (variables.tf.json), and an output to reference.
+ */
 interface ModuleIndex {
   readonly counted: ReadonlyMap<string, boolean>;
+  readonly bodies: ReadonlyMap<string, unknown>;
   readonly byReadable: ReadonlyMap<string, string>;
+  readonly variables: unknown;
+  readonly output: string | undefined;
 }
 
 /** Code-unit order: the same file on every machine, whatever its locale. */
@@ -154,7 +173,7 @@ function declaredIn(plan: Record<string, unknown>): Declared[] {
       // The path starts with the stack's id; logical ids are made from what follows it.
       const path = typeof meta.path === 'string' ? meta.path.split('/').slice(1) : undefined;
       const repeated = isObject(body) && (body.count !== undefined || body.for_each !== undefined);
-      return { type, id, ...(path !== undefined && path.length > 0 && { path }), repeated };
+      return { type, id, ...(path !== undefined && path.length > 0 && { path }), repeated, body };
     }),
   );
 }
@@ -279,16 +298,25 @@ function indexed(module: unknown, source: ModuleSource): ModuleIndex {
     throw new MovedError('not-a-module', `the module ${source} declares no resources: is this package installed completely?`, false);
   }
   const counted = new Map<string, boolean>();
+  const bodies = new Map<string, unknown>();
   const byReadable = new Map<string, string>();
   for (const [type, byId] of Object.entries(resources)) {
     for (const [id, body] of Object.entries(isObject(byId) ? byId : {})) {
       counted.set(`${type}.${id}`, isObject(body) && body.count !== undefined);
+      bodies.set(`${type}.${id}`, body);
       const readable = readableAfter(id, MODULE_RESPONDER_ID);
       if (readable !== undefined) byReadable.set(`${type}.${readable}`, id);
     }
   }
-  return { counted, byReadable };
+  const outputs = isObject(module) && isObject(module.output) ? Object.keys(module.output) : [];
+  // The topic, which every module has; else the first output.
+  const output = outputs.includes(GUARD_OUTPUT) ? GUARD_OUTPUT : outputs.sort(byText)[0];
+  const variables = isObject(module) ? module.variable : undefined;
+  return { counted, bodies, byReadable, variables, output };
 }
+
+/** The output the guard line reads, when the module has it. */
+const GUARD_OUTPUT = 'topic';
 
 /** `# ` before each line of a paragraph. */
 const comment = (lines: readonly string[]) => lines.map((l) => (l === '' ? '#' : `# ${l}`)).join('\n');
@@ -296,12 +324,15 @@ const comment = (lines: readonly string[]) => lines.map((l) => (l === '' ? '#' :
 /**
  * The moved blocks that bring one IntegrityResponder of a synthesized stack (`cdk.tf.json`,
  * parsed) into a call of the package's module for its scope (`modules`: each module's
- * `main.tf.json`, parsed, by its folder). Each resource of the responder is matched by type and
- * by its construct path below the responder (or, in a plan without construct paths, the
- * readable part of its logical id); one the module counts is moved to its `[0]`. Data sources
- * and the stack's other resources are left alone. Throws a {@link MovedError} when the options
- * name no single responder, or when a resource of the responder has no counterpart in the module:
- * never a partial file.
+ * main.tf.json, variables.tf.json and outputs.tf.json, parsed as one document, by its folder).
+ * Each resource of the responder is matched by type and by its construct path below the responder
+ * (or, in a plan without construct paths, the readable part of its logical id); one the module
+ * counts is moved to its `[0]`. Data sources and the stack's other resources are left alone. The
+ * header lists the function's settings the module takes as inputs and the module call they give;
+ * the file ends with a `locals` entry that reads an output of the module call, so that Terraform
+ * fails without a call of that name. Throws a {@link MovedError} when the options name no single
+ * responder, when a resource of the responder has no counterpart in the module, or when the
+ * module writes a value as a literal that the stack has otherwise: never a partial file.
  */
 export function movedBlocks(stack: unknown, modules: Readonly<Record<ModuleSource, unknown>>, options: MovedOptions = {}): Moved {
   const name = options.module ?? DEFAULT_MODULE_NAME;
@@ -332,6 +363,7 @@ export function movedBlocks(stack: unknown, modules: Readonly<Record<ModuleSourc
   const others = found.filter((r) => r !== responder);
 
   const blocks: { from: string; to: string; counted: boolean }[] = [];
+  const pairs: Pair[] = [];
   const unmatched: string[] = [];
   const targets = new Set<string>();
   const left: string[] = [];
@@ -354,6 +386,11 @@ export function movedBlocks(stack: unknown, modules: Readonly<Record<ModuleSourc
     }
     targets.add(target);
     blocks.push({ from: address, to: `module.${name}.${target}${counted ? '[0]' : ''}`, counted });
+    const below =
+      d.path !== undefined && responder.path !== undefined
+        ? d.path.slice(responder.path.length).join('/')
+        : readableAfter(d.id, responder.prefix)!;
+    pairs.push({ type: d.type, name: below, stack: d.body, module: module.bodies.get(target) });
   }
 
   const responderName = nameOf(responder);
@@ -367,6 +404,10 @@ export function movedBlocks(stack: unknown, modules: Readonly<Record<ModuleSourc
       unmatched,
     );
   }
+  refuseFixedDifferences(pairs, responderName, responder.source);
+  const fn = pairs.find((p) => p.type === FUNCTION_TYPE && p.name === FUNCTION_ID);
+  // respondersIn found none without its function, and the module has its counterpart, or it was unmatched.
+  const inputs = functionInputs(fn!.stack, fn!.module, module.variables);
 
   blocks.sort((a, b) => byText(a.to, b.to));
   const moduleOnly = [...module.counted]
@@ -378,21 +419,13 @@ export function movedBlocks(stack: unknown, modules: Readonly<Record<ModuleSourc
     `Moves the state of the IntegrityResponder '${responderName}'${stackName !== undefined ? ` of the CDKTF stack '${stackName}'` : ''}`,
     `into module.${name}: ${blocks.length} resources. Written by integrity-module moved.`,
     '',
-    `Call the module ${responder.source} of shielded-vm-integrity-responder, of the version whose`,
-    'construct synthesized the stack, with the settings the construct had; from the installed',
-    'package, for instance:',
-    '',
-    `  module "${name}" {`,
-    `    source = "./node_modules/shielded-vm-integrity-responder/${responder.source}"`,
-    '    ...',
-    '  }',
-    ...(responder.source === 'terraform'
-      ? []
-      : [
-          '',
-          `From a remote or absolute source, write it as <terraform folder>//${responder.source.slice('terraform/'.length)}: the submodule`,
-          'uploads the function zip at the root of the tree, which the // brings along.',
-        ]),
+    `Call the module ${responder.source} of ${PACKAGE},`,
+    'of the version whose construct synthesized the stack, with the settings the construct had.',
+    'Every value the module holds fixed (memory, timeout, action budget, event ages, IAM wait) is',
+    "the stack's. The module takes the function's other settings as inputs: give the same, or the",
+    "plan's in-place update of the function changes them. The stack's function has:",
+    ...inputs.settings.map((s) => `  ${s.name}=${shown(s.value)}`),
+    ...moduleCall(name, responder.source, inputs),
     ...(countedBlocks > 0
       ? [
           '',
@@ -413,5 +446,124 @@ export function movedBlocks(stack: unknown, modules: Readonly<Record<ModuleSourc
     'Data sources need no moved block: Terraform reads them again.',
   ];
   const body = blocks.map((b) => `moved {\n  from = ${b.from}\n  to   = ${b.to}\n}\n`).join('\n');
-  return { source: responder.source, text: `${comment(header)}\n\n${body}`, moved: blocks.length, responder: responderName };
+  const guard = guardOf(name, module.output);
+  return {
+    source: responder.source,
+    text: `${comment(header)}\n\n${body}\n${guard.text}`,
+    moved: blocks.length,
+    responder: responderName,
+    inputs,
+    guard: guard.line,
+  };
+}
+
+/**
+ * Refuses a move that would change a value the module holds fixed: it shows in the plan only as
+ * part of the function's in-place update, which every migration has. Names each value, the
+ * stack's and the module's, and the `--set` that generates a module with the stack's.
+ */
+function refuseFixedDifferences(pairs: readonly Pair[], responderName: string, source: ModuleSource): void {
+  const differences = fixedDifferences(pairs);
+  if (differences.length === 0) return;
+  const sets = FIXED_PROPS.flatMap((prop) => [
+    ...new Set(differences.filter((d) => d.prop === prop && d.set !== undefined).map((d) => d.set!)),
+  ]);
+  const unknown = differences.some((d) => d.prop === undefined);
+  const listed = differences.map(
+    (d) =>
+      `${d.setting} is ${shown(d.stack)} in the stack, ${shown(d.module)} in the module ` +
+      `(${d.prop === undefined ? 'no --set changes it' : d.set !== undefined ? d.prop : `follows ${d.prop}`})`,
+  );
+  throw new MovedError(
+    'fixed-values',
+    `the module ${source} holds ${differences.length} value(s) fixed that the IntegrityResponder ${responderName} has otherwise: ` +
+      `${listed.join('; ')}. Moved into this module, they would change in place, hidden in the update of the function that ` +
+      'every migration plans. ' +
+      (sets.length > 0
+        ? "Generate a module with the stack's values, from a checkout of the repository at this package's version: " +
+          `npx tsx scripts/terraform-module.ts --out <dir> --with-zip ${sets.join(' ')}, and call that module; or stay on the construct`
+        : 'Stay on the construct') +
+      (unknown
+        ? ". A value no --set changes comes from another version of the construct than this module's: synthesize the stack again with this version"
+        : ''),
+    false,
+    differences.map((d) => d.setting),
+  );
+}
+
+/**
+ * The module call the function's settings give, as comment lines: the inputs read back from them
+ * that are not the module's defaults, then what was not read back, each listed.
+ */
+function moduleCall(name: string, source: ModuleSource, inputs: FunctionInputs): string[] {
+  const given = [...inputs.mapped].filter(([v, x]) => !isDefault(inputs.variables.get(v), x));
+  const atDefault = [...inputs.mapped.keys()].filter((v) => isDefault(inputs.variables.get(v), inputs.mapped.get(v)));
+  const width = Math.max(0, ...given.map(([v]) => v.length));
+  const derived = new Set([...inputs.mapped.keys(), ...inputs.conflicts.keys(), ...inputs.unmapped.flatMap((s) => s.reads)]);
+  const unread = [...inputs.variables.keys()].filter((v) => !derived.has(v));
+  return [
+    '',
+    "The module call these settings give (inputs at the module's default left out), from the",
+    'installed package:',
+    '',
+    `  module "${name}" {`,
+    `    source = "./node_modules/${PACKAGE}/${source}"`,
+    ...(given.length > 0 ? ['', ...given.map(([v, x]) => `    ${v.padEnd(width)} = ${hcl(x)}`)] : []),
+    '',
+    '    # and the inputs listed below, as your stack set them',
+    '  }',
+    ...(source === 'terraform'
+      ? []
+      : [
+          '',
+          `From a remote or absolute source, write it as <terraform folder>//${source.slice('terraform/'.length)}: the submodule`,
+          'uploads the function zip at the root of the tree, which the // brings along.',
+        ]),
+    ...(atDefault.length > 0 ? ['', "Read back at the module's default, so left out above:", ...wrapped(atDefault)] : []),
+    ...(inputs.unmapped.length > 0 || inputs.conflicts.size > 0
+      ? [
+          '',
+          'Not read back into inputs (set the inputs named as the stack had them):',
+          ...inputs.unmapped.map((s) => `  ${s.name}=${shown(s.value)} (from ${s.reads.map((v) => `var.${v}`).join(', ')})`),
+          ...[...inputs.conflicts].map(([v, values]) => `  ${v}: the settings give ${values.map((x) => hcl(x)).join(' and ')}`),
+        ]
+      : []),
+    ...(unread.length > 0
+      ? ['', `Inputs the function does not show, to set as your stack gave them to the construct:`, ...wrapped(unread)]
+      : []),
+  ];
+}
+
+/** Names separated by commas, indented, in lines of at most about 100 characters. */
+function wrapped(names: readonly string[]): string[] {
+  const lines: string[] = [];
+  for (const n of names) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last]!.length + n.length + 3 <= 100) lines[last] = `${lines[last]} ${n}`;
+    else lines.push(`  ${n}`);
+    lines[lines.length - 1] += ',';
+  }
+  if (lines.length > 0) lines[lines.length - 1] = lines[lines.length - 1]!.slice(0, -1);
+  return lines;
+}
+
+/**
+ * A `locals` entry that reads an output of the module call: without a call of that name,
+ * `terraform validate` and `plan` fail ("Reference to undeclared module") instead of planning every
+ * moved resource destroyed and created again, which moved blocks into a call that does not exist do.
+ */
+function guardOf(name: string, output: string | undefined): { text: string; line: string } {
+  const line = `  moved_into_${name} = module.${name}${output !== undefined ? `.${output}` : ''}`;
+  const text = [
+    comment([
+      `Fails 'terraform validate' and 'plan' unless this configuration calls module "${name}":`,
+      'moved blocks into a module call that does not exist plan every resource above destroyed and',
+      'created again. It reads an output and changes nothing; remove it with the moved blocks.',
+    ]),
+    'locals {',
+    line,
+    '}',
+    '',
+  ].join('\n');
+  return { text, line };
 }

@@ -43,16 +43,30 @@ export function packageHome(from: string = __dirname): PackageHome {
   }
 }
 
-/** Each module's main.tf.json, parsed, by its folder in the package. */
+/** The files of a module the tool reads: its resources, its variables and its outputs. */
+const MODULE_FILES = ['main.tf.json', 'variables.tf.json', 'outputs.tf.json'] as const;
+
+/**
+ * Each module, parsed, by its folder in the package: its main.tf.json, variables.tf.json and
+ * outputs.tf.json in one document, as Terraform reads a folder's files as one configuration.
+ */
 export function readModules(root: string): Readonly<Record<ModuleSource, unknown>> {
   return Object.fromEntries(
     MODULE_SOURCES.map((source) => {
-      const file = join(root, source, 'main.tf.json');
-      try {
-        return [source, JSON.parse(readFileSync(file, 'utf8')) as unknown];
-      } catch (e) {
-        throw new CliError(`cannot read the module ${source} of ${PACKAGE_NAME} at ${file}: ${describeError(e)}; reinstall the package`);
+      const merged: Record<string, Record<string, unknown>> = {};
+      for (const name of MODULE_FILES) {
+        const file = join(root, source, name);
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+        } catch (e) {
+          throw new CliError(`cannot read the module ${source} of ${PACKAGE_NAME} at ${file}: ${describeError(e)}; reinstall the package`);
+        }
+        for (const [key, value] of Object.entries(typeof parsed === 'object' && parsed !== null ? parsed : {})) {
+          merged[key] = { ...merged[key], ...(value as Record<string, unknown>) };
+        }
       }
+      return [source, merged];
     }),
   ) as Record<ModuleSource, unknown>;
 }

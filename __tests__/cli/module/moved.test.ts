@@ -1,16 +1,18 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { PubsubTopic } from '@cdktf/provider-google/lib/pubsub-topic';
-import { App, TerraformStack } from 'cdktf';
+import { App, LocalBackend, TerraformStack, TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
 import { build } from 'esbuild';
 import type { Io } from '../../../cli/common';
 import { BIN, COMMAND_FLAGS, COMMAND_USAGE, run } from '../../../cli/integrity-module';
 import { MODULE_SOURCES, ModuleSource, MovedError, MovedOptions, logicalId, movedBlocks } from '../../../cli/module/moved';
 import { PACKAGE_NAME, packageHome, readModules } from '../../../cli/module/package';
+import { FIXED_PROPS } from '../../../cli/module/settings';
+import { FIXED } from '../../../scripts/terraform-module/spec';
 import { IntegrityResponder, IntegrityResponderProps } from '../../../lib';
 import { loadFunctionBundle } from '../../../lib/function-bundle';
 import { PACKAGE_NAME as LIB_PACKAGE_NAME } from '../../../lib/bundle/sources';
@@ -65,12 +67,21 @@ function withoutMetadata(plan: Json): Json {
   return JSON.parse(JSON.stringify(plan, (key, value: unknown) => (key === '//' ? undefined : value))) as Json;
 }
 
-/** The moved blocks of an HCL text, in their order. */
+/** The file's last lines: a comment, then a local that reads an output of the module call `name`. */
+const GUARD =
+  /\n\n# Fails 'terraform validate' and 'plan' unless this configuration calls module "([^"]+)":\n(?:#.*\n)+locals \{\n {2}moved_into_\1 = module\.\1\.topic\n\}\n$/;
+
+/** The moved blocks of an HCL text, in their order; the text ends with the guard of the module call they move into. */
 function blocksOf(text: string): { from: string; to: string }[] {
-  const blocks = [...text.matchAll(/^moved \{\n {2}from = (\S+)\n {2}to {3}= (\S+)\n\}$/gm)].map((m) => ({ from: m[1]!, to: m[2]! }));
+  const guard = GUARD.exec(text);
+  expect({ guard: guard !== null }).toEqual({ guard: true });
+  const moves = text.slice(0, guard!.index + 1);
+  const blocks = [...moves.matchAll(/^moved \{\n {2}from = (\S+)\n {2}to {3}= (\S+)\n\}$/gm)].map((m) => ({ from: m[1]!, to: m[2]! }));
   // Every line is a comment, a blank, or part of a block: nothing else slipped in.
-  expect(text.split('\n').filter((l) => !/^(#.*|moved \{|\s+(from|to)\s+= \S+|\}|)$/.test(l))).toEqual([]);
-  expect(text.match(/^moved \{$/gm)?.length ?? 0).toBe(blocks.length);
+  expect(moves.split('\n').filter((l) => !/^(#.*|moved \{|\s+(from|to)\s+= \S+|\}|)$/.test(l))).toEqual([]);
+  expect(moves.match(/^moved \{$/gm)?.length ?? 0).toBe(blocks.length);
+  // Into the module call the guard reads.
+  for (const b of blocks) expect(b.to.startsWith(`module.${guard![1]}.`)).toBe(true);
   return blocks;
 }
 
@@ -318,6 +329,266 @@ describe('movedBlocks', () => {
   });
 });
 
+/** The header of a moved.tf: its comment lines before the first block, without `# `. */
+function headerOf(text: string): string[] {
+  return text
+    .slice(0, text.indexOf('\nmoved {'))
+    .split('\n')
+    .filter((l) => l.startsWith('#'))
+    .map((l) => l.replace(/^# ?/, ''));
+}
+
+/** The module call the header suggests, as HCL: its lines without the comment marks. */
+function suggestedCall(text: string): string {
+  const header = headerOf(text);
+  const start = header.findIndex((l) => /^ {2}module "[^"]+" \{$/.test(l));
+  const end = header.indexOf('  }', start);
+  expect({ start: start >= 0, end: end > start }).toEqual({ start: true, end: true });
+  return header
+    .slice(start, end + 1)
+    .map((l) => l.slice(2))
+    .join('\n');
+}
+
+/** The lines of the header after `title`, indented, up to the next blank line. */
+function listAfter(text: string, title: string): string[] {
+  const header = headerOf(text);
+  const at = header.indexOf(title);
+  if (at < 0) return [];
+  const end = header.indexOf('', at);
+  return header.slice(at + 1, end < 0 ? undefined : end).map((l) => l.trim());
+}
+
+/** The names of a wrapped list (`a, b,` on lines). */
+const namesIn = (lines: readonly string[]) =>
+  lines
+    .join(' ')
+    .split(/,\s*/)
+    .filter((n) => n !== '');
+
+/** The review's case (22b, finding 1): a project-scope responder in dry-run with a budget of 5, watching another project. */
+const BUDGET: Partial<IntegrityResponderProps> = {
+  namePrefix: 'proj',
+  scope: 'projects/fleet-prod-1234',
+  enforcement: 'dry-run',
+  maxActionsPerWindow: 5,
+};
+
+/** A value other than the module's for each prop the module holds fixed. */
+const FIXED_VALUES: Readonly<Record<(typeof FIXED)[number], number | 'unlimited'>> = {
+  memoryMib: 512,
+  timeoutSeconds: 120,
+  maxEventAgeSeconds: 7200,
+  relearnMaxAgeSeconds: 600,
+  maxActionsPerWindow: 'unlimited',
+  actionWindowSeconds: 600,
+  iamPropagationSeconds: 30,
+};
+
+describe('what the move would change unseen', () => {
+  it('refuses a stack whose action budget the module holds at another value, naming both values and the --set, dry-run or not', () => {
+    const { plan } = synthesized(withResponder(['Sec', 'Proj'], BUDGET));
+    const e = movedError(() => movedOf(plan));
+    expect({ problem: e.problem, usage: e.usage, names: e.names }).toEqual({
+      problem: 'fixed-values',
+      usage: false,
+      names: ['Function: service_config.environment_variables.MAX_ACTIONS_PER_WINDOW'],
+    });
+    expect(e.message).toBe(
+      'the module terraform holds 1 value(s) fixed that the IntegrityResponder Sec/Proj has otherwise: ' +
+        'Function: service_config.environment_variables.MAX_ACTIONS_PER_WINDOW is 5 in the stack, 50 in the module (maxActionsPerWindow). ' +
+        'Moved into this module, they would change in place, hidden in the update of the function that every migration plans. ' +
+        "Generate a module with the stack's values, from a checkout of the repository at this package's version: " +
+        'npx tsx scripts/terraform-module.ts --out <dir> --with-zip --set maxActionsPerWindow=5, and call that module; or stay on the construct',
+    );
+    const enforcing = movedError(() => movedOf(synthesized(withResponder(['Sec', 'Proj'], { ...BUDGET, enforcement: 'enforce' })).plan));
+    expect({ problem: enforcing.problem, message: enforcing.message }).toEqual({ problem: e.problem, message: e.message });
+  });
+
+  it('refuses a stack with more memory, and names each value that follows the timeout, with one --set for each prop', () => {
+    const memory = movedError(() => movedOf(synthesized(withResponder(['Sec', 'Proj'], { memoryMib: 512 })).plan));
+    expect(memory.names).toEqual(['Function: service_config.available_memory']);
+    expect(memory.message).toContain('Function: service_config.available_memory is 512Mi in the stack, 256Mi in the module (memoryMib).');
+    expect(memory.message).toContain('--with-zip --set memoryMib=512, and call that module');
+
+    const several = movedError(() =>
+      movedOf(synthesized(withResponder(['Sec', 'Proj'], { memoryMib: 512, timeoutSeconds: 120, maxActionsPerWindow: 5 })).plan),
+    );
+    expect(several.names).toEqual([
+      'Function: service_config.available_memory',
+      'Function: service_config.environment_variables.COMPUTE_TIMEOUT_SECONDS',
+      'Function: service_config.environment_variables.MAX_ACTIONS_PER_WINDOW',
+      'Function: service_config.timeout_seconds',
+      'Subscription: ack_deadline_seconds',
+    ]);
+    expect(several.message).toContain('COMPUTE_TIMEOUT_SECONDS is 20 in the stack, 15 in the module (follows timeoutSeconds)');
+    expect(several.message).toContain('Subscription: ack_deadline_seconds is 120 in the stack, 60 in the module (follows timeoutSeconds)');
+    expect(several.message).toContain('--set memoryMib=512 --set timeoutSeconds=120 --set maxActionsPerWindow=5, and call');
+  });
+
+  it('knows where the construct writes every prop the module holds fixed, and reads each one back into its --set', () => {
+    expect([...FIXED_PROPS]).toEqual([...FIXED]);
+    for (const prop of FIXED) {
+      const value = FIXED_VALUES[prop];
+      const e = movedError(() => movedOf(synthesized(withResponder(['Sec', 'Proj'], { [prop]: value })).plan));
+      expect({ prop, problem: e.problem, sets: e.message.match(/--set [^\s,]+/g) }).toEqual({
+        prop,
+        problem: 'fixed-values',
+        sets: [`--set ${prop}=${value}`],
+      });
+    }
+    // With the module's values, nothing is refused.
+    expect(() => movedOf(synthesized(withResponder(['Sec', 'Proj'], { memoryMib: 256, maxActionsPerWindow: 50 })).plan)).not.toThrow();
+  });
+
+  it('refuses a literal of the module no --set changes, saying to synthesize again, and in a plan without construct paths', () => {
+    const { plan } = synthesized(withResponder(['Sec', 'Proj']));
+    const module = JSON.parse(JSON.stringify(MODULES.terraform)) as Json;
+    module.resource.google_cloudfunctions2_function.Responder_Function_73C2D4D9.description = 'Another version';
+    for (const stack of [plan, withoutMetadata(plan)]) {
+      const e = movedError(() => movedBlocks(stack, { ...MODULES, terraform: module }));
+      expect({ problem: e.problem, names: e.names }).toEqual({ problem: 'fixed-values', names: ['Function: description'] });
+      expect(e.message).toMatch(
+        /: Function: description is Responds to .* in the stack, Another version in the module \(no --set changes it\)\. /,
+      );
+      expect(e.message).toMatch(
+        /Stay on the construct\. A value no --set changes comes from another version of the construct than this module's: synthesize the stack again with this version$/,
+      );
+    }
+  });
+
+  it("lists the function's settings the module takes as inputs, and the module call they give, defaults left out", () => {
+    const props: Partial<IntegrityResponderProps> = {
+      ...ORGANIZATION,
+      excludedProjects: ['lab-sandbox-1', 'lab-sandbox-2'],
+      enforcement: 'dry-run',
+      failureAction: 'suspend',
+      namePrefix: 'org-integrity',
+      labels: { team: 'security' },
+      availableCpu: '1',
+      maxInstanceRequestConcurrency: 4,
+      exemptLabel: 'keep=me',
+      requireBaselineApproval: true,
+    };
+    const { text, inputs } = movedOf(synthesized(withResponder(['Sec', 'Org'], props)).plan);
+    const settings = listAfter(text, "plan's in-place update of the function changes them. The stack's function has:");
+    expect(settings).toEqual(
+      expect.arrayContaining(['ENFORCEMENT=dry-run', 'FAILURE_ACTION=suspend', 'EXEMPT_LABEL=keep=me', 'BASELINE_APPROVAL=two-person']),
+    );
+    // One line for each value of the module's function that reads a variable: the environment after the rest.
+    const fn = (MODULES['terraform/modules/organization'] as Json).resource.google_cloudfunctions2_function.Responder_Function_73C2D4D9;
+    const env = Object.entries(fn.service_config.environment_variables as Json).filter(([, v]) => /\$\{.*var\./.test(v as string));
+    expect(settings.filter((l) => /^[A-Z]/.test(l)).map((l) => l.split('=')[0])).toEqual(env.map(([k]) => k));
+    expect(settings.slice(0, -env.length).every((l) => /^[a-z]/.test(l))).toBe(true);
+    expect(suggestedCall(text)).toBe(
+      [
+        'module "integrity_responder" {',
+        `  source = "./node_modules/${PACKAGE_NAME}/terraform/modules/organization"`,
+        '',
+        `  project_id                       = "${PROJECT}"`,
+        '  organization_id                  = "4242"',
+        '  name_prefix                      = "org-integrity"',
+        '  failure_action                   = "suspend"',
+        '  enforcement                      = "dry-run"',
+        '  require_baseline_approval        = true',
+        '  exempt_label                     = "keep=me"',
+        '  labels                           = { "team" = "security" }',
+        '  available_cpu                    = "1"',
+        '  max_instance_request_concurrency = 4',
+        '',
+        '  # and the inputs listed below, as your stack set them',
+        '}',
+      ].join('\n'),
+    );
+    expect(namesIn(listAfter(text, "Read back at the module's default, so left out above:"))).toEqual([
+      'region',
+      'response_mode',
+      'instance_group_action',
+      'baseline_collection',
+      'runtime',
+      'max_instance_count',
+      'log_level',
+      'stale_event_policy',
+    ]);
+    // What is not read back is listed, with the variables it reads; nothing is left out unsaid.
+    expect(listAfter(text, 'Not read back into inputs (set the inputs named as the stack had them):')).toEqual([
+      `EXCLUDED_PROJECTS=lab-sandbox-1,lab-sandbox-2,${PROJECT} (from var.watch_responder_project, var.excluded_projects, var.project_id)`,
+      'FIRESTORE_DATABASE=org-integrity-baselines (from var.firestore_database_id, var.name_prefix)',
+    ]);
+    const unread = namesIn(listAfter(text, 'Inputs the function does not show, to set as your stack gave them to the construct:'));
+    expect(unread).toEqual([
+      'notification_channels',
+      'enable_apis',
+      'firestore_location_id',
+      'firestore_delete_protection',
+      'source_bucket_name',
+      'max_delivery_attempts',
+    ]);
+    const variables = Object.keys((MODULES['terraform/modules/organization'] as Json).variable as Json);
+    const named = new Set([...inputs.mapped.keys(), ...inputs.unmapped.flatMap((u) => u.reads), ...unread]);
+    expect(variables.filter((v) => !named.has(v))).toEqual([]);
+  });
+
+  it('reads the watched project of a project scope back into nothing, and says so', () => {
+    const { text, inputs } = movedOf(synthesized(withResponder(['Sec', 'Proj'], { ...BUDGET, maxActionsPerWindow: 50 })).plan);
+    expect(headerOf(text)).toContain('  ENFORCEMENT=dry-run');
+    expect(suggestedCall(text)).toBe(
+      [
+        'module "integrity_responder" {',
+        `  source = "./node_modules/${PACKAGE_NAME}/terraform"`,
+        '',
+        `  project_id  = "${PROJECT}"`,
+        '  name_prefix = "proj"',
+        '  enforcement = "dry-run"',
+        '',
+        '  # and the inputs listed below, as your stack set them',
+        '}',
+      ].join('\n'),
+    );
+    expect(listAfter(text, 'Not read back into inputs (set the inputs named as the stack had them):')).toEqual([
+      'FIRESTORE_DATABASE=proj-baselines (from var.firestore_database_id, var.name_prefix)',
+      'SCOPE=projects/fleet-prod-1234 (from var.watched_project_id, var.project_id)',
+    ]);
+    expect(inputs.mapped.has('watched_project_id')).toBe(false);
+  });
+
+  it("never guesses: a setting that is the stack's own expression, or two settings that disagree, are listed and left out", () => {
+    const { plan } = synthesized((stack) => {
+      const enforcement = new TerraformVariable(stack, 'enforcement', { type: 'string' });
+      withResponder(['Sec', 'Proj'], { namePrefix: 'proj', enforcement: enforcement.stringValue as 'enforce' })(stack);
+    });
+    const [id] = Object.keys(plan.resource.google_cloudfunctions2_function as Json);
+    const fn = plan.resource.google_cloudfunctions2_function[id!];
+    expect(fn.service_config.environment_variables.ENFORCEMENT).toBe('${var.enforcement}');
+    fn.service_config.environment_variables.LEDGER_DATABASE = 'other-decisions';
+    const { text, inputs } = movedOf(plan);
+    expect(listAfter(text, 'Not read back into inputs (set the inputs named as the stack had them):')).toEqual([
+      'ENFORCEMENT=${var.enforcement} (from var.enforcement)',
+      'FIRESTORE_DATABASE=proj-baselines (from var.firestore_database_id, var.name_prefix)',
+      `SCOPE=projects/${PROJECT} (from var.watched_project_id, var.project_id)`,
+      'name_prefix: the settings give "proj" and "other"',
+    ]);
+    expect([inputs.mapped.has('enforcement'), inputs.mapped.has('name_prefix')]).toEqual([false, false]);
+    expect(suggestedCall(text)).not.toMatch(/enforcement|name_prefix/);
+  });
+
+  it('ends the file with a line that reads an output of the module call, so that Terraform fails without one', () => {
+    const { plan } = synthesized(withResponder(['Sec', 'Proj']));
+    const result = movedOf(plan, { module: 'fleet-a' });
+    expect(result.guard).toBe('  moved_into_fleet-a = module.fleet-a.topic');
+    expect(result.text.endsWith(`locals {\n${result.guard}\n}\n`)).toBe(true);
+    expect(blocksOf(result.text).length).toBe(result.moved);
+    // A module without that output: another; without any, the module call itself.
+    const terraform = JSON.parse(JSON.stringify(MODULES.terraform)) as Json;
+    delete terraform.output.topic;
+    expect(movedBlocks(plan, { ...MODULES, terraform }).guard).toBe(
+      '  moved_into_integrity_responder = module.integrity_responder.baseline_collection',
+    );
+    delete terraform.output;
+    expect(movedBlocks(plan, { ...MODULES, terraform }).guard).toBe('  moved_into_integrity_responder = module.integrity_responder');
+  });
+});
+
 describe('logicalId', () => {
   it("is cdktf's logical id for the same construct path, with Default, Resource and repeated names", () => {
     const app = new App({ outdir: mkdtempSync(join(work, 'ids-')), stackTraces: false });
@@ -442,6 +713,106 @@ describe(BIN, () => {
     );
   });
 
+  describe('--out', () => {
+    let dir: string;
+    beforeEach(() => {
+      dir = mkdtempSync(join(work, 'out-'));
+    });
+
+    it('writes the file only, saying so on stderr, and refuses to replace it unless --force', async () => {
+      const out = join(dir, 'moved.tf');
+      const r = await cli(['moved', '--plan', nested.file, '--out', out]);
+      expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 0, stdout: '' });
+      expect(r.stderr).toMatch(
+        new RegExp(`^integrity-module: \\d+ moved blocks for .* \\(source: ${PACKAGE_NAME}/terraform\\) written to ${out}\\n$`),
+      );
+      expect(readFileSync(out, 'utf8')).toBe(movedOf(nested.plan).text);
+
+      expect(await cli(['moved', '--plan', nested.file, '--out', out, '--module', 'other'])).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `integrity-module: --out ${out} exists: pass --force to replace it\n`,
+      });
+      expect(readFileSync(out, 'utf8')).toBe(movedOf(nested.plan).text);
+
+      const forced = await cli(['moved', '--plan', nested.file, '--out', out, '--module', 'other', '--force']);
+      expect({ code: forced.code, stdout: forced.stdout }).toEqual({ code: 0, stdout: '' });
+      expect(readFileSync(out, 'utf8')).toBe(movedOf(nested.plan, { module: 'other' }).text);
+      // Written beside it and renamed: nothing else is left in the folder.
+      expect(readdirSync(dir)).toEqual(['moved.tf']);
+    });
+
+    it('writes nothing when the tool fails, and leaves a file --force would replace as it was', async () => {
+      const budget = synthesized(withResponder(['Sec', 'Proj'], BUDGET));
+      const out = join(dir, 'moved.tf');
+      for (const args of [
+        ['--plan', two.file],
+        ['--plan', budget.file],
+        ['--plan', join(dir, 'none.json')],
+      ]) {
+        const r = await cli(['moved', ...args, '--out', out]);
+        expect({ args, failed: r.code !== 0, stdout: r.stdout, written: existsSync(out) }).toEqual({
+          args,
+          failed: true,
+          stdout: '',
+          written: false,
+        });
+      }
+      writeFileSync(out, 'kept');
+      expect((await cli(['moved', '--plan', budget.file, '--out', out, '--force'])).code).toBe(1);
+      expect(readFileSync(out, 'utf8')).toBe('kept');
+      expect(readdirSync(dir)).toEqual(['moved.tf']);
+    });
+
+    it.each<[string[], string]>([
+      [['--force'], 'integrity-module: --force replaces the file of --out: give --out FILE'],
+      [
+        ['--out', 'moved.txt'],
+        "integrity-module: --out must name a .tf file, got 'moved.txt': Terraform reads no other, and would plan without the moved blocks",
+      ],
+      [
+        ['--out', 'moved.tf.json'],
+        "integrity-module: --out must name a .tf file, got 'moved.tf.json': Terraform reads no other, and would plan without the moved blocks",
+      ],
+    ])('refuses %j as a usage error', async (args, message) => {
+      // In the test's folder: a file written by mistake is seen there, and nowhere else.
+      const at = (a: string) => (a.startsWith('moved.') ? join(dir, a) : a);
+      expect(await cli(['moved', '--plan', nested.file, ...args.map(at)])).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: `${message.replace(/'(moved\.[^']*)'/, (_, f: string) => `'${at(f)}'`)}\nrun 'integrity-module moved --help' for its options\n`,
+      });
+      expect(readdirSync(dir)).toEqual([]);
+    });
+
+    it('refuses a folder, and says when the folder to write in is missing', async () => {
+      const folder = join(dir, 'x.tf');
+      mkdirSync(folder);
+      expect(await cli(['moved', '--plan', nested.file, '--out', folder, '--force'])).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `integrity-module: --out ${folder} is a folder: name the file to write, e.g. ${join(folder, 'moved.tf')}\n`,
+      });
+      const r = await cli(['moved', '--plan', nested.file, '--out', join(dir, 'missing', 'moved.tf')]);
+      expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 1, stdout: '' });
+      expect(r.stderr).toMatch(new RegExp(`^integrity-module: cannot write --out ${join(dir, 'missing', 'moved.tf')}: .*ENOENT`));
+    });
+  });
+
+  it("fails with exit code 1 and prints nothing on the review's stack: dry-run, a budget of 5, naming the --set and the version", async () => {
+    const budget = synthesized(withResponder(['Sec', 'Proj'], BUDGET));
+    const r = await cli(['moved', '--plan', budget.file]);
+    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 1, stdout: '' });
+    expect(r.stderr).toBe(
+      `integrity-module: ${budget.file}: the module terraform holds 1 value(s) fixed that the IntegrityResponder Sec/Proj has otherwise: ` +
+        'Function: service_config.environment_variables.MAX_ACTIONS_PER_WINDOW is 5 in the stack, 50 in the module (maxActionsPerWindow). ' +
+        'Moved into this module, they would change in place, hidden in the update of the function that every migration plans. ' +
+        "Generate a module with the stack's values, from a checkout of the repository at this package's version: " +
+        'npx tsx scripts/terraform-module.ts --out <dir> --with-zip --set maxActionsPerWindow=5, and call that module; or stay on the construct ' +
+        `(this is the module of ${PACKAGE_NAME} ${packageHome(REPO_ROOT).version})\n`,
+    );
+  });
+
   it('fails with exit code 1 on a plan it cannot read, saying what to pass', async () => {
     const missing = join(work, 'cdktf.out', 'stacks', 'nope', 'cdk.tf.json');
     expect(await cli(['moved', '--plan', missing])).toEqual({
@@ -491,7 +862,9 @@ describe(BIN, () => {
     writeFileSync(join(installed, 'package.json'), JSON.stringify({ name: PACKAGE_NAME, version: '9.9.9-installed' }));
     for (const source of MODULE_SOURCES) {
       mkdirSync(join(installed, source), { recursive: true });
-      copyFileSync(join(REPO_ROOT, source, 'main.tf.json'), join(installed, source, 'main.tf.json'));
+      for (const file of ['main.tf.json', 'variables.tf.json', 'outputs.tf.json']) {
+        copyFileSync(join(REPO_ROOT, source, file), join(installed, source, file));
+      }
     }
     await build({
       absWorkingDir: REPO_ROOT,
@@ -539,7 +912,7 @@ describe('the moved blocks, to Terraform', () => {
   itWithTerraform(
     'each name a resource instance Terraform plans for the module call they name, and Terraform accepts them',
     async () => {
-      standIns = await startStandIns();
+      standIns ??= await startStandIns();
       const { plan } = synthesized(withResponder(['Security', 'IntegrityResponder'], { ...ORGANIZATION, ...COUNTED }));
       const { text, source } = movedOf(plan);
       const ws = workspace(standIns, {
@@ -572,5 +945,110 @@ describe('the moved blocks, to Terraform', () => {
       );
     },
     120000,
+  );
+
+  itWithTerraform(
+    'fail terraform validate when the configuration has no module call of the name they move into, and pass it when it has',
+    async () => {
+      standIns ??= await startStandIns();
+      const { plan } = synthesized(withResponder(['Security', 'IntegrityResponder']));
+      const { text } = movedOf(plan);
+      const call = (name: string) =>
+        `module "${name}" {\n  source     = "./node_modules/${PACKAGE_NAME}/terraform"\n  project_id = "${PROJECT}"\n}\n`;
+      const validated = async (files: Record<string, string>) => {
+        const ws = workspace(standIns!, { files: { 'moved.tf': text, ...files } });
+        cpSync(join(REPO_ROOT, 'terraform'), join(ws.dir, 'node_modules', PACKAGE_NAME, 'terraform'), { recursive: true });
+        expect((await ws.init()).code).toBe(0);
+        return ws.validate();
+      };
+      // No call at all (the root module not written yet), and a call of another name (a wrong --module).
+      for (const files of [{}, { 'main.tf': call('responder') }] as Record<string, string>[]) {
+        const v = await validated(files);
+        expect({ files, code: v.code }).toEqual({ files, code: 1 });
+        expect(v.stderr).toContain('Reference to undeclared module');
+        expect(v.stderr).toContain('module.integrity_responder.topic');
+      }
+      const v = await validated({ 'main.tf': call('integrity_responder') });
+      expect({ code: v.code, stderr: v.stderr }).toEqual({ code: 0, stderr: '' });
+    },
+    120000,
+  );
+
+  itWithTerraform(
+    "with the module call the header suggests, and the inputs it lists, move a deployed responder changing none of the function's settings",
+    async () => {
+      standIns ??= await startStandIns();
+      const props: Partial<IntegrityResponderProps> = {
+        ...ORGANIZATION,
+        excludedProjects: ['lab-sandbox-1', 'lab-sandbox-2'],
+        enforcement: 'dry-run',
+        failureAction: 'suspend',
+        namePrefix: 'org-integrity',
+        region: 'europe-west1',
+        labels: { team: 'security' },
+        exemptLabel: 'keep=me',
+        logLevel: 'info',
+        staleEventPolicy: 'fail-open',
+        availableCpu: '1',
+        maxInstanceRequestConcurrency: 4,
+        maxDeliveryAttempts: 10,
+      };
+      // Deployed by CDKTF to the stand-ins, its state in a backend the HCL configuration reads too.
+      const project = mkdtempSync(join(work, 'cdktf-'));
+      const state = join(project, 'terraform.security.tfstate');
+      const app = new App({ outdir: join(project, 'cdktf.out'), stackTraces: false });
+      const stack = new TerraformStack(app, 'security');
+      new LocalBackend(stack, { path: state });
+      new GoogleProvider(stack, 'google', { project: PROJECT, region: 'us-central1' });
+      new IntegrityResponder(new Construct(stack, 'Sec'), 'Org', { projectId: PROJECT, ...props });
+      app.synth();
+      const ws = workspace(standIns, { from: join(project, 'cdktf.out', 'stacks', 'security') });
+      expect((await ws.init()).code).toBe(0);
+      expect((await ws.run(['apply', '-auto-approve', '-input=false', '-no-color', '-lock=false'])).stderr).toBe('');
+
+      // The tool's file, and a root module whose call is the header's, with the inputs it lists as not shown.
+      const out = join(project, 'moved.tf');
+      const r = await cli(['moved', '--plan', join(ws.dir, 'cdk.tf.json'), '--out', out]);
+      expect(r.code).toBe(0);
+      const moved = readFileSync(out, 'utf8');
+      expect(namesIn(listAfter(moved, 'Inputs the function does not show, to set as your stack gave them to the construct:'))).toEqual(
+        expect.arrayContaining(['notification_channels', 'max_delivery_attempts']),
+      );
+      expect(listAfter(moved, 'Not read back into inputs (set the inputs named as the stack had them):')[0]).toMatch(/^EXCLUDED_PROJECTS=/);
+      const source = relative(ws.dir, join(REPO_ROOT, 'terraform', 'modules', 'organization'));
+      const call = suggestedCall(moved)
+        .replace(/^ {2}source = .*$/m, `  source = "${source}"`)
+        .replace(/\n}$/, '\n  excluded_projects     = ["lab-sandbox-1", "lab-sandbox-2"]\n  max_delivery_attempts = 10\n}');
+      rmSync(join(ws.dir, 'cdk.tf.json'));
+      rmSync(join(ws.dir, 'assets'), { recursive: true, force: true });
+      writeFileSync(join(ws.dir, 'moved.tf'), moved);
+      writeFileSync(
+        join(ws.dir, 'main.tf'),
+        [
+          `terraform {\n  backend "local" {\n    path = "${state}"\n  }\n}`,
+          `provider "google" {\n  project = "${PROJECT}"\n  region  = "us-central1"\n}`,
+          call,
+        ].join('\n\n'),
+      );
+      expect((await ws.run(['init', '-input=false', '-no-color', '-migrate-state', '-force-copy'])).code).toBe(0);
+      const planned = await ws.plan();
+      expect(planned.stderr).toBe('');
+      expect(planned.summary).toBe('Plan: 1 to add, 2 to change, 1 to destroy.');
+      // The function's update is the new object's generation and nothing else: every setting carried over.
+      const fn = planned.show!.resource_changes!.find(
+        (c) => c.address === 'module.integrity_responder.google_cloudfunctions2_function.Responder_Function_73C2D4D9',
+      )!;
+      const { before, after } = fn.change as unknown as Record<'before' | 'after', any>;
+      const withoutGeneration = (value: any) => {
+        const copy = JSON.parse(JSON.stringify(value));
+        delete copy.build_config[0].source[0].storage_source[0].generation;
+        return copy;
+      };
+      expect(withoutGeneration({ ...before, ...after })).toEqual(withoutGeneration(before));
+      expect(before.service_config[0].environment_variables).toEqual(
+        expect.objectContaining({ ENFORCEMENT: 'dry-run', EXEMPT_LABEL: 'keep=me' }),
+      );
+    },
+    180000,
   );
 });
