@@ -203,12 +203,16 @@ const RULES: readonly Rule[] = [
   },
   // docs/migrating-from-cdktf.md: the migration test follows its steps with the real Terraform.
   {
-    pattern: /^terraform -chdir=\S+ state pull > \S+$/,
-    by: { '__tests__/terraform/migration.test.ts': ["'state', 'pull'"] },
+    pattern: /^terraform -chdir=\S+ (init|state pull > \S+)$/,
+    by: { '__tests__/terraform/migration.test.ts': ['ws.init()', "'state', 'pull'"] },
   },
   {
-    pattern: /^npx integrity-module moved --plan \S+ > moved\.tf$/,
-    by: { '__tests__/terraform/migration.test.ts': ["'integrity-module.ts'", "'moved', '--plan'", "'moved.tf'"] },
+    pattern: /^npx integrity-module moved --plan \S+ --out moved\.tf$/,
+    by: { '__tests__/terraform/migration.test.ts': ["'integrity-module.ts'", "'moved', '--plan'", "'--out'", "'moved.tf'"] },
+  },
+  {
+    pattern: /^terraform state list$/,
+    by: { '__tests__/terraform/migration.test.ts': ["'state', 'list'"] },
   },
   {
     pattern: /^terraform (init|plan)$/,

@@ -65,14 +65,15 @@ const SCENARIOS: Record<string, Scenario> = {
   },
 };
 
-/** The tool as a user runs it (`npx integrity-module moved --plan …`), from this checkout. */
-function integrityModuleMoved(plan: string): Promise<string> {
+/** The tool as a user runs it (`npx integrity-module moved --plan … --out moved.tf`), from this checkout. */
+function integrityModuleMoved(plan: string, dir: string): Promise<string> {
   return new Promise((resolve, reject) =>
     execFile(
       process.execPath,
-      [require.resolve('tsx/cli'), join(REPO_ROOT, 'cli', 'integrity-module.ts'), 'moved', '--plan', plan],
-      { encoding: 'utf8' },
-      (error, stdout, stderr) => (error ? reject(new Error(`integrity-module moved failed: ${stderr}`)) : resolve(stdout)),
+      [require.resolve('tsx/cli'), join(REPO_ROOT, 'cli', 'integrity-module.ts'), 'moved', '--plan', plan, '--out', 'moved.tf'],
+      { cwd: dir, encoding: 'utf8' },
+      (error, _stdout, stderr) =>
+        error ? reject(new Error(`integrity-module moved failed: ${stderr}`)) : resolve(readFileSync(join(dir, 'moved.tf'), 'utf8')),
     ),
   );
 }
@@ -117,11 +118,10 @@ describeWithTerraform('leaving CDKTF: a deployed stack moved into the Terraform 
     );
 
     // The tool's moved blocks, then a root module in HCL instead of the synthesized stack.
-    const moved = await integrityModuleMoved(join(ws.dir, 'cdk.tf.json'));
+    const moved = await integrityModuleMoved(join(ws.dir, 'cdk.tf.json'), ws.dir);
     expect(moved).toContain(scenario.module);
     rmSync(join(ws.dir, 'cdk.tf.json'));
     rmSync(join(ws.dir, 'assets'), { recursive: true, force: true });
-    writeFileSync(join(ws.dir, 'moved.tf'), moved);
     const source = relative(ws.dir, join(REPO_ROOT, scenario.module));
     writeFileSync(
       join(ws.dir, 'main.tf'),
@@ -130,6 +130,9 @@ describeWithTerraform('leaving CDKTF: a deployed stack moved into the Terraform 
     // The backend block is new to this directory's configuration: init takes the same state over.
     const reinit = await ws.run(['init', '-input=false', '-no-color', '-migrate-state', '-force-copy']);
     expect(reinit.code).toBe(0);
+    // The same state, at the stack's addresses, before anything moves.
+    const listed = await ws.run(['state', 'list']);
+    expect(listed.stdout.split('\n').filter((a) => a.startsWith('google_') || a.startsWith('time_'))).toHaveLength(resources);
     const planned = await ws.plan();
     expect(planned.stderr).toBe('');
     expect(planned.summary).toBe(scenario.summary);
@@ -145,6 +148,17 @@ describeWithTerraform('leaving CDKTF: a deployed stack moved into the Terraform 
         .map((c) => [c.address.replace(/^module\.integrity_responder\./, ''), c.change.actions.join(',')]),
     );
     expect(changed).toEqual(scenario.changes);
+    // The function's update is its build reading the new object's generation, and nothing else:
+    // a setting of the stack that the module call did not carry over would show here.
+    const fn = managed.find((c) => c.address === `module.integrity_responder.${FUNCTION}`)!;
+    const { before, after, after_unknown: unknown } = fn.change as unknown as Record<'before' | 'after' | 'after_unknown', any>;
+    expect(unknown.build_config[0].source[0].storage_source[0].generation).toBe(true);
+    const withoutGeneration = (value: any) => {
+      const copy = JSON.parse(JSON.stringify(value));
+      delete copy.build_config[0].source[0].storage_source[0].generation;
+      return copy;
+    };
+    expect(withoutGeneration({ ...before, ...after })).toEqual(withoutGeneration(before));
     // The sink's update, where there is one, is its exclusions' order and nothing else.
     const sink = managed.find((c) => c.address === `module.integrity_responder.${SINK}`);
     if (sink !== undefined && sink.change.actions.includes('update')) {

@@ -235,7 +235,7 @@ export function readmeOf(module: GeneratedModule): string {
     '```',
     '',
     'A responder with another construct id has other logical ids: `npx integrity-module moved --plan',
-    'cdktf.out/stacks/<stack>/cdk.tf.json > moved.tf` (a bin of this package) writes every block for it, `[0]` included.',
+    'cdktf.out/stacks/<stack>/cdk.tf.json --out moved.tf` (a bin of this package) writes every block for it, `[0]` included.',
     '',
   );
   return lines.join('\n');
