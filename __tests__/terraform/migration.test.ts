@@ -1,13 +1,14 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { App, LocalBackend, TerraformStack } from 'cdktf';
 import { IntegrityResponder, IntegrityResponderProps } from '../../lib';
 import { REPO_ROOT } from '../support/paths';
 import { describeWithTerraform, resourceCount } from '../support/terraform';
 import { startStandIns, StandIns, workspace } from '../../testkit/terraform/workspace';
+import { placeModuleTree } from '../../testkit/terraform/module-tree';
 
 /*
  * docs/migrating-from-cdktf.md, step by step, with the real Terraform against the stand-ins
@@ -122,7 +123,9 @@ describeWithTerraform('leaving CDKTF: a deployed stack moved into the Terraform 
     expect(moved).toContain(scenario.module);
     rmSync(join(ws.dir, 'cdk.tf.json'));
     rmSync(join(ws.dir, 'assets'), { recursive: true, force: true });
-    const source = relative(ws.dir, join(REPO_ROOT, scenario.module));
+    // The module as the package ships it, zip included, beside the configuration.
+    placeModuleTree(ws.dir);
+    const source = `./${scenario.module}`;
     writeFileSync(
       join(ws.dir, 'main.tf'),
       `terraform {\n  backend "local" {\n    path = "${state}"\n  }\n}\n\n${PROVIDERS}\n\nmodule "integrity_responder" {\n  source = "${source}"\n${scenario.inputs.map((l) => `  ${l}`).join('\n')}\n}\n`,

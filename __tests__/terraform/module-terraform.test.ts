@@ -1,4 +1,4 @@
-import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { TerraformStack, Testing } from 'cdktf';
@@ -6,6 +6,7 @@ import { IntegrityResponder, IntegrityResponderProps } from '../../lib';
 import { loadFunctionBundle } from '../../lib/function-bundle';
 import { MODULES } from '../../scripts/terraform-module/spec';
 import { PlannedResult, ShownPlan, StandIns, Workspace, startStandIns, workspace } from '../../testkit/terraform/workspace';
+import { placeModuleTree } from '../../testkit/terraform/module-tree';
 import { REPO_ROOT } from '../support/paths';
 import { describeWithTerraform } from '../support/terraform';
 
@@ -16,7 +17,6 @@ import { describeWithTerraform } from '../support/terraform';
  * settings in a CDKTF stack.
  */
 
-const MODULE_DIR = join(REPO_ROOT, 'terraform');
 const EXAMPLE_DIR = join(REPO_ROOT, 'examples', 'terraform');
 const SECURITY = 'sec-ops-1234';
 const CHANNELS = ['projects/sec-ops-1234/notificationChannels/4242424242'];
@@ -25,8 +25,7 @@ const RESPONDER = 'Responder';
 /** A workspace holding `files` and, beside them, the module tree with its function zip (as a release archive has it). */
 function withModule(standIns: StandIns, files: Record<string, string>): Workspace {
   const ws = workspace(standIns, { files });
-  cpSync(MODULE_DIR, join(ws.dir, 'terraform'), { recursive: true });
-  copyFileSync(loadFunctionBundle(REPO_ROOT).zipPath, join(ws.dir, 'terraform', 'function.zip'));
+  placeModuleTree(ws.dir);
   return ws;
 }
 

@@ -17,6 +17,7 @@ import { IntegrityResponder, IntegrityResponderProps } from '../../../lib';
 import { loadFunctionBundle } from '../../../lib/function-bundle';
 import { PACKAGE_NAME as LIB_PACKAGE_NAME } from '../../../lib/bundle/sources';
 import { StandIns, startStandIns, workspace } from '../../../testkit/terraform/workspace';
+import { placeModuleTree } from '../../../testkit/terraform/module-tree';
 import { REPO_ROOT } from '../../support/paths';
 import { itWithTerraform } from '../../support/terraform';
 
@@ -1015,7 +1016,7 @@ describe('the moved blocks, to Terraform', () => {
         expect.arrayContaining(['notification_channels', 'max_delivery_attempts']),
       );
       expect(listAfter(moved, 'Not read back into inputs (set the inputs named as the stack had them):')[0]).toMatch(/^EXCLUDED_PROJECTS=/);
-      const source = relative(ws.dir, join(REPO_ROOT, 'terraform', 'modules', 'organization'));
+      const source = `./${relative(ws.dir, join(placeModuleTree(ws.dir), 'modules', 'organization'))}`;
       const call = suggestedCall(moved)
         .replace(/^ {2}source = .*$/m, `  source = "${source}"`)
         .replace(/\n}$/, '\n  excluded_projects     = ["lab-sandbox-1", "lab-sandbox-2"]\n  max_delivery_attempts = 10\n}');
