@@ -10,7 +10,7 @@ import { SETTINGS, UNLIMITED } from '../../function/contract';
  * expression can be read backwards without a guess.
  */
 
-/** The props the module holds fixed (scripts/terraform-module/spec.ts `FIXED`, which a test compares). */
+/** The props the construct computes with, which the Terraform module holds fixed (the generator's `FIXED` is this list). */
 export const FIXED_PROPS = [
   'memoryMib',
   'timeoutSeconds',

@@ -1,5 +1,7 @@
 import { TerraformVariable, Token } from 'cdktf';
 import { PROJECT_ID, SETTINGS } from '../../function/contract';
+// Declared with the tool that refuses a stack whose values differ from them, which ships in the package.
+import { FIXED_PROPS } from '../../cli/module/settings';
 import type { IntegrityResponderProps } from '../../lib';
 import { SUPPORTED_RUNTIMES, resolveProps } from '../../lib/props';
 import type { Choice } from './choices';
@@ -68,15 +70,7 @@ export interface ModuleSpec {
 }
 
 /** Props the construct computes with, which a module takes from the construct's defaults (or `--set`). */
-export const FIXED = [
-  'memoryMib',
-  'timeoutSeconds',
-  'maxEventAgeSeconds',
-  'relearnMaxAgeSeconds',
-  'maxActionsPerWindow',
-  'actionWindowSeconds',
-  'iamPropagationSeconds',
-] as const satisfies readonly (keyof IntegrityResponderProps)[];
+export const FIXED = FIXED_PROPS satisfies readonly (keyof IntegrityResponderProps)[];
 
 /** A fixed prop. */
 export type FixedProp = (typeof FIXED)[number];

@@ -11,7 +11,6 @@ import type { Io } from '../../../cli/common';
 import { BIN, COMMAND_FLAGS, COMMAND_USAGE, run } from '../../../cli/integrity-module';
 import { MODULE_SOURCES, ModuleSource, MovedError, MovedOptions, logicalId, movedBlocks } from '../../../cli/module/moved';
 import { PACKAGE_NAME, packageHome, readModules } from '../../../cli/module/package';
-import { FIXED_PROPS } from '../../../cli/module/settings';
 import { FIXED } from '../../../scripts/terraform-module/spec';
 import { IntegrityResponder, IntegrityResponderProps } from '../../../lib';
 import { loadFunctionBundle } from '../../../lib/function-bundle';
@@ -428,7 +427,6 @@ describe('what the move would change unseen', () => {
   });
 
   it('knows where the construct writes every prop the module holds fixed, and reads each one back into its --set', () => {
-    expect([...FIXED_PROPS]).toEqual([...FIXED]);
     for (const prop of FIXED) {
       const value = FIXED_VALUES[prop];
       const e = movedError(() => movedOf(synthesized(withResponder(['Sec', 'Proj'], { [prop]: value })).plan));
