@@ -1,9 +1,10 @@
 import { Fn, Token } from 'cdktf';
+import { PACKAGE_NAME } from '../function/contract';
 
 /** Label the construct puts on every labelled resource. */
 export const MANAGED_BY = 'managed-by';
-/** Value of {@link MANAGED_BY}. */
-export const MANAGED_BY_VALUE = 'shielded-vm-integrity-responder';
+/** Value of {@link MANAGED_BY}: the package's name. */
+export const MANAGED_BY_VALUE = PACKAGE_NAME;
 /**
  * Label the construct puts on every labelled resource, valued with the responder's
  * `namePrefix`: it tells the resources of two responders in one project apart.

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { PACKAGE_NAME } from '../../function/contract';
 import { FIXED_PROPS, FunctionInputs, Pair, fixedDifferences, functionInputs, hcl, isDefault, shown } from './settings';
 
 /*
@@ -85,9 +86,6 @@ export interface MovedOptions {
   /** The module call's name in the caller's configuration. @default 'integrity_responder' */
   readonly module?: string;
 }
-
-/** The package's name, as a module source under node_modules names it. */
-const PACKAGE = 'shielded-vm-integrity-responder';
 
 /** The moved blocks of one responder. */
 export interface Moved {
@@ -419,7 +417,7 @@ export function movedBlocks(stack: unknown, modules: Readonly<Record<ModuleSourc
     `Moves the state of the IntegrityResponder '${responderName}'${stackName !== undefined ? ` of the CDKTF stack '${stackName}'` : ''}`,
     `into module.${name}: ${blocks.length} resources. Written by integrity-module moved.`,
     '',
-    `Call the module ${responder.source} of ${PACKAGE},`,
+    `Call the module ${responder.source} of ${PACKAGE_NAME},`,
     'of the version whose construct synthesized the stack, with the settings the construct had.',
     'Every value the module holds fixed (memory, timeout, action budget, event ages, IAM wait) is',
     "the stack's. The module takes the function's other settings as inputs: give the same, or the",
@@ -507,7 +505,7 @@ function moduleCall(name: string, source: ModuleSource, inputs: FunctionInputs):
     'installed package:',
     '',
     `  module "${name}" {`,
-    `    source = "./node_modules/${PACKAGE}/${source}"`,
+    `    source = "./node_modules/${PACKAGE_NAME}/${source}"`,
     ...(given.length > 0 ? ['', ...given.map(([v, x]) => `    ${v.padEnd(width)} = ${hcl(x)}`)] : []),
     '',
     '    # and the inputs listed below, as your stack set them',

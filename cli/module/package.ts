@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { PACKAGE_NAME } from '../../function/contract';
 import { CliError, describeError } from '../common';
 import { MODULE_SOURCES, ModuleSource } from './moved';
 
@@ -9,7 +10,7 @@ import { MODULE_SOURCES, ModuleSource } from './moved';
  */
 
 /** The package's name in its package.json: how its root is told from the folders above and below it. */
-export const PACKAGE_NAME = 'shielded-vm-integrity-responder';
+export { PACKAGE_NAME };
 
 /** The package's manifest in `dir`, when it is ours. */
 function manifestIn(dir: string): { name: string; version?: unknown } | undefined {

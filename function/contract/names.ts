@@ -9,6 +9,12 @@
  */
 export const ENTRY_POINT = 'respondToIntegrityEvent';
 
+/**
+ * Name of the npm package (its `package.json`), which the construct's bundle lookup and the
+ * tools use to find the package root, and which labels every resource the construct creates.
+ */
+export const PACKAGE_NAME = 'shielded-vm-integrity-responder';
+
 /** Default `namePrefix` of the construct (and so of every name derived from it). */
 export const DEFAULT_NAME_PREFIX = 'integrity-responder';
 

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { PACKAGE_NAME } from '../../function/contract';
 
 /** Name in the package's `package.json`: how the package root is recognised from anywhere inside it. */
-export const PACKAGE_NAME = 'shielded-vm-integrity-responder';
+export { PACKAGE_NAME };
 
 function isPackageRoot(dir: string): boolean {
   const manifest = join(dir, 'package.json');
