@@ -9,7 +9,7 @@ import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
 import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
 import { Annotations, AssetType, ITerraformDependable, TerraformAsset } from 'cdktf';
 import type { Construct } from 'constructs';
-import { computeTimeoutFor, functionEnvironment } from '../function/contract';
+import { NONE, SETTINGS, computeTimeoutFor, functionEnvironment } from '../function/contract';
 import type { FunctionBundle } from './function-bundle';
 import type { Identities } from './identities';
 import type { ResolvedProps } from './props';
@@ -200,6 +200,11 @@ export function deployFunction(c: Construct, inputs: FunctionInputs): DeployedFu
         instanceGroupAction: p.instanceGroupAction,
         maxActionsPerWindow: p.maxActionsPerWindow,
         actionWindowSeconds: p.actionWindowSeconds,
+        containmentSteps: NONE,
+        forensicsProject: NONE,
+        snapshotRetentionDays: SETTINGS.snapshotRetentionDays.default,
+        quarantineTagValue: NONE,
+        findingsSource: NONE,
       }),
     },
     dependsOn: inputs.dependsOn,

@@ -12,7 +12,7 @@ import { baselineDocument } from '../function/core/baseline';
 import { createFirestore } from '../function/runtime/clients';
 import { createHandlerDeps } from '../function/runtime/composition';
 import { loadConfig } from '../function/runtime/config';
-import { FunctionSettings, SETTINGS, functionEnvironment } from '../function/contract';
+import { FunctionSettings, NONE, SETTINGS, functionEnvironment } from '../function/contract';
 import { handleMessage } from '../function/core/handler';
 import { jsonLogger } from '../function/runtime/logger';
 import { parseMeasurements } from '../function/core/parse';
@@ -88,6 +88,11 @@ const BENCH_SETTINGS: FunctionSettings = {
   instanceGroupAction: SETTINGS.instanceGroupAction.default,
   maxActionsPerWindow: SETTINGS.maxActionsPerWindow.default,
   actionWindowSeconds: SETTINGS.actionWindowSeconds.default,
+  containmentSteps: NONE,
+  forensicsProject: NONE,
+  snapshotRetentionDays: SETTINGS.snapshotRetentionDays.default,
+  quarantineTagValue: NONE,
+  findingsSource: NONE,
 };
 
 function median(xs: number[]): number {

@@ -6,6 +6,16 @@
 /** The variable naming a Compute Engine endpoint other than the default, read by the function and the tools. */
 export const COMPUTE_API_ENDPOINT = 'COMPUTE_API_ENDPOINT';
 
+/**
+ * The variable naming a Resource Manager endpoint other than the default (the quarantine's tag
+ * bindings). By default a VM's tag bindings go to its zone's own endpoint,
+ * `<zone>-cloudresourcemanager.googleapis.com`; an override serves every zone.
+ */
+export const RESOURCE_MANAGER_API_ENDPOINT = 'RESOURCE_MANAGER_API_ENDPOINT';
+
+/** The variable naming a Security Command Center endpoint other than the default (the findings). */
+export const SECURITY_CENTER_API_ENDPOINT = 'SECURITY_CENTER_API_ENDPOINT';
+
 /** A Google API endpoint other than the default. */
 export interface ApiEndpoint {
   readonly protocol: 'http' | 'https';

@@ -12,3 +12,4 @@ export * from './vocabulary';
 export * from './settings';
 export * from './endpoint';
 export * from './decision-line';
+export * from './containment';

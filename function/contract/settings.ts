@@ -15,6 +15,15 @@ import {
   StaleEventPolicy,
 } from './vocabulary';
 import { DEFAULT_BASELINE_COLLECTION, DEFAULT_EXEMPT_LABEL } from './names';
+import { COMPUTE_API_ENDPOINT, RESOURCE_MANAGER_API_ENDPOINT, SECURITY_CENTER_API_ENDPOINT } from './endpoint';
+import {
+  DEFAULT_SNAPSHOT_RETENTION_DAYS,
+  EVIDENCE_STEPS_SETTING,
+  FINDINGS_SOURCE_SETTING,
+  FORENSICS_PROJECT_SETTING,
+  NONE,
+  TAG_VALUE_SETTING,
+} from './containment';
 import { COLLECTION_ID, DATABASE_ID, EXEMPT_LABEL, PROJECT_ID, PROJECT_ID_TEXT } from './patterns';
 
 /*
@@ -129,6 +138,19 @@ export interface FunctionSettings {
   readonly maxActionsPerWindow: number | typeof UNLIMITED;
   /** Length of the fixed windows the action budget is counted in, seconds. */
   readonly actionWindowSeconds: number;
+  /**
+   * The steps a containment takes before the stop or suspend (ADR 0031): `none`, or `snapshot`
+   * and `quarantine` separated by a comma, in that order.
+   */
+  readonly containmentSteps: string;
+  /** Project the `snapshot` step writes evidence snapshots to; `none` without that step. */
+  readonly forensicsProject: string;
+  /** Days an evidence snapshot is labelled to be kept (`integrity-retain-until`). */
+  readonly snapshotRetentionDays: number;
+  /** The secure tag value (`tagValues/<number>`) the `quarantine` step binds; `none` without that step. */
+  readonly quarantineTagValue: string;
+  /** Security Command Center source the function raises findings in; `none` for no findings. */
+  readonly findingsSource: string;
 }
 
 /** A setting whose value must be one of a list. */
@@ -227,10 +249,50 @@ export const SETTINGS: { readonly [K in keyof FunctionSettings]-?: SettingFor<Fu
   instanceGroupAction: { kind: 'enum', env: 'INSTANCE_GROUP_ACTION', values: INSTANCE_GROUP_ACTIONS, default: 'abandon' },
   maxActionsPerWindow: { kind: 'limit', env: 'MAX_ACTIONS_PER_WINDOW', min: 1, max: 100000, default: 50 },
   actionWindowSeconds: { kind: 'integer', env: 'ACTION_WINDOW_SECONDS', min: 60, max: 604800, default: 3600 },
+  containmentSteps: {
+    kind: 'pattern',
+    env: 'CONTAINMENT_STEPS',
+    pattern: EVIDENCE_STEPS_SETTING,
+    hint: `'${NONE}', 'snapshot', 'quarantine' or 'snapshot,quarantine'`,
+    default: NONE,
+  },
+  forensicsProject: {
+    kind: 'pattern',
+    env: 'FORENSICS_PROJECT',
+    pattern: FORENSICS_PROJECT_SETTING,
+    hint: `'${NONE}' or a Google Cloud project id`,
+    default: NONE,
+  },
+  snapshotRetentionDays: {
+    kind: 'integer',
+    env: 'SNAPSHOT_RETENTION_DAYS',
+    min: 1,
+    max: 3650,
+    default: DEFAULT_SNAPSHOT_RETENTION_DAYS,
+  },
+  quarantineTagValue: {
+    kind: 'pattern',
+    env: 'QUARANTINE_TAG_VALUE',
+    pattern: TAG_VALUE_SETTING,
+    hint: `'${NONE}' or a secure tag value like 'tagValues/281474976710656'`,
+    default: NONE,
+  },
+  findingsSource: {
+    kind: 'pattern',
+    env: 'FINDINGS_SOURCE',
+    pattern: FINDINGS_SOURCE_SETTING,
+    hint: `'${NONE}' or a Security Command Center source like 'organizations/123456789012/sources/1234567890'`,
+    default: NONE,
+  },
 };
 
 /** Variables the function reads that the construct never sets (tests, demos, private endpoints). */
-export const OPTIONAL_VARIABLES = ['COMPUTE_API_ENDPOINT', 'FIRESTORE_EMULATOR_HOST'] as const;
+export const OPTIONAL_VARIABLES = [
+  COMPUTE_API_ENDPOINT,
+  'FIRESTORE_EMULATOR_HOST',
+  RESOURCE_MANAGER_API_ENDPOINT,
+  SECURITY_CENTER_API_ENDPOINT,
+] as const;
 
 /** Names of every variable the construct sets, in declaration order. */
 export const FUNCTION_VARIABLES: readonly string[] = Object.values(SETTINGS).map((s) => s.env);

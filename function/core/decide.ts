@@ -88,6 +88,19 @@ export interface InstanceState {
   readonly labels?: Readonly<Record<string, string>>;
   /** Its `created-by` metadata value: the group that created it, if a group did (a hint, not proof). */
   readonly createdBy?: string;
+  /** The disks attached to it, as `instances.get` lists them (read for the `snapshot` step). */
+  readonly disks?: readonly AttachedDisk[];
+}
+
+/** A disk attached to a VM. */
+export interface AttachedDisk {
+  /** The name the guest sees it under (`deviceName`), unique on the VM. */
+  readonly deviceName: string;
+  /** `PERSISTENT`, or `SCRATCH` for a local SSD (which no snapshot can take). */
+  readonly type: string;
+  /** URL of the persistent disk (`…/projects/P/zones/Z/disks/D` or `…/regions/R/disks/D`); absent for a local SSD. */
+  readonly source?: string;
+  readonly boot?: boolean;
 }
 
 /**

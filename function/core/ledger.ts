@@ -1,4 +1,4 @@
-import type { FailureAction, LEDGER_NOTES } from '../contract';
+import type { EvidenceStep, FailureAction, LEDGER_NOTES } from '../contract';
 import type { Decision } from './decide';
 import type { IntegrityReport, ReportKind } from './parse';
 
@@ -37,6 +37,44 @@ export interface RecordedDecision {
    * written before the setting existed).
    */
   readonly containment?: FailureAction;
+  /**
+   * The evidence steps a `stop` decision takes before the stop or suspend, as configured when it
+   * was first recorded (ADR 0031): a redelivery runs the same playbook. Absent: none.
+   */
+  readonly playbook?: readonly EvidenceStep[];
+}
+
+/** A snapshot taken of one of the VM's disks by the `snapshot` step. */
+export interface SnapshotEvidence {
+  /** The VM's name for the disk. */
+  readonly deviceName: string;
+  /** URL of the disk. */
+  readonly disk: string;
+  /** `projects/<forensics project>/global/snapshots/<name>`. */
+  readonly snapshot: string;
+  /** The global operation that created it, when this responder's request did. */
+  readonly operation?: string;
+  /** RFC 3339. */
+  readonly at: string;
+}
+
+/** What the evidence steps and the finding of a containment did, step by step (ADR 0031). */
+export interface ContainmentSteps {
+  /**
+   * The `snapshot` step: the snapshots taken so far, one per persistent disk, each recorded as it
+   * is taken so that none is taken twice; `done` once every disk has one.
+   */
+  readonly snapshot?: {
+    readonly snapshots: readonly SnapshotEvidence[];
+    /** Device names of the disks no snapshot can take (local SSDs), kept by the stop. */
+    readonly skipped?: readonly string[];
+    readonly done: boolean;
+    readonly at?: string;
+  };
+  /** The `quarantine` step: the secure tag value bound to the VM, and the binding. */
+  readonly quarantine?: { readonly tagValue: string; readonly binding: string; readonly at: string };
+  /** The finding raised in Security Command Center, once the containment is done. */
+  readonly finding?: { readonly name: string; readonly at: string };
 }
 
 /** An abandon asked of the VM's managed instance group before containing it (ADR 0010). */
@@ -82,6 +120,43 @@ export interface LedgerRecord {
   readonly budgetWindow?: string;
   /** When the action was first held for want of budget. */
   readonly heldSince?: string;
+  /** What the playbook's steps before the stop, and the finding, did (absent before any ran). */
+  readonly steps?: ContainmentSteps;
+}
+
+/**
+ * A contained VM as its instance document holds it (`containment` on `integrity_instances`), for
+ * the operator's list and release: written when a containment completes, updated by a release.
+ */
+export interface ContainmentSummary {
+  /** `contained` until released; `released` after. */
+  readonly state: 'contained' | 'released';
+  /** Document id of the ledger record (`integrity_decisions`) of the containment. */
+  readonly record: string;
+  readonly bootCounter: string;
+  readonly reason: string;
+  /** `stop` or `suspend`. */
+  readonly containment: FailureAction;
+  readonly playbook: readonly EvidenceStep[];
+  readonly snapshots: readonly string[];
+  /** The quarantine's tag value and binding, while the VM carries it. */
+  readonly quarantine?: { readonly tagValue: string; readonly binding: string };
+  /** Name of the finding in Security Command Center, if one was raised. */
+  readonly finding?: string;
+  /** RFC 3339: when the containment completed. */
+  readonly containedAt: string;
+  /** Set by a release. */
+  readonly released?: {
+    readonly by: string;
+    readonly reason: string;
+    readonly at: string;
+    /** Under the two-person rule: the principal who requested the release (the releaser approved it). */
+    readonly requestedBy?: string;
+  };
+  /** A release requested under the two-person rule, waiting for another principal. */
+  readonly releaseRequested?: { readonly by: string; readonly reason: string; readonly at: string };
+  /** Set when a relearn of the VM (vetted) set its finding inactive. */
+  readonly findingInactiveAt?: string;
 }
 
 /** How a report relates to what the ledger already holds: one of the contract's {@link LEDGER_NOTES}. */

@@ -195,3 +195,97 @@ export class InstanceNotFoundError extends Error {
     this.name = 'InstanceNotFoundError';
   }
 }
+
+/** One evidence snapshot to take (`snapshots.insert` in the forensics project). */
+export interface SnapshotRequest {
+  /** The forensics project the snapshot is created in. */
+  readonly project: string;
+  /** Snapshot name, deterministic for the VM, boot and disk: a second request for it finds it. */
+  readonly name: string;
+  /** URL of the disk (`sourceDisk`). */
+  readonly sourceDisk: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly description: string;
+  /** Compute request id: a repeat of it within the API's window is a no-op. */
+  readonly requestId: string;
+}
+
+/** A snapshot the forensics project holds. */
+export interface TakenSnapshot {
+  /** `projects/<forensics project>/global/snapshots/<name>`. */
+  readonly snapshot: string;
+  /** The global operation that created it; absent when it existed already. */
+  readonly operation?: string;
+  /** It existed already, of the same disk (an earlier delivery took it). */
+  readonly existed: boolean;
+}
+
+/**
+ * Compute Engine refused a snapshot for its rate limit (`RESOURCE_OPERATION_RATE_EXCEEDED`: one
+ * snapshot of a disk per 10 minutes, bursts of 6 per hour): the event is redelivered and the step
+ * resumes; never retried in a loop.
+ */
+export class SnapshotRateLimitedError extends Error {
+  constructor(
+    /** URL of the disk. */
+    readonly disk: string,
+    readonly detail: string,
+  ) {
+    super(`snapshot of ${disk} refused by Compute Engine's snapshot rate limit: ${detail}`);
+    this.name = 'SnapshotRateLimitedError';
+  }
+}
+
+/** Evidence: snapshots of a VM's disks in another project. */
+export interface EvidenceControl {
+  /**
+   * Creates the snapshot and waits for its global operation. A snapshot of that name that exists
+   * already, of the same disk, is returned as `existed`; one of another disk throws. Throws
+   * SnapshotRateLimitedError for the rate limit, OperationFailedError for any other failed or
+   * unfinished operation.
+   */
+  snapshot(request: SnapshotRequest): Promise<TakenSnapshot>;
+}
+
+/** The quarantine's secure tag bound to a VM. */
+export interface TagBound {
+  /** The binding's name, as Resource Manager answers it (`tagBindings/…`). */
+  readonly binding: string;
+  /** The VM carried the value already (an earlier delivery bound it). */
+  readonly existed: boolean;
+}
+
+/** Quarantine: binding (and removing) a secure tag value on a VM (Resource Manager `tagBindings`). */
+export interface QuarantineControl {
+  /** Binds the tag value to the VM, by its numeric id, and waits for the binding; one already bound counts. */
+  bind(instance: InstanceTarget, tagValue: string): Promise<TagBound>;
+  /** Removes the binding; true when one was removed, false when the VM carried none. */
+  unbind(instance: InstanceTarget, tagValue: string): Promise<boolean>;
+}
+
+/** A finding to raise in Security Command Center. */
+export interface FindingRequest {
+  /** `organizations/<n>/sources/<n>`. */
+  readonly source: string;
+  /** Finding id, deterministic for the VM and the boot: alphanumeric, 1 to 32 characters. */
+  readonly findingId: string;
+  readonly category: string;
+  /** `CRITICAL`, `HIGH`, `MEDIUM` or `LOW`. */
+  readonly severity: string;
+  /** Full resource name of the VM: `//compute.googleapis.com/projects/P/zones/Z/instances/ID`. */
+  readonly resourceName: string;
+  /** RFC 3339: when the failure was reported. */
+  readonly eventTime: string;
+  readonly description: string;
+  readonly externalUri?: string;
+  /** The decision line's facts, and the evidence snapshots. */
+  readonly properties: Readonly<Record<string, string | number | boolean | readonly string[]>>;
+}
+
+/** Findings in Security Command Center. */
+export interface FindingSink {
+  /** Creates the finding ACTIVE; one of that id that exists already counts. Returns its name. */
+  raise(finding: FindingRequest): Promise<{ readonly name: string; readonly existed: boolean }>;
+  /** Sets the finding INACTIVE (a VM vetted and relearned, or released); a finding that is gone counts. */
+  deactivate(name: string): Promise<void>;
+}
