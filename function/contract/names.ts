@@ -65,3 +65,10 @@ export const INSTANCE_NAME_LABEL = 'compute.googleapis.com/resource_name';
 
 /** Log the integrity reports are written to, URL-encoded as in `logName`. */
 export const INTEGRITY_LOG_ID = 'compute.googleapis.com%2Fshielded_vm_integrity';
+
+/**
+ * Document, in the ledger database's {@link BASELINE_POLICY_COLLECTION}, that the construct writes
+ * for a responder whose releases need a second principal (`requireReleaseApproval`):
+ * `{ requireApproval: true }`. The containment tool reads it; the function never does.
+ */
+export const RELEASE_POLICY_DOCUMENT = 'release';
