@@ -1,8 +1,8 @@
 import { Fn, Token } from 'cdktf';
-import { PACKAGE_NAME } from '../function/contract';
+import { MANAGED_BY_LABEL, PACKAGE_NAME } from '../function/contract';
 
-/** Label the construct puts on every labelled resource. */
-export const MANAGED_BY = 'managed-by';
+/** Label the construct puts on every labelled resource (and the function on every evidence snapshot). */
+export const MANAGED_BY = MANAGED_BY_LABEL;
 /** Value of {@link MANAGED_BY}: the package's name. */
 export const MANAGED_BY_VALUE = PACKAGE_NAME;
 /**

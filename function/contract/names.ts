@@ -15,6 +15,12 @@ export const ENTRY_POINT = 'respondToIntegrityEvent';
  */
 export const PACKAGE_NAME = 'shielded-vm-integrity-responder';
 
+/**
+ * Label key the construct puts on every labelled resource, and the function on every evidence
+ * snapshot, valued {@link PACKAGE_NAME}.
+ */
+export const MANAGED_BY_LABEL = 'managed-by';
+
 /** Default `namePrefix` of the construct (and so of every name derived from it). */
 export const DEFAULT_NAME_PREFIX = 'integrity-responder';
 
