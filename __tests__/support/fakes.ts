@@ -4,6 +4,8 @@ import type { InstanceState } from '../../function/core/decide';
 import { PcrMeasurement, sameMeasurements } from '../../function/core/measurements';
 import { InstanceGroupRef, groupPath } from '../../function/core/instance-group';
 import {
+  ContainmentSteps,
+  ContainmentSummary,
   GroupAbandon,
   LedgerKey,
   LedgerRecord,
@@ -14,6 +16,7 @@ import {
   ledgerDocumentId,
   ledgerKey,
   lastStopOf,
+  mergeSteps,
   stopToMark,
   reconcile,
 } from '../../function/core/ledger';
@@ -22,6 +25,9 @@ import {
   BaselineStoreResult,
   CompletedOperation,
   DecisionLedger,
+  EvidenceControl,
+  FindingRequest,
+  FindingSink,
   GroupMember,
   InstanceControl,
   InstanceNotFoundError,
@@ -29,7 +35,11 @@ import {
   LedgerCompletion,
   LedgerStanding,
   Logger,
+  QuarantineControl,
   Severity,
+  SnapshotRequest,
+  TagBound,
+  TakenSnapshot,
 } from '../../function/core/ports';
 
 /** Baselines held in memory, matched with the same rules the Firestore store applies. */
@@ -207,6 +217,90 @@ export class MemoryLedger implements DecisionLedger {
       operationStatus: result.status,
       ...(result.decision && { decision: result.decision }),
     });
+    if (result.containment !== undefined) this.containments.set(instanceDocumentId(key), result.containment);
+  }
+
+  /** Each instance's containment summary, by instance document id. */
+  readonly containments = new Map<string, ContainmentSummary>();
+
+  async noteSteps(key: LedgerKey, requestId: string, steps: ContainmentSteps): Promise<ContainmentSteps> {
+    const id = ledgerDocumentId(key);
+    const record = this.records.get(id);
+    if (!record || record.requestId !== requestId || record.decision.action !== 'stop') return record?.steps ?? {};
+    const merged = mergeSteps(record.steps ?? {}, steps);
+    this.records.set(id, { ...record, steps: merged });
+    return merged;
+  }
+
+  async containmentOf(key: LedgerKey): Promise<ContainmentSummary | undefined> {
+    return this.containments.get(instanceDocumentId(key));
+  }
+
+  async noteFindingInactive(key: LedgerKey, finding: string, at: string): Promise<void> {
+    const summary = this.containments.get(instanceDocumentId(key));
+    if (summary?.finding === finding && summary.findingInactiveAt === undefined) {
+      this.containments.set(instanceDocumentId(key), { ...summary, findingInactiveAt: at });
+    }
+  }
+}
+
+/** Evidence snapshots in memory: each request by name, and a failure to throw on the next ones. */
+export class RecordingEvidence implements EvidenceControl {
+  readonly calls: SnapshotRequest[] = [];
+  readonly taken = new Map<string, SnapshotRequest>();
+  /** Thrown by the next snapshot calls until cleared. */
+  failWith?: Error;
+
+  async snapshot(request: SnapshotRequest): Promise<TakenSnapshot> {
+    this.calls.push(request);
+    if (this.failWith) throw this.failWith;
+    const snapshot = `projects/${request.project}/global/snapshots/${request.name}`;
+    const existed = this.taken.has(snapshot);
+    this.taken.set(snapshot, request);
+    return existed ? { snapshot, existed } : { snapshot, operation: `operation-snapshot-${request.requestId.slice(0, 8)}`, existed };
+  }
+}
+
+/** Tag bindings in memory, by `<instance id> <tag value>`. */
+export class RecordingQuarantine implements QuarantineControl {
+  readonly calls: string[] = [];
+  readonly bound = new Set<string>();
+  failWith?: Error;
+
+  async bind(instance: InstanceTarget, tagValue: string): Promise<TagBound> {
+    this.calls.push(`bind ${instance.id} ${tagValue}`);
+    if (this.failWith) throw this.failWith;
+    const key = `${instance.id} ${tagValue}`;
+    const existed = this.bound.has(key);
+    this.bound.add(key);
+    return { binding: `tagBindings/${instance.id}/${tagValue}`, existed };
+  }
+
+  async unbind(instance: InstanceTarget, tagValue: string): Promise<boolean> {
+    this.calls.push(`unbind ${instance.id} ${tagValue}`);
+    return this.bound.delete(`${instance.id} ${tagValue}`);
+  }
+}
+
+/** Findings in memory, by name, with their state. */
+export class RecordingFindings implements FindingSink {
+  readonly calls: string[] = [];
+  readonly findings = new Map<string, FindingRequest & { state: 'ACTIVE' | 'INACTIVE' }>();
+  failWith?: Error;
+
+  async raise(finding: FindingRequest): Promise<{ readonly name: string; readonly existed: boolean }> {
+    const name = `${finding.source}/locations/global/findings/${finding.findingId}`;
+    this.calls.push(`raise ${name}`);
+    if (this.failWith) throw this.failWith;
+    const existed = this.findings.has(name);
+    if (!existed) this.findings.set(name, { ...finding, state: 'ACTIVE' });
+    return { name, existed };
+  }
+
+  async deactivate(name: string): Promise<void> {
+    this.calls.push(`deactivate ${name}`);
+    const f = this.findings.get(name);
+    if (f) this.findings.set(name, { ...f, state: 'INACTIVE' });
   }
 }
 

@@ -11,7 +11,11 @@ import { shownId } from './records';
  */
 
 /** How the table names each kind of report. */
-const REPORT_KINDS: { readonly [K in ReportKind]: string } = { lateBoot: 'late-boot', earlyBoot: 'early-boot' };
+const REPORT_KINDS: { readonly [K in ReportKind]: string } = {
+  lateBoot: 'late-boot',
+  earlyBoot: 'early-boot',
+  launchAttestation: 'launch-attestation',
+};
 
 /** The decision as the table prints it: `suspend` for a stop that suspends. */
 function decisionText(d: RecordedDecision | undefined): string {

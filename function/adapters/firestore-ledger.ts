@@ -9,6 +9,8 @@ import {
   LEDGER_INSTANCES_COLLECTION,
 } from '../contract';
 import {
+  ContainmentSteps,
+  ContainmentSummary,
   GroupAbandon,
   LedgerKey,
   LedgerRecord,
@@ -18,6 +20,7 @@ import {
   ledgerDocumentId,
   ledgerKey,
   lastStopOf,
+  mergeSteps,
   stopToMark,
   reconcile,
 } from '../core/ledger';
@@ -36,6 +39,8 @@ interface InstanceHead {
   readonly lastStop?: string;
   /** When that record was written. */
   readonly lastStopAt?: string;
+  /** The instance's newest containment that completed, for the operator's list and release (ADR 0031). */
+  readonly containment?: ContainmentSummary;
   readonly updatedAt: string;
 }
 
@@ -178,6 +183,8 @@ export class FirestoreDecisionLedger implements DecisionLedger {
           newestBoot: result.newestBoot,
           lastStop,
           lastStopAt,
+          // Written by a containment's completion and by the containment tool: carried over.
+          containment: before?.containment,
           updatedAt: now,
         } satisfies InstanceHead),
       );
@@ -266,6 +273,7 @@ export class FirestoreDecisionLedger implements DecisionLedger {
   async complete(key: LedgerKey, requestId: string, result: LedgerCompletion, version?: string): Promise<void> {
     const db = await this.db();
     const ref = db.collection(LEDGER_DECISIONS_COLLECTION).doc(ledgerDocumentId(key));
+    const headRef = db.collection(LEDGER_INSTANCES_COLLECTION).doc(instanceDocumentId(key));
     const fields = stripUndefined({
       outcome: 'done',
       operation: result.operation?.name,
@@ -273,7 +281,7 @@ export class FirestoreDecisionLedger implements DecisionLedger {
       decision: result.decision === undefined ? undefined : stripUndefined(result.decision),
       completedAt: this.clock().toISOString(),
     });
-    if (version !== undefined) {
+    if (version !== undefined && result.containment === undefined) {
       // Unchanged since this event recorded it, the record still holds `requestId`: one write.
       try {
         await this.within('completion of the record', ref.update(fields, { lastUpdateTime: await timestampOf(version) }));
@@ -291,6 +299,46 @@ export class FirestoreDecisionLedger implements DecisionLedger {
         // completing the earlier action must not mark that stop as done.
         if (!doc.exists || (doc.data() as LedgerRecord).requestId !== requestId) return;
         tx.update(ref, fields);
+        // The instance's document exists: the record's first write put the stop's mark on it.
+        if (result.containment !== undefined) tx.set(headRef, { containment: stripUndefined(result.containment) }, { merge: true });
+      }),
+    );
+  }
+
+  async noteSteps(key: LedgerKey, requestId: string, steps: ContainmentSteps): Promise<ContainmentSteps> {
+    const db = await this.db();
+    const ref = db.collection(LEDGER_DECISIONS_COLLECTION).doc(ledgerDocumentId(key));
+    return this.within(
+      'note of a containment step',
+      db.runTransaction(async (tx) => {
+        const record = (await tx.get(ref)).data() as LedgerRecord | undefined;
+        const recordedSteps = record?.steps ?? {};
+        if (record === undefined || record.requestId !== requestId || record.decision.action !== 'stop') return recordedSteps;
+        const merged = mergeSteps(recordedSteps, steps);
+        tx.update(ref, { steps: merged });
+        return merged;
+      }),
+    );
+  }
+
+  async containmentOf(key: LedgerKey): Promise<ContainmentSummary | undefined> {
+    const db = await this.db();
+    const head = await this.within(
+      'read of the containment',
+      db.collection(LEDGER_INSTANCES_COLLECTION).doc(instanceDocumentId(key)).get(),
+    );
+    return head.exists ? (head.data() as InstanceHead).containment : undefined;
+  }
+
+  async noteFindingInactive(key: LedgerKey, finding: string, at: string): Promise<void> {
+    const db = await this.db();
+    const ref = db.collection(LEDGER_INSTANCES_COLLECTION).doc(instanceDocumentId(key));
+    await this.within(
+      'note of an inactive finding',
+      db.runTransaction(async (tx) => {
+        const head = (await tx.get(ref)).data() as InstanceHead | undefined;
+        if (head?.containment?.finding !== finding || head.containment.findingInactiveAt !== undefined) return;
+        tx.update(ref, { 'containment.findingInactiveAt': at });
       }),
     );
   }

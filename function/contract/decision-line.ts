@@ -82,6 +82,16 @@ export const LINE_FIELDS = {
   operation: 'operation',
   /** How the action ended: one of {@link OPERATION_STATUSES}. */
   operationStatus: 'operationStatus',
+  /**
+   * What the containment's playbook did on this delivery, step by step (ADR 0031): a list of
+   * `{ step, status, name?, snapshots?, skipped? }`, `step` one of {@link PLAYBOOK_STEPS} and
+   * `status` one of {@link STEP_STATUSES}.
+   */
+  steps: 'steps',
+  /** The evidence snapshots of the VM's disks, `projects/<forensics project>/global/snapshots/<name>`. */
+  snapshots: 'snapshots',
+  /** Name of the finding in Security Command Center raised (or set inactive) for the VM. */
+  finding: 'finding',
   /** Firestore reads the baseline lookup took. */
   firestoreReads: 'firestoreReads',
   /** Age of the report when it was handled, seconds. */
@@ -123,6 +133,7 @@ export const REASONS = {
   staleEventFailClosed: 'stale-event-fail-closed',
   staleEventFailOpen: 'stale-event-fail-open',
   conflictingReports: 'conflicting-reports',
+  launchAttestationFailed: 'launch-attestation-failed',
   supersededByLaterBoot: 'superseded-by-later-boot',
   relearnWindowPassed: 'relearn-window-passed',
   containmentPending: 'containment-pending',
@@ -151,6 +162,26 @@ export const OPERATION_STATUSES = {
   exempt: 'exempt',
   /** The decision became one that does nothing (a relearn refused on a last look). */
   notActed: 'not-acted',
+} as const;
+
+/** The values of `step` in the `steps` field: the playbook's steps and what follows them. */
+export const PLAYBOOK_STEPS = {
+  snapshot: 'snapshot',
+  quarantine: 'quarantine',
+  /** The finding raised in Security Command Center once the VM is contained. */
+  finding: 'finding',
+  /** The finding set INACTIVE after the VM was vetted and relearned. */
+  findingInactive: 'finding-inactive',
+} as const;
+
+/** The values of `status` in the `steps` field. */
+export const STEP_STATUSES = {
+  /** Done on this delivery. */
+  done: 'done',
+  /** Recorded done by an earlier delivery: not repeated. */
+  alreadyDone: 'already-done',
+  /** Dry run: what enforce would do; nothing was called. */
+  would: 'would',
 } as const;
 
 /** The values of the `groupAction` field: what was done with the VM's managed instance group. */

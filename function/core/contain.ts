@@ -8,6 +8,7 @@ import { fingerprint } from './measurements';
 import type { Acted, GroupFacts, LedgerFacts, RelearnFacts, VmFacts } from './outcome';
 import type { IntegrityReport } from './parse';
 import { InstanceControl, InstanceNotFoundError, InstanceTarget, OperationFailedError, Recorded } from './ports';
+import { StepFacts, deactivateFinding, raiseFinding, runEvidenceSteps, summaryOf } from './playbook';
 import { lastLookBeforeRelearn } from './relearn-look';
 import { requestIdFor } from './request-id';
 
@@ -89,6 +90,7 @@ export async function actOn(report: IntegrityReport, proposed: Acting, deps: Han
     // A suspend is another request than a stop: its id differs.
     requestIdFor: (action: 'stop' | 'relearn') => requestIdFor(eventId, action === 'stop' ? configured : action),
     containment: configured,
+    playbook: deps.evidenceSteps ?? [],
     ...(deps.enforcement === 'dry-run' && { dryRun: true }),
   };
   if (exemptLabel !== undefined) {
@@ -136,11 +138,12 @@ async function perform(
   vm: Vm,
   deps: HandlerDeps,
   eventId: string | undefined,
-): Promise<Pick<Acted, 'decision' | 'vm' | 'relearn' | 'group' | 'operation'>> {
+): Promise<Pick<Acted, 'decision' | 'vm' | 'relearn' | 'group' | 'operation' | 'steps'>> {
   const { target, current } = vm;
   let decision = recorded.decision;
   let relearn: RelearnFacts | undefined;
   let group: GroupFacts | undefined;
+  const steps: StepFacts[] = [];
   try {
     if (decision.action === 'relearn') {
       const look = await lastLookBeforeRelearn(report, decision, current, key, deps);
@@ -156,11 +159,23 @@ async function perform(
       );
       return { decision, vm: vm.facts, relearn };
     }
-    if (decision.action === 'stop') group = await leaveGroup(current, target, deps, key, recorded, eventId);
+    const containing = decision.action === 'stop' ? { report, key, recorded, reason: decision.reason, target, current } : undefined;
+    let evidence = recorded.record.steps ?? {};
+    if (containing !== undefined) {
+      // Evidence first, then the quarantine: before the group is asked to let go, and before the VM is stopped.
+      const ran = await runEvidenceSteps(containing, deps);
+      steps.push(...ran.facts);
+      evidence = ran.steps;
+      group = await leaveGroup(current, target, deps, key, recorded, eventId);
+    }
     if (deps.enforcement === 'dry-run') {
       // Decided and recorded as enforce would; nothing is done to the VM (its group is read).
+      if (containing !== undefined) {
+        const finding = await raiseFinding(containing, evidence, recorded.containment, deps, eventId);
+        if (finding !== undefined) steps.push(finding.facts);
+      }
       await deps.ledger.complete(key, recorded.requestId, { status: OPERATION_STATUSES.dryRun }, recorded.version);
-      return { decision, vm: vm.facts, group, operation: { status: OPERATION_STATUSES.dryRun } };
+      return { decision, vm: vm.facts, group, operation: { status: OPERATION_STATUSES.dryRun }, ...(steps.length > 0 && { steps }) };
     }
     const operation =
       decision.action === 'relearn'
@@ -168,8 +183,27 @@ async function perform(
         : recorded.containment === 'suspend'
           ? await deps.instances.suspend(target, recorded.requestId)
           : await deps.instances.stop(target, recorded.requestId);
-    await deps.ledger.complete(key, recorded.requestId, { operation, status: operation.status }, recorded.version);
-    return { decision, vm: vm.facts, group, operation: { name: operation.name, status: operation.status } };
+    let summary;
+    if (containing !== undefined) {
+      const finding = await raiseFinding(containing, evidence, recorded.containment, deps, eventId);
+      if (finding !== undefined) {
+        steps.push(finding.facts);
+        evidence = finding.steps;
+      }
+      summary = summaryOf(containing, evidence, recorded.containment, new Date((deps.now ?? Date.now)()).toISOString());
+    }
+    await deps.ledger.complete(
+      key,
+      recorded.requestId,
+      { operation, status: operation.status, ...(summary !== undefined && { containment: summary }) },
+      recorded.version,
+    );
+    if (decision.action === 'relearn') {
+      // Vetted and relearned: the finding of its containment, if one is open, is set inactive.
+      const inactive = await deactivateFinding(key, deps);
+      if (inactive !== undefined) steps.push(inactive);
+    }
+    return { decision, vm: vm.facts, group, operation: { name: operation.name, status: operation.status }, ...(steps.length > 0 && { steps }) };
   } catch (e) {
     if (e instanceof OperationFailedError && e.finished) {
       // Compute would answer the same request id with this failed operation forever.

@@ -21,7 +21,10 @@ export type Decision =
     }
   | { readonly action: 'ignore'; readonly reason: 'early-boot-report-in-relearn-mode' }
   | { readonly action: 'relearn'; readonly reason: 'known-good'; readonly baselineId: string }
-  | { readonly action: 'stop'; readonly reason: 'not-known-good' | 'policy-failed' | 'stale-event-fail-closed' | 'conflicting-reports' }
+  | {
+      readonly action: 'stop';
+      readonly reason: 'not-known-good' | 'policy-failed' | 'stale-event-fail-closed' | 'conflicting-reports' | 'launch-attestation-failed';
+    }
   | { readonly action: 'alert'; readonly reason: 'stale-event-fail-open' }
   /** The VM carries the exemption label: nothing is done to it, `wouldHave` says what would have been. */
   | { readonly action: 'none'; readonly reason: 'exempt'; readonly wouldHave: 'stop' | 'suspend' | 'relearn' }
@@ -30,9 +33,12 @@ export type Decision =
   /** The action budget is exhausted: the VM is left running and the event redelivered. */
   | { readonly action: 'none'; readonly reason: 'budget-exhausted'; readonly wouldHave: FailureAction };
 
-/** True when a report would be acted on (not ignored) in this mode. */
+/**
+ * True when a report would be acted on (not ignored) in this mode. A launch attestation is acted
+ * on in every mode: no baseline vouches for a launch that failed its attestation.
+ */
 function actsOn(report: IntegrityReport, mode: ResponseMode): boolean {
-  return mode === 'shutdown' || report.kind === 'lateBoot';
+  return mode === 'shutdown' || report.kind !== 'earlyBoot';
 }
 
 /**
@@ -57,6 +63,11 @@ export function needsBaselineLookup(report: IntegrityReport, mode: ResponseMode)
  * {@link needsBaselineLookup} says so) and the resulting action.
  */
 export function decide(report: IntegrityReport, mode: ResponseMode, lookup?: BaselineLookup): Decision {
+  if (report.kind === 'launchAttestation') {
+    // The hypervisor's check of the SEV launch measurement: there is nothing to relearn, in
+    // either mode. A failure is contained like a late boot no baseline vouches for.
+    return report.passed ? { action: 'none', reason: 'policy-passed' } : { action: 'stop', reason: 'launch-attestation-failed' };
+  }
   switch (mode) {
     case 'shutdown':
       return report.passed ? { action: 'none', reason: 'policy-passed' } : { action: 'stop', reason: 'policy-failed' };

@@ -101,8 +101,35 @@ function acting(r: DecisionRecord): string {
   if (r.dryRun) return 'no action taken (dry run)';
   const recordedInDryRun = r.ledger?.alreadyDone === true && r.operation?.status === OPERATION_STATUSES.dryRun;
   if (recordedInDryRun) return 'nothing was done to it then (recorded in dry run)';
-  if (r.decision.action === 'relearn') return 'relearning the integrity policy';
-  return `${groupPrefix(r)}${r.containment === 'suspend' ? 'suspending' : 'stopping'} the instance`;
+  if (r.decision.action === 'relearn') return `relearning the integrity policy${findingNote(r)}`;
+  return `${stepsPrefix(r)}${groupPrefix(r)}${r.containment === 'suspend' ? 'suspending' : 'stopping'} the instance${findingNote(r)}`;
+}
+
+/** What the playbook's evidence steps did, said before the containment (`snapshotted 2 disks, quarantined it, then `). */
+function stepsPrefix(r: DecisionRecord): string {
+  const said = (r.steps ?? []).flatMap((s): string[] => {
+    const again = s.status === 'already-done' ? ' (earlier)' : '';
+    switch (s.step) {
+      case 'snapshot': {
+        const n = s.snapshots?.length ?? 0;
+        const kept = s.skipped !== undefined && s.skipped.length > 0 ? ` (${s.skipped.length} local SSD kept, not snapshotted)` : '';
+        return [s.status === 'would' ? `would snapshot ${n} disk${n === 1 ? '' : 's'}${kept}` : `snapshotted ${n} disk${n === 1 ? '' : 's'}${kept}${again}`];
+      }
+      case 'quarantine':
+        return [s.status === 'would' ? 'would quarantine it' : `quarantined it${again}`];
+      default:
+        return [];
+    }
+  });
+  return said.length === 0 ? '' : `${said.join(', ')}, then `;
+}
+
+/** The finding raised (or set inactive), said after the action. */
+function findingNote(r: DecisionRecord): string {
+  const f = (r.steps ?? []).find((s) => s.step === 'finding' || s.step === 'finding-inactive');
+  if (f === undefined) return '';
+  if (f.step === 'finding-inactive') return f.status === 'would' ? '; would set its finding inactive' : '; its finding set inactive';
+  return f.status === 'would' ? '; would raise a finding' : `; finding ${f.status === 'already-done' ? 'already raised' : 'raised'}`;
 }
 
 /** What was done with the VM's group, said before the containment (`…; stopping the instance`). */
@@ -126,13 +153,16 @@ function groupPrefix(r: DecisionRecord): string {
 
 /** What a dry run would have done: the containment, with what it would do with the VM's group. */
 function wouldDo(r: DecisionRecord): string {
+  // `would snapshot 2 disks, would quarantine it, then ` reads as `snapshot 2 disks, quarantine it, then ` after `would`.
+  const steps = stepsPrefix(r).replace(/would /g, '');
+  const finding = findingNote(r).replace('; would ', ', and ');
   switch (r.group?.action) {
     case 'would-abandon':
-      return `abandon it from group ${r.group.path} and ${verb(r)} the instance`;
+      return `${steps}abandon it from group ${r.group.path} and ${verb(r)} the instance${finding}`;
     case 'contain-only':
-      return `${verb(r)} the instance inside its managed instance group ${r.group.path} (instanceGroupAction contain-only)`;
+      return `${steps}${verb(r)} the instance inside its managed instance group ${r.group.path} (instanceGroupAction contain-only)${finding}`;
     default:
-      return `${verb(r)} the instance`;
+      return `${steps}${verb(r)} the instance${finding}`;
   }
 }
 
@@ -245,6 +275,9 @@ function decisionFields(r: DecisionRecord, { mode, eventId }: LineContext): Reco
     [F.requestId]: ledger?.requestId,
     [F.operation]: operation?.name,
     [F.operationStatus]: operation?.status,
+    [F.steps]: r.steps === undefined ? undefined : r.steps.map((s) => ({ ...s })),
+    [F.snapshots]: r.steps?.find((s) => s.step === 'snapshot')?.snapshots,
+    [F.finding]: r.steps?.find((s) => s.step === 'finding' || s.step === 'finding-inactive')?.name,
     [F.firestoreReads]: r.reads,
     [F.ageSeconds]: r.ageSeconds === undefined ? undefined : Math.round(r.ageSeconds),
     [F.eventId]: eventId,

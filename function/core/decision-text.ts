@@ -55,6 +55,11 @@ const REASON_LINES: Record<Decision['reason'], ReasonLine> = {
     text: (who, _age, acting) =>
       `Conflicting integrity reports for ${who}: possible forged entry; ${acting}, and nothing will relearn this boot`,
   },
+  'launch-attestation-failed': {
+    severity: 'CRITICAL',
+    text: (who, _age, acting) =>
+      `Launch attestation of Confidential VM ${who} failed (the SEV launch measurement was not what the hypervisor expected); ${acting}`,
+  },
   'superseded-by-later-boot': {
     severity: 'WARNING',
     text: (who, _age, _acting, r) => {

@@ -1,6 +1,6 @@
 import type { ActionBudget } from './budget';
-import type { Enforcement, FailureAction, InstanceGroupAction, ResponseMode, Scope, StaleEventPolicy } from '../contract';
-import type { BaselineStore, DecisionLedger, InstanceControl, Logger } from './ports';
+import type { Enforcement, EvidenceStep, FailureAction, InstanceGroupAction, ResponseMode, Scope, StaleEventPolicy } from '../contract';
+import type { BaselineStore, DecisionLedger, EvidenceControl, FindingSink, InstanceControl, Logger, QuarantineControl } from './ports';
 
 /**
  * What the handler needs from the outside world, with every setting given: the runtime's
@@ -56,6 +56,23 @@ export interface HandlerDeps {
    * acknowledged (redelivered until the window frees or the budget is reset). Absent: no limit.
    */
   readonly actionBudget?: ActionBudget;
+  /**
+   * The steps a containment takes before the stop or suspend (ADR 0031), in order: `snapshot`
+   * needs `evidence` and `forensicsProject`, `quarantine` needs `quarantine` and
+   * `quarantineTagValue`. Absent: none.
+   */
+  readonly evidenceSteps?: readonly EvidenceStep[];
+  readonly evidence?: EvidenceControl;
+  /** Project evidence snapshots are created in. */
+  readonly forensicsProject?: string;
+  /** Days an evidence snapshot is labelled to be kept (default DEFAULT_SNAPSHOT_RETENTION_DAYS). */
+  readonly snapshotRetentionDays?: number;
+  readonly quarantine?: QuarantineControl;
+  /** The secure tag value (`tagValues/<n>`) a quarantine binds. */
+  readonly quarantineTagValue?: string;
+  /** Where findings are raised: `organizations/<n>/sources/<n>`; absent, none are. */
+  readonly findingsSource?: string;
+  readonly findings?: FindingSink;
   /** Clock, for tests. */
   readonly now?: () => number;
 }

@@ -246,13 +246,24 @@ export function compareBoots(a: string, b: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-function recorded(decision: Decision, containment: FailureAction): RecordedDecision {
+function recorded(decision: Decision, containment: FailureAction, playbook: readonly EvidenceStep[] | undefined): RecordedDecision {
   const base = {
     action: decision.action === 'relearn' || decision.action === 'stop' ? decision.action : ('none' as const),
     reason: decision.reason,
   };
   if (decision.action === 'relearn') return { ...base, baselineId: decision.baselineId };
-  return decision.action === 'stop' && containment === 'suspend' ? { ...base, containment } : base;
+  if (decision.action !== 'stop') return base;
+  return stopDecision(base.reason, containment, playbook);
+}
+
+/** A recorded stop: `containment` only for a suspend, `playbook` only when it has steps (as every record before them). */
+function stopDecision(reason: string, containment: FailureAction, playbook: readonly EvidenceStep[] | undefined): RecordedDecision {
+  return {
+    action: 'stop',
+    reason,
+    ...(containment === 'suspend' && { containment }),
+    ...(playbook !== undefined && playbook.length > 0 && { playbook: [...playbook] }),
+  };
 }
 
 function fromRecord(d: RecordedDecision): Decision {
@@ -282,6 +293,8 @@ export interface ReconcileInput {
   readonly containment?: FailureAction;
   /** This responder runs in dry-run: new records are marked `dryRun`. */
   readonly dryRun?: boolean;
+  /** The evidence steps this responder takes before a stop or suspend; a recorded stop keeps its own. */
+  readonly playbook?: readonly EvidenceStep[];
   readonly existing?: LedgerRecord;
   /** Newest boot recorded for the instance, if any. */
   readonly newestBoot?: string;
@@ -323,17 +336,16 @@ export function reconcile(input: ReconcileInput): Reconciled {
       // Once the VM has been stopped over a conflict, a further report changes nothing.
       const stopDone = existing.conflict && existing.decision.action === 'stop' && existing.outcome === 'done';
       const requestId = existing.conflict && existing.decision.action === 'stop' ? existing.requestId : input.requestIdFor('stop');
-      const containment =
-        existing.conflict && existing.decision.action === 'stop'
-          ? (existing.decision.containment ?? 'stop')
-          : (input.containment ?? 'stop');
+      const keepsStop = existing.conflict && existing.decision.action === 'stop';
+      const containment = keepsStop ? (existing.decision.containment ?? 'stop') : (input.containment ?? 'stop');
+      const playbook = keepsStop ? existing.decision.playbook : input.playbook;
       // The earlier action's operation and completion belong to that action, not to this stop.
       const { operation: _operation, operationStatus: _status, completedAt: _completed, ...kept } = existing;
       const record: LedgerRecord = {
         ...(stopDone ? existing : kept),
         fingerprints,
         conflict: true,
-        decision: { action: 'stop', reason: 'conflicting-reports', ...(containment === 'suspend' && { containment }) },
+        decision: stopDecision('conflicting-reports', containment, playbook),
         requestId,
         outcome: stopDone ? 'done' : 'pending',
         ...(input.dryRun === true && !stopDone && { dryRun: true }),
@@ -402,7 +414,7 @@ function fresh(input: ReconcileInput, key: LedgerKey, newestBoot: string, olderB
     bootCounter: key.bootCounter,
     kind: key.kind,
     fingerprints: [fingerprint],
-    decision: recorded(decision, containment),
+    decision: recorded(decision, containment, input.playbook),
     requestId,
     outcome: decision.action === 'none' ? 'done' : 'pending',
     conflict: false,
@@ -418,4 +430,33 @@ function fresh(input: ReconcileInput, key: LedgerKey, newestBoot: string, olderB
     record,
     newestBoot,
   };
+}
+
+/**
+ * The steps recorded, with `more` added: a snapshot of a disk already recorded is not added twice,
+ * `done` and `skipped` only ever set; the quarantine and the finding are set once, never replaced.
+ */
+export function mergeSteps(recorded: ContainmentSteps, more: ContainmentSteps): ContainmentSteps {
+  let snapshot = recorded.snapshot;
+  if (more.snapshot !== undefined) {
+    const have = recorded.snapshot?.snapshots ?? [];
+    const added = more.snapshot.snapshots.filter((s) => !have.some((h) => h.deviceName === s.deviceName && h.disk === s.disk));
+    const done = recorded.snapshot?.done === true || more.snapshot.done;
+    snapshot = definedOnly({
+      snapshots: [...have, ...added].map((s) => definedOnly({ ...s })),
+      done,
+      skipped: recorded.snapshot?.skipped ?? more.snapshot.skipped,
+      at: recorded.snapshot?.at ?? more.snapshot.at,
+    });
+  }
+  return definedOnly({
+    snapshot,
+    quarantine: recorded.quarantine ?? more.quarantine,
+    finding: recorded.finding ?? more.finding,
+  });
+}
+
+/** The object without its undefined fields (Firestore refuses them). */
+function definedOnly<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }

@@ -4,6 +4,7 @@ import type { Decision } from './decide';
 import type { ScopeRejection } from './in-scope';
 import type { GroupAction } from './instance-group';
 import type { LastStop, LedgerNote } from './ledger';
+import type { StepFacts } from './playbook';
 import type { IntegrityReport, RejectionCode } from './parse';
 
 /*
@@ -74,6 +75,8 @@ export interface Acted {
   readonly exemptLabel?: string;
   readonly group?: GroupFacts;
   readonly relearn?: RelearnFacts;
+  /** What the containment's playbook steps (and the finding) did on this delivery, in order. */
+  readonly steps?: readonly StepFacts[];
 }
 
 /** One report, what was decided and what was done about it: the value a decision line is written from. */

@@ -13,8 +13,12 @@ import { MAX_PCR_INDEX, PcrMeasurement, parsePcr } from './measurements';
 /** Largest decoded LogEntry accepted; real integrity entries are a few kilobytes. */
 export const MAX_LOG_ENTRY_BYTES = 256 * 1024;
 
-/** The two reports that carry a policy evaluation. */
-export type ReportKind = 'earlyBoot' | 'lateBoot';
+/**
+ * The reports that carry an evaluation: the early- and late-boot reports of Shielded VM (a policy
+ * evaluation of measurements), and the launch-attestation report of an AMD SEV Confidential VM
+ * (an evaluation of the launch measurement, without measurements of its own).
+ */
+export type ReportKind = 'earlyBoot' | 'lateBoot' | 'launchAttestation';
 
 /** Where the VM lives. `name` is present only when the log entry carries it. */
 export interface InstanceRef {
@@ -43,6 +47,8 @@ export interface IntegrityReport {
   readonly timestamp?: string;
   /** LogEntry `receiveTimestamp`, when present: set by Cloud Logging when it received the entry. */
   readonly receiveTimestamp?: string;
+  /** The SEV policy bits a launch-attestation report carries (`sevPolicy`), as written. */
+  readonly sevPolicy?: Readonly<Record<string, boolean | number>>;
 }
 
 /** Why an entry was rejected as malformed. Stable codes: alerting can key on them. */
@@ -148,31 +154,32 @@ function parseLogEntryOrThrow(entry: unknown): ParseResult {
   }
   const early = payload.earlyBootReportEvent;
   const late = payload.lateBootReportEvent;
-  if (early === undefined && late === undefined) {
+  const sev = payload.sevLaunchAttestationReportEvent;
+  const present = REPORT_FIELDS.filter(([field]) => payload[field] !== undefined);
+  if (present.length === 0) {
     const kinds = Object.keys(payload).filter((k) => k !== '@type' && k !== 'bootCounter');
-    return { status: 'ignored', reason: `IntegrityEvent without a boot report (${kinds.join(', ') || 'no event'})` };
+    return { status: 'ignored', reason: `IntegrityEvent without a boot or launch-attestation report (${kinds.join(', ') || 'no event'})` };
   }
-  if (early !== undefined && late !== undefined) {
-    reject(
-      'invalid-report',
-      'an IntegrityEvent carries exactly one report; this one has both earlyBootReportEvent and lateBootReportEvent',
-    );
+  if (present.length > 1) {
+    reject('invalid-report', `an IntegrityEvent carries exactly one report; this one has ${present.map(([f]) => f).join(' and ')}`);
   }
-  const kind: ReportKind = late !== undefined ? 'lateBoot' : 'earlyBoot';
-  const report = late ?? early;
-  const field = kind === 'lateBoot' ? 'lateBootReportEvent' : 'earlyBootReportEvent';
+  const [field, kind, verdict] = present[0]!;
+  const report = late ?? early ?? sev;
   if (!isObject(report)) reject('invalid-report', `${field} must be an object, got ${describe(report)}`);
-  const passed = report.policyEvaluationPassed;
+  const passed = report[verdict];
   if (typeof passed !== 'boolean') {
-    reject('invalid-report', `${field}.policyEvaluationPassed must be a boolean, got ${describe(passed)}`);
+    reject('invalid-report', `${field}.${verdict} must be a boolean, got ${describe(passed)}`);
   }
+  const sevPolicy = kind === 'launchAttestation' ? parseSevPolicy(report.sevPolicy, `${field}.sevPolicy`) : undefined;
   const instance = parseInstance(entry);
   if (logName !== `projects/${instance.projectId}/logs/${INTEGRITY_LOG_ID}`) {
     reject('invalid-resource', `logName ${describe(logName)} does not belong to project ${instance.projectId}`);
   }
   const boot = parseBootCounter(payload.bootCounter);
-  // A passed report needs no measurements to decide; a failed one is judged on them.
-  const actualMeasurements = passed ? [] : parseMeasurements(report.actualMeasurements, `${field}.actualMeasurements`);
+  // A passed report needs no measurements to decide; a failed one is judged on them. A launch
+  // attestation has none: its verdict is the whole report.
+  const actualMeasurements =
+    passed || kind === 'launchAttestation' ? [] : parseMeasurements(report.actualMeasurements, `${field}.actualMeasurements`);
   const timestamp = parseTime(entry.timestamp, 'timestamp');
   const receiveTimestamp = parseTime(entry.receiveTimestamp, 'receiveTimestamp');
   return {
@@ -186,8 +193,38 @@ function parseLogEntryOrThrow(entry: unknown): ParseResult {
       ...(boot !== undefined && boot.written !== boot.canonical && { bootCounterAsWritten: boot.written }),
       ...(timestamp !== undefined && { timestamp }),
       ...(receiveTimestamp !== undefined && { receiveTimestamp }),
+      ...(sevPolicy !== undefined && { sevPolicy }),
     },
   };
+}
+
+/**
+ * The reports an IntegrityEvent may carry: the payload field, the kind, and the field of the report
+ * that holds its verdict. Every other IntegrityEvent (`startupEvent`, `shutdownEvent`,
+ * `clearTPMEvent`, `updateShieldedInstanceConfig`, `setShieldedInstanceIntegrityPolicy`) is
+ * ignored; docs/integrity-events.md says what each one is.
+ */
+const REPORT_FIELDS: ReadonlyArray<readonly [string, ReportKind, string]> = [
+  ['earlyBootReportEvent', 'earlyBoot', 'policyEvaluationPassed'],
+  ['lateBootReportEvent', 'lateBoot', 'policyEvaluationPassed'],
+  ['sevLaunchAttestationReportEvent', 'launchAttestation', 'integrityEvaluationPassed'],
+];
+
+/** Most SEV policy fields kept from a launch-attestation report; Google documents fewer than a dozen. */
+const MAX_SEV_POLICY_FIELDS = 32;
+const SEV_POLICY_FIELD = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
+
+/** The `sevPolicy` of a launch-attestation report: absent, or a flat map of booleans and small integers. */
+function parseSevPolicy(raw: unknown, where: string): Record<string, boolean | number> | undefined {
+  if (raw === undefined) return undefined;
+  if (!isObject(raw)) reject('invalid-report', `${where} must be an object, got ${describe(raw)}`);
+  const entries = Object.entries(raw);
+  if (entries.length > MAX_SEV_POLICY_FIELDS) reject('invalid-report', `${where} has ${entries.length} fields, above ${MAX_SEV_POLICY_FIELDS}`);
+  for (const [k, v] of entries) {
+    const ok = SEV_POLICY_FIELD.test(k) && (typeof v === 'boolean' || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0));
+    if (!ok) reject('invalid-report', `${where}.${k} must be a boolean or a non-negative integer, got ${describe(v)}`);
+  }
+  return Object.fromEntries(entries) as Record<string, boolean | number>;
 }
 
 function parseTime(raw: unknown, field: string): string | undefined {

@@ -1,7 +1,7 @@
 import type { ActionBudget, Budgeted } from './budget';
 import type { BaselineLookup, InstanceState } from './decide';
 import type { InstanceGroupRef } from './instance-group';
-import type { GroupAbandon, LastStop, LedgerKey, ReconcileInput, RecordedDecision } from './ledger';
+import type { ContainmentSteps, ContainmentSummary, GroupAbandon, LastStop, LedgerKey, ReconcileInput, RecordedDecision } from './ledger';
 import type { PcrMeasurement } from './measurements';
 
 export type { LastStop } from './ledger';
@@ -114,6 +114,8 @@ export interface LedgerCompletion {
   readonly decision?: RecordedDecision;
   /** `DONE`, or why nothing was done (e.g. `instance-not-found`). */
   readonly status: string;
+  /** A containment that completed: its summary, written on the instance's document in the same commit. */
+  readonly containment?: ContainmentSummary;
 }
 
 /** A report's reconciliation as the ledger recorded it. */
@@ -178,6 +180,16 @@ export interface DecisionLedger {
    * (the first one: its request id and time decide what a redelivery does).
    */
   noteAbandon(key: LedgerKey, requestId: string, abandon: GroupAbandon): Promise<GroupAbandon>;
+  /**
+   * Records what a containment's steps did, if `requestId` is still the recorded stop's: snapshots
+   * are added to those recorded (one per disk), every other step is set once and never replaced.
+   * Returns the steps as recorded now.
+   */
+  noteSteps(key: LedgerKey, requestId: string, steps: ContainmentSteps): Promise<ContainmentSteps>;
+  /** The summary of the instance's newest containment, from its instance document, if it has one. */
+  containmentOf(key: LedgerKey): Promise<ContainmentSummary | undefined>;
+  /** Records that the containment's finding `finding` was set INACTIVE (a relearn after vetting). */
+  noteFindingInactive(key: LedgerKey, finding: string, at: string): Promise<void>;
 }
 
 /** Cloud Logging severities the handler writes. */

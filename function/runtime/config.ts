@@ -8,8 +8,12 @@ import {
   settingValue,
   ApiEndpoint,
   COMPUTE_API_ENDPOINT,
+  NONE,
+  RESOURCE_MANAGER_API_ENDPOINT,
   ResponseMode,
+  SECURITY_CENTER_API_ENDPOINT,
   parseApiEndpoint,
+  parseEvidenceSteps,
 } from '../contract';
 
 /** Runtime configuration, read from environment variables once per instance. */
@@ -17,6 +21,10 @@ export interface Config extends Omit<FunctionSettings, 'responseMode'> {
   readonly mode: ResponseMode;
   /** Non-default Compute endpoint. `http:` endpoints are used without credentials. */
   readonly computeEndpoint?: ApiEndpoint;
+  /** Non-default Resource Manager endpoint, for every zone's tag bindings (the quarantine). */
+  readonly resourceManagerEndpoint?: ApiEndpoint;
+  /** Non-default Security Command Center endpoint (the findings). */
+  readonly securityCenterEndpoint?: ApiEndpoint;
 }
 
 /** A configuration problem: the function refuses to start rather than act on a guess. */
@@ -77,9 +85,41 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   ) {
     problems.push(`EXCLUDED_PROJECTS applies to a folder or organization SCOPE only; SCOPE is '${values.scope}'`);
   }
-  const { endpoint, problem } = parseApiEndpoint(COMPUTE_API_ENDPOINT, env[COMPUTE_API_ENDPOINT]);
-  if (problem !== undefined) problems.push(problem);
+  problems.push(...playbookProblems(values));
+  const endpoints: Record<string, ApiEndpoint> = {};
+  for (const [field, variable] of [
+    ['computeEndpoint', COMPUTE_API_ENDPOINT],
+    ['resourceManagerEndpoint', RESOURCE_MANAGER_API_ENDPOINT],
+    ['securityCenterEndpoint', SECURITY_CENTER_API_ENDPOINT],
+  ] as const) {
+    const { endpoint, problem } = parseApiEndpoint(variable, env[variable]);
+    if (problem !== undefined) problems.push(problem);
+    if (endpoint !== undefined) endpoints[field] = endpoint;
+  }
   if (problems.length > 0) throw new ConfigError(problems.join('; '));
   const { responseMode, ...rest } = values as unknown as FunctionSettings;
-  return { mode: responseMode, ...rest, ...(endpoint !== undefined && { computeEndpoint: endpoint }) };
+  return { mode: responseMode, ...rest, ...endpoints };
+}
+
+/**
+ * The playbook's settings that only make sense together: a step needs what it acts with, and
+ * what it acts with is set only for a step that uses it (ADR 0031).
+ */
+function playbookProblems(values: Record<string, string | number>): string[] {
+  const { containmentSteps, forensicsProject, quarantineTagValue } = values;
+  if (typeof containmentSteps !== 'string') return [];
+  const steps = parseEvidenceSteps(containmentSteps);
+  const problems: string[] = [];
+  const pairs = [
+    ['snapshot', 'FORENSICS_PROJECT', forensicsProject],
+    ['quarantine', 'QUARANTINE_TAG_VALUE', quarantineTagValue],
+  ] as const;
+  for (const [step, variable, value] of pairs) {
+    if (typeof value !== 'string') continue;
+    if (steps.includes(step) && value === NONE) problems.push(`CONTAINMENT_STEPS lists ${step}, so ${variable} must be set; it is '${NONE}'`);
+    if (!steps.includes(step) && value !== NONE) {
+      problems.push(`${variable} is '${value}', but CONTAINMENT_STEPS ('${containmentSteps}') does not list ${step}`);
+    }
+  }
+  return problems;
 }

@@ -23,6 +23,11 @@ const COMPLETE = {
   INSTANCE_GROUP_ACTION: 'contain-only',
   MAX_ACTIONS_PER_WINDOW: '10',
   ACTION_WINDOW_SECONDS: '600',
+  CONTAINMENT_STEPS: 'snapshot,quarantine',
+  FORENSICS_PROJECT: 'forensics-vault-01',
+  SNAPSHOT_RETENTION_DAYS: '30',
+  QUARANTINE_TAG_VALUE: 'tagValues/281474976710656',
+  FINDINGS_SOURCE: 'organizations/4242/sources/987654321',
 };
 
 function planEnvironment(props = {}): Record<string, string> {
@@ -55,7 +60,41 @@ describe('loadConfig', () => {
       instanceGroupAction: 'contain-only',
       maxActionsPerWindow: 10,
       actionWindowSeconds: 600,
+      containmentSteps: 'snapshot,quarantine',
+      forensicsProject: 'forensics-vault-01',
+      snapshotRetentionDays: 30,
+      quarantineTagValue: 'tagValues/281474976710656',
+      findingsSource: 'organizations/4242/sources/987654321',
     });
+  });
+
+  it('reads the endpoints of Resource Manager and Security Command Center', () => {
+    const config = loadConfig({
+      ...COMPLETE,
+      RESOURCE_MANAGER_API_ENDPOINT: 'http://127.0.0.1:8090',
+      SECURITY_CENTER_API_ENDPOINT: 'https://scc.example.internal',
+    });
+    expect(config.resourceManagerEndpoint).toEqual({ protocol: 'http', host: '127.0.0.1', port: 8090 });
+    expect(config.securityCenterEndpoint).toEqual({ protocol: 'https', host: 'scc.example.internal', port: 443 });
+    expect(() => loadConfig({ ...COMPLETE, SECURITY_CENTER_API_ENDPOINT: 'http://127.0.0.1:1/v2' })).toThrow(
+      /SECURITY_CENTER_API_ENDPOINT must be http\(s\):\/\/host\[:port\] with no path/,
+    );
+  });
+
+  it('refuses a playbook step without what it acts with, and what a step acts with without the step', () => {
+    expect(() => loadConfig({ ...COMPLETE, FORENSICS_PROJECT: 'none' })).toThrow(
+      "CONTAINMENT_STEPS lists snapshot, so FORENSICS_PROJECT must be set; it is 'none'",
+    );
+    expect(() => loadConfig({ ...COMPLETE, QUARANTINE_TAG_VALUE: 'none' })).toThrow(
+      "CONTAINMENT_STEPS lists quarantine, so QUARANTINE_TAG_VALUE must be set; it is 'none'",
+    );
+    expect(() => loadConfig({ ...COMPLETE, CONTAINMENT_STEPS: 'quarantine' })).toThrow(
+      "FORENSICS_PROJECT is 'forensics-vault-01', but CONTAINMENT_STEPS ('quarantine') does not list snapshot",
+    );
+    expect(() => loadConfig({ ...COMPLETE, CONTAINMENT_STEPS: 'quarantine,snapshot' })).toThrow(
+      /CONTAINMENT_STEPS must be 'none', 'snapshot', 'quarantine' or 'snapshot,quarantine'; got 'quarantine,snapshot'/,
+    );
+    expect(() => loadConfig({ ...COMPLETE, FINDINGS_SOURCE: 'organizations/4242/sources/x' })).toThrow(/FINDINGS_SOURCE must be/);
   });
 
   it('refuses excluded projects under a project scope, where they mean nothing', () => {
@@ -183,6 +222,11 @@ describe('the contract between construct and function', () => {
       instanceGroupAction: 'abandon',
       maxActionsPerWindow: SETTINGS.maxActionsPerWindow.default,
       actionWindowSeconds: SETTINGS.actionWindowSeconds.default,
+      containmentSteps: 'none',
+      forensicsProject: 'none',
+      snapshotRetentionDays: SETTINGS.snapshotRetentionDays.default,
+      quarantineTagValue: 'none',
+      findingsSource: 'none',
     });
     expect(SETTINGS.maxActionsPerWindow.default).toBe(50);
     expect(SETTINGS.actionWindowSeconds.default).toBe(3600);
@@ -312,6 +356,11 @@ describe('the contract between construct and function', () => {
       instanceGroupAction: 'abandon',
       maxActionsPerWindow: 'unlimited',
       actionWindowSeconds: 60,
+      containmentSteps: 'none',
+      forensicsProject: 'none',
+      snapshotRetentionDays: 90,
+      quarantineTagValue: 'none',
+      findingsSource: 'none',
     });
     expect(Object.keys(env)).toEqual(FUNCTION_VARIABLES);
     expect(env.MAX_ACTIONS_PER_WINDOW).toBe('unlimited');
