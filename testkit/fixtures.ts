@@ -22,7 +22,8 @@ export function windowsPcrs(seed = 'windows'): LoggedPcr[] {
 }
 
 export interface EntryOptions {
-  kind?: 'earlyBootReportEvent' | 'lateBootReportEvent';
+  /** The report the IntegrityEvent carries (default the late-boot report). */
+  kind?: 'earlyBootReportEvent' | 'lateBootReportEvent' | 'sevLaunchAttestationReportEvent';
   passed?: boolean;
   actual?: LoggedPcr[];
   policy?: LoggedPcr[];
@@ -39,11 +40,16 @@ export interface EntryOptions {
 /** A LogEntry shaped like the ones Shielded VM integrity monitoring writes. */
 export function integrityEntry(o: EntryOptions = {}): Record<string, unknown> {
   const projectId = o.projectId ?? 'fleet-prod-1234';
-  const report: Record<string, unknown> = {
-    policyEvaluationPassed: o.passed ?? false,
-    actualMeasurements: o.actual ?? linuxPcrs('actual'),
-    policyMeasurements: o.policy ?? linuxPcrs('policy'),
-  };
+  const report: Record<string, unknown> =
+    o.kind === 'sevLaunchAttestationReportEvent'
+      ? // Google's "Monitor Confidential VM integrity" page: the verdict and the SEV policy bits
+        // set at launch (which the page exemplifies with whether debugging is allowed).
+        { integrityEvaluationPassed: o.passed ?? false, sevPolicy: { debugEnabled: false, keySharingAllowed: false, esRequired: true } }
+      : {
+          policyEvaluationPassed: o.passed ?? false,
+          actualMeasurements: o.actual ?? linuxPcrs('actual'),
+          policyMeasurements: o.policy ?? linuxPcrs('policy'),
+        };
   const entry: Record<string, unknown> = {
     insertId: '1a2b3c',
     logName: `projects/${projectId}/logs/compute.googleapis.com%2Fshielded_vm_integrity`,

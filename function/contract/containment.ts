@@ -54,9 +54,13 @@ export function playbookProblem(steps: readonly string[]): string | undefined {
   const ends = steps.filter((s) => (FAILURE_ACTIONS as readonly string[]).includes(s));
   if (ends.length > 1) return `it holds both ${ends.map((s) => `'${s}'`).join(' and ')}; choose one`;
   for (let i = 1; i < steps.length; i++) {
-    const [before, step] = [CONTAINMENT_STEPS.indexOf(steps[i - 1] as ContainmentStep), CONTAINMENT_STEPS.indexOf(steps[i] as ContainmentStep)];
+    const [before, step] = [
+      CONTAINMENT_STEPS.indexOf(steps[i - 1] as ContainmentStep),
+      CONTAINMENT_STEPS.indexOf(steps[i] as ContainmentStep),
+    ];
     if (step === before) return `'${steps[i]}' is listed twice`;
-    if (step < before) return `'${steps[i]}' must come before '${steps[i - 1]}': evidence is taken before the VM is changed, and the stop comes last`;
+    if (step < before)
+      return `'${steps[i]}' must come before '${steps[i - 1]}': evidence is taken before the VM is changed, and the stop comes last`;
   }
   return undefined;
 }

@@ -15,8 +15,10 @@ export const LINE_FIELDS = {
   mode: 'mode',
   /** Which report: `earlyBoot` or `lateBoot`. */
   eventKind: 'eventKind',
-  /** Whether the report says the policy evaluation passed. */
+  /** Whether the report says the policy evaluation passed (for a launch attestation: its integrity evaluation). */
   policyEvaluationPassed: 'policyEvaluationPassed',
+  /** The SEV policy bits a Confidential VM's launch-attestation report carries, as written. */
+  sevPolicy: 'sevPolicy',
   /** The report's boot counter, canonical. */
   bootCounter: 'bootCounter',
   /** The boot counter as the entry wrote it, where it differs from the canonical one. */

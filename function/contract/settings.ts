@@ -286,6 +286,20 @@ export const SETTINGS: { readonly [K in keyof FunctionSettings]-?: SettingFor<Fu
   },
 };
 
+/**
+ * The settings of the containment playbook (ADR 0031). The construct writes them only for a
+ * responder with a playbook (any of them off its default), so that a responder configured as
+ * before keeps the environment, and the plan, it had; the function reads an absent one as its
+ * default. A playbook's are all written, together.
+ */
+export const PLAYBOOK_SETTINGS = [
+  'containmentSteps',
+  'forensicsProject',
+  'snapshotRetentionDays',
+  'quarantineTagValue',
+  'findingsSource',
+] as const satisfies readonly (keyof FunctionSettings)[];
+
 /** Variables the function reads that the construct never sets (tests, demos, private endpoints). */
 export const OPTIONAL_VARIABLES = [
   COMPUTE_API_ENDPOINT,

@@ -203,7 +203,13 @@ async function perform(
       const inactive = await deactivateFinding(key, deps);
       if (inactive !== undefined) steps.push(inactive);
     }
-    return { decision, vm: vm.facts, group, operation: { name: operation.name, status: operation.status }, ...(steps.length > 0 && { steps }) };
+    return {
+      decision,
+      vm: vm.facts,
+      group,
+      operation: { name: operation.name, status: operation.status },
+      ...(steps.length > 0 && { steps }),
+    };
   } catch (e) {
     if (e instanceof OperationFailedError && e.finished) {
       // Compute would answer the same request id with this failed operation forever.

@@ -113,7 +113,11 @@ function stepsPrefix(r: DecisionRecord): string {
       case 'snapshot': {
         const n = s.snapshots?.length ?? 0;
         const kept = s.skipped !== undefined && s.skipped.length > 0 ? ` (${s.skipped.length} local SSD kept, not snapshotted)` : '';
-        return [s.status === 'would' ? `would snapshot ${n} disk${n === 1 ? '' : 's'}${kept}` : `snapshotted ${n} disk${n === 1 ? '' : 's'}${kept}${again}`];
+        return [
+          s.status === 'would'
+            ? `would snapshot ${n} disk${n === 1 ? '' : 's'}${kept}`
+            : `snapshotted ${n} disk${n === 1 ? '' : 's'}${kept}${again}`,
+        ];
       }
       case 'quarantine':
         return [s.status === 'would' ? 'would quarantine it' : `quarantined it${again}`];
@@ -246,6 +250,7 @@ function decisionFields(r: DecisionRecord, { mode, eventId }: LineContext): Reco
     [F.mode]: mode,
     [F.eventKind]: report.kind,
     [F.policyEvaluationPassed]: report.passed,
+    [F.sevPolicy]: report.sevPolicy,
     [F.bootCounter]: report.bootCounter,
     [F.bootCounterAsWritten]: report.bootCounterAsWritten,
     [F.projectId]: instance.projectId,

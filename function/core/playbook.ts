@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { DEFAULT_SNAPSHOT_RETENTION_DAYS, EvidenceStep, FINDING_CATEGORIES, MANAGED_BY_LABEL, PACKAGE_NAME, SNAPSHOT_LABELS } from '../contract';
+import {
+  DEFAULT_SNAPSHOT_RETENTION_DAYS,
+  EvidenceStep,
+  FINDING_CATEGORIES,
+  MANAGED_BY_LABEL,
+  PACKAGE_NAME,
+  SNAPSHOT_LABELS,
+} from '../contract';
 import type { AttachedDisk, Decision, InstanceState } from './decide';
 import type { HandlerDeps } from './handler-deps';
 import { ContainmentSteps, ContainmentSummary, LedgerKey, SnapshotEvidence, ledgerDocumentId } from './ledger';
@@ -116,7 +123,11 @@ export async function runEvidenceSteps(c: Containing, deps: PlaybookDeps): Promi
 }
 
 /** Snapshots every persistent disk not snapshotted yet, recording each as it is taken. */
-async function snapshotStep(c: Containing, steps: ContainmentSteps, deps: PlaybookDeps): Promise<{ facts: StepFacts; steps: ContainmentSteps }> {
+async function snapshotStep(
+  c: Containing,
+  steps: ContainmentSteps,
+  deps: PlaybookDeps,
+): Promise<{ facts: StepFacts; steps: ContainmentSteps }> {
   const earlier = steps.snapshot;
   const taken = (s: ContainmentSteps) => (s.snapshot?.snapshots ?? []).map((e) => e.snapshot);
   if (earlier?.done === true) {
@@ -174,7 +185,11 @@ async function snapshotStep(c: Containing, steps: ContainmentSteps, deps: Playbo
 }
 
 /** Binds the quarantine's secure tag to the VM, once. */
-async function quarantineStep(c: Containing, steps: ContainmentSteps, deps: PlaybookDeps): Promise<{ facts: StepFacts; steps: ContainmentSteps }> {
+async function quarantineStep(
+  c: Containing,
+  steps: ContainmentSteps,
+  deps: PlaybookDeps,
+): Promise<{ facts: StepFacts; steps: ContainmentSteps }> {
   if (steps.quarantine !== undefined) {
     return { facts: { step: 'quarantine', status: 'already-done', name: steps.quarantine.binding }, steps };
   }
@@ -221,7 +236,8 @@ export async function raiseFinding(
   if (deps.enforcement === 'dry-run') {
     return { facts: { step: 'finding', status: 'would', name: `${source}/locations/global/findings/${id}` }, steps };
   }
-  if (deps.findings === undefined) throw new Error('the function has a findings source (FINDINGS_SOURCE) but no Security Command Center client');
+  if (deps.findings === undefined)
+    throw new Error('the function has a findings source (FINDINGS_SOURCE) but no Security Command Center client');
   const vmName = c.current.name ?? c.key.instanceId;
   const snapshots = (steps.snapshot?.snapshots ?? []).map((s) => s.snapshot);
   const request: FindingRequest = {

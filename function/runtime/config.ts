@@ -3,6 +3,7 @@ import {
   FunctionSettings,
   NO_EXCLUDED_PROJECTS,
   OPTIONAL_VARIABLES,
+  PLAYBOOK_SETTINGS,
   SETTINGS,
   settingProblem,
   settingValue,
@@ -70,6 +71,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   for (const [key, setting] of Object.entries(SETTINGS)) {
     const raw = env[setting.env];
     if (raw === undefined || raw === '') {
+      // A responder without a containment playbook is given none of its variables (PLAYBOOK_SETTINGS).
+      if ((PLAYBOOK_SETTINGS as readonly string[]).includes(key)) {
+        values[key] = setting.default!;
+        continue;
+      }
       problems.push(`${setting.env} is not set (the IntegrityResponder construct sets it)`);
       continue;
     }
