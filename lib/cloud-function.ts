@@ -9,9 +9,10 @@ import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
 import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
 import { Annotations, AssetType, ITerraformDependable, TerraformAsset } from 'cdktf';
 import type { Construct } from 'constructs';
-import { NONE, SETTINGS, computeTimeoutFor, functionEnvironment } from '../function/contract';
+import { FunctionSettings, computeTimeoutFor, functionEnvironment } from '../function/contract';
 import type { FunctionBundle } from './function-bundle';
 import type { Identities } from './identities';
+import { PlaybookSettings, withoutUnusedPlaybook } from './playbook';
 import type { ResolvedProps } from './props';
 
 /** Name of a responder's function: the staged-source grant, the function and the alert filters use it. */
@@ -132,6 +133,8 @@ interface FunctionInputs {
   readonly ledgerDatabaseId: string;
   /** The function's `EXCLUDED_PROJECTS`. */
   readonly excludedProjects: string;
+  /** The containment playbook's settings (`none` and defaults without a playbook). */
+  readonly playbook: PlaybookSettings;
   /** What the function waits for: the grants' propagation and the databases. */
   readonly dependsOn: ITerraformDependable[];
 }
@@ -180,32 +183,30 @@ export function deployFunction(c: Construct, inputs: FunctionInputs): DeployedFu
         maxInstanceRequestConcurrency: p.maxInstanceRequestConcurrency,
       }),
       timeoutSeconds: p.timeoutSeconds,
-      environmentVariables: functionEnvironment({
-        responseMode: p.responseMode,
-        firestoreDatabase: inputs.baselineDatabaseId,
-        baselineCollection: p.baselineCollection,
-        baselineApproval: p.requireBaselineApproval ? 'two-person' : 'none',
-        ledgerDatabase: inputs.ledgerDatabaseId,
-        projectId: project,
-        logLevel: p.logLevel,
-        maxEventAgeSeconds: p.maxEventAgeSeconds,
-        relearnMaxAgeSeconds: p.relearnMaxAgeSeconds,
-        staleEventPolicy: p.staleEventPolicy,
-        computeTimeoutSeconds: computeTimeoutFor(p.timeoutSeconds),
-        failureAction: p.failureAction,
-        enforcement: p.enforcement,
-        exemptLabel: p.exemptLabel,
-        scope: p.scope,
-        excludedProjects: inputs.excludedProjects,
-        instanceGroupAction: p.instanceGroupAction,
-        maxActionsPerWindow: p.maxActionsPerWindow,
-        actionWindowSeconds: p.actionWindowSeconds,
-        containmentSteps: NONE,
-        forensicsProject: NONE,
-        snapshotRetentionDays: SETTINGS.snapshotRetentionDays.default,
-        quarantineTagValue: NONE,
-        findingsSource: NONE,
-      }),
+      environmentVariables: withoutUnusedPlaybook(
+        functionEnvironment({
+          responseMode: p.responseMode,
+          firestoreDatabase: inputs.baselineDatabaseId,
+          baselineCollection: p.baselineCollection,
+          baselineApproval: p.requireBaselineApproval ? 'two-person' : 'none',
+          ledgerDatabase: inputs.ledgerDatabaseId,
+          projectId: project,
+          logLevel: p.logLevel,
+          maxEventAgeSeconds: p.maxEventAgeSeconds,
+          relearnMaxAgeSeconds: p.relearnMaxAgeSeconds,
+          staleEventPolicy: p.staleEventPolicy,
+          computeTimeoutSeconds: computeTimeoutFor(p.timeoutSeconds),
+          failureAction: p.failureAction,
+          enforcement: p.enforcement,
+          exemptLabel: p.exemptLabel,
+          scope: p.scope,
+          excludedProjects: inputs.excludedProjects,
+          instanceGroupAction: p.instanceGroupAction,
+          maxActionsPerWindow: p.maxActionsPerWindow,
+          actionWindowSeconds: p.actionWindowSeconds,
+          ...inputs.playbook,
+        } satisfies FunctionSettings),
+      ),
     },
     dependsOn: inputs.dependsOn,
   });

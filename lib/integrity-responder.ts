@@ -11,6 +11,10 @@ import type { StorageBucketObject } from '@cdktf/provider-google/lib/storage-buc
 import type { Sleep } from '@cdktf/provider-time/lib/sleep';
 import { Aspects, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
+import type { ComputeFirewallPolicy } from '@cdktf/provider-google/lib/compute-firewall-policy';
+import type { SccV2OrganizationSource } from '@cdktf/provider-google/lib/scc-v2-organization-source';
+import type { TagsTagValue } from '@cdktf/provider-google/lib/tags-tag-value';
+import type { ContainmentStep, EvidenceStep } from '../function/contract';
 import { ResponderAlerting } from './alerting';
 import { deployFunction, functionNameOf, stageSource } from './cloud-function';
 import { createDatabases } from './databases';
@@ -28,6 +32,8 @@ import type {
   ResponseMode,
   ResolvedProps,
 } from './props';
+import { EVIDENCE_SCOPE_PERMISSIONS, createPlaybook } from './playbook';
+import { evidenceStepsOf } from './props/playbook-rules';
 import { planChecks } from './props/rules';
 import { resolveProps } from './props';
 import { ProviderAssignment, ResponderProviders, providersProblem } from './providers';
@@ -44,15 +50,18 @@ import { InstanceRole, IntegritySink, excludedProjectsSetting, exclusionsOf, exp
  * With `instanceGroupAction` `abandon`, a member of a managed instance group is removed from it
  * before it is contained: `instanceGroupManagers.get` for `listManagedInstances` (the proof of
  * membership) and `instanceGroupManagers.update` for `abandonInstances`, zonal and regional
- * groups alike; nothing waits on the group's operation (see ADR 0010).
+ * groups alike; nothing waits on the group's operation (see ADR 0010). The evidence steps of a
+ * containment playbook add theirs ({@link EVIDENCE_SCOPE_PERMISSIONS}, ADR 0031).
  */
 export function computePermissionsFor(
   mode: ResponseMode,
   action: FailureAction = 'stop',
   groupAction: InstanceGroupAction = 'abandon',
+  evidence: readonly EvidenceStep[] = [],
 ): string[] {
   const contain = [`compute.instances.${action}`, 'compute.instances.get', 'compute.zoneOperations.get'];
   if (groupAction === 'abandon') contain.push('compute.instanceGroupManagers.get', 'compute.instanceGroupManagers.update');
+  for (const step of evidence) contain.push(...EVIDENCE_SCOPE_PERMISSIONS[step]);
   return mode === 'relearn-if-known-good' ? [...contain, 'compute.instances.setShieldedInstanceIntegrityPolicy'].sort() : contain.sort();
 }
 
@@ -61,9 +70,14 @@ function instanceRoleDescription(p: ResolvedProps): string {
   const contain = p.failureAction === 'suspend' ? 'Suspend' : 'Stop';
   const abandonNote =
     p.instanceGroupAction === 'abandon' ? ' Remove it from its managed instance group first (list the members, abandon it).' : '';
+  const steps = evidenceStepsOf(p.containment);
+  const playbookNote =
+    steps.length === 0
+      ? ''
+      : ` Before that, ${steps.map((s) => (s === 'snapshot' ? 'snapshot its disks into the forensics project' : 'bind the quarantine tag')).join(', then ')}.`;
   return p.responseMode === 'relearn-if-known-good'
-    ? `${contain} a Shielded VM or make it relearn its integrity policy, by instance id; read it before acting (exemption label, relearn check); wait for the operation.${abandonNote}`
-    : `${contain} a Shielded VM by instance id; read it before acting (exemption label); wait for the operation.${abandonNote}`;
+    ? `${contain} a Shielded VM or make it relearn its integrity policy, by instance id; read it before acting (exemption label, relearn check); wait for the operation.${abandonNote}${playbookNote}`
+    : `${contain} a Shielded VM by instance id; read it before acting (exemption label); wait for the operation.${abandonNote}${playbookNote}`;
 }
 
 /** APIs the deployment needs; enabled by the construct only when `enableApis` is set. */
@@ -81,6 +95,9 @@ export const REQUIRED_APIS: readonly string[] = [
   'run.googleapis.com',
   'storage.googleapis.com',
 ];
+
+/** The API findings are raised through; enabled with `enableApis` when `raiseFindings` is set. */
+export const FINDINGS_API = 'securitycenter.googleapis.com';
 
 const prefixesByStack = new WeakMap<TerraformStack, Set<string>>();
 
@@ -160,6 +177,18 @@ export class IntegrityResponder extends Construct {
   public readonly exemptLabel: string;
   /** `abandon` (a managed instance group's member leaves it before containment) or `contain-only`. */
   public readonly instanceGroupAction: InstanceGroupAction;
+  /** The containment playbook: the evidence steps, then {@link failureAction}. */
+  public readonly containment: readonly ContainmentStep[];
+  /** With the `snapshot` step, the custom role the runtime holds in the forensics project. */
+  public readonly evidenceRole?: ProjectIamCustomRole;
+  /** With the `quarantine` step, the secure tag value bound to a contained VM. */
+  public readonly quarantineTagValue?: TagsTagValue;
+  /** With the `quarantine` step, the hierarchical firewall policy denying the tagged VMs all traffic. */
+  public readonly quarantinePolicy?: ComputeFirewallPolicy;
+  /** With `raiseFindings`, the Security Command Center source the findings are raised in. */
+  public readonly findingsSource?: SccV2OrganizationSource;
+  /** With `requireReleaseApproval`, the release policy document in the decision ledger. */
+  public readonly releasePolicy?: FirestoreDocument;
 
   constructor(scope: Construct, id: string, props: IntegrityResponderProps) {
     super(scope, id);
@@ -174,6 +203,7 @@ export class IntegrityResponder extends Construct {
     this.enforcement = p.enforcement;
     this.exemptLabel = p.exemptLabel;
     this.instanceGroupAction = p.instanceGroupAction;
+    this.containment = p.containment;
     this.baselineCollection = p.baselineCollection;
     this.scope = p.scope;
 
@@ -197,7 +227,7 @@ export class IntegrityResponder extends Construct {
       exclusions,
       runtimeMember,
       description: instanceRoleDescription(p),
-      permissions: computePermissionsFor(p.responseMode, p.failureAction, p.instanceGroupAction),
+      permissions: computePermissionsFor(p.responseMode, p.failureAction, p.instanceGroupAction, evidenceStepsOf(p.containment)),
       dependsOn,
     });
     this.instanceRole = access.instanceRole;
@@ -209,6 +239,19 @@ export class IntegrityResponder extends Construct {
     this.ledgerDatabase = databases.ledgerDatabase;
     this.ledgerDatabaseId = databases.ledgerDatabaseId;
     this.ledgerRole = databases.ledgerRole;
+
+    const playbook = createPlaybook(this, {
+      props: p,
+      runtimeMember,
+      ledgerDatabaseId: databases.ledgerDatabaseId,
+      ledgerDatabase: databases.ledgerDatabase,
+      dependsOn,
+    });
+    this.evidenceRole = playbook.evidenceRole;
+    this.quarantineTagValue = playbook.quarantineTagValue;
+    this.quarantinePolicy = playbook.quarantinePolicy;
+    this.findingsSource = playbook.findingsSource;
+    this.releasePolicy = playbook.releasePolicy;
 
     const source = stageSource(this, { props: p, bundle, buildServiceAccount: identities.build, labels, dependsOn });
     this.sourceBucket = source.bucket;
@@ -222,6 +265,7 @@ export class IntegrityResponder extends Construct {
       ...databases.grants,
       ...source.grants,
       ...pubsubAgent.grants,
+      ...playbook.grants,
     ]);
 
     const deployed = deployFunction(this, {
@@ -233,6 +277,7 @@ export class IntegrityResponder extends Construct {
       baselineDatabaseId: this.databaseId,
       ledgerDatabaseId: this.ledgerDatabaseId,
       excludedProjects: excludedProjectsSetting(exclusions),
+      playbook: playbook.settings,
       // After the wait for every grant and service agent, and once the databases exist.
       dependsOn: [...apis, this.iamPropagation, this.ledgerDatabase, ...(this.database ? [this.database] : [])],
     });
@@ -269,7 +314,9 @@ export class IntegrityResponder extends Construct {
   /** With `enableApis`, the APIs the deployment needs, enabled and never disabled on destroy; none otherwise. */
   private enableApis(p: ResolvedProps): ProjectService[] {
     if (!p.enableApis) return [];
-    return REQUIRED_APIS.map(
+    // Findings are raised through the Security Command Center API, called from the responder's project.
+    const apis = p.raiseFindings ? [...REQUIRED_APIS, FINDINGS_API] : REQUIRED_APIS;
+    return apis.map(
       (api) =>
         new ProjectService(this, `Api${pascal(api.split('.')[0]!)}`, { project: p.projectId, service: api, disableOnDestroy: false }),
     );

@@ -1,4 +1,12 @@
-import type { Enforcement, FailureAction, InstanceGroupAction, LogLevel, ResponseMode, StaleEventPolicy } from '../../function/contract';
+import type {
+  ContainmentStep,
+  Enforcement,
+  FailureAction,
+  InstanceGroupAction,
+  LogLevel,
+  ResponseMode,
+  StaleEventPolicy,
+} from '../../function/contract';
 import type { ResponderProviders } from '../providers';
 
 // What a user writes: the props with their documentation, from which the reference is generated.
@@ -18,10 +26,11 @@ export type NodeRuntime = (typeof SUPPORTED_RUNTIMES)[number];
  *
  * Props a platform team feeds from Terraform (`projectId`, `region`, `namePrefix`, the id in
  * `scope`, `organizationId`, `excludedProjects`, `notificationChannels`, `labels`,
- * `sourceBucketName`) may be tokens, e.g. a `TerraformVariable`'s value. What the construct
+ * `sourceBucketName`, `forensicsProjectId`, the id in `firewallPolicyParent`) may be tokens, e.g. a `TerraformVariable`'s value. What the construct
  * checks at synth for a written-out value, Terraform then checks at plan: a failed check is a
  * resource precondition whose message names the prop. Props that decide what is created
- * (`responseMode`, `failureAction`, `instanceGroupAction`, the booleans) or that the construct
+ * (`responseMode`, `failureAction`, `instanceGroupAction`, `containment`, `releasePrincipals`,
+ * the booleans) or that the construct
  * computes with (`memoryMib`, `timeoutSeconds`, the other durations and the action budget) must
  * be written out: a token there fails at synth, naming the prop.
  */
@@ -199,6 +208,73 @@ export interface IntegrityResponderProps {
   readonly failureAction?: FailureAction;
 
   /**
+   * The containment playbook: the steps taken, in this order, wherever the responder decides to
+   * contain a VM (ADR 0031). `snapshot` snapshots every persistent disk of the VM into
+   * `forensicsProjectId` before anything changes it; `quarantine` binds a secure tag value that a
+   * hierarchical firewall policy denies all traffic to and from; the last step is the stop or
+   * suspend of `failureAction`, which the list must end with (a quarantined VM still reaches its
+   * metadata server and keeps its established connections). Each step is listed at most once,
+   * in that order. The runtime is granted what the listed steps need, and nothing for the others.
+   * When `failureAction` is given too, it must be the last step.
+   * @default - `[failureAction]`: the stop or suspend alone
+   */
+  readonly containment?: readonly ContainmentStep[];
+
+  /**
+   * Project the `snapshot` step creates the evidence snapshots in, a Google Cloud project id;
+   * required with that step, refused without it. The runtime gets a custom role there that
+   * creates snapshots, labels them and waits for their operations, and cannot read, list or
+   * delete them (`compute.snapshots.useReadOnly` would let it restore the evidence anywhere).
+   * A token works.
+   * @default - none: required when `containment` lists `snapshot`
+   */
+  readonly forensicsProjectId?: string;
+
+  /**
+   * Days an evidence snapshot is kept: its `integrity-retain-until` label says from which day an
+   * operator may delete it (a snapshot has no expiry of its own). 1–3650; `snapshot` step only.
+   * @default 90
+   */
+  readonly snapshotRetentionDays?: number;
+
+  /**
+   * Where the `quarantine` step's hierarchical firewall policy of a project scope is created and
+   * associated: `folders/<number>` or `organizations/<number>`, a node above the watched project
+   * (a project scope has none of its own, and a policy in the project itself is one its
+   * `compute.securityAdmin` edits). A folder or organization scope uses the scope; this prop is
+   * refused there, and without `quarantine`. The id after the slash may be a token.
+   * @default - `organizations/<organizationId>` for a project scope that lists `quarantine`
+   */
+  readonly firewallPolicyParent?: string;
+
+  /**
+   * Raise a finding in Security Command Center for every VM contained: the construct creates an
+   * organization-level source (`<namePrefix>`'s own) and lets the runtime edit findings in it
+   * (`roles/securitycenter.findingsEditor` on that source only). The organization is the scope's,
+   * or `organizationId` for a folder or project scope.
+   * @default false
+   */
+  readonly raiseFindings?: boolean;
+
+  /**
+   * IAM members who release contained VMs (`integrity-containment release`), such as
+   * `group:incident-response@example.com`: each gets `roles/resourcemanager.tagUser` on the
+   * quarantine tag value (with `quarantine`) and `roles/securitycenter.findingsEditor` on the
+   * findings source (with `raiseFindings`), nothing else. Requires one of the two. Each once;
+   * `allUsers` and `allAuthenticatedUsers` are refused.
+   * @default []
+   */
+  readonly releasePrincipals?: readonly string[];
+
+  /**
+   * The two-person rule for releases: a release takes effect only when a principal other than
+   * the one who requested it runs it too. The construct writes the policy document the
+   * containment tool reads (`integrity_responder_policies/release` in the decision ledger).
+   * @default false
+   */
+  readonly requireReleaseApproval?: boolean;
+
+  /**
    * `enforce` acts on VMs; `dry-run` decides, records in the ledger and logs exactly as
    * `enforce` would (`dryRun: true`, "Dry run: would stop …"), and makes no Compute mutation.
    * The custom role keeps the action permissions in dry-run, so enforcing is one change of the
@@ -229,9 +305,11 @@ export interface IntegrityResponderProps {
 
   /**
    * Organization number holding the custom role of a `folders/<number>` scope (IAM has no folder
-   * roles). Required for a folder scope; for an organization scope it is the scope's number.
-   * A token works.
-   * @default - none: required for a folder scope, refused for a project scope, the scope's own number for an organization scope
+   * roles), and the quarantine's tag key and the findings source of a folder or project scope.
+   * Required for a folder scope, and for a project scope that lists `quarantine` or sets
+   * `raiseFindings` (refused for a project scope otherwise); for an organization scope it is the
+   * scope's number. A token works.
+   * @default - none: required for a folder scope, and for a project scope with `quarantine` or `raiseFindings`; the scope's own number for an organization scope
    */
   readonly organizationId?: string;
 

@@ -1,4 +1,5 @@
 import type {
+  ContainmentStep,
   Enforcement,
   FailureAction,
   InstanceGroupAction,
@@ -32,6 +33,14 @@ export interface ResolvedProps {
   readonly staleEventPolicy: StaleEventPolicy;
   readonly relearnMaxAgeSeconds: number;
   readonly failureAction: FailureAction;
+  /** The playbook, ending with {@link failureAction}. */
+  readonly containment: readonly ContainmentStep[];
+  readonly forensicsProjectId?: string;
+  readonly snapshotRetentionDays: number;
+  readonly firewallPolicyParent?: string;
+  readonly raiseFindings: boolean;
+  readonly releasePrincipals: readonly string[];
+  readonly requireReleaseApproval: boolean;
   readonly enforcement: Enforcement;
   readonly exemptLabel: string;
   readonly scope: string;

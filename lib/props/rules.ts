@@ -58,6 +58,7 @@ const PATTERN_PROPS = {
   sourceBucketName: { pattern: BUCKET_NAME, hint: BUCKET_NAME_HINT },
   scope: { pattern: SETTINGS.scope.pattern, hint: SETTINGS.scope.hint },
   organizationId: { pattern: ORGANIZATION_ID, hint: 'an organization number' },
+  forensicsProjectId: { pattern: SETTINGS.projectId.pattern, hint: SETTINGS.projectId.hint },
 } as const satisfies Partial<Record<keyof ResolvedProps, { readonly pattern: RegExp; readonly hint: string }>>;
 
 /** Checks a written-out prop of {@link PATTERN_PROPS}; one left out is not checked. */

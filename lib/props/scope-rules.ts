@@ -1,6 +1,7 @@
 import { Token } from 'cdktf';
 import { MAX_EXCLUDED_PROJECTS, PROJECT_ID, SETTINGS, scopeKindOf } from '../../function/contract';
 import { IntegrityResponderPropsError, show } from '../errors';
+import { needsOrganization } from './playbook-rules';
 import { check, checkProp } from './rules';
 import type { ResolvedProps } from './resolved';
 
@@ -40,7 +41,13 @@ export function scopeProps(r: ResolvedProps): void {
       );
     }
     if (r.organizationId !== undefined) {
-      throw new IntegrityResponderPropsError(`organizationId applies to a folder scope only; scope is '${r.scope}'`);
+      // A project scope's quarantine tag key and findings source live in an organization all the same.
+      if (!needsOrganization(r)) {
+        throw new IntegrityResponderPropsError(
+          `organizationId applies to a folder scope only, or to a project scope whose containment lists 'quarantine' or that sets raiseFindings; scope is '${r.scope}'`,
+        );
+      }
+      checkProp(r, 'organizationId');
     }
     return;
   }

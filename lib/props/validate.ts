@@ -5,6 +5,7 @@ import { IntegrityResponderPropsError, show } from '../errors';
 import { MANAGED_BY, MANAGED_BY_VALUE, RESPONDER_LABEL } from '../labels';
 import { DEFAULT_IAM_PROPAGATION_SECONDS, IntegrityResponderProps, SUPPORTED_RUNTIMES } from './props';
 import type { ResolvedProps } from './resolved';
+import { playbookOf, playbookProps } from './playbook-rules';
 import { LABEL_KEY, LABEL_VALUE, check, checkProp, integer, oneOf } from './rules';
 import { scopeProps } from './scope-rules';
 
@@ -47,6 +48,10 @@ const WRITTEN_OUT: Partial<Record<keyof IntegrityResponderProps, string>> = {
   maxActionsPerWindow: COMPUTED_WITH,
   actionWindowSeconds: COMPUTED_WITH,
   iamPropagationSeconds: COMPUTED_WITH,
+  containment: DECIDES_RESOURCES,
+  raiseFindings: DECIDES_RESOURCES,
+  releasePrincipals: 'it decides which grants the construct creates',
+  requireReleaseApproval: DECIDES_RESOURCES,
 };
 
 /**
@@ -112,11 +117,26 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
     }
   }
   // Checked before the defaults: `??` would turn a null into the default silently.
-  for (const name of ['enableApis', 'firestoreDeleteProtection', 'requireBaselineApproval', 'watchResponderProject'] as const) {
+  for (const name of [
+    'enableApis',
+    'firestoreDeleteProtection',
+    'requireBaselineApproval',
+    'watchResponderProject',
+    'raiseFindings',
+    'requireReleaseApproval',
+  ] as const) {
     if (props[name] !== undefined) boolean(name, props[name]);
   }
   if (props.labels !== undefined && (typeof props.labels !== 'object' || props.labels === null || Array.isArray(props.labels))) {
     throw new IntegrityResponderPropsError(`labels must be a map of label keys to values, got ${show(props.labels)}`);
+  }
+  // The playbook decides the failure action when it is given: checked first, so that a wrong action is named as such.
+  if (props.failureAction !== undefined) oneOf('failureAction', props.failureAction, SETTINGS.failureAction.values);
+  const playbook = playbookOf(props.containment, props.failureAction, SETTINGS.failureAction.default);
+  if (props.snapshotRetentionDays !== undefined && !playbook.containment.includes('snapshot')) {
+    throw new IntegrityResponderPropsError(
+      `snapshotRetentionDays applies to the 'snapshot' step only; containment is [${playbook.containment.map((s) => `'${s}'`).join(', ')}]`,
+    );
   }
   const region = props.region ?? 'us-central1';
   const namePrefix = props.namePrefix ?? DEFAULT_NAME_PREFIX;
@@ -145,7 +165,14 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
       (props.maxEventAgeSeconds === undefined || Token.isUnresolved(props.maxEventAgeSeconds)
         ? SETTINGS.relearnMaxAgeSeconds.default
         : Math.min(SETTINGS.relearnMaxAgeSeconds.default, props.maxEventAgeSeconds)),
-    failureAction: props.failureAction ?? SETTINGS.failureAction.default,
+    failureAction: playbook.failureAction,
+    containment: playbook.containment,
+    ...(props.forensicsProjectId !== undefined && { forensicsProjectId: props.forensicsProjectId }),
+    snapshotRetentionDays: props.snapshotRetentionDays ?? SETTINGS.snapshotRetentionDays.default,
+    ...(props.firewallPolicyParent !== undefined && { firewallPolicyParent: props.firewallPolicyParent }),
+    raiseFindings: props.raiseFindings ?? false,
+    releasePrincipals: props.releasePrincipals ?? [],
+    requireReleaseApproval: props.requireReleaseApproval ?? false,
     enforcement: props.enforcement ?? SETTINGS.enforcement.default,
     exemptLabel: props.exemptLabel ?? SETTINGS.exemptLabel.default!,
     scope: props.scope ?? `projects/${props.projectId}`,
@@ -216,6 +243,9 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
   integer('actionWindowSeconds', r.actionWindowSeconds, SETTINGS.actionWindowSeconds);
   integer('iamPropagationSeconds', r.iamPropagationSeconds, SIZES.iamPropagationSeconds);
   scopeProps(r);
+  checkProp(r, 'forensicsProjectId');
+  integer('snapshotRetentionDays', r.snapshotRetentionDays, SETTINGS.snapshotRetentionDays);
+  playbookProps(r);
   integer('maxDeliveryAttempts', r.maxDeliveryAttempts, SIZES.maxDeliveryAttempts);
   const channels = validateNotificationChannels(r.notificationChannels);
   if (channels !== undefined) throw new IntegrityResponderPropsError(channels);

@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from '../../../function/runtime/config';
-import { FUNCTION_VARIABLES, SETTINGS, computeTimeoutFor, functionEnvironment } from '../../../function/contract';
+import { FUNCTION_VARIABLES, PLAYBOOK_SETTINGS, SETTINGS, computeTimeoutFor, functionEnvironment } from '../../../function/contract';
 import { synthResponders } from '../../support/synth';
 
 /** Every variable the construct sets, with valid values. */
@@ -110,10 +110,22 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...COMPLETE, MAX_ACTIONS_PER_WINDOW: 'unlimited' }).maxActionsPerWindow).toBe('unlimited');
   });
 
-  it.each(Object.keys(COMPLETE))('refuses to start without %s instead of falling back to a default', (name) => {
+  const PLAYBOOK_VARIABLES = PLAYBOOK_SETTINGS.map((key) => SETTINGS[key].env);
+
+  it.each(Object.keys(COMPLETE).filter((name) => !PLAYBOOK_VARIABLES.includes(name)))(
+    'refuses to start without %s instead of falling back to a default',
+    (name) => {
+      const env: Record<string, string> = { ...COMPLETE };
+      delete env[name];
+      expect(() => loadConfig(env)).toThrow(new RegExp(`${name} is not set`));
+    },
+  );
+
+  it('reads absent playbook variables as their defaults: a responder without a playbook is given none of them', () => {
     const env: Record<string, string> = { ...COMPLETE };
-    delete env[name];
-    expect(() => loadConfig(env)).toThrow(new RegExp(`${name} is not set`));
+    for (const name of PLAYBOOK_VARIABLES) delete env[name];
+    const config = loadConfig(env);
+    for (const key of PLAYBOOK_SETTINGS) expect({ [key]: config[key] }).toEqual({ [key]: SETTINGS[key].default });
   });
 
   it('names the variable a misspelled one was meant to be', () => {
@@ -188,8 +200,14 @@ describe('loadConfig', () => {
 });
 
 describe('the contract between construct and function', () => {
-  it('has the construct set exactly the variables the function requires', () => {
-    expect(Object.keys(planEnvironment()).sort()).toEqual([...FUNCTION_VARIABLES].sort());
+  it('has the construct set exactly the variables the function requires, the playbook ones only with a playbook', () => {
+    const playbook = PLAYBOOK_SETTINGS.map((key) => SETTINGS[key].env);
+    expect(Object.keys(planEnvironment()).sort()).toEqual(FUNCTION_VARIABLES.filter((name) => !playbook.includes(name)).sort());
+    const withPlaybook = planEnvironment({ containment: ['snapshot', 'stop'], forensicsProjectId: 'forensics-vault-01' });
+    expect(Object.keys(withPlaybook).sort()).toEqual([...FUNCTION_VARIABLES].sort());
+    expect(loadConfig(withPlaybook)).toEqual(
+      expect.objectContaining({ containmentSteps: 'snapshot', forensicsProject: 'forensics-vault-01', snapshotRetentionDays: 90 }),
+    );
   });
 
   it('tells the function its decision ledger, the database the construct creates for it', () => {

@@ -1,0 +1,302 @@
+import { ComputeFirewallPolicy } from '@cdktf/provider-google/lib/compute-firewall-policy';
+import { ComputeFirewallPolicyAssociation } from '@cdktf/provider-google/lib/compute-firewall-policy-association';
+import { ComputeFirewallPolicyRule } from '@cdktf/provider-google/lib/compute-firewall-policy-rule';
+import { FirestoreDocument } from '@cdktf/provider-google/lib/firestore-document';
+import { ProjectIamCustomRole } from '@cdktf/provider-google/lib/project-iam-custom-role';
+import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
+import { SccV2OrganizationSource } from '@cdktf/provider-google/lib/scc-v2-organization-source';
+import { SccV2OrganizationSourceIamMember } from '@cdktf/provider-google/lib/scc-v2-organization-source-iam-member';
+import { TagsTagKey } from '@cdktf/provider-google/lib/tags-tag-key';
+import { TagsTagValue } from '@cdktf/provider-google/lib/tags-tag-value';
+import { TagsTagValueIamMember } from '@cdktf/provider-google/lib/tags-tag-value-iam-member';
+import type { ITerraformDependable } from 'cdktf';
+import type { Construct } from 'constructs';
+import {
+  BASELINE_POLICY_COLLECTION,
+  EvidenceStep,
+  FunctionSettings,
+  NONE,
+  PLAYBOOK_SETTINGS,
+  QUARANTINE_TAG_KEY,
+  QUARANTINE_TAG_VALUE,
+  RELEASE_POLICY_DOCUMENT,
+  SETTINGS,
+  formatEvidenceSteps,
+} from '../function/contract';
+import type { ResolvedProps } from './props';
+import { evidenceStepsOf, firewallPolicyParentOf, lists, playbookOrganization } from './props/playbook-rules';
+import { customRoleId } from './tokens';
+
+/*
+ * What the containment playbook needs besides the runtime's Compute role (ADR 0031): the
+ * forensics project's evidence role, the quarantine's secure tag and hierarchical firewall
+ * policy, the Security Command Center source, and the release policy. Each is created only when
+ * the props ask for it; without a playbook this file adds nothing to the plan.
+ */
+
+/**
+ * What the runtime may do in the forensics project: create a snapshot (`snapshots.insert`),
+ * label it as it is created, read back the one it created under the same name, and wait for the
+ * global operation. Not `compute.snapshots.useReadOnly`, which lets a principal restore a
+ * snapshot's data into a project of its own (cloud.google.com/compute/docs/disks/snapshot-best-practices),
+ * nor `list` or `delete`: the evidence outlives the responder's access to it.
+ */
+export const EVIDENCE_PERMISSIONS: readonly string[] = [
+  'compute.globalOperations.get',
+  'compute.snapshots.create',
+  'compute.snapshots.get',
+  'compute.snapshots.setLabels',
+];
+
+/**
+ * What the runtime's Compute role gains where the VMs live for each evidence step. A snapshot
+ * taken into another project needs `compute.disks.createSnapshot` on the source disk (zonal and
+ * regional disks alike). A quarantine binds, lists and removes a tag binding on the VM
+ * (cloud.google.com/resource-manager/docs/tags/tags-creating-and-managing: `createTagBinding`,
+ * `deleteTagBinding` and `listTagBindings` of the resource type) and names the VM by its
+ * project's number in the binding's parent, read with `resourcemanager.projects.get`.
+ */
+export const EVIDENCE_SCOPE_PERMISSIONS: Readonly<Record<EvidenceStep, readonly string[]>> = {
+  snapshot: ['compute.disks.createSnapshot'],
+  quarantine: [
+    'compute.instances.createTagBinding',
+    'compute.instances.deleteTagBinding',
+    'compute.instances.listTagBindings',
+    'resourcemanager.projects.get',
+  ],
+};
+
+/** Both address families, in the order the rules are written. */
+const FAMILIES = [
+  { name: 'Ipv4', everything: '0.0.0.0/0' },
+  { name: 'Ipv6', everything: '::/0' },
+] as const;
+
+/**
+ * The quarantine's rules: all traffic to and from a VM carrying the tag value is denied, in each
+ * direction and address family (one rule each, so no rule has to mix IPv4 and IPv6 ranges). The
+ * policy holds these rules alone and they match only quarantined VMs, so they take the highest
+ * priorities a firewall policy has (0 is the highest; each rule's must be unique,
+ * cloud.google.com/firewall/docs/firewall-policies-rule-details#priority).
+ */
+const QUARANTINE_RULES = (['INGRESS', 'EGRESS'] as const).flatMap((direction, d) =>
+  FAMILIES.map((family, f) => ({
+    id: `QuarantineDenies${direction === 'INGRESS' ? 'Ingress' : 'Egress'}${family.name}`,
+    direction,
+    priority: d * FAMILIES.length + f,
+    range: family.everything,
+  })),
+);
+
+/** The function's settings of the containment playbook. */
+export type PlaybookSettings = Pick<FunctionSettings, (typeof PLAYBOOK_SETTINGS)[number]>;
+
+/** The playbook's resources, those the props asked for. */
+export interface Playbook {
+  /** With `snapshot`, the forensics project's evidence role. */
+  readonly evidenceRole?: ProjectIamCustomRole;
+  /** With `quarantine`, the secure tag value the function binds to a VM it contains. */
+  readonly quarantineTagValue?: TagsTagValue;
+  /** With `quarantine`, the hierarchical firewall policy that denies the tagged VMs all traffic. */
+  readonly quarantinePolicy?: ComputeFirewallPolicy;
+  /** With `raiseFindings`, the Security Command Center source the findings are raised in. */
+  readonly findingsSource?: SccV2OrganizationSource;
+  /** With `requireReleaseApproval`, the release policy document in the decision ledger. */
+  readonly releasePolicy?: FirestoreDocument;
+  /** The runtime's grants and what the function's steps rely on, for the IAM wait before the function. */
+  readonly grants: ITerraformDependable[];
+  /** The function's playbook settings. */
+  readonly settings: PlaybookSettings;
+}
+
+interface PlaybookInputs {
+  readonly props: ResolvedProps;
+  /** `serviceAccount:…` of the runtime identity. */
+  readonly runtimeMember: string;
+  /** The decision ledger, which holds the release policy. */
+  readonly ledgerDatabaseId: string;
+  readonly ledgerDatabase: ITerraformDependable;
+  readonly dependsOn?: ITerraformDependable[];
+}
+
+/** A construct id part for an IAM member: the member with the characters a construct path keeps apart (`/`) replaced. */
+const memberId = (member: string) => member.replace(/\//g, '_');
+
+/** Creates what the listed steps, `raiseFindings` and `requireReleaseApproval` need; nothing without them. */
+export function createPlaybook(c: Construct, inputs: PlaybookInputs): Playbook {
+  const { props: p, runtimeMember, dependsOn } = inputs;
+  const grants: ITerraformDependable[] = [];
+  const evidenceRole = lists(p, 'snapshot') ? takeEvidence(c, p, runtimeMember, grants, dependsOn) : undefined;
+  const quarantine = lists(p, 'quarantine') ? quarantineTag(c, p, runtimeMember, grants, dependsOn) : undefined;
+  const findingsSource = p.raiseFindings ? findings(c, p, runtimeMember, grants, dependsOn) : undefined;
+  // Read by the containment tool (never by the function): a release takes two principals.
+  const releasePolicy = p.requireReleaseApproval
+    ? new FirestoreDocument(c, 'ReleasePolicy', {
+        project: p.projectId,
+        database: inputs.ledgerDatabaseId,
+        collection: BASELINE_POLICY_COLLECTION,
+        documentId: RELEASE_POLICY_DOCUMENT,
+        fields: JSON.stringify({ requireApproval: { booleanValue: true } }),
+        dependsOn: [inputs.ledgerDatabase],
+      })
+    : undefined;
+  return {
+    evidenceRole,
+    quarantineTagValue: quarantine?.value,
+    quarantinePolicy: quarantine?.policy,
+    findingsSource,
+    releasePolicy,
+    grants,
+    settings: {
+      containmentSteps: formatEvidenceSteps(evidenceStepsOf(p.containment)),
+      forensicsProject: p.forensicsProjectId ?? NONE,
+      snapshotRetentionDays: p.snapshotRetentionDays,
+      quarantineTagValue: quarantine?.value.id ?? NONE,
+      findingsSource: findingsSource?.name ?? NONE,
+    },
+  };
+}
+
+/** The forensics project's evidence role and its binding to the runtime: create and label snapshots there, never read them. */
+function takeEvidence(
+  c: Construct,
+  p: ResolvedProps,
+  runtimeMember: string,
+  grants: ITerraformDependable[],
+  dependsOn?: ITerraformDependable[],
+): ProjectIamCustomRole {
+  const project = p.forensicsProjectId!;
+  const role = new ProjectIamCustomRole(c, 'EvidenceRole', {
+    project,
+    roleId: customRoleId(p.namePrefix, 'evidence'),
+    title: `Integrity responder ${p.namePrefix}: take evidence snapshots`,
+    description: 'Create and label evidence snapshots of watched disks and wait for their operations; never read, list or delete them.',
+    permissions: [...EVIDENCE_PERMISSIONS],
+    stage: 'GA',
+    dependsOn,
+  });
+  grants.push(new ProjectIamMember(c, 'RuntimeTakesEvidence', { project, role: role.name, member: runtimeMember }));
+  return role;
+}
+
+/**
+ * The quarantine: a secure tag key of the organization (purpose `GCE_FIREWALL`, usable on every
+ * network of the organization: `purpose_data` `organization = auto`,
+ * cloud.google.com/firewall/docs/tags-firewalls-overview#specifications), its one value, the
+ * runtime's right to bind it (`roles/resourcemanager.tagUser` on that value alone), and a
+ * hierarchical firewall policy at the scope's folder or organization whose rules deny the tagged
+ * VMs all traffic. Lower levels cannot override it (cloud.google.com/firewall/docs/firewall-policies).
+ */
+function quarantineTag(
+  c: Construct,
+  p: ResolvedProps,
+  runtimeMember: string,
+  grants: ITerraformDependable[],
+  dependsOn?: ITerraformDependable[],
+): { value: TagsTagValue; policy: ComputeFirewallPolicy } {
+  const key = new TagsTagKey(c, 'QuarantineTagKey', {
+    parent: `organizations/${playbookOrganization(p)}`,
+    // Tag keys share the organization's namespace: the prefix keeps two responders' apart.
+    shortName: `${p.namePrefix}-${QUARANTINE_TAG_KEY}`,
+    description: `Integrity responder ${p.namePrefix}: VMs contained after a failed integrity report`,
+    purpose: 'GCE_FIREWALL',
+    purposeData: { organization: 'auto' },
+    dependsOn,
+  });
+  const value = new TagsTagValue(c, 'QuarantineTagValue', {
+    parent: key.id,
+    shortName: QUARANTINE_TAG_VALUE,
+    description: 'Denied all traffic by the quarantine firewall policy; bound and removed by the responder and its release principals only',
+  });
+  grants.push(
+    new TagsTagValueIamMember(c, 'RuntimeBindsQuarantineTag', {
+      tagValue: value.name,
+      role: 'roles/resourcemanager.tagUser',
+      member: runtimeMember,
+    }),
+  );
+  for (const member of p.releasePrincipals) {
+    new TagsTagValueIamMember(c, `ReleaserUnbindsQuarantineTag-${memberId(member)}`, {
+      tagValue: value.name,
+      role: 'roles/resourcemanager.tagUser',
+      member,
+    });
+  }
+  const parent = firewallPolicyParentOf(p);
+  const policy = new ComputeFirewallPolicy(c, 'QuarantinePolicy', {
+    parent,
+    shortName: `${p.namePrefix}-quarantine`,
+    description: `Integrity responder ${p.namePrefix}: denies all traffic to and from quarantined VMs`,
+    dependsOn,
+  });
+  const rules = QUARANTINE_RULES.map(
+    (rule) =>
+      new ComputeFirewallPolicyRule(c, rule.id, {
+        firewallPolicy: policy.name,
+        priority: rule.priority,
+        action: 'deny',
+        direction: rule.direction,
+        description: `Quarantine: deny all ${rule.direction.toLowerCase()} traffic of a VM carrying the quarantine tag`,
+        // Each denied connection of a quarantined VM is evidence of what it tried.
+        enableLogging: true,
+        targetSecureTags: [{ name: value.id }],
+        match: {
+          ...(rule.direction === 'INGRESS' ? { srcIpRanges: [rule.range] } : { destIpRanges: [rule.range] }),
+          layer4Configs: [{ ipProtocol: 'all' }],
+        },
+      }),
+  );
+  const association = new ComputeFirewallPolicyAssociation(c, 'QuarantinePolicyAssociation', {
+    firewallPolicy: policy.id,
+    attachmentTarget: parent,
+    name: `${p.namePrefix}-quarantine`,
+  });
+  // The function binds the value only once the rules deny the traffic of a VM that carries it.
+  grants.push(...rules, association);
+  return { value, policy };
+}
+
+/**
+ * The organization-level Security Command Center source of this responder (the v2 API's, the
+ * one the function raises findings through) and the runtime's `roles/securitycenter.findingsEditor`
+ * on that source alone, as Google grants it on a source
+ * (cloud.google.com/security-command-center/docs/samples/securitycenter-set-source-iam).
+ */
+function findings(
+  c: Construct,
+  p: ResolvedProps,
+  runtimeMember: string,
+  grants: ITerraformDependable[],
+  dependsOn?: ITerraformDependable[],
+): SccV2OrganizationSource {
+  const organization = playbookOrganization(p);
+  const source = new SccV2OrganizationSource(c, 'FindingsSource', {
+    organization,
+    // Unique among the organization's sources, at most 32 characters: the prefix has at most 20.
+    displayName: p.namePrefix,
+    description: `Shielded VM integrity responder '${p.namePrefix}': VMs whose integrity reports failed, and what was done about them`,
+    dependsOn,
+  });
+  const editor = (id: string, member: string) =>
+    new SccV2OrganizationSourceIamMember(c, id, {
+      organization,
+      source: source.name,
+      role: 'roles/securitycenter.findingsEditor',
+      member,
+    });
+  grants.push(editor('RuntimeEditsFindings', runtimeMember));
+  for (const member of p.releasePrincipals) editor(`ReleaserEditsFindings-${memberId(member)}`, member);
+  return source;
+}
+
+/**
+ * The function's environment without the playbook's variables when the responder has no
+ * playbook (each at its default): a responder configured as before keeps the environment, and
+ * so the plan, it had; the function reads an absent playbook variable as its default.
+ */
+export function withoutUnusedPlaybook(env: Record<string, string>): Record<string, string> {
+  const unused = PLAYBOOK_SETTINGS.every((key) => env[SETTINGS[key].env] === String(SETTINGS[key].default));
+  if (!unused) return env;
+  const names = new Set<string>(PLAYBOOK_SETTINGS.map((key) => SETTINGS[key].env));
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !names.has(name)));
+}
