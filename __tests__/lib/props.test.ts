@@ -26,6 +26,11 @@ describe('IntegrityResponder props', () => {
       relearnMaxAgeSeconds: 300,
       staleEventPolicy: 'fail-closed',
       failureAction: 'stop',
+      containment: ['stop'],
+      snapshotRetentionDays: 90,
+      raiseFindings: false,
+      releasePrincipals: [],
+      requireReleaseApproval: false,
       enforcement: 'enforce',
       exemptLabel: 'integrity-response=exempt',
       scope: 'projects/fleet-prod-1234',
@@ -281,9 +286,9 @@ describe('IntegrityResponder props', () => {
       /excludedProjects applies to a folder or organization scope only; scope is 'projects\/fleet-prod-1234' \(leave excludedProjects out, or widen the scope\)/,
     ],
     [
-      'organizationId is given for a project scope',
+      'organizationId is given for a project scope without a quarantine or findings',
       { organizationId: '4242' },
-      /organizationId applies to a folder scope only; scope is 'projects\/fleet-prod-1234'/,
+      /organizationId applies to a folder scope only, or to a project scope whose containment lists 'quarantine' or that sets raiseFindings; scope is 'projects\/fleet-prod-1234'/,
     ],
     [
       'an excluded project is not a project id',
@@ -350,6 +355,217 @@ describe('IntegrityResponder props', () => {
   ])('fails when %s', (_name, props, message) => {
     const stack = new TerraformStack(Testing.app(), 'props');
     expect(() => new IntegrityResponder(stack, 'Responder', { ...base, ...props })).toThrow(message);
+  });
+
+  describe('the containment playbook', () => {
+    const resolve = (props: Partial<IntegrityResponderProps>) => resolveProps({ ...base, ...props });
+
+    it('is the failure action alone by default, and follows failureAction', () => {
+      expect(resolve({})).toEqual(expect.objectContaining({ containment: ['stop'], failureAction: 'stop' }));
+      expect(resolve({ failureAction: 'suspend' })).toEqual(
+        expect.objectContaining({ containment: ['suspend'], failureAction: 'suspend' }),
+      );
+    });
+
+    it('takes the failure action from the last step, and accepts a failureAction that agrees', () => {
+      const steps = {
+        containment: ['snapshot', 'quarantine', 'suspend'],
+        forensicsProjectId: 'fleet-forensics-7',
+        organizationId: '4242',
+      } as const;
+      expect(resolve(steps)).toEqual(
+        expect.objectContaining({ containment: ['snapshot', 'quarantine', 'suspend'], failureAction: 'suspend' }),
+      );
+      expect(resolve({ ...steps, failureAction: 'suspend' }).failureAction).toBe('suspend');
+    });
+
+    it('takes the forensics project, the retention and the release settings as given', () => {
+      expect(
+        resolve({
+          containment: ['snapshot', 'stop'],
+          forensicsProjectId: 'fleet-forensics-7',
+          snapshotRetentionDays: 365,
+          raiseFindings: true,
+          organizationId: '4242',
+          releasePrincipals: ['group:ir@example.com', 'principal://iam.googleapis.com/locations/global/workforcePools/p/subject/ana'],
+          requireReleaseApproval: true,
+        }),
+      ).toEqual(
+        expect.objectContaining({
+          forensicsProjectId: 'fleet-forensics-7',
+          snapshotRetentionDays: 365,
+          raiseFindings: true,
+          releasePrincipals: ['group:ir@example.com', 'principal://iam.googleapis.com/locations/global/workforcePools/p/subject/ana'],
+          requireReleaseApproval: true,
+        }),
+      );
+    });
+
+    it('lets a project scope name a folder for its quarantine policy', () => {
+      expect(
+        resolve({ containment: ['quarantine', 'stop'], organizationId: '4242', firewallPolicyParent: 'folders/5550001' })
+          .firewallPolicyParent,
+      ).toBe('folders/5550001');
+    });
+
+    it.each<[string, Partial<IntegrityResponderProps>, RegExp]>([
+      [
+        'containment does not end with the stop or suspend',
+        { containment: ['snapshot', 'quarantine'] as never, forensicsProjectId: 'fleet-forensics-7' },
+        /containment is not a playbook: it must end with 'stop' or 'suspend': a quarantined VM still reaches its metadata server and keeps the connections it had; got \["snapshot","quarantine"\]/,
+      ],
+      ['containment is empty', { containment: [] }, /containment is not a playbook: it must end with 'stop' or 'suspend'/],
+      [
+        'containment holds an unknown step',
+        { containment: ['isolate', 'stop'] as never },
+        /containment is not a playbook: 'isolate' is not a step; the steps are snapshot, quarantine, stop, suspend; got \["isolate","stop"\]/,
+      ],
+      [
+        'containment quarantines before it snapshots',
+        { containment: ['quarantine', 'snapshot', 'stop'], forensicsProjectId: 'fleet-forensics-7', organizationId: '4242' },
+        /containment is not a playbook: 'snapshot' must come before 'quarantine': evidence is taken before the VM is changed, and the stop comes last/,
+      ],
+      [
+        'containment lists a step twice',
+        { containment: ['quarantine', 'quarantine', 'stop'] },
+        /containment is not a playbook: 'quarantine' is listed twice/,
+      ],
+      [
+        'containment both stops and suspends',
+        { containment: ['stop', 'suspend'] },
+        /containment is not a playbook: it holds both 'stop' and 'suspend'; choose one/,
+      ],
+      ['containment is a string', { containment: 'stop' as never }, /containment must be a list of steps, got 'stop'/],
+      [
+        'containment and failureAction disagree',
+        { containment: ['stop'], failureAction: 'suspend' },
+        /containment ends with 'stop' but failureAction is 'suspend': the last step is the failure action, so they must agree \(leave failureAction out\)/,
+      ],
+      [
+        'failureAction is unknown, with a containment',
+        { containment: ['stop'], failureAction: 'halt' as never },
+        /failureAction must be one of 'stop', 'suspend', got 'halt'/,
+      ],
+      [
+        'the snapshot step has no forensics project',
+        { containment: ['snapshot', 'stop'] },
+        /containment lists 'snapshot', which needs forensicsProjectId: the project the evidence snapshots are created in \(the runtime may create snapshots there, never read them\)/,
+      ],
+      [
+        'forensicsProjectId is given without the snapshot step',
+        { forensicsProjectId: 'fleet-forensics-7' },
+        /forensicsProjectId applies to the 'snapshot' step only; containment is \['stop'\]/,
+      ],
+      [
+        'forensicsProjectId is not a project id',
+        { containment: ['snapshot', 'stop'], forensicsProjectId: 'Forensics_Vault' },
+        /forensicsProjectId must match .* \(a Google Cloud project id\), got 'Forensics_Vault'/,
+      ],
+      [
+        'snapshotRetentionDays is given without the snapshot step',
+        { snapshotRetentionDays: 30 },
+        /snapshotRetentionDays applies to the 'snapshot' step only; containment is \['stop'\]/,
+      ],
+      [
+        'snapshotRetentionDays is 0',
+        { containment: ['snapshot', 'stop'], forensicsProjectId: 'fleet-forensics-7', snapshotRetentionDays: 0 },
+        /snapshotRetentionDays must be an integer from 1 to 3650, got 0/,
+      ],
+      [
+        'snapshotRetentionDays is above ten years',
+        { containment: ['snapshot', 'stop'], forensicsProjectId: 'fleet-forensics-7', snapshotRetentionDays: 3651 },
+        /snapshotRetentionDays must be an integer from 1 to 3650, got 3651/,
+      ],
+      [
+        'a project scope quarantines without an organization',
+        { containment: ['quarantine', 'stop'] },
+        /containment lists 'quarantine', which for a project scope needs organizationId: the organization that holds the quarantine's tag key and policy and the findings source \(scope 'projects\/fleet-prod-1234' names none\)/,
+      ],
+      [
+        'a project scope raises findings without an organization',
+        { raiseFindings: true },
+        /raiseFindings is set, which for a project scope needs organizationId/,
+      ],
+      [
+        'firewallPolicyParent is given without the quarantine step',
+        { firewallPolicyParent: 'folders/5550001' },
+        /firewallPolicyParent applies to the 'quarantine' step only; containment is \['stop'\]/,
+      ],
+      [
+        'firewallPolicyParent is given for an organization scope',
+        { scope: 'organizations/4242', containment: ['quarantine', 'stop'], firewallPolicyParent: 'folders/5550001' },
+        /firewallPolicyParent applies to a project scope only: the quarantine policy of scope 'organizations\/4242' is created and associated there/,
+      ],
+      [
+        'firewallPolicyParent names a project',
+        { containment: ['quarantine', 'stop'], organizationId: '4242', firewallPolicyParent: 'projects/fleet-prod-1234' },
+        /firewallPolicyParent must be 'folders\/<number>' or 'organizations\/<number>', a node above the watched project \(only the number may be a Terraform value\), got 'projects\/fleet-prod-1234'/,
+      ],
+      [
+        'firewallPolicyParent names a folder by its display name',
+        { containment: ['quarantine', 'stop'], organizationId: '4242', firewallPolicyParent: 'folders/security' },
+        /firewallPolicyParent must be 'folders\/<number>' or 'organizations\/<number>'.*, got 'folders\/security'/,
+      ],
+      [
+        'releasePrincipals is given with neither quarantine nor findings',
+        { releasePrincipals: ['group:ir@example.com'] },
+        /releasePrincipals applies with the 'quarantine' step or raiseFindings, whose tag value and findings source they are granted; containment is \['stop'\] and raiseFindings is false/,
+      ],
+      [
+        'a release principal is public',
+        { scope: 'organizations/4242', raiseFindings: true, releasePrincipals: ['allAuthenticatedUsers'] },
+        /releasePrincipals\[0\] is 'allAuthenticatedUsers': releasing a contained VM is never public/,
+      ],
+      [
+        'a release principal is a bare e-mail address',
+        { scope: 'organizations/4242', raiseFindings: true, releasePrincipals: ['group:ir@example.com', 'ana@example.com'] },
+        /releasePrincipals\[1\] must be an IAM member such as 'group:incident-response@example.com' \(user:, group:, serviceAccount:, domain:, principal:\/\/ or principalSet:\/\/\), got 'ana@example.com'/,
+      ],
+      [
+        'a release principal is named twice',
+        { scope: 'organizations/4242', raiseFindings: true, releasePrincipals: ['group:ir@example.com', 'group:ir@example.com'] },
+        /releasePrincipals names 'group:ir@example.com' twice/,
+      ],
+      ['raiseFindings is not a boolean', { raiseFindings: 'yes' as never }, /raiseFindings must be true or false, got 'yes'/],
+      [
+        'requireReleaseApproval is not a boolean',
+        { requireReleaseApproval: 1 as never },
+        /requireReleaseApproval must be true or false, got 1/,
+      ],
+    ])('fails when %s', (_name, props, message) => {
+      const stack = new TerraformStack(Testing.app(), 'props');
+      expect(() => new IntegrityResponder(stack, 'Responder', { ...base, ...props })).toThrow(message);
+    });
+
+    it.each<[keyof IntegrityResponderProps, string]>([
+      ['containment', 'list(string)'],
+      ['raiseFindings', 'bool'],
+      ['releasePrincipals', 'list(string)'],
+      ['requireReleaseApproval', 'bool'],
+    ])('fails when %s is a Terraform value, which it cannot be', (name, type) => {
+      const stack = new TerraformStack(Testing.app(), 'tokens');
+      const variable = new TerraformVariable(stack, 'v', { type });
+      const value = type === 'bool' ? variable.booleanValue : variable.listValue;
+      expect(() => new IntegrityResponder(stack, 'Responder', { ...base, scope: 'organizations/4242', [name]: value })).toThrow(
+        new RegExp(`${name} must be written out, not a Terraform value`),
+      );
+    });
+
+    it('takes the forensics project and the id of the policy parent as Terraform values', () => {
+      const stack = new TerraformStack(Testing.app(), 'tokens');
+      const forensics = new TerraformVariable(stack, 'forensics', { type: 'string' });
+      const folder = new TerraformVariable(stack, 'folder', { type: 'string' });
+      expect(
+        () =>
+          new IntegrityResponder(stack, 'Responder', {
+            ...base,
+            containment: ['snapshot', 'quarantine', 'stop'],
+            forensicsProjectId: forensics.stringValue,
+            organizationId: '4242',
+            firewallPolicyParent: `folders/${folder.stringValue}`,
+          }),
+      ).not.toThrow();
+    });
   });
 
   it('fails when labels is null', () => {
