@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
 
 /** One request the fake Compute API received. */
@@ -24,6 +25,43 @@ export interface FakeInstance {
   metadata?: Record<string, string>;
   /** How many times a group recreated it (repair). */
   repairs?: number;
+  /**
+   * The disks attached to it, as `instances.get` lists them. {@link FakeComputeApi.add} gives a VM
+   * without any one boot persistent disk named after it (`projects/P/zones/Z/disks/<name>`).
+   */
+  disks?: FakeAttachedDisk[];
+}
+
+/** A disk attached to a fake instance. */
+export interface FakeAttachedDisk {
+  /** The name the guest sees it under. */
+  readonly deviceName: string;
+  /** `PERSISTENT` (the default) or `SCRATCH`, a local SSD, which has no source and no snapshot. */
+  readonly type?: 'PERSISTENT' | 'SCRATCH';
+  /**
+   * The persistent disk: `projects/P/zones/Z/disks/D` (or `…/regions/R/disks/D`), written into
+   * `instances.get` as a full URL. `snapshots.insert` takes a snapshot of a disk listed here only.
+   */
+  readonly source?: string;
+  readonly boot?: boolean;
+  readonly diskSizeGb?: number;
+}
+
+/** A snapshot the fake API holds (`snapshots.insert`), in the project it was created in. */
+export interface FakeSnapshot {
+  readonly project: string;
+  readonly name: string;
+  readonly id: string;
+  /** The disk as a path, `projects/P/zones/Z/disks/D`; the API answers it as a full URL. */
+  readonly sourceDisk: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly description?: string;
+  /** CREATING until its operation is done, then READY. */
+  status: 'CREATING' | 'READY';
+  /** RFC 3339, by the fake's clock. */
+  readonly creationTimestamp: string;
+  /** The global operation that creates it. */
+  readonly operation: string;
 }
 
 /**
@@ -53,6 +91,31 @@ const INSTANCES = /^\/compute\/v1\/projects\/([^/]+)\/zones\/([^/]+)\/instances(
 const OPERATIONS = /^\/compute\/v1\/projects\/([^/]+)\/zones\/([^/]+)\/operations\/([^/]+)(?:\/(wait))?$/;
 const GROUPS = /^\/compute\/v1\/projects\/([^/]+)\/(zones|regions)\/([^/]+)\/instanceGroupManagers\/([^/]+)(?:\/([A-Za-z]+))?$/;
 const ID_FILTER = /^\s*\(?\s*id\s*(?:=|eq)\s*"?(\d+)"?\s*\)?\s*$/;
+const SNAPSHOTS = /^\/compute\/v1\/projects\/([^/]+)\/global\/snapshots(?:\/([^/]+))?$/;
+const GLOBAL_OPERATIONS = /^\/compute\/v1\/projects\/([^/]+)\/global\/operations\/([^/]+)(?:\/(wait))?$/;
+/** A resource name as Compute Engine takes it (RFC 1035). */
+const RESOURCE_NAME = /^[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?$/;
+const LABEL_KEY = /^[\p{Ll}\p{Lo}][\p{Ll}\p{Lo}\p{N}_-]{0,62}$/u;
+const LABEL_VALUE = /^[\p{Ll}\p{Lo}\p{N}_-]{0,63}$/u;
+const API_ROOT = 'https://www.googleapis.com/compute/v1/';
+/** The Cloud Storage multi-region a snapshot of a disk in a region of this prefix goes to by default. */
+const MULTI_REGIONS: Readonly<Record<string, string>> = { europe: 'eu', us: 'us', northamerica: 'us', southamerica: 'us', asia: 'asia' };
+
+/**
+ * Compute Engine's snapshot rate, per source disk: "at most once every 10 minutes", or a burst
+ * of "at most 6 requests in 60 minutes"
+ * (https://cloud.google.com/compute/docs/disks/snapshots#restrictions, detailed in
+ * https://cloud.google.com/compute/docs/disks/snapshot-best-practices). The fake reads the two
+ * sentences as one sliding window: `snapshots.insert` of a disk is refused when
+ * {@link SNAPSHOT_BURST} snapshots of that disk were accepted in the {@link SNAPSHOT_WINDOW_MS}
+ * before it (by the fake's clock), whatever project they went to. That allows a burst of 6, and
+ * one every 10 minutes on average. Refused requests and repeats of a request id do not count.
+ */
+export const SNAPSHOT_BURST = 6;
+/** See {@link SNAPSHOT_BURST}. */
+export const SNAPSHOT_WINDOW_MS = 60 * 60_000;
+/** The operation error code of the snapshot rate limit. */
+export const RATE_EXCEEDED = 'RESOURCE_OPERATION_RATE_EXCEEDED';
 
 /**
  * A fault for the next action request: an HTTP error instead of acting; a slow reply after
@@ -61,6 +124,18 @@ const ID_FILTER = /^\s*\(?\s*id\s*(?:=|eq)\s*"?(\d+)"?\s*\)?\s*$/;
 export type ComputeFault =
   | { readonly status: 403 | 429 | 500 | 503 }
   | { readonly delayMs: number }
+  | { readonly operationError: { readonly code: string; readonly message: string } }
+  | { readonly operationPendingMs: number };
+
+/**
+ * A fault for the next `snapshots.insert`: the snapshot rate limit whatever the disk's history,
+ * answered at once as HTTP 403 (`http`) or in the finished operation (`operation`); another HTTP
+ * error; an operation that ends in another error; or one that stays RUNNING for a while (by the
+ * fake's clock).
+ */
+export type SnapshotFault =
+  | { readonly rateExceeded: 'http' | 'operation' }
+  | { readonly status: 403 | 429 | 500 | 503 }
   | { readonly operationError: { readonly code: string; readonly message: string } }
   | { readonly operationPendingMs: number };
 
@@ -95,6 +170,16 @@ interface StoredOperation {
   readonly error?: { readonly code: string; readonly message: string };
 }
 
+/** A global operation (`snapshots.insert`), with what it does once done. */
+interface StoredGlobalOperation {
+  readonly json: Omit<FakeOperationJson, 'zone'>;
+  readonly project: string;
+  /** The snapshot it creates, removed if the operation ends in error. */
+  readonly snapshot?: FakeSnapshot;
+  readonly doneAt: number;
+  readonly error?: { readonly code: string; readonly message: string; readonly httpStatus: number };
+}
+
 const ACTIONS: Record<string, string> = { stop: 'POST', suspend: 'POST', setShieldedInstanceIntegrityPolicy: 'PATCH' };
 
 /**
@@ -113,6 +198,15 @@ const ACTIONS: Record<string, string> = { stop: 'POST', suspend: 'POST', setShie
  * API, an action repeated with a `requestId` it has already seen returns that first operation
  * (same name, as it is now) and does not act again. Faults can be queued for the next action
  * requests (see {@link ComputeFault}).
+ *
+ * Evidence snapshots: `snapshots.insert`, `get` and `list` in a project's `global/snapshots`, and
+ * `globalOperations.get` and `wait`. An insert is answered with its global operation RUNNING and
+ * the snapshot CREATING; both are done when read once {@link snapshotOperationMs} have passed
+ * by the fake's clock. The source disk must be a persistent disk of a known instance (404
+ * otherwise); a name the project holds already is answered 409 `alreadyExists`; a request id
+ * seen before answers its first operation. The rate rule of {@link SNAPSHOT_BURST} refuses a
+ * snapshot in its operation (`RESOURCE_OPERATION_RATE_EXCEEDED`, no snapshot made);
+ * {@link injectSnapshotFaults} forces that or other failures.
  */
 export class FakeComputeApi {
   readonly requests: ComputeRequest[] = [];
@@ -127,12 +221,39 @@ export class FakeComputeApi {
   private readonly timers = new Set<NodeJS.Timeout>();
   private server?: Server;
   private operationCount = 0;
+  /** Snapshots in every project, in the order they were created. */
+  readonly snapshots: FakeSnapshot[] = [];
+  private readonly snapshotFaults: SnapshotFault[] = [];
+  private readonly globalOperations = new Map<string, StoredGlobalOperation>();
+  /** When each snapshot of a disk (by path) was accepted, by the fake's clock. */
+  private readonly snapshotTimes = new Map<string, number[]>();
+  /** How long a snapshot's operation stays RUNNING, by the fake's clock. */
+  snapshotOperationMs = 0;
+  /** The clock of the snapshot rate rule, snapshot times and global operations (ms since the epoch). */
+  readonly now: () => number;
+
+  /** @param options.now the clock the snapshot calls read, for tests that must not sleep; `Date.now` by default. */
+  constructor(options: { readonly now?: () => number } = {}) {
+    this.now = options.now ?? Date.now;
+  }
 
   /** `http://127.0.0.1:port`, for COMPUTE_API_ENDPOINT. */
   endpoint = '';
 
   add(instance: FakeInstance): this {
-    this.instances.push({ status: 'RUNNING', lastStartTimestamp: new Date(Date.now() - 60_000).toISOString(), ...instance });
+    this.instances.push({
+      status: 'RUNNING',
+      lastStartTimestamp: new Date(Date.now() - 60_000).toISOString(),
+      disks: [
+        {
+          deviceName: instance.name,
+          type: 'PERSISTENT',
+          source: `projects/${instance.project}/zones/${instance.zone}/disks/${instance.name}`,
+          boot: true,
+        },
+      ],
+      ...instance,
+    });
     return this;
   }
 
@@ -190,11 +311,31 @@ export class FakeComputeApi {
     this.groups.length = 0;
     this.byRequestId.clear();
     this.operations.clear();
+    this.snapshots.length = 0;
+    this.snapshotFaults.length = 0;
+    this.globalOperations.clear();
+    this.snapshotTimes.clear();
+    this.snapshotOperationMs = 0;
   }
 
   /** Queues faults, applied in order to the next action requests. */
   injectFaults(...faults: ComputeFault[]): void {
     this.faults.push(...faults);
+  }
+
+  /** Queues faults, applied in order to the next `snapshots.insert` requests (not to other actions). */
+  injectSnapshotFaults(...faults: SnapshotFault[]): void {
+    this.snapshotFaults.push(...faults);
+  }
+
+  /** Requests about snapshots: `snapshots.insert`, `get` and `list`. */
+  snapshotRequests(): ComputeRequest[] {
+    return this.requests.filter((r) => SNAPSHOTS.test(r.path));
+  }
+
+  /** Requests about global operations: `globalOperations.wait` and `get`. */
+  globalOperationWaits(): ComputeRequest[] {
+    return this.requests.filter((r) => GLOBAL_OPERATIONS.test(r.path));
   }
 
   /** Requests that would change a VM: every non-GET request on an instance (operation waits excluded). */
@@ -248,6 +389,20 @@ export class FakeComputeApi {
         this.settle(op);
         return reply(200, op.json);
       }
+
+      const g = GLOBAL_OPERATIONS.exec(url.pathname);
+      if (g) {
+        const [, project, name, wait] = g as unknown as [string, string, string, string?];
+        const op = this.globalOperations.get(name);
+        if (!op || op.project !== project || req.method !== (wait ? 'POST' : 'GET')) {
+          return notFound(`projects/${project}/global/operations/${name}`);
+        }
+        this.settleGlobal(op);
+        return reply(200, op.json);
+      }
+
+      const sn = SNAPSHOTS.exec(url.pathname);
+      if (sn) return this.handleSnapshots(sn, req.method ?? '', url, body, reply, notFound);
 
       const gm = GROUPS.exec(url.pathname);
       if (gm) return this.handleGroup(gm, req.method ?? '', url, body, record, reply, notFound);
@@ -433,6 +588,191 @@ export class FakeComputeApi {
     return reply(200, json);
   }
 
+  /** `snapshots.insert`, `get` and `list` in a project's `global/snapshots`. */
+  private handleSnapshots(
+    match: RegExpExecArray,
+    method: string,
+    url: URL,
+    body: string,
+    reply: (status: number, json: unknown) => void,
+    notFound: (what: string) => void,
+  ): void {
+    const [, project, name] = match as unknown as [string, string, string?];
+    const inProject = this.snapshots.filter((x) => x.project === project);
+    if (method === 'GET' && name !== undefined) {
+      const snapshot = inProject.find((x) => x.name === name);
+      if (!snapshot) return notFound(`projects/${project}/global/snapshots/${name}`);
+      this.settleGlobal(this.globalOperations.get(snapshot.operation));
+      return reply(200, this.snapshotJson(snapshot));
+    }
+    if (method === 'GET') {
+      for (const x of inProject) this.settleGlobal(this.globalOperations.get(x.operation));
+      return reply(200, {
+        kind: 'compute#snapshotList',
+        id: `projects/${project}/global/snapshots`,
+        items: inProject.map((x) => this.snapshotJson(x)),
+        selfLink: `${API_ROOT}projects/${project}/global/snapshots`,
+      });
+    }
+    if (method !== 'POST' || name !== undefined) return notFound(url.pathname);
+
+    const requestId = url.searchParams.get('requestId');
+    const earlier = requestId ? this.globalOperations.get(this.byRequestId.get(requestId) ?? '') : undefined;
+    if (earlier) return reply(200, earlier.json);
+    const resource = JSON.parse(body || '{}') as {
+      name?: string;
+      sourceDisk?: string;
+      labels?: Record<string, string>;
+      description?: string;
+    };
+    const invalid = (field: string, value: unknown, why: string) =>
+      reply(400, {
+        error: {
+          code: 400,
+          message: `Invalid value for field 'resource.${field}': '${String(value)}'. ${why}`,
+          errors: [{ message: `Invalid value for field 'resource.${field}'`, domain: 'global', reason: 'invalid' }],
+        },
+      });
+    if (!resource.name || !RESOURCE_NAME.test(resource.name)) {
+      return invalid('name', resource.name, `Must be a match of regex '${RESOURCE_NAME.source}'`);
+    }
+    const labels = resource.labels ?? {};
+    const badLabel = Object.entries(labels).find(([k, v]) => !LABEL_KEY.test(k) || !LABEL_VALUE.test(v));
+    if (badLabel) {
+      return invalid('labels', `${badLabel[0]}=${badLabel[1]}`, 'Label keys and values must be lowercase letters, digits, _ or -.');
+    }
+    if (Object.keys(labels).length > 64) return invalid('labels', Object.keys(labels).length, 'At most 64 labels.');
+    const sourceDisk = diskPath(resource.sourceDisk ?? '');
+    if (inProject.some((x) => x.name === resource.name)) {
+      const what = `projects/${project}/global/snapshots/${resource.name}`;
+      return reply(409, {
+        error: {
+          code: 409,
+          message: `The resource '${what}' already exists`,
+          errors: [{ message: `The resource '${what}' already exists`, domain: 'global', reason: 'alreadyExists' }],
+        },
+      });
+    }
+    const disk = this.instances
+      .flatMap((i) => i.disks ?? [])
+      .find((d) => d.type !== 'SCRATCH' && d.source !== undefined && diskPath(d.source) === sourceDisk);
+    if (!disk) return notFound(sourceDisk || String(resource.sourceDisk));
+    // Faults apply to an insert the API would otherwise accept.
+    const fault = this.snapshotFaults.shift();
+    if (fault && 'status' in fault) {
+      const reason = fault.status === 429 ? 'rateLimitExceeded' : fault.status === 403 ? 'forbidden' : 'backendError';
+      return reply(fault.status, {
+        error: { code: fault.status, message: reason, errors: [{ message: reason, domain: 'global', reason }] },
+      });
+    }
+
+    const now = this.now();
+    const accepted = (this.snapshotTimes.get(sourceDisk) ?? []).filter((t) => t > now - SNAPSHOT_WINDOW_MS);
+    const rateMessage = `Operation rate exceeded for resource '${sourceDisk}'. Too frequent operations from the source resource.`;
+    const limited = fault && 'rateExceeded' in fault ? fault.rateExceeded : accepted.length >= SNAPSHOT_BURST ? 'operation' : undefined;
+    if (limited === 'http') {
+      return reply(403, {
+        error: {
+          code: 403,
+          message: rateMessage,
+          errors: [{ message: rateMessage, domain: 'usageLimits', reason: RATE_EXCEEDED }],
+          details: [
+            {
+              '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+              reason: RATE_EXCEEDED,
+              domain: 'compute.googleapis.com',
+              metadata: { resource: sourceDisk },
+            },
+          ],
+        },
+      });
+    }
+    const error =
+      limited === 'operation'
+        ? { code: RATE_EXCEEDED, message: rateMessage, httpStatus: 403 }
+        : fault && 'operationError' in fault
+          ? { ...fault.operationError, httpStatus: 400 }
+          : undefined;
+    const n = ++this.operationCount;
+    const snapshotId = String(5000000000000000000n + BigInt(n));
+    const opName = `operation-${n}-snapshots-insert`;
+    const snapshot: FakeSnapshot = {
+      project,
+      name: resource.name,
+      id: snapshotId,
+      sourceDisk,
+      labels: { ...labels },
+      ...(resource.description !== undefined && { description: resource.description }),
+      status: 'CREATING',
+      creationTimestamp: new Date(now).toISOString(),
+      operation: opName,
+    };
+    if (!error) {
+      this.snapshots.push(snapshot);
+      this.snapshotTimes.set(sourceDisk, [...accepted, now]);
+    }
+    const pending = fault && 'operationPendingMs' in fault ? fault.operationPendingMs : this.snapshotOperationMs;
+    const op: StoredGlobalOperation = {
+      json: {
+        kind: 'compute#operation',
+        id: String(7000000000000000000n + BigInt(n)),
+        name: opName,
+        operationType: 'insert',
+        targetLink: `${API_ROOT}projects/${project}/global/snapshots/${resource.name}`,
+        targetId: snapshotId,
+        status: 'RUNNING',
+        progress: 0,
+        insertTime: new Date(now).toISOString(),
+        selfLink: `${API_ROOT}projects/${project}/global/operations/${opName}`,
+      },
+      project,
+      ...(!error && { snapshot }),
+      doneAt: now + pending,
+      ...(error && { error }),
+    };
+    this.globalOperations.set(opName, op);
+    if (requestId) this.byRequestId.set(requestId, opName);
+    return reply(200, op.json);
+  }
+
+  /** Finishes a global operation whose time has come by the fake's clock, and its snapshot. */
+  private settleGlobal(op: StoredGlobalOperation | undefined): void {
+    if (!op || op.json.status === 'DONE' || this.now() < op.doneAt) return;
+    op.json.status = 'DONE';
+    op.json.progress = 100;
+    op.json.endTime = new Date(this.now()).toISOString();
+    if (op.error) {
+      op.json.error = { errors: [{ code: op.error.code, message: op.error.message }] };
+      op.json.httpErrorStatusCode = op.error.httpStatus;
+      op.json.httpErrorMessage = op.error.httpStatus === 403 ? 'FORBIDDEN' : 'BAD REQUEST';
+      return;
+    }
+    if (op.snapshot) op.snapshot.status = 'READY';
+  }
+
+  private snapshotJson(x: FakeSnapshot) {
+    const disk = this.instances.flatMap((i) => i.disks ?? []).find((d) => d.source !== undefined && diskPath(d.source) === x.sourceDisk);
+    return {
+      kind: 'compute#snapshot',
+      id: x.id,
+      creationTimestamp: x.creationTimestamp,
+      name: x.name,
+      ...(x.description !== undefined && { description: x.description }),
+      status: x.status,
+      sourceDisk: `${API_ROOT}${x.sourceDisk}`,
+      diskSizeGb: String(disk?.diskSizeGb ?? 10),
+      storageBytes: x.status === 'READY' ? '1073741824' : '0',
+      storageBytesStatus: x.status === 'READY' ? 'UP_TO_DATE' : 'UPDATING',
+      // No storageLocations was asked for: a project with default snapshot settings stores it in
+      // the multi-region nearest the disk.
+      storageLocations: [MULTI_REGIONS[/\/(?:zones|regions)\/([a-z]+)-/.exec(x.sourceDisk)?.[1] ?? ''] ?? 'us'],
+      labels: x.labels,
+      labelFingerprint: createHash('sha256').update(JSON.stringify(x.labels)).digest().subarray(0, 8).toString('base64'),
+      snapshotType: 'STANDARD',
+      selfLink: `${API_ROOT}projects/${x.project}/global/snapshots/${x.name}`,
+    };
+  }
+
   private instanceLink(i: FakeInstance): string {
     return `https://www.googleapis.com/compute/v1/projects/${i.project}/zones/${i.zone}/instances/${i.name}`;
   }
@@ -447,6 +787,20 @@ export class FakeComputeApi {
       ...(i.labels && { labels: i.labels }),
       ...(i.metadata && {
         metadata: { kind: 'compute#metadata', items: Object.entries(i.metadata).map(([key, value]) => ({ key, value })) },
+      }),
+      ...(i.disks && {
+        disks: i.disks.map((d, index) => ({
+          kind: 'compute#attachedDisk',
+          type: d.type ?? 'PERSISTENT',
+          mode: 'READ_WRITE',
+          ...(d.source !== undefined && d.type !== 'SCRATCH' && { source: `${API_ROOT}${diskPath(d.source)}` }),
+          deviceName: d.deviceName,
+          index,
+          boot: d.boot ?? false,
+          autoDelete: true,
+          interface: d.type === 'SCRATCH' ? 'NVME' : 'SCSI',
+          diskSizeGb: String(d.diskSizeGb ?? (d.type === 'SCRATCH' ? 375 : 10)),
+        })),
       }),
       zone: `https://www.googleapis.com/compute/v1/projects/${i.project}/zones/${i.zone}`,
       selfLink: `https://www.googleapis.com/compute/v1/projects/${i.project}/zones/${i.zone}/instances/${i.name}`,
@@ -487,4 +841,10 @@ export class FakeComputeApi {
 /** `projects/P/zones/Z/instanceGroupManagers/N` (or `regions/R`), as `created-by` holds it. */
 export function fakeGroupPath(g: Pick<FakeGroup, 'project' | 'scope' | 'location' | 'name'>): string {
   return `projects/${g.project}/${g.scope}/${g.location}/instanceGroupManagers/${g.name}`;
+}
+
+/** `projects/P/zones/Z/disks/D` from a disk URL, full (`https://…/compute/v1/projects/…`) or partial. */
+function diskPath(url: string): string {
+  const at = url.indexOf('projects/');
+  return at < 0 ? url : url.slice(at);
 }

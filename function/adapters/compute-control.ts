@@ -3,7 +3,7 @@ import type { InstancesClient } from '@google-cloud/compute/build/src/v1/instanc
 import type { RegionInstanceGroupManagersClient } from '@google-cloud/compute/build/src/v1/region_instance_group_managers_client';
 import type { ZoneOperationsClient } from '@google-cloud/compute/build/src/v1/zone_operations_client';
 import { Code, errorCode } from '../core/api-errors';
-import type { InstanceState } from '../core/decide';
+import type { AttachedDisk, InstanceState } from '../core/decide';
 import { CREATED_BY_KEY, InstanceGroupRef, groupPath } from '../core/instance-group';
 import {
   CompletedOperation,
@@ -25,18 +25,18 @@ export interface GroupClients {
  * call blocks server-side (up to ≈2 min) until the operation is done, so this only matters
  * when it returns early: the loop never spins.
  */
-const MIN_PAUSE_MS = 100;
-const MAX_PAUSE_MS = 1_000;
+export const MIN_PAUSE_MS = 100;
+export const MAX_PAUSE_MS = 1_000;
 /** A wait that took at least this long did block server-side: ask again at once. */
-const BLOCKED_MS = 1_000;
+export const BLOCKED_MS = 1_000;
 
 function isNotFound(e: unknown): boolean {
   const code = errorCode(e);
   return code === Code.NOT_FOUND || code === 404;
 }
 
-/** The fields of a zonal operation the adapter reads (REST replies carry the enum as a string). */
-interface ZoneOperation {
+/** The fields of a zonal (or global) operation the adapters read (REST replies carry the enum as a string). */
+export interface ZoneOperation {
   name?: string | null;
   status?: unknown;
   httpErrorStatusCode?: number | null;
@@ -45,10 +45,10 @@ interface ZoneOperation {
 }
 
 /** `DONE` as REST replies spell it, or its enum number (`Operation.Status.DONE`). */
-const isDone = (op: ZoneOperation): boolean => op.status === 'DONE' || op.status === 2104194;
+export const isDone = (op: ZoneOperation): boolean => op.status === 'DONE' || op.status === 2104194;
 
 /** `'<code>: <message>; …'` for an operation that ended in error, undefined for one that succeeded. */
-function operationError(op: ZoneOperation): string | undefined {
+export function operationError(op: ZoneOperation): string | undefined {
   const errors = op.error?.errors ?? [];
   if (errors.length > 0) return errors.map((e) => `${e.code ?? 'UNKNOWN'}: ${e.message ?? ''}`).join('; ');
   if (typeof op.httpErrorStatusCode === 'number' && op.httpErrorStatusCode >= 400) {
@@ -57,7 +57,7 @@ function operationError(op: ZoneOperation): string | undefined {
   return undefined;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * The Compute Engine calls the handler makes, through the official clients. Every call names
@@ -99,6 +99,7 @@ export class ComputeInstanceControl implements InstanceControl {
       // The client answers an unlabelled VM with `{}`.
       ...(vm.labels && Object.keys(vm.labels).length > 0 ? { labels: { ...vm.labels } } : {}),
       ...createdBy(vm.metadata?.items),
+      ...attachedDisks(vm.disks),
     };
   }
 
@@ -250,7 +251,35 @@ function createdBy(items: Array<{ key?: string | null; value?: string | null }> 
   return value ? { createdBy: value } : {};
 }
 
+/** `AttachedDisk.Type` as REST replies spell it, or by its enum number. */
+const DISK_TYPES: Readonly<Record<string, string>> = { '460683927': 'PERSISTENT', '496778970': 'SCRATCH' };
+
+/**
+ * `{ disks }` from the VM's attached disks, or nothing when it lists none. A disk without a type
+ * is persistent, the API's default; a local SSD (`SCRATCH`) has no source.
+ */
+function attachedDisks(
+  disks:
+    | Array<{ deviceName?: string | null; type?: unknown; source?: string | null; boot?: boolean | null; index?: number | null }>
+    | null
+    | undefined,
+): { disks?: AttachedDisk[] } {
+  if (!disks || disks.length === 0) return {};
+  return {
+    disks: disks.map((d, i) => {
+      const type = d.type === undefined || d.type === null ? 'PERSISTENT' : String(d.type);
+      return {
+        // The API always names the device; the index keeps a nameless one apart from the others.
+        deviceName: d.deviceName || `index-${d.index ?? i}`,
+        type: DISK_TYPES[type] ?? type,
+        ...(d.source ? { source: d.source } : {}),
+        ...(typeof d.boot === 'boolean' ? { boot: d.boot } : {}),
+      };
+    }),
+  };
+}
+
 /** Milliseconds left before `deadline`, never negative. */
-function remaining(deadline: number): number {
+export function remaining(deadline: number): number {
   return Math.max(0, deadline - Date.now());
 }

@@ -49,6 +49,22 @@ export async function createRegionInstanceGroupManagersClient(
   return new RegionInstanceGroupManagersClient(await computeClientOptions(config));
 }
 
+/** The Snapshots client, for the evidence snapshots the `snapshot` step takes in the forensics project. */
+export async function createSnapshotsClient(
+  config: Pick<Config, 'computeEndpoint'>,
+): Promise<import('@google-cloud/compute/build/src/v1/snapshots_client').SnapshotsClient> {
+  const { SnapshotsClient } = await import('@google-cloud/compute/build/src/v1/snapshots_client.js');
+  return new SnapshotsClient(await computeClientOptions(config));
+}
+
+/** The global operations client, to wait for the operations `snapshots.insert` starts. */
+export async function createGlobalOperationsClient(
+  config: Pick<Config, 'computeEndpoint'>,
+): Promise<import('@google-cloud/compute/build/src/v1/global_operations_client').GlobalOperationsClient> {
+  const { GlobalOperationsClient } = await import('@google-cloud/compute/build/src/v1/global_operations_client.js');
+  return new GlobalOperationsClient(await computeClientOptions(config));
+}
+
 /** Options for a Compute client: Application Default Credentials at the default or an `https:` endpoint. */
 async function computeClientOptions(config: Pick<Config, 'computeEndpoint'>) {
   const endpoint = config.computeEndpoint;

@@ -16,6 +16,10 @@ const COMPUTE_SERVICES = [
   // Managed instance groups (ADR 0010): listManagedInstances and abandonInstances.
   'google.cloud.compute.v1.InstanceGroupManagers',
   'google.cloud.compute.v1.RegionInstanceGroupManagers',
+  // Evidence (ADR 0031): snapshots.insert and get in the forensics project, and the wait for
+  // the global operation the insert starts.
+  'google.cloud.compute.v1.Snapshots',
+  'google.cloud.compute.v1.GlobalOperations',
 ];
 const COMPUTE_PROTOS = /[\\/]@google-cloud[\\/]compute[\\/]build[\\/]protos[\\/]protos\.json$/;
 

@@ -52,7 +52,7 @@ afterEach(async () => {
 });
 
 describe('ComputeInstanceControl', () => {
-  it('describes a VM by its numeric id: id, name, status and last start time', async () => {
+  it('describes a VM by its numeric id: id, name, status, last start time and disks', async () => {
     compute.add({ project, zone, name: 'web-1', id: '1001', lastStartTimestamp: '2024-05-01T10:00:00.000Z' });
 
     await expect(control().describe(target)).resolves.toEqual({
@@ -60,6 +60,14 @@ describe('ComputeInstanceControl', () => {
       name: 'web-1',
       status: 'RUNNING',
       lastStartTimestamp: '2024-05-01T10:00:00.000Z',
+      disks: [
+        {
+          deviceName: 'web-1',
+          type: 'PERSISTENT',
+          source: `https://www.googleapis.com/compute/v1/projects/${project}/zones/${zone}/disks/web-1`,
+          boot: true,
+        },
+      ],
     });
     expect(requestLines()).toEqual(['GET /instances/1001']);
   });
