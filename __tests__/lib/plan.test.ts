@@ -98,6 +98,21 @@ describe('the synthesized plan', () => {
     it('matches a folder scope', () => {
       expect(scrubbed(synthResponders(FOLDER))).toMatchSnapshot();
     });
+
+    it('matches a full containment playbook over an organization: snapshot, quarantine, stop, findings, release approval', () => {
+      expect(
+        scrubbed(
+          synthResponders({
+            scope: 'organizations/4242',
+            containment: ['snapshot', 'quarantine', 'stop'],
+            forensicsProjectId: 'fleet-forensics-7',
+            raiseFindings: true,
+            releasePrincipals: ['group:incident-response@example.com'],
+            requireReleaseApproval: true,
+          }),
+        ),
+      ).toMatchSnapshot();
+    });
   });
 
   describe('log sink and topic (B1, B2)', () => {
