@@ -4,6 +4,8 @@ import {
   EXPECTED_DEFAULT,
   EXPECTED_FOLDER,
   EXPECTED_ORGANIZATION,
+  EXPECTED_PLAYBOOK,
+  EXPECTED_PLAYBOOK_PROJECT,
   EXPECTED_SHUTDOWN,
   EXPECTED_TUTORIAL,
   EXPECTED_TWO_RESPONDERS,
@@ -19,7 +21,7 @@ import { synthResponders } from '../support/synth';
  * review to report it under the check responsible for that fact, naming the resource.
  */
 
-type Config = 'default' | 'shutdown' | 'organization' | 'contain-only';
+type Config = 'default' | 'shutdown' | 'organization' | 'contain-only' | 'playbook' | 'playbook-project';
 type Resources = Record<string, Record<string, Record<string, any>>>;
 
 interface Mutation {
@@ -42,6 +44,31 @@ const plans: Record<Config, { doc: PlanDoc; expected: PlanExpectation }> = {
   'contain-only': {
     doc: JSON.parse(synthResponders({ instanceGroupAction: 'contain-only' }).json) as PlanDoc,
     expected: EXPECTED_CONTAIN_ONLY,
+  },
+  playbook: {
+    doc: JSON.parse(
+      synthResponders({
+        scope: 'organizations/4242',
+        excludedProjects: ['lab-sandbox-1', 'lab-sandbox-2'],
+        containment: ['snapshot', 'quarantine', 'stop'],
+        forensicsProjectId: 'fleet-forensics-7',
+        raiseFindings: true,
+        releasePrincipals: ['group:incident-response@example.com'],
+        requireReleaseApproval: true,
+      }).json,
+    ) as PlanDoc,
+    expected: EXPECTED_PLAYBOOK,
+  },
+  'playbook-project': {
+    doc: JSON.parse(
+      synthResponders({
+        scope: 'projects/fleet-vms-5678',
+        containment: ['quarantine', 'suspend'],
+        organizationId: '800000000001',
+        firewallPolicyParent: 'folders/5550001',
+      }).json,
+    ) as PlanDoc,
+    expected: EXPECTED_PLAYBOOK_PROJECT,
   },
 };
 
@@ -87,6 +114,21 @@ const ORG_ROLE = 'google_organization_iam_custom_role.Responder_InstanceRole_788
 const ORG_BINDING = 'google_organization_iam_member.Responder_RuntimeActsOnInstances_174DAA77';
 const LEDGER = 'google_firestore_database.Responder_LedgerDatabase_CC41B944';
 const RUNTIME = 'serviceAccount:${google_service_account.Responder_RuntimeServiceAccount_6041DCDC.email}';
+const EVIDENCE_ROLE = 'google_project_iam_custom_role.Responder_EvidenceRole_CC609349';
+const TAKES_EVIDENCE = 'google_project_iam_member.Responder_RuntimeTakesEvidence_78B89B56';
+const BINDS_TAG = 'google_tags_tag_value_iam_member.Responder_RuntimeBindsQuarantineTag_388C6E0D';
+const RELEASER_UNBINDS_TAG =
+  'google_tags_tag_value_iam_member.Responder_ReleaserUnbindsQuarantineTag-groupincident-responseexamplecom_142AB3E8';
+const EDITS_FINDINGS = 'google_scc_v2_organization_source_iam_member.Responder_RuntimeEditsFindings_3878BB37';
+const RELEASER_EDITS_FINDINGS =
+  'google_scc_v2_organization_source_iam_member.Responder_ReleaserEditsFindings-groupincident-responseexamplecom_8300B150';
+const TAG_KEY = 'google_tags_tag_key.Responder_QuarantineTagKey_51758193';
+const TAG_VALUE = 'google_tags_tag_value.Responder_QuarantineTagValue_6E1A8719';
+const QUARANTINE_POLICY = 'google_compute_firewall_policy.Responder_QuarantinePolicy_6D6E4DE1';
+const QUARANTINE_ASSOCIATION = 'google_compute_firewall_policy_association.Responder_QuarantinePolicyAssociation_94548F31';
+const DENIES_INGRESS_IPV4 = 'google_compute_firewall_policy_rule.Responder_QuarantineDeniesIngressIpv4_15DA7F84';
+const DENIES_EGRESS_IPV6 = 'google_compute_firewall_policy_rule.Responder_QuarantineDeniesEgressIpv6_209FF979';
+const FINDINGS_SOURCE = 'google_scc_v2_organization_source.Responder_FindingsSource_EEC2A568';
 const RUNTIME_EMAIL = '${google_service_account.Responder_RuntimeServiceAccount_6041DCDC.email}';
 
 const mutations: Mutation[] = [
@@ -684,6 +726,219 @@ const mutations: Mutation[] = [
     mentions: LEDGER,
   },
   {
+    name: 'compute.snapshots.useReadOnly in the evidence role (the runtime could restore the evidence anywhere)',
+    config: 'playbook',
+    mutate: (r) => at(r, EVIDENCE_ROLE).permissions.push('compute.snapshots.useReadOnly'),
+    check: 'custom-role-permissions',
+    mentions: 'compute.snapshots.useReadOnly',
+  },
+  {
+    name: 'compute.snapshots.delete in the evidence role',
+    config: 'playbook',
+    mutate: (r) => at(r, EVIDENCE_ROLE).permissions.push('compute.snapshots.delete'),
+    check: 'custom-role-permissions',
+    mentions: 'compute.snapshots.delete',
+  },
+  {
+    name: 'evidence role defined in the responder’s project instead of the forensics project',
+    config: 'playbook',
+    mutate: (r) => (at(r, EVIDENCE_ROLE).project = 'fleet-prod-1234'),
+    check: 'custom-role-target',
+    mentions: EVIDENCE_ROLE,
+  },
+  {
+    name: 'evidence grant moved to another project',
+    config: 'playbook',
+    mutate: (r) => (at(r, TAKES_EVIDENCE).project = 'fleet-prod-1234'),
+    check: 'iam-target',
+    mentions: TAKES_EVIDENCE,
+  },
+  {
+    name: 'roles/compute.storageAdmin instead of the evidence role in the forensics project',
+    config: 'playbook',
+    mutate: (r) => (at(r, TAKES_EVIDENCE).role = 'roles/compute.storageAdmin'),
+    check: 'iam-role',
+    mentions: 'roles/compute.storageAdmin',
+  },
+  {
+    name: 'compute.disks.createSnapshot missing from the scope role (no snapshot of another project’s disk)',
+    config: 'playbook',
+    mutate: (r) => (at(r, ORG_ROLE).permissions = remove(at(r, ORG_ROLE).permissions, 'compute.disks.createSnapshot')),
+    check: 'custom-role-permissions',
+    mentions: 'compute.disks.createSnapshot',
+  },
+  {
+    name: 'compute.instances.setTags in the scope role of a quarantining responder',
+    config: 'playbook-project',
+    mutate: (r) => at(r, ROLE).permissions.push('compute.instances.setTags'),
+    check: 'custom-role-permissions',
+    mentions: 'compute.instances.setTags',
+  },
+  {
+    name: 'roles/resourcemanager.tagAdmin on the quarantine value for the runtime',
+    config: 'playbook',
+    mutate: (r) => (at(r, BINDS_TAG).role = 'roles/resourcemanager.tagAdmin'),
+    check: 'iam-role',
+    mentions: 'roles/resourcemanager.tagAdmin',
+  },
+  {
+    name: 'the release principal’s tag grant given to someone else',
+    config: 'playbook',
+    mutate: (r) => (at(r, RELEASER_UNBINDS_TAG).member = 'group:everyone@example.com'),
+    check: 'iam-member',
+    mentions: 'group:everyone@example.com',
+  },
+  {
+    name: 'tagUser on the quarantine value for all authenticated users',
+    config: 'playbook',
+    mutate: (r) =>
+      add(r, 'google_tags_tag_value_iam_member.Responder_AnyoneUnbinds_0000', {
+        tag_value: `\${${TAG_VALUE}.name}`,
+        role: 'roles/resourcemanager.tagUser',
+        member: 'allAuthenticatedUsers',
+      }),
+    check: 'no-public-members',
+    mentions: 'allAuthenticatedUsers',
+  },
+  {
+    name: 'tagUser granted on the whole tag key instead of the value',
+    config: 'playbook-project',
+    mutate: (r) =>
+      add(r, 'google_tags_tag_key_iam_member.Responder_RuntimeUsesKey_0000', {
+        tag_key: `\${${TAG_KEY}.name}`,
+        role: 'roles/resourcemanager.tagUser',
+        member: RUNTIME,
+      }),
+    check: 'iam-inventory',
+    mentions: 'google_tags_tag_key_iam_member.Responder_RuntimeUsesKey_0000',
+  },
+  {
+    name: 'the runtime may administer the findings source',
+    config: 'playbook',
+    mutate: (r) => (at(r, EDITS_FINDINGS).role = 'roles/securitycenter.admin'),
+    check: 'iam-role',
+    mentions: 'roles/securitycenter.admin',
+  },
+  {
+    name: 'the release principal’s findings grant moved to another organization',
+    config: 'playbook',
+    mutate: (r) => (at(r, RELEASER_EDITS_FINDINGS).organization = '9999'),
+    check: 'iam-target',
+    mentions: "organization '9999'",
+  },
+  {
+    name: 'a quarantine rule that allows instead of denying',
+    config: 'playbook',
+    mutate: (r) => (at(r, DENIES_INGRESS_IPV4).action = 'allow'),
+    check: 'quarantine-rules',
+    mentions: DENIES_INGRESS_IPV4,
+  },
+  {
+    name: 'a quarantine rule disabled',
+    config: 'playbook-project',
+    mutate: (r) => (at(r, DENIES_EGRESS_IPV6).disabled = true),
+    check: 'quarantine-rules',
+    mentions: `${DENIES_EGRESS_IPV6} is disabled`,
+  },
+  {
+    name: 'the ingress rule narrowed to one source range',
+    config: 'playbook',
+    mutate: (r) => (at(r, DENIES_INGRESS_IPV4).match.src_ip_ranges = ['203.0.113.0/24']),
+    check: 'quarantine-rules',
+    mentions: 'match.src_ip_ranges',
+  },
+  {
+    name: 'the egress rule narrowed to TCP',
+    config: 'playbook',
+    mutate: (r) => (at(r, DENIES_EGRESS_IPV6).match.layer4_configs = [{ ip_protocol: 'tcp' }]),
+    check: 'quarantine-rules',
+    mentions: 'match.layer4_configs',
+  },
+  {
+    name: 'a quarantine rule targeting another tag value',
+    config: 'playbook',
+    mutate: (r) => (at(r, DENIES_EGRESS_IPV6).target_secure_tags = [{ name: 'tagValues/281474976710656' }]),
+    check: 'quarantine-rules',
+    mentions: 'tagValues/281474976710656',
+  },
+  {
+    name: 'a quarantine rule pushed down to a low priority',
+    config: 'playbook',
+    mutate: (r) => (at(r, DENIES_INGRESS_IPV4).priority = 65000),
+    check: 'quarantine-rules',
+    mentions: 'priority is 65000',
+  },
+  {
+    name: 'an ingress rule removed: quarantined VMs reachable over IPv4',
+    config: 'playbook',
+    mutate: (r) => delete r.google_compute_firewall_policy_rule![DENIES_INGRESS_IPV4.split('.')[1]!],
+    check: 'quarantine-inventory',
+    mentions: `${DENIES_INGRESS_IPV4} is missing`,
+  },
+  {
+    name: 'a tag key for one network instead of every network of the organization',
+    config: 'playbook',
+    mutate: (r) => (at(r, TAG_KEY).purpose_data = { network: 'fleet-prod-1234/default' }),
+    check: 'quarantine-tag',
+    mentions: 'purpose_data',
+  },
+  {
+    name: 'a tag key without the firewall purpose',
+    config: 'playbook-project',
+    mutate: (r) => delete at(r, TAG_KEY).purpose,
+    check: 'quarantine-tag',
+    mentions: `${TAG_KEY} purpose is (unset)`,
+  },
+  {
+    name: 'the tag key created in another organization',
+    config: 'playbook-project',
+    mutate: (r) => (at(r, TAG_KEY).parent = 'organizations/9999'),
+    check: 'quarantine-tag',
+    mentions: 'organizations/9999',
+  },
+  {
+    name: 'the quarantine policy associated with another folder',
+    config: 'playbook-project',
+    mutate: (r) => (at(r, QUARANTINE_ASSOCIATION).attachment_target = 'folders/7770001'),
+    check: 'quarantine-association',
+    mentions: 'folders/7770001',
+  },
+  {
+    name: 'the quarantine policy created under another folder',
+    config: 'playbook',
+    mutate: (r) => (at(r, QUARANTINE_POLICY).parent = 'folders/7770001'),
+    check: 'quarantine-association',
+    mentions: QUARANTINE_POLICY,
+  },
+  {
+    name: 'the function no longer waits for the quarantine’s association',
+    config: 'playbook',
+    mutate: (r) => (at(r, SLEEP).depends_on = remove(at(r, SLEEP).depends_on, QUARANTINE_ASSOCIATION)),
+    check: 'iam-propagation-wait',
+    mentions: QUARANTINE_ASSOCIATION,
+  },
+  {
+    name: 'QUARANTINE_TAG_VALUE pointed at another tag value',
+    config: 'playbook-project',
+    mutate: (r) => (at(r, FUNCTION).service_config.environment_variables.QUARANTINE_TAG_VALUE = 'tagValues/281474976710656'),
+    check: 'function-environment',
+    mentions: 'QUARANTINE_TAG_VALUE',
+  },
+  {
+    name: 'the findings source created in another organization',
+    config: 'playbook',
+    mutate: (r) => (at(r, FINDINGS_SOURCE).organization = '9999'),
+    check: 'findings-sources',
+    mentions: FINDINGS_SOURCE,
+  },
+  {
+    name: 'a second findings source',
+    config: 'playbook',
+    mutate: (r) => add(r, 'google_scc_v2_organization_source.Responder_Shadow_0000', { ...at(r, FINDINGS_SOURCE), display_name: 'shadow' }),
+    check: 'findings-sources',
+    mentions: 'Responder_Shadow_0000',
+  },
+  {
     name: 'project lookup reads another project',
     config: 'default',
     mutate: (_r, doc) => (doc.data!.google_project!.Responder_Project_AFA5E3A9!.project_id = 'someone-elses-project'),
@@ -735,6 +990,8 @@ describe('the plan review catches each single mutation', () => {
     expect(reviewPlan(plans.shutdown.doc, EXPECTED_SHUTDOWN)).toEqual([]);
     expect(reviewPlan(plans.organization.doc, EXPECTED_ORGANIZATION)).toEqual([]);
     expect(reviewPlan(plans['contain-only'].doc, EXPECTED_CONTAIN_ONLY)).toEqual([]);
+    expect(reviewPlan(plans.playbook.doc, EXPECTED_PLAYBOOK)).toEqual([]);
+    expect(reviewPlan(plans['playbook-project'].doc, EXPECTED_PLAYBOOK_PROJECT)).toEqual([]);
   });
 
   it('has a mutation caught by each check the review runs', () => {

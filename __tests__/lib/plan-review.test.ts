@@ -8,6 +8,8 @@ import {
   EXPECTED_DEFAULT,
   EXPECTED_FOLDER,
   EXPECTED_ORGANIZATION,
+  EXPECTED_PLAYBOOK,
+  EXPECTED_PLAYBOOK_PROJECT,
   EXPECTED_SHUTDOWN,
   EXPECTED_TUTORIAL,
   EXPECTED_TWO_RESPONDERS,
@@ -16,6 +18,22 @@ import {
   reviewPlan,
 } from '../support/plan-review';
 import { synthResponders } from '../support/synth';
+
+const PLAYBOOK: Partial<IntegrityResponderProps> = {
+  scope: 'organizations/4242',
+  excludedProjects: ['lab-sandbox-1', 'lab-sandbox-2'],
+  containment: ['snapshot', 'quarantine', 'stop'],
+  forensicsProjectId: 'fleet-forensics-7',
+  raiseFindings: true,
+  releasePrincipals: ['group:incident-response@example.com'],
+  requireReleaseApproval: true,
+};
+const PLAYBOOK_PROJECT: Partial<IntegrityResponderProps> = {
+  scope: 'projects/fleet-vms-5678',
+  containment: ['quarantine', 'suspend'],
+  organizationId: '800000000001',
+  firewallPolicyParent: 'folders/5550001',
+};
 
 const configurations: Array<[string, Partial<IntegrityResponderProps>[], PlanExpectation]> = [
   ['the default configuration', [{}], EXPECTED_DEFAULT],
@@ -37,6 +55,8 @@ const configurations: Array<[string, Partial<IntegrityResponderProps>[], PlanExp
     EXPECTED_ORGANIZATION,
   ],
   ['a folder scope', [{ scope: 'folders/5550001', organizationId: '4242' }], EXPECTED_FOLDER],
+  ['an organization scope with the whole containment playbook', [PLAYBOOK], EXPECTED_PLAYBOOK],
+  ['a project scope that quarantines, its policy at a folder', [PLAYBOOK_PROJECT], EXPECTED_PLAYBOOK_PROJECT],
 ];
 
 const plan = (...props: Partial<IntegrityResponderProps>[]) => JSON.parse(synthResponders(...props).json) as PlanDoc;
@@ -249,6 +269,35 @@ describe('plan review', () => {
         ]);
       },
     );
+  });
+
+  it('tells a playbook from none: the organization expectation rejects the playbook plan, naming what it adds', () => {
+    const findings = reviewPlan(plan(PLAYBOOK), EXPECTED_ORGANIZATION);
+    expect([...new Set(findings.map((f) => f.check))].sort()).toEqual([
+      'custom-role-inventory',
+      'custom-role-permissions',
+      'findings-sources',
+      'function-environment',
+      'iam-inventory',
+      'iam-propagation-wait',
+      'quarantine-inventory',
+    ]);
+    expect(findings).toContainEqual({
+      check: 'iam-inventory',
+      problem:
+        'google_tags_tag_value_iam_member.Responder_ReleaserUnbindsQuarantineTag-groupincident-responseexamplecom_142AB3E8 is an IAM resource the review does not expect',
+    });
+    expect(findings).toContainEqual({
+      check: 'quarantine-inventory',
+      problem: 'google_compute_firewall_policy_rule.Responder_QuarantineDeniesEgressIpv6_209FF979 is not expected',
+    });
+    // and the playbook expectation rejects a plan without it
+    expect(
+      reviewPlan(plan({ scope: 'organizations/4242', excludedProjects: ['lab-sandbox-1', 'lab-sandbox-2'] }), EXPECTED_PLAYBOOK),
+    ).toContainEqual({
+      check: 'quarantine-inventory',
+      problem: 'google_compute_firewall_policy_association.Responder_QuarantinePolicyAssociation_94548F31 is missing',
+    });
   });
 
   it('objects to a plan that is missing the responder entirely, rather than finding nothing to check', () => {

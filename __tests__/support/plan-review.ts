@@ -107,6 +107,36 @@ export interface DatabaseExpectation {
   deletion_policy: string;
 }
 
+/** One rule of the quarantine's firewall policy: it denies all traffic of one direction and address family to a tagged VM. */
+export interface QuarantineRuleExpectation {
+  /** The policy it belongs to (`${google_compute_firewall_policy.X.name}`). */
+  policy: string;
+  direction: 'INGRESS' | 'EGRESS';
+  priority: number;
+  /** The one IP range it matches: the source range of an ingress rule, the destination range of an egress rule. */
+  range: string;
+  /** The one secure tag value it targets (`${google_tags_tag_value.X.id}`). */
+  target: string;
+}
+
+/**
+ * The quarantine of a containment playbook (ADR 0031): a secure tag key of an organization for
+ * firewalls on every network (`GCE_FIREWALL`, `organization = auto`), its value, a hierarchical
+ * firewall policy holding deny-all rules that target the value, and the policy's association.
+ */
+export interface QuarantineExpectation {
+  /** `google_tags_tag_key` id → the organization holding it (`organizations/<number>`). */
+  tagKeys: Record<string, string>;
+  /** `google_tags_tag_value` id → the key it is a value of (`${google_tags_tag_key.X.id}`). */
+  tagValues: Record<string, string>;
+  /** `google_compute_firewall_policy` id → its parent, a folder or an organization. */
+  policies: Record<string, string>;
+  /** `google_compute_firewall_policy_association` id → the policy (`${….id}`) and the node it is associated with. */
+  associations: Record<string, { policy: string; target: string }>;
+  /** `google_compute_firewall_policy_rule` id → what it denies. */
+  rules: Record<string, QuarantineRuleExpectation>;
+}
+
 /** Everything security-relevant in one plan, keyed by logical id. */
 export interface PlanExpectation {
   /** Every IAM resource (`*_iam_member`, `*_iam_binding`, `*_iam_policy`) in the plan, keyed `type.id`. */
@@ -137,6 +167,10 @@ export interface PlanExpectation {
    * there is a finding.
    */
   logWritersInScope: Record<string, string>;
+  /** The quarantine's tag, policy, rules and association; none when absent. */
+  quarantine?: QuarantineExpectation;
+  /** `google_scc_v2_organization_source` id → the organization number it belongs to; none when absent. */
+  findingsSources?: Record<string, string>;
 }
 
 /** Every check the review runs, in the order it reports them. */
@@ -192,6 +226,11 @@ export const CHECKS = [
   'log-writer-in-watched-scope',
   'service-identities',
   'firestore-databases',
+  'quarantine-inventory',
+  'quarantine-tag',
+  'quarantine-rules',
+  'quarantine-association',
+  'findings-sources',
 ] as const;
 
 export type Check = (typeof CHECKS)[number];
@@ -516,7 +555,82 @@ export function reviewPlan(plan: PlanDoc, expected: PlanExpectation): Finding[] 
     }
   });
 
+  reviewQuarantine(ofType, expected.quarantine, report);
+
+  // Security Command Center sources: the expected ones, each in its organization.
+  compareInventory(
+    'findings-sources',
+    'google_scc_v2_organization_source',
+    ofType,
+    expected.findingsSources ?? {},
+    report,
+    (at, body, want) => {
+      if (body.organization !== want) report('findings-sources', `${at} is in organization ${show(body.organization)}; expected ${want}`);
+    },
+  );
+  for (const type of ['google_scc_source', 'google_scc_organization_custom_module']) {
+    for (const id of Object.keys(ofType(type))) report('findings-sources', `${type}.${id} is not expected`);
+  }
+
   return findings;
+}
+
+/**
+ * The quarantine: exactly the expected tag key, value, policy, rules and association. A rule
+ * must deny every protocol of its whole address range to exactly the quarantine's tag value,
+ * and be enabled: an `allow`, a narrower range or another target would leave a quarantined VM
+ * reachable. The tag key must be one for firewalls on every network of its organization, and the
+ * association must put the policy where it is expected (a policy associated nowhere enforces
+ * nothing).
+ */
+function reviewQuarantine(
+  ofType: (type: string) => Record<string, Body>,
+  expected: QuarantineExpectation | undefined,
+  report: (check: Check, problem: string) => void,
+): void {
+  const want = expected ?? { tagKeys: {}, tagValues: {}, policies: {}, associations: {}, rules: {} };
+  const field = (check: Check, at: string, path: string, actual: unknown, wanted: unknown) => {
+    if (JSON.stringify(actual) !== JSON.stringify(wanted)) report(check, `${at} ${path} is ${show(actual)}; expected ${show(wanted)}`);
+  };
+  compareInventory('quarantine-inventory', 'google_tags_tag_key', ofType, want.tagKeys, report, (at, body, parent) => {
+    field('quarantine-tag', at, 'parent', body.parent, parent);
+    field('quarantine-tag', at, 'purpose', body.purpose, 'GCE_FIREWALL');
+    field('quarantine-tag', at, 'purpose_data', body.purpose_data, { organization: 'auto' });
+  });
+  compareInventory('quarantine-inventory', 'google_tags_tag_value', ofType, want.tagValues, report, (at, body, key) => {
+    field('quarantine-tag', at, 'parent', body.parent, key);
+  });
+  compareInventory('quarantine-inventory', 'google_compute_firewall_policy', ofType, want.policies, report, (at, body, parent) => {
+    field('quarantine-association', at, 'parent', body.parent, parent);
+  });
+  compareInventory(
+    'quarantine-inventory',
+    'google_compute_firewall_policy_association',
+    ofType,
+    want.associations,
+    report,
+    (at, body, w) => {
+      field('quarantine-association', at, 'firewall_policy', body.firewall_policy, w.policy);
+      field('quarantine-association', at, 'attachment_target', body.attachment_target, w.target);
+    },
+  );
+  compareInventory('quarantine-inventory', 'google_compute_firewall_policy_rule', ofType, want.rules, report, (at, body, w) => {
+    field('quarantine-rules', at, 'action', body.action, 'deny');
+    if (body.disabled === true) report('quarantine-rules', `${at} is disabled`);
+    field('quarantine-rules', at, 'firewall_policy', body.firewall_policy, w.policy);
+    field('quarantine-rules', at, 'direction', body.direction, w.direction);
+    field('quarantine-rules', at, 'priority', body.priority, w.priority);
+    field('quarantine-rules', at, 'target_secure_tags', body.target_secure_tags, [{ name: w.target }]);
+    for (const key of ['target_resources', 'target_service_accounts']) {
+      if (body[key] !== undefined) report('quarantine-rules', `${at} narrows its targets by ${key} ${show(body[key])}`);
+    }
+    const ranges = w.direction === 'INGRESS' ? 'src_ip_ranges' : 'dest_ip_ranges';
+    const match: Body = body.match ?? {};
+    field('quarantine-rules', at, `match.${ranges}`, match[ranges], [w.range]);
+    field('quarantine-rules', at, 'match.layer4_configs', match.layer4_configs, [{ ip_protocol: 'all' }]);
+    const others = Object.keys(match).filter((k) => k !== ranges && k !== 'layer4_configs');
+    if (others.length > 0) report('quarantine-rules', `${at} also matches on ${others.join(', ')}: it denies less than everything`);
+  });
 }
 
 /** Reports resources of `type` that are expected but missing, or present but not expected, then compares each pair. */
@@ -598,6 +712,16 @@ export function together(...expectations: PlanExpectation[]): PlanExpectation {
     databases: merge('databases'),
     projects: merge('projects'),
     logWritersInScope: merge('logWritersInScope'),
+    ...(expectations.some((e) => e.quarantine) && {
+      quarantine: {
+        tagKeys: Object.assign({}, ...expectations.map((e) => e.quarantine?.tagKeys)),
+        tagValues: Object.assign({}, ...expectations.map((e) => e.quarantine?.tagValues)),
+        policies: Object.assign({}, ...expectations.map((e) => e.quarantine?.policies)),
+        associations: Object.assign({}, ...expectations.map((e) => e.quarantine?.associations)),
+        rules: Object.assign({}, ...expectations.map((e) => e.quarantine?.rules)),
+      },
+    }),
+    ...(expectations.some((e) => e.findingsSources) && { findingsSources: merge('findingsSources') }),
   };
 }
 
@@ -1007,6 +1131,213 @@ export const EXPECTED_ORGANIZATION: PlanExpectation = {
   },
   // The responder's own project is left out of the organization by the sink's exclusion: no writer in scope.
   logWritersInScope: {},
+};
+
+const RUNTIME_MEMBER = 'serviceAccount:${google_service_account.Responder_RuntimeServiceAccount_6041DCDC.email}';
+const TAG_VALUE = 'google_tags_tag_value.Responder_QuarantineTagValue_6E1A8719';
+const POLICY = 'google_compute_firewall_policy.Responder_QuarantinePolicy_6D6E4DE1';
+const RULES = {
+  ingressIpv4: 'Responder_QuarantineDeniesIngressIpv4_15DA7F84',
+  ingressIpv6: 'Responder_QuarantineDeniesIngressIpv6_D9D69D67',
+  egressIpv4: 'Responder_QuarantineDeniesEgressIpv4_6B48B124',
+  egressIpv6: 'Responder_QuarantineDeniesEgressIpv6_209FF979',
+};
+
+/** The quarantine of a responder whose policy is created and associated at `parent`, its tag key in `organization`. */
+function quarantineAt(organization: string, parent: string): QuarantineExpectation {
+  const rule = (direction: 'INGRESS' | 'EGRESS', priority: number, range: string): QuarantineRuleExpectation => ({
+    policy: `\${${POLICY}.name}`,
+    direction,
+    priority,
+    range,
+    target: `\${${TAG_VALUE}.id}`,
+  });
+  return {
+    tagKeys: { Responder_QuarantineTagKey_51758193: `organizations/${organization}` },
+    tagValues: { Responder_QuarantineTagValue_6E1A8719: '${google_tags_tag_key.Responder_QuarantineTagKey_51758193.id}' },
+    policies: { Responder_QuarantinePolicy_6D6E4DE1: parent },
+    associations: { Responder_QuarantinePolicyAssociation_94548F31: { policy: `\${${POLICY}.id}`, target: parent } },
+    rules: {
+      [RULES.ingressIpv4]: rule('INGRESS', 0, '0.0.0.0/0'),
+      [RULES.ingressIpv6]: rule('INGRESS', 1, '::/0'),
+      [RULES.egressIpv4]: rule('EGRESS', 2, '0.0.0.0/0'),
+      [RULES.egressIpv6]: rule('EGRESS', 3, '::/0'),
+    },
+  };
+}
+
+/** What the function waits for besides the grants of a playbook-less responder: the playbook's grants, rules and association. */
+const QUARANTINE_WAITS = [
+  'google_tags_tag_value_iam_member.Responder_RuntimeBindsQuarantineTag_388C6E0D',
+  `google_compute_firewall_policy_rule.${RULES.ingressIpv4}`,
+  `google_compute_firewall_policy_rule.${RULES.ingressIpv6}`,
+  `google_compute_firewall_policy_rule.${RULES.egressIpv4}`,
+  `google_compute_firewall_policy_rule.${RULES.egressIpv6}`,
+  'google_compute_firewall_policy_association.Responder_QuarantinePolicyAssociation_94548F31',
+];
+
+/** The runtime's right to bind the quarantine tag value: a tag user of that value alone. */
+const RUNTIME_BINDS_QUARANTINE_TAG: Record<string, GrantExpectation> = {
+  'google_tags_tag_value_iam_member.Responder_RuntimeBindsQuarantineTag_388C6E0D': {
+    role: 'roles/resourcemanager.tagUser',
+    member: RUNTIME_MEMBER,
+    on: { tag_value: `\${${TAG_VALUE}.name}` },
+  },
+};
+
+/**
+ * `synthResponders({ ...organization scope and exclusions as EXPECTED_ORGANIZATION, containment:
+ * ['snapshot', 'quarantine', 'stop'], forensicsProjectId: 'fleet-forensics-7', raiseFindings: true,
+ * releasePrincipals: ['group:incident-response@example.com'], requireReleaseApproval: true })`: the
+ * organization responder with the whole playbook. In the forensics project, a role that creates
+ * and labels snapshots and waits for them, never reads them; where the VMs live, the Compute role
+ * gains the disk's createSnapshot and the instance tag-binding permissions; the quarantine tag,
+ * its policy and rules at the organization; an organization findings source. The release
+ * principal is a tag user of the value and a findings editor of the source, nothing else.
+ */
+export const EXPECTED_PLAYBOOK: PlanExpectation = {
+  ...EXPECTED_ORGANIZATION,
+  iam: {
+    ...EXPECTED_ORGANIZATION.iam,
+    'google_project_iam_member.Responder_RuntimeTakesEvidence_78B89B56': {
+      role: '${google_project_iam_custom_role.Responder_EvidenceRole_CC609349.name}',
+      member: RUNTIME_MEMBER,
+      on: { project: 'fleet-forensics-7' },
+    },
+    ...RUNTIME_BINDS_QUARANTINE_TAG,
+    'google_tags_tag_value_iam_member.Responder_ReleaserUnbindsQuarantineTag-groupincident-responseexamplecom_142AB3E8': {
+      role: 'roles/resourcemanager.tagUser',
+      member: 'group:incident-response@example.com',
+      on: { tag_value: `\${${TAG_VALUE}.name}` },
+    },
+    'google_scc_v2_organization_source_iam_member.Responder_RuntimeEditsFindings_3878BB37': {
+      role: 'roles/securitycenter.findingsEditor',
+      member: RUNTIME_MEMBER,
+      on: { organization: '4242', source: '${google_scc_v2_organization_source.Responder_FindingsSource_EEC2A568.name}' },
+    },
+    'google_scc_v2_organization_source_iam_member.Responder_ReleaserEditsFindings-groupincident-responseexamplecom_8300B150': {
+      role: 'roles/securitycenter.findingsEditor',
+      member: 'group:incident-response@example.com',
+      on: { organization: '4242', source: '${google_scc_v2_organization_source.Responder_FindingsSource_EEC2A568.name}' },
+    },
+  },
+  customRoles: {
+    ...EXPECTED_ORGANIZATION.customRoles,
+    'google_organization_iam_custom_role.Responder_InstanceRole_788A6F78': {
+      permissions: [
+        'compute.disks.createSnapshot',
+        'compute.instances.createTagBinding',
+        'compute.instances.deleteTagBinding',
+        'compute.instances.get',
+        'compute.instances.listTagBindings',
+        'compute.instances.setShieldedInstanceIntegrityPolicy',
+        'compute.instances.stop',
+        'compute.zoneOperations.get',
+        'resourcemanager.projects.get',
+      ],
+      on: { org_id: '4242' },
+    },
+    // Never compute.snapshots.useReadOnly, list or delete: the runtime cannot read the evidence it took.
+    'google_project_iam_custom_role.Responder_EvidenceRole_CC609349': {
+      permissions: ['compute.globalOperations.get', 'compute.snapshots.create', 'compute.snapshots.get', 'compute.snapshots.setLabels'],
+      on: { project: 'fleet-forensics-7' },
+    },
+  },
+  functions: {
+    Responder_Function_73C2D4D9: {
+      ...EXPECTED_ORGANIZATION.functions.Responder_Function_73C2D4D9!,
+      environment: {
+        ...EXPECTED_ORGANIZATION.functions.Responder_Function_73C2D4D9!.environment,
+        CONTAINMENT_STEPS: 'snapshot,quarantine',
+        FORENSICS_PROJECT: 'fleet-forensics-7',
+        SNAPSHOT_RETENTION_DAYS: '90',
+        QUARANTINE_TAG_VALUE: `\${${TAG_VALUE}.id}`,
+        FINDINGS_SOURCE: '${google_scc_v2_organization_source.Responder_FindingsSource_EEC2A568.name}',
+      },
+    },
+  },
+  iamPropagation: {
+    Responder_IamPropagation_9489DE8C: {
+      createDuration: '120s',
+      dependsOn: [
+        ...EXPECTED_ORGANIZATION.iamPropagation.Responder_IamPropagation_9489DE8C!.dependsOn,
+        'google_project_iam_member.Responder_RuntimeTakesEvidence_78B89B56',
+        ...QUARANTINE_WAITS,
+        'google_scc_v2_organization_source_iam_member.Responder_RuntimeEditsFindings_3878BB37',
+      ],
+    },
+  },
+  quarantine: quarantineAt('4242', 'organizations/4242'),
+  findingsSources: { Responder_FindingsSource_EEC2A568: '4242' },
+};
+
+/**
+ * `synthResponders({ scope: 'projects/fleet-vms-5678', containment: ['quarantine', 'suspend'],
+ * organizationId: '800000000001', firewallPolicyParent: 'folders/5550001' })`: a project scope
+ * that quarantines, its policy at the folder it names and its tag key in its organization; the
+ * project role gains the tag-binding permissions and suspends.
+ */
+export const EXPECTED_PLAYBOOK_PROJECT: PlanExpectation = {
+  ...EXPECTED_DEFAULT,
+  iam: {
+    ...without(EXPECTED_DEFAULT.iam, 'google_project_iam_member.Responder_RuntimeActsOnInstances_174DAA77'),
+    'google_project_iam_member.Responder_RuntimeActsOnInstances_174DAA77': {
+      role: '${google_project_iam_custom_role.Responder_InstanceRole_788A6F78.name}',
+      member: RUNTIME_MEMBER,
+      on: { project: 'fleet-vms-5678' },
+    },
+    ...RUNTIME_BINDS_QUARANTINE_TAG,
+  },
+  customRoles: {
+    ...EXPECTED_DEFAULT.customRoles,
+    'google_project_iam_custom_role.Responder_InstanceRole_788A6F78': {
+      permissions: [
+        'compute.instanceGroupManagers.get',
+        'compute.instanceGroupManagers.update',
+        'compute.instances.createTagBinding',
+        'compute.instances.deleteTagBinding',
+        'compute.instances.get',
+        'compute.instances.listTagBindings',
+        'compute.instances.setShieldedInstanceIntegrityPolicy',
+        'compute.instances.suspend',
+        'compute.zoneOperations.get',
+        'resourcemanager.projects.get',
+      ],
+      on: { project: 'fleet-vms-5678' },
+    },
+  },
+  sinks: {
+    'google_logging_project_sink.Responder_Sink_86F16188': {
+      parent: { project: 'fleet-vms-5678' },
+      filter: 'resource.type="gce_instance" AND logName="projects/fleet-vms-5678/logs/compute.googleapis.com%2Fshielded_vm_integrity"',
+      destination: 'pubsub.googleapis.com/${google_pubsub_topic.Responder_Topic_952B14F0.id}',
+      exclusions: [],
+    },
+  },
+  functions: {
+    Responder_Function_73C2D4D9: {
+      ...EXPECTED_DEFAULT.functions.Responder_Function_73C2D4D9!,
+      environment: {
+        ...EXPECTED_DEFAULT.functions.Responder_Function_73C2D4D9!.environment,
+        SCOPE: 'projects/fleet-vms-5678',
+        FAILURE_ACTION: 'suspend',
+        CONTAINMENT_STEPS: 'quarantine',
+        FORENSICS_PROJECT: 'none',
+        SNAPSHOT_RETENTION_DAYS: '90',
+        QUARANTINE_TAG_VALUE: `\${${TAG_VALUE}.id}`,
+        FINDINGS_SOURCE: 'none',
+      },
+    },
+  },
+  iamPropagation: {
+    Responder_IamPropagation_9489DE8C: {
+      createDuration: '120s',
+      dependsOn: [...EXPECTED_DEFAULT.iamPropagation.Responder_IamPropagation_9489DE8C!.dependsOn, ...QUARANTINE_WAITS],
+    },
+  },
+  // The responder watches another project than its own: its build's log writer is out of scope.
+  logWritersInScope: {},
+  quarantine: quarantineAt('800000000001', 'folders/5550001'),
 };
 
 /**
