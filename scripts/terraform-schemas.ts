@@ -11,7 +11,7 @@ const USAGE = `usage: npx tsx scripts/terraform-schemas.ts --google-schema <dir>
 
 Writes testkit/terraform/schemas/<provider>-<version>.json for every provider the construct's
 configurations pin (the default, shutdown, contain-only, APIs enabled with the default database,
-two responders, an organization and a folder scope): the provider's configuration block and the
+two responders, an organization and a folder scope, a containment playbook): the provider's configuration block and the
 schemas of every resource and data-source type those configurations use, in the shape of one
 provider of \`terraform providers schema -json\`, with the repository, commit and paths each came
 from. Each <dir> is a git checkout (a bare one will do) of:
@@ -43,6 +43,16 @@ const CONFIGURATIONS: Partial<IntegrityResponderProps>[][] = [
   [{ namePrefix: 'fleet-a' }, { namePrefix: 'fleet-b', firestoreDatabaseId: '(default)' }],
   [{ scope: 'organizations/4242', excludedProjects: ['lab-sandbox-1'], notificationChannels: ['projects/p-1234/notificationChannels/1'] }],
   [{ scope: 'folders/5550001', organizationId: '4242', failureAction: 'suspend' }],
+  [
+    {
+      scope: 'organizations/4242',
+      containment: ['snapshot', 'quarantine', 'stop'],
+      forensicsProjectId: 'fleet-forensics-7',
+      raiseFindings: true,
+      releasePrincipals: ['group:incident-response@example.com'],
+      requireReleaseApproval: true,
+    },
+  ],
 ];
 
 const OPTIONS = ['--google-schema', '--time-schema', '--google-source', '--google-beta-source', '--time-source'] as const;

@@ -24,6 +24,25 @@ const CONFIGURATIONS: Record<string, Partial<IntegrityResponderProps>[]> = {
     { scope: 'organizations/4242', excludedProjects: ['lab-sandbox-1'], notificationChannels: ['projects/p-1234/notificationChannels/1'] },
   ],
   'two responders': [{ namePrefix: 'fleet-a' }, { namePrefix: 'fleet-b', firestoreDatabaseId: '(default)' }],
+  playbook: [
+    {
+      scope: 'organizations/4242',
+      containment: ['snapshot', 'quarantine', 'stop'],
+      forensicsProjectId: 'fleet-forensics-7',
+      raiseFindings: true,
+      releasePrincipals: ['group:incident-response@example.com'],
+      requireReleaseApproval: true,
+    },
+  ],
+  'playbook, project scope': [
+    {
+      scope: 'projects/fleet-vms-5678',
+      containment: ['quarantine', 'suspend'],
+      organizationId: '800000000001',
+      firewallPolicyParent: 'folders/5550001',
+      raiseFindings: true,
+    },
+  ],
 };
 
 /** The token-fed configuration: props given as Terraform variables, set on the command line at plan. */

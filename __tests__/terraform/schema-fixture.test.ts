@@ -46,6 +46,25 @@ const CONFIGURATIONS: Record<string, Partial<IntegrityResponderProps>[]> = {
     { scope: 'organizations/4242', excludedProjects: ['lab-sandbox-1'], notificationChannels: ['projects/p-1234/notificationChannels/1'] },
   ],
   folder: [{ scope: 'folders/5550001', organizationId: '4242', failureAction: 'suspend' }],
+  playbook: [
+    {
+      scope: 'organizations/4242',
+      containment: ['snapshot', 'quarantine', 'stop'],
+      forensicsProjectId: 'fleet-forensics-7',
+      raiseFindings: true,
+      releasePrincipals: ['group:incident-response@example.com'],
+      requireReleaseApproval: true,
+    },
+  ],
+  'playbook, project scope': [
+    {
+      scope: 'projects/fleet-vms-5678',
+      containment: ['quarantine', 'suspend'],
+      organizationId: '800000000001',
+      firewallPolicyParent: 'folders/5550001',
+      raiseFindings: true,
+    },
+  ],
 };
 const META = new Set(['provider', 'depends_on', 'lifecycle', 'count', 'for_each', '//', 'connection', 'provisioner']);
 const PROVIDER_META = new Set(['alias', 'version', '//']);
