@@ -9,9 +9,9 @@ import { handleArguments } from './usage';
 
 const USAGE = `usage: npx tsx scripts/terraform-plans.ts [--check]
 
-Writes docs/plan/<configuration>.md: what \`terraform plan\` shows a reviewer for the default and the
-organization configurations, produced by the real terraform on this machine against stand-ins
-serving the pinned providers' published schemas (testkit/terraform/), with the resource list of
+Writes docs/plan/<configuration>.md: what \`terraform plan\` shows a reviewer for the default, the
+organization and the containment playbook configurations, produced by the real terraform on this
+machine against stand-ins serving the pinned providers' published schemas (testkit/terraform/), with the resource list of
 \`terraform show -json\`. Content hashes of the function zip are written as <sha256>.
 
   --check   compare with the committed files instead of writing them; exit 1 naming the ones
@@ -33,6 +33,30 @@ export const PLANNED: Record<string, { title: string; props: Partial<IntegrityRe
     title: 'every project of an organization',
     props: { scope: 'organizations/4242', excludedProjects: ['lab-sandbox-1'] },
     code: `new IntegrityResponder(stack, 'Responder', {\n  projectId: '${PROJECT}',\n  scope: 'organizations/4242',\n  excludedProjects: ['lab-sandbox-1'],\n});`,
+  },
+  playbook: {
+    title: 'an organization with the whole containment playbook',
+    props: {
+      scope: 'organizations/4242',
+      excludedProjects: ['lab-sandbox-1'],
+      containment: ['snapshot', 'quarantine', 'stop'],
+      forensicsProjectId: 'fleet-forensics-7',
+      raiseFindings: true,
+      releasePrincipals: ['group:incident-response@example.com'],
+      requireReleaseApproval: true,
+    },
+    code: [
+      `new IntegrityResponder(stack, 'Responder', {`,
+      `  projectId: '${PROJECT}',`,
+      `  scope: 'organizations/4242',`,
+      `  excludedProjects: ['lab-sandbox-1'],`,
+      `  containment: ['snapshot', 'quarantine', 'stop'],`,
+      `  forensicsProjectId: 'fleet-forensics-7',`,
+      `  raiseFindings: true,`,
+      `  releasePrincipals: ['group:incident-response@example.com'],`,
+      `  requireReleaseApproval: true,`,
+      `});`,
+    ].join('\n'),
   },
 };
 
@@ -68,9 +92,11 @@ function resourceTable(plan: ShownPlan): string {
     };
     const what = c.type.endsWith('_iam_member')
       ? `${value('role') ?? ''} → ${value('member') ?? ''}`
-      : (['display_name', 'name', 'account_id', 'role_id', 'repository_id', 'service', 'create_duration']
-          .filter((key) => typeof after[key] === 'string' && after[key] !== '')
-          .map(value)[0] ?? '');
+      : c.type === 'google_compute_firewall_policy_rule'
+        ? `${String(after.action)} ${String(after.direction).toLowerCase()}, priority ${String(after.priority)}`
+        : (['display_name', 'name', 'short_name', 'document_id', 'account_id', 'role_id', 'repository_id', 'service', 'create_duration']
+            .filter((key) => typeof after[key] === 'string' && after[key] !== '')
+            .map(value)[0] ?? '');
     const provider = c.provider_name.replace('registry.terraform.io/', '');
     return `| \`${c.address}\` | ${c.change.actions.join(', ')} | ${provider} | ${scrub(what).replace(/\|/g, '\\|')} |`;
   });

@@ -5,13 +5,13 @@ import { REPO_ROOT } from '../support/paths';
 import { describeWithTerraform } from '../support/terraform';
 
 describeWithTerraform('docs/plan: the plan a reviewer reads', () => {
-  it('is what the real terraform plans for the default and the organization configurations now', async () => {
+  it('is what the real terraform plans for the default, the organization and the playbook configurations now', async () => {
     const pages = await renderPlans();
     expect(
       Object.keys(pages)
         .map((p) => relative(REPO_ROOT, p))
         .sort(),
-    ).toEqual(['docs/plan/default.md', 'docs/plan/organization.md']);
+    ).toEqual(['docs/plan/default.md', 'docs/plan/organization.md', 'docs/plan/playbook.md']);
     const stale = Object.entries(pages)
       .filter(([path, text]) => !existsSync(path) || readFileSync(path, 'utf8') !== text)
       .map(([path]) => relative(REPO_ROOT, path));
