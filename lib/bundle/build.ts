@@ -36,6 +36,37 @@ function pruneComputeProtos(): Plugin {
 }
 
 /**
+ * The other clients the function loads by deep import, each with the services it calls: the
+ * quarantine's tag bindings and the project-number lookup they need, and the findings (ADR 0032).
+ * Their long-running methods poll through google.longrunning.Operations, which the generated
+ * clients look up in the same descriptor.
+ */
+const CLIENT_PROTOS: ReadonlyArray<{ readonly name: string; readonly filter: RegExp; readonly services: readonly string[] }> = [
+  {
+    name: 'resource-manager',
+    filter: /[\\/]@google-cloud[\\/]resource-manager[\\/]build[\\/]protos[\\/]protos\.json$/,
+    services: ['google.cloud.resourcemanager.v3.TagBindings', 'google.cloud.resourcemanager.v3.Projects', 'google.longrunning.Operations'],
+  },
+  {
+    name: 'security-center',
+    filter: /[\\/]@google-cloud[\\/]security-center[\\/]build[\\/]protos[\\/]protos\.json$/,
+    services: ['google.cloud.securitycenter.v2.SecurityCenter', 'google.longrunning.Operations'],
+  },
+];
+
+function pruneClientProtos(): Plugin[] {
+  return CLIENT_PROTOS.map(({ name, filter, services }) => ({
+    name: `prune-${name}-protos`,
+    setup(b) {
+      b.onLoad({ filter }, (args) => ({
+        contents: JSON.stringify(pruneProtoJson(JSON.parse(readFileSync(args.path, 'utf8')), services)),
+        loader: 'json',
+      }));
+    },
+  }));
+}
+
+/**
  * The esbuild options of a Cloud Run function bundle (one CommonJS file for the runtime's Node
  * floor, the Functions Framework left to the runtime), for an entry point under `root`.
  */
@@ -117,7 +148,7 @@ export async function buildFunctionBundle(
   }
   const result = await build({
     ...functionBuildOptions(root, 'function/index.ts'),
-    plugins: [pruneComputeProtos()],
+    plugins: [pruneComputeProtos(), ...pruneClientProtos()],
   });
   const code = Buffer.from(result.outputFiles[0]!.contents);
   const rootLock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as Lockfile;

@@ -24,6 +24,12 @@ export function pruneProtoJson(json: unknown, serviceNames: readonly string[]): 
       for (const method of obj.methodsArray) {
         visit(method.resolvedRequestType);
         visit(method.resolvedResponseType);
+        // A long-running method names its result and metadata types only in this option, and
+        // the generated client looks both up when it is constructed.
+        for (const option of ['response_type', 'metadata_type']) {
+          const name = method.options?.[`(google.longrunning.operation_info).${option}`] as unknown;
+          if (typeof name === 'string') visit(obj.lookup(name));
+        }
       }
     } else if (obj instanceof Field) {
       visit(obj.resolvedType);
