@@ -99,6 +99,17 @@ describe("terraform/, in the words of the module's reader", () => {
   );
 
   it.each(MODULES.map((m) => [m.dir || 'the root module', m] as const))(
+    '%s: the README says the containment playbook is not in the module, and what its responder does instead',
+    (_name, spec) => {
+      const readme = tree.files.get(join(spec.dir, 'README.md'))!;
+      const section = readme.slice(readme.indexOf('## Not in this module'), readme.indexOf('## Inputs'));
+      expect(section).toMatch(/^## Not in this module\n\nThe containment playbook \(evidence snapshots/);
+      expect(section).toContain('stops or suspends a VM, as `failure_action`');
+      expect(readme.indexOf('## Not in this module')).toBeGreaterThan(readme.indexOf('## Fixed values'));
+    },
+  );
+
+  it.each(MODULES.map((m) => [m.dir || 'the root module', m] as const))(
     '%s: the README links no docs/ page, and its fixed values are values with the --set that changes each',
     (_name, spec) => {
       const readme = tree.files.get(join(spec.dir, 'README.md'))!;
