@@ -170,7 +170,8 @@ function takeEvidence(
     project,
     roleId: customRoleId(p.namePrefix, 'evidence'),
     title: `Integrity responder ${p.namePrefix}: take evidence snapshots`,
-    description: 'Create and label evidence snapshots of watched disks and wait for their operations; never read, list or delete them.',
+    description:
+      'Create and label evidence snapshots of watched disks, read back their metadata and wait for their operations; never restore their data, list or delete them.',
     permissions: [...EVIDENCE_PERMISSIONS],
     stage: 'GA',
     dependsOn,
