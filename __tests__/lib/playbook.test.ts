@@ -158,7 +158,7 @@ describe('the containment playbook in the plan', () => {
     it('denies all traffic of a tagged VM at the organization: ingress and egress, IPv4 and IPv6, at the highest priorities', () => {
       const policy = named(plan, 'google_compute_firewall_policy', 'QuarantinePolicy');
       expect(policy.body).toEqual(expect.objectContaining({ parent: 'organizations/4242', short_name: 'integrity-responder-quarantine' }));
-      const rules = Object.values(plan.resources('google_compute_firewall_policy_rule')).map((r) => ({
+      const rules = (Object.values(plan.resources('google_compute_firewall_policy_rule')) as Record<string, any>[]).map((r) => ({
         direction: r.direction,
         action: r.action,
         priority: r.priority,
