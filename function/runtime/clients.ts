@@ -114,3 +114,61 @@ async function passThroughAuth() {
   const { PassThroughClient } = await import('google-auth-library');
   return new PassThroughClient({ transporterOptions: { fetchImplementation: fetch } });
 }
+
+/**
+ * Where and as whom a Resource Manager or Security Command Center client calls: an endpoint
+ * override (`RESOURCE_MANAGER_API_ENDPOINT`, `SECURITY_CENTER_API_ENDPOINT`), and credentials
+ * other than Application Default Credentials (a tool's own). A plain-HTTP endpoint gets no
+ * credentials, whatever `authClient` says: it only ever points at a local stand-in.
+ */
+export interface GoogleApiSettings {
+  readonly endpoint?: import('../contract/endpoint').ApiEndpoint;
+  readonly authClient?: import('google-auth-library').AuthClient;
+}
+
+/**
+ * A Resource Manager tag bindings client for one zone. A VM's tag bindings live at its zone's own
+ * endpoint, `<zone>-cloudresourcemanager.googleapis.com`; the global endpoint refuses them (ADR
+ * 0032). An endpoint override serves every zone.
+ */
+export async function createTagBindingsClient(
+  zone: string,
+  settings: GoogleApiSettings = {},
+): Promise<import('@google-cloud/resource-manager/build/src/v3/tag_bindings_client').TagBindingsClient> {
+  const { TagBindingsClient } = await import('@google-cloud/resource-manager/build/src/v3/tag_bindings_client.js');
+  return new TagBindingsClient(await restClientOptions(settings, `${zone}-cloudresourcemanager.googleapis.com`));
+}
+
+/** A Resource Manager projects client, to read a project's number (`projects.get`). */
+export async function createProjectsClient(
+  settings: GoogleApiSettings = {},
+): Promise<import('@google-cloud/resource-manager/build/src/v3/projects_client').ProjectsClient> {
+  const { ProjectsClient } = await import('@google-cloud/resource-manager/build/src/v3/projects_client.js');
+  return new ProjectsClient(await restClientOptions(settings));
+}
+
+/** A Security Command Center v2 client, for the findings. */
+export async function createSecurityCenterClient(
+  settings: GoogleApiSettings = {},
+): Promise<import('@google-cloud/security-center/build/src/v2/security_center_client').SecurityCenterClient> {
+  const { SecurityCenterClient } = await import('@google-cloud/security-center/build/src/v2/security_center_client.js');
+  return new SecurityCenterClient(await restClientOptions(settings));
+}
+
+/**
+ * Options of a client over REST, the transport the tests run against the loopback fakes: the
+ * override, else `defaultHost`, else the client's own default endpoint.
+ */
+async function restClientOptions(settings: GoogleApiSettings, defaultHost?: string) {
+  const { endpoint, authClient } = settings;
+  if (endpoint?.protocol === 'http') {
+    return { apiEndpoint: endpoint.host, port: endpoint.port, protocol: 'http', fallback: true, authClient: await passThroughAuth() };
+  }
+  return {
+    fallback: true,
+    ...(endpoint !== undefined
+      ? { apiEndpoint: endpoint.host, port: endpoint.port }
+      : defaultHost !== undefined && { apiEndpoint: defaultHost }),
+    ...(authClient !== undefined && { authClient }),
+  };
+}
