@@ -507,6 +507,11 @@ describe('IntegrityResponder props', () => {
         /firewallPolicyParent must be 'folders\/<number>' or 'organizations\/<number>'.*, got 'folders\/security'/,
       ],
       [
+        'firewallPolicyParent names another organization than organizationId',
+        { containment: ['quarantine', 'stop'], organizationId: '4242', firewallPolicyParent: 'organizations/1111' },
+        /firewallPolicyParent 'organizations\/1111' is another organization than organizationId '4242', the watched project's organization, which holds the quarantine's tag key: a policy of another organization never applies to the watched VMs/,
+      ],
+      [
         'releasePrincipals is given with neither quarantine nor findings',
         { releasePrincipals: ['group:ir@example.com'] },
         /releasePrincipals applies with the 'quarantine' step or raiseFindings, whose tag value and findings source they are granted; containment is \['stop'\] and raiseFindings is false/,

@@ -110,6 +110,18 @@ export function playbookProps(r: ResolvedProps): void {
       );
     }
   }
+  const policyParent = r.firewallPolicyParent === undefined ? undefined : scopeKindOf(r.firewallPolicyParent);
+  if (
+    policyParent?.kind === 'organization' &&
+    r.organizationId !== undefined &&
+    !Token.isUnresolved(policyParent.id) &&
+    !Token.isUnresolved(r.organizationId) &&
+    policyParent.id !== r.organizationId
+  ) {
+    throw new IntegrityResponderPropsError(
+      `firewallPolicyParent '${r.firewallPolicyParent}' is another organization than organizationId '${r.organizationId}', the watched project's organization, which holds the quarantine's tag key: a policy of another organization never applies to the watched VMs`,
+    );
+  }
   if (scope.kind === 'project' && needsOrganization(r) && r.organizationId === undefined) {
     const why = lists(r, 'quarantine') ? "containment lists 'quarantine'" : 'raiseFindings is set';
     throw new IntegrityResponderPropsError(
