@@ -1,7 +1,7 @@
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { App, TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { Enforcement, FailureAction, InstanceGroupAction, IntegrityResponder, ResponseMode } from './lib';
+import { ContainmentStep, Enforcement, FailureAction, InstanceGroupAction, IntegrityResponder, ResponseMode } from './lib';
 
 /**
  * Example deployment: one responder watching one project, or (with `SCOPE`) a folder or an
@@ -24,6 +24,12 @@ class ResponderStack extends TerraformStack {
     const region = setting('GOOGLE_CLOUD_REGION', 'region') ?? 'us-central1';
     // A number where the text is one; anything else goes to the construct as written, which names it.
     const count = (text: string | undefined) => (text !== undefined && /^[0-9]+$/.test(text) ? Number(text) : text);
+    // A list written with commas, `a,b`: the construct names whatever it does not accept.
+    const list = (text: string | undefined) =>
+      text
+        ?.split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
 
     new GoogleProvider(this, 'google', { project: projectId, region });
     const responder = new IntegrityResponder(this, 'Responder', {
@@ -37,14 +43,18 @@ class ResponderStack extends TerraformStack {
       exemptLabel: setting('EXEMPT_LABEL', 'exemptLabel'),
       scope: setting('SCOPE', 'scope'),
       organizationId: setting('ORGANIZATION_ID', 'organizationId'),
-      excludedProjects: setting('EXCLUDED_PROJECTS', 'excludedProjects')
-        ?.split(',')
-        .map((id) => id.trim())
-        .filter((id) => id !== ''),
+      excludedProjects: list(setting('EXCLUDED_PROJECTS', 'excludedProjects')),
       maxActionsPerWindow: count(setting('MAX_ACTIONS_PER_WINDOW', 'maxActionsPerWindow')) as number | 'unlimited' | undefined,
       actionWindowSeconds: count(setting('ACTION_WINDOW_SECONDS', 'actionWindowSeconds')) as number | undefined,
       requireBaselineApproval: setting('REQUIRE_BASELINE_APPROVAL', 'requireBaselineApproval') === 'true',
       enableApis: setting('ENABLE_APIS', 'enableApis') === 'true',
+      // The containment playbook (ADR 0031), e.g. CONTAINMENT=snapshot,quarantine,stop.
+      containment: list(setting('CONTAINMENT', 'containment')) as ContainmentStep[] | undefined,
+      forensicsProjectId: setting('FORENSICS_PROJECT_ID', 'forensicsProjectId'),
+      firewallPolicyParent: setting('FIREWALL_POLICY_PARENT', 'firewallPolicyParent'),
+      raiseFindings: setting('RAISE_FINDINGS', 'raiseFindings') === 'true',
+      releasePrincipals: list(setting('RELEASE_PRINCIPALS', 'releasePrincipals')),
+      requireReleaseApproval: setting('REQUIRE_RELEASE_APPROVAL', 'requireReleaseApproval') === 'true',
     });
 
     new TerraformOutput(this, 'function_name', { value: responder.function.name });

@@ -1,16 +1,24 @@
 import { FirestoreDecisionLedger } from '../adapters/firestore-ledger';
 import { FirestoreBaselineStore } from '../adapters/firestore-store';
 import { ComputeInstanceControl } from '../adapters/compute-control';
+import { ComputeEvidenceControl } from '../adapters/evidence-control';
+import { SecurityCenterFindings } from '../adapters/scc-findings';
+import { ResourceManagerQuarantine } from '../adapters/tag-quarantine';
 import {
   createFirestore,
+  createGlobalOperationsClient,
   createInstanceGroupManagersClient,
   createInstancesClient,
+  createProjectsClient,
   createRegionInstanceGroupManagersClient,
+  createSecurityCenterClient,
+  createSnapshotsClient,
+  createTagBindingsClient,
   createZoneOperationsClient,
   lazy,
 } from './clients';
 import type { Config } from './config';
-import { parseExcludedProjects, parseScope } from '../contract';
+import { NONE, parseEvidenceSteps, parseExcludedProjects, parseScope } from '../contract';
 import type { HandlerDeps } from '../core/handler';
 import type { Logger } from '../core/ports';
 
@@ -20,7 +28,16 @@ import type { Logger } from '../core/ports';
  * (scripts/bench.ts). Every client is created on first use.
  */
 export function createHandlerDeps(config: Config, logger: Logger): HandlerDeps {
+  const timeoutMs = config.computeTimeoutSeconds * 1000;
+  const evidenceSteps = parseEvidenceSteps(config.containmentSteps);
+  const given = (value: string) => (value === NONE ? undefined : value);
   return {
+    ...playbookDeps(config, evidenceSteps, timeoutMs),
+    evidenceSteps,
+    forensicsProject: given(config.forensicsProject),
+    snapshotRetentionDays: config.snapshotRetentionDays,
+    quarantineTagValue: given(config.quarantineTagValue),
+    findingsSource: given(config.findingsSource),
     mode: config.mode,
     logger,
     scope: parseScope(config.scope),
@@ -52,5 +69,40 @@ export function createHandlerDeps(config: Config, logger: Logger): HandlerDeps {
         regional: lazy(() => createRegionInstanceGroupManagersClient(config)),
       },
     ),
+  };
+}
+
+/**
+ * The parts of the playbook's steps this configuration uses (ADR 0031), each client created on
+ * first use; a step not configured gets no part, so its client library is never loaded.
+ */
+function playbookDeps(
+  config: Config,
+  steps: ReturnType<typeof parseEvidenceSteps>,
+  timeoutMs: number,
+): Pick<HandlerDeps, 'evidence' | 'quarantine' | 'findings'> {
+  const resourceManager = { endpoint: config.resourceManagerEndpoint };
+  const securityCenter = { endpoint: config.securityCenterEndpoint };
+  return {
+    ...(steps.includes('snapshot') && {
+      evidence: new ComputeEvidenceControl(
+        lazy(() => createSnapshotsClient(config)),
+        lazy(() => createGlobalOperationsClient(config)),
+        timeoutMs,
+      ),
+    }),
+    ...(steps.includes('quarantine') && {
+      quarantine: new ResourceManagerQuarantine(
+        (zone) => createTagBindingsClient(zone, resourceManager),
+        lazy(() => createProjectsClient(resourceManager)),
+        timeoutMs,
+      ),
+    }),
+    ...(config.findingsSource !== NONE && {
+      findings: new SecurityCenterFindings(
+        lazy(() => createSecurityCenterClient(securityCenter)),
+        timeoutMs,
+      ),
+    }),
   };
 }
