@@ -54,6 +54,14 @@ const CLIENT_PROTOS: ReadonlyArray<{ readonly name: string; readonly filter: Reg
   },
 ];
 
+/**
+ * The plugins of the function's bundle: every client library's descriptor cut to the services
+ * the function calls. Exported for the tests that run the adapters from such a bundle.
+ */
+export function functionBundlePlugins(): Plugin[] {
+  return [pruneComputeProtos(), ...pruneClientProtos()];
+}
+
 function pruneClientProtos(): Plugin[] {
   return CLIENT_PROTOS.map(({ name, filter, services }) => ({
     name: `prune-${name}-protos`,
@@ -148,7 +156,7 @@ export async function buildFunctionBundle(
   }
   const result = await build({
     ...functionBuildOptions(root, 'function/index.ts'),
-    plugins: [pruneComputeProtos(), ...pruneClientProtos()],
+    plugins: functionBundlePlugins(),
   });
   const code = Buffer.from(result.outputFiles[0]!.contents);
   const rootLock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as Lockfile;
