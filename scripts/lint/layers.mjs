@@ -23,7 +23,7 @@ export const LAYERS = [
     packages: [/^@google-cloud\/functions-framework$/],
   },
   { name: 'construct', path: /^(lib\/|main\.ts$)/, may: ['contract', 'core', 'construct'], packages: [/.*/] },
-  { name: 'tools', path: /^cli\//, may: ['contract', 'core', 'tools'], packages: [/.*/] },
+  { name: 'tools', path: /^cli\//, may: ['contract', 'core', 'adapters', 'tools'], packages: [/.*/] },
 ];
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
