@@ -1,6 +1,7 @@
 import { runAsCommand } from './tool';
 import { BIN as BASELINES, run as baselines } from './integrity-baselines';
 import { BIN as BUDGET, run as budget } from './integrity-budget';
+import { BIN as CONTAINMENT, run as containment } from './integrity-containment';
 import { BIN as MODULE, run as moduleTool } from './integrity-module';
 
 /**
@@ -10,5 +11,6 @@ import { BIN as MODULE, run as moduleTool } from './integrity-module';
 export const COMMANDS: Readonly<Record<string, () => void>> = {
   [BASELINES]: () => runAsCommand(BASELINES, baselines),
   [BUDGET]: () => runAsCommand(BUDGET, budget),
+  [CONTAINMENT]: () => runAsCommand(CONTAINMENT, containment),
   [MODULE]: () => runAsCommand(MODULE, moduleTool),
 };

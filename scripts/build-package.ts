@@ -13,7 +13,7 @@ Builds what the npm package ships, into dist/:
   dist/bundle/   the function's source zip and its manifest (skipped when up to date)
   dist/lib/, dist/function/
                  the construct compiled to CommonJS with type declarations
-  dist/bin/       the baseline, action-budget and module tools: commands.js, bundled with the
+  dist/bin/       the baseline, action-budget, containment and module tools: commands.js, bundled with the
                  Firestore client they share, and one small file per bin
 'npm pack' runs it first (prepack).
 `;

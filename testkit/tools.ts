@@ -10,7 +10,7 @@ const root = packageRoot(__dirname);
  * checkout's root, so that `--import tsx` resolves wherever the caller runs.
  */
 export function runTool(
-  tool: 'integrity-baselines' | 'integrity-budget' | 'integrity-module',
+  tool: 'integrity-baselines' | 'integrity-budget' | 'integrity-containment' | 'integrity-module',
   args: readonly string[],
   options: { readonly env: NodeJS.ProcessEnv; readonly input?: string; readonly timeoutMs?: number },
 ): SpawnSyncReturns<string> {
@@ -28,7 +28,7 @@ export function runTool(
  * test itself runs. Resolves once the tool exits, or is killed after `timeoutMs`.
  */
 export function runToolAsync(
-  tool: 'integrity-baselines' | 'integrity-budget' | 'integrity-module',
+  tool: 'integrity-baselines' | 'integrity-budget' | 'integrity-containment' | 'integrity-module',
   args: readonly string[],
   options: { readonly env: NodeJS.ProcessEnv; readonly input?: string; readonly timeoutMs?: number },
 ): Promise<{ readonly status: number | null; readonly stdout: string; readonly stderr: string; readonly ms: number }> {

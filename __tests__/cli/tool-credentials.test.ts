@@ -34,6 +34,9 @@ const COMMANDS = [
   ['integrity-baselines', ['decisions', '--instance', 'canary-1', '--zone', 'europe-west1-b', ...P]],
   ['integrity-budget', ['show', ...P]],
   ['integrity-budget', ['reset', '--reason', 'test', ...P]],
+  ['integrity-containment', ['list', ...P]],
+  ['integrity-containment', ['show', 'fleet-prod-1234/us-central1-a/4617930134256183721', ...P]],
+  ['integrity-containment', ['release', 'fleet-prod-1234/us-central1-a/4617930134256183721', '--reason', 'test', ...P]],
 ] as const;
 
 const scratch = mkdtempSync(join(tmpdir(), 'tool-credentials-'));

@@ -2,6 +2,7 @@ import { EFFECTIVE_STATES } from '../../cli/baselines/records';
 import type { Io } from '../../cli/common';
 import * as baselines from '../../cli/integrity-baselines';
 import * as budget from '../../cli/integrity-budget';
+import * as containment from '../../cli/integrity-containment';
 import * as moduleTool from '../../cli/integrity-module';
 
 // Every command's --help lists exactly the options it accepts: each accepted option has its line,
@@ -32,6 +33,7 @@ async function cli(
 describe.each([
   ['integrity-baselines', baselines.run],
   ['integrity-budget', budget.run],
+  ['integrity-containment', containment.run],
   ['integrity-module', moduleTool.run],
 ] as const)('%s', (bin, run) => {
   it('prints the usage and exits 2 without a command', async () => {
@@ -55,6 +57,7 @@ describe.each([
 describe.each([
   ['integrity-baselines', baselines.run, baselines.COMMAND_FLAGS, baselines.COMMAND_USAGE],
   ['integrity-budget', budget.run, budget.COMMAND_FLAGS, budget.COMMAND_USAGE],
+  ['integrity-containment', containment.run, containment.COMMAND_FLAGS, containment.COMMAND_USAGE],
   ['integrity-module', moduleTool.run, moduleTool.COMMAND_FLAGS, moduleTool.COMMAND_USAGE],
 ] as const)('%s --help', (_bin, run, flags, usage) => {
   it.each(Object.keys(flags))('of %s lists every option it takes and nothing else', async (command) => {

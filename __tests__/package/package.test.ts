@@ -97,6 +97,7 @@ describe('the published package', () => {
         'dist/bundle/manifest.json',
         'dist/bin/integrity-baselines.js',
         'dist/bin/integrity-budget.js',
+        'dist/bin/integrity-containment.js',
         'dist/bin/integrity-module.js',
         'dist/bin/commands.js',
         'terraform/README.md',

@@ -11,7 +11,7 @@ const USAGE = `usage: ${BIN} list [--state contained|released|all] [options]
 Lists the VMs the responder contained (snapshots, quarantine, stop or suspend), from their
 documents in ${LEDGER_INSTANCES_COLLECTION}: each VM as <project>/<zone>/<instance id>, the
 boot and why, how it was contained and when, how many evidence snapshots were taken, whether
-the quarantine tag is bound, the finding raised, and where its release stands.
+the quarantine tag is bound, the id of the finding raised, and where its release stands.
 
 options:
   --state S             which containments (default: contained):
@@ -50,7 +50,8 @@ function row(vm: ContainedVm): string[] {
     utcTime(s.containedAt, 'minute'),
     String(s.snapshots.length),
     s.quarantine !== undefined ? 'yes' : 'no',
-    s.finding === undefined ? '-' : `${printable(s.finding)}${s.findingInactiveAt !== undefined ? ' (inactive)' : ''}`,
+    // The finding's id: its full name is in show and --json.
+    s.finding === undefined ? '-' : `${printable(s.finding.split('/').pop()!)}${s.findingInactiveAt !== undefined ? ' (inactive)' : ''}`,
     standing(vm),
   ];
 }
