@@ -221,7 +221,7 @@ const RULES: readonly Rule[] = [
   { pattern: /^npm install (\.\.\/\S+\.tgz|shielded-vm-integrity-responder) /, install: true },
   { pattern: /^npm run synth$/, run: 'synthesizes the example stack into a scratch CDKTF_OUTDIR' },
   { pattern: /^npm run demo$/, run: 'runs the demo on the emulators' },
-  { pattern: /^(npm run [\w:-]+ --|npx integrity-(baselines|budget)( [\w-]+)?) --help$/, run: 'runs it' },
+  { pattern: /^(npm run [\w:-]+ --|npx integrity-(baselines|budget|containment)( [\w-]+)?) --help$/, run: 'runs it' },
 ];
 
 /** The texts a mapped command's file must contain. */
@@ -232,7 +232,7 @@ function evidence(rule: Rule, command: string): Record<string, readonly string[]
 const ASSIGNMENTS = /^(export\s+)?([A-Z_][A-Z0-9_]*=\S*\s*)+$/;
 /** The dead-letter replay of the runbook, run whole against the Pub/Sub emulator. */
 const REPLAY = 'gcloud pubsub subscriptions pull "$SUB"';
-const OPERATOR_TOOL = /^(?:npx integrity-(baselines|budget)|npm run (baselines|budget) --)(?= )/;
+const OPERATOR_TOOL = /^(?:npx integrity-(baselines|budget|containment)|npm run (baselines|budget|containment) --)(?= )/;
 
 /** The worlds whose story a Google Cloud block tells (one, for a block the test can run). */
 function worldsOf(block: Block): DocWorld[] {
@@ -610,6 +610,8 @@ describeWithEmulators('the commands of the docs that need the emulators', () => 
           FIRESTORE_EMULATOR_HOST: emulator.host,
           COMPUTE_API_ENDPOINT: compute,
           LOGGING_API_ENDPOINT: logging,
+          RESOURCE_MANAGER_API_ENDPOINT: world.resourceManager ?? 'http://127.0.0.1:1',
+          SECURITY_CENTER_API_ENDPOINT: world.securityCenter ?? 'http://127.0.0.1:1',
           CLOUDSDK_CONFIG: join(scratch, 'gcloud'),
           CLOUDSDK_AUTH_ACCESS_TOKEN_FILE: join(scratch, 'token'),
           CLOUDSDK_CORE_DISABLE_PROMPTS: '1',

@@ -4,11 +4,15 @@ import { baselineDocument } from '../../function/core/baseline';
 import type { ActionBudget } from '../../function/core/budget';
 import { budgetWindow } from '../../function/core/budget';
 import { createFirestore } from '../../function/runtime/clients';
-import { SETTINGS, BASELINE_POLICY_COLLECTION } from '../../function/contract';
-import type { RecordedDecision } from '../../function/core/ledger';
+import { SETTINGS, BASELINE_POLICY_COLLECTION, RELEASE_POLICY_DOCUMENT } from '../../function/contract';
+import type { ContainmentSteps, RecordedDecision } from '../../function/core/ledger';
+import { ledgerDocumentId } from '../../function/core/ledger';
+import { findingId, snapshotName, summaryOf } from '../../function/core/playbook';
 import { IntegrityReport, parseMeasurements, parseMessage } from '../../function/core/parse';
 import { FakeComputeApi, FakeInstance } from '../../testkit/fake-compute';
 import { startFakeLogging } from '../../testkit/fake-logging';
+import { FakeResourceManager } from '../../testkit/fake-resource-manager';
+import { FakeSecurityCenter } from '../../testkit/fake-security-center';
 import { LoggedPcr, integrityEntry, linuxPcrs, pubsubData } from '../../testkit/fixtures';
 
 /*
@@ -38,6 +42,10 @@ export interface SeededWorld {
   readonly compute?: string;
   /** The fake Cloud Logging API (`LOGGING_API_ENDPOINT`), when the block reads log entries. */
   readonly logging?: string;
+  /** The fake Resource Manager API (`RESOURCE_MANAGER_API_ENDPOINT`), when the block removes a tag binding. */
+  readonly resourceManager?: string;
+  /** The fake Security Command Center API (`SECURITY_CENTER_API_ENDPOINT`), when the block changes a finding. */
+  readonly securityCenter?: string;
   /** Stops the fakes. */
   close(): Promise<void>;
 }
@@ -89,7 +97,10 @@ async function firestore(emulatorHost: string, database: string): Promise<Firest
   return createFirestore({ projectId: RESPONDER_PROJECT, firestoreDatabase: database }, 'grpc');
 }
 
-async function startFakes(instances: readonly FakeInstance[], entries: readonly Record<string, unknown>[]): Promise<Required<SeededWorld>> {
+async function startFakes(
+  instances: readonly FakeInstance[],
+  entries: readonly Record<string, unknown>[],
+): Promise<Required<Pick<SeededWorld, 'compute' | 'logging' | 'close'>>> {
   const compute = new FakeComputeApi();
   for (const i of instances) compute.add(i);
   await compute.start();
@@ -227,8 +238,123 @@ const ROLLOUT_CHECKS = {
 } as const;
 const KERNEL_69_PATH = `integrity-responder-baselines/known_good_measurements/${KERNEL_69_ID}`;
 
+const containmentTool = (command: string) => new RegExp(`^(npx integrity-containment|npm run containment --) ${command}`);
+/** The quarantine's tag value and the findings source of the docs' organization. */
+const QUARANTINE_TAG = 'tagValues/281474976710657';
+const FINDINGS_SOURCE = 'organizations/800000000001/sources/4242';
+
+/**
+ * canary-1 (boot 12, kernel 6.9) contained with the whole playbook, as the function leaves it
+ * through its own ledger adapter: both persistent disks snapshotted into forensics-1234 (its local
+ * SSD skipped), the quarantine's tag bound, the VM stopped, a finding raised; and (rule on) the
+ * release policy the construct writes with requireReleaseApproval.
+ */
+function containedCanary(twoPerson: boolean): WorldVariant['seed'] {
+  return async (emulatorHost) => {
+    const db = await firestore(emulatorHost, LEDGER_DATABASE);
+    if (twoPerson) await db.collection(BASELINE_POLICY_COLLECTION).doc(RELEASE_POLICY_DOCUMENT).set({ requireApproval: true });
+    const rm = new FakeResourceManager().addProject(FLEET_PROJECT, '731946285012');
+    const scc = new FakeSecurityCenter().addSource(FINDINGS_SOURCE);
+    await Promise.all([rm.start(), scc.start()]);
+    const id = '4617930134256183721';
+    const key = { projectId: FLEET_PROJECT, zone: ZONE, instanceId: id, bootCounter: '12', kind: 'lateBoot' as const };
+    const ledger = new FirestoreDecisionLedger(async () => db);
+    const recorded = await ledger.record({
+      report: parseReport(lateBootFailure(id, Date.now() - 10 * MINUTE)),
+      proposed: { action: 'stop', reason: 'not-known-good' },
+      fingerprint: KERNEL_69_ID,
+      requestIdFor: (action) => `${action}-${id}-12`,
+      playbook: ['snapshot', 'quarantine'],
+    });
+    const at = new Date().toISOString();
+    const disks = ['canary-1', 'canary-1-data'].map((d, i) => ({
+      deviceName: i === 0 ? 'persistent-disk-0' : 'data',
+      type: 'PERSISTENT',
+      source: `https://www.googleapis.com/compute/v1/projects/${FLEET_PROJECT}/zones/${ZONE}/disks/${d}`,
+    }));
+    const finding = `${FINDINGS_SOURCE}/locations/global/findings/${findingId(key)}`;
+    scc.findings.set(finding, { name: finding, parent: `${FINDINGS_SOURCE}/locations/global`, state: 'ACTIVE', createTime: at });
+    const steps: ContainmentSteps = {
+      snapshot: {
+        snapshots: disks.map((d, i) => ({
+          deviceName: d.deviceName,
+          disk: d.source,
+          snapshot: `projects/forensics-1234/global/snapshots/${snapshotName(key, d)}`,
+          operation: `operation-1733562000000-snapshot-${i}`,
+          at,
+        })),
+        skipped: ['local-ssd-0'],
+        done: true,
+        at,
+      },
+      quarantine: {
+        tagValue: QUARANTINE_TAG,
+        binding: rm.addBinding(`//compute.googleapis.com/projects/731946285012/zones/${ZONE}/instances/${id}`, QUARANTINE_TAG).name,
+        at,
+      },
+      finding: { name: finding, at },
+    };
+    const noted = await ledger.noteSteps(key, recorded.requestId, steps);
+    const containing = { key, recorded, reason: 'not-known-good' as const } as unknown as Parameters<typeof summaryOf>[0];
+    await ledger.complete(key, recorded.requestId, {
+      operation: { name: `operation-${id}-12`, status: 'DONE' },
+      status: 'DONE',
+      containment: summaryOf(containing, noted, 'stop', at),
+    });
+    if (ledgerDocumentId(key) !== summaryOf(containing, noted, 'stop', at).record) throw new Error('the summary names another record');
+    await db.terminate();
+    return {
+      resourceManager: rm.endpoint,
+      securityCenter: scc.endpoint,
+      close: async () => void (await Promise.all([rm.stop(), scc.stop()])),
+    };
+  };
+}
+
+const CONTAINMENT_CHECKS = {
+  show: {
+    command: containmentTool('show'),
+    output: [
+      /\nsnapshot: +projects\/forensics-1234\/global\/snapshots\/ivm-4617930134256183721-12-\S+ of disk data /,
+      /\nquarantine: +tag value tagValues\/281474976710657, binding tagBindings\//,
+    ],
+  },
+} as const;
+
 /** The worlds of the blocks of docs/operating/ that run the operator tools. */
 export const DOC_WORLDS: readonly DocWorld[] = [
+  {
+    label: 'canary-1 contained with the whole playbook (snapshots, quarantine, stop, finding), the two-person rule off, then on',
+    serves: (commands) => commands.some((c) => containmentTool('').test(c)),
+    variants: [
+      {
+        name: 'one principal releases',
+        showsDocOutput: true,
+        seed: containedCanary(false),
+        checks: [
+          CONTAINMENT_CHECKS.show,
+          {
+            command: containmentTool('release'),
+            append: '--by alice@example.com',
+            output: [/: quarantine tag \S+ removed from the VM; finding \S+ set INACTIVE\n/],
+          },
+        ],
+      },
+      {
+        name: 'the two-person rule on',
+        showsDocOutput: false,
+        seed: containedCanary(true),
+        checks: [
+          CONTAINMENT_CHECKS.show,
+          {
+            command: containmentTool('release'),
+            append: '--by alice@example.com',
+            output: [/^release of \S+ requested by alice@example\.com: the release policy/],
+          },
+        ],
+      },
+    ],
+  },
   {
     label: 'canary-1 failing with kernel 6.9, the two-person rule off, then on',
     serves: (commands) => commands.some((c) => tool('capture --instance canary-1').test(c)),
