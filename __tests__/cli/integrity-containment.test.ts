@@ -87,6 +87,8 @@ describe(BIN, () => {
   });
 });
 
+// Each tool run is a child process (tsx, then the clients): seconds apiece on a loaded machine,
+// hence the generous timeouts of the tests that run it several times.
 describeWithEmulators(`${BIN} on the Firestore emulator and the Resource Manager and Security Command Center fakes`, () => {
   const PROJECT = 'demo-containment';
   const DATABASE = 'integrity-responder-decisions';
@@ -254,7 +256,7 @@ describeWithEmulators(`${BIN} on the Firestore emulator and the Resource Manager
     expect(show.stdout).toContain(`quarantine:  tag value ${TAG}, binding ${full.binding}, at `);
     expect(show.stdout).toMatch(new RegExp(`\nstop: +operation operation-stop-${full.id} \\(DONE, completed at `));
     expect(show.stdout).toContain(`next:        integrity-containment release ${full.vm} --reason`);
-  }, 60000);
+  }, 120000);
 
   it('releases a VM: removes the binding, sets the finding INACTIVE, records who and why, and says how to start it', async () => {
     const vm = await contained({ snapshots: 1, quarantine: true, finding: true });
@@ -289,7 +291,7 @@ describeWithEmulators(`${BIN} on the Firestore emulator and the Resource Manager
     const listed = await tool(['list', '--state', 'released']);
     expect(listed.stdout).toMatch(new RegExp(`\n${vm.vm} .* released \\S+ \\S+Z by alice@example\\.com\n`));
     expect((await tool(['list'])).stdout).not.toContain(vm.vm);
-  }, 60000);
+  }, 120000);
 
   it('tells a suspended VM apart: resuming is no boot, so it says to stop and start it', async () => {
     const vm = await contained({ containment: 'suspend' });
@@ -302,7 +304,7 @@ describeWithEmulators(`${BIN} on the Firestore emulator and the Resource Manager
         `  gcloud compute instances stop ${vm.id} --project ${FLEET} --zone ${ZONE}\n` +
         `  gcloud compute instances start ${vm.id} --project ${FLEET} --zone ${ZONE}\n`,
     );
-  }, 60000);
+  }, 120000);
 
   describe('under the two-person rule', () => {
     beforeAll(() => policy().set({ requireApproval: true }));
@@ -353,7 +355,7 @@ describeWithEmulators(`${BIN} on the Firestore emulator and the Resource Manager
         at: expect.any(String),
         requestedBy: 'alice@example.com',
       });
-    }, 90000);
+    }, 180000);
   });
 
   it('refuses to release a VM that is not contained, saying where it looked', async () => {
@@ -364,7 +366,7 @@ describeWithEmulators(`${BIN} on the Firestore emulator and the Resource Manager
         `has no containment for it (integrity_instances/${FLEET}~${ZONE}~4242 does not exist); check the VM's project, zone and numeric id ` +
         `against 'integrity-containment list', and --project and --database against the responder's ledger\n`,
     );
-  }, 30000);
+  }, 60000);
 
   it('records nothing when the binding cannot be removed, and releases when run again', async () => {
     const vm = await contained({ quarantine: true, finding: true });
@@ -388,7 +390,7 @@ describeWithEmulators(`${BIN} on the Firestore emulator and the Resource Manager
     expect({ status: again.status, stderr: again.stderr }).toEqual({ status: 0, stderr: '' });
     expect((await summaryOf(vm.document)).state).toBe('released');
     expect(rm.valuesOn(parentOf(vm.id))).toEqual([]);
-  }, 60000);
+  }, 120000);
 
   it('records nothing when the finding cannot be set INACTIVE, and says the binding is off when run again', async () => {
     const vm = await contained({ quarantine: true, finding: true });
@@ -405,5 +407,5 @@ describeWithEmulators(`${BIN} on the Firestore emulator and the Resource Manager
     const again = await tool(['release', vm.vm, '--reason', 'vetted', '--by', 'alice@example.com']);
     expect({ status: again.status, stderr: again.stderr }).toEqual({ status: 0, stderr: '' });
     expect(again.stdout).toContain(`: quarantine tag ${TAG} was no longer bound; finding ${vm.finding} set INACTIVE\n`);
-  }, 60000);
+  }, 120000);
 });
