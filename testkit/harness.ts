@@ -11,6 +11,8 @@ import { Server, Socket, connect, createServer } from 'node:net';
 import { Server as HttpServer, createServer as createHttpServer, request as httpForward } from 'node:http';
 import { RunningEmulator, useFirestoreEmulator, usePubsubEmulator } from './emulators';
 import { FakeComputeApi } from './fake-compute';
+import { FakeResourceManager } from './fake-resource-manager';
+import { FakeSecurityCenter } from './fake-security-center';
 import { FunctionHost, serveFunction, unpackFunction } from './function-host';
 import { clearEmulatorDatabase, httpRequest, putEmulatorDocument, putEmulatorFields } from './http';
 import { runtimeMajor } from './node-runtime';
@@ -74,6 +76,12 @@ export function synthesizeExampleStack(env: Record<string, string> = {}): Planne
           'MAX_ACTIONS_PER_WINDOW',
           'ACTION_WINDOW_SECONDS',
           'REQUIRE_BASELINE_APPROVAL',
+          'CONTAINMENT',
+          'FORENSICS_PROJECT_ID',
+          'FIREWALL_POLICY_PARENT',
+          'RAISE_FINDINGS',
+          'RELEASE_PRINCIPALS',
+          'REQUIRE_RELEASE_APPROVAL',
         ].includes(k),
     ),
   );
@@ -167,6 +175,10 @@ export interface Responder {
  */
 export class Harness {
   readonly compute = new FakeComputeApi();
+  /** Tag bindings (the quarantine) and project numbers. */
+  readonly resourceManager = new FakeResourceManager();
+  /** Findings. */
+  readonly securityCenter = new FakeSecurityCenter();
   firestore!: RunningEmulator;
   pubsub!: RunningEmulator;
   /** What the functions use as FIRESTORE_EMULATOR_HOST: a proxy that can simulate an outage. */
@@ -179,9 +191,19 @@ export class Harness {
     const h = new Harness();
     try {
       // Whatever started is registered for cleanup, even when something else failed to start.
-      const started = await Promise.allSettled([useFirestoreEmulator(), usePubsubEmulator(), h.compute.start()]);
+      const started = await Promise.allSettled([
+        useFirestoreEmulator(),
+        usePubsubEmulator(),
+        h.compute.start(),
+        h.resourceManager.start(),
+        h.securityCenter.start(),
+      ]);
       const [firestore, pubsub] = started;
-      h.cleanups.push(() => h.compute.stop());
+      h.cleanups.push(
+        () => h.compute.stop(),
+        () => h.resourceManager.stop(),
+        () => h.securityCenter.stop(),
+      );
       if (firestore.status === 'fulfilled') h.cleanups.push(() => firestore.value.stop());
       if (pubsub.status === 'fulfilled') h.cleanups.push(() => pubsub.value.stop());
       for (const s of started) if (s.status === 'rejected') throw s.reason;
@@ -221,7 +243,14 @@ export class Harness {
       dir: unpacked.dir,
       entryPoint: plan.entryPoint,
       nodeMajor: runtimeMajor(plan.runtime),
-      env: { ...plan.env, ...runtimeEnv, FIRESTORE_EMULATOR_HOST: this.firestoreProxy.host, COMPUTE_API_ENDPOINT: this.compute.endpoint },
+      env: {
+        ...plan.env,
+        ...runtimeEnv,
+        FIRESTORE_EMULATOR_HOST: this.firestoreProxy.host,
+        COMPUTE_API_ENDPOINT: this.compute.endpoint,
+        RESOURCE_MANAGER_API_ENDPOINT: this.resourceManager.endpoint,
+        SECURITY_CENTER_API_ENDPOINT: this.securityCenter.endpoint,
+      },
     });
     this.cleanups.push(() => host.stop());
     const gate = options.gate ? await InvokerGate.start(host.url) : undefined;

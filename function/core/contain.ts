@@ -7,7 +7,7 @@ import { leaveGroup } from './leave-group';
 import { fingerprint } from './measurements';
 import type { Acted, GroupFacts, LedgerFacts, RelearnFacts, VmFacts } from './outcome';
 import type { IntegrityReport } from './parse';
-import { InstanceControl, InstanceNotFoundError, InstanceTarget, OperationFailedError, Recorded } from './ports';
+import { InstanceControl, InstanceNotFoundError, InstanceTarget, OperationFailedError, Recorded, SnapshotRateLimitedError } from './ports';
 import { StepFacts, deactivateFinding, raiseFinding, runEvidenceSteps, summaryOf } from './playbook';
 import { lastLookBeforeRelearn } from './relearn-look';
 import { requestIdFor } from './request-id';
@@ -211,8 +211,9 @@ async function perform(
       ...(steps.length > 0 && { steps }),
     };
   } catch (e) {
-    if (e instanceof OperationFailedError && e.finished) {
-      // Compute would answer the same request id with this failed operation forever.
+    if ((e instanceof OperationFailedError && e.finished) || e instanceof SnapshotRateLimitedError) {
+      // Compute would answer the same request id with this failed operation forever (a snapshot
+      // refused for the rate limit too, when the refusal came in its operation).
       await deps.ledger.renewRequest(key, recorded.requestId, randomUUID());
     }
     if (!(e instanceof InstanceNotFoundError)) throw e;

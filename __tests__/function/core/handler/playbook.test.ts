@@ -193,6 +193,17 @@ describe('the containment playbook', () => {
     );
   });
 
+  it('asks again under a new request id after the rate limit: Compute answers a repeated one with the refused operation', async () => {
+    const t = playbook();
+    t.evidence.failWith = new SnapshotRateLimitedError(DISKS[0]!.source!, 'RESOURCE_OPERATION_RATE_EXCEEDED');
+    await expect(t.run({})).rejects.toBeInstanceOf(SnapshotRateLimitedError);
+    t.evidence.failWith = undefined;
+    await t.run({});
+    const [refused, retried] = t.evidence.calls.filter((c) => c.sourceDisk === DISKS[0]!.source);
+    expect(retried!.requestId).not.toBe(refused!.requestId);
+    expect(t.ledger.records.get(ledgerDocumentId(KEY))?.failedAttempts).toBe(1);
+  });
+
   it('reports every step as what it would do in dry-run, and calls none of them', async () => {
     const t = playbook({ enforcement: 'dry-run' });
     await t.run({});
