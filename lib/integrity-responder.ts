@@ -12,6 +12,7 @@ import type { Sleep } from '@cdktf/provider-time/lib/sleep';
 import { Aspects, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import type { ComputeFirewallPolicy } from '@cdktf/provider-google/lib/compute-firewall-policy';
+import type { ComputeFirewallPolicyRule } from '@cdktf/provider-google/lib/compute-firewall-policy-rule';
 import type { SccV2OrganizationSource } from '@cdktf/provider-google/lib/scc-v2-organization-source';
 import type { TagsTagValue } from '@cdktf/provider-google/lib/tags-tag-value';
 import type { ContainmentStep, EvidenceStep } from '../function/contract';
@@ -183,8 +184,13 @@ export class IntegrityResponder extends Construct {
   public readonly evidenceRole?: ProjectIamCustomRole;
   /** With the `quarantine` step, the secure tag value bound to a contained VM. */
   public readonly quarantineTagValue?: TagsTagValue;
-  /** With the `quarantine` step, the hierarchical firewall policy denying the tagged VMs all traffic. */
+  /**
+   * With the `quarantine` step, the hierarchical firewall policy created for its rules;
+   * undefined with `quarantineFirewallPolicy`, whose existing policy takes them.
+   */
   public readonly quarantinePolicy?: ComputeFirewallPolicy;
+  /** With the `quarantine` step, the four rules denying the tagged VMs all traffic; empty otherwise. */
+  public readonly quarantineRules: readonly ComputeFirewallPolicyRule[];
   /** With `raiseFindings`, the Security Command Center source the findings are raised in. */
   public readonly findingsSource?: SccV2OrganizationSource;
   /** With `requireReleaseApproval`, the release policy document in the decision ledger. */
@@ -250,6 +256,7 @@ export class IntegrityResponder extends Construct {
     this.evidenceRole = playbook.evidenceRole;
     this.quarantineTagValue = playbook.quarantineTagValue;
     this.quarantinePolicy = playbook.quarantinePolicy;
+    this.quarantineRules = playbook.quarantineRules;
     this.findingsSource = playbook.findingsSource;
     this.releasePolicy = playbook.releasePolicy;
 

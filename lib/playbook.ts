@@ -24,7 +24,14 @@ import {
   formatEvidenceSteps,
 } from '../function/contract';
 import type { ResolvedProps } from './props';
-import { evidenceStepsOf, firewallPolicyParentOf, lists, playbookOrganization } from './props/playbook-rules';
+import {
+  QUARANTINE_RULE_COUNT,
+  evidenceStepsOf,
+  existingQuarantinePolicyOf,
+  firewallPolicyParentOf,
+  lists,
+  playbookOrganization,
+} from './props/playbook-rules';
 import { customRoleId } from './tokens';
 
 /*
@@ -74,19 +81,20 @@ const FAMILIES = [
 
 /**
  * The quarantine's rules: all traffic to and from a VM carrying the tag value is denied, in each
- * direction and address family (one rule each, so no rule has to mix IPv4 and IPv6 ranges). The
- * policy holds these rules alone and they match only quarantined VMs, so they take the highest
- * priorities a firewall policy has (0 is the highest; each rule's must be unique,
- * cloud.google.com/firewall/docs/firewall-policies-rule-details#priority).
+ * direction and address family (one rule each, so no rule has to mix IPv4 and IPv6 ranges), at
+ * consecutive priorities from `quarantineRulePriority` (by default 0, the highest; each rule's
+ * must be unique, cloud.google.com/firewall/docs/firewall-policies-rule-details#priority). A
+ * policy the construct creates holds these rules alone, and they match only quarantined VMs.
  */
 const QUARANTINE_RULES = (['INGRESS', 'EGRESS'] as const).flatMap((direction, d) =>
   FAMILIES.map((family, f) => ({
     id: `QuarantineDenies${direction === 'INGRESS' ? 'Ingress' : 'Egress'}${family.name}`,
     direction,
-    priority: d * FAMILIES.length + f,
+    offset: d * FAMILIES.length + f,
     range: family.everything,
   })),
 );
+if (QUARANTINE_RULES.length !== QUARANTINE_RULE_COUNT) throw new Error('the quarantine rules and their priority range disagree');
 
 /** The function's settings of the containment playbook. */
 export type PlaybookSettings = Pick<FunctionSettings, (typeof PLAYBOOK_SETTINGS)[number]>;
@@ -97,8 +105,10 @@ export interface Playbook {
   readonly evidenceRole?: ProjectIamCustomRole;
   /** With `quarantine`, the secure tag value the function binds to a VM it contains. */
   readonly quarantineTagValue?: TagsTagValue;
-  /** With `quarantine`, the hierarchical firewall policy that denies the tagged VMs all traffic. */
+  /** With `quarantine` and no `quarantineFirewallPolicy`, the hierarchical firewall policy created for the rules. */
   readonly quarantinePolicy?: ComputeFirewallPolicy;
+  /** With `quarantine`, the rules that deny the tagged VMs all traffic; none otherwise. */
+  readonly quarantineRules: ComputeFirewallPolicyRule[];
   /** With `raiseFindings`, the Security Command Center source the findings are raised in. */
   readonly findingsSource?: SccV2OrganizationSource;
   /** With `requireReleaseApproval`, the release policy document in the decision ledger. */
@@ -144,6 +154,7 @@ export function createPlaybook(c: Construct, inputs: PlaybookInputs): Playbook {
     evidenceRole,
     quarantineTagValue: quarantine?.value,
     quarantinePolicy: quarantine?.policy,
+    quarantineRules: quarantine?.rules ?? [],
     findingsSource,
     releasePolicy,
     grants,
@@ -184,9 +195,10 @@ function takeEvidence(
  * The quarantine: a secure tag key of the organization (purpose `GCE_FIREWALL`, usable on every
  * network of the organization: `purpose_data` `organization = auto`,
  * cloud.google.com/firewall/docs/tags-firewalls-overview#specifications), its one value, the
- * runtime's right to bind it (`roles/resourcemanager.tagUser` on that value alone), and a
- * hierarchical firewall policy at the scope's folder or organization whose rules deny the tagged
- * VMs all traffic. Lower levels cannot override it (cloud.google.com/firewall/docs/firewall-policies).
+ * runtime's right to bind it (`roles/resourcemanager.tagUser` on that value alone), and deny
+ * rules for the tagged VMs in a hierarchical firewall policy, which lower levels cannot override
+ * (cloud.google.com/firewall/docs/firewall-policies): the existing policy of
+ * `quarantineFirewallPolicy`, or one created and associated at the scope's folder or organization.
  */
 function quarantineTag(
   c: Construct,
@@ -194,7 +206,7 @@ function quarantineTag(
   runtimeMember: string,
   grants: ITerraformDependable[],
   dependsOn?: ITerraformDependable[],
-): { value: TagsTagValue; policy: ComputeFirewallPolicy } {
+): { value: TagsTagValue; policy?: ComputeFirewallPolicy; rules: ComputeFirewallPolicyRule[] } {
   const key = new TagsTagKey(c, 'QuarantineTagKey', {
     parent: `organizations/${playbookOrganization(p)}`,
     // Tag keys share the organization's namespace: the prefix keeps two responders' apart.
@@ -223,18 +235,24 @@ function quarantineTag(
       member,
     });
   }
+  // A folder or organization holds one policy association at most: where it has one, the rules
+  // go into that policy and nothing is associated (cloud.google.com/firewall/docs/using-firewall-policies).
+  const existing = existingQuarantinePolicyOf(p);
   const parent = firewallPolicyParentOf(p);
-  const policy = new ComputeFirewallPolicy(c, 'QuarantinePolicy', {
-    parent,
-    shortName: `${p.namePrefix}-quarantine`,
-    description: `Integrity responder ${p.namePrefix}: denies all traffic to and from quarantined VMs`,
-    dependsOn,
-  });
+  const policy =
+    existing === undefined
+      ? new ComputeFirewallPolicy(c, 'QuarantinePolicy', {
+          parent,
+          shortName: `${p.namePrefix}-quarantine`,
+          description: `Integrity responder ${p.namePrefix}: denies all traffic to and from quarantined VMs`,
+          dependsOn,
+        })
+      : undefined;
   const rules = QUARANTINE_RULES.map(
     (rule) =>
       new ComputeFirewallPolicyRule(c, rule.id, {
-        firewallPolicy: policy.name,
-        priority: rule.priority,
+        firewallPolicy: policy?.name ?? existing!,
+        priority: p.quarantineRulePriority + rule.offset,
         action: 'deny',
         direction: rule.direction,
         description: `Quarantine: deny all ${rule.direction.toLowerCase()} traffic of a VM carrying the quarantine tag`,
@@ -245,16 +263,21 @@ function quarantineTag(
           ...(rule.direction === 'INGRESS' ? { srcIpRanges: [rule.range] } : { destIpRanges: [rule.range] }),
           layer4Configs: [{ ipProtocol: 'all' }],
         },
+        dependsOn: policy === undefined ? dependsOn : undefined,
       }),
   );
-  const association = new ComputeFirewallPolicyAssociation(c, 'QuarantinePolicyAssociation', {
-    firewallPolicy: policy.id,
-    attachmentTarget: parent,
-    name: `${p.namePrefix}-quarantine`,
-  });
   // The function binds the value only once the rules deny the traffic of a VM that carries it.
-  grants.push(...rules, association);
-  return { value, policy };
+  grants.push(...rules);
+  if (policy !== undefined) {
+    grants.push(
+      new ComputeFirewallPolicyAssociation(c, 'QuarantinePolicyAssociation', {
+        firewallPolicy: policy.id,
+        attachmentTarget: parent,
+        name: `${p.namePrefix}-quarantine`,
+      }),
+    );
+  }
+  return { value, ...(policy !== undefined && { policy }), rules };
 }
 
 /**

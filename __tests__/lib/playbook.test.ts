@@ -1,4 +1,6 @@
-import { IntegrityResponderProps } from '../../lib';
+import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
+import { TerraformStack, Testing } from 'cdktf';
+import { IntegrityResponder, IntegrityResponderProps } from '../../lib';
 import { PROJECT, Plan, synthResponders } from '../support/synth';
 
 /*
@@ -235,6 +237,110 @@ describe('the containment playbook in the plan', () => {
       // The project role gains the tag-binding permissions; no organization role is created.
       expect(instancePermissions(atFolder)).toContain('compute.instances.createTagBinding');
       expect(atFolder.resources('google_organization_iam_custom_role')).toEqual({});
+    });
+  });
+
+  describe('quarantine in an existing hierarchical firewall policy', () => {
+    const EXISTING = {
+      scope: 'folders/5550001',
+      organizationId: '4242',
+      containment: ['quarantine', 'stop'],
+      quarantineFirewallPolicy: 'locations/global/firewallPolicies/123456789012',
+      quarantineRulePriority: 1000,
+    } as const;
+    const plan = synthResponders(EXISTING);
+    const rules = (p: Plan) =>
+      (Object.values(p.resources('google_compute_firewall_policy_rule')) as Record<string, any>[])
+        .map((r) => ({
+          policy: r.firewall_policy,
+          priority: r.priority,
+          direction: r.direction,
+          action: r.action,
+          targets: r.target_secure_tags,
+        }))
+        .sort((a, b) => a.priority - b.priority);
+
+    it('creates no policy and no association, only the four deny rules in that policy, from quarantineRulePriority on', () => {
+      expect(plan.resources('google_compute_firewall_policy')).toEqual({});
+      expect(plan.resources('google_compute_firewall_policy_association')).toEqual({});
+      const rule = (priority: number, direction: string) => ({
+        policy: '123456789012',
+        priority,
+        direction,
+        action: 'deny',
+        targets: [{ name: TAG_VALUE_ID }],
+      });
+      expect(rules(plan)).toEqual([rule(1000, 'INGRESS'), rule(1001, 'INGRESS'), rule(1002, 'EGRESS'), rule(1003, 'EGRESS')]);
+    });
+
+    it('takes the policy by its numeric id as well, and keeps the tag key and the grants of a created policy', () => {
+      const byId = synthResponders({ ...EXISTING, quarantineFirewallPolicy: '123456789012' });
+      expect(rules(byId)).toEqual(rules(plan));
+      expect(named(plan, 'google_tags_tag_key', 'QuarantineTagKey').body).toEqual(
+        expect.objectContaining({ parent: 'organizations/4242', purpose: 'GCE_FIREWALL', purpose_data: { organization: 'auto' } }),
+      );
+      expect(Object.values(plan.resources('google_tags_tag_value_iam_member')).map((g) => [g.member, g.role])).toEqual([
+        [RUNTIME, 'roles/resourcemanager.tagUser'],
+      ]);
+    });
+
+    it('waits for the rules and the tag grant before the function, with no association to wait for', () => {
+      expect(
+        sleepWaitsFor(plan)
+          .filter((d) => /Quarantine/.test(d))
+          .sort(),
+      ).toEqual([
+        'google_compute_firewall_policy_rule.Responder_QuarantineDeniesEgressIpv4_6B48B124',
+        'google_compute_firewall_policy_rule.Responder_QuarantineDeniesEgressIpv6_209FF979',
+        'google_compute_firewall_policy_rule.Responder_QuarantineDeniesIngressIpv4_15DA7F84',
+        'google_compute_firewall_policy_rule.Responder_QuarantineDeniesIngressIpv6_D9D69D67',
+        'google_tags_tag_value_iam_member.Responder_RuntimeBindsQuarantineTag_388C6E0D',
+      ]);
+    });
+
+    it('exposes the rules, and no policy', () => {
+      const stack = new TerraformStack(Testing.app(), 'fields');
+      new GoogleProvider(stack, 'google', { project: PROJECT });
+      const responder = new IntegrityResponder(stack, 'Responder', { projectId: PROJECT, ...EXISTING });
+      expect(responder.quarantinePolicy).toBeUndefined();
+      expect(responder.quarantineRules.map((r) => r.node.id)).toEqual([
+        'QuarantineDeniesIngressIpv4',
+        'QuarantineDeniesIngressIpv6',
+        'QuarantineDeniesEgressIpv4',
+        'QuarantineDeniesEgressIpv6',
+      ]);
+      const created = new IntegrityResponder(stack, 'Created', {
+        projectId: PROJECT,
+        namePrefix: 'created',
+        scope: 'organizations/4242',
+        containment: ['quarantine', 'stop'],
+      });
+      expect(created.quarantinePolicy).toBeDefined();
+      expect(created.quarantineRules).toHaveLength(4);
+      expect(new IntegrityResponder(stack, 'None', { projectId: PROJECT, namePrefix: 'none' }).quarantineRules).toEqual([]);
+    });
+
+    it('moves the rules of a created policy by quarantineRulePriority too', () => {
+      const created = synthResponders({ scope: 'organizations/4242', containment: ['quarantine', 'stop'], quarantineRulePriority: 7 });
+      expect(rules(created).map((r) => [r.priority, r.policy])).toEqual([
+        [7, '${google_compute_firewall_policy.Responder_QuarantinePolicy_6D6E4DE1.name}'],
+        [8, '${google_compute_firewall_policy.Responder_QuarantinePolicy_6D6E4DE1.name}'],
+        [9, '${google_compute_firewall_policy.Responder_QuarantinePolicy_6D6E4DE1.name}'],
+        [10, '${google_compute_firewall_policy.Responder_QuarantinePolicy_6D6E4DE1.name}'],
+      ]);
+    });
+
+    it('lets a folder scope create its policy at the organization, whose rules Google evaluates before the folder’s', () => {
+      const atOrganization = synthResponders({
+        scope: 'folders/5550001',
+        organizationId: '4242',
+        containment: ['quarantine', 'stop'],
+        firewallPolicyParent: 'organizations/4242',
+      });
+      expect(named(atOrganization, 'google_compute_firewall_policy', 'QuarantinePolicy').body.parent).toBe('organizations/4242');
+      expect(
+        named(atOrganization, 'google_compute_firewall_policy_association', 'QuarantinePolicyAssociation').body.attachment_target,
+      ).toBe('organizations/4242');
     });
   });
 

@@ -28,6 +28,7 @@ describe('IntegrityResponder props', () => {
       failureAction: 'stop',
       containment: ['stop'],
       snapshotRetentionDays: 90,
+      quarantineRulePriority: 0,
       raiseFindings: false,
       releasePrincipals: [],
       requireReleaseApproval: false,
@@ -401,11 +402,37 @@ describe('IntegrityResponder props', () => {
       );
     });
 
-    it('lets a project scope name a folder for its quarantine policy', () => {
+    it('lets a project scope name a folder for its quarantine policy, and a folder scope its organization', () => {
       expect(
         resolve({ containment: ['quarantine', 'stop'], organizationId: '4242', firewallPolicyParent: 'folders/5550001' })
           .firewallPolicyParent,
       ).toBe('folders/5550001');
+      expect(
+        resolve({
+          scope: 'folders/5550001',
+          containment: ['quarantine', 'stop'],
+          organizationId: '4242',
+          firewallPolicyParent: 'organizations/4242',
+        }).firewallPolicyParent,
+      ).toBe('organizations/4242');
+    });
+
+    it('puts the quarantine rules at priorities from 0 by default, or from quarantineRulePriority, in an existing policy if named', () => {
+      const quarantine = { scope: 'organizations/4242', containment: ['quarantine', 'stop'] } as const;
+      expect(resolve(quarantine)).toEqual(expect.objectContaining({ quarantineRulePriority: 0 }));
+      expect(resolve(quarantine).quarantineFirewallPolicy).toBeUndefined();
+      expect(
+        resolve({ ...quarantine, quarantineFirewallPolicy: 'locations/global/firewallPolicies/123456789012', quarantineRulePriority: 100 }),
+      ).toEqual(
+        expect.objectContaining({
+          quarantineFirewallPolicy: 'locations/global/firewallPolicies/123456789012',
+          quarantineRulePriority: 100,
+        }),
+      );
+      // The last of the four rules takes the lowest priority Google allows a rule.
+      expect(
+        resolve({ ...quarantine, quarantineFirewallPolicy: '123456789012', quarantineRulePriority: 2147483544 }).quarantineRulePriority,
+      ).toBe(2147483544);
     });
 
     it.each<[string, Partial<IntegrityResponderProps>, RegExp]>([
@@ -494,12 +521,72 @@ describe('IntegrityResponder props', () => {
       [
         'firewallPolicyParent is given for an organization scope',
         { scope: 'organizations/4242', containment: ['quarantine', 'stop'], firewallPolicyParent: 'folders/5550001' },
-        /firewallPolicyParent applies to a project scope only: the quarantine policy of scope 'organizations\/4242' is created and associated there/,
+        /firewallPolicyParent applies to a project or folder scope: the quarantine policy of scope 'organizations\/4242' is created and associated there/,
       ],
       [
         'firewallPolicyParent names a project',
         { containment: ['quarantine', 'stop'], organizationId: '4242', firewallPolicyParent: 'projects/fleet-prod-1234' },
-        /firewallPolicyParent must be 'folders\/<number>' or 'organizations\/<number>', a node above the watched project \(only the number may be a Terraform value\), got 'projects\/fleet-prod-1234'/,
+        /firewallPolicyParent must be 'folders\/<number>' or 'organizations\/<number>', a node above the watched VMs \(only the number may be a Terraform value\), got 'projects\/fleet-prod-1234'/,
+      ],
+      [
+        'a folder scope’s firewallPolicyParent names another organization',
+        {
+          scope: 'folders/5550001',
+          organizationId: '4242',
+          containment: ['quarantine', 'stop'],
+          firewallPolicyParent: 'organizations/1111',
+        },
+        /firewallPolicyParent 'organizations\/1111' is another organization than organizationId '4242'/,
+      ],
+      [
+        'quarantineFirewallPolicy is given without the quarantine step',
+        { scope: 'organizations/4242', quarantineFirewallPolicy: '123456789012' },
+        /quarantineFirewallPolicy applies to the 'quarantine' step only; containment is \['stop'\]/,
+      ],
+      [
+        'quarantineFirewallPolicy and firewallPolicyParent are both given',
+        {
+          scope: 'folders/5550001',
+          organizationId: '4242',
+          containment: ['quarantine', 'stop'],
+          firewallPolicyParent: 'organizations/4242',
+          quarantineFirewallPolicy: '123456789012',
+        },
+        /firewallPolicyParent places the firewall policy the construct creates, and with quarantineFirewallPolicy it creates none: the rules go into that existing policy\. Give one of the two \(got 'organizations\/4242' and '123456789012'\)/,
+      ],
+      [
+        'quarantineFirewallPolicy is the policy’s short name',
+        { scope: 'organizations/4242', containment: ['quarantine', 'stop'], quarantineFirewallPolicy: 'org-baseline' },
+        /quarantineFirewallPolicy must match .* \(a hierarchical firewall policy's numeric id, or 'locations\/global\/firewallPolicies\/<id>'\), got 'org-baseline'/,
+      ],
+      [
+        'quarantineFirewallPolicy is a network firewall policy',
+        {
+          scope: 'organizations/4242',
+          containment: ['quarantine', 'stop'],
+          quarantineFirewallPolicy: 'projects/fleet-prod-1234/global/firewallPolicies/123',
+        },
+        /quarantineFirewallPolicy must match .*, got 'projects\/fleet-prod-1234\/global\/firewallPolicies\/123'/,
+      ],
+      [
+        'quarantineRulePriority is given without the quarantine step',
+        { quarantineRulePriority: 10 },
+        /quarantineRulePriority applies to the 'quarantine' step only; containment is \['stop'\]/,
+      ],
+      [
+        'quarantineRulePriority is negative',
+        { scope: 'organizations/4242', containment: ['quarantine', 'stop'], quarantineRulePriority: -1 },
+        /quarantineRulePriority must be an integer from 0 to 2147483544, got -1/,
+      ],
+      [
+        'quarantineRulePriority leaves no room for the fourth rule',
+        { scope: 'organizations/4242', containment: ['quarantine', 'stop'], quarantineRulePriority: 2147483545 },
+        /quarantineRulePriority must be an integer from 0 to 2147483544, got 2147483545/,
+      ],
+      [
+        'quarantineRulePriority is fractional',
+        { scope: 'organizations/4242', containment: ['quarantine', 'stop'], quarantineRulePriority: 1.5 },
+        /quarantineRulePriority must be an integer from 0 to 2147483544, got 1.5/,
       ],
       [
         'firewallPolicyParent names a folder by its display name',
@@ -509,7 +596,7 @@ describe('IntegrityResponder props', () => {
       [
         'firewallPolicyParent names another organization than organizationId',
         { containment: ['quarantine', 'stop'], organizationId: '4242', firewallPolicyParent: 'organizations/1111' },
-        /firewallPolicyParent 'organizations\/1111' is another organization than organizationId '4242', the watched project's organization, which holds the quarantine's tag key: a policy of another organization never applies to the watched VMs/,
+        /firewallPolicyParent 'organizations\/1111' is another organization than organizationId '4242', the organization of the watched VMs, which holds the quarantine's tag key: a policy of another organization never applies to the watched VMs/,
       ],
       [
         'releasePrincipals is given with neither quarantine nor findings',
@@ -547,10 +634,11 @@ describe('IntegrityResponder props', () => {
       ['raiseFindings', 'bool'],
       ['releasePrincipals', 'list(string)'],
       ['requireReleaseApproval', 'bool'],
+      ['quarantineRulePriority', 'number'],
     ])('fails when %s is a Terraform value, which it cannot be', (name, type) => {
       const stack = new TerraformStack(Testing.app(), 'tokens');
       const variable = new TerraformVariable(stack, 'v', { type });
-      const value = type === 'bool' ? variable.booleanValue : variable.listValue;
+      const value = type === 'bool' ? variable.booleanValue : type === 'number' ? variable.numberValue : variable.listValue;
       expect(() => new IntegrityResponder(stack, 'Responder', { ...base, scope: 'organizations/4242', [name]: value })).toThrow(
         new RegExp(`${name} must be written out, not a Terraform value`),
       );

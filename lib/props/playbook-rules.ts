@@ -1,4 +1,4 @@
-import { Token } from 'cdktf';
+import { Fn, Token } from 'cdktf';
 import { ContainmentStep, EvidenceStep, EVIDENCE_STEPS, FailureAction, playbookProblem, scopeKindOf } from '../../function/contract';
 import { IntegrityResponderPropsError, show } from '../errors';
 import type { ResolvedProps } from './resolved';
@@ -11,6 +11,28 @@ import type { ResolvedProps } from './resolved';
 
 /** A firewall policy's parent, and the node it is associated with: a folder or an organization. */
 const POLICY_PARENT = /^(?:folders|organizations)\/[1-9][0-9]{0,19}$/;
+
+/** What `quarantineFirewallPolicy` may put before the policy's numeric id. */
+const POLICY_PATH = 'locations/global/firewallPolicies/';
+
+/** The quarantine's rules: ingress and egress, each for IPv4 and IPv6, at consecutive priorities. */
+export const QUARANTINE_RULE_COUNT = 4;
+
+/**
+ * The lowest priority (the largest number) a rule of a firewall policy may take: "an integer from
+ * 0 to 2,147,483,547" (cloud.google.com/firewall/docs/firewall-policies-rule-details#priority);
+ * the priorities below it hold the policy's predefined goto_next rules
+ * (cloud.google.com/firewall/docs/pre-defined-rules).
+ */
+const LOWEST_RULE_PRIORITY = 2_147_483_547;
+
+/** The range of `quarantineRulePriority`, the first of the rules' priorities: the last rule must fit too. */
+export const QUARANTINE_RULE_PRIORITY = {
+  kind: 'integer',
+  min: 0,
+  max: LOWEST_RULE_PRIORITY - (QUARANTINE_RULE_COUNT - 1),
+  default: 0,
+} as const;
 
 /**
  * An IAM member that names someone: a user, group, service account, domain, or a workload or
@@ -72,13 +94,25 @@ export function playbookOrganization(r: ResolvedProps): string {
 }
 
 /**
- * Where the quarantine's firewall policy is created and associated: the scope's folder or
- * organization, or for a project scope `firewallPolicyParent`, by default its organization.
+ * Where the quarantine's firewall policy is created and associated: `firewallPolicyParent`, or by
+ * default the scope's folder or organization, and for a project scope its organization.
  */
 export function firewallPolicyParentOf(r: ResolvedProps): string {
   const scope = scopeKindOf(r.scope)!;
-  if (scope.kind !== 'project') return r.scope;
-  return r.firewallPolicyParent ?? `organizations/${r.organizationId!}`;
+  if (r.firewallPolicyParent !== undefined) return r.firewallPolicyParent;
+  return scope.kind === 'project' ? `organizations/${r.organizationId!}` : r.scope;
+}
+
+/**
+ * The existing policy of `quarantineFirewallPolicy` as its rules name it: the numeric id, the form
+ * the provider's own examples give a rule (the policy resource's `name`), which it also passes to
+ * the operation it waits for. A Terraform value loses the path at apply instead.
+ */
+export function existingQuarantinePolicyOf(r: ResolvedProps): string | undefined {
+  const policy = r.quarantineFirewallPolicy;
+  if (policy === undefined) return undefined;
+  if (Token.isUnresolved(policy)) return Fn.replace(policy, `/^${POLICY_PATH}/`, '');
+  return policy.startsWith(POLICY_PATH) ? policy.slice(POLICY_PATH.length) : policy;
 }
 
 /** Checks the playbook's props once the scope's are checked (the organization they need comes from there). */
@@ -94,19 +128,26 @@ export function playbookProps(r: ResolvedProps): void {
   } else if (r.forensicsProjectId !== undefined) {
     throw new IntegrityResponderPropsError(`forensicsProjectId applies to the 'snapshot' step only; containment is [${steps}]`);
   }
-  if (!lists(r, 'quarantine') && r.firewallPolicyParent !== undefined) {
-    throw new IntegrityResponderPropsError(`firewallPolicyParent applies to the 'quarantine' step only; containment is [${steps}]`);
+  for (const name of ['firewallPolicyParent', 'quarantineFirewallPolicy'] as const) {
+    if (!lists(r, 'quarantine') && r[name] !== undefined) {
+      throw new IntegrityResponderPropsError(`${name} applies to the 'quarantine' step only; containment is [${steps}]`);
+    }
+  }
+  if (r.firewallPolicyParent !== undefined && r.quarantineFirewallPolicy !== undefined) {
+    throw new IntegrityResponderPropsError(
+      `firewallPolicyParent places the firewall policy the construct creates, and with quarantineFirewallPolicy it creates none: the rules go into that existing policy. Give one of the two (got ${show(r.firewallPolicyParent)} and ${show(r.quarantineFirewallPolicy)})`,
+    );
   }
   if (r.firewallPolicyParent !== undefined) {
-    if (scope.kind !== 'project') {
+    if (scope.kind === 'organization') {
       throw new IntegrityResponderPropsError(
-        `firewallPolicyParent applies to a project scope only: the quarantine policy of scope '${r.scope}' is created and associated there`,
+        `firewallPolicyParent applies to a project or folder scope: the quarantine policy of scope '${r.scope}' is created and associated there`,
       );
     }
     const kind = scopeKindOf(r.firewallPolicyParent);
     if (kind === undefined || kind.kind === 'project' || (!Token.isUnresolved(kind.id) && !POLICY_PARENT.test(r.firewallPolicyParent))) {
       throw new IntegrityResponderPropsError(
-        `firewallPolicyParent must be 'folders/<number>' or 'organizations/<number>', a node above the watched project (only the number may be a Terraform value), got ${show(r.firewallPolicyParent)}`,
+        `firewallPolicyParent must be 'folders/<number>' or 'organizations/<number>', a node above the watched VMs (only the number may be a Terraform value), got ${show(r.firewallPolicyParent)}`,
       );
     }
   }
@@ -119,7 +160,7 @@ export function playbookProps(r: ResolvedProps): void {
     policyParent.id !== r.organizationId
   ) {
     throw new IntegrityResponderPropsError(
-      `firewallPolicyParent '${r.firewallPolicyParent}' is another organization than organizationId '${r.organizationId}', the watched project's organization, which holds the quarantine's tag key: a policy of another organization never applies to the watched VMs`,
+      `firewallPolicyParent '${r.firewallPolicyParent}' is another organization than organizationId '${r.organizationId}', the organization of the watched VMs, which holds the quarantine's tag key: a policy of another organization never applies to the watched VMs`,
     );
   }
   if (scope.kind === 'project' && needsOrganization(r) && r.organizationId === undefined) {

@@ -26,12 +26,14 @@ export type NodeRuntime = (typeof SUPPORTED_RUNTIMES)[number];
  *
  * Props a platform team feeds from Terraform (`projectId`, `region`, `namePrefix`, the id in
  * `scope`, `organizationId`, `excludedProjects`, `notificationChannels`, `labels`,
- * `sourceBucketName`, `forensicsProjectId`, the id in `firewallPolicyParent`) may be tokens, e.g. a `TerraformVariable`'s value. What the construct
+ * `sourceBucketName`, `forensicsProjectId`, the id in `firewallPolicyParent`,
+ * `quarantineFirewallPolicy`) may be tokens, e.g. a `TerraformVariable`'s value. What the construct
  * checks at synth for a written-out value, Terraform then checks at plan: a failed check is a
  * resource precondition whose message names the prop. Props that decide what is created
  * (`responseMode`, `failureAction`, `instanceGroupAction`, `containment`, `releasePrincipals`,
  * the booleans) or that the construct
- * computes with (`memoryMib`, `timeoutSeconds`, the other durations and the action budget) must
+ * computes with (`memoryMib`, `timeoutSeconds`, the other durations, the action budget and
+ * `quarantineRulePriority`) must
  * be written out: a token there fails at synth, naming the prop.
  */
 export interface IntegrityResponderProps {
@@ -238,14 +240,49 @@ export interface IntegrityResponderProps {
   readonly snapshotRetentionDays?: number;
 
   /**
-   * Where the `quarantine` step's hierarchical firewall policy of a project scope is created and
-   * associated: `folders/<number>` or `organizations/<number>`, a node above the watched project
-   * (a project scope has none of its own, and a policy in the project itself is one its
-   * `compute.securityAdmin` edits). A folder or organization scope uses the scope; this prop is
-   * refused there, and without `quarantine`. The id after the slash may be a token.
-   * @default - `organizations/<organizationId>` for a project scope that lists `quarantine`
+   * Where the hierarchical firewall policy the construct creates for the `quarantine` step is
+   * created and associated: `folders/<number>` or `organizations/<number>`, a node above the
+   * watched VMs. A project scope has no node of its own (and a policy in the project itself is
+   * one its `compute.securityAdmin` edits). For a folder scope, `organizations/<organizationId>`
+   * is the place to choose: Google evaluates the organization's policy before any folder's, and
+   * an `allow` rule there that matches a quarantined VM ends the evaluation before a folder's
+   * deny is reached (cloud.google.com/firewall/docs/firewall-policies-rule-eval-order). An
+   * organization scope uses the scope; this prop is refused there, without `quarantine`, and
+   * with `quarantineFirewallPolicy`. The id after the slash may be a token.
+   *
+   * A folder or organization is associated with one hierarchical firewall policy at most
+   * (cloud.google.com/firewall/docs/using-firewall-policies): where the node has one already, the
+   * association fails at apply. Put the rules into that policy with `quarantineFirewallPolicy`.
+   * @default - the scope's folder or organization; `organizations/<organizationId>` for a project scope
    */
   readonly firewallPolicyParent?: string;
+
+  /**
+   * An existing hierarchical firewall policy that the `quarantine` step's deny rules go into,
+   * such as the one the organization already has associated: its numeric id, or
+   * `locations/global/firewallPolicies/<id>`. The construct then creates no policy and no
+   * association, only the four rules (deny all ingress and egress, IPv4 and IPv6, to VMs
+   * carrying the quarantine tag value), at `quarantineRulePriority` and the three priorities
+   * after it. The policy must be associated with the scope's node or a node above it; for a
+   * folder scope, choose the organization's policy, which Google evaluates before any folder's.
+   * Whoever applies the stack needs to edit that policy's rules
+   * (`roles/compute.orgFirewallPolicyAdmin` on it). Refused without `quarantine` and with
+   * `firewallPolicyParent`. A token works.
+   * @default - none: the construct creates a policy of its own and associates it (`firewallPolicyParent`)
+   */
+  readonly quarantineFirewallPolicy?: string;
+
+  /**
+   * The first of the four consecutive priorities the quarantine's deny rules take in their
+   * policy (0 is the highest). In an existing policy (`quarantineFirewallPolicy`) they must be
+   * free, and higher than every rule of that policy that could match a quarantined VM's traffic:
+   * within a policy only the matching rule of the highest priority applies, so an `allow` above
+   * them would let the traffic through. An integer from 0 to 2147483544: Google takes rule
+   * priorities up to 2147483547 (cloud.google.com/firewall/docs/firewall-policies-rule-details),
+   * and the fourth rule must fit. `quarantine` step only; must be written out.
+   * @default 0
+   */
+  readonly quarantineRulePriority?: number;
 
   /**
    * Raise a finding in Security Command Center for every VM contained: the construct creates an

@@ -38,6 +38,9 @@ export interface ResolvedProps {
   readonly forensicsProjectId?: string;
   readonly snapshotRetentionDays: number;
   readonly firewallPolicyParent?: string;
+  readonly quarantineFirewallPolicy?: string;
+  /** The first of the quarantine rules' four consecutive priorities. */
+  readonly quarantineRulePriority: number;
   readonly raiseFindings: boolean;
   readonly releasePrincipals: readonly string[];
   readonly requireReleaseApproval: boolean;

@@ -20,6 +20,12 @@ const LOCATION_ID = /^[a-z][a-z0-9-]{1,40}[a-z0-9]$/;
 const LOCATION_ID_HINT = "a Firestore location such as 'us-central1', 'nam5' or 'eur3'";
 const BUCKET_NAME = /^[a-z0-9][a-z0-9_.-]{1,61}[a-z0-9]$/;
 const BUCKET_NAME_HINT = 'a bucket name; set sourceBucketName if the default is too long';
+/**
+ * A hierarchical firewall policy as the provider's rule resource takes it: the numeric id Google
+ * gives the policy, alone or as `locations/global/firewallPolicies/<id>`.
+ */
+export const FIREWALL_POLICY = /^(?:locations\/global\/firewallPolicies\/)?[1-9][0-9]{0,19}$/;
+const FIREWALL_POLICY_HINT = "a hierarchical firewall policy's numeric id, or 'locations/global/firewallPolicies/<id>'";
 /** A label key as Google allows it. */
 export const LABEL_KEY = /^[a-z][a-z0-9_-]{0,62}$/;
 /** A label value as Google allows it. */
@@ -59,6 +65,7 @@ const PATTERN_PROPS = {
   scope: { pattern: SETTINGS.scope.pattern, hint: SETTINGS.scope.hint },
   organizationId: { pattern: ORGANIZATION_ID, hint: 'an organization number' },
   forensicsProjectId: { pattern: SETTINGS.projectId.pattern, hint: SETTINGS.projectId.hint },
+  quarantineFirewallPolicy: { pattern: FIREWALL_POLICY, hint: FIREWALL_POLICY_HINT },
 } as const satisfies Partial<Record<keyof ResolvedProps, { readonly pattern: RegExp; readonly hint: string }>>;
 
 /** Checks a written-out prop of {@link PATTERN_PROPS}; one left out is not checked. */

@@ -5,7 +5,7 @@ import { IntegrityResponderPropsError, show } from '../errors';
 import { MANAGED_BY, MANAGED_BY_VALUE, RESPONDER_LABEL } from '../labels';
 import { DEFAULT_IAM_PROPAGATION_SECONDS, IntegrityResponderProps, SUPPORTED_RUNTIMES } from './props';
 import type { ResolvedProps } from './resolved';
-import { playbookOf, playbookProps } from './playbook-rules';
+import { QUARANTINE_RULE_PRIORITY, playbookOf, playbookProps } from './playbook-rules';
 import { LABEL_KEY, LABEL_VALUE, check, checkProp, integer, oneOf } from './rules';
 import { scopeProps } from './scope-rules';
 
@@ -52,6 +52,7 @@ const WRITTEN_OUT: Partial<Record<keyof IntegrityResponderProps, string>> = {
   raiseFindings: DECIDES_RESOURCES,
   releasePrincipals: 'it decides which grants the construct creates',
   requireReleaseApproval: DECIDES_RESOURCES,
+  quarantineRulePriority: COMPUTED_WITH,
 };
 
 /**
@@ -133,10 +134,12 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
   // The playbook decides the failure action when it is given: checked first, so that a wrong action is named as such.
   if (props.failureAction !== undefined) oneOf('failureAction', props.failureAction, SETTINGS.failureAction.values);
   const playbook = playbookOf(props.containment, props.failureAction, SETTINGS.failureAction.default);
+  const steps = playbook.containment.map((s) => `'${s}'`).join(', ');
   if (props.snapshotRetentionDays !== undefined && !playbook.containment.includes('snapshot')) {
-    throw new IntegrityResponderPropsError(
-      `snapshotRetentionDays applies to the 'snapshot' step only; containment is [${playbook.containment.map((s) => `'${s}'`).join(', ')}]`,
-    );
+    throw new IntegrityResponderPropsError(`snapshotRetentionDays applies to the 'snapshot' step only; containment is [${steps}]`);
+  }
+  if (props.quarantineRulePriority !== undefined && !playbook.containment.includes('quarantine')) {
+    throw new IntegrityResponderPropsError(`quarantineRulePriority applies to the 'quarantine' step only; containment is [${steps}]`);
   }
   const region = props.region ?? 'us-central1';
   const namePrefix = props.namePrefix ?? DEFAULT_NAME_PREFIX;
@@ -170,6 +173,8 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
     ...(props.forensicsProjectId !== undefined && { forensicsProjectId: props.forensicsProjectId }),
     snapshotRetentionDays: props.snapshotRetentionDays ?? SETTINGS.snapshotRetentionDays.default,
     ...(props.firewallPolicyParent !== undefined && { firewallPolicyParent: props.firewallPolicyParent }),
+    ...(props.quarantineFirewallPolicy !== undefined && { quarantineFirewallPolicy: props.quarantineFirewallPolicy }),
+    quarantineRulePriority: props.quarantineRulePriority ?? QUARANTINE_RULE_PRIORITY.default,
     raiseFindings: props.raiseFindings ?? false,
     releasePrincipals: props.releasePrincipals ?? [],
     requireReleaseApproval: props.requireReleaseApproval ?? false,
@@ -244,7 +249,9 @@ export function resolveProps(props: IntegrityResponderProps): ResolvedProps {
   integer('iamPropagationSeconds', r.iamPropagationSeconds, SIZES.iamPropagationSeconds);
   scopeProps(r);
   checkProp(r, 'forensicsProjectId');
+  checkProp(r, 'quarantineFirewallPolicy');
   integer('snapshotRetentionDays', r.snapshotRetentionDays, SETTINGS.snapshotRetentionDays);
+  integer('quarantineRulePriority', r.quarantineRulePriority, QUARANTINE_RULE_PRIORITY);
   playbookProps(r);
   integer('maxDeliveryAttempts', r.maxDeliveryAttempts, SIZES.maxDeliveryAttempts);
   const channels = validateNotificationChannels(r.notificationChannels);
