@@ -405,6 +405,44 @@ describe('props given as Terraform values', () => {
     ).toEqual([...good.map(() => true), ...bad.map(() => false)]);
   });
 
+  describe('quarantineFirewallPolicy', () => {
+    const doc = synth({ policy: 'string' }, (v) => ({
+      scope: 'organizations/4242',
+      containment: ['quarantine', 'stop'],
+      quarantineFirewallPolicy: v.policy!.stringValue,
+    }));
+
+    it('names the existing policy in every rule by its numeric id, with or without its path, as the written-out value does', () => {
+      const rules = Object.values(doc.resource.google_compute_firewall_policy_rule!);
+      expect(rules).toHaveLength(4);
+      for (const policy of ['123456789012', 'locations/global/firewallPolicies/123456789012']) {
+        const written = Object.values(
+          synth({}, () => ({ scope: 'organizations/4242', containment: ['quarantine', 'stop'], quarantineFirewallPolicy: policy })).resource
+            .google_compute_firewall_policy_rule!,
+        ).map((r) => r.firewall_policy);
+        const evaluated = evaluate(doc, { policy }, (e) => Object.fromEntries(rules.map((r, i) => [`r${i}`, e.value(r.firewall_policy!)])));
+        expect({ policy, evaluated: Object.values(evaluated), written }).toEqual({
+          policy,
+          evaluated: ['123456789012', '123456789012', '123456789012', '123456789012'],
+          written: ['123456789012', '123456789012', '123456789012', '123456789012'],
+        });
+      }
+      expect(doc.resource.google_compute_firewall_policy).toBeUndefined();
+      expect(doc.resource.google_compute_firewall_policy_association).toBeUndefined();
+    });
+
+    it('is checked at plan as a written-out policy is at synth: a short name or a network policy fail', () => {
+      expect(
+        holds(doc, 'quarantineFirewallPolicy', [
+          { policy: '123456789012' },
+          { policy: 'locations/global/firewallPolicies/123456789012' },
+          { policy: 'org-baseline' },
+          { policy: 'projects/fleet-prod-1234/global/firewallPolicies/123' },
+        ]),
+      ).toEqual([true, true, false, false]);
+    });
+  });
+
   it('synthesizes without cdktf warnings (a template handed to a nested function makes cdktf warn that its output may be incorrect)', () => {
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
     try {
