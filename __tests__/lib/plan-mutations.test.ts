@@ -5,6 +5,7 @@ import {
   EXPECTED_FOLDER,
   EXPECTED_ORGANIZATION,
   EXPECTED_PLAYBOOK,
+  EXPECTED_PLAYBOOK_EXISTING_POLICY,
   EXPECTED_PLAYBOOK_PROJECT,
   EXPECTED_SHUTDOWN,
   EXPECTED_TUTORIAL,
@@ -21,7 +22,7 @@ import { synthResponders } from '../support/synth';
  * review to report it under the check responsible for that fact, naming the resource.
  */
 
-type Config = 'default' | 'shutdown' | 'organization' | 'contain-only' | 'playbook' | 'playbook-project';
+type Config = 'default' | 'shutdown' | 'organization' | 'contain-only' | 'playbook' | 'playbook-project' | 'playbook-existing-policy';
 type Resources = Record<string, Record<string, Record<string, any>>>;
 
 interface Mutation {
@@ -69,6 +70,18 @@ const plans: Record<Config, { doc: PlanDoc; expected: PlanExpectation }> = {
       }).json,
     ) as PlanDoc,
     expected: EXPECTED_PLAYBOOK_PROJECT,
+  },
+  'playbook-existing-policy': {
+    doc: JSON.parse(
+      synthResponders({
+        scope: 'folders/5550001',
+        organizationId: '4242',
+        containment: ['quarantine', 'stop'],
+        quarantineFirewallPolicy: 'locations/global/firewallPolicies/123456789012',
+        quarantineRulePriority: 1000,
+      }).json,
+    ) as PlanDoc,
+    expected: EXPECTED_PLAYBOOK_EXISTING_POLICY,
   },
 };
 
@@ -939,6 +952,57 @@ const mutations: Mutation[] = [
     mentions: 'Responder_Shadow_0000',
   },
   {
+    name: 'a policy associated with the folder beside the existing one (the association fails: a node holds one)',
+    config: 'playbook-existing-policy',
+    mutate: (r) =>
+      add(r, 'google_compute_firewall_policy_association.Responder_QuarantinePolicyAssociation_0000', {
+        firewall_policy: 'locations/global/firewallPolicies/123456789012',
+        attachment_target: 'folders/5550001',
+        name: 'integrity-responder-quarantine',
+      }),
+    check: 'quarantine-existing-policy',
+    mentions: "associates a policy with 'folders/5550001'",
+  },
+  {
+    name: 'a policy of its own created instead of using the existing one',
+    config: 'playbook-existing-policy',
+    mutate: (r) =>
+      add(r, 'google_compute_firewall_policy.Responder_QuarantinePolicy_0000', {
+        parent: 'folders/5550001',
+        short_name: 'integrity-responder-quarantine',
+      }),
+    check: 'quarantine-existing-policy',
+    mentions: 'google_compute_firewall_policy.Responder_QuarantinePolicy_0000 creates a policy',
+  },
+  {
+    name: 'a rule put into another existing policy',
+    config: 'playbook-existing-policy',
+    mutate: (r) => (at(r, DENIES_EGRESS_IPV6).firewall_policy = '999999999999'),
+    check: 'quarantine-existing-policy',
+    mentions: `${DENIES_EGRESS_IPV6} is in policy '999999999999'`,
+  },
+  {
+    name: 'a rule of the existing policy below the priorities chosen above the policy’s own rules',
+    config: 'playbook-existing-policy',
+    mutate: (r) => (at(r, DENIES_INGRESS_IPV4).priority = 65000),
+    check: 'quarantine-existing-policy',
+    mentions: 'take priorities [1001,1002,1003,65000]',
+  },
+  {
+    name: 'a rule of the existing policy that allows',
+    config: 'playbook-existing-policy',
+    mutate: (r) => (at(r, DENIES_INGRESS_IPV4).action = 'allow'),
+    check: 'quarantine-rules',
+    mentions: DENIES_INGRESS_IPV4,
+  },
+  {
+    name: 'a rule of the existing policy targeting every VM instead of the tag value',
+    config: 'playbook-existing-policy',
+    mutate: (r) => delete at(r, DENIES_EGRESS_IPV6).target_secure_tags,
+    check: 'quarantine-rules',
+    mentions: 'target_secure_tags',
+  },
+  {
     name: 'project lookup reads another project',
     config: 'default',
     mutate: (_r, doc) => (doc.data!.google_project!.Responder_Project_AFA5E3A9!.project_id = 'someone-elses-project'),
@@ -992,6 +1056,7 @@ describe('the plan review catches each single mutation', () => {
     expect(reviewPlan(plans['contain-only'].doc, EXPECTED_CONTAIN_ONLY)).toEqual([]);
     expect(reviewPlan(plans.playbook.doc, EXPECTED_PLAYBOOK)).toEqual([]);
     expect(reviewPlan(plans['playbook-project'].doc, EXPECTED_PLAYBOOK_PROJECT)).toEqual([]);
+    expect(reviewPlan(plans['playbook-existing-policy'].doc, EXPECTED_PLAYBOOK_EXISTING_POLICY)).toEqual([]);
   });
 
   it('has a mutation caught by each check the review runs', () => {

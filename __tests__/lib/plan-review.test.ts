@@ -9,6 +9,7 @@ import {
   EXPECTED_FOLDER,
   EXPECTED_ORGANIZATION,
   EXPECTED_PLAYBOOK,
+  EXPECTED_PLAYBOOK_EXISTING_POLICY,
   EXPECTED_PLAYBOOK_PROJECT,
   EXPECTED_SHUTDOWN,
   EXPECTED_TUTORIAL,
@@ -35,6 +36,14 @@ const PLAYBOOK_PROJECT: Partial<IntegrityResponderProps> = {
   firewallPolicyParent: 'folders/5550001',
 };
 
+const PLAYBOOK_EXISTING_POLICY: Partial<IntegrityResponderProps> = {
+  scope: 'folders/5550001',
+  organizationId: '4242',
+  containment: ['quarantine', 'stop'],
+  quarantineFirewallPolicy: 'locations/global/firewallPolicies/123456789012',
+  quarantineRulePriority: 1000,
+};
+
 const configurations: Array<[string, Partial<IntegrityResponderProps>[], PlanExpectation]> = [
   ['the default configuration', [{}], EXPECTED_DEFAULT],
   ['the shutdown mode', [{ responseMode: 'shutdown' }], EXPECTED_SHUTDOWN],
@@ -57,6 +66,11 @@ const configurations: Array<[string, Partial<IntegrityResponderProps>[], PlanExp
   ['a folder scope', [{ scope: 'folders/5550001', organizationId: '4242' }], EXPECTED_FOLDER],
   ['an organization scope with the whole containment playbook', [PLAYBOOK], EXPECTED_PLAYBOOK],
   ['a project scope that quarantines, its policy at a folder', [PLAYBOOK_PROJECT], EXPECTED_PLAYBOOK_PROJECT],
+  [
+    'a folder scope whose quarantine rules go into the organization’s existing policy',
+    [PLAYBOOK_EXISTING_POLICY],
+    EXPECTED_PLAYBOOK_EXISTING_POLICY,
+  ],
 ];
 
 const plan = (...props: Partial<IntegrityResponderProps>[]) => JSON.parse(synthResponders(...props).json) as PlanDoc;
@@ -298,6 +312,38 @@ describe('plan review', () => {
       check: 'quarantine-inventory',
       problem: 'google_compute_firewall_policy_association.Responder_QuarantinePolicyAssociation_94548F31 is missing',
     });
+  });
+
+  it('tells rules in an existing policy from a policy of their own: the existing-policy expectation names the created policy and association', () => {
+    const created = plan({ ...PLAYBOOK_EXISTING_POLICY, quarantineFirewallPolicy: undefined, quarantineRulePriority: undefined });
+    const findings = reviewPlan(created, EXPECTED_PLAYBOOK_EXISTING_POLICY).filter((f) => f.check === 'quarantine-existing-policy');
+    expect(findings).toEqual([
+      {
+        check: 'quarantine-existing-policy',
+        problem:
+          "google_compute_firewall_policy.Responder_QuarantinePolicy_6D6E4DE1 creates a policy: the quarantine's rules belong in the existing policy '123456789012'",
+      },
+      {
+        check: 'quarantine-existing-policy',
+        problem:
+          "google_compute_firewall_policy_association.Responder_QuarantinePolicyAssociation_94548F31 associates a policy with 'folders/5550001', which holds one association at most: the existing policy '123456789012' needs none",
+      },
+      ...['EgressIpv4_6B48B124', 'EgressIpv6_209FF979', 'IngressIpv4_15DA7F84', 'IngressIpv6_D9D69D67'].map((rule) => ({
+        check: 'quarantine-existing-policy',
+        problem: `google_compute_firewall_policy_rule.Responder_QuarantineDenies${rule} is in policy '\${google_compute_firewall_policy.Responder_QuarantinePolicy_6D6E4DE1.name}'; expected the existing policy '123456789012'`,
+      })),
+      {
+        check: 'quarantine-existing-policy',
+        problem:
+          "the quarantine rules take priorities [0,1,2,3]; expected [1000,1001,1002,1003], the four from the one chosen above the existing policy's rules",
+      },
+    ]);
+    // and a created policy's expectation finds the existing-policy plan short of its policy and association
+    expect(
+      reviewPlan(plan(PLAYBOOK_EXISTING_POLICY), { ...EXPECTED_PLAYBOOK_EXISTING_POLICY, quarantine: undefined }).filter(
+        (f) => f.check === 'quarantine-inventory',
+      ),
+    ).toHaveLength(6);
   });
 
   it('objects to a plan that is missing the responder entirely, rather than finding nothing to check', () => {

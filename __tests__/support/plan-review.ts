@@ -122,7 +122,8 @@ export interface QuarantineRuleExpectation {
 /**
  * The quarantine of a containment playbook (ADR 0031): a secure tag key of an organization for
  * firewalls on every network (`GCE_FIREWALL`, `organization = auto`), its value, a hierarchical
- * firewall policy holding deny-all rules that target the value, and the policy's association.
+ * firewall policy holding deny-all rules that target the value, and the policy's association;
+ * or, with `existingPolicy`, the rules alone, in a policy the plan neither creates nor associates.
  */
 export interface QuarantineExpectation {
   /** `google_tags_tag_key` id → the organization holding it (`organizations/<number>`). */
@@ -135,6 +136,11 @@ export interface QuarantineExpectation {
   associations: Record<string, { policy: string; target: string }>;
   /** `google_compute_firewall_policy_rule` id → what it denies. */
   rules: Record<string, QuarantineRuleExpectation>;
+  /**
+   * The existing policy the rules go into (as the rules name it) and the first of their
+   * consecutive priorities: the plan then creates no policy and associates none.
+   */
+  existingPolicy?: { policy: string; firstPriority: number };
 }
 
 /** Everything security-relevant in one plan, keyed by logical id. */
@@ -230,6 +236,7 @@ export const CHECKS = [
   'quarantine-tag',
   'quarantine-rules',
   'quarantine-association',
+  'quarantine-existing-policy',
   'findings-sources',
 ] as const;
 
@@ -631,6 +638,49 @@ function reviewQuarantine(
     const others = Object.keys(match).filter((k) => k !== ranges && k !== 'layer4_configs');
     if (others.length > 0) report('quarantine-rules', `${at} also matches on ${others.join(', ')}: it denies less than everything`);
   });
+  if (want.existingPolicy !== undefined) reviewExistingPolicy(ofType, want.existingPolicy, report);
+}
+
+/**
+ * Rules put into an existing policy: a folder or organization holds one policy association at
+ * most, so the plan must create no policy and associate none (an association would fail, or
+ * replace the node's own policy), and every rule of the plan must be in that policy, at the
+ * consecutive priorities from the one given, which the operator chose above the policy's rules.
+ */
+function reviewExistingPolicy(
+  ofType: (type: string) => Record<string, Body>,
+  existing: { policy: string; firstPriority: number },
+  report: (check: Check, problem: string) => void,
+): void {
+  for (const id of Object.keys(ofType('google_compute_firewall_policy'))) {
+    report(
+      'quarantine-existing-policy',
+      `google_compute_firewall_policy.${id} creates a policy: the quarantine's rules belong in the existing policy '${existing.policy}'`,
+    );
+  }
+  for (const [id, body] of Object.entries(ofType('google_compute_firewall_policy_association'))) {
+    report(
+      'quarantine-existing-policy',
+      `google_compute_firewall_policy_association.${id} associates a policy with ${show(body.attachment_target)}, which holds one association at most: the existing policy '${existing.policy}' needs none`,
+    );
+  }
+  const rules = Object.entries(ofType('google_compute_firewall_policy_rule'));
+  for (const [id, body] of rules) {
+    if (body.firewall_policy !== existing.policy) {
+      report(
+        'quarantine-existing-policy',
+        `google_compute_firewall_policy_rule.${id} is in policy ${show(body.firewall_policy)}; expected the existing policy '${existing.policy}'`,
+      );
+    }
+  }
+  const priorities = rules.map(([, body]) => Number(body.priority)).sort((a, b) => a - b);
+  const expected = [0, 1, 2, 3].map((i) => existing.firstPriority + i);
+  if (JSON.stringify(priorities) !== JSON.stringify(expected)) {
+    report(
+      'quarantine-existing-policy',
+      `the quarantine rules take priorities ${JSON.stringify(priorities)}; expected ${JSON.stringify(expected)}, the four from the one chosen above the existing policy's rules`,
+    );
+  }
 }
 
 /** Reports resources of `type` that are expected but missing, or present but not expected, then compares each pair. */
@@ -719,6 +769,9 @@ export function together(...expectations: PlanExpectation[]): PlanExpectation {
         policies: Object.assign({}, ...expectations.map((e) => e.quarantine?.policies)),
         associations: Object.assign({}, ...expectations.map((e) => e.quarantine?.associations)),
         rules: Object.assign({}, ...expectations.map((e) => e.quarantine?.rules)),
+        ...(expectations.some((e) => e.quarantine?.existingPolicy) && {
+          existingPolicy: expectations.find((e) => e.quarantine?.existingPolicy)!.quarantine!.existingPolicy!,
+        }),
       },
     }),
     ...(expectations.some((e) => e.findingsSources) && { findingsSources: merge('findingsSources') }),
@@ -1143,26 +1196,47 @@ const RULES = {
   egressIpv6: 'Responder_QuarantineDeniesEgressIpv6_209FF979',
 };
 
-/** The quarantine of a responder whose policy is created and associated at `parent`, its tag key in `organization`. */
-function quarantineAt(organization: string, parent: string): QuarantineExpectation {
+/** The four deny rules of a quarantine, in `policy` (as the rules name it), at the priorities from `first`. */
+function quarantineRules(policy: string, first: number): Record<string, QuarantineRuleExpectation> {
   const rule = (direction: 'INGRESS' | 'EGRESS', priority: number, range: string): QuarantineRuleExpectation => ({
-    policy: `\${${POLICY}.name}`,
+    policy,
     direction,
     priority,
     range,
     target: `\${${TAG_VALUE}.id}`,
   });
   return {
-    tagKeys: { Responder_QuarantineTagKey_51758193: `organizations/${organization}` },
-    tagValues: { Responder_QuarantineTagValue_6E1A8719: '${google_tags_tag_key.Responder_QuarantineTagKey_51758193.id}' },
+    [RULES.ingressIpv4]: rule('INGRESS', first, '0.0.0.0/0'),
+    [RULES.ingressIpv6]: rule('INGRESS', first + 1, '::/0'),
+    [RULES.egressIpv4]: rule('EGRESS', first + 2, '0.0.0.0/0'),
+    [RULES.egressIpv6]: rule('EGRESS', first + 3, '::/0'),
+  };
+}
+
+/** The quarantine tag key of `organization` and its value. */
+const quarantineTagOf = (organization: string): Pick<QuarantineExpectation, 'tagKeys' | 'tagValues'> => ({
+  tagKeys: { Responder_QuarantineTagKey_51758193: `organizations/${organization}` },
+  tagValues: { Responder_QuarantineTagValue_6E1A8719: '${google_tags_tag_key.Responder_QuarantineTagKey_51758193.id}' },
+});
+
+/** The quarantine of a responder whose policy is created and associated at `parent`, its tag key in `organization`. */
+function quarantineAt(organization: string, parent: string): QuarantineExpectation {
+  return {
+    ...quarantineTagOf(organization),
     policies: { Responder_QuarantinePolicy_6D6E4DE1: parent },
     associations: { Responder_QuarantinePolicyAssociation_94548F31: { policy: `\${${POLICY}.id}`, target: parent } },
-    rules: {
-      [RULES.ingressIpv4]: rule('INGRESS', 0, '0.0.0.0/0'),
-      [RULES.ingressIpv6]: rule('INGRESS', 1, '::/0'),
-      [RULES.egressIpv4]: rule('EGRESS', 2, '0.0.0.0/0'),
-      [RULES.egressIpv6]: rule('EGRESS', 3, '::/0'),
-    },
+    rules: quarantineRules(`\${${POLICY}.name}`, 0),
+  };
+}
+
+/** The quarantine of a responder whose rules go into the existing `policy` from priority `first`, its tag key in `organization`. */
+function quarantineIn(organization: string, policy: string, first: number): QuarantineExpectation {
+  return {
+    ...quarantineTagOf(organization),
+    policies: {},
+    associations: {},
+    rules: quarantineRules(policy, first),
+    existingPolicy: { policy, firstPriority: first },
   };
 }
 
@@ -1403,6 +1477,59 @@ export const EXPECTED_FOLDER: PlanExpectation = {
     },
   },
   logWritersInScope: {},
+};
+
+/**
+ * `synthResponders({ scope: 'folders/5550001', organizationId: '4242', containment: ['quarantine',
+ * 'stop'], quarantineFirewallPolicy: 'locations/global/firewallPolicies/123456789012',
+ * quarantineRulePriority: 1000 })`: a folder scope that puts its quarantine's rules into the
+ * organization's existing policy, which Google evaluates before any folder's. No policy is created
+ * and none associated; the rules take priorities 1000 to 1003 of that policy; the folder's role
+ * gains the tag-binding permissions and the runtime is a tag user of the value.
+ */
+export const EXPECTED_PLAYBOOK_EXISTING_POLICY: PlanExpectation = {
+  ...EXPECTED_FOLDER,
+  iam: { ...EXPECTED_FOLDER.iam, ...RUNTIME_BINDS_QUARANTINE_TAG },
+  customRoles: {
+    ...EXPECTED_FOLDER.customRoles,
+    'google_organization_iam_custom_role.Responder_InstanceRole_788A6F78': {
+      permissions: [
+        'compute.instances.createTagBinding',
+        'compute.instances.deleteTagBinding',
+        'compute.instances.get',
+        'compute.instances.listTagBindings',
+        'compute.instances.setShieldedInstanceIntegrityPolicy',
+        'compute.instances.stop',
+        'compute.zoneOperations.get',
+        'resourcemanager.projects.get',
+      ],
+      on: { org_id: '4242' },
+    },
+  },
+  functions: {
+    Responder_Function_73C2D4D9: {
+      ...EXPECTED_FOLDER.functions.Responder_Function_73C2D4D9!,
+      environment: {
+        ...EXPECTED_FOLDER.functions.Responder_Function_73C2D4D9!.environment,
+        CONTAINMENT_STEPS: 'quarantine',
+        FORENSICS_PROJECT: 'none',
+        SNAPSHOT_RETENTION_DAYS: '90',
+        QUARANTINE_TAG_VALUE: `\${${TAG_VALUE}.id}`,
+        FINDINGS_SOURCE: 'none',
+      },
+    },
+  },
+  iamPropagation: {
+    Responder_IamPropagation_9489DE8C: {
+      createDuration: '120s',
+      dependsOn: [
+        ...EXPECTED_FOLDER.iamPropagation.Responder_IamPropagation_9489DE8C!.dependsOn,
+        // The rules and the tag grant; there is no association to wait for.
+        ...QUARANTINE_WAITS.filter((w) => !w.startsWith('google_compute_firewall_policy_association.')),
+      ],
+    },
+  },
+  quarantine: quarantineIn('4242', '123456789012', 1000),
 };
 
 /**
