@@ -113,6 +113,20 @@ describe('the synthesized plan', () => {
         ),
       ).toMatchSnapshot();
     });
+
+    it('matches a folder scope whose quarantine rules go into the organization’s existing firewall policy', () => {
+      expect(
+        scrubbed(
+          synthResponders({
+            scope: 'folders/5550001',
+            organizationId: '4242',
+            containment: ['quarantine', 'stop'],
+            quarantineFirewallPolicy: 'locations/global/firewallPolicies/123456789012',
+            quarantineRulePriority: 1000,
+          }),
+        ),
+      ).toMatchSnapshot();
+    });
   });
 
   describe('log sink and topic (B1, B2)', () => {

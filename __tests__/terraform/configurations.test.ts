@@ -43,6 +43,15 @@ const CONFIGURATIONS: Record<string, Partial<IntegrityResponderProps>[]> = {
       raiseFindings: true,
     },
   ],
+  'playbook, rules in an existing policy': [
+    {
+      scope: 'folders/5550001',
+      organizationId: '4242',
+      containment: ['quarantine', 'stop'],
+      quarantineFirewallPolicy: 'locations/global/firewallPolicies/123456789012',
+      quarantineRulePriority: 1000,
+    },
+  ],
 };
 
 /** The token-fed configuration: props given as Terraform variables, set on the command line at plan. */
