@@ -300,7 +300,10 @@ export class FirestoreDecisionLedger implements DecisionLedger {
         if (!doc.exists || (doc.data() as LedgerRecord).requestId !== requestId) return;
         tx.update(ref, fields);
         // The instance's document exists: the record's first write put the stop's mark on it.
-        if (result.containment !== undefined) tx.set(headRef, { containment: stripUndefined(result.containment) }, { merge: true });
+        // The summary replaces an earlier containment's whole (its release, its request), never merges into it.
+        if (result.containment !== undefined) {
+          tx.set(headRef, { containment: stripUndefined(result.containment) }, { mergeFields: ['containment'] });
+        }
       }),
     );
   }

@@ -92,6 +92,84 @@ describeWithEmulators('FirestoreDecisionLedger on the Firestore emulator', () =>
     expect(head.data()).toEqual(expect.objectContaining({ newestBoot: '7' }));
   });
 
+  describe('the containment playbook (ADR 0031)', () => {
+    const evidence = (deviceName: string) => ({
+      deviceName,
+      disk: `projects/demo-responder/zones/europe-west1-b/disks/${deviceName}`,
+      snapshot: `projects/forensics/global/snapshots/ivm-${deviceName}`,
+      at: '2026-11-20T10:00:06.000Z',
+    });
+
+    it('records each step once, for the request id it holds, and never replaces a step recorded', async () => {
+      const report = reportFor(freshId());
+      const key = ledgerKey(report);
+      const r = await ledger.record({
+        report,
+        proposed: STOP,
+        fingerprint: 'fp',
+        requestIdFor: (a) => requestIdFor('msg-p', a),
+        playbook: ['snapshot', 'quarantine'],
+      });
+      expect((await storedRecord(report))!.decision).toEqual({ ...STOP, playbook: ['snapshot', 'quarantine'] });
+      await ledger.noteSteps(key, r.requestId, { snapshot: { snapshots: [evidence('boot')], done: false } });
+      // A second delivery reporting the same disk adds nothing; another disk is added.
+      await ledger.noteSteps(key, r.requestId, { snapshot: { snapshots: [evidence('boot'), evidence('data')], done: false } });
+      await ledger.noteSteps(key, r.requestId, { snapshot: { snapshots: [], done: true, skipped: ['local-ssd-0'], at: 'T1' } });
+      const quarantine = { tagValue: 'tagValues/1', binding: 'tagBindings/x', at: 'T2' };
+      await ledger.noteSteps(key, r.requestId, { quarantine });
+      const steps = await ledger.noteSteps(key, r.requestId, { quarantine: { ...quarantine, binding: 'tagBindings/other' } });
+      expect(steps).toEqual({
+        snapshot: { snapshots: [evidence('boot'), evidence('data')], done: true, skipped: ['local-ssd-0'], at: 'T1' },
+        quarantine,
+      });
+      expect((await storedRecord(report))!.steps).toEqual(steps);
+      // Another request id (a conflict replaced the action) writes nothing.
+      await ledger.noteSteps(key, 'another-request', { finding: { name: 'f', at: 'T3' } });
+      expect((await storedRecord(report))!.steps?.finding).toBeUndefined();
+    });
+
+    it("writes the containment's summary on the instance, replacing an earlier one whole, and notes its finding inactive once", async () => {
+      const id = freshId();
+      const summary = (boot: string, finding: string) => ({
+        state: 'contained' as const,
+        record: `demo-responder~europe-west1-b~${id}-${boot}-lateBoot`,
+        bootCounter: boot,
+        reason: 'not-known-good',
+        containment: 'stop' as const,
+        playbook: ['snapshot' as const],
+        snapshots: ['projects/forensics/global/snapshots/a'],
+        finding,
+        containedAt: '2026-11-20T10:00:07.000Z',
+      });
+      const first = reportFor(id, '7');
+      const r1 = await record(first, 'fp', STOP, 'msg-s1');
+      await ledger.complete(ledgerKey(first), r1.requestId, { status: 'DONE', containment: summary('7', 'f7') });
+      expect(await ledger.containmentOf(ledgerKey(first))).toEqual(summary('7', 'f7'));
+      // Released by an operator (the tool writes these), then contained again for a later boot.
+      await db
+        .collection(LEDGER_INSTANCES_COLLECTION)
+        .doc(instanceDocumentId(ledgerKey(first)))
+        .update({ 'containment.state': 'released', 'containment.released': { by: 'a', reason: 'r', at: 't' } });
+      const second = reportFor(id, '9');
+      const r2 = await record(second, 'fp', STOP, 'msg-s2');
+      await ledger.complete(ledgerKey(second), r2.requestId, { status: 'DONE', containment: summary('9', 'f9') });
+      expect(await ledger.containmentOf(ledgerKey(second))).toEqual(summary('9', 'f9'));
+      await ledger.noteFindingInactive(ledgerKey(second), 'f7', 'T');
+      expect((await ledger.containmentOf(ledgerKey(second)))!.findingInactiveAt).toBeUndefined();
+      await ledger.noteFindingInactive(ledgerKey(second), 'f9', 'T1');
+      await ledger.noteFindingInactive(ledgerKey(second), 'f9', 'T2');
+      expect((await ledger.containmentOf(ledgerKey(second)))!.findingInactiveAt).toBe('T1');
+      // The newest boot and the stop's mark stay beside it.
+      const head = (
+        await db
+          .collection(LEDGER_INSTANCES_COLLECTION)
+          .doc(instanceDocumentId(ledgerKey(second)))
+          .get()
+      ).data()!;
+      expect(head).toEqual(expect.objectContaining({ newestBoot: '9', lastStop: `demo-responder~europe-west1-b~${id}-9-lateBoot` }));
+    });
+  });
+
   it('lets exactly one of two concurrent, different reports about one boot be new: the other is a conflict', async () => {
     const id = freshId();
     const results = await Promise.all([record(reportFor(id), 'fp-a', RELEARN, 'msg-a'), record(reportFor(id), 'fp-b', STOP, 'msg-b')]);
