@@ -5,6 +5,7 @@ import { describeWithEmulators } from '../support/emulator-suite';
 import { LoggedPcr, integrityEntry, linuxPcrs } from '../../testkit/fixtures';
 import { Harness, Responder } from '../../testkit/harness';
 import { httpRequest } from '../../testkit/http';
+import { runToolAsync } from '../../testkit/tools';
 
 // The containment playbook on real parts (ADR 0031): the shipped zip behind a Pub/Sub push
 // subscription, the ledger in the Firestore emulator, and the real Compute, Resource Manager and
@@ -228,6 +229,36 @@ describeWithEmulators('the containment playbook end to end', () => {
     );
     expect(h.securityCenter.findings.get(finding!.name)!.state).toBe('INACTIVE');
     expect(h.resourceManager.valuesOn(VM_PARENT)).toEqual([TAG]);
+  });
+
+  it("lists the VM the function contained, and releases it with the operator's tool: quarantine lifted, finding closed, never restarted", async () => {
+    await publish(r, entry(37));
+    const [finding] = [...h.securityCenter.findings.values()];
+    const tool = (args: string[]) =>
+      runToolAsync('integrity-containment', [...args, '--project', PROJECT, '--database', r.plan.env.LEDGER_DATABASE!], {
+        env: {
+          PATH: process.env.PATH,
+          HOME: '/nonexistent',
+          FIRESTORE_EMULATOR_HOST: h.firestore.host,
+          METADATA_SERVER_DETECTION: 'none',
+          RESOURCE_MANAGER_API_ENDPOINT: h.resourceManager.endpoint,
+          SECURITY_CENTER_API_ENDPOINT: h.securityCenter.endpoint,
+        },
+      });
+    const listed = await tool(['list', '--json']);
+    expect(listed.status).toBe(0);
+    expect(JSON.parse(listed.stdout)).toEqual([
+      expect.objectContaining({ containment: expect.objectContaining({ state: 'contained', bootCounter: '37', finding: finding!.name }) }),
+    ]);
+    const released = await tool(['release', `${PROJECT}/${ZONE}/7001`, '--reason', 'INC-4711: disk images clean', '--by', 'alice']);
+    expect({ status: released.status, stderr: released.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(h.resourceManager.valuesOn(VM_PARENT)).toEqual([]);
+    expect(h.securityCenter.findings.get(finding!.name)!.state).toBe('INACTIVE');
+    expect(vm().status).toBe('TERMINATED');
+    const head = await ledgerDocument('integrity_instances', `${PROJECT}~${ZONE}~7001`);
+    expect(head.containment.mapValue.fields.state).toEqual({ stringValue: 'released' });
+    expect(head.containment.mapValue.fields.released.mapValue.fields.reason).toEqual({ stringValue: 'INC-4711: disk images clean' });
+    summary(`release: ${released.stdout.trim().split('\n').join(' | ')}`);
   });
 
   it('in dry-run, says what each step would do and mutates nothing', async () => {
