@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PACKAGE_NAME } from '../../function/contract';
+import { BASELINE_POLICY_COLLECTION, NONE, PACKAGE_NAME, RELEASE_POLICY_DOCUMENT, SETTINGS } from '../../function/contract';
 import { FIXED_PROPS, FunctionInputs, Pair, fixedDifferences, functionInputs, hcl, isDefault, shown } from './settings';
 
 /*
@@ -13,6 +13,9 @@ import { FIXED_PROPS, FunctionInputs, Pair, fixedDifferences, functionInputs, hc
  * `Responder` at the root of its stack (docs/adr/0030-terraform-module.md). A responder
  * elsewhere in a stack has other ids, made by the same rule from its construct path: a resource
  * at `<responder path>/<rest>` of the stack is `Responder/<rest>` in the module.
+ *
+ * A responder with a containment playbook (ADR 0031) is refused before anything else is compared:
+ * the module has no place for what the playbook adds.
  */
 
 /** Where each module lives in the package, from its root: one per kind of scope. */
@@ -58,7 +61,8 @@ export type MovedProblem =
   | 'unknown-responder'
   | 'no-construct-paths'
   | 'unmatched'
-  | 'fixed-values';
+  | 'fixed-values'
+  | 'playbook';
 
 /**
  * Why no moved blocks could be written: a sentence that says what to do. `usage` when the
@@ -352,12 +356,16 @@ export function movedBlocks(stack: unknown, modules: Readonly<Record<ModuleSourc
   const declared = declaredIn(stack);
   const found = respondersIn(declared);
   const responder = chosen(found, options, stackName);
-  const module = indexed(modules[responder.source], responder.source);
 
   // A resource is the responder's when its construct path is below the responder's; without a
   // path, when its logical id starts with the responder's.
   const ownedBy = (d: Declared, r: Found) =>
     d.path !== undefined && r.path !== undefined ? below(d.path, r.path) : readableAfter(d.id, r.prefix) !== undefined;
+  refusePlaybook(
+    declared.filter((d) => ownedBy(d, responder)),
+    responder,
+  );
+  const module = indexed(modules[responder.source], responder.source);
   const others = found.filter((r) => r !== responder);
 
   const blocks: { from: string; to: string; counted: boolean }[] = [];
@@ -453,6 +461,82 @@ export function movedBlocks(stack: unknown, modules: Readonly<Record<ModuleSourc
     inputs,
     guard: guard.line,
   };
+}
+
+/** The responder's function, by its construct path or, without paths, the readable part of its logical id. */
+function functionOf(owned: readonly Declared[], responder: Found): Declared | undefined {
+  return owned.find(
+    (d) =>
+      d.type === FUNCTION_TYPE &&
+      (d.path !== undefined && responder.path !== undefined
+        ? samePath(d.path, [...responder.path, FUNCTION_ID])
+        : readableAfter(d.id, responder.prefix) === FUNCTION_ID),
+  );
+}
+
+/** The grants on the quarantine's tag value and on the findings source, whose members other than the runtime release VMs. */
+const RELEASE_GRANT_TYPES = ['google_tags_tag_value_iam_member', 'google_scc_v2_organization_source_iam_member'];
+
+/**
+ * What of a containment playbook (ADR 0031) the responder has, each part a phrase naming the prop:
+ * the function's playbook settings (read from its environment, where the construct writes them
+ * only for a responder with a playbook), the release principals' grants, the release policy in the
+ * decision ledger. Empty for a responder that only stops or suspends.
+ */
+function playbookParts(owned: readonly Declared[], responder: Found): string[] {
+  const fn = functionOf(owned, responder)?.body;
+  const config = isObject(fn) && isObject(fn.service_config) ? fn.service_config : {};
+  const env = isObject(config.environment_variables) ? config.environment_variables : {};
+  const setting = (name: string) => (typeof env[name] === 'string' && env[name] !== NONE ? env[name] : undefined);
+  const parts: string[] = [];
+  const steps = setting(SETTINGS.containmentSteps.env);
+  if (steps !== undefined) {
+    const action = setting(SETTINGS.failureAction.env) ?? SETTINGS.failureAction.default;
+    parts.push(`containment takes ${steps.split(',').join(', ')} before the ${action}`);
+  }
+  if (setting(SETTINGS.findingsSource.env) !== undefined) parts.push('raiseFindings raises findings in Security Command Center');
+  const runtime = `serviceAccount:${String(config.service_account_email)}`;
+  const principals = [
+    ...new Set(
+      owned
+        .filter((d) => RELEASE_GRANT_TYPES.includes(d.type) && isObject(d.body))
+        .map((d) => (d.body as Record<string, unknown>).member)
+        .filter((m): m is string => typeof m === 'string' && m !== runtime),
+    ),
+  ].sort(byText);
+  if (principals.length > 0) parts.push(`releasePrincipals grants ${principals.join(', ')} the release`);
+  const ledger = env[SETTINGS.ledgerDatabase.env];
+  const releasePolicy = owned.some(
+    (d) =>
+      d.type === 'google_firestore_document' &&
+      isObject(d.body) &&
+      d.body.collection === BASELINE_POLICY_COLLECTION &&
+      d.body.document_id === RELEASE_POLICY_DOCUMENT &&
+      d.body.database === ledger,
+  );
+  if (releasePolicy) parts.push('requireReleaseApproval writes the release policy into the decision ledger');
+  return parts;
+}
+
+/**
+ * Refuses a responder with a containment playbook: the module's responder only stops or suspends
+ * (its README's "Not in this module"), so the playbook's resources have no counterpart there and
+ * its function has none of the playbook's settings. Moved, the evidence role, the quarantine's tag
+ * and rules, the findings source, the grants and the release policy would be planned destroyed,
+ * and the function would contain VMs by a stop alone.
+ */
+function refusePlaybook(owned: readonly Declared[], responder: Found): void {
+  const parts = playbookParts(owned, responder);
+  if (parts.length === 0) return;
+  throw new MovedError(
+    'playbook',
+    `the IntegrityResponder ${nameOf(responder)} has a containment playbook, which the Terraform module has no place for: ` +
+      `${parts.join('; ')}. The module's responder only stops or suspends: moved into it, the playbook's resources ` +
+      '(evidence role, quarantine tag and firewall rules, findings source, their grants, the release policy) would be ' +
+      "planned destroyed, and the function would lose the playbook's settings. Keep this responder on the construct",
+    false,
+    parts,
+  );
 }
 
 /**

@@ -385,6 +385,85 @@ const FIXED_VALUES: Readonly<Record<(typeof FIXED)[number], number | 'unlimited'
   iamPropagationSeconds: 30,
 };
 
+describe('a responder with a containment playbook', () => {
+  const FULL = {
+    ...ORGANIZATION,
+    containment: ['snapshot', 'quarantine', 'stop'],
+    forensicsProjectId: 'fleet-forensics-7',
+    raiseFindings: true,
+    releasePrincipals: ['group:incident-response@example.com', 'user:ana@example.com'],
+    requireReleaseApproval: true,
+  } as const;
+
+  it.each<[string, Partial<IntegrityResponderProps>, string[]]>([
+    [
+      'the whole playbook over an organization',
+      FULL,
+      [
+        'containment takes snapshot, quarantine before the stop',
+        'raiseFindings raises findings in Security Command Center',
+        'releasePrincipals grants group:incident-response@example.com, user:ana@example.com the release',
+        'requireReleaseApproval writes the release policy into the decision ledger',
+      ],
+    ],
+    [
+      'a snapshot before the suspend',
+      { containment: ['snapshot', 'suspend'], forensicsProjectId: 'fleet-forensics-7' },
+      ['containment takes snapshot before the suspend'],
+    ],
+    [
+      'a quarantine whose rules go into an existing policy',
+      { ...FOLDER, containment: ['quarantine', 'stop'], quarantineFirewallPolicy: '123456789012' },
+      ['containment takes quarantine before the stop'],
+    ],
+    ['findings alone', { ...ORGANIZATION, raiseFindings: true }, ['raiseFindings raises findings in Security Command Center']],
+    [
+      'the release approval alone, which changes no setting of the function',
+      { requireReleaseApproval: true },
+      ['requireReleaseApproval writes the release policy into the decision ledger'],
+    ],
+  ])('refuses %s, naming each part and why the module cannot take it, with or without construct paths', (_name, props, parts) => {
+    const { plan } = synthesized(withResponder(['Security', 'IntegrityResponder'], props));
+    for (const doc of [plan, withoutMetadata(plan)]) {
+      const e = movedError(() => movedOf(doc));
+      expect({ problem: e.problem, usage: e.usage, names: e.names }).toEqual({ problem: 'playbook', usage: false, names: parts });
+      expect(e.message).toMatch(/has a containment playbook, which the Terraform module has no place for: /);
+      expect(e.message).toContain(`: ${parts.join('; ')}. The module's responder only stops or suspends: moved into it,`);
+      expect(e.message).toMatch(
+        /would be planned destroyed, and the function would lose the playbook's settings\. Keep this responder on the construct$/,
+      );
+    }
+    expect(movedError(() => movedOf(plan)).message).toMatch(
+      /^the IntegrityResponder Security\/IntegrityResponder has a containment playbook/,
+    );
+    expect(movedError(() => movedOf(withoutMetadata(plan))).message).toMatch(
+      /^the IntegrityResponder Security_IntegrityResponder_\* has a containment playbook/,
+    );
+  });
+
+  it('moves a responder whose containment is the stop or suspend alone, and a baseline policy of the name release', () => {
+    for (const props of [
+      { containment: ['suspend'] },
+      { failureAction: 'suspend' },
+      { namePrefix: 'release', requireBaselineApproval: true },
+    ] as const) {
+      const { plan } = synthesized(withResponder(['Security', 'IntegrityResponder'], props));
+      expect(movedOf(plan).moved).toBeGreaterThan(0);
+    }
+  });
+
+  it('refuses the playbook responder of a stack with two, and moves the other', () => {
+    const { plan } = synthesized((stack) => {
+      withResponder(['Fleet'], { namePrefix: 'fleet' })(stack);
+      withResponder(['Forensic'], { namePrefix: 'forensic', containment: ['snapshot', 'stop'], forensicsProjectId: 'fleet-forensics-7' })(
+        stack,
+      );
+    });
+    expect(movedError(() => movedOf(plan, { responder: 'Forensic' })).names).toEqual(['containment takes snapshot before the stop']);
+    expect(movedOf(plan, { responder: 'Fleet' }).moved).toBeGreaterThan(0);
+  });
+});
+
 describe('what the move would change unseen', () => {
   it('refuses a stack whose action budget the module holds at another value, naming both values and the --set, dry-run or not', () => {
     const { plan } = synthesized(withResponder(['Sec', 'Proj'], BUDGET));
@@ -710,6 +789,20 @@ describe(BIN, () => {
         `module's: synthesize it again with this version. A resource added inside the responder: keep it in your own configuration, its moved ` +
         `block written by hand (this is the module of shielded-vm-integrity-responder ${packageHome(REPO_ROOT).version})\n`,
     );
+  });
+
+  it('fails with exit code 1 and prints nothing on a stack whose responder has a containment playbook, saying why', async () => {
+    const playbook = synthesized(withResponder(['Security', 'IntegrityResponder'], { ...ORGANIZATION, raiseFindings: true }));
+    expect(await cli(['moved', '--plan', playbook.file])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        `integrity-module: ${playbook.file}: the IntegrityResponder Security/IntegrityResponder has a containment playbook, which the ` +
+        "Terraform module has no place for: raiseFindings raises findings in Security Command Center. The module's responder only stops " +
+        "or suspends: moved into it, the playbook's resources (evidence role, quarantine tag and firewall rules, findings source, their " +
+        "grants, the release policy) would be planned destroyed, and the function would lose the playbook's settings. Keep this " +
+        'responder on the construct\n',
+    });
   });
 
   describe('--out', () => {
