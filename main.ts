@@ -52,6 +52,8 @@ class ResponderStack extends TerraformStack {
       containment: list(setting('CONTAINMENT', 'containment')) as ContainmentStep[] | undefined,
       forensicsProjectId: setting('FORENSICS_PROJECT_ID', 'forensicsProjectId'),
       firewallPolicyParent: setting('FIREWALL_POLICY_PARENT', 'firewallPolicyParent'),
+      quarantineFirewallPolicy: setting('QUARANTINE_FIREWALL_POLICY', 'quarantineFirewallPolicy'),
+      quarantineRulePriority: count(setting('QUARANTINE_RULE_PRIORITY', 'quarantineRulePriority')) as number | undefined,
       raiseFindings: setting('RAISE_FINDINGS', 'raiseFindings') === 'true',
       releasePrincipals: list(setting('RELEASE_PRINCIPALS', 'releasePrincipals')),
       requireReleaseApproval: setting('REQUIRE_RELEASE_APPROVAL', 'requireReleaseApproval') === 'true',

@@ -79,6 +79,8 @@ export function synthesizeExampleStack(env: Record<string, string> = {}): Planne
           'CONTAINMENT',
           'FORENSICS_PROJECT_ID',
           'FIREWALL_POLICY_PARENT',
+          'QUARANTINE_FIREWALL_POLICY',
+          'QUARANTINE_RULE_PRIORITY',
           'RAISE_FINDINGS',
           'RELEASE_PRINCIPALS',
           'REQUIRE_RELEASE_APPROVAL',
