@@ -122,7 +122,8 @@ function playbookProblems(values: Record<string, string | number>): string[] {
   ] as const;
   for (const [step, variable, value] of pairs) {
     if (typeof value !== 'string') continue;
-    if (steps.includes(step) && value === NONE) problems.push(`CONTAINMENT_STEPS lists ${step}, so ${variable} must be set; it is '${NONE}'`);
+    if (steps.includes(step) && value === NONE)
+      problems.push(`CONTAINMENT_STEPS lists ${step}, so ${variable} must be set; it is '${NONE}'`);
     if (!steps.includes(step) && value !== NONE) {
       problems.push(`${variable} is '${value}', but CONTAINMENT_STEPS ('${containmentSteps}') does not list ${step}`);
     }
