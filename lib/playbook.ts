@@ -58,19 +58,17 @@ export const EVIDENCE_PERMISSIONS: readonly string[] = [
 /**
  * What the runtime's Compute role gains where the VMs live for each evidence step. A snapshot
  * taken into another project needs `compute.disks.createSnapshot` on the source disk (zonal and
- * regional disks alike). A quarantine binds, lists and removes a tag binding on the VM
- * (cloud.google.com/resource-manager/docs/tags/tags-creating-and-managing: `createTagBinding`,
- * `deleteTagBinding` and `listTagBindings` of the resource type) and names the VM by its
- * project's number in the binding's parent, read with `resourcemanager.projects.get`.
+ * regional disks alike). A quarantine binds a tag value to the VM and lists the VM's bindings to
+ * find the one an earlier delivery made (cloud.google.com/resource-manager/docs/tags/tags-creating-and-managing:
+ * `createTagBinding` and `listTagBindings` of the resource type), and names the VM by its
+ * project's number in the binding's parent, read with `resourcemanager.projects.get`. Never
+ * `deleteTagBinding`: the function never removes a binding (the release tool does, with the
+ * release principal's own credentials), and the runtime, a tag user of the value, could
+ * otherwise lift every quarantine of the scope.
  */
 export const EVIDENCE_SCOPE_PERMISSIONS: Readonly<Record<EvidenceStep, readonly string[]>> = {
   snapshot: ['compute.disks.createSnapshot'],
-  quarantine: [
-    'compute.instances.createTagBinding',
-    'compute.instances.deleteTagBinding',
-    'compute.instances.listTagBindings',
-    'resourcemanager.projects.get',
-  ],
+  quarantine: ['compute.instances.createTagBinding', 'compute.instances.listTagBindings', 'resourcemanager.projects.get'],
 };
 
 /** Both address families, in the order the rules are written. */
@@ -219,7 +217,7 @@ function quarantineTag(
   const value = new TagsTagValue(c, 'QuarantineTagValue', {
     parent: key.id,
     shortName: QUARANTINE_TAG_VALUE,
-    description: 'Denied all traffic by the quarantine firewall policy; bound and removed by the responder and its release principals only',
+    description: 'Denied all traffic by the quarantine firewall policy; bound by the responder, removed by its release principals',
   });
   grants.push(
     new TagsTagValueIamMember(c, 'RuntimeBindsQuarantineTag', {

@@ -193,15 +193,15 @@ describe('the containment playbook in the plan', () => {
       });
     });
 
-    it('lets the runtime bind, list and remove tags on VMs where they live, and read their project number', () => {
+    it('lets the runtime bind and list tags on VMs where they live and read their project number, and never remove a binding', () => {
       expect(instancePermissions(plan)).toEqual(
-        expect.arrayContaining([
-          'compute.instances.createTagBinding',
-          'compute.instances.deleteTagBinding',
-          'compute.instances.listTagBindings',
-          'resourcemanager.projects.get',
-        ]),
+        expect.arrayContaining(['compute.instances.createTagBinding', 'compute.instances.listTagBindings', 'resourcemanager.projects.get']),
       );
+      // The function never lifts a quarantine; a stolen runtime identity, a tag user of the value, must not either.
+      expect(instancePermissions(plan).filter((p) => p.includes('TagBinding'))).toEqual([
+        'compute.instances.createTagBinding',
+        'compute.instances.listTagBindings',
+      ]);
     });
 
     it('binds the value only once the rules and the association exist and the tag grant propagated', () => {

@@ -12,7 +12,8 @@
  * authoritative IAM resource, never the default compute service account, private buckets, no
  * log sink that intercepts its children's entries, no sink created before the push
  * subscription that delivers its topic, no push subscription without an OIDC token or without a
- * dead-letter policy, no subscription that expires.
+ * dead-letter policy, no subscription that expires, no custom role that removes tag bindings,
+ * and a tag value's users named one by one or as a group, never a whole domain.
  */
 
 type Body = Record<string, any>;
@@ -237,6 +238,8 @@ export const CHECKS = [
   'quarantine-rules',
   'quarantine-association',
   'quarantine-existing-policy',
+  'quarantine-never-lifted-by-runtime',
+  'quarantine-release-principals',
   'findings-sources',
 ] as const;
 
@@ -252,6 +255,14 @@ const PRIMITIVE = /^roles\/(owner|editor|viewer)$/;
 const PUBLIC = /^(allUsers|allAuthenticatedUsers)$/;
 const DEFAULT_COMPUTE_SA = /-compute@developer\.gserviceaccount\.com|google_compute_default_service_account/;
 const CUSTOM_ROLE_TYPES = ['google_project_iam_custom_role', 'google_organization_iam_custom_role'];
+/**
+ * Who may be a user of a tag value: a user, a group, a service account, one federated identity,
+ * or a workforce pool's group. Never a domain or another principal set (a whole pool, an
+ * attribute value, every service account of a project or organization): each member of those
+ * could lift any quarantine.
+ */
+const NAMED_MEMBER =
+  /^(?:(?:user|group|serviceAccount):[^\s:]+|principal:\/\/\S+|principalSet:\/\/iam\.googleapis\.com\/locations\/global\/workforcePools\/[^/\s]+\/group\/[^/\s]+)$/;
 const PROJECT_SINK = 'google_logging_project_sink';
 const SINK_TYPES = [PROJECT_SINK, 'google_logging_folder_sink', 'google_logging_organization_sink'];
 
@@ -330,6 +341,33 @@ export function reviewPlan(plan: PlanDoc, expected: PlanExpectation): Finding[] 
     if (missing.length > 0) report('custom-role-permissions', `${at} lacks ${missing.join(', ')}`);
     for (const key of ['project', 'org_id']) field('custom-role-target', at, key, body[key], want.on[key]);
   });
+
+  // The plan's custom roles are the runtime's. The function binds the quarantine's tag value and
+  // never removes a binding (a release principal does, with credentials of its own): with
+  // deleteTagBinding beside its tagUser on the value, a stolen runtime identity could lift every
+  // quarantine of the scope.
+  for (const type of CUSTOM_ROLE_TYPES) {
+    for (const [id, body] of Object.entries(ofType(type))) {
+      const permissions = Array.isArray(body.permissions) ? (body.permissions as unknown[]).map(String) : [];
+      if (permissions.includes('compute.instances.deleteTagBinding'))
+        report(
+          'quarantine-never-lifted-by-runtime',
+          `${type}.${id} holds compute.instances.deleteTagBinding: the function never removes a tag binding, and its identity, a tag user of the quarantine value, could lift every quarantine`,
+        );
+    }
+  }
+  // Whoever uses a tag value of the plan can bind or remove it: named one by one or as a group.
+  for (const { type, body, at } of iam) {
+    if (!type.startsWith('google_tags_tag_value_iam_')) continue;
+    const members = [body.member, ...(Array.isArray(body.members) ? body.members : [])].filter((m) => m !== undefined).map(String);
+    for (const m of members) {
+      if (NAMED_MEMBER.test(m)) continue;
+      report(
+        'quarantine-release-principals',
+        `${at} makes ${m} a user of the tag value: everyone in it could lift any quarantine; name the responders' group instead`,
+      );
+    }
+  }
 
   // Log sinks: exactly the integrity entries of the scope, less its exclusions, to the responder's topic.
   compareAddressed('sink-inventory', SINK_TYPES, ofType, expected.sinks, report, (at, body, want, type) => {
@@ -1301,7 +1339,6 @@ export const EXPECTED_PLAYBOOK: PlanExpectation = {
       permissions: [
         'compute.disks.createSnapshot',
         'compute.instances.createTagBinding',
-        'compute.instances.deleteTagBinding',
         'compute.instances.get',
         'compute.instances.listTagBindings',
         'compute.instances.setShieldedInstanceIntegrityPolicy',
@@ -1369,7 +1406,6 @@ export const EXPECTED_PLAYBOOK_PROJECT: PlanExpectation = {
         'compute.instanceGroupManagers.get',
         'compute.instanceGroupManagers.update',
         'compute.instances.createTagBinding',
-        'compute.instances.deleteTagBinding',
         'compute.instances.get',
         'compute.instances.listTagBindings',
         'compute.instances.setShieldedInstanceIntegrityPolicy',
@@ -1495,7 +1531,6 @@ export const EXPECTED_PLAYBOOK_EXISTING_POLICY: PlanExpectation = {
     'google_organization_iam_custom_role.Responder_InstanceRole_788A6F78': {
       permissions: [
         'compute.instances.createTagBinding',
-        'compute.instances.deleteTagBinding',
         'compute.instances.get',
         'compute.instances.listTagBindings',
         'compute.instances.setShieldedInstanceIntegrityPolicy',
