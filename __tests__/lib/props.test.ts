@@ -380,6 +380,40 @@ describe('IntegrityResponder props', () => {
       expect(resolve({ ...steps, failureAction: 'suspend' }).failureAction).toBe('suspend');
     });
 
+    it('takes release principals named one by one or as a group, a workforce pool’s group among them', () => {
+      const releasePrincipals = [
+        'group:ir@example.com',
+        'user:ana@example.com',
+        'serviceAccount:release-bot@fleet-sec-1.iam.gserviceaccount.com',
+        'principal://iam.googleapis.com/locations/global/workforcePools/staff/subject/ana@example.com',
+        'principalSet://iam.googleapis.com/locations/global/workforcePools/staff/group/incident-response',
+      ];
+      expect(resolve({ scope: 'organizations/4242', containment: ['quarantine', 'stop'], releasePrincipals }).releasePrincipals).toEqual(
+        releasePrincipals,
+      );
+    });
+
+    it('takes a forensics project outside the watched project, or the responder’s own left out of a wider scope', () => {
+      expect(
+        resolve({ scope: 'projects/fleet-vms-5678', containment: ['snapshot', 'stop'], forensicsProjectId: 'fleet-prod-1234' }),
+      ).toEqual(expect.objectContaining({ forensicsProjectId: 'fleet-prod-1234' }));
+      // Left out of the organization's sink and the runtime's role unless watchResponderProject is set.
+      expect(
+        resolve({ scope: 'organizations/4242', containment: ['snapshot', 'stop'], forensicsProjectId: 'fleet-prod-1234' })
+          .forensicsProjectId,
+      ).toBe('fleet-prod-1234');
+      // Named in excludedProjects: the operator's way to keep a forensics project inside the folder out of the scope.
+      expect(
+        resolve({
+          scope: 'folders/5550001',
+          organizationId: '4242',
+          excludedProjects: ['fleet-forensics-7'],
+          containment: ['snapshot', 'stop'],
+          forensicsProjectId: 'fleet-forensics-7',
+        }).forensicsProjectId,
+      ).toBe('fleet-forensics-7');
+    });
+
     it('takes the forensics project, the retention and the release settings as given', () => {
       expect(
         resolve({
@@ -611,7 +645,59 @@ describe('IntegrityResponder props', () => {
       [
         'a release principal is a bare e-mail address',
         { scope: 'organizations/4242', raiseFindings: true, releasePrincipals: ['group:ir@example.com', 'ana@example.com'] },
-        /releasePrincipals\[1\] must be an IAM member such as 'group:incident-response@example.com' \(user:, group:, serviceAccount:, domain:, principal:\/\/ or principalSet:\/\/\), got 'ana@example.com'/,
+        /releasePrincipals\[1\] must be an IAM member such as 'group:incident-response@example.com' \(user:, group:, serviceAccount:, principal:\/\/ or a workforce pool's group, principalSet:\/\/iam\.googleapis\.com\/locations\/global\/workforcePools\/<pool>\/group\/<group>\), got 'ana@example.com'/,
+      ],
+      [
+        'a release principal is a whole domain',
+        { scope: 'organizations/4242', containment: ['quarantine', 'stop'], releasePrincipals: ['domain:example.com'] },
+        /releasePrincipals\[0\] is 'domain:example.com': everyone with an account in the domain would get tagUser on the quarantine tag value, and so could lift any quarantine: the watched projects' admins among them\. Name a group of responders instead, such as 'group:incident-response@example\.com'/,
+      ],
+      [
+        'a release principal is every identity of a workforce pool',
+        {
+          scope: 'organizations/4242',
+          containment: ['quarantine', 'stop'],
+          releasePrincipals: ['principalSet://iam.googleapis.com/locations/global/workforcePools/staff/*'],
+        },
+        /releasePrincipals\[0\] is 'principalSet:\/\/iam\.googleapis\.com\/locations\/global\/workforcePools\/staff\/\*', a principal set that can be as wide as a domain .*Name a group of responders instead.*or a workforce pool's group/,
+      ],
+      [
+        'a release principal is everyone with an attribute value in a workforce pool',
+        {
+          scope: 'organizations/4242',
+          raiseFindings: true,
+          releasePrincipals: ['principalSet://iam.googleapis.com/locations/global/workforcePools/staff/attribute.department/security'],
+        },
+        /releasePrincipals\[0\] is 'principalSet:.*attribute\.department\/security', a principal set that can be as wide as a domain/,
+      ],
+      [
+        'a release principal is every service account of the organization',
+        {
+          scope: 'organizations/4242',
+          containment: ['quarantine', 'stop'],
+          releasePrincipals: ['principalSet://cloudresourcemanager.googleapis.com/organizations/4242/type/ServiceAccount'],
+        },
+        /releasePrincipals\[0\] is 'principalSet:\/\/cloudresourcemanager\.googleapis\.com\/organizations\/4242\/type\/ServiceAccount', a principal set/,
+      ],
+      [
+        'the forensics project is the watched project of a project scope',
+        { containment: ['snapshot', 'stop'], forensicsProjectId: 'fleet-prod-1234' },
+        /forensicsProjectId 'fleet-prod-1234' is the project scope 'projects\/fleet-prod-1234' watches: its admins could read or delete the evidence of their own VMs, and whoever writes logs there can make the responder act; take the snapshots into a project outside the watched scope/,
+      ],
+      [
+        'the forensics project is the named project scope',
+        { scope: 'projects/fleet-vms-5678', containment: ['snapshot', 'stop'], forensicsProjectId: 'fleet-vms-5678' },
+        /forensicsProjectId 'fleet-vms-5678' is the project scope 'projects\/fleet-vms-5678' watches/,
+      ],
+      [
+        'the forensics project is the responder’s own project, watched in an organization scope',
+        {
+          scope: 'organizations/4242',
+          watchResponderProject: true,
+          containment: ['snapshot', 'stop'],
+          forensicsProjectId: 'fleet-prod-1234',
+        },
+        /forensicsProjectId 'fleet-prod-1234' is the responder's own project, which watchResponderProject puts in the watched scope 'organizations\/4242': its admins could read or delete the evidence.*, or leave watchResponderProject false/,
       ],
       [
         'a release principal is named twice',
@@ -641,6 +727,22 @@ describe('IntegrityResponder props', () => {
       const value = type === 'bool' ? variable.booleanValue : type === 'number' ? variable.numberValue : variable.listValue;
       expect(() => new IntegrityResponder(stack, 'Responder', { ...base, scope: 'organizations/4242', [name]: value })).toThrow(
         new RegExp(`${name} must be written out, not a Terraform value`),
+      );
+    });
+
+    it('fails when a release principal is a Terraform value: each is a grant of its own, named and checked at synth', () => {
+      const stack = new TerraformStack(Testing.app(), 'tokens');
+      const releaser = new TerraformVariable(stack, 'releaser', { type: 'string' });
+      expect(
+        () =>
+          new IntegrityResponder(stack, 'Responder', {
+            ...base,
+            scope: 'organizations/4242',
+            containment: ['quarantine', 'stop'],
+            releasePrincipals: ['group:ir@example.com', releaser.stringValue],
+          }),
+      ).toThrow(
+        "IntegrityResponder at 'tokens/Responder': releasePrincipals[1] must be written out, not a Terraform value: each release principal is a grant of its own, named after the member, and is checked for who it lets lift a quarantine",
       );
     });
 

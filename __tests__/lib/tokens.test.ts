@@ -443,6 +443,31 @@ describe('props given as Terraform values', () => {
     });
   });
 
+  describe('forensicsProjectId', () => {
+    const snapshot = { containment: ['snapshot', 'stop'] } as const;
+
+    it('is checked at plan to be another project than a project scope’s, either side a Terraform value', () => {
+      const forensics = synth({ forensics: 'string' }, (v) => ({ ...snapshot, forensicsProjectId: v.forensics!.stringValue }));
+      expect(holds(forensics, 'forensicsProjectId', [{ forensics: 'fleet-forensics-7' }, { forensics: PROJECT }])).toEqual([true, false]);
+      const scope = synth({ watched: 'string' }, (v) => ({
+        ...snapshot,
+        scope: `projects/${v.watched!.stringValue}`,
+        forensicsProjectId: 'fleet-forensics-7',
+      }));
+      expect(holds(scope, 'forensicsProjectId', [{ watched: 'fleet-vms-5678' }, { watched: 'fleet-forensics-7' }])).toEqual([true, false]);
+    });
+
+    it('is checked at plan to be another project than the responder’s own where watchResponderProject puts it in the scope', () => {
+      const doc = synth({ forensics: 'string' }, (v) => ({
+        ...snapshot,
+        scope: 'organizations/4242',
+        watchResponderProject: true,
+        forensicsProjectId: v.forensics!.stringValue,
+      }));
+      expect(holds(doc, 'forensicsProjectId', [{ forensics: 'fleet-forensics-7' }, { forensics: PROJECT }])).toEqual([true, false]);
+    });
+  });
+
   it('synthesizes without cdktf warnings (a template handed to a nested function makes cdktf warn that its output may be incorrect)', () => {
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
     try {

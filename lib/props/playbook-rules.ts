@@ -35,11 +35,24 @@ export const QUARANTINE_RULE_PRIORITY = {
 } as const;
 
 /**
- * An IAM member that names someone: a user, group, service account, domain, or a workload or
- * workforce identity (`principal://`, `principalSet://`).
+ * A release principal: someone named, or a group of them. A user, a group, a service account (an
+ * automation that runs the release tool), one federated identity (`principal://`, a workforce or
+ * workload pool's subject), or a workforce pool's group, the group of an organization that signs
+ * its people in through an identity provider of its own
+ * (cloud.google.com/iam/docs/principal-identifiers). Each gets `tagUser` on the quarantine value,
+ * with which it can lift any quarantine: never a domain or another principal set (a whole pool,
+ * an attribute value, every service account of a project or organization), which can hold the
+ * watched projects' admins.
  */
-const MEMBER = /^(?:(?:user|group|serviceAccount|domain):[^\s:]+|principal(?:Set)?:\/\/\S+)$/;
+const RELEASE_PRINCIPAL =
+  /^(?:(?:user|group|serviceAccount):[^\s:]+|principal:\/\/\S+|principalSet:\/\/iam\.googleapis\.com\/locations\/global\/workforcePools\/[^/\s]+\/group\/[^/\s]+)$/;
+/** What a release principal may be, in words. */
+const RELEASE_PRINCIPAL_HINT =
+  "user:, group:, serviceAccount:, principal:// or a workforce pool's group, principalSet://iam.googleapis.com/locations/global/workforcePools/<pool>/group/<group>";
 const PUBLIC = ['allUsers', 'allAuthenticatedUsers'];
+/** Why a domain or a wide principal set is refused, and what to name instead. */
+const WIDE_RELEASERS =
+  "would get tagUser on the quarantine tag value, and so could lift any quarantine: the watched projects' admins among them. Name a group of responders instead, such as 'group:incident-response@example.com'";
 
 /**
  * The playbook of the props as given: `containment`, or the failure action alone. When both are
@@ -115,6 +128,29 @@ export function existingQuarantinePolicyOf(r: ResolvedProps): string | undefined
   return policy.startsWith(POLICY_PATH) ? policy.slice(POLICY_PATH.length) : policy;
 }
 
+/** Why evidence must not lie in a watched project, and where to take it instead. */
+const EVIDENCE_OUTSIDE =
+  'its admins could read or delete the evidence of their own VMs, and whoever writes logs there can make the responder act; take the snapshots into a project outside the watched scope';
+
+/**
+ * The one project the construct knows to be watched that `forensicsProjectId` must not name,
+ * with why: a project scope's project, or the responder's own where `watchResponderProject` puts
+ * it in a folder or organization scope. Any other project of a folder or organization scope is
+ * the operator's to keep the evidence out of (outside the scope, or in `excludedProjects`): the
+ * construct cannot see which projects a folder holds.
+ */
+export function watchedForensics(r: ResolvedProps): { readonly project: string; readonly why: string } | undefined {
+  const scope = scopeKindOf(r.scope)!;
+  if (scope.kind === 'project') return { project: scope.id, why: `is the project scope '${r.scope}' watches: ${EVIDENCE_OUTSIDE}` };
+  if (r.watchResponderProject) {
+    return {
+      project: r.projectId,
+      why: `is the responder's own project, which watchResponderProject puts in the watched scope '${r.scope}': ${EVIDENCE_OUTSIDE}, or leave watchResponderProject false`,
+    };
+  }
+  return undefined;
+}
+
 /** Checks the playbook's props once the scope's are checked (the organization they need comes from there). */
 export function playbookProps(r: ResolvedProps): void {
   const steps = r.containment.map((s) => `'${s}'`).join(', ');
@@ -124,6 +160,10 @@ export function playbookProps(r: ResolvedProps): void {
       throw new IntegrityResponderPropsError(
         "containment lists 'snapshot', which needs forensicsProjectId: the project the evidence snapshots are created in (the runtime may create snapshots there, never read them)",
       );
+    }
+    const watched = watchedForensics(r);
+    if (watched !== undefined && !Token.isUnresolved(watched.project) && r.forensicsProjectId === watched.project) {
+      throw new IntegrityResponderPropsError(`forensicsProjectId '${r.forensicsProjectId}' ${watched.why}`);
     }
   } else if (r.forensicsProjectId !== undefined) {
     throw new IntegrityResponderPropsError(`forensicsProjectId applies to the 'snapshot' step only; containment is [${steps}]`);
@@ -178,13 +218,27 @@ export function playbookProps(r: ResolvedProps): void {
     );
   }
   r.releasePrincipals.forEach((member, i) => {
-    if (Token.isUnresolved(member)) return;
+    if (Token.isUnresolved(member)) {
+      throw new IntegrityResponderPropsError(
+        `releasePrincipals[${i}] must be written out, not a Terraform value: each release principal is a grant of its own, named after the member, and is checked for who it lets lift a quarantine`,
+      );
+    }
     if (PUBLIC.includes(member)) {
       throw new IntegrityResponderPropsError(`releasePrincipals[${i}] is '${member}': releasing a contained VM is never public`);
     }
-    if (typeof member !== 'string' || !MEMBER.test(member)) {
+    if (typeof member === 'string' && member.startsWith('domain:')) {
       throw new IntegrityResponderPropsError(
-        `releasePrincipals[${i}] must be an IAM member such as 'group:incident-response@example.com' (user:, group:, serviceAccount:, domain:, principal:// or principalSet://), got ${show(member)}`,
+        `releasePrincipals[${i}] is '${member}': everyone with an account in the domain ${WIDE_RELEASERS}`,
+      );
+    }
+    if (typeof member === 'string' && member.startsWith('principalSet:') && !RELEASE_PRINCIPAL.test(member)) {
+      throw new IntegrityResponderPropsError(
+        `releasePrincipals[${i}] is '${member}', a principal set that can be as wide as a domain (a whole pool, an attribute value, every service account of a project or organization): each identity in it ${WIDE_RELEASERS}, or a workforce pool's group (principalSet://iam.googleapis.com/locations/global/workforcePools/<pool>/group/<group>)`,
+      );
+    }
+    if (typeof member !== 'string' || !RELEASE_PRINCIPAL.test(member)) {
+      throw new IntegrityResponderPropsError(
+        `releasePrincipals[${i}] must be an IAM member such as 'group:incident-response@example.com' (${RELEASE_PRINCIPAL_HINT}), got ${show(member)}`,
       );
     }
   });

@@ -227,7 +227,15 @@ export interface IntegrityResponderProps {
    * required with that step, refused without it. The runtime gets a custom role there that
    * creates snapshots, labels them and waits for their operations, and cannot read, list or
    * delete them (`compute.snapshots.useReadOnly` would let it restore the evidence anywhere).
-   * A token works.
+   *
+   * Keep it outside the watched scope: a watched project's admins could read or delete the
+   * evidence of their own VMs, whoever writes logs there can make the responder act, and the
+   * runtime could contain the forensics project's own VMs. The construct refuses the project a
+   * project scope watches, and the responder's own project when `watchResponderProject` puts it
+   * in a folder or organization scope (checked at plan when either is a token). It cannot see
+   * which projects a folder or organization holds: for such a scope, put the forensics project
+   * outside it, or list it in `excludedProjects` (the responder's own project is left out
+   * already unless `watchResponderProject` is set). A token works.
    * @default - none: required when `containment` lists `snapshot`
    */
   readonly forensicsProjectId?: string;
@@ -297,8 +305,16 @@ export interface IntegrityResponderProps {
    * IAM members who release contained VMs (`integrity-containment release`), such as
    * `group:incident-response@example.com`: each gets `roles/resourcemanager.tagUser` on the
    * quarantine tag value (with `quarantine`) and `roles/securitycenter.findingsEditor` on the
-   * findings source (with `raiseFindings`), nothing else. Requires one of the two. Each once;
-   * `allUsers` and `allAuthenticatedUsers` are refused.
+   * findings source (with `raiseFindings`), nothing else. Requires one of the two. Each once,
+   * written out.
+   *
+   * A tag user of the value can lift any quarantine, so each member is someone named or a group
+   * of them: `user:`, `group:`, `serviceAccount:` (an automation that runs the release tool),
+   * one federated identity (`principal://…`), or a workforce pool's group
+   * (`principalSet://iam.googleapis.com/locations/global/workforcePools/<pool>/group/<group>`).
+   * `domain:`, every other principal set (a whole pool, an attribute value, every service account
+   * of a project or organization), `allUsers` and `allAuthenticatedUsers` are refused: they can
+   * hold the watched projects' admins. Name the group of your responders.
    * @default []
    */
   readonly releasePrincipals?: readonly string[];

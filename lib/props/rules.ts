@@ -4,6 +4,7 @@ import { CHANNEL_NAME } from '../alerting';
 import { IntegrityResponderPropsError, show } from '../errors';
 import { MANAGED_BY, RESPONDER_LABEL } from '../labels';
 import { allMatch, matches, matchesNone } from '../tokens';
+import { lists, watchedForensics } from './playbook-rules';
 import { SUPPORTED_RUNTIMES } from './props';
 import type { ResolvedProps } from './resolved';
 
@@ -154,6 +155,14 @@ export function planChecks(r: ResolvedProps, constructPath: string): Preconditio
     checks.push({
       condition: Op.and(allMatch(CHANNEL_NAME, channels), Op.eq(Fn.lengthOf(Fn.distinct(channels)), Fn.lengthOf(channels))),
       errorMessage: message(`notificationChannels must hold full notification channel names matching ${CHANNEL_NAME}, each once`),
+    });
+  }
+  const forensics = r.forensicsProjectId;
+  const watched = lists(r, 'snapshot') && forensics !== undefined ? watchedForensics(r) : undefined;
+  if (watched !== undefined && (Token.isUnresolved(forensics) || Token.isUnresolved(watched.project))) {
+    checks.push({
+      condition: Op.neq(forensics, watched.project),
+      errorMessage: message(`forensicsProjectId ${watched.why}`),
     });
   }
   if (Token.isUnresolved(r.labels)) {
