@@ -279,7 +279,7 @@ function containedCanary(twoPerson: boolean): WorldVariant['seed'] {
         snapshots: disks.map((d, i) => ({
           deviceName: d.deviceName,
           disk: d.source,
-          snapshot: `projects/forensics-1234/global/snapshots/${snapshotName(key, d)}`,
+          snapshot: `projects/forensics-1234/global/snapshots/${snapshotName(key, d, recorded.requestId)}`,
           operation: `operation-1733562000000-snapshot-${i}`,
           at,
         })),

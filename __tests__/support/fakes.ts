@@ -229,6 +229,10 @@ export class MemoryLedger implements DecisionLedger {
     if (!record || record.requestId !== requestId || record.decision.action !== 'stop') return record?.steps ?? {};
     const merged = mergeSteps(record.steps ?? {}, steps);
     this.records.set(id, { ...record, steps: merged });
+    const summary = this.containments.get(instanceDocumentId(key));
+    if (merged.finding !== undefined && summary?.record === id && summary.finding === undefined) {
+      this.containments.set(instanceDocumentId(key), { ...summary, finding: merged.finding.name });
+    }
     return merged;
   }
 

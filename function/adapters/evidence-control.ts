@@ -1,5 +1,6 @@
 import type { GlobalOperationsClient } from '@google-cloud/compute/build/src/v1/global_operations_client';
 import type { SnapshotsClient } from '@google-cloud/compute/build/src/v1/snapshots_client';
+import { SNAPSHOT_LABELS } from '../contract';
 import { Code, errorCode } from '../core/api-errors';
 import { EvidenceControl, OperationFailedError, SnapshotRateLimitedError, SnapshotRequest, TakenSnapshot } from '../core/ports';
 import { BLOCKED_MS, MAX_PAUSE_MS, MIN_PAUSE_MS, ZoneOperation, isDone, operationError, remaining, sleep } from './compute-control';
@@ -120,6 +121,16 @@ export class ComputeEvidenceControl implements EvidenceControl {
       throw new Error(
         `snapshot ${snapshot} exists already and is of disk ${held}, not of ${wanted}: it is not taken as evidence of ${wanted}; ` +
           'delete or rename it, or take the evidence under another name',
+      );
+    }
+    // Of the same disk, and taken for the same decision: a snapshot some other request left under
+    // this name is not this containment's evidence.
+    const wantedRequest = request.labels[SNAPSHOT_LABELS.requestId];
+    const heldRequest = found.labels?.[SNAPSHOT_LABELS.requestId];
+    if (wantedRequest !== undefined && heldRequest !== wantedRequest) {
+      throw new Error(
+        `snapshot ${snapshot} exists already but was taken for request ${heldRequest ?? '(none)'}, not ${wantedRequest}: ` +
+          'it is not taken as evidence of this containment; delete or rename it',
       );
     }
     const status = found.status === undefined || found.status === null ? undefined : String(found.status);

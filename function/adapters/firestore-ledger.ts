@@ -314,11 +314,18 @@ export class FirestoreDecisionLedger implements DecisionLedger {
     return this.within(
       'note of a containment step',
       db.runTransaction(async (tx) => {
-        const record = (await tx.get(ref)).data() as LedgerRecord | undefined;
+        const headRef = db.collection(LEDGER_INSTANCES_COLLECTION).doc(instanceDocumentId(key));
+        const [recordDoc, headDoc] = (await tx.getAll(ref, headRef)) as [DocumentSnapshot, DocumentSnapshot];
+        const record = recordDoc.data() as LedgerRecord | undefined;
         const recordedSteps = record?.steps ?? {};
         if (record === undefined || record.requestId !== requestId || record.decision.action !== 'stop') return recordedSteps;
         const merged = mergeSteps(recordedSteps, steps);
         tx.update(ref, { steps: merged });
+        // A finding raised after the containment completed joins its summary.
+        const summary = (headDoc.data() as InstanceHead | undefined)?.containment;
+        if (merged.finding !== undefined && summary?.record === ledgerDocumentId(key) && summary.finding === undefined) {
+          tx.update(headRef, { 'containment.finding': merged.finding.name });
+        }
         return merged;
       }),
     );

@@ -85,9 +85,16 @@ export class SecurityCenterFindings implements FindingSink {
       );
       return { name: finding.name || name, existed: false };
     } catch (e) {
-      if (errorCode(e) === Code.ALREADY_EXISTS) return { name, existed: true };
-      throw failure('createFinding', name, e);
+      if (errorCode(e) !== Code.ALREADY_EXISTS) throw failure('createFinding', name, e);
     }
+    // Raised before, about the same VM and boot: by an earlier delivery of this containment, or by
+    // an earlier containment since released or relearned. Either way it is open now.
+    try {
+      await client.setFindingState({ name, state: 'ACTIVE' }, { timeout: this.timeoutMs });
+    } catch (e) {
+      throw failure('setFindingState', name, e);
+    }
+    return { name, existed: true };
   }
 
   async deactivate(name: string): Promise<void> {

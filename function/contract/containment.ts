@@ -108,3 +108,11 @@ export const FINDING_CATEGORIES = {
 
 /** Days evidence snapshots are kept, by default, before the retain-until label allows their deletion. */
 export const DEFAULT_SNAPSHOT_RETENTION_DAYS = 90;
+
+/**
+ * How long the `snapshot` step may keep a VM running before the containment goes on without the
+ * evidence it could not take, seconds from the step's first run: longer than Compute's snapshot
+ * interval of a disk (10 minutes), so a disk a schedule has just snapshotted is still taken; short
+ * enough that whoever can exhaust a disk's snapshot rate cannot keep a VM out of containment.
+ */
+export const EVIDENCE_TIMEOUT_SECONDS = 900;

@@ -184,6 +184,8 @@ export const STEP_STATUSES = {
   alreadyDone: 'already-done',
   /** Dry run: what enforce would do; nothing was called. */
   would: 'would',
+  /** Recorded with the decision but no longer configured: the containment went on without it. */
+  skipped: 'skipped',
 } as const;
 
 /** The values of the `groupAction` field: what was done with the VM's managed instance group. */

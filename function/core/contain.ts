@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { FailureAction, OPERATION_STATUSES, parseExemptLabel } from '../contract';
 import type { Decision, InstanceState } from './decide';
 import type { HandlerDeps } from './handler-deps';
-import { LedgerKey, ledgerKey } from './ledger';
+import { LedgerKey, ledgerDocumentId, ledgerKey } from './ledger';
 import { leaveGroup } from './leave-group';
 import { fingerprint } from './measurements';
 import type { Acted, GroupFacts, LedgerFacts, RelearnFacts, VmFacts } from './outcome';
 import type { IntegrityReport } from './parse';
 import { InstanceControl, InstanceNotFoundError, InstanceTarget, OperationFailedError, Recorded, SnapshotRateLimitedError } from './ports';
-import { StepFacts, deactivateFinding, raiseFinding, runEvidenceSteps, summaryOf } from './playbook';
+import { StepFacts, deactivateFinding, playbookOf, raiseFinding, runEvidenceSteps, summaryOf } from './playbook';
 import { lastLookBeforeRelearn } from './relearn-look';
 import { requestIdFor } from './request-id';
 
@@ -67,8 +67,13 @@ function exemption(current: InstanceState, configured: string): string | undefin
  * the ledger, then acts on the VM by its id and waits for the operation. Returns the decision as
  * it stands after the ledger and a last look at the VM, with what was met on the way.
  */
-export async function actOn(report: IntegrityReport, proposed: Acting, deps: HandlerDeps, eventId: string | undefined): Promise<Acted> {
-  const key = ledgerKey(report);
+export async function actOn(
+  entryReport: IntegrityReport,
+  proposed: Acting,
+  deps: HandlerDeps,
+  eventId: string | undefined,
+): Promise<Acted> {
+  let report = entryReport;
   const configured = deps.failureAction;
   const target: InstanceTarget = { ...report.instance };
   const wouldHave = proposed.action === 'stop' ? configured : 'relearn';
@@ -81,6 +86,9 @@ export async function actOn(report: IntegrityReport, proposed: Acting, deps: Han
     // could otherwise stand in for a later genuine report, and takes no budget.
     return { decision: notFound(wouldHave), vm: unconfirmed(report, false), operation: { status: OPERATION_STATUSES.instanceNotFound } };
   }
+  // A launch attestation is about the VM's current launch, as Compute answers it.
+  if (report.kind === 'launchAttestation') report = { ...report, launch: current.lastStartTimestamp ?? 'unknown' };
+  const key = ledgerKey(report);
   const vm = nameFromCompute(report, current);
   const exemptLabel = exemption(current, deps.exemptLabel);
   const toRecord = {
@@ -119,7 +127,10 @@ export async function actOn(report: IntegrityReport, proposed: Acting, deps: Han
   if (recorded.decision.reason === 'budget-exhausted') return { ...facts, decision: recorded.decision };
   if (recorded.alreadyDone) {
     const operation = { name: recorded.record.operation, status: recorded.record.operationStatus };
-    if (operation.status !== OPERATION_STATUSES.instanceNotFound) return { ...facts, decision: recorded.decision, operation };
+    if (operation.status !== OPERATION_STATUSES.instanceNotFound) {
+      const finding = await findingLeftOver(report, recorded, key, { target, current }, deps, eventId);
+      return { ...facts, decision: recorded.decision, operation, ...(finding !== undefined && { steps: [finding] }) };
+    }
     const wouldHaveThen = recorded.decision.action === 'stop' ? recorded.containment : 'relearn';
     return { ...facts, vm: { ...vm, found: false }, decision: notFound(wouldHaveThen), operation };
   }
@@ -161,16 +172,23 @@ async function perform(
     }
     const containing = decision.action === 'stop' ? { report, key, recorded, reason: decision.reason, target, current } : undefined;
     let evidence = recorded.record.steps ?? {};
+    // A VM contained for another report and not started since runs no second playbook: its
+    // evidence, quarantine and finding are the earlier containment's.
+    const earlier = containing !== undefined ? await stillContained(key, current, playbookOf(recorded), deps) : undefined;
     if (containing !== undefined) {
-      // Evidence first, then the quarantine: before the group is asked to let go, and before the VM is stopped.
-      const ran = await runEvidenceSteps(containing, deps);
-      steps.push(...ran.facts);
-      evidence = ran.steps;
+      if (earlier !== undefined) {
+        steps.push(...earlier.facts);
+      } else {
+        // Evidence first, then the quarantine: before the group is asked to let go, and before the VM is stopped.
+        const ran = await runEvidenceSteps(containing, deps);
+        steps.push(...ran.facts);
+        evidence = ran.steps;
+      }
       group = await leaveGroup(current, target, deps, key, recorded, eventId);
     }
     if (deps.enforcement === 'dry-run') {
       // Decided and recorded as enforce would; nothing is done to the VM (its group is read).
-      if (containing !== undefined) {
+      if (containing !== undefined && earlier === undefined) {
         const finding = await raiseFinding(containing, evidence, recorded.containment, deps, eventId);
         if (finding !== undefined) steps.push(finding.facts);
       }
@@ -183,24 +201,25 @@ async function perform(
         : recorded.containment === 'suspend'
           ? await deps.instances.suspend(target, recorded.requestId)
           : await deps.instances.stop(target, recorded.requestId);
-    let summary;
-    if (containing !== undefined) {
-      const finding = await raiseFinding(containing, evidence, recorded.containment, deps, eventId);
-      if (finding !== undefined) {
-        steps.push(finding.facts);
-        evidence = finding.steps;
-      }
-      summary = summaryOf(containing, evidence, recorded.containment, new Date((deps.now ?? Date.now)()).toISOString());
-    }
+    // The containment is recorded complete first: a finding that cannot be raised now never keeps
+    // the VM out of the operator's list; a redelivery raises it (see `findingLeftOver`).
+    const summary =
+      containing !== undefined && earlier === undefined
+        ? summaryOf(containing, evidence, recorded.containment, new Date((deps.now ?? Date.now)()).toISOString())
+        : undefined;
     await deps.ledger.complete(
       key,
       recorded.requestId,
       { operation, status: operation.status, ...(summary !== undefined && { containment: summary }) },
       recorded.version,
     );
+    if (containing !== undefined && earlier === undefined) {
+      const finding = await raiseFinding(containing, evidence, recorded.containment, deps, eventId);
+      if (finding !== undefined) steps.push(finding.facts);
+    }
     if (decision.action === 'relearn') {
       // Vetted and relearned: the finding of its containment, if one is open, is set inactive.
-      const inactive = await deactivateFinding(key, deps);
+      const inactive = await deactivateFinding(key, report, deps);
       if (inactive !== undefined) steps.push(inactive);
     }
     return {
@@ -239,4 +258,55 @@ export async function noteFailedBoot(report: IntegrityReport, decision: Decision
   const vm = nameFromCompute(report, current);
   await deps.ledger.noteBoot(ledgerKey(report));
   return { decision, vm };
+}
+
+/**
+ * The facts of an earlier containment that still holds the VM: recorded for another report, not
+ * released, and the VM not started since. Read only where a playbook or findings are configured.
+ */
+async function stillContained(
+  key: LedgerKey,
+  current: InstanceState,
+  playbook: readonly string[],
+  deps: HandlerDeps,
+): Promise<{ facts: StepFacts[] } | undefined> {
+  if (playbook.length === 0 && deps.findingsSource === undefined) return undefined;
+  const summary = await deps.ledger.containmentOf(key);
+  if (summary === undefined || summary.state !== 'contained' || summary.record === ledgerDocumentId(key)) return undefined;
+  const started = current.lastStartTimestamp === undefined ? NaN : Date.parse(current.lastStartTimestamp);
+  if (started > Date.parse(summary.containedAt)) return undefined;
+  const detail = `contained at ${summary.containedAt} for boot ${summary.bootCounter} (${summary.reason}) and not started since`;
+  const facts: StepFacts[] = [];
+  if (playbook.includes('snapshot')) facts.push({ step: 'snapshot', status: 'already-done', snapshots: summary.snapshots, detail });
+  if (playbook.includes('quarantine'))
+    facts.push({ step: 'quarantine', status: 'already-done', name: summary.quarantine?.binding, detail });
+  if (summary.finding !== undefined) facts.push({ step: 'finding', status: 'already-done', name: summary.finding, detail });
+  return { facts };
+}
+
+/**
+ * The finding of a containment recorded complete without one (Security Command Center failed after
+ * the stop): raised on a redelivery of the same report. Undefined when there is none to raise.
+ */
+async function findingLeftOver(
+  report: IntegrityReport,
+  recorded: Recorded,
+  key: LedgerKey,
+  vm: { target: InstanceTarget; current: InstanceState },
+  deps: HandlerDeps,
+  eventId: string | undefined,
+): Promise<StepFacts | undefined> {
+  const d = recorded.decision;
+  if (d.action !== 'stop' || deps.findingsSource === undefined || deps.enforcement === 'dry-run') return undefined;
+  if (recorded.record.operationStatus !== OPERATION_STATUSES.done || recorded.record.steps?.finding !== undefined) return undefined;
+  const summary = await deps.ledger.containmentOf(key);
+  if (summary?.record !== ledgerDocumentId(key) || summary.state !== 'contained') return undefined;
+  const raised = await raiseFinding(
+    { report, key, recorded, reason: d.reason, target: vm.target, current: vm.current },
+    recorded.record.steps ?? {},
+    recorded.containment,
+    deps,
+    eventId,
+  );
+  return raised?.facts;
 }

@@ -47,7 +47,8 @@ function actsOn(report: IntegrityReport, mode: ResponseMode): boolean {
  * default, fail-closed, stops the VM.
  */
 export function decideStale(report: IntegrityReport, mode: ResponseMode, policy: StaleEventPolicy): Decision | undefined {
-  if (report.passed || !actsOn(report, mode)) return undefined;
+  // A failed launch attestation needs no vetting: whatever its age, nothing could vouch for it.
+  if (report.passed || !actsOn(report, mode) || report.kind === 'launchAttestation') return undefined;
   return policy === 'fail-closed'
     ? { action: 'stop', reason: 'stale-event-fail-closed' }
     : { action: 'alert', reason: 'stale-event-fail-open' };

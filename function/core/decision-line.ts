@@ -1,4 +1,13 @@
-import { DECISIONS, DEFAULT_EXEMPT_LABEL, GROUP_ACTIONS, LEDGER_NOTES, LINE_FIELDS as F, OPERATION_STATUSES, REASONS } from '../contract';
+import {
+  DECISIONS,
+  DEFAULT_EXEMPT_LABEL,
+  EVIDENCE_TIMEOUT_SECONDS,
+  GROUP_ACTIONS,
+  LEDGER_NOTES,
+  LINE_FIELDS as F,
+  OPERATION_STATUSES,
+  REASONS,
+} from '../contract';
 import type { BudgetNote } from './budget';
 import type { Decision } from './decide';
 import { reasonLine } from './decision-text';
@@ -111,15 +120,18 @@ function stepsPrefix(r: DecisionRecord): string {
     const again = s.status === 'already-done' ? ' (earlier)' : '';
     switch (s.step) {
       case 'snapshot': {
+        if (s.status === 'skipped') return [`took no snapshot (${s.detail ?? 'skipped'})`];
         const n = s.snapshots?.length ?? 0;
         const kept = s.skipped !== undefined && s.skipped.length > 0 ? ` (${s.skipped.length} local SSD kept, not snapshotted)` : '';
-        return [
-          s.status === 'would'
-            ? `would snapshot ${n} disk${n === 1 ? '' : 's'}${kept}`
-            : `snapshotted ${n} disk${n === 1 ? '' : 's'}${kept}${again}`,
-        ];
+        const gaveUp =
+          s.missing !== undefined && s.missing.length > 0
+            ? ` (EVIDENCE MISSING: gave up on ${s.missing.join(', ')} after ${EVIDENCE_TIMEOUT_SECONDS} s)`
+            : '';
+        const disks = `${n} disk${n === 1 ? '' : 's'}`;
+        return [s.status === 'would' ? `would snapshot ${disks}${kept}` : `snapshotted ${disks}${kept}${gaveUp}${again}`];
       }
       case 'quarantine':
+        if (s.status === 'skipped') return [`did not quarantine it (${s.detail ?? 'skipped'})`];
         return [s.status === 'would' ? 'would quarantine it' : `quarantined it${again}`];
       default:
         return [];

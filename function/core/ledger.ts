@@ -24,6 +24,8 @@ export interface LedgerKey {
   readonly instanceId: string;
   readonly bootCounter: string;
   readonly kind: ReportKind;
+  /** For a launch attestation: the launch it is about (see `IntegrityReport.launch`). */
+  readonly launch?: string;
 }
 
 /** The recorded decision: what was (or is being) done about a key. */
@@ -66,6 +68,12 @@ export interface ContainmentSteps {
    */
   readonly snapshot?: {
     readonly snapshots: readonly SnapshotEvidence[];
+    /** The persistent disks to snapshot, as attached when the step first ran: recorded once. */
+    readonly disks?: ReadonlyArray<{ readonly deviceName: string; readonly disk: string }>;
+    /** RFC 3339: when the step first ran, from which EVIDENCE_TIMEOUT_SECONDS counts. */
+    readonly startedAt?: string;
+    /** Device names of the disks given up on after EVIDENCE_TIMEOUT_SECONDS. */
+    readonly missing?: readonly string[];
     /** Device names of the disks no snapshot can take (local SSDs), kept by the stop. */
     readonly skipped?: readonly string[];
     readonly done: boolean;
@@ -94,6 +102,8 @@ export interface LedgerRecord {
   readonly zone: string;
   readonly bootCounter: string;
   readonly kind: ReportKind;
+  /** For a launch attestation: the launch it is about (part of the key). */
+  readonly launch?: string;
   /** Every distinct measurement fingerprint reported for this key, first one first. */
   readonly fingerprints: readonly string[];
   readonly decision: RecordedDecision;
@@ -135,6 +145,11 @@ export interface ContainmentSummary {
   readonly record: string;
   readonly bootCounter: string;
   readonly reason: string;
+  /**
+   * Fingerprint of the measurements the VM was contained for: a relearn of exactly these, now
+   * vetted, closes the finding; a relearn of others does not.
+   */
+  readonly fingerprint?: string;
   /** `stop` or `suspend`. */
   readonly containment: FailureAction;
   readonly playbook: readonly EvidenceStep[];
@@ -181,7 +196,14 @@ export interface Reconciled {
 /** The ledger key of a report. */
 export function ledgerKey(report: IntegrityReport): LedgerKey {
   const { projectId, zone, id } = report.instance;
-  return { projectId, zone, instanceId: id, bootCounter: report.bootCounter ?? UNKNOWN_BOOT, kind: report.kind };
+  const key = { projectId, zone, instanceId: id, bootCounter: report.bootCounter ?? UNKNOWN_BOOT, kind: report.kind };
+  return report.kind === 'launchAttestation' ? { ...key, launch: report.launch ?? UNKNOWN_BOOT } : key;
+}
+
+/** A launch as a document id may spell it: milliseconds since the epoch, or `unknown`. */
+function launchTag(launch: string): string {
+  const ms = Date.parse(launch);
+  return Number.isNaN(ms) ? UNKNOWN_BOOT : String(ms);
 }
 
 /**
@@ -193,9 +215,13 @@ export function instanceDocumentId(key: Pick<LedgerKey, 'projectId' | 'zone' | '
   return `${key.projectId}~${key.zone}~${key.instanceId}`;
 }
 
-/** Document id of a key: `<project>~<zone>~<instance id>-<boot>-<kind>`. */
+/**
+ * Document id of a key: `<project>~<zone>~<instance id>-<boot>-<kind>`, and for a launch
+ * attestation `-<launch, ms since the epoch>` after it: one record per launch.
+ */
 export function ledgerDocumentId(key: LedgerKey): string {
-  return `${instanceDocumentId(key)}-${key.bootCounter}-${key.kind}`;
+  const base = `${instanceDocumentId(key)}-${key.bootCounter}-${key.kind}`;
+  return key.launch === undefined ? base : `${base}-${launchTag(key.launch)}`;
 }
 
 /**
@@ -214,8 +240,8 @@ export function stopToMark(before: LedgerRecord | undefined, after: LedgerRecord
     before.conflict === after.conflict &&
     before.fingerprints.length === after.fingerprints.length;
   if (unchanged) return undefined;
-  const { projectId, zone, instanceId, bootCounter, kind } = after;
-  return ledgerDocumentId({ projectId, zone, instanceId, bootCounter, kind });
+  const { projectId, zone, instanceId, bootCounter, kind, launch } = after;
+  return ledgerDocumentId({ projectId, zone, instanceId, bootCounter, kind, ...(launch !== undefined && { launch }) });
 }
 
 /** The newest stop decided for an instance, as a relearn's last look reads it (see `stopToMark`). */
@@ -340,9 +366,13 @@ export function reconcile(input: ReconcileInput): Reconciled {
       const containment = keepsStop ? (existing.decision.containment ?? 'stop') : (input.containment ?? 'stop');
       const playbook = keepsStop ? existing.decision.playbook : input.playbook;
       // The earlier action's operation and completion belong to that action, not to this stop.
-      const { operation: _operation, operationStatus: _status, completedAt: _completed, ...kept } = existing;
+      // So do the steps of a containment that completed: this stop is another containment, which
+      // takes its own evidence, binds the quarantine again and raises its finding again; the steps
+      // of one still in progress are this one's, resumed.
+      const { operation: _operation, operationStatus: _status, completedAt: _completed, steps: _steps, ...kept } = existing;
+      const resumed = existing.decision.action === 'stop' && existing.outcome !== 'done' && existing.steps !== undefined;
       const record: LedgerRecord = {
-        ...(stopDone ? existing : kept),
+        ...(stopDone ? existing : { ...kept, ...(resumed && { steps: existing.steps }) }),
         fingerprints,
         conflict: true,
         decision: stopDecision('conflicting-reports', containment, playbook),
@@ -413,6 +443,7 @@ function fresh(input: ReconcileInput, key: LedgerKey, newestBoot: string, olderB
     zone: report.instance.zone,
     bootCounter: key.bootCounter,
     kind: key.kind,
+    ...(key.launch !== undefined && { launch: key.launch }),
     fingerprints: [fingerprint],
     decision: recorded(decision, containment, input.playbook),
     requestId,
@@ -445,7 +476,10 @@ export function mergeSteps(recorded: ContainmentSteps, more: ContainmentSteps): 
     snapshot = definedOnly({
       snapshots: [...have, ...added].map((s) => definedOnly({ ...s })),
       done,
+      disks: recorded.snapshot?.disks ?? more.snapshot.disks,
+      startedAt: recorded.snapshot?.startedAt ?? more.snapshot.startedAt,
       skipped: recorded.snapshot?.skipped ?? more.snapshot.skipped,
+      missing: recorded.snapshot?.missing ?? more.snapshot.missing,
       at: recorded.snapshot?.at ?? more.snapshot.at,
     });
   }

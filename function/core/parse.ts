@@ -49,6 +49,13 @@ export interface IntegrityReport {
   readonly receiveTimestamp?: string;
   /** The SEV policy bits a launch-attestation report carries (`sevPolicy`), as written. */
   readonly sevPolicy?: Readonly<Record<string, boolean | number>>;
+  /**
+   * The launch a launch-attestation report is about: the VM's last start as Compute Engine
+   * answers it when the report is handled (`unknown` without one). Set by the handler, never by
+   * the entry: every launch of a Confidential VM reports at boot 0, so the boot counter alone
+   * would make each launch after the first look like a repeat of the first.
+   */
+  readonly launch?: string;
 }
 
 /** Why an entry was rejected as malformed. Stable codes: alerting can key on them. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   DEFAULT_SNAPSHOT_RETENTION_DAYS,
+  EVIDENCE_TIMEOUT_SECONDS,
   EvidenceStep,
   FINDING_CATEGORIES,
   MANAGED_BY_LABEL,
@@ -10,6 +11,7 @@ import {
 import type { AttachedDisk, Decision, InstanceState } from './decide';
 import type { HandlerDeps } from './handler-deps';
 import { ContainmentSteps, ContainmentSummary, LedgerKey, SnapshotEvidence, ledgerDocumentId } from './ledger';
+import { fingerprint } from './measurements';
 import type { IntegrityReport } from './parse';
 import type { FindingRequest, InstanceTarget, Recorded } from './ports';
 import { requestIdFor } from './request-id';
@@ -26,8 +28,15 @@ import { requestIdFor } from './request-id';
 /** What one step of a playbook did on this delivery. */
 export interface StepFacts {
   readonly step: EvidenceStep | 'finding' | 'finding-inactive';
-  /** `done` now; `already-done` by an earlier delivery (not repeated); `would` in dry-run. */
-  readonly status: 'done' | 'already-done' | 'would';
+  /**
+   * `done` now; `already-done` by an earlier delivery (not repeated); `would` in dry-run;
+   * `skipped` when the step, recorded with the decision, can no longer run (`detail` says why).
+   */
+  readonly status: 'done' | 'already-done' | 'would' | 'skipped';
+  /** Why a step was skipped, or what an earlier containment did. */
+  readonly detail?: string;
+  /** Device names of the disks the evidence step gave up on (EVIDENCE_TIMEOUT_SECONDS). */
+  readonly missing?: readonly string[];
   /** Snapshots of the step (every one taken so far, for `snapshot`). */
   readonly snapshots?: readonly string[];
   /** Device names of attached disks no snapshot can take (local SSDs): kept by the stop. */
@@ -77,18 +86,25 @@ function shortHash(text: string): string {
 }
 
 /**
- * Name of the evidence snapshot of one disk for one boot of one VM: deterministic (a redelivery
- * finds the snapshot an earlier one took), and at most 63 characters of `[a-z0-9-]` starting with a
- * letter: `ivm-<instance id>-<boot>-<hash of project, zone and disk>`.
+ * Name of the evidence snapshot of one disk for one containment: deterministic for the decision
+ * (a redelivery finds the snapshot an earlier one took under the same request id), another for
+ * another decision about the same boot (a containment after a release takes evidence of its own),
+ * and at most 63 characters of `[a-z0-9-]` starting with a letter:
+ * `ivm-<instance id>-<boot>-<hash of project, zone, disk and request id>`.
  */
-export function snapshotName(key: LedgerKey, disk: AttachedDisk): string {
+export function snapshotName(key: LedgerKey, disk: AttachedDisk, requestId: string): string {
   const boot = key.bootCounter === 'unknown' ? 'u' : key.bootCounter;
-  return `ivm-${key.instanceId}-${boot}-${shortHash(`${key.projectId}\0${key.zone}\0${key.instanceId}\0${disk.deviceName}\0${disk.source ?? ''}`)}`;
+  const hashed = [key.projectId, key.zone, key.instanceId, disk.deviceName, disk.source ?? '', requestId].join('\0');
+  return `ivm-${key.instanceId}-${boot}-${shortHash(hashed)}`;
 }
 
-/** Id of the finding about one boot of one VM: 32 hex digits (Security Command Center takes 1–32 alphanumerics). */
-export function findingId(key: Pick<LedgerKey, 'projectId' | 'zone' | 'instanceId' | 'bootCounter'>): string {
-  return createHash('sha256').update(`${key.projectId}\0${key.zone}\0${key.instanceId}\0${key.bootCounter}`).digest('hex').slice(0, 32);
+/**
+ * Id of the finding about one boot of one VM (its early- and late-boot reports share it), or about
+ * one launch of a Confidential VM: 32 hex digits (Security Command Center takes 1–32 alphanumerics).
+ */
+export function findingId(key: Pick<LedgerKey, 'projectId' | 'zone' | 'instanceId' | 'bootCounter' | 'launch'>): string {
+  const about = key.launch === undefined ? key.bootCounter : `${key.bootCounter}\0launch\0${key.launch}`;
+  return createHash('sha256').update(`${key.projectId}\0${key.zone}\0${key.instanceId}\0${about}`).digest('hex').slice(0, 32);
 }
 
 /** The day, `YYYY-MM-DD`, after which evidence taken at `nowMs` may be deleted. */
@@ -122,7 +138,14 @@ export async function runEvidenceSteps(c: Containing, deps: PlaybookDeps): Promi
   return { facts, steps };
 }
 
-/** Snapshots every persistent disk not snapshotted yet, recording each as it is taken. */
+/**
+ * Snapshots every persistent disk not snapshotted yet, recording each as it is taken. The disks
+ * are those attached when the step first ran (recorded then, with the time), and any attached
+ * since: a disk detached meanwhile is still snapshotted by its URL. A disk that cannot be
+ * snapshotted within EVIDENCE_TIMEOUT_SECONDS of that first run (the rate limit kept exhausted, a
+ * snapshot that does not finish, a key that is disabled) is given up on: the step is recorded done
+ * with the disks it missed, and the containment goes on. Evidence first, but not forever.
+ */
 async function snapshotStep(
   c: Containing,
   steps: ContainmentSteps,
@@ -131,20 +154,52 @@ async function snapshotStep(
   const earlier = steps.snapshot;
   const taken = (s: ContainmentSteps) => (s.snapshot?.snapshots ?? []).map((e) => e.snapshot);
   if (earlier?.done === true) {
-    return { facts: { step: 'snapshot', status: 'already-done', snapshots: taken(steps), skipped: earlier.skipped }, steps };
+    return {
+      facts: {
+        step: 'snapshot',
+        status: 'already-done',
+        snapshots: taken(steps),
+        skipped: earlier.skipped,
+        ...(earlier.missing !== undefined && { missing: earlier.missing }),
+      },
+      steps,
+    };
   }
-  const disks = c.current.disks ?? [];
-  const persistent = disks.filter((d) => d.type !== 'SCRATCH' && d.source !== undefined);
-  const skipped = disks.filter((d) => !persistent.includes(d)).map((d) => d.deviceName);
+  const attached = c.current.disks ?? [];
+  const persistentNow = attached.filter((d) => d.type !== 'SCRATCH' && d.source !== undefined);
+  const skipped = attached.filter((d) => !persistentNow.includes(d)).map((d) => d.deviceName);
+  const recordedDisks = earlier?.disks ?? [];
+  const disks = [
+    ...recordedDisks,
+    ...persistentNow
+      .filter((d) => !recordedDisks.some((r) => r.deviceName === d.deviceName && r.disk === d.source))
+      .map((d) => ({ deviceName: d.deviceName, disk: d.source! })),
+  ];
   const project = deps.forensicsProject;
   if (deps.enforcement === 'dry-run') {
-    const would = persistent.map((d) => `projects/${project ?? '?'}/global/snapshots/${snapshotName(c.key, d)}`);
+    const would = disks.map(
+      (d) =>
+        `projects/${project ?? '?'}/global/snapshots/${snapshotName(c.key, { deviceName: d.deviceName, type: 'PERSISTENT', source: d.disk }, c.recorded.requestId)}`,
+    );
     return { facts: { step: 'snapshot', status: 'would', snapshots: would, skipped }, steps };
   }
   if (deps.evidence === undefined || project === undefined) {
-    throw new Error('the playbook lists snapshot, but the function has no forensics project (FORENSICS_PROJECT)');
+    // Recorded with the decision, no longer configured (a redeploy without the step): the
+    // containment goes on without it rather than wait for a setting that is gone.
+    return {
+      facts: { step: 'snapshot', status: 'skipped', detail: 'the function has no forensics project now (FORENSICS_PROJECT)' },
+      steps,
+    };
   }
   const nowMs = (deps.now ?? Date.now)();
+  let current = steps;
+  if (earlier === undefined) {
+    current = await deps.ledger.noteSteps(c.key, c.recorded.requestId, {
+      snapshot: { snapshots: [], done: false, disks, startedAt: nowIso(deps) },
+    });
+  }
+  const startedAt = Date.parse(current.snapshot?.startedAt ?? new Date(nowMs).toISOString());
+  const giveUpAt = startedAt + EVIDENCE_TIMEOUT_SECONDS * 1000;
   const labels = {
     [SNAPSHOT_LABELS.instanceId]: c.key.instanceId,
     [SNAPSHOT_LABELS.projectId]: labelValue(c.key.projectId),
@@ -155,33 +210,41 @@ async function snapshotStep(
     [SNAPSHOT_LABELS.retainUntil]: retainUntil(nowMs, deps.snapshotRetentionDays ?? DEFAULT_SNAPSHOT_RETENTION_DAYS),
     [MANAGED_BY_LABEL]: PACKAGE_NAME,
   };
-  let current = steps;
-  for (const disk of persistent) {
-    const name = snapshotName(c.key, disk);
-    if (current.snapshot?.snapshots.some((e) => e.deviceName === disk.deviceName && e.disk === disk.source)) continue;
-    const snap = await deps.evidence.snapshot({
-      project,
-      name,
-      sourceDisk: disk.source!,
-      labels,
-      description: `Evidence: disk ${disk.deviceName} of instance ${c.key.instanceId} in ${c.key.projectId}/${c.key.zone}, boot ${c.key.bootCounter}, taken before containment (${c.reason})`,
-      requestId: requestIdFor(c.recorded.requestId, `snapshot ${disk.deviceName} ${disk.source}`),
-    });
+  const missing: string[] = [];
+  for (const disk of disks) {
+    if (current.snapshot?.snapshots.some((e) => e.deviceName === disk.deviceName && e.disk === disk.disk)) continue;
+    let snap;
+    try {
+      snap = await deps.evidence.snapshot({
+        project,
+        name: snapshotName(c.key, { deviceName: disk.deviceName, type: 'PERSISTENT', source: disk.disk }, c.recorded.requestId),
+        sourceDisk: disk.disk,
+        labels,
+        description: `Evidence: disk ${disk.deviceName} of instance ${c.key.instanceId} in ${c.key.projectId}/${c.key.zone}, boot ${c.key.bootCounter}, taken before containment (${c.reason})`,
+        requestId: requestIdFor(c.recorded.requestId, `snapshot ${disk.deviceName} ${disk.disk}`),
+      });
+    } catch (e) {
+      // Within the time evidence may take, the event is redelivered and the step resumes here.
+      if ((deps.now ?? Date.now)() < giveUpAt) throw e;
+      missing.push(disk.deviceName);
+      continue;
+    }
     const evidence: SnapshotEvidence = {
       deviceName: disk.deviceName,
-      disk: disk.source!,
+      disk: disk.disk,
       snapshot: snap.snapshot,
       ...(snap.operation !== undefined && { operation: snap.operation }),
-      at: new Date((deps.now ?? Date.now)()).toISOString(),
+      at: nowIso(deps),
     };
-    current = await deps.ledger.noteSteps(c.key, c.recorded.requestId, {
-      snapshot: { snapshots: [evidence], done: false },
-    });
+    current = await deps.ledger.noteSteps(c.key, c.recorded.requestId, { snapshot: { snapshots: [evidence], done: false } });
   }
   current = await deps.ledger.noteSteps(c.key, c.recorded.requestId, {
-    snapshot: { snapshots: [], done: true, skipped, at: nowIso(deps) },
+    snapshot: { snapshots: [], done: true, skipped, at: nowIso(deps), ...(missing.length > 0 && { missing }) },
   });
-  return { facts: { step: 'snapshot', status: 'done', snapshots: taken(current), skipped }, steps: current };
+  return {
+    facts: { step: 'snapshot', status: 'done', snapshots: taken(current), skipped, ...(missing.length > 0 && { missing }) },
+    steps: current,
+  };
 }
 
 /** Binds the quarantine's secure tag to the VM, once. */
@@ -196,7 +259,10 @@ async function quarantineStep(
   const tagValue = deps.quarantineTagValue;
   if (deps.enforcement === 'dry-run') return { facts: { step: 'quarantine', status: 'would', name: tagValue }, steps };
   if (deps.quarantine === undefined || tagValue === undefined) {
-    throw new Error('the playbook lists quarantine, but the function has no quarantine tag value (QUARANTINE_TAG_VALUE)');
+    return {
+      facts: { step: 'quarantine', status: 'skipped', detail: 'the function has no quarantine tag value now (QUARANTINE_TAG_VALUE)' },
+      steps,
+    };
   }
   const bound = await deps.quarantine.bind(c.target, tagValue);
   const current = await deps.ledger.noteSteps(c.key, c.recorded.requestId, {
@@ -246,7 +312,7 @@ export async function raiseFinding(
     category: c.key.kind === 'launchAttestation' ? FINDING_CATEGORIES.launchAttestation : FINDING_CATEGORIES.integrity,
     severity: findingSeverity(c.reason),
     resourceName: `//compute.googleapis.com/projects/${c.key.projectId}/zones/${c.key.zone}/instances/${vmName}`,
-    eventTime: c.report.timestamp ?? nowIso(deps),
+    eventTime: eventTimeOf(c.report, deps),
     description: `${PACKAGE_NAME} contained ${c.key.projectId}/${c.key.zone}/${vmName} (id ${c.key.instanceId}), boot ${c.key.bootCounter}: ${c.reason}; ${containment}`,
     properties: {
       instanceId: c.key.instanceId,
@@ -275,6 +341,7 @@ export function summaryOf(c: Containing, steps: ContainmentSteps, containment: '
     record: ledgerDocumentId(c.key),
     bootCounter: c.key.bootCounter,
     reason: c.reason,
+    ...(c.report.actualMeasurements.length > 0 && { fingerprint: fingerprint(c.report.actualMeasurements) }),
     containment,
     playbook: playbookOf(c.recorded),
     snapshots: (steps.snapshot?.snapshots ?? []).map((s) => s.snapshot),
@@ -284,16 +351,36 @@ export function summaryOf(c: Containing, steps: ContainmentSteps, containment: '
   };
 }
 
+/** Containments whose cause a baseline can vet: measurements nobody vouched for (yet). */
+const VETTABLE_REASONS: ReadonlySet<string> = new Set(['not-known-good', 'policy-failed', 'stale-event-fail-closed']);
+
 /**
- * After a relearn (the VM vetted), sets the finding of its containment INACTIVE, once; nothing
- * without a findings source or an open finding. The VM stays quarantined until released.
+ * After a relearn, sets the finding of the VM's containment INACTIVE, once, when the relearn vetted
+ * what the VM was contained for: the same measurements, contained for not being known good.
+ * Conflicting reports, a failed launch attestation, or a relearn of other measurements leave the
+ * finding to the release. Nothing without a findings source or an open finding. The VM stays
+ * quarantined until released.
  */
-export async function deactivateFinding(key: LedgerKey, deps: PlaybookDeps): Promise<StepFacts | undefined> {
+export async function deactivateFinding(key: LedgerKey, report: IntegrityReport, deps: PlaybookDeps): Promise<StepFacts | undefined> {
   if (deps.findingsSource === undefined || deps.findings === undefined) return undefined;
   const summary = await deps.ledger.containmentOf(key);
-  if (summary?.finding === undefined || summary.findingInactiveAt !== undefined) return undefined;
+  if (summary?.finding === undefined || summary.findingInactiveAt !== undefined || summary.state !== 'contained') return undefined;
+  if (!VETTABLE_REASONS.has(summary.reason) || summary.fingerprint !== fingerprint(report.actualMeasurements)) return undefined;
   if (deps.enforcement === 'dry-run') return { step: 'finding-inactive', status: 'would', name: summary.finding };
   await deps.findings.deactivate(summary.finding);
   await deps.ledger.noteFindingInactive(key, summary.finding, nowIso(deps));
   return { step: 'finding-inactive', status: 'done', name: summary.finding };
+}
+
+/**
+ * When the failure happened, as RFC 3339 in UTC: when Cloud Logging received the entry, else when
+ * its writer says it happened, else now. Written anew, so that any time the entry's parse accepted
+ * reaches Security Command Center in the one form it takes.
+ */
+function eventTimeOf(report: IntegrityReport, deps: Pick<HandlerDeps, 'now'>): string {
+  for (const t of [report.receiveTimestamp, report.timestamp]) {
+    const ms = t === undefined ? NaN : Date.parse(t);
+    if (!Number.isNaN(ms)) return new Date(ms).toISOString();
+  }
+  return nowIso(deps);
 }

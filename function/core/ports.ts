@@ -296,7 +296,10 @@ export interface FindingRequest {
 
 /** Findings in Security Command Center. */
 export interface FindingSink {
-  /** Creates the finding ACTIVE; one of that id that exists already counts. Returns its name. */
+  /**
+   * Creates the finding ACTIVE; one of that id that exists already is set ACTIVE again (a new
+   * containment of the same VM and boot, after a release). Returns its name.
+   */
   raise(finding: FindingRequest): Promise<{ readonly name: string; readonly existed: boolean }>;
   /** Sets the finding INACTIVE (a VM vetted and relearned, or released); a finding that is gone counts. */
   deactivate(name: string): Promise<void>;

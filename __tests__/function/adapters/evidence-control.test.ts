@@ -128,6 +128,24 @@ describe('ComputeEvidenceControl', () => {
     expect(compute.snapshots.map((s) => s.sourceDisk)).toEqual([`projects/${project}/zones/${zone}/disks/web-2`]);
   });
 
+  it('never takes a snapshot of that name taken for another decision as evidence of this one', async () => {
+    const labelled = (requestLabel: string) => request({ labels: { ...request().labels, 'integrity-request-id': requestLabel } });
+    await evidence().snapshot(labelled('req-earlier-containment'));
+
+    const failure = await failureOf(
+      evidence().snapshot({ ...labelled('req-this-containment'), requestId: '6f1c0a7e-2b0e-4c5e-9a57-0d3c1b1f0004' }),
+    );
+
+    expect((failure as Error).message).toBe(
+      `snapshot projects/${forensics}/global/snapshots/evidence-1001-boot-3-web-1 exists already but was taken for request ` +
+        'req-earlier-containment, not req-this-containment: it is not taken as evidence of this containment; delete or rename it',
+    );
+    // The same decision again (a redelivery under another Compute request id) finds its own.
+    await expect(
+      evidence().snapshot({ ...labelled('req-earlier-containment'), requestId: '6f1c0a7e-2b0e-4c5e-9a57-0d3c1b1f0005' }),
+    ).resolves.toEqual(expect.objectContaining({ existed: true }));
+  });
+
   it('reports a snapshot of that name still being created by an earlier delivery as not done yet', async () => {
     compute.snapshotOperationMs = 60 * 60_000;
     await failureOf(evidence(300).snapshot(request()));

@@ -69,15 +69,15 @@ describe('SecurityCenterFindings.raise', () => {
     });
   });
 
-  it('counts a finding of that id raised before, and leaves it as it is', async () => {
+  it('counts a finding of that id raised before, and opens it again: a new containment of the same VM and boot', async () => {
     const name = `${parent}/findings/i4617930134256183721b6`;
     await sink().raise(finding());
     scc.findings.get(name)!.state = 'INACTIVE';
 
     await expect(sink().raise(finding({ severity: 'CRITICAL' }))).resolves.toEqual({ name, existed: true });
 
-    expect(scc.findings.get(name)).toMatchObject({ state: 'INACTIVE', severity: 'HIGH' });
-    expect(scc.lines()).toEqual([`POST /v2/${parent}/findings`, `POST /v2/${parent}/findings`]);
+    expect(scc.findings.get(name)).toMatchObject({ state: 'ACTIVE', severity: 'HIGH' });
+    expect(scc.lines()).toEqual([`POST /v2/${parent}/findings`, `POST /v2/${parent}/findings`, `POST /v2/${name}:setState`]);
   });
 
   it.each([

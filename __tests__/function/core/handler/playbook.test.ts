@@ -1,4 +1,4 @@
-import { FINDING_CATEGORIES, SNAPSHOT_LABELS } from '../../../../function/contract';
+import { EVIDENCE_TIMEOUT_SECONDS, FINDING_CATEGORIES, SNAPSHOT_LABELS } from '../../../../function/contract';
 import type { HandlerDeps } from '../../../../function/core/handler';
 import { ledgerDocumentId } from '../../../../function/core/ledger';
 import { findingId, snapshotName } from '../../../../function/core/playbook';
@@ -62,10 +62,12 @@ function playbook(extra: Partial<HandlerDeps> = {}) {
   return { ...t, evidence, quarantine, findings, order };
 }
 
-const snapshotOf = (deviceName: string) =>
+/** The name of a disk's snapshot in the containment the ledger holds for the fixture's report. */
+const snapshotOf = (t: { ledger: { records: Map<string, { requestId: string }> } }, deviceName: string) =>
   snapshotName(
     KEY,
     DISKS.find((d) => d.deviceName === deviceName)!,
+    t.ledger.records.get(ledgerDocumentId(KEY))!.requestId,
   );
 
 describe('the containment playbook', () => {
@@ -75,8 +77,8 @@ describe('the containment playbook', () => {
     const finding = findingId(KEY);
     expect(t.order).toEqual([
       'get',
-      `snapshot ${snapshotOf('boot')}`,
-      `snapshot ${snapshotOf('data')}`,
+      `snapshot ${snapshotOf(t, 'boot')}`,
+      `snapshot ${snapshotOf(t, 'data')}`,
       `bind ${TAG}`,
       'stop',
       `raise ${finding}`,
@@ -102,8 +104,8 @@ describe('the containment playbook', () => {
       expect.objectContaining({
         decision: 'stop',
         snapshots: [
-          `projects/forensics-vault-01/global/snapshots/${snapshotOf('boot')}`,
-          `projects/forensics-vault-01/global/snapshots/${snapshotOf('data')}`,
+          `projects/forensics-vault-01/global/snapshots/${snapshotOf(t, 'boot')}`,
+          `projects/forensics-vault-01/global/snapshots/${snapshotOf(t, 'data')}`,
         ],
         finding: `${SOURCE}/locations/global/findings/${finding}`,
         steps: [
@@ -139,7 +141,7 @@ describe('the containment playbook', () => {
     );
     // Each disk has its own request id, derived from the decision's: a redelivery repeats it.
     expect(new Set(t.evidence.calls.map((c) => c.requestId)).size).toBe(2);
-    expect(snapshotOf('boot')).toMatch(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/);
+    expect(snapshotOf(t, 'boot')).toMatch(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/);
   });
 
   it('resumes a containment interrupted mid-way without repeating a step, and counts it once in the budget', async () => {
@@ -180,14 +182,14 @@ describe('the containment playbook', () => {
     await expect(t.run({})).rejects.toThrow(/not done/);
     t.order.length = 0;
     await t.run({});
-    expect(t.order.filter((c) => c.startsWith('snapshot'))).toEqual([`snapshot ${snapshotOf('data')}`]);
+    expect(t.order.filter((c) => c.startsWith('snapshot'))).toEqual([`snapshot ${snapshotOf(t, 'data')}`]);
   });
 
   it("is held by Compute's snapshot rate limit before anything changes the VM, and redelivered", async () => {
     const t = playbook();
     t.evidence.failWith = new SnapshotRateLimitedError(DISKS[0]!.source!, 'RESOURCE_OPERATION_RATE_EXCEEDED');
     await expect(t.run({})).rejects.toBeInstanceOf(SnapshotRateLimitedError);
-    expect(t.order).toEqual(['get', `snapshot ${snapshotOf('boot')}`]);
+    expect(t.order).toEqual(['get', expect.stringMatching(/^snapshot ivm-\d+-7-[0-9a-f]{10}$/)]);
     expect(t.logger.lines[0]).toEqual(
       expect.objectContaining({ severity: 'ERROR', retry: true, error: expect.stringContaining('RESOURCE_OPERATION_RATE_EXCEEDED') }),
     );
@@ -250,24 +252,42 @@ describe('the containment playbook', () => {
     expect([...other.findings.findings.values()][0]!.severity).toBe('HIGH');
   });
 
-  it('sets the finding inactive when the VM, vetted, relearns; the quarantine stays until released', async () => {
+  it('sets the finding inactive when the measurements it was contained for are vetted and relearned; the quarantine stays', async () => {
     const t = playbook();
-    // Contained ten minutes ago.
+    // Contained ten minutes ago for a kernel nobody had vetted yet.
     t.ledger.clock = () => new Date(Date.now() - 600_000);
-    await t.run({ actual: linuxPcrs('bad') }, 'a');
+    await t.run({ actual: linuxPcrs('new-kernel') }, 'a');
     t.ledger.clock = () => new Date();
     const name = `${SOURCE}/locations/global/findings/${findingId(KEY)}`;
     expect(t.findings.findings.get(name)?.state).toBe('ACTIVE');
-    // Investigated, vetted, started again: its next boot reports known-good measurements.
-    t.baselines.add('baseline1', tutorialDocument(linuxPcrs('good')));
+    // Investigated, vetted (a baseline of exactly those measurements), started again.
+    t.baselines.add('baseline1', tutorialDocument(linuxPcrs('new-kernel')));
     t.instances.states.set(DEFAULT_INSTANCE_ID, { ...running(new Date(Date.now() - 5_000).toISOString()), name: 'web-1', disks: DISKS });
     t.order.length = 0;
-    await t.run({ actual: linuxPcrs('good'), bootCounter: '8', timestamp: new Date(Date.now() - 1_000).toISOString() }, 'b');
+    await t.run({ actual: linuxPcrs('new-kernel'), bootCounter: '8', timestamp: new Date(Date.now() - 1_000).toISOString() }, 'b');
     expect(t.order).toEqual(['get', 'relearn', `deactivate ${name}`]);
     expect(t.findings.findings.get(name)?.state).toBe('INACTIVE');
     expect(t.quarantine.bound.size).toBe(1);
     expect(t.logger.lines[1]!.message).toContain('its finding set inactive');
     expect(t.ledger.containments.get(`fleet-prod-1234~europe-west1-b~${DEFAULT_INSTANCE_ID}`)?.findingInactiveAt).toBeDefined();
+  });
+
+  it('leaves the finding open when the relearn vetted other measurements, or the containment was not about measurements', async () => {
+    for (const [first, reason] of [
+      [{ actual: linuxPcrs('rootkit') }, 'other measurements'],
+      [{ kind: 'sevLaunchAttestationReportEvent', passed: false, bootCounter: '7' }, 'a failed launch attestation'],
+    ] as const) {
+      const t = playbook();
+      t.ledger.clock = () => new Date(Date.now() - 600_000);
+      await t.run(first, 'a');
+      t.ledger.clock = () => new Date();
+      t.baselines.add('baseline1', tutorialDocument(linuxPcrs('clean-image')));
+      t.instances.states.set(DEFAULT_INSTANCE_ID, { ...running(new Date(Date.now() - 5_000).toISOString()), name: 'web-1', disks: DISKS });
+      t.order.length = 0;
+      await t.run({ actual: linuxPcrs('clean-image'), bootCounter: '8', timestamp: new Date(Date.now() - 1_000).toISOString() }, 'b');
+      expect({ reason, order: t.order }).toEqual({ reason, order: ['get', 'relearn'] });
+      expect([...t.findings.findings.values()].map((f) => f.state)).toEqual(['ACTIVE']);
+    }
   });
 
   it('takes no step for an exempt VM', async () => {
@@ -279,6 +299,140 @@ describe('the containment playbook', () => {
     });
     await t.run({});
     expect(t.order).toEqual(['get']);
+  });
+});
+
+describe('the playbook under attack and failure (security review)', () => {
+  const HEAD = `fleet-prod-1234~europe-west1-b~${DEFAULT_INSTANCE_ID}`;
+
+  it('takes new evidence, quarantines again and reopens the finding for a conflict after a completed containment was released', async () => {
+    const t = playbook();
+    t.ledger.clock = () => new Date(Date.now() - 600_000);
+    await t.run({ actual: linuxPcrs('forged') }, 'a');
+    t.ledger.clock = () => new Date();
+    const firstSnapshots = [...t.evidence.taken.keys()];
+    // Released: tag removed, finding closed; started again.
+    t.quarantine.bound.clear();
+    const [name] = [...t.findings.findings.keys()];
+    await t.findings.deactivate(name!);
+    t.order.length = 0;
+    // The genuine report about the same boot, with other measurements: a conflict.
+    await t.run({ actual: linuxPcrs('genuine') }, 'b');
+    const line = t.logger.lines[1]!;
+    expect(line).toEqual(expect.objectContaining({ reason: 'conflicting-reports', ledger: 'conflict' }));
+    expect(t.order.filter((c) => c.startsWith('snapshot'))).toHaveLength(2);
+    expect([...t.evidence.taken.keys()].filter((k) => !firstSnapshots.includes(k))).toHaveLength(2);
+    expect(t.quarantine.bound.size).toBe(1);
+    expect(t.order).toContain(`raise ${findingId(KEY)}`);
+    expect(t.findings.findings.get(name!)?.state).toBe('INACTIVE'); // the in-memory sink: the adapter sets it ACTIVE again
+  });
+
+  it('gives up on evidence it cannot take within the evidence timeout, and contains the VM without it', async () => {
+    let now = Date.now();
+    const t = playbook({ now: () => now });
+    t.evidence.failWith = new SnapshotRateLimitedError(DISKS[0]!.source!, 'RESOURCE_OPERATION_RATE_EXCEEDED');
+    await expect(t.run({})).rejects.toBeInstanceOf(SnapshotRateLimitedError);
+    now += (EVIDENCE_TIMEOUT_SECONDS - 1) * 1000;
+    await expect(t.run({})).rejects.toBeInstanceOf(SnapshotRateLimitedError);
+    expect(t.order).not.toContain('stop');
+    now += 2000;
+    t.order.length = 0;
+    await t.run({});
+    expect(t.order).toEqual([
+      'get',
+      expect.stringMatching(/^snapshot /),
+      expect.stringMatching(/^snapshot /),
+      `bind ${TAG}`,
+      'stop',
+      `raise ${findingId(KEY)}`,
+    ]);
+    const line = t.logger.lines.at(-1)!;
+    expect(line).toEqual(
+      expect.objectContaining({
+        decision: 'stop',
+        operationStatus: 'DONE',
+        steps: expect.arrayContaining([expect.objectContaining({ step: 'snapshot', status: 'done', missing: ['boot', 'data'] })]),
+      }),
+    );
+    expect(String(line.message)).toContain(`EVIDENCE MISSING: gave up on boot, data after ${EVIDENCE_TIMEOUT_SECONDS} s`);
+  });
+
+  it('snapshots the disks attached when the step began, even one detached since', async () => {
+    const t = playbook();
+    const snapshot = t.evidence.snapshot.bind(t.evidence);
+    let calls = 0;
+    t.evidence.snapshot = async (r) => {
+      if (++calls === 2) throw new OperationFailedError('operation-snap', 'not done after 20 s', false);
+      return snapshot(r);
+    };
+    await expect(t.run({})).rejects.toThrow(/not done/);
+    // The data disk is detached before the next delivery.
+    t.instances.states.set(DEFAULT_INSTANCE_ID, {
+      ...running(new Date(Date.now() - 60_000).toISOString()),
+      name: 'web-1',
+      disks: [DISKS[0]!],
+    });
+    await t.run({});
+    // The first delivery took the boot disk (the data disk's attempt failed); the second, the detached data disk.
+    expect(t.evidence.calls.map((c) => c.sourceDisk)).toEqual([DISKS[0]!.source, DISKS[1]!.source]);
+    expect(t.ledger.records.get(ledgerDocumentId(KEY))!.steps?.snapshot?.done).toBe(true);
+  });
+
+  it('goes on without a step recorded with the decision that the function can no longer run', async () => {
+    const t = playbook();
+    t.quarantine.failWith = new Error('down');
+    await expect(t.run({})).rejects.toThrow('down');
+    // Redeployed without the quarantine: the recorded playbook still lists it.
+    Object.assign(t.deps, { quarantineTagValue: undefined, quarantine: undefined });
+    t.order.length = 0;
+    await t.run({});
+    expect(t.order).toEqual(['get', 'stop', `raise ${findingId(KEY)}`]);
+    expect(t.logger.lines.at(-1)).toEqual(
+      expect.objectContaining({ steps: expect.arrayContaining([expect.objectContaining({ step: 'quarantine', status: 'skipped' })]) }),
+    );
+    expect(String(t.logger.lines.at(-1)!.message)).toContain('did not quarantine it (the function has no quarantine tag value now');
+  });
+
+  it('runs no second playbook for a VM contained and not started since: forged later boots take no snapshots or findings', async () => {
+    const t = playbook();
+    await t.run({ bootCounter: '7' }, 'a');
+    t.instances.states.set(DEFAULT_INSTANCE_ID, {
+      ...running(new Date(Date.now() - 60_000).toISOString()),
+      status: 'TERMINATED',
+      name: 'web-1',
+      disks: DISKS,
+    });
+    t.order.length = 0;
+    for (const boot of ['8', '9', '10']) await t.run({ bootCounter: boot }, `b${boot}`);
+    expect(t.order.filter((c) => !c.startsWith('get') && c !== 'stop')).toEqual([]);
+    expect(t.findings.findings.size).toBe(1);
+    expect(t.logger.lines.at(-1)).toEqual(
+      expect.objectContaining({
+        steps: [
+          expect.objectContaining({ step: 'snapshot', status: 'already-done' }),
+          expect.objectContaining({ step: 'quarantine', status: 'already-done' }),
+          expect.objectContaining({ step: 'finding', status: 'already-done' }),
+        ],
+      }),
+    );
+    // Started again since (without a release): a new failure is a new containment.
+    t.instances.states.set(DEFAULT_INSTANCE_ID, { ...running(new Date(Date.now() + 1_000).toISOString()), name: 'web-1', disks: DISKS });
+    t.order.length = 0;
+    await t.run({ bootCounter: '11', timestamp: new Date(Date.now() + 2_000).toISOString() }, 'c');
+    expect(t.order.filter((c) => c.startsWith('snapshot'))).toHaveLength(2);
+  });
+
+  it('records the containment before the finding: one Security Command Center cannot take is raised on redelivery', async () => {
+    const t = playbook();
+    t.findings.failWith = new Error('Security Command Center unavailable');
+    await expect(t.run({}, 'a')).rejects.toThrow('unavailable');
+    expect(t.ledger.containments.get(HEAD)).toEqual(expect.objectContaining({ state: 'contained' }));
+    expect(t.ledger.containments.get(HEAD)!.finding).toBeUndefined();
+    t.findings.failWith = undefined;
+    t.order.length = 0;
+    await t.run({}, 'a');
+    expect(t.order).toEqual(['get', `raise ${findingId(KEY)}`]);
+    expect(t.ledger.containments.get(HEAD)!.finding).toBe(`${SOURCE}/locations/global/findings/${findingId(KEY)}`);
   });
 });
 
@@ -310,6 +464,33 @@ describe('a Confidential VM launch attestation', () => {
     expect(t.instances.calls).toEqual([]);
     expect(t.logger.lines).toEqual([
       expect.objectContaining({ decision: 'none', reason: 'policy-passed', eventKind: 'launchAttestation' }),
+    ]);
+  });
+
+  it('contains each launch: a failure after the VM was started again is not a repeat of the first', async () => {
+    const t = setup();
+    t.instances.states.set(DEFAULT_INSTANCE_ID, running(new Date(Date.now() - 60_000).toISOString()));
+    await t.run({ kind: 'sevLaunchAttestationReportEvent', passed: false, bootCounter: '0' }, 'a');
+    // The same message again: a repeat, nothing done again.
+    await t.run({ kind: 'sevLaunchAttestationReportEvent', passed: false, bootCounter: '0' }, 'a');
+    expect(t.logger.lines[1]).toEqual(expect.objectContaining({ ledger: 'repeat', alreadyDone: true }));
+    // Released and started again: every launch reports at boot 0, and this one failed too.
+    t.instances.states.set(DEFAULT_INSTANCE_ID, running(new Date(Date.now() - 1_000).toISOString()));
+    await t.run({ kind: 'sevLaunchAttestationReportEvent', passed: false, bootCounter: '0' }, 'b');
+    expect(t.logger.lines[2]).toEqual(expect.objectContaining({ decision: 'stop', reason: 'launch-attestation-failed', ledger: 'new' }));
+    expect(t.instances.calls.filter((c) => c.startsWith('stop'))).toHaveLength(2);
+  });
+
+  it('contains a failed launch attestation at CRITICAL however old the report: nothing could vet it', async () => {
+    const t = setup('relearn-if-known-good', undefined, { staleEventPolicy: 'fail-open' });
+    await t.run({
+      kind: 'sevLaunchAttestationReportEvent',
+      passed: false,
+      bootCounter: '0',
+      timestamp: new Date(Date.now() - 86_400_000).toISOString(),
+    });
+    expect(t.logger.lines).toEqual([
+      expect.objectContaining({ severity: 'CRITICAL', decision: 'stop', reason: 'launch-attestation-failed' }),
     ]);
   });
 
