@@ -25,6 +25,8 @@ class IncidentResponseStack extends TerraformStack {
       region: 'europe-west1',
       namePrefix: 'ir-integrity',
       scope: `organizations/${s.organizationId}`,
+      // The forensics project lies in the organization: left out, so that nothing there is contained.
+      excludedProjects: [s.forensicsProject],
       containment: ['snapshot', 'quarantine', 'stop'],
       // The runtime creates snapshots there; it can neither read, list nor delete them.
       forensicsProjectId: s.forensicsProject,

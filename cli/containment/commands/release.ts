@@ -22,7 +22,9 @@ tag fails, nothing is recorded; running the command again is safe.
 It never starts or resumes the VM, never changes a baseline and never relearns: start the VM
 yourself (the command prints how), and the integrity report of its next boot decides, as for
 any VM. A suspended VM's resume brings back the memory of the boot that was contained and is no
-new boot: resume, stop and start it, best before the release, while the quarantine holds.
+new boot: resume, stop and start it, best before the release, while the quarantine holds. The
+quarantine leaves the metadata server reachable (its service account's tokens, DNS): remove the
+VM's service account before you run it under quarantine.
 
 Where the release policy (${RELEASE_POLICY_PATH} in the ledger database) requires
 approval, the first principal to run the command requests the release, and another principal
