@@ -259,8 +259,9 @@ function containedCanary(twoPerson: boolean): WorldVariant['seed'] {
     const id = '4617930134256183721';
     const key = { projectId: FLEET_PROJECT, zone: ZONE, instanceId: id, bootCounter: '12', kind: 'lateBoot' as const };
     const ledger = new FirestoreDecisionLedger(async () => db);
+    const report = parseReport(lateBootFailure(id, Date.now() - 10 * MINUTE));
     const recorded = await ledger.record({
-      report: parseReport(lateBootFailure(id, Date.now() - 10 * MINUTE)),
+      report,
       proposed: { action: 'stop', reason: 'not-known-good' },
       fingerprint: KERNEL_69_ID,
       requestIdFor: (action) => `${action}-${id}-12`,
@@ -295,7 +296,7 @@ function containedCanary(twoPerson: boolean): WorldVariant['seed'] {
       finding: { name: finding, at },
     };
     const noted = await ledger.noteSteps(key, recorded.requestId, steps);
-    const containing = { key, recorded, reason: 'not-known-good' as const } as unknown as Parameters<typeof summaryOf>[0];
+    const containing = { report, key, recorded, reason: 'not-known-good' as const } as unknown as Parameters<typeof summaryOf>[0];
     await ledger.complete(key, recorded.requestId, {
       operation: { name: `operation-${id}-12`, status: 'DONE' },
       status: 'DONE',
