@@ -158,11 +158,17 @@ describeWithEmulators('the containment playbook end to end', () => {
     expect(steps.finding.mapValue.fields.name).toEqual({ stringValue: finding!.name });
     const head = await ledgerDocument('integrity_instances', `${PROJECT}~${ZONE}~7001`);
     expect(head.containment.mapValue.fields.state).toEqual({ stringValue: 'contained' });
-    summary(
-      `playbook: ${order.join(' → ')}; snapshots ${JSON.stringify(line.snapshots)}; binding ${String(
-        (line.steps as Array<{ name?: string }>)[1]!.name,
-      )}; finding ${finding!.name}`,
-    );
+    // The timeline of this containment, as the ledger recorded it.
+    const f = (v: Record<string, any> | undefined) => v?.stringValue ?? v?.booleanValue;
+    const snaps = steps.snapshot.mapValue.fields.snapshots.arrayValue.values.map((v: any) => v.mapValue.fields);
+    const timeline = [
+      `recorded ${f(record.recordedAt)} decision ${f(record.decision.mapValue.fields.action)} (${f(record.decision.mapValue.fields.reason)}) requestId ${f(record.requestId)}`,
+      ...snaps.map((x: any) => `snapshot ${f(x.at)} ${f(x.deviceName)} → ${f(x.snapshot)} (operation ${f(x.operation)})`),
+      `quarantine ${f(steps.quarantine.mapValue.fields.at)} ${f(steps.quarantine.mapValue.fields.tagValue)} binding ${f(steps.quarantine.mapValue.fields.binding)}`,
+      `stop ${f(record.completedAt)} operation ${f(record.operation)} ${f(record.operationStatus)}`,
+      `finding ${f(steps.finding.mapValue.fields.at)} ${f(steps.finding.mapValue.fields.name)}`,
+    ];
+    summary(`playbook order: ${order.join(' → ')}\n  ${timeline.join('\n  ')}`);
   });
 
   it('resumes a containment whose quarantine failed, without taking a snapshot or counting the budget again', async () => {
