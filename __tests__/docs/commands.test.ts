@@ -509,6 +509,8 @@ describe('the commands of the README and docs/', () => {
         CLOUDSDK_API_ENDPOINT_OVERRIDES_LOGGING: `${stubUrl}/`,
         CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE: `${stubUrl}/compute/v1/`,
         CLOUDSDK_API_ENDPOINT_OVERRIDES_PUBSUB: `${stubUrl}/`,
+        CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM: `${stubUrl}/`,
+        CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER: `${stubUrl}/`,
       };
     });
     afterAll(async () => {
