@@ -1,7 +1,7 @@
 import { FirestoreDatabase } from '@cdktf/provider-google/lib/firestore-database';
 import { FirestoreDocument } from '@cdktf/provider-google/lib/firestore-document';
 import { ProjectIamCustomRole } from '@cdktf/provider-google/lib/project-iam-custom-role';
-import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
+import { ProjectIamMember, ProjectIamMemberCondition } from '@cdktf/provider-google/lib/project-iam-member';
 import { Fn, Token } from 'cdktf';
 import type { ITerraformDependable } from 'cdktf';
 import type { Construct } from 'constructs';
@@ -140,14 +140,22 @@ export function createDatabases(c: Construct, inputs: DatabaseInputs): Databases
       project,
       role: ledgerRole.name,
       member: runtimeMember,
-      condition: {
-        title: `${p.namePrefix} decision ledger only`,
-        description: 'Access limited to the database holding the decision ledger',
-        expression: `resource.name == "projects/${project}/databases/${ledgerDatabaseId}"`,
-      },
+      condition: ledgerOnly(p, ledgerDatabaseId),
     }),
   );
   return { baselineDatabase, baselineDatabaseId, baselinePolicy, ledgerDatabase, ledgerDatabaseId, ledgerRole, grants };
+}
+
+/**
+ * The IAM condition that keeps a project grant of Firestore permissions to the decision ledger's
+ * database: the baselines, in a database of their own, stay out of its reach.
+ */
+export function ledgerOnly(p: ResolvedProps, ledgerDatabaseId: string): ProjectIamMemberCondition {
+  return {
+    title: `${p.namePrefix} decision ledger only`,
+    description: 'Access limited to the database holding the decision ledger',
+    expression: `resource.name == "projects/${p.projectId}/databases/${ledgerDatabaseId}"`,
+  };
 }
 
 /**

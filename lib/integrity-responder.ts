@@ -195,6 +195,11 @@ export class IntegrityResponder extends Construct {
   public readonly findingsSource?: SccV2OrganizationSource;
   /** With `requireReleaseApproval`, the release policy document in the decision ledger. */
   public readonly releasePolicy?: FirestoreDocument;
+  /**
+   * With `releasePrincipals`, the custom role each release principal holds on the decision
+   * ledger's database alone: read, query and update its documents, never create or delete one.
+   */
+  public readonly releaseRole?: ProjectIamCustomRole;
 
   constructor(scope: Construct, id: string, props: IntegrityResponderProps) {
     super(scope, id);
@@ -259,6 +264,7 @@ export class IntegrityResponder extends Construct {
     this.quarantineRules = playbook.quarantineRules;
     this.findingsSource = playbook.findingsSource;
     this.releasePolicy = playbook.releasePolicy;
+    this.releaseRole = playbook.releaseRole;
 
     const source = stageSource(this, { props: p, bundle, buildServiceAccount: identities.build, labels, dependsOn });
     this.sourceBucket = source.bucket;
@@ -314,6 +320,8 @@ export class IntegrityResponder extends Construct {
       deadLetterSubscription: this.delivery.deadLetterSubscription.name,
       notificationChannels: p.notificationChannels,
       labels: p.labels,
+      containment: p.containment,
+      raiseFindings: p.raiseFindings,
       dependsOn,
     });
   }

@@ -9,6 +9,7 @@ import { SccV2OrganizationSourceIamMember } from '@cdktf/provider-google/lib/scc
 import { TagsTagKey } from '@cdktf/provider-google/lib/tags-tag-key';
 import { TagsTagValue } from '@cdktf/provider-google/lib/tags-tag-value';
 import { TagsTagValueIamMember } from '@cdktf/provider-google/lib/tags-tag-value-iam-member';
+import { Annotations, Token } from 'cdktf';
 import type { ITerraformDependable } from 'cdktf';
 import type { Construct } from 'constructs';
 import {
@@ -22,7 +23,9 @@ import {
   RELEASE_POLICY_DOCUMENT,
   SETTINGS,
   formatEvidenceSteps,
+  scopeKindOf,
 } from '../function/contract';
+import { ledgerOnly } from './databases';
 import type { ResolvedProps } from './props';
 import {
   QUARANTINE_RULE_COUNT,
@@ -32,12 +35,14 @@ import {
   lists,
   playbookOrganization,
 } from './props/playbook-rules';
+import { exclusionsOf } from './scope';
 import { customRoleId } from './tokens';
 
 /*
  * What the containment playbook needs besides the runtime's Compute role (ADR 0031): the
  * forensics project's evidence role, the quarantine's secure tag and hierarchical firewall
- * policy, the Security Command Center source, and the release policy. Each is created only when
+ * policy, the Security Command Center source, the release policy, and the release principals'
+ * access to the decision ledger. Each is created only when
  * the props ask for it; without a playbook this file adds nothing to the plan.
  */
 
@@ -70,6 +75,23 @@ export const EVIDENCE_SCOPE_PERMISSIONS: Readonly<Record<EvidenceStep, readonly 
   snapshot: ['compute.disks.createSnapshot'],
   quarantine: ['compute.instances.createTagBinding', 'compute.instances.listTagBindings', 'resourcemanager.projects.get'],
 };
+
+/**
+ * What a release principal may do in the decision ledger, the one database the containment tool
+ * works on (cloud.google.com/firestore/docs/security/iam, "Required permissions for API methods"):
+ * read documents (`get`, `batchGet`) and query the instance documents (`runQuery` takes
+ * `datastore.entities.get` and `datastore.entities.list`) for `list` and `show`; update a
+ * document that exists (a commit whose precondition says it exists, or when it was last updated,
+ * takes `datastore.entities.update`) to record a release or its request; begin and roll back a
+ * transaction (`datastore.databases.get`, which reads and writes no document). Never
+ * `datastore.entities.create` or `delete`: the tool creates no document and erases no record.
+ */
+export const RELEASE_LEDGER_PERMISSIONS: readonly string[] = [
+  'datastore.databases.get',
+  'datastore.entities.get',
+  'datastore.entities.list',
+  'datastore.entities.update',
+];
 
 /** Both address families, in the order the rules are written. */
 const FAMILIES = [
@@ -111,6 +133,8 @@ export interface Playbook {
   readonly findingsSource?: SccV2OrganizationSource;
   /** With `requireReleaseApproval`, the release policy document in the decision ledger. */
   readonly releasePolicy?: FirestoreDocument;
+  /** With `releasePrincipals`, the custom role each holds on the decision ledger's database. */
+  readonly releaseRole?: ProjectIamCustomRole;
   /** The runtime's grants and what the function's steps rely on, for the IAM wait before the function. */
   readonly grants: ITerraformDependable[];
   /** The function's playbook settings. */
@@ -133,6 +157,7 @@ const memberId = (member: string) => member.replace(/\//g, '_');
 /** Creates what the listed steps, `raiseFindings` and `requireReleaseApproval` need; nothing without them. */
 export function createPlaybook(c: Construct, inputs: PlaybookInputs): Playbook {
   const { props: p, runtimeMember, dependsOn } = inputs;
+  warnOfPlaybookRisks(c, p);
   const grants: ITerraformDependable[] = [];
   const evidenceRole = lists(p, 'snapshot') ? takeEvidence(c, p, runtimeMember, grants, dependsOn) : undefined;
   const quarantine = lists(p, 'quarantine') ? quarantineTag(c, p, runtimeMember, grants, dependsOn) : undefined;
@@ -148,6 +173,7 @@ export function createPlaybook(c: Construct, inputs: PlaybookInputs): Playbook {
         dependsOn: [inputs.ledgerDatabase],
       })
     : undefined;
+  const releaseRole = p.releasePrincipals.length > 0 ? releaseLedger(c, p, inputs.ledgerDatabaseId, dependsOn) : undefined;
   return {
     evidenceRole,
     quarantineTagValue: quarantine?.value,
@@ -155,6 +181,7 @@ export function createPlaybook(c: Construct, inputs: PlaybookInputs): Playbook {
     quarantineRules: quarantine?.rules ?? [],
     findingsSource,
     releasePolicy,
+    releaseRole,
     grants,
     settings: {
       containmentSteps: formatEvidenceSteps(evidenceStepsOf(p.containment)),
@@ -164,6 +191,42 @@ export function createPlaybook(c: Construct, inputs: PlaybookInputs): Playbook {
       findingsSource: findingsSource?.name ?? NONE,
     },
   };
+}
+
+/**
+ * What the construct cannot check and the props leave likely, said at synth: a forensics project
+ * that may lie in the watched folder or organization, and a quarantine policy at a folder, below
+ * the organization's own policy.
+ */
+function warnOfPlaybookRisks(c: Construct, p: ResolvedProps): void {
+  const scope = scopeKindOf(p.scope)!;
+  const forensics = p.forensicsProjectId;
+  if (
+    scope.kind !== 'project' &&
+    lists(p, 'snapshot') &&
+    forensics !== undefined &&
+    !Token.isUnresolved(forensics) &&
+    !Token.isUnresolved(p.excludedProjects) &&
+    !exclusionsOf(p).projects.includes(forensics)
+  ) {
+    Annotations.of(c).addWarning(
+      `forensicsProjectId '${forensics}' is not in excludedProjects of the ${scope.kind} scope '${p.scope}'. If that project is in the ` +
+        `${scope.kind}, the runtime could contain the forensics project's own VMs, and whoever writes logs there could make the ` +
+        `responder act. List it in excludedProjects, or keep it outside the scope`,
+    );
+  }
+  const parent = lists(p, 'quarantine') && existingQuarantinePolicyOf(p) === undefined ? firewallPolicyParentOf(p) : undefined;
+  if (parent !== undefined && scopeKindOf(parent)?.kind === 'folder') {
+    const organization = playbookOrganization(p);
+    const where = Token.isUnresolved(parent) ? 'a folder' : `'${parent}', a folder`;
+    const instead = Token.isUnresolved(organization) ? 'organizations/<organizationId>' : `organizations/${organization}`;
+    Annotations.of(c).addWarning(
+      `the quarantine's firewall policy is created and associated at ${where}: Google evaluates the organization's policy ` +
+        `first, and an allow rule there that matches a quarantined VM's traffic ends the evaluation before the folder's deny ` +
+        `is reached (cloud.google.com/firewall/docs/firewall-policies-rule-eval-order). Set firewallPolicyParent: ` +
+        `'${instead}', or quarantineFirewallPolicy to the organization's existing policy`,
+    );
+  }
 }
 
 /** The forensics project's evidence role and its binding to the runtime: create and label snapshots there, never read them. */
@@ -207,7 +270,9 @@ function quarantineTag(
 ): { value: TagsTagValue; policy?: ComputeFirewallPolicy; rules: ComputeFirewallPolicyRule[] } {
   const key = new TagsTagKey(c, 'QuarantineTagKey', {
     parent: `organizations/${playbookOrganization(p)}`,
-    // Tag keys share the organization's namespace: the prefix keeps two responders' apart.
+    // Tag keys share the organization's namespace (a key is `<organization>/<short name>`,
+    // cloud.google.com/resource-manager/reference/rest/v3/tagKeys): the prefix keeps two
+    // responders' apart. The firewall policy's `<prefix>-quarantine` is in another namespace.
     shortName: `${p.namePrefix}-${QUARANTINE_TAG_KEY}`,
     description: `Integrity responder ${p.namePrefix}: VMs contained after a failed integrity report`,
     purpose: 'GCE_FIREWALL',
@@ -309,6 +374,34 @@ function findings(
   grants.push(editor('RuntimeEditsFindings', runtimeMember));
   for (const member of p.releasePrincipals) editor(`ReleaserEditsFindings-${memberId(member)}`, member);
   return source;
+}
+
+/**
+ * The release principals' access to the decision ledger, where `integrity-containment` lists and
+ * shows containments and records releases: a custom role of {@link RELEASE_LEDGER_PERMISSIONS},
+ * bound to each under the condition that keeps the runtime's ledger grant to the ledger's
+ * database. The baselines, in a database of their own, stay out of reach.
+ */
+function releaseLedger(c: Construct, p: ResolvedProps, ledgerDatabaseId: string, dependsOn?: ITerraformDependable[]): ProjectIamCustomRole {
+  const project = p.projectId;
+  const role = new ProjectIamCustomRole(c, 'ReleaseRole', {
+    project,
+    roleId: customRoleId(p.namePrefix, 'release'),
+    title: `Integrity responder ${p.namePrefix}: release contained VMs`,
+    description: 'Read and query decision-ledger documents and update existing ones to record a release; never create or delete one.',
+    permissions: [...RELEASE_LEDGER_PERMISSIONS],
+    stage: 'GA',
+    dependsOn,
+  });
+  for (const member of p.releasePrincipals) {
+    new ProjectIamMember(c, `ReleaserRecordsReleases-${memberId(member)}`, {
+      project,
+      role: role.name,
+      member,
+      condition: ledgerOnly(p, ledgerDatabaseId),
+    });
+  }
+  return role;
 }
 
 /**

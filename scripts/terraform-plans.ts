@@ -38,7 +38,8 @@ export const PLANNED: Record<string, { title: string; props: Partial<IntegrityRe
     title: 'an organization with the whole containment playbook',
     props: {
       scope: 'organizations/4242',
-      excludedProjects: ['lab-sandbox-1'],
+      // The forensics project is left out of the scope, as forensicsProjectId advises (the construct warns otherwise).
+      excludedProjects: ['lab-sandbox-1', 'fleet-forensics-7'],
       containment: ['snapshot', 'quarantine', 'stop'],
       forensicsProjectId: 'fleet-forensics-7',
       raiseFindings: true,
@@ -49,7 +50,8 @@ export const PLANNED: Record<string, { title: string; props: Partial<IntegrityRe
       `new IntegrityResponder(stack, 'Responder', {`,
       `  projectId: '${PROJECT}',`,
       `  scope: 'organizations/4242',`,
-      `  excludedProjects: ['lab-sandbox-1'],`,
+      `  // the forensics project stays out of what is watched`,
+      `  excludedProjects: ['lab-sandbox-1', 'fleet-forensics-7'],`,
       `  containment: ['snapshot', 'quarantine', 'stop'],`,
       `  forensicsProjectId: 'fleet-forensics-7',`,
       `  raiseFindings: true,`,

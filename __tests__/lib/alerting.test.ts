@@ -373,6 +373,50 @@ describe('ResponderAlerting', () => {
       );
     });
 
+    describe('with a containment playbook', () => {
+      const contained = (props: Partial<ResponderAlertingProps>): string =>
+        policy(synth(props).resources, 'fleet: VMs stopped or suspended').documentation.content;
+      const RELEASE =
+        'npx integrity-containment release PROJECT/ZONE/INSTANCE_ID --project fleet-prod-1234 --database fleet-decisions --reason TEXT';
+
+      it('says that a quarantined VM must be released before it is started, and how', () => {
+        const text = contained({ containment: ['snapshot', 'quarantine', 'stop'], raiseFindings: true });
+        expect(text).toContain(
+          'record its measurements (`npx integrity-baselines capture …`), then release the others (below), then start them (`gcloud compute instances start NAME --zone=ZONE`',
+        );
+        expect(text).toContain(
+          '**The playbook.** Besides the stop or suspend, for each VM: its disks were snapshotted into the forensics project; it was quarantined: a secure tag denies all its traffic, and stays bound when the VM is started; a finding was raised in Security Command Center.',
+        );
+        expect(text).toContain('npx integrity-containment list --project fleet-prod-1234 --database fleet-decisions');
+        expect(text).toContain(
+          'npx integrity-containment show PROJECT/ZONE/INSTANCE_ID --project fleet-prod-1234 --database fleet-decisions',
+        );
+        expect(text).toContain(
+          'the release removes the quarantine tag, sets the finding INACTIVE, records who released it and why, and never starts the VM.',
+        );
+        expect(text).toContain(RELEASE);
+      });
+
+      it('names the release tool for findings or snapshots alone, without a quarantine to lift', () => {
+        const findings = contained({ raiseFindings: true });
+        expect(findings).toContain('then start the others, and release them (below) to close their findings (');
+        expect(findings).toContain('the release sets the finding INACTIVE, records who released it and why');
+        expect(findings).not.toContain('quarantine');
+        const snapshots = contained({ containment: ['snapshot', 'suspend'] });
+        expect(snapshots).toContain('then start the others (');
+        expect(snapshots).toContain('its disks were snapshotted into the forensics project. List the contained VMs');
+        expect(snapshots).toContain(RELEASE);
+      });
+
+      it('says nothing of the release tool without a playbook', () => {
+        for (const props of [{}, { containment: ['suspend'] }] as Partial<ResponderAlertingProps>[]) {
+          const text = contained(props);
+          expect(text).not.toContain('integrity-containment');
+          expect(text).toContain('then start the others (`gcloud compute instances start');
+        }
+      });
+    });
+
     it('creates the policies with no channel when none is given', () => {
       const none = synth({ notificationChannels: [] }).resources;
       const bodies = Object.values(none.google_monitoring_alert_policy!);

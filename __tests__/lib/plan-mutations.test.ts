@@ -129,6 +129,8 @@ const LEDGER = 'google_firestore_database.Responder_LedgerDatabase_CC41B944';
 const RUNTIME = 'serviceAccount:${google_service_account.Responder_RuntimeServiceAccount_6041DCDC.email}';
 const EVIDENCE_ROLE = 'google_project_iam_custom_role.Responder_EvidenceRole_CC609349';
 const TAKES_EVIDENCE = 'google_project_iam_member.Responder_RuntimeTakesEvidence_78B89B56';
+const RELEASE_ROLE = 'google_project_iam_custom_role.Responder_ReleaseRole_07E5CA66';
+const RELEASER_RECORDS = 'google_project_iam_member.Responder_ReleaserRecordsReleases-groupincident-responseexamplecom_835A41AC';
 const BINDS_TAG = 'google_tags_tag_value_iam_member.Responder_RuntimeBindsQuarantineTag_388C6E0D';
 const RELEASER_UNBINDS_TAG =
   'google_tags_tag_value_iam_member.Responder_ReleaserUnbindsQuarantineTag-groupincident-responseexamplecom_142AB3E8';
@@ -800,6 +802,60 @@ const mutations: Mutation[] = [
     mutate: (r) => at(r, ROLE).permissions.push('compute.instances.deleteTagBinding'),
     check: 'quarantine-never-lifted-by-runtime',
     mentions: ROLE,
+  },
+  {
+    name: 'the release principal’s ledger grant without its condition: the baselines’ database opens too',
+    config: 'playbook',
+    mutate: (r) => delete at(r, RELEASER_RECORDS).condition,
+    check: 'iam-condition',
+    mentions: RELEASER_RECORDS,
+  },
+  {
+    name: 'the release principal’s ledger grant on the baseline database',
+    config: 'playbook',
+    mutate: (r) =>
+      (at(r, RELEASER_RECORDS).condition.expression =
+        'resource.name == "projects/fleet-prod-1234/databases/integrity-responder-baselines"'),
+    check: 'iam-condition',
+    mentions: 'integrity-responder-baselines',
+  },
+  {
+    name: 'roles/datastore.user instead of the release role, on the whole project',
+    config: 'playbook',
+    mutate: (r) => {
+      at(r, RELEASER_RECORDS).role = 'roles/datastore.user';
+      delete at(r, RELEASER_RECORDS).condition;
+    },
+    check: 'iam-role',
+    mentions: 'roles/datastore.user',
+  },
+  {
+    name: 'datastore.entities.delete in the release role: a release principal could erase the ledger',
+    config: 'playbook',
+    mutate: (r) => at(r, RELEASE_ROLE).permissions.push('datastore.entities.delete'),
+    check: 'custom-role-permissions',
+    mentions: 'datastore.entities.delete',
+  },
+  {
+    name: 'datastore.entities.create in the release role',
+    config: 'playbook',
+    mutate: (r) => at(r, RELEASE_ROLE).permissions.push('datastore.entities.create'),
+    check: 'custom-role-permissions',
+    mentions: 'datastore.entities.create',
+  },
+  {
+    name: 'datastore.entities.list missing from the release role (the tool could not list contained VMs)',
+    config: 'playbook',
+    mutate: (r) => (at(r, RELEASE_ROLE).permissions = remove(at(r, RELEASE_ROLE).permissions, 'datastore.entities.list')),
+    check: 'custom-role-permissions',
+    mentions: 'datastore.entities.list',
+  },
+  {
+    name: 'the release principal’s ledger grant left out of the plan',
+    config: 'playbook',
+    mutate: (r) => delete r.google_project_iam_member![RELEASER_RECORDS.slice(RELEASER_RECORDS.indexOf('.') + 1)],
+    check: 'iam-inventory',
+    mentions: RELEASER_RECORDS,
   },
   {
     name: 'the release principal’s tag grant widened to a whole domain',

@@ -1,6 +1,7 @@
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
-import { TerraformStack, Testing } from 'cdktf';
+import { AnnotationMetadataEntryType, TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { IntegrityResponder, IntegrityResponderProps } from '../../lib';
+import { PLANNED } from '../../scripts/terraform-plans';
 import { PROJECT, Plan, synthResponders } from '../support/synth';
 
 /*
@@ -133,11 +134,14 @@ describe('the containment playbook in the plan', () => {
       expect(named(plan, 'google_tags_tag_key', 'QuarantineTagKey').body).toEqual(
         expect.objectContaining({
           parent: 'organizations/4242',
-          short_name: 'integrity-responder-integrity-quarantine',
+          short_name: 'integrity-responder-quarantine',
           purpose: 'GCE_FIREWALL',
           purpose_data: { organization: 'auto' },
         }),
       );
+      // The prefix, then what the key is for: 'ir' reads 'ir-quarantine', never 'ir-integrity-integrity-quarantine'.
+      const ir = synthResponders({ ...FULL, namePrefix: 'ir' });
+      expect(named(ir, 'google_tags_tag_key', 'QuarantineTagKey').body.short_name).toBe('ir-quarantine');
       expect(named(plan, 'google_tags_tag_value', 'QuarantineTagValue').body).toEqual(
         expect.objectContaining({ parent: '${google_tags_tag_key.Responder_QuarantineTagKey_51758193.id}', short_name: 'quarantined' }),
       );
@@ -377,7 +381,7 @@ describe('the containment playbook in the plan', () => {
 
   describe('release', () => {
     it('writes the release policy into the decision ledger with requireReleaseApproval', () => {
-      const plan = synthResponders({ requireReleaseApproval: true });
+      const plan = synthResponders({ scope: 'organizations/4242', raiseFindings: true, requireReleaseApproval: true });
       expect(named(plan, 'google_firestore_document', 'ReleasePolicy').body).toEqual({
         project: PROJECT,
         database: 'integrity-responder-decisions',
@@ -389,13 +393,137 @@ describe('the containment playbook in the plan', () => {
       expect(synthResponders({}).resources('google_firestore_document')).toEqual({});
     });
 
-    it('grants the release principals nothing beyond the tag value and the findings source', () => {
+    it('grants the release principals nothing beyond the tag value, the findings source and the decision ledger', () => {
       const plan = synthResponders(FULL);
       const theirs = plan
         .all()
         .filter(([type, , body]) => /_iam_(member|binding|policy)$/.test(type) && body.member === 'group:incident-response@example.com')
         .map(([type]) => type);
-      expect(theirs.sort()).toEqual(['google_scc_v2_organization_source_iam_member', 'google_tags_tag_value_iam_member']);
+      expect(theirs.sort()).toEqual([
+        'google_project_iam_member',
+        'google_scc_v2_organization_source_iam_member',
+        'google_tags_tag_value_iam_member',
+      ]);
+    });
+
+    it('lets each release principal read, query and update the decision ledger’s documents, in that database alone', () => {
+      const plan = synthResponders({ ...FULL, releasePrincipals: ['group:incident-response@example.com', 'user:ana@example.com'] });
+      const role = named(plan, 'google_project_iam_custom_role', 'ReleaseRole').body;
+      expect(role).toEqual(expect.objectContaining({ project: PROJECT, role_id: 'integrity_responder_release', stage: 'GA' }));
+      // Never create or delete: the tool records a release in a document that exists, and erases nothing.
+      expect([...role.permissions].sort()).toEqual([
+        'datastore.databases.get',
+        'datastore.entities.get',
+        'datastore.entities.list',
+        'datastore.entities.update',
+      ]);
+      const grants = Object.values(plan.resources('google_project_iam_member')).filter((g) => String(g.role).includes('ReleaseRole'));
+      const ledgerOnly = {
+        title: 'integrity-responder decision ledger only',
+        description: 'Access limited to the database holding the decision ledger',
+        expression: `resource.name == "projects/${PROJECT}/databases/integrity-responder-decisions"`,
+      };
+      expect(grants.sort((a, b) => String(a.member).localeCompare(String(b.member)))).toEqual([
+        {
+          project: PROJECT,
+          role: '${google_project_iam_custom_role.Responder_ReleaseRole_07E5CA66.name}',
+          member: 'group:incident-response@example.com',
+          condition: ledgerOnly,
+        },
+        {
+          project: PROJECT,
+          role: '${google_project_iam_custom_role.Responder_ReleaseRole_07E5CA66.name}',
+          member: 'user:ana@example.com',
+          condition: ledgerOnly,
+        },
+      ]);
+      // The condition is the runtime's own ledger grant's: the baselines' database is out of reach of both.
+      expect(named(plan, 'google_project_iam_member', 'RuntimeWritesLedger').body.condition).toEqual(ledgerOnly);
+      // The function does not wait for the release principals' grants.
+      expect(sleepWaitsFor(plan).filter((d) => d.includes('Releaser'))).toEqual([]);
+    });
+
+    it('creates no release role without release principals', () => {
+      const plan = synthResponders({ ...FULL, releasePrincipals: [] });
+      expect(Object.keys(plan.resources('google_project_iam_custom_role')).filter((id) => id.includes('Release'))).toEqual([]);
+    });
+  });
+
+  describe('warnings at synth', () => {
+    /** The playbook's warnings, leaving out the build identity's (a responder watching its own project). */
+    const warnings = (props: Partial<IntegrityResponderProps>, stack = new TerraformStack(Testing.app(), 'warnings')) => {
+      const responder = new IntegrityResponder(stack, 'Responder', { projectId: PROJECT, ...props });
+      return responder.node.metadata
+        .filter((m) => m.type === AnnotationMetadataEntryType.WARN)
+        .map((m) => String(m.data))
+        .filter((w) => !w.includes('build identity'));
+    };
+    const SNAPSHOT_ORG = {
+      scope: 'organizations/4242',
+      containment: ['snapshot', 'stop'],
+      forensicsProjectId: 'fleet-forensics-7',
+    } as const;
+
+    it('warns when a folder or organization scope does not exclude its forensics project', () => {
+      expect(warnings(SNAPSHOT_ORG)).toEqual([
+        "forensicsProjectId 'fleet-forensics-7' is not in excludedProjects of the organization scope 'organizations/4242'. If that project is in the organization, the runtime could contain the forensics project's own VMs, and whoever writes logs there could make the responder act. List it in excludedProjects, or keep it outside the scope",
+      ]);
+      expect(
+        warnings({
+          scope: 'folders/5550001',
+          organizationId: '4242',
+          containment: ['snapshot', 'stop'],
+          forensicsProjectId: 'fleet-forensics-7',
+        }),
+      ).toEqual([
+        expect.stringMatching(
+          /^forensicsProjectId 'fleet-forensics-7' is not in excludedProjects of the folder scope 'folders\/5550001'\. If that project is in the folder, /,
+        ),
+      ]);
+    });
+
+    it('says nothing of a forensics project that is excluded, left out as the responder’s own, or of a project scope', () => {
+      expect(warnings({ ...SNAPSHOT_ORG, excludedProjects: ['lab-sandbox-1', 'fleet-forensics-7'] })).toEqual([]);
+      expect(warnings({ ...SNAPSHOT_ORG, forensicsProjectId: PROJECT })).toEqual([]);
+      expect(
+        warnings({ scope: 'projects/fleet-vms-5678', containment: ['snapshot', 'stop'], forensicsProjectId: 'fleet-forensics-7' }),
+      ).toEqual([]);
+      expect(warnings({ scope: 'organizations/4242', raiseFindings: true })).toEqual([]);
+    });
+
+    it('says nothing it cannot know: a forensics project or exclusions given as Terraform values', () => {
+      const stack = new TerraformStack(Testing.app(), 'tokens');
+      const forensics = new TerraformVariable(stack, 'forensics', { type: 'string' }).stringValue;
+      expect(warnings({ ...SNAPSHOT_ORG, forensicsProjectId: forensics }, stack)).toEqual([]);
+      const other = new TerraformStack(Testing.app(), 'tokens');
+      const excluded = new TerraformVariable(other, 'excluded', { type: 'list(string)' }).listValue;
+      expect(warnings({ ...SNAPSHOT_ORG, excludedProjects: excluded }, other)).toEqual([]);
+    });
+
+    it('is raised by none of the configurations the plan pages show, whose playbook leaves its forensics project out', () => {
+      for (const { props } of Object.values(PLANNED)) expect(warnings(props)).toEqual([]);
+      expect(PLANNED.playbook!.props.excludedProjects).toContain(PLANNED.playbook!.props.forensicsProjectId);
+      expect(PLANNED.playbook!.code).toContain("excludedProjects: ['lab-sandbox-1', 'fleet-forensics-7'],");
+    });
+
+    it('warns when the quarantine policy is created at a folder, below the organization’s policy', () => {
+      const folder = { scope: 'folders/5550001', organizationId: '4242', containment: ['quarantine', 'stop'] } as const;
+      const atFolder =
+        "the quarantine's firewall policy is created and associated at 'folders/5550001', a folder: Google evaluates the organization's policy first, and an allow rule there that matches a quarantined VM's traffic ends the evaluation before the folder's deny is reached (cloud.google.com/firewall/docs/firewall-policies-rule-eval-order). Set firewallPolicyParent: 'organizations/4242', or quarantineFirewallPolicy to the organization's existing policy";
+      expect(warnings(folder)).toEqual([atFolder]);
+      // A project scope whose firewallPolicyParent names a folder runs the same risk.
+      expect(
+        warnings({
+          scope: 'projects/fleet-vms-5678',
+          organizationId: '4242',
+          containment: ['quarantine', 'stop'],
+          firewallPolicyParent: 'folders/5550001',
+        }),
+      ).toEqual([atFolder]);
+      expect(warnings({ ...folder, firewallPolicyParent: 'organizations/4242' })).toEqual([]);
+      expect(warnings({ ...folder, quarantineFirewallPolicy: '123456789012' })).toEqual([]);
+      expect(warnings({ scope: 'organizations/4242', containment: ['quarantine', 'stop'] })).toEqual([]);
+      expect(warnings({ scope: 'projects/fleet-vms-5678', organizationId: '4242', containment: ['quarantine', 'stop'] })).toEqual([]);
     });
   });
 });

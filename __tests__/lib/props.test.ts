@@ -473,9 +473,23 @@ describe('IntegrityResponder props', () => {
       [
         'containment does not end with the stop or suspend',
         { containment: ['snapshot', 'quarantine'] as never, forensicsProjectId: 'fleet-forensics-7' },
-        /containment is not a playbook: it must end with 'stop' or 'suspend': a quarantined VM still reaches its metadata server and keeps the connections it had; got \["snapshot","quarantine"\]/,
+        /containment is not a playbook: it must end with 'stop' or 'suspend': a quarantined VM still reaches its metadata server and keeps the connections it had; add 'stop' or 'suspend' last, e.g\. \['snapshot', 'quarantine', 'stop'\]; got \["snapshot","quarantine"\]/,
       ],
-      ['containment is empty', { containment: [] }, /containment is not a playbook: it must end with 'stop' or 'suspend'/],
+      [
+        'containment is the snapshot alone',
+        { containment: ['snapshot'] as never, forensicsProjectId: 'fleet-forensics-7' },
+        /it must end with 'stop' or 'suspend': .*; add 'stop' or 'suspend' last, e\.g\. \['snapshot', 'stop'\]; got \["snapshot"\]/,
+      ],
+      [
+        'containment puts the suspend before the snapshot',
+        { containment: ['suspend', 'snapshot'] as never, forensicsProjectId: 'fleet-forensics-7' },
+        /it must end with 'stop' or 'suspend': .*; add 'stop' or 'suspend' last, e\.g\. \['snapshot', 'suspend'\]; got \["suspend","snapshot"\]/,
+      ],
+      [
+        'containment is empty',
+        { containment: [] },
+        /containment is not a playbook: it must end with 'stop' or 'suspend': .*; add 'stop' or 'suspend' last, e\.g\. \['stop'\]; got \[\]/,
+      ],
       [
         'containment holds an unknown step',
         { containment: ['isolate', 'stop'] as never },
@@ -540,12 +554,17 @@ describe('IntegrityResponder props', () => {
       [
         'a project scope quarantines without an organization',
         { containment: ['quarantine', 'stop'] },
-        /containment lists 'quarantine', which for a project scope needs organizationId: the organization that holds the quarantine's tag key and policy and the findings source \(scope 'projects\/fleet-prod-1234' names none\)/,
+        /^IntegrityResponder at 'props\/Responder': containment lists 'quarantine', whose secure tag key is the organization's \(and so is its firewall policy, unless firewallPolicyParent names a folder\): a project scope needs organizationId, the number of the organization that holds project 'fleet-prod-1234'; set organizationId: '<number>' \(scope 'projects\/fleet-prod-1234' names no organization\)$/,
       ],
       [
         'a project scope raises findings without an organization',
         { raiseFindings: true },
-        /raiseFindings is set, which for a project scope needs organizationId/,
+        /^IntegrityResponder at 'props\/Responder': raiseFindings is set, and findings are raised in the organization's Security Command Center: a project scope needs organizationId, the number of the organization that holds project 'fleet-prod-1234'; set organizationId: '<number>' \(scope 'projects\/fleet-prod-1234' names no organization\)$/,
+      ],
+      [
+        'a project scope quarantines and raises findings without an organization',
+        { containment: ['quarantine', 'stop'], raiseFindings: true },
+        /containment lists 'quarantine', whose secure tag key is the organization's .*; raiseFindings is set, and findings are raised in the organization's Security Command Center: a project scope needs organizationId/,
       ],
       [
         'firewallPolicyParent is given without the quarantine step',
@@ -631,6 +650,31 @@ describe('IntegrityResponder props', () => {
         'firewallPolicyParent names another organization than organizationId',
         { containment: ['quarantine', 'stop'], organizationId: '4242', firewallPolicyParent: 'organizations/1111' },
         /firewallPolicyParent 'organizations\/1111' is another organization than organizationId '4242', the organization of the watched VMs, which holds the quarantine's tag key: a policy of another organization never applies to the watched VMs/,
+      ],
+      [
+        'requireReleaseApproval is set with neither quarantine nor findings, so nothing to release',
+        { requireReleaseApproval: true, containment: ['snapshot', 'stop'], forensicsProjectId: 'fleet-forensics-7' },
+        /requireReleaseApproval applies with the 'quarantine' step or raiseFindings, the quarantine and the finding a release lifts and closes; containment is \['snapshot', 'stop'\] and raiseFindings is false, so there is nothing to release/,
+      ],
+      [
+        'a user release principal is not an email address',
+        { scope: 'organizations/4242', raiseFindings: true, releasePrincipals: ['user:alice'] },
+        /releasePrincipals\[0\] is 'user:alice': a user: member is named by its email address, such as 'user:ana@example\.com'/,
+      ],
+      [
+        'a group release principal has no domain',
+        { scope: 'organizations/4242', raiseFindings: true, releasePrincipals: ['group:ir@example.com', 'group:incident-response'] },
+        /releasePrincipals\[1\] is 'group:incident-response': a group: member is named by its email address, such as 'group:incident-response@example\.com'/,
+      ],
+      [
+        'a service account release principal is its account id alone',
+        { scope: 'organizations/4242', raiseFindings: true, releasePrincipals: ['serviceAccount:release-bot'] },
+        /releasePrincipals\[0\] is 'serviceAccount:release-bot': a serviceAccount: member is named by its email address, such as 'serviceAccount:release-bot@fleet-ops\.iam\.gserviceaccount\.com'/,
+      ],
+      [
+        "a user release principal's address has no dot in its domain",
+        { scope: 'organizations/4242', raiseFindings: true, releasePrincipals: ['user:ana@example'] },
+        /releasePrincipals\[0\] is 'user:ana@example': a user: member is named by its email address/,
       ],
       [
         'releasePrincipals is given with neither quarantine nor findings',

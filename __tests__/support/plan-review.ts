@@ -1305,7 +1305,8 @@ const RUNTIME_BINDS_QUARANTINE_TAG: Record<string, GrantExpectation> = {
  * and labels snapshots and waits for them, never reads them; where the VMs live, the Compute role
  * gains the disk's createSnapshot and the instance tag-binding permissions; the quarantine tag,
  * its policy and rules at the organization; an organization findings source. The release
- * principal is a tag user of the value and a findings editor of the source, nothing else.
+ * principal is a tag user of the value, a findings editor of the source, and holds a role that
+ * reads, queries and updates the decision ledger's documents, in that database only; nothing else.
  */
 export const EXPECTED_PLAYBOOK: PlanExpectation = {
   ...EXPECTED_ORGANIZATION,
@@ -1332,6 +1333,13 @@ export const EXPECTED_PLAYBOOK: PlanExpectation = {
       member: 'group:incident-response@example.com',
       on: { organization: '4242', source: '${google_scc_v2_organization_source.Responder_FindingsSource_EEC2A568.name}' },
     },
+    // The release tool's access to the decision ledger, under the runtime's condition: never the baselines' database.
+    'google_project_iam_member.Responder_ReleaserRecordsReleases-groupincident-responseexamplecom_835A41AC': {
+      role: '${google_project_iam_custom_role.Responder_ReleaseRole_07E5CA66.name}',
+      member: 'group:incident-response@example.com',
+      condition: 'resource.name == "projects/fleet-prod-1234/databases/integrity-responder-decisions"',
+      on: { project: 'fleet-prod-1234' },
+    },
   },
   customRoles: {
     ...EXPECTED_ORGANIZATION.customRoles,
@@ -1352,6 +1360,11 @@ export const EXPECTED_PLAYBOOK: PlanExpectation = {
     'google_project_iam_custom_role.Responder_EvidenceRole_CC609349': {
       permissions: ['compute.globalOperations.get', 'compute.snapshots.create', 'compute.snapshots.get', 'compute.snapshots.setLabels'],
       on: { project: 'fleet-forensics-7' },
+    },
+    // Read, query and update the ledger's documents (a release is an update of a document that exists); never create or delete.
+    'google_project_iam_custom_role.Responder_ReleaseRole_07E5CA66': {
+      permissions: ['datastore.databases.get', 'datastore.entities.get', 'datastore.entities.list', 'datastore.entities.update'],
+      on: { project: 'fleet-prod-1234' },
     },
   },
   functions: {

@@ -49,7 +49,9 @@ export function playbookProblem(steps: readonly string[]): string | undefined {
   if (unknown !== undefined) return `'${unknown}' is not a step; the steps are ${CONTAINMENT_STEPS.join(', ')}`;
   const last = steps[steps.length - 1];
   if (last === undefined || !(FAILURE_ACTIONS as readonly string[]).includes(last)) {
-    return `it must end with 'stop' or 'suspend': a quarantined VM still reaches its metadata server and keeps the connections it had`;
+    const end = steps.find((s) => (FAILURE_ACTIONS as readonly string[]).includes(s)) ?? 'stop';
+    const example = [...EVIDENCE_STEPS.filter((s) => steps.includes(s)), end].map((s) => `'${s}'`).join(', ');
+    return `it must end with 'stop' or 'suspend': a quarantined VM still reaches its metadata server and keeps the connections it had; add 'stop' or 'suspend' last, e.g. [${example}]`;
   }
   const ends = steps.filter((s) => (FAILURE_ACTIONS as readonly string[]).includes(s));
   if (ends.length > 1) return `it holds both ${ends.map((s) => `'${s}'`).join(' and ')}; choose one`;
@@ -74,8 +76,12 @@ export const TAG_VALUE_SETTING = /^(?:none|tagValues\/[1-9][0-9]{0,19})$/;
 /** A Security Command Center source: `none`, or `organizations/<number>/sources/<number>`. */
 export const FINDINGS_SOURCE_SETTING = /^(?:none|organizations\/[1-9][0-9]{0,19}\/sources\/[1-9][0-9]{0,19})$/;
 
-/** Short name of the quarantine's tag key (purpose `GCE_FIREWALL`) and of its one value. */
-export const QUARANTINE_TAG_KEY = 'integrity-quarantine';
+/**
+ * What follows the responder's prefix in the short name of the quarantine's tag key (purpose
+ * `GCE_FIREWALL`): `<namePrefix>-quarantine`, unique among the organization's tag keys, and the
+ * short name of its one value.
+ */
+export const QUARANTINE_TAG_KEY = 'quarantine';
 export const QUARANTINE_TAG_VALUE = 'quarantined';
 
 /**

@@ -3,6 +3,7 @@ import { MonitoringAlertPolicy } from '@cdktf/provider-google/lib/monitoring-ale
 import { MonitoringDashboard } from '@cdktf/provider-google/lib/monitoring-dashboard';
 import { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
+import type { ContainmentStep } from '../../function/contract';
 import { validateNotificationChannels } from './channels';
 import { buildDashboard } from './dashboard';
 import { buildMetrics, deadLetterSeries } from './metrics';
@@ -48,6 +49,23 @@ export interface ResponderAlertingProps {
    * @default {}
    */
   readonly labels?: Record<string, string>;
+
+  /**
+   * The responder's containment playbook, as its `containment` prop. With steps before the stop
+   * or suspend, the alert on contained VMs says how `integrity-containment` lists, shows and
+   * releases them; with `quarantine`, that a contained VM stays cut off from the network until
+   * it is released, whoever starts it.
+   * @default - the stop alone
+   */
+  readonly containment?: readonly ContainmentStep[];
+
+  /**
+   * Whether the responder raises a Security Command Center finding for each VM contained (its
+   * `raiseFindings` prop): the alert on contained VMs then names the release tool, which sets
+   * the finding INACTIVE.
+   * @default false
+   */
+  readonly raiseFindings?: boolean;
 }
 
 /**
@@ -102,6 +120,8 @@ export class ResponderAlerting extends Construct {
       dependsOn,
       metrics,
       deadLetters,
+      containment: props.containment ?? ['stop'],
+      raiseFindings: props.raiseFindings ?? false,
     });
     this.dashboard = buildDashboard(this, { project, namePrefix, dependsOn, metrics, deadLetters });
   }

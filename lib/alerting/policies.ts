@@ -1,7 +1,15 @@
 import { MonitoringAlertPolicy, MonitoringAlertPolicyConditions } from '@cdktf/provider-google/lib/monitoring-alert-policy';
 import type { ITerraformDependable } from 'cdktf';
 import type { Construct } from 'constructs';
-import { DECISIONS, INTEGRITY_LOG_ID, LINE_FIELDS as F, OPERATION_STATUSES, REASONS } from '../../function/contract';
+import {
+  ContainmentStep,
+  DECISIONS,
+  INTEGRITY_LOG_ID,
+  LINE_FIELDS as F,
+  OPERATION_STATUSES,
+  REASONS,
+  dedicatedLedgerDatabaseId,
+} from '../../function/contract';
 import { responderLabels } from '../labels';
 import { CONTAINMENT_DONE, CONTAINMENT_DRY_RUN, RETRIED_LINES, functionLogs, is } from './lines';
 import { LABELS, ResponderMetrics, byLabel, labelIs } from './metrics';
@@ -45,6 +53,10 @@ export interface PolicyInputs {
   readonly metrics: ResponderMetrics;
   /** Time series of the dead-letter subscription's backlog. */
   readonly deadLetters: string;
+  /** The containment playbook, ending with the stop or suspend. */
+  readonly containment: readonly ContainmentStep[];
+  /** Whether a finding is raised for each VM contained. */
+  readonly raiseFindings: boolean;
 }
 
 /** A condition that fires on the first line counted in a minute. */
@@ -85,8 +97,51 @@ export function buildPolicies(c: Construct, inputs: PolicyInputs): Record<Respon
   return policies;
 }
 
+/**
+ * What the alert on contained VMs says of the playbook, when the responder has one: what else
+ * happened to the VMs, and how `integrity-containment` lists, shows and releases them. A
+ * quarantined VM stays cut off, whoever starts it, until it is released; the release starts
+ * nothing. Nothing without a playbook.
+ */
+function releaseAdvice(inputs: PolicyInputs): { start: string; lines: string[] } {
+  const { project, namePrefix: prefix, containment, raiseFindings } = inputs;
+  const quarantine = containment.includes('quarantine');
+  const done = [
+    ...(containment.includes('snapshot') ? ['its disks were snapshotted into the forensics project'] : []),
+    ...(quarantine ? ['it was quarantined: a secure tag denies all its traffic, and stays bound when the VM is started'] : []),
+    ...(raiseFindings ? ['a finding was raised in Security Command Center'] : []),
+  ];
+  if (done.length === 0) return { start: 'start the others', lines: [] };
+  const tool = (command: string) =>
+    `npx integrity-containment ${command} --project ${project} --database ${dedicatedLedgerDatabaseId(prefix)}`;
+  return {
+    start: quarantine
+      ? 'release the others (below), then start them'
+      : raiseFindings
+        ? 'start the others, and release them (below) to close their findings'
+        : 'start the others',
+    lines: [
+      '',
+      `**The playbook.** Besides the stop or suspend, for each VM: ${done.join('; ')}. List the contained VMs, and see what each step did:`,
+      '```',
+      tool('list'),
+      tool('show PROJECT/ZONE/INSTANCE_ID'),
+      '```',
+      `Once a VM may run again, release it: the release ${[
+        ...(quarantine ? ['removes the quarantine tag'] : []),
+        ...(raiseFindings ? ['sets the finding INACTIVE'] : []),
+        'records who released it and why',
+      ].join(', ')}, and never starts the VM.`,
+      '```',
+      `${tool('release PROJECT/ZONE/INSTANCE_ID')} --reason TEXT`,
+      '```',
+    ],
+  };
+}
+
 function policySpecs(inputs: PolicyInputs): Record<ResponderAlert, PolicySpec> {
   const { project, namePrefix: prefix, functionName, deadLetterSubscription } = inputs;
+  const release = releaseAdvice(inputs);
   const { decisions, containments, errors } = inputs.metrics;
   const read = (extra: string) =>
     `gcloud logging read '${functionLogs(functionName)} AND ${extra}' --project=${project} --freshness=1d --format=json`;
@@ -112,10 +167,11 @@ function policySpecs(inputs: PolicyInputs): Record<ResponderAlert, PolicySpec> {
         '```',
         '',
         '**What to do**, by reason:',
-        `- \`${REASONS.notKnownGood}\`: the late-boot measurements match no known-good baseline. If the VM was just updated on purpose, vet one updated VM, record its measurements (\`npx integrity-baselines capture …\`), then start the others (\`gcloud compute instances start NAME --zone=ZONE\`, or \`resume\` for a suspended VM). Otherwise treat the VM as compromised.`,
+        `- \`${REASONS.notKnownGood}\`: the late-boot measurements match no known-good baseline. If the VM was just updated on purpose, vet one updated VM, record its measurements (\`npx integrity-baselines capture …\`), then ${release.start} (\`gcloud compute instances start NAME --zone=ZONE\`, or \`resume\` for a suspended VM). Otherwise treat the VM as compromised.`,
         `- \`${REASONS.policyFailed}\` (shutdown mode): the VM's boot differs from its policy baseline; investigate before starting it.`,
         `- \`${REASONS.staleEventFailClosed}\`: the report was too old, future-dated or without a boot counter to be vetted; check the VM, then start it.`,
         `- \`${REASONS.conflictingReports}\`: see the conflicting-reports alert. **Do not restart** the VM before inspecting it.`,
+        ...release.lines,
       ].join('\n'),
     },
     wouldContain: {

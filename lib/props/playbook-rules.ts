@@ -45,7 +45,14 @@ export const QUARANTINE_RULE_PRIORITY = {
  * watched projects' admins.
  */
 const RELEASE_PRINCIPAL =
-  /^(?:(?:user|group|serviceAccount):[^\s:]+|principal:\/\/\S+|principalSet:\/\/iam\.googleapis\.com\/locations\/global\/workforcePools\/[^/\s]+\/group\/[^/\s]+)$/;
+  /^(?:(?:user|group|serviceAccount):[^\s@:/]+@[^\s@:/]+\.[^\s@:/]+|principal:\/\/\S+|principalSet:\/\/iam\.googleapis\.com\/locations\/global\/workforcePools\/[^/\s]+\/group\/[^/\s]+)$/;
+/** A member IAM names by an email address, and one of each kind for the error that refuses another name. */
+const EMAIL_KIND = /^(user|group|serviceAccount):/;
+const EMAIL_EXAMPLES: Record<string, string> = {
+  user: 'user:ana@example.com',
+  group: 'group:incident-response@example.com',
+  serviceAccount: 'serviceAccount:release-bot@fleet-ops.iam.gserviceaccount.com',
+};
 /** What a release principal may be, in words. */
 const RELEASE_PRINCIPAL_HINT =
   "user:, group:, serviceAccount:, principal:// or a workforce pool's group, principalSet://iam.googleapis.com/locations/global/workforcePools/<pool>/group/<group>";
@@ -204,9 +211,16 @@ export function playbookProps(r: ResolvedProps): void {
     );
   }
   if (scope.kind === 'project' && needsOrganization(r) && r.organizationId === undefined) {
-    const why = lists(r, 'quarantine') ? "containment lists 'quarantine'" : 'raiseFindings is set';
+    const needs = [
+      ...(lists(r, 'quarantine')
+        ? [
+            "containment lists 'quarantine', whose secure tag key is the organization's (and so is its firewall policy, unless firewallPolicyParent names a folder)",
+          ]
+        : []),
+      ...(r.raiseFindings ? ["raiseFindings is set, and findings are raised in the organization's Security Command Center"] : []),
+    ];
     throw new IntegrityResponderPropsError(
-      `${why}, which for a project scope needs organizationId: the organization that holds the quarantine's tag key and policy and the findings source (scope '${r.scope}' names none)`,
+      `${needs.join('; ')}: a project scope needs organizationId, the number of the organization that holds project '${scope.id}'; set organizationId: '<number>' (scope '${r.scope}' names no organization)`,
     );
   }
   if (!Array.isArray(r.releasePrincipals)) {
@@ -215,6 +229,11 @@ export function playbookProps(r: ResolvedProps): void {
   if (r.releasePrincipals.length > 0 && !needsOrganization(r)) {
     throw new IntegrityResponderPropsError(
       `releasePrincipals applies with the 'quarantine' step or raiseFindings, whose tag value and findings source they are granted; containment is [${steps}] and raiseFindings is false`,
+    );
+  }
+  if (r.requireReleaseApproval && !needsOrganization(r)) {
+    throw new IntegrityResponderPropsError(
+      `requireReleaseApproval applies with the 'quarantine' step or raiseFindings, the quarantine and the finding a release lifts and closes; containment is [${steps}] and raiseFindings is false, so there is nothing to release`,
     );
   }
   r.releasePrincipals.forEach((member, i) => {
@@ -234,6 +253,12 @@ export function playbookProps(r: ResolvedProps): void {
     if (typeof member === 'string' && member.startsWith('principalSet:') && !RELEASE_PRINCIPAL.test(member)) {
       throw new IntegrityResponderPropsError(
         `releasePrincipals[${i}] is '${member}', a principal set that can be as wide as a domain (a whole pool, an attribute value, every service account of a project or organization): each identity in it ${WIDE_RELEASERS}, or a workforce pool's group (principalSet://iam.googleapis.com/locations/global/workforcePools/<pool>/group/<group>)`,
+      );
+    }
+    const kind = typeof member === 'string' ? EMAIL_KIND.exec(member)?.[1] : undefined;
+    if (kind !== undefined && !RELEASE_PRINCIPAL.test(member)) {
+      throw new IntegrityResponderPropsError(
+        `releasePrincipals[${i}] is '${member}': a ${kind}: member is named by its email address, such as '${EMAIL_EXAMPLES[kind]}'`,
       );
     }
     if (typeof member !== 'string' || !RELEASE_PRINCIPAL.test(member)) {

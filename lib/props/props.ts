@@ -302,11 +302,25 @@ export interface IntegrityResponderProps {
   readonly raiseFindings?: boolean;
 
   /**
-   * IAM members who release contained VMs (`integrity-containment release`), such as
-   * `group:incident-response@example.com`: each gets `roles/resourcemanager.tagUser` on the
-   * quarantine tag value (with `quarantine`) and `roles/securitycenter.findingsEditor` on the
-   * findings source (with `raiseFindings`), nothing else. Requires one of the two. Each once,
-   * written out.
+   * IAM members who list, show and release contained VMs (`integrity-containment list`, `show`
+   * and `release`), such as `group:incident-response@example.com`. Requires `quarantine` or
+   * `raiseFindings`. Each once, written out. Each gets exactly:
+   * - `roles/resourcemanager.tagUser` on the quarantine tag value (with `quarantine`);
+   * - `roles/securitycenter.findingsEditor` on the findings source (with `raiseFindings`);
+   * - in the responder's project, a custom role (`<namePrefix>_release`) under an IAM condition
+   *   naming the decision ledger's database (`<namePrefix>-decisions`), as the runtime's ledger
+   *   grant is: `datastore.databases.get`, `datastore.entities.get`, `datastore.entities.list`
+   *   and `datastore.entities.update`, to read and query the ledger's documents and update
+   *   existing ones to record a release (cloud.google.com/firestore/docs/security/iam). Never
+   *   `create` or `delete`, and nothing in the baseline database.
+   *
+   * With `quarantine` they still need, on the watched projects and from a role of their own,
+   * `compute.instances.listTagBindings`, `compute.instances.deleteTagBinding` and
+   * `resourcemanager.projects.get`, to find and remove a VM's quarantine binding: the construct
+   * grants none of them, since `deleteTagBinding` beside `tagUser` lifts quarantines and where
+   * it reaches is yours to choose. The ledger grant covers every document of that database (an
+   * IAM condition names a database, not a document), the release policy among them: the
+   * two-person rule of `requireReleaseApproval` is kept by the tool, not by IAM.
    *
    * A tag user of the value can lift any quarantine, so each member is someone named or a group
    * of them: `user:`, `group:`, `serviceAccount:` (an automation that runs the release tool),

@@ -418,9 +418,12 @@ describe('a responder with a containment playbook', () => {
     ],
     ['findings alone', { ...ORGANIZATION, raiseFindings: true }, ['raiseFindings raises findings in Security Command Center']],
     [
-      'the release approval alone, which changes no setting of the function',
-      { requireReleaseApproval: true },
-      ['requireReleaseApproval writes the release policy into the decision ledger'],
+      'the release approval beside findings (the construct refuses it with nothing to release)',
+      { ...ORGANIZATION, raiseFindings: true, requireReleaseApproval: true },
+      [
+        'raiseFindings raises findings in Security Command Center',
+        'requireReleaseApproval writes the release policy into the decision ledger',
+      ],
     ],
   ])('refuses %s, naming each part and why the module cannot take it, with or without construct paths', (_name, props, parts) => {
     const { plan } = synthesized(withResponder(['Security', 'IntegrityResponder'], props));
