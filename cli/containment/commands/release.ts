@@ -35,7 +35,7 @@ Removing the binding takes roles/resourcemanager.tagUser on the quarantine's tag
 compute.instances.listTagBindings, compute.instances.deleteTagBinding and
 resourcemanager.projects.get on the VM's project; setting the finding INACTIVE takes
 securitycenter.findings.setState on it (the construct's releasePrincipals get the tag value's
-and the findings source's roles). RESOURCE_MANAGER_API_ENDPOINT and
+and the findings source's roles, and what this tool needs on the ledger database). RESOURCE_MANAGER_API_ENDPOINT and
 SECURITY_CENTER_API_ENDPOINT point the tool at other endpoints.
 
 options:
