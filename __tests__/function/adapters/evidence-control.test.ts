@@ -1,8 +1,6 @@
 import { REPO_ROOT } from '../../support/paths';
 import { execFile } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { GlobalOperationsClient } from '@google-cloud/compute/build/src/v1/global_operations_client';
 import { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client';
@@ -13,6 +11,7 @@ import { ComputeEvidenceControl } from '../../../function/adapters/evidence-cont
 import { OperationFailedError, SnapshotRateLimitedError, SnapshotRequest } from '../../../function/core/ports';
 import { FakeComputeApi, SNAPSHOT_BURST } from '../../../testkit/fake-compute';
 import { loopbackClientOptions } from '../../../testkit/loopback-clients';
+import { gcloudJson, itWithGcloud } from '../../support/gcloud';
 
 // The evidence adapter with the real Compute clients over REST against the loopback Compute API,
 // whose snapshots gcloud reads back in the last test. The rate rule of the fake runs on a clock
@@ -298,30 +297,6 @@ describe('ComputeInstanceControl describing the disks to snapshot', () => {
   });
 });
 
-/** gcloud on PATH, or undefined. */
-function gcloudOnPath(): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const file = join(dir, 'gcloud');
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
-}
-
-const GCLOUD = gcloudOnPath();
-const itWithGcloud: jest.It = (() => {
-  if (GCLOUD !== undefined) return it;
-  const skipped = ((name: string, fn?: jest.ProvidesCallback, timeout?: number) => {
-    process.stderr.write(`\n*** SKIPPED: "${name}" needs gcloud (none on PATH); it did not run. ***\n\n`);
-    it.skip(name, fn, timeout);
-  }) as jest.It;
-  return Object.assign(skipped, it);
-})();
-
 describe('the snapshot as other clients read it', () => {
   itWithGcloud(
     'is taken with the clients function/runtime/clients.ts creates, and gcloud compute snapshots describe and list read it back',
@@ -334,45 +309,32 @@ describe('the snapshot as other clients read it', () => {
         const adapter = new ComputeEvidenceControl(c.lazy(() => c.createSnapshotsClient(config)), c.lazy(() => c.createGlobalOperationsClient(config)), 5000);
         adapter.snapshot(${JSON.stringify(request())}).then((taken) => process.stdout.write(JSON.stringify(taken)));
       `;
-      const run = promisify(execFile);
-      const { stdout } = await run(process.execPath, ['--require', 'tsx/cjs', '-e', script], { cwd: REPO_ROOT, timeout: 20_000 });
+      const { stdout } = await promisify(execFile)(process.execPath, ['--require', 'tsx/cjs', '-e', script], {
+        cwd: REPO_ROOT,
+        timeout: 20_000,
+      });
       expect(JSON.parse(stdout)).toEqual({
         snapshot: `projects/${forensics}/global/snapshots/evidence-1001-boot-3-web-1`,
         operation: expect.stringMatching(/^operation-/),
         existed: false,
       });
 
-      const config = mkdtempSync(join(tmpdir(), 'gcloud-config-'));
-      try {
-        writeFileSync(join(config, 'token'), 'loopback-token');
-        const env = {
-          ...process.env,
-          CLOUDSDK_CONFIG: config,
-          CLOUDSDK_AUTH_ACCESS_TOKEN_FILE: join(config, 'token'),
-          CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE: `${compute.endpoint}/compute/v1/`,
-          CLOUDSDK_CORE_DISABLE_PROMPTS: '1',
-        };
-        const gcloud = async (...args: string[]) =>
-          JSON.parse((await run(GCLOUD!, [...args, '--format=json'], { env, timeout: 30_000 })).stdout) as unknown;
+      const env = { CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE: `${compute.endpoint}/compute/v1/` };
+      const described = await gcloudJson(['compute', 'snapshots', 'describe', 'evidence-1001-boot-3-web-1', '--project', forensics], env);
+      const listed = await gcloudJson(['compute', 'snapshots', 'list', '--project', forensics], env);
 
-        const described = await gcloud('compute', 'snapshots', 'describe', 'evidence-1001-boot-3-web-1', '--project', forensics);
-        const listed = await gcloud('compute', 'snapshots', 'list', '--project', forensics);
-
-        const expected = {
-          name: 'evidence-1001-boot-3-web-1',
-          status: 'READY',
-          sourceDisk: diskUrl('web-1'),
-          labels: request().labels,
-          description: request().description,
-          storageLocations: ['eu'],
-          selfLink: `https://www.googleapis.com/compute/v1/projects/${forensics}/global/snapshots/evidence-1001-boot-3-web-1`,
-        };
-        expect(described).toMatchObject(expected);
-        expect(listed).toEqual([expect.objectContaining(expected)]);
-        expect(lines().slice(-2)).toEqual(['GET global/snapshots/evidence-1001-boot-3-web-1', 'GET global/snapshots']);
-      } finally {
-        rmSync(config, { recursive: true, force: true });
-      }
+      const expected = {
+        name: 'evidence-1001-boot-3-web-1',
+        status: 'READY',
+        sourceDisk: diskUrl('web-1'),
+        labels: request().labels,
+        description: request().description,
+        storageLocations: ['eu'],
+        selfLink: `https://www.googleapis.com/compute/v1/projects/${forensics}/global/snapshots/evidence-1001-boot-3-web-1`,
+      };
+      expect(described).toMatchObject(expected);
+      expect(listed).toEqual([expect.objectContaining(expected)]);
+      expect(lines().slice(-2)).toEqual(['GET global/snapshots/evidence-1001-boot-3-web-1', 'GET global/snapshots']);
     },
     60_000,
   );
