@@ -1,4 +1,5 @@
 import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
+import { closeServer, listenOnLoopback } from './http';
 
 /** One request the fake Security Command Center API received. */
 export interface SecurityCenterRequest {
@@ -99,16 +100,14 @@ export class FakeSecurityCenter {
 
   async start(): Promise<string> {
     this.server = createServer((req, res) => this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as { port: number }).port;
+    this.port = await listenOnLoopback(this.server);
     this.endpoint = `http://127.0.0.1:${this.port}`;
     return this.endpoint;
   }
 
   async stop(): Promise<void> {
     if (!this.server) return;
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    await closeServer(this.server);
     this.server = undefined;
   }
 

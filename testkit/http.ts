@@ -1,4 +1,4 @@
-import { request } from 'node:http';
+import { Server, request } from 'node:http';
 
 /** Minimal HTTP client on node:http (Jest's sandboxed fetch cannot always read bodies). */
 export function httpRequest(
@@ -74,4 +74,16 @@ export async function putEmulatorFields(
 export async function clearEmulatorDatabase(host: string, project: string, database: string): Promise<void> {
   const res = await httpRequest(`http://${host}/emulator/v1/projects/${project}/databases/${database}/documents`, { method: 'DELETE' });
   if (res.status !== 200) throw new Error(`emulator clear of ${project}/${database} failed: ${res.status} ${res.body}`);
+}
+
+/** Starts `server` on a free loopback port; resolves to the port. */
+export async function listenOnLoopback(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as { port: number }).port;
+}
+
+/** Closes `server`, cutting the connections it still holds (keep-alive clients), and waits for it. */
+export async function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
 }
