@@ -136,8 +136,9 @@ export interface Cell {
   /** Firestore documents read per event: the baseline database, the ledger database. */
   readonly baselineReads?: number;
   readonly ledgerReads?: number;
-  /** Firestore requests per event, all databases. */
+  /** Firestore requests per event, all databases; and those to the ledger database alone. */
   readonly firestoreCalls?: number;
+  readonly ledgerCalls?: number;
   /** Mean time of a request to the baseline database, as the proxy saw it, ms. */
   readonly baselineRequestMs?: number;
   /** Median latency of the warm-up, whose events are sent one at a time. */
@@ -575,9 +576,8 @@ async function runCell(
     const counts = await storm.proxy.counts();
     const n = run.completed;
     const documents = (db: string) => (counts[db]?.documents ?? 0) / n;
-    const ledger = Object.entries(counts)
-      .filter(([db]) => db !== baselineDatabase(size))
-      .reduce((sum, [, c]) => sum + c.documents, 0);
+    const ledgerCounts = Object.entries(counts).filter(([db]) => db !== baselineDatabase(size));
+    const ledger = ledgerCounts.reduce((sum, [, c]) => sum + c.documents, 0);
     const failures = [...run.errors];
     return {
       side,
@@ -597,6 +597,7 @@ async function runCell(
       baselineReads: documents(baselineDatabase(size)),
       ledgerReads: ledger / n,
       firestoreCalls: Object.values(counts).reduce((sum, c) => sum + c.requests, 0) / n,
+      ledgerCalls: ledgerCounts.reduce((sum, [, c]) => sum + c.requests, 0) / n,
       baselineRequestMs: (counts[baselineDatabase(size)]?.ms ?? NaN) / (counts[baselineDatabase(size)]?.requests ?? NaN),
       unloadedP50: percentile(warm.latenciesMs, 50),
       computeCalls: compute.requests.length / n,
@@ -766,7 +767,7 @@ function budgetCallLines(counted: readonly Cell[], events: number): string[] {
     (c) =>
       `storm: budget ${c.budget?.label ?? '-'} (limit ${limitText(c.budget)}), every Firestore call counted over ${c.events ?? 0} of ` +
       `${events} events at c${c.concurrency}${c.failure ? `, failed: ${c.failure}` : ''}: ${fixed(c.firestoreCalls, 2)} Firestore calls ` +
-      `and ${fixed(c.ledgerReads, 2)} ledger documents read per event; ${fixed(c.computeCalls, 2)} Compute calls per event; ` +
+      `(${fixed(c.ledgerCalls, 2)} to the ledger) and ${fixed(c.ledgerReads, 2)} ledger documents read per event; ${fixed(c.computeCalls, 2)} Compute calls per event; ` +
       `${c.contained ?? '-'} contained, ${c.held ?? '-'} held, ${c.failed ?? '-'} failed`,
   );
 }
