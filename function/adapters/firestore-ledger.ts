@@ -1,7 +1,7 @@
 import type { DocumentReference, DocumentSnapshot, FieldValue, Firestore, Timestamp, WriteBatch } from '@google-cloud/firestore';
 import { Code, errorCode } from '../core/api-errors';
 import { beforeDeadline } from '../core/deadline';
-import { ActionBudget, BudgetShard, applyBudget, budgetWindow, needsSlot, shardOrder } from '../core/budget';
+import { ActionBudget, Applied, BudgetShard, applyBudget, budgetWindow, needsSlot, shardOrder } from '../core/budget';
 import {
   BUDGET_INSTANCES_SUBCOLLECTION,
   BUDGET_SHARDS_SUBCOLLECTION,
@@ -129,14 +129,16 @@ export class FirestoreDecisionLedger implements DecisionLedger {
     const now = this.clock().toISOString();
     // A stop or suspend may take a slot of the action budget: the window's documents it would
     // write (the VM's marker and its home shard) are read with the record, in the same batchGet.
-    const limit = budget === undefined || budget.limit === 'unlimited' ? undefined : budget.limit;
     const window =
-      limit === undefined ? undefined : new WindowReads(db, key, limit, budgetWindow(Date.parse(now), budget!.windowSeconds).id);
+      budget === undefined || budget.limit === 'unlimited'
+        ? undefined
+        : new WindowReads(db, key, budget.limit, budgetWindow(Date.parse(now), budget.windowSeconds).id);
     const early = window !== undefined && input.proposed.action === 'stop' ? window.first() : [];
-    const [existing, head, ...windowDocs] = (await this.within(
-      'read of the record',
-      db.getAll(recordRef, headRef, ...early),
-    )) as DocumentSnapshot[] as [DocumentSnapshot, DocumentSnapshot, ...DocumentSnapshot[]];
+    const [existing, head, ...windowDocs] = (await this.within('read of the record', db.getAll(recordRef, headRef, ...early))) as [
+      DocumentSnapshot,
+      DocumentSnapshot,
+      ...DocumentSnapshot[],
+    ];
     window?.keep(windowDocs);
     const reconciled = reconcile({
       ...input,
@@ -144,7 +146,7 @@ export class FirestoreDecisionLedger implements DecisionLedger {
       ...(head.exists && { newestBoot: (head.data() as InstanceHead).newestBoot }),
       now,
     });
-    let applied = applyBudget(reconciled, budget, undefined, now);
+    let applied: Applied;
     if (window !== undefined && needsSlot(reconciled)) {
       // A conflict turned a relearn into a stop: the window was not read with the record.
       if (early.length === 0) window.keep(await this.within('read of the budget window', db.getAll(...window.first())));
@@ -154,6 +156,8 @@ export class FirestoreDecisionLedger implements DecisionLedger {
         window.keep(await this.within('read of the budget shards', db.getAll(...window.all())));
         applied = applyBudget(reconciled, budget, window.view(), now);
       }
+    } else {
+      applied = applyBudget(reconciled, budget, undefined, now);
     }
     const result = applied.result;
     const batch = db.batch();
