@@ -48,6 +48,23 @@ interface StormPlan {
   readonly capMs: number;
   /** Fresh processes for the cold-path median. */
   readonly coldRuns: number;
+  /** The budget section: ours with the action budget off, on and not reached, on and reached. */
+  readonly budget: BudgetPlan;
+}
+
+/**
+ * How the budget section runs: each setting a cell of ours at concurrency
+ * {@link BUDGET_CONCURRENCY}, `rounds` times in turn (off, not reached, reached, off, …), with a
+ * cap long enough for every event to be sent (a capped "reached" cell would not reach its
+ * limit); then one pass per setting with every Firestore call counted.
+ */
+interface BudgetPlan {
+  readonly warmup: number;
+  readonly events: number;
+  readonly capMs: number;
+  readonly rounds: number;
+  readonly countedWarmup: number;
+  readonly countedEvents: number;
 }
 
 const FULL: StormPlan = {
@@ -60,6 +77,7 @@ const FULL: StormPlan = {
   events: 1_000,
   capMs: 10_000,
   coldRuns: 5,
+  budget: { warmup: 50, events: 1_000, capMs: 120_000, rounds: 2, countedWarmup: 10, countedEvents: 200 },
 };
 const QUICK: StormPlan = {
   sizes: [0, 1_000],
@@ -71,6 +89,7 @@ const QUICK: StormPlan = {
   events: 150,
   capMs: 4_000,
   coldRuns: 3,
+  budget: { warmup: 20, events: 200, capMs: 30_000, rounds: 1, countedWarmup: 10, countedEvents: 60 },
 };
 
 const RUNTIME_MAJOR = 24;
@@ -84,6 +103,20 @@ const COUNTED_EVENTS = 100;
 const BATCH = 500;
 /** The reused-clients variant is skipped where one round of concurrent events would take longer than this. */
 const MAX_ROUND_MS = 30_000;
+
+/** Concurrency of the budget section's cells: the issue's storm, and the recommended concurrency per instance. */
+const BUDGET_CONCURRENCY = 8;
+/** A limit no storm of the bench reaches: the largest the setting takes. */
+const NEVER_REACHED = 100_000;
+
+/** The action budget a cell of ours runs with: MAX_ACTIONS_PER_WINDOW, and what the row calls it. */
+export interface BenchBudget {
+  readonly label: string;
+  readonly limit: number | 'unlimited';
+}
+
+/** The storm's own setting: every event stops a VM, and a budget would hold most of them. */
+const BUDGET_OFF: BenchBudget = { label: 'off (unlimited)', limit: 'unlimited' };
 
 /** Which function a cell serves: ours, the tutorial's port, or that port with its clients kept per process. */
 export type Side = 'ours' | 'tutorial' | 'tutorial, clients reused';
@@ -103,8 +136,9 @@ export interface Cell {
   /** Firestore documents read per event: the baseline database, the ledger database. */
   readonly baselineReads?: number;
   readonly ledgerReads?: number;
-  /** Firestore requests per event, all databases. */
+  /** Firestore requests per event, all databases; and those to the ledger database alone. */
   readonly firestoreCalls?: number;
+  readonly ledgerCalls?: number;
   /** Mean time of a request to the baseline database, as the proxy saw it, ms. */
   readonly baselineRequestMs?: number;
   /** Median latency of the warm-up, whose events are sent one at a time. */
@@ -119,6 +153,15 @@ export interface Cell {
   readonly machineBusy?: number;
   /** Why the cell was not run. */
   readonly skipped?: string;
+  /** The action budget ours ran with (the storm's cells: off). */
+  readonly budget?: BenchBudget;
+  /** VMs stopped in the cell's window (warm-up included), as the Compute API saw them. */
+  readonly contained?: number;
+  /** Deliveries the function failed because the budget held the VM (left running, redelivered), and all other failures. */
+  readonly held?: number;
+  readonly failed?: number;
+  /** The budget section's round the cell ran in. */
+  readonly round?: number;
 }
 
 /** What every cell shares: the backends and the two served directories. */
@@ -153,7 +196,24 @@ export interface StormFigures {
   readonly counted: Cell;
   /** Spawn → first decision answered, ms, per fresh process. */
   readonly cold: ReadonlyArray<{ readonly side: 'ours' | 'tutorial'; readonly runsMs: readonly number[] }>;
+  /** The budget section. */
+  readonly budget: BudgetFigures;
+  /** Only the budget section ran (`--budget-only`): no cells, no counted pass, no cold path. */
+  readonly budgetOnly: boolean;
   readonly tookSeconds: number;
+}
+
+/** What the budget section measured. */
+export interface BudgetFigures {
+  readonly warmup: number;
+  readonly events: number;
+  readonly concurrency: number;
+  readonly rounds: number;
+  /** Every measured cell, round by round, in the order run. */
+  readonly cells: readonly Cell[];
+  /** One pass per setting with every Firestore call counted, gRPC included. */
+  readonly counted: readonly Cell[];
+  readonly countedEvents: number;
 }
 
 const baselineDatabase = (size: number) => `bench-n${size}`;
@@ -184,8 +244,16 @@ function note(text: string): void {
  * (by database), Compute calls per event, errors and peak RSS of the function process; a
  * summary against the targets; and the cold path of both functions.
  */
-export async function stormFigures(options: { readonly settings: FunctionSettings; readonly quick?: boolean }): Promise<StormFigures> {
-  const plan = options.quick ? QUICK : FULL;
+export async function stormFigures(options: {
+  readonly settings: FunctionSettings;
+  readonly quick?: boolean;
+  /** Only the budget section (and the priming it needs). */
+  readonly budgetOnly?: boolean;
+}): Promise<StormFigures> {
+  const full = options.quick ? QUICK : FULL;
+  const budgetOnly = options.budgetOnly === true;
+  // The budget section's cells serve no stored baselines.
+  const plan = budgetOnly ? { ...full, sizes: [0] } : full;
   const started = performance.now();
   const root = packageRoot(__dirname);
   const cleanups: Array<() => Promise<void> | void> = [];
@@ -199,7 +267,10 @@ export async function stormFigures(options: { readonly settings: FunctionSetting
   process.env.METADATA_SERVER_DETECTION = 'none';
   try {
     say();
-    say(`storm: our function vs the tutorial's algorithm${options.quick ? ' (--quick: a short smoke run, not figures to quote)' : ''}`);
+    say(
+      `storm: ${budgetOnly ? 'our function with the action budget off and on (--budget-only)' : "our function vs the tutorial's algorithm"}` +
+        `${options.quick ? ' (--quick: a short smoke run, not figures to quote)' : ''}`,
+    );
     // Everything shares two cores: a busy machine (a test run alongside) shows in every figure.
     const loadBefore = loadavg();
     say(`storm: load average before: ${loadAverage()} (${cpus().length} cores)`);
@@ -220,19 +291,21 @@ export async function stormFigures(options: { readonly settings: FunctionSetting
     const proxy = await startCountingProxy(firestore.host);
     cleanups.push(() => proxy.stop());
     const seeded = await seedBaselines(firestore.host, options.settings.projectId, plan.sizes);
+    const seededSizes = plan.sizes.filter((s) => s > 0).map((s) => s.toLocaleString('en'));
     note(
       `storm: bundles ${(bundle.bundleBytes / 1e6).toFixed(1)} MB (ours) / ${(port.bytes / 1e6).toFixed(1)} MB (tutorial port); ` +
-        `seeded ${plan.sizes
-          .filter((s) => s > 0)
-          .map((s) => s.toLocaleString('en'))
-          .join(' + ')} tutorial-format baselines in ${(seeded / 1000).toFixed(1)} s`,
+        (seededSizes.length === 0
+          ? 'no baselines seeded'
+          : `seeded ${seededSizes.join(' + ')} tutorial-format baselines in ${(seeded / 1000).toFixed(1)} s`),
     );
-    note(
-      `storm: each cell is a fresh function process (node ${functionNode}), ` +
-        `${plan.warmup} warm-up events (≤ ${plan.warmupCapMs / 1000} s), then ${plan.events} measured events or ${plan.capMs / 1000} s, ` +
-        `whichever ends first (capped cells marked *; events in flight at the cap are answered and counted), closed loop over ` +
-        `keep-alive connections`,
-    );
+    if (!budgetOnly) {
+      note(
+        `storm: each cell is a fresh function process (node ${functionNode}), ` +
+          `${plan.warmup} warm-up events (≤ ${plan.warmupCapMs / 1000} s), then ${plan.events} measured events or ${plan.capMs / 1000} s, ` +
+          `whichever ends first (capped cells marked *; events in flight at the cap are answered and counted), closed loop over ` +
+          `keep-alive connections`,
+      );
+    }
     note('storm: every event a fresh failed late-boot report with unknown measurements about its own VM: the decision is a stop');
     say();
     const storm: Storm = { settings: options.settings, node, proxy, oursDir: ours.dir, tutorialDir, cellCount: 0 };
@@ -244,47 +317,55 @@ export async function stormFigures(options: { readonly settings: FunctionSetting
     );
     say();
     const cells: Cell[] = [];
-    printHeader();
-    for (const size of plan.sizes) {
-      for (const concurrency of plan.concurrencies) {
-        for (const side of SIDES) {
-          const skipped = side === 'tutorial, clients reused' ? tooSlow(cells, side, size, concurrency) : undefined;
-          const cell = skipped !== undefined ? { side, size, concurrency, skipped } : await runCell(storm, plan, side, size, concurrency);
-          cells.push(cell);
-          printCell(cell);
+    if (!budgetOnly) {
+      printHeader();
+      for (const size of plan.sizes) {
+        for (const concurrency of plan.concurrencies) {
+          for (const side of SIDES) {
+            const skipped = side === 'tutorial, clients reused' ? tooSlow(cells, side, size, concurrency) : undefined;
+            const cell = skipped !== undefined ? { side, size, concurrency, skipped } : await runCell(storm, plan, side, size, concurrency);
+            cells.push(cell);
+            printCell(cell);
+          }
         }
+        say();
       }
+      note(COLUMNS_NOTE);
+      say();
+      printSummary(cells, plan);
       say();
     }
-    note(COLUMNS_NOTE);
-    say();
-    printSummary(cells, plan);
 
-    // The table's cells pass gRPC through uncounted (counting it would cost the proxy as much CPU
-    // as the calls cost the function): ours's ledger is counted here, one event at a time.
+    const budget = await budgetSection(storm, plan.budget);
     say();
-    await storm.proxy.countGrpc(true);
-    const counted = await runCell(storm, { ...plan, warmup: 10, events: COUNTED_EVENTS, capMs: 60_000 }, 'ours', 0, 1);
-    await storm.proxy.countGrpc(false);
-    note(
-      `storm: ours with every Firestore call counted, gRPC included (${counted.events ?? 0} events one at a time after 10 warm-up ` +
-        `events, 0 baselines${counted.failure ? `; ${counted.failure}` : ''}): ${fixed(counted.firestoreCalls, 2)} Firestore calls per event; ` +
-        `documents read per event: ${fixed(counted.baselineReads, 2)} baseline, ${fixed(counted.ledgerReads, 2)} ledger. In the table, ` +
-        `ours's ledger calls (gRPC) pass through uncounted: its FS calls and ledger reads there are those over REST`,
-    );
 
-    say();
+    let counted: Cell = { side: 'ours', size: 0, concurrency: 1, skipped: 'not run (--budget-only)' };
     const cold: string[] = [];
     const coldRuns: Array<StormFigures['cold'][number]> = [];
-    for (const side of ['ours', 'tutorial'] as const) {
-      const runs = await coldPath(storm, side, plan.coldRuns);
-      coldRuns.push({ side, runsMs: runs });
-      cold.push(`${side} ${Math.round(percentile(runs, 50))} ms (runs: ${runs.map((r) => Math.round(r)).join(', ')})`);
+    if (!budgetOnly) {
+      // The table's cells pass gRPC through uncounted (counting it would cost the proxy as much CPU
+      // as the calls cost the function): ours's ledger is counted here, one event at a time.
+      await storm.proxy.countGrpc(true);
+      counted = await runCell(storm, { ...plan, warmup: 10, events: COUNTED_EVENTS, capMs: 60_000 }, 'ours', 0, 1);
+      await storm.proxy.countGrpc(false);
+      note(
+        `storm: ours with every Firestore call counted, gRPC included (${counted.events ?? 0} events one at a time after 10 warm-up ` +
+          `events, 0 baselines${counted.failure ? `; ${counted.failure}` : ''}): ${fixed(counted.firestoreCalls, 2)} Firestore calls per event; ` +
+          `documents read per event: ${fixed(counted.baselineReads, 2)} baseline, ${fixed(counted.ledgerReads, 2)} ledger. In the table, ` +
+          `ours's ledger calls (gRPC) pass through uncounted: its FS calls and ledger reads there are those over REST`,
+      );
+
+      say();
+      for (const side of ['ours', 'tutorial'] as const) {
+        const runs = await coldPath(storm, side, plan.coldRuns);
+        coldRuns.push({ side, runsMs: runs });
+        cold.push(`${side} ${Math.round(percentile(runs, 50))} ms (runs: ${runs.map((r) => Math.round(r)).join(', ')})`);
+      }
+      note(
+        `storm: cold path, spawn → port answers → first decision answered (${COLD_SIZE.toLocaleString('en')} baselines), ` +
+          `median of ${plan.coldRuns}: ${cold.join('; ')}`,
+      );
     }
-    note(
-      `storm: cold path, spawn → port answers → first decision answered (${COLD_SIZE.toLocaleString('en')} baselines), ` +
-        `median of ${plan.coldRuns}: ${cold.join('; ')}`,
-    );
     const loadAfter = loadavg();
     say(`storm: load average after: ${loadAverage()}`);
     const took = (performance.now() - started) / 1000;
@@ -306,6 +387,8 @@ export async function stormFigures(options: { readonly settings: FunctionSetting
       cells,
       counted,
       cold: coldRuns,
+      budget,
+      budgetOnly,
       tookSeconds: took,
     };
   } finally {
@@ -398,7 +481,14 @@ async function seedBaselines(emulatorHost: string, projectId: string, sizes: rea
 }
 
 /** Starts one side's function process against the storm's backends and a Compute API. */
-function startSide(storm: Storm, side: Side, size: number, ledgerDatabase: string, compute: FakeComputeApi): Promise<FunctionProcess> {
+function startSide(
+  storm: Storm,
+  side: Side,
+  size: number,
+  ledgerDatabase: string,
+  compute: FakeComputeApi,
+  budget: BenchBudget = BUDGET_OFF,
+): Promise<FunctionProcess> {
   const backends = { FIRESTORE_EMULATOR_HOST: storm.proxy.host, COMPUTE_API_ENDPOINT: compute.endpoint };
   if (side === 'ours') {
     return startFunctionProcess({
@@ -414,8 +504,10 @@ function startSide(storm: Storm, side: Side, size: number, ledgerDatabase: strin
           baselineCollection: TUTORIAL_COLLECTION,
           firestoreDatabase: baselineDatabase(size),
           ledgerDatabase,
-          // Every event stops a VM: the action budget would hold most of them.
-          maxActionsPerWindow: 'unlimited',
+          // Every event stops a VM: off, the action budget would hold most of them (the
+          // budget section runs it on). A window of an hour: no cell runs into a window's end.
+          maxActionsPerWindow: budget.limit,
+          actionWindowSeconds: 3600,
         }),
         ...backends,
       },
@@ -451,7 +543,17 @@ function pushBody(projectId: string, messageId: string, i: number): string {
 /** The push endpoint path on a function's URL, as the harness's subscriptions use it. */
 const pushUrl = (fn: FunctionProcess, projectId: string) => `${fn.url}projects/${projectId}/topics/${TOPIC}`;
 
-async function runCell(storm: Storm, plan: StormPlan, side: Side, size: number, concurrency: number): Promise<Cell> {
+/** Whether a failed delivery's answer is the function's for an action the budget held (ActionHeldError). */
+const heldAnswer = (what: string) => /action budget exhausted/.test(what);
+
+async function runCell(
+  storm: Storm,
+  plan: Pick<StormPlan, 'warmup' | 'warmupCapMs' | 'events' | 'capMs'>,
+  side: Side,
+  size: number,
+  concurrency: number,
+  budget: BenchBudget = BUDGET_OFF,
+): Promise<Cell> {
   const { projectId } = storm.settings;
   const tag = ++storm.cellCount;
   // A Compute API per cell: its request log is the cell's, and its instance list stays short.
@@ -462,7 +564,7 @@ async function runCell(storm: Storm, plan: StormPlan, side: Side, size: number, 
     for (let i = 0; i < plan.warmup + plan.events; i++) compute.add({ project: projectId, zone: ZONE, name: vmName(i), id: vmId(i) });
     // Ours records its decisions in a ledger database of its own per cell: the VM ids repeat
     // from cell to cell, and a ledger that knew them would answer "already handled".
-    fn = await startSide(storm, side, size, `bench-ledger-cell-${tag}`, compute);
+    fn = await startSide(storm, side, size, `bench-ledger-cell-${tag}`, compute, budget);
     const url = pushUrl(fn, projectId);
     const body = (offset: number) => (i: number) => pushBody(projectId, `${tag}${String(offset + i).padStart(6, '0')}`, offset + i);
     const warm = await closedLoop({ url, concurrency: 1, count: plan.warmup, capMs: plan.warmupCapMs, body: body(0) });
@@ -476,13 +578,19 @@ async function runCell(storm: Storm, plan: StormPlan, side: Side, size: number, 
     const counts = await storm.proxy.counts();
     const n = run.completed;
     const documents = (db: string) => (counts[db]?.documents ?? 0) / n;
-    const ledger = Object.entries(counts)
-      .filter(([db]) => db !== baselineDatabase(size))
-      .reduce((sum, [, c]) => sum + c.documents, 0);
+    const ledgerCounts = Object.entries(counts).filter(([db]) => db !== baselineDatabase(size));
+    const ledger = ledgerCounts.reduce((sum, [, c]) => sum + c.documents, 0);
+    const failures = [...run.errors];
     return {
       side,
       size,
       concurrency,
+      ...(side === 'ours' && {
+        budget,
+        contained: compute.performed.filter((r) => r.path.endsWith('/stop')).length,
+        held: failures.filter(([what]) => heldAnswer(what)).reduce((sum, [, n]) => sum + n, 0),
+        failed: failures.filter(([what]) => !heldAnswer(what)).reduce((sum, [, n]) => sum + n, 0),
+      }),
       events: n,
       capped: run.capped,
       eventsPerSecond: n / (run.elapsedMs / 1000),
@@ -491,6 +599,7 @@ async function runCell(storm: Storm, plan: StormPlan, side: Side, size: number, 
       baselineReads: documents(baselineDatabase(size)),
       ledgerReads: ledger / n,
       firestoreCalls: Object.values(counts).reduce((sum, c) => sum + c.requests, 0) / n,
+      ledgerCalls: ledgerCounts.reduce((sum, [, c]) => sum + c.requests, 0) / n,
       baselineRequestMs: (counts[baselineDatabase(size)]?.ms ?? NaN) / (counts[baselineDatabase(size)]?.requests ?? NaN),
       unloadedP50: percentile(warm.latenciesMs, 50),
       computeCalls: compute.requests.length / n,
@@ -539,6 +648,159 @@ async function coldPath(storm: Storm, side: 'ours' | 'tutorial', runs: number): 
   }
   return times;
 }
+
+/**
+ * The budget section: ours under the same storm with the action budget off, on with a limit the
+ * storm never reaches, and on with one it reaches halfway through (the warm-up's stops count
+ * too), each a fresh process with a ledger of its own, in turn for every round; then one pass per
+ * setting with every Firestore call counted (gRPC included) at the same concurrency.
+ */
+async function budgetSection(storm: Storm, plan: BudgetPlan): Promise<BudgetFigures> {
+  const settings = (warmup: number, events: number): BenchBudget[] => [
+    BUDGET_OFF,
+    { label: 'on, not reached', limit: NEVER_REACHED },
+    { label: 'on, reached', limit: warmup + Math.floor(events / 2) },
+  ];
+  const cellPlan = { warmup: plan.warmup, warmupCapMs: plan.capMs, events: plan.events, capMs: plan.capMs };
+  note(
+    `storm: the action budget (ADR 0033): ours at concurrency ${BUDGET_CONCURRENCY}, 0 baselines, ${plan.warmup} warm-up events ` +
+      `(one at a time) then ${plan.events} measured, every event a stop; the budget off, on with a limit of ` +
+      `${NEVER_REACHED.toLocaleString('en')} per hour (never reached), and on with a limit of ${plan.warmup} + ${plan.events / 2} ` +
+      `(reached halfway: the warm-up's stops count); ${plan.rounds} round(s), each setting a fresh process and ledger`,
+  );
+  say();
+  printBudgetHeader();
+  const cells: Cell[] = [];
+  for (let round = 1; round <= plan.rounds; round++) {
+    let off: Cell | undefined;
+    for (const budget of settings(plan.warmup, plan.events)) {
+      const cell = { ...(await runCell(storm, cellPlan, 'ours', 0, BUDGET_CONCURRENCY, budget)), round };
+      off ??= cell;
+      cells.push(cell);
+      printBudgetCell(cell, off);
+    }
+  }
+  await storm.proxy.countGrpc(true);
+  const counted: Cell[] = [];
+  try {
+    const countedPlan = { warmup: plan.countedWarmup, warmupCapMs: 60_000, events: plan.countedEvents, capMs: 60_000 };
+    for (const budget of settings(plan.countedWarmup, plan.countedEvents)) {
+      counted.push(await runCell(storm, countedPlan, 'ours', 0, BUDGET_CONCURRENCY, budget));
+    }
+  } finally {
+    await storm.proxy.countGrpc(false);
+  }
+  say();
+  for (const line of budgetCallLines(counted, plan.countedEvents)) say(line);
+  note(BUDGET_NOTE);
+  return {
+    warmup: plan.warmup,
+    events: plan.events,
+    concurrency: BUDGET_CONCURRENCY,
+    rounds: plan.rounds,
+    cells,
+    counted,
+    countedEvents: plan.countedEvents,
+  };
+}
+
+const BUDGET_COLUMNS: ReadonlyArray<readonly [string, number]> = [
+  ['budget', 16],
+  ['limit', 8],
+  ['round', 5],
+  ['events', 6],
+  ['ev/s', 6],
+  ['÷ off', 6],
+  ['p50 ms', 6],
+  ['p99 ms', 6],
+  ['contained', 9],
+  ['held', 5],
+  ['failed', 6],
+  ['Compute/ev', 10],
+  ['CPU ms/ev', 9],
+];
+
+function printBudgetHeader(): void {
+  say(BUDGET_COLUMNS.map(([name, width], i) => (i === 0 ? name.padEnd(width) : name.padStart(width))).join(' '));
+}
+
+/** The limit as the table writes it. */
+const limitText = (b: BenchBudget | undefined) => (b === undefined ? '-' : b.limit === 'unlimited' ? 'none' : b.limit.toLocaleString('en'));
+
+/** Throughput of a budget cell relative to the budget-off cell of its round. */
+function ratioToOff(cell: Cell, off: Cell | undefined): string {
+  if (off?.eventsPerSecond === undefined || cell.eventsPerSecond === undefined) return '-';
+  return `${(cell.eventsPerSecond / off.eventsPerSecond).toFixed(2)}×`;
+}
+
+/** A measured budget cell's values, one per column of {@link BUDGET_COLUMNS}. */
+function budgetValues(c: Cell, off: Cell | undefined): string[] {
+  if (c.failure !== undefined) {
+    return [c.budget?.label ?? '-', limitText(c.budget), String(c.round ?? '-'), `failed: ${c.failure}`];
+  }
+  return [
+    c.budget?.label ?? '-',
+    limitText(c.budget),
+    String(c.round ?? '-'),
+    `${c.events}${c.capped ? '*' : ''}`,
+    fixed(c.eventsPerSecond, 1),
+    ratioToOff(c, off),
+    fixed(c.p50, 0),
+    fixed(c.p99, 0),
+    String(c.contained ?? '-'),
+    String(c.held ?? '-'),
+    String(c.failed ?? '-'),
+    fixed(c.computeCalls, 2),
+    fixed(c.cpuMs, 1),
+  ];
+}
+
+function printBudgetCell(c: Cell, off: Cell | undefined): void {
+  const values = budgetValues(c, off);
+  say(values.map((v, i) => (i === 0 ? v.padEnd(BUDGET_COLUMNS[i]![1]) : v.padStart(BUDGET_COLUMNS[i]?.[1] ?? 0))).join(' '));
+  for (const [what, count] of c.errors ?? []) {
+    if (!heldAnswer(what)) say(`${''.padStart(12)}${count} × ${what}`);
+  }
+}
+
+/** The counted passes, a line per setting: Firestore calls and ledger documents read per event. */
+function budgetCallLines(counted: readonly Cell[], events: number): string[] {
+  return counted.map(
+    (c) =>
+      `storm: budget ${c.budget?.label ?? '-'} (limit ${limitText(c.budget)}), every Firestore call counted over ${c.events ?? 0} of ` +
+      `${events} events at c${c.concurrency}${c.failure ? `, failed: ${c.failure}` : ''}: ${fixed(c.firestoreCalls, 2)} Firestore calls ` +
+      `(${fixed(c.ledgerCalls, 2)} to the ledger) and ${fixed(c.ledgerReads, 2)} ledger documents read per event; ${fixed(c.computeCalls, 2)} Compute calls per event; ` +
+      `${c.contained ?? '-'} contained, ${c.held ?? '-'} held, ${c.failed ?? '-'} failed`,
+  );
+}
+
+/**
+ * The targets of the budget table, by column (issue 24): on and not reached, within a fifth of the
+ * throughput of off and no failed delivery; on and reached, exactly the limit contained.
+ */
+const BUDGET_TARGETS: readonly string[] = [
+  'target',
+  '-',
+  '-',
+  '-',
+  '-',
+  '≥ 0.80× (not reached)',
+  '-',
+  '-',
+  '= limit (reached)',
+  '-',
+  '0',
+  '-',
+  '-',
+];
+
+/** What the budget table's columns mean. */
+const BUDGET_NOTE =
+  '÷ off: events/s over the budget-off cell of the same round; contained: VMs stopped in the window, warm-up included ' +
+  '(the Compute API counts them); held: deliveries the function failed because the budget held the VM (left running, ' +
+  'redelivered by Pub/Sub); failed: every other answer that was not 2xx; Compute/ev: Compute API calls per measured event ' +
+  '(get, stop, wait; a held event only gets); CPU ms/ev: CPU time of the function process per event. Firestore calls per ' +
+  "event are those of the counted passes (the cells pass the ledger's gRPC through uncounted)";
 
 // Printing. Widths fit a 140-column terminal.
 
@@ -685,6 +947,8 @@ export function stormTables(s: StormFigures): ReportTable[] {
   const context =
     `Load average ${load(s.loadBefore)} before the storm, ${load(s.loadAfter)} after it (${s.cores} cores); ` +
     `the section took ${minutesAndSeconds(s.tookSeconds)}.`;
+  const budget = budgetTable(s, context);
+  if (s.budgetOnly) return [budget];
   const cellRows = s.cells.map((c) => {
     if (c.failure === undefined && c.skipped === undefined) return cellValues(c);
     const values = COLUMNS.map(() => '-');
@@ -753,5 +1017,31 @@ export function stormTables(s: StormFigures): ReportTable[] {
       columns: ['figure', 'measured', 'target', 'runs, ms'],
       rows: [coldRow('ours'), coldRow('tutorial')],
     },
+    budget,
   ];
+}
+
+/** The budget section as a report table: every cell, then the counted passes in the notes. */
+function budgetTable(s: StormFigures, context: string): ReportTable {
+  const b = s.budget;
+  const offOf = (c: Cell) => b.cells.find((o) => o.round === c.round && o.budget?.limit === 'unlimited');
+  return {
+    title: 'Storm: the action budget off and on',
+    about:
+      `${s.quick ? '**A --quick run: a short smoke run, not figures to quote.** ' : ''}` +
+      `Ours (the shipped zip, node ${s.functionNode}) at concurrency ${b.concurrency}, 0 baselines, ${b.warmup} warm-up events ` +
+      `then ${b.events} measured, every event a stop, with the action budget off, on with a limit of ` +
+      `${NEVER_REACHED.toLocaleString('en')} per hour (never reached), and on with a limit the storm reaches halfway (the ` +
+      `warm-up's stops count); each setting a fresh process and ledger, ${b.rounds} round(s) in turn ` +
+      `([ADR 0033](adr/0033-budget-shards.md)). ${context}`,
+    columns: BUDGET_COLUMNS.map(([name]) => name),
+    rows: [
+      BUDGET_TARGETS,
+      ...b.cells.map((c) => {
+        const values = budgetValues(c, offOf(c));
+        return [...values, ...BUDGET_COLUMNS.slice(values.length).map(() => '-')];
+      }),
+    ],
+    notes: [BUDGET_NOTE + '.', '', ...budgetCallLines(b.counted, b.countedEvents).map((l) => `- ${l.replace(/^storm: /, '')}`)],
+  };
 }

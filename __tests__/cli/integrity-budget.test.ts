@@ -4,7 +4,7 @@ import { BIN, run } from '../../cli/integrity-budget';
 import { type Io, localUser } from '../../cli/common';
 import { FirestoreDecisionLedger } from '../../function/adapters/firestore-ledger';
 import { createFirestore } from '../../function/runtime/clients';
-import { LEDGER_BUDGET_COLLECTION } from '../../function/contract';
+import { BUDGET_SHARDS_SUBCOLLECTION, LEDGER_BUDGET_COLLECTION } from '../../function/contract';
 import type { IntegrityReport } from '../../function/core/parse';
 import { RunningEmulator, useFirestoreEmulator } from '../../testkit/emulators';
 import { runTool } from '../../testkit/tools';
@@ -219,7 +219,49 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
         resets: [{ at: expect.any(String), by: 'alice', reason: 'kernel 6.9 baseline recorded', countBefore: 2 }],
       }),
     );
-    expect((await stop(2)).budget).toEqual(expect.objectContaining({ status: 'counted', used: 1 }));
+    expect((await stop(2)).budget).toEqual(expect.objectContaining({ status: 'counted', shardUsed: 1 }));
+    expect(JSON.parse(budgetCli(['show', '--project', PROJECT, '--json']).stdout)).toEqual(
+      expect.objectContaining({ counted: 1, total: 3, shards: { written: 2, of: 2 } }),
+    );
+  });
+
+  it('sums the shards many stops were counted in, and a reset clears every one of them', async () => {
+    const at = ['--project', PROJECT, '--database', 'sharded-decisions'];
+    const sharded = await createFirestore({ projectId: PROJECT, firestoreDatabase: 'sharded-decisions' }, 'grpc');
+    try {
+      const many = new FirestoreDecisionLedger(async () => sharded);
+      const results = await Promise.all(
+        Array.from({ length: 45 }, (_, i) => {
+          const id = String(9_100_000_000 + i);
+          const report: IntegrityReport = {
+            kind: 'lateBoot',
+            passed: false,
+            actualMeasurements: [{ pcr: 0, value: 'v' }],
+            instance: { projectId: PROJECT, zone: 'europe-west1-b', id },
+            bootCounter: '3',
+            timestamp: new Date().toISOString(),
+          };
+          return many.record(
+            { report, proposed: { action: 'stop', reason: 'not-known-good' }, fingerprint: 'fp', requestIdFor: () => `req-${id}` },
+            { limit: 40, windowSeconds: WEEK },
+          );
+        }),
+      );
+      expect(results.filter((r) => r.budget?.status === 'counted')).toHaveLength(40);
+      const text = budgetCli(['show', ...at]);
+      expect(text.stderr).toBe('');
+      expect(text.stdout).toMatch(/\nused: {4}40 of 40 \(the limit when the last action was counted\): EXHAUSTED since /);
+      expect(text.stdout).toContain('\nshards:  32 of 32 written (the count is their sum)\n');
+      const reset = JSON.parse(budgetCli(['reset', ...at, '--reason', 'rollout vetted', '--json']).stdout);
+      expect(reset).toEqual(
+        expect.objectContaining({ counted: 0, total: 40, exhausted: false, reset: expect.objectContaining({ countBefore: 40 }) }),
+      );
+      const shards = await sharded.collectionGroup(BUDGET_SHARDS_SUBCOLLECTION).get();
+      expect(shards.docs.map((d) => d.get('count') as number)).toEqual(Array.from({ length: 32 }, () => 0));
+      expect(shards.docs.every((d) => d.get('filledAt') === undefined)).toBe(true);
+    } finally {
+      await sharded.terminate();
+    }
   });
 
   it('says the limit is unknown before the responder counted anything, and takes it from --max-actions', async () => {

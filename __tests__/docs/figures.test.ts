@@ -35,6 +35,7 @@ const SECTIONS = [
   'Storm: against the targets',
   'Storm: every call counted',
   'Storm: cold path',
+  'Storm: the action budget off and on',
   'Sizing: a rollout to 10,000 VMs',
   'Test suite',
 ];

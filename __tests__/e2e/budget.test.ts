@@ -56,6 +56,7 @@ describeWithEmulators('the action budget end to end', () => {
     console.log(
       `${String(l.severity)} ${String(l.instanceName)}: decision=${String(l.decision)} reason=${String(l.reason)}` +
         `${l.budget ? ` budget=${String(l.budget)}` : ''}${l.budgetUsed !== undefined ? ` ${String(l.budgetUsed)}/${String(l.budgetLimit)}` : ''}` +
+        `${l.budgetShard !== undefined ? ` shard ${String(l.budgetShard)}: ${String(l.budgetShardUsed)}/${String(l.budgetShardCapacity)}` : ''}` +
         `${l.wouldHave ? ` wouldHave=${String(l.wouldHave)}` : ''}${l.retry ? ' retry=true' : ''}\n  ${String(l.message)}`,
     );
 
@@ -88,6 +89,10 @@ describeWithEmulators('the action budget end to end', () => {
       );
 
       expect(VMS.filter(([, id]) => stopsOf(id).length === 1)).toHaveLength(2);
+      // A limit of 2 is two shards of one slot: each stop took its slot in a shard of its own.
+      const counted = stopped.map((m) => linesOf(m)[0]!);
+      expect(counted.every((l) => l.budget === 'counted' && l.budgetShardUsed === 1 && l.budgetShardCapacity === 1)).toBe(true);
+      expect(new Set(counted.map((l) => l.budgetShard))).toEqual(new Set([0, 1]));
       expect(h.compute.actions().filter((q) => q.path.endsWith('/stop'))).toHaveLength(2);
       for (const m of held()) {
         const [first, second] = linesOf(m);
@@ -150,7 +155,12 @@ describeWithEmulators('the action budget end to end', () => {
       }
       const after = JSON.parse(budgetCli(['show', '--project', PROJECT, '--json']).stdout);
       expect(after).toEqual(
-        expect.objectContaining({ counted: 2, total: 4, resets: [expect.objectContaining({ by: 'e2e', countBefore: 2 })] }),
+        expect.objectContaining({
+          counted: 2,
+          total: 4,
+          shards: { written: 2, of: 2 },
+          resets: [expect.objectContaining({ by: 'e2e', countBefore: 2 })],
+        }),
       );
       const gaps = heldIds.map((m) => {
         const at = r

@@ -1,5 +1,5 @@
 import { baselineStanding, measurementsFromDocument } from '../../function/core/baseline';
-import { ActionBudget, BudgetCounter, applyBudget, budgetWindow } from '../../function/core/budget';
+import { ActionBudget, BudgetShard, applyBudget, budgetWindow, shardOrder } from '../../function/core/budget';
 import type { InstanceState } from '../../function/core/decide';
 import { PcrMeasurement, sameMeasurements } from '../../function/core/measurements';
 import { InstanceGroupRef, groupPath } from '../../function/core/instance-group';
@@ -136,12 +136,23 @@ export class MemoryLedger implements DecisionLedger {
   readonly newestBoots = new Map<string, string>();
   /** The newest record turned into a stop for each instance, and when, by instance document id. */
   readonly lastStops = new Map<string, { readonly id: string; readonly at: string }>();
-  /** The action budget's windows, by document id. */
-  readonly budgetWindows = new Map<string, BudgetCounter>();
+  /** The action budget's shards, by `<window id>/<index>`. */
+  readonly budgetShards = new Map<string, BudgetShard>();
   /** The VMs counted in each window: `<window id>/<project>~<zone>~<instance id>`. */
   readonly budgetMarkers = new Set<string>();
   /** Clock of the records and of the budget's windows. */
   clock: () => Date = () => new Date();
+
+  /** Each window's count and total, summed over its shards, by window id. */
+  get budgetWindows(): Map<string, { readonly count: number; readonly total: number }> {
+    const windows = new Map<string, { count: number; total: number }>();
+    for (const [id, shard] of this.budgetShards) {
+      const windowId = id.slice(0, id.lastIndexOf('/'));
+      const w = windows.get(windowId) ?? { count: 0, total: 0 };
+      windows.set(windowId, { count: w.count + shard.count, total: w.total + shard.total });
+    }
+    return windows;
+  }
 
   async record(input: Omit<ReconcileInput, 'existing' | 'newestBoot' | 'now'>, budget?: ActionBudget): Promise<Reconciled> {
     const key = ledgerKey(input.report);
@@ -157,15 +168,17 @@ export class MemoryLedger implements DecisionLedger {
     });
     const windowId = budget === undefined ? undefined : budgetWindow(Date.parse(now), budget.windowSeconds).id;
     const marker = `${windowId}/${instanceDocumentId(key)}`;
-    const { result, counter } = applyBudget(
-      reconciled,
-      budget,
-      windowId === undefined ? undefined : this.budgetWindows.get(windowId),
-      now,
-      this.budgetMarkers.has(marker),
-    );
-    if (windowId !== undefined && counter !== undefined) {
-      this.budgetWindows.set(windowId, counter);
+    // Read as the Firestore ledger reads: the VM's home shard, then every shard if that one is full.
+    const order = typeof budget?.limit === 'number' ? shardOrder(instanceDocumentId(key), budget.limit) : [];
+    const view = (indexes: readonly number[]) => ({
+      shards: new Map(indexes.map((i) => [i, this.budgetShards.get(`${windowId}/${i}`)] as const)),
+      vmCounted: this.budgetMarkers.has(marker),
+    });
+    let applied = applyBudget(reconciled, budget, view(order.slice(0, 1)), now);
+    if (applied.readAll) applied = applyBudget(reconciled, budget, view(order), now);
+    const { result, claim } = applied;
+    if (windowId !== undefined && claim !== undefined) {
+      this.budgetShards.set(`${windowId}/${claim.index}`, claim.shard);
       this.budgetMarkers.add(marker);
     }
     const marked = stopToMark(existing, result.record);

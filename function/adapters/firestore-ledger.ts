@@ -1,9 +1,10 @@
-import type { DocumentSnapshot, FieldValue, Firestore, Timestamp, WriteBatch } from '@google-cloud/firestore';
+import type { DocumentReference, DocumentSnapshot, FieldValue, Firestore, Timestamp, WriteBatch } from '@google-cloud/firestore';
 import { Code, errorCode } from '../core/api-errors';
 import { beforeDeadline } from '../core/deadline';
-import { ActionBudget, BudgetCounter, applyBudget, budgetWindow, needsSlot } from '../core/budget';
+import { ActionBudget, Applied, BudgetShard, applyBudget, budgetWindow, needsSlot, shardOrder } from '../core/budget';
 import {
   BUDGET_INSTANCES_SUBCOLLECTION,
+  BUDGET_SHARDS_SUBCOLLECTION,
   LEDGER_BUDGET_COLLECTION,
   LEDGER_DECISIONS_COLLECTION,
   LEDGER_INSTANCES_COLLECTION,
@@ -68,19 +69,21 @@ function lostRace(e: unknown): boolean {
 
 /**
  * The decision ledger in its own Firestore database: one document per key in
- * `integrity_decisions`, one per instance in `integrity_instances`, and one per window of the
- * action budget in `integrity_budget`.
+ * `integrity_decisions`, one per instance in `integrity_instances`, and, per window of the
+ * action budget in `integrity_budget`, up to `BUDGET_SHARDS` shard documents and one marker per
+ * VM counted (ADR 0033).
  *
  * A report is recorded optimistically (ADR 0016): the key's record and the instance's newest
- * boot are read (one `batchGet`; and, for a stop or suspend to count, the window), the
- * reconciliation is computed, and every document it changes is written in one commit whose
- * preconditions say "still as read": `exists: false` for a document that was missing, its
- * update time for one that was there. Two function instances handling reports about the same
- * boot, or taking the budget's last slot, both write the same document, so one commit fails
- * and that one reads again and decides on what the other wrote. A document read but left
- * unwritten (the newest boot, unchanged; a full window) may change meanwhile only in ways that
- * order this report before that change. The update time of the record is returned as its
- * `version`: completing the action is then one conditional write.
+ * boot are read in one `batchGet` (with, for a stop or suspend, the VM's marker and home shard
+ * in the window; every shard only when that one is full), the reconciliation is computed, and
+ * every document it changes is written in one commit whose preconditions say "still as read":
+ * `exists: false` for a document that was missing, its update time for one that was there. Two
+ * function instances handling reports about the same boot, counting the same VM, or taking the
+ * last slot of a shard, both write the same document, so one commit fails and that one reads
+ * again and decides on what the other wrote. A document read but left unwritten (the newest
+ * boot, unchanged; full shards) may change meanwhile only in ways that order this report before
+ * that change. The update time of the record is returned as its `version`: completing the
+ * action is then one conditional write.
  */
 export class FirestoreDecisionLedger implements DecisionLedger {
   private readonly clock: () => Date;
@@ -123,46 +126,50 @@ export class FirestoreDecisionLedger implements DecisionLedger {
     const key = ledgerKey(input.report);
     const recordRef = db.collection(LEDGER_DECISIONS_COLLECTION).doc(ledgerDocumentId(key));
     const headRef = db.collection(LEDGER_INSTANCES_COLLECTION).doc(instanceDocumentId(key));
-    const [existing, head] = (await this.within('read of the record', db.getAll(recordRef, headRef))) as [
-      DocumentSnapshot,
-      DocumentSnapshot,
-    ];
     const now = this.clock().toISOString();
+    // A stop or suspend may take a slot of the action budget: the window's documents it would
+    // write (the VM's marker and its home shard) are read with the record, in the same batchGet.
+    const window =
+      budget === undefined || budget.limit === 'unlimited'
+        ? undefined
+        : new WindowReads(db, key, budget.limit, budgetWindow(Date.parse(now), budget.windowSeconds).id);
+    const early = window !== undefined && input.proposed.action === 'stop' ? window.first() : [];
+    const [existing, head, ...windowDocs] = (await this.within('read of the record', db.getAll(recordRef, headRef, ...early))) as [
+      DocumentSnapshot,
+      DocumentSnapshot,
+      ...DocumentSnapshot[],
+    ];
+    window?.keep(windowDocs);
     const reconciled = reconcile({
       ...input,
       ...(existing.exists && { existing: existing.data() as LedgerRecord }),
       ...(head.exists && { newestBoot: (head.data() as InstanceHead).newestBoot }),
       now,
     });
-    // The window's document is read only by an action that needs a slot (never by a relearn,
-    // nor by a redelivery that holds one), and written only when a slot is taken: in the same
-    // commit as the record, so two instances cannot both take the last slot.
-    let window: { counter: DocumentSnapshot; marker: DocumentSnapshot } | undefined;
-    if (budget !== undefined && budget.limit !== 'unlimited' && needsSlot(reconciled)) {
-      const counterRef = db.collection(LEDGER_BUDGET_COLLECTION).doc(budgetWindow(Date.parse(now), budget.windowSeconds).id);
-      const markerRef = counterRef.collection(BUDGET_INSTANCES_SUBCOLLECTION).doc(instanceDocumentId(key));
-      const [counter, marker] = (await this.within('read of the budget window', db.getAll(counterRef, markerRef))) as [
-        DocumentSnapshot,
-        DocumentSnapshot,
-      ];
-      window = { counter, marker };
+    let applied: Applied;
+    if (window !== undefined && needsSlot(reconciled)) {
+      // A conflict turned a relearn into a stop: the window was not read with the record.
+      if (early.length === 0) window.keep(await this.within('read of the budget window', db.getAll(...window.first())));
+      applied = applyBudget(reconciled, budget, window.view(), now);
+      // The home shard is full: every shard in one batchGet, and nothing written unless one has room.
+      if (applied.readAll) {
+        window.keep(await this.within('read of the budget shards', db.getAll(...window.all())));
+        applied = applyBudget(reconciled, budget, window.view(), now);
+      }
+    } else {
+      applied = applyBudget(reconciled, budget, undefined, now);
     }
-    const applied = applyBudget(
-      reconciled,
-      budget,
-      window?.counter.exists ? (window.counter.data() as BudgetCounter) : undefined,
-      now,
-      window?.marker.exists === true,
-    );
     const result = applied.result;
     const batch = db.batch();
     const { FieldValue } = await firestoreValues();
-    if (window !== undefined && applied.counter !== undefined) {
-      writeAsRead(batch, FieldValue, window.counter, stripUndefined(applied.counter));
-      writeAsRead(batch, FieldValue, window.marker, {
+    if (window !== undefined && applied.claim !== undefined) {
+      // The shard and the marker as read: a commit that lost the slot or the VM to another fails here.
+      writeAsRead(batch, FieldValue, window.shard(applied.claim.index), stripUndefined(applied.claim.shard));
+      writeAsRead(batch, FieldValue, window.marker(), {
         projectId: key.projectId,
         zone: key.zone,
         instanceId: key.instanceId,
+        shard: applied.claim.index,
         countedAt: now,
       });
     }
@@ -190,8 +197,8 @@ export class FirestoreDecisionLedger implements DecisionLedger {
       );
     }
     const written = await this.within('commit of the record', batch.commit());
-    // The record's write is the one after the window's two, when those were written.
-    const recordWrite = written[window !== undefined && applied.counter !== undefined ? 2 : 0]!;
+    // The record's write is the one after the shard's and the marker's, when those were written.
+    const recordWrite = written[applied.claim !== undefined ? 2 : 0]!;
     return { ...result, version: versionOf(recordWrite.writeTime) };
   }
 
@@ -351,6 +358,60 @@ export class FirestoreDecisionLedger implements DecisionLedger {
         tx.update(ref, { 'containment.findingInactiveAt': at });
       }),
     );
+  }
+}
+
+/**
+ * The documents of the action budget's current window that one report reads (ADR 0033): the
+ * VM's marker (`instances/<vm>`), the VM's home shard, and, when that is full, every shard. Each
+ * document is kept as last read, for the budget to decide on and for the commit's preconditions.
+ */
+class WindowReads {
+  private readonly windowRef: DocumentReference;
+  private readonly markerRef: DocumentReference;
+  private readonly order: readonly number[];
+  private readonly read = new Map<string, DocumentSnapshot>();
+
+  constructor(db: Firestore, key: LedgerKey, limit: number, windowId: string) {
+    this.windowRef = db.collection(LEDGER_BUDGET_COLLECTION).doc(windowId);
+    this.markerRef = this.windowRef.collection(BUDGET_INSTANCES_SUBCOLLECTION).doc(instanceDocumentId(key));
+    this.order = shardOrder(instanceDocumentId(key), limit);
+  }
+
+  private shardRef(index: number): DocumentReference {
+    return this.windowRef.collection(BUDGET_SHARDS_SUBCOLLECTION).doc(String(index));
+  }
+
+  /** The marker and the home shard. */
+  first(): DocumentReference[] {
+    return [this.markerRef, this.shardRef(this.order[0]!)];
+  }
+
+  /** Every shard of the window, in the VM's order. */
+  all(): DocumentReference[] {
+    return this.order.map((i) => this.shardRef(i));
+  }
+
+  keep(docs: readonly DocumentSnapshot[]): void {
+    for (const doc of docs) this.read.set(doc.ref.path, doc);
+  }
+
+  /** What the budget decides on: the shards read so far, and whether the VM was counted already. */
+  view(): { shards: Map<number, BudgetShard | undefined>; vmCounted: boolean } {
+    const shards = new Map<number, BudgetShard | undefined>();
+    for (const index of this.order) {
+      const doc = this.read.get(this.shardRef(index).path);
+      if (doc !== undefined) shards.set(index, doc.exists ? (doc.data() as BudgetShard) : undefined);
+    }
+    return { shards, vmCounted: this.marker().exists };
+  }
+
+  marker(): DocumentSnapshot {
+    return this.read.get(this.markerRef.path)!;
+  }
+
+  shard(index: number): DocumentSnapshot {
+    return this.read.get(this.shardRef(index).path)!;
   }
 }
 

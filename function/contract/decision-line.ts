@@ -53,8 +53,13 @@ export const LINE_FIELDS = {
   relearnMaxAgeSeconds: 'relearnMaxAgeSeconds',
   /** What the action budget made of a stop or suspend: `counted`, `already-counted` or `exhausted`. */
   budget: 'budget',
+  /** On a held action: the window's count, summed over its shards. */
   budgetUsed: 'budgetUsed',
   budgetLimit: 'budgetLimit',
+  /** On a counted action: the shard of the window it took its slot in, that shard's count with it, and its share of the limit. */
+  budgetShard: 'budgetShard',
+  budgetShardUsed: 'budgetShardUsed',
+  budgetShardCapacity: 'budgetShardCapacity',
   budgetWindowSeconds: 'budgetWindowSeconds',
   budgetWindow: 'budgetWindow',
   budgetFreesAt: 'budgetFreesAt',

@@ -41,10 +41,13 @@ export const LEDGER_DECISIONS_COLLECTION = 'integrity_decisions';
 export const LEDGER_INSTANCES_COLLECTION = 'integrity_instances';
 
 /**
- * Collection of the ledger holding one document per window of the action budget: how many
- * stops and suspends were counted in it (see `core/budget.ts`).
+ * Collection of the ledger holding one document per window of the action budget: the window's
+ * resets, written by the operator's tool only; the counts are in its shards (see `core/budget.ts`).
  */
 export const LEDGER_BUDGET_COLLECTION = 'integrity_budget';
+
+/** Subcollection of a budget window's document: its shards, by index (`0`, `1`, …), each counting a share of the limit. */
+export const BUDGET_SHARDS_SUBCOLLECTION = 'shards';
 
 /** Subcollection of a budget window's document: one document per VM counted in the window, by `<project>~<zone>~<instance id>`. */
 export const BUDGET_INSTANCES_SUBCOLLECTION = 'instances';

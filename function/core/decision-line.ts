@@ -309,6 +309,16 @@ function budgetFields(budget: BudgetNote | undefined): Record<string, unknown> {
     case 'already-counted':
       return { [F.budget]: budget.status, [F.budgetWindow]: budget.windowId };
     case 'counted':
+      return {
+        [F.budget]: budget.status,
+        [F.budgetShard]: budget.shard,
+        [F.budgetShardUsed]: budget.shardUsed,
+        [F.budgetShardCapacity]: budget.shardCapacity,
+        [F.budgetLimit]: budget.limit,
+        [F.budgetWindowSeconds]: budget.window.seconds,
+        [F.budgetWindow]: budget.window.id,
+        [F.budgetFreesAt]: budget.window.end,
+      };
     case 'exhausted':
       return {
         [F.budget]: budget.status,
@@ -317,7 +327,8 @@ function budgetFields(budget: BudgetNote | undefined): Record<string, unknown> {
         [F.budgetWindowSeconds]: budget.window.seconds,
         [F.budgetWindow]: budget.window.id,
         [F.budgetFreesAt]: budget.window.end,
-        ...(budget.status === 'exhausted' && { [F.heldReason]: budget.heldReason, [F.retry]: true }),
+        [F.heldReason]: budget.heldReason,
+        [F.retry]: true,
       };
   }
 }

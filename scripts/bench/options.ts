@@ -8,6 +8,8 @@ export const REPORT_PATH = 'docs/figures.md';
 export interface BenchOptions {
   /** Only the storm section. */
   readonly stormOnly: boolean;
+  /** Only the storm's budget section: ours with the action budget off, on and not reached, on and reached. */
+  readonly budgetOnly: boolean;
   /** The short storm plan, for iterating: its figures are not to be quoted. */
   readonly quick: boolean;
   /** Where to write the Markdown report, relative to the repository's root (where npm runs scripts); none: stdout only. */
@@ -31,6 +33,7 @@ export class BenchUsageError extends Error {}
  */
 export function parseBenchArguments(argv: readonly string[]): BenchOptions {
   let stormOnly = false;
+  let budgetOnly = false;
   let quick = false;
   let writeReport = false;
   let reportFile: string | undefined;
@@ -45,6 +48,9 @@ export function parseBenchArguments(argv: readonly string[]): BenchOptions {
     switch (arg) {
       case '--storm-only':
         stormOnly = true;
+        break;
+      case '--budget-only':
+        budgetOnly = true;
         break;
       case '--quick':
         quick = true;
@@ -71,14 +77,16 @@ export function parseBenchArguments(argv: readonly string[]): BenchOptions {
   if (writeReport && reportFile !== undefined) {
     throw new BenchUsageError(`--write-report writes ${REPORT_PATH}; --report-file names another file: give one of them`);
   }
-  if (writeReport && (quick || stormOnly)) {
+  if (writeReport && (quick || stormOnly || budgetOnly)) {
     throw new BenchUsageError(
       `--write-report writes ${REPORT_PATH}, which the docs quote, and takes a full run only; ` +
-        `a ${quick ? '--quick' : '--storm-only'} run writes its report with --report-file <path>`,
+        `a ${quick ? '--quick' : stormOnly ? '--storm-only' : '--budget-only'} run writes its report with --report-file <path>`,
     );
   }
+  if (stormOnly && budgetOnly) throw new BenchUsageError('--storm-only and --budget-only: give one of them');
   return {
     stormOnly,
+    budgetOnly,
     quick,
     ...(writeReport ? { reportFile: REPORT_PATH } : reportFile !== undefined ? { reportFile } : {}),
     ...(jestSeconds !== undefined ? { jestSeconds } : {}),

@@ -1,8 +1,14 @@
 import type { Firestore, Timestamp } from '@google-cloud/firestore';
 import { FirestoreDecisionLedger } from '../../../function/adapters/firestore-ledger';
 import { createFirestore } from '../../../function/runtime/clients';
-import { BudgetCounter, budgetWindow } from '../../../function/core/budget';
-import { LEDGER_BUDGET_COLLECTION, LEDGER_DECISIONS_COLLECTION, LEDGER_INSTANCES_COLLECTION } from '../../../function/contract';
+import { BudgetShard, budgetWindow, shardCapacity, shardCount } from '../../../function/core/budget';
+import {
+  BUDGET_INSTANCES_SUBCOLLECTION,
+  BUDGET_SHARDS_SUBCOLLECTION,
+  LEDGER_BUDGET_COLLECTION,
+  LEDGER_DECISIONS_COLLECTION,
+  LEDGER_INSTANCES_COLLECTION,
+} from '../../../function/contract';
 import { requestIdFor } from '../../../function/core/request-id';
 import { LedgerRecord, instanceDocumentId, ledgerDocumentId, ledgerKey } from '../../../function/core/ledger';
 import type { IntegrityReport } from '../../../function/core/parse';
@@ -339,8 +345,26 @@ describeWithEmulators('FirestoreDecisionLedger on the Firestore emulator', () =>
         { report, proposed: STOP, fingerprint: 'fp-a', requestIdFor: (a) => requestIdFor(messageId, a) },
         { limit, windowSeconds: 3600 },
       );
-    const windowDoc = async (at: Date) =>
-      (await db.collection(LEDGER_BUDGET_COLLECTION).doc(budgetWindow(at.getTime(), 3600).id).get()).data() as BudgetCounter | undefined;
+    const windowRef = (at: Date) => db.collection(LEDGER_BUDGET_COLLECTION).doc(budgetWindow(at.getTime(), 3600).id);
+    /** The shards of the window holding `at`, by index. */
+    const shardsOf = async (at: Date) =>
+      new Map((await windowRef(at).collection(BUDGET_SHARDS_SUBCOLLECTION).get()).docs.map((d) => [Number(d.id), d] as const));
+    /** The window's count and total, summed over its shards, and its first shard's window fields; undefined before any. */
+    const windowDoc = async (at: Date) => {
+      const shards = [...(await shardsOf(at)).values()].map((d) => d.data() as BudgetShard);
+      if (shards.length === 0) return undefined;
+      const { windowStart, windowEnd, limit } = shards[0]!;
+      const sum = (f: (s: BudgetShard) => number) => shards.reduce((a, s) => a + f(s), 0);
+      const filled = shards.filter((s) => s.filledAt !== undefined).map((s) => s.filledAt!);
+      return {
+        windowStart,
+        windowEnd,
+        limit,
+        count: sum((s) => s.count),
+        total: sum((s) => s.total),
+        ...(filled.length === shards.length && { filledAt: filled.sort().at(-1) }),
+      };
+    };
 
     it('takes one slot per VM and window: reports about other boots of a counted VM take none', async () => {
       now = new Date('2026-11-23T07:10:00.000Z');
@@ -351,7 +375,25 @@ describeWithEmulators('FirestoreDecisionLedger on the Firestore emulator', () =>
       expect(results.every((r) => r.decision.action === 'stop')).toBe(true);
       expect(await windowDoc(now)).toEqual(expect.objectContaining({ count: 1 }));
       const other = await stop(reportFor(freshId()), 'msg-vm-other', 2);
-      expect(other.budget).toEqual(expect.objectContaining({ status: 'counted', used: 2 }));
+      expect(other.budget).toEqual(expect.objectContaining({ status: 'counted', shardUsed: 1, shardCapacity: 1 }));
+      expect(await windowDoc(now)).toEqual(expect.objectContaining({ count: 2 }));
+    });
+
+    it('counts a VM once when reports about several of its boots race for a slot', async () => {
+      now = new Date('2026-11-23T11:10:00.000Z');
+      const id = freshId();
+      const results = await Promise.all(
+        ['40', '41', '42', '43', '44', '45'].map((boot) => stop(reportFor(id, boot), `msg-race-${boot}`, 5)),
+      );
+      expect(results.map((r) => r.budget?.status).sort()).toEqual([
+        'already-counted',
+        'already-counted',
+        'already-counted',
+        'already-counted',
+        'already-counted',
+        'counted',
+      ]);
+      expect(await windowDoc(now)).toEqual(expect.objectContaining({ count: 1, total: 1 }));
     });
 
     it('never counts more than the budget, however many instances claim a slot at once', async () => {
@@ -363,15 +405,14 @@ describeWithEmulators('FirestoreDecisionLedger on the Firestore emulator', () =>
       expect(statuses.filter((s) => s === 'counted')).toHaveLength(5);
       expect(statuses.filter((s) => s === 'exhausted')).toHaveLength(7);
       expect(results.filter((r) => r.decision.action === 'stop')).toHaveLength(5);
-      expect(await windowDoc(now)).toEqual(
-        expect.objectContaining({
-          count: 5,
-          total: 5,
-          limit: 5,
-          windowStart: '2026-11-23T01:00:00.000Z',
-          windowEnd: '2026-11-23T02:00:00.000Z',
-        }),
-      );
+      expect(await windowDoc(now)).toEqual({
+        count: 5,
+        total: 5,
+        limit: 5,
+        windowStart: '2026-11-23T01:00:00.000Z',
+        windowEnd: '2026-11-23T02:00:00.000Z',
+        filledAt: '2026-11-23T01:10:00.000Z',
+      });
       const held = await Promise.all(
         results
           .map((r, i) => [r, reports[i]!] as const)
@@ -379,6 +420,67 @@ describeWithEmulators('FirestoreDecisionLedger on the Firestore emulator', () =>
           .map(async ([, report]) => await storedRecord(report)),
       );
       expect(held.every((d) => d?.outcome === 'held' && d.budgetWindow === undefined)).toBe(true);
+    });
+
+    it('counts exactly the limit when more stops than shards race for it, each shard within its share', async () => {
+      now = new Date('2026-11-23T08:10:00.000Z');
+      const reports = Array.from({ length: 56 }, () => reportFor(freshId()));
+      const results = await Promise.all(reports.map((r, i) => stop(r, `msg-many-${i}`, 40)));
+      const statuses = results.map((r) => r.budget?.status);
+      process.stdout.write(
+        `budget: 56 concurrent stops against a budget of 40 (32 shards) → ${statuses.filter((s) => s === 'counted').length} counted, ` +
+          `${statuses.filter((s) => s === 'exhausted').length} held\n`,
+      );
+      expect(statuses.filter((s) => s === 'counted')).toHaveLength(40);
+      expect(statuses.filter((s) => s === 'exhausted')).toHaveLength(16);
+      const shards = await shardsOf(now);
+      expect(shards.size).toBe(32);
+      for (const [i, doc] of shards) {
+        expect((doc.data() as BudgetShard).count).toBe(shardCapacity(40, i));
+      }
+      // Every VM counted has its marker, naming the shard that took it.
+      const markers = await windowRef(now).collection(BUDGET_INSTANCES_SUBCOLLECTION).get();
+      expect(markers.size).toBe(40);
+      expect(new Set(markers.docs.map((d) => d.get('shard') as number)).size).toBe(32);
+    });
+
+    it('writes no document that every counted stop writes: concurrent stops take their slots in different shards', async () => {
+      now = new Date('2026-11-23T09:10:00.000Z');
+      const reports = Array.from({ length: 32 }, () => reportFor(freshId()));
+      const results = await Promise.all(reports.map((r, i) => stop(r, `msg-spread-${i}`, 100_000)));
+      expect(results.every((r) => r.budget?.status === 'counted')).toBe(true);
+      const shards = [...(await shardsOf(now)).values()].map((d) => d.data() as BudgetShard);
+      const busiest = Math.max(...shards.map((s) => s.total));
+      process.stdout.write(
+        `budget: 32 concurrent counted stops under a limit of 100,000 → ${shards.length} shards written, the busiest ${busiest} times\n`,
+      );
+      expect(shards.reduce((a, s) => a + s.count, 0)).toBe(32);
+      // Hashed by VM: 32 stops land on many shards (a single counter would take all 32 writes).
+      expect(shards.length).toBeGreaterThanOrEqual(12);
+      expect(busiest).toBeLessThanOrEqual(8);
+      expect(shards.every((s) => s.shards === 32 && s.capacity === shardCapacity(100_000, s.shard))).toBe(true);
+      // The window's own document is the operator's (resets): the function never writes it.
+      expect((await windowRef(now).get()).exists).toBe(false);
+    });
+
+    it('reads the marker and the home shard with the record, and for a held stop every shard in one batchGet, writing none', async () => {
+      now = new Date('2026-11-23T10:10:00.000Z');
+      const getAll = jest.spyOn(db, 'getAll');
+      try {
+        expect((await stop(reportFor(freshId()), 'msg-calls-1', 2)).budget?.status).toBe('counted');
+        expect(getAll.mock.calls.map((c) => c.length)).toEqual([4]);
+        expect((await stop(reportFor(freshId()), 'msg-calls-2', 2)).budget?.status).toBe('counted');
+        const full = await shardsOf(now);
+        expect(full.size).toBe(shardCount(2));
+        getAll.mockClear();
+        expect((await stop(reportFor(freshId()), 'msg-calls-3', 2)).budget?.status).toBe('exhausted');
+        // The record with the marker and the home shard; then both shards at once.
+        expect(getAll.mock.calls.map((c) => c.length)).toEqual([4, 2]);
+        const after = await shardsOf(now);
+        for (const [i, doc] of full) expect(after.get(i)!.updateTime.isEqual(doc.updateTime)).toBe(true);
+      } finally {
+        getAll.mockRestore();
+      }
     });
 
     it('counts a redelivered stop once, and only reads the full window for a held one', async () => {
@@ -402,7 +504,7 @@ describeWithEmulators('FirestoreDecisionLedger on the Firestore emulator', () =>
       now = new Date('2026-11-23T04:00:30.000Z');
       const again = await stop(held, 'msg-n2', 1);
       expect(again).toEqual(
-        expect.objectContaining({ decision: STOP, note: 'new', budget: expect.objectContaining({ status: 'counted', used: 1 }) }),
+        expect.objectContaining({ decision: STOP, note: 'new', budget: expect.objectContaining({ status: 'counted', shardUsed: 1 }) }),
       );
       const stored = await storedRecord(held);
       expect(stored).toEqual(
@@ -412,6 +514,21 @@ describeWithEmulators('FirestoreDecisionLedger on the Firestore emulator', () =>
           heldSince: '2026-11-23T03:59:00.000Z',
         }),
       );
+    });
+
+    it('counts the stop a conflict makes of a relearn, reading the window once the record showed the conflict', async () => {
+      now = new Date('2026-11-23T12:10:00.000Z');
+      const report = reportFor(freshId());
+      const relearn = (fingerprint: string, messageId: string) =>
+        budgeted.record(
+          { report, proposed: RELEARN, fingerprint, requestIdFor: (a) => requestIdFor(messageId, a) },
+          { limit: 3, windowSeconds: 3600 },
+        );
+      expect((await relearn('fp-a', 'msg-c1')).budget).toBeUndefined();
+      const conflict = await relearn('fp-b', 'msg-c2');
+      expect(conflict).toEqual(expect.objectContaining({ note: 'conflict', decision: expect.objectContaining({ action: 'stop' }) }));
+      expect(conflict.budget).toEqual(expect.objectContaining({ status: 'counted', limit: 3 }));
+      expect(await windowDoc(now)).toEqual(expect.objectContaining({ count: 1 }));
     });
 
     it('never touches the window for a relearn', async () => {

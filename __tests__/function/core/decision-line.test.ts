@@ -218,6 +218,29 @@ describe('lineOf a decided report', () => {
     });
   });
 
+  it('says where a counted action took its slot: the shard, its count and its share of the limit, not a window total it did not read', () => {
+    const window = {
+      id: '3600s-2026-11-20T09:00:00.000Z',
+      start: '2026-11-20T09:00:00.000Z',
+      end: '2026-11-20T10:00:00.000Z',
+      seconds: 3600,
+    };
+    const budget = { status: 'counted', window, limit: 50, shard: 7, shards: 32, shardUsed: 1, shardCapacity: 2 } as const;
+    const line = said(stopped({ ledger: { note: 'new', requestId: 'req-1', alreadyDone: false, budget } }));
+    expect(line.fields).toMatchObject({
+      budget: 'counted',
+      budgetShard: 7,
+      budgetShardUsed: 1,
+      budgetShardCapacity: 2,
+      budgetLimit: 50,
+      budgetWindowSeconds: 3600,
+      budgetWindow: window.id,
+      budgetFreesAt: window.end,
+    });
+    expect(line.fields).not.toHaveProperty('budgetUsed');
+    expect(line.fields).not.toHaveProperty('retry');
+  });
+
   it('says an action held for want of budget, and marks the line for the redelivery', () => {
     const window = {
       id: '3600s-2026-11-20T09:00:00.000Z',

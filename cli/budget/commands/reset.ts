@@ -1,18 +1,17 @@
-import { LEDGER_BUDGET_COLLECTION } from '../../../function/contract';
-import { BudgetCounter, BudgetReset } from '../../../function/core/budget';
+import { BudgetReset, BudgetShard, BudgetWindowRecord } from '../../../function/core/budget';
 import { FOOTER, Flags, Io, ParsedOptions, UsageError, textOption } from '../../common';
 import { withFirestore } from '../../firestore';
 import { nameOnEmulatorOnly, recordedAsHelp, resolveActor } from '../../principal';
 import type { Command } from '../../tool';
 import { BUDGET_BIN as BIN } from '../names';
 import { COMMON_FLAGS, COMMON_OPTIONS, target } from '../options';
-import { currentWindow, summary } from '../window';
+import { currentWindow, summary, windowCount, windowRefs } from '../window';
 
 const USAGE = `usage: ${BIN} reset --reason TEXT [options]
 
-Sets the count of the current window back to 0, so the responder acts again: events it held
-are acted on at their next redelivery. The window's document keeps who reset it, when, why and
-the count cleared. Resetting lets up to the limit of further VMs be stopped in this window.
+Sets the count of the current window back to 0 (every shard of it), so the responder acts
+again: events it held are acted on at their next redelivery. The window's document keeps who
+reset it, when, why and the count cleared. Resetting lets up to the limit of further VMs be stopped in this window.
 Who is, against Firestore, always the principal of your credentials (a service account's email,
 or your user's); --by names someone on the emulator only.
 
@@ -41,18 +40,39 @@ async function reset({ values, positionals }: ParsedOptions, io: Io, now: () => 
   const at = now();
   const outcome = await withFirestore(io, t, `reset the action budget in ${t.where}`, 'write', async (db) => {
     const current = await currentWindow(db, t, at);
-    const ref = db.collection(LEDGER_BUDGET_COLLECTION).doc(current.window.id);
-    // In a transaction: an action counted between the read above and the write is not lost.
+    const { window } = current;
+    const { ref, shards: shardRefs } = windowRefs(db, window.id);
+    // In a transaction over every shard: an action counted between the read above and the write
+    // is not lost (the responder's write to a shard is conditional on the shard as it read it).
     return db.runTransaction(async (tx) => {
-      const doc = await tx.get(ref);
-      const counter = doc.data() as BudgetCounter | undefined;
-      if (counter === undefined || counter.count === 0) return { current, reset: undefined };
-      const entry: BudgetReset = { at: new Date(at).toISOString(), by, reason, countBefore: counter.count };
-      // The window is no longer full: filledAt goes; the reset says when it was cleared.
-      const { filledAt: _filled, ...kept } = counter;
-      const next: BudgetCounter = { ...kept, count: 0, resets: [...(counter.resets ?? []), entry], updatedAt: entry.at };
-      tx.set(ref, next);
-      return { current: { ...current, counter: next }, reset: entry };
+      const [own, ...docs] = await tx.getAll(ref, ...shardRefs);
+      const shards = docs.filter((d) => d.exists);
+      const record = own!.data() as BudgetWindowRecord | undefined;
+      const before = windowCount(
+        shards.map((d) => d.data() as BudgetShard),
+        record,
+      );
+      if (before === undefined || before.count === 0) return { current, reset: undefined };
+      const entry: BudgetReset = { at: new Date(at).toISOString(), by, reason, countBefore: before.count };
+      const cleared: BudgetShard[] = [];
+      for (const doc of shards) {
+        // The shard is no longer full: filledAt goes; the window's document says when it was cleared.
+        // Its updatedAt stays the responder's: when it last counted there, against which limit.
+        const { filledAt: _filled, ...kept } = doc.data() as BudgetShard;
+        const next: BudgetShard = { ...kept, count: 0 };
+        cleared.push(next);
+        if (doc.get('count') !== 0) tx.set(doc.ref, next);
+      }
+      const next: BudgetWindowRecord = {
+        windowStart: window.start,
+        windowEnd: window.end,
+        windowSeconds: window.seconds,
+        resets: [...(record?.resets ?? []), entry],
+        updatedAt: entry.at,
+      };
+      // Merged: a window counted in one document (before the shards) keeps its count and total.
+      tx.set(ref, next, { merge: true });
+      return { current: { ...current, counter: windowCount(cleared, next) }, reset: entry };
     });
   });
   if (values.json) return io.stdout(`${JSON.stringify({ ...summary(t, outcome.current, at), reset: outcome.reset ?? null })}\n`);

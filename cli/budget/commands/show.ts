@@ -10,8 +10,8 @@ const { default: DEFAULT_LIMIT, env: LIMIT_VARIABLE } = SETTINGS.maxActionsPerWi
 
 const USAGE = `usage: ${BIN} show [options]
 
-Prints the current window of the action budget: actions counted ('used') against the limit,
-when it frees, and the resets made in it. The limit is the responder's own setting
+Prints the current window of the action budget: actions counted ('used', summed over the
+window's shards) against the limit, when it frees, and the resets made in it. The limit is the responder's own setting
 (${LIMIT_VARIABLE}); the ledger holds it only once an action was counted, so before that
 show says it is unknown unless --max-actions gives it.
 
@@ -74,8 +74,9 @@ function showText(t: BudgetTarget, current: CurrentWindow, now: number): string 
   if (counter === undefined) {
     lines.push('total:   0: no VM stopped or suspended in this window');
   } else {
-    lines.push(`total:   ${counter.total} counted in this window; ${counter.resets?.length ?? 0} reset(s)`);
-    for (const r of counter.resets ?? []) lines.push(`reset:   ${r.at} by ${r.by} (cleared ${r.countBefore}): ${r.reason}`);
+    lines.push(`total:   ${counter.total} counted in this window; ${counter.resets.length} reset(s)`);
+    lines.push(`shards:  ${counter.shardsWritten} of ${counter.shards} written (the count is their sum)`);
+    for (const r of counter.resets) lines.push(`reset:   ${r.at} by ${r.by} (cleared ${r.countBefore}): ${r.reason}`);
   }
   return `${lines.join('\n')}\n`;
 }

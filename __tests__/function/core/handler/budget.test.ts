@@ -22,9 +22,12 @@ describe('the action budget (blast-radius limit)', () => {
     await expect(fail(t, '3')).rejects.toThrow(ActionHeldError);
     expect(actions(t)).toEqual([`stop ${vm('1')}`, `stop ${vm('2')}`]);
     expect(t.logger.lines.slice(0, 2)).toEqual([
-      expect.objectContaining({ decision: 'stop', budget: 'counted', budgetUsed: 1, budgetLimit: 2 }),
-      expect.objectContaining({ decision: 'stop', budget: 'counted', budgetUsed: 2, budgetLimit: 2 }),
+      expect.objectContaining({ decision: 'stop', budget: 'counted', budgetShardUsed: 1, budgetShardCapacity: 1, budgetLimit: 2 }),
+      expect.objectContaining({ decision: 'stop', budget: 'counted', budgetShardUsed: 1, budgetShardCapacity: 1, budgetLimit: 2 }),
     ]);
+    // A limit of 2 is two shards of one slot: the two stops took one each.
+    expect(new Set(t.logger.lines.slice(0, 2).map((l) => l.budgetShard))).toEqual(new Set([0, 1]));
+    expect(t.logger.lines.slice(0, 2).every((l) => !('budgetUsed' in l))).toBe(true);
     const held = t.logger.lines.slice(lines);
     expect(held).toEqual([
       expect.objectContaining({
@@ -59,7 +62,10 @@ describe('the action budget (blast-radius limit)', () => {
     t.ledger.clock = () => new Date(Date.now() + 3600_000);
     await fail(t, '3');
     expect(actions(t)).toEqual([`stop ${vm('1')}`, `stop ${vm('2')}`, `stop ${vm('3')}`]);
-    expect(t.logger.lines.at(-1)).toEqual(expect.objectContaining({ decision: 'stop', ledger: 'new', budget: 'counted', budgetUsed: 1 }));
+    expect(t.logger.lines.at(-1)).toEqual(
+      expect.objectContaining({ decision: 'stop', ledger: 'new', budget: 'counted', budgetShardUsed: 1 }),
+    );
+    expect([...t.ledger.budgetWindows.values()].map((w) => w.count)).toEqual([2, 1]);
     expect(t.ledger.records.get('fleet-prod-1234~europe-west1-b~3-7-lateBoot')).toEqual(
       expect.objectContaining({ outcome: 'done', heldSince: expect.any(String) }),
     );
@@ -198,6 +204,7 @@ describe('the action budget and one VM', () => {
         id: 'm-99',
       },
     );
-    expect(t.logger.lines.at(-1)).toEqual(expect.objectContaining({ decision: 'stop', budget: 'counted', budgetUsed: 2 }));
+    expect(t.logger.lines.at(-1)).toEqual(expect.objectContaining({ decision: 'stop', budget: 'counted', budgetShardUsed: 1 }));
+    expect([...t.ledger.budgetWindows.values()]).toEqual([{ count: 2, total: 2 }]);
   });
 });
