@@ -1,7 +1,18 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { DocumentReference, DocumentSnapshot, FieldValue, Firestore, Timestamp, WriteBatch } from '@google-cloud/firestore';
 import { Code, errorCode } from '../core/api-errors';
 import { beforeDeadline } from '../core/deadline';
-import { ActionBudget, Applied, BudgetShard, applyBudget, budgetWindow, needsSlot, shardOrder } from '../core/budget';
+import {
+  ActionBudget,
+  Applied,
+  BUDGET_SHARDS,
+  BudgetShard,
+  BudgetView,
+  applyBudget,
+  budgetWindow,
+  needsSlot,
+  shardOrder,
+} from '../core/budget';
 import {
   BUDGET_INSTANCES_SUBCOLLECTION,
   BUDGET_SHARDS_SUBCOLLECTION,
@@ -55,7 +66,7 @@ interface InstanceHead {
 const LEDGER_CALL_TIMEOUT_MS = 10_000;
 
 /** Attempts at recording one report before its event fails (and is redelivered). */
-const RECORD_ATTEMPTS = 8;
+const RECORD_ATTEMPTS = 20;
 /** Base of the random pause between attempts, ms: a lost race waits about this much times the attempt. */
 const RETRY_PAUSE_MS = 15;
 /**
@@ -110,7 +121,8 @@ export class FirestoreDecisionLedger implements DecisionLedger {
     const db = await this.db();
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.recordOnce(db, input, budget);
+        // A retry starts the VM's shards at a random one: a race lost for a shard is not run again.
+        return await this.recordOnce(db, input, budget, attempt === 1 ? 0 : Math.floor(Math.random() * BUDGET_SHARDS));
       } catch (e) {
         if (!lostRace(e) || attempt >= RECORD_ATTEMPTS) throw e;
         await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS * attempt * (0.5 + Math.random())));
@@ -122,6 +134,7 @@ export class FirestoreDecisionLedger implements DecisionLedger {
     db: Firestore,
     input: Omit<ReconcileInput, 'existing' | 'newestBoot' | 'now'>,
     budget: ActionBudget | undefined,
+    rotation: number,
   ): Promise<Recorded> {
     const key = ledgerKey(input.report);
     const recordRef = db.collection(LEDGER_DECISIONS_COLLECTION).doc(ledgerDocumentId(key));
@@ -132,7 +145,7 @@ export class FirestoreDecisionLedger implements DecisionLedger {
     const window =
       budget === undefined || budget.limit === 'unlimited'
         ? undefined
-        : new WindowReads(db, key, budget.limit, budgetWindow(Date.parse(now), budget.windowSeconds).id);
+        : new WindowReads(db, key, budget.limit, budgetWindow(Date.parse(now), budget.windowSeconds).id, rotation);
     const early = window !== undefined && input.proposed.action === 'stop' ? window.first() : [];
     const [existing, head, ...windowDocs] = (await this.within('read of the record', db.getAll(recordRef, headRef, ...early))) as [
       DocumentSnapshot,
@@ -160,6 +173,19 @@ export class FirestoreDecisionLedger implements DecisionLedger {
       applied = applyBudget(reconciled, budget, undefined, now);
     }
     const result = applied.result;
+    const before = head.exists ? (head.data() as InstanceHead) : undefined;
+    const marked = stopToMark(existing.exists ? (existing.data() as LedgerRecord) : undefined, result.record);
+    const headChanges = before === undefined || before.newestBoot !== result.newestBoot || marked !== undefined;
+    // A held report delivered again, with nothing new: nothing to write. It acts on nothing, so it
+    // needs no commit to know its read was current; a window that is full only costs reads.
+    if (
+      result.budget?.status === 'exhausted' &&
+      existing.exists &&
+      !headChanges &&
+      isDeepStrictEqual(existing.data(), stripUndefined(result.record))
+    ) {
+      return { ...result, version: versionOf(existing.updateTime!) };
+    }
     const batch = db.batch();
     const { FieldValue } = await firestoreValues();
     if (window !== undefined && applied.claim !== undefined) {
@@ -174,11 +200,9 @@ export class FirestoreDecisionLedger implements DecisionLedger {
       });
     }
     writeAsRead(batch, FieldValue, existing, stripUndefined(result.record));
-    const before = head.exists ? (head.data() as InstanceHead) : undefined;
-    const marked = stopToMark(existing.exists ? (existing.data() as LedgerRecord) : undefined, result.record);
     const lastStop = marked ?? before?.lastStop;
     const lastStopAt = marked !== undefined ? now : before?.lastStopAt;
-    if (before === undefined || before.newestBoot !== result.newestBoot || marked !== undefined) {
+    if (headChanges) {
       writeAsRead(
         batch,
         FieldValue,
@@ -372,10 +396,16 @@ class WindowReads {
   private readonly order: readonly number[];
   private readonly read = new Map<string, DocumentSnapshot>();
 
-  constructor(db: Firestore, key: LedgerKey, limit: number, windowId: string) {
+  constructor(
+    db: Firestore,
+    key: LedgerKey,
+    limit: number,
+    windowId: string,
+    private readonly rotation: number,
+  ) {
     this.windowRef = db.collection(LEDGER_BUDGET_COLLECTION).doc(windowId);
     this.markerRef = this.windowRef.collection(BUDGET_INSTANCES_SUBCOLLECTION).doc(instanceDocumentId(key));
-    this.order = shardOrder(instanceDocumentId(key), limit);
+    this.order = shardOrder(instanceDocumentId(key), limit, rotation);
   }
 
   private shardRef(index: number): DocumentReference {
@@ -397,13 +427,13 @@ class WindowReads {
   }
 
   /** What the budget decides on: the shards read so far, and whether the VM was counted already. */
-  view(): { shards: Map<number, BudgetShard | undefined>; vmCounted: boolean } {
+  view(): BudgetView {
     const shards = new Map<number, BudgetShard | undefined>();
     for (const index of this.order) {
       const doc = this.read.get(this.shardRef(index).path);
       if (doc !== undefined) shards.set(index, doc.exists ? (doc.data() as BudgetShard) : undefined);
     }
-    return { shards, vmCounted: this.marker().exists };
+    return { shards, vmCounted: this.marker().exists, rotation: this.rotation };
   }
 
   marker(): DocumentSnapshot {

@@ -79,7 +79,8 @@ export type ShardsRead = ReadonlyMap<number, BudgetShard | undefined>;
 export interface BudgetView {
   readonly shards: ShardsRead;
   /** Whether the VM's marker exists in the window: it took its slot already (another boot, another report). */
-  readonly vmCounted: boolean;
+  readonly vmCounted: boolean; /** Where the VM's order of shards starts past its home shard ({@link shardOrder}); 0 unless a retry moved it. */
+  readonly rotation?: number;
 }
 
 /** What the budget made of an action, for the decision line. */
@@ -136,15 +137,24 @@ export function shardCapacity(limit: number, index: number): number {
 }
 
 /**
- * The shards a VM tries, in order: the one its id hashes to (FNV-1a), then the next ones round
- * the ring. Spread by VM, concurrent containments write different documents; tried in this order,
- * a VM finds a free slot wherever one is left.
+ * The shards a VM tries, in order: the one its id hashes to (FNV-1a, then mixed so that ids
+ * differing only in their last digits still land apart), moved on by `rotation`, then the next
+ * ones round the ring. Spread by VM, concurrent containments write different documents; tried in
+ * this order, a VM finds a free slot wherever one is left. A retry after a lost race passes a
+ * rotation of its own, so two VMs that raced for one shard do not race for it again.
  */
-export function shardOrder(vm: string, limit: number): number[] {
+export function shardOrder(vm: string, limit: number, rotation = 0): number[] {
   let hash = 0x811c9dc5;
   for (let i = 0; i < vm.length; i++) hash = Math.imul(hash ^ vm.charCodeAt(i), 0x01000193) >>> 0;
+  // FNV-1a's low bits, which the modulo keeps, depend on the last characters only weakly: the
+  // avalanche of MurmurHash3's finalizer spreads every bit of the hash into them.
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b) >>> 0;
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, 0xc2b2ae35) >>> 0;
+  hash ^= hash >>> 16;
   const shards = shardCount(limit);
-  const home = hash % shards;
+  const home = ((hash >>> 0) + rotation) % shards;
   return Array.from({ length: shards }, (_, i) => (home + i) % shards);
 }
 
@@ -200,7 +210,7 @@ export function applyBudget(result: Reconciled, budget: ActionBudget | undefined
     };
   }
   const shards = view?.shards ?? new Map<number, BudgetShard | undefined>();
-  const order = shardOrder(instanceDocumentId(result.record), limit);
+  const order = shardOrder(instanceDocumentId(result.record), limit, view?.rotation ?? 0);
   for (const index of order) {
     if (!shards.has(index)) return { result, readAll: true };
     const shard = shards.get(index);

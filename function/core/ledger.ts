@@ -359,8 +359,10 @@ export function reconcile(input: ReconcileInput): Reconciled {
     // are resolved by the stale-event policy and never relearn).
     const comparable = key.bootCounter !== UNKNOWN_BOOT;
     if (comparable && (existing.conflict || !seen)) {
-      // Once the VM has been stopped over a conflict, a further report changes nothing.
-      const stopDone = existing.conflict && existing.decision.action === 'stop' && existing.outcome === 'done';
+      // Once the VM has been stopped over a conflict, a further report changes nothing; a dry
+      // run's "would stop" stopped nothing, so enforcing, a further conflicting report stops it.
+      const sameMode = (existing.dryRun === true) === (input.dryRun === true);
+      const stopDone = existing.conflict && existing.decision.action === 'stop' && existing.outcome === 'done' && sameMode;
       const requestId = existing.conflict && existing.decision.action === 'stop' ? existing.requestId : input.requestIdFor('stop');
       const keepsStop = existing.conflict && existing.decision.action === 'stop';
       const containment = keepsStop ? (existing.decision.containment ?? 'stop') : (input.containment ?? 'stop');
@@ -369,10 +371,30 @@ export function reconcile(input: ReconcileInput): Reconciled {
       // So do the steps of a containment that completed: this stop is another containment, which
       // takes its own evidence, binds the quarantine again and raises its finding again; the steps
       // of one still in progress are this one's, resumed.
-      const { operation: _operation, operationStatus: _status, completedAt: _completed, steps: _steps, ...kept } = existing;
+      // The action budget's slot belongs to the containment it was taken for, as the steps do: one
+      // still in progress (in the same mode) keeps it, so its redeliveries are never counted
+      // again; a new containment of the key (after one that completed, after a relearn, after a
+      // dry run's) takes its own, in the window it is decided in. Whether it is a dry run's is
+      // this delivery's mode, not the earlier record's.
+      const {
+        operation: _operation,
+        operationStatus: _status,
+        completedAt: _completed,
+        steps: _steps,
+        budgetWindow: _budgetWindow,
+        dryRun: _dryRun,
+        ...kept
+      } = existing;
       const resumed = existing.decision.action === 'stop' && existing.outcome !== 'done' && existing.steps !== undefined;
+      const inProgress = existing.decision.action === 'stop' && existing.outcome === 'pending' && sameMode;
       const record: LedgerRecord = {
-        ...(stopDone ? existing : { ...kept, ...(resumed && { steps: existing.steps }) }),
+        ...(stopDone
+          ? existing
+          : {
+              ...kept,
+              ...(resumed && { steps: existing.steps }),
+              ...(inProgress && existing.budgetWindow !== undefined && { budgetWindow: existing.budgetWindow }),
+            }),
         fingerprints,
         conflict: true,
         decision: stopDecision('conflicting-reports', containment, playbook),

@@ -491,7 +491,17 @@ describeWithEmulators('FirestoreDecisionLedger on the Firestore emulator', () =>
       const before = await windowDoc(now);
       const second = reportFor(freshId());
       expect((await stop(second, 'msg-r2', 1)).budget?.status).toBe('exhausted');
-      expect((await stop(second, 'msg-r2', 1)).budget?.status).toBe('exhausted');
+      // Held again with nothing new: reads only, no commit, the held record as it was.
+      const heldRef = db.collection(LEDGER_DECISIONS_COLLECTION).doc(ledgerDocumentId(ledgerKey(second)));
+      const heldBefore = await heldRef.get();
+      const batch = jest.spyOn(db, 'batch');
+      try {
+        expect((await stop(second, 'msg-r2', 1)).budget?.status).toBe('exhausted');
+        expect(batch).not.toHaveBeenCalled();
+      } finally {
+        batch.mockRestore();
+      }
+      expect((await heldRef.get()).updateTime!.isEqual(heldBefore.updateTime!)).toBe(true);
       expect(await windowDoc(now)).toEqual(before);
       expect(before).toEqual(expect.objectContaining({ count: 1, total: 1, filledAt: '2026-11-23T02:10:00.000Z' }));
     });
@@ -528,6 +538,26 @@ describeWithEmulators('FirestoreDecisionLedger on the Firestore emulator', () =>
       const conflict = await relearn('fp-b', 'msg-c2');
       expect(conflict).toEqual(expect.objectContaining({ note: 'conflict', decision: expect.objectContaining({ action: 'stop' }) }));
       expect(conflict.budget).toEqual(expect.objectContaining({ status: 'counted', limit: 3 }));
+      expect(await windowDoc(now)).toEqual(expect.objectContaining({ count: 1 }));
+    });
+
+    it('counts a conflict over a VM contained in an earlier window in the window it is decided in: a full one holds it', async () => {
+      now = new Date('2026-11-23T13:10:00.000Z');
+      const report = reportFor(freshId());
+      const first = await stop(report, 'msg-w1', 1);
+      expect(first.budget?.status).toBe('counted');
+      await budgeted.complete(ledgerKey(report), first.requestId, { status: 'DONE' }, first.version);
+      // The next window: another VM takes its only slot.
+      now = new Date('2026-11-23T14:10:00.000Z');
+      expect((await stop(reportFor(freshId()), 'msg-w2', 1)).budget?.status).toBe('counted');
+      // A different report about the contained VM's boot: a new containment, which the full window holds.
+      const conflict = await budgeted.record(
+        { report, proposed: STOP, fingerprint: 'fp-b', requestIdFor: (a) => requestIdFor('msg-w3', a) },
+        { limit: 1, windowSeconds: 3600 },
+      );
+      expect(conflict.note).toBe('conflict');
+      expect(conflict.decision).toEqual(expect.objectContaining({ action: 'none', reason: 'budget-exhausted' }));
+      expect(conflict.budget).toEqual(expect.objectContaining({ status: 'exhausted', used: 1 }));
       expect(await windowDoc(now)).toEqual(expect.objectContaining({ count: 1 }));
     });
 

@@ -46,6 +46,7 @@ function reconciled(o: {
   existing?: LedgerRecord;
   now?: string;
   containment?: 'stop' | 'suspend';
+  dryRun?: boolean;
 }): Reconciled {
   return reconcile({
     report: report(o.instanceId, o.bootCounter),
@@ -54,6 +55,7 @@ function reconciled(o: {
     requestIdFor: (action) => requestIdFor(o.messageId ?? `msg-${o.instanceId}`, action),
     ...(o.containment && { containment: o.containment }),
     ...(o.existing && { existing: o.existing }),
+    ...(o.dryRun === true && { dryRun: true }),
     now: o.now ?? NOW,
   });
 }
@@ -149,6 +151,22 @@ describe('the shards of a window', () => {
     expect([...order].sort((a, b) => a - b)).toEqual(Array.from({ length: 32 }, (_, i) => i));
     expect(order.slice(1)).toEqual(Array.from({ length: 31 }, (_, i) => (order[0]! + 1 + i) % 32));
     expect(shardOrder(vmOf('4242'), 50)).toEqual(order);
+  });
+
+  it('starts the order elsewhere for a rotation, the same ring', () => {
+    const order = shardOrder(vmOf('4242'), 50);
+    const rotated = shardOrder(vmOf('4242'), 50, 5);
+    expect(rotated[0]).toBe((order[0]! + 5) % 32);
+    expect([...rotated].sort((a, b) => a - b)).toEqual(Array.from({ length: 32 }, (_, i) => i));
+    expect(shardOrder(vmOf('4242'), 50, 32)).toEqual(order);
+  });
+
+  it('spreads consecutive instance ids over every shard, not onto a few', () => {
+    const homes = new Array<number>(32).fill(0);
+    for (let i = 0n; i < 10_000n; i++) homes[shardOrder(vmOf(String(1_234_567_890_123_450_000n + i)), 100_000)[0]!]!++;
+    // 312.5 per shard on average.
+    expect(Math.min(...homes)).toBeGreaterThan(240);
+    expect(Math.max(...homes)).toBeLessThan(390);
   });
 
   it('spreads a fleet over the shards, so concurrent containments write different documents', () => {
@@ -275,6 +293,43 @@ describe('applyBudget', () => {
     expect(result.budget).toEqual({ status: 'already-counted', windowId: '3600s-2026-11-23T09:00:00.000Z' });
     expect(claim).toBeUndefined();
     expect(readAll).toBeUndefined();
+  });
+
+  it('takes a slot for a conflict over a VM contained in an earlier window: a new containment, counted where it is decided', () => {
+    const earlier = '3600s-2026-11-23T07:00:00.000Z';
+    const contained = reconciled({ instanceId: '1', now: '2026-11-23T07:10:00.000Z' }).record;
+    const conflict = reconciled({
+      instanceId: '1',
+      fingerprint: 'fp-b',
+      existing: { ...contained, budgetWindow: earlier, outcome: 'done' },
+    });
+    expect(conflict.note).toBe('conflict');
+    expect(conflict.record.budgetWindow).toBeUndefined();
+    expect(needsSlot(conflict)).toBe(true);
+    // The window it is decided in is full: held, not stopped on the earlier window's slot.
+    const { result, claim } = applyBudget(conflict, BUDGET, seen(allShards(2, 'full')), NOW);
+    expect(result.decision).toEqual(expect.objectContaining({ action: 'none', reason: 'budget-exhausted' }));
+    expect(claim).toBeUndefined();
+  });
+
+  it("takes a slot for a conflict, enforcing, over a dry run's counted stop, and records it as enforced", () => {
+    const dryRun = applyBudget(reconciled({ instanceId: '1', dryRun: true }), BUDGET, homeOnly('1'), NOW).result.record;
+    expect(dryRun).toEqual(expect.objectContaining({ dryRun: true, budgetWindow: '3600s-2026-11-23T09:00:00.000Z' }));
+    const conflict = reconciled({ instanceId: '1', fingerprint: 'fp-b', existing: { ...dryRun, outcome: 'done' } });
+    expect(conflict.record.dryRun).toBeUndefined();
+    expect(needsSlot(conflict)).toBe(true);
+    // Its marker in the window is the dry run's: it takes no second slot there, and stops.
+    expect(applyBudget(conflict, BUDGET, seen(new Map(), true), NOW).result.decision).toEqual(
+      expect.objectContaining({ action: 'stop', reason: 'conflicting-reports' }),
+    );
+  });
+
+  it('keeps the slot of a stop still in progress when a conflicting report arrives, in any window', () => {
+    const earlier = '3600s-2026-11-23T07:00:00.000Z';
+    const pending = { ...reconciled({ instanceId: '1' }).record, budgetWindow: earlier };
+    const conflict = reconciled({ instanceId: '1', fingerprint: 'fp-b', existing: pending });
+    expect(needsSlot(conflict)).toBe(false);
+    expect(applyBudget(conflict, BUDGET, undefined, NOW).result.budget).toEqual({ status: 'already-counted', windowId: earlier });
   });
 
   it('takes no slot for another boot of a VM counted in the window: its marker says so', () => {

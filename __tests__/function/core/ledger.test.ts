@@ -149,6 +149,19 @@ describe('reconcile', () => {
     expect(reconcile(input({ messageId: 'msg-d', fingerprint: 'fp-d', proposed: STOP })).record).not.toHaveProperty('dryRun');
   });
 
+  it('stops, enforcing, a VM whose conflict a dry run only would have stopped; a further conflict after that changes nothing', () => {
+    const dry = (r: ReconcileInput): ReconcileInput => ({ ...r, dryRun: true });
+    const first = reconcile(dry(input({ messageId: 'msg-1', fingerprint: 'fp-a', proposed: STOP })));
+    const dryConflict = reconcile(dry(input({ messageId: 'msg-2', fingerprint: 'fp-b', proposed: STOP, existing: completed(first) })));
+    expect(dryConflict.record).toEqual(expect.objectContaining({ conflict: true, dryRun: true }));
+    const enforcing = reconcile(input({ messageId: 'msg-3', fingerprint: 'fp-c', proposed: STOP, existing: completed(dryConflict) }));
+    expect(enforcing).toEqual(expect.objectContaining({ decision: CONFLICT_STOP, alreadyDone: false, note: 'conflict' }));
+    expect(enforcing.record.outcome).toBe('pending');
+    expect(enforcing.record).not.toHaveProperty('dryRun');
+    const after = reconcile(input({ messageId: 'msg-4', fingerprint: 'fp-d', proposed: STOP, existing: completed(enforcing) }));
+    expect(after).toEqual(expect.objectContaining({ decision: CONFLICT_STOP, alreadyDone: true }));
+  });
+
   it('repeats a pending action of the same report with the recorded request id', () => {
     const first = reconcile(input({ messageId: 'msg-a', fingerprint: 'fp-a' }));
     const again = reconcile(input({ messageId: 'msg-a2', fingerprint: 'fp-a', existing: first.record, newestBoot: first.newestBoot }));
