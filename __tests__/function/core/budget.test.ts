@@ -424,6 +424,7 @@ class Delivery {
   private view?: BudgetView;
   outcome?: Applied['result'];
   attempts = 0;
+  private rotation = 0;
 
   constructor(
     private readonly store: VersionedStore,
@@ -452,19 +453,25 @@ class Delivery {
         this.reads = new Map();
         const existing = this.readDoc<LedgerRecord>(`record/${this.vm}/${this.boot}`);
         const marker = this.readDoc<object>(`marker/${this.vm}`);
-        const home = shardOrder(vmOf(this.vm), this.budget.limit)[0]!;
+        // A retry starts elsewhere, as the ledger's does (there at random; any start must do).
+        this.rotation = this.attempts === 1 ? 0 : (this.attempts * 7 + this.vm.length) % BUDGET_SHARDS;
+        const home = shardOrder(vmOf(this.vm), this.budget.limit, this.rotation)[0]!;
         this.reconciledNow = reconciled({
           instanceId: this.vm,
           bootCounter: this.boot,
           messageId: `msg-${this.vm}-${this.boot}`,
           ...(existing && { existing }),
         });
-        this.view = seen(new Map([[home, this.readDoc<BudgetShard>(`shard/${home}`)]]), marker !== undefined);
+        this.view = {
+          ...seen(new Map([[home, this.readDoc<BudgetShard>(`shard/${home}`)]]), marker !== undefined),
+          rotation: this.rotation,
+        };
         return this.decide();
       }
       case 'read-all': {
-        const all = new Map(shardOrder(vmOf(this.vm), this.budget.limit).map((i) => [i, this.readDoc<BudgetShard>(`shard/${i}`)] as const));
-        this.view = seen(all, this.view!.vmCounted);
+        const order = shardOrder(vmOf(this.vm), this.budget.limit, this.rotation);
+        const all = new Map(order.map((i) => [i, this.readDoc<BudgetShard>(`shard/${i}`)] as const));
+        this.view = { ...seen(all, this.view!.vmCounted), rotation: this.rotation };
         return this.decide();
       }
       case 'commit': {
