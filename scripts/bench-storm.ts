@@ -21,7 +21,20 @@ import { nodeBinary } from '../testkit/node-runtime';
 import { CountingProxy, startCountingProxy } from './bench/counting-proxy';
 import { FunctionProcess, startFunctionProcess } from './bench/function-process';
 import { closedLoop, percentile } from './bench/load';
+import {
+  LEDGER_COLUMNS,
+  LEDGER_NOTE,
+  LEDGER_TARGETS,
+  LedgerAloneFigures,
+  LedgerAlonePlan,
+  LedgerCell,
+  ledgerAlonePass,
+  ledgerDetails,
+  ledgerSettings,
+  ledgerValues,
+} from './bench/ledger-alone';
 import { ReportTable, minutesAndSeconds } from './bench/report';
+import { recommendedInFlight } from './bench/sizing';
 import { TUTORIAL_COLLECTION, TUTORIAL_TARGETS } from './bench/tutorial-targets';
 
 /** How much load, and how long: the full run, or `--quick` for a smoke run while iterating. */
@@ -56,7 +69,8 @@ interface StormPlan {
  * How the budget section runs: each setting a cell of ours at concurrency
  * {@link BUDGET_CONCURRENCY}, `rounds` times in turn (off, not reached, reached, off, …), with a
  * cap long enough for every event to be sent (a capped "reached" cell would not reach its
- * limit); then one pass per setting with every Firestore call counted.
+ * limit); then one pass per setting with every Firestore call counted; then the decision ledger
+ * alone at the recommended deployment's events in flight (scripts/bench/ledger-alone.ts).
  */
 interface BudgetPlan {
   readonly warmup: number;
@@ -65,6 +79,8 @@ interface BudgetPlan {
   readonly rounds: number;
   readonly countedWarmup: number;
   readonly countedEvents: number;
+  /** The ledger alone: distinct VMs per cell, rounds, and records of its warm-up (in flight: the recommended deployment's). */
+  readonly ledger: Omit<LedgerAlonePlan, 'inFlight' | 'instances' | 'concurrency'>;
 }
 
 const FULL: StormPlan = {
@@ -77,7 +93,15 @@ const FULL: StormPlan = {
   events: 1_000,
   capMs: 10_000,
   coldRuns: 5,
-  budget: { warmup: 50, events: 1_000, capMs: 120_000, rounds: 2, countedWarmup: 10, countedEvents: 200 },
+  budget: {
+    warmup: 50,
+    events: 1_000,
+    capMs: 120_000,
+    rounds: 2,
+    countedWarmup: 10,
+    countedEvents: 200,
+    ledger: { vms: 900, rounds: 2, warmup: 400 },
+  },
 };
 const QUICK: StormPlan = {
   sizes: [0, 1_000],
@@ -89,7 +113,15 @@ const QUICK: StormPlan = {
   events: 150,
   capMs: 4_000,
   coldRuns: 3,
-  budget: { warmup: 20, events: 200, capMs: 30_000, rounds: 1, countedWarmup: 10, countedEvents: 60 },
+  budget: {
+    warmup: 20,
+    events: 200,
+    capMs: 30_000,
+    rounds: 1,
+    countedWarmup: 10,
+    countedEvents: 60,
+    ledger: { vms: 200, rounds: 1, warmup: 160 },
+  },
 };
 
 const RUNTIME_MAJOR = 24;
@@ -169,6 +201,8 @@ interface Storm {
   readonly settings: FunctionSettings;
   readonly node: string;
   readonly proxy: CountingProxy;
+  /** The emulator itself, for clients of the bench's own that go around the proxy. */
+  readonly emulatorHost: string;
   readonly oursDir: string;
   readonly tutorialDir: string;
   cellCount: number;
@@ -214,6 +248,8 @@ export interface BudgetFigures {
   /** One pass per setting with every Firestore call counted, gRPC included. */
   readonly counted: readonly Cell[];
   readonly countedEvents: number;
+  /** The decision ledger alone, at the recommended deployment's events in flight. */
+  readonly ledger: LedgerAloneFigures;
 }
 
 const baselineDatabase = (size: number) => `bench-n${size}`;
@@ -308,7 +344,15 @@ export async function stormFigures(options: {
     }
     note('storm: every event a fresh failed late-boot report with unknown measurements about its own VM: the decision is a stop');
     say();
-    const storm: Storm = { settings: options.settings, node, proxy, oursDir: ours.dir, tutorialDir, cellCount: 0 };
+    const storm: Storm = {
+      settings: options.settings,
+      node,
+      proxy,
+      emulatorHost: firestore.host,
+      oursDir: ours.dir,
+      tutorialDir,
+      cellCount: 0,
+    };
     // The emulator's JVM answers its first few thousand requests markedly slower (its JIT is
     // cold): whichever cell came first would pay for it.
     const primer = await runCell(storm, { ...plan, warmup: 0, events: plan.primingEvents, capMs: plan.primingCapMs }, 'ours', 0, 8);
@@ -693,6 +737,26 @@ async function budgetSection(storm: Storm, plan: BudgetPlan): Promise<BudgetFigu
   say();
   for (const line of budgetCallLines(counted, plan.countedEvents)) say(line);
   note(BUDGET_NOTE);
+
+  // The recommended deployment has this many events in flight across its instances: distinct
+  // VMs race for the same shards there, which one process at concurrency 8 never shows.
+  const ledgerPlan: LedgerAlonePlan = { ...plan.ledger, ...recommendedInFlight() };
+  say();
+  note(ledgerAbout(ledgerPlan, process.version));
+  say();
+  printLedgerRow(LEDGER_COLUMNS.map(([name]) => name));
+  const ledgerCells: LedgerCell[] = [];
+  const ledger = await ledgerAlonePass({
+    emulatorHost: storm.emulatorHost,
+    projectId: storm.settings.projectId,
+    plan: ledgerPlan,
+    onCell: (cell) => {
+      ledgerCells.push(cell);
+      printLedgerRow(ledgerValues(cell, ledgerCells));
+      for (const line of ledgerDetails([cell])) say(`${''.padStart(12)}${line}`);
+    },
+  });
+  note(LEDGER_NOTE);
   return {
     warmup: plan.warmup,
     events: plan.events,
@@ -701,7 +765,30 @@ async function budgetSection(storm: Storm, plan: BudgetPlan): Promise<BudgetFigu
     cells,
     counted,
     countedEvents: plan.countedEvents,
+    ledger,
   };
+}
+
+function printLedgerRow(values: readonly string[]): void {
+  say(values.map((v, i) => (i === 0 ? v.padEnd(LEDGER_COLUMNS[i]![1]) : v.padStart(LEDGER_COLUMNS[i]?.[1] ?? 0))).join(' '));
+}
+
+/** What the ledger-alone pass measures, and what it does not, as printed and in the report. */
+function ledgerAbout(plan: LedgerAlonePlan, node: string): string {
+  const settings = ledgerSettings(plan.vms);
+  const limit = (k: number) => settings[k]!.limit.toLocaleString('en');
+  return (
+    `The decision ledger alone (ADR 0033): FirestoreDecisionLedger.record driven directly, ${plan.inFlight} records in flight ` +
+    `(a pool of ${plan.inFlight} workers: the recommended deployment's ${plan.instances} instances × concurrency ${plan.concurrency}), ` +
+    `${plan.vms.toLocaleString('en')} distinct VMs with random 19-digit instance ids, each one failed late-boot report proposing a ` +
+    `stop, with the budget off, on with a limit of ${limit(1)} per hour (not reached), and on with a limit of ${limit(2)}, half the ` +
+    'VMs (reached); ' +
+    `${plan.rounds} round(s) in turn, each cell a Firestore database of its own, after ${plan.warmup} records in a throwaway ` +
+    `database. It measures the ledger's Firestore calls only, over gRPC straight to the emulator: no function process, no ` +
+    `Compute API, and one Node process (the bench's own, node ${node}) standing in for ${plan.instances} instances, on the emulator, not ` +
+    "Firestore. After each pass the window is read back: its shards' counts must sum to the VMs counted, one marker each, no " +
+    'shard over its share of the limit'
+  );
 }
 
 const BUDGET_COLUMNS: ReadonlyArray<readonly [string, number]> = [
@@ -1021,9 +1108,14 @@ export function stormTables(s: StormFigures): ReportTable[] {
   ];
 }
 
-/** The budget section as a report table: every cell, then the counted passes in the notes. */
+/**
+ * The budget section as a report table: every cell, then the counted passes in the notes, then
+ * the ledger alone as a table of its own in the same section.
+ */
 function budgetTable(s: StormFigures, context: string): ReportTable {
   const b = s.budget;
+  const l = b.ledger;
+  const ledgerDetailLines = ledgerDetails(l.cells);
   const offOf = (c: Cell) => b.cells.find((o) => o.round === c.round && o.budget?.limit === 'unlimited');
   return {
     title: 'Storm: the action budget off and on',
@@ -1033,7 +1125,8 @@ function budgetTable(s: StormFigures, context: string): ReportTable {
       `then ${b.events} measured, every event a stop, with the action budget off, on with a limit of ` +
       `${NEVER_REACHED.toLocaleString('en')} per hour (never reached), and on with a limit the storm reaches halfway (the ` +
       `warm-up's stops count); each setting a fresh process and ledger, ${b.rounds} round(s) in turn ` +
-      `([ADR 0033](adr/0033-budget-shards.md)). ${context}`,
+      `([ADR 0033](adr/0033-budget-shards.md)). The decision ledger alone, at the recommended deployment's events in flight, ` +
+      `follows in a table of its own. ${context}`,
     columns: BUDGET_COLUMNS.map(([name]) => name),
     rows: [
       BUDGET_TARGETS,
@@ -1042,6 +1135,21 @@ function budgetTable(s: StormFigures, context: string): ReportTable {
         return [...values, ...BUDGET_COLUMNS.slice(values.length).map(() => '-')];
       }),
     ],
-    notes: [BUDGET_NOTE + '.', '', ...budgetCallLines(b.counted, b.countedEvents).map((l) => `- ${l.replace(/^storm: /, '')}`)],
+    notes: [BUDGET_NOTE + '.', '', ...budgetCallLines(b.counted, b.countedEvents).map((line) => `- ${line.replace(/^storm: /, '')}`)],
+    subtables: [
+      {
+        title: `The decision ledger alone, ${l.inFlight} records in flight`,
+        about:
+          `${s.quick ? '**A --quick run: a short smoke run, not figures to quote.** ' : ''}` +
+          `${ledgerAbout(l, l.node).replace('(ADR 0033)', '([ADR 0033](adr/0033-budget-shards.md))')}. The first row is the ` +
+          'target of each column.',
+        columns: LEDGER_COLUMNS.map(([name]) => name),
+        rows: [LEDGER_TARGETS, ...l.cells.map((c) => ledgerValues(c, l.cells))],
+        notes: [
+          LEDGER_NOTE + '.',
+          ...(ledgerDetailLines.length > 0 ? ['', 'Errors and missed targets:', '', ...ledgerDetailLines.map((line) => `- ${line}`)] : []),
+        ],
+      },
+    ],
   };
 }

@@ -15,6 +15,19 @@ const RECOMMENDED: Pick<IntegrityResponderProps, 'maxInstanceCount' | 'maxInstan
   availableCpu: '1',
 };
 
+/**
+ * Events in flight with the recommended settings (instances × concurrency per instance): what the
+ * storm's budget section drives the decision ledger at.
+ */
+export function recommendedInFlight(): { readonly instances: number; readonly concurrency: number; readonly inFlight: number } {
+  const r = resolveProps({ projectId: 'fleet-prod-1234', ...RECOMMENDED });
+  return {
+    instances: r.maxInstanceCount,
+    concurrency: r.maxInstanceRequestConcurrency,
+    inFlight: r.maxInstanceCount * r.maxInstanceRequestConcurrency,
+  };
+}
+
 /** One setting's arithmetic: events in flight, the per-event time it uses, the time to decide the burst. */
 export interface SizingRow {
   readonly setting: string;
