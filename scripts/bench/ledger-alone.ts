@@ -15,6 +15,7 @@ import { requestIdFor } from '../../function/core/request-id';
 import { BUDGET_INSTANCES_SUBCOLLECTION, BUDGET_SHARDS_SUBCOLLECTION, LEDGER_BUDGET_COLLECTION } from '../../function/contract';
 import { createFirestore } from '../../function/runtime/clients';
 import { percentile } from './load';
+import { Verdict, missesText } from './verdicts';
 
 /** The window every cell counts in: an hour, as the storm's cells. */
 const WINDOW_SECONDS = 3600;
@@ -348,7 +349,7 @@ export const LEDGER_TARGETS: readonly string[] = [
   '-',
   '-',
   '= min(limit, VMs) (on)',
-  '= VMs − limit (reached)',
+  '= VMs − limit (reached), 0 (not reached)',
   '0',
   '-',
   '-',
@@ -391,19 +392,82 @@ export function ledgerValues(c: LedgerCell, cells: readonly LedgerCell[]): strin
   ];
 }
 
+/** One target of the table: which cells it applies to, and where a measured cell misses it. */
+interface LedgerTarget {
+  readonly target: string;
+  /** The cells it applies to, in words ("cells", "cells with the budget on"). */
+  readonly cells: string;
+  readonly applies: (c: LedgerCell) => boolean;
+  /** Where a cell that ran misses it, in words; empty when it meets it. */
+  readonly misses: (c: LedgerCell, expected: number) => string[];
+}
+
+const on = (c: LedgerCell) => c.setting.limit !== 'unlimited';
+
+/** The targets of {@link LEDGER_TARGETS}, as checks. */
+const TARGET_CHECKS: readonly LedgerTarget[] = [
+  {
+    target: 'failed record() calls = 0',
+    cells: 'cells',
+    applies: () => true,
+    misses: (c) => ((c.failed ?? 0) > 0 ? [`${c.failed} record() call${c.failed === 1 ? '' : 's'} failed`] : []),
+  },
+  {
+    target: 'counted = min(limit, VMs) with the budget on',
+    cells: 'cells with the budget on',
+    applies: on,
+    misses: (c, expected) => [
+      ...(c.counted !== expected ? [`${c.counted} counted, not ${expected}`] : []),
+      ...((c.other ?? 0) > 0 ? [`${c.other} records neither counted nor held`] : []),
+    ],
+  },
+  {
+    target: 'held = VMs − limit (reached), 0 (not reached)',
+    cells: 'cells with the budget on',
+    applies: on,
+    misses: (c, expected) => (c.held !== c.vms - expected ? [`${c.held} held, not ${c.vms - expected}`] : []),
+  },
+  {
+    target: "the shards' Σ count = min(limit, VMs), 0 with the budget off",
+    cells: 'cells',
+    applies: () => true,
+    misses: (c, expected) => (c.countSum !== expected ? [`the shards count ${c.countSum}, not ${expected}`] : []),
+  },
+  {
+    target: 'markers = min(limit, VMs), 0 with the budget off',
+    cells: 'cells',
+    applies: () => true,
+    misses: (c, expected) => (c.markers !== expected ? [`${c.markers} markers, not ${expected}`] : []),
+  },
+  {
+    target: 'no shard over its share of the limit (none written with the budget off)',
+    cells: 'cells',
+    applies: () => true,
+    misses: (c) => [...(c.overCapacity ?? [])],
+  },
+];
+
 /** Where a cell misses its targets, in words; empty when it meets them all. */
 export function ledgerMisses(c: LedgerCell): string[] {
   if (c.failure !== undefined) return [`the cell failed: ${c.failure}`];
   const expected = expectedCount(c.setting, c.vms);
-  const misses: string[] = [];
-  if ((c.failed ?? 0) > 0) misses.push(`${c.failed} record() call${c.failed === 1 ? '' : 's'} failed`);
-  if (c.setting.limit !== 'unlimited' && c.counted !== expected) misses.push(`${c.counted} counted, not ${expected}`);
-  if (c.setting.limit !== 'unlimited' && c.held !== c.vms - expected) misses.push(`${c.held} held, not ${c.vms - expected}`);
-  if ((c.other ?? 0) > 0) misses.push(`${c.other} records neither counted nor held`);
-  if (c.countSum !== expected) misses.push(`the shards count ${c.countSum}, not ${expected}`);
-  if (c.markers !== expected) misses.push(`${c.markers} markers, not ${expected}`);
-  for (const over of c.overCapacity ?? []) misses.push(over);
-  return misses;
+  return TARGET_CHECKS.filter((t) => t.applies(c)).flatMap((t) => t.misses(c, expected));
+}
+
+/** For each target of the table, whether every cell it applies to met it. */
+export function ledgerVerdicts(cells: readonly LedgerCell[]): Verdict[] {
+  return TARGET_CHECKS.map((t) => {
+    const judged = cells.filter(t.applies);
+    const misses = judged.flatMap((c) => {
+      const at = `${c.setting.label}, round ${c.round}`;
+      if (c.failure !== undefined) return [`${at}: the cell failed`];
+      return t.misses(c, expectedCount(c.setting, c.vms)).map((m) => `${at}: ${m}`);
+    });
+    if (judged.length === 0) return { target: t.target, met: false, detail: 'no cell ran' };
+    return misses.length === 0
+      ? { target: t.target, met: true, detail: `in all ${judged.length} ${t.cells}` }
+      : { target: t.target, met: false, detail: missesText(misses) };
+  });
 }
 
 /** Lines under the table: each cell's errors and misses. */
