@@ -359,10 +359,12 @@ export function reconcile(input: ReconcileInput): Reconciled {
     // are resolved by the stale-event policy and never relearn).
     const comparable = key.bootCounter !== UNKNOWN_BOOT;
     if (comparable && (existing.conflict || !seen)) {
-      // Once the VM has been stopped over a conflict, a further report changes nothing; a dry
-      // run's "would stop" stopped nothing, so enforcing, a further conflicting report stops it.
-      const sameMode = (existing.dryRun === true) === (input.dryRun === true);
-      const stopDone = existing.conflict && existing.decision.action === 'stop' && existing.outcome === 'done' && sameMode;
+      // Once the VM has been stopped over a conflict, a further report changes nothing. A dry
+      // run's "would stop" stopped nothing: an enforcing responder stops it on any further
+      // delivery about the key. Never the other way round: a dry run (the brake engaged) does not
+      // reopen what an enforcing responder did.
+      const fromDryRun = existing.dryRun === true && input.dryRun !== true;
+      const stopDone = existing.conflict && existing.decision.action === 'stop' && existing.outcome === 'done' && !fromDryRun;
       const requestId = existing.conflict && existing.decision.action === 'stop' ? existing.requestId : input.requestIdFor('stop');
       const keepsStop = existing.conflict && existing.decision.action === 'stop';
       const containment = keepsStop ? (existing.decision.containment ?? 'stop') : (input.containment ?? 'stop');
@@ -372,7 +374,7 @@ export function reconcile(input: ReconcileInput): Reconciled {
       // takes its own evidence, binds the quarantine again and raises its finding again; the steps
       // of one still in progress are this one's, resumed.
       // The action budget's slot belongs to the containment it was taken for, as the steps do: one
-      // still in progress (in the same mode) keeps it, so its redeliveries are never counted
+      // still in progress (not a dry run's met by an enforcing responder) keeps it, so its redeliveries are never counted
       // again; a new containment of the key (after one that completed, after a relearn, after a
       // dry run's) takes its own, in the window it is decided in. Whether it is a dry run's is
       // this delivery's mode, not the earlier record's.
@@ -385,8 +387,8 @@ export function reconcile(input: ReconcileInput): Reconciled {
         dryRun: _dryRun,
         ...kept
       } = existing;
-      const resumed = existing.decision.action === 'stop' && existing.outcome !== 'done' && existing.steps !== undefined;
-      const inProgress = existing.decision.action === 'stop' && existing.outcome === 'pending' && sameMode;
+      const resumed = existing.decision.action === 'stop' && existing.outcome !== 'done' && existing.steps !== undefined && !fromDryRun;
+      const inProgress = existing.decision.action === 'stop' && existing.outcome === 'pending' && !fromDryRun;
       const record: LedgerRecord = {
         ...(stopDone
           ? existing
@@ -419,6 +421,13 @@ export function reconcile(input: ReconcileInput): Reconciled {
       const again = fresh(input, key, newestBoot, olderBoot);
       const { recordedAt, heldSince } = existing;
       return { ...again, record: { ...again.record, fingerprints, recordedAt, ...(heldSince !== undefined && { heldSince }) } };
+    }
+    if (existing.dryRun === true && input.dryRun !== true && existing.outcome !== 'done') {
+      // A dry run's record that never completed, delivered to an enforcing responder: the dry run
+      // acted on nothing, and its slot of the action budget was a preview. Decided again, as if
+      // new (as a held one is), so a stop takes a slot in the window it is decided in.
+      const again = fresh(input, key, newestBoot, olderBoot);
+      return { ...again, record: { ...again.record, fingerprints, recordedAt: existing.recordedAt } };
     }
     // The same report again.
     if (existing.decision.action === 'relearn' && existing.outcome === 'pending' && input.proposed.action !== 'relearn') {

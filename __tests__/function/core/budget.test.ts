@@ -324,6 +324,17 @@ describe('applyBudget', () => {
     );
   });
 
+  it("takes a slot, enforcing, for a dry run's counted stop that never completed: a full window holds it", () => {
+    const earlier = '3600s-2026-11-23T07:00:00.000Z';
+    const dryRun = { ...reconciled({ instanceId: '1', dryRun: true }).record, budgetWindow: earlier };
+    expect(dryRun.outcome).toBe('pending');
+    const again = reconciled({ instanceId: '1', existing: dryRun });
+    expect(again.record.budgetWindow).toBeUndefined();
+    expect(needsSlot(again)).toBe(true);
+    const { result } = applyBudget(again, BUDGET, seen(allShards(2, 'full')), NOW);
+    expect(result.decision).toEqual(expect.objectContaining({ action: 'none', reason: 'budget-exhausted' }));
+  });
+
   it('keeps the slot of a stop still in progress when a conflicting report arrives, in any window', () => {
     const earlier = '3600s-2026-11-23T07:00:00.000Z';
     const pending = { ...reconciled({ instanceId: '1' }).record, budgetWindow: earlier };

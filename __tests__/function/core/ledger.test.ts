@@ -162,6 +162,32 @@ describe('reconcile', () => {
     expect(after).toEqual(expect.objectContaining({ decision: CONFLICT_STOP, alreadyDone: true }));
   });
 
+  it('never lets a dry run reopen a conflict stop an enforcing responder completed', () => {
+    const first = reconcile(input({ messageId: 'msg-1', fingerprint: 'fp-a', proposed: STOP }));
+    const conflict = reconcile(input({ messageId: 'msg-2', fingerprint: 'fp-b', proposed: STOP, existing: completed(first) }));
+    const done = completed(conflict);
+    // The brake engaged (dry run): the genuine report redelivered, and a new one.
+    for (const [messageId, fingerprint] of [
+      ['msg-1', 'fp-a'],
+      ['msg-3', 'fp-c'],
+    ] as const) {
+      const dry = reconcile({ ...input({ messageId, fingerprint, proposed: STOP, existing: done }), dryRun: true });
+      expect(dry).toEqual(expect.objectContaining({ decision: CONFLICT_STOP, alreadyDone: true }));
+      expect(dry.record).toEqual(expect.objectContaining({ outcome: 'done', operation: 'operation-1', operationStatus: 'DONE' }));
+      expect(dry.record).not.toHaveProperty('dryRun');
+    }
+  });
+
+  it("decides again, enforcing, a dry run's record that never completed, with a request id of its own", () => {
+    const dry = reconcile({ ...input({ messageId: 'msg-1', fingerprint: 'fp-a', proposed: STOP }), dryRun: true });
+    const again = reconcile(input({ messageId: 'msg-2', fingerprint: 'fp-a', proposed: STOP, existing: dry.record }));
+    expect(again).toEqual(
+      expect.objectContaining({ decision: STOP, alreadyDone: false, note: 'new', requestId: requestIdFor('msg-2', 'stop') }),
+    );
+    expect(again.record).not.toHaveProperty('dryRun');
+    expect(again.record.recordedAt).toBe(dry.record.recordedAt);
+  });
+
   it('repeats a pending action of the same report with the recorded request id', () => {
     const first = reconcile(input({ messageId: 'msg-a', fingerprint: 'fp-a' }));
     const again = reconcile(input({ messageId: 'msg-a2', fingerprint: 'fp-a', existing: first.record, newestBoot: first.newestBoot }));
