@@ -261,8 +261,10 @@ export async function noteFailedBoot(report: IntegrityReport, decision: Decision
 }
 
 /**
- * The facts of an earlier containment that still holds the VM: recorded for another report, not
- * released, and the VM not started since. Read only where a playbook or findings are configured.
+ * The facts of an earlier containment that still holds the VM: not released, and the VM not
+ * started since. It may be this key's own (a conflict, or a report naming no boot, after it
+ * completed): a containment in progress has no summary yet, so one on the record is an earlier
+ * one. Read only where a playbook or findings are configured.
  */
 async function stillContained(
   key: LedgerKey,
@@ -272,7 +274,7 @@ async function stillContained(
 ): Promise<{ facts: StepFacts[] } | undefined> {
   if (playbook.length === 0 && deps.findingsSource === undefined) return undefined;
   const summary = await deps.ledger.containmentOf(key);
-  if (summary === undefined || summary.state !== 'contained' || summary.record === ledgerDocumentId(key)) return undefined;
+  if (summary === undefined || summary.state !== 'contained') return undefined;
   const started = current.lastStartTimestamp === undefined ? NaN : Date.parse(current.lastStartTimestamp);
   if (started > Date.parse(summary.containedAt)) return undefined;
   const detail = `contained at ${summary.containedAt} for boot ${summary.bootCounter} (${summary.reason}) and not started since`;
@@ -300,7 +302,9 @@ async function findingLeftOver(
   if (d.action !== 'stop' || deps.findingsSource === undefined || deps.enforcement === 'dry-run') return undefined;
   if (recorded.record.operationStatus !== OPERATION_STATUSES.done || recorded.record.steps?.finding !== undefined) return undefined;
   const summary = await deps.ledger.containmentOf(key);
-  if (summary?.record !== ledgerDocumentId(key) || summary.state !== 'contained') return undefined;
+  // The summary names a finding: raised for this boot's containment already (a conflict after it
+  // completed reuses that containment's facts, with no finding step of its own).
+  if (summary?.record !== ledgerDocumentId(key) || summary.state !== 'contained' || summary.finding !== undefined) return undefined;
   const raised = await raiseFinding(
     { report, key, recorded, reason: d.reason, target: vm.target, current: vm.current },
     recorded.record.steps ?? {},

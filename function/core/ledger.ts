@@ -371,8 +371,9 @@ export function reconcile(input: ReconcileInput): Reconciled {
       const playbook = keepsStop ? existing.decision.playbook : input.playbook;
       // The earlier action's operation and completion belong to that action, not to this stop.
       // So do the steps of a containment that completed: this stop is another containment, which
-      // takes its own evidence, binds the quarantine again and raises its finding again; the steps
-      // of one still in progress are this one's, resumed.
+      // takes its own evidence, binds the quarantine again and raises its finding again, unless
+      // that containment still holds the VM (the handler's `stillContained`); the steps of one
+      // still in progress are this one's, resumed.
       // The action budget's slot belongs to the containment it was taken for, as the steps do: one
       // still in progress (not a dry run's met by an enforcing responder) keeps it, so its redeliveries are never counted
       // again; a new containment of the key (after one that completed, after a relearn, after a

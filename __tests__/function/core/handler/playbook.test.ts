@@ -315,6 +315,7 @@ describe('the playbook under attack and failure (security review)', () => {
     t.quarantine.bound.clear();
     const [name] = [...t.findings.findings.keys()];
     await t.findings.deactivate(name!);
+    t.instances.states.set(DEFAULT_INSTANCE_ID, { ...running(new Date(Date.now() + 1_000).toISOString()), disks: DISKS });
     t.order.length = 0;
     // The genuine report about the same boot, with other measurements: a conflict.
     await t.run({ actual: linuxPcrs('genuine') }, 'b');
@@ -420,6 +421,26 @@ describe('the playbook under attack and failure (security review)', () => {
     t.order.length = 0;
     await t.run({ bootCounter: '11', timestamp: new Date(Date.now() + 2_000).toISOString() }, 'c');
     expect(t.order.filter((c) => c.startsWith('snapshot'))).toHaveLength(2);
+  });
+
+  it('runs no second playbook for a conflict about the boot a completed containment holds, the VM not started since', async () => {
+    const t = playbook();
+    t.ledger.clock = () => new Date(Date.now() - 600_000);
+    await t.run({ actual: linuxPcrs('forged') }, 'a');
+    t.ledger.clock = () => new Date();
+    t.instances.states.set(DEFAULT_INSTANCE_ID, {
+      ...running(new Date(Date.now() - 3_600_000).toISOString()),
+      status: 'TERMINATED',
+      disks: DISKS,
+    });
+    t.order.length = 0;
+    const evidence = t.evidence.taken.size;
+    // Forged reports about the same boot, each with other measurements: every one a conflict.
+    for (const kernel of ['other-1', 'other-2', 'other-3']) await t.run({ actual: linuxPcrs(kernel) }, `c-${kernel}`);
+    expect(t.logger.lines.at(-1)).toEqual(expect.objectContaining({ reason: 'conflicting-reports', ledger: 'conflict' }));
+    expect(t.order.filter((c) => c.startsWith('snapshot') || c.startsWith('bind') || c.startsWith('raise'))).toEqual([]);
+    expect(t.evidence.taken.size).toBe(evidence);
+    expect(t.findings.findings.size).toBe(1);
   });
 
   it('records the containment before the finding: one Security Command Center cannot take is raised on redelivery', async () => {
