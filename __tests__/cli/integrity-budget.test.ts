@@ -152,11 +152,11 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
     });
 
   /**
-   * A stop the responder records now with a budget of `limit` per week: a window that long keeps
-   * the test clear of a window's end (the tool reads the length from the ledger).
+   * A stop the responder records now about VM `id`, through `into`, with a budget of `limit` per
+   * week: a window that long keeps the test clear of a window's end (the tool reads the length
+   * from the ledger).
    */
-  const stop = (limit: number) => {
-    const id = String(7_000_000_000 + ++instances);
+  const stopOf = (into: FirestoreDecisionLedger, id: string, limit: number) => {
     const report: IntegrityReport = {
       kind: 'lateBoot',
       passed: false,
@@ -165,11 +165,13 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
       bootCounter: '3',
       timestamp: new Date().toISOString(),
     };
-    return ledger.record(
+    return into.record(
       { report, proposed: { action: 'stop', reason: 'not-known-good' }, fingerprint: 'fp', requestIdFor: () => `req-${id}` },
       { limit, windowSeconds: WEEK },
     );
   };
+  /** A stop about a VM of its own, in the default database. */
+  const stop = (limit: number) => stopOf(ledger, String(7_000_000_000 + ++instances), limit);
 
   it('shows an empty budget, then an exhausted one, resets it with who and why, and the responder acts again', async () => {
     const empty = budgetCli(['show', '--project', PROJECT]);
@@ -230,23 +232,7 @@ describeWithEmulators(`${BIN} on the Firestore emulator`, () => {
     const sharded = await createFirestore({ projectId: PROJECT, firestoreDatabase: 'sharded-decisions' }, 'grpc');
     try {
       const many = new FirestoreDecisionLedger(async () => sharded);
-      const results = await Promise.all(
-        Array.from({ length: 45 }, (_, i) => {
-          const id = String(9_100_000_000 + i);
-          const report: IntegrityReport = {
-            kind: 'lateBoot',
-            passed: false,
-            actualMeasurements: [{ pcr: 0, value: 'v' }],
-            instance: { projectId: PROJECT, zone: 'europe-west1-b', id },
-            bootCounter: '3',
-            timestamp: new Date().toISOString(),
-          };
-          return many.record(
-            { report, proposed: { action: 'stop', reason: 'not-known-good' }, fingerprint: 'fp', requestIdFor: () => `req-${id}` },
-            { limit: 40, windowSeconds: WEEK },
-          );
-        }),
-      );
+      const results = await Promise.all(Array.from({ length: 45 }, (_, i) => stopOf(many, String(9_100_000_000 + i), 40)));
       expect(results.filter((r) => r.budget?.status === 'counted')).toHaveLength(40);
       const text = budgetCli(['show', ...at]);
       expect(text.stderr).toBe('');
