@@ -28,6 +28,7 @@ import {
   LedgerAloneFigures,
   LedgerAlonePlan,
   LedgerCell,
+  NEVER_REACHED,
   ledgerAlonePass,
   ledgerDetails,
   ledgerSettings,
@@ -142,8 +143,6 @@ const MAX_ROUND_MS = 30_000;
 
 /** Concurrency of the budget section's cells: the storm, and the recommended concurrency per instance. */
 const BUDGET_CONCURRENCY = 8;
-/** A limit no storm of the bench reaches: the largest the setting takes. */
-const NEVER_REACHED = 100_000;
 
 /** The action budget a cell of ours runs with: MAX_ACTIONS_PER_WINDOW, and what the row calls it. */
 export interface BenchBudget {

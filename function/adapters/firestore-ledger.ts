@@ -73,7 +73,7 @@ const RETRY_PAUSE_MS = 15;
  * Whether a write failed because another writer got there first: a create on a document that
  * exists, a write on a document changed since it was read, an aborted transaction.
  */
-function lostRace(e: unknown): boolean {
+export function lostRace(e: unknown): boolean {
   const code = errorCode(e);
   return code === Code.ALREADY_EXISTS || code === Code.FAILED_PRECONDITION || code === Code.ABORTED;
 }

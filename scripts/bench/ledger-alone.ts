@@ -7,20 +7,19 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomInt } from 'node:crypto';
 import type { Firestore, WriteBatch } from '@google-cloud/firestore';
-import { FirestoreDecisionLedger } from '../../function/adapters/firestore-ledger';
-import { Code, errorCode } from '../../function/core/api-errors';
+import { FirestoreDecisionLedger, lostRace } from '../../function/adapters/firestore-ledger';
 import { ActionBudget, BudgetShard, budgetWindow, shardCapacity } from '../../function/core/budget';
 import type { IntegrityReport } from '../../function/core/parse';
 import { requestIdFor } from '../../function/core/request-id';
-import { BUDGET_INSTANCES_SUBCOLLECTION, BUDGET_SHARDS_SUBCOLLECTION, LEDGER_BUDGET_COLLECTION } from '../../function/contract';
+import { BUDGET_INSTANCES_SUBCOLLECTION, BUDGET_SHARDS_SUBCOLLECTION, LEDGER_BUDGET_COLLECTION, SETTINGS } from '../../function/contract';
 import { createFirestore } from '../../function/runtime/clients';
 import { percentile } from './load';
 import { Verdict, missesText } from './verdicts';
 
 /** The window every cell counts in: an hour, as the storm's cells. */
 const WINDOW_SECONDS = 3600;
-/** A limit no pass reaches: the largest the setting takes (the storm's "never reached"). */
-const NEVER_REACHED = 100_000;
+/** A limit no pass of the bench reaches: the largest `maxActionsPerWindow` takes. */
+export const NEVER_REACHED = SETTINGS.maxActionsPerWindow.max;
 const ZONE = 'europe-west1-b';
 
 /** How the pass runs. */
@@ -121,12 +120,6 @@ interface Commits {
   made: number;
   lost: number;
 }
-
-/** Whether a refused commit lost a race (the ledger's own test: it retries exactly these). */
-const lostRace = (e: unknown) => {
-  const code = errorCode(e);
-  return code === Code.ALREADY_EXISTS || code === Code.FAILED_PRECONDITION || code === Code.ABORTED;
-};
 
 /**
  * The client as the ledger gets it, with each batch's commit counted for the record() call it
