@@ -374,11 +374,11 @@ export function reconcile(input: ReconcileInput): Reconciled {
       // takes its own evidence, binds the quarantine again and raises its finding again, unless
       // that containment still holds the VM (the handler's `stillContained`); the steps of one
       // still in progress are this one's, resumed.
-      // The action budget's slot belongs to the containment it was taken for, as the steps do: one
-      // still in progress (not a dry run's met by an enforcing responder) keeps it, so its redeliveries are never counted
-      // again; a new containment of the key (after one that completed, after a relearn, after a
-      // dry run's) takes its own, in the window it is decided in. Whether it is a dry run's is
-      // this delivery's mode, not the earlier record's.
+      // The action budget's slot belongs to the containment it was taken for, as its steps do:
+      // one still in progress keeps it, so its redeliveries are never counted again; a new
+      // containment of the key (after one that completed, after a relearn, after a dry run's)
+      // takes its own, in the window it is decided in. A dry run's, met by an enforcing
+      // responder, resumes nothing and keeps no slot. `dryRun` is this delivery's mode.
       const {
         operation: _operation,
         operationStatus: _status,
