@@ -350,6 +350,17 @@ export class Harness {
     return putEmulatorDocument(this.firestore.host, plan.projectId, plan.env.FIRESTORE_DATABASE!, plan.env.BASELINE_COLLECTION!, id, data);
   }
 
+  /**
+   * Writes a baseline for `r` and starts a new instance of its function: a warm instance answers
+   * from the index its listener keeps (ADR 0015), which may not have seen a document written this
+   * instant, and would then stop, not relearn, the next VM (fail closed). A test about what a
+   * baseline decides must not race the listener.
+   */
+  async putBaseline(r: Responder, id: string, data: Record<string, unknown>): Promise<void> {
+    await this.putDocument(r.plan, id, data);
+    await r.host.restart();
+  }
+
   async stop(): Promise<void> {
     for (const cleanup of this.cleanups.reverse()) {
       try {

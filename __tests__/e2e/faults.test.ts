@@ -140,7 +140,7 @@ describeWithEmulators('the responder under faults', () => {
 
   it('stops, with a CRITICAL line, a VM whose failed report is too old to vet', async () => {
     const doc = baselineDocument(parseMeasurements(linuxPcrs('known'), 'e2e'));
-    await h.putDocument(r.plan, doc.id, doc.data);
+    await h.putBaseline(r, doc.id, doc.data);
     const twoHoursAgo = new Date(Date.now() - 2 * 3600_000).toISOString();
     const { log } = await r.publishAndWait(entry('web-5', '1005', 'known', { timestamp: twoHoursAgo }));
     expect(log).toEqual(

@@ -75,7 +75,7 @@ describeWithEmulators('the responder end to end', () => {
   const vm = (id: string) => h.compute.instances.find((i) => i.id === id)!;
 
   /** Writes the tutorial-format baseline that vouches for `linuxPcrs('kernel-6.8')`. */
-  const kernel68Baseline = () => h.putDocument(relearn.plan, 'baseline1', tutorialDocument(linuxPcrs('kernel-6.8')));
+  const kernel68Baseline = () => h.putBaseline(relearn, 'baseline1', tutorialDocument(linuxPcrs('kernel-6.8')));
 
   /**
    * Publishes one entry; returns the decision line and the Compute requests it caused, as
@@ -168,7 +168,7 @@ describeWithEmulators('the responder end to end', () => {
 
   it('relearns a Windows VM on a project-format baseline found by one point read', async () => {
     const doc = baselineDocument(parseMeasurements(windowsPcrs('patch-tuesday'), 'e2e'));
-    await h.putDocument(relearn.plan, doc.id, doc.data);
+    await h.putBaseline(relearn, doc.id, doc.data);
     const r = await send(relearn, { name: 'win-1', instanceId: '2001', actual: windowsPcrs('patch-tuesday') });
     expect(r.log).toEqual(expect.objectContaining({ decision: 'relearn', baselineId: doc.id, firestoreReads: 1 }));
   });
@@ -201,7 +201,7 @@ describeWithEmulators('the responder end to end', () => {
   });
 
   it('never relearns on a subset of the measured PCRs', async () => {
-    await h.putDocument(relearn.plan, 'linux-part-of-windows', tutorialDocument(windowsPcrs('subset').slice(0, 3)));
+    await h.putBaseline(relearn, 'linux-part-of-windows', tutorialDocument(windowsPcrs('subset').slice(0, 3)));
     const r = await send(relearn, { name: 'win-1', instanceId: '2001', actual: windowsPcrs('subset') });
     expect(r.log).toEqual(expect.objectContaining({ decision: 'stop' }));
   });
@@ -330,7 +330,7 @@ describeWithEmulators('the responder end to end', () => {
     expect(first.log).toEqual(expect.objectContaining({ decision: 'stop' }));
     expect(web2.status).toBe('TERMINATED');
     const doc = baselineDocument(parseMeasurements(measured, 'e2e'), { description: 'kernel 6.9 canary' });
-    await h.putDocument(relearn.plan, doc.id, doc.data);
+    await h.putBaseline(relearn, doc.id, doc.data);
     // The VM is started again, after its stop: its next boot reports the same measurements.
     web2.status = 'RUNNING';
     web2.lastStartTimestamp = new Date().toISOString();
@@ -431,7 +431,7 @@ describeWithEmulators('the responder end to end', () => {
       const measured = linuxPcrs('kernel-7.0');
       // Kernel 7.0 is known good, as a capture of the canary's boot records it.
       const doc = baselineDocument(parseMeasurements(measured, 'e2e'), { description: 'kernel 7.0' });
-      await h.putDocument(relearn.plan, doc.id, doc.data);
+      await h.putBaseline(relearn, doc.id, doc.data);
       const { id } = doc;
       const k7 = vm('5002');
       k7.lastStartTimestamp = new Date(Date.now() - 5000).toISOString();
