@@ -62,6 +62,16 @@ function playbook(extra: Partial<HandlerDeps> = {}) {
   return { ...t, evidence, quarantine, findings, order };
 }
 
+/** The second snapshot the evidence control is asked for fails once, its operation not done in time. */
+function failSecondSnapshot(t: ReturnType<typeof playbook>): void {
+  const snapshot = t.evidence.snapshot.bind(t.evidence);
+  let calls = 0;
+  t.evidence.snapshot = async (r) => {
+    if (++calls === 2) throw new OperationFailedError('operation-snap', 'not done after 20 s', false);
+    return snapshot(r);
+  };
+}
+
 /** The name of a disk's snapshot in the containment the ledger holds for the fixture's report. */
 const snapshotOf = (t: { ledger: { records: Map<string, { requestId: string }> } }, deviceName: string) =>
   snapshotName(
@@ -173,12 +183,7 @@ describe('the containment playbook', () => {
 
   it('keeps a snapshot taken before a failure on another disk, and takes only the missing one again', async () => {
     const t = playbook();
-    const snapshot = t.evidence.snapshot.bind(t.evidence);
-    let calls = 0;
-    t.evidence.snapshot = async (r) => {
-      if (++calls === 2) throw new OperationFailedError('operation-snap', 'not done after 20 s', false);
-      return snapshot(r);
-    };
+    failSecondSnapshot(t);
     await expect(t.run({})).rejects.toThrow(/not done/);
     t.order.length = 0;
     await t.run({});
@@ -360,12 +365,7 @@ describe('the playbook under attack and failure (security review)', () => {
 
   it('snapshots the disks attached when the step began, even one detached since', async () => {
     const t = playbook();
-    const snapshot = t.evidence.snapshot.bind(t.evidence);
-    let calls = 0;
-    t.evidence.snapshot = async (r) => {
-      if (++calls === 2) throw new OperationFailedError('operation-snap', 'not done after 20 s', false);
-      return snapshot(r);
-    };
+    failSecondSnapshot(t);
     await expect(t.run({})).rejects.toThrow(/not done/);
     // The data disk is detached before the next delivery.
     t.instances.states.set(DEFAULT_INSTANCE_ID, {
